@@ -1,0 +1,1 @@
+"""soundalike's engine: decode, embed, catalog and index audio, and answer similarity queries."""

@@ -1,0 +1,303 @@
+"""The catalog: one SQLite database on disk (WAL) with a row per file, its vectors and tags.
+
+Vectors live here as well as in the FAISS indexes, so an index can always be rebuilt from the
+catalog without decoding or embedding anything again. Each thread gets its own connection.
+"""
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from engine.audio import AudioFacts
+from engine.catalog_schema import migrate
+from engine.errors import UserError
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("ok", "failed", "missing", "offline")
+
+
+@dataclass(frozen=True)
+class SampleRow:
+    id: int
+    path: str
+    root: str
+    size: int
+    mtime: float
+    content_hash: str | None
+    status: str
+    reason: str | None
+    format: str | None
+    sample_rate: int | None
+    channels: int | None
+    duration: float | None
+    peak_db: float | None
+    rms_db: float | None
+    silent: bool | None
+    clipped: bool | None
+    favourite: bool
+    added: float
+    updated: float
+
+
+_COLUMNS = ", ".join(f.name for f in fields(SampleRow))
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict query results. Every field left at its default matches everything."""
+
+    tag: str | None = None
+    min_duration: float | None = None
+    max_duration: float | None = None
+    path_contains: str | None = None
+    under: str | None = None
+    favourites_only: bool = False
+
+    def is_empty(self) -> bool:
+        return self == Filters()
+
+
+class Catalog:
+    def __init__(self, db_path: str | Path):
+        self.path = Path(db_path)
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        with self._write_lock:
+            migrate(self._connection())
+
+    def _connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA foreign_keys=ON")
+            except sqlite3.DatabaseError as e:
+                raise UserError(f"catalog {self.path} is unreadable ({e}); move it away to start afresh") from e
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def transaction(self) -> _Transaction:
+        return _Transaction(self._connection(), self._write_lock)
+
+    def _query(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        return self._connection().execute(sql, params).fetchall()
+
+    # --- roots -------------------------------------------------------------------------------
+    def add_root(self, path: str) -> None:
+        with self.transaction() as tx:
+            tx.execute("INSERT OR IGNORE INTO roots(path, added) VALUES (?, ?)", (path, time.time()))
+
+    def roots(self) -> list[str]:
+        return [row[0] for row in self._query("SELECT path FROM roots ORDER BY path")]
+
+    def remove_root(self, path: str) -> list[int]:
+        """Forget a root and every sample under it; returns the removed sample ids."""
+        ids = [row[0] for row in self._query("SELECT id FROM samples WHERE root = ?", (path,))]
+        with self.transaction() as tx:
+            tx.execute("DELETE FROM samples WHERE root = ?", (path,))
+            tx.execute("DELETE FROM roots WHERE path = ?", (path,))
+        return ids
+
+    # --- samples -----------------------------------------------------------------------------
+    def known_files(self, root: str) -> dict[str, tuple[int, int, float, str]]:
+        """path -> (id, size, mtime, status) for every sample under ``root``."""
+        rows = self._query("SELECT path, id, size, mtime, status FROM samples WHERE root = ?", (root,))
+        return {path: (sid, size, mtime, status) for path, sid, size, mtime, status in rows}
+
+    def sample(self, sample_id: int) -> SampleRow | None:
+        rows = self._query(f"SELECT {_COLUMNS} FROM samples WHERE id = ?", (sample_id,))
+        return _row(rows[0]) if rows else None
+
+    def sample_by_path(self, path: str) -> SampleRow | None:
+        rows = self._query(f"SELECT {_COLUMNS} FROM samples WHERE path = ?", (path,))
+        return _row(rows[0]) if rows else None
+
+    def samples(self, ids: Iterable[int]) -> dict[int, SampleRow]:
+        ids = list(ids)
+        found: dict[int, SampleRow] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self._query(f"SELECT {_COLUMNS} FROM samples WHERE id IN ({marks})", chunk):
+                found[row[0]] = _row(row)
+        return found
+
+    def list_samples(self, status: str | None = None, offset: int = 0, limit: int = 1000) -> list[SampleRow]:
+        where, params = ("WHERE status = ?", [status]) if status else ("", [])
+        sql = f"SELECT {_COLUMNS} FROM samples {where} ORDER BY path LIMIT ? OFFSET ?"
+        return [_row(r) for r in self._query(sql, [*params, limit, offset])]
+
+    def set_favourite(self, sample_id: int, favourite: bool) -> None:
+        with self.transaction() as tx:
+            tx.execute("UPDATE samples SET favourite = ? WHERE id = ?", (int(favourite), sample_id))
+
+    def ids_matching(self, filters: Filters) -> list[int]:
+        clauses, params = ["status = 'ok'"], []
+        if filters.tag:
+            clauses.append("id IN (SELECT sample_id FROM tags WHERE tag = ?)")
+            params.append(filters.tag)
+        if filters.min_duration is not None:
+            clauses.append("duration >= ?")
+            params.append(filters.min_duration)
+        if filters.max_duration is not None:
+            clauses.append("duration <= ?")
+            params.append(filters.max_duration)
+        if filters.path_contains:
+            clauses.append("instr(lower(path), lower(?)) > 0")
+            params.append(filters.path_contains)
+        if filters.under:
+            clauses.append("substr(path, 1, ?) = ?")
+            params += [len(filters.under), filters.under]
+        if filters.favourites_only:
+            clauses.append("favourite = 1")
+        return [r[0] for r in self._query(f"SELECT id FROM samples WHERE {' AND '.join(clauses)}", params)]
+
+    # --- vectors and tags --------------------------------------------------------------------
+    def vectors(self, backend: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """(ids, matrix) of the stored vectors of ``backend`` for samples that are ok."""
+        rows = self._query("SELECT v.sample_id, v.vector FROM vectors v JOIN samples s ON s.id = v.sample_id "
+                           "WHERE v.backend = ? AND s.status = 'ok' ORDER BY v.sample_id", (backend,))
+        if not rows:
+            return np.zeros(0, dtype=np.int64), None
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+        return ids, matrix
+
+    def vector(self, sample_id: int, backend: str) -> np.ndarray | None:
+        rows = self._query("SELECT vector FROM vectors WHERE sample_id = ? AND backend = ?", (sample_id, backend))
+        return np.frombuffer(rows[0][0], dtype=np.float32).copy() if rows else None
+
+    def ids_lacking(self, backend: str) -> list[int]:
+        """Samples that are ok but have no vector from ``backend`` (enabled after they were indexed)."""
+        rows = self._query("SELECT id FROM samples WHERE status = 'ok' AND id NOT IN "
+                           "(SELECT sample_id FROM vectors WHERE backend = ?)", (backend,))
+        return [r[0] for r in rows]
+
+    def tags(self, sample_id: int) -> dict[str, dict[str, float]]:
+        """source -> {tag: score}."""
+        out: dict[str, dict[str, float]] = {}
+        for source, tag, score in self._query("SELECT source, tag, score FROM tags WHERE sample_id = ? "
+                                              "ORDER BY score DESC", (sample_id,)):
+            out.setdefault(source, {})[tag] = score
+        return out
+
+    def backend_signature(self, backend: str) -> str | None:
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (f"backend:{backend}",))
+        return rows[0][0] if rows else None
+
+    def set_backend_signature(self, backend: str, signature: str) -> None:
+        """Record which model made ``backend``'s vectors; a different one drops the old vectors."""
+        with self.transaction() as tx:
+            old = tx.execute("SELECT value FROM meta WHERE key = ?", (f"backend:{backend}",)).fetchone()
+            if old and old[0] != signature:
+                log.warning("backend %s changed (%s -> %s): its vectors will be made again", backend, old[0], signature)
+                tx.execute("DELETE FROM vectors WHERE backend = ?", (backend,))
+            tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (f"backend:{backend}", signature))
+
+    # --- statistics --------------------------------------------------------------------------
+    def status_counts(self) -> dict[str, int]:
+        return dict(self._query("SELECT status, count(*) FROM samples GROUP BY status"))
+
+    def failures(self, limit: int = 10_000) -> list[tuple[str, str]]:
+        return self._query("SELECT path, reason FROM samples WHERE status = 'failed' ORDER BY path LIMIT ?",
+                           (limit,))
+
+    def failure_reasons(self) -> dict[str, int]:
+        return dict(self._query("SELECT reason, count(*) FROM samples WHERE status = 'failed' "
+                                "GROUP BY reason ORDER BY count(*) DESC"))
+
+    def vector_counts(self) -> dict[str, int]:
+        return dict(self._query("SELECT backend, count(*) FROM vectors GROUP BY backend"))
+
+
+class _Transaction:
+    """``with catalog.transaction() as tx:`` runs statements in one IMMEDIATE transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock):
+        self.conn, self.lock = conn, lock
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.lock.acquire()
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self.lock.release()
+
+
+def _row(values: tuple) -> SampleRow:
+    row = SampleRow(*values)
+    if row.silent is not None:
+        row = SampleRow(*values[:14], bool(row.silent), bool(row.clipped), bool(row.favourite), *values[17:])
+    return row
+
+
+def facts_columns(facts: AudioFacts | None) -> dict:
+    """Catalog columns for a file's audio facts (all NULL when it never decoded)."""
+    if facts is None:
+        return dict.fromkeys(("format", "sample_rate", "channels", "duration", "peak_db", "rms_db",
+                              "silent", "clipped"))
+    values = facts.as_dict()
+    values["silent"], values["clipped"] = int(facts.silent), int(facts.clipped)
+    return values
+
+
+def record_sample(tx: sqlite3.Connection, *, path: str, root: str, size: int, mtime: float,
+                  content_hash: str | None, status: str, reason: str | None,
+                  facts: AudioFacts | None) -> int:
+    """Insert or update the row for ``path`` inside a transaction; returns its id.
+
+    A new path whose content matches a sample marked missing takes over that row, so a moved
+    or renamed file keeps its id, favourite, tags and vectors.
+    """
+    now = time.time()
+    values = {"path": path, "root": root, "size": size, "mtime": mtime, "content_hash": content_hash,
+              "status": status, "reason": reason, "updated": now, **facts_columns(facts)}
+    existing = tx.execute("SELECT id FROM samples WHERE path = ?", (path,)).fetchone()
+    if existing is None and content_hash:
+        existing = tx.execute("SELECT id FROM samples WHERE content_hash = ? AND status = 'missing' "
+                              "ORDER BY updated DESC LIMIT 1", (content_hash,)).fetchone()
+    if existing is not None:
+        assignments = ", ".join(f"{name} = :{name}" for name in values)
+        tx.execute(f"UPDATE samples SET {assignments} WHERE id = :id", {**values, "id": existing[0]})
+        return existing[0]
+    names = ", ".join([*values, "added"])
+    marks = ", ".join(f":{name}" for name in [*values, "added"])
+    cursor = tx.execute(f"INSERT INTO samples({names}) VALUES ({marks})", {**values, "added": now})
+    return int(cursor.lastrowid)
+
+
+def store_vector(tx: sqlite3.Connection, sample_id: int, backend: str, vector: np.ndarray) -> None:
+    blob = np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+    tx.execute("INSERT OR REPLACE INTO vectors(sample_id, backend, vector) VALUES (?, ?, ?)",
+               (sample_id, backend, blob))
+
+
+def store_tags(tx: sqlite3.Connection, sample_id: int, source: str, tags: dict[str, float]) -> None:
+    tx.execute("DELETE FROM tags WHERE sample_id = ? AND source = ?", (sample_id, source))
+    tx.executemany("INSERT INTO tags(sample_id, source, tag, score) VALUES (?, ?, ?, ?)",
+                   [(sample_id, source, tag, float(score)) for tag, score in tags.items()])
+
+
+def set_status(tx: sqlite3.Connection, ids: Iterable[int], status: str, reason: str | None = None) -> None:
+    tx.executemany("UPDATE samples SET status = ?, reason = ?, updated = ? WHERE id = ?",
+                   [(status, reason, time.time(), sid) for sid in ids])

@@ -1,0 +1,64 @@
+"""The catalog's schema, as numbered migrations applied in order (PRAGMA user_version)."""
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from engine.errors import UserError
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: roots, samples with audio facts, vectors per backend, tags per source, meta
+    """
+    CREATE TABLE roots(
+        path TEXT PRIMARY KEY,
+        added REAL NOT NULL,
+        online INTEGER NOT NULL DEFAULT 1);
+    CREATE TABLE samples(
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        root TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime REAL NOT NULL,
+        content_hash TEXT,
+        status TEXT NOT NULL CHECK (status IN ('ok', 'failed', 'missing', 'offline')),
+        reason TEXT,
+        format TEXT, sample_rate INTEGER, channels INTEGER, duration REAL,
+        peak_db REAL, rms_db REAL, silent INTEGER, clipped INTEGER,
+        favourite INTEGER NOT NULL DEFAULT 0,
+        added REAL NOT NULL,
+        updated REAL NOT NULL);
+    CREATE INDEX samples_root ON samples(root);
+    CREATE INDEX samples_hash ON samples(content_hash);
+    CREATE INDEX samples_status ON samples(status);
+    CREATE TABLE vectors(
+        sample_id INTEGER NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
+        backend TEXT NOT NULL,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (backend, sample_id));
+    CREATE TABLE tags(
+        sample_id INTEGER NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
+        source TEXT NOT NULL,
+        tag TEXT NOT NULL,
+        score REAL NOT NULL,
+        PRIMARY KEY (sample_id, source, tag));
+    CREATE INDEX tags_tag ON tags(tag);
+    CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring the database to SCHEMA_VERSION; refuse one written by a newer soundalike."""
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as e:
+        raise UserError(f"the catalog is not a soundalike database ({e}); move it away to start afresh") from e
+    if version > SCHEMA_VERSION:
+        raise UserError(f"the catalog has schema {version}, newer than this soundalike ({SCHEMA_VERSION}); upgrade")
+    for number in range(version + 1, SCHEMA_VERSION + 1):
+        log.info("catalog: applying migration %d", number)
+        conn.executescript(f"BEGIN IMMEDIATE; {MIGRATIONS[number - 1]} PRAGMA user_version = {number}; COMMIT;")

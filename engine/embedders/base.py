@@ -1,0 +1,93 @@
+"""The one interface every embedding backend implements.
+
+A backend turns mono float32 audio at its own sample rate into unit-norm vectors. Vectors may be
+split into named *aspects* (for example timbre, envelope, pitch): each aspect is a slice of the
+vector that is unit-norm on its own, scaled by ``1/sqrt(len(aspects))`` so the whole vector is
+unit-norm. Weighting aspects per query is then a matter of scaling the query's slices, and an
+exact inner-product index answers weighted queries with no extra work.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+Tags = dict[str, float]
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """What `soundalike models` shows about a backend."""
+
+    good_for: str
+    licence: str
+    size: str = "built in"
+    needs: str = ""  # install hint when unusable, empty when always usable
+
+
+@dataclass
+class Analysis:
+    """Vectors for a batch, and per-item tags when the backend can name what it hears."""
+
+    vectors: np.ndarray  # (N, dim) float32, unit-norm rows
+    tags: list[Tags] | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class Embedder(ABC):
+    """A named embedding backend.
+
+    Subclasses set ``name``, ``sample_rate`` and ``info`` as class attributes and ``dim`` (and
+    optionally ``aspects``) on the instance, then implement :meth:`embed`.
+    """
+
+    name: ClassVar[str]
+    sample_rate: ClassVar[int]
+    info: ClassVar[BackendInfo]
+    dim: int
+    #: aspect name -> slice of the vector; empty for backends with one undivided vector.
+    aspects: Mapping[str, slice] = {}
+    #: weights used when a query names no aspect weighting.
+    default_weights: Mapping[str, float] = {}
+    #: longest audio, in seconds, that the backend looks at; longer input is cropped or pooled.
+    window_seconds: float = 10.0
+    batch_size: int = 32
+
+    @abstractmethod
+    def embed(self, batch: Sequence[np.ndarray]) -> np.ndarray:
+        """Return an (N, dim) float32 array of unit-norm rows for N mono clips at sample_rate."""
+
+    def analyse(self, batch: Sequence[np.ndarray]) -> Analysis:
+        """Vectors plus tags; backends that can tag override this to share the work."""
+        return Analysis(vectors=self.embed(batch))
+
+    def query_vector(self, vector: np.ndarray, weights: Mapping[str, float] | None = None) -> np.ndarray:
+        """Scale a stored vector's aspect slices by ``weights`` (default weights when None)."""
+        weights = dict(self.default_weights if weights is None else weights)
+        if not self.aspects or not weights:
+            return np.asarray(vector, dtype=np.float32)
+        unknown = set(weights) - set(self.aspects)
+        if unknown:
+            raise ValueError(f"unknown aspect(s) {sorted(unknown)}; {self.name} has {sorted(self.aspects)}")
+        query = np.zeros_like(vector, dtype=np.float32)
+        for aspect, part in self.aspects.items():
+            query[..., part] = vector[..., part] * float(weights.get(aspect, 0.0))
+        norm = np.linalg.norm(query, axis=-1, keepdims=True)
+        return (query / np.maximum(norm, 1e-12)).astype(np.float32)
+
+    def signature(self) -> str:
+        """Identity of the vectors this backend makes; stored vectors with another are re-made."""
+        return f"{self.name}/{self.dim}"
+
+    def close(self) -> None:
+        """Release models or threads; the default holds nothing."""
+
+
+def unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """L2-normalise rows, leaving all-zero rows at zero."""
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
+    return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)

@@ -1,0 +1,127 @@
+"""One exact FAISS index per backend: inner product over unit vectors, keyed by sample id.
+
+The index is a cache of the catalog's vectors. It is saved atomically (write, then rename), and
+when it is opened its ids are checked against the catalog; on any disagreement it is rebuilt from
+the stored vectors, which costs no decoding or embedding.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+class VectorIndex:
+    def __init__(self, dim: int, path: Path | None = None):
+        self.dim = dim
+        self.path = path
+        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self._lock = threading.Lock()
+        self._dirty = False
+
+    @classmethod
+    def open(cls, path: Path, dim: int, expected_ids: np.ndarray, vectors_loader) -> VectorIndex:
+        """Load ``path`` if it holds exactly ``expected_ids``; else rebuild via ``vectors_loader()``."""
+        index = cls(dim, path)
+        loaded = _read(path, dim)
+        if loaded is not None and np.array_equal(np.sort(_ids_of(loaded)), np.sort(expected_ids)):
+            index._index = loaded
+            return index
+        if loaded is not None or len(expected_ids):
+            log.info("index %s disagrees with the catalog: rebuilding from %d stored vectors", path.name,
+                     len(expected_ids))
+        ids, matrix = vectors_loader()
+        if matrix is not None and len(ids):
+            index.add(ids, matrix)
+        index.save()
+        return index
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    def ids(self) -> np.ndarray:
+        with self._lock:
+            return _ids_of(self._index)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Add or replace vectors by id (FAISS accepts duplicate ids, so replace = remove + add)."""
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(ids), self.dim)
+        with self._lock:
+            self._index.remove_ids(ids)
+            self._index.add_with_ids(vectors, ids)
+            self._dirty = True
+
+    def remove(self, ids) -> int:
+        ids = np.ascontiguousarray(list(ids), dtype=np.int64)
+        if not len(ids):
+            return 0
+        with self._lock:
+            removed = int(self._index.remove_ids(ids))
+            self._dirty = self._dirty or removed > 0
+            return removed
+
+    def reconstruct(self, sample_id: int) -> np.ndarray | None:
+        with self._lock:
+            try:
+                return self._index.reconstruct(int(sample_id))
+            except RuntimeError:
+                return None
+
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None,
+               exclude: int | None = None) -> list[tuple[int, float]]:
+        """Best ``k`` (id, score) pairs for one query, optionally only among ``allowed`` ids."""
+        query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
+        want = k + (1 if exclude is not None else 0)
+        params = None
+        if allowed is not None:
+            if not len(allowed):
+                return []
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.ascontiguousarray(allowed, np.int64)))
+        with self._lock:
+            want = min(want, int(self._index.ntotal))
+            if want <= 0:
+                return []
+            scores, ids = self._index.search(query, want, params=params)
+        hits = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0 and i != exclude]
+        return hits[:k]
+
+    def save(self) -> None:
+        """Write to a temporary file, fsync, then rename over the old one."""
+        if self.path is None:
+            return
+        with self._lock:
+            tmp = self.path.with_suffix(self.path.suffix + ".tmp")
+            faiss.write_index(self._index, str(tmp))
+            with open(tmp, "rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+            self._dirty = False
+
+    def save_if_dirty(self) -> None:
+        if self._dirty:
+            self.save()
+
+
+def _ids_of(index) -> np.ndarray:
+    return faiss.vector_to_array(index.id_map).astype(np.int64)
+
+
+def _read(path: Path, dim: int):
+    if not path.exists():
+        return None
+    try:
+        index = faiss.read_index(str(path))
+    except RuntimeError as e:
+        log.warning("index %s is unreadable (%s): rebuilding it", path, e)
+        return None
+    if index.d != dim or not isinstance(index, faiss.IndexIDMap2):
+        log.warning("index %s has dimension %d, expected %d: rebuilding it", path, index.d, dim)
+        return None
+    return index

@@ -1,0 +1,152 @@
+"""Turn files into vectors: decode, prepare for each backend, embed, in worker threads.
+
+Nothing here touches the catalog or the index; the library applies what comes out. Each file
+ends as a :class:`Processed` with either vectors or the reason it failed, so one bad file never
+stops the others.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.audio import AudioFacts, Decoded, decode_file, prepare
+from engine.config import EngineSettings
+from engine.embedders.base import Embedder, Tags
+from engine.errors import EmbedError, FileError
+from engine.scanner import FileEntry
+
+log = logging.getLogger(__name__)
+
+CHUNK_FILES = 16
+
+
+@dataclass(frozen=True)
+class Job:
+    """A file to process and the backends it needs vectors from."""
+
+    entry: FileEntry
+    backends: tuple[str, ...]
+
+
+@dataclass
+class Processed:
+    entry: FileEntry
+    facts: AudioFacts | None = None
+    content_hash: str | None = None
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    tags: dict[str, Tags] = field(default_factory=dict)
+    error: str | None = None
+
+
+class Ingestor:
+    def __init__(self, embedders: Mapping[str, Embedder], settings: EngineSettings):
+        self.embedders = embedders
+        self.settings = settings
+
+    def run(self, jobs: Iterable[Job], stop: threading.Event | None = None) -> Iterator[list[Processed]]:
+        """Process jobs on the worker threads, yielding finished chunks in submission order."""
+        stop = stop or threading.Event()
+        workers = self.settings.worker_count()
+        pending: deque[Future] = deque()
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
+            try:
+                for chunk in _chunks(jobs, CHUNK_FILES):
+                    if stop.is_set():
+                        break
+                    pending.append(pool.submit(self.process, chunk))
+                    while len(pending) >= 2 * workers:
+                        yield pending.popleft().result()
+                while pending and not stop.is_set():
+                    yield pending.popleft().result()
+            finally:
+                for future in pending:
+                    future.cancel()
+
+    def process(self, jobs: Sequence[Job]) -> list[Processed]:
+        """Decode and embed one chunk of files; failures are recorded per file."""
+        results = [Processed(job.entry) for job in jobs]
+        decoded: list[Decoded | None] = [self._decode(job, result) for job, result in zip(jobs, results)]
+        for backend in {name for job in jobs for name in job.backends}:
+            members = [i for i, job in enumerate(jobs) if backend in job.backends and decoded[i] is not None
+                       and results[i].error is None]
+            if members:
+                self._embed(backend, [decoded[i] for i in members], [results[i] for i in members])
+        return results
+
+    def _decode(self, job: Job, result: Processed) -> Decoded | None:
+        if job.entry.problem:
+            result.error = job.entry.problem
+            return None
+        if job.entry.size > self.settings.max_file_mb * 2**20:
+            result.error = f"file too large ({job.entry.size / 2**20:.0f} MiB > max_file_mb)"
+            return None
+        try:
+            decoded = decode_file(job.entry.path, self.settings.max_seconds, self.settings.silence_db)
+        except FileError as e:
+            result.error = str(e)
+            log.info("cannot decode %s: %s", job.entry.path, e)
+            return None
+        result.facts, result.content_hash = decoded.facts, decoded.content_hash
+        if decoded.facts.silent:
+            result.error = f"silent (peak {decoded.facts.peak_db:.0f} dBFS)"
+            return None
+        return decoded
+
+    def _embed(self, backend: str, decoded: list[Decoded], results: list[Processed]) -> None:
+        embedder = self.embedders[backend]
+        clips = [prepare(d, embedder.sample_rate, self.settings.trim_db) for d in decoded]
+        try:
+            analysis = embed_checked(embedder, clips)
+        except EmbedError:
+            for clip, result in zip(clips, results):  # find which file(s) the backend rejects
+                self._embed_one(embedder, clip, result)
+            return
+        for row, result in enumerate(results):
+            result.vectors[backend] = analysis.vectors[row]
+            if analysis.tags is not None:
+                result.tags[backend] = analysis.tags[row]
+
+    def _embed_one(self, embedder: Embedder, clip: np.ndarray, result: Processed) -> None:
+        try:
+            analysis = embed_checked(embedder, [clip])
+        except EmbedError as e:
+            result.error = f"{embedder.name} could not embed it: {e}"
+            log.info("cannot embed %s with %s: %s", result.entry.path, embedder.name, e)
+            return
+        result.vectors[embedder.name] = analysis.vectors[0]
+        if analysis.tags is not None:
+            result.tags[embedder.name] = analysis.tags[0]
+
+
+def embed_checked(embedder: Embedder, clips: list[np.ndarray]):
+    """Run a backend on clips; any failure or non-finite output becomes an EmbedError."""
+    try:
+        analysis = embedder.analyse(clips)
+    except EmbedError:
+        raise
+    except Exception as e:  # a backend bug or odd input must cost one file, not the scan
+        log.debug("backend %s failed", embedder.name, exc_info=True)
+        raise EmbedError(f"{type(e).__name__}: {e}") from e
+    vectors = np.asarray(analysis.vectors, dtype=np.float32)
+    if vectors.shape != (len(clips), embedder.dim) or not np.isfinite(vectors).all():
+        raise EmbedError(f"backend returned unusable vectors (shape {vectors.shape}, finite: "
+                         f"{bool(np.isfinite(vectors).all())})")
+    analysis.vectors = vectors
+    return analysis
+
+
+def _chunks(jobs: Iterable[Job], size: int) -> Iterator[list[Job]]:
+    chunk: list[Job] = []
+    for job in jobs:
+        chunk.append(job)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

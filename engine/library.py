@@ -1,0 +1,326 @@
+"""The library: the one engine API the CLI, the TUI and the bridge use.
+
+A library is a data directory holding the catalog (``catalog.sqlite``) and one FAISS index per
+backend (``index/<backend>.faiss``). Reads are safe from any thread while a scan writes.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from engine import catalog as cat
+from engine.audio import decode_file, prepare, resample
+from engine.catalog import Catalog, Filters, SampleRow
+from engine.config import Settings
+from engine.embedders.base import Embedder
+from engine.embedders.registry import BACKENDS, Registry, check_names, create_embedder
+from engine.errors import FileError, UserError
+from engine.index import VectorIndex
+from engine.ingest import Ingestor, Job, Processed, embed_checked
+from engine.scanner import FileEntry, stat_entry, walk
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int, str], None]
+_SAVE_EVERY_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Hit:
+    sample: SampleRow
+    score: float
+
+    @property
+    def path(self) -> str:
+        return self.sample.path
+
+
+@dataclass
+class ScanReport:
+    seen: int = 0
+    unchanged: int = 0
+    indexed: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    missing: int = 0
+    offline_roots: list[str] = field(default_factory=list)
+    interrupted: bool = False
+    seconds: float = 0.0
+
+
+class Library:
+    def __init__(self, settings: Settings, backends: Registry = BACKENDS):
+        self.settings = settings
+        self.backends = backends
+        self.data_dir = settings.engine.resolved_data_dir()
+        check_names({settings.engine.default_backend, *settings.engine.backends}, backends)
+        try:
+            (self.data_dir / "index").mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise UserError(f"cannot create the library folder {self.data_dir}: {e.strerror or e}") from e
+        faiss.omp_set_num_threads(settings.index.search_threads)
+        self.catalog = Catalog(self.data_dir / "catalog.sqlite")
+        self._embedders: dict[str, Embedder] = {}
+        self._indexes: dict[str, VectorIndex] = {}
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        for index in list(self._indexes.values()):
+            index.save_if_dirty()
+        for embedder in self._embedders.values():
+            embedder.close()
+        self.catalog.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- backends and indexes ----------------------------------------------------------------
+    def embedder(self, name: str) -> Embedder:
+        with self._lock:
+            if name not in self._embedders:
+                embedder = create_embedder(name, self.settings.backends.get(name), self.backends)
+                self.catalog.set_backend_signature(name, embedder.signature())
+                self._embedders[name] = embedder
+            return self._embedders[name]
+
+    def index(self, backend: str) -> VectorIndex:
+        with self._lock:
+            if backend not in self._indexes:
+                ids, matrix = self.catalog.vectors(backend)
+                dim = matrix.shape[1] if matrix is not None else self.embedder(backend).dim
+                path = self.data_dir / "index" / f"{backend}.faiss"
+                self._indexes[backend] = VectorIndex.open(path, dim, ids, lambda: (ids, matrix))
+            return self._indexes[backend]
+
+    # --- roots and scanning ------------------------------------------------------------------
+    def roots(self) -> list[str]:
+        return self.catalog.roots()
+
+    def add_root(self, folder: str | os.PathLike) -> str:
+        root = os.path.abspath(os.path.expanduser(folder))
+        if not os.path.isdir(root):
+            raise UserError(f"{folder} is not a folder")
+        self.catalog.add_root(root)
+        return root
+
+    def scan(self, roots: Iterable[str] | None = None, progress: ProgressCallback | None = None,
+             stop: threading.Event | None = None) -> ScanReport:
+        """Bring the catalog in step with the files under ``roots`` (all roots when None).
+
+        Unchanged files (same size and mtime) cost nothing; files gone from an existing root are
+        marked missing; a root that is no longer there is marked offline, its samples kept.
+        """
+        started, report = time.monotonic(), ScanReport()
+        backends = tuple(self.settings.engine.backends)
+        embedders = {name: self.embedder(name) for name in backends}
+        jobs: list[Job] = []
+        for root in [self.add_root(r) for r in roots] if roots is not None else self.roots():
+            jobs += self._plan_root(root, backends, report)
+        try:
+            self._ingest(jobs, embedders, report, progress, stop)
+        except KeyboardInterrupt:
+            report.interrupted = True
+            raise
+        finally:
+            for name in backends:
+                self.index(name).save_if_dirty()
+            report.seconds = time.monotonic() - started
+        return report
+
+    def _plan_root(self, root: str, backends: tuple[str, ...], report: ScanReport) -> list[Job]:
+        known = self.catalog.known_files(root)
+        if not os.path.isdir(root):
+            self._set_status([sid for sid, _, _, status in known.values() if status == "ok"], "offline",
+                             "root folder is not there (unplugged drive?)")
+            report.offline_roots.append(root)
+            return []
+        lacking = {name: set(self.catalog.ids_lacking(name)) for name in backends}
+        jobs, seen = [], set()
+        for entry in walk(root, self.settings.engine.extensions):
+            seen.add(entry.path)
+            report.seen += 1
+            job = self._job_for(entry, known.get(entry.path), backends, lacking)
+            if job is None:
+                report.unchanged += 1
+            else:
+                jobs.append(job)
+        gone = [sid for path, (sid, _, _, status) in known.items() if path not in seen and status != "missing"]
+        self._set_status(gone, "missing", "file is no longer there")
+        report.missing += len(gone)
+        return jobs
+
+    @staticmethod
+    def _job_for(entry: FileEntry, known, backends, lacking) -> Job | None:
+        if known is None or entry.problem:
+            return Job(entry, backends)
+        sid, size, mtime, status = known
+        if size != entry.size or mtime != entry.mtime or status in ("missing", "offline"):
+            return Job(entry, backends)
+        if status == "failed":
+            return None
+        needed = tuple(name for name in backends if sid in lacking[name])
+        return Job(entry, needed) if needed else None
+
+    def _ingest(self, jobs, embedders, report, progress, stop) -> None:
+        done, last_save = 0, time.monotonic()
+        for chunk in Ingestor(embedders, self.settings.engine).run(jobs, stop):
+            self._apply(chunk, report)
+            done += len(chunk)
+            if progress:
+                progress(done, len(jobs), chunk[-1].entry.path)
+            if time.monotonic() - last_save > _SAVE_EVERY_SECONDS:
+                for name in embedders:
+                    self.index(name).save_if_dirty()
+                last_save = time.monotonic()
+        report.interrupted = bool(stop and stop.is_set())
+
+    def _apply(self, chunk: list[Processed], report: ScanReport) -> None:
+        """Write one chunk to the catalog (one transaction), then to the indexes."""
+        added: dict[str, list[tuple[int, np.ndarray]]] = {}
+        failed_ids: list[int] = []
+        with self.catalog.transaction() as tx:
+            for item in chunk:
+                sid = self._record(tx, item)
+                if item.error:
+                    report.failed.append((item.entry.path, item.error))
+                    failed_ids.append(sid)
+                    continue
+                report.indexed += 1
+                for backend, vector in item.vectors.items():
+                    cat.store_vector(tx, sid, backend, vector)
+                    added.setdefault(backend, []).append((sid, vector))
+                for backend, tags in item.tags.items():
+                    cat.store_tags(tx, sid, backend, tags)
+        self._remove_from_indexes(failed_ids)
+        for backend, pairs in added.items():
+            self.index(backend).add(np.array([p[0] for p in pairs]), np.stack([p[1] for p in pairs]))
+
+    def _record(self, tx, item: Processed) -> int:
+        entry = item.entry
+        root = entry.root or self._root_of(entry.path)
+        return cat.record_sample(tx, path=entry.path, root=root, size=entry.size, mtime=entry.mtime,
+                                 content_hash=item.content_hash, status="failed" if item.error else "ok",
+                                 reason=item.error, facts=item.facts)
+
+    def _root_of(self, path: str) -> str:
+        matches = [r for r in self.roots() if path == r or path.startswith(r.rstrip(os.sep) + os.sep)]
+        return max(matches, key=len) if matches else os.path.dirname(path)
+
+    def _remove_from_indexes(self, ids: list[int]) -> None:
+        if ids:
+            for backend in set(self._indexes) | set(self.settings.engine.backends):
+                self.index(backend).remove(ids)
+
+    def _set_status(self, ids: list[int], status: str, reason: str) -> None:
+        if not ids:
+            return
+        with self.catalog.transaction() as tx:
+            cat.set_status(tx, ids, status, reason)
+        self._remove_from_indexes(ids)
+
+    # --- queries -----------------------------------------------------------------------------
+    def similar(self, to: str | os.PathLike | int | np.ndarray, k: int | None = None, backend: str | None = None,
+                weights: Mapping[str, float] | None = None, filters: Filters | None = None,
+                sample_rate: int | None = None) -> list[Hit]:
+        """The ``k`` samples closest to a file path, a sample id or an audio array.
+
+        A path in the library with unchanged size and mtime reuses its stored vector; any other
+        file is decoded and embedded on the spot (and not added). The query itself is excluded.
+        """
+        backend = backend or self.settings.engine.default_backend
+        k = k or self.settings.index.default_k
+        vector, own_id = self._query_vector(to, backend, sample_rate)
+        embedder = self.embedder(backend)
+        query = embedder.query_vector(vector, weights)
+        allowed = None
+        if filters is not None and not filters.is_empty():
+            allowed = np.array(self.catalog.ids_matching(filters), dtype=np.int64)
+        hits = self.index(backend).search(query, k, allowed=allowed, exclude=own_id)
+        rows = self.catalog.samples(sid for sid, _ in hits)
+        return [Hit(rows[sid], score) for sid, score in hits if sid in rows]
+
+    def _query_vector(self, to, backend: str, sample_rate: int | None) -> tuple[np.ndarray, int | None]:
+        if isinstance(to, (int, np.integer)):
+            vector = self.index(backend).reconstruct(int(to))
+            if vector is None:
+                raise FileError(f"sample {to} has no {backend} vector (not indexed, failed or missing)")
+            return vector, int(to)
+        if isinstance(to, np.ndarray):
+            if not sample_rate:
+                raise ValueError("an audio array query needs its sample_rate")
+            return self.embed_audio(to, sample_rate, backend), None
+        return self._path_vector(os.path.abspath(os.fspath(to)), backend)
+
+    def _path_vector(self, path: str, backend: str) -> tuple[np.ndarray, int | None]:
+        row = self.catalog.sample_by_path(path)
+        entry = stat_entry(path)
+        if entry.problem:
+            raise FileError(f"{path}: {entry.problem}")
+        if row is not None and row.status == "ok" and (row.size, row.mtime) == (entry.size, entry.mtime):
+            vector = self.index(backend).reconstruct(row.id)
+            if vector is not None:
+                return vector, row.id
+        own_id = row.id if row is not None else None
+        return self.embed_file(path, backend), own_id
+
+    def embed_file(self, path: str | os.PathLike, backend: str | None = None) -> np.ndarray:
+        """Vector of any audio file, in or out of the library (raises FileError with the reason)."""
+        backend = backend or self.settings.engine.default_backend
+        engine = self.settings.engine
+        decoded = decode_file(path, engine.max_seconds, engine.silence_db)
+        if decoded.facts.silent:
+            raise FileError(f"{path}: silent (peak {decoded.facts.peak_db:.0f} dBFS)")
+        embedder = self.embedder(backend)
+        return embed_checked(embedder, [prepare(decoded, embedder.sample_rate, engine.trim_db)]).vectors[0]
+
+    def embed_audio(self, audio: np.ndarray, sample_rate: int, backend: str | None = None) -> np.ndarray:
+        embedder = self.embedder(backend or self.settings.engine.default_backend)
+        mono = np.asarray(audio, dtype=np.float32)
+        mono = mono.mean(axis=1) if mono.ndim == 2 else mono
+        return embed_checked(embedder, [resample(mono, sample_rate, embedder.sample_rate)]).vectors[0]
+
+    def sample(self, sample_id: int) -> SampleRow | None:
+        return self.catalog.sample(sample_id)
+
+    def sample_by_path(self, path: str | os.PathLike) -> SampleRow | None:
+        return self.catalog.sample_by_path(os.path.abspath(os.fspath(path)))
+
+    def tags(self, sample_id: int) -> dict[str, dict[str, float]]:
+        return self.catalog.tags(sample_id)
+
+    def set_favourite(self, sample_id: int, favourite: bool = True) -> None:
+        self.catalog.set_favourite(sample_id, favourite)
+
+    # --- removal and statistics --------------------------------------------------------------
+    def remove(self, paths: Iterable[str | os.PathLike]) -> int:
+        """Forget files (the files themselves are untouched); returns how many were known."""
+        rows = [r for r in (self.sample_by_path(p) for p in paths) if r is not None]
+        ids = [r.id for r in rows]
+        with self.catalog.transaction() as tx:
+            tx.executemany("DELETE FROM samples WHERE id = ?", [(i,) for i in ids])
+        self._remove_from_indexes(ids)
+        for index in self._indexes.values():
+            index.save_if_dirty()
+        return len(ids)
+
+    def stats(self) -> dict:
+        counts = self.catalog.status_counts()
+        return {
+            "data_dir": str(self.data_dir),
+            "roots": self.roots(),
+            "samples": sum(counts.values()),
+            "by_status": counts,
+            "failure_reasons": self.catalog.failure_reasons(),
+            "vectors": self.catalog.vector_counts(),
+            "indexed": {name: len(self.index(name)) for name in self.settings.engine.backends},
+        }

@@ -1,0 +1,81 @@
+"""Walk sample folders and list the audio files in them, without reading any audio.
+
+Symbolic links are followed, loops are cut by remembering each folder's real path, and temporary
+or sidecar names (dotfiles, ``.part``, ``.tmp``, ``~`` backups, ``.asd`` and the like) are skipped.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+TEMPORARY_SUFFIXES = (".part", ".tmp", ".temp", ".crdownload", ".download", "~", ".asd", ".reapeaks",
+                      ".pkf", ".ds_store")
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """A candidate audio file. ``problem`` is set when it cannot even be stat-ed."""
+
+    path: str
+    size: int = 0
+    mtime: float = 0.0
+    problem: str | None = None
+    root: str = ""
+
+
+def is_temporary(name: str) -> bool:
+    lower = name.lower()
+    return lower.startswith(".") or lower.startswith("~$") or lower.endswith(TEMPORARY_SUFFIXES)
+
+
+def is_candidate(name: str, extensions: tuple[str, ...]) -> bool:
+    return not is_temporary(name) and os.path.splitext(name)[1].lower() in extensions
+
+
+def walk(root: str, extensions: tuple[str, ...]) -> Iterator[FileEntry]:
+    """Yield every candidate file under ``root`` (depth first, sorted, symlinks followed once)."""
+    seen_dirs: set[str] = set()
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        real = os.path.realpath(folder)
+        if real in seen_dirs:
+            log.debug("skipping %s: already visited (symlink loop?)", folder)
+            continue
+        seen_dirs.add(real)
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as e:
+            log.warning("cannot list %s: %s", folder, e.strerror or e)
+            continue
+        subfolders = []
+        for entry in entries:
+            if is_temporary(entry.name):
+                continue
+            if _is_dir(entry):
+                subfolders.append(entry.path)
+            elif is_candidate(entry.name, extensions):
+                yield stat_entry(entry.path, root)
+        stack.extend(reversed(subfolders))
+
+
+def stat_entry(path: str, root: str = "") -> FileEntry:
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        reason = "broken symbolic link" if os.path.islink(path) else "file vanished while scanning"
+        return FileEntry(path, problem=reason, root=root)
+    except OSError as e:
+        return FileEntry(path, problem=f"cannot read file: {e.strerror or e}", root=root)
+    return FileEntry(path, info.st_size, info.st_mtime, root=root)
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=True)
+    except OSError:
+        return False

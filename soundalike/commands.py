@@ -1,0 +1,144 @@
+"""The library commands: index, similar, stats and the demo."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import time
+from collections import Counter
+from pathlib import Path
+
+from engine import paths
+from engine.catalog import Filters
+from engine.demo import build_demo_library
+from engine.library import Hit, Library, ScanReport
+from engine.config import Settings
+from engine.errors import UserError
+from soundalike.progress import ProgressBar
+
+log = logging.getLogger(__name__)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command in ("embed", "doctor"):
+        from soundalike import pipeline_cmds
+
+        return pipeline_cmds.run(args, settings)
+    handler = {"index": cmd_index, "similar": cmd_similar, "stats": cmd_stats, "demo": cmd_demo}[args.command]
+    with Library(settings) as library:
+        return handler(args, library)
+
+
+def cmd_index(args: argparse.Namespace, library: Library) -> int:
+    if not args.folders and not library.roots():
+        raise UserError("no folders given and none indexed yet: soundalike index ~/Samples")
+    report = scan_with_progress(library, args.folders or None)
+    print_scan_report(report)
+    return 0
+
+
+def scan_with_progress(library: Library, folders) -> ScanReport:
+    bar = ProgressBar("indexing")
+    try:
+        return library.scan(folders, progress=bar.update)
+    finally:
+        bar.close()
+
+
+def print_scan_report(report: ScanReport) -> None:
+    rate = report.indexed / report.seconds if report.seconds > 0 else 0.0
+    print(f"{report.seen} audio files seen: {report.indexed} indexed, {report.unchanged} unchanged, "
+          f"{len(report.failed)} failed, {report.missing} gone  ({report.seconds:.1f} s, {rate:.0f} files/s)")
+    for root in report.offline_roots:
+        print(f"offline: {root} is not there (unplugged drive?); its samples are kept, marked offline")
+    if report.failed:
+        print("failures by reason:")
+        by_reason = Counter(reason for _, reason in report.failed)
+        examples = {reason: path for path, reason in reversed(report.failed)}
+        for reason, count in by_reason.most_common():
+            print(f"  {count:5d}  {reason}   e.g. {examples[reason]}")
+        print("  (all failures: soundalike stats --failures)")
+
+
+def parse_weights(text: str | None) -> dict[str, float] | None:
+    """'timbre' -> {'timbre': 1}; 'timbre=1,envelope=0.5' -> both."""
+    if not text:
+        return None
+    weights = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        try:
+            weights[name.strip()] = float(value) if value else 1.0
+        except ValueError:
+            raise UserError(f"--aspect: {part!r} is not NAME or NAME=WEIGHT") from None
+    return weights
+
+
+def cmd_similar(args: argparse.Namespace, library: Library) -> int:
+    filters = Filters(tag=args.tag, under=os.path.abspath(args.under) if args.under else None)
+    started = time.perf_counter()
+    try:
+        hits = library.similar(args.file, k=args.k, backend=args.backend, weights=parse_weights(args.aspect),
+                               filters=filters)
+    except ValueError as e:
+        raise UserError(str(e)) from e
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    if args.json:
+        print(json.dumps([hit_json(rank, hit) for rank, hit in enumerate(hits, 1)], indent=1))
+        return 0
+    if not hits:
+        print("no results: is the library empty? soundalike index ~/Samples")
+    for rank, hit in enumerate(hits, 1):
+        print(f"{rank:3d}  {hit.score:6.3f}  {hit.path}")
+    print(f"({len(hits)} results in {elapsed_ms:.1f} ms)")
+    return 0
+
+
+def hit_json(rank: int, hit: Hit) -> dict:
+    return {"rank": rank, "path": hit.path, "score": round(hit.score, 6), "id": hit.sample.id,
+            "duration": hit.sample.duration}
+
+
+def cmd_stats(args: argparse.Namespace, library: Library) -> int:
+    stats = library.stats()
+    if args.json:
+        print(json.dumps(stats, indent=1))
+        return 0
+    print(f"library: {stats['data_dir']}")
+    print(f"roots: {', '.join(stats['roots']) or '(none)'}")
+    by_status = ", ".join(f"{count} {status}" for status, count in sorted(stats["by_status"].items()))
+    print(f"samples: {stats['samples']} ({by_status or 'none'})")
+    for backend, count in stats["indexed"].items():
+        print(f"backend {backend}: {count} searchable")
+    for reason, count in stats["failure_reasons"].items():
+        print(f"  failed {count:5d}  {reason}")
+    if args.failures:
+        for path, reason in library.catalog.failures():
+            print(f"{path}\t{reason}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, library: Library) -> int:
+    folder = Path(args.folder) if args.folder else paths.cache_dir() / "demo-library"
+    if not args.folder:
+        print(f"generating a demo library of drum one-shots in {folder}")
+        build_demo_library(folder)
+    report = scan_with_progress(library, [str(folder)])
+    print_scan_report(report)
+    examples = _examples(library, str(folder.resolve()))
+    for path in examples:
+        print(f"\nsounds like {path}:")
+        started = time.perf_counter()
+        hits = library.similar(path, k=5)
+        for rank, hit in enumerate(hits, 1):
+            print(f"  {rank}  {hit.score:6.3f}  {hit.path}")
+        print(f"  ({(time.perf_counter() - started) * 1000:.1f} ms)")
+    print("\nnext: soundalike similar FILE  |  soundalike stats  |  soundalike --help")
+    return 0
+
+
+def _examples(library: Library, root: str, count: int = 3) -> list[str]:
+    rows = [r for r in library.catalog.list_samples(status="ok", limit=100_000) if r.path.startswith(root)]
+    step = max(1, len(rows) // count)
+    return [row.path for row in rows[::step][:count]]

@@ -1,0 +1,114 @@
+"""Commands that run the audio pipeline without a library: ``embed`` and ``doctor``."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+from engine.audio import decode_file, resample, trim_leading_silence
+from engine.config import Settings
+from engine.embedders.registry import create_embedder
+from engine.errors import FileError, UserError
+from engine.ingest import Ingestor, Job, embed_checked
+from engine.scanner import stat_entry
+from soundalike.progress import ProgressBar
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    return cmd_embed(args, settings) if args.command == "embed" else cmd_doctor(args, settings)
+
+
+def read_path_list(list_file: str) -> list[str]:
+    """One path per non-blank line; for a TSV, the first column (so devset.tsv works as is)."""
+    try:
+        with open(list_file, encoding="utf-8") as handle:
+            return [line.rstrip("\n").split("\t")[0] for line in handle if line.strip()]
+    except OSError as e:
+        raise UserError(f"cannot read {list_file}: {e.strerror or e}") from e
+
+
+def cmd_embed(args: argparse.Namespace, settings: Settings) -> int:
+    backend = args.backend or settings.engine.default_backend
+    embedder = create_embedder(backend, settings.backends.get(backend))
+    paths = read_path_list(args.paths_from)
+    matrix = np.full((len(paths), embedder.dim), np.nan, dtype=np.float32)
+    row_of = {}
+    jobs = []
+    for row, path in enumerate(paths):
+        entry = stat_entry(os.path.abspath(path))
+        row_of.setdefault(entry.path, []).append(row)
+        jobs.append(Job(entry, (backend,)))
+    bar, done, failed = ProgressBar(f"embedding ({backend})"), 0, 0
+    for chunk in Ingestor({backend: embedder}, settings.engine).run(jobs):
+        for item in chunk:
+            rows = row_of[item.entry.path]
+            if item.error:
+                failed += 1
+                print(f"{item.entry.path}: {item.error}", file=sys.stderr)
+            else:
+                matrix[rows] = item.vectors[backend]
+        done += len(chunk)
+        bar.update(done, len(jobs))
+    bar.close()
+    np.save(args.out, matrix)
+    print(f"wrote {args.out}: {len(paths)} x {embedder.dim} ({len(paths) - failed} embedded, {failed} NaN rows)",
+          file=sys.stderr)
+    return 0 if failed < len(paths) else 1
+
+
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    engine = settings.engine
+    backend = args.backend or engine.default_backend
+    path = os.path.abspath(args.file)
+    print(f"file: {path}")
+    entry = stat_entry(path)
+    if entry.problem:
+        raise FileError(f"{path}: {entry.problem}")
+    print(f"  size {entry.size} bytes")
+    decoded = decode_file(path, engine.max_seconds, engine.silence_db)
+    facts = decoded.facts
+    print(f"decode: {facts.format}, {facts.sample_rate} Hz, {facts.channels} channel(s), {facts.duration:.3f} s")
+    print(f"  decoded {decoded.decoded_seconds:.3f} s (max_seconds = {engine.max_seconds:g}), mixed to mono")
+    print(f"  peak {facts.peak_db:.1f} dBFS, RMS {facts.rms_db:.1f} dBFS, silent: {facts.silent}, "
+          f"clipped: {facts.clipped}")
+    trimmed = trim_leading_silence(decoded.samples, decoded.sample_rate, engine.trim_db)
+    cut = (decoded.samples.size - trimmed.size) / decoded.sample_rate
+    print(f"trim: removed {cut * 1000:.1f} ms of leading audio below {engine.trim_db:g} dB from the peak")
+    embedder = create_embedder(backend, settings.backends.get(backend))
+    clip = resample(trimmed, decoded.sample_rate, embedder.sample_rate)
+    print(f"resample: {decoded.sample_rate} Hz -> {embedder.sample_rate} Hz "
+          f"({'none needed' if decoded.sample_rate == embedder.sample_rate else 'soxr HQ'}), {clip.size} samples")
+    window = embedder.window_seconds
+    length = clip.size / embedder.sample_rate
+    fit = "cropped to" if length > window else "padded/used within"
+    print(f"backend {backend}: window {window:g} s; this clip is {length:.3f} s ({fit} the window)")
+    started = time.perf_counter()
+    analysis = embed_checked(embedder, [clip])
+    vector = analysis.vectors[0]
+    print(f"embed: shape {vector.shape}, norm {np.linalg.norm(vector):.4f}, NaNs {int(np.isnan(vector).sum())}, "
+          f"{(time.perf_counter() - started) * 1000:.1f} ms")
+    if analysis.tags:
+        top = sorted(analysis.tags[0].items(), key=lambda kv: -kv[1])[:3]
+        print("tags: " + ", ".join(f"{tag} {score:.2f}" for tag, score in top))
+    for warning in domain_warnings(facts, length, window):
+        print(f"warning: {warning}")
+    return 0
+
+
+def domain_warnings(facts, clip_seconds: float, window: float) -> list[str]:
+    """Reasons the backend may see this file differently from what it was built for."""
+    warnings = []
+    if facts.silent:
+        warnings.append("the file is silent: it is not embedded when indexing")
+    if facts.clipped:
+        warnings.append("the file clips (samples at full scale): timbre may read harsher than intended")
+    if clip_seconds < 0.02:
+        warnings.append(f"very short clip ({clip_seconds * 1000:.0f} ms): little for any backend to go on")
+    if clip_seconds > 4 * window:
+        warnings.append(f"clip is far longer than the backend's {window:g} s window: only the start shapes it")
+    if facts.sample_rate < 16000 or facts.sample_rate > 192000:
+        warnings.append(f"unusual sample rate {facts.sample_rate} Hz")
+    return warnings

@@ -1,0 +1,67 @@
+"""Shared fixtures: generated audio files, a plumbing embedder, settings on a temp library."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from engine.config import EngineSettings, Settings
+from engine.demo import render
+from engine.embedders.base import BackendInfo, Embedder, unit_rows
+from engine.embedders.registry import BACKENDS
+
+
+class BandEmbedder(Embedder):
+    """Deterministic plumbing backend: log energy in 16 frequency bands of the first second."""
+
+    name: ClassVar[str] = "bands"
+    sample_rate: ClassVar[int] = 16000
+    info: ClassVar[BackendInfo] = BackendInfo(good_for="tests", licence="MIT")
+    window_seconds = 1.0
+
+    def __init__(self, options=None):
+        self.dim = 16
+        self.calls = 0
+
+    def embed(self, batch: Sequence[np.ndarray]) -> np.ndarray:
+        self.calls += len(batch)
+        rows = []
+        for clip in batch:
+            spectrum = np.abs(np.fft.rfft(clip[: self.sample_rate], n=self.sample_rate)) ** 2
+            bands = np.array_split(spectrum, self.dim)
+            rows.append(np.log10(np.array([b.sum() for b in bands]) + 1e-6) + 7)
+        return unit_rows(np.array(rows))
+
+
+TEST_BACKENDS = {**BACKENDS, BandEmbedder.name: BandEmbedder}
+
+
+def write(path: Path, audio: np.ndarray, rate: int = 44100, **kwargs) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, audio, rate, **kwargs)
+    return path
+
+
+@pytest.fixture
+def make_settings(tmp_path):
+    def _make(backends=("bands",), default="bands", **engine) -> Settings:
+        data = tmp_path / "library-data"
+        return Settings(engine=EngineSettings(data_dir=str(data), backends=tuple(backends),
+                                              default_backend=default, workers=2, **engine))
+    return _make
+
+
+@pytest.fixture
+def drum_folder(tmp_path) -> Path:
+    """Two kits of generated one-shots: kick, snare, closed hat, cymbal, three takes each."""
+    root = tmp_path / "Samples"
+    for kit in range(2):
+        for number, instrument in enumerate(("kick", "snare", "closed hat", "cymbal")):
+            for take in range(3):
+                name = f"{instrument.replace(' ', '_')}_{take}.wav"
+                write(root / f"Kit {kit}" / name, render(instrument, seed=kit * 100 + number * 10 + take))
+    return root
