@@ -5,7 +5,9 @@ catalog without decoding or embedding anything again. Each thread gets its own c
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -47,22 +49,49 @@ class SampleRow:
     updated: float
 
 
-_COLUMNS = ", ".join(f.name for f in fields(SampleRow))
+SAMPLE_COLUMNS = ", ".join(f.name for f in fields(SampleRow))
 
 
 @dataclass(frozen=True)
 class Filters:
-    """Restrict query results. Every field left at its default matches everything."""
+    """Restrict a listing or query results. Every field left at its default matches everything."""
 
+    under: str | None = None  # this folder and everything below it
+    path_contains: str | None = None  # case-insensitive substring of the path
     tag: str | None = None
+    status: str | None = None
+    favourites_only: bool = False
     min_duration: float | None = None
     max_duration: float | None = None
-    path_contains: str | None = None
-    under: str | None = None
-    favourites_only: bool = False
 
     def is_empty(self) -> bool:
         return self == Filters()
+
+    def where(self) -> tuple[str, list]:
+        """An SQL ``WHERE`` clause over ``samples`` (empty string when nothing is filtered)."""
+        clauses, params = [], []
+        if self.under:
+            prefix = self.under.rstrip(os.sep) + os.sep
+            clauses.append("substr(path, 1, ?) = ?")
+            params += [len(prefix), prefix]
+        if self.path_contains:
+            clauses.append("instr(lower(path), lower(?)) > 0")
+            params.append(self.path_contains)
+        if self.tag:
+            clauses.append("id IN (SELECT sample_id FROM tags WHERE tag = ?)")
+            params.append(self.tag)
+        if self.status:
+            clauses.append("status = ?")
+            params.append(self.status)
+        if self.favourites_only:
+            clauses.append("favourite = 1")
+        if self.min_duration is not None:
+            clauses.append("duration >= ?")
+            params.append(self.min_duration)
+        if self.max_duration is not None:
+            clauses.append("duration <= ?")
+            params.append(self.max_duration)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
 class Catalog:
@@ -95,7 +124,7 @@ class Catalog:
     def transaction(self) -> _Transaction:
         return _Transaction(self._connection(), self._write_lock)
 
-    def _query(self, sql: str, params: Sequence = ()) -> list[tuple]:
+    def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         return self._connection().execute(sql, params).fetchall()
 
     # --- roots -------------------------------------------------------------------------------
@@ -104,11 +133,11 @@ class Catalog:
             tx.execute("INSERT OR IGNORE INTO roots(path, added) VALUES (?, ?)", (path, time.time()))
 
     def roots(self) -> list[str]:
-        return [row[0] for row in self._query("SELECT path FROM roots ORDER BY path")]
+        return [row[0] for row in self.query("SELECT path FROM roots ORDER BY path")]
 
     def remove_root(self, path: str) -> list[int]:
         """Forget a root and every sample under it; returns the removed sample ids."""
-        ids = [row[0] for row in self._query("SELECT id FROM samples WHERE root = ?", (path,))]
+        ids = [row[0] for row in self.query("SELECT id FROM samples WHERE root = ?", (path,))]
         with self.transaction() as tx:
             tx.execute("DELETE FROM samples WHERE root = ?", (path,))
             tx.execute("DELETE FROM roots WHERE path = ?", (path,))
@@ -117,16 +146,16 @@ class Catalog:
     # --- samples -----------------------------------------------------------------------------
     def known_files(self, root: str) -> dict[str, tuple[int, int, float, str]]:
         """path -> (id, size, mtime, status) for every sample under ``root``."""
-        rows = self._query("SELECT path, id, size, mtime, status FROM samples WHERE root = ?", (root,))
+        rows = self.query("SELECT path, id, size, mtime, status FROM samples WHERE root = ?", (root,))
         return {path: (sid, size, mtime, status) for path, sid, size, mtime, status in rows}
 
     def sample(self, sample_id: int) -> SampleRow | None:
-        rows = self._query(f"SELECT {_COLUMNS} FROM samples WHERE id = ?", (sample_id,))
-        return _row(rows[0]) if rows else None
+        rows = self.query(f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE id = ?", (sample_id,))
+        return row_from_values(rows[0]) if rows else None
 
     def sample_by_path(self, path: str) -> SampleRow | None:
-        rows = self._query(f"SELECT {_COLUMNS} FROM samples WHERE path = ?", (path,))
-        return _row(rows[0]) if rows else None
+        rows = self.query(f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE path = ?", (path,))
+        return row_from_values(rows[0]) if rows else None
 
     def samples(self, ids: Iterable[int]) -> dict[int, SampleRow]:
         ids = list(ids)
@@ -134,44 +163,23 @@ class Catalog:
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            for row in self._query(f"SELECT {_COLUMNS} FROM samples WHERE id IN ({marks})", chunk):
-                found[row[0]] = _row(row)
+            for row in self.query(f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE id IN ({marks})", chunk):
+                found[row[0]] = row_from_values(row)
         return found
-
-    def list_samples(self, status: str | None = None, offset: int = 0, limit: int = 1000) -> list[SampleRow]:
-        where, params = ("WHERE status = ?", [status]) if status else ("", [])
-        sql = f"SELECT {_COLUMNS} FROM samples {where} ORDER BY path LIMIT ? OFFSET ?"
-        return [_row(r) for r in self._query(sql, [*params, limit, offset])]
 
     def set_favourite(self, sample_id: int, favourite: bool) -> None:
         with self.transaction() as tx:
             tx.execute("UPDATE samples SET favourite = ? WHERE id = ?", (int(favourite), sample_id))
 
     def ids_matching(self, filters: Filters) -> list[int]:
-        clauses, params = ["status = 'ok'"], []
-        if filters.tag:
-            clauses.append("id IN (SELECT sample_id FROM tags WHERE tag = ?)")
-            params.append(filters.tag)
-        if filters.min_duration is not None:
-            clauses.append("duration >= ?")
-            params.append(filters.min_duration)
-        if filters.max_duration is not None:
-            clauses.append("duration <= ?")
-            params.append(filters.max_duration)
-        if filters.path_contains:
-            clauses.append("instr(lower(path), lower(?)) > 0")
-            params.append(filters.path_contains)
-        if filters.under:
-            clauses.append("substr(path, 1, ?) = ?")
-            params += [len(filters.under), filters.under]
-        if filters.favourites_only:
-            clauses.append("favourite = 1")
-        return [r[0] for r in self._query(f"SELECT id FROM samples WHERE {' AND '.join(clauses)}", params)]
+        """Ids of playable samples (status ok) that pass ``filters``."""
+        where, params = dataclasses.replace(filters, status="ok").where()
+        return [r[0] for r in self.query(f"SELECT id FROM samples{where}", params)]
 
     # --- vectors and tags --------------------------------------------------------------------
     def vectors(self, backend: str) -> tuple[np.ndarray, np.ndarray | None]:
         """(ids, matrix) of the stored vectors of ``backend`` for samples that are ok."""
-        rows = self._query("SELECT v.sample_id, v.vector FROM vectors v JOIN samples s ON s.id = v.sample_id "
+        rows = self.query("SELECT v.sample_id, v.vector FROM vectors v JOIN samples s ON s.id = v.sample_id "
                            "WHERE v.backend = ? AND s.status = 'ok' ORDER BY v.sample_id", (backend,))
         if not rows:
             return np.zeros(0, dtype=np.int64), None
@@ -180,25 +188,25 @@ class Catalog:
         return ids, matrix
 
     def vector(self, sample_id: int, backend: str) -> np.ndarray | None:
-        rows = self._query("SELECT vector FROM vectors WHERE sample_id = ? AND backend = ?", (sample_id, backend))
+        rows = self.query("SELECT vector FROM vectors WHERE sample_id = ? AND backend = ?", (sample_id, backend))
         return np.frombuffer(rows[0][0], dtype=np.float32).copy() if rows else None
 
     def ids_lacking(self, backend: str) -> list[int]:
         """Samples that are ok but have no vector from ``backend`` (enabled after they were indexed)."""
-        rows = self._query("SELECT id FROM samples WHERE status = 'ok' AND id NOT IN "
+        rows = self.query("SELECT id FROM samples WHERE status = 'ok' AND id NOT IN "
                            "(SELECT sample_id FROM vectors WHERE backend = ?)", (backend,))
         return [r[0] for r in rows]
 
     def tags(self, sample_id: int) -> dict[str, dict[str, float]]:
         """source -> {tag: score}."""
         out: dict[str, dict[str, float]] = {}
-        for source, tag, score in self._query("SELECT source, tag, score FROM tags WHERE sample_id = ? "
+        for source, tag, score in self.query("SELECT source, tag, score FROM tags WHERE sample_id = ? "
                                               "ORDER BY score DESC", (sample_id,)):
             out.setdefault(source, {})[tag] = score
         return out
 
     def backend_signature(self, backend: str) -> str | None:
-        rows = self._query("SELECT value FROM meta WHERE key = ?", (f"backend:{backend}",))
+        rows = self.query("SELECT value FROM meta WHERE key = ?", (f"backend:{backend}",))
         return rows[0][0] if rows else None
 
     def set_backend_signature(self, backend: str, signature: str) -> None:
@@ -212,18 +220,18 @@ class Catalog:
 
     # --- statistics --------------------------------------------------------------------------
     def status_counts(self) -> dict[str, int]:
-        return dict(self._query("SELECT status, count(*) FROM samples GROUP BY status"))
+        return dict(self.query("SELECT status, count(*) FROM samples GROUP BY status"))
 
     def failures(self, limit: int = 10_000) -> list[tuple[str, str]]:
-        return self._query("SELECT path, reason FROM samples WHERE status = 'failed' ORDER BY path LIMIT ?",
+        return self.query("SELECT path, reason FROM samples WHERE status = 'failed' ORDER BY path LIMIT ?",
                            (limit,))
 
     def failure_reasons(self) -> dict[str, int]:
-        return dict(self._query("SELECT reason, count(*) FROM samples WHERE status = 'failed' "
+        return dict(self.query("SELECT reason, count(*) FROM samples WHERE status = 'failed' "
                                 "GROUP BY reason ORDER BY count(*) DESC"))
 
     def vector_counts(self) -> dict[str, int]:
-        return dict(self._query("SELECT backend, count(*) FROM vectors GROUP BY backend"))
+        return dict(self.query("SELECT backend, count(*) FROM vectors GROUP BY backend"))
 
 
 class _Transaction:
@@ -244,7 +252,7 @@ class _Transaction:
             self.lock.release()
 
 
-def _row(values: tuple) -> SampleRow:
+def row_from_values(values: tuple) -> SampleRow:
     row = SampleRow(*values)
     if row.silent is not None:
         row = SampleRow(*values[:14], bool(row.silent), bool(row.clipped), bool(row.favourite), *values[17:])

@@ -23,6 +23,7 @@ from engine.config import Settings
 from engine.embedders.base import Embedder
 from engine.embedders.registry import BACKENDS, Registry, check_names, create_embedder
 from engine.errors import FileError, UserError
+from engine.events import EventBus, Progress, SampleAdded, SampleFailed, SampleRemoved, SampleUpdated
 from engine.index import VectorIndex
 from engine.ingest import Ingestor, Job, Processed, embed_checked
 from engine.scanner import FileEntry, stat_entry, walk
@@ -56,9 +57,10 @@ class ScanReport:
 
 
 class Library:
-    def __init__(self, settings: Settings, backends: Registry = BACKENDS):
+    def __init__(self, settings: Settings, backends: Registry = BACKENDS, events: EventBus | None = None):
         self.settings = settings
         self.backends = backends
+        self.events = events or EventBus()
         self.data_dir = settings.engine.resolved_data_dir()
         check_names({settings.engine.default_backend, *settings.engine.backends}, backends)
         try:
@@ -176,6 +178,7 @@ class Library:
         for chunk in Ingestor(embedders, self.settings.engine).run(jobs, stop):
             self._apply(chunk, report)
             done += len(chunk)
+            self.events.publish(Progress(done, len(jobs), chunk[-1].entry.path))
             if progress:
                 progress(done, len(jobs), chunk[-1].entry.path)
             if time.monotonic() - last_save > _SAVE_EVERY_SECONDS:
@@ -188,9 +191,11 @@ class Library:
         """Write one chunk to the catalog (one transaction), then to the indexes."""
         added: dict[str, list[tuple[int, np.ndarray]]] = {}
         failed_ids: list[int] = []
+        ids: list[int] = []
         with self.catalog.transaction() as tx:
             for item in chunk:
                 sid = self._record(tx, item)
+                ids.append(sid)
                 if item.error:
                     report.failed.append((item.entry.path, item.error))
                     failed_ids.append(sid)
@@ -204,6 +209,14 @@ class Library:
         self._remove_from_indexes(failed_ids)
         for backend, pairs in added.items():
             self.index(backend).add(np.array([p[0] for p in pairs]), np.stack([p[1] for p in pairs]))
+        self._publish_outcomes(chunk, ids)
+
+    def _publish_outcomes(self, chunk: list[Processed], ids: list[int]) -> None:
+        for item, sid in zip(chunk, ids):
+            if item.error:
+                self.events.publish(SampleFailed(item.entry.path, item.error))
+            else:
+                self.events.publish(SampleAdded(sid, item.entry.path))
 
     def _record(self, tx, item: Processed) -> int:
         entry = item.entry
@@ -227,6 +240,8 @@ class Library:
         with self.catalog.transaction() as tx:
             cat.set_status(tx, ids, status, reason)
         self._remove_from_indexes(ids)
+        for row in self.catalog.samples(ids).values():
+            self.events.publish(SampleRemoved(row.id, row.path, status))
 
     # --- queries -----------------------------------------------------------------------------
     def similar(self, to: str | os.PathLike | int | np.ndarray, k: int | None = None, backend: str | None = None,
@@ -300,6 +315,9 @@ class Library:
 
     def set_favourite(self, sample_id: int, favourite: bool = True) -> None:
         self.catalog.set_favourite(sample_id, favourite)
+        row = self.catalog.sample(sample_id)
+        if row is not None:
+            self.events.publish(SampleUpdated(sample_id, row.path))
 
     # --- removal and statistics --------------------------------------------------------------
     def remove(self, paths: Iterable[str | os.PathLike]) -> int:
@@ -311,6 +329,8 @@ class Library:
         self._remove_from_indexes(ids)
         for index in self._indexes.values():
             index.save_if_dirty()
+        for row in rows:
+            self.events.publish(SampleRemoved(row.id, row.path, "removed"))
         return len(ids)
 
     def stats(self) -> dict:

@@ -7,9 +7,10 @@ import logging
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
-from engine import paths
+from engine import browse, paths
 from engine.catalog import Filters
 from engine.demo import build_demo_library
 from engine.library import Hit, Library, ScanReport
@@ -20,14 +21,41 @@ from soundalike.progress import ProgressBar
 log = logging.getLogger(__name__)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    if args.command in ("embed", "doctor"):
-        from soundalike import pipeline_cmds
+def add_parsers(commands) -> None:
+    index = commands.add_parser("index", help="index the audio files under folders")
+    index.add_argument("folders", nargs="*", help="folders to add and scan (default: every known root)")
+    index.set_defaults(handler=with_library(cmd_index))
 
-        return pipeline_cmds.run(args, settings)
-    handler = {"index": cmd_index, "similar": cmd_similar, "stats": cmd_stats, "demo": cmd_demo}[args.command]
-    with Library(settings) as library:
-        return handler(args, library)
+    similar = commands.add_parser("similar", help="the sounds closest to a file")
+    similar.add_argument("file")
+    add_query_options(similar)
+    similar.set_defaults(handler=with_library(cmd_similar))
+
+    stats = commands.add_parser("stats", help="library size, failures by reason, backends")
+    stats.add_argument("--failures", action="store_true", help="list every failed file with its reason")
+    stats.add_argument("--json", action="store_true", help="print JSON")
+    stats.set_defaults(handler=with_library(cmd_stats))
+
+    demo = commands.add_parser("demo", help="index a folder (or a generated demo library) and show matches")
+    demo.add_argument("folder", nargs="?", help="sample folder (default: generate a demo library)")
+    demo.set_defaults(handler=with_library(cmd_demo))
+
+
+def add_query_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-k", type=int, default=None, help="how many results (default from config)")
+    parser.add_argument("--backend", help="backend (default: the configured default)")
+    parser.add_argument("--aspect", help="weight aspects: 'timbre' or 'timbre=1,envelope=0.5'")
+    parser.add_argument("--tag", help="only samples with this tag")
+    parser.add_argument("--under", help="only samples under this folder")
+    parser.add_argument("--json", action="store_true", help="print a JSON list of {path, score, ...}")
+
+
+def with_library(command: Callable[[argparse.Namespace, Library], int]) -> Callable[[argparse.Namespace, Settings], int]:
+    """Adapt a command that needs an open library to the ``(args, settings)`` handler shape."""
+    def handler(args: argparse.Namespace, settings: Settings) -> int:
+        with Library(settings) as library:
+            return command(args, library)
+    return handler
 
 
 def cmd_index(args: argparse.Namespace, library: Library) -> int:
@@ -139,6 +167,6 @@ def cmd_demo(args: argparse.Namespace, library: Library) -> int:
 
 
 def _examples(library: Library, root: str, count: int = 3) -> list[str]:
-    rows = [r for r in library.catalog.list_samples(status="ok", limit=100_000) if r.path.startswith(root)]
+    rows = browse.list_samples(library.catalog, Filters(under=root, status="ok"), limit=100_000)
     step = max(1, len(rows) // count)
     return [row.path for row in rows[::step][:count]]

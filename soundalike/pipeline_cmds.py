@@ -17,8 +17,17 @@ from engine.scanner import stat_entry
 from soundalike.progress import ProgressBar
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    return cmd_embed(args, settings) if args.command == "embed" else cmd_doctor(args, settings)
+def add_parsers(commands) -> None:
+    embed = commands.add_parser("embed", help="write embeddings of listed files to a .npy matrix")
+    embed.add_argument("--backend", help="backend (default: the configured default)")
+    embed.add_argument("--paths-from", required=True, help="text file, one path per line (TSV: first column)")
+    embed.add_argument("--out", required=True, help="output .npy (N x D float32, rows in list order)")
+    embed.set_defaults(handler=cmd_embed)
+
+    doctor = commands.add_parser("doctor", help="show what each pipeline step does to a file")
+    doctor.add_argument("file")
+    doctor.add_argument("--backend", help="backend (default: the configured default)")
+    doctor.set_defaults(handler=cmd_doctor)
 
 
 def read_path_list(list_file: str) -> list[str]:

@@ -1,0 +1,161 @@
+"""The offline built-in backend: hand-made drum features plus a small learned metric, numpy only.
+
+Features come from :mod:`builtin_features`. A small MLP classifier trained on rendered General
+MIDI drum kits (``training/train_builtin.py``) turns them into the ``overall`` block (square roots
+of its class posteriors concatenated with its unit-norm last hidden layer) and into tags. The
+``timbre``, ``envelope`` and ``pitch`` blocks are unsupervised views of the same features, so a
+query can ask for "same decay" or "same pitch" instead of "same kind of drum".
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+from engine.embedders.base import Analysis, BackendInfo, Embedder, Tags, unit_rows
+from engine.embedders.builtin_features import SAMPLE_RATE, WINDOW_SECONDS, FeatureExtractor, block_slices
+from engine.errors import BackendUnavailable
+
+log = logging.getLogger(__name__)
+
+MODEL_FILE = Path(__file__).with_name("builtin_model.npz")
+ASPECT_ORDER = ("overall", "timbre", "envelope", "pitch")
+TAG_NAMES = ("kick", "snare", "clap", "closed hat", "open hat", "tom", "cymbal", "rim", "shaker",
+             "percussion", "other")
+# Fine training classes -> user-facing tags.
+CLASS_TO_TAG = {"kick": "kick", "snare": "snare", "clap": "clap", "closed_hat": "closed hat",
+                "open_hat": "open hat", "tom": "tom", "cymbal": "cymbal", "rim": "rim",
+                "shaker": "shaker", "bell": "percussion", "hand": "percussion", "other": "other"}
+PITCH_BINS = np.linspace(np.log2(30.0), np.log2(8000.0), 33)
+PITCH_WIDTH = 0.25  # octaves: neighbouring notes overlap, an octave apart barely does
+
+
+@dataclass(frozen=True)
+class BuiltinModel:
+    """Learned parameters, read from the shipped ``.npz`` (arrays only, no pickles)."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    layers: tuple[tuple[np.ndarray, np.ndarray], ...]
+    classes: tuple[str, ...]
+    timbre_basis: np.ndarray
+    temperature: float
+    hidden_weight: float
+
+    @classmethod
+    def load(cls, path: Path) -> "BuiltinModel":
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {key: data[key] for key in data.files}
+        except (OSError, ValueError) as exc:
+            raise BackendUnavailable(f"built-in model {path} is unreadable ({exc}); "
+                                     "reinstall soundalike or run training/train_builtin.py") from exc
+        return cls.from_arrays(arrays)
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> "BuiltinModel":
+        n_layers = int(arrays["n_layers"])
+        layers = tuple((arrays[f"W{i}"].astype(np.float32), arrays[f"b{i}"].astype(np.float32))
+                       for i in range(n_layers))
+        return cls(mean=arrays["mean"].astype(np.float32), scale=arrays["scale"].astype(np.float32),
+                   layers=layers, classes=tuple(str(c) for c in arrays["classes"]),
+                   timbre_basis=arrays["timbre_basis"].astype(np.float32),
+                   temperature=float(arrays["temperature"]), hidden_weight=float(arrays["hidden_weight"]))
+
+    def standardise(self, features: np.ndarray) -> np.ndarray:
+        return np.clip((features - self.mean) / self.scale, -8.0, 8.0).astype(np.float32)
+
+    def forward(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Last hidden layer and class probabilities for standardised features."""
+        h = z
+        for weight, bias in self.layers[:-1]:
+            h = np.maximum(h @ weight + bias, 0.0)
+        weight, bias = self.layers[-1]
+        logits = (h @ weight + bias) / self.temperature
+        logits -= logits.max(axis=1, keepdims=True)
+        probs = np.exp(logits)
+        return h, probs / probs.sum(axis=1, keepdims=True)
+
+    def overall(self, hidden: np.ndarray, probs: np.ndarray) -> np.ndarray:
+        posterior = np.sqrt(probs)  # unit norm already: cosine = Bhattacharyya coefficient
+        return unit_rows(np.concatenate([posterior, self.hidden_weight * unit_rows(hidden)], axis=1))
+
+    def aspects(self, features: np.ndarray) -> dict[str, np.ndarray]:
+        z = self.standardise(features)
+        hidden, probs = self.forward(z)
+        blocks = block_slices()
+        return {"overall": self.overall(hidden, probs),
+                "timbre": unit_rows(z[:, blocks["timbre"]] @ self.timbre_basis),
+                "envelope": unit_rows(z[:, blocks["envelope"]]),
+                "pitch": pitch_code(features[:, blocks["pitch"]]),
+                "_probs": probs}
+
+
+def pitch_code(pitch: np.ndarray) -> np.ndarray:
+    """Soft one-hot over log frequency of the low and the overall spectral peak, by prominence."""
+    rows = []
+    for freq_col, prom_col in ((2, 3), (0, 1)):
+        octave = np.log2(np.maximum(2.0 ** pitch[:, freq_col] - 20.0, 1.0))
+        bumps = np.exp(-0.5 * ((octave[:, None] - PITCH_BINS[None, :]) / PITCH_WIDTH) ** 2)
+        weight = np.clip(pitch[:, prom_col], 0.1, 6.0)[:, None]
+        rows.append(bumps * weight)
+    return unit_rows(np.concatenate(rows, axis=1) + 1e-6)
+
+
+class BuiltinEmbedder(Embedder):
+    """Offline drum one-shot embedder: features + small numpy MLP."""
+
+    name: ClassVar[str] = "builtin"
+    sample_rate: ClassVar[int] = SAMPLE_RATE
+    info: ClassVar[BackendInfo] = BackendInfo(
+        good_for="drum one-shots and short samples; works offline",
+        licence="MIT (trained by training/train_builtin.py)")
+    window_seconds: float = WINDOW_SECONDS
+    batch_size: int = 64
+
+    @dataclass(frozen=True)
+    class Options:
+        model_path: str = ""  # empty: the model shipped next to this module
+
+    def __init__(self, options: "BuiltinEmbedder.Options | None" = None):
+        self.options = options or BuiltinEmbedder.Options()
+        self.model = BuiltinModel.load(Path(self.options.model_path) if self.options.model_path else MODEL_FILE)
+        self.features = FeatureExtractor(SAMPLE_RATE)
+        self.aspects = self._layout()
+        self.dim = max(part.stop for part in self.aspects.values())
+        self.default_weights = {"overall": 1.0}
+
+    def _layout(self) -> dict[str, slice]:
+        probe = self.model.aspects(np.zeros((1, len(self.model.mean)), dtype=np.float32))
+        start, layout = 0, {}
+        for name in ASPECT_ORDER:
+            width = probe[name].shape[1]
+            layout[name] = slice(start, start + width)
+            start += width
+        return layout
+
+    def embed(self, batch: Sequence[np.ndarray]) -> np.ndarray:
+        return self.analyse(batch).vectors
+
+    def analyse(self, batch: Sequence[np.ndarray]) -> Analysis:
+        if not len(batch):
+            return Analysis(vectors=np.zeros((0, self.dim), dtype=np.float32), tags=[])
+        features = np.stack([self.features(clip) for clip in batch])
+        return self.analyse_features(features)
+
+    def analyse_features(self, features: np.ndarray) -> Analysis:
+        """Vectors and tags from precomputed feature rows (used by training to share the maths)."""
+        parts = self.model.aspects(features)
+        scale = 1.0 / np.sqrt(len(ASPECT_ORDER))
+        vectors = np.concatenate([parts[name] * scale for name in ASPECT_ORDER], axis=1)
+        return Analysis(vectors=unit_rows(vectors), tags=[self._tags(row) for row in parts["_probs"]])
+
+    def _tags(self, probs: np.ndarray) -> Tags:
+        tags = dict.fromkeys(TAG_NAMES, 0.0)
+        for cls, p in zip(self.model.classes, probs):
+            tags[CLASS_TO_TAG[cls]] += float(p)
+        return tags
