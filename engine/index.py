@@ -92,6 +92,12 @@ class VectorIndex:
         hits = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0 and i != exclude]
         return hits[:k]
 
+    def search_many(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, ids) of the ``k`` nearest for each row of ``queries``; ids are -1 past the end."""
+        queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dim)
+        with self._lock:
+            return self._index.search(queries, k)
+
     def save(self) -> None:
         """Write to a temporary file, fsync, then rename over the old one."""
         if self.path is None:

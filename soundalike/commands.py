@@ -13,6 +13,7 @@ from pathlib import Path
 from engine import browse, paths
 from engine.catalog import Filters
 from engine.demo import build_demo_library
+from engine.duplicates import find_duplicates
 from engine.library import Hit, Library, ScanReport
 from engine.config import Settings
 from engine.errors import UserError
@@ -35,6 +36,11 @@ def add_parsers(commands) -> None:
     stats.add_argument("--failures", action="store_true", help="list every failed file with its reason")
     stats.add_argument("--json", action="store_true", help="print JSON")
     stats.set_defaults(handler=with_library(cmd_stats))
+
+    duplicates = commands.add_parser("duplicates", help="groups of copies of one sound (formats, rates, gains, trims)")
+    duplicates.add_argument("--backend", help="backend whose neighbours are the candidates (default: the default)")
+    duplicates.add_argument("--json", action="store_true", help="print JSON: a list of groups of paths")
+    duplicates.set_defaults(handler=with_library(cmd_duplicates))
 
     demo = commands.add_parser("demo", help="index a folder (or a generated demo library) and show matches")
     demo.add_argument("folder", nargs="?", help="sample folder (default: generate a demo library)")
@@ -144,6 +150,21 @@ def cmd_stats(args: argparse.Namespace, library: Library) -> int:
     if args.failures:
         for path, reason in library.catalog.failures():
             print(f"{path}\t{reason}")
+    return 0
+
+
+def cmd_duplicates(args: argparse.Namespace, library: Library) -> int:
+    started = time.perf_counter()
+    groups = find_duplicates(library, args.backend)
+    if args.json:
+        print(json.dumps([[row.path for row in group] for group in groups], indent=1))
+        return 0
+    for number, group in enumerate(groups, 1):
+        print(f"group {number} ({len(group)} copies):")
+        for row in group:
+            print(f"  {row.path}   [{row.format}, {row.sample_rate} Hz, {row.peak_db:.1f} dBFS peak]")
+    copies = sum(len(g) - 1 for g in groups)
+    print(f"{len(groups)} groups, {copies} redundant copies ({time.perf_counter() - started:.1f} s)")
     return 0
 
 

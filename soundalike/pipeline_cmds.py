@@ -12,7 +12,8 @@ from engine.audio import decode_file, resample, trim_leading_silence
 from engine.config import Settings
 from engine.embedders.registry import create_embedder
 from engine.errors import FileError, UserError
-from engine.ingest import Ingestor, Job, embed_checked
+from engine.batch_embed import embed_paths
+from engine.ingest import embed_checked
 from engine.scanner import stat_entry
 from soundalike.progress import ProgressBar
 
@@ -43,29 +44,17 @@ def cmd_embed(args: argparse.Namespace, settings: Settings) -> int:
     backend = args.backend or settings.engine.default_backend
     embedder = create_embedder(backend, settings.backends.get(backend))
     paths = read_path_list(args.paths_from)
-    matrix = np.full((len(paths), embedder.dim), np.nan, dtype=np.float32)
-    row_of = {}
-    jobs = []
-    for row, path in enumerate(paths):
-        entry = stat_entry(os.path.abspath(path))
-        row_of.setdefault(entry.path, []).append(row)
-        jobs.append(Job(entry, (backend,)))
-    bar, done, failed = ProgressBar(f"embedding ({backend})"), 0, 0
-    for chunk in Ingestor({backend: embedder}, settings.engine).run(jobs):
-        for item in chunk:
-            rows = row_of[item.entry.path]
-            if item.error:
-                failed += 1
-                print(f"{item.entry.path}: {item.error}", file=sys.stderr)
-            else:
-                matrix[rows] = item.vectors[backend]
-        done += len(chunk)
-        bar.update(done, len(jobs))
-    bar.close()
-    np.save(args.out, matrix)
-    print(f"wrote {args.out}: {len(paths)} x {embedder.dim} ({len(paths) - failed} embedded, {failed} NaN rows)",
-          file=sys.stderr)
-    return 0 if failed < len(paths) else 1
+    bar = ProgressBar(f"embedding ({backend})")
+    try:
+        result = embed_paths(paths, embedder, settings.engine, bar.update)
+    finally:
+        bar.close()
+    for path, reason in result.failures:
+        print(f"{path}: {reason}", file=sys.stderr)
+    np.save(args.out, result.vectors)
+    print(f"wrote {args.out}: {len(paths)} x {embedder.dim} ({result.embedded} embedded, "
+          f"{len(result.failures)} NaN rows)", file=sys.stderr)
+    return 0 if result.embedded > 0 else 1
 
 
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Set up everything (neural extras included) and run the whole test suite.
+#   ./test.sh [pytest args]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+"$here/scripts/setup.sh" neural dev
+cd "$here"
+exec .venv/bin/python -m pytest -q "$@"
