@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 
 #: Modules that each add their subcommands (``add_parsers(commands)``) with a ``handler`` default.
-COMMAND_MODULES = ("soundalike.commands", "soundalike.pipeline_cmds")
+COMMAND_MODULES = ("soundalike.commands", "soundalike.pipeline_cmds", "soundalike.eval_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:
