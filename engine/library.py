@@ -2,6 +2,10 @@
 
 A library is a data directory holding the catalog (``catalog.sqlite``) and one FAISS index per
 backend (``index/<backend>.faiss``). Reads are safe from any thread while a scan writes.
+
+Writes take the library lock (:mod:`engine.lock`): while another process (``serve``) owns the
+library, this one may still read it, with indexes built in memory from the catalog, but any
+write raises a UserError naming the owner.
 """
 from __future__ import annotations
 
@@ -23,15 +27,18 @@ from engine.config import Settings
 from engine.embedders.base import Embedder
 from engine.embedders.registry import BACKENDS, Registry, check_names, create_embedder
 from engine.errors import FileError, UserError
-from engine.events import EventBus, Progress, SampleAdded, SampleFailed, SampleRemoved, SampleUpdated
+from engine.events import EventBus, Progress, RootState, SampleAdded, SampleFailed, SampleRemoved, SampleUpdated
 from engine.index import VectorIndex
 from engine.ingest import Ingestor, Job, Processed, embed_checked
+from engine.lock import LibraryLock
 from engine.scanner import FileEntry, stat_entry, walk
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int, str], None]
 _SAVE_EVERY_SECONDS = 10.0
+#: Tags scoring below this are not stored (a filter on "kick" should not match every hat at 2 %).
+TAG_MIN_SCORE = 0.25
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,14 @@ class ScanReport:
     seconds: float = 0.0
 
 
+def confident_tags(tags: Mapping[str, float], min_score: float = TAG_MIN_SCORE) -> dict[str, float]:
+    """The tags worth keeping: every one scoring at least ``min_score``, and always the best one."""
+    if not tags:
+        return {}
+    best = max(tags, key=tags.get)
+    return {tag: score for tag, score in tags.items() if score >= min_score or tag == best}
+
+
 class Library:
     def __init__(self, settings: Settings, backends: Registry = BACKENDS, events: EventBus | None = None):
         self.settings = settings
@@ -69,13 +84,15 @@ class Library:
             raise UserError(f"cannot create the library folder {self.data_dir}: {e.strerror or e}") from e
         faiss.omp_set_num_threads(settings.index.search_threads)
         self.catalog = Catalog(self.data_dir / "catalog.sqlite")
+        self.lock = LibraryLock(self.data_dir)
         self._embedders: dict[str, Embedder] = {}
         self._indexes: dict[str, VectorIndex] = {}
+        self._versions: dict[str, int] = {}  # catalog vector version each index holds
+        self._last_save = time.monotonic()
         self._lock = threading.RLock()
 
     def close(self) -> None:
-        for index in list(self._indexes.values()):
-            index.save_if_dirty()
+        self.save_indexes()
         for embedder in self._embedders.values():
             embedder.close()
         self.catalog.close()
@@ -91,18 +108,47 @@ class Library:
         with self._lock:
             if name not in self._embedders:
                 embedder = create_embedder(name, self.settings.backends.get(name), self.backends)
-                self.catalog.set_backend_signature(name, embedder.signature())
+                with self.lock.try_hold() as writable:
+                    if writable:
+                        self.catalog.set_backend_signature(name, embedder.signature())
                 self._embedders[name] = embedder
             return self._embedders[name]
 
     def index(self, backend: str) -> VectorIndex:
         with self._lock:
             if backend not in self._indexes:
+                version = self.catalog.vectors_version(backend)
                 ids, matrix = self.catalog.vectors(backend)
                 dim = matrix.shape[1] if matrix is not None else self.embedder(backend).dim
-                path = self.data_dir / "index" / f"{backend}.faiss"
-                self._indexes[backend] = VectorIndex.open(path, dim, ids, lambda: (ids, matrix))
+                self._indexes[backend] = self._open_index(backend, dim, ids, matrix, version)
+                self._versions[backend] = version
             return self._indexes[backend]
+
+    def _open_index(self, backend: str, dim: int, ids: np.ndarray, matrix, version: int) -> VectorIndex:
+        """The saved index when it matches the catalog; else rebuilt (in memory only when read-only)."""
+        path = self.data_dir / "index" / f"{backend}.faiss"
+        with self.lock.try_hold() as writable:
+            if writable:
+                if _read_version(path) != version:
+                    path.unlink(missing_ok=True)  # older than the catalog's vectors: rebuild it
+                index = VectorIndex.open(path, dim, ids, lambda: (ids, matrix))
+                _write_version(path, version)
+                return index
+        index = VectorIndex(dim, None)  # another process owns the files: never write them
+        if matrix is not None and len(ids):
+            index.add(ids, matrix)
+        return index
+
+    def save_indexes(self, min_interval: float = 0.0) -> None:
+        """Write dirty indexes (atomically), at most every ``min_interval`` seconds."""
+        if time.monotonic() - self._last_save < min_interval:
+            return
+        with self._lock, self.lock.try_hold() as writable:
+            for name, index in list(self._indexes.items()):
+                if writable and index.path is not None and index._dirty:
+                    index.save()
+                    _write_version(index.path, self._versions.get(name, 0))
+        self._last_save = time.monotonic()
 
     # --- roots and scanning ------------------------------------------------------------------
     def roots(self) -> list[str]:
@@ -112,7 +158,8 @@ class Library:
         root = os.path.abspath(os.path.expanduser(folder))
         if not os.path.isdir(root):
             raise UserError(f"{folder} is not a folder")
-        self.catalog.add_root(root)
+        with self.lock.hold():
+            self.catalog.add_root(root)
         return root
 
     def scan(self, roots: Iterable[str] | None = None, progress: ProgressCallback | None = None,
@@ -122,6 +169,10 @@ class Library:
         Unchanged files (same size and mtime) cost nothing; files gone from an existing root are
         marked missing; a root that is no longer there is marked offline, its samples kept.
         """
+        with self.lock.hold():
+            return self._scan(roots, progress, stop)
+
+    def _scan(self, roots, progress, stop) -> ScanReport:
         started, report = time.monotonic(), ScanReport()
         backends = tuple(self.settings.engine.backends)
         embedders = {name: self.embedder(name) for name in backends}
@@ -135,8 +186,17 @@ class Library:
             raise
         finally:
             for name in backends:
-                self.index(name).save_if_dirty()
+                self.index(name)
+            self.save_indexes()
             report.seconds = time.monotonic() - started
+        return report
+
+    def ingest(self, jobs: list[Job], stop: threading.Event | None = None) -> ScanReport:
+        """Decode, embed and record ``jobs`` (the live indexer's batches); no Progress events."""
+        report = ScanReport()
+        with self.lock.hold():
+            embedders = {name: self.embedder(name) for name in self.settings.engine.backends}
+            self._ingest(jobs, embedders, report, None, stop, publish=False)
         return report
 
     def _plan_root(self, root: str, backends: tuple[str, ...], report: ScanReport) -> list[Job]:
@@ -173,18 +233,16 @@ class Library:
         needed = tuple(name for name in backends if sid in lacking[name])
         return Job(entry, needed) if needed else None
 
-    def _ingest(self, jobs, embedders, report, progress, stop) -> None:
-        done, last_save = 0, time.monotonic()
+    def _ingest(self, jobs, embedders, report, progress, stop, publish: bool = True) -> None:
+        done = 0
         for chunk in Ingestor(embedders, self.settings.engine).run(jobs, stop):
             self._apply(chunk, report)
             done += len(chunk)
-            self.events.publish(Progress(done, len(jobs), chunk[-1].entry.path))
+            if publish:
+                self.events.publish(Progress(done, len(jobs), chunk[-1].entry.path))
+                self.save_indexes(_SAVE_EVERY_SECONDS)
             if progress:
                 progress(done, len(jobs), chunk[-1].entry.path)
-            if time.monotonic() - last_save > _SAVE_EVERY_SECONDS:
-                for name in embedders:
-                    self.index(name).save_if_dirty()
-                last_save = time.monotonic()
         report.interrupted = bool(stop and stop.is_set())
 
     def _apply(self, chunk: list[Processed], report: ScanReport) -> None:
@@ -205,10 +263,12 @@ class Library:
                     cat.store_vector(tx, sid, backend, vector)
                     added.setdefault(backend, []).append((sid, vector))
                 for backend, tags in item.tags.items():
-                    cat.store_tags(tx, sid, backend, tags)
+                    cat.store_tags(tx, sid, backend, confident_tags(tags))
+            versions = {backend: cat.bump_vectors_version(tx, backend) for backend in added}
         self._remove_from_indexes(failed_ids)
         for backend, pairs in added.items():
             self.index(backend).add(np.array([p[0] for p in pairs]), np.stack([p[1] for p in pairs]))
+            self._versions[backend] = versions[backend]
         self._publish_outcomes(chunk, ids)
 
     def _publish_outcomes(self, chunk: list[Processed], ids: list[int]) -> None:
@@ -220,12 +280,12 @@ class Library:
 
     def _record(self, tx, item: Processed) -> int:
         entry = item.entry
-        root = entry.root or self._root_of(entry.path)
+        root = entry.root or self.root_of(entry.path)
         return cat.record_sample(tx, path=entry.path, root=root, size=entry.size, mtime=entry.mtime,
                                  content_hash=item.content_hash, status="failed" if item.error else "ok",
                                  reason=item.error, facts=item.facts)
 
-    def _root_of(self, path: str) -> str:
+    def root_of(self, path: str) -> str:
         matches = [r for r in self.roots() if path == r or path.startswith(r.rstrip(os.sep) + os.sep)]
         return max(matches, key=len) if matches else os.path.dirname(path)
 
@@ -233,6 +293,11 @@ class Library:
         if ids:
             for backend in set(self._indexes) | set(self.settings.engine.backends):
                 self.index(backend).remove(ids)
+
+    def set_status(self, ids: list[int], status: str, reason: str) -> None:
+        """Mark samples missing/offline (out of the indexes) with the reason; publishes SampleRemoved."""
+        with self.lock.hold():
+            self._set_status(ids, status, reason)
 
     def _set_status(self, ids: list[int], status: str, reason: str) -> None:
         if not ids:
@@ -256,11 +321,33 @@ class Library:
         k = k or self.settings.index.default_k
         vector, own_id = self._query_vector(to, backend, sample_rate)
         embedder = self.embedder(backend)
-        query = embedder.query_vector(vector, weights)
+        return self._search(backend, embedder.query_vector(vector, weights), k, filters, exclude=own_id)
+
+    def text_backend(self, backend: str | None = None) -> str:
+        """The backend that answers text queries: ``backend``, else the first enabled one that can."""
+        names = [backend] if backend else list(self.settings.engine.backends)
+        for name in names:
+            if callable(getattr(self.backends.get(name), "embed_text", None)):
+                return name
+        raise UserError(f"text search needs a backend that understands text, such as clap: "
+                        f"pip install 'soundalike[neural]' and add \"clap\" to [engine] backends in config.toml "
+                        f"(enabled now: {', '.join(self.settings.engine.backends)})")
+
+    def search_text(self, text: str, k: int | None = None, backend: str | None = None,
+                    filters: Filters | None = None) -> list[Hit]:
+        """The ``k`` samples that best match a description such as "dusty vinyl snare"."""
+        if not text.strip():
+            raise ValueError("empty text query")
+        name = self.text_backend(backend)
+        query = self.embedder(name).embed_text([text])[0]
+        return self._search(name, query, k or self.settings.index.default_k, filters, exclude=None)
+
+    def _search(self, backend: str, query: np.ndarray, k: int, filters: Filters | None,
+                exclude: int | None) -> list[Hit]:
         allowed = None
         if filters is not None and not filters.is_empty():
             allowed = np.array(self.catalog.ids_matching(filters), dtype=np.int64)
-        hits = self.index(backend).search(query, k, allowed=allowed, exclude=own_id)
+        hits = self.index(backend).search(query, k, allowed=allowed, exclude=exclude)
         rows = self.catalog.samples(sid for sid, _ in hits)
         return [Hit(rows[sid], score) for sid, score in hits if sid in rows]
 
@@ -290,13 +377,25 @@ class Library:
 
     def embed_file(self, path: str | os.PathLike, backend: str | None = None) -> np.ndarray:
         """Vector of any audio file, in or out of the library (raises FileError with the reason)."""
-        backend = backend or self.settings.engine.default_backend
+        return self.analyse_file(path, backend).vectors[0]
+
+    def analyse_file(self, path: str | os.PathLike, backend: str | None = None):
+        """Vector and tags (when the backend tags) of any audio file; FileError with the reason."""
         engine = self.settings.engine
         decoded = decode_file(path, engine.max_seconds, engine.silence_db)
         if decoded.facts.silent:
             raise FileError(f"{path}: silent (peak {decoded.facts.peak_db:.0f} dBFS)")
-        embedder = self.embedder(backend)
-        return embed_checked(embedder, [prepare(decoded, embedder.sample_rate, engine.trim_db)]).vectors[0]
+        embedder = self.embedder(backend or engine.default_backend)
+        return embed_checked(embedder, [prepare(decoded, embedder.sample_rate, engine.trim_db)])
+
+    def tag_file(self, path: str | os.PathLike) -> dict[str, dict[str, float]]:
+        """What is this sound: tags from every enabled backend that can name sounds, best first."""
+        out = {}
+        for name in self.settings.engine.backends:
+            tags = self.analyse_file(path, name).tags
+            if tags:
+                out[name] = dict(sorted(tags[0].items(), key=lambda kv: -kv[1]))
+        return out
 
     def embed_audio(self, audio: np.ndarray, sample_rate: int, backend: str | None = None) -> np.ndarray:
         embedder = self.embedder(backend or self.settings.engine.default_backend)
@@ -314,7 +413,8 @@ class Library:
         return self.catalog.tags(sample_id)
 
     def set_favourite(self, sample_id: int, favourite: bool = True) -> None:
-        self.catalog.set_favourite(sample_id, favourite)
+        with self.lock.hold():
+            self.catalog.set_favourite(sample_id, favourite)
         row = self.catalog.sample(sample_id)
         if row is not None:
             self.events.publish(SampleUpdated(sample_id, row.path))
@@ -324,11 +424,11 @@ class Library:
         """Forget files (the files themselves are untouched); returns how many were known."""
         rows = [r for r in (self.sample_by_path(p) for p in paths) if r is not None]
         ids = [r.id for r in rows]
-        with self.catalog.transaction() as tx:
-            tx.executemany("DELETE FROM samples WHERE id = ?", [(i,) for i in ids])
-        self._remove_from_indexes(ids)
-        for index in self._indexes.values():
-            index.save_if_dirty()
+        with self.lock.hold():
+            with self.catalog.transaction() as tx:
+                tx.executemany("DELETE FROM samples WHERE id = ?", [(i,) for i in ids])
+            self._remove_from_indexes(ids)
+            self.save_indexes()
         for row in rows:
             self.events.publish(SampleRemoved(row.id, row.path, "removed"))
         return len(ids)
@@ -344,3 +444,22 @@ class Library:
             "vectors": self.catalog.vector_counts(),
             "indexed": {name: len(self.index(name)) for name in self.settings.engine.backends},
         }
+
+
+def _version_file(index_path: Path) -> Path:
+    return index_path.with_name(index_path.name + ".version")
+
+
+def _read_version(index_path: Path) -> int | None:
+    try:
+        return int(_version_file(index_path).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _write_version(index_path: Path, version: int) -> None:
+    """Record which catalog vector version the saved index holds (written after the index)."""
+    target = _version_file(index_path)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(str(version))
+    os.replace(tmp, target)

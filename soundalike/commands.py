@@ -32,6 +32,16 @@ def add_parsers(commands) -> None:
     add_query_options(similar)
     similar.set_defaults(handler=with_library(cmd_similar))
 
+    search = commands.add_parser("search", help="sounds matching a description (needs a text backend: clap)")
+    search.add_argument("text", help='for example "dusty vinyl snare"')
+    add_query_options(search)
+    search.set_defaults(handler=with_library(cmd_search))
+
+    tags = commands.add_parser("tags", help="what is this sound: tags from every enabled backend that names sounds")
+    tags.add_argument("file")
+    tags.add_argument("--json", action="store_true", help="print JSON")
+    tags.set_defaults(handler=with_library(cmd_tags))
+
     stats = commands.add_parser("stats", help="library size, failures by reason, backends")
     stats.add_argument("--failures", action="store_true", help="list every failed file with its reason")
     stats.add_argument("--json", action="store_true", help="print JSON")
@@ -109,15 +119,44 @@ def parse_weights(text: str | None) -> dict[str, float] | None:
     return weights
 
 
+def query_filters(args: argparse.Namespace) -> Filters:
+    return Filters(tag=args.tag, under=os.path.abspath(args.under) if args.under else None)
+
+
 def cmd_similar(args: argparse.Namespace, library: Library) -> int:
-    filters = Filters(tag=args.tag, under=os.path.abspath(args.under) if args.under else None)
     started = time.perf_counter()
     try:
         hits = library.similar(args.file, k=args.k, backend=args.backend, weights=parse_weights(args.aspect),
-                               filters=filters)
+                               filters=query_filters(args))
     except ValueError as e:
         raise UserError(str(e)) from e
-    elapsed_ms = (time.perf_counter() - started) * 1000
+    return print_hits(args, hits, (time.perf_counter() - started) * 1000)
+
+
+def cmd_search(args: argparse.Namespace, library: Library) -> int:
+    if args.aspect:
+        raise UserError("--aspect applies to similar, not to text search")
+    started = time.perf_counter()
+    try:
+        hits = library.search_text(args.text, k=args.k, backend=args.backend, filters=query_filters(args))
+    except ValueError as e:
+        raise UserError(str(e)) from e
+    return print_hits(args, hits, (time.perf_counter() - started) * 1000)
+
+
+def cmd_tags(args: argparse.Namespace, library: Library) -> int:
+    tags = library.tag_file(args.file)
+    if args.json:
+        print(json.dumps(tags, indent=1))
+        return 0
+    if not tags:
+        print("no enabled backend names sounds")
+    for backend, scores in tags.items():
+        print(f"{backend}: " + ", ".join(f"{tag} {score:.2f}" for tag, score in list(scores.items())[:5]))
+    return 0
+
+
+def print_hits(args: argparse.Namespace, hits: list[Hit], elapsed_ms: float) -> int:
     if args.json:
         print(json.dumps([hit_json(rank, hit) for rank, hit in enumerate(hits, 1)], indent=1))
         return 0

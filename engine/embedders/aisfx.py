@@ -136,7 +136,8 @@ class AisfxEmbedder(Embedder):
         out = []
         with torch.inference_mode():
             for group in batches(blocks, self.batch_size):
-                out.append(self._net(torch.from_numpy(np.ascontiguousarray(group)).to(self.device)).float().cpu().numpy())
+                inputs = torch.from_numpy(np.ascontiguousarray(group)).to(self.device)
+                out.append(self._net(inputs).float().cpu().numpy())
         return np.concatenate(out)
 
 

@@ -1,1 +1,17 @@
-NEURAL_BACKENDS = ()  # placeholder until the neural backends land
+"""The neural backends, for the registry. Importing this is cheap: no torch, no transformers."""
+from __future__ import annotations
+
+from engine.embedders.aisfx import AisfxEmbedder
+from engine.embedders.clap import ClapEmbedder
+from engine.embedders.mert import MertEmbedder
+from engine.embedders.speech import HubertEmbedder, SpeakerEmbedder, Wav2Vec2Embedder, WavLMEmbedder
+
+NEURAL_BACKENDS = (
+    ClapEmbedder,
+    MertEmbedder,
+    Wav2Vec2Embedder,
+    HubertEmbedder,
+    WavLMEmbedder,
+    SpeakerEmbedder,
+    AisfxEmbedder,
+)

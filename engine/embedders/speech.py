@@ -28,7 +28,7 @@ from engine.embedders.torch_support import (
     select_device,
     self_check,
 )
-from engine.errors import UserError
+from engine.errors import BackendUnavailable, UserError
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,11 @@ class WaveformEncoder(Embedder):
         source = model_source(self.options.model, self.options.model_path)
         self._model = self._load_model(transformers, source).to(self.device).eval()
         extractor = load_pretrained(transformers.Wav2Vec2FeatureExtractor.from_pretrained, source, self.name)
+        if int(extractor.sampling_rate) != self.sample_rate:
+            raise BackendUnavailable(
+                f"{self.name}: model '{source}' expects {extractor.sampling_rate} Hz audio, "
+                f"but this backend feeds it {self.sample_rate} Hz"
+            )
         self._normalise = bool(getattr(extractor, "do_normalize", True))
         self._use_mask = bool(getattr(extractor, "return_attention_mask", False))
         self.dim = self._output_dim()
@@ -233,6 +238,3 @@ class SpeakerEmbedder(WaveformEncoder):
 
     def _vectors(self, outputs: Any, lengths: list[int]) -> Any:
         return self._torch.nn.functional.normalize(outputs.embeddings, dim=-1)
-
-
-SPEECH_BACKENDS = (Wav2Vec2Embedder, HubertEmbedder, WavLMEmbedder, SpeakerEmbedder)

@@ -32,7 +32,8 @@ def require(module: str, backend: str) -> Any:
     try:
         return importlib.import_module(module)
     except ImportError as e:
-        raise BackendUnavailable(f"backend '{backend}' needs the Python package '{module.split('.')[0]}': {INSTALL_HINT}") from e
+        package = module.split(".")[0]
+        raise BackendUnavailable(f"backend '{backend}' needs the Python package '{package}': {INSTALL_HINT}") from e
 
 
 def select_device(preference: str, backend: str) -> Any:
@@ -40,9 +41,16 @@ def select_device(preference: str, backend: str) -> Any:
     torch = require("torch", backend)
     if preference != "auto":
         try:
-            return torch.device(preference)
+            device = torch.device(preference)
         except RuntimeError as e:
             raise BackendUnavailable(f"backend '{backend}': device '{preference}' is not valid ({e})") from e
+        mps = getattr(torch.backends, "mps", None)
+        usable = {"cuda": torch.cuda.is_available(), "mps": mps is not None and mps.is_available()}
+        if not usable.get(device.type, True):
+            raise BackendUnavailable(
+                f"backend '{backend}': device '{preference}' is not available here; use device = \"auto\" or \"cpu\""
+            )
+        return device
     if torch.cuda.is_available():
         return torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)
