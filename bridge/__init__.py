@@ -1,0 +1,16 @@
+"""The DAW bridge: OSC (python-osc) and MIDI (mido) around the engine's library API.
+
+``from bridge import start_bridge``; ``start_bridge(service, settings)`` starts it for a running
+EngineService. docs/osc.md is the address space. Importing the package stays light (the OSC
+command-line client needs only ``bridge.client``); the server loads on first use.
+"""
+from __future__ import annotations
+
+__all__ = ["Bridge", "start_bridge"]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        from bridge import bridge as _bridge
+        return getattr(_bridge, name)
+    raise AttributeError(f"module 'bridge' has no attribute {name!r}")

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from scipy import signal
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +28,15 @@ def _decay(t: np.ndarray, seconds: float) -> np.ndarray:
 
 
 def _bandpass(x: np.ndarray, low: float, high: float) -> np.ndarray:
+    from scipy import signal  # takes a second to import: only when sounds are made
+
     sos = signal.butter(4, [low, min(high, RATE / 2 - 100)], btype="bandpass", fs=RATE, output="sos")
     return signal.sosfilt(sos, x)
 
 
 def _highpass(x: np.ndarray, cutoff: float) -> np.ndarray:
+    from scipy import signal
+
     return signal.sosfilt(signal.butter(4, cutoff, btype="highpass", fs=RATE, output="sos"), x)
 
 

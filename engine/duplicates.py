@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
 
 from engine.audio import Decoded, decode_file, resample
 from engine.errors import FileError
@@ -46,6 +45,8 @@ def fingerprint(decoded: Decoded) -> Fingerprint:
     length = int(SECONDS * RATE)
     padded = np.zeros(length, dtype=np.float32)
     padded[: mono.size] = mono
+    from scipy import signal  # takes a second to import: only when duplicates are looked for
+
     freqs, _, spec = signal.stft(padded, RATE, nperseg=WINDOW, noverlap=WINDOW - HOP, boundary=None, padded=False)
     power = np.abs(spec) ** 2
     edges = np.searchsorted(freqs, BANDS)

@@ -18,17 +18,18 @@ log = logging.getLogger(__name__)
 
 
 class VectorIndex:
-    def __init__(self, dim: int, path: Path | None = None):
+    def __init__(self, dim: int, path: Path | None = None, threads: int = 1):
         self.dim = dim
         self.path = path
+        self.threads = threads
         self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
         self._lock = threading.Lock()
         self._dirty = False
 
     @classmethod
-    def open(cls, path: Path, dim: int, expected_ids: np.ndarray, vectors_loader) -> VectorIndex:
+    def open(cls, path: Path, dim: int, expected_ids: np.ndarray, vectors_loader, threads: int = 1) -> VectorIndex:
         """Load ``path`` if it holds exactly ``expected_ids``; else rebuild via ``vectors_loader()``."""
-        index = cls(dim, path)
+        index = cls(dim, path, threads)
         loaded = _read(path, dim)
         if loaded is not None and np.array_equal(np.sort(_ids_of(loaded)), np.sort(expected_ids)):
             index._index = loaded
@@ -84,6 +85,7 @@ class VectorIndex:
             if not len(allowed):
                 return []
             params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.ascontiguousarray(allowed, np.int64)))
+        _use_threads(self.threads)
         with self._lock:
             want = min(want, int(self._index.ntotal))
             if want <= 0:
@@ -95,6 +97,7 @@ class VectorIndex:
     def search_many(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, ids) of the ``k`` nearest for each row of ``queries``; ids are -1 past the end."""
         queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dim)
+        _use_threads(self.threads)
         with self._lock:
             return self._index.search(queries, k)
 
@@ -113,6 +116,12 @@ class VectorIndex:
     def save_if_dirty(self) -> None:
         if self._dirty:
             self.save()
+
+
+def _use_threads(threads: int) -> None:
+    # OpenMP's thread count belongs to the calling thread: set it on every searching thread, or a
+    # worker thread searches on all cores (single flat queries get slower, not faster).
+    faiss.omp_set_num_threads(threads)
 
 
 def _ids_of(index) -> np.ndarray:

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from engine import catalog as cat
@@ -27,7 +26,7 @@ from engine.config import Settings
 from engine.embedders.base import Embedder
 from engine.embedders.registry import BACKENDS, Registry, check_names, create_embedder
 from engine.errors import FileError, UserError
-from engine.events import EventBus, Progress, RootState, SampleAdded, SampleFailed, SampleRemoved, SampleUpdated
+from engine.events import EventBus, Progress, SampleAdded, SampleFailed, SampleRemoved, SampleUpdated
 from engine.index import VectorIndex
 from engine.ingest import Ingestor, Job, Processed, embed_checked
 from engine.lock import LibraryLock
@@ -82,7 +81,6 @@ class Library:
             (self.data_dir / "index").mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise UserError(f"cannot create the library folder {self.data_dir}: {e.strerror or e}") from e
-        faiss.omp_set_num_threads(settings.index.search_threads)
         self.catalog = Catalog(self.data_dir / "catalog.sqlite")
         self.lock = LibraryLock(self.data_dir)
         self._embedders: dict[str, Embedder] = {}
@@ -118,23 +116,24 @@ class Library:
         with self._lock:
             if backend not in self._indexes:
                 version = self.catalog.vectors_version(backend)
-                ids, matrix = self.catalog.vectors(backend)
-                dim = matrix.shape[1] if matrix is not None else self.embedder(backend).dim
-                self._indexes[backend] = self._open_index(backend, dim, ids, matrix, version)
+                ids = self.catalog.vector_ids(backend)  # the vectors themselves only if a rebuild needs them
+                dim = self.catalog.vector_dim(backend) or self.embedder(backend).dim
+                self._indexes[backend] = self._open_index(backend, dim, ids, version)
                 self._versions[backend] = version
             return self._indexes[backend]
 
-    def _open_index(self, backend: str, dim: int, ids: np.ndarray, matrix, version: int) -> VectorIndex:
+    def _open_index(self, backend: str, dim: int, ids: np.ndarray, version: int) -> VectorIndex:
         """The saved index when it matches the catalog; else rebuilt (in memory only when read-only)."""
         path = self.data_dir / "index" / f"{backend}.faiss"
         with self.lock.try_hold() as writable:
             if writable:
                 if _read_version(path) != version:
                     path.unlink(missing_ok=True)  # older than the catalog's vectors: rebuild it
-                index = VectorIndex.open(path, dim, ids, lambda: (ids, matrix))
+                index = VectorIndex.open(path, dim, ids, lambda: self.catalog.vectors(backend))
                 _write_version(path, version)
                 return index
         index = VectorIndex(dim, None)  # another process owns the files: never write them
+        ids, matrix = self.catalog.vectors(backend)
         if matrix is not None and len(ids):
             index.add(ids, matrix)
         return index

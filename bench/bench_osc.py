@@ -1,0 +1,209 @@
+"""OSC bridge figures: `similar` round trip over loopback UDP against the in-process library call.
+
+For each library size the same queries run in alternating blocks in-process (``library.similar``)
+and over OSC (a real client and server on 127.0.0.1), so the ratio is measured in one run on the
+same machine. Then sustained throughput: pipelined `similar` requests for a few seconds, and a
+full-speed burst of 10,000 pings, each checked for lost replies.
+
+Libraries are filled with random unit vectors (bench/synthetic_library.py): no audio is decoded
+for the 100k rows. The query files are real WAVs whose stored vectors are reused, as for any file
+already in a library.
+
+    .venv/bin/python bench/bench_osc.py [--sizes 10000,100000] [--queries 400] [--dim 512]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.synthetic_library import fill  # noqa: E402
+from bridge import Bridge  # noqa: E402
+from bridge.client import ClientTimeout, OscClient  # noqa: E402
+from bridge.wire import encode  # noqa: E402
+from engine import catalog as cat  # noqa: E402
+from engine.config import BridgeSettings, EngineSettings, Settings  # noqa: E402
+from engine.demo import INSTRUMENTS, render  # noqa: E402
+from engine.embedders.base import BackendInfo, Embedder  # noqa: E402
+from engine.embedders.registry import BACKENDS  # noqa: E402
+from engine.library import Library  # noqa: E402
+
+
+class StoredVectors(Embedder):
+    """A backend whose vectors are all stored already (the bench never embeds audio)."""
+
+    name: ClassVar[str] = "stored"
+    sample_rate: ClassVar[int] = 16000
+    info: ClassVar[BackendInfo] = BackendInfo(good_for="benchmarks", licence="MIT")
+
+    vector_dim: ClassVar[int] = 512
+
+    def __init__(self, options=None):
+        self.dim = self.vector_dim
+
+    def embed(self, batch):
+        raise NotImplementedError("bench queries reuse stored vectors")
+
+
+def open_library(folder: Path, size: int, dim: int) -> tuple[Library, list[str]]:
+    settings = Settings(engine=EngineSettings(data_dir=str(folder / "data"), backends=("stored",),
+                                              default_backend="stored"))
+    backend = type("StoredVectors", (StoredVectors,), {"vector_dim": dim})
+    library = Library(settings, backends={**BACKENDS, "stored": backend})
+    fill(library, size, "stored", dim)
+    return library, add_query_files(library, folder / "queries", dim)
+
+
+def add_query_files(library: Library, folder: Path, dim: int, count: int = 20) -> list[str]:
+    """Real WAV files in the catalog with stored vectors, so `similar` needs no decoding."""
+    import soundfile as sf
+    rng, paths = np.random.default_rng(1), []
+    folder.mkdir(parents=True, exist_ok=True)
+    library.catalog.add_root(str(folder))
+    for number in range(count):
+        path = folder / f"query_{number:02d}.wav"
+        sf.write(path, render(list(INSTRUMENTS)[number % len(INSTRUMENTS)], seed=number), 44100)
+        info, vector = path.stat(), rng.standard_normal(dim).astype(np.float32)
+        vector /= np.linalg.norm(vector)
+        with library.catalog.transaction() as tx:
+            sid = cat.record_sample(tx, path=str(path), root=str(folder), size=info.st_size, mtime=info.st_mtime,
+                                    content_hash=None, status="ok", reason=None, facts=None)
+            cat.store_vector(tx, sid, "stored", vector)
+        library.index("stored").add(np.array([sid]), vector[None, :])
+        paths.append(str(path))
+    return paths
+
+
+def percentiles(samples_ms: Sequence[float]) -> tuple[float, float]:
+    ordered = sorted(samples_ms)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def timed(call: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1000
+
+
+def round_trips(library: Library, client: OscClient, queries: list[str], count: int, k: int = 10):
+    """(in-process ms, OSC ms) lists, measured in alternating blocks of 50 over the same queries."""
+    local, remote = [], []
+    for query in queries[:5]:  # warm-up: connections, caches
+        library.similar(query, k=k)
+        client.similar(query, k)
+    for block in range(0, count, 50):
+        picks = [queries[(block + i) % len(queries)] for i in range(50)]
+        local += [timed(lambda q=q: library.similar(q, k=k)) for q in picks]
+        remote += [timed(lambda q=q: client.similar(q, k)) for q in picks]
+    return local, remote
+
+
+def sustained(client: OscClient, queries: list[str], seconds: float, window: int = 16) -> tuple[float, int, int]:
+    """Pipelined `similar` (k=10) for ``seconds``: (requests/s, sent, lost)."""
+    done, sent = set(), 0
+    slots = threading.Semaphore(window)
+    stop = threading.Event()
+
+    def read():
+        while not (stop.is_set() and len(done) >= sent):
+            try:
+                for address, args in client.receive(2.0):
+                    if address in ("/soundalike/done", "/soundalike/error"):
+                        done.add(args[0])
+                        slots.release()
+            except ClientTimeout:
+                return
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        slots.acquire(timeout=2.0)
+        sent += 1
+        client.send("/soundalike/similar", queries[sent % len(queries)], 10, sent)
+    stop.set()
+    reader.join()
+    elapsed = time.perf_counter() - started
+    return len(done) / elapsed, sent, sent - len(done)
+
+
+def ping_burst(client: OscClient, count: int = 10_000) -> tuple[float, int]:
+    """``count`` pings sent as fast as the client can, no waiting: (seconds until all answered, lost)."""
+    seen: set[int] = set()
+
+    def read():
+        while len(seen) < count:
+            try:
+                for _, args in client.receive(2.0):
+                    seen.add(args[0])
+            except ClientTimeout:
+                return
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    started = time.perf_counter()
+    for i in range(count):
+        client.send_raw(encode("/soundalike/ping", (i,)))
+    reader.join()
+    return time.perf_counter() - started, count - len(seen)
+
+
+def run_size(size: int, args: argparse.Namespace) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-osc-") as tmp:
+        started = time.perf_counter()
+        library, queries = open_library(Path(tmp), size, args.dim)
+        fill_s = time.perf_counter() - started
+        bridge = Bridge(library, None, BridgeSettings(osc_port=0, midi_enabled=False)).start()
+        try:
+            with OscClient(*bridge.address, timeout=10) as client:
+                local, remote = round_trips(library, client, queries, args.queries)
+                rate, sent, lost = sustained(client, queries, args.seconds)
+                burst_s, burst_lost = ping_burst(client)
+        finally:
+            bridge.stop()
+            library.close()
+    return {"size": size, "fill_s": fill_s, "local": percentiles(local), "remote": percentiles(remote),
+            "rate": rate, "sent": sent, "lost": lost, "burst_s": burst_s, "burst_lost": burst_lost}
+
+
+def report(rows: list[dict], args: argparse.Namespace) -> None:
+    print(f"\nOSC `similar` round trip, k=10, d={args.dim}, {args.queries} queries per path, "
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    print("(libraries filled with random unit vectors via bench/synthetic_library.py; no audio decoded)\n")
+    print("| items | in-process p50 / p99 ms | OSC round trip p50 / p99 ms | ratio p50 (p99) | "
+          "sustained similar req/s (lost) | 10,000-ping burst, no waiting (lost) |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        (lp50, lp99), (rp50, rp99) = r["local"], r["remote"]
+        print(f"| {r['size']:,} | {lp50:.2f} / {lp99:.2f} | {rp50:.2f} / {rp99:.2f} | {rp50 / lp50:.2f} ({rp99 / lp99:.2f}) | "
+              f"{r['rate']:.0f} ({r['lost']} of {r['sent']}) | {r['burst_s']:.2f} s ({r['burst_lost']} lost) |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--queries", type=int, default=400)
+    parser.add_argument("--dim", type=int, default=512)
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of the sustained run")
+    args = parser.parse_args()
+    rows = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        rows.append(run_size(size, args))
+        print(f"{size:,} items done (fill {rows[-1]['fill_s']:.1f} s)", file=sys.stderr, flush=True)
+    report(rows, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""The bridge as one object: the OSC server, push events and MIDI input around one library.
+
+The process that owns the engine (``serve``, the TUI) starts it::
+
+    bridge = start_bridge(service, settings)          # or Bridge(service, None, settings.bridge).start()
+    ...
+    bridge.stop()
+
+It only uses the engine's public API (``service.library``, ``service.events``), never the reverse.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import faiss
+import mido
+
+from bridge.access import AccessPolicy
+from bridge.actions import Actions, Auditioner, SilentAuditioner
+from bridge.counters import Counters
+from bridge.handlers import Handlers
+from bridge.midi import MidiController, open_input, parse_map
+from bridge.osc_server import OscServer
+from bridge.push import Push
+from bridge.session import Session
+from engine.config import BridgeSettings, Settings
+from engine.errors import UserError
+from engine.events import BridgeActivity, BridgeState, EventBus
+from engine.library import Library
+from soundalike import __version__
+
+log = logging.getLogger(__name__)
+
+
+class Bridge:
+    def __init__(self, source: Any, events: EventBus | None, settings: BridgeSettings,
+                 auditioner: Auditioner | None = None, midi_backend: mido.Backend | None = None):
+        """``source`` is an EngineService (``.library``, ``.events``, ``.status()``) or a Library."""
+        self.library: Library = getattr(source, "library", source)
+        self.service = source if source is not self.library else None
+        self.events = events or getattr(source, "events", None) or self.library.events
+        self.settings, self.midi_backend = settings, midi_backend
+        self.counters, self.session = Counters(), Session()
+        self.push = Push(progress_interval=settings.progress_interval, wake=self._wake)
+        self.handlers = Handlers(self.library, self.push, self.status, settings.max_k, settings.max_reply_bytes,
+                                 self.session)
+        self.server = OscServer(self.handlers.table(), self.push, settings,
+                                reply_port_of=lambda client: self.handlers.clients.get(client).reply_port,
+                                counters=self.counters, thread_setup=self._search_thread_setup,
+                                activity=self._osc_activity)
+        self.actions = Actions(self.library, self.session, auditioner or SilentAuditioner(), self.push.on_event)
+        self.midi = MidiController(parse_map(settings.midi_map), self._midi_action, self._search_thread_setup)
+        self.midi_status = "MIDI not started"
+        self._unsubscribe = None
+        self._started = False
+
+    def _search_thread_setup(self) -> None:
+        """OpenMP thread counts are per calling thread: without this, FAISS searches from the bridge's
+        threads use every core, which made single queries ~20x slower on a busy 2-core machine."""
+        faiss.omp_set_num_threads(self.library.settings.index.search_threads)
+
+    def _osc_activity(self, client: tuple[str, int], address: str, summary: str, ok: bool) -> None:
+        self.events.publish(BridgeActivity(f"{client[0]}:{client[1]}", address, summary, ok))
+
+    def _midi_action(self, action: str, argument: str | None) -> None:
+        self.actions.run(action, argument)
+        current = self.session.current()
+        self.events.publish(BridgeActivity("midi", " ".join(filter(None, (action, argument))),
+                                           os.path.basename(current) if current else "nothing selected"))
+
+    def _publish_state(self) -> None:
+        self.events.publish(BridgeState(osc=self._osc_state(), midi=self.midi_status))
+
+    def _osc_state(self) -> str:
+        return f"listening on {self.address[0]}:{self.address[1]}" if self.server.running else "off"
+
+    def _wake(self) -> None:
+        if self._started:
+            self.server.wake()
+
+    def start(self) -> Bridge:
+        for client in parse_subscribers(self.settings):
+            self.push.add(client)
+        if self.settings.osc_enabled:
+            self.server.start()
+        self._started = True
+        self._unsubscribe = self.events.subscribe(self.push.on_event)
+        self._start_midi()
+        self._publish_state()
+        return self
+
+    def _start_midi(self) -> None:
+        port, self.midi_status = open_input(self.settings, self.midi_backend)
+        (log.info if port is not None or not self.settings.midi_enabled else log.warning)("%s", self.midi_status)
+        if port is not None:
+            self.midi.start(port)
+
+    def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self.midi.stop()
+        self.server.stop()
+        self._started = False
+        self.midi_status = "MIDI stopped"
+        self._publish_state()
+
+    def __enter__(self) -> Bridge:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.server.address
+
+    def status(self) -> dict[str, Any]:
+        """Flat name -> int/str: what ``/soundalike/status`` answers and the TUI can show."""
+        status: dict[str, Any] = {"version": __version__, "osc": self._osc_state(), "midi": self.midi_status,
+                                  "samples": self.library.catalog.status_counts().get("ok", 0),
+                                  "default_backend": self.library.settings.engine.default_backend,
+                                  "subscribers": len(self.push.subscribers()), "queued": self.server.queued(),
+                                  "clients": len(self.handlers.clients), "push_dropped": self.push.dropped_total,
+                                  "midi_messages": self.midi.received}
+        if self.service is not None and hasattr(self.service, "status"):
+            status["busy"] = int(bool(self.service.status().get("busy", False)))
+        return {**status, **self.counters.snapshot()}
+
+
+def parse_subscribers(settings: BridgeSettings) -> list[tuple[str, int]]:
+    """``[bridge] subscribers`` ("host:port") as clients; only hosts the access policy allows."""
+    policy, clients = AccessPolicy(settings), []
+    for entry in settings.subscribers:
+        host, _, port = entry.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise UserError(f"[bridge] subscribers: {entry!r} is not HOST:PORT, e.g. \"127.0.0.1:9001\"")
+        if not policy.allows(host):
+            raise UserError(f"[bridge] subscribers: {host} is neither loopback nor in [bridge] allow")
+        clients.append((host, int(port)))
+    return clients
+
+
+def start_bridge(service: Any, settings: Settings, auditioner: Auditioner | None = None) -> Bridge:
+    """Start the OSC server and MIDI input for ``service`` (serve, TUI). UserError when the port is taken."""
+    return Bridge(service, getattr(service, "events", None), settings.bridge, auditioner).start()

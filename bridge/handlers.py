@@ -1,0 +1,161 @@
+"""The dispatch table: one pure function per request address, from a Request to reply messages.
+
+Handlers talk to the library and the bridge's small state objects only; no sockets. Errors a
+client can cause (a missing file, a bad aspect, a k that is too large) are raised as
+``ValueError``/``FileError``/``UserError`` and become one ``/soundalike/error`` reply in
+:func:`dispatch`; anything else is logged with its traceback and answered as an internal error.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from engine import browse
+from engine.errors import SoundalikeError, UserError
+from engine.library import Hit, Library
+from bridge import protocol as p
+from bridge.protocol import Reply, Request
+from bridge.session import ClientTable, Session
+from bridge.settings_keys import apply_setting
+from bridge.wire import split_list
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Request], list[Reply]]
+TEXT_SEARCH_HINT = ("text search needs the clap backend (pip install 'soundalike[neural]' and add \"clap\" "
+                    "to [engine] backends in config)")
+
+
+class Subscriptions(Protocol):
+    def add(self, client: tuple[str, int]) -> None: ...
+    def remove(self, client: tuple[str, int]) -> bool: ...
+
+
+class Handlers:
+    def __init__(self, library: Library, subscriptions: Subscriptions, status: Callable[[], dict[str, Any]],
+                 max_k: int = 100, max_reply_bytes: int = 8192, session: Session | None = None):
+        self.library = library
+        self.subscriptions = subscriptions
+        self.status_source = status
+        self.max_k = max_k
+        self.max_reply_bytes = max_reply_bytes
+        self.clients = ClientTable()
+        self.session = session or Session()
+
+    def table(self) -> dict[str, Handler]:
+        names = {"similar": self.similar, "search": self.search, "tags": self.tags, "random": self.random,
+                 "status": self.status, "ping": self.ping, "backends": self.backends, "set": self.set,
+                 "subscribe": self.subscribe, "unsubscribe": self.unsubscribe}
+        table = {f"{p.PREFIX}/{name}": handler for name, handler in names.items()}
+        assert set(table) == set(p.REQUESTS), "every address in protocol.REQUESTS needs a handler"
+        return table
+
+    # --- queries -----------------------------------------------------------------------------
+    def similar(self, req: Request) -> list[Reply]:
+        prefs = self.clients.get(req.sender)
+        path = readable_audio_path(req.args["path"])
+        hits = self.library.similar(path, k=self._k(req, prefs.k), backend=prefs.backend,
+                                    weights=prefs.weights, filters=prefs.filters)
+        self.session.set_results(path, hits)
+        return self.hit_replies(req.id, hits, prefs.format)
+
+    def search(self, req: Request) -> list[Reply]:
+        search_text = getattr(self.library, "search_text", None)
+        if search_text is None:
+            raise UserError(TEXT_SEARCH_HINT)
+        prefs = self.clients.get(req.sender)
+        hits = search_text(req.args["text"], k=self._k(req, prefs.k), filters=prefs.filters)
+        self.session.set_results(None, hits)
+        return self.hit_replies(req.id, hits, prefs.format)
+
+    def random(self, req: Request) -> list[Reply]:
+        tag = req.get("tag") or None
+        row = browse.random_sample(self.library.catalog, tag)
+        if row is None:
+            raise ValueError(f"no indexed samples tagged {tag!r}" if tag else "the library has no indexed samples yet")
+        hit = Hit(row, 1.0)
+        self.session.set_results(row.path, [])
+        return self.hit_replies(req.id, [hit], self.clients.get(req.sender).format)
+
+    def tags(self, req: Request) -> list[Reply]:
+        path = readable_audio_path(req.args["path"])
+        row = self.library.sample_by_path(path)
+        if row is None:
+            raise ValueError(f"{path} is not in the library (index its folder first)")
+        replies = [(p.TAG, (req.id, source, tag, float(score)))
+                   for source, tags in self.library.tags(row.id).items() for tag, score in tags.items()]
+        return [*replies, (p.DONE, (req.id, len(replies)))]
+
+    def _k(self, req: Request, preferred: int) -> int:
+        k = req.get("k") or preferred or self.library.settings.index.default_k
+        if k > self.max_k:
+            raise ValueError(f"k must be at most {self.max_k} (max_k in [bridge] config), got {k}")
+        return k
+
+    def hit_replies(self, request_id: int, hits: list[Hit], style: str) -> list[Reply]:
+        replies: list[Reply] = []
+        if style in ("hits", "both"):
+            replies += [(p.RESULT, (request_id, rank, hit.path, float(hit.score))) for rank, hit in enumerate(hits, 1)]
+        if style in ("list", "both"):
+            replies += split_list(p.RESULTS, (request_id,), [hit.path for hit in hits], self.max_reply_bytes)
+        return [*replies, (p.DONE, (request_id, len(hits)))]
+
+    # --- service -----------------------------------------------------------------------------
+    def status(self, req: Request) -> list[Reply]:
+        items = [(key, value) for key, value in self.status_source().items() if isinstance(value, (int, float, str))]
+        replies = [(p.STATUS, (req.id, key, _scalar(value))) for key, value in items]
+        return [*replies, (p.DONE, (req.id, len(replies)))]
+
+    def ping(self, req: Request) -> list[Reply]:
+        return [(p.PONG, (req.id,))]
+
+    def backends(self, req: Request) -> list[Reply]:
+        replies = []
+        for name in self.library.settings.engine.backends:
+            embedder = self.library.embedder(name)
+            replies.append((p.BACKEND, (req.id, name, int(embedder.dim), *sorted(embedder.aspects))))
+        return [*replies, (p.DONE, (req.id, len(replies)))]
+
+    def set(self, req: Request) -> list[Reply]:
+        key, value = req.args["key"], req.args["value"]
+        self.clients.update(req.sender, lambda prefs: apply_setting(self.library, prefs, key, value, self.max_k))
+        return [(p.DONE, (req.id, 0))]
+
+    def subscribe(self, req: Request) -> list[Reply]:
+        self.subscriptions.add((req.sender[0], req.get("port") or req.sender[1]))
+        return [(p.DONE, (req.id, 0))]
+
+    def unsubscribe(self, req: Request) -> list[Reply]:
+        self.subscriptions.remove((req.sender[0], req.get("port") or req.sender[1]))
+        return [(p.DONE, (req.id, 0))]
+
+
+def readable_audio_path(path: str) -> str:
+    """``path`` if it names a readable regular file; ValueError with the reason otherwise."""
+    if not os.path.isabs(path):
+        raise ValueError(f"{path!r} is not an absolute path")
+    if not os.path.exists(path):
+        raise ValueError(f"{path} does not exist")
+    if not os.path.isfile(path):
+        raise ValueError(f"{path} is not a file")
+    if not os.access(path, os.R_OK):
+        raise ValueError(f"{path} is not readable")
+    return path
+
+
+def _scalar(value: Any) -> Any:
+    return int(value) if isinstance(value, bool) else value
+
+
+def dispatch(table: dict[str, Handler], request: Request) -> tuple[list[Reply], str | None]:
+    """Run the request's handler; returns its replies and the error counter to bump (or None)."""
+    try:
+        return table[request.address](request), None
+    except (ValueError, OSError, SoundalikeError) as e:
+        log.info("%s from %s:%d failed: %s", request.address, *request.sender, e)
+        return [p.error(request.id, str(e) or type(e).__name__)], "failed"
+    except Exception as e:  # a bug: keep serving, say so, keep the traceback in the log
+        log.exception("%s from %s:%d crashed", request.address, *request.sender)
+        return [p.error(request.id, f"internal error ({type(e).__name__}); details in the soundalike log")], "internal"

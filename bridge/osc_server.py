@@ -1,0 +1,207 @@
+"""The OSC transport: one UDP socket, a thread that receives and a thread that serves.
+
+The receiving thread only drains the socket (datagrams up to 64 KiB, not python-osc's 8 KiB
+default), refuses senders the access policy rejects, parses and queues requests, and answers bad
+packets at once. The serving thread runs the dispatch table in arrival order, sends the replies,
+and between requests sends queued push events to subscribers. Nothing is dropped without being
+counted; anything with a known reply address gets an error reply.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import socket
+import threading
+from collections.abc import Callable
+
+from bridge import protocol as p
+from bridge.access import AccessPolicy
+from bridge.counters import Counters
+from bridge.handlers import Handler, dispatch
+from bridge.protocol import BadRequest, Reply, Request
+from bridge.push import Push
+from bridge.wire import ReplyTooLarge, encode_checked
+from engine.config import BridgeSettings
+from engine.errors import UserError
+
+log = logging.getLogger(__name__)
+
+Client = tuple[str, int]
+Activity = Callable[[Client, str, str, bool], None]
+MAX_DATAGRAM = 65535
+SOCKET_BUFFER = 4 * 2**20
+_WAKE = object()
+_STOP = object()
+
+
+class OscServer:
+    def __init__(self, table: dict[str, Handler], push: Push, settings: BridgeSettings,
+                 reply_port_of: Callable[[Client], int] = lambda client: 0, counters: Counters | None = None,
+                 thread_setup: Callable[[], None] = lambda: None, activity: Activity = lambda *a: None):
+        """``thread_setup`` runs first on the serving thread (the bridge sets FAISS's thread count there);
+        ``activity(client, address, summary, ok)`` hears of every request answered, good or bad."""
+        self.table, self.push, self.settings = table, push, settings
+        self.thread_setup, self.activity = thread_setup, activity
+        self.reply_port_of = reply_port_of
+        self.counters = counters or Counters()
+        self.access = AccessPolicy(settings)
+        self._queue: queue.Queue = queue.Queue(maxsize=max(1, settings.queue_size))
+        self._sock: socket.socket | None = None
+        self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+
+    @property
+    def address(self) -> Client:
+        """(host, port) actually bound; the port is real even when the config asked for 0."""
+        if self._sock is None:
+            raise RuntimeError("the OSC server is not started")
+        return self._sock.getsockname()[:2]
+
+    @property
+    def running(self) -> bool:
+        return self._sock is not None
+
+    def wake(self) -> None:
+        """Have the serving thread look at push events now (called from engine threads)."""
+        try:
+            self._queue.put_nowait(_WAKE)
+        except queue.Full:
+            pass  # the serving thread is busy and will take push events after the next request
+
+    def start(self) -> None:
+        self._sock = open_socket(self.settings.osc_host, self.settings.osc_port)
+        self._stopping.clear()
+        self._threads = [threading.Thread(target=self._receive_loop, name="osc-receive", daemon=True),
+                         threading.Thread(target=self._serve_loop, name="osc-serve", daemon=True)]
+        for thread in self._threads:
+            thread.start()
+        log.info("OSC server listening on %s:%d", *self.address)
+
+    def stop(self) -> None:
+        if self._sock is None:
+            return
+        self._stopping.set()
+        self._queue.put(_STOP)
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._sock.close()
+        self._sock = None
+
+    def queued(self) -> int:
+        return self._queue.qsize()
+
+    # --- receiving ---------------------------------------------------------------------------
+    def _receive_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                data, sender = self._sock.recvfrom(MAX_DATAGRAM)
+            except socket.timeout:
+                continue
+            except OSError as e:  # e.g. an ICMP error surfacing on some systems: keep serving
+                if not self._stopping.is_set():
+                    log.debug("receive failed: %s", e)
+                continue
+            self._on_datagram(data, (sender[0], sender[1]))
+
+    def _on_datagram(self, data: bytes, sender: Client) -> None:
+        self.counters.add("packets")
+        if not self.access.allows(sender[0]):
+            self.counters.add("refused")
+            log.info("refused a packet from %s:%d (not in [bridge] allow)", *sender)
+            return
+        for item in p.parse_packet(data, sender):
+            if isinstance(item, BadRequest):
+                self._reject(item, sender)
+                continue
+            try:
+                self._queue.put_nowait(item)
+            except queue.Full:
+                self.counters.add("busy")
+                self._send(self.reply_target(sender), p.error(item.id, f"busy: {self.settings.queue_size} "
+                                                              "requests waiting; try again"))
+
+    def _reject(self, bad: BadRequest, sender: Client) -> None:
+        self.counters.add(bad.kind)
+        log.info("bad packet from %s:%d: %s", *sender, bad.message)
+        self._send(self.reply_target(sender), p.error(bad.id, bad.message))
+        self.activity(sender, bad.address or "(unreadable)", f"error: {bad.message}", False)
+
+    # --- serving -----------------------------------------------------------------------------
+    def _serve_loop(self) -> None:
+        self.thread_setup()
+        timeout = max(0.02, self.push.progress_interval)
+        while True:
+            try:
+                item = self._queue.get(timeout=timeout if self.push.has_pending() else None)
+            except queue.Empty:
+                item = _WAKE
+            if item is _STOP:
+                return
+            if isinstance(item, Request):
+                self._serve(item)
+            self._send_push()
+
+    def _serve(self, request: Request) -> None:
+        self.counters.add("requests")
+        replies, error_kind = dispatch(self.table, request)
+        try:
+            datagrams = [encode_checked(reply, self.settings.max_reply_bytes) for reply in replies]
+        except ReplyTooLarge as e:  # all or nothing: a client never sees half an answer then an error
+            log.warning("%s", e)
+            error_kind, datagrams = "failed", [encode_checked(p.error(request.id, str(e)), MAX_DATAGRAM)]
+        if error_kind:
+            self.counters.add(error_kind)
+        target = self.reply_target(request.sender)
+        for data in datagrams:
+            self._send_bytes(target, data)
+        self.activity(request.sender, request.address, p.summary(request, replies), error_kind is None)
+
+    def _send_push(self) -> None:
+        replies = self.push.take()
+        if not replies:
+            return
+        datagrams = []
+        for reply in replies:
+            try:
+                datagrams.append(encode_checked(reply, self.settings.max_reply_bytes))
+            except ReplyTooLarge as e:
+                log.warning("push event not sent: %s", e)
+        for client in self.push.subscribers():
+            for data in datagrams:
+                if self._send_bytes(client, data):
+                    self.counters.add("pushed")
+
+    def reply_target(self, sender: Client) -> Client:
+        host = self.settings.reply_host or sender[0]
+        return host, self.reply_port_of(sender) or self.settings.reply_port or sender[1]
+
+    def _send(self, target: Client, reply: Reply) -> bool:
+        return self._send_bytes(target, encode_checked(reply, MAX_DATAGRAM))
+
+    def _send_bytes(self, target: Client, data: bytes) -> bool:
+        try:
+            self._sock.sendto(data, target)
+        except OSError as e:
+            self.counters.add("send_failed")
+            log.info("could not send %d bytes to %s:%d: %s", len(data), *target, e)
+            return False
+        self.counters.add("replies")
+        return True
+
+
+def open_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, option, SOCKET_BUFFER)
+        except OSError:
+            pass  # the system's default buffer still works, bursts just overflow sooner
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise UserError(f"cannot open the OSC port {host}:{port} ({e.strerror or e}); is soundalike already "
+                        "running? Set osc_port in [bridge] to use another") from e
+    sock.settimeout(0.2)
+    return sock

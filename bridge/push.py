@@ -1,0 +1,116 @@
+"""Push events to subscribed clients: engine events become ``/soundalike/event/*`` messages.
+
+Engine threads call :meth:`Push.on_event`, which only queues (it must return at once); the OSC
+server's thread calls :meth:`Push.take` to turn the queue into messages. Progress is coalesced to
+its latest value, at most one every ``progress_interval`` seconds (the last one always goes out);
+other events queue up to ``max_pending``, past which they are counted and reported as dropped.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from bridge.protocol import PREFIX, Reply
+from bridge.session import Selection
+from engine.events import Notice, Progress, RootState, SampleAdded, SampleFailed, SampleRemoved, SampleUpdated
+
+EVENT = f"{PREFIX}/event"
+Client = tuple[str, int]
+
+
+def event_reply(event: Any) -> Reply | None:
+    """The message for an engine event (or a MIDI selection); None for events not pushed."""
+    match event:
+        case SampleAdded(sample_id, path):
+            return f"{EVENT}/added", (sample_id, path)
+        case SampleUpdated(sample_id, path):
+            return f"{EVENT}/updated", (sample_id, path)
+        case SampleRemoved(sample_id, path, status):
+            return f"{EVENT}/removed", (sample_id, path, status)
+        case SampleFailed(path, reason):
+            return f"{EVENT}/failed", (path, reason)
+        case Progress(done, total, current):
+            return f"{EVENT}/progress", (done, total, current)
+        case RootState(root, online, watching):
+            return f"{EVENT}/root", (root, int(online), watching)
+        case Notice(level, message):
+            return f"{EVENT}/notice", (level, message)
+        case Selection(path, rank, score):
+            return f"{EVENT}/selected", (rank, path, float(score))
+    return None
+
+
+class Push:
+    def __init__(self, max_subscribers: int = 32, progress_interval: float = 0.25, max_pending: int = 1000,
+                 wake: Callable[[], None] = lambda: None, clock: Callable[[], float] = time.monotonic):
+        self.max_subscribers = max_subscribers
+        self.progress_interval = progress_interval
+        self.max_pending = max_pending
+        self._wake, self._clock = wake, clock
+        self._lock = threading.Lock()
+        self._subscribers: dict[Client, None] = {}
+        self._pending: deque[Reply] = deque()
+        self._progress: Reply | None = None
+        self._progress_sent_at = float("-inf")
+        self._dropped = 0
+        self.dropped_total = 0
+
+    # --- subscribers (called from handlers) --------------------------------------------------
+    def add(self, client: Client) -> None:
+        with self._lock:
+            if client not in self._subscribers and len(self._subscribers) >= self.max_subscribers:
+                raise ValueError(f"too many subscribers ({self.max_subscribers}); unsubscribe one first")
+            self._subscribers[client] = None
+
+    def remove(self, client: Client) -> bool:
+        with self._lock:
+            known = client in self._subscribers
+            self._subscribers.pop(client, None)
+            return known
+
+    def subscribers(self) -> list[Client]:
+        with self._lock:
+            return list(self._subscribers)
+
+    # --- events (called from any thread) -----------------------------------------------------
+    def on_event(self, event: Any) -> None:
+        reply = event_reply(event)
+        if reply is None:
+            return
+        with self._lock:
+            if not self._subscribers:
+                return
+            was_idle = not self._pending and self._progress is None
+            if isinstance(event, Progress):
+                self._progress = reply
+            elif len(self._pending) >= self.max_pending:
+                self._dropped += 1
+                self.dropped_total += 1
+            else:
+                self._pending.append(reply)
+        if was_idle:
+            self._wake()
+
+    def take(self) -> list[Reply]:
+        """Messages due now, in order; coalesced progress last (when its interval has passed)."""
+        with self._lock:
+            replies = list(self._pending)
+            self._pending.clear()
+            if self._dropped:
+                replies.append((f"{EVENT}/dropped", (self._dropped,)))
+                self._dropped = 0
+            if self._progress is not None and self._progress_due():
+                replies.append(self._progress)
+                self._progress, self._progress_sent_at = None, self._clock()
+            return replies
+
+    def _progress_due(self) -> bool:
+        done, total, _ = self._progress[1]
+        return done >= total or self._clock() - self._progress_sent_at >= self.progress_interval
+
+    def has_pending(self) -> bool:
+        with self._lock:
+            return bool(self._pending) or self._progress is not None

@@ -1,0 +1,93 @@
+"""State the bridge keeps between requests: each client's preferences, and the shared browsing session.
+
+Preferences are keyed by the client's address (Max's [udpsend] keeps one source port), so two
+Max devices can use different backends. The session (last query, its results, a cursor) is shared
+by OSC and MIDI: a footswitch's "next" walks the results of the last OSC ``similar``.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from engine.catalog import Filters
+from engine.library import Hit
+
+FORMATS = ("hits", "list", "both")
+
+
+@dataclass(frozen=True)
+class ClientPrefs:
+    backend: str | None = None  # None: the library's default backend
+    weights: dict[str, float] | None = None  # aspect weighting, None: the backend's default
+    format: str = "hits"  # "hits": /result per hit; "list": /results lists; "both"
+    reply_port: int = 0  # 0: the configured reply port, else the sender's port
+    k: int = 0  # 0: the library's default k
+    filters: Filters = Filters()
+
+
+class ClientTable:
+    """Preferences of the most recent ``capacity`` clients (oldest forgotten first)."""
+
+    def __init__(self, capacity: int = 256):
+        self._prefs: OrderedDict[tuple[str, int], ClientPrefs] = OrderedDict()
+        self._capacity = capacity
+        self._lock = threading.Lock()
+
+    def get(self, client: tuple[str, int]) -> ClientPrefs:
+        with self._lock:
+            prefs = self._prefs.get(client)
+            if prefs is not None:
+                self._prefs.move_to_end(client)
+            return prefs or ClientPrefs()
+
+    def update(self, client: tuple[str, int], change: Callable[[ClientPrefs], ClientPrefs]) -> ClientPrefs:
+        """Replace ``client``'s preferences by ``change(old)`` (an exception leaves them as they were)."""
+        with self._lock:
+            prefs = change(self._prefs.get(client, ClientPrefs()))
+            self._prefs[client] = prefs
+            self._prefs.move_to_end(client)
+            while len(self._prefs) > self._capacity:
+                self._prefs.popitem(last=False)
+            return prefs
+
+    def __len__(self) -> int:
+        return len(self._prefs)
+
+
+@dataclass(frozen=True)
+class Selection:
+    path: str
+    rank: int  # 1-based rank in the results; 0 for the query itself
+    score: float
+
+
+class Session:
+    """The query being explored: its path, its results and which result is selected."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._query: str | None = None
+        self._hits: list[Hit] = []
+        self._cursor = -1  # -1: on the query itself
+
+    def set_results(self, query: str, hits: list[Hit]) -> None:
+        with self._lock:
+            self._query, self._hits, self._cursor = query, list(hits), -1
+
+    def current(self) -> str | None:
+        """The selected result's path, or the query's when nothing is selected."""
+        with self._lock:
+            if 0 <= self._cursor < len(self._hits):
+                return self._hits[self._cursor].path
+            return self._query
+
+    def move(self, step: int) -> Selection | None:
+        """Select the next (+1) or previous (-1) result, stopping at the ends; None when no results."""
+        with self._lock:
+            if not self._hits:
+                return None
+            self._cursor = min(max(self._cursor + step, 0), len(self._hits) - 1)
+            hit = self._hits[self._cursor]
+            return Selection(hit.path, self._cursor + 1, hit.score)

@@ -1,0 +1,104 @@
+"""``/soundalike/set key value``: the per-client preferences a client may change, checked here.
+
+Each key turns its OSC value into new ``ClientPrefs``, or raises ValueError saying what it
+accepts. An empty string (or 0) puts a key back to its default.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from engine.library import Library
+from bridge.session import FORMATS, ClientPrefs
+
+Setter = Callable[[Library, ClientPrefs, Any, int], ClientPrefs]
+
+
+def apply_setting(library: Library, prefs: ClientPrefs, key: str, value: Any, max_k: int) -> ClientPrefs:
+    setter = _SETTERS.get(key)
+    if setter is None:
+        raise ValueError(f"unknown setting {key!r}; valid: {', '.join(sorted(_SETTERS))}")
+    return setter(library, prefs, value, max_k)
+
+
+def _text(value: Any, key: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{key} takes a string, got {value!r}")
+    return value.strip()
+
+
+def _number(value: Any, key: str, high: int) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or not 0 <= value <= high:
+        raise ValueError(f"{key} takes an int from 0 to {high}, got {value!r}")
+    return value
+
+
+def _backend(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> ClientPrefs:
+    name = _text(value, "backend")
+    enabled = library.settings.engine.backends
+    if name and name not in enabled:
+        raise ValueError(f"backend {name!r} is not enabled; enabled: {', '.join(enabled)}")
+    return dataclasses.replace(prefs, backend=name or None)
+
+
+def _aspect(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> ClientPrefs:
+    weights = parse_weights(_text(value, "aspect"))
+    if weights:
+        embedder = library.embedder(prefs.backend or library.settings.engine.default_backend)
+        embedder.query_vector(_zeros(embedder.dim), weights)  # raises ValueError naming the valid aspects
+    return dataclasses.replace(prefs, weights=weights)
+
+
+def _zeros(dim: int) -> np.ndarray:
+    return np.zeros(dim, dtype=np.float32)
+
+
+def parse_weights(text: str) -> dict[str, float] | None:
+    """'timbre' -> {'timbre': 1}; 'timbre=1,envelope=0.5' -> both; '' -> None (backend default)."""
+    if not text:
+        return None
+    weights = {}
+    for part in text.split(","):
+        name, _, number = part.partition("=")
+        try:
+            weights[name.strip()] = float(number) if number.strip() else 1.0
+        except ValueError:
+            raise ValueError(f"aspect: {part!r} is not NAME or NAME=WEIGHT") from None
+    return weights
+
+
+def _format(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> ClientPrefs:
+    style = _text(value, "format") or "hits"
+    if style not in FORMATS:
+        raise ValueError(f"format takes one of {', '.join(FORMATS)}, got {style!r}")
+    return dataclasses.replace(prefs, format=style)
+
+
+def _reply_port(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> ClientPrefs:
+    return dataclasses.replace(prefs, reply_port=_number(value, "reply_port", 65535))
+
+
+def _k(library: Library, prefs: ClientPrefs, value: Any, max_k: int) -> ClientPrefs:
+    return dataclasses.replace(prefs, k=_number(value, "k", max_k))
+
+
+def _tag(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> ClientPrefs:
+    tag = _text(value, "tag") or None
+    return dataclasses.replace(prefs, filters=dataclasses.replace(prefs.filters, tag=tag))
+
+
+def _under(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> ClientPrefs:
+    folder = _text(value, "under")
+    under = os.path.abspath(os.path.expanduser(folder)) if folder else None
+    return dataclasses.replace(prefs, filters=dataclasses.replace(prefs.filters, under=under))
+
+
+_SETTERS: dict[str, Setter] = {"backend": _backend, "aspect": _aspect, "format": _format,
+                               "reply_port": _reply_port, "k": _k, "tag": _tag, "under": _under}
+SETTING_KEYS = tuple(sorted(_SETTERS))
