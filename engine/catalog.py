@@ -149,6 +149,25 @@ class Catalog:
         rows = self.query("SELECT path, id, size, mtime, status FROM samples WHERE root = ?", (root,))
         return {path: (sid, size, mtime, status) for path, sid, size, mtime, status in rows}
 
+    def known_under(self, path: str) -> dict[str, tuple[int, int, float, str]]:
+        """Like :meth:`known_files`, for ``path`` itself and everything below it."""
+        rows = self.query("SELECT path, id, size, mtime, status FROM samples WHERE path = ? OR "
+                          "(path >= ? AND path < ?)", (path, *_subtree_range(path)))
+        return {p: (sid, size, mtime, status) for p, sid, size, mtime, status in rows}
+
+    def live_count(self, root: str) -> int:
+        """Samples under ``root`` whose file was there at the last look (ok or failed)."""
+        return self.query("SELECT count(*) FROM samples WHERE root = ? AND status IN ('ok', 'failed')",
+                          (root,))[0][0]
+
+    def paths_with_status(self, root: str, status: str, limit: int, offset: int = 0) -> list[str]:
+        return [r[0] for r in self.query("SELECT path FROM samples WHERE root = ? AND status = ? ORDER BY id "
+                                         "LIMIT ? OFFSET ?", (root, status, limit, offset))]
+
+    def set_root_online(self, path: str, online: bool) -> None:
+        with self.transaction() as tx:
+            tx.execute("UPDATE roots SET online = ? WHERE path = ?", (int(online), path))
+
     def sample(self, sample_id: int) -> SampleRow | None:
         rows = self.query(f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE id = ?", (sample_id,))
         return row_from_values(rows[0]) if rows else None
@@ -186,6 +205,45 @@ class Catalog:
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
         return ids, matrix
+
+    def vector_ids(self, backend: str) -> np.ndarray:
+        """Ids of the samples that :meth:`vectors` would return, without reading the vectors."""
+        rows = self.query("SELECT v.sample_id FROM vectors v JOIN samples s ON s.id = v.sample_id "
+                          "WHERE v.backend = ? AND s.status = 'ok' ORDER BY v.sample_id", (backend,))
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def vector_dim(self, backend: str) -> int | None:
+        rows = self.query("SELECT length(vector) FROM vectors WHERE backend = ? LIMIT 1", (backend,))
+        return rows[0][0] // 4 if rows else None
+
+    def vectors_of(self, ids: Sequence[int], backend: str) -> tuple[list[int], np.ndarray | None]:
+        """Stored vectors of ``backend`` for ``ids`` (those that have one), whatever their status."""
+        found, blobs = [], []
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            for sid, blob in self.query(f"SELECT sample_id, vector FROM vectors WHERE backend = ? AND "
+                                        f"sample_id IN ({marks})", [backend, *chunk]):
+                found.append(sid)
+                blobs.append(blob)
+        if not found:
+            return [], None
+        return found, np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(found), -1)
+
+    def backends_of(self, ids: Sequence[int]) -> dict[int, set[str]]:
+        """sample id -> the backends it has vectors from."""
+        out: dict[int, set[str]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            for sid, backend in self.query(f"SELECT sample_id, backend FROM vectors WHERE sample_id IN ({marks})",
+                                           chunk):
+                out.setdefault(sid, set()).add(backend)
+        return out
+
+    def vectors_version(self, backend: str) -> int:
+        rows = self.query("SELECT value FROM meta WHERE key = ?", (f"vectors:{backend}",))
+        return int(rows[0][0]) if rows else 0
 
     def vector(self, sample_id: int, backend: str) -> np.ndarray | None:
         rows = self.query("SELECT vector FROM vectors WHERE sample_id = ? AND backend = ?", (sample_id, backend))
@@ -281,9 +339,9 @@ def record_sample(tx: sqlite3.Connection, *, path: str, root: str, size: int, mt
     values = {"path": path, "root": root, "size": size, "mtime": mtime, "content_hash": content_hash,
               "status": status, "reason": reason, "updated": now, **facts_columns(facts)}
     existing = tx.execute("SELECT id FROM samples WHERE path = ?", (path,)).fetchone()
-    if existing is None and content_hash:
-        existing = tx.execute("SELECT id FROM samples WHERE content_hash = ? AND status = 'missing' "
-                              "ORDER BY updated DESC LIMIT 1", (content_hash,)).fetchone()
+    if existing is None and content_hash:  # missing first; offline too (a pack moved off an unplugged drive)
+        existing = tx.execute("SELECT id FROM samples WHERE content_hash = ? AND status IN ('missing', 'offline') "
+                              "ORDER BY status = 'missing' DESC, updated DESC LIMIT 1", (content_hash,)).fetchone()
     if existing is not None:
         assignments = ", ".join(f"{name} = :{name}" for name in values)
         tx.execute(f"UPDATE samples SET {assignments} WHERE id = :id", {**values, "id": existing[0]})
@@ -292,6 +350,61 @@ def record_sample(tx: sqlite3.Connection, *, path: str, root: str, size: int, mt
     marks = ", ".join(f":{name}" for name in [*values, "added"])
     cursor = tx.execute(f"INSERT INTO samples({names}) VALUES ({marks})", {**values, "added": now})
     return int(cursor.lastrowid)
+
+
+def move_paths(tx: sqlite3.Connection, src: str, dest: str, root: str) -> tuple[list[tuple[int, str]], list[int]]:
+    """Rename the rows of ``src`` (a file, or a folder and everything below it) to ``dest``.
+
+    Rows already at the new paths (a file moved over another) are deleted first. Returns the
+    moved ``(id, new path)`` pairs and the deleted ids.
+    """
+    prefix = src.rstrip(os.sep) + os.sep
+    rows = tx.execute("SELECT id, path FROM samples WHERE path = ? OR (path >= ? AND path < ?)",
+                      (src, *_subtree_range(src))).fetchall()
+    moved = [(sid, dest if path == src else dest.rstrip(os.sep) + os.sep + path[len(prefix):])
+             for sid, path in rows]
+    replaced = []
+    for sid, new_path in moved:
+        hit = tx.execute("SELECT id FROM samples WHERE path = ?", (new_path,)).fetchone()
+        if hit is not None and hit[0] != sid:
+            replaced.append(hit[0])
+            tx.execute("DELETE FROM samples WHERE id = ?", (hit[0],))
+    now = time.time()
+    tx.executemany("UPDATE samples SET path = ?, root = ?, updated = ? WHERE id = ?",
+                   [(new_path, root, now, sid) for sid, new_path in moved])
+    return moved, replaced
+
+
+def _subtree_range(folder: str) -> tuple[str, str]:
+    """[low, high) of the paths below ``folder``, so the path index answers a prefix query."""
+    prefix = folder.rstrip(os.sep) + os.sep
+    return prefix, prefix[:-1] + chr(ord(os.sep) + 1)
+
+
+def recent_twin(tx: sqlite3.Connection, sample_id: int, since: float) -> int | None:
+    """An ok sample added after ``since`` with the same content as ``sample_id`` (its moved copy)."""
+    row = tx.execute("SELECT b.id FROM samples a JOIN samples b ON b.content_hash = a.content_hash "
+                     "WHERE a.id = ? AND b.id != a.id AND b.status = 'ok' AND b.added >= ? AND b.favourite = 0 "
+                     "ORDER BY b.added DESC LIMIT 1", (sample_id, since)).fetchone()
+    return row[0] if row else None
+
+
+def adopt(tx: sqlite3.Connection, old_id: int, new_id: int) -> None:
+    """The older row takes over the newer row's file (path and facts); the newer row goes."""
+    path, root, size, mtime = tx.execute("SELECT path, root, size, mtime FROM samples WHERE id = ?",
+                                         (new_id,)).fetchone()
+    tx.execute("DELETE FROM samples WHERE id = ?", (new_id,))
+    tx.execute("UPDATE samples SET path = ?, root = ?, size = ?, mtime = ?, status = 'ok', reason = NULL, "
+               "updated = ? WHERE id = ?", (path, root, size, mtime, time.time(), old_id))
+
+
+def bump_vectors_version(tx: sqlite3.Connection, backend: str) -> int:
+    """Count vector writes per backend, so a saved index older than the catalog is noticed."""
+    key = f"vectors:{backend}"
+    row = tx.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    version = (int(row[0]) if row else 0) + 1
+    tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, str(version)))
+    return version
 
 
 def store_vector(tx: sqlite3.Connection, sample_id: int, backend: str, vector: np.ndarray) -> None:

@@ -47,24 +47,77 @@ class IndexSettings:
 
 
 @dataclass(frozen=True)
+class WatchSettings:
+    """How ``soundalike serve`` follows the sample folders (see config.toml's [watch])."""
+
+    debounce_seconds: float = 0.25
+    poll_seconds: float = 2.0
+    polling_roots: tuple[str, ...] = ()
+    network_filesystems: tuple[str, ...] = ("nfs", "nfs4", "cifs", "smb3", "smbfs", "afs", "9p", "fuse.sshfs",
+                                            "fuse.rclone", "davfs", "fuse.davfs2")
+    offline_share: float = 0.5
+    offline_min_files: int = 20
+    root_check_seconds: float = 2.0
+    batch_files: int = 128
+    index_save_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
 class BridgeSettings:
+    osc_enabled: bool = True
     osc_host: str = "127.0.0.1"
     osc_port: int = 9000
     reply_host: str = ""
     reply_port: int = 0
     allow: tuple[str, ...] = ("127.0.0.1",)
+    max_reply_bytes: int = 8192
+    max_k: int = 100
+    queue_size: int = 20000
+    subscribers: tuple[str, ...] = ()
+    progress_interval: float = 0.25
+    midi_enabled: bool = True
+    midi_port: str = ""
+    midi_map: tuple[str, ...] = ("note:36 similar", "note:37 previous", "note:38 next", "note:39 audition",
+                                 "note:40 random", "cc:64 next")
 
 
 @dataclass(frozen=True)
 class TuiSettings:
     autoplay: bool = False
     results: int = 20
+    audio_device: str = ""
+    loop_min_seconds: float = 2.5
+    tag_min_score: float = 0.5
+    # Keys, per action (Textual key names); tui/keys.py describes each action.
+    key_down: tuple[str, ...] = ("down", "j")
+    key_up: tuple[str, ...] = ("up", "k")
+    key_page_down: tuple[str, ...] = ("pagedown", "ctrl+d")
+    key_page_up: tuple[str, ...] = ("pageup", "ctrl+u")
+    key_first: tuple[str, ...] = ("home", "g")
+    key_last: tuple[str, ...] = ("end", "G")
+    key_play: tuple[str, ...] = ("space", "enter")
+    key_autoplay: tuple[str, ...] = ("a",)
+    key_similar: tuple[str, ...] = ("s",)
+    key_search: tuple[str, ...] = ("slash",)
+    key_favourite: tuple[str, ...] = ("f",)
+    key_copy: tuple[str, ...] = ("c",)
+    key_tag: tuple[str, ...] = ("t",)
+    key_duration: tuple[str, ...] = ("d",)
+    key_kind: tuple[str, ...] = ("o",)
+    key_favourites_only: tuple[str, ...] = ("F",)
+    key_status: tuple[str, ...] = ("e",)
+    key_clear: tuple[str, ...] = ("x",)
+    key_bridge: tuple[str, ...] = ("b",)
+    key_back: tuple[str, ...] = ("escape",)
+    key_help: tuple[str, ...] = ("question_mark",)
+    key_quit: tuple[str, ...] = ("q",)
 
 
 @dataclass(frozen=True)
 class Settings:
     engine: EngineSettings = field(default_factory=EngineSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
+    watch: WatchSettings = field(default_factory=WatchSettings)
     bridge: BridgeSettings = field(default_factory=BridgeSettings)
     tui: TuiSettings = field(default_factory=TuiSettings)
     #: raw ``[backends.<name>]`` tables; each backend turns its own into its typed Options.
@@ -75,7 +128,8 @@ class Settings:
         return dataclasses.replace(self, engine=engine)
 
 
-_SECTIONS = {"engine": EngineSettings, "index": IndexSettings, "bridge": BridgeSettings, "tui": TuiSettings}
+_SECTIONS = {"engine": EngineSettings, "index": IndexSettings, "watch": WatchSettings, "bridge": BridgeSettings,
+             "tui": TuiSettings}
 
 
 def load_settings(config_path: str | os.PathLike | None = None) -> Settings:

@@ -36,10 +36,17 @@ def is_candidate(name: str, extensions: tuple[str, ...]) -> bool:
     return not is_temporary(name) and os.path.splitext(name)[1].lower() in extensions
 
 
-def walk(root: str, extensions: tuple[str, ...]) -> Iterator[FileEntry]:
-    """Yield every candidate file under ``root`` (depth first, sorted, symlinks followed once)."""
+def walk(root: str, extensions: tuple[str, ...], start: str | None = None) -> Iterator[FileEntry]:
+    """Yield every candidate file under ``root`` (depth first, sorted, symlinks followed once).
+
+    With ``start`` (a folder below ``root``) only that subtree is walked; the folders between
+    ``root`` and ``start`` count as visited, so a symbolic link back up is cut there too.
+    """
     seen_dirs: set[str] = set()
     stack = [root]
+    if start is not None and start != root:
+        seen_dirs = {os.path.realpath(folder) for folder in _ancestors(start, root)}
+        stack = [start]
     while stack:
         folder = stack.pop()
         real = os.path.realpath(folder)
@@ -61,6 +68,23 @@ def walk(root: str, extensions: tuple[str, ...]) -> Iterator[FileEntry]:
             elif is_candidate(entry.name, extensions):
                 yield stat_entry(entry.path, root)
         stack.extend(reversed(subfolders))
+
+
+def _ancestors(path: str, root: str) -> list[str]:
+    """The folders strictly above ``path`` up to and including ``root``."""
+    folders, folder = [], os.path.dirname(path)
+    while folder.startswith(root) and folder != os.path.dirname(folder):
+        folders.append(folder)
+        if folder == root:
+            break
+        folder = os.path.dirname(folder)
+    return folders
+
+
+def has_temporary_part(path: str, root: str) -> bool:
+    """True when any name between ``root`` and ``path`` is temporary or hidden (walk skips those)."""
+    relative = os.path.relpath(path, root)
+    return relative != "." and any(is_temporary(part) for part in relative.split(os.sep))
 
 
 def stat_entry(path: str, root: str = "") -> FileEntry:

@@ -1,0 +1,90 @@
+"""Compare what is on disk under one path with what the catalog says, and plan the difference.
+
+A path may be a file, a folder (everything below it is compared) or gone. Unchanged files (same
+size and mtime) cost one ``stat``; only new or changed files become decode jobs. Samples marked
+offline or missing whose file is back unchanged are revived from their stored vectors, without
+decoding. Nothing here writes: the live indexer applies the plan.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+
+from engine.catalog import Catalog
+from engine.ingest import Job
+from engine.scanner import FileEntry, has_temporary_part, is_candidate, stat_entry, walk
+
+log = logging.getLogger(__name__)
+
+Known = dict[str, tuple[int, int, float, str]]  # path -> (id, size, mtime, status)
+
+
+@dataclass
+class Plan:
+    root: str
+    jobs: list[Job] = field(default_factory=list)
+    gone: list[int] = field(default_factory=list)  # ok or failed samples whose file is not there
+    revive: list[int] = field(default_factory=list)  # offline or missing samples back unchanged
+
+
+def plan_path(catalog: Catalog, path: str, root: str, extensions: tuple[str, ...],
+              backends: tuple[str, ...], forced: bool) -> Plan:
+    """Plan ``path`` (under ``root``). ``forced``: an event touched it, so retry failed files."""
+    plan = Plan(root)
+    known = catalog.known_files(root) if path == root else catalog.known_under(path)
+    entries = {entry.path: entry for entry in disk_entries(path, root, extensions)}
+    unchanged: list[tuple[FileEntry, int]] = []
+    for entry in entries.values():
+        decision = _decide(entry, known.get(entry.path), forced)
+        if decision == "job":
+            plan.jobs.append(Job(entry, backends))
+        elif decision in ("same", "back"):
+            unchanged.append((entry, known[entry.path][0]))
+    _split_unchanged(catalog, unchanged, known, backends, plan)
+    plan.gone = [sid for p, (sid, _, _, status) in known.items()
+                 if p not in entries and status in ("ok", "failed")]
+    return plan
+
+
+def disk_entries(path: str, root: str, extensions: tuple[str, ...]) -> list[FileEntry]:
+    """Candidate files at ``path``: itself when it is one, all below it when it is a folder."""
+    if path != root and has_temporary_part(path, root):
+        return []
+    if os.path.isdir(path):
+        return list(walk(root, extensions, start=path))
+    if not os.path.lexists(path) or not is_candidate(os.path.basename(path), extensions):
+        return []
+    return [stat_entry(path, root)]
+
+
+def _decide(entry: FileEntry, known, forced: bool) -> str:
+    """'job' (decode it), 'same' (unchanged and ok), 'back' (unchanged, was away) or 'skip'."""
+    if known is None or entry.problem:
+        return "job"
+    _, size, mtime, status = known
+    if (size, mtime) != (entry.size, entry.mtime):
+        return "job"
+    if status in ("missing", "offline"):
+        return "back"
+    if status == "failed":
+        return "job" if forced else "skip"
+    if forced and not os.access(entry.path, os.R_OK):
+        return "job"  # permission taken away: decoding records the reason
+    return "same"
+
+
+def _split_unchanged(catalog: Catalog, unchanged: list[tuple[FileEntry, int]], known: Known,
+                     backends: tuple[str, ...], plan: Plan) -> None:
+    """Unchanged files that lack a backend's vector get a job for it; those away come back."""
+    have = catalog.backends_of([sid for _, sid in unchanged]) if unchanged else {}
+    for entry, sid in unchanged:
+        lacking = tuple(name for name in backends if name not in have.get(sid, ()))
+        status = known[entry.path][3]
+        if status in ("missing", "offline"):
+            if lacking:
+                plan.jobs.append(Job(entry, backends))
+            else:
+                plan.revive.append(sid)
+        elif lacking:
+            plan.jobs.append(Job(entry, lacking))

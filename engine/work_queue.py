@@ -1,0 +1,111 @@
+"""The live indexer's to-do list: renames, paths to compare with the catalog, files to decode.
+
+Thread-safe. Each kind is de-duplicated by path, so a burst of events on one file makes one
+job, and a job planned again (the file changed meanwhile) replaces the older one. Renames keep
+their order and come out before paths, and paths before decode jobs, so a sample is marked gone
+before its moved copy is recorded (which is how it keeps its identity).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from engine.ingest import Job
+
+
+@dataclass
+class Changes:
+    moves: list[tuple[str, str]] = field(default_factory=list)
+    paths: dict[str, bool] = field(default_factory=dict)  # path -> forced (an event touched it)
+
+    def __bool__(self) -> bool:
+        return bool(self.moves or self.paths)
+
+
+class WorkQueue:
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._moves: deque[tuple[str, str]] = deque()
+        self._paths: dict[str, bool] = {}
+        self._jobs: dict[str, Job] = {}
+        self._active = 0  # items taken and not yet marked done
+
+    def add_move(self, src: str, dest: str) -> None:
+        with self._cond:
+            self._moves.append((src, dest))
+            self._cond.notify_all()
+
+    def add_paths(self, paths, forced: bool = True) -> None:
+        with self._cond:
+            for path in paths:
+                self._paths[path] = self._paths.get(path, False) or forced
+            self._cond.notify_all()
+
+    def add_jobs(self, jobs) -> None:
+        with self._cond:
+            for job in jobs:
+                self._jobs.pop(job.entry.path, None)  # re-planned: goes to the back with fresh facts
+                self._jobs[job.entry.path] = job
+            self._cond.notify_all()
+
+    def drop_under(self, folder: str) -> None:
+        """Forget queued jobs below ``folder`` (its root went offline)."""
+        prefix = folder.rstrip("/") + "/"
+        with self._cond:
+            for path in [p for p in self._jobs if p.startswith(prefix)]:
+                del self._jobs[path]
+
+    def wait(self, timeout: float) -> bool:
+        """Block until something is queued (True) or ``timeout`` passes (False)."""
+        with self._cond:
+            return self._cond.wait_for(self._has_work, timeout)
+
+    def take_changes(self) -> Changes:
+        with self._cond:
+            changes = Changes(list(self._moves), dict(self._paths))
+            self._moves.clear()
+            self._paths.clear()
+            self._active += 1
+            return changes
+
+    def take_jobs(self, limit: int) -> list[Job]:
+        with self._cond:
+            jobs = []
+            while self._jobs and len(jobs) < limit:
+                path = next(iter(self._jobs))
+                jobs.append(self._jobs.pop(path))
+            self._active += 1
+            return jobs
+
+    def done(self) -> None:
+        """Mark one take finished (its results are applied)."""
+        with self._cond:
+            self._active = max(0, self._active - 1)
+            self._cond.notify_all()
+
+    def pending_jobs(self) -> int:
+        with self._cond:
+            return len(self._jobs)
+
+    def __len__(self) -> int:
+        with self._cond:
+            return len(self._moves) + len(self._paths) + len(self._jobs)
+
+    def idle(self) -> bool:
+        with self._cond:
+            return not self._has_work() and self._active == 0
+
+    def wait_idle(self, timeout: float | None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while self._has_work() or self._active:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._cond.wait(left)
+            return True
+
+    def _has_work(self) -> bool:
+        return bool(self._moves or self._paths or self._jobs)
