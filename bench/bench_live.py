@@ -142,7 +142,7 @@ def idle_memory(work: Path, count: int, dim: int) -> dict:
 
 def fill_library(root: Path, data: Path, count: int, dim: int) -> None:
     """``count`` small files in folders of 100, and a catalog that already knows them all."""
-    from engine import catalog as cat
+    from engine import catalog_writes as cat
     from engine.catalog import Catalog
     rows, rng = [], np.random.default_rng(0)
     for number in range(count):

@@ -33,7 +33,7 @@ from bench.synthetic_library import fill  # noqa: E402
 from bridge import Bridge  # noqa: E402
 from bridge.client import ClientTimeout, OscClient  # noqa: E402
 from bridge.wire import encode  # noqa: E402
-from engine import catalog as cat  # noqa: E402
+from engine import catalog_writes as cat  # noqa: E402
 from engine.config import BridgeSettings, EngineSettings, Settings  # noqa: E402
 from engine.demo import INSTRUMENTS, render  # noqa: E402
 from engine.embedders.base import BackendInfo, Embedder  # noqa: E402

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine import catalog as cat
+from engine import catalog_writes as cat
 from engine.audio import AudioFacts
 from engine.library import Library
 

@@ -19,18 +19,18 @@ from pathlib import Path
 
 import numpy as np
 
-from engine import catalog as cat
-from engine.audio import decode_file, prepare, resample
-from engine.catalog import Catalog, Filters, SampleRow
+from engine import catalog_writes as cat
+from engine.catalog import Catalog, SampleRow
 from engine.config import Settings
 from engine.embedders.base import Embedder
 from engine.embedders.registry import BACKENDS, Registry, check_names, create_embedder
-from engine.errors import FileError, UserError
+from engine.errors import UserError
 from engine.events import EventBus, Progress, SampleAdded, SampleFailed, SampleRemoved, SampleUpdated
 from engine.index import VectorIndex
-from engine.ingest import Ingestor, Job, Processed, embed_checked
+from engine.library_queries import Hit, QueryMixin  # noqa: F401 - Hit is part of this API
+from engine.ingest import Ingestor, Job, Processed
 from engine.lock import LibraryLock
-from engine.scanner import FileEntry, stat_entry, walk
+from engine.scanner import FileEntry, walk
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +38,6 @@ ProgressCallback = Callable[[int, int, str], None]
 _SAVE_EVERY_SECONDS = 10.0
 #: Tags scoring below this are not stored (a filter on "kick" should not match every hat at 2 %).
 TAG_MIN_SCORE = 0.25
-
-
-@dataclass(frozen=True)
-class Hit:
-    sample: SampleRow
-    score: float
-
-    @property
-    def path(self) -> str:
-        return self.sample.path
 
 
 @dataclass
@@ -70,7 +60,7 @@ def confident_tags(tags: Mapping[str, float], min_score: float = TAG_MIN_SCORE) 
     return {tag: score for tag, score in tags.items() if score >= min_score or tag == best}
 
 
-class Library:
+class Library(QueryMixin):
     def __init__(self, settings: Settings, backends: Registry = BACKENDS, events: EventBus | None = None):
         self.settings = settings
         self.backends = backends
@@ -306,101 +296,6 @@ class Library:
         self._remove_from_indexes(ids)
         for row in self.catalog.samples(ids).values():
             self.events.publish(SampleRemoved(row.id, row.path, status))
-
-    # --- queries -----------------------------------------------------------------------------
-    def similar(self, to: str | os.PathLike | int | np.ndarray, k: int | None = None, backend: str | None = None,
-                weights: Mapping[str, float] | None = None, filters: Filters | None = None,
-                sample_rate: int | None = None) -> list[Hit]:
-        """The ``k`` samples closest to a file path, a sample id or an audio array.
-
-        A path in the library with unchanged size and mtime reuses its stored vector; any other
-        file is decoded and embedded on the spot (and not added). The query itself is excluded.
-        """
-        backend = backend or self.settings.engine.default_backend
-        k = k or self.settings.index.default_k
-        vector, own_id = self._query_vector(to, backend, sample_rate)
-        embedder = self.embedder(backend)
-        return self._search(backend, embedder.query_vector(vector, weights), k, filters, exclude=own_id)
-
-    def text_backend(self, backend: str | None = None) -> str:
-        """The backend that answers text queries: ``backend``, else the first enabled one that can."""
-        names = [backend] if backend else list(self.settings.engine.backends)
-        for name in names:
-            if callable(getattr(self.backends.get(name), "embed_text", None)):
-                return name
-        raise UserError(f"text search needs a backend that understands text, such as clap: "
-                        f"pip install 'soundalike[neural]' and add \"clap\" to [engine] backends in config.toml "
-                        f"(enabled now: {', '.join(self.settings.engine.backends)})")
-
-    def search_text(self, text: str, k: int | None = None, backend: str | None = None,
-                    filters: Filters | None = None) -> list[Hit]:
-        """The ``k`` samples that best match a description such as "dusty vinyl snare"."""
-        if not text.strip():
-            raise ValueError("empty text query")
-        name = self.text_backend(backend)
-        query = self.embedder(name).embed_text([text])[0]
-        return self._search(name, query, k or self.settings.index.default_k, filters, exclude=None)
-
-    def _search(self, backend: str, query: np.ndarray, k: int, filters: Filters | None,
-                exclude: int | None) -> list[Hit]:
-        allowed = None
-        if filters is not None and not filters.is_empty():
-            allowed = np.array(self.catalog.ids_matching(filters), dtype=np.int64)
-        hits = self.index(backend).search(query, k, allowed=allowed, exclude=exclude)
-        rows = self.catalog.samples(sid for sid, _ in hits)
-        return [Hit(rows[sid], score) for sid, score in hits if sid in rows]
-
-    def _query_vector(self, to, backend: str, sample_rate: int | None) -> tuple[np.ndarray, int | None]:
-        if isinstance(to, (int, np.integer)):
-            vector = self.index(backend).reconstruct(int(to))
-            if vector is None:
-                raise FileError(f"sample {to} has no {backend} vector (not indexed, failed or missing)")
-            return vector, int(to)
-        if isinstance(to, np.ndarray):
-            if not sample_rate:
-                raise ValueError("an audio array query needs its sample_rate")
-            return self.embed_audio(to, sample_rate, backend), None
-        return self._path_vector(os.path.abspath(os.fspath(to)), backend)
-
-    def _path_vector(self, path: str, backend: str) -> tuple[np.ndarray, int | None]:
-        row = self.catalog.sample_by_path(path)
-        entry = stat_entry(path)
-        if entry.problem:
-            raise FileError(f"{path}: {entry.problem}")
-        if row is not None and row.status == "ok" and (row.size, row.mtime) == (entry.size, entry.mtime):
-            vector = self.index(backend).reconstruct(row.id)
-            if vector is not None:
-                return vector, row.id
-        own_id = row.id if row is not None else None
-        return self.embed_file(path, backend), own_id
-
-    def embed_file(self, path: str | os.PathLike, backend: str | None = None) -> np.ndarray:
-        """Vector of any audio file, in or out of the library (raises FileError with the reason)."""
-        return self.analyse_file(path, backend).vectors[0]
-
-    def analyse_file(self, path: str | os.PathLike, backend: str | None = None):
-        """Vector and tags (when the backend tags) of any audio file; FileError with the reason."""
-        engine = self.settings.engine
-        decoded = decode_file(path, engine.max_seconds, engine.silence_db)
-        if decoded.facts.silent:
-            raise FileError(f"{path}: silent (peak {decoded.facts.peak_db:.0f} dBFS)")
-        embedder = self.embedder(backend or engine.default_backend)
-        return embed_checked(embedder, [prepare(decoded, embedder.sample_rate, engine.trim_db)])
-
-    def tag_file(self, path: str | os.PathLike) -> dict[str, dict[str, float]]:
-        """What is this sound: tags from every enabled backend that can name sounds, best first."""
-        out = {}
-        for name in self.settings.engine.backends:
-            tags = self.analyse_file(path, name).tags
-            if tags:
-                out[name] = dict(sorted(tags[0].items(), key=lambda kv: -kv[1]))
-        return out
-
-    def embed_audio(self, audio: np.ndarray, sample_rate: int, backend: str | None = None) -> np.ndarray:
-        embedder = self.embedder(backend or self.settings.engine.default_backend)
-        mono = np.asarray(audio, dtype=np.float32)
-        mono = mono.mean(axis=1) if mono.ndim == 2 else mono
-        return embed_checked(embedder, [resample(mono, sample_rate, embedder.sample_rate)]).vectors[0]
 
     def sample(self, sample_id: int) -> SampleRow | None:
         return self.catalog.sample(sample_id)

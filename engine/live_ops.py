@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 
-from engine import catalog as cat
+from engine import catalog_writes as cat
 from engine.events import RootState, SampleAdded, SampleRemoved, SampleUpdated
 from engine.library import Library
 

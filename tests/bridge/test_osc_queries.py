@@ -5,7 +5,7 @@ import pytest
 
 from bridge import protocol as p
 from bridge.client import OscClient
-from engine import catalog as cat
+from engine import catalog_writes as cat
 
 
 def kick(samples) -> str:
