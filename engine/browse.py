@@ -6,6 +6,8 @@ page of a million-sample library costs one indexed SQL query.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+
 from engine.catalog import SAMPLE_COLUMNS, Catalog, Filters, SampleRow, row_from_values
 
 
@@ -37,3 +39,79 @@ def all_tags(catalog: Catalog) -> list[tuple[str, int]]:
     """(tag, number of samples) over every tag source, most common first."""
     return [(t, n) for t, n in catalog.query("SELECT tag, count(DISTINCT sample_id) FROM tags GROUP BY tag "
                                              "ORDER BY count(DISTINCT sample_id) DESC, tag")]
+
+
+# --- the TUI's library view: word search, loop/one-shot, scored tags ---------------------------
+@dataclass(frozen=True)
+class BrowseQuery:
+    """A listing for the library view: catalog ``Filters`` plus what a browser adds.
+
+    ``words`` must each appear in the path below the root or in a tag scored at least ``tag_min_score``;
+    ``tag`` likewise counts only when scored that high (backends store every tag with a score).
+    A loop is a file whose path below its root says "loop" or that lasts at least ``loop_min_seconds``.
+    """
+
+    filters: Filters = Filters()
+    words: tuple[str, ...] = ()
+    tag: str | None = None
+    kind: str = "any"  # "any", "loop" or "one-shot"
+    loop_min_seconds: float = 2.5
+    tag_min_score: float = 0.5
+
+    def where(self) -> tuple[str, list]:
+        where, params = self.filters.where()
+        clauses = [where.removeprefix(" WHERE ")] if where else []
+        tagged = "id IN (SELECT sample_id FROM tags WHERE {} AND score >= ?)"
+        below_root = "lower(substr(path, length(root) + 1))"
+        for word in self.words:
+            clauses.append(f"(instr({below_root}, ?) > 0 OR {tagged.format('instr(tag, ?) > 0')})")
+            params += [word.lower(), word.lower(), self.tag_min_score]
+        if self.tag:
+            clauses.append(tagged.format("tag = ?"))
+            params += [self.tag, self.tag_min_score]
+        if self.kind in ("loop", "one-shot"):
+            loop = f"(instr({below_root}, 'loop') > 0 OR coalesce(duration, 0) >= ?)"
+            clauses.append(loop if self.kind == "loop" else f"NOT {loop}")
+            params.append(self.loop_min_seconds)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def list_browse(catalog: Catalog, query: BrowseQuery, offset: int = 0, limit: int = 200) -> list[SampleRow]:
+    where, params = query.where()
+    sql = f"SELECT {SAMPLE_COLUMNS} FROM samples{where} ORDER BY path LIMIT ? OFFSET ?"
+    return [row_from_values(r) for r in catalog.query(sql, [*params, limit, offset])]
+
+
+def count_browse(catalog: Catalog, query: BrowseQuery) -> int:
+    where, params = query.where()
+    return int(catalog.query(f"SELECT count(*) FROM samples{where}", params)[0][0])
+
+
+def position_in_browse(catalog: Catalog, query: BrowseQuery, path: str) -> int:
+    """How many samples of the listing sort before ``path`` (its row number when it is listed)."""
+    where, params = query.where()
+    joiner = " AND " if where else " WHERE "
+    return int(catalog.query(f"SELECT count(*) FROM samples{where}{joiner}path < ?", [*params, path])[0][0])
+
+
+def top_tags(catalog: Catalog, ids: list[int], min_score: float = 0.5, per_sample: int = 3) -> dict[int, list[str]]:
+    """sample id -> its best tags (any source) scored at least ``min_score``, best first."""
+    out: dict[int, list[str]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = catalog.query(f"SELECT sample_id, tag, max(score) AS s FROM tags WHERE sample_id IN ({marks}) "
+                             "AND score >= ? GROUP BY sample_id, tag ORDER BY sample_id, s DESC",
+                             [*chunk, min_score])
+        for sid, tag, _ in rows:
+            tags = out.setdefault(sid, [])
+            if len(tags) < per_sample:
+                tags.append(tag)
+    return out
+
+
+def scored_tag_counts(catalog: Catalog, min_score: float = 0.5) -> list[tuple[str, int]]:
+    """(tag, samples carrying it with at least ``min_score``), most common first."""
+    return [(t, n) for t, n in catalog.query(
+        "SELECT tag, count(DISTINCT sample_id) FROM tags WHERE score >= ? GROUP BY tag "
+        "ORDER BY count(DISTINCT sample_id) DESC, tag", (min_score,))]

@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 
 
 #: Modules that each add their subcommands (``add_parsers(commands)``) with a ``handler`` default.
-COMMAND_MODULES = ("soundalike.commands", "soundalike.pipeline_cmds", "soundalike.eval_cmd")
+COMMAND_MODULES = ("soundalike.commands", "soundalike.pipeline_cmds", "soundalike.eval_cmd",
+                   "soundalike.models_cmd", "soundalike.osc_cmd", "soundalike.tui_cmd", "soundalike.serve_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(default_to_tui(list(sys.argv[1:] if argv is None else argv), parser))
     if args.command is None:
         parser.print_help()
         return 0
@@ -51,6 +52,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\nsoundalike: interrupted; what was indexed is kept, run the command again to resume",
               file=sys.stderr)
         return 130
+
+
+#: Global options that take a value (skipped when looking for the command name).
+_VALUE_OPTIONS = ("--data-dir", "--config")
+
+
+def default_to_tui(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """``soundalike [FOLDER...]``: with no command, or a first argument that is not one, run ``tui``."""
+    commands = next(a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        if argv[i] in ("-h", "--help", "--version"):
+            return argv
+        i += 2 if argv[i] in _VALUE_OPTIONS else 1
+    if i < len(argv) and argv[i] in commands:
+        return argv
+    return [*argv[:i], "tui", *argv[i:]]
 
 
 def _settings(args: argparse.Namespace) -> Settings:

@@ -1,0 +1,101 @@
+"""TUI fixtures: a real engine over a temp library, and sounddevice faked at its module boundary."""
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+import types
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from engine.service import EngineService
+from tests.conftest import TEST_BACKENDS
+from tui.app import SoundalikeApp
+
+
+class FakeOutputStream:
+    """Records what the player gives PortAudio; ``pull`` runs the callback like the audio thread."""
+
+    def __init__(self, module: FakeSoundDevice, **kwargs):
+        self.kwargs, self.started, self.closed = kwargs, False, False
+        module.streams.append(self)
+
+    def start(self):
+        self.started = True
+
+    def stop(self):
+        self.started = False
+
+    def close(self):
+        self.closed = True
+
+    def pull(self, frames: int) -> np.ndarray:
+        out = np.zeros((frames, self.kwargs["channels"]), dtype=np.float32)
+        self.kwargs["callback"](out, frames, None, None)
+        return out
+
+
+class FakeSoundDevice(types.ModuleType):
+    def __init__(self, device_error: str | None = None):
+        super().__init__("sounddevice")
+        self.streams: list[FakeOutputStream] = []
+        self.device_error = device_error
+
+        class PortAudioError(Exception):
+            pass
+
+        self.PortAudioError = PortAudioError
+
+    def query_devices(self, device=None, kind=None):
+        if self.device_error:
+            raise self.PortAudioError(self.device_error)
+        return {"name": "fake out", "default_samplerate": 48000.0, "max_output_channels": 2}
+
+    def OutputStream(self, **kwargs):  # noqa: N802 - mirrors sounddevice's class name
+        return FakeOutputStream(self, **kwargs)
+
+
+@pytest.fixture
+def fake_sd(monkeypatch) -> FakeSoundDevice:
+    module = FakeSoundDevice()
+    monkeypatch.setitem(sys.modules, "sounddevice", module)
+    return module
+
+
+@pytest.fixture
+def service(make_settings):
+    with EngineService(make_settings(), backends=TEST_BACKENDS) as svc:
+        yield svc
+
+
+@pytest.fixture
+def indexed(service, drum_folder):
+    """The engine with drum_folder already indexed (24 samples)."""
+    service.library.scan([drum_folder])
+    return service
+
+
+def make_app(service: EngineService, roots=None, tui=None) -> SoundalikeApp:
+    settings = service.settings if tui is None else _with_tui(service.settings, tui)
+    return SoundalikeApp(service, settings, roots=roots)
+
+
+def _with_tui(settings, tui):
+    import dataclasses
+    return dataclasses.replace(settings, tui=tui)
+
+
+async def wait_for(pilot, condition: Callable[[], object], timeout: float = 15.0, what: str = "condition"):
+    """Pause the app until ``condition()`` is true (deadline, no fixed sleeps)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await pilot.pause(0.05)
+        if condition():
+            return
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+async def in_thread(function, *args):
+    return await asyncio.get_running_loop().run_in_executor(None, function, *args)

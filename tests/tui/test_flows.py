@@ -1,0 +1,239 @@
+"""The main flows, driven with Pilot over a real engine on a temp library."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+
+import numpy as np
+
+from engine import browse
+from engine import catalog_writes as cat
+from engine.config import TuiSettings
+from engine.events import BridgeActivity, BridgeState
+from engine.demo import render
+from tests.conftest import write
+from tests.tui.conftest import in_thread, make_app, wait_for
+from tui.bridge_panel import BridgePanel
+from tui.folder_tree import FolderTree
+from tui.sample_list import SampleList
+from tui.screens.browser import BrowserScreen
+from tui.screens.help import HelpScreen
+from tui.screens.results import ResultsScreen
+from tui.screens.tag_picker import TagPicker
+
+
+def samples(app) -> SampleList:
+    return app.screen.query_one(SampleList)
+
+
+def browse_all(library):
+    return browse.list_samples(library.catalog, limit=1000)
+
+
+def detail_text(app) -> str:
+    return str(app.screen.query_one("#facts").render())
+
+
+async def test_browse_moves_through_the_library_and_folders_filter(indexed, fake_sd):
+    app = make_app(indexed)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: samples(app).source.count == 24, what="24 rows")
+        first = samples(app).current
+        await pilot.press("j", "down")
+        assert samples(app).cursor == 2
+        assert samples(app).current.path in detail_text(app)
+        await pilot.press("k")
+        assert samples(app).cursor == 1 and samples(app).current.id != first.id
+        await pilot.press("G")
+        assert samples(app).cursor == 23
+        tree = app.screen.query_one(FolderTree)
+        await wait_for(pilot, lambda: tree.root.children, what="roots in the tree")
+        root = tree.root.children[0]
+        root.expand()
+        await wait_for(pilot, lambda: len(root.children) == 2, what="kit folders")
+        tree.focus()
+        tree.move_cursor(root.children[1])
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: samples(app).source.count == 12, what="one kit")
+        assert all("Kit 1" in samples(app).source.row(i).path for i in range(12))
+
+
+async def test_audition_streams_through_one_stream_and_any_key_stops(indexed, fake_sd):
+    app = make_app(indexed)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.player.available, what="audio open")
+        await pilot.press("space")
+        await wait_for(pilot, lambda: app.player.playing, what="playback")
+        stream = fake_sd.streams[0]
+        assert stream.started and stream.kwargs["samplerate"] == 48000
+        audio = stream.pull(4800)
+        assert np.abs(audio).max() > 0.05
+        assert abs(audio[0]).max() < 0.01  # fades in: no click
+        await pilot.press("j")  # the next key stops the sound
+        stream.pull(2048)
+        assert not app.player.playing
+        await pilot.press("a", "j")  # auto-play on cursor move
+        await wait_for(pilot, lambda: app.player.playing, what="auto-play")
+        assert len(fake_sd.streams) == 1  # the device was opened once
+
+
+async def test_without_an_output_device_the_app_runs_and_says_why(indexed, fake_sd):
+    fake_sd.device_error = "Error querying device -1"
+    app = make_app(indexed)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.status_state.audio == "off", what="audio off")
+        assert "no audio output device" in app.player.reason
+        await pilot.press("space", "j", "s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen) and app.screen.hits, what="results")
+        assert not fake_sd.streams
+
+
+async def test_similar_shows_scored_results_and_back_keeps_the_cursor(indexed, fake_sd, drum_folder):
+    app = make_app(indexed)
+    async with app.run_test(size=(100, 30)) as pilot:
+        kick = str(drum_folder / "Kit 0" / "kick_1.wav")
+        index = samples(app).source.index_of(indexed.library.sample_by_path(kick).id)
+        samples(app).move_to(index)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen) and app.screen.hits, what="results")
+        hits = app.screen.hits
+        assert len(hits) == 20 and kick not in [h.path for h in hits]
+        assert sum("kick" in h.path for h in hits[:3]) >= 2
+        assert hits[0].score >= hits[-1].score
+        second = hits[1].sample
+        await pilot.press("j", "s")  # similar again, from a result: the same screen, new results
+        await wait_for(pilot, lambda: app.screen.hits and "similar to " + os.path.basename(second.path)
+                       == app.screen.title_text and app.screen.hits != hits, what="second results")
+        assert second.path not in [h.path for h in app.screen.hits]
+        await pilot.press("escape")
+        assert isinstance(app.screen, BrowserScreen) and samples(app).current.path == kick
+
+
+async def test_search_filters_as_you_type_and_enter_falls_back_without_clap(indexed, fake_sd):
+    app = make_app(indexed)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("slash", *"snare")
+        await wait_for(pilot, lambda: samples(app).source.count == 6, what="6 snares")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any("clap" in n.message for n in app._notifications), what="clap note")
+        assert samples(app).source.count == 6 and samples(app).has_focus
+        await pilot.press("x")
+        await wait_for(pilot, lambda: samples(app).source.count == 24, what="filters cleared")
+
+
+async def test_favourite_and_favourites_filter_keep_the_cursor(indexed, fake_sd):
+    app = make_app(indexed)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("j", "j", "j")
+        chosen = samples(app).current
+        await pilot.press("f")
+        await wait_for(pilot, lambda: samples(app).current.favourite, what="star")
+        assert samples(app).current.id == chosen.id and indexed.library.sample(chosen.id).favourite
+        await pilot.press("F")
+        await wait_for(pilot, lambda: samples(app).source.count == 1, what="favourites only")
+        assert samples(app).current.id == chosen.id
+
+
+async def test_a_new_file_appears_live_without_moving_the_cursor(service, drum_folder, fake_sd):
+    app = make_app(service, roots=[str(drum_folder)])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: samples(app).source.count == 24, what="initial indexing")
+        await in_thread(service.wait_idle, 30)
+        await pilot.press("j", "j", "j", "j", "j")
+        before = samples(app).current
+        write(drum_folder / "Kit 0" / "aaa_new_kick.wav", render("kick", 4242))
+        # the watcher picks it up when it runs; a rescan publishes the same events either way
+        await in_thread(service.library.scan)
+        await wait_for(pilot, lambda: samples(app).source.count == 25, what="the new file")
+        assert samples(app).current.id == before.id and samples(app).cursor == 6
+        assert app.status_state.counts.get("ok") == 25
+
+
+async def test_failed_files_are_listed_with_their_reason_and_never_block(service, drum_folder, fake_sd):
+    (drum_folder / "broken.wav").write_text("not audio at all")
+    service.library.scan([drum_folder])
+    app = make_app(service)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("e", "e")  # status: ok, then failed
+        await wait_for(pilot, lambda: samples(app).source.count == 1, what="the failed file")
+        assert "not decodable audio" in detail_text(app)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: any("Can't play" in n.message for n in app._notifications), what="note")
+        await pilot.press("x")
+        await wait_for(pilot, lambda: samples(app).source.count == 25, what="all files again")
+        assert samples(app).current.path.endswith("broken.wav")  # the cursor stayed on it
+        at = samples(app).cursor
+        await pilot.press("k")
+        assert samples(app).cursor == at - 1 and samples(app).current.status == "ok"
+
+
+async def test_vanished_drive_shows_offline_and_still_browses(service, drum_folder, tmp_path, fake_sd):
+    service.library.scan([drum_folder])
+    shutil.move(drum_folder, tmp_path / "unplugged")
+    service.library.scan()
+    app = make_app(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tree = app.screen.query_one(FolderTree)
+        await wait_for(pilot, lambda: tree.root.children, what="root")
+        assert "(offline)" in str(tree.root.children[0].label)
+        await pilot.press("j", "j")
+        assert samples(app).current.status == "offline" and "offline" in detail_text(app)
+
+
+async def test_long_unicode_names_render_at_80x24(service, tmp_path, fake_sd):
+    deep = tmp_path / "Échantillons" / ("very long folder name " * 6).strip() / "ドラム"
+    name = "キック 808 — très très long nom de fichier " * 3 + ".wav"
+    write(deep / name, render("kick", 7))
+    service.library.scan([tmp_path / "Échantillons"])
+    app = make_app(service)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: samples(app).current is not None, what="the sample")
+        line = samples(app).render_line(0).text
+        assert "…" in line and ".wav" in line
+        assert "キック 808" in detail_text(app) and "…" in detail_text(app)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_keys_come_from_config_and_help_lists_them(indexed, fake_sd):
+    tui = dataclasses.replace(TuiSettings(), key_similar=("z",), key_down=("n",))
+    app = make_app(indexed, tui=tui)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("n")
+        assert samples(app).cursor == 1
+        await pilot.press("question_mark")
+        assert ("Find", "z", "the most similar samples in the whole library") in app.screen.rows
+        assert "press z on one you like" in str(app.screen.query("Static").first().render())
+        await pilot.press("escape", "z")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen), what="results via z")
+
+
+async def test_tag_picker_and_loop_filter(indexed, fake_sd):
+    library = indexed.library
+    with library.catalog.transaction() as tx:
+        for row in browse_all(library):
+            cat.store_tags(tx, row.id, "test", {"kick": 0.9 if "kick" in row.path else 0.1})
+    app = make_app(indexed)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, TagPicker), what="tag picker")
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: samples(app).source.count == 6, what="6 kicks")
+        assert samples(app).render_line(0).text.count("kick") >= 2  # name and tag columns
+        await pilot.press("x", "o", "o")  # loops: cymbals here are under loop_min_seconds, so none
+        await wait_for(pilot, lambda: app.screen.state.kind == "loop" and samples(app).source.count == 0,
+                       what="no loops")
+        assert "no samples here" in detail_text(app)
+
+
+async def test_bridge_activity_shows_in_its_panel(indexed, fake_sd):
+    app = make_app(indexed)
+    async with app.run_test(size=(100, 30)) as pilot:
+        indexed.events.publish(BridgeState(osc="listening on 127.0.0.1:9000"))
+        indexed.events.publish(BridgeActivity("127.0.0.1:53211", "/soundalike/similar", "kick_0.wav -> 10 results"))
+        await pilot.press("b")
+        panel = app.screen.query_one(BridgePanel)
+        await wait_for(pilot, lambda: panel.count == 1, what="activity line")
+        assert panel.has_class("shown") and "listening on 127.0.0.1:9000" in app.status_state.bridge.osc
+        assert any("/soundalike/similar" in line.text for line in panel.lines)

@@ -1,0 +1,117 @@
+"""The TUI's parts without a screen: mixer, event coalescing, filters, text fitting, keys, entry."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from engine.config import TuiSettings
+from engine.events import BridgeActivity, EventBus, Progress, SampleAdded, SampleFailed
+from soundalike import tui_cmd
+from soundalike.cli import build_parser, default_to_tui
+from tui import format as fmt
+from tui.audio import Player
+from tui.filters import FilterState
+from tui.keys import ACTIONS
+from tui.live import EventPump
+from tui.mixer import Mixer
+from tui.waveform import render
+
+
+def test_mixer_fades_between_sounds_without_a_jump():
+    mixer = Mixer(48000, channels=2)
+    mixer.start(np.full(48000, 0.8, dtype=np.float32))
+    first = mixer.render(1024)[:, 0]
+    assert first[0] < 0.01 and first[-1] == pytest.approx(0.8)
+    mixer.start(np.full(48000, -0.8, dtype=np.float32))
+    switch = mixer.render(1024)[:, 0]
+    assert np.abs(np.diff(np.concatenate([first[-1:], switch]))).max() < 0.01
+    mixer.stop()
+    tail = mixer.render(1024)[:, 0]
+    assert tail[-1] == 0.0 and not mixer.playing
+
+
+def test_player_reports_missing_portaudio(monkeypatch):
+    class Broken:
+        def __getattr__(self, name):
+            raise OSError("PortAudio library not found")
+
+    player = Player(module=Broken())
+    assert not player.open() and "PortAudio" in player.reason
+    player.play(np.zeros(10, dtype=np.float32), 44100)  # a no-op, not a crash
+    player.stop()
+
+
+def test_event_bursts_coalesce_into_one_batch():
+    bus = EventBus()
+    pump = EventPump(bus)
+    for i in range(1000):
+        bus.publish(SampleAdded(i, f"/s/{i}.wav"))
+        bus.publish(Progress(i + 1, 1000))
+    bus.publish(SampleFailed("/s/x.wav", "not decodable audio"))
+    bus.publish(BridgeActivity("127.0.0.1:9001", "/soundalike/similar", "kick.wav -> 10 results"))
+    batch = pump.drain()
+    assert len(batch.changed_ids) == 1000 and batch.progress == Progress(1000, 1000)
+    assert batch.failed == [("/s/x.wav", "not decodable audio")] and len(batch.bridge) == 1
+    assert pump.drain().is_empty()
+    pump.close()
+
+
+def test_filter_state_cycles_and_builds_a_query():
+    state = FilterState().cycled("duration").cycled("kind").cycled("favourites")
+    query = state.query(TuiSettings())
+    assert query.filters.max_duration == 0.5 and query.kind == "one-shot" and query.filters.favourites_only
+    assert "one-shots" in state.describe()
+    assert state.cleared() == FilterState()
+
+
+def test_fit_keeps_unicode_within_width():
+    text = "ドラム/キック 808 très long nom.wav"
+    for width in (5, 12, 30):
+        cut = fmt.fit(text, width)
+        assert fmt.cell_len(cut) == width
+    assert fmt.fit(text, 12).endswith("nom.wav ") or fmt.fit(text, 12).startswith("…")
+    assert fmt.duration(0.123) == "0.12s" and fmt.duration(75) == "1:15"
+
+
+def test_waveform_is_the_requested_size():
+    rows = render(np.sin(np.linspace(0, 100, 5000)).astype(np.float32), 40, 4)
+    assert len(rows) == 4 and all(len(r) == 40 for r in rows)
+
+
+def test_every_action_has_a_key_setting_and_every_key_setting_an_action():
+    settings = {f.name[4:] for f in dataclasses.fields(TuiSettings) if f.name.startswith("key_")}
+    assert settings == {a.name for a in ACTIONS}
+
+
+@pytest.mark.parametrize("argv,expected", [
+    ([], ["tui"]),
+    (["~/Samples"], ["tui", "~/Samples"]),
+    (["--data-dir", "lib", "~/Samples"], ["--data-dir", "lib", "tui", "~/Samples"]),
+    (["index", "~/Samples"], ["index", "~/Samples"]),
+    (["-v", "stats"], ["-v", "stats"]),
+    (["--help"], ["--help"]),
+])
+def test_bare_soundalike_runs_the_app(argv, expected):
+    assert default_to_tui(argv, build_parser()) == expected
+
+
+def test_no_folder_and_an_empty_library_opens_the_demo(make_settings, monkeypatch, tmp_path):
+    from engine.library import Library
+    from tests.conftest import TEST_BACKENDS
+    built = []
+    monkeypatch.setattr(tui_cmd.paths, "cache_dir", lambda: tmp_path / "cache")
+    monkeypatch.setattr(tui_cmd, "build_demo_library", built.append)
+    with Library(make_settings(), backends=TEST_BACKENDS) as library:
+        assert tui_cmd.choose_roots([], library) == [str(tmp_path / "cache" / "demo-library")]
+        assert built == [tmp_path / "cache" / "demo-library"]
+        library.add_root(str(tmp_path))
+        assert tui_cmd.choose_roots([], library) == []
+
+
+def test_tui_command_rejects_a_missing_folder(tmp_path, capsys, monkeypatch):
+    from soundalike.cli import main
+    monkeypatch.setenv("SOUNDALIKE_CONFIG", str(tmp_path / "none.toml"))
+    assert main(["--data-dir", str(tmp_path / "lib"), str(tmp_path / "nope")]) == 2
+    assert "is not a folder" in capsys.readouterr().err

@@ -1,0 +1,82 @@
+"""Snapshots of the key screens at 80×24 (textual is pinned exactly: snapshots change between releases).
+
+The library lives at a fixed path so paths on screen are the same on every run.
+Update after a deliberate change: pytest tests/tui/test_snapshots.py --snapshot-update
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine.demo import render
+from engine.service import EngineService
+from tests.conftest import TEST_BACKENDS, write
+from tests.tui.conftest import make_app, wait_for
+from tui.sample_list import SampleList
+
+FIXED_ROOT = Path("/tmp/soundalike-tui-snapshots/Samples")
+
+
+@pytest.fixture
+def snapshot_service(make_settings, fake_sd):
+    shutil.rmtree(FIXED_ROOT.parent, ignore_errors=True)
+    for kit in range(2):
+        for number, instrument in enumerate(("kick", "snare", "closed hat")):
+            for take in range(2):
+                name = f"{instrument.replace(' ', '_')}_{take}.wav"
+                write(FIXED_ROOT / f"Kit {kit}" / name, render(instrument, seed=kit * 100 + number * 10 + take))
+    (FIXED_ROOT / "Kit 1" / "broken.wav").write_text("not audio")
+    with EngineService(make_settings(), backends=TEST_BACKENDS) as service:
+        service.library.scan([FIXED_ROOT])
+        yield service
+    shutil.rmtree(FIXED_ROOT.parent, ignore_errors=True)
+
+
+async def settled(pilot) -> None:
+    """Wait until the first row's waveform is drawn and the folder tree is filled."""
+    app = pilot.app
+    await wait_for(pilot, lambda: str(app.screen.query_one("#wave").render()).strip(), what="waveform")
+    await wait_for(pilot, lambda: app.screen.query("FolderTree") and app.screen.query_one("FolderTree").root.children,
+                   what="tree")
+    await pilot.pause(0.1)
+
+
+def test_browser_at_80x24(snap_compare, snapshot_service):
+    async def run_before(pilot):
+        await settled(pilot)
+        await pilot.press("j", "j")
+        await settled(pilot)
+
+    assert snap_compare(make_app(snapshot_service), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_failed_file_detail_at_80x24(snap_compare, snapshot_service):
+    async def run_before(pilot):
+        await settled(pilot)
+        await pilot.press("e", "e")
+        await wait_for(pilot, lambda: pilot.app.screen.query_one(SampleList).source.count == 1, what="failed")
+        await pilot.pause(0.1)
+
+    assert snap_compare(make_app(snapshot_service), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_similar_results_at_80x24(snap_compare, snapshot_service):
+    async def run_before(pilot):
+        await settled(pilot)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: getattr(pilot.app.screen, "hits", None), what="results")
+        await wait_for(pilot, lambda: str(pilot.app.screen.query_one("#wave").render()).strip(), what="waveform")
+        await pilot.pause(0.1)
+
+    assert snap_compare(make_app(snapshot_service), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_help_at_80x24(snap_compare, snapshot_service):
+    async def run_before(pilot):
+        await settled(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+
+    assert snap_compare(make_app(snapshot_service), terminal_size=(80, 24), run_before=run_before)

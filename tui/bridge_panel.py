@@ -1,0 +1,48 @@
+"""Recent bridge activity: what a DAW asked over OSC or MIDI, and what was answered.
+
+Fed by ``engine.events.BridgeActivity`` (and ``BridgeState``) events that the bridge publishes on
+the engine's event bus; the app passes them here in batches.
+"""
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.widgets import RichLog
+
+from engine.events import BridgeActivity, BridgeState
+
+MAX_LINES = 200
+
+
+def activity_line(event: BridgeActivity, when: float) -> Text:
+    text = Text(time.strftime("%H:%M:%S ", time.localtime(when)), style="dim")
+    text.append(f"{event.client:<21} ", style="cyan")
+    text.append(f"{event.address} ", style="bold")
+    text.append(event.summary, style="" if event.ok else "red")
+    return text
+
+
+class BridgePanel(RichLog):
+    DEFAULT_CSS = """
+    BridgePanel { height: 8; border-top: solid $secondary; display: none; }
+    BridgePanel.shown { display: block; }
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(max_lines=MAX_LINES, wrap=False, markup=False, **kwargs)
+        self.border_title = "bridge activity"
+        self.count = 0
+
+    def on_mount(self) -> None:
+        self.write(Text("No requests yet. When the OSC/MIDI bridge runs, what your DAW asks shows here.",
+                        style="dim"))
+
+    def add(self, events: list[BridgeActivity]) -> None:
+        now = time.time()
+        for event in events:
+            self.write(activity_line(event, now))
+        self.count += len(events)
+
+    def set_state(self, state: BridgeState) -> None:
+        self.border_title = f"bridge: OSC {state.osc or 'off'} · MIDI {state.midi or 'off'} · {self.count} requests"

@@ -1,0 +1,22 @@
+"""Copy text to the system clipboard: a local tool when there is one, else the terminal (OSC 52)."""
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+
+log = logging.getLogger(__name__)
+
+_TOOLS = (("wl-copy",), ("xclip", "-selection", "clipboard"), ("xsel", "--clipboard", "--input"), ("pbcopy",))
+
+
+def copy_with_tool(text: str) -> bool:
+    """True when a clipboard tool took the text."""
+    for command in _TOOLS:
+        if shutil.which(command[0]):
+            try:
+                subprocess.run(command, input=text.encode(), timeout=2, check=True, capture_output=True)
+                return True
+            except (OSError, subprocess.SubprocessError) as e:
+                log.debug("%s failed: %s", command[0], e)
+    return False

@@ -1,0 +1,79 @@
+"""Roots and folders as a tree; choosing a node filters the list to that folder.
+
+Only the folders that hold samples are known (one catalog query); the tree adds children when a
+node opens, so a library of thousands of folders opens at once. A root that is not on disk is
+labelled offline.
+"""
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+
+from textual.binding import Binding
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+
+def folder_children(roots: list[str], folders: list[str]) -> dict[str, list[str]]:
+    """parent folder -> child folders, for every folder between a root and a sample's folder."""
+    children: dict[str, set[str]] = defaultdict(set)
+    for folder in folders:
+        root = max((r for r in roots if folder == r or folder.startswith(r.rstrip(os.sep) + os.sep)),
+                   key=len, default=None)
+        while root and folder != root and len(folder) > len(root):
+            parent = os.path.dirname(folder)
+            children[parent].add(folder)
+            folder = parent
+    return {parent: sorted(kids, key=str.lower) for parent, kids in children.items()}
+
+
+def root_label(root: str, online: bool) -> str:
+    """The root's folder name (its full path is in the detail pane), marked when offline."""
+    name = os.path.basename(root.rstrip(os.sep)) or root
+    return name if online else f"{name} (offline)"
+
+
+class FolderTree(Tree[str]):
+    DEFAULT_CSS = """
+    FolderTree { width: 28%; min-width: 16; max-width: 40; border-right: solid $primary; }
+    FolderTree:focus { border-right: solid $accent; }
+    """
+    #: The list's up/down keys move here too (same binding ids, so the configured keys apply).
+    BINDINGS = [Binding("down,j", "cursor_down", "down", show=False, id="down"),
+                Binding("up,k", "cursor_up", "up", show=False, id="up")]
+
+    def __init__(self, **kwargs):
+        super().__init__("all samples", data="", **kwargs)
+        self.guide_depth = 2
+        self._children: dict[str, list[str]] = {}
+        self._roots: dict[str, TreeNode[str]] = {}
+        self.root.expand()
+
+    def set_folders(self, roots: list[str], folders: list[str], offline: set[str]) -> None:
+        """Show ``roots`` (offline ones marked) and make the known folders reachable under them."""
+        self._children = folder_children(roots, folders)
+        for root in roots:
+            label = root_label(root, root not in offline)
+            node = self._roots.get(root)
+            if node is None:
+                node = self._roots[root] = self.root.add(label, data=root, allow_expand=True)
+            node.set_label(label)
+            node.allow_expand = bool(self._children.get(root))
+            self._refill(node)
+
+    def _refill(self, node: TreeNode[str]) -> None:
+        if node.is_expanded:
+            self._fill(node)
+            for child in node.children:
+                self._refill(child)
+
+    def _fill(self, node: TreeNode[str]) -> None:
+        present = {child.data for child in node.children}
+        for folder in self._children.get(node.data or "", []):
+            if folder not in present:
+                child = node.add(os.path.basename(folder), data=folder)
+                child.allow_expand = bool(self._children.get(folder))
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[str]) -> None:
+        if event.node is not self.root:
+            self._fill(event.node)

@@ -1,0 +1,81 @@
+"""Text for cells: durations, sizes, levels, and paths squeezed to a width (unicode-aware)."""
+from __future__ import annotations
+
+import os
+
+from rich.cells import cell_len  # noqa: F401 (re-exported for tests)
+
+from engine.catalog import SampleRow
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    if seconds < 60:
+        return f"{seconds:.2f}s" if seconds < 10 else f"{seconds:.1f}s"
+    minutes, rest = divmod(int(round(seconds)), 60)
+    return f"{minutes}:{rest:02d}"
+
+
+def size(num_bytes: int) -> str:
+    value = float(num_bytes)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
+
+
+def _take(text: str, width: int, from_end: bool) -> str:
+    """The longest run of characters from one end of ``text`` that fits ``width`` cells."""
+    chars = reversed(text) if from_end else iter(text)
+    kept, used = [], 0
+    for char in chars:
+        used += cell_len(char)
+        if used > width:
+            break
+        kept.append(char)
+    return "".join(reversed(kept)) if from_end else "".join(kept)
+
+
+def fit(text: str, width: int, keep: str = "end") -> str:
+    """``text`` padded or cut to exactly ``width`` cells; cutting keeps the ``keep`` end ('start',
+    'end' or 'middle'), marking the cut with an ellipsis."""
+    if width <= 0:
+        return ""
+    length = cell_len(text)
+    if length <= width:
+        return text + " " * (width - length)
+    if keep == "start":
+        cut = _take(text, width - 1, from_end=False) + "…"
+    elif keep == "middle":
+        head = _take(text, (width - 1) // 2, from_end=False)
+        cut = head + "…" + _take(text, width - 1 - cell_len(head), from_end=True)
+    else:
+        cut = "…" + _take(text, width - 1, from_end=True)
+    return cut + " " * (width - cell_len(cut))
+
+
+def display_path(row: SampleRow, base: str | None) -> str:
+    """The sample's path relative to ``base`` (the chosen folder) or else to its root."""
+    base = base or row.root
+    try:
+        relative = os.path.relpath(row.path, base)
+    except ValueError:
+        return row.path
+    return row.path if relative.startswith("..") else relative
+
+
+def status_label(row: SampleRow) -> str:
+    return "" if row.status == "ok" else row.status
+
+
+def levels(row: SampleRow) -> str:
+    if row.peak_db is None:
+        return "–"
+    text = f"peak {row.peak_db:.1f} dBFS, rms {row.rms_db:.1f} dBFS"
+    if row.clipped:
+        text += ", clipped"
+    if row.silent:
+        text += ", silent"
+    return text

@@ -1,0 +1,83 @@
+"""The key map: every action the app offers, its help text, and its keys from ``[tui]`` settings.
+
+Bindings carry an id (the action's name); the app applies the configured keys through Textual's
+keymap, so the help screen, the footer and the config file always agree.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+from engine.config import TuiSettings
+
+
+@dataclass(frozen=True)
+class KeyAction:
+    name: str  # binding id; the setting is ``key_<name>``
+    action: str  # Textual action string
+    help: str
+    group: str
+    footer: str = ""  # short label in the footer; empty: not shown there
+
+
+ACTIONS: tuple[KeyAction, ...] = (
+    KeyAction("down", "cursor(1)", "next sample", "Move"),
+    KeyAction("up", "cursor(-1)", "previous sample", "Move"),
+    KeyAction("page_down", "page(1)", "page down", "Move"),
+    KeyAction("page_up", "page(-1)", "page up", "Move"),
+    KeyAction("first", "jump(0)", "first sample", "Move"),
+    KeyAction("last", "jump(-1)", "last sample", "Move"),
+    KeyAction("play", "app.play", "play the sample (any other key stops it)", "Listen", "play"),
+    KeyAction("autoplay", "app.toggle_autoplay", "auto-play when the cursor moves", "Listen"),
+    KeyAction("similar", "app.similar", "the most similar samples in the whole library", "Find", "similar"),
+    KeyAction("search", "app.search", "search by name/tag as you type; Enter: text query", "Find", "search"),
+    KeyAction("favourite", "app.favourite", "mark / unmark as favourite", "Keep", "fav"),
+    KeyAction("copy", "app.copy_path", "copy the path to the clipboard", "Keep", "copy"),
+    KeyAction("tag", "app.filter_tag", "filter by tag", "Filter"),
+    KeyAction("duration", "app.cycle('duration')", "duration: any, short, medium, long", "Filter"),
+    KeyAction("kind", "app.cycle('kind')", "all, one-shots, loops", "Filter"),
+    KeyAction("favourites_only", "app.cycle('favourites')", "favourites only", "Filter"),
+    KeyAction("status", "app.cycle('status')", "status: all, ok, failed, missing, offline", "Filter"),
+    KeyAction("clear", "app.clear_filters", "clear every filter", "Filter"),
+    KeyAction("bridge", "app.toggle_bridge", "show / hide OSC & MIDI activity", "App"),
+    KeyAction("back", "app.back", "stop; leave search, results or help", "App"),
+    KeyAction("help", "app.help", "this help", "App", "help"),
+    KeyAction("quit", "app.quit", "quit", "App", "quit"),
+)
+
+#: Actions handled by the list widgets (cursor movement); the rest are app-wide.
+LIST_ACTIONS = frozenset({"down", "up", "page_down", "page_up", "first", "last"})
+
+
+def keys_for(settings: TuiSettings, name: str) -> tuple[str, ...]:
+    return tuple(getattr(settings, f"key_{name}"))
+
+
+def keymap(settings: TuiSettings) -> dict[str, str]:
+    """Binding id -> comma-separated keys, for ``App.set_keymap``."""
+    return {a.name: ",".join(keys_for(settings, a.name)) for a in ACTIONS}
+
+
+def bindings(names: frozenset[str] | None = None, exclude: frozenset[str] = frozenset()) -> list[Binding]:
+    """Bindings for the named actions (default keys; the app's keymap applies the configured ones)."""
+    defaults = TuiSettings()
+    chosen = [a for a in ACTIONS if (names is None or a.name in names) and a.name not in exclude]
+    return [Binding(",".join(keys_for(defaults, a.name)), a.action, a.footer or a.help, show=bool(a.footer),
+                    id=a.name) for a in chosen]
+
+
+_PRETTY = {"space": "Space", "enter": "Enter", "escape": "Esc", "slash": "/", "question_mark": "?",
+           "pagedown": "PgDn", "pageup": "PgUp", "home": "Home", "end": "End", "up": "↑", "down": "↓",
+           "asterisk": "*", "tab": "Tab"}
+
+
+def pretty(key: str) -> str:
+    if key.startswith("ctrl+"):
+        return "Ctrl+" + pretty(key[5:])
+    return _PRETTY.get(key, key)
+
+
+def help_rows(settings: TuiSettings) -> list[tuple[str, str, str]]:
+    """(group, keys as shown, what it does) for every action, in the order of ACTIONS."""
+    return [(a.group, " ".join(pretty(k) for k in keys_for(settings, a.name)), a.help) for a in ACTIONS]

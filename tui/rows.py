@@ -1,0 +1,93 @@
+"""A paged, cached window onto a catalog listing: the list widget asks for rows by index.
+
+Only the pages on screen are ever read (200 rows per SQL query), so a 100k-sample library costs
+the same to show as a 100-sample one. ``refresh()`` drops the cache and counts again.
+"""
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+
+from engine import browse
+from engine.browse import BrowseQuery
+from engine.catalog import Catalog, SampleRow
+
+log = logging.getLogger(__name__)
+
+
+class RowSource:
+    def __init__(self, catalog: Catalog, query: BrowseQuery = BrowseQuery(), page_size: int = 200,
+                 cached_pages: int = 16):
+        self.catalog = catalog
+        self.query = query
+        self.page_size = page_size
+        self._cached_pages = cached_pages
+        self._pages: OrderedDict[int, tuple[list[SampleRow], dict[int, list[str]]]] = OrderedDict()
+        self.count = browse.count_browse(catalog, query)
+
+    def refresh(self, query: BrowseQuery | None = None) -> None:
+        if query is not None:
+            self.query = query
+        self._pages.clear()
+        self.count = browse.count_browse(self.catalog, self.query)
+
+    def _page(self, number: int) -> tuple[list[SampleRow], dict[int, list[str]]]:
+        page = self._pages.get(number)
+        if page is None:
+            rows = browse.list_browse(self.catalog, self.query, number * self.page_size, self.page_size)
+            tags = browse.top_tags(self.catalog, [r.id for r in rows], self.query.tag_min_score)
+            page = self._pages[number] = (rows, tags)
+            while len(self._pages) > self._cached_pages:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(number)
+        return page
+
+    def row(self, index: int) -> SampleRow | None:
+        if not 0 <= index < self.count:
+            return None
+        rows, _ = self._page(index // self.page_size)
+        offset = index % self.page_size
+        return rows[offset] if offset < len(rows) else None
+
+    def tags(self, index: int) -> list[str]:
+        row = self.row(index)
+        if row is None:
+            return []
+        return self._page(index // self.page_size)[1].get(row.id, [])
+
+    def index_of(self, sample_id: int) -> int | None:
+        """Where a sample sits in the listing now, or None when it is not listed."""
+        row = self.catalog.sample(sample_id)
+        if row is None:
+            return None
+        index = browse.position_in_browse(self.catalog, self.query, row.path)
+        found = self.row(index)
+        return index if found is not None and found.id == sample_id else None
+
+
+class HitSource:
+    """The same reading interface over a fixed list of query results, with their scores."""
+
+    def __init__(self, catalog: Catalog, hits: list, tag_min_score: float = 0.5):
+        self.catalog, self.hits, self.tag_min_score = catalog, list(hits), tag_min_score
+        self.count = len(self.hits)
+        self._tags = browse.top_tags(catalog, [h.sample.id for h in self.hits], tag_min_score)
+
+    def refresh(self, query=None) -> None:
+        """Re-read the rows (a favourite or a status may have changed); the ranking stays."""
+        fresh = self.catalog.samples(h.sample.id for h in self.hits)
+        self.hits = [type(h)(fresh.get(h.sample.id, h.sample), h.score) for h in self.hits]
+
+    def row(self, index: int) -> SampleRow | None:
+        return self.hits[index].sample if 0 <= index < self.count else None
+
+    def score(self, index: int) -> float | None:
+        return self.hits[index].score if 0 <= index < self.count else None
+
+    def tags(self, index: int) -> list[str]:
+        row = self.row(index)
+        return self._tags.get(row.id, []) if row is not None else []
+
+    def index_of(self, sample_id: int) -> int | None:
+        return next((i for i, h in enumerate(self.hits) if h.sample.id == sample_id), None)

@@ -1,0 +1,170 @@
+"""The sample list: a virtual list over a RowSource, drawing only the rows on screen.
+
+No row widgets and no table: ``render_line`` asks the source for row ``scroll_y + y``, so
+moving through 100k samples costs a page query now and then. The cursor is a row number; after a
+live reload it is put back on the same sample id, at the same line of the screen.
+"""
+from __future__ import annotations
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.events import Click
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from engine.catalog import SampleRow
+from tui import format as fmt
+from tui.keys import LIST_ACTIONS, bindings
+from tui.rows import HitSource, RowSource
+
+DURATION_WIDTH, STATUS_WIDTH = 7, 8
+
+
+SCORE_WIDTH = 7
+
+
+def column_widths(width: int, scored: bool = False) -> tuple[int, int, int, int]:
+    """(name, duration, tags, status) widths for a list ``width`` cells wide (2 go to the star,
+    ``SCORE_WIDTH`` to the score when ``scored``)."""
+    width -= SCORE_WIDTH if scored else 0
+    tags = 0 if width < 50 else min(24, max(10, width // 5))
+    status = STATUS_WIDTH if width >= 40 else 0
+    name = max(8, width - 2 - DURATION_WIDTH - tags - status)
+    return name, DURATION_WIDTH, tags, status
+
+
+def header_text(width: int, scored: bool = False) -> str:
+    name, dur, tags, status = column_widths(width, scored)
+    score = fmt.fit("score", SCORE_WIDTH) if scored else ""
+    return (score + "  " + fmt.fit("name", name) + fmt.fit("length", dur) + fmt.fit("tags", tags)
+            + fmt.fit("status", status))
+
+
+class SampleList(ScrollView, can_focus=True):
+    DEFAULT_CSS = """
+    SampleList { height: 1fr; }
+    SampleList > .sample-list--cursor { background: $accent 40%; }
+    SampleList:focus > .sample-list--cursor { background: $accent; color: $text; }
+    SampleList > .sample-list--failed { color: $error; }
+    SampleList > .sample-list--gone { color: $text-muted; }
+    SampleList > .sample-list--favourite { color: $warning; }
+    """
+    COMPONENT_CLASSES = {"sample-list--cursor", "sample-list--failed", "sample-list--gone", "sample-list--favourite"}
+    BINDINGS = bindings(LIST_ACTIONS)
+
+    class Highlighted(Message):
+        """The sample under the cursor changed (None: the list is empty)."""
+
+        def __init__(self, sample: SampleRow | None, tags: list[str]):
+            super().__init__()
+            self.sample, self.tags = sample, tags
+
+    def __init__(self, source: RowSource | HitSource, base_folder: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.source = source
+        self.base_folder = base_folder
+        self.cursor = 0
+
+    # --- reading ------------------------------------------------------------------------------
+    @property
+    def current(self) -> SampleRow | None:
+        return self.source.row(self.cursor)
+
+    def on_mount(self) -> None:
+        self._sync_size()
+        self._announce()
+
+    def on_resize(self) -> None:
+        self._sync_size()
+
+    def _sync_size(self) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, self.source.count)
+
+    # --- moving -------------------------------------------------------------------------------
+    def move_to(self, index: int, announce: bool = True) -> None:
+        index = max(0, min(index, self.source.count - 1))
+        self.cursor = index
+        top, height = int(self.scroll_offset.y), max(1, self.scrollable_content_region.height)
+        if index < top:
+            self.scroll_to(y=index, animate=False, immediate=True)
+        elif index >= top + height:
+            self.scroll_to(y=index - height + 1, animate=False, immediate=True)
+        self.refresh()
+        if announce:
+            self._announce()
+
+    def action_cursor(self, delta: int) -> None:
+        self.move_to(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self.move_to(self.cursor + direction * max(1, self.scrollable_content_region.height - 1))
+
+    def action_jump(self, where: int) -> None:
+        self.move_to(self.source.count - 1 if where < 0 else where)
+
+    def on_click(self, event: Click) -> None:
+        self.move_to(int(self.scroll_offset.y) + event.y)
+
+    def _announce(self) -> None:
+        self.post_message(self.Highlighted(self.current, self.source.tags(self.cursor)))
+
+    # --- reloading ----------------------------------------------------------------------------
+    def reload(self, source: RowSource | HitSource | None = None, base_folder: str | None = None) -> None:
+        """Re-read the listing here (or show a new one), keeping the cursor on the same sample."""
+        keep = self.current
+        if source is None:
+            self.source.refresh()
+            source, base_folder = self.source, self.base_folder
+        index = source.index_of(keep.id) if keep is not None else None
+        self.show_source(source, base_folder, index)
+
+    def show_source(self, source: RowSource | HitSource, base_folder: str | None, index: int | None) -> None:
+        """Show a listing read elsewhere; ``index``: where the sample under the cursor now is (None:
+        it is not listed, so the cursor keeps its row number, or goes to the top of a new listing)."""
+        keep = self.current
+        line = self.cursor - int(self.scroll_offset.y)
+        new_listing = source is not self.source and base_folder != self.base_folder
+        self.source, self.base_folder = source, base_folder
+        self._sync_size()
+        target = index if index is not None else (0 if new_listing else self.cursor)
+        self.cursor = max(0, min(target, self.source.count - 1))
+        top = self.cursor - max(0, line) if index is not None else (0 if new_listing else int(self.scroll_offset.y))
+        self.scroll_to(y=max(0, top), animate=False, immediate=True)
+        self.refresh()
+        now = self.current
+        if keep is None or now is None or now != keep:
+            self._announce()
+
+    # --- drawing ------------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = int(self.scroll_offset.y) + y
+        row = self.source.row(index)
+        if row is None:
+            return Strip.blank(width, self.rich_style)
+        style = self._row_style(row, index == self.cursor)
+        return Strip(self._cells(row, self.source.tags(index), width, style, index), width)
+
+    def _row_style(self, row: SampleRow, is_cursor: bool) -> Style:
+        style = self.rich_style
+        if row.status == "failed":
+            style += self.get_component_rich_style("sample-list--failed")
+        elif row.status != "ok":
+            style += self.get_component_rich_style("sample-list--gone")
+        if is_cursor:
+            style += self.get_component_rich_style("sample-list--cursor")
+        return style
+
+    def _cells(self, row: SampleRow, tags: list[str], width: int, style: Style, index: int) -> list[Segment]:
+        score = getattr(self.source, "score", None)
+        name_w, dur_w, tags_w, status_w = column_widths(width, scored=score is not None)
+        lead = [Segment(f"{score(index):6.3f} ", style)] if score is not None else []
+        width -= SCORE_WIDTH if score is not None else 0
+        favourite = style + self.get_component_rich_style("sample-list--favourite")
+        star = Segment("★ " if row.favourite else "  ", favourite)
+        text = (fmt.fit(fmt.display_path(row, self.base_folder), name_w - 1) + " "
+                + fmt.fit(fmt.duration(row.duration), dur_w) + fmt.fit(", ".join(tags), tags_w)
+                + fmt.fit(fmt.status_label(row), status_w))
+        return [*lead, star, Segment(fmt.fit(text, width - 2), style)]

@@ -1,0 +1,187 @@
+"""The library browser: folder tree, filter bar, search box, the sample list and its detail."""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Input, Static, Tree
+from textual.worker import get_current_worker
+
+from engine.catalog import SampleRow
+from engine.library import Library
+from tui.bridge_panel import BridgePanel
+from tui.detail import DetailPane
+from tui.filters import FilterState
+from tui.folder_tree import FolderTree
+from tui.key_hints import KeyHints
+from tui.live import Batch
+from tui.rows import RowSource
+from tui.sample_list import SampleList, header_text
+from tui.status_bar import StatusBar
+
+log = logging.getLogger(__name__)
+
+SEARCH_DEBOUNCE_SECONDS = 0.15
+
+
+class BrowserScreen(Screen):
+    DEFAULT_CSS = """
+    BrowserScreen #filter-bar { height: 1; background: $boost; padding: 0 1; }
+    BrowserScreen #list-header { height: 1; color: $text-muted; text-style: bold; }
+    BrowserScreen #search { display: none; height: 1; border: none; padding: 0 1; background: $boost; }
+    BrowserScreen #search.shown { display: block; }
+    """
+
+    def __init__(self, library: Library, **kwargs):
+        super().__init__(**kwargs)
+        self.library = library
+        self.state = FilterState()
+        self._search_timer = None
+
+    @property
+    def settings(self):
+        return self.app.settings.tui
+
+    def compose(self) -> ComposeResult:
+        source = RowSource(self.library.catalog, self.state.query(self.settings))
+        with Horizontal():
+            yield FolderTree(id="folders")
+            with Vertical():
+                yield Static("", id="filter-bar")
+                yield Input(placeholder="search: name, tag or words like “tight 808 snare” — "
+                                        "Enter for a text query", id="search")
+                yield Static("", id="list-header")
+                yield SampleList(source, id="samples")
+        yield DetailPane(self.app.clips, id="detail")
+        yield BridgePanel(id="bridge")
+        yield StatusBar(self.app.status_state)
+        yield KeyHints(self.settings)
+
+    def on_mount(self) -> None:
+        self.query_one(SampleList).focus()
+        self._update_filter_bar()
+
+    def on_resize(self) -> None:
+        width = self.query_one(SampleList).scrollable_content_region.width
+        self.query_one("#list-header", Static).update(header_text(width))
+
+    # --- what the app asks of every screen ----------------------------------------------------
+    def current_sample(self) -> SampleRow | None:
+        return self.query_one(SampleList).current
+
+    def apply_batch(self, batch: Batch) -> None:
+        if batch.library_changed:
+            self.requery()
+        if batch.bridge:
+            self.query_one(BridgePanel).add(batch.bridge)
+        if batch.bridge_state:
+            self.query_one(BridgePanel).set_state(batch.bridge_state)
+
+    def refresh_sample(self, sample_id: int) -> None:
+        self.requery()
+
+    # --- filters ------------------------------------------------------------------------------
+    def set_filters(self, state: FilterState) -> None:
+        if state != self.state:
+            self.state = state
+            self.requery()
+
+    def requery(self) -> None:
+        """Count and read the listing on a worker thread (100k rows take longer than a keystroke)."""
+        self._update_filter_bar(pending=True)
+        current = self.query_one(SampleList).current
+        self._read_listing(self.state, current.id if current else None)
+
+    @work(thread=True, exclusive=True, group="listing")
+    def _read_listing(self, state: FilterState, keep_id: int | None) -> None:
+        source = RowSource(self.library.catalog, state.query(self.settings))
+        index = source.index_of(keep_id) if keep_id is not None else None
+        source.row(index or 0)  # the first page on screen, read here too
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_listing, state, source, index)
+
+    def _show_listing(self, state: FilterState, source: RowSource, index: int | None) -> None:
+        if state != self.state:
+            return  # a newer filter is on its way
+        self.query_one(SampleList).show_source(source, state.folder, index)
+        self._update_filter_bar()
+
+    def _update_filter_bar(self, pending: bool = False) -> None:
+        count = "…" if pending else f"{self.query_one(SampleList).source.count:,}"
+        described = self.state.describe()
+        line = f"{self.state.folder_label()} · {count} samples" + (f" · {described}" if described else "")
+        self.query_one("#filter-bar", Static).update(line)
+
+    def cycle(self, what: str) -> None:
+        self.set_filters(self.state.cycled(what))
+
+    def clear_filters(self) -> None:
+        self._close_search(clear=True)
+        self.set_filters(self.state.cleared())
+
+    def set_tag(self, tag: str | None) -> None:
+        self.set_filters(dataclasses.replace(self.state, tag=tag))
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[str]) -> None:
+        folder = event.node.data or None
+        self.set_filters(dataclasses.replace(self.state, folder=folder))
+
+    def refresh_folders(self, folders: list[str]) -> None:
+        roots = self.library.roots()
+        offline = {r for r in roots if not os.path.isdir(r)}
+        self.query_one(FolderTree).set_folders(roots, folders, offline)
+
+    # --- search box ---------------------------------------------------------------------------
+    def open_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.add_class("shown")
+        search.focus()
+
+    def close_search(self) -> bool:
+        """Leave the search box (its filter stays); False when it was not open."""
+        return self._close_search(clear=False)
+
+    def _close_search(self, clear: bool) -> bool:
+        search = self.query_one("#search", Input)
+        was_open = search.has_class("shown")
+        if clear:
+            search.value = ""
+        if not search.value:
+            search.remove_class("shown")
+        self.query_one(SampleList).focus()
+        return was_open
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        text = event.value
+        self._search_timer = self.set_timer(SEARCH_DEBOUNCE_SECONDS, lambda: self._apply_search(text))
+
+    def _apply_search(self, text: str) -> None:
+        self.set_filters(dataclasses.replace(self.state, text=text.strip()))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter: keep the name/tag filter and ask the app for a text query (results on success)."""
+        self._apply_search(event.value)
+        self.query_one(SampleList).focus()
+        if event.value.strip():
+            self.app.text_search(event.value.strip())
+
+    def clear_search(self) -> None:
+        self._close_search(clear=True)
+        self._apply_search("")
+
+    # --- the list -----------------------------------------------------------------------------
+    def on_sample_list_highlighted(self, event: SampleList.Highlighted) -> None:
+        sample = event.sample
+        tags = self.library.tags(sample.id) if sample is not None else {}
+        self.query_one(DetailPane).show(sample, tags)
+        self.app.cursor_moved(sample)
+
+    def toggle_bridge(self) -> None:
+        self.query_one(BridgePanel).toggle_class("shown")

@@ -1,0 +1,57 @@
+"""The status bar: library size, indexing progress, backends, bridge and audio state."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from rich.text import Text
+from textual.widgets import Static
+
+from engine.events import BridgeState, Progress
+
+BAR_WIDTH = 12
+
+
+def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
+    filled = int(width * done / total) if total else width
+    return "█" * filled + "░" * (width - filled)
+
+
+@dataclass(frozen=True)
+class StatusState:
+    counts: dict[str, int]
+    backends: tuple[str, ...] = ()
+    progress: Progress | None = None
+    bridge: BridgeState = BridgeState()
+    audio: str = "starting"
+    autoplay: bool = False
+    playing: str = ""
+
+    def line(self) -> Text:
+        text = Text()
+        total = sum(self.counts.values())
+        text.append(f"{total:,} samples", style="bold")
+        for status in ("failed", "missing", "offline"):
+            if self.counts.get(status):
+                text.append(f" · {self.counts[status]:,} {status}", style="red" if status == "failed" else "yellow")
+        if self.progress and self.progress.done < self.progress.total:
+            text.append(f"  indexing {progress_bar(self.progress.done, self.progress.total)} "
+                        f"{self.progress.done:,}/{self.progress.total:,}", style="cyan")
+        text.append(f"  │ {'+'.join(self.backends)}")
+        text.append(f" │ OSC {self.bridge.osc or 'off'} · MIDI {self.bridge.midi or 'off'}")
+        audio = f"♪ {self.playing}" if self.playing else f"audio {self.audio}"
+        text.append(f" │ {audio}{' · autoplay' if self.autoplay else ''}")
+        return text
+
+
+class StatusBar(Static):
+    DEFAULT_CSS = "StatusBar { height: 1; background: $panel; color: $text; padding: 0 1; }"
+
+    def __init__(self, state: StatusState, **kwargs):
+        super().__init__(state.line(), **kwargs)
+        self.state = state
+
+    def set(self, **changes) -> None:
+        new = replace(self.state, **changes)
+        if new != self.state:
+            self.state = new
+            self.update(new.line())
