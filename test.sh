@@ -5,4 +5,5 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 "$here/scripts/setup.sh" neural dev
 cd "$here"
+.venv/bin/ruff check --quiet .
 exec .venv/bin/python -m pytest -q "$@"

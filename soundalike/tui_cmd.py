@@ -15,6 +15,7 @@ from engine import paths
 from engine.config import Settings
 from engine.demo import build_demo_library
 from engine.errors import UserError
+from engine.events import Notice
 from engine.library import Library
 from engine.service import EngineService
 
@@ -33,15 +34,39 @@ def cmd_tui(args: argparse.Namespace, settings: Settings) -> int:
         if not os.path.isdir(os.path.expanduser(folder)):
             raise UserError(f"{folder} is not a folder")
     from tui.app import SoundalikeApp  # Textual loads only for this command
+    from tui.audio import Player
 
     service = EngineService(settings)
+    bridge = None
     try:
         roots = choose_roots(args.folders, service.library)
+        player = Player(settings.tui.audio_device)
+        app = SoundalikeApp(service, settings, roots=roots, player=player)
+        bridge = start_bridge_for_app(service, settings, player)
         with console_logging_paused():
-            SoundalikeApp(service, settings, roots=roots).run()
+            app.run()
     finally:
+        if bridge is not None:
+            bridge.stop()
         service.stop()
     return 0
+
+
+def start_bridge_for_app(service: EngineService, settings: Settings, player):
+    """The DAW bridge in the app's process, auditioning through the app's player.
+
+    A failure (the OSC port is taken, say by a running ``serve``) becomes a notice in the app.
+    """
+    if not settings.bridge.osc_enabled and not settings.bridge.midi_enabled:
+        return None
+    from bridge import start_bridge
+
+    try:
+        return start_bridge(service, settings, auditioner=player)
+    except UserError as e:
+        log.warning("bridge not started: %s", e)
+        service.events.publish(Notice("warning", f"DAW bridge off: {e}"))
+        return None
 
 
 def choose_roots(folders: list[str], library: Library) -> list[str]:

@@ -108,3 +108,42 @@ def test_eval_on_a_labelled_folder(tmp_path, capsys, drum_folder):
     precision, top1 = float(line.split()[1]), float(line.split()[2])
     assert 0.5 <= precision <= 1.0 and 0.5 <= top1 <= 1.0
     assert "per label" in out and "kick" in out
+
+
+def test_ctrl_c_during_index_keeps_a_consistent_library_that_resumes(tmp_path):
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    from engine.demo import render
+
+    folder = tmp_path / "Many"
+    for number in range(400):
+        write(folder / f"pack{number // 50}" / f"hit_{number:03d}.wav", render("snare", seed=number))
+    data = tmp_path / "lib"
+    env = {**os.environ, "SOUNDALIKE_CONFIG": str(tmp_path / "none.toml")}
+    command = [sys.executable, "-m", "soundalike", "--data-dir", str(data), "index", str(folder)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with sqlite3.connect(data / "catalog.sqlite") as conn:
+                if conn.execute("SELECT count(*) FROM samples").fetchone()[0] > 0:
+                    break
+        except sqlite3.Error:
+            pass
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    if process.returncode == 0:
+        pytest.skip("indexing finished before the interrupt arrived")
+    assert process.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    resumed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0
+    seen = resumed.stdout.split(" audio files seen")[0]
+    assert seen == "400" and "0 failed" in resumed.stdout
+    unchanged = int(resumed.stdout.split(" unchanged")[0].rsplit(" ", 1)[1])
+    assert 0 < unchanged < 400  # what was indexed before Ctrl-C was kept, the rest was done now

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import soundfile as sf
 import soxr
 
 from engine.audio import decode_file
