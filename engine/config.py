@@ -30,7 +30,7 @@ class EngineSettings:
     workers: int = 0
     max_seconds: float = 30.0
     max_file_mb: int = 2048
-    trim_db: float = -60.0
+    trim_db: float = -50.0
     silence_db: float = -80.0
 
     def resolved_data_dir(self) -> Path:

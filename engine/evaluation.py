@@ -79,8 +79,8 @@ def read_labelled(source: str | os.PathLike, extensions: tuple[str, ...]) -> lis
     """A TSV (path, group, [name,] label: the last column is the label) or a labelled folder.
 
     In a folder, each first-level sub-folder is a label; a second-level sub-folder, when there is
-    one, is the group (a kit or pack), so neighbours from the same pack do not count. Without it,
-    each file is its own group.
+    one, names the group (a kit or pack: ``kick/808/`` and ``snare/808/`` are one group), so
+    neighbours from the same pack do not count. Without it, each file is its own group.
     """
     source = Path(source)
     if source.is_file():
@@ -92,7 +92,7 @@ def read_labelled(source: str | os.PathLike, extensions: tuple[str, ...]) -> lis
         parts = path.relative_to(source).parts
         if path.is_file() and len(parts) >= 2 and path.suffix.lower() in extensions:
             group = parts[1] if len(parts) >= 3 else str(path)
-            files.append(LabelledFile(str(path), f"{parts[0]}/{group}", parts[0]))
+            files.append(LabelledFile(str(path), group, parts[0]))
     if not files:
         raise UserError(f"{source} holds no labelled audio: expected LABEL/[GROUP/]file.wav")
     return files

@@ -7,8 +7,9 @@ from typing import TextIO
 
 
 class ProgressBar:
-    def __init__(self, label: str, stream: TextIO = sys.stderr, width: int = 28, every: float = 0.2):
-        self.label, self.stream, self.width, self.every = label, stream, width, every
+    def __init__(self, label: str, stream: TextIO | None = None, width: int = 28, every: float = 0.2):
+        self.label, self.width, self.every = label, width, every
+        self.stream = stream or sys.stderr  # looked up now: sys.stderr may have been replaced
         self.started = time.monotonic()
         self._last_draw = 0.0
         self._drawn = False

@@ -105,8 +105,9 @@ def test_eval_on_a_labelled_folder(tmp_path, capsys, drum_folder):
     code, out, _ = run(capsys, "eval", str(labelled), "--backends", "builtin")
     assert code == 0
     line = next(line for line in out.splitlines() if line.startswith("builtin"))
-    precision, top1 = float(line.split()[1]), float(line.split()[2])
-    assert 0.5 <= precision <= 1.0 and 0.5 <= top1 <= 1.0
+    precision, top1, mean_ap = (float(v) for v in line.split()[1:4])
+    # each sound has 3 same-label sounds in the other kit, so P@10 is at most 0.3
+    assert 0.2 <= precision <= 0.3 and top1 >= 0.75 and mean_ap >= 0.6
     assert "per label" in out and "kick" in out
 
 

@@ -110,30 +110,29 @@ class FeatureExtractor:
         return (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
 
     def _timbre(self, power: np.ndarray, rel: np.ndarray) -> np.ndarray:
-        mel = power @ self.mel
-        ref = float(mel.max()) + EPS
-        parts = []
-        for start, stop in SEGMENTS:
-            inside = (rel >= start) & (rel < stop)
-            if not inside.any():
-                parts.append(np.full(N_MELS + N_SPECTRAL + 1, np.nan, dtype=np.float32))
-                continue
-            seg_mel = mel[inside].mean(axis=0)
-            seg_pow = power[inside].mean(axis=0)
-            level = _db(seg_mel.sum() / (ref * N_MELS))
-            parts.append(np.concatenate([_db(seg_mel / ref), self._spectral(seg_pow), [level]]))
-        return _fill_missing(np.concatenate(parts))
+        # Mel is linear, so averaging spectra per segment first keeps the matrix product tiny.
+        masks = [(rel >= start) & (rel < stop) for start, stop in SEGMENTS]
+        present = [bool(m.any()) for m in masks]
+        seg_pow = np.stack([power[m].mean(axis=0) if ok else np.zeros(power.shape[1], np.float32)
+                            for m, ok in zip(masks, present)])
+        seg_mel = seg_pow @ self.mel
+        ref = float(seg_mel.max()) + EPS
+        levels = _db(seg_mel.sum(axis=1) / (ref * N_MELS))
+        table = np.concatenate([_db(seg_mel / ref), self._spectral(seg_pow), levels[:, None]], axis=1)
+        table[~np.array(present)] = np.nan
+        return _fill_missing(table.reshape(-1))
 
-    def _spectral(self, spectrum: np.ndarray) -> np.ndarray:
-        """Log centroid, log spread, flatness (dB) and 85% roll-off (log) of one power spectrum."""
-        total = float(spectrum.sum()) + EPS
-        f = self.freqs
-        centroid = float((f * spectrum).sum() / total)
-        spread = float(np.sqrt((((f - centroid) ** 2) * spectrum).sum() / total))
-        flatness = float(np.exp(np.mean(np.log(spectrum + EPS))) / (spectrum.mean() + EPS))
-        rolloff = float(f[min(np.searchsorted(np.cumsum(spectrum), 0.85 * total), len(f) - 1)])
-        return np.array([np.log2(centroid + 20.0), np.log2(spread + 20.0),
-                         10 * np.log10(flatness + EPS), np.log2(rolloff + 20.0)], dtype=np.float32)
+    def _spectral(self, spectra: np.ndarray) -> np.ndarray:
+        """Log centroid, log spread, flatness (dB) and 85% roll-off (log) per row of power spectra."""
+        total = spectra.sum(axis=1, keepdims=True) + EPS
+        f = self.freqs[None, :]
+        centroid = (f * spectra).sum(axis=1, keepdims=True) / total
+        spread = np.sqrt((((f - centroid) ** 2) * spectra).sum(axis=1) / total[:, 0])
+        flatness = np.exp(np.mean(np.log(spectra + EPS), axis=1)) / (spectra.mean(axis=1) + EPS)
+        cumulative = np.cumsum(spectra, axis=1)
+        rolloff = self.freqs[np.minimum((cumulative < 0.85 * total).sum(axis=1), spectra.shape[1] - 1)]
+        return np.stack([np.log2(centroid[:, 0] + 20.0), np.log2(spread + 20.0),
+                         10 * np.log10(flatness + EPS), np.log2(rolloff + 20.0)], axis=1).astype(np.float32)
 
     def _pitch(self, power: np.ndarray, rel: np.ndarray, x: np.ndarray) -> np.ndarray:
         early = power[(rel >= 0) & (rel < 18)].mean(axis=0)
@@ -224,8 +223,8 @@ def _periodicity(x: np.ndarray, sr: int) -> float:
     seg = x[: int(0.1 * sr)]
     seg = seg - seg.mean()
     n = 1 << int(np.ceil(np.log2(2 * len(seg))))
-    spec = np.fft.rfft(seg, n)
-    ac = np.fft.irfft(spec.real ** 2 + spec.imag ** 2, n)[: len(seg)]
+    spec = scipy.fft.rfft(seg, n)
+    ac = scipy.fft.irfft(spec.real ** 2 + spec.imag ** 2, n)[: len(seg)]
     if ac[0] <= EPS:
         return 0.0
     lo, hi = int(sr / 2000), min(int(sr / 40), len(ac) - 1)
