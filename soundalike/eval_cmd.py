@@ -55,8 +55,9 @@ def _evaluate_backend(name: str, files, settings: Settings, k: int) -> dict:
         batch = embed_paths([f.path for f in files], embedder, settings.engine, bar.update)
     finally:
         bar.close()
-    ok = ~np.isnan(batch.vectors).any(axis=1)
-    result = evaluate(batch.vectors[ok], [f.label for f, good in zip(files, ok) if good],
+    vectors = embedder.ranking_vectors(batch.vectors)  # ranked as `similar` ranks them
+    ok = ~np.isnan(vectors).any(axis=1)
+    result = evaluate(vectors[ok], [f.label for f, good in zip(files, ok) if good],
                       [f.group for f, good in zip(files, ok) if good], k=k)
     return {"evaluation": result, "files_per_second": len(files) / batch.seconds, "failed": len(batch.failures)}
 

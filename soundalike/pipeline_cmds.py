@@ -15,6 +15,7 @@ from engine.errors import FileError, UserError
 from engine.batch_embed import embed_paths
 from engine.ingest import embed_checked
 from engine.scanner import stat_entry
+from soundalike.commands import parse_weights
 from soundalike.progress import ProgressBar
 
 
@@ -23,6 +24,8 @@ def add_parsers(commands) -> None:
     embed.add_argument("--backend", help="backend (default: the configured default)")
     embed.add_argument("--paths-from", required=True, help="text file, one path per line (TSV: first column)")
     embed.add_argument("--out", required=True, help="output .npy (N x D float32, rows in list order)")
+    embed.add_argument("--aspect", help="aspect weights, as for similar (default: the backend's own)")
+    embed.add_argument("--raw", action="store_true", help="write the stored vectors (every aspect equal)")
     embed.set_defaults(handler=cmd_embed)
 
     doctor = commands.add_parser("doctor", help="show what each pipeline step does to a file")
@@ -51,7 +54,9 @@ def cmd_embed(args: argparse.Namespace, settings: Settings) -> int:
         bar.close()
     for path, reason in result.failures:
         print(f"{path}: {reason}", file=sys.stderr)
-    np.save(args.out, result.vectors)
+    # by default, vectors whose plain cosine ranks neighbours as `similar` does
+    vectors = result.vectors if args.raw else embedder.ranking_vectors(result.vectors, parse_weights(args.aspect))
+    np.save(args.out, vectors)
     print(f"wrote {args.out}: {len(paths)} x {embedder.dim} ({result.embedded} embedded, "
           f"{len(result.failures)} NaN rows)", file=sys.stderr)
     return 0 if result.embedded > 0 else 1

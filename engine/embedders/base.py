@@ -78,6 +78,23 @@ class Embedder(ABC):
         norm = np.linalg.norm(query, axis=-1, keepdims=True)
         return (query / np.maximum(norm, 1e-12)).astype(np.float32)
 
+    def ranking_vectors(self, vectors: np.ndarray, weights: Mapping[str, float] | None = None) -> np.ndarray:
+        """Stored vectors re-weighted so that plain cosine between two of them ranks neighbours
+        exactly as ``similar`` does with ``weights`` (default weights when None).
+
+        ``similar`` scores a candidate by the weighted sum of per-aspect cosines; scaling each
+        aspect by the square root of its weight gives that sum as a cosine. This is what
+        ``soundalike embed`` writes, so outside tools measure what the library answers.
+        """
+        weights = dict(self.default_weights if weights is None else weights)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if not self.aspects or not weights:
+            return vectors
+        scaled = np.zeros_like(vectors)
+        for aspect, part in self.aspects.items():
+            scaled[..., part] = vectors[..., part] * np.sqrt(max(float(weights.get(aspect, 0.0)), 0.0))
+        return unit_rows(scaled)
+
     def signature(self) -> str:
         """Identity of the vectors this backend makes; stored vectors with another are re-made."""
         return f"{self.name}/{self.dim}"
