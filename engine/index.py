@@ -23,6 +23,7 @@ class VectorIndex:
         self.path = path
         self.threads = threads
         self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self._members: set[int] = set()  # ids held: FAISS's remove_ids scans everything, so only call it when needed
         self._lock = threading.Lock()
         self._dirty = False
 
@@ -33,6 +34,7 @@ class VectorIndex:
         loaded = _read(path, dim)
         if loaded is not None and np.array_equal(np.sort(_ids_of(loaded)), np.sort(expected_ids)):
             index._index = loaded
+            index._members = set(_ids_of(loaded).tolist())
             return index
         if loaded is not None or len(expected_ids):
             log.info("index %s disagrees with the catalog: rebuilding from %d stored vectors", path.name,
@@ -55,16 +57,20 @@ class VectorIndex:
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(ids), self.dim)
         with self._lock:
-            self._index.remove_ids(ids)
+            present = [i for i in ids.tolist() if i in self._members]
+            if present:
+                self._index.remove_ids(np.array(present, dtype=np.int64))
             self._index.add_with_ids(vectors, ids)
+            self._members.update(ids.tolist())
             self._dirty = True
 
     def remove(self, ids) -> int:
-        ids = np.ascontiguousarray(list(ids), dtype=np.int64)
-        if not len(ids):
-            return 0
         with self._lock:
-            removed = int(self._index.remove_ids(ids))
+            present = [int(i) for i in ids if int(i) in self._members]
+            if not present:
+                return 0
+            removed = int(self._index.remove_ids(np.array(present, dtype=np.int64)))
+            self._members.difference_update(present)
             self._dirty = self._dirty or removed > 0
             return removed
 

@@ -119,10 +119,11 @@ class Library(QueryMixin):
             if writable:
                 if _read_version(path) != version:
                     path.unlink(missing_ok=True)  # older than the catalog's vectors: rebuild it
-                index = VectorIndex.open(path, dim, ids, lambda: self.catalog.vectors(backend))
+                index = VectorIndex.open(path, dim, ids, lambda: self.catalog.vectors(backend),
+                                         self.settings.index.search_threads)
                 _write_version(path, version)
                 return index
-        index = VectorIndex(dim, None)  # another process owns the files: never write them
+        index = VectorIndex(dim, None, self.settings.index.search_threads)  # another process owns the files
         ids, matrix = self.catalog.vectors(backend)
         if matrix is not None and len(ids):
             index.add(ids, matrix)
