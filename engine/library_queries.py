@@ -39,7 +39,9 @@ class QueryMixin:
         k = k or self.settings.index.default_k
         vector, own_id = self._query_vector(to, backend, sample_rate)
         embedder = self.embedder(backend)
-        return self._search(backend, embedder.query_vector(vector, weights), k, filters, exclude=own_id)
+        hits = self._search(backend, embedder.query_vector(vector, weights), k, filters, exclude=own_id)
+        scale = embedder.score_scale(weights)  # scores as weighted mean cosines: 1.0 = the same sound
+        return [Hit(hit.sample, min(hit.score / scale, 1.0)) for hit in hits]
 
     def text_backend(self, backend: str | None = None) -> str:
         """The backend that answers text queries: ``backend``, else the first enabled one that can."""

@@ -56,3 +56,14 @@ def test_ranking_vectors_rank_as_similar_does(tone_library, weights):
     cosines = ranked @ ranked[row]
     expected = [int(i) for i in ids[np.argsort(-cosines)] if i != query_id]
     assert [h.sample.id for h in library.similar(query_id, k=3, weights=weights)] == expected
+
+
+def test_scores_read_as_weighted_mean_cosines(tone_library, tmp_path):
+    library, root = tone_library
+    copy = write(tmp_path / "elsewhere" / "copy.wav", tone(220, 0.05))
+    for weights in (None, {"pitch": 1.0}, {"overall": 1.0, "envelope": 2.0}):
+        best = library.similar(copy, k=1, weights=weights)[0]
+        assert best.path.endswith("query 220 short.wav")
+        assert best.score == pytest.approx(1.0, abs=1e-3)  # the same sound scores 1 whatever the weights
+    with pytest.raises(ValueError, match="zero or more"):
+        library.similar(copy, weights={"pitch": -1.0})

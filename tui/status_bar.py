@@ -37,7 +37,8 @@ class StatusState:
             text.append(f"  indexing {progress_bar(self.progress.done, self.progress.total)} "
                         f"{self.progress.done:,}/{self.progress.total:,}", style="cyan")
         text.append(f"  │ {'+'.join(self.backends)}")
-        text.append(f" │ OSC {self.bridge.osc or 'off'} · MIDI {self.bridge.midi or 'off'}")
+        midi = (self.bridge.midi or "off").removeprefix("MIDI ")
+        text.append(f" │ OSC {self.bridge.osc or 'off'} · MIDI {midi}")
         audio = f"♪ {self.playing}" if self.playing else f"audio {self.audio}"
         text.append(f" │ {audio}{' · autoplay' if self.autoplay else ''}")
         return text

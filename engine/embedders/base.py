@@ -72,11 +72,23 @@ class Embedder(ABC):
         unknown = set(weights) - set(self.aspects)
         if unknown:
             raise ValueError(f"unknown aspect(s) {sorted(unknown)}; {self.name} has {sorted(self.aspects)}")
+        if any(w < 0 for w in weights.values()) or not any(w > 0 for w in weights.values()):
+            raise ValueError("aspect weights must be zero or more, and at least one above zero")
         query = np.zeros_like(vector, dtype=np.float32)
         for aspect, part in self.aspects.items():
             query[..., part] = vector[..., part] * float(weights.get(aspect, 0.0))
         norm = np.linalg.norm(query, axis=-1, keepdims=True)
         return (query / np.maximum(norm, 1e-12)).astype(np.float32)
+
+    def score_scale(self, weights: Mapping[str, float] | None = None) -> float:
+        """What ``query_vector(v, weights) @ v`` comes to for any stored ``v``: dividing scores by
+        it gives the weighted mean of per-aspect cosines, 1.0 for an identical sound."""
+        weights = dict(self.default_weights if weights is None else weights)
+        if not self.aspects or not weights:
+            return 1.0
+        used = [max(float(weights.get(a, 0.0)), 0.0) for a in self.aspects]
+        norm = float(np.sqrt(sum(w * w for w in used)))
+        return sum(used) / (np.sqrt(len(self.aspects)) * norm) if norm > 0 else 1.0
 
     def ranking_vectors(self, vectors: np.ndarray, weights: Mapping[str, float] | None = None) -> np.ndarray:
         """Stored vectors re-weighted so that plain cosine between two of them ranks neighbours
