@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-import scipy.fft
 
 SAMPLE_RATE = 22050
 WINDOW_SECONDS = 2.0
@@ -106,6 +105,8 @@ class FeatureExtractor:
         padded = np.pad(x, (N_FFT // 2, N_FFT // 2))
         starts = frames * HOP
         chunks = padded[starts[:, None] + np.arange(N_FFT)[None, :]] * self.window
+        import scipy.fft  # here, not at the top: it takes ~0.5 s and `soundalike --help` needs none of it
+
         spec = scipy.fft.rfft(chunks, axis=1)
         return (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
 
@@ -223,6 +224,8 @@ def _periodicity(x: np.ndarray, sr: int) -> float:
     seg = x[: int(0.1 * sr)]
     seg = seg - seg.mean()
     n = 1 << int(np.ceil(np.log2(2 * len(seg))))
+    import scipy.fft
+
     spec = scipy.fft.rfft(seg, n)
     ac = scipy.fft.irfft(spec.real ** 2 + spec.imag ** 2, n)[: len(seg)]
     if ac[0] <= EPS:
