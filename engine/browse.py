@@ -64,8 +64,8 @@ class BrowseQuery:
         tagged = "id IN (SELECT sample_id FROM tags WHERE {} AND score >= ?)"
         below_root = "lower(substr(path, length(root) + 1))"
         for word in self.words:
-            clauses.append(f"(instr({below_root}, ?) > 0 OR {tagged.format('instr(tag, ?) > 0')})")
-            params += [word.lower(), word.lower(), self.tag_min_score]
+            clauses.append(f"({_name_contains(word, below_root)} OR {tagged.format('instr(tag, ?) > 0')})")
+            params += [_name_param(word), word.lower(), self.tag_min_score]
         if self.tag:
             clauses.append(tagged.format("tag = ?"))
             params += [self.tag, self.tag_min_score]
@@ -74,6 +74,21 @@ class BrowseQuery:
             clauses.append(loop if self.kind == "loop" else f"NOT {loop}")
             params.append(self.loop_min_seconds)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _name_contains(word: str, below_root: str) -> str:
+    """SQL testing that the path below the root contains ``word`` (case-insensitive).
+
+    Words of three or more characters use the trigram index; shorter ones cannot, and scan.
+    """
+    if len(word) >= 3:
+        return "id IN (SELECT rowid FROM names WHERE names MATCH ?)"
+    return f"instr({below_root}, ?) > 0"
+
+
+def _name_param(word: str) -> str:
+    # A double-quoted FTS5 string is matched as a substring by the trigram tokenizer.
+    return '"' + word.lower().replace('"', '""') + '"' if len(word) >= 3 else word.lower()
 
 
 def list_browse(catalog: Catalog, query: BrowseQuery, offset: int = 0, limit: int = 200) -> list[SampleRow]:

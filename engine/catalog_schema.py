@@ -46,6 +46,21 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX tags_tag ON tags(tag);
     CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 2: a trigram index of each sample's path below its root, so substring search over a large
+    # library uses an index instead of reading every row; triggers keep it in step.
+    """
+    CREATE VIRTUAL TABLE names USING fts5(name, tokenize = 'trigram');
+    INSERT INTO names(rowid, name) SELECT id, substr(path, length(root) + 1) FROM samples;
+    CREATE TRIGGER names_insert AFTER INSERT ON samples BEGIN
+        INSERT INTO names(rowid, name) VALUES (new.id, substr(new.path, length(new.root) + 1));
+    END;
+    CREATE TRIGGER names_delete AFTER DELETE ON samples BEGIN
+        DELETE FROM names WHERE rowid = old.id;
+    END;
+    CREATE TRIGGER names_update AFTER UPDATE OF path, root ON samples BEGIN
+        UPDATE names SET name = substr(new.path, length(new.root) + 1) WHERE rowid = new.id;
+    END;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
