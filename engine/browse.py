@@ -42,6 +42,14 @@ def all_tags(catalog: Catalog) -> list[tuple[str, int]]:
 
 
 # --- the TUI's library view: word search, loop/one-shot, scored tags ---------------------------
+#: Every distinct tag, read by hopping through the tag index (one index lookup per distinct tag, never
+#: the whole table): a word is matched against this small vocabulary, then the matching tags are
+#: looked up by (tag, score) in the index. Append ``WHERE <condition on tag>`` to select from it.
+TAG_VOCABULARY = ("WITH RECURSIVE vocabulary(tag) AS (SELECT min(tag) FROM tags UNION ALL "
+                  "SELECT (SELECT min(tag) FROM tags WHERE tag > vocabulary.tag) FROM vocabulary "
+                  "WHERE vocabulary.tag IS NOT NULL) SELECT tag FROM vocabulary")
+
+
 @dataclass(frozen=True)
 class BrowseQuery:
     """A listing for the library view: catalog ``Filters`` plus what a browser adds.
@@ -61,13 +69,14 @@ class BrowseQuery:
     def where(self) -> tuple[str, list]:
         where, params = self.filters.where()
         clauses = [where.removeprefix(" WHERE ")] if where else []
-        tagged = "id IN (SELECT sample_id FROM tags WHERE {} AND score >= ?)"
+        tagged = "id IN (SELECT sample_id FROM tags WHERE tag {} AND score >= ?)"
         below_root = "lower(substr(path, length(root) + 1))"
         for word in self.words:
-            clauses.append(f"({_name_contains(word, below_root)} OR {tagged.format('instr(tag, ?) > 0')})")
+            tag_contains = f"IN ({TAG_VOCABULARY} WHERE instr(tag, ?) > 0)"
+            clauses.append(f"({_name_contains(word, below_root)} OR {tagged.format(tag_contains)})")
             params += [_name_param(word), word.lower(), self.tag_min_score]
         if self.tag:
-            clauses.append(tagged.format("tag = ?"))
+            clauses.append(tagged.format("= ?"))
             params += [self.tag, self.tag_min_score]
         if self.kind in ("loop", "one-shot"):
             loop = f"(instr({below_root}, 'loop') > 0 OR coalesce(duration, 0) >= ?)"

@@ -61,6 +61,12 @@ MIGRATIONS: tuple[str, ...] = (
         UPDATE names SET name = substr(new.path, length(new.root) + 1) WHERE rowid = new.id;
     END;
     """,
+    # 3: tags by (tag, score, sample_id), so "samples with tag T scored at least S" reads only those
+    # index entries and never the table; it replaces the index on tag alone, a prefix of it.
+    """
+    DROP INDEX tags_tag;
+    CREATE INDEX tags_tag_score ON tags(tag, score, sample_id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
