@@ -209,11 +209,13 @@ class SoundalikeApp(App):
         self.show_results(f"similar to {Path(sample.path).name}", lambda: self.library.similar(sample.id, k=k))
 
     def show_results(self, title: str, loader) -> None:
-        """One results screen, made once and reused (a new screen per query costs ~100 ms)."""
+        """One results screen, made once and reused (a new screen per query costs ~100 ms).
+
+        Asked from the results themselves, the new results nest: Esc comes back to these."""
         if not self.is_screen_installed("results"):
             self.install_screen(ResultsScreen(self.library), "results")
         results = self.get_screen("results")
-        results.load(title, loader)
+        results.load(title, loader, nested=self.screen is results)
         if self.screen is not results:
             self.push_screen(results)
 
@@ -304,6 +306,8 @@ class SoundalikeApp(App):
     def action_back(self) -> None:
         if isinstance(self.screen, BrowserScreen):
             self.screen.close_search()
+        elif isinstance(self.screen, ResultsScreen) and self.screen.back():
+            return  # nested results: back to the ones they replaced
         elif len(self.screen_stack) > 1:
             self.pop_screen()
 

@@ -137,6 +137,15 @@ class SampleList(ScrollView, can_focus=True):
         if keep is None or now is None or now != keep:
             self._announce()
 
+    def restore(self, source: RowSource | HitSource, cursor: int, top: int) -> None:
+        """Show a listing seen before as it was left: the cursor on row ``cursor``, row ``top`` at the top."""
+        self.source = source
+        self._sync_size()
+        self.cursor = max(0, min(cursor, self.source.count - 1))
+        self.scroll_to(y=max(0, top), animate=False, immediate=True)
+        self.refresh()
+        self._announce()
+
     # --- drawing ------------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width

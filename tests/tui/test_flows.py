@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import threading
 
 import numpy as np
 
@@ -106,8 +107,77 @@ async def test_similar_shows_scored_results_and_back_keeps_the_cursor(indexed, f
         await wait_for(pilot, lambda: app.screen.hits and "similar to " + os.path.basename(second.path)
                        == app.screen.title_text and app.screen.hits != hits, what="second results")
         assert second.path not in [h.path for h in app.screen.hits]
+        await pilot.press("escape")  # back to the first results, then to the library
+        assert isinstance(app.screen, ResultsScreen) and app.screen.hits == hits
         await pilot.press("escape")
         assert isinstance(app.screen, BrowserScreen) and samples(app).current.path == kick
+
+
+def title(app) -> str:
+    return str(app.screen.query_one("#title").render())
+
+
+def similar_to(sample) -> str:
+    return "similar to " + os.path.basename(sample.path)
+
+
+async def similar(pilot, app, sample):
+    await pilot.press("s")
+    await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen) and app.screen.title_text == similar_to(sample)
+                   and "results" in title(app), what=similar_to(sample))
+
+
+async def test_esc_after_nested_similar_goes_back_one_level_at_a_time(indexed, fake_sd):
+    app = make_app(indexed)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("j", "j", "j")
+        start = samples(app).current
+        await similar(pilot, app, start)
+        outer = app.screen.hits
+        await pilot.press("j", "j")
+        second = samples(app).current
+        assert title(app).startswith(similar_to(start) + " — 20 results")
+        await similar(pilot, app, second)
+        assert app.screen.hits != outer and samples(app).cursor == 0  # new results: from the best match
+        assert title(app).startswith(f"{similar_to(start)} › {similar_to(second)} — ")  # the trail
+        await pilot.press("j", "s")  # a third level
+        third = app.screen.outer[-1].source.row(app.screen.outer[-1].cursor)
+        await wait_for(pilot, lambda: app.screen.title_text == similar_to(third) and "results" in title(app),
+                       what="third results")
+        assert f"{similar_to(second)} › {similar_to(third)} — 20 results  (Esc: back)" in title(app)
+
+        await pilot.press("escape")
+        assert isinstance(app.screen, ResultsScreen) and app.screen.title_text == similar_to(second)
+        assert samples(app).cursor == 1 and samples(app).current.id == third.id
+        await pilot.press("escape")
+        assert isinstance(app.screen, ResultsScreen) and app.screen.hits == outer
+        assert samples(app).cursor == 2 and samples(app).current.id == second.id
+        assert title(app) == similar_to(start) + " — 20 results  (Esc: back)"
+        assert second.path in detail_text(app)  # the detail pane follows the restored cursor
+        await pilot.press("escape")
+        assert isinstance(app.screen, BrowserScreen) and samples(app).current.id == start.id
+
+        await similar(pilot, app, start)  # from the library again: a fresh start, nothing to go back to
+        assert app.screen.outer == [] and title(app).startswith(similar_to(start) + " — ")
+        await pilot.press("escape")
+        assert isinstance(app.screen, BrowserScreen)
+
+
+async def test_esc_while_nested_results_load_keeps_the_outer_ones(indexed, fake_sd):
+    app = make_app(indexed)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await similar(pilot, app, samples(app).current)
+        outer, gate = app.screen.hits, threading.Event()
+        await pilot.press("j")
+        app.show_results("slow", lambda: gate.wait(10) and list(reversed(outer)))
+        await wait_for(pilot, lambda: "slow — searching…" in title(app), what="searching")
+        await pilot.press("escape")
+        assert app.screen.hits == outer and samples(app).cursor == 1
+        gate.set()  # the slow answer arrives after Esc: it must not land
+        await pilot.pause(0.3)
+        assert app.screen.hits == outer and not app.screen.outer and "slow" not in title(app)
+        await pilot.press("escape")
+        assert isinstance(app.screen, BrowserScreen)
 
 
 async def test_search_filters_as_you_type_and_enter_falls_back_without_clap(indexed, fake_sd):

@@ -16,6 +16,7 @@ from tui.filters import FilterState
 from tui.keys import ACTIONS
 from tui.live import EventPump
 from tui.mixer import Mixer
+from tui.screens.results import breadcrumb
 from tui.waveform import render
 
 
@@ -73,6 +74,17 @@ def test_fit_keeps_unicode_within_width():
         assert fmt.cell_len(cut) == width
     assert fmt.fit(text, 12).endswith("nom.wav ") or fmt.fit(text, 12).startswith("…")
     assert fmt.duration(0.123) == "0.12s" and fmt.duration(75) == "1:15"
+
+
+@pytest.mark.parametrize("width,expected", [
+    (80, "similar to a.wav › similar to b.wav › similar to c.wav — 20 results"),
+    (60, "… › similar to b.wav › similar to c.wav — 20 results"),
+    (45, "… › similar to c.wav — 20 results"),
+    (10, "… › similar to c.wav — 20 results"),  # cropped on screen, still saying there is a way back
+])
+def test_breadcrumb_of_nested_results_fits_by_dropping_the_oldest(width, expected):
+    assert breadcrumb(["similar to a.wav", "similar to b.wav"], "similar to c.wav — 20 results", width) == expected
+    assert breadcrumb([], "similar to c.wav", 5) == "similar to c.wav"
 
 
 def test_waveform_is_the_requested_size():
