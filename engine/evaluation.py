@@ -31,6 +31,8 @@ class Evaluation:
     mean_ap: float
     queries: int
     k: int
+    # What a perfect embedding would score: a label with fewer than k sounds in other groups caps P@k.
+    best_precision_at_k: float = 1.0
     per_label: dict[str, dict[str, float]] = field(default_factory=dict)
     confusions: list[tuple[str, str, int]] = field(default_factory=list)  # (label, taken for, count)
 
@@ -41,7 +43,7 @@ def evaluate(vectors: np.ndarray, labels, groups, k: int = 10) -> Evaluation:
     emb = emb / (np.linalg.norm(emb, axis=1, keepdims=True) + 1e-12)
     labels, groups = np.asarray(labels), np.asarray(groups)
     sims = emb @ emb.T
-    per_query: list[tuple[str, float, float, float]] = []
+    per_query: list[tuple[str, float, float, float, float]] = []
     confusions: Counter = Counter()
     for i in range(len(emb)):
         others = np.where(groups != groups[i])[0]
@@ -51,7 +53,8 @@ def evaluate(vectors: np.ndarray, labels, groups, k: int = 10) -> Evaluation:
             continue
         precision = np.cumsum(relevant) / np.arange(1, len(relevant) + 1)
         average_precision = float((precision * relevant).sum() / relevant.sum())
-        per_query.append((str(labels[i]), relevant[:k].mean(), relevant[0], average_precision))
+        best = min(k, relevant.sum()) / k
+        per_query.append((str(labels[i]), relevant[:k].mean(), relevant[0], average_precision, best))
         if not relevant[0]:
             confusions[(str(labels[i]), str(labels[order[0]]))] += 1
     if not per_query:
@@ -61,6 +64,7 @@ def evaluate(vectors: np.ndarray, labels, groups, k: int = 10) -> Evaluation:
         top1=float(np.mean([q[2] for q in per_query])),
         mean_ap=float(np.mean([q[3] for q in per_query])),
         queries=len(per_query), k=k,
+        best_precision_at_k=float(np.mean([q[4] for q in per_query])),
         per_label=_per_label(per_query),
         confusions=[(a, b, n) for (a, b), n in confusions.most_common(10)],
     )
@@ -71,7 +75,8 @@ def _per_label(per_query) -> dict[str, dict[str, float]]:
     for label in sorted({q[0] for q in per_query}):
         rows = [q for q in per_query if q[0] == label]
         table[label] = {"queries": len(rows), "precision_at_k": float(np.mean([r[1] for r in rows])),
-                        "top1": float(np.mean([r[2] for r in rows])), "mean_ap": float(np.mean([r[3] for r in rows]))}
+                        "top1": float(np.mean([r[2] for r in rows])), "mean_ap": float(np.mean([r[3] for r in rows])),
+                        "best_precision_at_k": float(np.mean([r[4] for r in rows]))}
     return table
 
 

@@ -71,11 +71,17 @@ def _print_table(results: dict, skipped: dict, k: int) -> None:
               f"{result['files_per_second']:8.1f} {result['failed']:6d}")
     for name, reason in skipped.items():
         print(f"{name:<10} skipped: {reason}")
+    if ranked:
+        best = ranked[0][1]["evaluation"].best_precision_at_k
+        if best < 1.0:
+            print(f"(best possible P@{k} on these files: {best:.3f}; labels with fewer than {k} sounds "
+                  "in other groups cap it; see the per-label 'best' column)")
     for name, result in ranked:
         ev = result["evaluation"]
-        print(f"\n{name}: per label (queries, P@{k}, top-1)")
+        print(f"\n{name}: per label (queries, P@{k}, top-1, best possible P@{k})")
         for label, row in ev.per_label.items():
-            print(f"  {label:<14} {int(row['queries']):5d} {row['precision_at_k']:6.3f} {row['top1']:6.3f}")
+            print(f"  {label:<14} {int(row['queries']):5d} {row['precision_at_k']:6.3f} {row['top1']:6.3f}"
+                  f" {row['best_precision_at_k']:6.3f}")
         if ev.confusions:
             print("  most confused (label -> taken for, count): " +
                   ", ".join(f"{a}->{b} {n}" for a, b, n in ev.confusions[:5]))

@@ -126,3 +126,34 @@ def test_empty_batch(embedder):
 def test_missing_model_file_is_a_clear_error(tmp_path):
     with pytest.raises(BackendUnavailable, match="train_builtin"):
         BuiltinEmbedder(BuiltinEmbedder.Options(model_path=str(tmp_path / "nope.npz")))
+
+
+def test_find_similar_treats_open_and_closed_hats_as_one_kind(embedder):
+    model = embedder.model
+    classes = list(model.classes)
+
+    def posterior(**mass):
+        probs = np.zeros((1, len(classes)), np.float32)
+        for name, p in mass.items():
+            probs[0, classes.index(name)] = p
+        return probs
+
+    hidden = np.zeros((1, 8), np.float32)
+    unsure_open_hat = model.overall(hidden, posterior(open_hat=0.6, cymbal=0.4))
+    closed_hat = model.overall(hidden, posterior(closed_hat=1.0))
+    cymbal = model.overall(hidden, posterior(cymbal=1.0))
+    assert unsure_open_hat[0] @ closed_hat[0] > unsure_open_hat[0] @ cymbal[0]
+    tags = embedder._tags(posterior(open_hat=0.6, cymbal=0.4)[0])
+    assert tags["open hat"] == pytest.approx(0.6) and tags["closed hat"] == 0.0
+
+
+def test_signature_changes_with_the_model(embedder, tmp_path):
+    from engine.embedders.builtin import MODEL_FILE
+    with np.load(MODEL_FILE) as data:
+        arrays = {key: data[key] for key in data.files}
+    assert BuiltinEmbedder().signature() == embedder.signature()
+    arrays["m0_b0"] = arrays["m0_b0"] + 0.01
+    np.savez(tmp_path / "retrained.npz", **arrays)
+    retrained = BuiltinEmbedder(BuiltinEmbedder.Options(model_path=str(tmp_path / "retrained.npz")))
+    assert retrained.dim == embedder.dim
+    assert retrained.signature() != embedder.signature()

@@ -20,6 +20,17 @@ def test_two_kits_perfect_ranking():
     assert result.top1 == 1.0 and result.mean_ap == 1.0
     assert result.precision_at_k == 0.5  # one hit among the two candidates
     assert result.queries == 4 and result.confusions == []
+    assert result.best_precision_at_k == pytest.approx(0.1)  # one same-label sound elsewhere, k = 10
+    assert result.per_label["kick"]["best_precision_at_k"] == pytest.approx(0.1)
+
+
+def test_best_possible_precision_counts_same_label_sounds_in_other_groups():
+    labels = ["kick", "kick", "kick", "hat", "hat"]
+    groups = ["A", "B", "C", "A", "B"]
+    result = evaluate(np.eye(5), labels, groups, k=2)
+    # each kick has two kicks in other kits (cap 2/2), each hat one hat (cap 1/2)
+    assert result.best_precision_at_k == pytest.approx((3 * 1.0 + 2 * 0.5) / 5)
+    assert result.per_label["hat"]["best_precision_at_k"] == pytest.approx(0.5)
 
 
 def test_same_kit_neighbours_do_not_count_and_confusions_are_named():

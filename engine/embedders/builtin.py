@@ -8,9 +8,11 @@ blocks are unsupervised views of the same features, so a query can ask for "same
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import ClassVar
 
@@ -35,11 +37,13 @@ CLASS_TO_TAG = {"kick": "kick", "snare": "snare", "clap": "clap", "closed_hat": 
 # A query's score is the weighted sum of per-aspect cosines. Training compared vectors scaled by
 # (1, 0.3, 0.2), whose cosine weighs the aspects by the squares: these are those squares.
 DEFAULT_WEIGHTS = {"overall": 1.0, "timbre": 0.09, "pitch": 0.04}
+# Fine classes that "find similar" treats as one kind (the tags keep them apart).
+RETRIEVAL_CLASS = {"closed_hat": "hihat", "open_hat": "hihat"}
 PITCH_BINS = np.linspace(np.log2(30.0), np.log2(8000.0), 33)
 PITCH_WIDTH = 0.25  # octaves: neighbouring notes overlap, an octave apart barely does
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BuiltinModel:
     """Learned parameters, read from the shipped ``.npz`` (arrays only, no pickles)."""
 
@@ -60,6 +64,14 @@ class BuiltinModel:
             raise BackendUnavailable(f"built-in model {path} is unreadable ({exc}); "
                                      "reinstall soundalike or run training/train_builtin.py") from exc
         return cls.from_arrays(arrays)
+
+    def digest(self) -> str:
+        """Short hash of every learned number: a retrained model has another."""
+        sha = hashlib.sha1()
+        for array in (self.mean, self.scale, self.timbre_basis, *(a for net in self.nets for layer in net for a in layer)):
+            sha.update(np.ascontiguousarray(array).tobytes())
+        sha.update(repr((self.classes, self.temperature, self.hidden_weight, RETRIEVAL_CLASS)).encode())
+        return sha.hexdigest()[:10]
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> "BuiltinModel":
@@ -90,8 +102,17 @@ class BuiltinModel:
             probs.append(p / p.sum(axis=1, keepdims=True))
         return np.concatenate(hiddens, axis=1), np.mean(probs, axis=0)
 
+    @cached_property
+    def merge(self) -> np.ndarray:
+        """(fine classes, retrieval classes) 0/1 matrix: open and closed hats are one kind of drum."""
+        kinds = sorted({RETRIEVAL_CLASS.get(c, c) for c in self.classes})
+        return np.array([[RETRIEVAL_CLASS.get(c, c) == k for k in kinds] for c in self.classes], dtype=np.float32)
+
     def overall(self, hidden: np.ndarray, probs: np.ndarray) -> np.ndarray:
-        posterior = np.sqrt(probs)  # unit norm already: cosine = Bhattacharyya coefficient
+        # sqrt of a distribution has unit norm: the cosine of two is their Bhattacharyya coefficient.
+        # Hats are merged here, after the tags have used them apart: an open hat that is unsure
+        # between "open hat" and "cymbal" should still find closed hats before cymbals.
+        posterior = np.sqrt(probs @ self.merge)
         return unit_rows(np.concatenate([posterior, self.hidden_weight * unit_rows(hidden)], axis=1))
 
     def aspects(self, features: np.ndarray) -> dict[str, np.ndarray]:
@@ -138,6 +159,11 @@ class BuiltinEmbedder(Embedder):
         self.aspects = self._layout()
         self.dim = max(part.stop for part in self.aspects.values())
         self.default_weights = dict(DEFAULT_WEIGHTS)
+
+    def signature(self) -> str:
+        # Stored vectors must be re-made when the model or the way vectors are built changes,
+        # even if their width does not.
+        return f"{super().signature()}/{self.model.digest()}"
 
     def _layout(self) -> dict[str, slice]:
         probe = self.model.aspects(np.zeros((1, len(self.model.mean)), dtype=np.float32))
