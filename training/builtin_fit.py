@@ -86,8 +86,12 @@ def aspects(arrays: dict[str, np.ndarray], features: np.ndarray) -> dict[str, np
 
 
 def combine(parts: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
-    """Whole vector as an inner-product query with these aspect weights would score it."""
-    cols = [parts[name] * weights.get(name, 0.0) for name in ("overall", "timbre", "envelope", "pitch")]
+    """Whole vector whose cosine ranks as ``similar`` does with these aspect weights.
+
+    ``similar`` scores the weighted sum of per-aspect cosines, so each aspect is scaled by the
+    square root of its weight, exactly as ``Embedder.ranking_vectors`` (and ``soundalike embed``) do.
+    """
+    cols = [parts[name] * np.sqrt(weights.get(name, 0.0)) for name in ("overall", "timbre", "envelope", "pitch")]
     return np.concatenate(cols, axis=1)
 
 
