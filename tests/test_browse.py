@@ -57,13 +57,18 @@ def test_index_follows_moves_and_deletes(catalog):
     assert names(catalog, "kick") == ["Kicks/808 Kick Long.wav"]
 
 
+def _old_catalog(path, version: int, sample_path: str) -> sqlite3.Connection:
+    """A catalog file as schema ``version`` left it, holding one sample (id 1) at ``sample_path``."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.executescript(f"BEGIN; {' '.join(MIGRATIONS[:version])} PRAGMA user_version = {version}; COMMIT;")
+    conn.execute("INSERT INTO samples(path, root, size, mtime, status, added, updated) "
+                 "VALUES (?, '/S', 1, 1, 'ok', 0, 0)", (sample_path,))
+    return conn
+
+
 def test_migrating_a_version_1_catalog_indexes_existing_names(tmp_path):
     path = tmp_path / "old.sqlite"
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.executescript(f"BEGIN; {MIGRATIONS[0]} PRAGMA user_version = 1; COMMIT;")
-    conn.execute("INSERT INTO samples(path, root, size, mtime, status, added, updated) "
-                 "VALUES ('/S/Kicks/old kick.wav', '/S', 1, 1, 'ok', 0, 0)")
-    conn.close()
+    _old_catalog(path, 1, "/S/Kicks/old kick.wav").close()
     catalog = Catalog(path)
     assert catalog.query("PRAGMA user_version")[0][0] == SCHEMA_VERSION == 3
     assert [r.path for r in list_browse(catalog, BrowseQuery(words=("old kick",)))] == ["/S/Kicks/old kick.wav"]
@@ -135,10 +140,7 @@ def test_tags_are_looked_up_by_index_never_scanned(tagged, query):
 
 def test_migrating_a_version_2_catalog_indexes_tags_by_score(tmp_path):
     path = tmp_path / "old.sqlite"
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.executescript(f"BEGIN; {MIGRATIONS[0]} {MIGRATIONS[1]} PRAGMA user_version = 2; COMMIT;")
-    conn.execute("INSERT INTO samples(path, root, size, mtime, status, added, updated) "
-                 "VALUES ('/S/FX/old riser.wav', '/S', 1, 1, 'ok', 0, 0)")
+    conn = _old_catalog(path, 2, "/S/FX/old riser.wav")
     conn.execute("INSERT INTO tags(sample_id, source, tag, score) VALUES (1, 'builtin', 'closed hat', 0.8)")
     conn.close()
     catalog = Catalog(path)
