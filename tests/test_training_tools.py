@@ -42,3 +42,12 @@ def test_training_metric_is_the_team_metric():
     assert ours["P@10"] == pytest.approx(engine.precision_at_k)
     assert ours["top1"] == pytest.approx(engine.top1)
     assert ours["mAP"] == pytest.approx(engine.mean_ap)
+
+
+def test_heldout_estimate_scales_misses_by_the_reference_ratio():
+    from estimate_heldout import implied
+
+    # The reference misses 60% on dev and 40% held out: held-out misses are 2/3 of dev misses.
+    assert implied(0.70, ref_dev=0.40, ref_heldout=0.60) == pytest.approx(0.80)
+    # A reference that does as well on both sets leaves the figure unchanged.
+    assert implied(0.70, ref_dev=0.55, ref_heldout=0.55) == pytest.approx(0.70)
