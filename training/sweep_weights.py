@@ -55,9 +55,13 @@ def _fit(job) -> dict:
 
 
 def trained_folds(data: tb.Dataset, args) -> dict[str, dict]:
-    code = b"".join((ROOT / f).read_bytes() for f in ("training/builtin_fit.py", "training/builtin_data.py",
-                                                      "training/train_builtin.py", "engine/embedders/builtin_features.py"))
-    path = args.cache / f"sweep-folds-{hashlib.sha1(code + str(args.seed).encode()).hexdigest()[:12]}.pkl"
+    """Every fold's model, cached under a key of the training code, the features and the seed."""
+    key = hashlib.sha1(str(args.seed).encode())
+    for name in ("training/builtin_fit.py", "training/builtin_data.py", "training/train_builtin.py"):
+        key.update((ROOT / name).read_bytes())
+    for block in data.features:
+        key.update(np.ascontiguousarray(block).tobytes())
+    path = args.cache / f"sweep-folds-{key.hexdigest()[:12]}.pkl"
     if path.exists():
         return pickle.loads(path.read_bytes())
     masks = fold_masks(data)
@@ -91,17 +95,11 @@ def scorer(data: tb.Dataset, models: dict[str, dict]):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--devset", type=Path, required=True)
-    parser.add_argument("--renders", type=Path, default=Path("/work/data/renders"))
-    parser.add_argument("--cache", type=Path, default=Path("/work/data/builtin_features"))
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
+    args = tb.data_arguments(argparse.ArgumentParser(description=__doc__.split("\n")[0])).parse_args()
+    if args.devset is None:
+        raise SystemExit("--devset is needed: every fold but one scores the dev kits")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    data = tb.build_dataset(argparse.Namespace(renders=args.renders, devset=args.devset, cache=args.cache,
-                                               synth_kits=400, aug=8, synth_aug=1, seed=args.seed,
-                                               workers=args.workers))
+    data = tb.build_dataset(args)
     score = scorer(data, trained_folds(data, args))
     candidates = [{"overall": 1.0}] + [{"overall": 1.0, "timbre": t, "pitch": p, "envelope": e}
                                        for t, p, e in itertools.product(*GRID.values())]

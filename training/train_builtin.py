@@ -190,17 +190,22 @@ def build_dataset(args) -> Dataset:
     return Dataset(parts)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def data_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options that decide the training data (shared with ``sweep_weights.py``)."""
     parser.add_argument("--renders", type=Path, default=Path("/work/data/renders"))
     parser.add_argument("--devset", type=Path, default=None)
     parser.add_argument("--cache", type=Path, default=Path("/work/data/builtin_features"))
-    parser.add_argument("--out", type=Path, default=ROOT / "engine/embedders/builtin_model.npz")
     parser.add_argument("--synth-kits", type=int, default=400)
     parser.add_argument("--aug", type=int, default=8, help="augmented variants per rendered / dev clip")
     parser.add_argument("--synth-aug", type=int, default=1, help="augmented variants per synthetic clip")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2)
+    return parser
+
+
+def main() -> None:
+    parser = data_arguments(argparse.ArgumentParser(description=__doc__.split("\n")[0]))
+    parser.add_argument("--out", type=Path, default=ROOT / "engine/embedders/builtin_model.npz")
     parser.add_argument("--no-protocols", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
