@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import soxr
 
+from engine import demo
 from engine.embedders.base import Embedder
 from engine.embedders.builtin import TAG_NAMES, BuiltinEmbedder
 from engine.errors import BackendUnavailable
@@ -143,7 +145,7 @@ def test_find_similar_treats_open_and_closed_hats_as_one_kind(embedder):
     closed_hat = model.overall(hidden, posterior(closed_hat=1.0))
     cymbal = model.overall(hidden, posterior(cymbal=1.0))
     assert unsure_open_hat[0] @ closed_hat[0] > unsure_open_hat[0] @ cymbal[0]
-    tags = embedder._tags(posterior(open_hat=0.6, cymbal=0.4)[0])
+    tags = embedder._tags(posterior(open_hat=0.6, cymbal=0.4)[0], openness=1.0)
     assert tags["open hat"] == pytest.approx(0.6) and tags["closed hat"] == 0.0
 
 
@@ -157,3 +159,25 @@ def test_signature_changes_with_the_model(embedder, tmp_path):
     retrained = BuiltinEmbedder(BuiltinEmbedder.Options(model_path=str(tmp_path / "retrained.npz")))
     assert retrained.dim == embedder.dim
     assert retrained.signature() != embedder.signature()
+
+
+def test_hat_tags_split_open_from_closed_by_how_the_sound_rings(embedder):
+    # The demo library's 808-style hats: the nets alone called two of these eight closed hats open.
+    rng = np.random.default_rng(0)
+    closed = [soxr.resample(demo.closed_hat(rng), demo.RATE, SR).astype(np.float32) for _ in range(8)]
+    opened = [soxr.resample(demo.open_hat(rng), demo.RATE, SR).astype(np.float32) for _ in range(8)]
+    tags = embedder.analyse(closed + opened).tags
+    assert [max(t, key=t.get) for t in tags] == ["closed hat"] * 8 + ["open hat"] * 8
+    for item in tags:
+        assert sum(item.values()) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_hat_split_moves_only_hat_mass(embedder):
+    classes = list(embedder.model.classes)
+    probs = np.zeros(len(classes), np.float32)
+    probs[classes.index("open_hat")], probs[classes.index("closed_hat")], probs[classes.index("cymbal")] = 0.5, 0.1, 0.4
+    choked = embedder._tags(probs, openness=0.0)
+    assert choked["cymbal"] == pytest.approx(0.4)
+    assert choked["open hat"] + choked["closed hat"] == pytest.approx(0.6)
+    # half the nets' split (5/6 open), half the decay's (closed): 0.6 * 5/12 open
+    assert choked["open hat"] == pytest.approx(0.25)
