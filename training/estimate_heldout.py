@@ -20,19 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "training")]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from builtin_fit import retrieval_scores  # noqa: E402
+from engine.evaluation import evaluate, read_labelled  # noqa: E402
 
 # Held-out (P@10, top-1) from the issue "Drum search quality".
 REFERENCES = {"mfcc": (0.58, 0.66), "aisfx": (0.62, 0.70)}
 GOAL = (0.80, 0.85)
-
-
-def read_devset(tsv: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
-    rows = [line.rstrip("\n").split("\t") for line in tsv.read_text().splitlines() if line.strip()]
-    return [r[0] for r in rows], np.array([r[3] for r in rows]), np.array([r[1] for r in rows])
 
 
 def mfcc_vectors(paths: list[str]) -> np.ndarray:
@@ -71,8 +65,8 @@ def aisfx_vectors(paths: list[str]) -> np.ndarray | None:
 
 def dev_scores(vectors: np.ndarray, classes: np.ndarray, groups: np.ndarray) -> tuple[float, float]:
     ok = ~np.isnan(vectors).any(axis=1)
-    result = retrieval_scores(vectors[ok], classes[ok], groups[ok])
-    return result["P@10"], result["top1"]
+    result = evaluate(vectors[ok], classes[ok], groups[ok])
+    return result.precision_at_k, result.top1
 
 
 def implied(builtin_dev: float, ref_dev: float, ref_heldout: float) -> float:
@@ -87,7 +81,9 @@ def main() -> None:
                         help="leave-one-dev-kit-out P@10,top-1 of the built-in backend (train_builtin.py)")
     args = parser.parse_args()
     builtin = tuple(float(x) for x in args.builtin.split(","))
-    paths, classes, groups = read_devset(args.devset)
+    files = read_labelled(args.devset, extensions=())
+    paths = [f.path for f in files]
+    classes, groups = np.array([f.label for f in files]), np.array([f.group for f in files])
     vectors = {"mfcc": mfcc_vectors(paths), "aisfx": aisfx_vectors(paths)}
     print(f"{'reference':10s} {'dev P@10':>9s} {'held-out':>9s} {'dev top1':>9s} {'held-out':>9s}"
           f" | built-in implied P@10, top-1")
