@@ -37,12 +37,11 @@ GRID = {"timbre": (0.0, 0.09, 0.2, 0.3, 0.5), "pitch": (0.04, 0.1, 0.2), "envelo
 
 
 def fold_masks(data: tb.Dataset) -> dict[str, np.ndarray]:
-    source, groups = data.column("source"), data.column("groups").astype(str)
-    dev, tim = source == "dev", np.char.startswith(groups, "timgm6mb")
-    masks = {"unseen-dev": ~dev, "soundfont": ~dev & ~tim}
-    for kit in np.unique(groups[dev]):
-        masks[f"loko/{kit}"] = ~dev | (groups != kit)
-        masks[f"large-pool/{kit}"] = (~dev & ~tim) | (dev & (groups != kit))
+    """The training script's protocols, plus leave-one-kit-out without TimGM6mb for the large pool."""
+    masks = tb.protocol_masks(data)
+    for name in [n for n in masks if n.startswith("loko/")]:
+        other_dev_kits = masks[name] & ~masks["unseen-dev"]
+        masks[name.replace("loko/", "large-pool/")] = masks["soundfont"] | other_dev_kits
     return masks
 
 

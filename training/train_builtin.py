@@ -130,16 +130,27 @@ def tag_accuracy(arrays: dict, features: np.ndarray, classes) -> float:
     return float((pred[ok] == np.asarray(classes)[ok]).mean())
 
 
+def protocol_masks(data: Dataset) -> dict[str, np.ndarray]:
+    """Training rows of each protocol: ``soundfont``, ``unseen-dev`` and ``loko/<dev kit>``."""
+    source, groups = data.column("source"), data.column("groups").astype(str)
+    dev, timgm = source == "dev", np.char.startswith(groups, "timgm6mb")
+    masks = {"soundfont": ~dev & ~timgm, "unseen-dev": ~dev}
+    for kit in np.unique(groups[dev]):
+        masks[f"loko/{kit}"] = ~dev | (groups != kit)
+    return masks
+
+
 def run_protocols(data: Dataset, seed: int) -> None:
     source, groups, classes = data.column("source"), data.column("groups"), data.column("classes")
     feats = data.clean()
+    masks = protocol_masks(data)
     drums = classes != "other"
     timgm = np.char.startswith(groups.astype(str), "timgm6mb") & drums
-    arrays = train(data, (source != "dev") & ~np.char.startswith(groups.astype(str), "timgm6mb"), seed)
+    arrays = train(data, masks["soundfont"], seed)
     report("heldout-soundfont (TimGM6mb)", score(arrays, feats[timgm], classes[timgm], groups[timgm]))
     report("  with default weights", score(arrays, feats[timgm], classes[timgm], groups[timgm], weights=MIX_WEIGHTS))
     dev = source == "dev"
-    arrays = train(data, source != "dev", seed)
+    arrays = train(data, masks["unseen-dev"], seed)
     report("renders-only -> dev", score(arrays, feats[dev], classes[dev], groups[dev]))
     for name in ("timbre", "envelope", "pitch"):
         report(f"  aspect {name} only", score(arrays, feats[dev], classes[dev], groups[dev], weights={name: 1.0}))
@@ -147,7 +158,7 @@ def run_protocols(data: Dataset, seed: int) -> None:
     print(f"  tag accuracy on dev (renders-only model): {tag_accuracy(arrays, feats[dev], classes[dev]):.3f}")
     results, mixed, correct, total = [], [], 0.0, 0
     for kit in np.unique(groups[dev]):
-        arrays = train(data, (source != "dev") | (dev & (groups != kit)), seed)
+        arrays = train(data, masks[f"loko/{kit}"], seed)
         held = (groups[dev] == kit)
         results.append(score(arrays, feats[dev], classes[dev], groups[dev], queries=held))
         mixed.append(score(arrays, feats[dev], classes[dev], groups[dev], queries=held, weights=MIX_WEIGHTS))
