@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.catalog_schema import migrate
+from engine.catalog_text import CatalogConnection
 from engine.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,7 @@ class Catalog:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             try:
-                conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+                conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, factory=CatalogConnection)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute("PRAGMA foreign_keys=ON")
@@ -124,7 +125,12 @@ class Catalog:
         return _Transaction(self._connection(), self._write_lock)
 
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
-        return self._connection().execute(sql, params).fetchall()
+        conn = self._connection()
+        cursor = conn.execute(sql, params)
+        try:
+            return cursor.fetchall()
+        except sqlite3.Error as e:  # a damaged page may only show once the rows are read
+            conn.reraise(e)
 
     # --- roots -------------------------------------------------------------------------------
     def add_root(self, path: str) -> None:

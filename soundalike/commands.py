@@ -12,6 +12,7 @@ from pathlib import Path
 
 from engine import browse, paths
 from engine.catalog import Filters
+from engine.catalog_text import readable
 from engine.demo import build_demo_library
 from engine.duplicates import find_duplicates
 from engine.library import Hit, Library, ScanReport
@@ -95,13 +96,13 @@ def print_scan_report(report: ScanReport) -> None:
     print(f"{report.seen} audio files seen: {report.indexed} indexed, {report.unchanged} unchanged, "
           f"{len(report.failed)} failed, {report.missing} gone  ({report.seconds:.1f} s, {rate:.0f} files/s)")
     for root in report.offline_roots:
-        print(f"offline: {root} is not there (unplugged drive?); its samples are kept, marked offline")
+        print(f"offline: {readable(root)} is not there (unplugged drive?); its samples are kept, marked offline")
     if report.failed:
         print("failures by reason:")
         by_reason = Counter(reason for _, reason in report.failed)
         examples = {reason: path for path, reason in reversed(report.failed)}
         for reason, count in by_reason.most_common():
-            print(f"  {count:5d}  {reason}   e.g. {examples[reason]}")
+            print(f"  {count:5d}  {readable(reason)}   e.g. {readable(examples[reason])}")
         print("  (all failures: soundalike stats --failures)")
 
 
@@ -163,7 +164,7 @@ def print_hits(args: argparse.Namespace, hits: list[Hit], elapsed_ms: float) -> 
     if not hits:
         print("no results: is the library empty? soundalike index ~/Samples")
     for rank, hit in enumerate(hits, 1):
-        print(f"{rank:3d}  {hit.score:6.3f}  {hit.path}")
+        print(f"{rank:3d}  {hit.score:6.3f}  {readable(hit.path)}")
     print(f"({len(hits)} results in {elapsed_ms:.1f} ms)")
     return 0
 
@@ -179,16 +180,16 @@ def cmd_stats(args: argparse.Namespace, library: Library) -> int:
         print(json.dumps(stats, indent=1))
         return 0
     print(f"library: {stats['data_dir']}")
-    print(f"roots: {', '.join(stats['roots']) or '(none)'}")
+    print(f"roots: {', '.join(map(readable, stats['roots'])) or '(none)'}")
     by_status = ", ".join(f"{count} {status}" for status, count in sorted(stats["by_status"].items()))
     print(f"samples: {stats['samples']} ({by_status or 'none'})")
     for backend, count in stats["indexed"].items():
         print(f"backend {backend}: {count} searchable")
     for reason, count in stats["failure_reasons"].items():
-        print(f"  failed {count:5d}  {reason}")
+        print(f"  failed {count:5d}  {readable(reason)}")
     if args.failures:
         for path, reason in library.catalog.failures():
-            print(f"{path}\t{reason}")
+            print(f"{readable(path)}\t{readable(reason)}")
     return 0
 
 
@@ -201,7 +202,7 @@ def cmd_duplicates(args: argparse.Namespace, library: Library) -> int:
     for number, group in enumerate(groups, 1):
         print(f"group {number} ({len(group)} copies):")
         for row in group:
-            print(f"  {row.path}   [{row.format}, {row.sample_rate} Hz, {row.peak_db:.1f} dBFS peak]")
+            print(f"  {readable(row.path)}   [{row.format}, {row.sample_rate} Hz, {row.peak_db:.1f} dBFS peak]")
     copies = sum(len(g) - 1 for g in groups)
     print(f"{len(groups)} groups, {copies} redundant copies ({time.perf_counter() - started:.1f} s)")
     return 0
@@ -216,11 +217,11 @@ def cmd_demo(args: argparse.Namespace, library: Library) -> int:
     print_scan_report(report)
     examples = _examples(library, str(folder.resolve()))
     for path in examples:
-        print(f"\nsounds like {path}:")
+        print(f"\nsounds like {readable(path)}:")
         started = time.perf_counter()
         hits = library.similar(path, k=5)
         for rank, hit in enumerate(hits, 1):
-            print(f"  {rank}  {hit.score:6.3f}  {hit.path}")
+            print(f"  {rank}  {hit.score:6.3f}  {readable(hit.path)}")
         print(f"  ({(time.perf_counter() - started) * 1000:.1f} ms)")
     print("\nnext: soundalike similar FILE  |  soundalike stats  |  soundalike --help")
     return 0
