@@ -87,14 +87,26 @@ def hash_bytes(data: bytes, size: int) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest() + f"-{size}"
 
 
-def _decode_large(path: Path, size: int, max_seconds: float, silence_db: float) -> Decoded:
+def file_hash(path: str | os.PathLike, size: int) -> str:
+    """The content hash :func:`decode_file` records, without decoding (raises OSError)."""
+    if size <= _WHOLE_READ_BYTES:
+        return hash_bytes(Path(path).read_bytes(), size)
+    return _partial_hash(Path(path), size)
+
+
+def _partial_hash(path: Path, size: int) -> str:
     digest = hashlib.blake2b(digest_size=16)
     with open(path, "rb") as handle:
         digest.update(handle.read(_PARTIAL_HASH_BYTES))
         handle.seek(max(0, size - _PARTIAL_HASH_BYTES))
         digest.update(handle.read(_PARTIAL_HASH_BYTES))
+    return f"{digest.hexdigest()}-{size}p"
+
+
+def _decode_large(path: Path, size: int, max_seconds: float, silence_db: float) -> Decoded:
+    content_hash = _partial_hash(path, size)
     with open(path, "rb") as handle:
-        return _decode_stream(handle, f"{digest.hexdigest()}-{size}p", max_seconds, silence_db)
+        return _decode_stream(handle, content_hash, max_seconds, silence_db)
 
 
 def _decode_stream(stream, content_hash: str, max_seconds: float, silence_db: float) -> Decoded:

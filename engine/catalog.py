@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -50,6 +51,21 @@ class SampleRow:
 
 
 SAMPLE_COLUMNS = ", ".join(f.name for f in fields(SampleRow))
+
+
+class Known(NamedTuple):
+    """What the catalog knows of a file, to compare with what is on disk."""
+
+    id: int
+    size: int
+    mtime: float
+    status: str
+    ctime: float | None = None
+    inode: int | None = None
+    content_hash: str | None = None
+
+
+_KNOWN_COLUMNS = "path, id, size, mtime, status, ctime, inode, content_hash"
 
 
 @dataclass(frozen=True)
@@ -149,16 +165,16 @@ class Catalog:
         return ids
 
     # --- samples -----------------------------------------------------------------------------
-    def known_files(self, root: str) -> dict[str, tuple[int, int, float, str]]:
-        """path -> (id, size, mtime, status) for every sample under ``root``."""
-        rows = self.query("SELECT path, id, size, mtime, status FROM samples WHERE root = ?", (root,))
-        return {path: (sid, size, mtime, status) for path, sid, size, mtime, status in rows}
+    def known_files(self, root: str) -> dict[str, Known]:
+        """path -> what is known of it, for every sample under ``root``."""
+        rows = self.query(f"SELECT {_KNOWN_COLUMNS} FROM samples WHERE root = ?", (root,))
+        return {row[0]: Known(*row[1:]) for row in rows}
 
-    def known_under(self, path: str) -> dict[str, tuple[int, int, float, str]]:
+    def known_under(self, path: str) -> dict[str, Known]:
         """Like :meth:`known_files`, for ``path`` itself and everything below it."""
-        rows = self.query("SELECT path, id, size, mtime, status FROM samples WHERE path = ? OR "
+        rows = self.query(f"SELECT {_KNOWN_COLUMNS} FROM samples WHERE path = ? OR "
                           "(path >= ? AND path < ?)", (path, *subtree_range(path)))
-        return {p: (sid, size, mtime, status) for p, sid, size, mtime, status in rows}
+        return {row[0]: Known(*row[1:]) for row in rows}
 
     def live_count(self, root: str) -> int:
         """Samples under ``root`` whose file was there at the last look (ok or failed)."""

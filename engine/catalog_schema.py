@@ -67,6 +67,12 @@ MIGRATIONS: tuple[str, ...] = (
     DROP INDEX tags_tag;
     CREATE INDEX tags_tag_score ON tags(tag, score, sample_id);
     """,
+    # issue 13: each file's ctime and inode when it was recorded, so an overwrite that keeps size
+    # and mtime (`cp -p`, `rsync -t`) is noticed; NULL (rows from before) compares as unknown.
+    """
+    ALTER TABLE samples ADD COLUMN ctime REAL;
+    ALTER TABLE samples ADD COLUMN inode INTEGER;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -24,7 +24,7 @@ def facts_columns(facts: AudioFacts | None) -> dict:
 
 def record_sample(tx: sqlite3.Connection, *, path: str, root: str, size: int, mtime: float,
                   content_hash: str | None, status: str, reason: str | None,
-                  facts: AudioFacts | None) -> int:
+                  facts: AudioFacts | None, ctime: float | None = None, inode: int | None = None) -> int:
     """Insert or update the row for ``path`` inside a transaction; returns its id.
 
     A new path whose content matches a sample marked missing takes over that row, so a moved
@@ -32,7 +32,8 @@ def record_sample(tx: sqlite3.Connection, *, path: str, root: str, size: int, mt
     """
     now = time.time()
     values = {"path": path, "root": root, "size": size, "mtime": mtime, "content_hash": content_hash,
-              "status": status, "reason": reason, "updated": now, **facts_columns(facts)}
+              "status": status, "reason": reason, "updated": now, "ctime": ctime, "inode": inode,
+              **facts_columns(facts)}
     existing = tx.execute("SELECT id FROM samples WHERE path = ?", (path,)).fetchone()
     if existing is None and content_hash:  # missing first; offline too (a pack moved off an unplugged drive)
         existing = tx.execute("SELECT id FROM samples WHERE content_hash = ? AND status IN ('missing', 'offline') "
@@ -80,11 +81,17 @@ def recent_twin(tx: sqlite3.Connection, sample_id: int, since: float) -> int | N
 
 def adopt(tx: sqlite3.Connection, old_id: int, new_id: int) -> None:
     """The older row takes over the newer row's file (path and facts); the newer row goes."""
-    path, root, size, mtime = tx.execute("SELECT path, root, size, mtime FROM samples WHERE id = ?",
-                                         (new_id,)).fetchone()
+    path, root, size, mtime, ctime, inode = tx.execute(
+        "SELECT path, root, size, mtime, ctime, inode FROM samples WHERE id = ?", (new_id,)).fetchone()
     tx.execute("DELETE FROM samples WHERE id = ?", (new_id,))
-    tx.execute("UPDATE samples SET path = ?, root = ?, size = ?, mtime = ?, status = 'ok', reason = NULL, "
-               "updated = ? WHERE id = ?", (path, root, size, mtime, time.time(), old_id))
+    tx.execute("UPDATE samples SET path = ?, root = ?, size = ?, mtime = ?, ctime = ?, inode = ?, status = 'ok', "
+               "reason = NULL, updated = ? WHERE id = ?", (path, root, size, mtime, ctime, inode, time.time(), old_id))
+
+
+def set_identity(tx: sqlite3.Connection, pairs: Iterable[tuple[int, float, int]]) -> None:
+    """Record (id, ctime, inode) of files found unchanged by their content hash (renamed, touched)."""
+    tx.executemany("UPDATE samples SET ctime = ?, inode = ? WHERE id = ?",
+                   [(ctime, inode, sid) for sid, ctime, inode in pairs])
 
 
 def bump_vectors_version(tx: sqlite3.Connection, backend: str) -> int:

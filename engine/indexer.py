@@ -103,6 +103,7 @@ class LiveIndexer:
         gone = sorted({sid for plan in plans for sid in plan.gone})
         revive = sorted({sid for plan in plans for sid in plan.revive})
         jobs = {job.entry.path: job for plan in plans for job in plan.jobs}
+        self.library.refresh_identity([pair for plan in plans for pair in plan.refresh])
         if gone:
             self._mark_gone(root, gone)
         live_ops.revive(self.library, revive)

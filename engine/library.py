@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from engine import catalog_writes as cat
-from engine.catalog import Catalog, SampleRow
+from engine.catalog import Catalog, Known, SampleRow
 from engine.config import Settings
 from engine.embedders.base import Embedder
 from engine.embedders.registry import BACKENDS, Registry, check_names, create_embedder
@@ -30,6 +30,7 @@ from engine.index import VectorIndex
 from engine.library_queries import Hit, QueryMixin  # noqa: F401 - Hit is part of this API
 from engine.ingest import Ingestor, Job, Processed
 from engine.lock import LibraryLock
+from engine.reconcile import unchanged_on_disk
 from engine.scanner import FileEntry, walk
 
 log = logging.getLogger(__name__)
@@ -192,36 +193,42 @@ class Library(QueryMixin):
     def _plan_root(self, root: str, backends: tuple[str, ...], report: ScanReport) -> list[Job]:
         known = self.catalog.known_files(root)
         if not os.path.isdir(root):
-            self._set_status([sid for sid, _, _, status in known.values() if status == "ok"], "offline",
+            self._set_status([k.id for k in known.values() if k.status == "ok"], "offline",
                              "root folder is not there (unplugged drive?)")
             report.offline_roots.append(root)
             return []
         lacking = {name: set(self.catalog.ids_lacking(name)) for name in backends}
-        jobs, seen = [], set()
+        jobs, seen, refresh = [], set(), []
         for entry in walk(root, self.settings.engine.extensions):
             seen.add(entry.path)
             report.seen += 1
-            job = self._job_for(entry, known.get(entry.path), backends, lacking)
+            job = self._job_for(entry, known.get(entry.path), backends, lacking, refresh)
             if job is None:
                 report.unchanged += 1
             else:
                 jobs.append(job)
-        gone = [sid for path, (sid, _, _, status) in known.items() if path not in seen and status != "missing"]
+        self.refresh_identity(refresh)
+        gone = [k.id for path, k in known.items() if path not in seen and k.status != "missing"]
         self._set_status(gone, "missing", "file is no longer there")
         report.missing += len(gone)
         return jobs
 
     @staticmethod
-    def _job_for(entry: FileEntry, known, backends, lacking) -> Job | None:
-        if known is None or entry.problem:
+    def _job_for(entry: FileEntry, known: Known | None, backends, lacking, refresh) -> Job | None:
+        if known is None or entry.problem or not unchanged_on_disk(entry, known, refresh):
             return Job(entry, backends)
-        sid, size, mtime, status = known
-        if size != entry.size or mtime != entry.mtime or status in ("missing", "offline"):
+        if known.status in ("missing", "offline"):
             return Job(entry, backends)
-        if status == "failed":
+        if known.status == "failed":
             return None
-        needed = tuple(name for name in backends if sid in lacking[name])
+        needed = tuple(name for name in backends if known.id in lacking[name])
         return Job(entry, needed) if needed else None
+
+    def refresh_identity(self, pairs: list[tuple[int, float, int]]) -> None:
+        """Store the ctime and inode of files whose content hash showed them unchanged."""
+        if pairs:
+            with self.lock.hold(), self.catalog.transaction() as tx:
+                cat.set_identity(tx, pairs)
 
     def _ingest(self, jobs, embedders, report, progress, stop, publish: bool = True) -> None:
         done = 0
@@ -273,7 +280,8 @@ class Library(QueryMixin):
         root = entry.root or self.root_of(entry.path)
         return cat.record_sample(tx, path=entry.path, root=root, size=entry.size, mtime=entry.mtime,
                                  content_hash=item.content_hash, status="failed" if item.error else "ok",
-                                 reason=item.error, facts=item.facts)
+                                 reason=item.error, facts=item.facts, ctime=entry.ctime or None,
+                                 inode=entry.inode or None)
 
     def root_of(self, path: str) -> str:
         matches = [r for r in self.roots() if path == r or path.startswith(r.rstrip(os.sep) + os.sep)]

@@ -1,7 +1,9 @@
 """Compare what is on disk under one path with what the catalog says, and plan the difference.
 
 A path may be a file, a folder (everything below it is compared) or gone. Unchanged files (same
-size and mtime) cost one ``stat``; only new or changed files become decode jobs. Samples marked
+size, mtime, ctime and inode) cost one ``stat``; a file whose ctime or inode moved but whose size
+and mtime did not (a rename, ``touch``, or an overwrite by ``cp -p``/``rsync -t``) is read once and
+its content hash decides; only new or changed files become decode jobs. Samples marked
 offline or missing whose file is back unchanged are revived from their stored vectors, without
 decoding. Nothing here writes: the live indexer applies the plan.
 """
@@ -11,13 +13,12 @@ import logging
 import os
 from dataclasses import dataclass, field
 
-from engine.catalog import Catalog
+from engine.audio import file_hash
+from engine.catalog import Catalog, Known
 from engine.ingest import Job
 from engine.scanner import FileEntry, has_temporary_part, is_candidate, stat_entry, walk
 
 log = logging.getLogger(__name__)
-
-Known = dict[str, tuple[int, int, float, str]]  # path -> (id, size, mtime, status)
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Plan:
     jobs: list[Job] = field(default_factory=list)
     gone: list[int] = field(default_factory=list)  # ok or failed samples whose file is not there
     revive: list[int] = field(default_factory=list)  # offline or missing samples back unchanged
+    refresh: list[tuple[int, float, int]] = field(default_factory=list)  # (id, ctime, inode) verified same
 
 
 def plan_path(catalog: Catalog, path: str, root: str, extensions: tuple[str, ...],
@@ -36,14 +38,13 @@ def plan_path(catalog: Catalog, path: str, root: str, extensions: tuple[str, ...
     entries = {entry.path: entry for entry in disk_entries(path, root, extensions)}
     unchanged: list[tuple[FileEntry, int]] = []
     for entry in entries.values():
-        decision = _decide(entry, known.get(entry.path), forced)
+        decision = _decide(entry, known.get(entry.path), forced, plan.refresh)
         if decision == "job":
             plan.jobs.append(Job(entry, backends))
         elif decision in ("same", "back"):
-            unchanged.append((entry, known[entry.path][0]))
+            unchanged.append((entry, known[entry.path].id))
     _split_unchanged(catalog, unchanged, known, backends, plan)
-    plan.gone = [sid for p, (sid, _, _, status) in known.items()
-                 if p not in entries and status in ("ok", "failed")]
+    plan.gone = [k.id for p, k in known.items() if p not in entries and k.status in ("ok", "failed")]
     return plan
 
 
@@ -58,20 +59,34 @@ def disk_entries(path: str, root: str, extensions: tuple[str, ...]) -> list[File
     return [stat_entry(path, root)]
 
 
-def _decide(entry: FileEntry, known, forced: bool) -> str:
+def _decide(entry: FileEntry, known: Known | None, forced: bool, refresh: list) -> str:
     """'job' (decode it), 'same' (unchanged and ok), 'back' (unchanged, was away) or 'skip'."""
-    if known is None or entry.problem:
+    if known is None or entry.problem or not unchanged_on_disk(entry, known, refresh):
         return "job"
-    _, size, mtime, status = known
-    if (size, mtime) != (entry.size, entry.mtime):
-        return "job"
-    if status in ("missing", "offline"):
+    if known.status in ("missing", "offline"):
         return "back"
-    if status == "failed":
+    if known.status == "failed":
         return "job" if forced else "skip"
     if forced and not os.access(entry.path, os.R_OK):
         return "job"  # permission taken away: decoding records the reason
     return "same"
+
+
+def unchanged_on_disk(entry: FileEntry, known: Known, refresh: list[tuple[int, float, int]]) -> bool:
+    """Whether the file is the one recorded. Size and mtime must match; when its ctime or inode
+    moved (renamed, touched, or overwritten keeping its mtime) the content hash decides, and a
+    match is added to ``refresh`` so the next look costs one ``stat`` again."""
+    if (known.size, known.mtime) != (entry.size, entry.mtime):
+        return False
+    if known.ctime is None or (known.ctime, known.inode) == (entry.ctime, entry.inode):
+        return True
+    try:
+        same = known.content_hash is not None and file_hash(entry.path, entry.size) == known.content_hash
+    except OSError:
+        return False
+    if same:
+        refresh.append((known.id, entry.ctime, entry.inode))
+    return same
 
 
 def _split_unchanged(catalog: Catalog, unchanged: list[tuple[FileEntry, int]], known: Known,
@@ -80,7 +95,7 @@ def _split_unchanged(catalog: Catalog, unchanged: list[tuple[FileEntry, int]], k
     have = catalog.backends_of([sid for _, sid in unchanged]) if unchanged else {}
     for entry, sid in unchanged:
         lacking = tuple(name for name in backends if name not in have.get(sid, ()))
-        status = known[entry.path][3]
+        status = known[entry.path].status
         if status in ("missing", "offline"):
             if lacking:
                 plan.jobs.append(Job(entry, backends))

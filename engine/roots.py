@@ -88,7 +88,7 @@ class Roots:
         self.queue.drop_under(root)
         self.states[root] = RootInfo(False, "")
         known = self.library.catalog.known_files(root)
-        ids = [sid for sid, _, _, status in known.values() if status in ("ok", "failed")]
+        ids = [k.id for k in known.values() if k.status in ("ok", "failed")]
         self.library.set_status(ids, "offline", "root folder is not there (unplugged drive?)")
         live_ops.set_root_online(self.library, root, False)
         self._notify("warning", f"{root} is offline (unplugged drive?): its {len(ids)} samples are kept "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -18,13 +19,19 @@ TEMPORARY_SUFFIXES = (".part", ".tmp", ".temp", ".crdownload", ".download", "~",
 
 @dataclass(frozen=True)
 class FileEntry:
-    """A candidate audio file. ``problem`` is set when it cannot even be stat-ed."""
+    """A candidate audio file. ``problem`` is set when it cannot even be stat-ed (or is no file).
+
+    ``ctime`` and ``inode`` tell an overwrite that kept size and mtime (``cp -p``, ``rsync -t``)
+    from an untouched file: the content hash then decides whether it really changed.
+    """
 
     path: str
     size: int = 0
     mtime: float = 0.0
     problem: str | None = None
     root: str = ""
+    ctime: float = 0.0
+    inode: int = 0
 
 
 def is_temporary(name: str) -> bool:
@@ -95,7 +102,19 @@ def stat_entry(path: str, root: str = "") -> FileEntry:
         return FileEntry(path, problem=reason, root=root)
     except OSError as e:
         return FileEntry(path, problem=f"cannot read file: {e.strerror or e}", root=root)
-    return FileEntry(path, info.st_size, info.st_mtime, root=root)
+    if not stat.S_ISREG(info.st_mode):
+        return FileEntry(path, problem=f"not a regular file ({_kind(info.st_mode)})", root=root)
+    return FileEntry(path, info.st_size, info.st_mtime, root=root, ctime=info.st_ctime, inode=info.st_ino)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a directory" if stat.S_ISDIR(mode) else "not a plain file"
 
 
 def _is_dir(entry: os.DirEntry) -> bool:
