@@ -71,12 +71,14 @@ def move_paths(tx: sqlite3.Connection, src: str, dest: str, root: str) -> tuple[
     return moved, replaced
 
 
-def recent_twin(tx: sqlite3.Connection, sample_id: int, since: float) -> int | None:
-    """An ok sample added after ``since`` with the same content as ``sample_id`` (its moved copy)."""
-    row = tx.execute("SELECT b.id FROM samples a JOIN samples b ON b.content_hash = a.content_hash "
-                     "WHERE a.id = ? AND b.id != a.id AND b.status = 'ok' AND b.added >= ? AND b.favourite = 0 "
-                     "ORDER BY b.added DESC LIMIT 1", (sample_id, since)).fetchone()
-    return row[0] if row else None
+def recent_twin(tx: sqlite3.Connection, sample_id: int, since: float, exclude: Iterable[int] = ()) -> int | None:
+    """An ok sample added after ``since`` with the same content as ``sample_id`` (its moved copy),
+    other than those in ``exclude``."""
+    rows = tx.execute("SELECT b.id FROM samples a JOIN samples b ON b.content_hash = a.content_hash "
+                      "WHERE a.id = ? AND b.id != a.id AND b.status = 'ok' AND b.added >= ? AND b.favourite = 0 "
+                      "ORDER BY b.added DESC", (sample_id, since)).fetchall()
+    excluded = set(exclude)
+    return next((sid for (sid,) in rows if sid not in excluded), None)
 
 
 def adopt(tx: sqlite3.Connection, old_id: int, new_id: int) -> None:

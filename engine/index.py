@@ -1,11 +1,14 @@
 """One exact FAISS index per backend: inner product over unit vectors, keyed by sample id.
 
-The index is a cache of the catalog's vectors. It is saved atomically (write, then rename), and
-when it is opened its ids are checked against the catalog; on any disagreement it is rebuilt from
-the stored vectors, which costs no decoding or embedding.
+The index is a cache of the catalog's vectors. It is saved atomically (write, then rename) with a
+checksum of its bytes kept beside it, and when it is opened its bytes are checked against that
+checksum and its ids against the catalog; on any disagreement (flipped bytes included) it is
+rebuilt from the stored vectors, which costs no decoding or embedding.
 """
 from __future__ import annotations
 
+import errno
+import hashlib
 import logging
 import os
 import threading
@@ -26,15 +29,19 @@ class VectorIndex:
         self._members: set[int] = set()  # ids held: FAISS's remove_ids scans everything, so only call it when needed
         self._lock = threading.Lock()
         self._dirty = False
+        self.checksum: str | None = None  # of the bytes last saved or loaded
 
     @classmethod
-    def open(cls, path: Path, dim: int, expected_ids: np.ndarray, vectors_loader, threads: int = 1) -> VectorIndex:
-        """Load ``path`` if it holds exactly ``expected_ids``; else rebuild via ``vectors_loader()``."""
+    def open(cls, path: Path, dim: int, expected_ids: np.ndarray, vectors_loader, threads: int = 1,
+             checksum: str | None = None) -> VectorIndex:
+        """Load ``path`` if its bytes match ``checksum`` (when known) and it holds exactly
+        ``expected_ids``; else rebuild via ``vectors_loader()``."""
         index = cls(dim, path, threads)
-        loaded = _read(path, dim)
+        loaded, found = _read(path, dim, checksum)
         if loaded is not None and np.array_equal(np.sort(_ids_of(loaded)), np.sort(expected_ids)):
             index._index = loaded
             index._members = set(_ids_of(loaded).tolist())
+            index.checksum = found
             return index
         if loaded is not None or len(expected_ids):
             log.info("index %s disagrees with the catalog: rebuilding from %d stored vectors", path.name,
@@ -108,15 +115,24 @@ class VectorIndex:
             return self._index.search(queries, k)
 
     def save(self) -> None:
-        """Write to a temporary file, fsync, then rename over the old one."""
+        """Write to a temporary file, fsync, then rename over the old one; sets ``checksum``."""
         if self.path is None:
             return
         with self._lock:
             tmp = self.path.with_suffix(self.path.suffix + ".tmp")
-            faiss.write_index(self._index, str(tmp))
-            with open(tmp, "rb") as handle:
-                os.fsync(handle.fileno())
+            try:
+                faiss.write_index(self._index, str(tmp))
+                with open(tmp, "rb") as handle:
+                    checksum = _checksum(handle.read())
+                    os.fsync(handle.fileno())
+            except RuntimeError as e:  # FAISS reports a failed write (a full disk) as RuntimeError
+                tmp.unlink(missing_ok=True)
+                raise OSError(_errno_of(e), f"cannot write {tmp}: {e}") from e
+            except OSError:
+                tmp.unlink(missing_ok=True)
+                raise
             os.replace(tmp, self.path)
+            self.checksum = checksum
             self._dirty = False
 
     def save_if_dirty(self) -> None:
@@ -134,15 +150,30 @@ def _ids_of(index) -> np.ndarray:
     return faiss.vector_to_array(index.id_map).astype(np.int64)
 
 
-def _read(path: Path, dim: int):
-    if not path.exists():
-        return None
+def _checksum(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _errno_of(error: RuntimeError) -> int:
+    return errno.ENOSPC if "No space left" in str(error) else errno.EIO
+
+
+def _read(path: Path, dim: int, checksum: str | None = None):
+    """(index, checksum of its bytes), or (None, None) when missing, damaged or of another shape."""
     try:
-        index = faiss.read_index(str(path))
+        data = path.read_bytes()
+    except OSError:
+        return None, None
+    found = _checksum(data)
+    if checksum is not None and found != checksum:
+        log.warning("index %s does not match its checksum (damaged on disk): rebuilding it", path)
+        return None, None
+    try:
+        index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
     except RuntimeError as e:
         log.warning("index %s is unreadable (%s): rebuilding it", path, e)
-        return None
+        return None, None
     if index.d != dim or not isinstance(index, faiss.IndexIDMap2):
         log.warning("index %s has dimension %d, expected %d: rebuilding it", path, index.d, dim)
-        return None
-    return index
+        return None, None
+    return index, found

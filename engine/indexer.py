@@ -5,6 +5,11 @@ samples missing, or offline when a large share of a root went at once), queues t
 that produces, then decodes and records one batch of jobs. Batches are small, so a new file
 never waits long behind a 50,000-file drop, and every batch is committed to the catalog before
 the next begins, so a kill at any point loses at most the batch in flight.
+
+One failing item never sinks its round: each move and each planned path is applied on its own,
+and a round that fails anyway is put back on the queue and retried (a path that fails
+``MAX_ATTEMPTS`` times in a row is given up, named in the log). A full disk pauses indexing,
+with one notice, until space is back; a library folder deleted under us stops it.
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from engine import live_ops
+from engine.catalog_text import is_disk_full, readable
 from engine.config import Settings
 from engine.errors import UserError
 from engine.events import Notice, Progress
@@ -27,6 +33,11 @@ from engine.work_queue import Changes, WorkQueue
 
 log = logging.getLogger(__name__)
 
+#: A path whose round fails this many times in a row is given up (until its next event).
+MAX_ATTEMPTS = 3
+#: How long a round that failed (or found the disk full) waits before it is retried.
+RETRY_SECONDS = 1.0
+
 
 class LiveIndexer:
     def __init__(self, library: Library, queue: WorkQueue, roots: Roots, settings: Settings,
@@ -37,26 +48,50 @@ class LiveIndexer:
         self.done = 0
         self.total = 0
         self.fatal: str | None = None
+        self.paused: str | None = None  # why indexing waits (a full disk), None while it runs
+        self._attempts: dict[str, int] = {}
 
     def run(self, stop: threading.Event) -> None:
         warm = False
         while not stop.is_set():
             try:
+                self.library.check_still_there()
                 if not warm:  # load (or, after a crash, rebuild) the indexes before the first query
                     for backend in self.settings.engine.backends:
                         self.library.index(backend)
                     warm = True
                 self.step(stop)
-            except UserError as e:  # fatal (a backend became unusable): stop indexing, say why
-                log.debug("fatal indexing error", exc_info=True)
-                self.fatal = str(e)
-                self.library.events.publish(Notice("error", f"indexing stopped: {e}"))
-                return
-            except Exception as e:  # keep serving; the next start-up reconcile repairs this round
-                log.error("live indexing round failed: %s", e)
-                log.debug("details", exc_info=True)
-                self.library.events.publish(Notice("error", f"indexing round failed: {e}"))
-                stop.wait(1.0)
+                self._resume()
+            except Exception as e:
+                if is_disk_full(e):
+                    self._pause(str(e))
+                elif isinstance(e, UserError):  # fatal (backend unusable, library gone): stop, say why
+                    self._stop_for(e)
+                    return
+                else:
+                    log.error("live indexing round failed (it is retried): %s", e)
+                    log.debug("details", exc_info=True)
+                    self.library.events.publish(Notice("error", f"indexing round failed (it is retried): {e}"))
+                stop.wait(RETRY_SECONDS)
+
+    def _stop_for(self, error: UserError) -> None:
+        log.debug("fatal indexing error", exc_info=True)
+        log.error("indexing stopped: %s", error)
+        self.fatal = str(error)
+        self.library.events.publish(Notice("error", f"indexing stopped: {error}"))
+
+    def _pause(self, why: str) -> None:
+        if self.paused is None:
+            message = f"{why}; indexing is paused and resumes by itself once there is space"
+            log.warning(message)
+            self.library.events.publish(Notice("warning", message))
+        self.paused = why
+
+    def _resume(self) -> None:
+        if self.paused is not None:
+            self.paused = None
+            log.warning("there is disk space again: indexing resumed")
+            self.library.events.publish(Notice("info", "there is disk space again: indexing resumed"))
 
     def step(self, stop: threading.Event) -> None:
         self.roots.check_due()
@@ -65,21 +100,54 @@ class LiveIndexer:
         changes = self.queue.take_changes()
         try:
             self.apply_changes(changes)
+        except BaseException as e:
+            self._retry_changes(changes, e)
+            raise
         finally:
             self.queue.done()
         jobs = self.queue.take_jobs(self.settings.watch.batch_files)
         try:
             self.run_jobs(jobs, stop)
+            for job in jobs:
+                self._attempts.pop(job.entry.path, None)
+        except BaseException as e:
+            self._retry_jobs(jobs, e)
+            raise
         finally:
             self.queue.done()
         if self.queue.idle():
             self.library.save_indexes(self.settings.watch.index_save_seconds)
             self.done = self.total = 0
 
+    # --- retrying a failed round ------------------------------------------------------------
+    def _retry_changes(self, changes: Changes, error: BaseException) -> None:
+        self.queue.add_moves(changes.moves)
+        for forced in (True, False):
+            self.queue.add_paths(self._still_worth_it([p for p, f in changes.paths.items() if f == forced], error),
+                                 forced)
+
+    def _retry_jobs(self, jobs: list[Job], error: BaseException) -> None:
+        keep = set(self._still_worth_it([job.entry.path for job in jobs], error))
+        self.queue.add_jobs([job for job in jobs if job.entry.path in keep], bulk=True)
+
+    def _still_worth_it(self, paths: list[str], error: BaseException) -> list[str]:
+        """The paths to try again: all of them after a full disk, else those failed < MAX_ATTEMPTS."""
+        if is_disk_full(error) or isinstance(error, UserError):
+            return paths
+        kept = []
+        for path in paths:
+            self._attempts[path] = self._attempts.get(path, 0) + 1
+            if self._attempts[path] < MAX_ATTEMPTS:
+                kept.append(path)
+            else:
+                del self._attempts[path]
+                log.error("giving up on %s after %d failed rounds: %s", readable(path), MAX_ATTEMPTS, error)
+        return kept
+
     # --- changes -----------------------------------------------------------------------------
     def apply_changes(self, changes: Changes) -> None:
         for src, dest in changes.moves:
-            live_ops.move(self.library, src, dest)
+            self._isolated(live_ops.move, self.library, src, dest, paths=(src, dest))
         by_root: dict[str, dict[str, bool]] = {}
         for path, forced in changes.paths.items():
             root = self._root_of(path)
@@ -90,9 +158,22 @@ class LiveIndexer:
             if not self.roots.present(root):
                 self.roots.go_offline(root)
                 continue
-            plans = [plan_path(self.library.catalog, path, root, engine.extensions, tuple(engine.backends), forced)
-                     for path, forced in paths.items()]
-            self._apply_plans(root, plans)
+            plans = [self._isolated(plan_path, self.library.catalog, path, root, engine.extensions,
+                                    tuple(engine.backends), forced, paths=(path,)) for path, forced in paths.items()]
+            self._apply_plans(root, [plan for plan in plans if plan is not None])
+
+    def _isolated(self, action, *args, paths: tuple[str, ...]):
+        """``action(*args)``; when it fails (short of a fatal error or a full disk) the paths are
+        looked at again next round instead of sinking this one."""
+        try:
+            return action(*args)
+        except Exception as e:
+            if is_disk_full(e) or isinstance(e, UserError):
+                raise
+            log.error("could not apply a change to %s (retried): %s", ", ".join(map(readable, paths)), e)
+            log.debug("details", exc_info=True)
+            self.queue.add_paths(self._still_worth_it(list(paths), e), forced=True)
+            return None
 
     def _root_of(self, path: str) -> str | None:
         root = self.library.root_of(path)
@@ -103,13 +184,15 @@ class LiveIndexer:
         gone = sorted({sid for plan in plans for sid in plan.gone})
         revive = sorted({sid for plan in plans for sid in plan.revive})
         jobs = {job.entry.path: job for plan in plans for job in plan.jobs}
+        bulk_of = {job.entry.path: plan.bulk for plan in plans for job in plan.jobs}
         self.library.refresh_identity([pair for plan in plans for pair in plan.refresh])
         if gone:
             self._mark_gone(root, gone)
         live_ops.revive(self.library, revive)
         if jobs:
             self.total += len(jobs)
-            self.queue.add_jobs(jobs.values())
+            for bulk in (False, True):
+                self.queue.add_jobs([j for p, j in jobs.items() if bulk_of[p] == bulk], bulk=bulk)
 
     def _mark_gone(self, root: str, ids: list[int]) -> None:
         watch = self.settings.watch

@@ -21,6 +21,7 @@ import numpy as np
 
 from engine import catalog_writes as cat
 from engine.catalog import Catalog, Known, SampleRow
+from engine.catalog_text import disk_full, is_disk_full, readable
 from engine.config import Settings
 from engine.embedders.base import Embedder
 from engine.embedders.registry import BACKENDS, Registry, check_names, create_embedder
@@ -68,20 +69,34 @@ class Library(QueryMixin):
         self.events = events or EventBus()
         self.data_dir = settings.engine.resolved_data_dir()
         check_names({settings.engine.default_backend, *settings.engine.backends}, backends)
-        try:
-            (self.data_dir / "index").mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise UserError(f"cannot create the library folder {self.data_dir}: {e.strerror or e}") from e
+        make_library_folder(self.data_dir)
         self.catalog = Catalog(self.data_dir / "catalog.sqlite")
         self.lock = LibraryLock(self.data_dir)
+        self._identity = self._where()
         self._embedders: dict[str, Embedder] = {}
         self._indexes: dict[str, VectorIndex] = {}
         self._versions: dict[str, int] = {}  # catalog vector version each index holds
         self._last_save = time.monotonic()
         self._lock = threading.RLock()
 
+    def check_still_there(self) -> None:
+        """Raise UserError when the library folder was deleted or replaced while we ran."""
+        if self._where() != self._identity:
+            raise UserError(f"the library folder {self.data_dir} was deleted or replaced while soundalike was "
+                            f"running: stopped, nothing more is written there (start again to use a new one)")
+
+    def _where(self) -> tuple:
+        return _identity(self.data_dir), _identity(self.catalog.path)
+
     def close(self) -> None:
-        self.save_indexes()
+        if self._where() != self._identity:
+            log.warning("not saving indexes: the library folder %s is gone", self.data_dir)
+            self._indexes.clear()
+        else:
+            try:
+                self.save_indexes()
+            except UserError as e:  # a full disk: the indexes are rebuilt from the catalog next time
+                log.warning("indexes not saved: %s", e)
         for embedder in self._embedders.values():
             embedder.close()
         self.catalog.close()
@@ -118,16 +133,23 @@ class Library(QueryMixin):
         path = self.data_dir / "index" / f"{backend}.faiss"
         with self.lock.try_hold() as writable:
             if writable:
-                if _read_version(path) != version:
-                    path.unlink(missing_ok=True)  # older than the catalog's vectors: rebuild it
-                index = VectorIndex.open(path, dim, ids, lambda: self.catalog.vectors(backend),
-                                         self.settings.index.search_threads)
-                _write_version(path, version)
-                return index
+                try:
+                    return self._open_saved_index(path, backend, dim, ids, version)
+                except OSError as e:  # a full disk or a read-only folder: work from memory
+                    log.warning("cannot write the index %s (%s): using one in memory", path, e.strerror or e)
         index = VectorIndex(dim, None, self.settings.index.search_threads)  # another process owns the files
         ids, matrix = self.catalog.vectors(backend)
         if matrix is not None and len(ids):
             index.add(ids, matrix)
+        return index
+
+    def _open_saved_index(self, path: Path, backend: str, dim: int, ids: np.ndarray, version: int) -> VectorIndex:
+        saved_version, checksum = _read_state(path)
+        if saved_version != version:
+            path.unlink(missing_ok=True)  # older than the catalog's vectors: rebuild it
+        index = VectorIndex.open(path, dim, ids, lambda: self.catalog.vectors(backend),
+                                 self.settings.index.search_threads, checksum)
+        _write_state(path, version, index.checksum)
         return index
 
     def save_indexes(self, min_interval: float = 0.0) -> None:
@@ -137,8 +159,13 @@ class Library(QueryMixin):
         with self._lock, self.lock.try_hold() as writable:
             for name, index in list(self._indexes.items()):
                 if writable and index.path is not None and index._dirty:
-                    index.save()
-                    _write_version(index.path, self._versions.get(name, 0))
+                    try:
+                        index.save()
+                        _write_state(index.path, self._versions.get(name, 0), index.checksum)
+                    except OSError as e:
+                        if is_disk_full(e):
+                            raise disk_full(self.data_dir) from e
+                        raise
         self._last_save = time.monotonic()
 
     # --- roots and scanning ------------------------------------------------------------------
@@ -243,6 +270,26 @@ class Library(QueryMixin):
         report.interrupted = bool(stop and stop.is_set())
 
     def _apply(self, chunk: list[Processed], report: ScanReport) -> None:
+        """Write one chunk (one transaction); if that fails, file by file, so one bad item costs
+        only itself (it is reported failed, not recorded: the next scan tries it again)."""
+        try:
+            self._apply_chunk(chunk, report)
+            return
+        except Exception as e:
+            if len(chunk) == 1 or is_disk_full(e) or isinstance(e, UserError):
+                raise
+            log.warning("recording %d files at once failed (%s): recording them one by one", len(chunk), e)
+        for item in chunk:
+            try:
+                self._apply_chunk([item], report)
+            except Exception as e:
+                if is_disk_full(e) or isinstance(e, UserError):
+                    raise
+                log.error("cannot record %s in the catalog: %s", readable(item.entry.path), e)
+                log.debug("details", exc_info=True)
+                report.failed.append((item.entry.path, f"cannot record it in the catalog: {e}"))
+
+    def _apply_chunk(self, chunk: list[Processed], report: ScanReport) -> None:
         """Write one chunk to the catalog (one transaction), then to the indexes."""
         added: dict[str, list[tuple[int, np.ndarray]]] = {}
         failed_ids: list[int] = []
@@ -252,16 +299,16 @@ class Library(QueryMixin):
                 sid = self._record(tx, item)
                 ids.append(sid)
                 if item.error:
-                    report.failed.append((item.entry.path, item.error))
                     failed_ids.append(sid)
                     continue
-                report.indexed += 1
                 for backend, vector in item.vectors.items():
                     cat.store_vector(tx, sid, backend, vector)
                     added.setdefault(backend, []).append((sid, vector))
                 for backend, tags in item.tags.items():
                     cat.store_tags(tx, sid, backend, confident_tags(tags))
             versions = {backend: cat.bump_vectors_version(tx, backend) for backend in added}
+        report.failed += [(item.entry.path, item.error) for item in chunk if item.error]
+        report.indexed += sum(1 for item in chunk if not item.error)
         self._remove_from_indexes(failed_ids)
         for backend, pairs in added.items():
             self.index(backend).add(np.array([p[0] for p in pairs]), np.stack([p[1] for p in pairs]))
@@ -349,20 +396,44 @@ class Library(QueryMixin):
         }
 
 
+def make_library_folder(data_dir: Path) -> None:
+    """Create the library folder and its ``index`` folder; a UserError names the path at fault."""
+    try:
+        (data_dir / "index").mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        where = e.filename or data_dir
+        if isinstance(e, FileExistsError):
+            raise UserError(f"cannot create the library folder: {where} is a file; move it away, or use "
+                            f"another --data-dir") from e
+        raise UserError(f"cannot create the library folder {where}: {e.strerror or e}") from e
+
+
+def _identity(folder: Path) -> tuple[int, int] | None:
+    """(device, inode) of ``folder``: another value means it was deleted or replaced."""
+    try:
+        info = os.stat(folder)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
 def _version_file(index_path: Path) -> Path:
     return index_path.with_name(index_path.name + ".version")
 
 
-def _read_version(index_path: Path) -> int | None:
+def _read_state(index_path: Path) -> tuple[int | None, str | None]:
+    """(catalog vector version, checksum of the index's bytes) recorded beside a saved index."""
     try:
-        return int(_version_file(index_path).read_text())
-    except (OSError, ValueError):
-        return None
+        words = _version_file(index_path).read_text().split()
+        return int(words[0]), (words[1] if len(words) > 1 else None)
+    except (OSError, ValueError, IndexError):
+        return None, None
 
 
-def _write_version(index_path: Path, version: int) -> None:
-    """Record which catalog vector version the saved index holds (written after the index)."""
+def _write_state(index_path: Path, version: int, checksum: str | None) -> None:
+    """Record which catalog vector version the saved index holds, and its checksum (written after
+    the index)."""
     target = _version_file(index_path)
     tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(str(version))
+    tmp.write_text(f"{version} {checksum}" if checksum else str(version))
     os.replace(tmp, target)

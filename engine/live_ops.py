@@ -56,14 +56,15 @@ def adopt_recent_copies(library: Library, gone: list[int], window: float = LATE_
     A move between roots is seen as a create in one and a delete in the other, in either order.
     When the copy was recorded first it got a new row; the old row (favourite, tags) takes it over.
     """
-    pairs, since = [], time.time() - window
+    pairs, since, taken = [], time.time() - window, set(gone)
     with library.lock.hold():
         with library.catalog.transaction() as tx:
             for old_id in gone:
-                new_id = cat.recent_twin(tx, old_id, since)
-                if new_id is not None:
+                new_id = cat.recent_twin(tx, old_id, since, exclude=taken)
+                if new_id is not None:  # each row adopts at most one copy, and is adopted by none
                     cat.adopt(tx, old_id, new_id)
                     pairs.append((old_id, new_id))
+                    taken.add(new_id)
         if not pairs:
             return 0
         _remove_from_indexes(library, [new for _, new in pairs])
@@ -73,8 +74,9 @@ def adopt_recent_copies(library: Library, gone: list[int], window: float = LATE_
                 library.index(backend).add(found, matrix)
     rows = library.catalog.samples(old for old, _ in pairs)
     for old_id, new_id in pairs:
-        library.events.publish(SampleRemoved(new_id, rows[old_id].path, "removed"))
-        library.events.publish(SampleUpdated(old_id, rows[old_id].path))
+        if old_id in rows:
+            library.events.publish(SampleRemoved(new_id, rows[old_id].path, "removed"))
+            library.events.publish(SampleUpdated(old_id, rows[old_id].path))
     return len(pairs)
 
 

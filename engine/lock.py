@@ -1,8 +1,10 @@
 """One writer per library: an advisory lock file in the data folder, naming its owner.
 
-The lock is ``flock`` on ``<data_dir>/engine.lock``. The kernel drops it when the owner exits,
-however it exits (kill -9 included), so a lock is never stale; the file's contents (PID, host,
-start time, command) only serve to name the owner in the message another process prints.
+The lock is ``flock`` on the data folder itself, so deleting a file cannot defeat it, and on
+``<data_dir>/engine.lock``. The kernel drops both when the owner exits, however it exits (kill -9
+included), so a lock is never stale; the file's contents (PID, host, start time, command) only
+serve to name the owner in the message another process prints, and are written best-effort (a
+full disk must not stop a read-only command).
 Within one process the lock is re-entrant: ``serve`` holds it for its lifetime, and library
 writes taken meanwhile just count up and down.
 """
@@ -52,6 +54,7 @@ class LibraryLock:
         self.path = Path(data_dir) / LOCK_NAME
         self._mutex = threading.Lock()
         self._fd: int | None = None
+        self._dir_fd: int | None = None
         self._depth = 0
         self.owner: LockOwner | None = None  # set while this process holds the lock
 
@@ -74,8 +77,12 @@ class LibraryLock:
             self._depth -= 1
             if self._depth == 0 and self._fd is not None:
                 fd, self._fd, self.owner = self._fd, None, None
-                os.ftruncate(fd, 0)
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, 0)
                 os.close(fd)  # closing drops the flock
+                if self._dir_fd is not None:
+                    os.close(self._dir_fd)
+                    self._dir_fd = None
 
     @contextlib.contextmanager
     def hold(self, command: str = "") -> Iterator[LockOwner]:
@@ -103,7 +110,7 @@ class LibraryLock:
         if self.held:
             return self.owner
         try:
-            fd = os.open(self.path, os.O_RDONLY)
+            fd = os.open(self.path.parent, os.O_RDONLY)
         except FileNotFoundError:
             return None
         try:
@@ -118,20 +125,37 @@ class LibraryLock:
 
     def _take(self, command: str) -> int:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        dir_fd = os.open(self.path.parent, os.O_RDONLY)
         try:
+            fd = self._flock(dir_fd)
+        except BaseException:
+            os.close(dir_fd)
+            raise
+        self._dir_fd = dir_fd
+        self.owner = LockOwner(os.getpid(), socket.gethostname(), time.time(), command)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(self.owner.as_dict()).encode(), 0)
+        except OSError as e:  # a full disk: the lock holds all the same, only its owner goes unnamed
+            log.debug("cannot write the lock owner to %s: %s", self.path, e)
+        log.debug("library lock taken: %s", self.owner.describe())
+        return fd
+
+    def _flock(self, dir_fd: int) -> int:
+        """Lock the folder, then the lock file; the lock file's descriptor."""
+        fd = None
+        try:
+            fcntl.flock(dir_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
         except BlockingIOError:
-            os.close(fd)
+            if fd is not None:
+                os.close(fd)
             owner = _read_owner(self.path)
             who = owner.describe() if owner else "another process"
             raise LibraryLocked(f"the library {self.path.parent} is in use by {who}; stop it first, or use "
                                 f"read-only commands (similar, stats) while it runs") from None
-        self.owner = LockOwner(os.getpid(), socket.gethostname(), time.time(), command)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(self.owner.as_dict()).encode(), 0)
-        log.debug("library lock taken: %s", self.owner.describe())
-        return fd
 
 
 def _read_owner(path: Path) -> LockOwner | None:

@@ -28,12 +28,13 @@ class Plan:
     gone: list[int] = field(default_factory=list)  # ok or failed samples whose file is not there
     revive: list[int] = field(default_factory=list)  # offline or missing samples back unchanged
     refresh: list[tuple[int, float, int]] = field(default_factory=list)  # (id, ctime, inode) verified same
+    bulk: bool = False  # a folder walk: its jobs wait behind files that landed alone
 
 
 def plan_path(catalog: Catalog, path: str, root: str, extensions: tuple[str, ...],
               backends: tuple[str, ...], forced: bool) -> Plan:
     """Plan ``path`` (under ``root``). ``forced``: an event touched it, so retry failed files."""
-    plan = Plan(root)
+    plan = Plan(root, bulk=os.path.isdir(path))
     known = catalog.known_files(root) if path == root else catalog.known_under(path)
     entries = {entry.path: entry for entry in disk_entries(path, root, extensions)}
     unchanged: list[tuple[FileEntry, int]] = []

@@ -4,6 +4,10 @@ Thread-safe. Each kind is de-duplicated by path, so a burst of events on one fil
 job, and a job planned again (the file changed meanwhile) replaces the older one. Renames keep
 their order and come out before paths, and paths before decode jobs, so a sample is marked gone
 before its moved copy is recorded (which is how it keeps its identity).
+
+Decode jobs wait in two lanes: files that landed one by one ("fresh") are taken before the jobs
+of a folder walk (a pack dropped in, a start-up catch-up: the "bulk" backlog), so a new file is
+searchable after about one batch however large the backlog is.
 """
 from __future__ import annotations
 
@@ -29,7 +33,8 @@ class WorkQueue:
         self._cond = threading.Condition()
         self._moves: deque[tuple[str, str]] = deque()
         self._paths: dict[str, bool] = {}
-        self._jobs: dict[str, Job] = {}
+        self._jobs: dict[str, Job] = {}  # fresh lane
+        self._bulk: dict[str, Job] = {}
         self._active = 0  # items taken and not yet marked done
 
     def add_move(self, src: str, dest: str) -> None:
@@ -43,19 +48,28 @@ class WorkQueue:
                 self._paths[path] = self._paths.get(path, False) or forced
             self._cond.notify_all()
 
-    def add_jobs(self, jobs) -> None:
+    def add_jobs(self, jobs, bulk: bool = False) -> None:
+        """Queue decode jobs; ``bulk`` ones (a folder walk) wait behind files that landed alone."""
+        lane = self._bulk if bulk else self._jobs
         with self._cond:
             for job in jobs:
                 self._jobs.pop(job.entry.path, None)  # re-planned: goes to the back with fresh facts
-                self._jobs[job.entry.path] = job
+                self._bulk.pop(job.entry.path, None)
+                lane[job.entry.path] = job
+            self._cond.notify_all()
+
+    def add_moves(self, moves) -> None:
+        with self._cond:
+            self._moves.extend(moves)
             self._cond.notify_all()
 
     def drop_under(self, folder: str) -> None:
         """Forget queued jobs below ``folder`` (its root went offline)."""
         prefix = folder.rstrip("/") + "/"
         with self._cond:
-            for path in [p for p in self._jobs if p.startswith(prefix)]:
-                del self._jobs[path]
+            for lane in (self._jobs, self._bulk):
+                for path in [p for p in lane if p.startswith(prefix)]:
+                    del lane[path]
 
     def wait(self, timeout: float) -> bool:
         """Block until something is queued (True) or ``timeout`` passes (False)."""
@@ -73,9 +87,9 @@ class WorkQueue:
     def take_jobs(self, limit: int) -> list[Job]:
         with self._cond:
             jobs = []
-            while self._jobs and len(jobs) < limit:
-                path = next(iter(self._jobs))
-                jobs.append(self._jobs.pop(path))
+            for lane in (self._jobs, self._bulk):
+                while lane and len(jobs) < limit:
+                    jobs.append(lane.pop(next(iter(lane))))
             self._active += 1
             return jobs
 
@@ -87,11 +101,11 @@ class WorkQueue:
 
     def pending_jobs(self) -> int:
         with self._cond:
-            return len(self._jobs)
+            return len(self._jobs) + len(self._bulk)
 
     def __len__(self) -> int:
         with self._cond:
-            return len(self._moves) + len(self._paths) + len(self._jobs)
+            return len(self._moves) + len(self._paths) + len(self._jobs) + len(self._bulk)
 
     def idle(self) -> bool:
         with self._cond:
@@ -108,4 +122,4 @@ class WorkQueue:
             return True
 
     def _has_work(self) -> bool:
-        return bool(self._moves or self._paths or self._jobs)
+        return bool(self._moves or self._paths or self._jobs or self._bulk)
