@@ -184,7 +184,7 @@ class LiveIndexer:
         gone = sorted({sid for plan in plans for sid in plan.gone})
         revive = sorted({sid for plan in plans for sid in plan.revive})
         jobs = {job.entry.path: job for plan in plans for job in plan.jobs}
-        bulk_of = {job.entry.path: plan.bulk for plan in plans for job in plan.jobs}
+        in_bulk = {job.entry.path for plan in plans if plan.bulk for job in plan.jobs}  # a folder's walk
         self.library.refresh_identity([pair for plan in plans for pair in plan.refresh])
         if gone:
             self._mark_gone(root, gone)
@@ -192,7 +192,7 @@ class LiveIndexer:
         if jobs:
             self.total += len(jobs)
             for bulk in (False, True):
-                self.queue.add_jobs([j for p, j in jobs.items() if bulk_of[p] == bulk], bulk=bulk)
+                self.queue.add_jobs([j for p, j in jobs.items() if (p in in_bulk) == bulk], bulk=bulk)
 
     def _mark_gone(self, root: str, ids: list[int]) -> None:
         watch = self.settings.watch

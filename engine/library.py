@@ -258,6 +258,14 @@ class Library(QueryMixin):
                 cat.set_identity(tx, pairs)
 
     def _ingest(self, jobs, embedders, report, progress, stop, publish: bool = True) -> None:
+        try:
+            self._ingest_chunks(jobs, embedders, report, progress, stop, publish)
+        except Exception as e:
+            if is_disk_full(e) and not isinstance(e, UserError):
+                raise disk_full(self.data_dir) from e
+            raise
+
+    def _ingest_chunks(self, jobs, embedders, report, progress, stop, publish: bool) -> None:
         done = 0
         for chunk in Ingestor(embedders, self.settings.engine).run(jobs, stop):
             self._apply(chunk, report)

@@ -50,12 +50,15 @@ class WorkQueue:
 
     def add_jobs(self, jobs, bulk: bool = False) -> None:
         """Queue decode jobs; ``bulk`` ones (a folder walk) wait behind files that landed alone."""
-        lane = self._bulk if bulk else self._jobs
         with self._cond:
             for job in jobs:
-                self._jobs.pop(job.entry.path, None)  # re-planned: goes to the back with fresh facts
-                self._bulk.pop(job.entry.path, None)
-                lane[job.entry.path] = job
+                path = job.entry.path
+                waiting = self._bulk.get(path)
+                # a folder moved in also reports each file in it: those stay in the backlog
+                lane = self._bulk if bulk or (waiting is not None and waiting.entry == job.entry) else self._jobs
+                self._jobs.pop(path, None)  # re-planned: goes to the back with fresh facts
+                self._bulk.pop(path, None)
+                lane[path] = job
             self._cond.notify_all()
 
     def add_moves(self, moves) -> None:
