@@ -127,7 +127,7 @@ class Catalog:
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute("PRAGMA foreign_keys=ON")
             except sqlite3.DatabaseError as e:
-                raise UserError(f"catalog {self.path} is unreadable ({e}); move it away to start afresh") from e
+                raise cannot_open(self.path, e) from e
             self._local.conn = conn
         return conn
 
@@ -329,6 +329,17 @@ class _Transaction:
             self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
         finally:
             self.lock.release()
+
+
+def cannot_open(path: Path, error: sqlite3.Error) -> UserError:
+    """Why the catalog cannot be opened, and what to do that loses nothing."""
+    folder = path.parent
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.R_OK | os.W_OK)):
+        return UserError(f"cannot open the catalog {path} ({error}): the library folder {folder} is read-only "
+                         f"or not yours; make it writable (chmod u+rw) or use another --data-dir; nothing in it "
+                         f"was changed")
+    return UserError(f"cannot open the catalog {path} ({error}); if it is damaged, `soundalike repair` "
+                     f"salvages what is readable (favourites and tags included)")
 
 
 def row_from_values(values: tuple) -> SampleRow:

@@ -21,7 +21,8 @@ import numpy as np
 
 from engine import catalog_writes as cat
 from engine.catalog import Catalog, Known, SampleRow
-from engine.catalog_text import disk_full, is_disk_full, readable
+from engine.catalog_repair import problems
+from engine.catalog_text import damaged, disk_full, is_disk_full, readable
 from engine.config import Settings
 from engine.embedders.base import Embedder
 from engine.embedders.registry import BACKENDS, Registry, check_names, create_embedder
@@ -70,6 +71,7 @@ class Library(QueryMixin):
         self.data_dir = settings.engine.resolved_data_dir()
         check_names({settings.engine.default_backend, *settings.engine.backends}, backends)
         make_library_folder(self.data_dir)
+        refuse_lost_catalog(self.data_dir)
         self.catalog = Catalog(self.data_dir / "catalog.sqlite")
         self.lock = LibraryLock(self.data_dir)
         self._identity = self._where()
@@ -188,7 +190,14 @@ class Library(QueryMixin):
         marked missing; a root that is no longer there is marked offline, its samples kept.
         """
         with self.lock.hold():
+            self.check_catalog()
             return self._scan(roots, progress, stop)
+
+    def check_catalog(self) -> None:
+        """Raise CatalogDamaged (one clear line: run `soundalike repair`) when the catalog is corrupt."""
+        found = problems(self.catalog.path)
+        if found:
+            raise damaged(self.catalog.path, found[0])
 
     def _scan(self, roots, progress, stop) -> ScanReport:
         started, report = time.monotonic(), ScanReport()
@@ -414,6 +423,15 @@ def make_library_folder(data_dir: Path) -> None:
             raise UserError(f"cannot create the library folder: {where} is a file; move it away, or use "
                             f"another --data-dir") from e
         raise UserError(f"cannot create the library folder {where}: {e.strerror or e}") from e
+
+
+def refuse_lost_catalog(data_dir: Path) -> None:
+    """A catalog that is gone or empty beside saved indexes was lost, not new: say so."""
+    catalog = data_dir / "catalog.sqlite"
+    state = "missing" if not catalog.exists() else "empty" if catalog.stat().st_size == 0 else ""
+    if state and any((data_dir / "index").glob("*.faiss")):
+        raise UserError(f"the catalog {catalog} is {state}, but this library folder holds indexes: restore it "
+                        f"from a backup, or run `soundalike repair` to start a new, empty catalog")
 
 
 def _identity(folder: Path) -> tuple[int, int] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import sqlite3
 import sys
 from collections.abc import Sequence
 
@@ -16,7 +17,8 @@ log = logging.getLogger(__name__)
 
 #: Modules that each add their subcommands (``add_parsers(commands)``) with a ``handler`` default.
 COMMAND_MODULES = ("soundalike.commands", "soundalike.pipeline_cmds", "soundalike.eval_cmd",
-                   "soundalike.models_cmd", "soundalike.osc_cmd", "soundalike.tui_cmd", "soundalike.serve_cmd")
+                   "soundalike.models_cmd", "soundalike.osc_cmd", "soundalike.tui_cmd", "soundalike.serve_cmd",
+                   "soundalike.repair_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,6 +50,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FileError as e:
         print(f"soundalike: {e}", file=sys.stderr)
         return 1
+    except sqlite3.Error as e:  # not one the catalog names itself: still one line, not a traceback
+        log.debug("catalog error", exc_info=True)
+        print(f"soundalike: the catalog could not be read or written ({e}); if it is damaged, run "
+              f"`soundalike repair`", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("\nsoundalike: interrupted; what was indexed is kept, run the command again to resume",
               file=sys.stderr)

@@ -2,6 +2,7 @@
 size and mtime, full disks, damaged catalogs and indexes, files that are not files)."""
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import subprocess
@@ -102,3 +103,140 @@ def test_a_rename_does_not_decode_again_even_though_its_ctime_changed(tmp_path, 
         os.rename(root / "k2.wav", root / "k.wav")  # same file, same name, new ctime
         report = library.scan([str(root)])
         assert report.indexed == 0 and report.unchanged == 1
+
+
+# --- 4: a full disk -------------------------------------------------------------------------
+def test_index_on_a_full_disk_says_so_in_one_line_and_reads_still_work(tmp_path, capsys, drum_folder, monkeypatch):
+    data = tmp_path / "lib"
+    assert run(capsys, "--data-dir", str(data), "index", str(drum_folder / "Kit 0"))[0] == 0
+    import engine.catalog_writes
+    import engine.lock
+
+    def full(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    def no_space(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(engine.catalog_writes, "record_sample", full)
+    code, out, err = run(capsys, "--data-dir", str(data), "index", str(drum_folder))
+    assert code == 2 and "Traceback" not in err
+    assert err.strip().splitlines() == [f"soundalike: the disk holding {data} is full: free some space and run "
+                                        f"the command again (nothing already indexed is lost)"]
+    monkeypatch.setattr(engine.lock.os, "pwrite", no_space)  # the lock's owner line cannot be written
+    code, out, err = run(capsys, "--data-dir", str(data), "stats")
+    assert code == 0 and "12 ok" in out, err
+    code, out, err = run(capsys, "--data-dir", str(data), "similar", str(drum_folder / "Kit 0" / "kick_0.wav"))
+    assert code == 0 and "kick_1.wav" in out, err
+
+
+# --- 5: the lock survives its file being deleted ---------------------------------------------
+def test_deleting_the_lock_file_does_not_let_a_second_writer_in(tmp_path):
+    from engine.lock import LibraryLock, LibraryLocked
+    first = LibraryLock(tmp_path)
+    first.acquire("soundalike serve")
+    try:
+        os.remove(tmp_path / "engine.lock")
+        with pytest.raises(LibraryLocked):
+            LibraryLock(tmp_path).acquire("soundalike serve")
+        assert LibraryLock(tmp_path).current_owner() is not None
+    finally:
+        first.release()
+    second = LibraryLock(tmp_path)
+    second.acquire()  # free again once the first lets go
+    second.release()
+
+
+# --- 6: a damaged catalog ---------------------------------------------------------------------
+def _filled_catalog(settings, count: int = 300) -> list[int]:
+    """``count`` samples with vectors and tags straight into the catalog; every 10th a favourite."""
+    import engine.catalog_writes as cat
+    with Library(settings, backends=TEST_BACKENDS) as library:
+        root = "/S"
+        library.catalog.add_root(root)
+        rng = np.random.default_rng(0)
+        with library.catalog.transaction() as tx:
+            for number in range(count):
+                sid = cat.record_sample(tx, path=f"{root}/pack/sample_{number:04d}.wav", root=root, size=1000 + number,
+                                        mtime=1.0, content_hash=f"h{number}", status="ok", reason=None, facts=None)
+                vector = rng.normal(size=16).astype(np.float32)
+                cat.store_vector(tx, sid, "bands", vector / np.linalg.norm(vector))
+                cat.store_tags(tx, sid, "bands", {"kick": 0.9})
+            cat.bump_vectors_version(tx, "bands")
+        for sid in range(1, count + 1, 10):
+            library.catalog.set_favourite(sid, True)
+        assert len(library.index("bands")) == count
+    return list(range(1, count + 1))
+
+
+def _break_one_samples_page(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    pages = [r[0] for r in conn.execute("SELECT pageno FROM dbstat WHERE name = 'samples' AND pagetype = 'leaf' "
+                                         "ORDER BY pageno")]
+    conn.close()
+    assert len(pages) > 3
+    with open(path, "r+b") as handle:  # a leaf in the middle: its page type byte becomes nonsense
+        handle.seek((pages[len(pages) // 2] - 1) * page_size)
+        handle.write(b"\x00" * 8)
+
+
+def test_a_damaged_catalog_gives_one_line_and_repair_salvages_the_rest(tmp_path, capsys, make_settings):
+    settings = make_settings()
+    _filled_catalog(settings)
+    data = settings.engine.resolved_data_dir()
+    catalog = data / "catalog.sqlite"
+    _break_one_samples_page(catalog)
+    code, out, err = run(capsys, "--data-dir", str(data), "index")
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "damaged" in err and "soundalike repair" in err
+    code, out, err = run(capsys, "--data-dir", str(data), "repair")
+    assert code == 0, err
+    assert "salvaged" in out and list(data.glob("catalog.sqlite.damaged-*"))
+    with Library(settings, backends=TEST_BACKENDS) as library:
+        counts = library.catalog.status_counts()
+        assert 200 < counts["ok"] < 300  # one page of rows lost, the rest kept
+        assert library.catalog.query("PRAGMA quick_check")[0][0] == "ok"
+        favourites = library.catalog.query("SELECT count(*) FROM samples WHERE favourite = 1")[0][0]
+        assert 20 <= favourites < 30
+        assert len(library.index("bands")) == counts["ok"]  # rebuilt from the salvaged vectors
+    code, out, _ = run(capsys, "--data-dir", str(data), "repair")
+    assert code == 0 and "sound: nothing to repair" in out
+
+
+def test_a_zeroed_catalog_beside_indexes_is_not_taken_for_a_new_library(tmp_path, capsys, make_settings):
+    settings = make_settings()
+    _filled_catalog(settings, 20)
+    data = settings.engine.resolved_data_dir()
+    (data / "catalog.sqlite").write_bytes(b"")
+    code, out, err = run(capsys, "--data-dir", str(data), "stats")
+    assert code == 2 and "catalog" in err and "empty" in err and "soundalike repair" in err
+    code, out, err = run(capsys, "--data-dir", str(data), "repair")
+    assert code == 0 and "salvaged 0 samples" in out
+    assert run(capsys, "--data-dir", str(data), "stats")[0] == 0
+
+
+# --- 7: a damaged index; a library path that is a file -----------------------------------------
+def test_flipped_bytes_in_the_saved_index_are_caught_and_it_is_rebuilt(tmp_path, make_settings):
+    settings = make_settings()
+    _filled_catalog(settings, 100)
+    saved = settings.engine.resolved_data_dir() / "index" / "bands.faiss"
+    data = bytearray(saved.read_bytes())
+    rng = np.random.default_rng(1)
+    for offset in rng.integers(len(data) - 1000, len(data) - 900, 50):  # inside the vectors
+        data[offset] ^= 0xFF
+    saved.write_bytes(bytes(data))
+    with Library(settings, backends=TEST_BACKENDS) as library:
+        index = library.index("bands")
+        ids, matrix = library.catalog.vectors("bands")
+        for sid, vector in zip(ids, matrix):
+            assert np.array_equal(index.reconstruct(int(sid)), vector)
+
+
+def test_a_library_path_blocked_by_a_file_names_that_file(tmp_path, capsys, drum_folder):
+    data = tmp_path / "lib"
+    data.mkdir()
+    (data / "index").write_text("not a folder")
+    code, _, err = run(capsys, "--data-dir", str(data), "index", str(drum_folder))
+    assert code == 2 and f"{data / 'index'} is a file" in err
