@@ -109,9 +109,33 @@ def _decode_large(path: Path, size: int, max_seconds: float, silence_db: float) 
         return _decode_stream(handle, content_hash, max_seconds, silence_db)
 
 
+class _QuietSeeks:
+    """A stream whose impossible seeks (before the start, as libsndfile asks of a file truncated
+    inside its header) stay where they are instead of raising inside soundfile's C callback,
+    which would print a traceback to the terminal; libsndfile then reports the file as broken."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        try:
+            return self._stream.seek(offset, whence)
+        except (ValueError, OSError):
+            return self._stream.tell()
+
+    def tell(self) -> int:
+        return self._stream.tell()
+
+    def read(self, size: int = -1) -> bytes:
+        return self._stream.read(size)
+
+    def readinto(self, buffer) -> int:
+        return self._stream.readinto(buffer)
+
+
 def _decode_stream(stream, content_hash: str, max_seconds: float, silence_db: float) -> Decoded:
     try:
-        with sf.SoundFile(stream) as sound:
+        with sf.SoundFile(_QuietSeeks(stream)) as sound:
             rate, channels, total = sound.samplerate, sound.channels, sound.frames
             fmt = f"{sound.format} {sound.subtype}"
             wanted = int(max_seconds * rate) if max_seconds > 0 else -1
@@ -125,6 +149,8 @@ def _decode_stream(stream, content_hash: str, max_seconds: float, silence_db: fl
         raise DecodeError(f"invalid sample rate {rate}")
     if frames.shape[0] == 0:
         raise DecodeError("no audio frames (empty or truncated)")
+    if not np.isfinite(frames).any():
+        raise DecodeError("no usable audio: every sample is NaN or infinite")
     mono = _to_mono(frames)
     duration = (total if total > 0 else frames.shape[0]) / rate
     facts = describe(mono, fmt, rate, channels, duration, silence_db)

@@ -69,28 +69,28 @@ class LiveIndexer:
                     self._stop_for(e)
                     return
                 else:
-                    log.error("live indexing round failed (it is retried): %s", e)
+                    log.info("live indexing round failed (it is retried): %s", e)  # the Notice shows it
                     log.debug("details", exc_info=True)
                     self.library.events.publish(Notice("error", f"indexing round failed (it is retried): {e}"))
                 stop.wait(RETRY_SECONDS)
 
     def _stop_for(self, error: UserError) -> None:
         log.debug("fatal indexing error", exc_info=True)
-        log.error("indexing stopped: %s", error)
+        log.info("indexing stopped: %s", error)
         self.fatal = str(error)
         self.library.events.publish(Notice("error", f"indexing stopped: {error}"))
 
     def _pause(self, why: str) -> None:
         if self.paused is None:
             message = f"{why}; indexing is paused and resumes by itself once there is space"
-            log.warning(message)
+            log.info(message)
             self.library.events.publish(Notice("warning", message))
         self.paused = why
 
     def _resume(self) -> None:
         if self.paused is not None:
             self.paused = None
-            log.warning("there is disk space again: indexing resumed")
+            log.info("there is disk space again: indexing resumed")
             self.library.events.publish(Notice("info", "there is disk space again: indexing resumed"))
 
     def step(self, stop: threading.Event) -> None:
@@ -200,7 +200,7 @@ class LiveIndexer:
         if len(ids) >= watch.offline_min_files and len(ids) >= watch.offline_share * live:
             message = (f"{len(ids)} of the {live} samples under {root} vanished at once: marked offline "
                        f"(unplugged drive?); they come back when the files do")
-            log.warning(message)
+            log.info(message)
             self.library.events.publish(Notice("warning", message))
             self.library.set_status(ids, "offline", "vanished with many others at once (unplugged drive?)")
         else:

@@ -110,5 +110,5 @@ class Roots:
             self.queue.add_paths([root], forced=False)
 
     def _notify(self, level: str, message: str) -> None:
-        (log.warning if level == "warning" else log.info)(message)
+        log.info("%s: %s", level, message)  # the Notice is what the user sees (once), the log keeps a copy
         self.library.events.publish(Notice(level, message))

@@ -148,7 +148,7 @@ class Watcher:
         else:
             why = f"inotify failed ({error.strerror or error})"
         message = f"watching {root} by polling every {self.settings.poll_seconds:g} s: {why}"
-        log.warning(message)
+        log.info(message)  # the Notice is what the user sees; a warning here would print it twice
         self.events.publish(Notice("warning", message))
 
 

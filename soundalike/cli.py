@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import signal
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -39,6 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    previous = _interrupt_on_sigterm()
     try:
         settings = _settings(args)
         logs.configure(settings.engine.resolved_data_dir() / "logs", args.verbose)
@@ -59,6 +61,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\nsoundalike: interrupted; what was indexed is kept, run the command again to resume",
               file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt_on_sigterm():
+    """SIGTERM stops a command as Ctrl-C does (the batch in flight is committed or dropped whole,
+    and the "kept" message is printed); returns the handler it replaced (None off the main thread)."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+    try:
+        return signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread
+        return None
 
 
 #: Global options that take a value (skipped when looking for the command name).

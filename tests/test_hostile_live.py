@@ -3,6 +3,7 @@ watchdog events: odd names, duplicate copies deleted mid-drop, failing rounds, a
 deleted library folder, overwrites that keep size and mtime, and a new file behind a backlog."""
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sqlite3
@@ -161,3 +162,16 @@ def test_a_new_file_jumps_ahead_of_a_dropped_folders_backlog(serve, tmp_path):
     wait_for(lambda: service.library.sample_by_path(root / "landed.wav") is not None, timeout=20)
     assert service.queue.pending_jobs() > 100  # it did not wait for the backlog
     settle(service, timeout=30)
+
+
+def test_a_root_going_offline_is_announced_once(serve, drum_folder, tmp_path, caplog):
+    service = serve([drum_folder])
+    settle(service)
+    seen = []
+    service.events.subscribe(lambda e: seen.append(e) if isinstance(e, Notice) else None)
+    caplog.set_level(logging.WARNING)
+    os.rename(drum_folder, tmp_path / "unplugged")
+    wait_for(lambda: any("offline" in n.message for n in seen), timeout=10)
+    assert len([n for n in seen if "offline" in n.message]) == 1
+    printed = [r for r in caplog.records if r.name.startswith("engine") and r.levelno >= logging.WARNING]
+    assert printed == []  # the notice is printed by serve (and shown by the TUI): a warning would repeat it
