@@ -4,11 +4,26 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import sys
+import warnings
 from pathlib import Path
 
-#: Libraries whose debug lines would drown ours (watchdog logs every inotify event at DEBUG, so a
-#: churn run's history rotated out of the log in seconds); they log at INFO and above.
-QUIET_LIBRARIES = ("watchdog",)
+
+#: watchdog's harmless noise: a folder deleted and made again reuses its inotify watch (a warning
+#: per folder during churn), and an emitter racing its own stop logs an ERROR.
+_WATCHDOG_REUSED_WATCH = r"Callback with id .* already exists for watch"
+_WATCHDOG_STOP_RACE = "InotifyEmitter.queue_events() called when the thread is inactive"
+
+
+def _not_stop_race(record: logging.LogRecord) -> bool:
+    return _WATCHDOG_STOP_RACE not in record.getMessage()
+
+
+def quiet_watchdog() -> None:
+    """watchdog logs every inotify event at DEBUG (a churn run's history rotated out of the log in
+    seconds): INFO and above only, without the two harmless messages above."""
+    logging.getLogger("watchdog").setLevel(logging.INFO)
+    logging.getLogger("watchdog.observers.inotify").addFilter(_not_stop_race)
+    warnings.filterwarnings("ignore", message=_WATCHDOG_REUSED_WATCH, category=RuntimeWarning)
 
 
 class _LogFile(logging.handlers.RotatingFileHandler):
@@ -31,8 +46,7 @@ def configure(log_dir: Path | None, verbose: bool = False) -> Path | None:
     console.setLevel(logging.INFO if verbose else logging.WARNING)
     console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     root.addHandler(console)
-    for name in QUIET_LIBRARIES:
-        logging.getLogger(name).setLevel(logging.INFO)
+    quiet_watchdog()
     if log_dir is None:
         return None
     try:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +80,12 @@ def test_debug_log_keeps_our_lines_not_every_inotify_event(tmp_path):
     try:
         path = logs.configure(tmp_path / "logs")
         logging.getLogger("watchdog.observers.inotify_buffer").debug("in-event <InotifyEvent: spam>")
+        logging.getLogger("watchdog.observers.inotify").error("InotifyEmitter.queue_events() called when the "
+                                                              "thread is inactive")
+        with warnings.catch_warnings(record=True) as shown:
+            warnings.simplefilter("default")
+            logs.quiet_watchdog()
+            warnings.warn("Callback with id 'x' already exists for watch /s. It will be Overwritten.", RuntimeWarning)
         logging.getLogger("engine.indexer").debug("one of ours")
         logging.getLogger("engine.indexer").info("a name: %s", os.fsdecode(b"bad_\xff.wav"))
         for handler in root.handlers:
@@ -90,7 +97,9 @@ def test_debug_log_keeps_our_lines_not_every_inotify_event(tmp_path):
             root.removeHandler(handler)
             handler.close()
         logging.getLogger("watchdog").setLevel(logging.NOTSET)
+        logging.getLogger("watchdog.observers.inotify").filters.clear()
     assert "one of ours" in text and "spam" not in text and "bad_\\udcff.wav" in text
+    assert "thread is inactive" not in text and shown == []
 
 
 def test_sigterm_during_index_keeps_what_was_done_and_says_so(tmp_path, drum_folder):
