@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from engine import browse
+from engine.catalog_text import utf8_or_readable
 from engine.errors import SoundalikeError, UserError
 from engine.library import Hit, Library
 from bridge import protocol as p
@@ -97,9 +98,11 @@ class Handlers:
     def hit_replies(self, request_id: int, hits: list[Hit], style: str) -> list[Reply]:
         replies: list[Reply] = []
         if style in ("hits", "both"):
-            replies += [(p.RESULT, (request_id, rank, hit.path, float(hit.score))) for rank, hit in enumerate(hits, 1)]
+            replies += [(p.RESULT, (request_id, rank, utf8_or_readable(hit.path), float(hit.score)))
+                        for rank, hit in enumerate(hits, 1)]
         if style in ("list", "both"):
-            replies += split_list(p.RESULTS, (request_id,), [hit.path for hit in hits], self.max_reply_bytes)
+            replies += split_list(p.RESULTS, (request_id,), [utf8_or_readable(hit.path) for hit in hits],
+                                  self.max_reply_bytes)
         return [*replies, (p.DONE, (request_id, len(hits)))]
 
     # --- service -----------------------------------------------------------------------------

@@ -108,6 +108,15 @@ def readable(path: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in shown)
 
 
+def utf8_or_readable(path: str) -> str:
+    """``path`` itself when it can be sent as UTF-8 (OSC strings must be), else its readable form."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return readable(path)
+
+
 def _encode_params(params):
     if isinstance(params, dict):
         return {key: to_db(value) if isinstance(value, str) else value for key, value in params.items()}

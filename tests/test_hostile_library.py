@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.catalog_text import from_db, readable, to_db
+from engine.catalog_text import from_db, readable, to_db, utf8_or_readable
 from engine.demo import render
 from engine.library import Library
 from soundalike.cli import main
@@ -48,6 +48,7 @@ def test_escape_round_trips_every_name_and_keeps_ordinary_text():
     folder, child = os.fsdecode(b"/s/\xff"), os.fsdecode(b"/s/\xff/k.wav")
     assert to_db(child).startswith(to_db(folder) + "/")
     assert readable(BAD) == "bad_\\xff\\xfe.wav" and readable("a\nb.wav") == "a\\nb.wav"
+    assert utf8_or_readable(BAD) == "bad_\\xff\\xfe.wav" and utf8_or_readable("a\nb.wav") == "a\nb.wav"
 
 
 def test_index_stores_a_name_that_is_not_utf8_and_goes_on(tmp_path, capsys, make_settings):

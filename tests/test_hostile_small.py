@@ -2,6 +2,7 @@
 outputs, the debug log, notices printed twice, SIGTERM during index)."""
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import signal
@@ -100,6 +101,28 @@ def test_debug_log_keeps_our_lines_not_every_inotify_event(tmp_path):
         logging.getLogger("watchdog.observers.inotify").filters.clear()
     assert "one of ours" in text and "spam" not in text and "bad_\\udcff.wav" in text
     assert "thread is inactive" not in text and shown == []
+
+
+def test_a_log_file_on_a_full_disk_says_so_once(tmp_path, capsys):
+    root = logging.getLogger()
+    before = list(root.handlers)
+    try:
+        path = logs.configure(tmp_path / "logs")
+        handler = next(h for h in root.handlers if getattr(h, "baseFilename", None) == str(path))
+
+        def full(*args):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        handler.stream.write = full
+        for number in range(20):
+            logging.getLogger("engine.indexer").info("record %d", number)
+    finally:
+        for handler in [h for h in root.handlers if h not in before]:
+            root.removeHandler(handler)
+        logging.getLogger("watchdog.observers.inotify").filters.clear()
+    err = capsys.readouterr().err
+    assert "Logging error" not in err and "Traceback" not in err
+    assert err.count("cannot write the log file") == 1
 
 
 def test_sigterm_during_index_keeps_what_was_done_and_says_so(tmp_path, drum_folder):
