@@ -5,6 +5,10 @@ second after the quiet period began, show the same size and mtime: a file still 
 keeps moving and waits. A path that is gone waits until its whole root is quiet, so a folder or
 drive vanishing in one burst reaches the indexer as one batch (which is how it is recognised as
 an unplugged drive rather than a few deletions).
+
+Where the watcher sees opens and closes (inotify), a file some process holds open is not
+settled until it is closed, or until it has been quiet for ``OPEN_GRACE_SECONDS`` (a writer that
+pauses mid-file, as a slow download does, would otherwise get its partial file indexed).
 """
 from __future__ import annotations
 
@@ -17,6 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
+
+#: A path held open waits at most this long after its last event before it is looked at anyway.
+OPEN_GRACE_SECONDS = 30.0
 
 Look = tuple[bool, int, float] | None  # (is_dir, size, mtime), None when not there
 
@@ -37,6 +44,7 @@ class ChangeTracker:
         self.clock = clock
         self._pending: dict[str, _Pending] = {}
         self._root_event: dict[str, float] = {}
+        self._open: dict[str, int] = {}  # path -> opens not yet closed (inotify only)
         self._lock = threading.Lock()
 
     @property
@@ -53,6 +61,15 @@ class ChangeTracker:
             else:
                 item.last_event = now
             self._root_event[root] = now
+
+    def opened(self, path: str, delta: int) -> None:
+        """A process opened (+1) or closed (-1) ``path`` (any thread)."""
+        with self._lock:
+            count = self._open.get(path, 0) + delta
+            if count > 0:
+                self._open[path] = count
+            else:
+                self._open.pop(path, None)
 
     def drop_under(self, root: str) -> None:
         """Forget pending paths of ``root`` (it went offline: the root check takes over)."""
@@ -72,6 +89,8 @@ class ChangeTracker:
             quiet = [(p, item) for p, item in self._pending.items() if now - item.last_event >= self.debounce]
         settled = []
         for path, item in quiet:
+            if path in self._open and now - item.last_event < OPEN_GRACE_SECONDS:
+                continue  # still being written (or read): wait for it to be closed
             look = _look(path)
             if look is None:
                 if now - self._root_event.get(item.root, 0.0) >= self.debounce:

@@ -27,7 +27,7 @@ from engine.scanner import has_temporary_part, is_candidate
 log = logging.getLogger(__name__)
 
 ObserverFactory = Callable[[str, float], BaseObserver]  # (mode, poll seconds) -> observer
-_IGNORED = {"opened", "closed_no_write"}
+_OPENS = {"opened": 1, "closed": -1, "closed_no_write": -1}  # inotify only: a file held open is not settled
 _LIMIT_ERRORS = {errno.ENOSPC, errno.EMFILE, errno.ENFILE}
 
 
@@ -44,9 +44,14 @@ class _Handler(FileSystemEventHandler):
 
     def dispatch(self, event: FileSystemEvent) -> None:
         kind = event.event_type
-        if kind in _IGNORED or (kind == "modified" and event.is_directory):
+        if kind == "modified" and event.is_directory:
             return  # a folder's own "modified" fires for every file added to it
         src = os.fsdecode(event.src_path)
+        if kind in _OPENS:
+            if not event.is_directory and self._relevant(src, False):
+                self.tracker.opened(src, _OPENS[kind])
+            if kind != "closed":
+                return  # our own reads open files too: an open alone is no change
         if kind != "moved":
             if self._relevant(src, event.is_directory):
                 self.tracker.touch(src, self.root)

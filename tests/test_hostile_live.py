@@ -12,6 +12,8 @@ import time
 import numpy as np
 import pytest
 
+import engine.ingest
+
 from engine.demo import render
 from engine.events import Notice
 from engine.library import Library
@@ -35,6 +37,19 @@ def serve(make_settings):
     yield _serve
     for service in services:
         service.stop()
+
+
+@pytest.fixture
+def counting_decoder(monkeypatch):
+    calls = []
+    real = engine.ingest.decode_file
+
+    def decode(path, *args, **kwargs):
+        calls.append(os.path.basename(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(engine.ingest, "decode_file", decode)
+    return calls
 
 
 def kick(path, seed: int = 1):
@@ -175,3 +190,20 @@ def test_a_root_going_offline_is_announced_once(serve, drum_folder, tmp_path, ca
     assert len([n for n in seen if "offline" in n.message]) == 1
     printed = [r for r in caplog.records if r.name.startswith("engine") and r.levelno >= logging.WARNING]
     assert printed == []  # the notice is printed by serve (and shown by the TUI): a warning would repeat it
+
+
+def test_a_file_held_open_by_a_pausing_writer_is_indexed_once_complete(serve, drum_folder, tmp_path,
+                                                                     counting_decoder):
+    service = serve([drum_folder])
+    settle(service)
+    counting_decoder.clear()
+    data = write(tmp_path / "staging" / "clap.wav", render("clap", seed=7)).read_bytes()
+    target = drum_folder / "clap.wav"
+    with open(target, "wb") as handle:  # a slow download: half, a pause well past the debounce, the rest
+        handle.write(data[: len(data) // 2])
+        handle.flush()
+        time.sleep(1.0)
+        handle.write(data[len(data) // 2:])
+    settle(service)
+    assert counting_decoder.count("clap.wav") == 1
+    assert service.library.sample_by_path(target).size == len(data)

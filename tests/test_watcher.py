@@ -74,7 +74,8 @@ def test_vanished_paths_wait_for_their_whole_root_to_be_quiet(tmp_path):
 
 def recording_handler(root: str):
     touched, moves = [], []
-    tracker = SimpleNamespace(touch=lambda path, r: touched.append(os.path.relpath(path, root)))
+    tracker = SimpleNamespace(touch=lambda path, r: touched.append(os.path.relpath(path, root)),
+                              opened=lambda path, delta: None)
     handler = _Handler(root, EXTENSIONS, tracker, lambda src, dest: moves.append((src, dest)))
     return handler, touched, moves
 
