@@ -57,6 +57,7 @@ class LiveIndexer:
             try:
                 self.library.check_still_there()
                 if not warm:  # load (or, after a crash, rebuild) the indexes before the first query
+                    self.library.check_catalog()  # here, not in start(): a large catalog takes a moment
                     for backend in self.settings.engine.backends:
                         self.library.index(backend)
                     warm = True

@@ -52,7 +52,6 @@ class EngineService:
         """
         self.library.lock.acquire("soundalike serve")
         try:
-            self.library.check_catalog()
             for name in self.settings.engine.backends:  # load models now: a missing one fails here
                 self.library.embedder(name)
             for root in roots:

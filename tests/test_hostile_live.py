@@ -207,3 +207,18 @@ def test_a_file_held_open_by_a_pausing_writer_is_indexed_once_complete(serve, dr
     settle(service)
     assert counting_decoder.count("clap.wav") == 1
     assert service.library.sample_by_path(target).size == len(data)
+
+
+def test_serve_on_a_damaged_catalog_stops_and_points_to_repair(serve, make_settings, drum_folder):
+    from tests.test_hostile_library import _break_one_samples_page, _filled_catalog
+    settings = make_settings()
+    _filled_catalog(settings)
+    _break_one_samples_page(settings.engine.resolved_data_dir() / "catalog.sqlite")
+    from engine.errors import UserError
+    try:  # found at start (a damaged page read while adding the root) or by the indexer's check
+        service = serve([drum_folder])
+        wait_for(lambda: service.indexer.fatal is not None, timeout=10)
+        message = service.indexer.fatal
+    except UserError as e:
+        message = str(e)
+    assert "damaged" in message and "soundalike repair" in message
