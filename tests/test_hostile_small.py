@@ -144,3 +144,14 @@ def test_sigterm_during_index_keeps_what_was_done_and_says_so(tmp_path, drum_fol
     finally:
         child.kill()
     assert child.returncode == 130 and "what was indexed is kept" in err
+
+
+def test_the_terminal_app_shows_an_odd_name_readably():
+    from engine.catalog import SampleRow
+    from tui.format import display_path
+    name = os.fsdecode(b"/S/kit/bad_\xff.wav")
+    row = SampleRow(id=1, path=name, root="/S", size=1, mtime=1.0, content_hash=None, status="ok", reason=None,
+                    format=None, sample_rate=None, channels=None, duration=None, peak_db=None, rms_db=None,
+                    silent=None, clipped=None, favourite=False, added=0.0, updated=0.0)
+    assert display_path(row, None) == "kit/bad_\\xff.wav"
+    assert display_path(row, None).encode("utf-8")

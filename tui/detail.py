@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from engine.catalog import SampleRow
+from engine.catalog_text import readable
 from engine.errors import FileError
 from tui import format as fmt
 from tui import waveform
@@ -25,8 +26,8 @@ WAVE_HEIGHT = 3
 def facts_lines(sample: SampleRow, tags: dict[str, dict[str, float]], width: int) -> Text:
     """Name, path, status, format, levels and tags: one line each, cut to ``width`` (no wrapping)."""
     lines: list[tuple[str, str]] = [
-        (fmt.fit(("★ " if sample.favourite else "") + os.path.basename(sample.path), width), "bold"),
-        (fmt.fit(sample.path, width, keep="middle"), "dim")]
+        (fmt.fit(("★ " if sample.favourite else "") + readable(os.path.basename(sample.path)), width), "bold"),
+        (fmt.fit(readable(sample.path), width, keep="middle"), "dim")]
     if sample.status != "ok":
         style = "bold red" if sample.status == "failed" else "yellow"
         lines.append((fmt.fit(f"{sample.status}: {sample.reason or 'no reason recorded'}", width, "start"), style))

@@ -6,6 +6,7 @@ import os
 from rich.cells import cell_len  # noqa: F401 (re-exported for tests)
 
 from engine.catalog import SampleRow
+from engine.catalog_text import readable
 
 
 def duration(seconds: float | None) -> str:
@@ -57,13 +58,14 @@ def fit(text: str, width: int, keep: str = "end") -> str:
 
 
 def display_path(row: SampleRow, base: str | None) -> str:
-    """The sample's path relative to ``base`` (the chosen folder) or else to its root."""
+    """The sample's path relative to ``base`` (the chosen folder) or else to its root, readable
+    (a name that is not UTF-8 shows its stray bytes as ``\xff``)."""
     base = base or row.root
     try:
         relative = os.path.relpath(row.path, base)
     except ValueError:
-        return row.path
-    return row.path if relative.startswith("..") else relative
+        return readable(row.path)
+    return readable(row.path if relative.startswith("..") else relative)
 
 
 def status_label(row: SampleRow) -> str:
