@@ -49,7 +49,8 @@ class LiveIndexer:
         self.total = 0
         self.fatal: str | None = None
         self.paused: str | None = None  # why indexing waits (a full disk), None while it runs
-        self._attempts: dict[str, int] = {}
+        self._attempts: dict[str, int] = {}  # path -> failed rounds in a row
+        self._failed_now: set[str] = set()  # paths that failed in this round
 
     def run(self, stop: threading.Event) -> None:
         warm = False
@@ -99,8 +100,11 @@ class LiveIndexer:
         if not self.queue.wait(self.settings.watch.root_check_seconds / 2):
             return
         changes = self.queue.take_changes()
+        self._failed_now: set[str] = set()
         try:
             self.apply_changes(changes)
+            for path in set(changes.paths) - self._failed_now:  # "in a row": a success starts again
+                self._attempts.pop(path, None)
         except BaseException as e:
             self._retry_changes(changes, e)
             raise
@@ -173,6 +177,7 @@ class LiveIndexer:
                 raise
             log.error("could not apply a change to %s (retried): %s", ", ".join(map(readable, paths)), e)
             log.debug("details", exc_info=True)
+            self._failed_now.update(paths)
             self.queue.add_paths(self._still_worth_it(list(paths), e), forced=True)
             return None
 

@@ -31,6 +31,7 @@ from engine.events import EventBus, Progress, SampleAdded, SampleFailed, SampleR
 from engine.index import VectorIndex
 from engine.library_queries import Hit, QueryMixin  # noqa: F401 - Hit is part of this API
 from engine.ingest import Ingestor, Job, Processed
+from engine.library_files import identity, make_library_folder, read_state, refuse_lost_catalog, write_state
 from engine.lock import LibraryLock
 from engine.reconcile import unchanged_on_disk
 from engine.scanner import FileEntry, walk
@@ -88,7 +89,7 @@ class Library(QueryMixin):
                             f"running: stopped, nothing more is written there (start again to use a new one)")
 
     def _where(self) -> tuple:
-        return _identity(self.data_dir), _identity(self.catalog.path)
+        return identity(self.data_dir), identity(self.catalog.path)
 
     def close(self) -> None:
         if self._where() != self._identity:
@@ -146,12 +147,12 @@ class Library(QueryMixin):
         return index
 
     def _open_saved_index(self, path: Path, backend: str, dim: int, ids: np.ndarray, version: int) -> VectorIndex:
-        saved_version, checksum = _read_state(path)
+        saved_version, checksum = read_state(path)
         if saved_version != version:
             path.unlink(missing_ok=True)  # older than the catalog's vectors: rebuild it
         index = VectorIndex.open(path, dim, ids, lambda: self.catalog.vectors(backend),
                                  self.settings.index.search_threads, checksum)
-        _write_state(path, version, index.checksum)
+        write_state(path, version, index.checksum)
         return index
 
     def save_indexes(self, min_interval: float = 0.0) -> None:
@@ -163,7 +164,7 @@ class Library(QueryMixin):
                 if writable and index.path is not None and index._dirty:
                     try:
                         index.save()
-                        _write_state(index.path, self._versions.get(name, 0), index.checksum)
+                        write_state(index.path, self._versions.get(name, 0), index.checksum)
                     except OSError as e:
                         if is_disk_full(e):
                             raise disk_full(self.data_dir) from e
@@ -411,55 +412,3 @@ class Library(QueryMixin):
             "vectors": self.catalog.vector_counts(),
             "indexed": {name: len(self.index(name)) for name in self.settings.engine.backends},
         }
-
-
-def make_library_folder(data_dir: Path) -> None:
-    """Create the library folder and its ``index`` folder; a UserError names the path at fault."""
-    try:
-        (data_dir / "index").mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        where = e.filename or data_dir
-        if isinstance(e, FileExistsError):
-            raise UserError(f"cannot create the library folder: {where} is a file; move it away, or use "
-                            f"another --data-dir") from e
-        raise UserError(f"cannot create the library folder {where}: {e.strerror or e}") from e
-
-
-def refuse_lost_catalog(data_dir: Path) -> None:
-    """A catalog that is gone or empty beside saved indexes was lost, not new: say so."""
-    catalog = data_dir / "catalog.sqlite"
-    state = "missing" if not catalog.exists() else "empty" if catalog.stat().st_size == 0 else ""
-    if state and any((data_dir / "index").glob("*.faiss")):
-        raise UserError(f"the catalog {catalog} is {state}, but this library folder holds indexes: restore it "
-                        f"from a backup, or run `soundalike repair` to start a new, empty catalog")
-
-
-def _identity(folder: Path) -> tuple[int, int] | None:
-    """(device, inode) of ``folder``: another value means it was deleted or replaced."""
-    try:
-        info = os.stat(folder)
-    except OSError:
-        return None
-    return info.st_dev, info.st_ino
-
-
-def _version_file(index_path: Path) -> Path:
-    return index_path.with_name(index_path.name + ".version")
-
-
-def _read_state(index_path: Path) -> tuple[int | None, str | None]:
-    """(catalog vector version, checksum of the index's bytes) recorded beside a saved index."""
-    try:
-        words = _version_file(index_path).read_text().split()
-        return int(words[0]), (words[1] if len(words) > 1 else None)
-    except (OSError, ValueError, IndexError):
-        return None, None
-
-
-def _write_state(index_path: Path, version: int, checksum: str | None) -> None:
-    """Record which catalog vector version the saved index holds, and its checksum (written after
-    the index)."""
-    target = _version_file(index_path)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(f"{version} {checksum}" if checksum else str(version))
-    os.replace(tmp, target)
