@@ -11,6 +11,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from engine.catalog_schema import migrate
-from engine.catalog_text import CatalogConnection
+from engine.catalog_text import ESCAPES_KEY, CatalogConnection
 from engine.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,8 @@ class Catalog:
         self.path = Path(db_path)
         self._local = threading.local()
         self._write_lock = threading.RLock()
+        self._connections: weakref.WeakSet = weakref.WeakSet()  # every thread's, to switch text reading
+        self._escapes = False
         with self._write_lock:
             migrate(self._connection())
 
@@ -129,7 +132,20 @@ class Catalog:
             except sqlite3.DatabaseError as e:
                 raise cannot_open(self.path, e) from e
             self._local.conn = conn
+            self._watch_escapes(conn)
         return conn
+
+    def _watch_escapes(self, conn: CatalogConnection) -> None:
+        """Make ``conn`` read escaped names back once the catalog holds any (see catalog_text)."""
+        conn.on_escape = self._escapes_stored
+        self._connections.add(conn)
+        if self._escapes or _has_escapes(conn):
+            self._escapes_stored()
+
+    def _escapes_stored(self) -> None:
+        self._escapes = True
+        for conn in list(self._connections):
+            conn.read_escapes()
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -329,6 +345,13 @@ class _Transaction:
             self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
         finally:
             self.lock.release()
+
+
+def _has_escapes(conn: CatalogConnection) -> bool:
+    try:
+        return conn.execute("SELECT 1 FROM meta WHERE key = ?", (ESCAPES_KEY,)).fetchone() is not None
+    except sqlite3.OperationalError:  # no meta table yet (a catalog being created)
+        return False
 
 
 def cannot_open(path: Path, error: sqlite3.Error) -> UserError:

@@ -239,3 +239,22 @@ def test_a_library_path_blocked_by_a_file_names_that_file(tmp_path, capsys, drum
     (data / "index").write_text("not a folder")
     code, _, err = run(capsys, "--data-dir", str(data), "index", str(drum_folder))
     assert code == 2 and f"{data / 'index'} is a file" in err
+
+
+def test_escaped_reading_costs_nothing_until_a_catalog_holds_an_odd_name(tmp_path):
+    import engine.catalog_writes as cat
+    from engine.catalog import Catalog
+    path, odd = tmp_path / "c.sqlite", os.fsdecode(b"/S/\xff.wav")
+    first, second = Catalog(path), Catalog(path)
+    with first.transaction() as tx:
+        cat.record_sample(tx, path="/S/plain.wav", root="/S", size=1, mtime=1.0, content_hash=None,
+                          status="ok", reason=None, facts=None)
+    assert first._connection().text_factory is str  # the fast, plain read
+    with first.transaction() as tx:
+        cat.record_sample(tx, path=odd, root="/S", size=1, mtime=1.0, content_hash=None, status="ok",
+                          reason=None, facts=None)
+    assert first.sample_by_path(odd).path == odd
+    third = Catalog(path)  # another process opening it later
+    assert third.sample_by_path(odd).path == odd and [r.path for r in third.samples([1, 2]).values()] == [
+        "/S/plain.wav", odd]
+    assert second.sample_by_path(odd) is not None  # opened before: still finds it by name
