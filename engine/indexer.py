@@ -100,7 +100,7 @@ class LiveIndexer:
         if not self.queue.wait(self.settings.watch.root_check_seconds / 2):
             return
         changes = self.queue.take_changes()
-        self._failed_now: set[str] = set()
+        self._failed_now = set()
         try:
             self.apply_changes(changes)
             for path in set(changes.paths) - self._failed_now:  # "in a row": a success starts again

@@ -294,9 +294,9 @@ class Library(QueryMixin):
             self._apply_chunk(chunk, report)
             return
         except Exception as e:
-            if len(chunk) == 1 or is_disk_full(e) or isinstance(e, UserError):
+            if is_disk_full(e) or isinstance(e, UserError):
                 raise
-            log.warning("recording %d files at once failed (%s): recording them one by one", len(chunk), e)
+            log.info("recording %d files at once failed (%s): recording them one by one", len(chunk), e)
         for item in chunk:
             try:
                 self._apply_chunk([item], report)

@@ -258,3 +258,20 @@ def test_escaped_reading_costs_nothing_until_a_catalog_holds_an_odd_name(tmp_pat
     assert third.sample_by_path(odd).path == odd and [r.path for r in third.samples([1, 2]).values()] == [
         "/S/plain.wav", odd]
     assert second.sample_by_path(odd) is not None  # opened before: still finds it by name
+
+
+def test_one_file_that_cannot_be_recorded_costs_only_itself(tmp_path, make_settings, drum_folder, monkeypatch):
+    import engine.catalog_writes as cat
+    real = cat.record_sample
+
+    def refuse_one(tx, **values):
+        if values["path"].endswith("snare_1.wav"):
+            raise sqlite3.IntegrityError("a row this catalog will not take")
+        return real(tx, **values)
+
+    monkeypatch.setattr(cat, "record_sample", refuse_one)
+    with Library(make_settings(), backends=TEST_BACKENDS) as library:
+        report = library.scan([str(drum_folder)])
+        assert report.indexed == 22 and len(report.failed) == 2
+        assert all("cannot record it in the catalog" in reason for _, reason in report.failed)
+        assert library.catalog.status_counts() == {"ok": 22}
