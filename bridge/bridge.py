@@ -125,9 +125,10 @@ class Bridge:
                                   "subscribers": len(self.push.subscribers()), "queued": self.server.queued(),
                                   "clients": len(self.handlers.clients), "push_dropped": self.push.dropped_total,
                                   "midi_messages": self.midi.received}
+        status = {**status, **self.counters.snapshot()}
         if self.service is not None and hasattr(self.service, "status"):
             status["busy"] = int(bool(self.service.status().get("busy", False)))
-        return {**status, **self.counters.snapshot()}
+        return status
 
 
 def parse_subscribers(settings: BridgeSettings) -> list[tuple[str, int]]:

@@ -8,6 +8,7 @@ counted; anything with a known reply address gets an error reply.
 """
 from __future__ import annotations
 
+import ipaddress
 import logging
 import queue
 import socket
@@ -116,7 +117,7 @@ class OscServer:
             try:
                 self._queue.put_nowait(item)
             except queue.Full:
-                self.counters.add("busy")
+                self.counters.add("queue_full")
                 self._send(self.reply_target(sender), p.error(item.id, f"busy: {self.settings.queue_size} "
                                                               "requests waiting; try again"))
 
@@ -192,6 +193,8 @@ class OscServer:
 def open_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_DGRAM)
+    if family == socket.AF_INET6 and ipaddress.ip_address(host.split("%")[0]).is_unspecified:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)  # "::" answers IPv4 clients too
     for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
         try:
             sock.setsockopt(socket.SOL_SOCKET, option, SOCKET_BUFFER)
