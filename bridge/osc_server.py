@@ -2,15 +2,15 @@
 
 The receiving thread only drains the socket (datagrams up to 64 KiB, not python-osc's 8 KiB
 default), refuses senders the access policy rejects, parses and queues requests, and answers bad
-packets at once. The serving thread runs the dispatch table in arrival order, sends the replies,
-and between requests sends queued push events to subscribers. Nothing is dropped without being
-counted; anything with a known reply address gets an error reply.
+packets at once. The serving thread runs the dispatch table, taking clients in turns (each
+client's requests in arrival order, see :mod:`bridge.fair_queue`), sends the replies, and between
+requests sends queued push events to subscribers. Nothing is dropped without being counted;
+anything with a known reply address gets an error reply.
 """
 from __future__ import annotations
 
 import ipaddress
 import logging
-import queue
 import socket
 import threading
 from collections.abc import Callable
@@ -18,9 +18,11 @@ from collections.abc import Callable
 from bridge import protocol as p
 from bridge.access import AccessPolicy
 from bridge.counters import Counters
+from bridge.fair_queue import FairQueue, QueueFull
 from bridge.handlers import Handler, dispatch
 from bridge.protocol import BadRequest, Reply, Request
 from bridge.push import Push
+from bridge.udp_drops import DropWatch
 from bridge.wire import ReplyTooLarge, encode_checked
 from engine.config import BridgeSettings
 from engine.errors import UserError
@@ -31,8 +33,7 @@ Client = tuple[str, int]
 Activity = Callable[[Client, str, str, bool], None]
 MAX_DATAGRAM = 65535
 SOCKET_BUFFER = 4 * 2**20
-_WAKE = object()
-_STOP = object()
+TOTAL_QUEUED = 8  # all clients together may have this many times queue_size requests waiting
 
 
 class OscServer:
@@ -46,7 +47,8 @@ class OscServer:
         self.reply_port_of = reply_port_of
         self.counters = counters or Counters()
         self.access = AccessPolicy(settings)
-        self._queue: queue.Queue = queue.Queue(maxsize=max(1, settings.queue_size))
+        self._queue = FairQueue(settings.queue_size, TOTAL_QUEUED * settings.queue_size)
+        self.drops = DropWatch()
         self._sock: socket.socket | None = None
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
@@ -64,10 +66,7 @@ class OscServer:
 
     def wake(self) -> None:
         """Have the serving thread look at push events now (called from engine threads)."""
-        try:
-            self._queue.put_nowait(_WAKE)
-        except queue.Full:
-            pass  # the serving thread is busy and will take push events after the next request
+        self._queue.signal()
 
     def start(self) -> None:
         self._sock = open_socket(self.settings.osc_host, self.settings.osc_port)
@@ -82,14 +81,14 @@ class OscServer:
         if self._sock is None:
             return
         self._stopping.set()
-        self._queue.put(_STOP)
+        self._queue.signal()
         for thread in self._threads:
             thread.join(timeout=5)
         self._sock.close()
         self._sock = None
 
     def queued(self) -> int:
-        return self._queue.qsize()
+        return len(self._queue)
 
     # --- receiving ---------------------------------------------------------------------------
     def _receive_loop(self) -> None:
@@ -115,8 +114,8 @@ class OscServer:
                 self._reject(item, sender)
                 continue
             try:
-                self._queue.put_nowait(item)
-            except queue.Full:
+                self._queue.put(sender, item)
+            except QueueFull:
                 self.counters.add("queue_full")
                 self._send(self.reply_target(sender), p.error(item.id, f"busy: {self.settings.queue_size} "
                                                               "requests waiting; try again"))
@@ -131,13 +130,8 @@ class OscServer:
     def _serve_loop(self) -> None:
         self.thread_setup()
         timeout = max(0.02, self.push.progress_interval)
-        while True:
-            try:
-                item = self._queue.get(timeout=timeout if self.push.has_pending() else None)
-            except queue.Empty:
-                item = _WAKE
-            if item is _STOP:
-                return
+        while not self._stopping.is_set():
+            item = self._queue.get(timeout=timeout if self.push.has_pending() else None)
             if isinstance(item, Request):
                 self._serve(item)
             self._send_push()
@@ -176,6 +170,10 @@ class OscServer:
         host = self.settings.reply_host or sender[0]
         return host, self.reply_port_of(sender) or self.settings.reply_port or sender[1]
 
+    def send_to(self, target: Client, reply: Reply) -> bool:
+        """Send one message to ``target`` from the server's port (e.g. ``/soundalike/hello`` at start)."""
+        return self._send(target, reply)
+
     def _send(self, target: Client, reply: Reply) -> bool:
         return self._send_bytes(target, encode_checked(reply, MAX_DATAGRAM))
 
@@ -187,6 +185,7 @@ class OscServer:
             log.info("could not send %d bytes to %s:%d: %s", len(data), *target, e)
             return False
         self.counters.add("replies")
+        self.drops.watch(target)
         return True
 
 

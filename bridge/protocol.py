@@ -31,6 +31,7 @@ BACKEND = f"{PREFIX}/backend"  # id name dim aspect1 aspect2 ...
 DONE = f"{PREFIX}/done"  # id count: the last reply to a request that worked
 ERROR = f"{PREFIX}/error"  # id message: the last (and only) reply to a request that failed
 PONG = f"{PREFIX}/pong"  # id
+HELLO = f"{PREFIX}/hello"  # port version: a (re)started server, sent to the clients it knows
 TERMINAL = (DONE, ERROR, PONG)
 
 

@@ -60,7 +60,7 @@ def test_cli_similar_json_in_list_format(osc_args, samples, capsys):
 
 def test_cli_error_reply_and_no_server(osc_args, capsys):
     assert cli.main(["osc", "similar", "/no/such.wav", *osc_args]) == 2
-    assert "does not exist" in capsys.readouterr().err
+    assert "no such audio file" in capsys.readouterr().err
     assert cli.main(["osc", "ping", "--port", "9", "--timeout", "0.2"]) == 2
     assert "is soundalike running?" in capsys.readouterr().err
 
