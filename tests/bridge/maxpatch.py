@@ -77,9 +77,10 @@ class MaxPatch:
             self._out(self._box_with("udpreceive"), 0, atoms)
         return atoms
 
-    def receive_until(self, address: str, timeout: float = 5.0) -> list[Atoms]:
-        seen = []
-        while not seen or seen[-1][0] != address:
+    def receive_until(self, address: str, request_id: int | None = None, timeout: float = 5.0) -> list[Atoms]:
+        """Datagrams until one at ``address`` (with ``request_id`` first, when given)."""
+        seen: list[Atoms] = []
+        while not seen or seen[-1][0] != address or (request_id is not None and seen[-1][1] != request_id):
             seen.append(self.receive(timeout))
         return seen
 
