@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from soundalike import __version__
 
 log = logging.getLogger(__name__)
 STATE_FILE = "bridge-clients.json"  # in the data folder: per-client settings and subscriptions
+SAVE_RENEWALS_AFTER = 30.0  # seconds: lease renewals alone are written at most this often
 _STATEFUL = tuple(f"{p.PREFIX}/{name}" for name in ("set", "subscribe", "unsubscribe"))
 
 
@@ -67,6 +69,8 @@ class Bridge:
         self.midi_status = "MIDI not started"
         self._unsubscribe = None
         self._started = False
+        self._saved: tuple | None = None
+        self._saved_at = 0.0
 
     def _search_thread_setup(self) -> None:
         """OpenMP thread counts are per calling thread: without this, FAISS searches from the bridge's
@@ -79,11 +83,18 @@ class Bridge:
         self.events.publish(BridgeActivity(f"{client[0]}:{client[1]}", address, summary, ok))
 
     def _save_state(self) -> None:
-        client_state.save(self.state_file, self.handlers.clients.snapshot(), self.push.leases())
+        """Write the file when a client's settings or the subscribers changed, or renewals are due
+        (a patch that re-sends ``set reply_port`` with each request does not write each time)."""
+        prefs, leases = self.handlers.clients.snapshot(), self.push.leases()
+        key = (prefs, frozenset(leases))
+        if key == self._saved and time.monotonic() - self._saved_at < SAVE_RENEWALS_AFTER:
+            return
+        client_state.save(self.state_file, prefs, leases)
+        self._saved, self._saved_at = key, time.monotonic()
 
     def _restore_state(self) -> None:
         saved = client_state.load(self.state_file)
-        allowed = AccessPolicy(self.settings).allows
+        allowed = self.server.access.allows
         self.handlers.clients.restore({c: prefs for c, prefs in saved.prefs.items() if allowed(c[0])})
         for client, left in saved.leases.items():
             if allowed(client[0]):

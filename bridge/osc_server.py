@@ -135,6 +135,7 @@ class OscServer:
             if isinstance(item, Request):
                 self._serve(item)
             self._send_push()
+            self.drops.refresh()
 
     def _serve(self, request: Request) -> None:
         self.counters.add("requests")

@@ -8,6 +8,7 @@ many replies never reached a client instead of counting them as delivered.
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 from bridge.access import is_loopback
@@ -36,10 +37,11 @@ def drops_by_port() -> dict[int, int] | None:
 class DropWatch:
     """Drops at the loopback ports the bridge replied to, counted from the first reply to each."""
 
-    def __init__(self, capacity: int = 4096):
+    def __init__(self, capacity: int = 4096, every: float = 1.0):
         self._baseline: dict[int, int] = {}
         self._latest: dict[int, int] = {}
-        self._capacity = capacity
+        self._capacity, self._every = capacity, every
+        self._refreshed = 0.0
         self._lock = threading.Lock()
         self.available = drops_by_port() is not None
 
@@ -54,13 +56,25 @@ class DropWatch:
         with self._lock:
             self._baseline[port] = self._latest[port] = counts.get(port, 0)
 
+    def refresh(self) -> None:
+        """Read the counts again, at most once every ``every`` seconds (the serving thread calls this
+        often): a client that closes its socket takes its count with it, so it is read while it lives."""
+        now = time.monotonic()
+        if self._baseline and now - self._refreshed >= self._every:
+            self._refreshed = now
+            self._update()
+
     def dropped(self) -> int:
         """Replies dropped at watched clients since the bridge first replied to them (-1: unknown)."""
         if not self.available:
             return -1
+        self._update()
+        with self._lock:
+            return sum(self._latest[port] - self._baseline[port] for port in self._baseline)
+
+    def _update(self) -> None:
         counts = drops_by_port() or {}
         with self._lock:
             for port in self._baseline:
                 if port in counts:
                     self._latest[port] = max(self._latest[port], counts[port])
-            return sum(self._latest[port] - self._baseline[port] for port in self._baseline)
