@@ -123,3 +123,19 @@ def test_a_refused_path_gets_no_reply_beyond_the_error(client, outside_copy):
     assert response.messages == [(p.ERROR, (response.id, response.error))]
     with pytest.raises(ClientTimeout):
         client.receive(0.2)
+
+
+def test_the_cli_subscriber_renews_its_lease(start_bridge, library, tmp_path, monkeypatch, capsys):
+    from soundalike import cli
+    monkeypatch.setenv("SOUNDALIKE_DATA_DIR", str(tmp_path / "cli-data"))
+    monkeypatch.setenv("SOUNDALIKE_CONFIG", str(tmp_path / "no-config.toml"))
+    server = start_bridge(subscriber_lease=1)
+    later = threading.Timer(1.8, lambda: library.events.publish(SampleAdded(21, "/samples/late.wav")))
+    later.start()
+    try:
+        cli.main(["osc", "subscribe", "--seconds", "2.6", "--port", str(server.address[1])])
+    finally:
+        later.cancel()
+    out = capsys.readouterr().out
+    assert "/soundalike/event/added 21 /samples/late.wav" in out  # published after the first lease ended
+    assert "/soundalike/done" not in out
