@@ -1,6 +1,7 @@
 """What real clients send: k = 0 or "" for the default, Pd's id alone, IPv4 clients of a "::" server, busy."""
 from __future__ import annotations
 
+import socket
 import struct
 
 import pytest
@@ -58,6 +59,16 @@ def test_status_shows_the_service_busy_while_indexing(start_bridge, library):
     assert status["busy"] == 1 and status["queue_full"] == 0
 
 
+def ipv6_available() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as probe:
+            probe.bind(("::", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not ipv6_available(), reason="no IPv6 on this machine")
 def test_a_server_on_all_ipv6_addresses_answers_local_ipv4_clients(start_bridge):
     server = start_bridge(osc_host="::")
     with OscClient("127.0.0.1", server.address[1], timeout=2.0) as client:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -38,6 +39,7 @@ def test_a_flooding_client_does_not_delay_another_clients_request(start_bridge):
     assert position <= 2, f"the other client's ping was served after {position} of the flood's"
 
 
+@pytest.mark.skipif(not Path("/proc/net/udp").exists(), reason="per-socket drop counts are read from Linux's /proc")
 def test_replies_a_client_never_read_are_counted_as_dropped_not_as_delivered(start_bridge):
     server = start_bridge()
     deaf = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
