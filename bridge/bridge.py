@@ -174,7 +174,8 @@ class Bridge:
                                   "subscribers": len(self.push.subscribers()), "queued": self.server.queued(),
                                   "clients": len(self.handlers.clients), "push_dropped": self.push.dropped_total,
                                   "midi_messages": self.midi.received,
-                                  "replies_dropped": self.server.drops.dropped()}
+                                  "replies_dropped": self.server.drops.dropped(),
+                                  "received_dropped": self.server.drops.own_dropped()}
         status = {**status, **self.counters.snapshot()}
         if self.service is not None and hasattr(self.service, "status"):
             status["busy"] = int(bool(self.service.status().get("busy", False)))

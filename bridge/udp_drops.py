@@ -3,7 +3,8 @@
 UDP cannot tell a sender whether a datagram arrived: ``sendto`` succeeds while the kernel drops the
 reply at a client whose buffer is full. For clients on this machine Linux shows each socket's drop
 count in /proc/net/udp; the bridge reads it for the ports it replies to, so its status can say how
-many replies never reached a client instead of counting them as delivered.
+many replies never reached a client instead of counting them as delivered, and how many requests
+the kernel dropped at its own sockets before it could read them.
 """
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ class DropWatch:
         self._latest: dict[int, int] = {}
         self._capacity, self._every = capacity, every
         self._refreshed = 0.0
+        self._own: tuple[int, int] | None = None
         self._lock = threading.Lock()
         self.available = drops_by_port() is not None
 
@@ -55,6 +57,17 @@ class DropWatch:
         counts = drops_by_port() or {}
         with self._lock:
             self._baseline[port] = self._latest[port] = counts.get(port, 0)
+
+    def own_baseline(self, port: int) -> None:
+        """Start counting what the server's own sockets on ``port`` drop (a flood outrunning it)."""
+        self._own = (port, (drops_by_port() or {}).get(port, 0)) if self.available else None
+
+    def own_dropped(self) -> int:
+        """Requests the kernel dropped before the server could read them (-1: unknown)."""
+        if self._own is None:
+            return -1
+        port, baseline = self._own
+        return max(0, (drops_by_port() or {}).get(port, baseline) - baseline)
 
     def refresh(self) -> None:
         """Read the counts again, at most once every ``every`` seconds (the serving thread calls this

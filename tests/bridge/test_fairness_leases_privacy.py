@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,45 @@ def test_the_cli_subscriber_renews_its_lease(start_bridge, library, tmp_path, mo
     out = capsys.readouterr().out
     assert "/soundalike/event/added 21 /samples/late.wav" in out  # published after the first lease ended
     assert "/soundalike/done" not in out
+
+
+FLOOD = """
+import socket, sys, time
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+packet = bytes.fromhex(sys.argv[2])
+target = ("127.0.0.1", int(sys.argv[1]))
+print("flooding", flush=True)
+end = time.monotonic() + float(sys.argv[3])
+while time.monotonic() < end:
+    for _ in range(200):
+        sock.sendto(packet, target)
+"""
+
+
+@pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT") or not Path("/proc/net/udp").exists(),
+                    reason="senders are spread over sockets by Linux's SO_REUSEPORT")
+def test_a_full_speed_flood_that_never_reads_does_not_cut_off_other_clients(start_bridge, samples):
+    """A local process sending as fast as it can overflows a socket's kernel buffer; other clients'
+    datagrams must not be dropped with it (each sender's datagrams land in one of several sockets)."""
+    import subprocess
+    import sys
+    server = start_bridge(queue_size=100)  # the flood soon fills its queue and is answered "busy"
+    request = encode("/soundalike/similar", [str(samples / "Kit 0" / "kick_0.wav"), 10, 1])
+    flooder = subprocess.Popen([sys.executable, "-c", FLOOD, str(server.address[1]), request.hex(), "4"],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert flooder.stdout.readline().strip() == "flooding"
+        time.sleep(0.5)  # the flooder's socket buffer is full by now
+        answered = 0
+        for _ in range(12):
+            with OscClient(*server.address, timeout=2.0) as other:
+                try:
+                    answered += other.ping().messages == [(p.PONG, (1,))]
+                except ClientTimeout:
+                    pass
+        status = server.status()
+    finally:
+        flooder.kill()
+        flooder.wait()
+    assert answered >= 9, f"only {answered} of 12 other clients were answered during the flood"
+    assert status["received_dropped"] >= 0  # what the kernel dropped before the server read it, counted
