@@ -2,8 +2,10 @@
 
 For each library size the same queries run in alternating blocks in-process (``library.similar``)
 and over OSC (a real client and server on 127.0.0.1), so the ratio is measured in one run on the
-same machine. Then sustained throughput: pipelined `similar` requests for a few seconds, and a
-full-speed burst of 10,000 pings, each checked for lost replies.
+same machine. Then sustained throughput: pipelined `similar` requests for a few seconds, a
+full-speed burst of 10,000 pings, each checked for lost replies, and fairness: one client's ping
+round trip alone and then while a second client floods the server with `similar` requests it
+never reads the answers to (ratio in the same run).
 
 Libraries are filled with random unit vectors (bench/synthetic_library.py): no audio is decoded
 for the 100k rows. The query files are real WAVs whose stored vectors are reused, as for any file
@@ -88,6 +90,8 @@ def add_query_files(library: Library, folder: Path, dim: int, count: int = 20) -
 
 def percentiles(samples_ms: Sequence[float]) -> tuple[float, float]:
     ordered = sorted(samples_ms)
+    if not ordered:
+        return float("nan"), float("nan")
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
@@ -160,6 +164,72 @@ def ping_burst(client: OscClient, count: int = 10_000) -> tuple[float, int]:
     return time.perf_counter() - started, count - len(seen)
 
 
+def ping_round_trips(client: OscClient, count: int) -> tuple[list[float], int]:
+    """``count`` pings one after another: (round trips in ms of those answered, pings lost)."""
+    times, lost = [], 0
+    for _ in range(count):
+        started = time.perf_counter()
+        try:
+            client.ping()
+        except ClientTimeout:
+            lost += 1
+            continue
+        times.append((time.perf_counter() - started) * 1000)
+    return times, lost
+
+
+def flood(address: tuple[str, int], queries: list[str], stop, sent, window: int) -> None:
+    """Another process: `similar` requests as fast as the server takes them, ``window`` unanswered at
+    most (``window`` 0: never read a reply, send as fast as Python can)."""
+    with OscClient(*address, timeout=1.0) as flooder:
+        slots = threading.Semaphore(window) if window else None
+        if slots is not None:
+            threading.Thread(target=_release_on_replies, args=(flooder, slots, stop), daemon=True).start()
+        while not stop.is_set():
+            if slots is not None and not slots.acquire(timeout=0.5):
+                continue
+            flooder.send("/soundalike/similar", queries[sent.value % len(queries)], 10, sent.value)
+            sent.value += 1
+
+
+def _release_on_replies(client: OscClient, slots: threading.Semaphore, stop) -> None:
+    while not stop.is_set():
+        try:
+            for address, _ in client.receive(0.5):
+                if address in ("/soundalike/done", "/soundalike/error"):
+                    slots.release()
+        except ClientTimeout:
+            continue
+
+
+def flooded(address: tuple[str, int], queries: list[str], count: int, window: int,
+            queued: Callable[[], int]) -> dict:
+    """One client's pings alone, then while another process floods (same run): percentiles, losses.
+    ``queued`` tells when the server has finished the previous flood's requests."""
+    import multiprocessing
+    context = multiprocessing.get_context("spawn")
+    stop, sent = context.Event(), context.Value("q", 0, lock=False)
+    if not window:  # the server's socket overflows: most pings are lost, each costs a timeout
+        count = min(count, 60)
+    deadline = time.monotonic() + 120
+    while queued() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with OscClient(*address, timeout=2.0 if window else 0.5) as client:
+        ping_round_trips(client, 20)  # warm-up
+        alone, alone_lost = ping_round_trips(client, count)
+        flooder = context.Process(target=flood, args=(address, queries, stop, sent, window))
+        flooder.start()
+        try:
+            while sent.value < 2 * max(window, 500):  # let the flood build a queue
+                time.sleep(0.05)
+            under, under_lost = ping_round_trips(client, count)
+        finally:
+            stop.set()
+            flooder.join(10)
+    return {"alone": percentiles(alone), "flooded": percentiles(under), "lost": (alone_lost, under_lost),
+            "flood_sent": sent.value, "window": window, "pings": count}
+
+
 def run_size(size: int, args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-osc-") as tmp:
         started = time.perf_counter()
@@ -171,11 +241,14 @@ def run_size(size: int, args: argparse.Namespace) -> dict:
                 local, remote = round_trips(library, client, queries, args.queries)
                 rate, sent, lost = sustained(client, queries, args.seconds)
                 burst_s, burst_lost = ping_burst(client)
+            floods = [flooded(bridge.address, queries, args.pings, window, bridge.server.queued) for window in (1000, 0)]
+            dropped = bridge.status().get("replies_dropped", -1)
         finally:
             bridge.stop()
             library.close()
     return {"size": size, "fill_s": fill_s, "local": percentiles(local), "remote": percentiles(remote),
-            "rate": rate, "sent": sent, "lost": lost, "burst_s": burst_s, "burst_lost": burst_lost}
+            "rate": rate, "sent": sent, "lost": lost, "burst_s": burst_s, "burst_lost": burst_lost,
+            "floods": floods, "dropped": dropped}
 
 
 def report(rows: list[dict], args: argparse.Namespace) -> None:
@@ -189,6 +262,19 @@ def report(rows: list[dict], args: argparse.Namespace) -> None:
         (lp50, lp99), (rp50, rp99) = r["local"], r["remote"]
         print(f"| {r['size']:,} | {lp50:.2f} / {lp99:.2f} | {rp50:.2f} / {rp99:.2f} | {rp50 / lp50:.2f} ({rp99 / lp99:.2f}) | "
               f"{r['rate']:.0f} ({r['lost']} of {r['sent']}) | {r['burst_s']:.2f} s ({r['burst_lost']} lost) |")
+    print(f"\nOne client's ping round trip, {args.pings} pings one after another, alone and while another "
+          "process floods `similar` (k=10), same run\n")
+    print("| items | flood | alone p50 / p99 ms | while flooded p50 / p99 ms | ratio p50 (p99) | pings lost "
+          "(alone, flooded) | flood requests sent |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        for f in r["floods"]:
+            (ap50, ap99), (fp50, fp99) = f["alone"], f["flooded"]
+            kind = f"{f['window']} unanswered at most" if f["window"] else "never reads, full speed"
+            print(f"| {r['size']:,} | {kind} | {ap50:.2f} / {ap99:.2f} | {fp50:.2f} / {fp99:.2f} | "
+                  f"{fp50 / ap50:.2f} ({fp99 / ap99:.2f}) | {f['lost'][0]}, {f['lost'][1]} of {f['pings']} | {f['flood_sent']:,} |")
+        print(f"\nreplies the flooding clients' sockets dropped, counted by the server (`replies_dropped`): "
+              f"{r['dropped']:,}")
 
 
 def main() -> None:
@@ -197,6 +283,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--dim", type=int, default=512)
     parser.add_argument("--seconds", type=float, default=5.0, help="length of the sustained run")
+    parser.add_argument("--pings", type=int, default=400, help="round trips alone and while flooded")
     args = parser.parse_args()
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):

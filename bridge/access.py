@@ -12,9 +12,16 @@ log = logging.getLogger(__name__)
 
 def is_loopback(host: str) -> bool:
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return _address(host).is_loopback
     except ValueError:
         return host == "localhost"
+
+
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The address, with IPv4 clients of an IPv6 socket ("::ffff:127.0.0.1") read as the IPv4 they are."""
+    address = ipaddress.ip_address(host.split("%")[0])
+    mapped = getattr(address, "ipv4_mapped", None)
+    return mapped or address
 
 
 class AccessPolicy:
@@ -32,7 +39,7 @@ class AccessPolicy:
 
     def allows(self, host: str) -> bool:
         try:
-            address = ipaddress.ip_address(host.split("%")[0])
+            address = _address(host)
         except ValueError:
             return False
         if address.is_loopback:

@@ -12,18 +12,23 @@ from __future__ import annotations
 
 import logging
 import os
+import time
+from pathlib import Path
 from typing import Any
 
 import faiss
 import mido
 
+from bridge import client_state
+from bridge import protocol as p
 from bridge.access import AccessPolicy
 from bridge.actions import Actions, Auditioner, SilentAuditioner
 from bridge.counters import Counters
 from bridge.handlers import Handlers
 from bridge.midi import MidiController, open_input, parse_map
 from bridge.osc_server import OscServer
-from bridge.push import Push
+from bridge.path_policy import PathPolicy
+from bridge.push import FOREVER, Push
 from bridge.session import Session
 from engine.config import BridgeSettings, Settings
 from engine.errors import UserError
@@ -32,20 +37,29 @@ from engine.library import Library
 from soundalike import __version__
 
 log = logging.getLogger(__name__)
+STATE_FILE = "bridge-clients.json"  # in the data folder: per-client settings and subscriptions
+SAVE_RENEWALS_AFTER = 30.0  # seconds: lease renewals alone are written at most this often
+_STATEFUL = tuple(f"{p.PREFIX}/{name}" for name in ("set", "subscribe", "unsubscribe"))
 
 
 class Bridge:
     def __init__(self, source: Any, events: EventBus | None, settings: BridgeSettings,
-                 auditioner: Auditioner | None = None, midi_backend: mido.Backend | None = None):
-        """``source`` is an EngineService (``.library``, ``.events``, ``.status()``) or a Library."""
+                 auditioner: Auditioner | None = None, midi_backend: mido.Backend | None = None,
+                 state_file: Path | None = None):
+        """``source`` is an EngineService (``.library``, ``.events``, ``.status()``) or a Library.
+        ``state_file`` keeps client settings across restarts (default: ``bridge-clients.json`` in the
+        library's data folder)."""
         self.library: Library = getattr(source, "library", source)
         self.service = source if source is not self.library else None
         self.events = events or getattr(source, "events", None) or self.library.events
         self.settings, self.midi_backend = settings, midi_backend
         self.counters, self.session = Counters(), Session()
-        self.push = Push(progress_interval=settings.progress_interval, wake=self._wake)
+        self.state_file = state_file or self.library.settings.engine.resolved_data_dir() / STATE_FILE
+        self.push = Push(progress_interval=settings.progress_interval, wake=self._wake,
+                         lease=settings.subscriber_lease)
+        paths = PathPolicy(settings.query_paths, settings.query_folders, self.library.roots)
         self.handlers = Handlers(self.library, self.push, self.status, settings.max_k, settings.max_reply_bytes,
-                                 self.session)
+                                 self.session, paths)
         self.server = OscServer(self.handlers.table(), self.push, settings,
                                 reply_port_of=lambda client: self.handlers.clients.get(client).reply_port,
                                 counters=self.counters, thread_setup=self._search_thread_setup,
@@ -55,6 +69,8 @@ class Bridge:
         self.midi_status = "MIDI not started"
         self._unsubscribe = None
         self._started = False
+        self._saved: tuple | None = None
+        self._saved_at = 0.0
 
     def _search_thread_setup(self) -> None:
         """OpenMP thread counts are per calling thread: without this, FAISS searches from the bridge's
@@ -62,7 +78,38 @@ class Bridge:
         faiss.omp_set_num_threads(self.library.settings.index.search_threads)
 
     def _osc_activity(self, client: tuple[str, int], address: str, summary: str, ok: bool) -> None:
+        if ok and address in _STATEFUL:
+            self._save_state()
         self.events.publish(BridgeActivity(f"{client[0]}:{client[1]}", address, summary, ok))
+
+    def _save_state(self) -> None:
+        """Write the file when a client's settings or the subscribers changed, or renewals are due
+        (a patch that re-sends ``set reply_port`` with each request does not write each time)."""
+        prefs, leases = self.handlers.clients.snapshot(), self.push.leases()
+        key = (prefs, frozenset(leases))
+        if key == self._saved and time.monotonic() - self._saved_at < SAVE_RENEWALS_AFTER:
+            return
+        client_state.save(self.state_file, prefs, leases)
+        self._saved, self._saved_at = key, time.monotonic()
+
+    def _restore_state(self) -> None:
+        saved = client_state.load(self.state_file)
+        allowed = self.server.access.allows
+        self.handlers.clients.restore({c: prefs for c, prefs in saved.prefs.items() if allowed(c[0])})
+        for client, left in saved.leases.items():
+            if allowed(client[0]):
+                try:
+                    self.push.add(client, left)
+                except ValueError:
+                    break  # full
+
+    def _say_hello(self) -> None:
+        """``/soundalike/hello port version`` to every client known from before, so a patch that
+        was open while the server was down can set its reply port and subscribe again."""
+        targets = {self.server.reply_target(client) for client in self.handlers.clients.snapshot()}
+        targets |= set(self.push.subscribers())
+        for target in sorted(targets):
+            self.server.send_to(target, (p.HELLO, (self.address[1], __version__)))
 
     def _midi_action(self, action: str, argument: str | None) -> None:
         self.actions.run(action, argument)
@@ -82,9 +129,11 @@ class Bridge:
 
     def start(self) -> Bridge:
         for client in parse_subscribers(self.settings):
-            self.push.add(client)
+            self.push.add(client, FOREVER)
+        self._restore_state()
         if self.settings.osc_enabled:
             self.server.start()
+            self._say_hello()
         self._started = True
         self._unsubscribe = self.events.subscribe(self.push.on_event)
         self._start_midi()
@@ -124,10 +173,13 @@ class Bridge:
                                   "default_backend": self.library.settings.engine.default_backend,
                                   "subscribers": len(self.push.subscribers()), "queued": self.server.queued(),
                                   "clients": len(self.handlers.clients), "push_dropped": self.push.dropped_total,
-                                  "midi_messages": self.midi.received}
+                                  "midi_messages": self.midi.received,
+                                  "replies_dropped": self.server.drops.dropped(),
+                                  "received_dropped": self.server.drops.own_dropped()}
+        status = {**status, **self.counters.snapshot()}
         if self.service is not None and hasattr(self.service, "status"):
             status["busy"] = int(bool(self.service.status().get("busy", False)))
-        return {**status, **self.counters.snapshot()}
+        return status
 
 
 def parse_subscribers(settings: BridgeSettings) -> list[tuple[str, int]]:

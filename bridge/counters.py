@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import threading
 
-ERROR_KINDS = ("malformed", "unknown_address", "bad_arguments", "failed", "internal", "busy", "refused",
+# "queue_full" (requests answered busy) is not called "busy": that status key is the engine's indexing flag.
+ERROR_KINDS = ("malformed", "unknown_address", "bad_arguments", "failed", "internal", "queue_full", "refused",
                "send_failed")
 
 

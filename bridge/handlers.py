@@ -8,7 +8,6 @@ client can cause (a missing file, a bad aspect, a k that is too large) are raise
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -17,6 +16,7 @@ from engine.catalog_text import utf8_or_readable
 from engine.errors import SoundalikeError, UserError
 from engine.library import Hit, Library
 from bridge import protocol as p
+from bridge.path_policy import PathPolicy
 from bridge.protocol import Reply, Request
 from bridge.session import ClientTable, Session
 from bridge.settings_keys import apply_setting
@@ -30,14 +30,16 @@ TEXT_SEARCH_HINT = ("text search needs the clap backend (pip install 'soundalike
 
 
 class Subscriptions(Protocol):
-    def add(self, client: tuple[str, int]) -> None: ...
+    def add(self, client: tuple[str, int]) -> int: ...
     def remove(self, client: tuple[str, int]) -> bool: ...
 
 
 class Handlers:
     def __init__(self, library: Library, subscriptions: Subscriptions, status: Callable[[], dict[str, Any]],
-                 max_k: int = 100, max_reply_bytes: int = 8192, session: Session | None = None):
+                 max_k: int = 100, max_reply_bytes: int = 8192, session: Session | None = None,
+                 paths: PathPolicy | None = None):
         self.library = library
+        self.paths = paths or PathPolicy("library", (), library.roots)
         self.subscriptions = subscriptions
         self.status_source = status
         self.max_k = max_k
@@ -56,7 +58,7 @@ class Handlers:
     # --- queries -----------------------------------------------------------------------------
     def similar(self, req: Request) -> list[Reply]:
         prefs = self.clients.get(req.sender)
-        path = readable_audio_path(req.args["path"])
+        path = self.paths.check(req.args["path"])
         hits = self.library.similar(path, k=self._k(req, prefs.k), backend=prefs.backend,
                                     weights=prefs.weights, filters=prefs.filters)
         self.session.set_results(path, hits)
@@ -81,7 +83,7 @@ class Handlers:
         return self.hit_replies(req.id, [hit], self.clients.get(req.sender).format)
 
     def tags(self, req: Request) -> list[Reply]:
-        path = readable_audio_path(req.args["path"])
+        path = self.paths.check(req.args["path"])
         row = self.library.sample_by_path(path)
         if row is None:
             raise ValueError(f"{path} is not in the library (index its folder first)")
@@ -127,25 +129,13 @@ class Handlers:
         return [(p.DONE, (req.id, 0))]
 
     def subscribe(self, req: Request) -> list[Reply]:
-        self.subscriptions.add((req.sender[0], req.get("port") or req.sender[1]))
-        return [(p.DONE, (req.id, 0))]
+        """``done id lease``: subscribe again within ``lease`` seconds to keep receiving events."""
+        lease = self.subscriptions.add((req.sender[0], req.get("port") or req.sender[1]))
+        return [(p.DONE, (req.id, lease))]
 
     def unsubscribe(self, req: Request) -> list[Reply]:
         self.subscriptions.remove((req.sender[0], req.get("port") or req.sender[1]))
         return [(p.DONE, (req.id, 0))]
-
-
-def readable_audio_path(path: str) -> str:
-    """``path`` if it names a readable regular file; ValueError with the reason otherwise."""
-    if not os.path.isabs(path):
-        raise ValueError(f"{path!r} is not an absolute path")
-    if not os.path.exists(path):
-        raise ValueError(f"{path} does not exist")
-    if not os.path.isfile(path):
-        raise ValueError(f"{path} is not a file")
-    if not os.access(path, os.R_OK):
-        raise ValueError(f"{path} is not readable")
-    return path
 
 
 def _scalar(value: Any) -> Any:

@@ -1,37 +1,40 @@
 """The OSC transport: one UDP socket, a thread that receives and a thread that serves.
 
-The receiving thread only drains the socket (datagrams up to 64 KiB, not python-osc's 8 KiB
-default), refuses senders the access policy rejects, parses and queues requests, and answers bad
-packets at once. The serving thread runs the dispatch table in arrival order, sends the replies,
-and between requests sends queued push events to subscribers. Nothing is dropped without being
-counted; anything with a known reply address gets an error reply.
+The receiving thread only drains the sockets (several sharing the port on Linux, read in turns so
+one flooding sender cannot drown the others, see :mod:`bridge.udp_sockets`; datagrams up to 64 KiB,
+not python-osc's 8 KiB default), refuses senders the access policy rejects, parses and queues requests, and answers bad
+packets at once. The serving thread runs the dispatch table, taking clients in turns (each
+client's requests in arrival order, see :mod:`bridge.fair_queue`), sends the replies, and between
+requests sends queued push events to subscribers. Nothing is dropped without being counted;
+anything with a known reply address gets an error reply.
 """
 from __future__ import annotations
 
 import logging
-import queue
-import socket
+import select
+import selectors
 import threading
 from collections.abc import Callable
 
 from bridge import protocol as p
 from bridge.access import AccessPolicy
 from bridge.counters import Counters
+from bridge.fair_queue import FairQueue, QueueFull
 from bridge.handlers import Handler, dispatch
 from bridge.protocol import BadRequest, Reply, Request
 from bridge.push import Push
+from bridge.udp_drops import DropWatch
+from bridge.udp_sockets import open_sockets
 from bridge.wire import ReplyTooLarge, encode_checked
 from engine.config import BridgeSettings
-from engine.errors import UserError
 
 log = logging.getLogger(__name__)
 
 Client = tuple[str, int]
 Activity = Callable[[Client, str, str, bool], None]
 MAX_DATAGRAM = 65535
-SOCKET_BUFFER = 4 * 2**20
-_WAKE = object()
-_STOP = object()
+READS_PER_TURN = 32  # datagrams read from one socket before looking at the next
+TOTAL_QUEUED = 8  # all clients together may have this many times queue_size requests waiting
 
 
 class OscServer:
@@ -45,31 +48,30 @@ class OscServer:
         self.reply_port_of = reply_port_of
         self.counters = counters or Counters()
         self.access = AccessPolicy(settings)
-        self._queue: queue.Queue = queue.Queue(maxsize=max(1, settings.queue_size))
-        self._sock: socket.socket | None = None
+        self._queue = FairQueue(settings.queue_size, TOTAL_QUEUED * settings.queue_size)
+        self.drops = DropWatch()
+        self._sockets: list = []
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
 
     @property
     def address(self) -> Client:
         """(host, port) actually bound; the port is real even when the config asked for 0."""
-        if self._sock is None:
+        if not self._sockets:
             raise RuntimeError("the OSC server is not started")
-        return self._sock.getsockname()[:2]
+        return self._sockets[0].getsockname()[:2]
 
     @property
     def running(self) -> bool:
-        return self._sock is not None
+        return bool(self._sockets)
 
     def wake(self) -> None:
         """Have the serving thread look at push events now (called from engine threads)."""
-        try:
-            self._queue.put_nowait(_WAKE)
-        except queue.Full:
-            pass  # the serving thread is busy and will take push events after the next request
+        self._queue.signal()
 
     def start(self) -> None:
-        self._sock = open_socket(self.settings.osc_host, self.settings.osc_port)
+        self._sockets = open_sockets(self.settings.osc_host, self.settings.osc_port)
+        self.drops.own_baseline(self.address[1])
         self._stopping.clear()
         self._threads = [threading.Thread(target=self._receive_loop, name="osc-receive", daemon=True),
                          threading.Thread(target=self._serve_loop, name="osc-serve", daemon=True)]
@@ -78,29 +80,39 @@ class OscServer:
         log.info("OSC server listening on %s:%d", *self.address)
 
     def stop(self) -> None:
-        if self._sock is None:
+        if not self._sockets:
             return
         self._stopping.set()
-        self._queue.put(_STOP)
+        self._queue.signal()
         for thread in self._threads:
             thread.join(timeout=5)
-        self._sock.close()
-        self._sock = None
+        for sock in self._sockets:
+            sock.close()
+        self._sockets = []
 
     def queued(self) -> int:
-        return self._queue.qsize()
+        return len(self._queue)
 
     # --- receiving ---------------------------------------------------------------------------
     def _receive_loop(self) -> None:
-        while not self._stopping.is_set():
+        with selectors.DefaultSelector() as selector:
+            for sock in self._sockets:
+                selector.register(sock, selectors.EVENT_READ)
+            while not self._stopping.is_set():
+                for key, _ in selector.select(timeout=0.2):
+                    self._drain(key.fileobj)
+
+    def _drain(self, sock) -> None:
+        """Up to READS_PER_TURN datagrams from one socket, then the next socket gets its turn."""
+        for _ in range(READS_PER_TURN):
             try:
-                data, sender = self._sock.recvfrom(MAX_DATAGRAM)
-            except socket.timeout:
-                continue
+                data, sender = sock.recvfrom(MAX_DATAGRAM)
+            except BlockingIOError:
+                return
             except OSError as e:  # e.g. an ICMP error surfacing on some systems: keep serving
                 if not self._stopping.is_set():
                     log.debug("receive failed: %s", e)
-                continue
+                return
             self._on_datagram(data, (sender[0], sender[1]))
 
     def _on_datagram(self, data: bytes, sender: Client) -> None:
@@ -114,9 +126,9 @@ class OscServer:
                 self._reject(item, sender)
                 continue
             try:
-                self._queue.put_nowait(item)
-            except queue.Full:
-                self.counters.add("busy")
+                self._queue.put(sender, item)
+            except QueueFull:
+                self.counters.add("queue_full")
                 self._send(self.reply_target(sender), p.error(item.id, f"busy: {self.settings.queue_size} "
                                                               "requests waiting; try again"))
 
@@ -130,16 +142,12 @@ class OscServer:
     def _serve_loop(self) -> None:
         self.thread_setup()
         timeout = max(0.02, self.push.progress_interval)
-        while True:
-            try:
-                item = self._queue.get(timeout=timeout if self.push.has_pending() else None)
-            except queue.Empty:
-                item = _WAKE
-            if item is _STOP:
-                return
+        while not self._stopping.is_set():
+            item = self._queue.get(timeout=timeout if self.push.has_pending() else None)
             if isinstance(item, Request):
                 self._serve(item)
             self._send_push()
+            self.drops.refresh()
 
     def _serve(self, request: Request) -> None:
         self.counters.add("requests")
@@ -175,33 +183,29 @@ class OscServer:
         host = self.settings.reply_host or sender[0]
         return host, self.reply_port_of(sender) or self.settings.reply_port or sender[1]
 
+    def send_to(self, target: Client, reply: Reply) -> bool:
+        """Send one message to ``target`` from the server's port (e.g. ``/soundalike/hello`` at start)."""
+        return self._send(target, reply)
+
     def _send(self, target: Client, reply: Reply) -> bool:
         return self._send_bytes(target, encode_checked(reply, MAX_DATAGRAM))
 
     def _send_bytes(self, target: Client, data: bytes) -> bool:
         try:
-            self._sock.sendto(data, target)
+            _send_waiting(self._sockets[0], data, target)
         except OSError as e:
             self.counters.add("send_failed")
             log.info("could not send %d bytes to %s:%d: %s", len(data), *target, e)
             return False
         self.counters.add("replies")
+        self.drops.watch(target)
         return True
 
 
-def open_socket(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_DGRAM)
-    for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, option, SOCKET_BUFFER)
-        except OSError:
-            pass  # the system's default buffer still works, bursts just overflow sooner
+def _send_waiting(sock, data: bytes, target: Client, wait: float = 0.2) -> None:
+    """``sendto`` on a non-blocking socket, waiting up to ``wait`` seconds for room in its buffer."""
     try:
-        sock.bind((host, port))
-    except OSError as e:
-        sock.close()
-        raise UserError(f"cannot open the OSC port {host}:{port} ({e.strerror or e}); is soundalike already "
-                        "running? Set osc_port in [bridge] to use another") from e
-    sock.settimeout(0.2)
-    return sock
+        sock.sendto(data, target)
+    except BlockingIOError:
+        select.select([], [sock], [], wait)
+        sock.sendto(data, target)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from pythonosc.osc_packet import OscPacket, ParseError
+from bridge.osc_decode import DecodeError, decode_packet
 
 PREFIX = "/soundalike"
 UNKNOWN_ID = -1
@@ -31,6 +31,7 @@ BACKEND = f"{PREFIX}/backend"  # id name dim aspect1 aspect2 ...
 DONE = f"{PREFIX}/done"  # id count: the last reply to a request that worked
 ERROR = f"{PREFIX}/error"  # id message: the last (and only) reply to a request that failed
 PONG = f"{PREFIX}/pong"  # id
+HELLO = f"{PREFIX}/hello"  # port version: a (re)started server, sent to the clients it knows
 TERMINAL = (DONE, ERROR, PONG)
 
 
@@ -45,8 +46,8 @@ class Arg:
 
 ID = Arg("id", "int", low=-(2**31))
 REQUESTS: dict[str, tuple[Arg, ...]] = {
-    f"{PREFIX}/similar": (Arg("path", "path", True), Arg("k", "int", low=1), ID),
-    f"{PREFIX}/search": (Arg("text", "text", True), Arg("k", "int", low=1), ID),
+    f"{PREFIX}/similar": (Arg("path", "path", True), Arg("k", "int"), ID),
+    f"{PREFIX}/search": (Arg("text", "text", True), Arg("k", "int"), ID),
     f"{PREFIX}/tags": (Arg("path", "path", True), ID),
     f"{PREFIX}/random": (Arg("tag", "word"), ID),
     f"{PREFIX}/status": (ID,),
@@ -102,14 +103,16 @@ def summary(request: Request, replies: list[Reply]) -> str:
 
 
 def parse_packet(data: bytes, sender: tuple[str, int]) -> list[Request | BadRequest]:
-    """Every message of a packet (a bundle may hold several) as a request or the reason it is bad."""
+    """Every message of a packet (a bundle may hold several) as a request or the reason it is bad.
+
+    Packets are read by :mod:`bridge.osc_decode`, which checks every size before trusting it."""
     try:
-        messages = [timed.message for timed in OscPacket(data).messages]
-    except (ParseError, ValueError, IndexError, UnicodeDecodeError) as e:
+        messages = decode_packet(data)
+    except DecodeError as e:
         return [BadRequest("malformed", f"malformed OSC packet ({len(data)} bytes): {e}")]
     if not messages:
         return [BadRequest("malformed", "empty OSC bundle")]
-    return [_request(m.address, list(m.params), sender) for m in messages]
+    return [_request(address, params, sender) for address, params in messages]
 
 
 def _request(address: str, params: list, sender: tuple[str, int]) -> Request | BadRequest:
@@ -117,11 +120,21 @@ def _request(address: str, params: list, sender: tuple[str, int]) -> Request | B
     if spec is None:
         shown = address if len(address) <= 80 else address[:80] + "…"
         return BadRequest("unknown_address", f"unknown address {shown!r}; see /soundalike/* in docs/osc.md")
+    params = _id_alone(spec, params)
     request_id = _guess_id(spec, params)
     try:
         return Request(address, validate(spec, params), sender, request_id)
     except ValueError as e:
         return BadRequest("bad_arguments", f"{address.removeprefix(PREFIX + '/')}: {e}", request_id, address)
+
+
+def _id_alone(spec: tuple[Arg, ...], params: list) -> list:
+    """A lone number where an optional string comes first is the id: Pd cannot send an empty string,
+    so ``/soundalike/random 7`` from Pd means "any tag, id 7"."""
+    if (len(spec) == 2 and spec[1] is ID and not spec[0].required and spec[0].kind != "int"
+            and len(params) == 1 and _int_or_none(params[0]) is not None):
+        return ["", params[0]]
+    return params
 
 
 def _guess_id(spec: tuple[Arg, ...], params: list) -> int:
@@ -139,10 +152,16 @@ def validate(spec: tuple[Arg, ...], params: list) -> dict[str, Any]:
     if not required <= len(params) <= len(spec):
         wanted = " ".join(a.name if a.required else f"[{a.name}]" for a in spec)
         raise ValueError(f"takes {wanted}, got {len(params)} argument(s)")
-    return {arg.name: _convert(arg, value) for arg, value in zip(spec, params)}
+    converted = {arg.name: _convert(arg, value) for arg, value in zip(spec, params)}
+    return {name: value for name, value in converted.items() if value is not _DEFAULT}
+
+
+_DEFAULT = object()  # an optional argument given as "" (Pd and Max cannot leave one out and give a later one)
 
 
 def _convert(arg: Arg, value: Any) -> Any:
+    if arg.kind == "int" and not arg.required and isinstance(value, str) and not value.strip():
+        return _DEFAULT
     if arg.kind == "int":
         number = _int_or_none(value)
         if number is None:

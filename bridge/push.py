@@ -18,6 +18,7 @@ from bridge.session import Selection
 from engine.events import Notice, Progress, RootState, SampleAdded, SampleFailed, SampleRemoved, SampleUpdated
 
 EVENT = f"{PREFIX}/event"
+FOREVER = float("inf")
 Client = tuple[str, int]
 
 
@@ -44,14 +45,20 @@ def event_reply(event: Any) -> Reply | None:
 
 
 class Push:
+    """Subscribers hold a lease of ``lease`` seconds, renewed by subscribing again; a subscriber that
+    stops renewing (a closed patch, a crashed script) is dropped and frees its place. Subscribers
+    added with ``lease=None`` (``[bridge] subscribers``) never expire."""
+
     def __init__(self, max_subscribers: int = 32, progress_interval: float = 0.25, max_pending: int = 1000,
-                 wake: Callable[[], None] = lambda: None, clock: Callable[[], float] = time.monotonic):
+                 wake: Callable[[], None] = lambda: None, clock: Callable[[], float] = time.monotonic,
+                 lease: float = 600.0):
         self.max_subscribers = max_subscribers
         self.progress_interval = progress_interval
         self.max_pending = max_pending
-        self._wake, self._clock = wake, clock
+        self.lease = lease
+        self._wake, self.clock = wake, clock
         self._lock = threading.Lock()
-        self._subscribers: dict[Client, None] = {}
+        self._subscribers: dict[Client, float] = {}  # client -> when its lease ends (clock time)
         self._pending: deque[Reply] = deque()
         self._progress: Reply | None = None
         self._progress_sent_at = float("-inf")
@@ -59,11 +66,29 @@ class Push:
         self.dropped_total = 0
 
     # --- subscribers (called from handlers) --------------------------------------------------
-    def add(self, client: Client) -> None:
+    def add(self, client: Client, lease: float | None = None) -> int:
+        """Subscribe or renew ``client`` for ``lease`` seconds (None: ``self.lease``; ``FOREVER``).
+
+        Returns the lease in whole seconds (0: for ever)."""
+        lease = self.lease if lease is None else lease
         with self._lock:
+            self._expire()
             if client not in self._subscribers and len(self._subscribers) >= self.max_subscribers:
                 raise ValueError(f"too many subscribers ({self.max_subscribers}); unsubscribe one first")
-            self._subscribers[client] = None
+            self._subscribers[client] = self.clock() + lease
+        return 0 if lease == FOREVER else round(lease)
+
+    def _expire(self) -> None:
+        now = self.clock()
+        for client in [c for c, ends in self._subscribers.items() if ends <= now]:
+            del self._subscribers[client]
+
+    def leases(self) -> dict[Client, float]:
+        """Live subscribers and the seconds left on their leases (inf: for ever)."""
+        with self._lock:
+            self._expire()
+            now = self.clock()
+            return {client: ends - now for client, ends in self._subscribers.items()}
 
     def remove(self, client: Client) -> bool:
         with self._lock:
@@ -73,6 +98,7 @@ class Push:
 
     def subscribers(self) -> list[Client]:
         with self._lock:
+            self._expire()
             return list(self._subscribers)
 
     # --- events (called from any thread) -----------------------------------------------------
@@ -104,12 +130,12 @@ class Push:
                 self._dropped = 0
             if self._progress is not None and self._progress_due():
                 replies.append(self._progress)
-                self._progress, self._progress_sent_at = None, self._clock()
+                self._progress, self._progress_sent_at = None, self.clock()
             return replies
 
     def _progress_due(self) -> bool:
         done, total, _ = self._progress[1]
-        return done >= total or self._clock() - self._progress_sent_at >= self.progress_interval
+        return done >= total or self.clock() - self._progress_sent_at >= self.progress_interval
 
     def has_pending(self) -> bool:
         with self._lock:

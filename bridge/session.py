@@ -55,6 +55,15 @@ class ClientTable:
     def __len__(self) -> int:
         return len(self._prefs)
 
+    def snapshot(self) -> dict[tuple[str, int], ClientPrefs]:
+        """Every known client's preferences, oldest first (to save them across restarts)."""
+        with self._lock:
+            return dict(self._prefs)
+
+    def restore(self, saved: dict[tuple[str, int], ClientPrefs]) -> None:
+        for client, prefs in saved.items():
+            self.update(client, lambda _old, prefs=prefs: prefs)
+
 
 @dataclass(frozen=True)
 class Selection:

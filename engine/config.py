@@ -79,6 +79,10 @@ class BridgeSettings:
     midi_port: str = ""
     midi_map: tuple[str, ...] = ("note:36 similar", "note:37 previous", "note:38 next", "note:39 audition",
                                  "note:40 random", "cc:64 next")
+    # Issue 19: subscriber leases and which files OSC clients may query.
+    subscriber_lease: float = 600.0
+    query_paths: str = "library"  # "library" (roots + query_folders) or "anywhere"
+    query_folders: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -169,18 +169,29 @@ def cmd_ping(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_subscribe(args: argparse.Namespace, settings: Settings) -> int:
     from bridge.client import ClientTimeout
+    from bridge import protocol as p
     with _client(args, settings) as client:
-        _check(client.subscribe())
+        response = client.subscribe()
+        _check(response)
+        lease, renewal = response.count or 0, client.next_id()
+        renew_at = time.monotonic() + lease / 2 if lease else float("inf")
         print(f"subscribed on port {client.port}; events follow (Ctrl-C to stop)", flush=True)
         deadline = time.monotonic() + args.seconds if args.seconds > 0 else float("inf")
         try:
             while time.monotonic() < deadline:
+                if time.monotonic() >= renew_at:  # the subscription is a lease: renew it halfway
+                    client.send(f"{p.PREFIX}/subscribe", 0, renewal)
+                    renew_at = time.monotonic() + lease / 2
                 try:
                     messages = client.stray + client.receive(min(1.0, max(0.01, deadline - time.monotonic())))
                 except ClientTimeout:
                     continue
                 client.stray.clear()
                 for address, values in messages:
+                    if address == p.HELLO:  # the server restarted: make sure it knows us
+                        client.send(f"{p.PREFIX}/subscribe", 0, renewal)
+                    if address in (p.DONE, p.ERROR) and values[:1] == (renewal,):
+                        continue
                     print(json.dumps([address, *values]) if args.json else f"{address} {' '.join(map(str, values))}",
                           flush=True)
         except KeyboardInterrupt:

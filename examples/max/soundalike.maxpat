@@ -12,8 +12,8 @@
   "rect": [
    100.0,
    100.0,
-   560.0,
-   540.0
+   760.0,
+   640.0
   ],
   "default_fontsize": 12.0,
   "default_fontface": 0,
@@ -61,18 +61,19 @@
      "id": "obj-3",
      "maxclass": "newobj",
      "numinlets": 1,
-     "numoutlets": 2,
+     "numoutlets": 3,
      "patching_rect": [
       20,
       115,
-      40,
+      60,
       22
      ],
+     "text": "t s b b",
      "outlettype": [
       "",
-      "bang"
-     ],
-     "text": "t s b"
+      "",
+      ""
+     ]
     }
    },
    {
@@ -120,10 +121,10 @@
       70,
       22
      ],
+     "text": "loadbang",
      "outlettype": [
-      "bang"
-     ],
-     "text": "loadbang"
+      ""
+     ]
     }
    },
    {
@@ -134,7 +135,7 @@
      "numoutlets": 1,
      "patching_rect": [
       280,
-      75,
+      150,
       230,
       22
      ],
@@ -156,31 +157,32 @@
       110,
       22
      ],
+     "text": "udpreceive 9001",
      "outlettype": [
       ""
-     ],
-     "text": "udpreceive 9001"
+     ]
     }
    },
    {
     "box": {
      "id": "obj-9",
      "maxclass": "newobj",
-     "numinlets": 2,
-     "numoutlets": 4,
+     "numinlets": 1,
+     "numoutlets": 5,
      "patching_rect": [
       20,
       315,
-      400,
+      520,
       22
      ],
+     "text": "route /soundalike/result /soundalike/done /soundalike/error /soundalike/hello",
      "outlettype": [
       "",
       "",
       "",
+      "",
       ""
-     ],
-     "text": "route /soundalike/result /soundalike/done /soundalike/error"
+     ]
     }
    },
    {
@@ -195,13 +197,13 @@
       100,
       22
      ],
+     "text": "unpack 0 0 s 0.",
      "outlettype": [
-      "int",
-      "int",
       "",
-      "float"
-     ],
-     "text": "unpack 0 0 s 0."
+      "",
+      "",
+      ""
+     ]
     }
    },
    {
@@ -216,10 +218,10 @@
       60,
       22
      ],
+     "text": "deferlow",
      "outlettype": [
       ""
-     ],
-     "text": "deferlow"
+     ]
     }
    },
    {
@@ -234,10 +236,10 @@
       100,
       22
      ],
+     "text": "prepend append",
      "outlettype": [
       ""
-     ],
-     "text": "prepend append"
+     ]
     }
    },
    {
@@ -247,7 +249,7 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      240,
+      540,
       150,
       45,
       22
@@ -271,7 +273,7 @@
       22
      ],
      "outlettype": [
-      "int",
+      "",
       "",
       ""
      ],
@@ -320,8 +322,22 @@
       430,
       34
      ],
-     "text": "The umenu's middle outlet gives the chosen path: connect it to [sfplay~] (open $1) or your Simpler-loading logic.",
-     "linecount": 2
+     "text": "The umenu's middle outlet gives the chosen path: connect it to [sfplay~] (open $1), or see soundalike-live.maxpat to load it into a Simpler or Drum Rack pad."
+    }
+   },
+   {
+    "box": {
+     "id": "obj-18",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      280,
+      75,
+      420,
+      48
+     ],
+     "text": "Each drop sends /soundalike/set reply_port before the query, and a (re)started server's /soundalike/hello sends it again, so replies find [udpreceive 9001] whatever started first."
     }
    }
   ],
@@ -355,6 +371,18 @@
      "source": [
       "obj-3",
       1
+     ],
+     "destination": [
+      "obj-7",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-3",
+      2
      ],
      "destination": [
       "obj-13",
@@ -490,6 +518,18 @@
      ],
      "destination": [
       "obj-16",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-9",
+      3
+     ],
+     "destination": [
+      "obj-7",
       0
      ]
     }

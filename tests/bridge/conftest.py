@@ -42,11 +42,12 @@ def bridge_settings(**changes) -> BridgeSettings:
 
 
 @pytest.fixture
-def start_bridge(library):
+def start_bridge(library, tmp_path):
     started: list[Bridge] = []
 
     def _start(source=None, **changes) -> Bridge:
-        bridge = Bridge(source or library, None, bridge_settings(**changes)).start()
+        bridge = Bridge(source or library, None, bridge_settings(**changes),
+                        state_file=tmp_path / "bridge-clients.json").start()
         started.append(bridge)
         return bridge
 

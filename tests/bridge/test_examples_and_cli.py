@@ -12,16 +12,18 @@ from soundalike import cli
 from tests.bridge.conftest import bridge_settings
 
 PATCH = Path(__file__).resolve().parents[2] / "examples" / "max" / "soundalike.maxpat"
+LIVE_PATCH = PATCH.with_name("soundalike-live.maxpat")
 
 
-def boxes_and_lines():
-    patcher = json.loads(PATCH.read_text())["patcher"]
+def boxes_and_lines(patch: Path = PATCH):
+    patcher = json.loads(patch.read_text())["patcher"]
     boxes = {entry["box"]["id"]: entry["box"] for entry in patcher["boxes"]}
     return boxes, [entry["patchline"] for entry in patcher["lines"]]
 
 
-def test_max_patch_lines_connect_existing_inlets_and_outlets():
-    boxes, lines = boxes_and_lines()
+@pytest.mark.parametrize("patch", [PATCH, LIVE_PATCH], ids=lambda patch: patch.name)
+def test_max_patch_lines_connect_existing_inlets_and_outlets(patch):
+    boxes, lines = boxes_and_lines(patch)
     for line in lines:
         (source, outlet), (destination, inlet) = line["source"], line["destination"]
         assert outlet < boxes[source]["numoutlets"] and inlet < boxes[destination]["numinlets"]
@@ -60,7 +62,7 @@ def test_cli_similar_json_in_list_format(osc_args, samples, capsys):
 
 def test_cli_error_reply_and_no_server(osc_args, capsys):
     assert cli.main(["osc", "similar", "/no/such.wav", *osc_args]) == 2
-    assert "does not exist" in capsys.readouterr().err
+    assert "no such audio file" in capsys.readouterr().err
     assert cli.main(["osc", "ping", "--port", "9", "--timeout", "0.2"]) == 2
     assert "is soundalike running?" in capsys.readouterr().err
 

@@ -45,15 +45,19 @@ def library_default_k() -> int:
     ("relative/kick.wav", "not an absolute path"),
     ("/", "not a file"),
 ])
-def test_similar_with_a_bad_path_is_an_error_reply(client, path, fragment):
-    response = client.similar(path, 3)
+def test_similar_with_a_bad_path_is_an_error_reply(start_bridge, path, fragment):
+    server = start_bridge(query_paths="anywhere")  # detailed reasons; the default is tested for privacy
+    with OscClient(*server.address) as client:
+        response = client.similar(path, 3)
     assert fragment in response.error and response.messages == [(p.ERROR, (response.id, response.error))]
 
 
-def test_similar_to_a_file_that_is_not_audio(client, tmp_path):
+def test_similar_to_a_file_that_is_not_audio(start_bridge, tmp_path):
     text = tmp_path / "notes.wav"
     text.write_text("this is not audio")
-    response = client.similar(str(text), 3)
+    server = start_bridge(query_folders=(str(tmp_path),))
+    with OscClient(*server.address) as client:
+        response = client.similar(str(text), 3)
     assert response.error and "this is not audio" not in response.error  # paths and reasons, never contents
 
 
@@ -119,10 +123,12 @@ def test_tag_filter_and_tags_address(client, library, samples):
     assert picked.paths == [kick(samples)] and picked.hits[0][0] == 1
 
 
-def test_tags_of_a_file_outside_the_library(client, tmp_path, samples):
+def test_tags_of_a_file_outside_the_library(start_bridge, tmp_path, samples):
     outside = tmp_path / "elsewhere.wav"
     outside.write_bytes((samples / "Kit 0" / "kick_0.wav").read_bytes())
-    assert "not in the library" in client.tags(str(outside)).error
+    server = start_bridge(query_folders=(str(tmp_path),))
+    with OscClient(*server.address) as client:
+        assert "not in the library" in client.tags(str(outside)).error
 
 
 def test_random_from_the_whole_library_and_an_unknown_tag(client, samples):

@@ -109,7 +109,7 @@ def test_requests_beyond_the_queue_are_answered_busy(start_bridge):
         assert {args[0] for _, args in busy} == {3, 4, 5} and all("busy" in args[1] for _, args in busy)
         release.set()
         assert sorted(client.receive()[0][1][0] for _ in range(3)) == [0, 1, 2]
-        assert server.status()["busy"] == 3
+        assert server.status()["queue_full"] == 3
 
 
 def test_a_crashing_handler_is_an_internal_error_and_the_server_goes_on(client, server):

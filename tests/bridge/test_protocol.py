@@ -42,7 +42,7 @@ def test_whole_floats_count_as_ints_because_pd_and_max_send_floats():
     ((3,), "path must be a string"),
     (("/a.wav", "ten"), "k must be an int"),
     (("/a.wav", 2.5), "k must be an int"),
-    (("/a.wav", 0), "k must be between 1"),
+    (("/a.wav", -1), "k must be between 0"),
     (("",), "path is empty"),
     (("/" + "x" * 5000,), "longer than 4096 bytes"),
 ])

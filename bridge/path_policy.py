@@ -1,0 +1,59 @@
+"""Which files an OSC client may name: the library's folders (and listed ones), or anywhere.
+
+Any local program can talk to the bridge, so by default a path outside the library's roots and
+``[bridge] query_folders`` gets exactly the error a missing file gets: a client learns nothing
+about the rest of the disk, and the server never decodes a file the user did not put in reach.
+Paths are resolved (symlinks followed) before they are compared.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+
+from engine.errors import UserError
+
+MODES = ("library", "anywhere")
+
+
+class PathPolicy:
+    def __init__(self, mode: str, folders: Iterable[str], roots: Callable[[], list[str]]):
+        if mode not in MODES:
+            raise UserError(f"[bridge] query_paths must be one of {', '.join(MODES)}, got {mode!r}")
+        self.mode, self.roots = mode, roots
+        self.folders = tuple(_resolved(os.path.expanduser(folder)) for folder in folders)
+
+    def check(self, path: str) -> str:
+        """``path`` if a client may query it and it is a readable file; ValueError otherwise."""
+        if not os.path.isabs(path):
+            raise ValueError(f"{path!r} is not an absolute path")
+        if self.mode == "anywhere":
+            return readable_file(path)
+        if not self._within(_resolved(path)):
+            raise ValueError(not_found(path))
+        try:
+            return readable_file(path)
+        except ValueError:
+            raise ValueError(not_found(path)) from None
+
+    def _within(self, resolved: str) -> bool:
+        allowed = (*(_resolved(root) for root in self.roots()), *self.folders)
+        return any(resolved == folder or resolved.startswith(folder.rstrip(os.sep) + os.sep) for folder in allowed)
+
+
+def not_found(path: str) -> str:
+    return f"{path}: no such audio file in the library's folders or [bridge] query_folders"
+
+
+def _resolved(path: str) -> str:
+    return os.path.realpath(path)
+
+
+def readable_file(path: str) -> str:
+    """``path`` if it names a readable regular file; ValueError with the reason otherwise."""
+    if not os.path.exists(path):
+        raise ValueError(f"{path} does not exist")
+    if not os.path.isfile(path):
+        raise ValueError(f"{path} is not a file")
+    if not os.access(path, os.R_OK):
+        raise ValueError(f"{path} is not readable")
+    return path
