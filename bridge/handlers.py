@@ -24,7 +24,8 @@ from bridge.wire import split_list
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Request], list[Reply]]
-TEXT_SEARCH_HINT = ("text search needs the clap backend (pip install 'soundalike[neural]' and add \"clap\" "
+TEXT_SEARCH_HINT = ("text search needs the clap backend (scripts/setup.sh neural, or pip install "
+                    "'soundalike[neural]', and add \"clap\" "
                     "to [engine] backends in config)")
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from engine.audio import decode_file, prepare, resample
 from engine.catalog import Filters, SampleRow
+from engine.embedders.torch_support import INSTALL_HINT
 from engine.errors import FileError, UserError
 from engine.ingest import embed_checked
 from engine.scanner import stat_entry
@@ -49,8 +50,8 @@ class QueryMixin:
         for name in names:
             if callable(getattr(self.backends.get(name), "embed_text", None)):
                 return name
-        raise UserError(f"text search needs a backend that understands text, such as clap: "
-                        f"pip install 'soundalike[neural]' and add \"clap\" to [engine] backends in config.toml "
+        raise UserError(f"text search needs a backend that understands text, such as clap: {INSTALL_HINT}, "
+                        f"then add \"clap\" to [engine] backends in config.toml "
                         f"(enabled now: {', '.join(self.settings.engine.backends)})")
 
     def search_text(self, text: str, k: int | None = None, backend: str | None = None,
@@ -85,6 +86,8 @@ class QueryMixin:
 
     def _path_vector(self, path: str, backend: str) -> tuple[np.ndarray, int | None]:
         row = self.catalog.sample_by_path(path)
+        if not os.path.lexists(path):
+            raise FileError(f"{path}: no such file")
         entry = stat_entry(path)
         if entry.problem:
             raise FileError(f"{path}: {entry.problem}")

@@ -144,6 +144,11 @@ class SoundalikeApp(App):
     def _clock(self) -> float:
         return time.monotonic()
 
+    def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:
+        """Toasts show their text as written: a path or a hint such as ``soundalike[neural]`` holds
+        square brackets that Rich markup would swallow, so markup is off unless asked for."""
+        super().notify(message, markup=markup, **kwargs)
+
     def set_status(self, **changes) -> None:
         if not changes:
             return

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 
+from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -24,7 +25,13 @@ def folder_children(roots: list[str], folders: list[str]) -> dict[str, list[str]
             parent = os.path.dirname(folder)
             children[parent].add(folder)
             folder = parent
-    return {parent: sorted(kids, key=str.lower) for parent, kids in children.items()}
+    return {parent: sorted(kids, key=list_order) for parent, kids in children.items()}
+
+
+def list_order(folder: str) -> str:
+    """Sort key that puts folders in the order the sample list shows their files (the list sorts
+    by full path, case-sensitively: "Kit 1 b/…" before "Kit 1/…" because " " < "/")."""
+    return folder + os.sep
 
 
 def root_label(root: str, online: bool) -> str:
@@ -49,6 +56,10 @@ class FolderTree(Tree[str]):
         self._roots: dict[str, TreeNode[str]] = {}
         self.root.expand()
 
+    def process_label(self, label) -> Text:
+        """Folder names are shown as they are (a name like "Kit [808]" is not Rich markup)."""
+        return super().process_label(Text(label) if isinstance(label, str) else label)
+
     def set_folders(self, roots: list[str], folders: list[str], offline: set[str]) -> None:
         """Show ``roots`` (offline ones marked) and make the known folders reachable under them."""
         self._children = folder_children(roots, folders)
@@ -68,10 +79,12 @@ class FolderTree(Tree[str]):
                 self._refill(child)
 
     def _fill(self, node: TreeNode[str]) -> None:
+        """Add the folders not shown yet, each in its sorted place (a new folder is not appended)."""
         present = {child.data for child in node.children}
         for folder in self._children.get(node.data or "", []):
             if folder not in present:
-                child = node.add(os.path.basename(folder), data=folder)
+                later = next((c for c in node.children if list_order(c.data or "") > list_order(folder)), None)
+                child = node.add(os.path.basename(folder), data=folder, before=later)
                 child.allow_expand = bool(self._children.get(folder))
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[str]) -> None:

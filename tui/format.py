@@ -17,6 +17,11 @@ def duration(seconds: float | None) -> str:
     return f"{minutes}:{rest:02d}"
 
 
+def count(number: int, noun: str) -> str:
+    """"1 sample", "2 samples", "1,204 samples"."""
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
+
+
 def size(num_bytes: int) -> str:
     value = float(num_bytes)
     for unit in ("B", "KB", "MB", "GB"):
@@ -54,6 +59,18 @@ def fit(text: str, width: int, keep: str = "end") -> str:
     else:
         cut = "…" + _take(text, width - 1, from_end=True)
     return cut + " " * (width - cell_len(cut))
+
+
+def fit_path(path: str, width: int) -> str:
+    """A relative path padded or cut to ``width`` cells, keeping its first folder (the pack) and
+    as much of its end (the file name) as fits: "Pack/…/snare_01.wav"."""
+    head, sep, rest = path.partition(os.sep)
+    if cell_len(path) <= width or not sep or width < 12:
+        return fit(path, width)
+    head_width = min(cell_len(head), max(4, width // 3))
+    head = head if cell_len(head) <= head_width else _take(head, head_width - 1, from_end=False) + "…"
+    tail = _take(rest, width - cell_len(head) - 2, from_end=True)
+    return fit(head + sep + "…" + tail, width)
 
 
 def display_path(row: SampleRow, base: str | None) -> str:

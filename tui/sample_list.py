@@ -120,21 +120,25 @@ class SampleList(ScrollView, can_focus=True):
         index = source.index_of(keep.id) if keep is not None else None
         self.show_source(source, base_folder, index)
 
-    def show_source(self, source: RowSource | HitSource, base_folder: str | None, index: int | None) -> None:
+    def show_source(self, source: RowSource | HitSource, base_folder: str | None, index: int | None,
+                    reset: bool = False) -> None:
         """Show a listing read elsewhere; ``index``: where the sample under the cursor now is (None:
-        it is not listed, so the cursor keeps its row number, or goes to the top of a new listing)."""
+        it is not listed, so the cursor keeps its row number, or goes to the top of a new listing).
+        ``reset``: a new filter or search, so the cursor goes to the first match, at the top."""
         keep = self.current
         line = self.cursor - int(self.scroll_offset.y)
-        new_listing = source is not self.source and base_folder != self.base_folder
+        new_listing = reset or (source is not self.source and base_folder != self.base_folder)
         self.source, self.base_folder = source, base_folder
         self._sync_size()
+        if new_listing:
+            index = None
         target = index if index is not None else (0 if new_listing else self.cursor)
         self.cursor = max(0, min(target, self.source.count - 1))
         top = self.cursor - max(0, line) if index is not None else (0 if new_listing else int(self.scroll_offset.y))
         self.scroll_to(y=max(0, top), animate=False, immediate=True)
         self.refresh()
         now = self.current
-        if keep is None or now is None or now != keep:
+        if reset or keep is None or now is None or now != keep:
             self._announce()
 
     def restore(self, source: RowSource | HitSource, cursor: int, top: int) -> None:
@@ -173,7 +177,7 @@ class SampleList(ScrollView, can_focus=True):
         width -= SCORE_WIDTH if score is not None else 0
         favourite = style + self.get_component_rich_style("sample-list--favourite")
         star = Segment("★ " if row.favourite else "  ", favourite)
-        text = (fmt.fit(fmt.display_path(row, self.base_folder), name_w - 1) + " "
+        text = (fmt.fit_path(fmt.display_path(row, self.base_folder), name_w - 1) + " "
                 + fmt.fit(fmt.duration(row.duration), dur_w) + fmt.fit(", ".join(tags), tags_w)
                 + fmt.fit(fmt.status_label(row), status_w))
         return [*lead, star, Segment(fmt.fit(text, width - 2), style)]

@@ -22,6 +22,7 @@ from textual.worker import get_current_worker
 from engine.catalog import SampleRow
 from engine.errors import SoundalikeError
 from engine.library import Hit, Library
+from tui import format as fmt
 from tui.detail import DetailPane
 from tui.key_hints import KeyHints
 from tui.live import Batch
@@ -154,7 +155,7 @@ class ResultsScreen(Screen):
 
     def _show_title(self, title: str, count: int) -> None:
         self._shown = title
-        self._title(f"{title} — {count} results  (Esc: back)")
+        self._title(f"{title} — {fmt.count(count, 'result')}  (Esc: back)")
 
     def _title(self, text: str, style: str = "") -> None:
         """The title line, after the trail of the results Esc goes back to."""
