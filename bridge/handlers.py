@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from engine import browse
+from engine.collapse import grouped
 from engine.errors import SoundalikeError, UserError
 from engine.library import Hit, Library
 from bridge import protocol as p
@@ -57,8 +58,10 @@ class Handlers:
     def similar(self, req: Request) -> list[Reply]:
         prefs = self.clients.get(req.sender)
         path = readable_audio_path(req.args["path"])
-        hits = self.library.similar(path, k=self._k(req, prefs.k), backend=prefs.backend,
-                                    weights=prefs.weights, filters=prefs.filters)
+        groups = grouped(self.library, lambda k: self.library.similar(path, k=k, backend=prefs.backend,
+                                                                      weights=prefs.weights, filters=prefs.filters),
+                         self._k(req, prefs.k), prefs.backend, prefs.collapse)
+        hits = [group.lead for group in groups]
         self.session.set_results(path, hits)
         return self.hit_replies(req.id, hits, prefs.format)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from engine import browse, paths
 from engine.catalog import Filters
+from engine.collapse import Group, grouped
 from engine.demo import build_demo_library
 from engine.duplicates import find_duplicates
 from engine.library import Hit, Library, ScanReport
@@ -66,6 +67,9 @@ def add_query_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tag", help="only samples with this tag")
     parser.add_argument("--under", help="only samples under this folder")
     parser.add_argument("--json", action="store_true", help="print a JSON list of {path, score, ...}")
+    parser.add_argument("--no-collapse", dest="collapse", action="store_false",
+                        help="list copies and velocity layers of one sound as separate results "
+                             "(default: one result each, the others under 'folded')")
 
 
 def positive_int(text: str) -> int:
@@ -151,24 +155,27 @@ def check_tag(library: Library, tag: str) -> None:
 
 def cmd_similar(args: argparse.Namespace, library: Library) -> int:
     started = time.perf_counter()
+    weights, filters = parse_weights(args.aspect), query_filters(args, library)
     try:
-        hits = library.similar(args.file, k=args.k, backend=args.backend, weights=parse_weights(args.aspect),
-                               filters=query_filters(args, library))
+        groups = grouped(library, lambda k: library.similar(args.file, k=k, backend=args.backend, weights=weights,
+                                                            filters=filters), args.k, args.backend, args.collapse)
     except ValueError as e:
         raise UserError(str(e)) from e
-    return print_hits(args, hits, (time.perf_counter() - started) * 1000)
+    return print_hits(args, groups, (time.perf_counter() - started) * 1000)
 
 
 def cmd_search(args: argparse.Namespace, library: Library) -> int:
     if args.aspect:
         raise UserError("--aspect applies to similar, not to text search")
     started = time.perf_counter()
+    filters = query_filters(args, library)
     try:
-        hits = library.search_text(args.text, k=args.k, backend=args.backend,
-                                   filters=query_filters(args, library))
+        backend = library.text_backend(args.backend)
+        groups = grouped(library, lambda k: library.search_text(args.text, k=k, backend=backend, filters=filters),
+                         args.k, backend, args.collapse)
     except ValueError as e:
         raise UserError(str(e)) from e
-    return print_hits(args, hits, (time.perf_counter() - started) * 1000)
+    return print_hits(args, groups, (time.perf_counter() - started) * 1000)
 
 
 def cmd_tags(args: argparse.Namespace, library: Library) -> int:
@@ -183,17 +190,24 @@ def cmd_tags(args: argparse.Namespace, library: Library) -> int:
     return 0
 
 
-def print_hits(args: argparse.Namespace, hits: list[Hit], elapsed_ms: float) -> int:
+def print_hits(args: argparse.Namespace, groups: list[Group], elapsed_ms: float) -> int:
+    """One line per result; copies and layers folded into a result are counted on its line
+    (listed under "folded" in JSON)."""
     if args.json:
-        print(json.dumps([hit_json(rank, hit) for rank, hit in enumerate(hits, 1)], indent=1))
+        print(json.dumps([hit_json(rank, group.lead) | ({"folded": [h.path for h in group.members]}
+                                                         if group.members else {})
+                          for rank, group in enumerate(groups, 1)], indent=1))
         return 0
-    if not hits:
+    if not groups:
         filtered = getattr(args, "tag", None) or getattr(args, "under", None)
         print("no results with these filters (--tag, --under)" if filtered else
               "no results: is the library empty? soundalike index ~/Samples")
-    for rank, hit in enumerate(hits, 1):
-        print(f"{rank:3d}  {hit.score:6.3f}  {hit.path}")
-    print(f"({len(hits)} results in {elapsed_ms:.1f} ms)")
+    for rank, group in enumerate(groups, 1):
+        folded = f"   ({group.summary()})" if group.members else ""
+        print(f"{rank:3d}  {group.lead.score:6.3f}  {group.lead.path}{folded}")
+    folded = sum(len(group.members) for group in groups)
+    note = f"; {folded} copies/layers folded in, --no-collapse lists them" if folded else ""
+    print(f"({len(groups)} results in {elapsed_ms:.1f} ms{note})")
     return 0
 
 
