@@ -65,6 +65,7 @@ class BrowseQuery:
     kind: str = "any"  # "any", "loop" or "one-shot"
     loop_min_seconds: float = 2.5
     tag_min_score: float = 0.5
+    not_under: str | None = None  # leave out this folder and everything below it (issue 17: scope)
 
     def where(self) -> tuple[str, list]:
         where, params = self.filters.where()
@@ -78,6 +79,10 @@ class BrowseQuery:
         if self.tag:
             clauses.append(tagged.format("= ?"))
             params += [self.tag, self.tag_min_score]
+        if self.not_under:
+            prefix = self.not_under.rstrip(os.sep) + os.sep
+            clauses.append("substr(path, 1, ?) != ?")
+            params += [len(prefix), prefix]
         if self.kind in ("loop", "one-shot"):
             loop = f"(instr({below_root}, 'loop') > 0 OR coalesce(duration, 0) >= ?)"
             clauses.append(loop if self.kind == "loop" else f"NOT {loop}")
@@ -109,6 +114,12 @@ def list_browse(catalog: Catalog, query: BrowseQuery, offset: int = 0, limit: in
 def count_browse(catalog: Catalog, query: BrowseQuery) -> int:
     where, params = query.where()
     return int(catalog.query(f"SELECT count(*) FROM samples{where}", params)[0][0])
+
+
+def matching_ids(catalog: Catalog, query: BrowseQuery) -> list[int]:
+    """Ids of every sample the listing holds (to restrict a similarity query to it)."""
+    where, params = query.where()
+    return [row[0] for row in catalog.query(f"SELECT id FROM samples{where}", params)]
 
 
 def position_in_browse(catalog: Catalog, query: BrowseQuery, path: str) -> int:

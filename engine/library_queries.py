@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.audio import decode_file, prepare, resample
+from engine.browse import BrowseQuery, matching_ids
 from engine.catalog import Filters, SampleRow
 from engine.embedders.torch_support import INSTALL_HINT
 from engine.errors import FileError, UserError
@@ -63,10 +64,13 @@ class QueryMixin:
         query = self.embedder(name).embed_text([text])[0]
         return self._search(name, query, k or self.settings.index.default_k, filters, exclude=None)
 
-    def _search(self, backend: str, query: np.ndarray, k: int, filters: Filters | None,
+    def _search(self, backend: str, query: np.ndarray, k: int, filters: Filters | BrowseQuery | None,
                 exclude: int | None) -> list[Hit]:
+        """``filters``: catalog Filters, or a library-view BrowseQuery (words, kind, scope: the app's results)."""
         allowed = None
-        if filters is not None and not filters.is_empty():
+        if isinstance(filters, BrowseQuery):
+            allowed = np.array(matching_ids(self.catalog, filters), dtype=np.int64) if filters.where()[0] else None
+        elif filters is not None and not filters.is_empty():
             allowed = np.array(self.catalog.ids_matching(filters), dtype=np.int64)
         hits = self.index(backend).search(query, k, allowed=allowed, exclude=exclude)
         rows = self.catalog.samples(sid for sid, _ in hits)

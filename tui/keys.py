@@ -40,6 +40,16 @@ ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("favourites_only", "app.cycle('favourites')", "favourites only", "Filter"),
     KeyAction("status", "app.cycle('status')", "status: all, ok, failed, missing, offline", "Filter"),
     KeyAction("clear", "app.clear_filters", "clear every filter", "Filter"),
+    KeyAction("expand", "app.toggle_group", "open / close the copies and velocity layers folded into a row",
+              "Results"),
+    KeyAction("collapse", "app.cycle('collapse')", "fold copies and layers into one row, or list each file",
+              "Results"),
+    KeyAction("scope", "app.cycle('scope')", "from: everywhere, other packs, other folders, the same pack",
+              "Results"),
+    KeyAction("aspect", "app.cycle('aspect')", "alike in: overall, then each aspect (timbre, envelope, pitch)",
+              "Results"),
+    KeyAction("sort", "app.sort", "sort by score, name, length, date added, tag", "Results"),
+    KeyAction("columns", "app.toggle_columns", "show / hide the rate, bit depth and channels columns", "Results"),
     KeyAction("bridge", "app.toggle_bridge", "show / hide OSC & MIDI activity", "App"),
     KeyAction("back", "app.back", "stop; leave search, results or help", "App"),
     KeyAction("help", "app.help", "this help", "App", "help"),
@@ -69,7 +79,7 @@ def bindings(names: frozenset[str] | None = None, exclude: frozenset[str] = froz
 
 _PRETTY = {"space": "Space", "enter": "Enter", "escape": "Esc", "slash": "/", "question_mark": "?",
            "pagedown": "PgDn", "pageup": "PgUp", "home": "Home", "end": "End", "up": "↑", "down": "↓",
-           "asterisk": "*", "tab": "Tab"}
+           "asterisk": "*", "tab": "Tab", "right": "→", "left": "←"}
 
 
 def pretty(key: str) -> str:

@@ -16,6 +16,7 @@ from textual.strip import Strip
 
 from engine.catalog import SampleRow
 from tui import format as fmt
+from tui.columns import COLUMNS
 from tui.keys import LIST_ACTIONS, bindings
 from tui.rows import HitSource, RowSource
 
@@ -25,20 +26,21 @@ DURATION_WIDTH, STATUS_WIDTH = 7, 8
 SCORE_WIDTH = 7
 
 
-def column_widths(width: int, scored: bool = False) -> tuple[int, int, int, int]:
+def column_widths(width: int, scored: bool = False, extra: tuple[str, ...] = ()) -> tuple[int, int, int, int]:
     """(name, duration, tags, status) widths for a list ``width`` cells wide (2 go to the star,
-    ``SCORE_WIDTH`` to the score when ``scored``)."""
-    width -= SCORE_WIDTH if scored else 0
+    ``SCORE_WIDTH`` to the score when ``scored``, and each of the ``extra`` COLUMNS its width)."""
+    width -= (SCORE_WIDTH if scored else 0) + sum(COLUMNS[name].width for name in extra)
     tags = 0 if width < 50 else min(24, max(10, width // 5))
     status = STATUS_WIDTH if width >= 40 else 0
     name = max(8, width - 2 - DURATION_WIDTH - tags - status)
     return name, DURATION_WIDTH, tags, status
 
 
-def header_text(width: int, scored: bool = False) -> str:
-    name, dur, tags, status = column_widths(width, scored)
+def header_text(width: int, scored: bool = False, extra: tuple[str, ...] = ()) -> str:
+    name, dur, tags, status = column_widths(width, scored, extra)
     score = fmt.fit("score", SCORE_WIDTH) if scored else ""
-    return (score + "  " + fmt.fit("name", name) + fmt.fit("length", dur) + fmt.fit("tags", tags)
+    columns = "".join(fmt.fit(COLUMNS[c].header, COLUMNS[c].width) for c in extra)
+    return (score + "  " + fmt.fit("name", name) + fmt.fit("length", dur) + columns + fmt.fit("tags", tags)
             + fmt.fit("status", status))
 
 
@@ -66,6 +68,7 @@ class SampleList(ScrollView, can_focus=True):
         self.source = source
         self.base_folder = base_folder
         self.cursor = 0
+        self.extra: tuple[str, ...] = ()  # optional COLUMNS shown (rate, bits, channels, ...)
 
     # --- reading ------------------------------------------------------------------------------
     @property
@@ -172,12 +175,16 @@ class SampleList(ScrollView, can_focus=True):
 
     def _cells(self, row: SampleRow, tags: list[str], width: int, style: Style, index: int) -> list[Segment]:
         score = getattr(self.source, "score", None)
-        name_w, dur_w, tags_w, status_w = column_widths(width, scored=score is not None)
+        name_w, dur_w, tags_w, status_w = column_widths(width, score is not None, self.extra)
         lead = [Segment(f"{score(index):6.3f} ", style)] if score is not None else []
         width -= SCORE_WIDTH if score is not None else 0
         favourite = style + self.get_component_rich_style("sample-list--favourite")
         star = Segment("★ " if row.favourite else "  ", favourite)
-        text = (fmt.fit_path(fmt.display_path(row, self.base_folder), name_w - 1) + " "
-                + fmt.fit(fmt.duration(row.duration), dur_w) + fmt.fit(", ".join(tags), tags_w)
-                + fmt.fit(fmt.status_label(row), status_w))
+        marker = self.source.marker(index) if hasattr(self.source, "marker") else ""
+        note = self.source.note(index) if hasattr(self.source, "note") else ""
+        note = f" {note}" if note and name_w > 3 * len(note) else ""
+        path = fmt.fit_path(fmt.display_path(row, self.base_folder), name_w - 1 - len(marker) - len(note))
+        extra = "".join(fmt.fit(COLUMNS[c].text(row), COLUMNS[c].width) for c in self.extra)
+        text = (marker + path + note + " " + fmt.fit(fmt.duration(row.duration), dur_w) + extra
+                + fmt.fit(", ".join(tags), tags_w) + fmt.fit(fmt.status_label(row), status_w))
         return [*lead, star, Segment(fmt.fit(text, width - 2), style)]

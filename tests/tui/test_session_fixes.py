@@ -49,12 +49,14 @@ async def test_a_new_filter_or_search_puts_the_cursor_on_the_first_match(indexed
         app.screen.dismiss("snare")
         await wait_for(pilot, lambda: samples(app).source.count == 6, what="6 snares")
         assert samples(app).cursor == 0 and samples(app).scroll_offset.y == 0
-        assert "snare" in samples(app).current.path and samples(app).current.path in detail_text(app)
+        await wait_for(pilot, lambda: samples(app).current.path in detail_text(app), what="detail follows")
+        assert "snare" in samples(app).current.path
         await pilot.press("x", "G")  # deep in the list, then search
         await wait_for(pilot, lambda: samples(app).source.count == 24 and samples(app).cursor == 23, what="all")
         await pilot.press("slash", *"cymbal")
         await wait_for(pilot, lambda: samples(app).source.count == 6, what="6 cymbals")
-        assert samples(app).cursor == 0 and samples(app).current.path in detail_text(app)
+        await wait_for(pilot, lambda: samples(app).current.path in detail_text(app), what="detail follows")
+        assert samples(app).cursor == 0 and "cymbal" in samples(app).current.path
         cymbal = samples(app).current
         await pilot.press("escape", "x")  # widening keeps the cymbal: highlighted, and in the detail
         await wait_for(pilot, lambda: samples(app).source.count == 24, what="whole list")
