@@ -40,6 +40,19 @@ def root_label(root: str, online: bool) -> str:
     return name if online else f"{name} (offline)"
 
 
+#: Node data of the places that are not folders (a folder's node data is its path).
+RECENT, COLLECTIONS, COLLECTION = "\0recent", "\0collections", "\0collection:"
+
+
+def place_of(data: str | None) -> dict:
+    """The FilterState.at() arguments for a tree node's data."""
+    if data == RECENT:
+        return {"recent": True}
+    if data and data.startswith(COLLECTION):
+        return {"collection": data[len(COLLECTION):]}
+    return {"folder": data or None}
+
+
 class FolderTree(Tree[str]):
     DEFAULT_CSS = """
     FolderTree { width: 28%; min-width: 16; max-width: 40; border-right: solid $primary; }
@@ -55,6 +68,8 @@ class FolderTree(Tree[str]):
         self._children: dict[str, list[str]] = {}
         self._roots: dict[str, TreeNode[str]] = {}
         self.root.expand()
+        self._recent = self.root.add_leaf("recently added", data=RECENT)
+        self._collections = self.root.add("collections", data=COLLECTIONS, allow_expand=False)
 
     def process_label(self, label) -> Text:
         """Folder names are shown as they are (a name like "Kit [808]" is not Rich markup)."""
@@ -67,10 +82,19 @@ class FolderTree(Tree[str]):
             label = root_label(root, root not in offline)
             node = self._roots.get(root)
             if node is None:
-                node = self._roots[root] = self.root.add(label, data=root, allow_expand=True)
+                node = self._roots[root] = self.root.add(label, data=root, allow_expand=True, before=self._recent)
             node.set_label(label)
             node.allow_expand = bool(self._children.get(root))
             self._refill(node)
+
+    def set_collections(self, named: list[tuple[str, int]]) -> None:
+        """The collections, each a node that lists its samples like a folder."""
+        node = self._collections
+        node.remove_children()
+        for name, count in named:
+            node.add_leaf(Text(f"{name} ({count:,})"), data=COLLECTION + name)
+        node.allow_expand = bool(named)
+        node.set_label(f"collections ({len(named)})" if named else "collections (none yet)")
 
     def _refill(self, node: TreeNode[str]) -> None:
         if node.is_expanded:
@@ -88,5 +112,5 @@ class FolderTree(Tree[str]):
                 child.allow_expand = bool(self._children.get(folder))
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[str]) -> None:
-        if event.node is not self.root:
+        if event.node is not self.root and event.node is not self._collections:
             self._fill(event.node)

@@ -52,8 +52,10 @@ class SampleList(ScrollView, can_focus=True):
     SampleList > .sample-list--failed { color: $error; }
     SampleList > .sample-list--gone { color: $text-muted; }
     SampleList > .sample-list--favourite { color: $warning; }
+    SampleList > .sample-list--marked { background: $secondary 35%; text-style: bold; }
     """
-    COMPONENT_CLASSES = {"sample-list--cursor", "sample-list--failed", "sample-list--gone", "sample-list--favourite"}
+    COMPONENT_CLASSES = {"sample-list--cursor", "sample-list--failed", "sample-list--gone", "sample-list--favourite",
+                         "sample-list--marked"}
     BINDINGS = bindings(LIST_ACTIONS)
 
     class Highlighted(Message):
@@ -69,6 +71,7 @@ class SampleList(ScrollView, can_focus=True):
         self.base_folder = base_folder
         self.cursor = 0
         self.extra: tuple[str, ...] = ()  # optional COLUMNS shown (rate, bits, channels, ...)
+        self.marked: dict[int, SampleRow] = {}  # multi-select: sample id -> its row when marked
 
     # --- reading ------------------------------------------------------------------------------
     @property
@@ -106,6 +109,22 @@ class SampleList(ScrollView, can_focus=True):
 
     def action_jump(self, where: int) -> None:
         self.move_to(self.source.count - 1 if where < 0 else where)
+
+    def toggle_mark(self) -> None:
+        """Mark or unmark the sample under the cursor, then move down (mark a run with repeats)."""
+        row = self.current
+        if row is None:
+            return
+        if self.marked.pop(row.id, None) is None:
+            self.marked[row.id] = row
+        self.move_to(self.cursor + 1)
+        self.refresh()
+
+    def selection(self) -> list[SampleRow]:
+        """The marked samples, or else the one under the cursor."""
+        if self.marked:
+            return list(self.marked.values())
+        return [self.current] if self.current is not None else []
 
     def on_click(self, event: Click) -> None:
         self.move_to(int(self.scroll_offset.y) + event.y)
@@ -169,6 +188,8 @@ class SampleList(ScrollView, can_focus=True):
             style += self.get_component_rich_style("sample-list--failed")
         elif row.status != "ok":
             style += self.get_component_rich_style("sample-list--gone")
+        if row.id in self.marked:
+            style += self.get_component_rich_style("sample-list--marked")
         if is_cursor:
             style += self.get_component_rich_style("sample-list--cursor")
         return style
@@ -179,7 +200,7 @@ class SampleList(ScrollView, can_focus=True):
         lead = [Segment(f"{score(index):6.3f} ", style)] if score is not None else []
         width -= SCORE_WIDTH if score is not None else 0
         favourite = style + self.get_component_rich_style("sample-list--favourite")
-        star = Segment("★ " if row.favourite else "  ", favourite)
+        star = Segment(("★" if row.favourite else " ") + ("•" if row.id in self.marked else " "), favourite)
         marker = self.source.marker(index) if hasattr(self.source, "marker") else ""
         note = self.source.note(index) if hasattr(self.source, "note") else ""
         note = f" {note}" if note and name_w > 3 * len(note) else ""

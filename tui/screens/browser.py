@@ -13,13 +13,14 @@ from textual.screen import Screen
 from textual.widgets import Input, Static, Tree
 from textual.worker import get_current_worker
 
+from engine import user_lists
 from engine.catalog import SampleRow
 from engine.library import Library
 from tui import format as fmt
 from tui.bridge_panel import BridgePanel
 from tui.detail import DetailPane
 from tui.filters import FilterState
-from tui.folder_tree import FolderTree
+from tui.folder_tree import COLLECTIONS, FolderTree, place_of
 from tui.key_hints import KeyHints
 from tui.live import Batch
 from tui.rows import RowSource
@@ -139,13 +140,15 @@ class BrowserScreen(Screen):
         self.set_filters(dataclasses.replace(self.state, tag=tag))
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[str]) -> None:
-        folder = event.node.data or None
-        self.set_filters(dataclasses.replace(self.state, folder=folder))
+        if event.node.data == COLLECTIONS:
+            return
+        self.set_filters(self.state.at(**place_of(event.node.data)))
 
     def refresh_folders(self, folders: list[str]) -> None:
         roots = self.library.roots()
         offline = {r for r in roots if not os.path.isdir(r)}
         self.query_one(FolderTree).set_folders(roots, folders, offline)
+        self.query_one(FolderTree).set_collections(user_lists.collections(self.library.catalog))
 
     # --- search box ---------------------------------------------------------------------------
     def open_search(self) -> None:
