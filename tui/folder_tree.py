@@ -94,7 +94,7 @@ class FolderTree(Tree[str]):
         for name, count in named:
             node.add_leaf(Text(f"{name} ({count:,})"), data=COLLECTION + name)
         node.allow_expand = bool(named)
-        node.set_label(f"collections ({len(named)})" if named else "collections (none yet)")
+        node.set_label(f"collections ({len(named)})" if named else "collections")
 
     def _refill(self, node: TreeNode[str]) -> None:
         if node.is_expanded:

@@ -63,14 +63,21 @@ def fit(text: str, width: int, keep: str = "end") -> str:
 
 def fit_path(path: str, width: int) -> str:
     """A relative path padded or cut to ``width`` cells, keeping its first folder (the pack) and
-    as much of its end (the file name) as fits: "Pack/…/snare_01.wav"."""
+    its file name, cutting the folder name only as much as the file name needs:
+    "Pack/…/snare_01.wav", "Long Pack Na…/snare_01.wav"; a file name too long for the rest is cut
+    at its start."""
     head, sep, rest = path.partition(os.sep)
     if cell_len(path) <= width or not sep or width < 12:
         return fit(path, width)
-    head_width = min(cell_len(head), max(4, width // 3))
-    head = head if cell_len(head) <= head_width else _take(head, head_width - 1, from_end=False) + "…"
-    tail = _take(rest, width - cell_len(head) - 2, from_end=True)
-    return fit(head + sep + "…" + tail, width)
+    name = os.path.basename(rest)
+    middle = sep + "…" + sep if rest != name else sep
+    head_width = max(min(cell_len(head), max(6, width // 4)), width - cell_len(middle) - cell_len(name))
+    if cell_len(head) > head_width:
+        head = _take(head, head_width - 1, from_end=False) + "…"
+    tail = _take(rest if rest == name else name, width - cell_len(head) - cell_len(middle), from_end=True)
+    if tail != name:
+        tail = "…" + _take(name, width - cell_len(head) - cell_len(middle) - 1, from_end=True)
+    return fit(head + middle + tail, width)
 
 
 def display_path(row: SampleRow, base: str | None) -> str:

@@ -38,7 +38,7 @@ ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("unmark", "app.unmark", "unmark every sample", "Keep"),
     KeyAction("user_tag", "app.user_tag", "add your own tag to the marked samples; -tag removes it", "Keep"),
     KeyAction("collect", "app.collect", "add the marked samples to a collection (the tree lists them)", "Keep"),
-    KeyAction("export", "app.export", "copy (or link) the samples into [tui] project_folder", "Keep", "to project"),
+    KeyAction("export", "app.export", "copy (or link) the samples into [tui] project_folder", "Keep"),
     KeyAction("copy_uris", "app.copy_uris", "copy the samples as a file URI list (paste into a file manager)",
               "Keep"),
     KeyAction("tag", "app.filter_tag", "filter by tag (yours too)", "Filter"),

@@ -207,5 +207,5 @@ class SampleList(ScrollView, can_focus=True):
         path = fmt.fit_path(fmt.display_path(row, self.base_folder), name_w - 1 - len(marker) - len(note))
         extra = "".join(fmt.fit(COLUMNS[c].text(row), COLUMNS[c].width) for c in self.extra)
         text = (marker + path + note + " " + fmt.fit(fmt.duration(row.duration), dur_w) + extra
-                + fmt.fit(", ".join(tags), tags_w) + fmt.fit(fmt.status_label(row), status_w))
+                + fmt.fit(", ".join(tags), tags_w, keep="start") + fmt.fit(fmt.status_label(row), status_w))
         return [*lead, star, Segment(fmt.fit(text, width - 2), style)]

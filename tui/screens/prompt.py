@@ -14,7 +14,6 @@ class Prompt(ModalScreen[str | None]):
     Prompt { align: center middle; }
     Prompt > Vertical { width: 64; max-width: 95%; height: auto; border: thick $accent; background: $surface;
                         padding: 0 1; }
-    Prompt Input { border: none; height: 1; padding: 0; background: $boost; }
     Prompt #known { color: $text-muted; height: auto; max-height: 6; }
     """
     BINDINGS = [Binding("escape", "cancel", "cancel", id="prompt_cancel")]

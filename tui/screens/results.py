@@ -214,7 +214,7 @@ class ResultsScreen(Screen):
         sort = getattr(source, "sort", "score")
         parts = [fmt.count(len(getattr(source, "groups", [])) or count, "result"), steer,
                  f"sorted by {SORTS[sort].label}" if sort != "score" else "",
-                 f"{folded} copies/layers folded" if folded else ""]
+                 f"{folded} folded" if folded else ""]
         self._title(f"{title} — {' · '.join(p for p in parts if p)}  (Esc: back)")
 
     def _title(self, text: str, style: str = "") -> None:
