@@ -215,7 +215,9 @@ class SoundalikeApp(KeepingActions, App):
             self.notify(f"{Path(sample.path).name} is not indexed ({sample.status}: {sample.reason})",
                         severity="warning")
             return
-        query = ResultsQuery(f"similar to {Path(sample.path).name}", sample=sample, k=self.settings.tui.results)
+        browser = self._browser()
+        query = ResultsQuery(f"similar to {Path(sample.path).name}", sample=sample, k=self.settings.tui.results,
+                             browsed=browser.state.folder if browser is not None else None)
         library, settings = self.library, self.settings.tui
         self.show_results(query.title, lambda: results_query.run(library, query, settings), query)
 
@@ -245,7 +247,9 @@ class SoundalikeApp(KeepingActions, App):
 
     @work(thread=True, exclusive=True, group="text-search")
     def _run_text_search(self, search, text: str) -> None:
-        query = ResultsQuery(f"“{text}”", text=text, k=self.settings.tui.results)
+        browser = self._browser()
+        query = ResultsQuery(f"“{text}”", text=text, k=self.settings.tui.results,
+                             browsed=browser.state.folder if browser is not None else None)
         try:
             groups = results_query.run(self.library, query, self.settings.tui)
         except UserError as e:

@@ -51,7 +51,7 @@ ACTIONS: tuple[KeyAction, ...] = (
               "Results"),
     KeyAction("collapse", "app.cycle('collapse')", "fold copies and layers into one row, or list each file",
               "Results"),
-    KeyAction("scope", "app.cycle('scope')", "from: everywhere, other packs, other folders, the same pack",
+    KeyAction("scope", "app.cycle('scope')", "from: everywhere, other packs, other folders, the same pack, the browsed folder",
               "Results"),
     KeyAction("aspect", "app.cycle('aspect')", "alike in: overall, then each aspect (timbre, envelope, pitch)",
               "Results"),

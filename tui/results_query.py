@@ -15,6 +15,8 @@ from tui.filters import FilterState
 
 #: Where results may come from, relative to the query sample (the first folder below its root is its pack).
 SCOPES = ("everywhere", "other packs", "other folders", "same pack")
+#: One more scope when a folder was chosen in the library's tree: only samples under it.
+BROWSED = "browsed folder"
 OVERALL = "overall"
 
 
@@ -35,11 +37,13 @@ class ResultsQuery:
     aspect: str = OVERALL
     k: int = 20
     collapse: bool = True
+    browsed: str | None = None  # the folder chosen in the library when the query was asked
 
     def cycled(self, what: str, aspects: tuple[str, ...] = ()) -> ResultsQuery:
         """The next scope ("scope"), aspect ("aspect": overall, then ``aspects``) or folding ("collapse")."""
         if what == "scope":
             options = SCOPES if self.sample is not None else SCOPES[:1]
+            options += (BROWSED,) if self.browsed else ()
             return dataclasses.replace(self, scope=options[(options.index(self.scope) + 1) % len(options)])
         if what == "aspect":
             options = (OVERALL, *aspects)
@@ -51,6 +55,8 @@ class ResultsQuery:
 
     def browse_query(self, settings: TuiSettings) -> BrowseQuery:
         query = self.filters.query(settings)
+        if self.scope == BROWSED and self.browsed:
+            return dataclasses.replace(query, filters=dataclasses.replace(query.filters, under=self.browsed))
         if self.sample is None or self.scope == "everywhere":
             return query
         if self.scope == "same pack":
@@ -61,7 +67,9 @@ class ResultsQuery:
     def describe(self) -> str:
         """The title line's list of what steers these results ("" when nothing does)."""
         parts = [self.filters.describe()]
-        if self.scope != "everywhere":
+        if self.scope == BROWSED:
+            parts.append(f"in {os.path.basename(self.browsed.rstrip(os.sep))}")
+        elif self.scope != "everywhere":
             parts.append(self.scope)
         if self.aspect != OVERALL:
             parts.append(f"by {self.aspect}")

@@ -107,6 +107,21 @@ async def test_scope_leaves_out_the_querys_own_pack(indexed, fake_sd, drum_folde
         assert len(app.screen.hits) == 11 and all(path.startswith(own) for path in paths(app))
 
 
+async def test_scope_can_limit_results_to_the_browsed_folder(indexed, fake_sd, drum_folder):
+    app = make_app(indexed)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: samples(app).source.count == 24, what="the library")
+        app.screen.set_filters(dataclasses.replace(app.screen.state, folder=str(drum_folder / "Kit 1")))
+        await wait_for(pilot, lambda: samples(app).source.count == 12, what="Kit 1")
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen) and app.screen.hits
+                       and "results" in title(app), what="results")
+        assert any("Kit 0" in path for path in paths(app))  # s still asks the whole library
+        await pilot.press("w", "w", "w", "w")
+        await wait_for(pilot, lambda: "in Kit 1" in title(app) and "searching" not in title(app), what="browsed")
+        assert len(app.screen.hits) == 11 and all("Kit 1" in path for path in paths(app))
+
+
 async def test_sort_and_columns(indexed, fake_sd):
     app = make_app(indexed)
     async with app.run_test(size=(120, 36)) as pilot:
