@@ -337,8 +337,8 @@ class SoundalikeApp(KeepingActions, App):
             results.cycle_sort()
 
     def action_toggle_columns(self) -> None:
-        if results := self._on_results():
-            results.toggle_columns()
+        if target := self._filterable():
+            target.toggle_columns()
 
     def action_toggle_group(self) -> None:
         if results := self._on_results():

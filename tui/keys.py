@@ -56,7 +56,7 @@ ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("aspect", "app.cycle('aspect')", "alike in: overall, then each aspect (timbre, envelope, pitch)",
               "Results"),
     KeyAction("sort", "app.sort", "sort by score, name, length, date added, tag", "Results"),
-    KeyAction("columns", "app.toggle_columns", "show / hide the rate, bit depth and channels columns", "Results"),
+    KeyAction("columns", "app.toggle_columns", "show / hide the rate, bit depth and channels columns", "Filter"),
     KeyAction("bridge", "app.toggle_bridge", "show / hide OSC & MIDI activity", "App"),
     KeyAction("back", "app.back", "stop; leave search, results or help", "App"),
     KeyAction("help", "app.help", "this help", "App", "help"),

@@ -191,6 +191,17 @@ async def test_aspects_from_the_results_view(make_settings, drum_folder, fake_sd
             assert paths(app) == overall
 
 
+async def test_columns_in_the_library_list(indexed, fake_sd):
+    app = make_app(indexed)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: samples(app).source.count == 24, what="the library")
+        await pilot.press("i")
+        assert "bits" in str(app.screen.query_one("#list-header").render())
+        assert "44.1k" in samples(app).render_line(0).text
+        await pilot.press("i")
+        assert "bits" not in str(app.screen.query_one("#list-header").render())
+
+
 async def test_results_only_keys_say_so_in_the_library(indexed, fake_sd):
     app = make_app(indexed)
     async with app.run_test(size=(100, 30)) as pilot:

@@ -18,6 +18,7 @@ from engine.catalog import SampleRow
 from engine.library import Library
 from tui import format as fmt
 from tui.bridge_panel import BridgePanel
+from tui.columns import COLUMNS
 from tui.detail import DetailPane
 from tui.filters import FilterState
 from tui.folder_tree import COLLECTIONS, FolderTree, place_of
@@ -71,8 +72,16 @@ class BrowserScreen(Screen):
         self._update_filter_bar()
 
     def on_resize(self) -> None:
-        width = self.query_one(SampleList).scrollable_content_region.width
-        self.query_one("#list-header", Static).update(header_text(width))
+        lst = self.query_one(SampleList)
+        width = lst.scrollable_content_region.width
+        self.query_one("#list-header", Static).update(Text(header_text(width, extra=lst.extra)))
+
+    def toggle_columns(self) -> None:
+        """Show or hide the optional columns ([tui] columns: rate, bit depth, channels)."""
+        lst = self.query_one(SampleList)
+        lst.extra = () if lst.extra else tuple(c for c in (self.settings.columns or COLUMNS) if c in COLUMNS)
+        self.on_resize()
+        lst.refresh()
 
     # --- what the app asks of every screen ----------------------------------------------------
     def current_sample(self) -> SampleRow | None:
