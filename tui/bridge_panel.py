@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 from rich.text import Text
+from textual.markup import escape
 from textual.widgets import RichLog
 
 from engine.events import BridgeActivity, BridgeState
@@ -69,4 +70,4 @@ class BridgePanel(RichLog):
         osc = transport_detail(self.state.osc, "OSC") or "off"
         midi = transport_detail(self.state.midi, "MIDI") or "off"
         requests = f"{self.count:,} request{'' if self.count == 1 else 's'}"
-        self.border_title = f"bridge: OSC {osc} · MIDI {midi} · {requests}"
+        self.border_title = escape(f"bridge: OSC {osc} · MIDI {midi} · {requests}")  # "[midi]" is not markup

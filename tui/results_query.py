@@ -46,7 +46,7 @@ class ResultsQuery:
             options += (BROWSED,) if self.browsed else ()
             return dataclasses.replace(self, scope=options[(options.index(self.scope) + 1) % len(options)])
         if what == "aspect":
-            options = (OVERALL, *aspects)
+            options = (OVERALL, *(a for a in aspects if a != OVERALL))  # builtin names its default part "overall"
             current = options.index(self.aspect) if self.aspect in options else 0
             return dataclasses.replace(self, aspect=options[(current + 1) % len(options)])
         if what == "collapse":

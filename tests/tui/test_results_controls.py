@@ -208,3 +208,11 @@ async def test_results_only_keys_say_so_in_the_library(indexed, fake_sd):
         await wait_for(pilot, lambda: samples(app).source.count == 24, what="the library")
         await pilot.press("w")
         await wait_for(pilot, lambda: any("steers results" in n.message for n in app._notifications), what="note")
+
+
+def test_aspect_cycle_skips_a_backend_aspect_named_overall():
+    from tui.results_query import ResultsQuery
+    query = ResultsQuery("q", sample=None)
+    aspects = ("overall", "timbre", "envelope")
+    steps = [query := query.cycled("aspect", aspects) for _ in range(3)]
+    assert [q.aspect for q in steps] == ["timbre", "envelope", "overall"]

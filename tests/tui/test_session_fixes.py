@@ -114,11 +114,14 @@ async def test_the_bridge_panel_says_each_state_once_and_drops_its_placeholder(i
     app = make_app(indexed)
     async with app.run_test(size=(120, 36)) as pilot:
         indexed.events.publish(BridgeState(osc="listening on 127.0.0.1:9000",
-                                           midi="MIDI unavailable: no ALSA sequencer; OSC works without it"))
+                                           midi="MIDI unavailable: python-rtmidi is not installed "
+                                                "(pip install 'soundalike[midi]')"))
         await pilot.press("b")
         panel = app.screen.query_one(BridgePanel)
-        await wait_for(pilot, lambda: "ALSA" in str(panel.border_title), what="state in the title")
+        await wait_for(pilot, lambda: "rtmidi" in str(panel.border_title), what="state in the title")
         assert "MIDI MIDI" not in str(panel.border_title)
+        from textual.content import Content
+        assert "soundalike[midi]" in Content.from_markup(panel.border_title).plain  # as it is drawn
         indexed.events.publish(BridgeActivity("127.0.0.1:53211", "/soundalike/similar", "kick_0.wav -> 10 results"))
         await wait_for(pilot, lambda: panel.count == 1, what="a request")
         assert not any("No requests yet" in line.text for line in panel.lines)
