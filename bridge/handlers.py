@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from engine import browse
 from engine.catalog_text import utf8_or_readable
+from engine.collapse import grouped
 from engine.errors import SoundalikeError, UserError
 from engine.library import Hit, Library
 from bridge import protocol as p
@@ -25,7 +26,8 @@ from bridge.wire import split_list
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Request], list[Reply]]
-TEXT_SEARCH_HINT = ("text search needs the clap backend (pip install 'soundalike[neural]' and add \"clap\" "
+TEXT_SEARCH_HINT = ("text search needs the clap backend (scripts/setup.sh neural, or pip install "
+                    "'soundalike[neural]', and add \"clap\" "
                     "to [engine] backends in config)")
 
 
@@ -59,8 +61,10 @@ class Handlers:
     def similar(self, req: Request) -> list[Reply]:
         prefs = self.clients.get(req.sender)
         path = self.paths.check(req.args["path"])
-        hits = self.library.similar(path, k=self._k(req, prefs.k), backend=prefs.backend,
-                                    weights=prefs.weights, filters=prefs.filters)
+        groups = grouped(self.library, lambda k: self.library.similar(path, k=k, backend=prefs.backend,
+                                                                      weights=prefs.weights, filters=prefs.filters),
+                         self._k(req, prefs.k), prefs.backend, prefs.collapse)
+        hits = [group.lead for group in groups]
         self.session.set_results(path, hits)
         return self.hit_replies(req.id, hits, prefs.format)
 

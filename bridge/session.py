@@ -25,6 +25,7 @@ class ClientPrefs:
     reply_port: int = 0  # 0: the configured reply port, else the sender's port
     k: int = 0  # 0: the library's default k
     filters: Filters = Filters()
+    collapse: bool = True  # fold copies and velocity layers of one sound into one result (issue 17)
 
 
 class ClientTable:

@@ -99,6 +99,14 @@ def _under(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> Cli
     return dataclasses.replace(prefs, filters=dataclasses.replace(prefs.filters, under=under))
 
 
+def _collapse(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> ClientPrefs:
+    """1 (the default; "" too): copies and velocity layers of one sound come back as one result; 0: each."""
+    if value == "" or value in (0, 1):
+        return dataclasses.replace(prefs, collapse=value != 0)
+    raise ValueError(f"collapse takes 1 (fold copies and layers into one result) or 0, got {value!r}")
+
+
 _SETTERS: dict[str, Setter] = {"backend": _backend, "aspect": _aspect, "format": _format,
-                               "reply_port": _reply_port, "k": _k, "tag": _tag, "under": _under}
+                               "reply_port": _reply_port, "k": _k, "tag": _tag, "under": _under,
+                               "collapse": _collapse}
 SETTING_KEYS = tuple(sorted(_SETTERS))

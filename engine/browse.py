@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass
 
 from engine.catalog import SAMPLE_COLUMNS, Catalog, Filters, SampleRow, row_from_values
+from engine.user_lists import IN_COLLECTION
 
 
 def list_samples(catalog: Catalog, filters: Filters = Filters(), offset: int = 0, limit: int = 200) -> list[SampleRow]:
@@ -65,6 +66,9 @@ class BrowseQuery:
     kind: str = "any"  # "any", "loop" or "one-shot"
     loop_min_seconds: float = 2.5
     tag_min_score: float = 0.5
+    not_under: str | None = None  # leave out this folder and everything below it (issue 17: scope)
+    collection: str | None = None  # only the samples of this collection (engine.user_lists)
+    order: str = "path"  # a key of ORDERS: "path", or "added" (newest first: the recently added view)
 
     def where(self) -> tuple[str, list]:
         where, params = self.filters.where()
@@ -78,6 +82,13 @@ class BrowseQuery:
         if self.tag:
             clauses.append(tagged.format("= ?"))
             params += [self.tag, self.tag_min_score]
+        if self.collection:
+            clauses.append(IN_COLLECTION)
+            params.append(self.collection)
+        if self.not_under:
+            prefix = self.not_under.rstrip(os.sep) + os.sep
+            clauses.append("substr(path, 1, ?) != ?")
+            params += [len(prefix), prefix]
         if self.kind in ("loop", "one-shot"):
             loop = f"(instr({below_root}, 'loop') > 0 OR coalesce(duration, 0) >= ?)"
             clauses.append(loop if self.kind == "loop" else f"NOT {loop}")
@@ -100,9 +111,15 @@ def _name_param(word: str) -> str:
     return '"' + word.lower().replace('"', '""') + '"' if len(word) >= 3 else word.lower()
 
 
+#: Listing orders: (ORDER BY clause, a row-value test for "sorts before the row with these values",
+#: the columns that test reads). Both orders are served by an index (path is unique; added, id).
+ORDERS = {"path": ("path", "path < ?", ("path",)),
+          "added": ("added DESC, id DESC", "(added > ? OR (added = ? AND id > ?))", ("added", "added", "id"))}
+
+
 def list_browse(catalog: Catalog, query: BrowseQuery, offset: int = 0, limit: int = 200) -> list[SampleRow]:
     where, params = query.where()
-    sql = f"SELECT {SAMPLE_COLUMNS} FROM samples{where} ORDER BY path LIMIT ? OFFSET ?"
+    sql = f"SELECT {SAMPLE_COLUMNS} FROM samples{where} ORDER BY {ORDERS[query.order][0]} LIMIT ? OFFSET ?"
     return [row_from_values(r) for r in catalog.query(sql, [*params, limit, offset])]
 
 
@@ -111,11 +128,25 @@ def count_browse(catalog: Catalog, query: BrowseQuery) -> int:
     return int(catalog.query(f"SELECT count(*) FROM samples{where}", params)[0][0])
 
 
+def matching_ids(catalog: Catalog, query: BrowseQuery) -> list[int]:
+    """Ids of every sample the listing holds (to restrict a similarity query to it)."""
+    where, params = query.where()
+    return [row[0] for row in catalog.query(f"SELECT id FROM samples{where}", params)]
+
+
 def position_in_browse(catalog: Catalog, query: BrowseQuery, path: str) -> int:
     """How many samples of the listing sort before ``path`` (its row number when it is listed)."""
     where, params = query.where()
     joiner = " AND " if where else " WHERE "
-    return int(catalog.query(f"SELECT count(*) FROM samples{where}{joiner}path < ?", [*params, path])[0][0])
+    _, before, columns = ORDERS[query.order]
+    if query.order == "path":
+        values = [path]
+    else:
+        found = catalog.query(f"SELECT {', '.join(columns)} FROM samples WHERE path = ?", (path,))
+        if not found:
+            return 0
+        values = list(found[0])
+    return int(catalog.query(f"SELECT count(*) FROM samples{where}{joiner}{before}", [*params, *values])[0][0])
 
 
 def top_tags(catalog: Catalog, ids: list[int], min_score: float = 0.5, per_sample: int = 3) -> dict[int, list[str]]:

@@ -79,7 +79,7 @@ class Filters:
     status: str | None = None
     favourites_only: bool = False
     min_duration: float | None = None
-    max_duration: float | None = None
+    max_duration: float | None = None  # shorter than this (exclusive: adjacent ranges never overlap)
 
     def is_empty(self) -> bool:
         return self == Filters()
@@ -106,7 +106,7 @@ class Filters:
             clauses.append("duration >= ?")
             params.append(self.min_duration)
         if self.max_duration is not None:
-            clauses.append("duration <= ?")
+            clauses.append("duration < ?")
             params.append(self.max_duration)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 

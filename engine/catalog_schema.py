@@ -73,6 +73,22 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE samples ADD COLUMN ctime REAL;
     ALTER TABLE samples ADD COLUMN inode INTEGER;
     """,
+    # issue 17: collections (named lists of samples, by id, so they survive renames and moves like
+    # favourites; user tags need no table: they are tags of source "user"), and samples by date
+    # added for the "recently added" view.
+    """
+    CREATE TABLE collections(
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created REAL NOT NULL);
+    CREATE TABLE collection_items(
+        collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        sample_id INTEGER NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
+        added REAL NOT NULL,
+        PRIMARY KEY (collection_id, sample_id));
+    CREATE INDEX collection_items_sample ON collection_items(sample_id);
+    CREATE INDEX samples_added ON samples(added, id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -92,6 +92,12 @@ class TuiSettings:
     audio_device: str = ""
     loop_min_seconds: float = 2.5
     tag_min_score: float = 0.5
+    # Optional result columns shown by the columns key (tui/columns.py COLUMNS: rate, bits, channels).
+    columns: tuple[str, ...] = ("rate", "bits", "channels")
+    # Where the export key puts samples (e.g. your DAW project's samples folder); "" until you set it.
+    project_folder: str = ""
+    # How they get there: "copy" (a real copy) or "link" (a symbolic link to the library's file).
+    export_mode: str = "copy"
     # Keys, per action (Textual key names); tui/keys.py describes each action.
     key_down: tuple[str, ...] = ("down", "j")
     key_up: tuple[str, ...] = ("up", "k")
@@ -111,6 +117,18 @@ class TuiSettings:
     key_favourites_only: tuple[str, ...] = ("F",)
     key_status: tuple[str, ...] = ("e",)
     key_clear: tuple[str, ...] = ("x",)
+    key_expand: tuple[str, ...] = ("l", "right")
+    key_collapse: tuple[str, ...] = ("z",)
+    key_scope: tuple[str, ...] = ("w",)
+    key_aspect: tuple[str, ...] = ("A",)
+    key_sort: tuple[str, ...] = ("O",)
+    key_columns: tuple[str, ...] = ("i",)
+    key_mark: tuple[str, ...] = ("m",)
+    key_unmark: tuple[str, ...] = ("M",)
+    key_user_tag: tuple[str, ...] = ("T",)
+    key_collect: tuple[str, ...] = ("C",)
+    key_export: tuple[str, ...] = ("y",)
+    key_copy_uris: tuple[str, ...] = ("Y",)
     key_bridge: tuple[str, ...] = ("b",)
     key_back: tuple[str, ...] = ("escape",)
     key_help: tuple[str, ...] = ("question_mark",)

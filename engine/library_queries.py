@@ -8,7 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.audio import decode_file, prepare, resample
+from engine.browse import BrowseQuery, matching_ids
 from engine.catalog import Filters, SampleRow
+from engine.embedders.torch_support import INSTALL_HINT
 from engine.errors import FileError, UserError
 from engine.ingest import embed_checked
 from engine.scanner import stat_entry
@@ -49,8 +51,8 @@ class QueryMixin:
         for name in names:
             if callable(getattr(self.backends.get(name), "embed_text", None)):
                 return name
-        raise UserError(f"text search needs a backend that understands text, such as clap: "
-                        f"pip install 'soundalike[neural]' and add \"clap\" to [engine] backends in config.toml "
+        raise UserError(f"text search needs a backend that understands text, such as clap: {INSTALL_HINT}, "
+                        f"then add \"clap\" to [engine] backends in config.toml "
                         f"(enabled now: {', '.join(self.settings.engine.backends)})")
 
     def search_text(self, text: str, k: int | None = None, backend: str | None = None,
@@ -62,10 +64,13 @@ class QueryMixin:
         query = self.embedder(name).embed_text([text])[0]
         return self._search(name, query, k or self.settings.index.default_k, filters, exclude=None)
 
-    def _search(self, backend: str, query: np.ndarray, k: int, filters: Filters | None,
+    def _search(self, backend: str, query: np.ndarray, k: int, filters: Filters | BrowseQuery | None,
                 exclude: int | None) -> list[Hit]:
+        """``filters``: catalog Filters, or a library-view BrowseQuery (words, kind, scope: the app's results)."""
         allowed = None
-        if filters is not None and not filters.is_empty():
+        if isinstance(filters, BrowseQuery):
+            allowed = np.array(matching_ids(self.catalog, filters), dtype=np.int64) if filters.where()[0] else None
+        elif filters is not None and not filters.is_empty():
             allowed = np.array(self.catalog.ids_matching(filters), dtype=np.int64)
         hits = self.index(backend).search(query, k, allowed=allowed, exclude=exclude)
         rows = self.catalog.samples(sid for sid, _ in hits)
@@ -85,6 +90,8 @@ class QueryMixin:
 
     def _path_vector(self, path: str, backend: str) -> tuple[np.ndarray, int | None]:
         row = self.catalog.sample_by_path(path)
+        if not os.path.lexists(path):
+            raise FileError(f"{path}: no such file")
         entry = stat_entry(path)
         if entry.problem:
             raise FileError(f"{path}: {entry.problem}")

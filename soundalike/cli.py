@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import logging
+import os
 import signal
 import sqlite3
 import sys
@@ -91,6 +93,11 @@ def default_to_tui(argv: list[str], parser: argparse.ArgumentParser) -> list[str
         i += 2 if argv[i] in _VALUE_OPTIONS else 1
     if i < len(argv) and argv[i] in commands:
         return argv
+    if i < len(argv) and not os.path.isdir(os.path.expanduser(argv[i])):
+        guess = difflib.get_close_matches(argv[i], list(commands), n=1, cutoff=0.7)
+        if guess:
+            parser.error(f"{argv[i]!r} is not a command or a folder; did you mean '{guess[0]}'? "
+                         f"(soundalike --help lists the commands)")
     return [*argv[:i], "tui", *argv[i:]]
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import logging
 import os
@@ -13,6 +14,7 @@ from pathlib import Path
 from engine import browse, paths
 from engine.catalog import Filters
 from engine.catalog_text import readable
+from engine.collapse import Group, grouped
 from engine.demo import build_demo_library
 from engine.duplicates import find_duplicates
 from engine.library import Hit, Library, ScanReport
@@ -59,12 +61,27 @@ def add_parsers(commands) -> None:
 
 
 def add_query_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-k", type=int, default=None, help="how many results (default from config)")
+    parser.add_argument("-k", type=positive_int, default=None,
+                        help="how many results, 1 or more (default: [index] default_k in config)")
     parser.add_argument("--backend", help="backend (default: the configured default)")
     parser.add_argument("--aspect", help="weight aspects: 'timbre' or 'timbre=1,envelope=0.5'")
     parser.add_argument("--tag", help="only samples with this tag")
     parser.add_argument("--under", help="only samples under this folder")
     parser.add_argument("--json", action="store_true", help="print a JSON list of {path, score, ...}")
+    parser.add_argument("--no-collapse", dest="collapse", action="store_false",
+                        help="list copies and velocity layers of one sound as separate results "
+                             "(default: one result each, the others under 'folded')")
+
+
+def positive_int(text: str) -> int:
+    """``-k``: a whole number of at least 1 (0 used to mean "the default" silently)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} results: give 1 or more (leave -k out for the default)")
+    return value
 
 
 def with_library(command: Callable[[argparse.Namespace, Library], int]) -> Callable[[argparse.Namespace, Settings], int]:
@@ -120,29 +137,46 @@ def parse_weights(text: str | None) -> dict[str, float] | None:
     return weights
 
 
-def query_filters(args: argparse.Namespace) -> Filters:
+def query_filters(args: argparse.Namespace, library: Library | None = None) -> Filters:
+    """--tag and --under as Filters; with ``library``, an unknown tag is an error naming the close ones."""
+    if args.tag and library is not None:
+        check_tag(library, args.tag)
     return Filters(tag=args.tag, under=os.path.abspath(args.under) if args.under else None)
+
+
+def check_tag(library: Library, tag: str) -> None:
+    known = [name for name, _ in browse.all_tags(library.catalog)]
+    if tag in known:
+        return
+    close = difflib.get_close_matches(tag, known, n=3, cutoff=0.6)
+    hint = f"did you mean {', '.join(close)}?" if close else (
+        f"tags in this library: {', '.join(known[:12])}" if known else "no sample has any tag yet")
+    raise UserError(f"--tag {tag}: no sample has this tag; {hint}")
 
 
 def cmd_similar(args: argparse.Namespace, library: Library) -> int:
     started = time.perf_counter()
+    weights, filters = parse_weights(args.aspect), query_filters(args, library)
     try:
-        hits = library.similar(args.file, k=args.k, backend=args.backend, weights=parse_weights(args.aspect),
-                               filters=query_filters(args))
+        groups = grouped(library, lambda k: library.similar(args.file, k=k, backend=args.backend, weights=weights,
+                                                            filters=filters), args.k, args.backend, args.collapse)
     except ValueError as e:
         raise UserError(str(e)) from e
-    return print_hits(args, hits, (time.perf_counter() - started) * 1000)
+    return print_hits(args, groups, (time.perf_counter() - started) * 1000)
 
 
 def cmd_search(args: argparse.Namespace, library: Library) -> int:
     if args.aspect:
         raise UserError("--aspect applies to similar, not to text search")
     started = time.perf_counter()
+    filters = query_filters(args, library)
     try:
-        hits = library.search_text(args.text, k=args.k, backend=args.backend, filters=query_filters(args))
+        backend = library.text_backend(args.backend)
+        groups = grouped(library, lambda k: library.search_text(args.text, k=k, backend=backend, filters=filters),
+                         args.k, backend, args.collapse)
     except ValueError as e:
         raise UserError(str(e)) from e
-    return print_hits(args, hits, (time.perf_counter() - started) * 1000)
+    return print_hits(args, groups, (time.perf_counter() - started) * 1000)
 
 
 def cmd_tags(args: argparse.Namespace, library: Library) -> int:
@@ -157,15 +191,24 @@ def cmd_tags(args: argparse.Namespace, library: Library) -> int:
     return 0
 
 
-def print_hits(args: argparse.Namespace, hits: list[Hit], elapsed_ms: float) -> int:
+def print_hits(args: argparse.Namespace, groups: list[Group], elapsed_ms: float) -> int:
+    """One line per result; copies and layers folded into a result are counted on its line
+    (listed under "folded" in JSON)."""
     if args.json:
-        print(json.dumps([hit_json(rank, hit) for rank, hit in enumerate(hits, 1)], indent=1))
+        print(json.dumps([hit_json(rank, group.lead) | ({"folded": [h.path for h in group.members]}
+                                                         if group.members else {})
+                          for rank, group in enumerate(groups, 1)], indent=1))
         return 0
-    if not hits:
-        print("no results: is the library empty? soundalike index ~/Samples")
-    for rank, hit in enumerate(hits, 1):
-        print(f"{rank:3d}  {hit.score:6.3f}  {readable(hit.path)}")
-    print(f"({len(hits)} results in {elapsed_ms:.1f} ms)")
+    if not groups:
+        filtered = getattr(args, "tag", None) or getattr(args, "under", None)
+        print("no results with these filters (--tag, --under)" if filtered else
+              "no results: is the library empty? soundalike index ~/Samples")
+    for rank, group in enumerate(groups, 1):
+        folded = f"   ({group.summary()})" if group.members else ""
+        print(f"{rank:3d}  {group.lead.score:6.3f}  {readable(group.lead.path)}{folded}")
+    folded = sum(len(group.members) for group in groups)
+    note = f"; {folded} copies/layers folded in, --no-collapse lists them" if folded else ""
+    print(f"({len(groups)} results in {elapsed_ms:.1f} ms{note})")
     return 0
 
 

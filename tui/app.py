@@ -22,8 +22,11 @@ from engine.service import EngineService
 from tui.audio import Player
 from tui.clipboard import copy_with_tool
 from tui.clips import ClipCache
-from tui.keys import LIST_ACTIONS, bindings, keymap
+from tui import results_query
+from tui.keeping import KeepingActions
+from tui.keys import LIST_ACTIONS, bindings, keymap, keys_for, pretty
 from tui.live import Batch, EventPump
+from tui.results_query import ResultsQuery
 from tui.screens.browser import BrowserScreen
 from tui.screens.help import HelpScreen
 from tui.screens.results import ResultsScreen
@@ -35,9 +38,11 @@ log = logging.getLogger(__name__)
 #: Engine events are applied at most this often (seconds): bursts coalesce into one refresh.
 DRAIN_SECONDS = 0.2
 FAILURE_TOAST_SECONDS = 5.0
+#: Cycles that only the results view has.
+RESULTS_ONLY = frozenset({"scope", "aspect", "collapse"})
 
 
-class SoundalikeApp(App):
+class SoundalikeApp(KeepingActions, App):
     TITLE = "soundalike"
     BINDINGS = bindings(exclude=LIST_ACTIONS)
     ENABLE_COMMAND_PALETTE = False
@@ -144,6 +149,11 @@ class SoundalikeApp(App):
     def _clock(self) -> float:
         return time.monotonic()
 
+    def notify(self, message: str, *, markup: bool = False, **kwargs) -> None:
+        """Toasts show their text as written: a path or a hint such as ``soundalike[neural]`` holds
+        square brackets that Rich markup would swallow, so markup is off unless asked for."""
+        super().notify(message, markup=markup, **kwargs)
+
     def set_status(self, **changes) -> None:
         if not changes:
             return
@@ -205,24 +215,27 @@ class SoundalikeApp(App):
             self.notify(f"{Path(sample.path).name} is not indexed ({sample.status}: {sample.reason})",
                         severity="warning")
             return
-        k = self.settings.tui.results
-        self.show_results(f"similar to {Path(sample.path).name}", lambda: self.library.similar(sample.id, k=k))
+        browser = self._browser()
+        query = ResultsQuery(f"similar to {Path(sample.path).name}", sample=sample, k=self.settings.tui.results,
+                             browsed=browser.state.folder if browser is not None else None)
+        library, settings = self.library, self.settings.tui
+        self.show_results(query.title, lambda: results_query.run(library, query, settings), query)
 
-    def show_results(self, title: str, loader) -> None:
+    def show_results(self, title: str, loader, query: ResultsQuery | None = None) -> None:
         """One results screen, made once and reused (a new screen per query costs ~100 ms).
 
-        Asked from the results themselves, the new results nest: Esc comes back to these."""
+        Asked from the results themselves, the new results nest: Esc comes back to these.
+        ``query``: what ``loader`` asks, so that the results view can steer it."""
         if not self.is_screen_installed("results"):
             self.install_screen(ResultsScreen(self.library), "results")
         results = self.get_screen("results")
-        results.load(title, loader, nested=self.screen is results)
+        results.load(title, loader, nested=self.screen is results, query=query)
         if self.screen is not results:
             self.push_screen(results)
 
     def action_search(self) -> None:
-        browser = self._browser()
-        if browser is not None and self.screen is browser:
-            browser.open_search()
+        if isinstance(self.screen, (BrowserScreen, ResultsScreen)):
+            self.screen.open_search()
 
     def text_search(self, text: str) -> None:
         """A text query (needs a text-capable backend); else the name/tag filter stays, with a note."""
@@ -234,21 +247,24 @@ class SoundalikeApp(App):
 
     @work(thread=True, exclusive=True, group="text-search")
     def _run_text_search(self, search, text: str) -> None:
+        browser = self._browser()
+        query = ResultsQuery(f"“{text}”", text=text, k=self.settings.tui.results,
+                             browsed=browser.state.folder if browser is not None else None)
         try:
-            hits = search(text, k=self.settings.tui.results)
+            groups = results_query.run(self.library, query, self.settings.tui)
         except UserError as e:
             self.call_from_thread(self._text_search_unavailable, str(e))
             return
         except (SoundalikeError, ValueError) as e:
             self.call_from_thread(self.notify, f"Text search failed: {e}", severity="error")
             return
-        self.call_from_thread(self._show_text_results, text, hits)
+        self.call_from_thread(self._show_text_results, query, groups)
 
-    def _show_text_results(self, text: str, hits) -> None:
+    def _show_text_results(self, query: ResultsQuery, groups) -> None:
         browser = self._browser()
         if browser is not None:
             browser.clear_search()
-        self.show_results(f"“{text}”", lambda: hits)
+        self.show_results(query.title, lambda: groups, query)
 
     def _text_search_unavailable(self, why: str) -> None:
         log.info("text search unavailable: %s", why)
@@ -281,23 +297,52 @@ class SoundalikeApp(App):
         """The browser when it is the screen in front (filters only act there)."""
         return self.screen if isinstance(self.screen, BrowserScreen) else None
 
+    def _filterable(self) -> BrowserScreen | ResultsScreen | None:
+        """The library or the results, when in front: the filter keys act on either."""
+        return self.screen if isinstance(self.screen, (BrowserScreen, ResultsScreen)) else None
+
     def action_cycle(self, what: str) -> None:
-        if browser := self._on_browser():
-            browser.cycle(what)
+        target = self._filterable()
+        if isinstance(target, BrowserScreen) and what in RESULTS_ONLY:
+            self.notify(f"That key steers results: press {self._first_key('similar')} on a sample first",
+                        timeout=3)
+        elif target is not None:
+            target.cycle(what)
+
+    def _first_key(self, name: str) -> str:
+        return pretty(keys_for(self.settings.tui, name)[0])
 
     def action_clear_filters(self) -> None:
-        if browser := self._on_browser():
-            browser.clear_filters()
+        if target := self._filterable():
+            target.clear_filters()
 
     def action_filter_tag(self) -> None:
-        browser = self._on_browser()
-        if browser is None:
+        target = self._filterable()
+        if target is None:
             return
         tags = browse.scored_tag_counts(self.library.catalog, self.settings.tui.tag_min_score)
         if not tags:
             self.notify("No tags yet: the enabled backends give none, or nothing is indexed", timeout=4)
             return
-        self.push_screen(TagPicker(tags, browser.state.tag), browser.set_tag)
+        self.push_screen(TagPicker(tags, target.state.tag), target.set_tag)
+
+    def _on_results(self) -> ResultsScreen | None:
+        if isinstance(self.screen, ResultsScreen):
+            return self.screen
+        self.notify(f"That key works in results: press {self._first_key('similar')} on a sample first", timeout=3)
+        return None
+
+    def action_sort(self) -> None:
+        if results := self._on_results():
+            results.cycle_sort()
+
+    def action_toggle_columns(self) -> None:
+        if target := self._filterable():
+            target.toggle_columns()
+
+    def action_toggle_group(self) -> None:
+        if results := self._on_results():
+            results.toggle_group()
 
     def action_toggle_bridge(self) -> None:
         if browser := self._on_browser():
@@ -306,8 +351,8 @@ class SoundalikeApp(App):
     def action_back(self) -> None:
         if isinstance(self.screen, BrowserScreen):
             self.screen.close_search()
-        elif isinstance(self.screen, ResultsScreen) and self.screen.back():
-            return  # nested results: back to the ones they replaced
+        elif isinstance(self.screen, ResultsScreen) and (self.screen.close_search() or self.screen.back()):
+            return  # the words box closed, or nested results: back to the ones they replaced
         elif len(self.screen_stack) > 1:
             self.pop_screen()
 

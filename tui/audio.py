@@ -40,11 +40,13 @@ class Player:
         with self._lock:
             if self._stream is not None:
                 return True
+            stage = "load"
             try:
                 sd = self._module or importlib.import_module("sounddevice")
+                stage = "open"
                 self._stream, self._mixer = self._start_stream(sd)
             except Exception as e:  # OSError (no PortAudio), PortAudioError (no device), ...
-                self.reason = _describe_failure(e)
+                self.reason = describe_failure(e, stage)
                 log.warning("audition is off: %s", self.reason, exc_info=True)
                 return False
             self.available, self.reason = True, f"audio out at {self._mixer.sample_rate} Hz"
@@ -104,13 +106,19 @@ class Player:
                 log.debug("closing the audio stream failed", exc_info=True)
 
 
-def _describe_failure(error: Exception) -> str:
-    if isinstance(error, OSError):
-        return f"PortAudio library not found ({error}); install libportaudio2"
-    if isinstance(error, ImportError):
-        return "the sounddevice package is not installed"
-    text = str(error) or type(error).__name__
-    return f"no audio output device ({text})"
+def describe_failure(error: Exception, stage: str) -> str:
+    """Why audition is off, in the words of the error itself: ``stage`` "load" (importing
+    sounddevice, which loads PortAudio) or "open" (finding and opening the output device)."""
+    text = str(error).strip() or type(error).__name__
+    if stage == "load":
+        if isinstance(error, ImportError):
+            return "the sounddevice package is not installed (scripts/setup.sh, or pip install sounddevice)"
+        if "portaudio" in text.lower() and "not found" in text.lower():
+            return "the PortAudio library is not installed: install libportaudio2 (apt) or portaudio (brew)"
+        return f"sounddevice could not load PortAudio: {text}"
+    if "device -1" in text:  # PortAudio's way of saying there is no default output device
+        return f"no audio output device (PortAudio: {text}); set [tui] audio_device"
+    return f"could not open the audio output: {text}"
 
 
 __all__ = ["Player", "DecodeError", "MAX_AUDITION_SECONDS"]

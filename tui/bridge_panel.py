@@ -8,9 +8,11 @@ from __future__ import annotations
 import time
 
 from rich.text import Text
+from textual.markup import escape
 from textual.widgets import RichLog
 
 from engine.events import BridgeActivity, BridgeState
+from tui.status_bar import transport_detail
 
 MAX_LINES = 200
 
@@ -33,16 +35,39 @@ class BridgePanel(RichLog):
         super().__init__(max_lines=MAX_LINES, wrap=False, markup=False, **kwargs)
         self.border_title = "bridge activity"
         self.count = 0
+        self.state = BridgeState()
+        self._placeholder = True
 
     def on_mount(self) -> None:
         self.write(Text("No requests yet. When the OSC/MIDI bridge runs, what your DAW asks shows here.",
                         style="dim"))
 
+    def _drop_placeholder(self) -> None:
+        if self._placeholder:
+            self._placeholder = False
+            self.clear()
+
     def add(self, events: list[BridgeActivity]) -> None:
         now = time.time()
+        if events:
+            self._drop_placeholder()
         for event in events:
             self.write(activity_line(event, now))
         self.count += len(events)
+        self._retitle()
 
     def set_state(self, state: BridgeState) -> None:
-        self.border_title = f"bridge: OSC {state.osc or 'off'} · MIDI {state.midi or 'off'} · {self.count} requests"
+        """The full state of each transport (the status bar shows one word): in the title, and a
+        line in the log whenever it changes."""
+        osc, midi = transport_detail(state.osc, "OSC") or "off", transport_detail(state.midi, "MIDI") or "off"
+        if state != self.state:
+            self.state = state
+            self._retitle()
+            self._drop_placeholder()
+            self.write(Text(f"OSC {osc}; MIDI {midi}", style="dim"))
+
+    def _retitle(self) -> None:
+        osc = transport_detail(self.state.osc, "OSC") or "off"
+        midi = transport_detail(self.state.midi, "MIDI") or "off"
+        requests = f"{self.count:,} request{'' if self.count == 1 else 's'}"
+        self.border_title = escape(f"bridge: OSC {osc} · MIDI {midi} · {requests}")  # "[midi]" is not markup

@@ -10,9 +10,15 @@ log = logging.getLogger(__name__)
 _TOOLS = (("wl-copy",), ("xclip", "-selection", "clipboard"), ("xsel", "--clipboard", "--input"), ("pbcopy",))
 
 
-def copy_with_tool(text: str) -> bool:
-    """True when a clipboard tool took the text."""
+#: How each tool is told the clipboard's type (text/uri-list lets a file manager paste files).
+_TYPE_OPTION = {"wl-copy": ("--type",), "xclip": ("-t",)}
+
+
+def copy_with_tool(text: str, mime: str = "") -> bool:
+    """True when a clipboard tool took the text (as ``mime`` when the tool can say so)."""
     for command in _TOOLS:
+        if mime and command[0] in _TYPE_OPTION:
+            command = (*command, *_TYPE_OPTION[command[0]], mime)
         if shutil.which(command[0]):
             try:
                 subprocess.run(command, input=text.encode(), timeout=2, check=True, capture_output=True)

@@ -30,6 +30,8 @@ class FilterState:
     kind: str = "any"
     favourites: bool = False
     status: str = "any"
+    collection: str | None = None  # browse a collection like a folder
+    recent: bool = False  # the recently added view: newest first
 
     def cycled(self, what: str) -> FilterState:
         """The next value of a cyclable filter: 'duration', 'kind', 'favourites' or 'status'."""
@@ -44,14 +46,20 @@ class FilterState:
         raise ValueError(f"unknown filter {what!r}")
 
     def cleared(self) -> FilterState:
-        return FilterState(folder=self.folder)
+        """No filters; the place (folder, collection or recently added) stays."""
+        return FilterState(folder=self.folder, collection=self.collection, recent=self.recent)
+
+    def at(self, folder: str | None = None, collection: str | None = None, recent: bool = False) -> FilterState:
+        """The same filters over another place (one of a folder, a collection, the recently added)."""
+        return dataclasses.replace(self, folder=folder, collection=collection, recent=recent)
 
     def query(self, settings: TuiSettings) -> BrowseQuery:
         _, low, high = DURATIONS[self.duration]
         filters = Filters(under=self.folder, status=None if self.status == "any" else self.status,
                           favourites_only=self.favourites, min_duration=low, max_duration=high)
         return BrowseQuery(filters=filters, words=tuple(self.text.split()), tag=self.tag, kind=self.kind,
-                           loop_min_seconds=settings.loop_min_seconds, tag_min_score=settings.tag_min_score)
+                           loop_min_seconds=settings.loop_min_seconds, tag_min_score=settings.tag_min_score,
+                           collection=self.collection, order="added" if self.recent else "path")
 
     def describe(self) -> str:
         """A short line for the filter bar ("" when only the folder is chosen)."""
@@ -71,4 +79,8 @@ class FilterState:
         return " · ".join(parts)
 
     def folder_label(self) -> str:
+        if self.collection:
+            return f"collection {self.collection}"
+        if self.recent:
+            return "recently added (newest first)"
         return os.path.basename(self.folder.rstrip(os.sep)) if self.folder else "all samples"

@@ -18,6 +18,11 @@ def duration(seconds: float | None) -> str:
     return f"{minutes}:{rest:02d}"
 
 
+def count(number: int, noun: str) -> str:
+    """"1 sample", "2 samples", "1,204 samples"."""
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
+
+
 def size(num_bytes: int) -> str:
     value = float(num_bytes)
     for unit in ("B", "KB", "MB", "GB"):
@@ -55,6 +60,25 @@ def fit(text: str, width: int, keep: str = "end") -> str:
     else:
         cut = "…" + _take(text, width - 1, from_end=True)
     return cut + " " * (width - cell_len(cut))
+
+
+def fit_path(path: str, width: int) -> str:
+    """A relative path padded or cut to ``width`` cells, keeping its first folder (the pack) and
+    its file name, cutting the folder name only as much as the file name needs:
+    "Pack/…/snare_01.wav", "Long Pack Na…/snare_01.wav"; a file name too long for the rest is cut
+    at its start."""
+    head, sep, rest = path.partition(os.sep)
+    if cell_len(path) <= width or not sep or width < 12:
+        return fit(path, width)
+    name = os.path.basename(rest)
+    middle = sep + "…" + sep if rest != name else sep
+    head_width = max(min(cell_len(head), max(6, width // 4)), width - cell_len(middle) - cell_len(name))
+    if cell_len(head) > head_width:
+        head = _take(head, head_width - 1, from_end=False) + "…"
+    tail = _take(rest if rest == name else name, width - cell_len(head) - cell_len(middle), from_end=True)
+    if tail != name:
+        tail = "…" + _take(name, width - cell_len(head) - cell_len(middle) - 1, from_end=True)
+    return fit(head + middle + tail, width)
 
 
 def display_path(row: SampleRow, base: str | None) -> str:

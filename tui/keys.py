@@ -34,12 +34,29 @@ ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("search", "app.search", "search by name/tag as you type; Enter: text query", "Find", "search"),
     KeyAction("favourite", "app.favourite", "mark / unmark as favourite", "Keep", "fav"),
     KeyAction("copy", "app.copy_path", "copy the path to the clipboard", "Keep", "copy"),
-    KeyAction("tag", "app.filter_tag", "filter by tag", "Filter"),
+    KeyAction("mark", "app.mark", "mark / unmark for the keys below (multi-select), then move down", "Keep"),
+    KeyAction("unmark", "app.unmark", "unmark every sample", "Keep"),
+    KeyAction("user_tag", "app.user_tag", "add your own tag to the marked samples; -tag removes it", "Keep"),
+    KeyAction("collect", "app.collect", "add the marked samples to a collection (the tree lists them)", "Keep"),
+    KeyAction("export", "app.export", "copy (or link) the samples into [tui] project_folder", "Keep"),
+    KeyAction("copy_uris", "app.copy_uris", "copy the samples as a file URI list (paste into a file manager)",
+              "Keep"),
+    KeyAction("tag", "app.filter_tag", "filter by tag (yours too)", "Filter"),
     KeyAction("duration", "app.cycle('duration')", "duration: any, short, medium, long", "Filter"),
     KeyAction("kind", "app.cycle('kind')", "all, one-shots, loops", "Filter"),
     KeyAction("favourites_only", "app.cycle('favourites')", "favourites only", "Filter"),
     KeyAction("status", "app.cycle('status')", "status: all, ok, failed, missing, offline", "Filter"),
     KeyAction("clear", "app.clear_filters", "clear every filter", "Filter"),
+    KeyAction("expand", "app.toggle_group", "open / close the copies and velocity layers folded into a row",
+              "Results"),
+    KeyAction("collapse", "app.cycle('collapse')", "fold copies and layers into one row, or list each file",
+              "Results"),
+    KeyAction("scope", "app.cycle('scope')", "from: everywhere, other packs, other folders, the same pack, the browsed folder",
+              "Results"),
+    KeyAction("aspect", "app.cycle('aspect')", "alike in: overall, then each aspect (timbre, envelope, pitch)",
+              "Results"),
+    KeyAction("sort", "app.sort", "sort by score, name, length, date added, tag", "Results"),
+    KeyAction("columns", "app.toggle_columns", "show / hide the rate, bit depth and channels columns", "Filter"),
     KeyAction("bridge", "app.toggle_bridge", "show / hide OSC & MIDI activity", "App"),
     KeyAction("back", "app.back", "stop; leave search, results or help", "App"),
     KeyAction("help", "app.help", "this help", "App", "help"),
@@ -69,7 +86,7 @@ def bindings(names: frozenset[str] | None = None, exclude: frozenset[str] = froz
 
 _PRETTY = {"space": "Space", "enter": "Enter", "escape": "Esc", "slash": "/", "question_mark": "?",
            "pagedown": "PgDn", "pageup": "PgUp", "home": "Home", "end": "End", "up": "↑", "down": "↓",
-           "asterisk": "*", "tab": "Tab"}
+           "asterisk": "*", "tab": "Tab", "right": "→", "left": "←"}
 
 
 def pretty(key: str) -> str:

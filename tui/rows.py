@@ -91,3 +91,88 @@ class HitSource:
 
     def index_of(self, sample_id: int) -> int | None:
         return next((i for i, h in enumerate(self.hits) if h.sample.id == sample_id), None)
+
+
+class GroupSource:
+    """Query results as collapsed groups (``engine.collapse.Group``): one row per group, and a
+    group's copies and layers as rows under it once it is opened (``toggle``). ``sort`` is a
+    ``tui.columns.SORTS`` name; "score" keeps the ranking."""
+
+    def __init__(self, catalog: Catalog, groups: list, tag_min_score: float = 0.5, sort: str = "score",
+                 expanded: frozenset[int] = frozenset()):
+        self.catalog, self.groups, self.tag_min_score = catalog, list(groups), tag_min_score
+        self.sort, self.expanded = sort, set(expanded)
+        ids = [hit.sample.id for group in self.groups for hit in (group.lead, *group.members)]
+        self._tags = browse.top_tags(catalog, ids, tag_min_score)
+        self._layout()
+
+    def _layout(self) -> None:
+        from tui.columns import SORTS
+        key = SORTS[self.sort].key
+        order = sorted(self.groups, key=lambda g: key(g.lead.sample, g.lead.score, self._tags.get(g.lead.sample.id, [])))
+        self.entries: list[tuple[object, int, object]] = []  # (hit, depth, group)
+        for group in order:
+            self.entries.append((group.lead, 0, group))
+            if group.lead.sample.id in self.expanded:
+                self.entries += [(hit, 1, group) for hit in group.members]
+        self.count = len(self.entries)
+
+    @property
+    def hits(self) -> list:
+        return [hit for hit, _, _ in self.entries]
+
+    def set_sort(self, sort: str) -> None:
+        self.sort = sort
+        self._layout()
+
+    def toggle(self, index: int) -> int | None:
+        """Open or close the group at row ``index``; the row of its lead after (None: nothing folded)."""
+        if not 0 <= index < self.count:
+            return None
+        group = self.entries[index][2]
+        if not group.members:
+            return None
+        self.expanded ^= {group.lead.sample.id}
+        self._layout()
+        return next(i for i, (_, depth, g) in enumerate(self.entries) if g is group and depth == 0)
+
+    def refresh(self, query=None) -> None:
+        """Re-read the rows (a favourite or a status may have changed); ranking and grouping stay."""
+        ids = [hit.sample.id for hit, _, _ in self.entries] + [h.sample.id for g in self.groups for h in g.members]
+        fresh = self.catalog.samples(ids)
+
+        def again(hit):
+            return type(hit)(fresh.get(hit.sample.id, hit.sample), hit.score)
+        self.groups = [type(g)(again(g.lead), tuple(map(again, g.copies)), tuple(map(again, g.layers)))
+                       for g in self.groups]
+        self._layout()
+
+    def row(self, index: int) -> SampleRow | None:
+        return self.entries[index][0].sample if 0 <= index < self.count else None
+
+    def score(self, index: int) -> float | None:
+        return self.entries[index][0].score if 0 <= index < self.count else None
+
+    def marker(self, index: int) -> str:
+        """"▸ " a closed group, "▾ " an open one, "  ↳ " a copy or layer under it, "" a lone result."""
+        if not 0 <= index < self.count:
+            return ""
+        _, depth, group = self.entries[index]
+        if depth:
+            return "  ↳ "
+        if not group.members:
+            return ""
+        return "▾ " if group.lead.sample.id in self.expanded else "▸ "
+
+    def note(self, index: int) -> str:
+        """What a group's row folds in ("+2 copies, +1 layer"); "" for other rows."""
+        if not 0 <= index < self.count or self.entries[index][1]:
+            return ""
+        return self.entries[index][2].summary()
+
+    def tags(self, index: int) -> list[str]:
+        row = self.row(index)
+        return self._tags.get(row.id, []) if row is not None else []
+
+    def index_of(self, sample_id: int) -> int | None:
+        return next((i for i, (h, _, _) in enumerate(self.entries) if h.sample.id == sample_id), None)

@@ -16,6 +16,7 @@ from textual.strip import Strip
 
 from engine.catalog import SampleRow
 from tui import format as fmt
+from tui.columns import COLUMNS
 from tui.keys import LIST_ACTIONS, bindings
 from tui.rows import HitSource, RowSource
 
@@ -25,20 +26,21 @@ DURATION_WIDTH, STATUS_WIDTH = 7, 8
 SCORE_WIDTH = 7
 
 
-def column_widths(width: int, scored: bool = False) -> tuple[int, int, int, int]:
+def column_widths(width: int, scored: bool = False, extra: tuple[str, ...] = ()) -> tuple[int, int, int, int]:
     """(name, duration, tags, status) widths for a list ``width`` cells wide (2 go to the star,
-    ``SCORE_WIDTH`` to the score when ``scored``)."""
-    width -= SCORE_WIDTH if scored else 0
+    ``SCORE_WIDTH`` to the score when ``scored``, and each of the ``extra`` COLUMNS its width)."""
+    width -= (SCORE_WIDTH if scored else 0) + sum(COLUMNS[name].width for name in extra)
     tags = 0 if width < 50 else min(24, max(10, width // 5))
     status = STATUS_WIDTH if width >= 40 else 0
     name = max(8, width - 2 - DURATION_WIDTH - tags - status)
     return name, DURATION_WIDTH, tags, status
 
 
-def header_text(width: int, scored: bool = False) -> str:
-    name, dur, tags, status = column_widths(width, scored)
+def header_text(width: int, scored: bool = False, extra: tuple[str, ...] = ()) -> str:
+    name, dur, tags, status = column_widths(width, scored, extra)
     score = fmt.fit("score", SCORE_WIDTH) if scored else ""
-    return (score + "  " + fmt.fit("name", name) + fmt.fit("length", dur) + fmt.fit("tags", tags)
+    columns = "".join(fmt.fit(COLUMNS[c].header, COLUMNS[c].width) for c in extra)
+    return (score + "  " + fmt.fit("name", name) + fmt.fit("length", dur) + columns + fmt.fit("tags", tags)
             + fmt.fit("status", status))
 
 
@@ -50,8 +52,10 @@ class SampleList(ScrollView, can_focus=True):
     SampleList > .sample-list--failed { color: $error; }
     SampleList > .sample-list--gone { color: $text-muted; }
     SampleList > .sample-list--favourite { color: $warning; }
+    SampleList > .sample-list--marked { background: $secondary 35%; text-style: bold; }
     """
-    COMPONENT_CLASSES = {"sample-list--cursor", "sample-list--failed", "sample-list--gone", "sample-list--favourite"}
+    COMPONENT_CLASSES = {"sample-list--cursor", "sample-list--failed", "sample-list--gone", "sample-list--favourite",
+                         "sample-list--marked"}
     BINDINGS = bindings(LIST_ACTIONS)
 
     class Highlighted(Message):
@@ -66,6 +70,8 @@ class SampleList(ScrollView, can_focus=True):
         self.source = source
         self.base_folder = base_folder
         self.cursor = 0
+        self.extra: tuple[str, ...] = ()  # optional COLUMNS shown (rate, bits, channels, ...)
+        self.marked: dict[int, SampleRow] = {}  # multi-select: sample id -> its row when marked
 
     # --- reading ------------------------------------------------------------------------------
     @property
@@ -104,6 +110,22 @@ class SampleList(ScrollView, can_focus=True):
     def action_jump(self, where: int) -> None:
         self.move_to(self.source.count - 1 if where < 0 else where)
 
+    def toggle_mark(self) -> None:
+        """Mark or unmark the sample under the cursor, then move down (mark a run with repeats)."""
+        row = self.current
+        if row is None:
+            return
+        if self.marked.pop(row.id, None) is None:
+            self.marked[row.id] = row
+        self.move_to(self.cursor + 1)
+        self.refresh()
+
+    def selection(self) -> list[SampleRow]:
+        """The marked samples, or else the one under the cursor."""
+        if self.marked:
+            return list(self.marked.values())
+        return [self.current] if self.current is not None else []
+
     def on_click(self, event: Click) -> None:
         self.move_to(int(self.scroll_offset.y) + event.y)
 
@@ -120,21 +142,25 @@ class SampleList(ScrollView, can_focus=True):
         index = source.index_of(keep.id) if keep is not None else None
         self.show_source(source, base_folder, index)
 
-    def show_source(self, source: RowSource | HitSource, base_folder: str | None, index: int | None) -> None:
+    def show_source(self, source: RowSource | HitSource, base_folder: str | None, index: int | None,
+                    reset: bool = False) -> None:
         """Show a listing read elsewhere; ``index``: where the sample under the cursor now is (None:
-        it is not listed, so the cursor keeps its row number, or goes to the top of a new listing)."""
+        it is not listed, so the cursor keeps its row number, or goes to the top of a new listing).
+        ``reset``: a new filter or search, so the cursor goes to the first match, at the top."""
         keep = self.current
         line = self.cursor - int(self.scroll_offset.y)
-        new_listing = source is not self.source and base_folder != self.base_folder
+        new_listing = reset or (source is not self.source and base_folder != self.base_folder)
         self.source, self.base_folder = source, base_folder
         self._sync_size()
+        if new_listing:
+            index = None
         target = index if index is not None else (0 if new_listing else self.cursor)
         self.cursor = max(0, min(target, self.source.count - 1))
         top = self.cursor - max(0, line) if index is not None else (0 if new_listing else int(self.scroll_offset.y))
         self.scroll_to(y=max(0, top), animate=False, immediate=True)
         self.refresh()
         now = self.current
-        if keep is None or now is None or now != keep:
+        if reset or keep is None or now is None or now != keep:
             self._announce()
 
     def restore(self, source: RowSource | HitSource, cursor: int, top: int) -> None:
@@ -162,18 +188,24 @@ class SampleList(ScrollView, can_focus=True):
             style += self.get_component_rich_style("sample-list--failed")
         elif row.status != "ok":
             style += self.get_component_rich_style("sample-list--gone")
+        if row.id in self.marked:
+            style += self.get_component_rich_style("sample-list--marked")
         if is_cursor:
             style += self.get_component_rich_style("sample-list--cursor")
         return style
 
     def _cells(self, row: SampleRow, tags: list[str], width: int, style: Style, index: int) -> list[Segment]:
         score = getattr(self.source, "score", None)
-        name_w, dur_w, tags_w, status_w = column_widths(width, scored=score is not None)
+        name_w, dur_w, tags_w, status_w = column_widths(width, score is not None, self.extra)
         lead = [Segment(f"{score(index):6.3f} ", style)] if score is not None else []
         width -= SCORE_WIDTH if score is not None else 0
         favourite = style + self.get_component_rich_style("sample-list--favourite")
-        star = Segment("★ " if row.favourite else "  ", favourite)
-        text = (fmt.fit(fmt.display_path(row, self.base_folder), name_w - 1) + " "
-                + fmt.fit(fmt.duration(row.duration), dur_w) + fmt.fit(", ".join(tags), tags_w)
-                + fmt.fit(fmt.status_label(row), status_w))
+        star = Segment(("★" if row.favourite else " ") + ("•" if row.id in self.marked else " "), favourite)
+        marker = self.source.marker(index) if hasattr(self.source, "marker") else ""
+        note = self.source.note(index) if hasattr(self.source, "note") else ""
+        note = f" {note}" if note and name_w > 3 * len(note) else ""
+        path = fmt.fit_path(fmt.display_path(row, self.base_folder), name_w - 1 - len(marker) - len(note))
+        extra = "".join(fmt.fit(COLUMNS[c].text(row), COLUMNS[c].width) for c in self.extra)
+        text = (marker + path + note + " " + fmt.fit(fmt.duration(row.duration), dur_w) + extra
+                + fmt.fit(", ".join(tags), tags_w, keep="start") + fmt.fit(fmt.status_label(row), status_w))
         return [*lead, star, Segment(fmt.fit(text, width - 2), style)]

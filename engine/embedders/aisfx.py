@@ -26,7 +26,8 @@ from engine.errors import BackendUnavailable
 
 log = logging.getLogger(__name__)
 
-AISFX_HINT = "pip install 'soundalike[neural]' (aisfx itself: pip install --no-deps aisfx==0.1.2)"
+AISFX_HINT = ("run scripts/setup.sh neural in the soundalike folder (it installs into .venv; in your own "
+              "environment: pip install 'soundalike[neural]' and pip install --no-deps aisfx==0.1.2)")
 N_FFT, HOP, N_MELS = 2048, 1024, 96
 BLOCK_FRAMES, BLOCK_HOP = 100, 50
 SPEC_MAX = 9.457798957824707  # the training-set maximum the package normalises by

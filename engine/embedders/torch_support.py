@@ -22,7 +22,9 @@ from engine.errors import BackendUnavailable, EmbedError
 
 log = logging.getLogger(__name__)
 
-INSTALL_HINT = "pip install 'soundalike[neural]'"
+#: How to add the neural extras: the project's own script (into its .venv), or pip in your own environment.
+INSTALL_HINT = ("run scripts/setup.sh neural in the soundalike folder (it installs into .venv; "
+                "in your own environment: pip install 'soundalike[neural]')")
 PROBE_TIMEOUT_S = 3.0
 T = TypeVar("T")
 

@@ -127,3 +127,17 @@ def test_tui_command_rejects_a_missing_folder(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("SOUNDALIKE_CONFIG", str(tmp_path / "none.toml"))
     assert main(["--data-dir", str(tmp_path / "lib"), str(tmp_path / "nope")]) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_docs_list_every_key():
+    """docs/tui.md's key table names a key of every action (issue 17: "docs list every key")."""
+    from pathlib import Path
+
+    from tui.keys import keys_for, pretty
+    table = Path(__file__).parents[2].joinpath("docs", "tui.md").read_text().split("## Keys (defaults)")[1]
+    table = table.split("\n\n")[1]
+    cells = [line.split("|")[1] for line in table.splitlines()[2:]]
+    for action in ACTIONS:
+        keys = keys_for(TuiSettings(), action.name)
+        shown = {f"`{k}`" for k in keys} | {pretty(k) for k in keys}
+        assert any(any(s in cell for s in shown) for cell in cells), f"{action.name} ({keys}) not in docs/tui.md"

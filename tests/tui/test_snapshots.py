@@ -80,3 +80,37 @@ def test_help_at_80x24(snap_compare, snapshot_service):
         await pilot.pause(0.1)
 
     assert snap_compare(make_app(snapshot_service), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_results_with_folded_copies_and_columns_at_80x24(snap_compare, snapshot_service):
+    """Issue 17: a copied kit folds into ▸ rows (one opened with l), with the format columns (i)."""
+    shutil.copytree(FIXED_ROOT / "Kit 0", FIXED_ROOT / "Kit 0 copy")
+    snapshot_service.library.scan([FIXED_ROOT])
+
+    async def run_before(pilot):
+        await settled(pilot)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: "folded" in str(pilot.app.screen.query_one("#title").render()), what="folded")
+        await pilot.press("i")
+        source = pilot.app.screen.query_one(SampleList).source
+        await pilot.press(*["j"] * next(i for i in range(source.count) if source.marker(i)), "l")
+        await wait_for(pilot, lambda: str(pilot.app.screen.query_one("#wave").render()).strip(), what="waveform")
+        await pilot.pause(0.1)
+
+    assert snap_compare(make_app(snapshot_service), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_user_tag_prompt_at_80x24(snap_compare, snapshot_service):
+    """Issue 17: two marked samples, the prompt for your own tag, with the tags already in use."""
+    from engine import user_lists
+    rows = snapshot_service.library.catalog.query("SELECT id FROM samples ORDER BY path LIMIT 1")
+    user_lists.add_user_tag(snapshot_service.library.catalog, [rows[0][0]], "dusty")
+
+    async def run_before(pilot):
+        await settled(pilot)
+        await pilot.press("m", "m", "T")
+        await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "Prompt", what="prompt")
+        await pilot.press(*"punchy")
+        await pilot.pause(0.1)
+
+    assert snap_compare(make_app(snapshot_service), terminal_size=(80, 24), run_before=run_before)

@@ -5,6 +5,7 @@ import dataclasses
 import logging
 import os
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -12,12 +13,15 @@ from textual.screen import Screen
 from textual.widgets import Input, Static, Tree
 from textual.worker import get_current_worker
 
+from engine import user_lists
 from engine.catalog import SampleRow
 from engine.library import Library
+from tui import format as fmt
 from tui.bridge_panel import BridgePanel
+from tui.columns import COLUMNS
 from tui.detail import DetailPane
 from tui.filters import FilterState
-from tui.folder_tree import FolderTree
+from tui.folder_tree import COLLECTIONS, FolderTree, place_of
 from tui.key_hints import KeyHints
 from tui.live import Batch
 from tui.rows import RowSource
@@ -42,6 +46,7 @@ class BrowserScreen(Screen):
         self.library = library
         self.state = FilterState()
         self._search_timer = None
+        self._reset_pending = False
 
     @property
     def settings(self):
@@ -67,8 +72,16 @@ class BrowserScreen(Screen):
         self._update_filter_bar()
 
     def on_resize(self) -> None:
-        width = self.query_one(SampleList).scrollable_content_region.width
-        self.query_one("#list-header", Static).update(header_text(width))
+        lst = self.query_one(SampleList)
+        width = lst.scrollable_content_region.width
+        self.query_one("#list-header", Static).update(Text(header_text(width, extra=lst.extra)))
+
+    def toggle_columns(self) -> None:
+        """Show or hide the optional columns ([tui] columns: rate, bit depth, channels)."""
+        lst = self.query_one(SampleList)
+        lst.extra = () if lst.extra else tuple(c for c in (self.settings.columns or COLUMNS) if c in COLUMNS)
+        self.on_resize()
+        lst.refresh()
 
     # --- what the app asks of every screen ----------------------------------------------------
     def current_sample(self) -> SampleRow | None:
@@ -86,55 +99,65 @@ class BrowserScreen(Screen):
         self.requery()
 
     # --- filters ------------------------------------------------------------------------------
-    def set_filters(self, state: FilterState) -> None:
+    def set_filters(self, state: FilterState, keep: bool = False) -> None:
+        """A new filter puts the cursor on the first match; ``keep`` (clearing filters, leaving the
+        search) keeps it on the sample it was on, which the wider listing still holds."""
         if state != self.state:
             self.state = state
-            self.requery()
+            self.requery(reset=not keep)
 
-    def requery(self) -> None:
-        """Count and read the listing on a worker thread (100k rows take longer than a keystroke)."""
+    def requery(self, reset: bool = False) -> None:
+        """Count and read the listing on a worker thread (100k rows take longer than a keystroke).
+
+        ``reset``: the filters changed, so the cursor goes to the first match; otherwise (a live
+        update, a favourite) it stays on the same sample."""
         self._update_filter_bar(pending=True)
-        current = self.query_one(SampleList).current
-        self._read_listing(self.state, current.id if current else None)
+        reset = self._reset_pending = self._reset_pending or reset  # a live update must not undo it
+        current = None if reset else self.query_one(SampleList).current
+        self._read_listing(self.state, current.id if current else None, reset)
 
     @work(thread=True, exclusive=True, group="listing")
-    def _read_listing(self, state: FilterState, keep_id: int | None) -> None:
+    def _read_listing(self, state: FilterState, keep_id: int | None, reset: bool) -> None:
         source = RowSource(self.library.catalog, state.query(self.settings))
         index = source.index_of(keep_id) if keep_id is not None else None
         source.row(index or 0)  # the first page on screen, read here too
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_listing, state, source, index)
+            self.app.call_from_thread(self._show_listing, state, source, index, reset)
 
-    def _show_listing(self, state: FilterState, source: RowSource, index: int | None) -> None:
+    def _show_listing(self, state: FilterState, source: RowSource, index: int | None, reset: bool) -> None:
         if state != self.state:
             return  # a newer filter is on its way
-        self.query_one(SampleList).show_source(source, state.folder, index)
+        self._reset_pending = False
+        self.query_one(SampleList).show_source(source, state.folder, index, reset=reset)
         self._update_filter_bar()
 
     def _update_filter_bar(self, pending: bool = False) -> None:
-        count = "…" if pending else f"{self.query_one(SampleList).source.count:,}"
+        count = "… samples" if pending else fmt.count(self.query_one(SampleList).source.count, "sample")
         described = self.state.describe()
-        line = f"{self.state.folder_label()} · {count} samples" + (f" · {described}" if described else "")
-        self.query_one("#filter-bar", Static).update(line)
+        line = f"{self.state.folder_label()} · {count}" + (f" · {described}" if described else "")
+        self.query_one("#filter-bar", Static).update(Text(line))  # search text is not markup
 
     def cycle(self, what: str) -> None:
         self.set_filters(self.state.cycled(what))
 
     def clear_filters(self) -> None:
         self._close_search(clear=True)
-        self.set_filters(self.state.cleared())
+        self._cancel_search_timer()
+        self.set_filters(self.state.cleared(), keep=True)
 
     def set_tag(self, tag: str | None) -> None:
         self.set_filters(dataclasses.replace(self.state, tag=tag))
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[str]) -> None:
-        folder = event.node.data or None
-        self.set_filters(dataclasses.replace(self.state, folder=folder))
+        if event.node.data == COLLECTIONS:
+            return
+        self.set_filters(self.state.at(**place_of(event.node.data)))
 
     def refresh_folders(self, folders: list[str]) -> None:
         roots = self.library.roots()
         offline = {r for r in roots if not os.path.isdir(r)}
         self.query_one(FolderTree).set_folders(roots, folders, offline)
+        self.query_one(FolderTree).set_collections(user_lists.collections(self.library.catalog))
 
     # --- search box ---------------------------------------------------------------------------
     def open_search(self) -> None:
@@ -143,8 +166,12 @@ class BrowserScreen(Screen):
         search.focus()
 
     def close_search(self) -> bool:
-        """Leave the search box (its filter stays); False when it was not open."""
-        return self._close_search(clear=False)
+        """Esc: leave the search box and drop its filter; False when it was not open."""
+        was_open = self._close_search(clear=True)
+        if was_open:
+            self._cancel_search_timer()
+            self.set_filters(dataclasses.replace(self.state, text=""), keep=True)
+        return was_open
 
     def _close_search(self, clear: bool) -> bool:
         search = self.query_one("#search", Input)
@@ -156,9 +183,13 @@ class BrowserScreen(Screen):
         self.query_one(SampleList).focus()
         return was_open
 
-    def on_input_changed(self, event: Input.Changed) -> None:
+    def _cancel_search_timer(self) -> None:
         if self._search_timer is not None:
             self._search_timer.stop()
+            self._search_timer = None
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._cancel_search_timer()
         text = event.value
         self._search_timer = self.set_timer(SEARCH_DEBOUNCE_SECONDS, lambda: self._apply_search(text))
 

@@ -54,3 +54,20 @@ class HelpScreen(ModalScreen[None]):
             scroll.border_title = "soundalike — keys (Esc closes)"
             yield Static(Text(intro(self.settings)))
             yield Static(help_table(self.settings))
+
+    def on_mount(self) -> None:
+        scroll = self.query_one(VerticalScroll)
+        scroll.focus()
+        self.watch(scroll, "scroll_y", lambda _: self._scroll_hint(), init=False)
+        self.call_after_refresh(self._scroll_hint)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._scroll_hint)
+
+    def _scroll_hint(self) -> None:
+        """Say that there is more below (or above) when the keys do not fit: ↓/PgDn scrolls."""
+        scroll = self.query_one(VerticalScroll)
+        below, above = scroll.scroll_y < scroll.max_scroll_y, scroll.scroll_y > 0
+        hint = {(True, False): "↓ more below (↓ PgDn scroll)", (True, True): "↑↓ more (↓ PgDn ↑ PgUp scroll)",
+                (False, True): "↑ more above (↑ PgUp scroll)"}.get((below, above), "")
+        scroll.border_subtitle = hint

@@ -4,10 +4,17 @@ One instance is made and reused for every query (building a screen costs more th
 may); the list is the same virtual SampleList as the browser's, over the hits. A query asked from
 the results themselves (``s`` on a hit) nests: the results it replaces are kept, and Esc goes back
 to them one level at a time, the cursor on the row it was on, before it leaves for the library.
+
+Results asked as a ``ResultsQuery`` can be steered from here (issue 17): the library's filter keys
+(duration, kind, tag, favourites, status, and ``/`` for words) narrow them, the scope key leaves
+out the query's own pack or folder, the aspect key weighs timbre / envelope / pitch, the sort key
+orders them, and copies and velocity layers fold into one row (opened with the expand key).
+Moving past the last row reads the next page, so any number of results can be paged through.
 """
 from __future__ import annotations
 
 import logging
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,22 +23,29 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from engine.catalog import SampleRow
+from engine.collapse import Group
 from engine.errors import SoundalikeError
 from engine.library import Hit, Library
+from tui import format as fmt
+from tui import results_query
+from tui.columns import COLUMNS, SORTS, next_sort
 from tui.detail import DetailPane
+from tui.filters import FilterState
 from tui.key_hints import KeyHints
 from tui.live import Batch
-from tui.rows import HitSource
+from tui.results_query import ResultsQuery
+from tui.rows import GroupSource
 from tui.sample_list import SampleList, header_text
 from tui.status_bar import StatusBar
 
 log = logging.getLogger(__name__)
 
-Loader = Callable[[], list[Hit]]
+Loader = Callable[[], list[Hit] | list[Group]]
+SEARCH_DEBOUNCE_SECONDS = 0.15
 
 
 @dataclass(frozen=True)
@@ -39,9 +53,14 @@ class ResultsView:
     """Results as they were on screen, to go back to: what was asked, the hits, where the cursor was."""
 
     title: str
-    source: HitSource
+    source: GroupSource
     cursor: int
     top: int
+    asked: ResultsQuery | None = None
+
+
+def as_groups(found: list) -> list[Group]:
+    return [item if isinstance(item, Group) else Group(item) for item in found]
 
 
 def breadcrumb(outer: list[str], current: str, width: int) -> str:
@@ -58,6 +77,8 @@ class ResultsScreen(Screen):
     DEFAULT_CSS = """
     ResultsScreen #title { height: 1; background: $boost; padding: 0 1; text-style: bold; }
     ResultsScreen #results-header { height: 1; color: $text-muted; text-style: bold; }
+    ResultsScreen #results-search { display: none; height: 1; border: none; padding: 0 1; background: $boost; }
+    ResultsScreen #results-search.shown { display: block; }
     """
 
     def __init__(self, library: Library, **kwargs):
@@ -70,15 +91,23 @@ class ResultsScreen(Screen):
         self._pending = False  # a query is running; what is on screen was kept when it started
         self._generation = 0  # bumped per query and per step back, so a late answer never lands
         self._title_now: tuple[str, str] = ("", "")  # the title line's text and style, before the trail
+        self.asked: ResultsQuery | None = None  # what was asked, when it can be steered from here
+        self._keep_cursor: tuple[int, int] | None = None  # (cursor, top) kept while more results load
+        self._search_timer = None
 
     @property
     def hits(self) -> list[Hit]:
         return self.query_one(SampleList).source.hits if self._ready else []
 
+    @property
+    def settings(self):
+        return self.app.settings.tui
+
     def compose(self) -> ComposeResult:
         yield Static("", id="title")
+        yield Input(placeholder="narrow the results by name or tag; Esc clears", id="results-search")
         yield Static("", id="results-header")
-        yield SampleList(HitSource(self.library.catalog, []), id="results")
+        yield SampleList(GroupSource(self.library.catalog, []), id="results")
         yield DetailPane(self.app.clips, id="detail")
         yield StatusBar(self.app.status_state)
         yield KeyHints(self.app.settings.tui)
@@ -89,23 +118,44 @@ class ResultsScreen(Screen):
             self._start()
 
     def on_resize(self) -> None:
-        width = self.query_one(SampleList).scrollable_content_region.width
-        self.query_one("#results-header", Static).update(header_text(width, scored=True))
+        self._header()
         self._title(*self._title_now)
 
-    def load(self, title: str, loader: Loader, nested: bool = False) -> None:
+    def _header(self) -> None:
+        lst = self.query_one(SampleList)
+        width = lst.scrollable_content_region.width
+        self.query_one("#results-header", Static).update(Text(header_text(width, scored=True, extra=lst.extra)))
+
+    def load(self, title: str, loader: Loader, nested: bool = False, query: ResultsQuery | None = None) -> None:
         """Show the results of ``loader`` (run on a worker thread) under ``title``.
 
         ``nested``: asked from these results, which Esc then comes back to; otherwise a fresh start.
+        ``query``: what the loader asks, so that the keys here can steer it (re-asked with changes).
         """
         if not nested:
             self.outer.clear()
         elif self._shown is not None and not self._pending:
             lst = self.query_one(SampleList)
-            self.outer.append(ResultsView(self._shown, lst.source, lst.cursor, int(lst.scroll_offset.y)))
-        self.title_text, self.loader = title, loader
+            self.outer.append(ResultsView(self._shown, lst.source, lst.cursor, int(lst.scroll_offset.y), self.asked))
+        self.title_text, self.loader, self.asked = title, loader, query
+        self._keep_cursor = None
+        self._close_search()
         if self._ready:
             self._start()
+
+    def steer(self, query: ResultsQuery, keep_cursor: bool = False) -> None:
+        """Ask again with ``query`` (a changed filter, scope, aspect, size or folding), in place."""
+        if query == self.asked:
+            return
+        lst = self.query_one(SampleList)
+        self._keep_cursor = (lst.cursor, int(lst.scroll_offset.y)) if keep_cursor else None
+        self.asked, self.title_text = query, query.title
+        self.loader = self._query_loader(query)
+        self._start()
+
+    def _query_loader(self, query: ResultsQuery) -> Loader:
+        library, settings = self.library, self.settings
+        return lambda: results_query.run(library, query, settings)
 
     def back(self) -> bool:
         """Esc: back to the results these replaced (True), or False when there are none."""
@@ -116,7 +166,7 @@ class ResultsScreen(Screen):
         self.workers.cancel_group(self, "results")
         view = self.outer.pop()
         view.source.refresh()  # a favourite or a status may have changed meanwhile
-        self.title_text, self.loader = view.title, None
+        self.title_text, self.loader, self.asked = view.title, None, view.asked
         self.query_one(SampleList).restore(view.source, view.cursor, view.top)
         self.query_one(SampleList).focus()
         self._show_title(view.title, view.source.count)
@@ -132,19 +182,23 @@ class ResultsScreen(Screen):
     @work(thread=True, exclusive=True, group="results")
     def _load(self, loader: Loader, generation: int) -> None:
         try:
-            hits, error = loader(), None
-        except SoundalikeError as e:
+            groups, error = as_groups(loader()), None
+        except (SoundalikeError, ValueError) as e:
             log.warning("query failed: %s: %s", self.title_text, e, exc_info=True)
-            hits, error = [], str(e)
-        source = HitSource(self.library.catalog, hits, self.app.settings.tui.tag_min_score)
+            groups, error = [], str(e)
+        old = self.query_one(SampleList).source
+        source = GroupSource(self.library.catalog, groups, self.settings.tag_min_score,
+                             sort=getattr(old, "sort", "score"), expanded=frozenset(getattr(old, "expanded", ())))
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, source, error, generation)
 
-    def _show(self, source: HitSource, error: str | None, generation: int) -> None:
+    def _show(self, source: GroupSource, error: str | None, generation: int) -> None:
         if generation != self._generation:
             return  # a newer query, or a step back, came since
         self._pending = False
-        self.query_one(SampleList).restore(source, 0, 0)  # new results: from the best match
+        cursor, top = self._keep_cursor or (0, 0)  # new results: from the best match; more: where it was
+        self._keep_cursor = None
+        self.query_one(SampleList).restore(source, cursor, top)
         self._shown = self.title_text
         if error:
             self._title(f"{self.title_text} — {error}", style="red")
@@ -154,7 +208,14 @@ class ResultsScreen(Screen):
 
     def _show_title(self, title: str, count: int) -> None:
         self._shown = title
-        self._title(f"{title} — {count} results  (Esc: back)")
+        source = self.query_one(SampleList).source
+        folded = sum(len(g.members) for g in getattr(source, "groups", []))
+        steer = self.asked.describe() if self.asked else ""
+        sort = getattr(source, "sort", "score")
+        parts = [fmt.count(len(getattr(source, "groups", [])) or count, "result"), steer,
+                 f"sorted by {SORTS[sort].label}" if sort != "score" else "",
+                 f"{folded} folded" if folded else ""]
+        self._title(f"{title} — {' · '.join(p for p in parts if p)}  (Esc: back)")
 
     def _title(self, text: str, style: str = "") -> None:
         """The title line, after the trail of the results Esc goes back to."""
@@ -167,6 +228,115 @@ class ResultsScreen(Screen):
         sample = event.sample
         self.query_one(DetailPane).show(sample, self.library.tags(sample.id) if sample else {})
         self.app.cursor_moved(sample)
+        lst = self.query_one(SampleList)
+        if sample is not None and lst.cursor == lst.source.count - 1:
+            self._more()
+
+    def _more(self) -> None:
+        """At the last row: read the next page (the engine is asked for more; scores stay in order)."""
+        if self.asked is None or self._pending or len(getattr(self.query_one(SampleList).source, "groups", [])) \
+                < self.asked.k:
+            return  # not steerable, already loading, or the library has no more
+        self.steer(dataclasses.replace(self.asked, k=self.asked.k + self.settings.results), keep_cursor=True)
+
+    # --- steering (the app routes the filter keys here when the results are in front) ----------
+    def _steerable(self) -> bool:
+        if self.asked is None:
+            self.app.notify("These results can't be narrowed: ask again from the library", timeout=3)
+        return self.asked is not None
+
+    def _fresh(self, query: ResultsQuery) -> None:
+        self.steer(dataclasses.replace(query, k=self.settings.results))
+
+    def cycle(self, what: str) -> None:
+        """A library filter key ('duration', 'kind', 'favourites', 'status'), or the results' own
+        'scope', 'aspect' and 'collapse'."""
+        if self._steerable():
+            aspects = results_query.aspects_of(self.library) if what == "aspect" else ()
+            if what == "aspect" and not aspects:
+                self.app.notify("The default backend has no aspects to weigh (builtin has timbre, "
+                                "envelope, pitch)", timeout=4)
+                return
+            self._fresh(self.asked.cycled(what, aspects))
+
+    def set_tag(self, tag: str | None) -> None:
+        if self._steerable():
+            self._fresh(dataclasses.replace(self.asked, filters=dataclasses.replace(self.asked.filters, tag=tag)))
+
+    @property
+    def state(self) -> FilterState:
+        return self.asked.filters if self.asked else FilterState()
+
+    def clear_filters(self) -> None:
+        if self._steerable():
+            self._close_search()
+            self._fresh(dataclasses.replace(self.asked, filters=FilterState(), scope="everywhere"))
+
+    def cycle_sort(self) -> None:
+        lst = self.query_one(SampleList)
+        source = lst.source
+        keep = lst.current
+        source.set_sort(next_sort(source.sort))
+        lst.restore(source, source.index_of(keep.id) or 0 if keep else 0, 0)
+        lst.move_to(lst.cursor)
+        self._show_title(self._shown or self.title_text, source.count)
+
+    def toggle_columns(self) -> None:
+        lst = self.query_one(SampleList)
+        lst.extra = () if lst.extra else tuple(c for c in (self.settings.columns or COLUMNS) if c in COLUMNS)
+        self._header()
+        lst.refresh()
+
+    def toggle_group(self) -> None:
+        lst = self.query_one(SampleList)
+        index = lst.source.toggle(lst.cursor)
+        if index is None:
+            self.app.notify("Nothing folded here: no copies or velocity layers of this sample", timeout=2)
+            return
+        lst.restore(lst.source, index, int(lst.scroll_offset.y))
+        lst.move_to(index)
+
+    # --- the words box ------------------------------------------------------------------------
+    def open_search(self) -> None:
+        if self._steerable():
+            box = self.query_one("#results-search", Input)
+            box.add_class("shown")
+            box.focus()
+
+    def close_search(self) -> bool:
+        """Esc in the words box: drop the words and leave it; False when it was not open."""
+        was_open = self._close_search()
+        if was_open and self.asked is not None and self.asked.filters.text:
+            self._set_words("")
+        return was_open
+
+    def _close_search(self) -> bool:
+        if not self._ready:
+            return False
+        box = self.query_one("#results-search", Input)
+        was_open = box.has_class("shown")
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        with box.prevent(Input.Changed):
+            box.value = ""
+        box.remove_class("shown")
+        self.query_one(SampleList).focus()
+        return was_open
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        text = event.value
+        self._search_timer = self.set_timer(SEARCH_DEBOUNCE_SECONDS, lambda: self._set_words(text))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._set_words(event.value)
+        self.query_one(SampleList).focus()
+
+    def _set_words(self, text: str) -> None:
+        if self.asked is not None and text.strip() != self.asked.filters.text:
+            self._fresh(dataclasses.replace(self.asked, filters=dataclasses.replace(self.asked.filters,
+                                                                                     text=text.strip())))
 
     def current_sample(self) -> SampleRow | None:
         return self.query_one(SampleList).current
