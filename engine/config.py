@@ -32,6 +32,7 @@ class EngineSettings:
     max_file_mb: int = 2048
     trim_db: float = -50.0
     silence_db: float = -80.0
+    musical: bool = True  # issue 16: loop/one-shot, tempo, key and root note at index time
 
     def resolved_data_dir(self) -> Path:
         return Path(self.data_dir).expanduser() if self.data_dir else paths.data_dir()

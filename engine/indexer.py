@@ -90,8 +90,8 @@ class LiveIndexer:
             if not self.roots.present(root):
                 self.roots.go_offline(root)
                 continue
-            plans = [plan_path(self.library.catalog, path, root, engine.extensions, tuple(engine.backends), forced)
-                     for path, forced in paths.items()]
+            plans = [plan_path(self.library.catalog, path, root, engine.extensions, tuple(engine.backends), forced,
+                               engine.musical) for path, forced in paths.items()]
             self._apply_plans(root, plans)
 
     def _root_of(self, path: str) -> str | None:

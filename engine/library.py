@@ -30,6 +30,7 @@ from engine.index import VectorIndex
 from engine.library_queries import Hit, QueryMixin  # noqa: F401 - Hit is part of this API
 from engine.ingest import Ingestor, Job, Processed
 from engine.lock import LibraryLock
+from engine.musical.store import ids_to_analyse, store_musical
 from engine.scanner import FileEntry, walk
 
 log = logging.getLogger(__name__)
@@ -197,11 +198,12 @@ class Library(QueryMixin):
             report.offline_roots.append(root)
             return []
         lacking = {name: set(self.catalog.ids_lacking(name)) for name in backends}
+        unanalysed = ids_to_analyse(self.catalog, root) if self.settings.engine.musical else set()
         jobs, seen = [], set()
         for entry in walk(root, self.settings.engine.extensions):
             seen.add(entry.path)
             report.seen += 1
-            job = self._job_for(entry, known.get(entry.path), backends, lacking)
+            job = self._job_for(entry, known.get(entry.path), backends, lacking, unanalysed)
             if job is None:
                 report.unchanged += 1
             else:
@@ -212,7 +214,7 @@ class Library(QueryMixin):
         return jobs
 
     @staticmethod
-    def _job_for(entry: FileEntry, known, backends, lacking) -> Job | None:
+    def _job_for(entry: FileEntry, known, backends, lacking, unanalysed=frozenset()) -> Job | None:
         if known is None or entry.problem:
             return Job(entry, backends)
         sid, size, mtime, status = known
@@ -221,7 +223,7 @@ class Library(QueryMixin):
         if status == "failed":
             return None
         needed = tuple(name for name in backends if sid in lacking[name])
-        return Job(entry, needed) if needed else None
+        return Job(entry, needed) if needed or sid in unanalysed else None
 
     def _ingest(self, jobs, embedders, report, progress, stop, publish: bool = True) -> None:
         done = 0
@@ -254,6 +256,8 @@ class Library(QueryMixin):
                     added.setdefault(backend, []).append((sid, vector))
                 for backend, tags in item.tags.items():
                     cat.store_tags(tx, sid, backend, confident_tags(tags))
+                if item.musical is not None:
+                    store_musical(tx, sid, item.musical)
             versions = {backend: cat.bump_vectors_version(tx, backend) for backend in added}
         self._remove_from_indexes(failed_ids)
         for backend, pairs in added.items():

@@ -6,6 +6,7 @@ nothing: they skip the onset, tempo and key work and only look for a pitch.
 """
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field, replace
 
@@ -14,7 +15,9 @@ import numpy as np
 from engine.musical import rhythm, tonality
 from engine.musical.keys import key_name, keys_related, note_name
 from engine.musical.names import NameHints, read_name
-from engine.musical.signal import ONSET_HOP, RATE, frames, onset_envelope, to_analysis_rate
+from engine.musical.signal import ONSET_HOP, frames, onset_envelope, to_analysis_rate
+
+log = logging.getLogger(__name__)
 
 #: Bump when the analysis changes, so stored facts are computed again in the background.
 VERSION = 1
@@ -170,4 +173,13 @@ def analyse_decoded(decoded, path: str = "", root: str = "") -> Musical:
     return analyse(decoded.samples, decoded.sample_rate, decoded.facts.duration, path, root)
 
 
-__all__ = ["Musical", "VERSION", "analyse", "analyse_decoded", "RATE"]
+def analyse_safely(decoded, path: str = "", root: str = "") -> Musical:
+    """:func:`analyse_decoded`, where a failure costs the musical facts of one file, never its indexing."""
+    try:
+        return analyse_decoded(decoded, path, root)
+    except Exception as e:  # odd audio must not stop a scan: unknown, with the reason
+        log.info("musical analysis of %s failed: %s", path, e)
+        log.debug("details", exc_info=True)
+        return Musical(notes=(f"unknown: analysis failed ({type(e).__name__}: {e})",))
+
+
