@@ -15,8 +15,11 @@ from engine.catalog import Filters
 from engine.demo import build_demo_library
 from engine.duplicates import find_duplicates
 from engine.library import Hit, Library, ScanReport
+from engine.musical.filters import describe
 from engine.config import Settings
 from engine.errors import UserError
+from soundalike.musical_cmd import add_musical_options, facts_json, musical_filter_fields
+from soundalike.musical_cmd import add_parser as add_musical_parser
 from soundalike.progress import ProgressBar
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,9 @@ def add_parsers(commands) -> None:
     similar = commands.add_parser("similar", help="the sounds closest to a file")
     similar.add_argument("file")
     add_query_options(similar)
+    similar.add_argument("--musical", action="store_true",
+                         help="put first what fits the query: same tempo range and compatible key (a loop), "
+                              "same root (a tonal one-shot)")
     similar.set_defaults(handler=with_library(cmd_similar))
 
     search = commands.add_parser("search", help="sounds matching a description (needs a text backend: clap)")
@@ -55,6 +61,7 @@ def add_parsers(commands) -> None:
     demo = commands.add_parser("demo", help="index a folder (or a generated demo library) and show matches")
     demo.add_argument("folder", nargs="?", help="sample folder (default: generate a demo library)")
     demo.set_defaults(handler=with_library(cmd_demo))
+    add_musical_parser(commands, with_library)
 
 
 def add_query_options(parser: argparse.ArgumentParser) -> None:
@@ -64,6 +71,7 @@ def add_query_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tag", help="only samples with this tag")
     parser.add_argument("--under", help="only samples under this folder")
     parser.add_argument("--json", action="store_true", help="print a JSON list of {path, score, ...}")
+    add_musical_options(parser)
 
 
 def with_library(command: Callable[[argparse.Namespace, Library], int]) -> Callable[[argparse.Namespace, Settings], int]:
@@ -120,17 +128,18 @@ def parse_weights(text: str | None) -> dict[str, float] | None:
 
 
 def query_filters(args: argparse.Namespace) -> Filters:
-    return Filters(tag=args.tag, under=os.path.abspath(args.under) if args.under else None)
+    return Filters(tag=args.tag, under=os.path.abspath(args.under) if args.under else None,
+                   **musical_filter_fields(args))
 
 
 def cmd_similar(args: argparse.Namespace, library: Library) -> int:
     started = time.perf_counter()
     try:
         hits = library.similar(args.file, k=args.k, backend=args.backend, weights=parse_weights(args.aspect),
-                               filters=query_filters(args))
+                               filters=query_filters(args), musical=args.musical)
     except ValueError as e:
         raise UserError(str(e)) from e
-    return print_hits(args, hits, (time.perf_counter() - started) * 1000)
+    return print_hits(args, hits, (time.perf_counter() - started) * 1000, library)
 
 
 def cmd_search(args: argparse.Namespace, library: Library) -> int:
@@ -141,7 +150,7 @@ def cmd_search(args: argparse.Namespace, library: Library) -> int:
         hits = library.search_text(args.text, k=args.k, backend=args.backend, filters=query_filters(args))
     except ValueError as e:
         raise UserError(str(e)) from e
-    return print_hits(args, hits, (time.perf_counter() - started) * 1000)
+    return print_hits(args, hits, (time.perf_counter() - started) * 1000, library)
 
 
 def cmd_tags(args: argparse.Namespace, library: Library) -> int:
@@ -156,16 +165,24 @@ def cmd_tags(args: argparse.Namespace, library: Library) -> int:
     return 0
 
 
-def print_hits(args: argparse.Namespace, hits: list[Hit], elapsed_ms: float) -> int:
+def print_hits(args: argparse.Namespace, hits: list[Hit], elapsed_ms: float, library: Library | None = None) -> int:
+    facts = library.musical_of(hit.sample.id for hit in hits) if library is not None else {}
     if args.json:
-        print(json.dumps([hit_json(rank, hit) for rank, hit in enumerate(hits, 1)], indent=1))
+        print(json.dumps([{**hit_json(rank, hit), **_musical_fields(facts.get(hit.sample.id))}
+                          for rank, hit in enumerate(hits, 1)], indent=1))
         return 0
     if not hits:
         print("no results: is the library empty? soundalike index ~/Samples")
     for rank, hit in enumerate(hits, 1):
-        print(f"{rank:3d}  {hit.score:6.3f}  {hit.path}")
+        musical = describe(facts.get(hit.sample.id))
+        print(f"{rank:3d}  {hit.score:6.3f}  {hit.path}" + (f"  [{musical}]" if musical else ""))
     print(f"({len(hits)} results in {elapsed_ms:.1f} ms)")
     return 0
+
+
+def _musical_fields(facts) -> dict:
+    fields = facts_json(facts)
+    return {name: fields[name] for name in ("kind", "bpm", "key", "root")}
 
 
 def hit_json(rank: int, hit: Hit) -> dict:
