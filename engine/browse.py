@@ -56,7 +56,9 @@ class BrowseQuery:
 
     ``words`` must each appear in the path below the root or in a tag scored at least ``tag_min_score``;
     ``tag`` likewise counts only when scored that high (backends store every tag with a score).
-    A loop is a file whose path below its root says "loop" or that lasts at least ``loop_min_seconds``.
+    ``kind`` uses each sample's analysed kind (engine.musical); a sample not analysed yet falls back
+    to the old rule: a loop is a file whose path below its root says "loop" or that lasts at least
+    ``loop_min_seconds``. Samples whose kind is analysed as unknown are neither.
     """
 
     filters: Filters = Filters()
@@ -65,6 +67,7 @@ class BrowseQuery:
     kind: str = "any"  # "any", "loop" or "one-shot"
     loop_min_seconds: float = 2.5
     tag_min_score: float = 0.5
+    sort: str = "name"  # "name" (the path), "bpm" or "key" (issue 16; samples without one last)
 
     def where(self) -> tuple[str, list]:
         where, params = self.filters.where()
@@ -79,9 +82,10 @@ class BrowseQuery:
             clauses.append(tagged.format("= ?"))
             params += [self.tag, self.tag_min_score]
         if self.kind in ("loop", "one-shot"):
-            loop = f"(instr({below_root}, 'loop') > 0 OR coalesce(duration, 0) >= ?)"
-            clauses.append(loop if self.kind == "loop" else f"NOT {loop}")
-            params.append(self.loop_min_seconds)
+            guess = f"(instr({below_root}, 'loop') > 0 OR coalesce(duration, 0) >= ?)"
+            clauses.append(f"(id IN (SELECT sample_id FROM musical WHERE kind = ?) OR (id NOT IN "
+                           f"(SELECT sample_id FROM musical) AND {'' if self.kind == 'loop' else 'NOT '}{guess}))")
+            params += [self.kind, self.loop_min_seconds]
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
@@ -100,9 +104,25 @@ def _name_param(word: str) -> str:
     return '"' + word.lower().replace('"', '""') + '"' if len(word) >= 3 else word.lower()
 
 
+#: Sort orders of the library view: the musical ones read the musical table beside each sample
+#: (samples without a tempo or key sort last, by path).
+SORTS = {"name": None, "bpm": "coalesce(musical.bpm, 1e9)", "key": "coalesce(musical.key, 99)"}
+_WITH_MUSICAL = " LEFT JOIN musical ON musical.sample_id = samples.id"
+
+
+def _sorted_from(query: BrowseQuery) -> tuple[str, str]:
+    """(FROM clause, ORDER BY expressions) for the query's sort."""
+    if query.sort not in SORTS:
+        raise ValueError(f"sort takes one of {', '.join(SORTS)}, got {query.sort!r}")
+    by = SORTS[query.sort]
+    return ("samples" + _WITH_MUSICAL, f"{by}, path") if by else ("samples", "path")
+
+
 def list_browse(catalog: Catalog, query: BrowseQuery, offset: int = 0, limit: int = 200) -> list[SampleRow]:
     where, params = query.where()
-    sql = f"SELECT {SAMPLE_COLUMNS} FROM samples{where} ORDER BY path LIMIT ? OFFSET ?"
+    source, order = _sorted_from(query)
+    columns = ", ".join(f"samples.{c.strip()}" for c in SAMPLE_COLUMNS.split(","))
+    sql = f"SELECT {columns} FROM {source}{where} ORDER BY {order} LIMIT ? OFFSET ?"
     return [row_from_values(r) for r in catalog.query(sql, [*params, limit, offset])]
 
 
@@ -115,7 +135,15 @@ def position_in_browse(catalog: Catalog, query: BrowseQuery, path: str) -> int:
     """How many samples of the listing sort before ``path`` (its row number when it is listed)."""
     where, params = query.where()
     joiner = " AND " if where else " WHERE "
-    return int(catalog.query(f"SELECT count(*) FROM samples{where}{joiner}path < ?", [*params, path])[0][0])
+    source, order = _sorted_from(query)
+    if source == "samples":
+        return int(catalog.query(f"SELECT count(*) FROM samples{where}{joiner}path < ?", [*params, path])[0][0])
+    by = order.rsplit(",", 1)[0]
+    mine = catalog.query(f"SELECT {by} FROM {source} WHERE path = ?", (path,))
+    if not mine:
+        return 0
+    return int(catalog.query(f"SELECT count(*) FROM {source}{where}{joiner}({by}, path) < (?, ?)",
+                             [*params, mine[0][0], path])[0][0])
 
 
 def top_tags(catalog: Catalog, ids: list[int], min_score: float = 0.5, per_sample: int = 3) -> dict[int, list[str]]:

@@ -87,7 +87,7 @@ class TuiSettings:
     autoplay: bool = False
     results: int = 20
     audio_device: str = ""
-    loop_min_seconds: float = 2.5
+    loop_min_seconds: float = 2.5  # only for samples not analysed yet ([engine] musical)
     tag_min_score: float = 0.5
     # Keys, per action (Textual key names); tui/keys.py describes each action.
     key_down: tuple[str, ...] = ("down", "j")
@@ -107,6 +107,8 @@ class TuiSettings:
     key_kind: tuple[str, ...] = ("o",)
     key_favourites_only: tuple[str, ...] = ("F",)
     key_status: tuple[str, ...] = ("e",)
+    key_fits: tuple[str, ...] = ("m",)  # issue 16
+    key_sort: tuple[str, ...] = ("M",)  # issue 16
     key_clear: tuple[str, ...] = ("x",)
     key_bridge: tuple[str, ...] = ("b",)
     key_back: tuple[str, ...] = ("escape",)

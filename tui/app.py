@@ -285,6 +285,10 @@ class SoundalikeApp(App):
         if browser := self._on_browser():
             browser.cycle(what)
 
+    def action_fit_musically(self) -> None:
+        if browser := self._on_browser():
+            browser.fit_current()
+
     def action_clear_filters(self) -> None:
         if browser := self._on_browser():
             browser.clear_filters()

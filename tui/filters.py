@@ -8,12 +8,40 @@ from dataclasses import dataclass
 from engine.browse import BrowseQuery
 from engine.catalog import Filters
 from engine.config import TuiSettings
+from engine.musical.analysis import Musical
+from engine.musical.filters import TEMPO_TOLERANCE, describe
+from engine.musical.keys import NOTE_NAMES, compatible_keys
 
 #: name -> (label, min seconds, max seconds)
 DURATIONS = {"any": ("", None, None), "short": ("< 0.5 s", None, 0.5), "medium": ("0.5–2 s", 0.5, 2.0),
              "long": ("> 2 s", 2.0, None)}
 KINDS = ("any", "one-shot", "loop")
 STATUSES = ("any", "ok", "failed", "missing", "offline")
+SORTS = ("name", "bpm", "key")
+
+
+@dataclass(frozen=True)
+class MusicalMatch:
+    """What "fits" a chosen sample: its tempo range and compatible keys (a loop), its root (a one-shot)."""
+
+    label: str
+    bpm: tuple[float, float] | None
+    keys: tuple[int, ...]
+    roots: tuple[int, ...]
+
+
+def musical_match(facts: Musical | None) -> MusicalMatch | None:
+    """The match for a sample's facts; None when it has no tempo, key or root to match."""
+    if facts is None:
+        return None
+    if facts.kind == "loop" and (facts.bpm or facts.key is not None):
+        bpm = (round(facts.bpm * (1 - TEMPO_TOLERANCE), 2), round(facts.bpm * (1 + TEMPO_TOLERANCE), 2)) \
+            if facts.bpm else None
+        keys = compatible_keys(facts.key) if facts.key is not None else ()
+        return MusicalMatch(describe(facts).removeprefix("loop "), bpm, keys, ())
+    if facts.root is not None:
+        return MusicalMatch(f"root {NOTE_NAMES[facts.root % 12]}", None, (), (facts.root % 12,))
+    return None
 
 
 def _next(options, current):
@@ -30,6 +58,8 @@ class FilterState:
     kind: str = "any"
     favourites: bool = False
     status: str = "any"
+    sort: str = "name"  # issue 16: name, bpm or key
+    fits: MusicalMatch | None = None  # issue 16: only samples that fit a chosen one musically
 
     def cycled(self, what: str) -> FilterState:
         """The next value of a cyclable filter: 'duration', 'kind', 'favourites' or 'status'."""
@@ -41,17 +71,22 @@ class FilterState:
             return dataclasses.replace(self, favourites=not self.favourites)
         if what == "status":
             return dataclasses.replace(self, status=_next(STATUSES, self.status))
+        if what == "sort":
+            return dataclasses.replace(self, sort=_next(SORTS, self.sort))
         raise ValueError(f"unknown filter {what!r}")
 
     def cleared(self) -> FilterState:
-        return FilterState(folder=self.folder)
+        return FilterState(folder=self.folder, sort=self.sort)
 
     def query(self, settings: TuiSettings) -> BrowseQuery:
         _, low, high = DURATIONS[self.duration]
+        fits = self.fits or MusicalMatch("", None, (), ())
         filters = Filters(under=self.folder, status=None if self.status == "any" else self.status,
-                          favourites_only=self.favourites, min_duration=low, max_duration=high)
+                          favourites_only=self.favourites, min_duration=low, max_duration=high,
+                          bpm=fits.bpm, keys=fits.keys, roots=fits.roots)
         return BrowseQuery(filters=filters, words=tuple(self.text.split()), tag=self.tag, kind=self.kind,
-                           loop_min_seconds=settings.loop_min_seconds, tag_min_score=settings.tag_min_score)
+                           loop_min_seconds=settings.loop_min_seconds, tag_min_score=settings.tag_min_score,
+                           sort=self.sort)
 
     def describe(self) -> str:
         """A short line for the filter bar ("" when only the folder is chosen)."""
@@ -68,6 +103,10 @@ class FilterState:
             parts.append("★ only")
         if self.status != "any":
             parts.append(self.status)
+        if self.fits:
+            parts.append(f"fits {self.fits.label}")
+        if self.sort != "name":
+            parts.append(f"by {self.sort.upper() if self.sort == 'bpm' else self.sort}")
         return " · ".join(parts)
 
     def folder_label(self) -> str:

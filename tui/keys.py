@@ -39,6 +39,9 @@ ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("kind", "app.cycle('kind')", "all, one-shots, loops", "Filter"),
     KeyAction("favourites_only", "app.cycle('favourites')", "favourites only", "Filter"),
     KeyAction("status", "app.cycle('status')", "status: all, ok, failed, missing, offline", "Filter"),
+    KeyAction("fits", "app.fit_musically", "only samples that fit this one: its tempo and compatible keys "
+              "(a loop), its root (a one-shot)", "Filter"),
+    KeyAction("sort", "app.cycle('sort')", "sort by name, BPM, key", "Filter"),
     KeyAction("clear", "app.clear_filters", "clear every filter", "Filter"),
     KeyAction("bridge", "app.toggle_bridge", "show / hide OSC & MIDI activity", "App"),
     KeyAction("back", "app.back", "stop; leave search, results or help", "App"),

@@ -20,6 +20,8 @@ from tui.keys import LIST_ACTIONS, bindings
 from tui.rows import HitSource, RowSource
 
 DURATION_WIDTH, STATUS_WIDTH = 7, 8
+MUSIC_WIDTH = 12  # issue 16: "120 Am", "C#2"; shown from MUSIC_MIN_WIDTH cells
+MUSIC_MIN_WIDTH = 70
 
 
 SCORE_WIDTH = 7
@@ -29,16 +31,32 @@ def column_widths(width: int, scored: bool = False) -> tuple[int, int, int, int]
     """(name, duration, tags, status) widths for a list ``width`` cells wide (2 go to the star,
     ``SCORE_WIDTH`` to the score when ``scored``)."""
     width -= SCORE_WIDTH if scored else 0
+    width -= music_width(width)
     tags = 0 if width < 50 else min(24, max(10, width // 5))
     status = STATUS_WIDTH if width >= 40 else 0
     name = max(8, width - 2 - DURATION_WIDTH - tags - status)
     return name, DURATION_WIDTH, tags, status
 
 
+def music_width(width: int) -> int:
+    """Cells of the BPM/key column in a list ``width`` cells wide (0: too narrow to show it)."""
+    return MUSIC_WIDTH if width >= MUSIC_MIN_WIDTH else 0
+
+
+def music_cell(facts) -> str:
+    """ "120 Am", "96", "Am", "C#2" or "" (nothing known)."""
+    if facts is None:
+        return ""
+    bpm = f"{facts.bpm:.0f}" if facts.bpm else ""
+    tone = facts.key_name or facts.root_name or ""
+    return f"{bpm} {tone}".strip()
+
+
 def header_text(width: int, scored: bool = False) -> str:
     name, dur, tags, status = column_widths(width, scored)
     score = fmt.fit("score", SCORE_WIDTH) if scored else ""
-    return (score + "  " + fmt.fit("name", name) + fmt.fit("length", dur) + fmt.fit("tags", tags)
+    music = fmt.fit("bpm key", music_width(width - (SCORE_WIDTH if scored else 0)))
+    return (score + "  " + fmt.fit("name", name) + fmt.fit("length", dur) + music + fmt.fit("tags", tags)
             + fmt.fit("status", status))
 
 
@@ -173,7 +191,9 @@ class SampleList(ScrollView, can_focus=True):
         width -= SCORE_WIDTH if score is not None else 0
         favourite = style + self.get_component_rich_style("sample-list--favourite")
         star = Segment("★ " if row.favourite else "  ", favourite)
+        musical = getattr(self.source, "musical", None)
+        music = fmt.fit(music_cell(musical(index) if musical else None), music_width(width))
         text = (fmt.fit(fmt.display_path(row, self.base_folder), name_w - 1) + " "
-                + fmt.fit(fmt.duration(row.duration), dur_w) + fmt.fit(", ".join(tags), tags_w)
+                + fmt.fit(fmt.duration(row.duration), dur_w) + music + fmt.fit(", ".join(tags), tags_w)
                 + fmt.fit(fmt.status_label(row), status_w))
         return [*lead, star, Segment(fmt.fit(text, width - 2), style)]

@@ -165,7 +165,8 @@ class ResultsScreen(Screen):
 
     def on_sample_list_highlighted(self, event: SampleList.Highlighted) -> None:
         sample = event.sample
-        self.query_one(DetailPane).show(sample, self.library.tags(sample.id) if sample else {})
+        musical = self.library.musical_of([sample.id]).get(sample.id) if sample else None
+        self.query_one(DetailPane).show(sample, self.library.tags(sample.id) if sample else {}, musical)
         self.app.cursor_moved(sample)
 
     def current_sample(self) -> SampleRow | None:
