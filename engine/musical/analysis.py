@@ -25,7 +25,7 @@ VERSION = 1
 ONE_SHOT_SECONDS = 1.0
 #: Tempo and key are judged on the first this-many seconds (a two-hour recording costs no more).
 WINDOW_SECONDS = 30.0
-MIN_SECONDS = 0.05
+MIN_SECONDS = 0.01
 MIN_TEMPO_ONSETS = 4
 #: Loop scores closer to zero than this leave the kind unknown.
 UNSURE = 0.6
@@ -64,9 +64,12 @@ def analyse(mono: np.ndarray, rate: int, duration: float, path: str = "", root: 
         return Musical(notes=(*notes, f"unknown: too short ({mono.size} samples)"))
     if float(np.max(np.abs(mono))) < 1e-4:
         return Musical(notes=(*notes, "unknown: silent"))
+    if hints.loop is not True:
+        if duration < ONE_SHOT_SECONDS:
+            return _quick_one_shot(mono, rate, hints, 0.95, notes + ["one-shot: shorter than a bar"])
+        if single_decaying_hit(mono, rate):
+            return _quick_one_shot(mono, rate, hints, 0.9, notes + ["one-shot: one hit that dies away"])
     x = to_analysis_rate(mono, rate, WINDOW_SECONDS)
-    if duration < ONE_SHOT_SECONDS and hints.loop is not True:
-        return _one_shot(x, hints, 0.95, notes + ["one-shot: shorter than a bar"])
     envelope = onset_envelope(x)
     level = np.sqrt(np.mean(frames(x, ONSET_HOP, ONSET_HOP) ** 2, axis=1))
     shape = rhythm.shape(envelope, level, 0.0)
@@ -87,8 +90,11 @@ def analyse(mono: np.ndarray, rate: int, duration: float, path: str = "", root: 
 
 
 def _unsure(x: np.ndarray, hints: NameHints, shape: rhythm.Shape, tempo: rhythm.Tempo, notes: list[str]) -> Musical:
-    """Neither a clear loop nor a clear one-shot: say why; a steady sound may still have a key."""
+    """Neither a clear loop nor a clear one-shot: a held note is a one-shot; else say why."""
     if shape.onsets <= 1:
+        root = tonality.estimate_root(x)
+        if root.value is not None:
+            return _one_shot(x, hints, 0.6, notes + ["one-shot: one held note"], root)
         notes.append("kind unknown: a steady sound without a beat or an attack (noise, drone or texture)")
     else:
         notes.append(f"kind unknown: {shape.onsets} hits without a steady beat ({tempo.reason})")
@@ -97,8 +103,44 @@ def _unsure(x: np.ndarray, hints: NameHints, shape: rhythm.Shape, tempo: rhythm.
     return Musical(key=key_index, key_confidence=key_conf, key_source=key_source, notes=tuple(notes))
 
 
-def _one_shot(x: np.ndarray, hints: NameHints, confidence: float, notes: list[str]) -> Musical:
-    root = tonality.estimate_root(x)
+def _quick_one_shot(mono: np.ndarray, rate: int, hints: NameHints, confidence: float, notes: list[str]) -> Musical:
+    """A one-shot's facts, cheaply: one autocorrelation at the file's own rate tells most drums
+    (no periodic tail) from pitched sounds; only those are resampled and pitch-tracked."""
+    start = _peak_index(mono, rate)
+    if not tonality.looks_periodic(mono[start + int(0.03 * rate):], rate) and hints.note is None:
+        return Musical(kind="one-shot", kind_confidence=confidence,
+                       notes=(*notes, "root unknown: no clear pitch (drum or noise)"))
+    part = to_analysis_rate(mono[start:start + int(1.6 * rate)], rate, WINDOW_SECONDS)
+    return _one_shot(part, hints, confidence, notes)
+
+
+def _peak_index(mono: np.ndarray, rate: int) -> int:
+    hop = max(1, rate // 100)
+    usable = mono[: mono.size - mono.size % hop]
+    if usable.size < hop:
+        return 0
+    return int(np.argmax(np.abs(usable).reshape(-1, hop).max(axis=1))) * hop
+
+
+def single_decaying_hit(mono: np.ndarray, rate: int, window: float = 0.05) -> bool:
+    """True when the level rises once and then only falls (by at least 15 dB): a hit and its tail,
+    a cymbal or a tom. Cheap (50 ms RMS levels), so long one-shots skip the onset analysis; a tail
+    that wobbles (a ride's beating) may rise up to 9 dB above its lowest point so far."""
+    hop = max(1, int(rate * window))
+    blocks = mono[: (mono.size // hop) * hop].reshape(-1, hop)
+    if blocks.shape[0] < 4:
+        return False
+    level = 10 * np.log10(np.maximum(np.mean(np.square(blocks, dtype=np.float64), axis=1), 1e-12))
+    top = int(np.argmax(level))
+    tail = level[top:]
+    audible = tail > level[top] - 40
+    rises = float(np.max((tail - np.minimum.accumulate(tail))[audible])) if audible.any() else 0.0
+    return rises < 9.0 and float(tail[-2:].mean()) < level[top] - 15 and top < 0.2 * level.size
+
+
+def _one_shot(x: np.ndarray, hints: NameHints, confidence: float, notes: list[str],
+              root: tonality.Estimate | None = None) -> Musical:
+    root = root or tonality.estimate_root(x)
     midi, source, conf = _choose_root(root, hints, notes)
     return Musical(kind="one-shot", kind_confidence=confidence, root=midi, root_confidence=conf, root_source=source,
                    notes=tuple(notes))

@@ -66,7 +66,7 @@ def estimate_tempo(envelope: np.ndarray, duration: float) -> Tempo:
         return Tempo(None, None, max(strength, 0.0), f"no steady beat (periodicity {max(strength, 0.0):.2f})")
     period = _refine(ac, best)
     bpm = _pick_octave(ac, 60 * FPS / period)
-    bpm = snap_to_length(bpm, duration)
+    bpm = _whole_beats(ac, bpm, duration) or snap_to_length(bpm, duration)
     alternative = bpm * 2 if bpm < 120 else bpm / 2
     return Tempo(round(bpm, 2), round(alternative, 2), float(min(1.0, strength)))
 
@@ -110,6 +110,31 @@ def _pick_octave(ac: np.ndarray, bpm: float) -> float:
     return float(candidates[int(np.argmax(evidence))])
 
 
+#: Beats a loop is usually cut to (whole bars of 4/4, and half bars); 4, 8, 16... are preferred.
+LOOP_BEATS = (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
+
+
+def _evidence(ac: np.ndarray, bpm: float) -> float:
+    lag = 60 * FPS / bpm
+    if lag * 1.5 >= ac.size:
+        return 0.0
+    echo = _peak(ac, int(round(2 * lag))) if 2 * lag < ac.size * 0.75 else 0.0
+    return (max(_peak(ac, int(round(lag))), 0.0) + 0.5 * max(echo, 0.0)) * float(_prior(np.array(bpm)))
+
+
+def _whole_beats(ac: np.ndarray, bpm: float, duration: float) -> float | None:
+    """The tempo that fits a whole number of beats into the file, when the beat agrees about as well
+    as the free estimate (loops are cut to whole bars; this fixes the tempo to the sample)."""
+    if duration <= 0:
+        return None
+    candidates = [n * 60.0 / duration for n in LOOP_BEATS if PREFERRED[0] <= n * 60.0 / duration <= PREFERRED[1]]
+    scored = [(_evidence(ac, b) * (1.0 if round(b * duration / 60) % 4 == 0 else 0.8), b) for b in candidates]
+    if not scored:
+        return None
+    best_score, best = max(scored)
+    return best if best_score > 0 and best_score >= 0.8 * _evidence(ac, bpm) else None
+
+
 def snap_to_length(bpm: float, duration: float, tolerance: float = 0.02) -> float:
     """Snap to a whole number of beats over ``duration`` when that is within ``tolerance``."""
     if duration <= 0:
@@ -151,8 +176,8 @@ def loop_score(s: Shape, duration: float, has_tempo: bool) -> float:
         score += 0.3
     if duration < 1.5 and not has_tempo:
         score -= 0.5
-    if s.onsets <= 1 and s.decay_db > -6:
-        score = max(-0.5, min(score, 0.5))  # steady, no attack: noise, a drone, a texture
+    if s.onsets <= 1 and s.decay_db > -6 and duration >= 2.0:
+        score = max(-0.5, min(score, 0.5))  # steady, no attack: noise, a drone, a held note
     if not has_tempo:
         score = min(score, 0.5)
     return float(score)

@@ -32,10 +32,12 @@ def spectrogram(x: np.ndarray, size: int, hop: int) -> np.ndarray:
 
 
 def onset_envelope(x: np.ndarray) -> np.ndarray:
-    """Spectral flux of log magnitude (rises only), with its slow trend removed, one value per hop."""
+    """Spectral flux of log magnitude (rises only), averaged within log-spaced bands and then across
+    them (so a bass note counts as much as a hat), its slow trend removed; one value per hop."""
     padded = np.concatenate([np.zeros(ONSET_FFT, dtype=np.float32), x])  # so the first attack is a rise
     spec = np.log1p(100.0 * spectrogram(padded, ONSET_FFT, ONSET_HOP))[ONSET_FFT // ONSET_HOP - 1:]
-    flux = np.maximum(np.diff(spec, axis=0), 0.0).mean(axis=1)
+    rises = np.maximum(np.diff(spec, axis=0), 0.0)
+    flux = (rises @ _BAND_WEIGHTS).mean(axis=1)
     width = 32
     if flux.size > width:
         trend = np.convolve(flux, np.ones(width) / width, mode="same")
@@ -43,8 +45,20 @@ def onset_envelope(x: np.ndarray) -> np.ndarray:
     return flux.astype(np.float64)
 
 
+def _band_weights(bands: int = 16, low: float = 30.0, high: float = 5000.0) -> np.ndarray:
+    """bins x bands matrix averaging the FFT bins of each log-spaced band."""
+    freqs = np.fft.rfftfreq(ONSET_FFT, 1.0 / RATE)
+    which = np.digitize(freqs, np.geomspace(low, high, bands + 1))
+    weights = np.stack([(which == b).astype(np.float32) for b in range(1, bands + 1)], axis=1)
+    weights = weights[:, weights.sum(axis=0) > 0]
+    return weights / weights.sum(axis=0)
+
+
+_BAND_WEIGHTS = _band_weights()
+
+
 #: Onset strength (mean rise of log1p(100 |X|)) below which a peak is texture, not an onset.
-MIN_ONSET = 0.15
+MIN_ONSET = 0.22
 
 
 def onset_times(envelope: np.ndarray, min_gap_frames: int = 6) -> np.ndarray:

@@ -108,8 +108,15 @@ def test_strong_name_key_wins_and_says_so():
 
 
 def test_name_says_loop_decides_a_steady_texture():
+    texture = gen.noise(6.0)
+    assert facts(texture).kind is None
+    assert facts(texture, "fx/vinyl_loop.wav").kind == "loop"
+
+
+def test_a_held_note_is_a_one_shot_with_its_root_unless_named_a_loop():
     drone = gen.tone(45, seconds=6.0, decay=100.0)
-    assert facts(drone).kind is None
+    held = facts(drone)
+    assert held.kind == "one-shot" and held.root_name == "A2"
     assert facts(drone, "pads/drone_loop.wav").kind == "loop"
 
 
