@@ -26,7 +26,7 @@ _MINOR = np.array([0.712, 0.084, 0.474, 0.618, 0.049, 0.460, 0.105, 0.747, 0.404
 MIN_HARMONIC_SHARE = 0.3
 MIN_KEY_CORRELATION = 0.5
 PITCH_FRAME, PITCH_HOP = 1024, 256
-MAX_PITCH_FRAMES = 16
+MAX_PITCH_FRAMES = 10
 F0_RANGE = (30.0, 1500.0)
 MAX_APERIODICITY = 0.2
 MIN_HARMONIC = 0.7  # below: inharmonic partials, a drum head or a bell
@@ -112,7 +112,7 @@ def estimate_root(x: np.ndarray) -> Estimate:
     if glide > 1.0 or steady < 0.6:
         return Estimate(None, None, 0.0, f"pitch not steady (glides {glide:.1f} semitones: drum?)")
     f0_hz = 440.0 * 2 ** ((centre - 69) / 12)
-    harmonic, overtones = harmonicity(part, f0_hz)
+    harmonic, overtones = harmonicity(part[: int(0.75 * RATE)], f0_hz)
     if harmonic < MIN_HARMONIC:
         return Estimate(None, None, 0.0, f"inharmonic partials (harmonic share {harmonic:.2f}: drum or bell?)")
     if overtones < MIN_OVERTONES and f0_hz < 110.0:
@@ -143,20 +143,40 @@ def harmonicity(part: np.ndarray, f0: float) -> tuple[float, float]:
 
 
 def looks_periodic(x: np.ndarray, rate: int, threshold: float = 0.5) -> bool:
-    """One 46 ms frame's normalised autocorrelation peaks above ``threshold`` at a lag of a note
-    (30-1500 Hz): the cheap test before pitch tracking. Noise, snares and hats fail it."""
-    size = int(0.046 * rate)
-    frame = x[:size].astype(np.float64)
-    if frame.size < size or not np.any(frame):
+    """The cheap test before pitch tracking, at the file's own rate: two ~46 ms frames (30 and
+    130 ms after the peak) must each be periodic (normalised autocorrelation above ``threshold`` at
+    the lag of a 30-1500 Hz note) with the same period within a semitone. Noise, snares and hats
+    fail the first; kicks and toms, whose pitch falls, mostly the second."""
+    size = 1 << int(np.log2(max(2, 0.046 * rate)))
+    periods = []
+    for start in (0, int(0.1 * rate)):
+        frame = x[start:start + size].astype(np.float64)
+        if frame.size < size:
+            break
+        lag = _period(frame - frame.mean(), rate, threshold)
+        if lag is None:
+            return False
+        periods.append(lag)
+    if not periods:
         return False
-    frame = frame - frame.mean()
+    return len(periods) == 1 or abs(12 * np.log2(periods[0] / periods[1])) <= 1.0
+
+
+def _period(frame: np.ndarray, rate: int, threshold: float) -> float | None:
+    size = frame.size
     spectrum = np.fft.rfft(frame, 2 * size)
     r = np.fft.irfft(spectrum * np.conj(spectrum))[:size]
     lo, hi = int(rate / F0_RANGE[1]), min(int(rate / F0_RANGE[0]), size // 2)
     if r[0] <= 0 or hi <= lo:
-        return False
-    overlap = (size - np.arange(lo, hi)) / size  # undo the shrinking overlap at long lags
-    return float(np.max(r[lo:hi] / (r[0] * overlap))) >= threshold
+        return None
+    nacf = r[lo:hi] / (r[0] * (size - np.arange(lo, hi)) / size)  # undo the shrinking overlap
+    top = float(nacf.max())
+    if top < threshold:
+        return None
+    best = int(np.flatnonzero(nacf >= 0.85 * top)[0])  # the shortest strong lag, not a multiple of it
+    while best + 1 < nacf.size and nacf[best + 1] > nacf[best]:
+        best += 1
+    return float(lo + best)
 
 
 def sustained_part(x: np.ndarray, max_seconds: float = 1.5, floor_db: float = -30.0) -> np.ndarray:
