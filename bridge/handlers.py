@@ -17,6 +17,7 @@ from engine.errors import SoundalikeError, UserError
 from engine.library import Hit, Library
 from bridge import protocol as p
 from bridge.protocol import Reply, Request
+from bridge.musical_keys import hit_fields
 from bridge.session import ClientTable, Session
 from bridge.settings_keys import apply_setting
 from bridge.wire import split_list
@@ -57,9 +58,9 @@ class Handlers:
         prefs = self.clients.get(req.sender)
         path = readable_audio_path(req.args["path"])
         hits = self.library.similar(path, k=self._k(req, prefs.k), backend=prefs.backend,
-                                    weights=prefs.weights, filters=prefs.filters)
+                                    weights=prefs.weights, filters=prefs.filters, musical=prefs.musical.prefer)
         self.session.set_results(path, hits)
-        return self.hit_replies(req.id, hits, prefs.format)
+        return self.hit_replies(req.id, hits, prefs.format, prefs.musical.fields)
 
     def search(self, req: Request) -> list[Reply]:
         search_text = getattr(self.library, "search_text", None)
@@ -68,7 +69,7 @@ class Handlers:
         prefs = self.clients.get(req.sender)
         hits = search_text(req.args["text"], k=self._k(req, prefs.k), filters=prefs.filters)
         self.session.set_results(None, hits)
-        return self.hit_replies(req.id, hits, prefs.format)
+        return self.hit_replies(req.id, hits, prefs.format, prefs.musical.fields)
 
     def random(self, req: Request) -> list[Reply]:
         tag = req.get("tag") or None
@@ -77,7 +78,8 @@ class Handlers:
             raise ValueError(f"no indexed samples tagged {tag!r}" if tag else "the library has no indexed samples yet")
         hit = Hit(row, 1.0)
         self.session.set_results(row.path, [])
-        return self.hit_replies(req.id, [hit], self.clients.get(req.sender).format)
+        prefs = self.clients.get(req.sender)
+        return self.hit_replies(req.id, [hit], prefs.format, prefs.musical.fields)
 
     def tags(self, req: Request) -> list[Reply]:
         path = readable_audio_path(req.args["path"])
@@ -94,10 +96,12 @@ class Handlers:
             raise ValueError(f"k must be at most {self.max_k} (max_k in [bridge] config), got {k}")
         return k
 
-    def hit_replies(self, request_id: int, hits: list[Hit], style: str) -> list[Reply]:
+    def hit_replies(self, request_id: int, hits: list[Hit], style: str, fields: bool = False) -> list[Reply]:
         replies: list[Reply] = []
         if style in ("hits", "both"):
-            replies += [(p.RESULT, (request_id, rank, hit.path, float(hit.score))) for rank, hit in enumerate(hits, 1)]
+            extra = hit_fields(self.library, hits) if fields else {}  # issue 16: kind bpm key root
+            replies += [(p.RESULT, (request_id, rank, hit.path, float(hit.score), *extra.get(hit.sample.id, ())))
+                        for rank, hit in enumerate(hits, 1)]
         if style in ("list", "both"):
             replies += split_list(p.RESULTS, (request_id,), [hit.path for hit in hits], self.max_reply_bytes)
         return [*replies, (p.DONE, (request_id, len(hits)))]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from engine.catalog import Filters
 from engine.library import Hit
+from bridge.musical_keys import MusicalPrefs
 
 FORMATS = ("hits", "list", "both")
 
@@ -25,6 +26,7 @@ class ClientPrefs:
     reply_port: int = 0  # 0: the configured reply port, else the sender's port
     k: int = 0  # 0: the library's default k
     filters: Filters = Filters()
+    musical: MusicalPrefs = MusicalPrefs()  # issue 16: key text, compatible, prefer, result fields
 
 
 class ClientTable:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from engine.library import Library
+from bridge.musical_keys import MUSICAL_SETTERS
 from bridge.session import FORMATS, ClientPrefs
 
 Setter = Callable[[Library, ClientPrefs, Any, int], ClientPrefs]
@@ -100,5 +101,6 @@ def _under(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> Cli
 
 
 _SETTERS: dict[str, Setter] = {"backend": _backend, "aspect": _aspect, "format": _format,
-                               "reply_port": _reply_port, "k": _k, "tag": _tag, "under": _under}
+                               "reply_port": _reply_port, "k": _k, "tag": _tag, "under": _under,
+                               **MUSICAL_SETTERS}  # issue 16: kind, bpm, key, compatible, root, prefer, fields
 SETTING_KEYS = tuple(sorted(_SETTERS))
