@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.musical_material import Item, drum_items, rendered_items, sonic_pi_items  # noqa: E402
+from bench.musical_material import Item, cut_mid_bar, drum_items, rendered_items, sonic_pi_items  # noqa: E402
 from engine.audio import decode_file  # noqa: E402
 from engine.errors import FileError  # noqa: E402
 from engine.musical.analysis import Musical, analyse_decoded  # noqa: E402
@@ -47,6 +47,7 @@ def evaluate(items: list[Item], use_names: bool) -> dict[str, list[tuple[Item, M
             decoded = decode_file(item.path)
         except FileError:
             continue  # the dev set's broken file: decoding reports it, there is nothing to analyse
+        item.extra["duration"] = decoded.facts.duration
         out[item.group].append((item, analyse_decoded(decoded, item.path if use_names else "")))
     return out
 
@@ -88,8 +89,10 @@ def report(results: dict[str, list[tuple[Item, Musical]]], verbose: bool) -> Non
             for i, _ in noted:
                 by_class[i.extra.get("class", "?")] += 1
             print(f"  drums given a root note: {pct(len(noted), len(drums))} {dict(by_class)}")
-            long = [(i, m) for i, m in drums if m.kind != "one-shot"]
-            print(f"  drums not called one-shots: {len(long)}")
+            wrong = [(i, m) for i, m in drums if m.kind != "one-shot"]
+            long = [(i, m) for i, m in drums if i.extra.get("duration", 0) >= 2.5]
+            print(f"  drums not called one-shots: {len(wrong)}; drums of 2.5 s or more (loops by the old "
+                  f"rule): {len(long)}, one-shots now: {sum(m.kind == 'one-shot' for _, m in long)}")
         if verbose:
             for i, m in pairs:
                 label = " ".join(filter(None, [i.kind, f"{i.bpm:g}" if i.bpm else "",
@@ -157,7 +160,8 @@ def main() -> None:
                         help="a drum folder to index with the analysis off and on ('' skips it)")
     args = parser.parse_args()
     drums = drum_items()
-    items = rendered_items(Path(args.renders)) + sonic_pi_items() + drums
+    rendered = rendered_items(Path(args.renders))
+    items = rendered + cut_mid_bar(rendered, Path(args.renders)) + sonic_pi_items() + drums
     report(evaluate(items, args.names), args.verbose)
     cost(drums)
     if args.index_folder and Path(args.index_folder).is_dir():

@@ -85,6 +85,22 @@ def rendered_items(folder: Path) -> list[Item]:
     return items
 
 
+def cut_mid_bar(items: list[Item], folder: Path, share: float = 0.85) -> list[Item]:
+    """Copies of the rendered loops cut at ``share`` of their length, so no whole-bar length helps."""
+    out = []
+    for item in items:
+        if item.group != "rendered loops":
+            continue
+        source = Path(item.path)
+        target = folder / "cut" / source.parent.name / source.name
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            audio, rate = sf.read(source, dtype="float32")
+            sf.write(target, audio[: int(len(audio) * share)], rate, subtype="PCM_16")
+        out.append(Item(str(target), "rendered loops cut mid-bar", "loop", bpm=item.bpm, key=item.key))
+    return out
+
+
 def _render_loops(folder: Path, font: str, seed: int) -> list[Item]:
     rng = np.random.default_rng(seed)
     plan = []

@@ -66,7 +66,7 @@ def estimate_tempo(envelope: np.ndarray, duration: float) -> Tempo:
         return Tempo(None, None, max(strength, 0.0), f"no steady beat (periodicity {max(strength, 0.0):.2f})")
     period = _refine(ac, best)
     bpm = _pick_octave(ac, 60 * FPS / period)
-    bpm = _whole_beats(ac, bpm, duration) or snap_to_length(bpm, duration)
+    bpm = _whole_beats(envelope, bpm, duration) or snap_to_length(bpm, duration)
     alternative = bpm * 2 if bpm < 120 else bpm / 2
     return Tempo(round(bpm, 2), round(alternative, 2), float(min(1.0, strength)))
 
@@ -114,25 +114,38 @@ def _pick_octave(ac: np.ndarray, bpm: float) -> float:
 LOOP_BEATS = (2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
 
 
-def _evidence(ac: np.ndarray, bpm: float) -> float:
+def _evidence(ac: np.ndarray, bpm: float, circular: bool = False) -> float:
     lag = 60 * FPS / bpm
-    if lag * 1.5 >= ac.size:
+    if lag * (1.0 if circular else 1.5) >= ac.size:
         return 0.0
-    echo = _peak(ac, int(round(2 * lag))) if 2 * lag < ac.size * 0.75 else 0.0
+    echo = _peak(ac, int(round(2 * lag))) if 2 * lag < ac.size * (1.0 if circular else 0.75) else 0.0
     return (max(_peak(ac, int(round(lag))), 0.0) + 0.5 * max(echo, 0.0)) * float(_prior(np.array(bpm)))
 
 
-def _whole_beats(ac: np.ndarray, bpm: float, duration: float) -> float | None:
-    """The tempo that fits a whole number of beats into the file, when the beat agrees about as well
-    as the free estimate (loops are cut to whole bars; this fixes the tempo to the sample)."""
-    if duration <= 0:
+def circular_autocorrelation(envelope: np.ndarray) -> np.ndarray:
+    """Autocorrelation of the envelope as if the file repeated (a loop does): no overlap shrinks."""
+    x = envelope - envelope.mean()
+    spectrum = np.fft.rfft(x)
+    ac = np.fft.irfft(spectrum * np.conj(spectrum), x.size)
+    return ac / ac[0] if ac[0] > 0 else np.zeros(x.size)
+
+
+def _whole_beats(envelope: np.ndarray, bpm: float, duration: float) -> float | None:
+    """The tempo that fits a whole number of beats into the file (loops are cut to whole bars),
+    judged on the envelope as a loop (circular autocorrelation), when its beat agrees about as well
+    as the free estimate's; a free estimate that fits no whole number of beats counts for less."""
+    if duration <= 0 or envelope.size < 8:
         return None
+    ac = circular_autocorrelation(envelope)
     candidates = [n * 60.0 / duration for n in LOOP_BEATS if PREFERRED[0] <= n * 60.0 / duration <= PREFERRED[1]]
-    scored = [(_evidence(ac, b) * (1.0 if round(b * duration / 60) % 4 == 0 else 0.8), b) for b in candidates]
+    scored = [(_evidence(ac, b, circular=True) * (1.0 if round(b * duration / 60) % 4 == 0 else 0.8), b)
+              for b in candidates]
     if not scored:
         return None
     best_score, best = max(scored)
-    return best if best_score > 0 and best_score >= 0.8 * _evidence(ac, bpm) else None
+    fits = snap_to_length(bpm, duration) != bpm or abs(bpm * duration / 60 - round(bpm * duration / 60)) < 0.02
+    needed = (0.8 if fits else 0.5) * _evidence(ac, bpm, circular=True)
+    return best if best_score > 0 and best_score >= needed else None
 
 
 def snap_to_length(bpm: float, duration: float, tolerance: float = 0.02) -> float:
