@@ -89,3 +89,18 @@ def _add(out: np.ndarray, part: np.ndarray, at: int) -> None:
     end = min(out.size, at + part.size)
     if at < end:
         out[at:end] += part[:end - at]
+
+
+#: (tonic pitch class, minor, bpm) of the grooves ``music_folder`` writes, groove_0 .. groove_4.
+GROOVES = ((9, True, 120), (9, True, 122), (0, False, 120), (0, False, 90), (4, True, 120))
+
+
+def music_folder(root, write) -> None:
+    """Five two-bar chord loops (Am 120, Am 122, C 120, C 90, Em 120), a drum loop at 120,
+    bass hits at C2, G2 and C3, and a long crash cymbal, as WAVs under ``root``."""
+    for i, (tonic, minor, bpm) in enumerate(GROOVES):
+        write(root / "Loops" / f"groove_{i}.wav", chord_loop(48 + tonic, minor, bpm=bpm, bars=2))
+    write(root / "Loops" / "drums_120.wav", click_track(120, bars=2))
+    for midi in (36, 43, 48):
+        write(root / "Bass" / f"hit_{midi}.wav", tone(midi, seconds=0.7))
+    write(root / "Drums" / "crash.wav", cymbal(3.0))

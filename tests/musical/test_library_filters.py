@@ -20,13 +20,7 @@ from tests.musical import audio as gen
 @pytest.fixture
 def music_folder(tmp_path):
     root = tmp_path / "Music"
-    for i, (tonic, minor, bpm) in enumerate([(9, True, 120), (9, True, 122), (0, False, 120), (0, False, 90),
-                                             (4, True, 120)]):
-        write(root / "Loops" / f"groove_{i}.wav", gen.chord_loop(48 + tonic, minor, bpm=bpm, bars=2))
-    write(root / "Loops" / "drums_120.wav", gen.click_track(120, bars=2))
-    for midi in (36, 43, 48):
-        write(root / "Bass" / f"hit_{midi}.wav", gen.tone(midi, seconds=0.7))
-    write(root / "Drums" / "crash.wav", gen.cymbal(3.0))
+    gen.music_folder(root, write)
     return root
 
 
