@@ -15,7 +15,7 @@ import numpy as np
 from engine.musical import rhythm, tonality
 from engine.musical.keys import key_name, keys_related, note_name
 from engine.musical.names import NameHints, read_name
-from engine.musical.signal import ONSET_HOP, frames, onset_envelope, to_analysis_rate
+from engine.musical.signal import ONSET_HOP, RATE, frames, onset_envelope, to_analysis_rate
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,10 @@ def _quick_one_shot(mono: np.ndarray, rate: int, hints: NameHints, confidence: f
     """A one-shot's facts, cheaply: one autocorrelation at the file's own rate tells most drums
     (no periodic tail) from pitched sounds; only those are resampled and pitch-tracked."""
     start = _peak_index(mono, rate)
+    sustained = mono.size - start - int(0.03 * rate)
+    if sustained < tonality.PITCH_FRAME * rate / RATE and hints.note is None:
+        return Musical(kind="one-shot", kind_confidence=confidence,
+                       notes=(*notes, "root unknown: too short for a pitch"))
     if not tonality.looks_periodic(mono[start + int(0.03 * rate):], rate) and hints.note is None:
         return Musical(kind="one-shot", kind_confidence=confidence,
                        notes=(*notes, "root unknown: no clear pitch (drum or noise)"))
