@@ -129,53 +129,53 @@ def harmonicity(part: np.ndarray, f0: float) -> tuple[float, float]:
     """
     size = max(8192, 1 << int(np.ceil(np.log2(max(part.size, 2)))))
     power = np.abs(np.fft.rfft(part * np.hanning(part.size), size)) ** 2
-    freqs = np.fft.rfftfreq(size, 1.0 / RATE)
-    top = min(RATE / 2 * 0.9, 12 * f0)
+    return _harmonic_shares(power, np.fft.rfftfreq(size, 1.0 / RATE), f0, RATE / size, RATE / 2 * 0.9)
+
+
+def _harmonic_shares(power: np.ndarray, freqs: np.ndarray, f0: float, bin_hz: float,
+                     nyquist: float) -> tuple[float, float]:
+    top = min(nyquist, 12 * f0)
     band = (freqs >= 0.8 * f0) & (freqs <= top)
     total = float(power[band].sum())
     if total <= 0:
         return 0.0, 0.0
     k = np.round(freqs / f0)
-    near = band & (k >= 1) & (np.abs(freqs - k * f0) <= np.maximum(0.03 * k * f0, 2.5 * RATE / size))
-    harmonic = float(power[near].sum()) / total
-    overtones = float(power[near & (k >= 2)].sum()) / total
-    return harmonic, overtones
+    near = band & (k >= 1) & (np.abs(freqs - k * f0) <= np.maximum(0.03 * k * f0, 2.5 * bin_hz))
+    return float(power[near].sum()) / total, float(power[near & (k >= 2)].sum()) / total
 
 
 def looks_periodic(x: np.ndarray, rate: int, threshold: float = 0.5) -> bool:
     """The cheap test before pitch tracking, at the file's own rate: two ~46 ms frames (30 and
     130 ms after the peak) must each be periodic (normalised autocorrelation above ``threshold`` at
     the lag of a 30-1500 Hz note) with the same period within a semitone. Noise, snares and hats
-    fail the first; kicks and toms, whose pitch falls, mostly the second."""
-    size = 1 << int(np.log2(max(2, 0.046 * rate)))
+    fail the first test; kicks and toms whose pitch falls, the second."""
+    size = 1 << int(np.ceil(np.log2(max(2, 0.046 * rate))))
     periods = []
     for start in (0, int(0.1 * rate)):
         frame = x[start:start + size].astype(np.float64)
         if frame.size < size:
             break
-        lag = _period(frame - frame.mean(), rate, threshold)
-        if lag is None:
+        found = _period(frame - frame.mean(), rate, threshold)
+        if found is None:
             return False
-        periods.append(lag)
+        periods.append(found)
     if not periods:
         return False
     return len(periods) == 1 or abs(12 * np.log2(periods[0] / periods[1])) <= 1.0
 
 
 def _period(frame: np.ndarray, rate: int, threshold: float) -> float | None:
+    """The period (samples) of a periodic frame; None when it is not."""
     size = frame.size
-    spectrum = np.fft.rfft(frame, 2 * size)
-    r = np.fft.irfft(spectrum * np.conj(spectrum))[:size]
-    lo, hi = int(rate / F0_RANGE[1]), min(int(rate / F0_RANGE[0]), size // 2)
+    r = np.fft.irfft(np.abs(np.fft.rfft(frame, 2 * size)) ** 2)[:size]
+    lo, hi = int(rate / F0_RANGE[1]), min(int(rate / F0_RANGE[0]), int(0.7 * size))
     if r[0] <= 0 or hi <= lo:
         return None
     nacf = r[lo:hi] / (r[0] * (size - np.arange(lo, hi)) / size)  # undo the shrinking overlap
-    top = float(nacf.max())
-    if top < threshold:
+    peaks = np.flatnonzero((nacf[1:-1] > nacf[:-2]) & (nacf[1:-1] >= nacf[2:])) + 1  # not the slope from lag 0
+    if peaks.size == 0 or float(nacf[peaks].max()) < threshold:
         return None
-    best = int(np.flatnonzero(nacf >= 0.85 * top)[0])  # the shortest strong lag, not a multiple of it
-    while best + 1 < nacf.size and nacf[best + 1] > nacf[best]:
-        best += 1
+    best = int(peaks[nacf[peaks] >= 0.85 * float(nacf[peaks].max())][0])  # the shortest strong lag
     return float(lo + best)
 
 
