@@ -127,9 +127,10 @@ def _peak_index(mono: np.ndarray, rate: int) -> int:
 
 
 def single_decaying_hit(mono: np.ndarray, rate: int, window: float = 0.05) -> bool:
-    """True when the level rises once and then only falls (by at least 15 dB): a hit and its tail,
-    a cymbal or a tom. Cheap (50 ms RMS levels), so long one-shots skip the onset analysis; a tail
-    that wobbles (a ride's beating) may rise up to 9 dB above its lowest point so far."""
+    """True when the level rises once and then only falls (by at least 15 dB, or 9 dB when it never
+    rises again at all): a hit and its tail, a cymbal or a tom. Cheap (50 ms RMS levels), so long
+    one-shots skip the onset analysis; a tail that wobbles (a ride's beating) may rise up to 9 dB
+    above its lowest point so far."""
     hop = max(1, int(rate * window))
     blocks = mono[: (mono.size // hop) * hop].reshape(-1, hop)
     if blocks.shape[0] < 4:
@@ -139,7 +140,8 @@ def single_decaying_hit(mono: np.ndarray, rate: int, window: float = 0.05) -> bo
     tail = level[top:]
     audible = tail > level[top] - 40
     rises = float(np.max((tail - np.minimum.accumulate(tail))[audible])) if audible.any() else 0.0
-    return rises < 9.0 and float(tail[-2:].mean()) < level[top] - 15 and top < 0.2 * level.size
+    drop = level[top] - float(tail[-2:].mean())
+    return top < 0.2 * level.size and (rises < 9.0 and drop > 15 or rises < 3.0 and drop > 9)
 
 
 def _one_shot(x: np.ndarray, hints: NameHints, confidence: float, notes: list[str],
