@@ -114,7 +114,7 @@ def _quick_one_shot(mono: np.ndarray, rate: int, hints: NameHints, confidence: f
     if not tonality.looks_periodic(mono[start + int(0.03 * rate):], rate) and hints.note is None:
         return Musical(kind="one-shot", kind_confidence=confidence,
                        notes=(*notes, "root unknown: no clear pitch (drum or noise)"))
-    part = to_analysis_rate(mono[start:start + int(1.6 * rate)], rate, WINDOW_SECONDS)
+    part = to_analysis_rate(mono[start:start + int(0.9 * rate)], rate, WINDOW_SECONDS)
     return _one_shot(part, hints, confidence, notes)
 
 

@@ -26,7 +26,7 @@ _MINOR = np.array([0.712, 0.084, 0.474, 0.618, 0.049, 0.460, 0.105, 0.747, 0.404
 MIN_HARMONIC_SHARE = 0.3
 MIN_KEY_CORRELATION = 0.5
 PITCH_FRAME, PITCH_HOP = 1024, 256
-MAX_PITCH_FRAMES = 10
+MAX_PITCH_FRAMES = 8
 F0_RANGE = (30.0, 1500.0)
 MAX_APERIODICITY = 0.2
 MIN_HARMONIC = 0.7  # below: inharmonic partials, a drum head or a bell
@@ -112,7 +112,7 @@ def estimate_root(x: np.ndarray) -> Estimate:
     if glide > 1.0 or steady < 0.6:
         return Estimate(None, None, 0.0, f"pitch not steady (glides {glide:.1f} semitones: drum?)")
     f0_hz = 440.0 * 2 ** ((centre - 69) / 12)
-    harmonic, overtones = harmonicity(part[: int(0.75 * RATE)], f0_hz)
+    harmonic, overtones = harmonicity(part[: int(0.5 * RATE)], f0_hz)
     if harmonic < MIN_HARMONIC:
         return Estimate(None, None, 0.0, f"inharmonic partials (harmonic share {harmonic:.2f}: drum or bell?)")
     if overtones < MIN_OVERTONES and f0_hz < 110.0:
@@ -182,7 +182,7 @@ def _period(frame: np.ndarray, rate: int, threshold: float) -> float | None:
     return float(lo + best)
 
 
-def sustained_part(x: np.ndarray, max_seconds: float = 1.5, floor_db: float = -30.0) -> np.ndarray:
+def sustained_part(x: np.ndarray, max_seconds: float = 0.8, floor_db: float = -30.0) -> np.ndarray:
     """From just after the loudest moment until the level falls ``floor_db`` below it."""
     hop = PITCH_HOP
     level = np.sqrt(np.mean(frames(x, hop, hop) ** 2, axis=1))
