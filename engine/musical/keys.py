@@ -53,12 +53,6 @@ def parse_note(text: str) -> int | None:
     return midi if 0 <= midi <= 127 else None
 
 
-def parse_pitch_class(text: str) -> int | None:
-    """ "C#", "Eb" -> 0-11 (a note without octave)."""
-    key = parse_key(text)
-    return key if key is not None and key < 12 else None
-
-
 def relative(index: int) -> int:
     """The relative minor of a major key and the relative major of a minor one."""
     pc, minor = index % 12, index >= 12
