@@ -19,6 +19,7 @@ from engine.library import Hit, Library
 from bridge import protocol as p
 from bridge.path_policy import PathPolicy
 from bridge.protocol import Reply, Request
+from bridge.musical_keys import hit_fields
 from bridge.session import ClientTable, Session
 from bridge.settings_keys import apply_setting
 from bridge.wire import split_list
@@ -61,12 +62,13 @@ class Handlers:
     def similar(self, req: Request) -> list[Reply]:
         prefs = self.clients.get(req.sender)
         path = self.paths.check(req.args["path"])
-        groups = grouped(self.library, lambda k: self.library.similar(path, k=k, backend=prefs.backend,
-                                                                      weights=prefs.weights, filters=prefs.filters),
+        groups = grouped(self.library,
+                         lambda k: self.library.similar(path, k=k, backend=prefs.backend, weights=prefs.weights,
+                                                        filters=prefs.filters, musical=prefs.musical.prefer),
                          self._k(req, prefs.k), prefs.backend, prefs.collapse)
         hits = [group.lead for group in groups]
         self.session.set_results(path, hits)
-        return self.hit_replies(req.id, hits, prefs.format)
+        return self.hit_replies(req.id, hits, prefs.format, prefs.musical.fields)
 
     def search(self, req: Request) -> list[Reply]:
         search_text = getattr(self.library, "search_text", None)
@@ -75,7 +77,7 @@ class Handlers:
         prefs = self.clients.get(req.sender)
         hits = search_text(req.args["text"], k=self._k(req, prefs.k), filters=prefs.filters)
         self.session.set_results(None, hits)
-        return self.hit_replies(req.id, hits, prefs.format)
+        return self.hit_replies(req.id, hits, prefs.format, prefs.musical.fields)
 
     def random(self, req: Request) -> list[Reply]:
         tag = req.get("tag") or None
@@ -84,7 +86,8 @@ class Handlers:
             raise ValueError(f"no indexed samples tagged {tag!r}" if tag else "the library has no indexed samples yet")
         hit = Hit(row, 1.0)
         self.session.set_results(row.path, [])
-        return self.hit_replies(req.id, [hit], self.clients.get(req.sender).format)
+        prefs = self.clients.get(req.sender)
+        return self.hit_replies(req.id, [hit], prefs.format, prefs.musical.fields)
 
     def tags(self, req: Request) -> list[Reply]:
         path = self.paths.check(req.args["path"])
@@ -101,10 +104,12 @@ class Handlers:
             raise ValueError(f"k must be at most {self.max_k} (max_k in [bridge] config), got {k}")
         return k
 
-    def hit_replies(self, request_id: int, hits: list[Hit], style: str) -> list[Reply]:
+    def hit_replies(self, request_id: int, hits: list[Hit], style: str, fields: bool = False) -> list[Reply]:
         replies: list[Reply] = []
         if style in ("hits", "both"):
-            replies += [(p.RESULT, (request_id, rank, utf8_or_readable(hit.path), float(hit.score)))
+            extra = hit_fields(self.library, hits) if fields else {}  # issue 16: kind bpm key root
+            replies += [(p.RESULT, (request_id, rank, utf8_or_readable(hit.path), float(hit.score),
+                                    *extra.get(hit.sample.id, ())))
                         for rank, hit in enumerate(hits, 1)]
         if style in ("list", "both"):
             replies += split_list(p.RESULTS, (request_id,), [utf8_or_readable(hit.path) for hit in hits],

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from engine.catalog import Filters
 from engine.library import Hit
+from bridge.musical_keys import MusicalPrefs
 
 FORMATS = ("hits", "list", "both")
 
@@ -26,6 +27,7 @@ class ClientPrefs:
     k: int = 0  # 0: the library's default k
     filters: Filters = Filters()
     collapse: bool = True  # fold copies and velocity layers of one sound into one result (issue 17)
+    musical: MusicalPrefs = MusicalPrefs()  # issue 16: key text, compatible, prefer, result fields
 
 
 class ClientTable:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from engine.library import Library
+from bridge.musical_keys import MUSICAL_SETTERS
 from bridge.session import FORMATS, ClientPrefs
 
 Setter = Callable[[Library, ClientPrefs, Any, int], ClientPrefs]
@@ -108,5 +109,6 @@ def _collapse(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> 
 
 _SETTERS: dict[str, Setter] = {"backend": _backend, "aspect": _aspect, "format": _format,
                                "reply_port": _reply_port, "k": _k, "tag": _tag, "under": _under,
-                               "collapse": _collapse}
+                               "collapse": _collapse,
+                               **MUSICAL_SETTERS}  # issue 16: kind, bpm, key, compatible, root, prefer, fields
 SETTING_KEYS = tuple(sorted(_SETTERS))

@@ -57,7 +57,9 @@ class BrowseQuery:
 
     ``words`` must each appear in the path below the root or in a tag scored at least ``tag_min_score``;
     ``tag`` likewise counts only when scored that high (backends store every tag with a score).
-    A loop is a file whose path below its root says "loop" or that lasts at least ``loop_min_seconds``.
+    ``kind`` uses each sample's analysed kind (engine.musical); a sample not analysed yet falls back
+    to the old rule: a loop is a file whose path below its root says "loop" or that lasts at least
+    ``loop_min_seconds``. Samples whose kind is analysed as unknown are neither.
     """
 
     filters: Filters = Filters()
@@ -68,7 +70,7 @@ class BrowseQuery:
     tag_min_score: float = 0.5
     not_under: str | None = None  # leave out this folder and everything below it (issue 17: scope)
     collection: str | None = None  # only the samples of this collection (engine.user_lists)
-    order: str = "path"  # a key of ORDERS: "path", or "added" (newest first: the recently added view)
+    order: str = "path"  # a key of ORDERS: "path", "added" (newest first: recently added), "bpm", "key"
 
     def where(self) -> tuple[str, list]:
         where, params = self.filters.where()
@@ -90,9 +92,10 @@ class BrowseQuery:
             clauses.append("substr(path, 1, ?) != ?")
             params += [len(prefix), prefix]
         if self.kind in ("loop", "one-shot"):
-            loop = f"(instr({below_root}, 'loop') > 0 OR coalesce(duration, 0) >= ?)"
-            clauses.append(loop if self.kind == "loop" else f"NOT {loop}")
-            params.append(self.loop_min_seconds)
+            guess = f"(instr({below_root}, 'loop') > 0 OR coalesce(duration, 0) >= ?)"
+            clauses.append(f"(id IN (SELECT sample_id FROM musical WHERE kind = ?) OR (id NOT IN "
+                           f"(SELECT sample_id FROM musical) AND {'' if self.kind == 'loop' else 'NOT '}{guess}))")
+            params += [self.kind, self.loop_min_seconds]
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
@@ -111,15 +114,31 @@ def _name_param(word: str) -> str:
     return '"' + word.lower().replace('"', '""') + '"' if len(word) >= 3 else word.lower()
 
 
-#: Listing orders: (ORDER BY clause, a row-value test for "sorts before the row with these values",
-#: the columns that test reads). Both orders are served by an index (path is unique; added, id).
-ORDERS = {"path": ("path", "path < ?", ("path",)),
-          "added": ("added DESC, id DESC", "(added > ? OR (added = ? AND id > ?))", ("added", "added", "id"))}
+#: Listing orders: name -> (needs the musical table, ORDER BY clause, a row-value test for "sorts
+#: before the row with these values", the columns that test reads). "path" and "added" are served by
+#: an index (path is unique; added, id); the musical ones (issue 16) read the musical table beside
+#: each sample, and samples without a tempo or key sort last, by path.
+_BPM, _KEY = "coalesce(musical.bpm, 1e9)", "coalesce(musical.key, 99)"
+ORDERS = {"path": (False, "path", "path < ?", ("path",)),
+          "added": (False, "added DESC, id DESC", "(added > ? OR (added = ? AND id > ?))", ("added", "added", "id")),
+          "bpm": (True, f"{_BPM}, path", f"({_BPM}, path) < (?, ?)", (_BPM, "path")),
+          "key": (True, f"{_KEY}, path", f"({_KEY}, path) < (?, ?)", (_KEY, "path"))}
+_WITH_MUSICAL = " LEFT JOIN musical ON musical.sample_id = samples.id"
+
+
+def _order_of(query: BrowseQuery) -> tuple[str, str, tuple[str, tuple[str, ...]]]:
+    """(FROM clause, ORDER BY clause, (before-test, its columns)) for the query's order."""
+    if query.order not in ORDERS:
+        raise ValueError(f"order takes one of {', '.join(ORDERS)}, got {query.order!r}")
+    musical, order, before, columns = ORDERS[query.order]
+    return ("samples" + _WITH_MUSICAL if musical else "samples"), order, (before, columns)
 
 
 def list_browse(catalog: Catalog, query: BrowseQuery, offset: int = 0, limit: int = 200) -> list[SampleRow]:
     where, params = query.where()
-    sql = f"SELECT {SAMPLE_COLUMNS} FROM samples{where} ORDER BY {ORDERS[query.order][0]} LIMIT ? OFFSET ?"
+    source, order, _ = _order_of(query)
+    columns = ", ".join(f"samples.{c.strip()}" for c in SAMPLE_COLUMNS.split(","))
+    sql = f"SELECT {columns} FROM {source}{where} ORDER BY {order} LIMIT ? OFFSET ?"
     return [row_from_values(r) for r in catalog.query(sql, [*params, limit, offset])]
 
 
@@ -138,15 +157,15 @@ def position_in_browse(catalog: Catalog, query: BrowseQuery, path: str) -> int:
     """How many samples of the listing sort before ``path`` (its row number when it is listed)."""
     where, params = query.where()
     joiner = " AND " if where else " WHERE "
-    _, before, columns = ORDERS[query.order]
-    if query.order == "path":
+    source, _, (before, columns) = _order_of(query)
+    if columns == ("path",):
         values = [path]
     else:
-        found = catalog.query(f"SELECT {', '.join(columns)} FROM samples WHERE path = ?", (path,))
+        found = catalog.query(f"SELECT {', '.join(columns)} FROM {source} WHERE path = ?", (path,))
         if not found:
             return 0
         values = list(found[0])
-    return int(catalog.query(f"SELECT count(*) FROM samples{where}{joiner}{before}", [*params, *values])[0][0])
+    return int(catalog.query(f"SELECT count(*) FROM {source}{where}{joiner}{before}", [*params, *values])[0][0])
 
 
 def top_tags(catalog: Catalog, ids: list[int], min_score: float = 0.5, per_sample: int = 3) -> dict[int, list[str]]:

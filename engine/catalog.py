@@ -22,6 +22,7 @@ import numpy as np
 from engine.catalog_schema import migrate
 from engine.catalog_text import ESCAPES_KEY, CatalogConnection
 from engine.errors import UserError
+from engine.musical.filters import musical_where
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,12 @@ class Filters:
     favourites_only: bool = False
     min_duration: float | None = None
     max_duration: float | None = None  # shorter than this (exclusive: adjacent ranges never overlap)
+    # issue 16: musical facts (engine.musical.filters): kind "loop"/"one-shot", a BPM range (the
+    # tempo or its half/double matches), 24-key indexes, root pitch classes 0-11.
+    kind: str | None = None
+    bpm: tuple[float, float] | None = None
+    keys: tuple[int, ...] = ()
+    roots: tuple[int, ...] = ()
 
     def is_empty(self) -> bool:
         return self == Filters()
@@ -108,6 +115,9 @@ class Filters:
         if self.max_duration is not None:
             clauses.append("duration < ?")
             params.append(self.max_duration)
+        musical, musical_params = musical_where(self.kind, self.bpm, self.keys, self.roots)
+        clauses += musical
+        params += musical_params
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 

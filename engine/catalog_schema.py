@@ -89,6 +89,23 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX collection_items_sample ON collection_items(sample_id);
     CREATE INDEX samples_added ON samples(added, id);
     """,
+    # issue 16: musical facts per sample (loop or one-shot, tempo, key of a loop, root note of a
+    # one-shot), each with its confidence and source, and why a fact is unknown; ``version`` is the
+    # analysis version, so a newer analysis recomputes old rows in the background.
+    """
+    CREATE TABLE musical(
+        sample_id INTEGER PRIMARY KEY REFERENCES samples(id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        kind TEXT CHECK (kind IN ('loop', 'one-shot')), kind_confidence REAL NOT NULL DEFAULT 0,
+        bpm REAL, bpm_alternative REAL, bpm_confidence REAL NOT NULL DEFAULT 0, bpm_source TEXT,
+        key INTEGER, key_confidence REAL NOT NULL DEFAULT 0, key_source TEXT,
+        root INTEGER, root_confidence REAL NOT NULL DEFAULT 0, root_source TEXT,
+        notes TEXT NOT NULL DEFAULT '');
+    CREATE INDEX musical_kind ON musical(kind);
+    CREATE INDEX musical_bpm ON musical(bpm);
+    CREATE INDEX musical_key ON musical(key);
+    CREATE INDEX musical_root ON musical(root);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -32,6 +32,7 @@ class EngineSettings:
     max_file_mb: int = 2048
     trim_db: float = -50.0
     silence_db: float = -80.0
+    musical: bool = True  # issue 16: loop/one-shot, tempo, key and root note at index time
 
     def resolved_data_dir(self) -> Path:
         return Path(self.data_dir).expanduser() if self.data_dir else paths.data_dir()
@@ -90,7 +91,7 @@ class TuiSettings:
     autoplay: bool = False
     results: int = 20
     audio_device: str = ""
-    loop_min_seconds: float = 2.5
+    loop_min_seconds: float = 2.5  # only for samples not analysed yet ([engine] musical)
     tag_min_score: float = 0.5
     # Optional result columns shown by the columns key (tui/columns.py COLUMNS: rate, bits, channels).
     columns: tuple[str, ...] = ("rate", "bits", "channels")
@@ -116,6 +117,7 @@ class TuiSettings:
     key_kind: tuple[str, ...] = ("o",)
     key_favourites_only: tuple[str, ...] = ("F",)
     key_status: tuple[str, ...] = ("e",)
+    key_fits: tuple[str, ...] = ("n",)  # issue 16
     key_clear: tuple[str, ...] = ("x",)
     key_expand: tuple[str, ...] = ("l", "right")
     key_collapse: tuple[str, ...] = ("z",)

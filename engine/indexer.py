@@ -164,7 +164,8 @@ class LiveIndexer:
                 self.roots.go_offline(root)
                 continue
             plans = [self._isolated(plan_path, self.library.catalog, path, root, engine.extensions,
-                                    tuple(engine.backends), forced, paths=(path,)) for path, forced in paths.items()]
+                                    tuple(engine.backends), forced, engine.musical, paths=(path,))
+                     for path, forced in paths.items()]
             self._apply_plans(root, [plan for plan in plans if plan is not None])
 
     def _isolated(self, action, *args, paths: tuple[str, ...]):

@@ -19,6 +19,7 @@ from engine.audio import AudioFacts, Decoded, decode_file, prepare
 from engine.config import EngineSettings
 from engine.embedders.base import Embedder, Tags
 from engine.errors import EmbedError, FileError
+from engine.musical.analysis import Musical, analyse_safely
 from engine.scanner import FileEntry
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class Processed:
     content_hash: str | None = None
     vectors: dict[str, np.ndarray] = field(default_factory=dict)
     tags: dict[str, Tags] = field(default_factory=dict)
+    musical: Musical | None = None
     error: str | None = None
 
 
@@ -96,6 +98,8 @@ class Ingestor:
         if decoded.facts.silent:
             result.error = f"silent (peak {decoded.facts.peak_db:.0f} dBFS)"
             return None
+        if self.settings.musical:
+            result.musical = analyse_safely(decoded, job.entry.path, job.entry.root)
         return decoded
 
     def _embed(self, backend: str, decoded: list[Decoded], results: list[Processed]) -> None:

@@ -34,6 +34,7 @@ from engine.ingest import Ingestor, Job, Processed
 from engine.library_files import identity, make_library_folder, read_state, refuse_lost_catalog, write_state
 from engine.lock import LibraryLock
 from engine.reconcile import unchanged_on_disk
+from engine.musical.store import ids_to_analyse, store_musical
 from engine.scanner import FileEntry, walk
 
 log = logging.getLogger(__name__)
@@ -235,11 +236,12 @@ class Library(QueryMixin):
             report.offline_roots.append(root)
             return []
         lacking = {name: set(self.catalog.ids_lacking(name)) for name in backends}
+        unanalysed = ids_to_analyse(self.catalog, root) if self.settings.engine.musical else set()
         jobs, seen, refresh = [], set(), []
         for entry in walk(root, self.settings.engine.extensions):
             seen.add(entry.path)
             report.seen += 1
-            job = self._job_for(entry, known.get(entry.path), backends, lacking, refresh)
+            job = self._job_for(entry, known.get(entry.path), backends, lacking, refresh, unanalysed)
             if job is None:
                 report.unchanged += 1
             else:
@@ -251,7 +253,8 @@ class Library(QueryMixin):
         return jobs
 
     @staticmethod
-    def _job_for(entry: FileEntry, known: Known | None, backends, lacking, refresh) -> Job | None:
+    def _job_for(entry: FileEntry, known: Known | None, backends, lacking, refresh,
+                 unanalysed=frozenset()) -> Job | None:
         if known is None or entry.problem or not unchanged_on_disk(entry, known, refresh):
             return Job(entry, backends)
         if known.status in ("missing", "offline"):
@@ -259,7 +262,7 @@ class Library(QueryMixin):
         if known.status == "failed":
             return None
         needed = tuple(name for name in backends if known.id in lacking[name])
-        return Job(entry, needed) if needed else None
+        return Job(entry, needed) if needed or known.id in unanalysed else None
 
     def refresh_identity(self, pairs: list[tuple[int, float, int]]) -> None:
         """Store the ctime and inode of files whose content hash showed them unchanged."""
@@ -324,6 +327,8 @@ class Library(QueryMixin):
                     added.setdefault(backend, []).append((sid, vector))
                 for backend, tags in item.tags.items():
                     cat.store_tags(tx, sid, backend, confident_tags(tags))
+                if item.musical is not None:
+                    store_musical(tx, sid, item.musical)
             versions = {backend: cat.bump_vectors_version(tx, backend) for backend in added}
         report.failed += [(item.entry.path, item.error) for item in chunk if item.error]
         report.indexed += sum(1 for item in chunk if not item.error)

@@ -13,7 +13,13 @@ from engine.catalog import Filters, SampleRow
 from engine.embedders.torch_support import INSTALL_HINT
 from engine.errors import FileError, UserError
 from engine.ingest import embed_checked
+from engine.musical.analysis import Musical, analyse, analyse_safely
+from engine.musical.filters import fit
+from engine.musical.store import musical_of
 from engine.scanner import stat_entry
+
+#: ``similar(musical=True)`` looks this many times ``k`` deep for hits that fit the query musically.
+MUSICAL_POOL = 5
 
 
 @dataclass(frozen=True)
@@ -31,19 +37,51 @@ class QueryMixin:
 
     def similar(self, to: str | os.PathLike | int | np.ndarray, k: int | None = None, backend: str | None = None,
                 weights: Mapping[str, float] | None = None, filters: Filters | None = None,
-                sample_rate: int | None = None) -> list[Hit]:
+                sample_rate: int | None = None, musical: bool = False) -> list[Hit]:
         """The ``k`` samples closest to a file path, a sample id or an audio array.
 
         A path in the library with unchanged size and mtime reuses its stored vector; any other
         file is decoded and embedded on the spot (and not added). The query itself is excluded.
+        ``musical``: among the closest ``MUSICAL_POOL`` times ``k``, those that fit the query
+        musically (a loop: same tempo range, compatible key; a tonal one-shot: same root) come first.
         """
         backend = backend or self.settings.engine.default_backend
         k = k or self.settings.index.default_k
         vector, own_id = self._query_vector(to, backend, sample_rate)
         embedder = self.embedder(backend)
-        hits = self._search(backend, embedder.query_vector(vector, weights), k, filters, exclude=own_id)
+        pool = k * MUSICAL_POOL if musical else k
+        hits = self._search(backend, embedder.query_vector(vector, weights), pool, filters, exclude=own_id)
+        if musical:
+            hits = self._musical_first(hits, self._query_musical(to, own_id, sample_rate), k)
         scale = embedder.score_scale(weights)  # scores as weighted mean cosines: 1.0 = the same sound
         return [Hit(hit.sample, min(hit.score / scale, 1.0)) for hit in hits]
+
+    def musical_of(self, ids) -> dict[int, Musical]:
+        """sample id -> stored musical facts (loop or one-shot, tempo, key, root note)."""
+        return musical_of(self.catalog, list(ids))
+
+    def analyse_musical(self, path: str | os.PathLike) -> Musical:
+        """Musical facts of any audio file, in or out of the library (FileError when it does not decode)."""
+        engine = self.settings.engine
+        decoded = decode_file(path, engine.max_seconds, engine.silence_db)
+        return analyse_safely(decoded, os.fspath(path))
+
+    def _query_musical(self, to, own_id: int | None, sample_rate: int | None) -> Musical:
+        if own_id is not None:
+            stored = musical_of(self.catalog, [own_id]).get(own_id)
+            if stored is not None:
+                return stored
+        if isinstance(to, np.ndarray):
+            mono = to.mean(axis=1) if to.ndim == 2 else to
+            return analyse(np.asarray(mono, dtype=np.float32), int(sample_rate or 0), mono.size / (sample_rate or 1))
+        if isinstance(to, (str, os.PathLike)):
+            return self.analyse_musical(to)
+        return Musical()
+
+    def _musical_first(self, hits: list[Hit], query: Musical, k: int) -> list[Hit]:
+        facts = musical_of(self.catalog, [hit.sample.id for hit in hits])
+        ranked = sorted(hits, key=lambda hit: -fit(query, facts.get(hit.sample.id)))  # stable: score order kept
+        return ranked[:k]
 
     def text_backend(self, backend: str | None = None) -> str:
         """The backend that answers text queries: ``backend``, else the first enabled one that can."""

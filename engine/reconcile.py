@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from engine.audio import file_hash
 from engine.catalog import Catalog, Known
 from engine.ingest import Job
+from engine.musical.store import unanalysed_among
 from engine.scanner import FileEntry, has_temporary_part, is_candidate, stat_entry, walk
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,12 @@ class Plan:
 
 
 def plan_path(catalog: Catalog, path: str, root: str, extensions: tuple[str, ...],
-              backends: tuple[str, ...], forced: bool) -> Plan:
-    """Plan ``path`` (under ``root``). ``forced``: an event touched it, so retry failed files."""
+              backends: tuple[str, ...], forced: bool, musical: bool = False) -> Plan:
+    """Plan ``path`` (under ``root``). ``forced``: an event touched it, so retry failed files.
+
+    ``musical``: unchanged samples without current musical facts get a job with no backends
+    (decoded and analysed only), so an existing library is analysed in the background.
+    """
     plan = Plan(root, bulk=os.path.isdir(path))
     known = catalog.known_files(root) if path == root else catalog.known_under(path)
     entries = {entry.path: entry for entry in disk_entries(path, root, extensions)}
@@ -44,7 +49,7 @@ def plan_path(catalog: Catalog, path: str, root: str, extensions: tuple[str, ...
             plan.jobs.append(Job(entry, backends))
         elif decision in ("same", "back"):
             unchanged.append((entry, known[entry.path].id))
-    _split_unchanged(catalog, unchanged, known, backends, plan)
+    _split_unchanged(catalog, unchanged, known, backends, plan, musical)
     plan.gone = [k.id for p, k in known.items() if p not in entries and k.status in ("ok", "failed")]
     return plan
 
@@ -91,9 +96,10 @@ def unchanged_on_disk(entry: FileEntry, known: Known, refresh: list[tuple[int, f
 
 
 def _split_unchanged(catalog: Catalog, unchanged: list[tuple[FileEntry, int]], known: Known,
-                     backends: tuple[str, ...], plan: Plan) -> None:
+                     backends: tuple[str, ...], plan: Plan, musical: bool = False) -> None:
     """Unchanged files that lack a backend's vector get a job for it; those away come back."""
     have = catalog.backends_of([sid for _, sid in unchanged]) if unchanged else {}
+    unanalysed = unanalysed_among(catalog, [sid for _, sid in unchanged]) if musical and unchanged else set()
     for entry, sid in unchanged:
         lacking = tuple(name for name in backends if name not in have.get(sid, ()))
         status = known[entry.path].status
@@ -102,5 +108,5 @@ def _split_unchanged(catalog: Catalog, unchanged: list[tuple[FileEntry, int]], k
                 plan.jobs.append(Job(entry, backends))
             else:
                 plan.revive.append(sid)
-        elif lacking:
+        elif lacking or sid in unanalysed:
             plan.jobs.append(Job(entry, lacking))

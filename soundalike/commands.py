@@ -18,8 +18,11 @@ from engine.collapse import Group, grouped
 from engine.demo import build_demo_library
 from engine.duplicates import find_duplicates
 from engine.library import Hit, Library, ScanReport
+from engine.musical.filters import describe
 from engine.config import Settings
 from engine.errors import UserError
+from soundalike.musical_cmd import add_musical_options, facts_json, musical_filter_fields
+from soundalike.musical_cmd import add_parser as add_musical_parser
 from soundalike.progress import ProgressBar
 
 log = logging.getLogger(__name__)
@@ -33,6 +36,9 @@ def add_parsers(commands) -> None:
     similar = commands.add_parser("similar", help="the sounds closest to a file")
     similar.add_argument("file")
     add_query_options(similar)
+    similar.add_argument("--musical", action="store_true",
+                         help="put first what fits the query: same tempo range and compatible key (a loop), "
+                              "same root (a tonal one-shot)")
     similar.set_defaults(handler=with_library(cmd_similar))
 
     search = commands.add_parser("search", help="sounds matching a description (needs a text backend: clap)")
@@ -58,6 +64,7 @@ def add_parsers(commands) -> None:
     demo = commands.add_parser("demo", help="index a folder (or a generated demo library) and show matches")
     demo.add_argument("folder", nargs="?", help="sample folder (default: generate a demo library)")
     demo.set_defaults(handler=with_library(cmd_demo))
+    add_musical_parser(commands, with_library)
 
 
 def add_query_options(parser: argparse.ArgumentParser) -> None:
@@ -71,6 +78,7 @@ def add_query_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-collapse", dest="collapse", action="store_false",
                         help="list copies and velocity layers of one sound as separate results "
                              "(default: one result each, the others under 'folded')")
+    add_musical_options(parser)
 
 
 def positive_int(text: str) -> int:
@@ -138,10 +146,12 @@ def parse_weights(text: str | None) -> dict[str, float] | None:
 
 
 def query_filters(args: argparse.Namespace, library: Library | None = None) -> Filters:
-    """--tag and --under as Filters; with ``library``, an unknown tag is an error naming the close ones."""
+    """--tag, --under and the musical options as Filters; with ``library``, an unknown tag is an
+    error naming the close ones."""
     if args.tag and library is not None:
         check_tag(library, args.tag)
-    return Filters(tag=args.tag, under=os.path.abspath(args.under) if args.under else None)
+    return Filters(tag=args.tag, under=os.path.abspath(args.under) if args.under else None,
+                   **musical_filter_fields(args))
 
 
 def check_tag(library: Library, tag: str) -> None:
@@ -159,10 +169,11 @@ def cmd_similar(args: argparse.Namespace, library: Library) -> int:
     weights, filters = parse_weights(args.aspect), query_filters(args, library)
     try:
         groups = grouped(library, lambda k: library.similar(args.file, k=k, backend=args.backend, weights=weights,
-                                                            filters=filters), args.k, args.backend, args.collapse)
+                                                            filters=filters, musical=args.musical),
+                         args.k, args.backend, args.collapse)
     except ValueError as e:
         raise UserError(str(e)) from e
-    return print_hits(args, groups, (time.perf_counter() - started) * 1000)
+    return print_hits(args, groups, (time.perf_counter() - started) * 1000, library)
 
 
 def cmd_search(args: argparse.Namespace, library: Library) -> int:
@@ -176,7 +187,7 @@ def cmd_search(args: argparse.Namespace, library: Library) -> int:
                          args.k, backend, args.collapse)
     except ValueError as e:
         raise UserError(str(e)) from e
-    return print_hits(args, groups, (time.perf_counter() - started) * 1000)
+    return print_hits(args, groups, (time.perf_counter() - started) * 1000, library)
 
 
 def cmd_tags(args: argparse.Namespace, library: Library) -> int:
@@ -191,12 +202,13 @@ def cmd_tags(args: argparse.Namespace, library: Library) -> int:
     return 0
 
 
-def print_hits(args: argparse.Namespace, groups: list[Group], elapsed_ms: float) -> int:
-    """One line per result; copies and layers folded into a result are counted on its line
-    (listed under "folded" in JSON)."""
+def print_hits(args: argparse.Namespace, groups: list[Group], elapsed_ms: float, library: Library | None = None) -> int:
+    """One line per result, with its musical facts; copies and layers folded into a result are
+    counted on its line (listed under "folded" in JSON)."""
+    facts = library.musical_of(group.lead.sample.id for group in groups) if library is not None else {}
     if args.json:
-        print(json.dumps([hit_json(rank, group.lead) | ({"folded": [h.path for h in group.members]}
-                                                         if group.members else {})
+        print(json.dumps([{**hit_json(rank, group.lead), **_musical_fields(facts.get(group.lead.sample.id))}
+                          | ({"folded": [h.path for h in group.members]} if group.members else {})
                           for rank, group in enumerate(groups, 1)], indent=1))
         return 0
     if not groups:
@@ -204,12 +216,19 @@ def print_hits(args: argparse.Namespace, groups: list[Group], elapsed_ms: float)
         print("no results with these filters (--tag, --under)" if filtered else
               "no results: is the library empty? soundalike index ~/Samples")
     for rank, group in enumerate(groups, 1):
+        musical = describe(facts.get(group.lead.sample.id))
         folded = f"   ({group.summary()})" if group.members else ""
-        print(f"{rank:3d}  {group.lead.score:6.3f}  {readable(group.lead.path)}{folded}")
+        print(f"{rank:3d}  {group.lead.score:6.3f}  {readable(group.lead.path)}"
+              + (f"  [{musical}]" if musical else "") + folded)
     folded = sum(len(group.members) for group in groups)
     note = f"; {folded} copies/layers folded in, --no-collapse lists them" if folded else ""
     print(f"({len(groups)} results in {elapsed_ms:.1f} ms{note})")
     return 0
+
+
+def _musical_fields(facts) -> dict:
+    fields = facts_json(facts)
+    return {name: fields[name] for name in ("kind", "bpm", "key", "root")}
 
 
 def hit_json(rank: int, hit: Hit) -> dict:

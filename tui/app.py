@@ -312,6 +312,10 @@ class SoundalikeApp(KeepingActions, App):
     def _first_key(self, name: str) -> str:
         return pretty(keys_for(self.settings.tui, name)[0])
 
+    def action_fit_musically(self) -> None:
+        if browser := self._on_browser():
+            browser.fit_current()
+
     def action_clear_filters(self) -> None:
         if target := self._filterable():
             target.clear_filters()
@@ -335,6 +339,8 @@ class SoundalikeApp(KeepingActions, App):
     def action_sort(self) -> None:
         if results := self._on_results():
             results.cycle_sort()
+        elif browser := self._on_browser():
+            browser.cycle("sort")
 
     def action_toggle_columns(self) -> None:
         if target := self._filterable():

@@ -23,8 +23,8 @@ log = logging.getLogger(__name__)
 WAVE_HEIGHT = 3
 
 
-def facts_lines(sample: SampleRow, tags: dict[str, dict[str, float]], width: int) -> Text:
-    """Name, path, status, format, levels and tags: one line each, cut to ``width`` (no wrapping)."""
+def facts_lines(sample: SampleRow, tags: dict[str, dict[str, float]], width: int, musical=None) -> Text:
+    """Name, path, status, format, levels, musical facts and tags: one line each, cut to ``width``."""
     lines: list[tuple[str, str]] = [
         (fmt.fit(("★ " if sample.favourite else "") + readable(os.path.basename(sample.path)), width), "bold"),
         (fmt.fit(readable(sample.path), width, keep="middle"), "dim")]
@@ -35,6 +35,8 @@ def facts_lines(sample: SampleRow, tags: dict[str, dict[str, float]], width: int
         channels = {1: "mono", 2: "stereo"}.get(sample.channels or 0, f"{sample.channels} ch")
         lines.append((fmt.fit(f"{fmt.duration(sample.duration)} · {sample.format} · {sample.sample_rate} Hz · "
                               f"{channels} · {fmt.size(sample.size)} · {fmt.levels(sample)}", width, "start"), ""))
+    if musical is not None:
+        lines.append((fmt.fit(musical_line(musical), width, "start"), ""))
     for source, scores in tags.items():
         best = [f"{tag} {score:.2f}" for tag, score in list(scores.items())[:4] if score >= 0.05]
         if best:
@@ -43,6 +45,22 @@ def facts_lines(sample: SampleRow, tags: dict[str, dict[str, float]], width: int
     for number, (line, style) in enumerate(lines):
         text.append(("\n" if number else "") + line.rstrip(), style=style)
     return text
+
+
+def musical_line(facts) -> str:
+    """ "loop 92% · 120 BPM (or 60) · key Am (name)", "one-shot · root C#2", or why it is unknown."""
+    if facts.kind is None:
+        reason = next((n for n in facts.notes if n.startswith(("kind unknown", "unknown"))), "")
+        return f"kind unknown{': ' + reason.split(': ', 1)[-1] if reason else ''}"
+    parts = [f"{facts.kind} {facts.kind_confidence:.0%}"]
+    if facts.bpm:
+        alternative = f" (or {facts.bpm_alternative:g})" if facts.bpm_alternative else ""
+        parts.append(f"{facts.bpm:g} BPM{alternative}" + (" (name)" if facts.bpm_source == "name" else ""))
+    if facts.key is not None:
+        parts.append(f"key {facts.key_name}" + (" (name)" if facts.key_source == "name" else ""))
+    if facts.root is not None:
+        parts.append(f"root {facts.root_name}" + (" (name)" if facts.root_source == "name" else ""))
+    return " · ".join(parts)
 
 
 class DetailPane(Vertical):
@@ -56,21 +74,21 @@ class DetailPane(Vertical):
         super().__init__(**kwargs)
         self.clips = clips
         self._shown: tuple[int, float] | None = None
-        self._last: tuple[SampleRow | None, dict] | None = None
+        self._last: tuple | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="wave")
         yield Static("", id="facts")
 
-    def show(self, sample: SampleRow | None, tags: dict[str, dict[str, float]]) -> None:
+    def show(self, sample: SampleRow | None, tags: dict[str, dict[str, float]], musical=None) -> None:
         facts = self.query_one("#facts", Static)
-        self._last = (sample, tags)
+        self._last = (sample, tags, musical)
         if sample is None:
             facts.update(Text("no samples here: change the filters (x clears them) or add a folder", style="dim"))
             self.query_one("#wave", Static).update("")
             self._shown = None
             return
-        facts.update(facts_lines(sample, tags, self._width()))
+        facts.update(facts_lines(sample, tags, self._width(), musical))
         key = (sample.id, sample.mtime)
         if key != self._shown:
             self._shown = key

@@ -8,12 +8,40 @@ from dataclasses import dataclass
 from engine.browse import BrowseQuery
 from engine.catalog import Filters
 from engine.config import TuiSettings
+from engine.musical.analysis import Musical
+from engine.musical.filters import TEMPO_TOLERANCE, describe
+from engine.musical.keys import NOTE_NAMES, compatible_keys
 
 #: name -> (label, min seconds, max seconds)
 DURATIONS = {"any": ("", None, None), "short": ("< 0.5 s", None, 0.5), "medium": ("0.5–2 s", 0.5, 2.0),
              "long": ("> 2 s", 2.0, None)}
 KINDS = ("any", "one-shot", "loop")
 STATUSES = ("any", "ok", "failed", "missing", "offline")
+SORTS = ("name", "bpm", "key")
+
+
+@dataclass(frozen=True)
+class MusicalMatch:
+    """What "fits" a chosen sample: its tempo range and compatible keys (a loop), its root (a one-shot)."""
+
+    label: str
+    bpm: tuple[float, float] | None
+    keys: tuple[int, ...]
+    roots: tuple[int, ...]
+
+
+def musical_match(facts: Musical | None) -> MusicalMatch | None:
+    """The match for a sample's facts; None when it has no tempo, key or root to match."""
+    if facts is None:
+        return None
+    if facts.kind == "loop" and (facts.bpm or facts.key is not None):
+        bpm = (round(facts.bpm * (1 - TEMPO_TOLERANCE), 2), round(facts.bpm * (1 + TEMPO_TOLERANCE), 2)) \
+            if facts.bpm else None
+        keys = compatible_keys(facts.key) if facts.key is not None else ()
+        return MusicalMatch(describe(facts).removeprefix("loop "), bpm, keys, ())
+    if facts.root is not None:
+        return MusicalMatch(f"root {NOTE_NAMES[facts.root % 12]}", None, (), (facts.root % 12,))
+    return None
 
 
 def _next(options, current):
@@ -32,6 +60,8 @@ class FilterState:
     status: str = "any"
     collection: str | None = None  # browse a collection like a folder
     recent: bool = False  # the recently added view: newest first
+    sort: str = "name"  # issue 16: name, bpm or key
+    fits: MusicalMatch | None = None  # issue 16: only samples that fit a chosen one musically
 
     def cycled(self, what: str) -> FilterState:
         """The next value of a cyclable filter: 'duration', 'kind', 'favourites' or 'status'."""
@@ -43,11 +73,13 @@ class FilterState:
             return dataclasses.replace(self, favourites=not self.favourites)
         if what == "status":
             return dataclasses.replace(self, status=_next(STATUSES, self.status))
+        if what == "sort":
+            return dataclasses.replace(self, sort=_next(SORTS, self.sort))
         raise ValueError(f"unknown filter {what!r}")
 
     def cleared(self) -> FilterState:
-        """No filters; the place (folder, collection or recently added) stays."""
-        return FilterState(folder=self.folder, collection=self.collection, recent=self.recent)
+        """No filters; the place (folder, collection or recently added) and the sort stay."""
+        return FilterState(folder=self.folder, collection=self.collection, recent=self.recent, sort=self.sort)
 
     def at(self, folder: str | None = None, collection: str | None = None, recent: bool = False) -> FilterState:
         """The same filters over another place (one of a folder, a collection, the recently added)."""
@@ -55,11 +87,17 @@ class FilterState:
 
     def query(self, settings: TuiSettings) -> BrowseQuery:
         _, low, high = DURATIONS[self.duration]
+        fits = self.fits or MusicalMatch("", None, (), ())
         filters = Filters(under=self.folder, status=None if self.status == "any" else self.status,
-                          favourites_only=self.favourites, min_duration=low, max_duration=high)
+                          favourites_only=self.favourites, min_duration=low, max_duration=high,
+                          bpm=fits.bpm, keys=fits.keys, roots=fits.roots)
         return BrowseQuery(filters=filters, words=tuple(self.text.split()), tag=self.tag, kind=self.kind,
                            loop_min_seconds=settings.loop_min_seconds, tag_min_score=settings.tag_min_score,
-                           collection=self.collection, order="added" if self.recent else "path")
+                           collection=self.collection, order=self.order())
+
+    def order(self) -> str:
+        """The listing order: newest first in the recently added view, else the chosen sort."""
+        return "added" if self.recent else {"name": "path"}.get(self.sort, self.sort)
 
     def describe(self) -> str:
         """A short line for the filter bar ("" when only the folder is chosen)."""
@@ -76,6 +114,10 @@ class FilterState:
             parts.append("★ only")
         if self.status != "any":
             parts.append(self.status)
+        if self.fits:
+            parts.append(f"fits {self.fits.label}")
+        if self.sort != "name":
+            parts.append(f"by {self.sort.upper() if self.sort == 'bpm' else self.sort}")
         return " · ".join(parts)
 
     def folder_label(self) -> str:

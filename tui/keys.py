@@ -46,6 +46,8 @@ ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("kind", "app.cycle('kind')", "all, one-shots, loops", "Filter"),
     KeyAction("favourites_only", "app.cycle('favourites')", "favourites only", "Filter"),
     KeyAction("status", "app.cycle('status')", "status: all, ok, failed, missing, offline", "Filter"),
+    KeyAction("fits", "app.fit_musically", "only samples that fit this one: its tempo and compatible keys "
+              "(a loop), its root (a one-shot)", "Filter"),
     KeyAction("clear", "app.clear_filters", "clear every filter", "Filter"),
     KeyAction("expand", "app.toggle_group", "open / close the copies and velocity layers folded into a row",
               "Results"),
@@ -55,7 +57,8 @@ ACTIONS: tuple[KeyAction, ...] = (
               "Results"),
     KeyAction("aspect", "app.cycle('aspect')", "alike in: overall, then each aspect (timbre, envelope, pitch)",
               "Results"),
-    KeyAction("sort", "app.sort", "sort by score, name, length, date added, tag", "Results"),
+    KeyAction("sort", "app.sort", "sort: the library by name, BPM, key; results by score, name, length, date added, tag",
+              "Results"),
     KeyAction("columns", "app.toggle_columns", "show / hide the rate, bit depth and channels columns", "Filter"),
     KeyAction("bridge", "app.toggle_bridge", "show / hide OSC & MIDI activity", "App"),
     KeyAction("back", "app.back", "stop; leave search, results or help", "App"),

@@ -11,6 +11,8 @@ from collections import OrderedDict
 from engine import browse
 from engine.browse import BrowseQuery
 from engine.catalog import Catalog, SampleRow
+from engine.musical.analysis import Musical
+from engine.musical.store import musical_of
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +25,14 @@ class RowSource:
         self.page_size = page_size
         self._cached_pages = cached_pages
         self._pages: OrderedDict[int, tuple[list[SampleRow], dict[int, list[str]]]] = OrderedDict()
+        self._musical: dict[int, Musical] = {}  # sample id -> facts, for the cached pages
         self.count = browse.count_browse(catalog, query)
 
     def refresh(self, query: BrowseQuery | None = None) -> None:
         if query is not None:
             self.query = query
         self._pages.clear()
+        self._musical.clear()
         self.count = browse.count_browse(self.catalog, self.query)
 
     def _page(self, number: int) -> tuple[list[SampleRow], dict[int, list[str]]]:
@@ -37,8 +41,10 @@ class RowSource:
             rows = browse.list_browse(self.catalog, self.query, number * self.page_size, self.page_size)
             tags = browse.top_tags(self.catalog, [r.id for r in rows], self.query.tag_min_score)
             page = self._pages[number] = (rows, tags)
+            self._musical.update(musical_of(self.catalog, [r.id for r in rows]))
             while len(self._pages) > self._cached_pages:
-                self._pages.popitem(last=False)
+                for old in self._pages.popitem(last=False)[1][0]:
+                    self._musical.pop(old.id, None)
         else:
             self._pages.move_to_end(number)
         return page
@@ -55,6 +61,10 @@ class RowSource:
         if row is None:
             return []
         return self._page(index // self.page_size)[1].get(row.id, [])
+
+    def musical(self, index: int) -> Musical | None:
+        row = self.row(index)
+        return self._musical.get(row.id) if row is not None else None
 
     def index_of(self, sample_id: int) -> int | None:
         """Where a sample sits in the listing now, or None when it is not listed."""
@@ -73,6 +83,7 @@ class HitSource:
         self.catalog, self.hits, self.tag_min_score = catalog, list(hits), tag_min_score
         self.count = len(self.hits)
         self._tags = browse.top_tags(catalog, [h.sample.id for h in self.hits], tag_min_score)
+        self._musical = musical_of(catalog, [h.sample.id for h in self.hits])
 
     def refresh(self, query=None) -> None:
         """Re-read the rows (a favourite or a status may have changed); the ranking stays."""
@@ -88,6 +99,10 @@ class HitSource:
     def tags(self, index: int) -> list[str]:
         row = self.row(index)
         return self._tags.get(row.id, []) if row is not None else []
+
+    def musical(self, index: int) -> Musical | None:
+        row = self.row(index)
+        return self._musical.get(row.id) if row is not None else None
 
     def index_of(self, sample_id: int) -> int | None:
         return next((i for i, h in enumerate(self.hits) if h.sample.id == sample_id), None)

@@ -21,6 +21,8 @@ from tui.keys import LIST_ACTIONS, bindings
 from tui.rows import HitSource, RowSource
 
 DURATION_WIDTH, STATUS_WIDTH = 7, 8
+MUSIC_WIDTH = 12  # issue 16: "120 Am", "C#2"; shown from MUSIC_MIN_WIDTH cells
+MUSIC_MIN_WIDTH = 70
 
 
 SCORE_WIDTH = 7
@@ -28,19 +30,37 @@ SCORE_WIDTH = 7
 
 def column_widths(width: int, scored: bool = False, extra: tuple[str, ...] = ()) -> tuple[int, int, int, int]:
     """(name, duration, tags, status) widths for a list ``width`` cells wide (2 go to the star,
-    ``SCORE_WIDTH`` to the score when ``scored``, and each of the ``extra`` COLUMNS its width)."""
-    width -= (SCORE_WIDTH if scored else 0) + sum(COLUMNS[name].width for name in extra)
+    ``SCORE_WIDTH`` to the score when ``scored``, the BPM/key column its width when there is room, and
+    each of the ``extra`` COLUMNS its width)."""
+    width -= SCORE_WIDTH if scored else 0
+    width -= music_width(width) + sum(COLUMNS[name].width for name in extra)
     tags = 0 if width < 50 else min(24, max(10, width // 5))
     status = STATUS_WIDTH if width >= 40 else 0
     name = max(8, width - 2 - DURATION_WIDTH - tags - status)
     return name, DURATION_WIDTH, tags, status
 
 
+
+def music_width(width: int) -> int:
+    """Cells of the BPM/key column in a list ``width`` cells wide (0: too narrow to show it)."""
+    return MUSIC_WIDTH if width >= MUSIC_MIN_WIDTH else 0
+
+
+def music_cell(facts) -> str:
+    """ "120 Am", "96", "Am", "C#2" or "" (nothing known)."""
+    if facts is None:
+        return ""
+    bpm = f"{facts.bpm:.0f}" if facts.bpm else ""
+    tone = facts.key_name or facts.root_name or ""
+    return f"{bpm} {tone}".strip()
+
+
 def header_text(width: int, scored: bool = False, extra: tuple[str, ...] = ()) -> str:
     name, dur, tags, status = column_widths(width, scored, extra)
     score = fmt.fit("score", SCORE_WIDTH) if scored else ""
+    music = fmt.fit("bpm key", music_width(width - (SCORE_WIDTH if scored else 0)))
     columns = "".join(fmt.fit(COLUMNS[c].header, COLUMNS[c].width) for c in extra)
-    return (score + "  " + fmt.fit("name", name) + fmt.fit("length", dur) + columns + fmt.fit("tags", tags)
+    return (score + "  " + fmt.fit("name", name) + fmt.fit("length", dur) + music + columns + fmt.fit("tags", tags)
             + fmt.fit("status", status))
 
 
@@ -206,6 +226,8 @@ class SampleList(ScrollView, can_focus=True):
         note = f" {note}" if note and name_w > 3 * len(note) else ""
         path = fmt.fit_path(fmt.display_path(row, self.base_folder), name_w - 1 - len(marker) - len(note))
         extra = "".join(fmt.fit(COLUMNS[c].text(row), COLUMNS[c].width) for c in self.extra)
-        text = (marker + path + note + " " + fmt.fit(fmt.duration(row.duration), dur_w) + extra
+        musical = getattr(self.source, "musical", None)
+        music = fmt.fit(music_cell(musical(index) if musical else None), music_width(width))
+        text = (marker + path + note + " " + fmt.fit(fmt.duration(row.duration), dur_w) + music + extra
                 + fmt.fit(", ".join(tags), tags_w, keep="start") + fmt.fit(fmt.status_label(row), status_w))
         return [*lead, star, Segment(fmt.fit(text, width - 2), style)]

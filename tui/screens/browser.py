@@ -20,7 +20,7 @@ from tui import format as fmt
 from tui.bridge_panel import BridgePanel
 from tui.columns import COLUMNS
 from tui.detail import DetailPane
-from tui.filters import FilterState
+from tui.filters import FilterState, musical_match
 from tui.folder_tree import COLLECTIONS, FolderTree, place_of
 from tui.key_hints import KeyHints
 from tui.live import Batch
@@ -140,6 +140,18 @@ class BrowserScreen(Screen):
     def cycle(self, what: str) -> None:
         self.set_filters(self.state.cycled(what))
 
+    def fit_current(self) -> None:
+        """Toggle "only samples that fit the one under the cursor" (tempo and key, or root)."""
+        if self.state.fits is not None:
+            self.set_filters(dataclasses.replace(self.state, fits=None))
+            return
+        sample = self.current_sample()
+        match = musical_match(self.library.musical_of([sample.id]).get(sample.id)) if sample else None
+        if match is None:
+            self.app.notify("This sample has no tempo, key or root note to match", timeout=3)
+            return
+        self.set_filters(dataclasses.replace(self.state, fits=match))
+
     def clear_filters(self) -> None:
         self._close_search(clear=True)
         self._cancel_search_timer()
@@ -211,7 +223,8 @@ class BrowserScreen(Screen):
     def on_sample_list_highlighted(self, event: SampleList.Highlighted) -> None:
         sample = event.sample
         tags = self.library.tags(sample.id) if sample is not None else {}
-        self.query_one(DetailPane).show(sample, tags)
+        musical = self.library.musical_of([sample.id]).get(sample.id) if sample is not None else None
+        self.query_one(DetailPane).show(sample, tags, musical)
         self.app.cursor_moved(sample)
 
     def toggle_bridge(self) -> None:

@@ -226,7 +226,8 @@ class ResultsScreen(Screen):
 
     def on_sample_list_highlighted(self, event: SampleList.Highlighted) -> None:
         sample = event.sample
-        self.query_one(DetailPane).show(sample, self.library.tags(sample.id) if sample else {})
+        musical = self.library.musical_of([sample.id]).get(sample.id) if sample else None
+        self.query_one(DetailPane).show(sample, self.library.tags(sample.id) if sample else {}, musical)
         self.app.cursor_moved(sample)
         lst = self.query_one(SampleList)
         if sample is not None and lst.cursor == lst.source.count - 1:

@@ -1,0 +1,193 @@
+"""Musical facts on labelled material: loop/one-shot, tempo, key and root-note accuracy.
+
+    .venv/bin/python bench/bench_musical.py [--renders ~/.cache/soundalike/bench-musical] [--names]
+
+Material (bench/musical_material.py): loops and tonal one-shots rendered with fluidsynth from MIDI
+across three General MIDI soundfonts (tempo, key and note known by construction), Sonic Pi's loops
+(tempo from its tutorial's beat counts, its pack's name, or counted) and tonal one-shots (root from
+the name), and the dev set's real drum one-shots (all one-shots; drums should get no note).
+Files are analysed by audio alone (names withheld) unless --names is given.
+Also prints the cost of the analysis against decoding, on the same drum files in the same run.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.musical_material import Item, cut_mid_bar, drum_items, rendered_items, sonic_pi_items  # noqa: E402
+from engine.audio import decode_file  # noqa: E402
+from engine.errors import FileError  # noqa: E402
+from engine.musical.analysis import Musical, analyse_decoded  # noqa: E402
+from engine.musical.keys import key_name, keys_related, note_name  # noqa: E402
+
+
+def tempo_scores(pairs: list[tuple[float, float | None]]) -> tuple[int, int, int]:
+    """(within 4 %, within 4 % of half or double only, labelled) over (label, estimate) pairs."""
+    exact = octave = 0
+    for label, estimate in pairs:
+        if estimate is None:
+            continue
+        if abs(estimate - label) <= 0.04 * label:
+            exact += 1
+        elif any(abs(estimate - label * f) <= 0.04 * label * f for f in (0.5, 2.0)):
+            octave += 1
+    return exact, octave, len(pairs)
+
+
+def evaluate(items: list[Item], use_names: bool) -> dict[str, list[tuple[Item, Musical]]]:
+    out: dict[str, list[tuple[Item, Musical]]] = defaultdict(list)
+    for item in items:
+        try:
+            decoded = decode_file(item.path)
+        except FileError:
+            continue  # the dev set's broken file: decoding reports it, there is nothing to analyse
+        item.extra["duration"] = decoded.facts.duration
+        out[item.group].append((item, analyse_decoded(decoded, item.path if use_names else "")))
+    return out
+
+
+def pct(n: int, d: int) -> str:
+    return f"{n}/{d} ({100 * n / d:.0f} %)" if d else "–"
+
+
+def report(results: dict[str, list[tuple[Item, Musical]]], verbose: bool) -> None:
+    for group, pairs in results.items():
+        print(f"\n== {group}: {len(pairs)} files")
+        kinds = [(i, m) for i, m in pairs if i.kind]
+        right = sum(m.kind == i.kind for i, m in kinds)
+        unknown = sum(m.kind is None for _, m in kinds)
+        print(f"  loop/one-shot right: {pct(right, len(kinds))}; unknown {unknown}")
+        tempo = [(i.bpm, m.bpm) for i, m in pairs if i.bpm]
+        if tempo:
+            exact, octave, n = tempo_scores(tempo)
+            print(f"  tempo within 4 %: {pct(exact, n)}; half/double only: {pct(octave, n)}; "
+                  f"either: {pct(exact + octave, n)}; none given: {sum(e is None for _, e in tempo)}")
+        keys = [(i.key, m.key) for i, m in pairs if i.key is not None]
+        if keys:
+            exact = sum(k == e for k, e in keys)
+            related = sum(e is not None and keys_related(k, e) for k, e in keys)
+            print(f"  key exact: {pct(exact, len(keys))}; same/relative/fifth: {pct(related, len(keys))}; "
+                  f"none given: {sum(e is None for _, e in keys)}")
+        roots = [(i, m) for i, m in pairs if i.root is not None or i.root_class is not None]
+        if roots:
+            exact = sum(i.root is not None and m.root == i.root for i, m in roots)
+            classes = sum(m.root is not None and m.root % 12 == (i.root if i.root is not None else i.root_class) % 12
+                          for i, m in roots)
+            given = sum(m.root is not None for _, m in roots)
+            exact_text = f"exact note: {pct(exact, len(roots))}; " if any(i.root is not None for i, _ in roots) else ""
+            print(f"  root {exact_text}pitch class: {pct(classes, len(roots))}; none given: {len(roots) - given}")
+        drums = [(i, m) for i, m in pairs if i.drum]
+        if drums:
+            noted = [(i, m) for i, m in drums if m.root is not None]
+            by_class = defaultdict(int)
+            for i, _ in noted:
+                by_class[i.extra.get("class", "?")] += 1
+            print(f"  drums given a root note: {pct(len(noted), len(drums))} {dict(by_class)}")
+            wrong = [(i, m) for i, m in drums if m.kind != "one-shot"]
+            long = [(i, m) for i, m in drums if i.extra.get("duration", 0) >= 2.5]
+            print(f"  drums not called one-shots: {len(wrong)}; drums of 2.5 s or more (loops by the old "
+                  f"rule): {len(long)}, one-shots now: {sum(m.kind == 'one-shot' for _, m in long)}")
+        if verbose:
+            for i, m in pairs:
+                label = " ".join(filter(None, [i.kind, f"{i.bpm:g}" if i.bpm else "",
+                                               key_name(i.key) if i.key is not None else "",
+                                               note_name(i.root) if i.root is not None else ""]))
+                print(f"    {Path(i.path).name:28s} label [{label}]  got [{m.kind} {m.bpm} {m.key_name} "
+                      f"{m.root_name}]  {'; '.join(m.notes)}")
+
+
+def cost(items: list[Item], rounds: int = 3) -> None:
+    """Analysis time against decode time on the same files (a ratio: these machines are noisy)."""
+    paths = [i.path for i in items]
+    decoded = []
+    decode_times, analyse_times = [], []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        decoded = []
+        for path in paths:
+            try:
+                decoded.append(decode_file(path))
+            except FileError:
+                pass
+        decode_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        for d in decoded:
+            analyse_decoded(d)
+        analyse_times.append(time.perf_counter() - started)
+    dec, ana = statistics.median(decode_times), statistics.median(analyse_times)
+    print(f"\ncost on {len(decoded)} drum one-shots: decode {1000 * dec / len(decoded):.2f} ms/file, "
+          f"analysis {1000 * ana / len(decoded):.2f} ms/file ({ana / dec:.2f}x decode)")
+
+
+def index_cost(folder: str, rounds: int = 3) -> None:
+    """Full indexing (decode, built-in embedder, catalog) of the same drum folder with the musical
+    analysis off and on, alternated; the ratio is the figure (these machines are noisy)."""
+    import dataclasses
+    import tempfile
+
+    from engine.config import Settings
+    from engine.library import Library
+
+    import engine.ingest
+
+    times: dict[bool, list[float]] = {False: [], True: []}
+    shares: list[float] = []
+    count = 0
+    real = engine.ingest.analyse_safely
+    spent: list[float] = []
+
+    def timed(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            spent.append(time.perf_counter() - started)
+
+    engine.ingest.analyse_safely = timed
+    try:
+        for _ in range(rounds):
+            for musical in (False, True):
+                spent.clear()
+                with tempfile.TemporaryDirectory() as data:
+                    base = Settings()
+                    settings = dataclasses.replace(base.engine, data_dir=data, workers=1, musical=musical)
+                    with Library(dataclasses.replace(base, engine=settings)) as library:
+                        report = library.scan([folder])
+                    times[musical].append(report.seconds)
+                    count = report.indexed + len(report.failed)
+                if musical:
+                    shares.append(sum(spent) / report.seconds)
+    finally:
+        engine.ingest.analyse_safely = real
+    off, on = statistics.median(times[False]), statistics.median(times[True])
+    print(f"\nindexing {count} files under {folder} (built-in backend, 1 worker, median of {rounds}): "
+          f"analysis off {count / off:.0f} files/s, on {count / on:.0f} files/s (on/off time {on / off:.3f}); "
+          f"runs off {[round(t, 2) for t in times[False]]}, on {[round(t, 2) for t in times[True]]}; "
+          f"share of each 'on' run spent in the analysis (same run): {[f'{x:.1%}' for x in shares]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--renders", default=str(Path.home() / ".cache" / "soundalike" / "bench-musical"))
+    parser.add_argument("--names", action="store_true", help="let the analysis read the file names too")
+    parser.add_argument("--verbose", action="store_true", help="every file's label and result")
+    parser.add_argument("--index-folder", default="/work/data/devset/root/usr/share/hydrogen",
+                        help="a drum folder to index with the analysis off and on ('' skips it)")
+    args = parser.parse_args()
+    drums = drum_items()
+    rendered = rendered_items(Path(args.renders))
+    items = rendered + cut_mid_bar(rendered, Path(args.renders)) + sonic_pi_items() + drums
+    report(evaluate(items, args.names), args.verbose)
+    cost(drums)
+    if args.index_folder and Path(args.index_folder).is_dir():
+        index_cost(args.index_folder)
+
+
+if __name__ == "__main__":
+    main()

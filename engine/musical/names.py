@@ -1,0 +1,95 @@
+"""What a file's name (the path below its root) says: loop or one-shot, tempo, key, root note.
+
+Names are hints, weighed against the audio later. A tempo written with "bpm" is a strong hint; a
+bare number between separators (``loop_drone_g_97``) a weak one. A key written with its mode
+(``Am``, ``F#min``) or a note with its octave (``C#2``) is strong; a lone letter (``bass_hit_c``)
+is weak. Values no music has (``999bpm``) are rejected with a reason.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from engine.musical.keys import parse_key, parse_note
+
+BPM_RANGE = (40.0, 300.0)
+_BARE_BPM_RANGE = (60.0, 200.0)
+_EXPLICIT_BPM = (re.compile(r"(\d{2,4}(?:[.,]\d+)?)\s*[-_ ]?\s*bpm", re.IGNORECASE),
+                 re.compile(r"bpm\s*[-_ =]?\s*(\d{2,4}(?:[.,]\d+)?)", re.IGNORECASE))
+_TOKENS = re.compile(r"[\s_\-.()\[\],]+")
+_LOOP_WORDS = ("loop", "loops", "break", "breaks", "groove", "beat", "beats")
+_ONE_SHOT_WORDS = ("oneshot", "oneshots", "hit", "hits", "shot", "shots", "stab", "stabs")
+
+
+@dataclass(frozen=True)
+class NameHints:
+    loop: bool | None = None  # True: says loop, False: says one-shot, None: says nothing
+    bpm: float | None = None
+    bpm_strong: bool = False
+    key: int | None = None  # 24-key index
+    key_strong: bool = False
+    note: int | None = None  # MIDI note
+    rejected: str | None = None  # a value the name gave that no music has
+
+
+def read_name(path: str, root: str = "") -> NameHints:
+    """Hints from the path below ``root`` (its folders count for loop/one-shot, the file name for the rest)."""
+    below = path[len(root):] if root and path.startswith(root) else path
+    stem = os.path.splitext(os.path.basename(below))[0]
+    bpm, strong, rejected = _bpm(stem)
+    key, key_strong, note = _key(stem)
+    return NameHints(loop=_loop(below.lower()), bpm=bpm, bpm_strong=strong, key=key, key_strong=key_strong,
+                     note=note, rejected=rejected)
+
+
+def _loop(below: str) -> bool | None:
+    words = set(_TOKENS.split(below.replace(os.sep, " ")))
+    if "loop" in below or words & set(_LOOP_WORDS):
+        return True
+    if any(w in below for w in ("one shot", "oneshot", "one-shot", "one_shot")) or words & set(_ONE_SHOT_WORDS):
+        return False
+    return None
+
+
+def _bpm(stem: str) -> tuple[float | None, bool, str | None]:
+    for pattern in _EXPLICIT_BPM:
+        match = pattern.search(stem)
+        if match:
+            value = float(match.group(1).replace(",", "."))
+            if BPM_RANGE[0] <= value <= BPM_RANGE[1]:
+                return value, True, None
+            return None, False, f"name says {match.group(1)} bpm, not a usable tempo"
+    for token in _TOKENS.split(stem)[1:]:  # a bare number, never the first word ("808_kick")
+        if token.isdigit() and _BARE_BPM_RANGE[0] <= int(token) <= _BARE_BPM_RANGE[1]:
+            return float(token), False, None
+    return None, False, None
+
+
+def _key(stem: str) -> tuple[int | None, bool, int | None]:
+    """(key index, strong?, MIDI note) from the words after the first."""
+    tokens = [t for t in _TOKENS.split(stem) if t]
+    key, strong, note = None, False, None
+    for i in range(1, len(tokens)):
+        token = tokens[i]
+        following = tokens[i + 1].lower() if i + 1 < len(tokens) else ""
+        if following in ("major", "minor", "maj", "min") and parse_key(token + following) is not None:
+            return parse_key(token + following), True, note
+        if note is None and len(token) <= 4 and parse_note(token) is not None:
+            note = parse_note(token)
+            continue
+        index = parse_key(token) if len(token) <= 6 else None
+        if index is None:
+            continue
+        if _strong_key_word(token) and not strong:
+            key, strong = index, True
+        elif key is None:
+            key = index
+    if note is not None and not strong:
+        key, strong = note % 12, False
+    return key, strong, note
+
+
+def _strong_key_word(token: str) -> bool:
+    """ "Am", "F#", "Bb", "Cmaj" are keys; "c", "bb", "eb" could be anything."""
+    return len(token) > 1 and not (token.islower() and len(token) == 2 and token[1] == "b")

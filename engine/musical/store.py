@@ -1,0 +1,57 @@
+"""The ``musical`` table: write a sample's facts, read them back, find samples still to analyse."""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from engine.musical.analysis import VERSION, Musical
+
+_COLUMNS = ("kind", "kind_confidence", "bpm", "bpm_alternative", "bpm_confidence", "bpm_source", "key",
+            "key_confidence", "key_source", "root", "root_confidence", "root_source")
+NOTES_SEPARATOR = "; "
+
+
+def store_musical(tx: sqlite3.Connection, sample_id: int, facts: Musical, version: int = VERSION) -> None:
+    values = [getattr(facts, name) for name in _COLUMNS]
+    marks = ", ".join("?" * (len(_COLUMNS) + 3))
+    tx.execute(f"INSERT OR REPLACE INTO musical(sample_id, version, {', '.join(_COLUMNS)}, notes) VALUES ({marks})",
+               [sample_id, version, *values, NOTES_SEPARATOR.join(facts.notes)])
+
+
+def musical_of(catalog, ids: Sequence[int]) -> dict[int, Musical]:
+    """sample id -> its stored facts (samples never analysed are left out)."""
+    out: dict[int, Musical] = {}
+    ids = list(ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in catalog.query(f"SELECT sample_id, {', '.join(_COLUMNS)}, notes FROM musical "
+                                 f"WHERE sample_id IN ({marks})", chunk):
+            out[row[0]] = from_row(row[1:])
+    return out
+
+
+def from_row(row: Sequence) -> Musical:
+    values = dict(zip(_COLUMNS, row[:len(_COLUMNS)]))
+    notes = row[len(_COLUMNS)]
+    return Musical(**values, notes=tuple(notes.split(NOTES_SEPARATOR)) if notes else ())
+
+
+def ids_to_analyse(catalog, root: str | None = None) -> set[int]:
+    """Playable samples with no musical facts, or facts from an older analysis."""
+    where, params = ("AND root = ?", [root]) if root else ("", [])
+    rows = catalog.query(f"SELECT id FROM samples WHERE status = 'ok' {where} AND id NOT IN "
+                         "(SELECT sample_id FROM musical WHERE version = ?)", [*params, VERSION])
+    return {r[0] for r in rows}
+
+
+def unanalysed_among(catalog, ids: Sequence[int]) -> set[int]:
+    """Those of ``ids`` without current musical facts (one indexed lookup per 500 ids)."""
+    ids = list(ids)
+    current: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        current.update(r[0] for r in catalog.query(f"SELECT sample_id FROM musical WHERE version = ? AND "
+                                                   f"sample_id IN ({marks})", [VERSION, *chunk]))
+    return set(ids) - current
