@@ -11,6 +11,7 @@ from collections import OrderedDict
 from engine import browse
 from engine.browse import BrowseQuery
 from engine.catalog import Catalog, SampleRow
+from tui.columns import SORTS
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,6 @@ class GroupSource:
         self._layout()
 
     def _layout(self) -> None:
-        from tui.columns import SORTS
         key = SORTS[self.sort].key
         order = sorted(self.groups, key=lambda g: key(g.lead.sample, g.lead.score, self._tags.get(g.lead.sample.id, [])))
         self.entries: list[tuple[object, int, object]] = []  # (hit, depth, group)
