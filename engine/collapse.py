@@ -33,6 +33,8 @@ VELOCITY_WORD = re.compile(
     r"|pp+|p|mp|mf|f|ff+|v\d{1,3}|vel\d{0,3}|velocity\d{0,3}|layer\d{1,2}|lyr\d{1,2})(?![a-z0-9])")
 #: How many hits a collapsed query reads per group it must show (copies and layers use the rest).
 READ_PER_GROUP = 3
+#: At most this many hits per group wanted (and at least READ_LIMIT_MIN) are read to fill the groups.
+READ_LIMIT_PER_GROUP, READ_LIMIT_MIN = 40, 500
 
 
 @dataclass(frozen=True)
@@ -177,4 +179,5 @@ def grouped(library, run: Callable[[int], list[Hit]], k: int | None, backend: st
     if not collapse_on:
         return [Group(hit) for hit in run(k)]
     index = library.index(backend or library.settings.engine.default_backend)
-    return collapsed_query(run, k, index.reconstruct)
+    # a bound on the hits read: a library of nothing but copies returns fewer rows, not a full scan
+    return collapsed_query(run, k, index.reconstruct, limit=max(READ_LIMIT_MIN, k * READ_LIMIT_PER_GROUP))

@@ -13,6 +13,7 @@ from engine.browse import BrowseQuery
 from engine.catalog import Catalog, SampleRow
 from engine.musical.analysis import Musical
 from engine.musical.store import musical_of
+from tui.columns import SORTS
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,6 @@ class GroupSource:
         self._layout()
 
     def _layout(self) -> None:
-        from tui.columns import SORTS
         key = SORTS[self.sort].key
         order = sorted(self.groups, key=lambda g: key(g.lead.sample, g.lead.score, self._tags.get(g.lead.sample.id, [])))
         self.entries: list[tuple[object, int, object]] = []  # (hit, depth, group)
