@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from engine import browse
 from engine.errors import SoundalikeError, UserError
 from engine.library import Hit, Library
+from bridge import kit_requests
 from bridge import protocol as p
 from bridge.protocol import Reply, Request
 from bridge.session import ClientTable, Session
@@ -47,7 +48,8 @@ class Handlers:
     def table(self) -> dict[str, Handler]:
         names = {"similar": self.similar, "search": self.search, "tags": self.tags, "random": self.random,
                  "status": self.status, "ping": self.ping, "backends": self.backends, "set": self.set,
-                 "subscribe": self.subscribe, "unsubscribe": self.unsubscribe}
+                 "subscribe": self.subscribe, "unsubscribe": self.unsubscribe,
+                 "similar_span": self.similar_span, "kit": self.kit, "kit_export": self.kit_export}
         table = {f"{p.PREFIX}/{name}": handler for name, handler in names.items()}
         assert set(table) == set(p.REQUESTS), "every address in protocol.REQUESTS needs a handler"
         return table
@@ -78,6 +80,21 @@ class Handlers:
         hit = Hit(row, 1.0)
         self.session.set_results(row.path, [])
         return self.hit_replies(req.id, [hit], self.clients.get(req.sender).format)
+
+    def similar_span(self, req: Request) -> list[Reply]:
+        prefs = self.clients.get(req.sender)
+        path = readable_audio_path(req.args["path"])
+        hits = kit_requests.similar_span(self.library, path, req.args["from"], req.args["to"],
+                                         k=self._k(req, prefs.k), prefs=prefs)
+        self.session.set_results(path, hits)
+        return self.hit_replies(req.id, hits, prefs.format)
+
+    def kit(self, req: Request) -> list[Reply]:
+        return kit_requests.kit_replies(self.library, req.id, readable_audio_path(req.args["path"]))
+
+    def kit_export(self, req: Request) -> list[Reply]:
+        return kit_requests.export_replies(self.library, req.id, readable_audio_path(req.args["path"]),
+                                           req.args["folder"], req.get("format") or "folder")
 
     def tags(self, req: Request) -> list[Reply]:
         path = readable_audio_path(req.args["path"])

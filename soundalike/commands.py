@@ -29,6 +29,7 @@ def add_parsers(commands) -> None:
 
     similar = commands.add_parser("similar", help="the sounds closest to a file")
     similar.add_argument("file")
+    add_span_options(similar)
     add_query_options(similar)
     similar.set_defaults(handler=with_library(cmd_similar))
 
@@ -123,7 +124,15 @@ def query_filters(args: argparse.Namespace) -> Filters:
     return Filters(tag=args.tag, under=os.path.abspath(args.under) if args.under else None)
 
 
+def add_span_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--from", dest="start", type=float, metavar="SECONDS", help="search with a span from here")
+    parser.add_argument("--to", dest="end", type=float, metavar="SECONDS", help="... to here (trimmed to its first hit)")
+
+
 def cmd_similar(args: argparse.Namespace, library: Library) -> int:
+    if args.start is not None or args.end is not None:
+        from soundalike.listen_cmd import similar_to_span
+        return similar_to_span(args, library)
     started = time.perf_counter()
     try:
         hits = library.similar(args.file, k=args.k, backend=args.backend, weights=parse_weights(args.aspect),

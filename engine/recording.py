@@ -1,0 +1,142 @@
+"""Audio to search with that is not a whole file: a span of a file, a hit cut from it, a recording.
+
+``span_of_file`` cuts ``--from``/``--to`` out of any audio file (a drum hit in a bounced loop);
+``first_hit`` trims a span or a recording to its first hit: from the onset to the next onset, or
+until it has died away. ``record`` captures from an input device through sounddevice, imported
+only when needed; with no device (or no PortAudio) it raises :class:`InputUnavailable`, one line
+that says so and names the file route instead.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from types import ModuleType
+
+import numpy as np
+
+from engine.audio import decode_file
+from engine.errors import FileError, UserError
+
+log = logging.getLogger(__name__)
+
+FRAME_SECONDS = 0.005
+ONSET_RISE_DB = 12.0  # a frame this much louder than the quietest of the last LOOKBACK frames starts a hit
+LOOKBACK_FRAMES = 6
+FLOOR_DB = -40.0  # below peak: quieter frames never start a hit
+TAIL_DB = -60.0  # below the hit's peak: the hit is over
+MIN_HIT_SECONDS = 0.04
+PRE_ROLL_SECONDS = 0.002
+FILE_ROUTE = "search with a file instead: soundalike similar FILE --from 1.2 --to 1.5"
+
+
+class InputUnavailable(UserError):
+    """No input device to record from (no PortAudio, no device, or it would not open)."""
+
+
+@dataclass(frozen=True)
+class Clip:
+    audio: np.ndarray  # mono float32
+    sample_rate: int
+    start: float  # seconds into the source where the clip begins
+    source: str
+
+    @property
+    def seconds(self) -> float:
+        return self.audio.size / self.sample_rate
+
+
+def span_of_file(path: str, start: float | None, end: float | None, hit: bool = True,
+                 max_seconds: float = 600.0) -> Clip:
+    """``start``..``end`` seconds of ``path`` (None: from the start / to the end), trimmed to its first
+    hit when ``hit``; FileError when the file cannot be read or the span holds no sound."""
+    start = max(0.0, start or 0.0)
+    if end is not None and end <= start:
+        raise ValueError(f"--to ({end:g} s) must come after --from ({start:g} s)")
+    limit = max_seconds if end is None else min(max_seconds, end + 0.01)
+    decoded = decode_file(path, limit)
+    rate = decoded.sample_rate
+    if start >= decoded.samples.size / rate:
+        raise ValueError(f"--from {start:g} s is past the end of {path} ({decoded.samples.size / rate:.2f} s)")
+    audio = decoded.samples[int(start * rate): None if end is None else int(end * rate)]
+    return trimmed(Clip(audio, rate, start, str(path)), hit)
+
+
+def trimmed(clip: Clip, hit: bool = True) -> Clip:
+    """The clip cut to its first hit (when ``hit``); FileError when it is silent."""
+    if not clip.audio.size or float(np.abs(clip.audio).max()) < 1e-4:
+        raise FileError(f"{clip.source}: nothing audible in {clip.start:.2f} s..{clip.start + clip.seconds:.2f} s")
+    if not hit:
+        return clip
+    first, last = hit_bounds(clip.audio, clip.sample_rate)
+    return Clip(clip.audio[first:last], clip.sample_rate, clip.start + first / clip.sample_rate, clip.source)
+
+
+def hit_bounds(audio: np.ndarray, rate: int) -> tuple[int, int]:
+    """Sample range of the first hit: its onset (less a little pre-roll) to the next onset or its tail."""
+    hop = max(1, int(FRAME_SECONDS * rate))
+    level = frame_db(audio, hop)
+    peak = float(level.max())
+    onsets = onset_frames(level, peak)
+    first = onsets[0] if onsets else int(np.argmax(level > peak + FLOOR_DB))
+    later = [f for f in onsets if f > first + MIN_HIT_SECONDS / FRAME_SECONDS]
+    hit_peak = float(level[first:later[0] if later else None].max())
+    quiet = np.nonzero(level[first:] < hit_peak + TAIL_DB)[0]
+    end = later[0] if later else (first + int(quiet[quiet > 0][0]) if (quiet > 0).any() else level.size)
+    return max(0, first * hop - int(PRE_ROLL_SECONDS * rate)), min(audio.size, end * hop)
+
+
+def frame_db(audio: np.ndarray, hop: int) -> np.ndarray:
+    frames = audio[: audio.size // hop * hop].reshape(-1, hop) if audio.size >= hop else audio.reshape(1, -1)
+    return 20 * np.log10(np.abs(frames).max(axis=1) + 1e-9)
+
+
+def onset_frames(level: np.ndarray, peak: float) -> list[int]:
+    """Frames where the level jumps ONSET_RISE_DB above the recent minimum (and above the floor)."""
+    onsets, last = [], -10**9
+    for i in range(level.size):
+        recent = level[max(0, i - LOOKBACK_FRAMES): i]
+        floor = float(recent.min()) if recent.size else -180.0
+        if level[i] > peak + FLOOR_DB and level[i] - floor >= ONSET_RISE_DB and i - last > LOOKBACK_FRAMES:
+            onsets.append(i)
+            last = i
+    return onsets
+
+
+# --- recording -------------------------------------------------------------------------------
+def load_sounddevice() -> ModuleType:
+    try:
+        import sounddevice
+    except (ImportError, OSError) as e:  # OSError: the PortAudio library is missing
+        raise InputUnavailable(f"no audio input: sounddevice/PortAudio unavailable ({e}); {FILE_ROUTE}") from e
+    return sounddevice
+
+
+def record(seconds: float, device: str | int | None = None, sample_rate: int | None = None,
+           module: ModuleType | None = None) -> Clip:
+    """``seconds`` of mono audio from the input device (default: the system's default input)."""
+    sd = module or load_sounddevice()
+    try:
+        info = sd.query_devices(device, kind="input")
+        rate = int(sample_rate or info["default_samplerate"])
+    except (sd.PortAudioError, ValueError, KeyError, TypeError) as e:
+        raise InputUnavailable(f"no audio input device ({e}); {FILE_ROUTE}") from e
+    wanted = int(seconds * rate)
+    blocks: list[np.ndarray] = []
+    full = threading.Event()
+
+    def callback(indata, frames, time_info, status) -> None:
+        if status:
+            log.info("recording: %s", status)
+        if not full.is_set():
+            blocks.append(np.array(indata[:, 0], dtype=np.float32))
+            if sum(b.size for b in blocks) >= wanted:
+                full.set()
+
+    try:
+        with sd.InputStream(samplerate=rate, channels=1, dtype="float32", device=device, callback=callback):
+            full.wait(seconds + 5.0)
+    except (sd.PortAudioError, ValueError) as e:
+        raise InputUnavailable(f"could not record from {info.get('name', 'the input')} ({e}); {FILE_ROUTE}") from e
+    audio = np.concatenate(blocks)[:wanted] if blocks else np.zeros(0, np.float32)
+    return Clip(audio, rate, 0.0, f"recording from {info.get('name', 'input')}")
