@@ -25,8 +25,10 @@ ONSET_RISE_DB = 12.0  # a frame this much louder than the quietest of the last L
 LOOKBACK_FRAMES = 6
 FLOOR_DB = -40.0  # below peak: quieter frames never start a hit
 TAIL_DB = -60.0  # below the hit's peak: the hit is over
+NOISE_MARGIN_DB = 6.0  # ... or this close to the noise floor
 MIN_HIT_SECONDS = 0.04
 PRE_ROLL_SECONDS = 0.002
+CONTEXT_SECONDS = 0.05  # audio before a span's start read too: a span that starts in a tail has no onset there
 FILE_ROUTE = "search with a file instead: soundalike similar FILE --from 1.2 --to 1.5"
 
 
@@ -58,30 +60,38 @@ def span_of_file(path: str, start: float | None, end: float | None, hit: bool = 
     rate = decoded.sample_rate
     if start >= decoded.samples.size / rate:
         raise ValueError(f"--from {start:g} s is past the end of {path} ({decoded.samples.size / rate:.2f} s)")
-    audio = decoded.samples[int(start * rate): None if end is None else int(end * rate)]
-    return trimmed(Clip(audio, rate, start, str(path)), hit)
+    first = int(start * rate)
+    context = min(first, int(CONTEXT_SECONDS * rate))
+    audio = decoded.samples[first - context: None if end is None else int(end * rate)]
+    return trimmed(Clip(audio, rate, start - context / rate, str(path)), hit, context)
 
 
-def trimmed(clip: Clip, hit: bool = True) -> Clip:
-    """The clip cut to its first hit (when ``hit``); FileError when it is silent."""
-    if not clip.audio.size or float(np.abs(clip.audio).max()) < 1e-4:
-        raise FileError(f"{clip.source}: nothing audible in {clip.start:.2f} s..{clip.start + clip.seconds:.2f} s")
+def trimmed(clip: Clip, hit: bool = True, context: int = 0) -> Clip:
+    """The clip cut to its first hit at or after sample ``context`` (when ``hit``; else just from
+    there); FileError when that part is silent."""
+    body = clip.audio[context:]
+    start = clip.start + context / clip.sample_rate
+    if not body.size or float(np.abs(body).max()) < 1e-4:
+        raise FileError(f"{clip.source}: nothing audible in {start:.2f} s..{start + body.size / clip.sample_rate:.2f} s")
     if not hit:
-        return clip
-    first, last = hit_bounds(clip.audio, clip.sample_rate)
+        return Clip(body, clip.sample_rate, start, clip.source)
+    first, last = hit_bounds(clip.audio, clip.sample_rate, context)
     return Clip(clip.audio[first:last], clip.sample_rate, clip.start + first / clip.sample_rate, clip.source)
 
 
-def hit_bounds(audio: np.ndarray, rate: int) -> tuple[int, int]:
-    """Sample range of the first hit: its onset (less a little pre-roll) to the next onset or its tail."""
+def hit_bounds(audio: np.ndarray, rate: int, skip: int = 0) -> tuple[int, int]:
+    """Sample range of the first hit starting at or after sample ``skip`` (the audio before it is
+    history only): its onset, less a little pre-roll, to the next onset or its tail."""
     hop = max(1, int(FRAME_SECONDS * rate))
     level = frame_db(audio, hop)
-    peak = float(level.max())
-    onsets = onset_frames(level, peak)
-    first = onsets[0] if onsets else int(np.argmax(level > peak + FLOOR_DB))
+    start = -(-skip // hop)
+    peak = float(level[start:].max())
+    onsets = [f for f in onset_frames(level, peak) if f >= start]
+    first = onsets[0] if onsets else start + int(np.argmax(level[start:] > peak + FLOOR_DB))
     later = [f for f in onsets if f > first + MIN_HIT_SECONDS / FRAME_SECONDS]
     hit_peak = float(level[first:later[0] if later else None].max())
-    quiet = np.nonzero(level[first:] < hit_peak + TAIL_DB)[0]
+    noise = float(np.percentile(level, 10))  # a recording's floor: the tail ends where it sinks into it
+    quiet = np.nonzero(level[first:] < max(hit_peak + TAIL_DB, noise + NOISE_MARGIN_DB))[0]
     end = later[0] if later else (first + int(quiet[quiet > 0][0]) if (quiet > 0).any() else level.size)
     return max(0, first * hop - int(PRE_ROLL_SECONDS * rate)), min(audio.size, end * hop)
 
