@@ -22,6 +22,7 @@ from engine.service import EngineService
 from tui.audio import Player
 from tui.clipboard import copy_with_tool
 from tui.clips import ClipCache
+from tui.explore import ExploreActions
 from tui.keys import LIST_ACTIONS, bindings, keymap
 from tui.live import Batch, EventPump
 from tui.screens.browser import BrowserScreen
@@ -37,7 +38,7 @@ DRAIN_SECONDS = 0.2
 FAILURE_TOAST_SECONDS = 5.0
 
 
-class SoundalikeApp(App):
+class SoundalikeApp(ExploreActions, App):
     TITLE = "soundalike"
     BINDINGS = bindings(exclude=LIST_ACTIONS)
     ENABLE_COMMAND_PALETTE = False
