@@ -25,8 +25,11 @@ ONSET_RISE_DB = 12.0  # a frame this much louder than the quietest of the last L
 LOOKBACK_FRAMES = 6
 FLOOR_DB = -40.0  # below peak: quieter frames never start a hit
 TAIL_DB = -60.0  # below the hit's peak: the hit is over
+TRIM_DB = -60.0  # the hit starts at its first sample above this (relative to its peak), as indexing trims
 NOISE_MARGIN_DB = 6.0  # ... or this close to the noise floor
 MIN_HIT_SECONDS = 0.04
+NEXT_HIT_DB = 20.0  # a later onset ends the hit only when within this of the hit's peak...
+NEXT_HIT_RISE_DB = 3.0  # ...and this much louder than the loudest of the frames just before it
 PRE_ROLL_SECONDS = 0.002
 CONTEXT_SECONDS = 0.05  # audio before a span's start read too: a span that starts in a tail has no onset there
 FILE_ROUTE = "search with a file instead: soundalike similar FILE --from 1.2 --to 1.5"
@@ -88,12 +91,30 @@ def hit_bounds(audio: np.ndarray, rate: int, skip: int = 0) -> tuple[int, int]:
     peak = float(level[start:].max())
     onsets = [f for f in onset_frames(level, peak) if f >= start]
     first = onsets[0] if onsets else start + int(np.argmax(level[start:] > peak + FLOOR_DB))
-    later = [f for f in onsets if f > first + MIN_HIT_SECONDS / FRAME_SECONDS]
+    later = [f for f in onsets if f > first + MIN_HIT_SECONDS / FRAME_SECONDS and _next_hit(level, first, f)]
     hit_peak = float(level[first:later[0] if later else None].max())
     noise = float(np.percentile(level, 10))  # a recording's floor: the tail ends where it sinks into it
     quiet = np.nonzero(level[first:] < max(hit_peak + TAIL_DB, noise + NOISE_MARGIN_DB))[0]
     end = later[0] if later else (first + int(quiet[quiet > 0][0]) if (quiet > 0).any() else level.size)
-    return max(0, first * hop - int(PRE_ROLL_SECONDS * rate)), min(audio.size, end * hop)
+    onset = _first_sample(audio, (first - 1) * hop, (first + 1) * hop, max(hit_peak + TRIM_DB, noise + NOISE_MARGIN_DB))
+    return max(0, onset - int(PRE_ROLL_SECONDS * rate)), min(audio.size, end * hop)
+
+
+def _first_sample(audio: np.ndarray, start: int, stop: int, level_db: float) -> int:
+    """The first sample in start..stop above ``level_db``: the onset to the sample, trimmed as the
+    library trims the files it indexes (so a clean recording of a file starts where the file does)."""
+    start = max(0, start)
+    window = np.abs(audio[start:stop])
+    above = np.nonzero(window > 10 ** (level_db / 20))[0]
+    return start + int(above[0]) if above.size else start
+
+
+def _next_hit(level: np.ndarray, first: int, frame: int) -> bool:
+    """A later onset starts the next hit only when it is nearly as loud as this one and rises
+    clearly above the frames just before it (not a flutter in a ringing tail)."""
+    before = level[max(first, frame - LOOKBACK_FRAMES): frame]
+    return (level[frame] >= float(level[first:frame].max()) - NEXT_HIT_DB
+            and level[frame] >= float(before.max()) + NEXT_HIT_RISE_DB)
 
 
 def frame_db(audio: np.ndarray, hop: int) -> np.ndarray:
