@@ -22,6 +22,8 @@ def add_parsers(commands) -> None:
     kit.add_argument("--alternatives", type=int, default=DEFAULT_ALTERNATIVES, help="alternatives kept per slot")
     kit.add_argument("--choose", action="append", default=[], metavar="SLOT=N",
                      help="use a slot's Nth alternative, e.g. --choose snare=2 (repeatable)")
+    kit.add_argument("--lock", action="append", default=[], metavar="SLOT",
+                     help="keep this slot's pick when rerolling (repeatable)")
     kit.add_argument("--reroll", type=int, metavar="SEED", help="random alternatives (reproducible with this number)")
     kit.add_argument("--backend", help="backend (default: the configured default)")
     kit.add_argument("--aspect", help="what 'alike' means: aspect weights (default: timbre=1,envelope=0.5)")
@@ -37,6 +39,8 @@ def cmd_kit(args: argparse.Namespace, library: Library) -> int:
     try:
         builder = KitBuilder(library, args.backend, args.alternatives, parse_weights(args.aspect), filters)
         kit = builder.build(args.seed)
+        for slot in args.lock:
+            kit.toggle_lock(slot)
         if args.reroll is not None:
             kit.reroll(random.Random(args.reroll))
         for choice in args.choose:

@@ -91,6 +91,11 @@ def test_cli_kit_json_and_export(kit_library, tmp_path, capsys, monkeypatch):
     assert code == 0 and out["export"].endswith("kit.sfz")
     snare = next(s for s in out["slots"] if s["slot"] == "snare")
     assert snare["choice"] == 2 and snare["path"] == snare["alternatives"][1]
+    code = main(["--data-dir", data_dir, "kit", str(root / "Kit 0" / "Kick-Med.wav"), "--json", "--lock", "kick",
+                 "--lock", "snare", "--reroll", "5"])
+    rerolled = {s["slot"]: s for s in json.loads(capsys.readouterr().out)["slots"]}
+    assert code == 0 and rerolled["kick"]["choice"] == 1 and rerolled["snare"]["choice"] == 1
+    assert rerolled["kick"]["locked"] and any(s["choice"] > 1 for s in rerolled.values())
     code = main(["--data-dir", data_dir, "kit", str(root / "Kit 0" / "Kick-Med.wav"), "--choose", "snare=99"])
     assert code == 2 and "alternatives" in capsys.readouterr().err
 
