@@ -8,6 +8,12 @@ it, later opens load it. A cursor move is timed from the arrow key to the paint 
 its first rows and a cursor move in the list, measured in the same run on the same machine.
 
     .venv/bin/python bench/bench_map.py [--sizes 10000,100000] [--repeat 20]
+    .venv/bin/python bench/bench_map.py --quality   # do kinds form regions? real labelled drums
+
+``--quality`` indexes the labelled dev kits and the extra one-shots with the built-in backend,
+places them with the stored projection, and reports how many of each sound's 10 nearest map
+neighbours share its labelled class (chance: the sum of squared class shares), then prints the
+map as letters (K kick, S snare, h hat, C cymbal, T tom, x clap, r rim, s shaker, b bell, d hand).
 """
 from __future__ import annotations
 
@@ -88,11 +94,48 @@ def report(count: int, times: dict[str, list[float]]) -> None:
     print(f"  ratios: map start / app start = {start / base:.2f}; map move / list move = {move / list_move:.2f}")
 
 
+SYMBOLS = {"kick": "K", "snare": "S", "hihat": "h", "cymbal": "C", "tom": "T", "clap": "x", "rim": "r",
+           "shaker": "s", "bell": "b", "hand": "d"}
+
+
+def quality(tsvs: list[str], width: int = 70, height: int = 24) -> None:
+    import numpy as np
+
+    from bench.bench_recording import index_devset, read_devset
+    from engine.drum_map import DrumMap
+
+    rows = [row for tsv in tsvs for row in read_devset(Path(tsv))]
+    classes = {path: cls for path, _, _, cls in rows}
+    with tempfile.TemporaryDirectory() as tmp:
+        library = index_devset(rows, Path(tmp) / "lib")
+        points = DrumMap(library).points()
+        paths = {sid: row.path for sid, row in library.catalog.samples(points.ids.tolist()).items()}
+        library.close()
+    keep = [i for i, sid in enumerate(points.ids) if paths[int(sid)] in classes]
+    xy = points.xy[keep]
+    labels = np.array([classes[paths[int(points.ids[i])]] for i in keep])
+    dist = ((xy[:, None] - xy[None]) ** 2).sum(-1)
+    np.fill_diagonal(dist, np.inf)
+    same = (labels[np.argsort(dist, axis=1)[:, :10]] == labels[:, None]).mean()
+    _, counts = np.unique(labels, return_counts=True)
+    print(f"{len(labels)} labelled sounds: 10 nearest on the map share the class {same:.1%} "
+          f"(chance {((counts / counts.sum()) ** 2).sum():.1%})")
+    grid = [[" "] * width for _ in range(height)]
+    for (x, y), label in zip(xy, labels):
+        grid[int(np.clip(1 - y, 0, 0.999) * height)][int(np.clip(x, 0, 0.999) * width)] = SYMBOLS.get(label, "?")
+    print("\n".join("".join(row) for row in grid))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--quality", action="store_true", help="map quality on labelled drums instead of speed")
+    parser.add_argument("--tsv", action="append", help="labelled TSVs for --quality (default: dev set + extra)")
     args = parser.parse_args()
+    if args.quality:
+        quality(args.tsv or ["/work/data/devset/devset.tsv", "/work/data/extra/extra.tsv"])
+        return
     sys.modules["sounddevice"] = fake_sounddevice()
     print(f"bench_map on {platform.processor() or platform.machine()}, Python {platform.python_version()}")
     for count in (int(s) for s in args.sizes.split(",")):
