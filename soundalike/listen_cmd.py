@@ -9,7 +9,8 @@ import soundfile as sf
 from engine.errors import UserError
 from engine.library import Library
 from engine.recording import Clip, record, span_of_file, trimmed
-from soundalike.commands import add_query_options, parse_weights, print_hits, query_filters, with_library
+from soundalike.commands import (add_query_options, add_span_options, parse_weights, print_hits, query_filters,
+                                 with_library)
 from tui.waveform import render
 
 WAVE_WIDTH = 60
@@ -22,6 +23,7 @@ def add_parsers(commands) -> None:
     listen.add_argument("--rate", type=int, help="sample rate (default: the device's own)")
     listen.add_argument("--whole", action="store_true", help="search with the whole recording, not its first hit")
     listen.add_argument("--save", metavar="FILE", help="also write what was searched with to FILE (WAV)")
+    add_span_options(listen)
     add_query_options(listen)
     listen.set_defaults(handler=with_library(cmd_listen))
 
@@ -29,12 +31,24 @@ def add_parsers(commands) -> None:
 def cmd_listen(args: argparse.Namespace, library: Library) -> int:
     print(f"recording {args.seconds:g} s: play the sound now…", flush=True)
     device = int(args.device) if args.device and args.device.isdigit() else args.device
-    clip = trimmed(record(args.seconds, device, args.rate), hit=not args.whole)
+    clip = span_of_clip(record(args.seconds, device, args.rate), args.start, args.end)
+    clip = trimmed(clip, hit=not args.whole)
     if not args.json:
         print_clip(clip)
     if args.save:
         sf.write(args.save, clip.audio, clip.sample_rate)
     return search_clip(args, library, clip)
+
+
+def span_of_clip(clip: Clip, start: float | None, end: float | None) -> Clip:
+    """The chosen span of a recording (seconds from its start); the whole of it when none is given."""
+    if start is None and end is None:
+        return clip
+    first = int((start or 0.0) * clip.sample_rate)
+    last = clip.audio.size if end is None else int(end * clip.sample_rate)
+    if last <= first:
+        raise UserError(f"--to must come after --from, and inside the {clip.seconds:.2f} s recording")
+    return Clip(clip.audio[first:last], clip.sample_rate, first / clip.sample_rate, clip.source)
 
 
 def print_clip(clip: Clip) -> None:

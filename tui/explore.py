@@ -24,6 +24,11 @@ log = logging.getLogger(__name__)
 class ExploreActions:
     """Needs ``library``, ``settings``, ``screen``, ``current_sample()``, ``show_results()`` and ``notify``."""
 
+    def audition(self, sample) -> None:
+        """Play ``sample`` now (screens that audition on their own, like the map)."""
+        if sample is not None and sample.status == "ok":
+            self._play(sample)
+
     def action_kit(self) -> None:
         sample = self.current_sample()
         if sample is None or isinstance(self.screen, KitScreen):

@@ -154,3 +154,10 @@ class MapView(Widget, can_focus=True):
 
     def on_click(self, event: events.Click) -> None:
         self.point_at_cell(event.x, event.y)
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        self.point_at_cell(event.x, event.y)
+        self.zoom(ZOOM_STEP)
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        self.zoom(1 / ZOOM_STEP)

@@ -58,3 +58,16 @@ def test_similar_from_to_searches_with_a_hit_of_a_loop(kit_library, capsys, tmp_
     assert all("HatOpen" in h["path"] for h in hits)
     code = main(["--data-dir", str(library.data_dir), "similar", str(path), "--from", "1", "--to", "0.5"])
     assert code == 2 and "must come after" in capsys.readouterr().err
+
+
+def test_listen_searches_with_the_chosen_span_of_the_recording(kit_library, capsys, monkeypatch):
+    library, root = kit_library
+    kick, rate = sf.read(root / "Kit 0" / "Kick-Hard.wav", dtype="float32")
+    clap, _ = sf.read(root / "Kit 1" / "Clap-1.wav", dtype="float32")
+    take = np.zeros(int(2.0 * rate), np.float32)
+    take[int(0.1 * rate): int(0.1 * rate) + kick.size] += kick
+    take[int(1.2 * rate): int(1.2 * rate) + clap.size] += clap[: take.size - int(1.2 * rate)]
+    monkeypatch.setitem(sys.modules, "sounddevice", FakeInputDevice(take, rate))
+    code = main(["--data-dir", str(library.data_dir), "listen", "--seconds", "2", "--from", "1.0", "-k", "1", "--json"])
+    out = capsys.readouterr().out
+    assert code == 0 and json.loads(out[out.index("["):])[0]["path"] == str(root / "Kit 1" / "Clap-1.wav")

@@ -108,6 +108,7 @@ async def test_map_places_every_sample_and_snaps_to_the_nearest(kit_service, mon
             await pilot.press("right")
         after = screen.current_sample()
         assert after is not None and after.id != before.id
+        await wait_for(pilot, lambda: app.status_state.playing == Path(after.path).name, what="audition")
         chosen = screen.points.xy[view.selected]
         dists = np.hypot(*(screen.points.xy - [view.cursor.x, view.cursor.y]).T)
         assert np.isclose(np.hypot(*(chosen - [view.cursor.x, view.cursor.y])), dists.min())

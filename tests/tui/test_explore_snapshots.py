@@ -55,6 +55,7 @@ def test_drum_map_at_80x24(snap_compare, explore_service):
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, MapScreen) and pilot.app.screen.points is not None,
                        what="map")
         await pilot.press("right", "right", "up")
+        await wait_for(pilot, lambda: pilot.app.status_state.playing, what="the map auditions the selection")
         await waveform_drawn(pilot)
 
     assert snap_compare(make_app(explore_service), terminal_size=(80, 24), run_before=run_before)

@@ -1,7 +1,7 @@
 """The drum map screen: the library (or a folder, tag or result set) as a 2D map of sounds.
 
 Arrow keys (or hjkl, or a click) move a cursor that snaps the selection to the nearest sample,
-which auditions as it changes when auto-play is on; Enter finds similar sounds, ``t`` narrows
+which auditions as it changes (auto-play or not: listening is what the map is for); Enter finds similar sounds, ``t`` narrows
 the map to a tag, ``+``/``-`` zoom around the cursor and ``0`` shows the whole map again.
 New samples appear where they belong as they are indexed (the projection is stored, not refitted).
 """
@@ -51,6 +51,7 @@ class MapScreen(Screen):
         self.tag: str | None = None
         self.points: MapPoints | None = None
         self.drum_map = DrumMap(library)
+        self._moved_by_user = False  # the first selection (on opening) stays silent
 
     def compose(self) -> ComposeResult:
         yield Static(f"map of {self.scope_title} — placing samples…", id="map-title")
@@ -118,7 +119,9 @@ class MapScreen(Screen):
     def on_map_view_selected(self, event: MapView.Selected) -> None:
         sample = self.current_sample()
         self.query_one(DetailPane).show(sample, self.library.tags(sample.id) if sample else {})
-        self.app.cursor_moved(sample)
+        if self._moved_by_user:
+            self.app.audition(sample)  # the map auditions as the cursor moves, auto-play or not
+        self._moved_by_user = True
 
     def apply_batch(self, batch: Batch) -> None:
         if batch.library_changed:
