@@ -44,12 +44,14 @@ class Handlers:
         self.max_reply_bytes = max_reply_bytes
         self.clients = ClientTable()
         self.session = session or Session()
+        self.kits = kit_requests.KitSessions()
 
     def table(self) -> dict[str, Handler]:
         names = {"similar": self.similar, "search": self.search, "tags": self.tags, "random": self.random,
                  "status": self.status, "ping": self.ping, "backends": self.backends, "set": self.set,
                  "subscribe": self.subscribe, "unsubscribe": self.unsubscribe,
-                 "similar_span": self.similar_span, "kit": self.kit, "kit_export": self.kit_export}
+                 "similar_span": self.similar_span, "kit": self.kit, "kit_edit": self.kit_edit,
+                 "kit_export": self.kit_export}
         table = {f"{p.PREFIX}/{name}": handler for name, handler in names.items()}
         assert set(table) == set(p.REQUESTS), "every address in protocol.REQUESTS needs a handler"
         return table
@@ -90,11 +92,15 @@ class Handlers:
         return self.hit_replies(req.id, hits, prefs.format)
 
     def kit(self, req: Request) -> list[Reply]:
-        return kit_requests.kit_replies(self.library, req.id, readable_audio_path(req.args["path"]))
+        kit = self.kits.build(self.library, req.sender, readable_audio_path(req.args["path"]))
+        return kit_requests.kit_replies(req.id, kit)
+
+    def kit_edit(self, req: Request) -> list[Reply]:
+        return kit_requests.kit_replies(req.id, self.kits.edit(req.sender, req.args["action"], req.get("slot") or ""))
 
     def kit_export(self, req: Request) -> list[Reply]:
-        return kit_requests.export_replies(self.library, req.id, readable_audio_path(req.args["path"]),
-                                           req.args["folder"], req.get("format") or "folder")
+        return kit_requests.export_replies(self.kits.current(req.sender), req.id, req.args["folder"],
+                                           req.get("format") or "folder")
 
     def tags(self, req: Request) -> list[Reply]:
         path = readable_audio_path(req.args["path"])

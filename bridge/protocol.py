@@ -31,7 +31,7 @@ BACKEND = f"{PREFIX}/backend"  # id name dim aspect1 aspect2 ...
 DONE = f"{PREFIX}/done"  # id count: the last reply to a request that worked
 ERROR = f"{PREFIX}/error"  # id message: the last (and only) reply to a request that failed
 PONG = f"{PREFIX}/pong"  # id
-KIT_SLOT = f"{PREFIX}/kit_slot"  # id slot note path score (issue 18: one per filled kit slot)
+KIT_SLOT = f"{PREFIX}/kit_slot"  # id slot note path score choice choices locked (issue 18: per filled slot)
 EXPORTED = f"{PREFIX}/exported"  # id path: the main file a kit export wrote
 TERMINAL = (DONE, ERROR, PONG)
 
@@ -61,7 +61,8 @@ REQUESTS: dict[str, tuple[Arg, ...]] = {
     f"{PREFIX}/similar_span": (Arg("path", "path", True), Arg("from", "number", True), Arg("to", "number", True),
                                Arg("k", "int", low=1), ID),
     f"{PREFIX}/kit": (Arg("path", "path", True), ID),
-    f"{PREFIX}/kit_export": (Arg("path", "path", True), Arg("folder", "path", True), Arg("format", "word"), ID),
+    f"{PREFIX}/kit_edit": (Arg("action", "word", True), Arg("slot", "word"), ID),
+    f"{PREFIX}/kit_export": (Arg("folder", "path", True), Arg("format", "word"), ID),
 }
 
 Reply = tuple[str, tuple[Any, ...]]

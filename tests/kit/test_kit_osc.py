@@ -27,22 +27,44 @@ def test_kit_replies_one_slot_per_message(client, kit_library):
     slots = response.of(p.KIT_SLOT)
     assert response.error is None and response.count == len(slots) >= 8
     assert slots[0][:3] == ("kick", 36, str(root / "Kit 0" / "Kick-Med.wav"))
+    assert slots[0][4:] == (1, slots[0][5], 0)  # choice 1 of n, not locked
     assert {s[0] for s in slots} >= {"kick", "snare", "closed hat", "crash", "ride"}
 
 
-def test_kit_export_writes_a_checked_sfz(client, kit_library, tmp_path):
+def test_kit_edit_cycles_locks_and_rerolls_this_clients_kit(client, kit_library):
     _, root = kit_library
-    response = client.request(f"{p.PREFIX}/kit_export", str(root / "Kit 1" / "Snare-1.wav"), str(tmp_path), "sfz")
+    built = {s[0]: s for s in client.request(f"{p.PREFIX}/kit", str(root / "Kit 0" / "Kick-Med.wav")).of(p.KIT_SLOT)}
+    edited = {s[0]: s for s in client.request(f"{p.PREFIX}/kit_edit", "next", "snare").of(p.KIT_SLOT)}
+    assert edited["snare"][4] == 2 and edited["snare"][2] != built["snare"][2]
+    locked = {s[0]: s for s in client.request(f"{p.PREFIX}/kit_edit", "lock", "snare").of(p.KIT_SLOT)}
+    assert locked["snare"][6] == 1
+    for _ in range(3):
+        rerolled = {s[0]: s for s in client.request(f"{p.PREFIX}/kit_edit", "reroll", "").of(p.KIT_SLOT)}
+        assert rerolled["snare"][2] == edited["snare"][2]  # locked: kept
+    assert "unknown kit edit" in client.request(f"{p.PREFIX}/kit_edit", "shuffle", "").error
+    assert "needs a slot" in client.request(f"{p.PREFIX}/kit_edit", "next", "").error
+    assert "unknown kit slot" in client.request(f"{p.PREFIX}/kit_edit", "next", "gong").error
+
+
+def test_kit_export_writes_the_clients_kit_as_checked_sfz(client, kit_library, tmp_path):
+    _, root = kit_library
+    slots = client.request(f"{p.PREFIX}/kit", str(root / "Kit 1" / "Snare-1.wav")).of(p.KIT_SLOT)
+    response = client.request(f"{p.PREFIX}/kit_export", str(tmp_path), "sfz")
     [(written,)] = response.of(p.EXPORTED)
-    assert response.error is None and written.endswith("kit.sfz")
-    assert problems(read_sfz(written), (1, 127)) == []
+    assert response.error is None and written.endswith("kit.sfz") and response.count == len(slots)
+    zones = read_sfz(written)
+    assert problems(zones, (1, 127)) == [] and {z.note for z in zones} == {s[1] for s in slots}
 
 
-def test_kit_export_errors_are_replies(client, kit_library, tmp_path):
-    _, root = kit_library
-    seed = str(root / "Kit 1" / "Snare-1.wav")
-    assert "unknown kit format" in client.request(f"{p.PREFIX}/kit_export", seed, str(tmp_path), "adg").error
-    assert "not an absolute path" in client.request(f"{p.PREFIX}/kit_export", seed, "rel/dir", "sfz").error
+def test_kit_export_errors_are_replies(kit_library, tmp_path):
+    library, root = kit_library
+    bridge = Bridge(library, None, bridge_settings()).start()
+    with OscClient(*bridge.address, timeout=20.0) as fresh:
+        assert "no kit yet" in fresh.request(f"{p.PREFIX}/kit_export", str(tmp_path), "sfz").error
+        fresh.request(f"{p.PREFIX}/kit", str(root / "Kit 1" / "Snare-1.wav"))
+        assert "unknown kit format" in fresh.request(f"{p.PREFIX}/kit_export", str(tmp_path), "adg").error
+        assert "not an absolute path" in fresh.request(f"{p.PREFIX}/kit_export", "rel/dir", "sfz").error
+    bridge.stop()
 
 
 def test_similar_span_finds_the_hit_in_a_bounced_loop(client, kit_library, tmp_path):
