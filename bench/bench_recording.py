@@ -5,8 +5,9 @@ Every labelled one-shot is indexed with the built-in backend. Then each one is:
 * played through a simulated room and microphone and "recorded back": convolved with an impulse
   response generated here (direct sound, a few early reflections, an exponentially decaying noise
   tail of a given RT60), coloured by a mic EQ (high-pass, presence peak, top roll-off), given a
-  noise floor, a gain change and 0.3 s of lead-in, resampled to 48 kHz; then cut to its first hit
-  exactly as ``soundalike listen`` does and searched with ``Library.similar``;
+  noise floor, a gain change and 0.3 s of lead-in, resampled to 48 kHz; then its noise floor
+  subtracted and cut to its first hit exactly as ``soundalike listen`` does (and once more with
+  the noise kept, ``--keep-noise``) and searched with ``Library.similar``;
 * placed in rendered loops (eighth notes at 120 BPM, tails overlapping the next hit, random hits
   of the same kit) and cut out again with ``similar FILE --from --to``'s span code, the span
   starting 30 ms before the hit (inside the previous hit's tail) and ending at the next hit.
@@ -38,7 +39,7 @@ from engine.audio import decode_file  # noqa: E402
 from engine.config import EngineSettings, Settings  # noqa: E402
 from engine.errors import SoundalikeError  # noqa: E402
 from engine.library import Library  # noqa: E402
-from engine.recording import Clip, span_of_file, trimmed  # noqa: E402
+from engine.recording import Clip, cleaned, span_of_file, trimmed  # noqa: E402
 
 REC_RATE = 48000
 
@@ -87,7 +88,7 @@ def peaking(freq: float, gain_db: float, q: float, rate: int) -> tuple[np.ndarra
     return b / a[0], a / a[0]
 
 
-def record_through(audio: np.ndarray, rate: int, room: Room, rng: np.random.Generator) -> Clip:
+def record_through(audio: np.ndarray, rate: int, room: Room, rng: np.random.Generator, clean: bool = True) -> Clip:
     if room.mic_noise_db > -200:
         wet = signal.fftconvolve(audio, impulse_response(room, rate, rng))[: audio.size + int(room.rt60 * rate)]
         wet = mic_eq(wet, rate, rng)
@@ -98,7 +99,8 @@ def record_through(audio: np.ndarray, rate: int, room: Room, rng: np.random.Gene
     take = np.concatenate([np.zeros(int(0.3 * REC_RATE), np.float32), wet, np.zeros(int(0.2 * REC_RATE), np.float32)])
     if room.mic_noise_db > -200:
         take += rng.standard_normal(take.size).astype(np.float32) * 10 ** (room.mic_noise_db / 20)
-    return trimmed(Clip(take.astype(np.float32), REC_RATE, 0.0, "take"))
+    clip = Clip(take.astype(np.float32), REC_RATE, 0.0, "take")
+    return trimmed(cleaned(clip) if clean else clip)  # as `soundalike listen` does (--keep-noise: clean=False)
 
 
 @dataclass
@@ -136,13 +138,13 @@ def index_devset(rows, data_dir: Path) -> Library:
     return library
 
 
-def room_scores(library: Library, items, instrument, seed: int) -> dict[str, Score]:
+def room_scores(library: Library, items, instrument, seed: int, clean: bool) -> dict[str, Score]:
     scores = {}
     for room in ROOMS:
         rng, score = np.random.default_rng(seed), Score()
         for path, audio, rate in items:
             try:
-                clip = record_through(audio, rate, room, rng)
+                clip = record_through(audio, rate, room, rng, clean)
                 hits = [h.path for h in library.similar(clip.audio, k=10, sample_rate=clip.sample_rate)]
             except SoundalikeError:
                 score.failed += 1
@@ -201,8 +203,9 @@ def main() -> None:
         print("| condition | queries | original top-1 | original in top 10 | top-1 same instrument | failed |")
         print("|---|---|---|---|---|---|")
         started = time.perf_counter()
-        for label, score in room_scores(library, items, instrument, args.seed).items():
-            print(score.row(f"recorded: {label}"))
+        for clean in (True, False):
+            for label, score in room_scores(library, items, instrument, args.seed, clean).items():
+                print(score.row(f"recorded: {label}{'' if clean else ', noise kept (--keep-noise)'}"))
         (Path(tmp) / "loops").mkdir()
         print(loop_scores(library, items, groups, instrument, args.loops, args.seed, Path(tmp) / "loops")
               .row(f"hit cut from a rendered loop ({args.loops} loops/kit, 8 hits, 120 BPM eighths)"))

@@ -1,6 +1,7 @@
 """Audio to search with that is not a whole file: a span of a file, a hit cut from it, a recording.
 
 ``span_of_file`` cuts ``--from``/``--to`` out of any audio file (a drum hit in a bounced loop);
+``cleaned`` takes a recording's noise floor out (it, not the room, is what ruins a search);
 ``first_hit`` trims a span or a recording to its first hit: from the onset to the next onset, or
 until it has died away. ``record`` captures from an input device through sounddevice, imported
 only when needed; with no device (or no PortAudio) it raises :class:`InputUnavailable`, one line
@@ -16,6 +17,7 @@ from types import ModuleType
 import numpy as np
 
 from engine.audio import decode_file
+from engine.denoise import denoise
 from engine.errors import FileError, UserError
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,11 @@ def span_of_file(path: str, start: float | None, end: float | None, hit: bool = 
     context = min(first, int(CONTEXT_SECONDS * rate))
     audio = decoded.samples[first - context: None if end is None else int(end * rate)]
     return trimmed(Clip(audio, rate, start - context / rate, str(path)), hit, context)
+
+
+def cleaned(clip: Clip) -> Clip:
+    """A recording with its microphone's steady noise floor subtracted (see :mod:`engine.denoise`)."""
+    return Clip(denoise(clip.audio, clip.sample_rate), clip.sample_rate, clip.start, clip.source)
 
 
 def trimmed(clip: Clip, hit: bool = True, context: int = 0) -> Clip:

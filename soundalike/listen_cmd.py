@@ -8,7 +8,7 @@ import soundfile as sf
 
 from engine.errors import UserError
 from engine.library import Library
-from engine.recording import Clip, record, span_of_file, trimmed
+from engine.recording import Clip, cleaned, record, span_of_file, trimmed
 from soundalike.commands import (add_query_options, add_span_options, parse_weights, print_hits, query_filters,
                                  with_library)
 from tui.waveform import render
@@ -22,6 +22,7 @@ def add_parsers(commands) -> None:
     listen.add_argument("--device", help="input device name or number (default: the system default)")
     listen.add_argument("--rate", type=int, help="sample rate (default: the device's own)")
     listen.add_argument("--whole", action="store_true", help="search with the whole recording, not its first hit")
+    listen.add_argument("--keep-noise", action="store_true", help="do not subtract the microphone's noise floor")
     listen.add_argument("--save", metavar="FILE", help="also write what was searched with to FILE (WAV)")
     add_span_options(listen)
     add_query_options(listen)
@@ -31,8 +32,9 @@ def add_parsers(commands) -> None:
 def cmd_listen(args: argparse.Namespace, library: Library) -> int:
     print(f"recording {args.seconds:g} s: play the sound now…", flush=True)
     device = int(args.device) if args.device and args.device.isdigit() else args.device
-    clip = span_of_clip(record(args.seconds, device, args.rate), args.start, args.end)
-    clip = trimmed(clip, hit=not args.whole)
+    take = record(args.seconds, device, args.rate)
+    take = take if args.keep_noise else cleaned(take)  # the whole take tells the noise best
+    clip = trimmed(span_of_clip(take, args.start, args.end), hit=not args.whole)
     if not args.json:
         print_clip(clip)
     if args.save:

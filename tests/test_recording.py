@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from engine.errors import FileError
+from engine.denoise import denoise
 from engine.recording import InputUnavailable, Clip, hit_bounds, record, span_of_file, trimmed
 from tests.conftest import write
 from tests.fake_input import FakeInputDevice
@@ -77,3 +78,22 @@ def test_no_portaudio_is_one_line_with_the_file_route(monkeypatch):
 def test_silent_recording_is_refused():
     with pytest.raises(FileError, match="nothing audible"):
         trimmed(Clip(np.zeros(RATE, np.float32), RATE, 0.0, "recording"))
+
+
+def test_denoise_takes_out_the_noise_floor_and_keeps_the_hit():
+    clean = np.concatenate([np.zeros(int(0.5 * RATE), np.float32), hit(), np.zeros(RATE, np.float32)])
+    noisy = clean + np.random.default_rng(2).normal(0, 10 ** (-50 / 20), clean.size).astype(np.float32)
+    out = denoise(noisy, RATE)
+    quiet = slice(int(1.2 * RATE), None)  # after the hit has died away
+
+    def db(x):
+        return 10 * np.log10(np.mean(np.square(x)) + 1e-20)
+
+    assert db(out[quiet]) < db(noisy[quiet]) - 8  # about 10 dB here: what is left is "musical" residue
+    assert abs(db(out[: int(0.9 * RATE)]) - db(clean[: int(0.9 * RATE)])) < 1.0
+    assert out.shape == noisy.shape and out.dtype == np.float32
+
+
+def test_denoise_leaves_a_clean_take_alone():
+    clean = np.concatenate([np.zeros(int(0.5 * RATE), np.float32), hit(), np.zeros(RATE, np.float32)])
+    assert np.allclose(denoise(clean, RATE), clean, atol=1e-4)

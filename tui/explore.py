@@ -11,7 +11,7 @@ import numpy as np
 from textual import work
 
 from engine.errors import SoundalikeError
-from engine.recording import InputUnavailable, record, trimmed
+from engine.recording import InputUnavailable, cleaned, record, trimmed
 from tui.screens.browser import BrowserScreen
 from tui.screens.kit import KitScreen
 from tui.screens.map import MapScreen
@@ -64,7 +64,7 @@ class ExploreActions:
     @work(thread=True, exclusive=True, group="listen")
     def _listen(self) -> None:
         try:
-            clip = trimmed(record(self.settings.tui.listen_seconds))  # the system's default input
+            clip = trimmed(cleaned(record(self.settings.tui.listen_seconds)))  # the system's default input
         except InputUnavailable as e:
             self.call_from_thread(self.notify, str(e), title="Listen", severity="warning", timeout=8)
             return
