@@ -12,7 +12,6 @@ quietest frames are often tails of real hits.
 from __future__ import annotations
 
 import numpy as np
-from scipy import signal
 
 FRAME = 1024
 HOP = 256
@@ -24,6 +23,7 @@ def denoise(audio: np.ndarray, rate: int) -> np.ndarray:
     """``audio`` with its steady noise floor subtracted (same length, float32)."""
     if audio.size < 4 * FRAME:
         return audio.astype(np.float32, copy=False)
+    from scipy import signal  # a second to import: only when a recording is cleaned
     _, _, spec = signal.stft(audio, rate, nperseg=FRAME, noverlap=FRAME - HOP)
     power = np.abs(spec) ** 2
     # a bin's noise power is exponentially distributed: its q-th percentile is -ln(1 - q) times the mean
