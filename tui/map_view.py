@@ -36,9 +36,9 @@ class MapView(Widget, can_focus=True):
     DEFAULT_CSS = "MapView { height: 1fr; width: 1fr; }"
 
     class Selected(Message):
-        def __init__(self, index: int | None) -> None:
+        def __init__(self, index: int | None, by_user: bool) -> None:
             super().__init__()
-            self.index = index
+            self.index, self.by_user = index, by_user  # by_user False: new points, not a move
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -57,7 +57,7 @@ class MapView(Widget, can_focus=True):
             self.view = View()
             self.cursor = Cursor(0.5, 0.5)
         self._rows_key = None
-        self._select()
+        self._select(by_user=False)
         self.refresh()
 
     def move(self, dx_cells: int, dy_cells: int) -> None:
@@ -89,11 +89,11 @@ class MapView(Widget, can_focus=True):
         self._select()
         self.refresh()
 
-    def _select(self) -> None:
+    def _select(self, by_user: bool = True) -> None:
         index = self.points.nearest(self.cursor.x, self.cursor.y, self.view.box) if self.points else None
-        if index != self.selected:
+        if index != self.selected or (by_user is False and self.points is not None):
             self.selected = index
-            self.post_message(self.Selected(index))
+            self.post_message(self.Selected(index, by_user))
 
     # --- drawing ----------------------------------------------------------------------------
     def _pixels(self) -> tuple[int, int]:

@@ -13,7 +13,7 @@ from engine.config import EngineSettings, Settings, TuiSettings
 from engine.service import EngineService
 from tests.fake_input import FakeInputDevice
 from tests.kit_sounds import write_kit
-from tests.tui.conftest import FakeSoundDevice, make_app, wait_for
+from tests.tui.conftest import FakeSoundDevice, in_thread, make_app, wait_for
 from tui.map_view import MapView
 from tui.screens.kit import KitScreen
 from tui.screens.map import MapScreen
@@ -154,3 +154,19 @@ async def test_listen_without_input_says_so_and_offers_the_file_route(kit_servic
         await pilot.press("R")
         await wait_for(pilot, lambda: any("similar FILE --from" in str(n.message) for n in app._notifications),
                        what="the no-input notice")
+
+
+async def test_open_map_places_new_files_without_moving_or_playing(kit_service, monkeypatch, tmp_path):
+    install_sd(monkeypatch, FakeAudioDevices())
+    app = make_app(kit_service)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(app.screen, MapScreen) and app.screen.points is not None, what="map")
+        screen, before = app.screen, len(app.screen.points)
+        view = screen.query_one(MapView)
+        await pilot.press("plus")
+        window = view.view
+        write_kit(tmp_path / "landed", 9)
+        await in_thread(kit_service.library.scan, [str(tmp_path / "landed")])
+        await wait_for(pilot, lambda: len(screen.points) > before, what="new samples placed")
+        assert view.view == window and not app.status_state.playing

@@ -30,6 +30,8 @@ from tui.status_bar import StatusBar
 
 log = logging.getLogger(__name__)
 
+RELOAD_SECONDS = 1.0
+
 
 class MapScreen(Screen):
     DEFAULT_CSS = """
@@ -51,7 +53,7 @@ class MapScreen(Screen):
         self.tag: str | None = None
         self.points: MapPoints | None = None
         self.drum_map = DrumMap(library)
-        self._moved_by_user = False  # the first selection (on opening) stays silent
+        self._stale = self._loading = False
 
     def compose(self) -> ComposeResult:
         yield Static(f"map of {self.scope_title} — placing samples…", id="map-title")
@@ -63,16 +65,26 @@ class MapScreen(Screen):
     def on_mount(self) -> None:
         self.query_one(MapView).focus()
         self.load()
+        self.set_interval(RELOAD_SECONDS, self._reload_if_stale)
 
     @work(thread=True, exclusive=True, group="map")
     def load(self, keep_view: bool = False) -> None:
+        self._loading = True
         try:
             points = self.drum_map.points(self._ids())
         except (SoundalikeError, ValueError) as e:
             log.warning("map failed: %s", e, exc_info=True)
             self.app.call_from_thread(self.app.notify, f"Couldn't draw the map: {e}", severity="error")
             return
+        finally:
+            self._loading = False
         self.app.call_from_thread(self._show, points, keep_view)
+
+    def _reload_if_stale(self) -> None:
+        """New or changed samples: placed at most every RELOAD_SECONDS (a burst of files is one reload)."""
+        if self._stale and not self._loading:
+            self._stale = False
+            self.load(keep_view=True)
 
     def _ids(self) -> np.ndarray | None:
         ids = self.scope_ids
@@ -119,11 +131,10 @@ class MapScreen(Screen):
     def on_map_view_selected(self, event: MapView.Selected) -> None:
         sample = self.current_sample()
         self.query_one(DetailPane).show(sample, self.library.tags(sample.id) if sample else {})
-        if self._moved_by_user:
+        if event.by_user:
             self.app.audition(sample)  # the map auditions as the cursor moves, auto-play or not
-        self._moved_by_user = True
 
     def apply_batch(self, batch: Batch) -> None:
         if batch.library_changed:
-            self.load(keep_view=True)  # new samples land in place; the view and cursor stay
+            self._stale = True  # new samples land in place; the view and cursor stay
 
