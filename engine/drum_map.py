@@ -1,8 +1,10 @@
 """A 2D map of the library where similar sounds sit together, stable across sessions and new files.
 
-The projection is linear and fitted once: the first two principal axes of the backend's ranking
-vectors (the geometry ``similar`` uses, where the built-in's class block dominates, so kicks,
-snares, hats and cymbals form regions), fitted on up to ``FIT_SAMPLE`` vectors and stored in
+The projection is linear and fitted once: the first two principal axes of the backend's
+``overall`` aspect where it has one (the built-in's class block: kicks, snares, hats and cymbals
+form regions; on the labelled dev drums 80% of each sound's 10 nearest map neighbours share its
+class, against 75% for the full ranking vectors and 52% for the raw vectors), else of its
+ranking vectors (the geometry ``similar`` uses), fitted on up to ``FIT_SAMPLE`` vectors and stored in
 ``<data dir>/map/<backend>.npz`` with the backend signature. Every later sample is projected with
 the stored axes, so a new file lands where it belongs and nothing already there moves. The map is
 refitted only when the backend's vectors change meaning (a new signature) or when asked.
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 FIT_SAMPLE = 20_000
 MARGIN = 0.05  # of the span, around the 1st..99th percentile box
 OTHER = "other"
+MAP_ASPECT = "overall"
 
 
 @dataclass(frozen=True)
@@ -118,17 +121,19 @@ class DrumMap:
         self.path = library.data_dir / "map" / f"{self.backend}.npz"
         self.projection: Projection | None = None
 
-    def ranking(self, vectors: np.ndarray) -> np.ndarray:
-        return self.embedder.ranking_vectors(vectors)
+    def space(self, vectors: np.ndarray) -> np.ndarray:
+        """What the map lays out: the ``overall`` (kind) block when the backend has one."""
+        part = self.embedder.aspects.get(MAP_ASPECT)
+        return vectors[:, part] if part is not None else self.embedder.ranking_vectors(vectors)
 
     def ensure_projection(self, refit: bool = False) -> Projection:
-        signature = self.embedder.signature()
+        signature = f"{self.embedder.signature()}/{MAP_ASPECT if MAP_ASPECT in self.embedder.aspects else 'ranking'}"
         if self.projection is None and not refit:
             stored = Projection.load(self.path)
             self.projection = stored if stored is not None and stored.signature == signature else None
         if self.projection is None or refit:
             _, vectors = self.library.index(self.backend).all_vectors()
-            self.projection = fit(self.ranking(vectors), signature)
+            self.projection = fit(self.space(vectors), signature)
             try:
                 self.projection.save(self.path)
             except OSError as e:  # a read-only library still gets a map, refitted each time
@@ -142,7 +147,7 @@ class DrumMap:
         if ids is not None:
             keep = np.isin(all_ids, np.asarray(ids, np.int64))
             all_ids, vectors = all_ids[keep], vectors[keep]
-        xy = projection.project(self.ranking(vectors)) if len(all_ids) else np.zeros((0, 2), np.float32)
+        xy = projection.project(self.space(vectors)) if len(all_ids) else np.zeros((0, 2), np.float32)
         kinds, kind = kinds_of(self.library.catalog, all_ids)
         return MapPoints(all_ids, xy, kind, kinds)
 
