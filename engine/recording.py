@@ -29,7 +29,9 @@ FLOOR_DB = -40.0  # below peak: quieter frames never start a hit
 TAIL_DB = -60.0  # below the hit's peak: the hit is over
 TRIM_DB = -60.0  # the hit starts at its first sample above this (relative to its peak), as indexing trims
 NOISE_MARGIN_DB = 6.0  # ... or this close to the noise floor
+MIN_SNR_DB = 30.0  # the quietest tenth of the frames is a noise floor only this far under the hit
 MIN_HIT_SECONDS = 0.04
+MIN_SPAN_SECONDS = 0.02
 NEXT_HIT_DB = 20.0  # a later onset ends the hit only when within this of the hit's peak...
 NEXT_HIT_RISE_DB = 3.0  # ...and this much louder than the loudest of the frames just before it
 PRE_ROLL_SECONDS = 0.002
@@ -60,6 +62,8 @@ def span_of_file(path: str, start: float | None, end: float | None, hit: bool = 
     start = max(0.0, start or 0.0)
     if end is not None and end <= start:
         raise ValueError(f"--to ({end:g} s) must come after --from ({start:g} s)")
+    if end is not None and end - start < MIN_SPAN_SECONDS:
+        raise ValueError(f"the span {start:g}..{end:g} s is too short to hold a hit (at least {MIN_SPAN_SECONDS:g} s)")
     limit = max_seconds if end is None else min(max_seconds, end + 0.01)
     decoded = decode_file(path, limit)
     rate = decoded.sample_rate
@@ -100,10 +104,11 @@ def hit_bounds(audio: np.ndarray, rate: int, skip: int = 0) -> tuple[int, int]:
     first = onsets[0] if onsets else start + int(np.argmax(level[start:] > peak + FLOOR_DB))
     later = [f for f in onsets if f > first + MIN_HIT_SECONDS / FRAME_SECONDS and _next_hit(level, first, f)]
     hit_peak = float(level[first:later[0] if later else None].max())
-    noise = float(np.percentile(level, 10))  # a recording's floor: the tail ends where it sinks into it
-    quiet = np.nonzero(level[first:] < max(hit_peak + TAIL_DB, noise + NOISE_MARGIN_DB))[0]
+    noise = float(np.percentile(level, 10))  # a recording's floor: the tail ends where it sinks into it...
+    floor = noise + NOISE_MARGIN_DB if noise < hit_peak - MIN_SNR_DB else -np.inf  # ...if it is one (a
+    quiet = np.nonzero(level[first:] < max(hit_peak + TAIL_DB, floor))[0]  # short span of a hit is not)
     end = later[0] if later else (first + int(quiet[quiet > 0][0]) if (quiet > 0).any() else level.size)
-    onset = _first_sample(audio, (first - 1) * hop, (first + 1) * hop, max(hit_peak + TRIM_DB, noise + NOISE_MARGIN_DB))
+    onset = _first_sample(audio, max(skip, (first - 1) * hop), (first + 1) * hop, max(hit_peak + TRIM_DB, floor))
     return max(0, onset - int(PRE_ROLL_SECONDS * rate)), min(audio.size, end * hop)
 
 

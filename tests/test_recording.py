@@ -45,6 +45,8 @@ def test_bad_spans_say_why(tmp_path):
     path = write(tmp_path / "loop.wav", two_hits(), RATE)
     with pytest.raises(ValueError, match="must come after"):
         span_of_file(str(path), 0.5, 0.5)
+    with pytest.raises(ValueError, match="too short"):
+        span_of_file(str(path), 0.5, 0.501)
     with pytest.raises(ValueError, match="past the end"):
         span_of_file(str(path), 3.0, 4.0)
     silent = write(tmp_path / "silence.wav", np.zeros(RATE, np.float32), RATE)
