@@ -79,7 +79,7 @@ async def test_kit_screen_builds_cycles_locks_and_exports(kit_service, monkeypat
         screen = app.screen
         table = screen.query_one(DataTable)
         assert table.row_count == 11 and str(table.get_row_at(0)[2]) == "Kick-Med.wav"
-        await pilot.press("down")  # snare
+        await pilot.press("j", "k", "down")  # snare
         first = screen.current_sample().path
         await pilot.press("right")
         assert screen.current_sample().path != first and str(table.get_row_at(1)[4]).startswith("2/")

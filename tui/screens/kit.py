@@ -38,6 +38,7 @@ class KitScreen(Screen):
     BINDINGS = [
         Binding("left,h", "cycle(-1)", "previous"), Binding("right,l", "cycle(1)", "next"),
         Binding("L,x", "lock", "lock"), Binding("r", "reroll", "reroll"), Binding("w", "export", "export"),
+        Binding("j", "row(1)", "next slot", show=False), Binding("k", "row(-1)", "previous slot", show=False),
     ]
 
     def __init__(self, library, seed: SampleRow, **kwargs):
@@ -93,6 +94,10 @@ class KitScreen(Screen):
         if self.kit is None:
             return None
         return self.kit.slots[self.query_one(DataTable).cursor_row].slot.name
+
+    def action_row(self, step: int) -> None:
+        table = self.query_one(DataTable)
+        table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + step)))
 
     def action_cycle(self, step: int) -> None:
         if name := self._slot_name():
