@@ -62,25 +62,33 @@ def map_position(view: View, col: float, row: float, width: int, height: int) ->
             view.y1 - (row + 0.5) / height * (view.y1 - view.y0))
 
 
+def cells(points: MapPoints, view: View, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """(count, dominant kind index), each (height, width): how many points fall in each pixel and
+    the kind most of them have."""
+    counts = np.zeros(width * height, np.int64)
+    dominant = np.zeros(width * height, np.int64)
+    if len(points) and width > 0 and height > 0:
+        col, row = pixel_of(view, points.xy[:, 0], points.xy[:, 1], width, height)
+        inside = (col >= 0) & (col < width) & (row >= 0) & (row < height)
+        flat = (row * width + col)[inside]
+        counts = np.bincount(flat, minlength=width * height)
+        kinds = len(points.kinds)
+        per_kind = np.bincount(flat * kinds + points.kind[inside], minlength=width * height * kinds)
+        dominant = per_kind.reshape(width * height, kinds).argmax(axis=1)
+    return counts.reshape(height, width), dominant.reshape(height, width)
+
+
 def raster(points: MapPoints, view: View, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     """(rgb (height, width, 3) uint8, filled (height, width) bool) for ``height`` pixel rows."""
     rgb = np.zeros((height, width, 3), np.uint8)
-    if not len(points) or width <= 0 or height <= 0:
-        return rgb, np.zeros((height, width), bool)
-    col, row = pixel_of(view, points.xy[:, 0], points.xy[:, 1], width, height)
-    inside = (col >= 0) & (col < width) & (row >= 0) & (row < height)
-    flat = (row * width + col)[inside]
-    counts = np.bincount(flat, minlength=width * height)
-    kinds = len(points.kinds)
-    per_kind = np.bincount(flat * kinds + points.kind[inside], minlength=width * height * kinds)
-    dominant = per_kind.reshape(width * height, kinds).argmax(axis=1)
-    palette = np.array([PALETTE.get(name, UNKNOWN) for name in points.kinds], np.float32)
-    top = counts.max() if counts.size else 0
-    shade = MIN_SHADE + (1 - MIN_SHADE) * np.log1p(counts) / np.log1p(max(top, 1))
-    colours = palette[dominant] * shade[:, None]
+    counts, dominant = cells(points, view, width, height)
     filled = counts > 0
-    rgb.reshape(-1, 3)[filled] = colours[filled].astype(np.uint8)
-    return rgb, filled.reshape(height, width)
+    if not filled.any():
+        return rgb, filled
+    palette = np.array([PALETTE.get(name, UNKNOWN) for name in points.kinds], np.float32)
+    shade = MIN_SHADE + (1 - MIN_SHADE) * np.log1p(counts) / np.log1p(counts.max())
+    rgb[filled] = (palette[dominant[filled]] * shade[filled][:, None]).astype(np.uint8)
+    return rgb, filled
 
 
 def legend(points: MapPoints) -> list[tuple[str, int, RGB]]:
