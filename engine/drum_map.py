@@ -7,7 +7,9 @@ class, against 75% for the full ranking vectors and 52% for the raw vectors), el
 ranking vectors (the geometry ``similar`` uses), fitted on up to ``FIT_SAMPLE`` vectors and stored in
 ``<data dir>/map/<backend>.npz`` with the backend signature. Every later sample is projected with
 the stored axes, so a new file lands where it belongs and nothing already there moves. The map is
-refitted only when the backend's vectors change meaning (a new signature) or when asked.
+refitted only when the backend's vectors change meaning (a new signature), when asked, or while it
+was fitted on fewer than ``SETTLED`` samples and the library has since doubled (a map fitted on a
+first folder of 20 sounds should not define a library of 100k).
 
 Why not UMAP or t-SNE: they need a heavy stack (numba, llvmlite) for the core install, and they
 place new points by refitting or approximating, which reshuffles a live library. PCA is numpy,
@@ -28,6 +30,7 @@ FIT_SAMPLE = 20_000
 MARGIN = 0.05  # of the span, around the 1st..99th percentile box
 OTHER = "other"
 MAP_ASPECT = "overall"
+SETTLED = 500  # fitted on this many samples, the map stays put (before that, a doubling refits it)
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,8 @@ class DrumMap:
         if self.projection is None and not refit:
             stored = Projection.load(self.path)
             self.projection = stored if stored is not None and stored.signature == signature else None
+            if self.projection is not None and self._outgrown(self.projection):
+                self.projection = None
         if self.projection is None or refit:
             _, vectors = self.library.index(self.backend).all_vectors()
             self.projection = fit(self.space(vectors), signature)
@@ -139,6 +144,11 @@ class DrumMap:
             except OSError as e:  # a read-only library still gets a map, refitted each time
                 log.warning("cannot store the map projection in %s: %s", self.path, e)
         return self.projection
+
+    def _outgrown(self, projection: Projection) -> bool:
+        """A projection fitted on a handful of samples is refitted once the library doubles, until
+        it has been fitted on SETTLED samples; from then on it never moves by itself."""
+        return projection.fitted_on < SETTLED and len(self.library.index(self.backend)) >= 2 * max(projection.fitted_on, 1)
 
     def points(self, ids: np.ndarray | None = None) -> MapPoints:
         """Every indexed sample (or only ``ids``) placed on the map, with its best tag as its kind."""

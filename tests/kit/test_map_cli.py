@@ -46,3 +46,20 @@ def test_refit_rewrites_the_stored_projection(kit_library, capsys):
     before = stored.stat().st_mtime_ns
     run_json(capsys, str(library.data_dir), "--refit")
     assert stored.stat().st_mtime_ns != before
+
+
+def test_a_map_fitted_on_a_handful_is_refitted_once_the_library_doubles(kit_library):
+    import numpy as np
+
+    from engine.drum_map import DrumMap, Projection
+
+    library, _ = kit_library
+    drum_map = DrumMap(library)
+    part = drum_map.embedder.aspects["overall"]
+    width = part.stop - part.start
+    signature = f"{drum_map.embedder.signature()}/overall"
+    for fitted_on, expected in ((3, len(library.index("builtin"))), (600, 600)):
+        Projection(signature, np.zeros(width, np.float32), np.eye(width, 2, dtype=np.float32), (0.0, 1.0, 0.0, 1.0),
+                   fitted_on).save(drum_map.path)
+        assert DrumMap(library).ensure_projection().fitted_on == expected  # 600: settled, kept as it is
+    DrumMap(library).ensure_projection(refit=True)  # leave a real projection for the other tests
