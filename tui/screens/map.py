@@ -134,6 +134,12 @@ class MapScreen(Screen):
         if event.by_user:
             self.app.audition(sample)  # the map auditions as the cursor moves, auto-play or not
 
+    def refresh_sample(self, sample_id: int) -> None:
+        """A favourite changed (``f``): show the sample's detail again."""
+        sample = self.current_sample()
+        if sample is not None and sample.id == sample_id:
+            self.query_one(DetailPane).show(sample, self.library.tags(sample.id))
+
     def apply_batch(self, batch: Batch) -> None:
         if batch.library_changed:
             self._stale = True  # new samples land in place; the view and cursor stay
