@@ -9,6 +9,7 @@ against the class block alone ("overall", what "find similar" leads with) and pl
 Also reported: the share of picks whose labelled class fits the slot (the tags are right).
 
     .venv/bin/python bench/bench_kit.py [--devset /work/data/devset/devset.tsv]
+    .venv/bin/python bench/bench_kit.py --speed 100000   # build time on a synthetic library of that size
 """
 from __future__ import annotations
 
@@ -52,10 +53,46 @@ def kit_figures(library, seeds, groups, classes, weights, label: str, shuffle: b
     return (f"| {label} | {len(seeds)} | {picks} | {same / picks:.1%} | {chance / picks:.1%} | {right / picks:.1%} |")
 
 
+TAGS = ("kick", "snare", "clap", "closed hat", "open hat", "tom", "cymbal", "rim", "shaker", "percussion", "other")
+
+
+def speed(count: int, repeat: int = 5) -> None:
+    """Kit build time over ``count`` synthetic samples (random vectors, one tag each; no audio), with
+    a single ``similar`` query in the same session as the baseline."""
+    from bench.synthetic_library import fill
+    from engine.config import EngineSettings, Settings
+    from engine.library import Library
+
+    with tempfile.TemporaryDirectory() as tmp:
+        library = Library(Settings(engine=EngineSettings(data_dir=tmp, backends=("builtin",),
+                                                         default_backend="builtin")))
+        fill(library, count, "builtin", library.embedder("builtin").dim)
+        with library.catalog.transaction() as tx:
+            tx.executemany("INSERT INTO tags(sample_id, source, tag, score) VALUES (?, 'builtin', ?, 0.9)",
+                           [(sid, TAGS[sid % len(TAGS)]) for sid in range(1, count + 1)])
+        builder, times, base = KitBuilder(library), [], []
+        for seed in range(1, repeat + 1):
+            started = time.perf_counter()
+            builder.build(seed)
+            times.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            library.similar(seed, k=10)
+            base.append(time.perf_counter() - started)
+        library.close()
+    times.sort()
+    base.sort()
+    print(f"{count:,} samples: kit build median {times[len(times) // 2] * 1000:.0f} ms "
+          f"(similar, same session: {base[len(base) // 2] * 1000:.0f} ms)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devset", default="/work/data/devset/devset.tsv")
+    parser.add_argument("--speed", type=int, metavar="N", help="time kit builds on N synthetic samples instead")
     args = parser.parse_args()
+    if args.speed:
+        speed(args.speed)
+        return
     rows = read_devset(Path(args.devset))
     groups = {path: group for path, group, _, _ in rows}
     classes = {path: cls for path, _, _, cls in rows}

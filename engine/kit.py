@@ -31,6 +31,21 @@ CHARACTER_WEIGHTS = {"timbre": 1.0, "envelope": 0.5}
 DEFAULT_ALTERNATIVES = 8
 
 
+@dataclass(frozen=True)
+class Kinds:
+    """Each sample's best tag, and the samples of each tag."""
+
+    best: dict[int, str]
+    by_tag: dict[str, list[int]]
+
+    @classmethod
+    def of(cls, best: dict[int, str]) -> Kinds:
+        by_tag: dict[str, list[int]] = {}
+        for sid, tag in best.items():
+            by_tag.setdefault(tag, []).append(sid)
+        return cls(best, by_tag)
+
+
 @dataclass
 class SlotChoice:
     slot: Slot
@@ -135,7 +150,7 @@ class KitBuilder:
         return Kit(os.fspath(label), self.backend, slots)
 
     # --- pools -----------------------------------------------------------------------------
-    def _best_tags(self) -> dict[int, str]:
+    def _best_tags(self) -> Kinds:
         """Every ok sample's best tag (from any source), restricted to the builder's filters."""
         rows = self.library.catalog.query(
             "SELECT t.sample_id, t.tag, MAX(t.score) FROM tags t JOIN samples s ON s.id = t.sample_id "
@@ -144,12 +159,12 @@ class KitBuilder:
         if self.filters is not None and not self.filters.is_empty():
             allowed = set(self.library.catalog.ids_matching(self.filters))
             kinds = {sid: tag for sid, tag in kinds.items() if sid in allowed}
-        return kinds
+        return Kinds.of(kinds)
 
     @staticmethod
-    def _pool(slot: Slot, kinds: dict[int, str], taken: set[int]) -> list[int]:
+    def _pool(slot: Slot, kinds: Kinds, taken: set[int]) -> list[int]:
         for tags in (slot.tags, slot.fallback):
-            pool = [sid for sid, tag in kinds.items() if tag in tags and sid not in taken]
+            pool = [sid for tag in tags for sid in kinds.by_tag.get(tag, ()) if sid not in taken]
             if pool:
                 return pool
         return []
@@ -166,7 +181,7 @@ class KitBuilder:
         hits = self._search(query, scale, pool, self.alternatives * 3 if slot.hints else self.alternatives)
         hits.sort(key=lambda hit: -name_fit(slot, hit.path))  # stable: by character within each fit
         hits = hits[: self.alternatives]
-        return SlotChoice(slot, hits, tags={hit.sample.id: kinds[hit.sample.id] for hit in hits})
+        return SlotChoice(slot, hits, tags={hit.sample.id: kinds.best[hit.sample.id] for hit in hits})
 
     def _toms(self, query, scale, kinds, taken) -> list[SlotChoice]:
         """Three toms, lowest pitched first; each slot's alternatives are the other toms found."""
@@ -177,18 +192,18 @@ class KitBuilder:
         for slot, hit in zip(slots, chosen + [None] * (3 - len(chosen))):
             others = [h for h in hits if h not in chosen]
             choices = ([hit] if hit else []) + others[: self.alternatives - 1]
-            out.append(SlotChoice(slot, choices, tags={h.sample.id: kinds[h.sample.id] for h in choices}))
+            out.append(SlotChoice(slot, choices, tags={h.sample.id: kinds.best[h.sample.id] for h in choices}))
         return out
 
-    def _seed_slot(self, seed, own_id: int | None, kinds: dict[int, str]) -> Slot | None:
-        tag = kinds.get(own_id) if own_id is not None else None
+    def _seed_slot(self, seed, own_id: int | None, kinds: Kinds) -> Slot | None:
+        tag = kinds.best.get(own_id) if own_id is not None else None
         return slot_of_tag(tag) if tag else None
 
-    def _put_first(self, choice: SlotChoice, own_id: int, kinds: dict[int, str]) -> None:
+    def _put_first(self, choice: SlotChoice, own_id: int, kinds: Kinds) -> None:
         """The seed leads its own slot: a kit built around a kick uses that kick."""
         row = self.library.sample(own_id)
         choice.choices = [Hit(row, 1.0)] + [h for h in choice.choices if h.sample.id != own_id][: self.alternatives - 1]
-        choice.tags[own_id] = kinds.get(own_id, "")
+        choice.tags[own_id] = kinds.best.get(own_id, "")
         choice.index = 0
 
 
