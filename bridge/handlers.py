@@ -16,6 +16,7 @@ from engine.catalog_text import utf8_or_readable
 from engine.collapse import grouped
 from engine.errors import SoundalikeError, UserError
 from engine.library import Hit, Library
+from bridge import kit_requests
 from bridge import protocol as p
 from bridge.path_policy import PathPolicy
 from bridge.protocol import Reply, Request
@@ -49,11 +50,14 @@ class Handlers:
         self.max_reply_bytes = max_reply_bytes
         self.clients = ClientTable()
         self.session = session or Session()
+        self.kits = kit_requests.KitSessions()
 
     def table(self) -> dict[str, Handler]:
         names = {"similar": self.similar, "search": self.search, "tags": self.tags, "random": self.random,
                  "status": self.status, "ping": self.ping, "backends": self.backends, "set": self.set,
-                 "subscribe": self.subscribe, "unsubscribe": self.unsubscribe}
+                 "subscribe": self.subscribe, "unsubscribe": self.unsubscribe,
+                 "similar_span": self.similar_span, "kit": self.kit, "kit_edit": self.kit_edit,
+                 "kit_export": self.kit_export}
         table = {f"{p.PREFIX}/{name}": handler for name, handler in names.items()}
         assert set(table) == set(p.REQUESTS), "every address in protocol.REQUESTS needs a handler"
         return table
@@ -88,6 +92,25 @@ class Handlers:
         self.session.set_results(row.path, [])
         prefs = self.clients.get(req.sender)
         return self.hit_replies(req.id, [hit], prefs.format, prefs.musical.fields)
+
+    def similar_span(self, req: Request) -> list[Reply]:
+        prefs = self.clients.get(req.sender)
+        path = self.paths.check(req.args["path"])
+        hits = kit_requests.similar_span(self.library, path, req.args["from"], req.args["to"],
+                                         k=self._k(req, prefs.k), prefs=prefs)
+        self.session.set_results(path, hits)
+        return self.hit_replies(req.id, hits, prefs.format)
+
+    def kit(self, req: Request) -> list[Reply]:
+        kit = self.kits.build(self.library, req.sender, self.paths.check(req.args["path"]))
+        return kit_requests.kit_replies(req.id, kit)
+
+    def kit_edit(self, req: Request) -> list[Reply]:
+        return kit_requests.kit_replies(req.id, self.kits.edit(req.sender, req.args["action"], req.get("slot") or ""))
+
+    def kit_export(self, req: Request) -> list[Reply]:
+        return kit_requests.export_replies(self.kits.current(req.sender), req.id, req.args["folder"],
+                                           req.get("format") or "folder")
 
     def tags(self, req: Request) -> list[Reply]:
         path = self.paths.check(req.args["path"])

@@ -32,13 +32,15 @@ DONE = f"{PREFIX}/done"  # id count: the last reply to a request that worked
 ERROR = f"{PREFIX}/error"  # id message: the last (and only) reply to a request that failed
 PONG = f"{PREFIX}/pong"  # id
 HELLO = f"{PREFIX}/hello"  # port version: a (re)started server, sent to the clients it knows
+KIT_SLOT = f"{PREFIX}/kit_slot"  # id slot note path score choice choices locked (issue 18: per filled slot)
+EXPORTED = f"{PREFIX}/exported"  # id path: the main file a kit export wrote
 TERMINAL = (DONE, ERROR, PONG)
 
 
 @dataclass(frozen=True)
 class Arg:
     name: str
-    kind: str  # "path", "text", "word", "int" or "value" (int, float or string)
+    kind: str  # "path", "text", "word", "int", "number" (int or float) or "value" (int, float or string)
     required: bool = False
     low: int = 0  # ints only
     high: int = 2**31 - 1
@@ -56,6 +58,12 @@ REQUESTS: dict[str, tuple[Arg, ...]] = {
     f"{PREFIX}/set": (Arg("key", "word", True), Arg("value", "value", True), ID),
     f"{PREFIX}/subscribe": (Arg("port", "int", high=65535), ID),
     f"{PREFIX}/unsubscribe": (Arg("port", "int", high=65535), ID),
+    # issue 18: a span of a file (a hit in a bounced loop), and kits built around a sound
+    f"{PREFIX}/similar_span": (Arg("path", "path", True), Arg("from", "number", True), Arg("to", "number", True),
+                               Arg("k", "int", low=1), ID),
+    f"{PREFIX}/kit": (Arg("path", "path", True), ID),
+    f"{PREFIX}/kit_edit": (Arg("action", "word", True), Arg("slot", "word"), ID),
+    f"{PREFIX}/kit_export": (Arg("folder", "path", True), Arg("format", "word"), ID),
 }
 
 Reply = tuple[str, tuple[Any, ...]]
@@ -169,6 +177,10 @@ def _convert(arg: Arg, value: Any) -> Any:
         if not arg.low <= number <= arg.high:
             raise ValueError(f"{arg.name} must be between {arg.low} and {arg.high}, got {number}")
         return number
+    if arg.kind == "number":
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            return float(value)
+        raise ValueError(f"{arg.name} must be a number, got {_describe(value)}")
     if arg.kind == "value":
         if isinstance(value, str) and len(value) > MAX_PATH_BYTES:
             raise ValueError(f"{arg.name} is longer than {MAX_PATH_BYTES} characters")

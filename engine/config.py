@@ -135,6 +135,12 @@ class TuiSettings:
     key_back: tuple[str, ...] = ("escape",)
     key_help: tuple[str, ...] = ("question_mark",)
     key_quit: tuple[str, ...] = ("q",)
+    # issue 18: explore by ear
+    key_kit: tuple[str, ...] = ("K",)
+    key_map: tuple[str, ...] = ("p",)
+    key_listen: tuple[str, ...] = ("R",)
+    kit_folder: str = "~/soundalike-kits"
+    listen_seconds: float = 2.0
 
 
 @dataclass(frozen=True)

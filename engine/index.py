@@ -88,6 +88,15 @@ class VectorIndex:
             except RuntimeError:
                 return None
 
+    def all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) of everything held, in storage order (one copy, no per-id lookups)."""
+        with self._lock:
+            n = int(self._index.ntotal)
+            ids = _ids_of(self._index)
+            vectors = faiss.downcast_index(self._index.index).reconstruct_n(0, n) if n else \
+                np.zeros((0, self.dim), np.float32)
+        return ids, vectors
+
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None,
                exclude: int | None = None) -> list[tuple[int, float]]:
         """Best ``k`` (id, score) pairs for one query, optionally only among ``allowed`` ids."""

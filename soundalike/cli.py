@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 #: Modules that each add their subcommands (``add_parsers(commands)``) with a ``handler`` default.
 COMMAND_MODULES = ("soundalike.commands", "soundalike.pipeline_cmds", "soundalike.eval_cmd",
                    "soundalike.models_cmd", "soundalike.osc_cmd", "soundalike.tui_cmd", "soundalike.serve_cmd",
-                   "soundalike.repair_cmd")
+                   "soundalike.repair_cmd", "soundalike.kit_cmd", "soundalike.listen_cmd",
+                   "soundalike.map_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -35,6 +35,7 @@ def add_parsers(commands) -> None:
 
     similar = commands.add_parser("similar", help="the sounds closest to a file")
     similar.add_argument("file")
+    add_span_options(similar)
     add_query_options(similar)
     similar.add_argument("--musical", action="store_true",
                          help="put first what fits the query: same tempo range and compatible key (a loop), "
@@ -164,7 +165,15 @@ def check_tag(library: Library, tag: str) -> None:
     raise UserError(f"--tag {tag}: no sample has this tag; {hint}")
 
 
+def add_span_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--from", dest="start", type=float, metavar="SECONDS", help="search with a span from here")
+    parser.add_argument("--to", dest="end", type=float, metavar="SECONDS", help="... to here (trimmed to its first hit)")
+
+
 def cmd_similar(args: argparse.Namespace, library: Library) -> int:
+    if args.start is not None or args.end is not None:
+        from soundalike.listen_cmd import similar_to_span
+        return similar_to_span(args, library)
     started = time.perf_counter()
     weights, filters = parse_weights(args.aspect), query_filters(args, library)
     try:

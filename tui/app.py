@@ -23,6 +23,7 @@ from tui.audio import Player
 from tui.clipboard import copy_with_tool
 from tui.clips import ClipCache
 from tui import results_query
+from tui.explore import ExploreActions
 from tui.keeping import KeepingActions
 from tui.keys import LIST_ACTIONS, bindings, keymap, keys_for, pretty
 from tui.live import Batch, EventPump
@@ -42,7 +43,7 @@ FAILURE_TOAST_SECONDS = 5.0
 RESULTS_ONLY = frozenset({"scope", "aspect", "collapse"})
 
 
-class SoundalikeApp(KeepingActions, App):
+class SoundalikeApp(KeepingActions, ExploreActions, App):
     TITLE = "soundalike"
     BINDINGS = bindings(exclude=LIST_ACTIONS)
     ENABLE_COMMAND_PALETTE = False
