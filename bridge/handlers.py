@@ -109,7 +109,8 @@ class Handlers:
         return kit_requests.kit_replies(req.id, self.kits.edit(req.sender, req.args["action"], req.get("slot") or ""))
 
     def kit_export(self, req: Request) -> list[Reply]:
-        return kit_requests.export_replies(self.kits.current(req.sender), req.id, req.args["folder"],
+        folder = self.paths.writable_folder(req.args["folder"])
+        return kit_requests.export_replies(self.kits.current(req.sender), req.id, folder,
                                            req.get("format") or "folder")
 
     def tags(self, req: Request) -> list[Reply]:

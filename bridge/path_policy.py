@@ -35,6 +35,16 @@ class PathPolicy:
         except ValueError:
             raise ValueError(not_found(path)) from None
 
+    def writable_folder(self, path: str) -> str:
+        """``path`` if a client may have files written into it (a kit export); ValueError otherwise.
+        Under "library" only the library's folders and ``query_folders`` (list a DAW project
+        folder there), so no client can make the server write anywhere on the disk."""
+        if not os.path.isabs(path):
+            raise ValueError(f"{path!r} is not an absolute path")
+        if self.mode != "anywhere" and not self._within(_resolved(path)):
+            raise ValueError(f"{path}: not inside the library's folders or [bridge] query_folders (add it there)")
+        return path
+
     def _within(self, resolved: str) -> bool:
         allowed = (*(_resolved(root) for root in self.roots()), *self.folders)
         return any(resolved == folder or resolved.startswith(folder.rstrip(os.sep) + os.sep) for folder in allowed)

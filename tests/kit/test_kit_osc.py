@@ -1,6 +1,8 @@
 """The kit and span addresses over a real UDP socket on loopback, on a library the built-in tags."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -13,9 +15,11 @@ from tests.conftest import write
 
 
 @pytest.fixture(scope="module")
-def client(kit_library):
+def client(kit_library, tmp_path_factory):
     library, _ = kit_library
-    bridge = Bridge(library, None, bridge_settings()).start()
+    base = tmp_path_factory.getbasetemp()  # every test's tmp_path: where exports and bounced loops go
+    bridge = Bridge(library, None, bridge_settings(query_folders=(str(base),)),
+                    state_file=base / "bridge-clients.json").start()
     with OscClient(*bridge.address, timeout=20.0) as client:
         yield client
     bridge.stop()
@@ -58,12 +62,15 @@ def test_kit_export_writes_the_clients_kit_as_checked_sfz(client, kit_library, t
 
 def test_kit_export_errors_are_replies(kit_library, tmp_path):
     library, root = kit_library
-    bridge = Bridge(library, None, bridge_settings()).start()
+    bridge = Bridge(library, None, bridge_settings(query_folders=(str(tmp_path),)),
+                    state_file=tmp_path / "bridge-clients.json").start()
     with OscClient(*bridge.address, timeout=20.0) as fresh:
         assert "no kit yet" in fresh.request(f"{p.PREFIX}/kit_export", str(tmp_path), "sfz").error
         fresh.request(f"{p.PREFIX}/kit", str(root / "Kit 1" / "Snare-1.wav"))
         assert "unknown kit format" in fresh.request(f"{p.PREFIX}/kit_export", str(tmp_path), "adg").error
         assert "not an absolute path" in fresh.request(f"{p.PREFIX}/kit_export", "rel/dir", "sfz").error
+        outside = fresh.request(f"{p.PREFIX}/kit_export", "/etc/soundalike-kit", "sfz").error
+        assert "not inside the library's folders" in outside and not os.path.exists("/etc/soundalike-kit")
     bridge.stop()
 
 
