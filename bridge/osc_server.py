@@ -1,18 +1,19 @@
-"""The OSC transport: one UDP socket, a thread that receives and a thread that serves.
+"""The OSC transport: the port's UDP sockets, a thread that receives and a thread that serves.
 
-The receiving thread only drains the sockets (several sharing the port on Linux, read in turns so
-one flooding sender cannot drown the others, see :mod:`bridge.udp_sockets`; datagrams up to 64 KiB,
-not python-osc's 8 KiB default), refuses senders the access policy rejects, parses and queues requests, and answers bad
-packets at once. The serving thread runs the dispatch table, taking clients in turns (each
-client's requests in arrival order, see :mod:`bridge.fair_queue`), sends the replies, and between
-requests sends queued push events to subscribers. Nothing is dropped without being counted;
-anything with a known reply address gets an error reply.
+The receiving thread only drains the sockets (on Linux several share the port and are read in
+turns, so one flooding sender cannot drown the others: :mod:`bridge.udp_sockets`; datagrams up to
+64 KiB, not python-osc's 8 KiB default), refuses senders the access policy rejects, parses and
+queues requests, and answers bad packets at once. The serving thread runs the dispatch table,
+taking clients in turns (each client's requests in arrival order, :mod:`bridge.fair_queue`), sends
+the replies, and between requests sends queued push events to subscribers. Nothing is dropped
+without being counted; anything with a known reply address gets an error reply.
 """
 from __future__ import annotations
 
 import logging
 import select
 import selectors
+import socket
 import threading
 from collections.abc import Callable
 
@@ -50,7 +51,7 @@ class OscServer:
         self.access = AccessPolicy(settings)
         self._queue = FairQueue(settings.queue_size, TOTAL_QUEUED * settings.queue_size)
         self.drops = DropWatch()
-        self._sockets: list = []
+        self._sockets: list[socket.socket] = []
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
 

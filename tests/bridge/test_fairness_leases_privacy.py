@@ -182,5 +182,5 @@ def test_a_full_speed_flood_that_never_reads_does_not_cut_off_other_clients(star
     finally:
         flooder.kill()
         flooder.wait()
-    assert answered >= 9, f"only {answered} of 12 other clients were answered during the flood"
+    assert answered >= 8, f"only {answered} of 12 other clients were answered during the flood"
     assert status["received_dropped"] >= 0  # what the kernel dropped before the server read it, counted
