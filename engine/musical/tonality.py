@@ -145,8 +145,8 @@ def _harmonic_shares(power: np.ndarray, freqs: np.ndarray, f0: float, bin_hz: fl
 
 
 def looks_periodic(x: np.ndarray, rate: int, threshold: float = 0.5) -> bool:
-    """The cheap test before pitch tracking, at the file's own rate: two ~46 ms frames (30 and
-    130 ms after the peak) must each be periodic (normalised autocorrelation above ``threshold`` at
+    """The cheap test before pitch tracking, at the file's own rate: ~46 ms frames 30, 130 and 330 ms
+    after the peak (those the file has) must each be periodic (normalised autocorrelation above ``threshold`` at
     the lag of a 30-1500 Hz note) with the same period within a semitone. Noise, snares and hats
     fail the first test; kicks and toms whose pitch falls, the second. Above 32 kHz every other
     sample is used (aliasing does not move a period), which halves the cost."""
@@ -154,7 +154,7 @@ def looks_periodic(x: np.ndarray, rate: int, threshold: float = 0.5) -> bool:
         x, rate = x[::2], rate // 2
     size = 1 << int(np.ceil(np.log2(max(2, 0.046 * rate))))
     periods = []
-    for start in (0, int(0.1 * rate)):
+    for start in (0, int(0.1 * rate), int(0.3 * rate)):
         frame = x[start:start + size].astype(np.float64)
         if frame.size < size:
             break
@@ -164,7 +164,7 @@ def looks_periodic(x: np.ndarray, rate: int, threshold: float = 0.5) -> bool:
         periods.append(found)
     if not periods:
         return False
-    return len(periods) == 1 or abs(12 * np.log2(periods[0] / periods[1])) <= 1.0
+    return all(abs(12 * np.log2(periods[0] / later)) <= 1.0 for later in periods[1:])
 
 
 def _period(frame: np.ndarray, rate: int, threshold: float) -> float | None:
