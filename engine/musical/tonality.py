@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import median_filter
 
 from engine.musical.keys import key_name, note_name
 from engine.musical.signal import RATE, frames, spectrogram
@@ -44,6 +43,8 @@ class Estimate:
 def estimate_key(x: np.ndarray) -> Estimate:
     if x.size < KEY_FFT:
         return Estimate(None, None, 0.0, "too short for a key")
+    from scipy.ndimage import median_filter  # here: importing scipy costs every start-up ~0.1-0.5 s
+
     spec = spectrogram(x, KEY_FFT, KEY_HOP)
     freqs = np.fft.rfftfreq(KEY_FFT, 1.0 / RATE)
     band = (freqs >= 55.0) & (freqs <= 2100.0)
