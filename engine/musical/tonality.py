@@ -145,7 +145,7 @@ def _harmonic_shares(power: np.ndarray, freqs: np.ndarray, f0: float, bin_hz: fl
     return float(power[near].sum()) / total, float(power[near & (k >= 2)].sum()) / total
 
 
-def looks_periodic(x: np.ndarray, rate: int, threshold: float = 0.4) -> bool:
+def looks_periodic(x: np.ndarray, rate: int, threshold: float = 0.45) -> bool:
     """The cheap test before pitch tracking, at the file's own rate: ~46 ms frames 30, 130 and 330 ms
     after the peak (those the file has) must each be periodic (normalised autocorrelation above ``threshold`` at
     the lag of a 30-1500 Hz note) with the same period within a semitone. Noise, snares and hats
@@ -175,7 +175,9 @@ def _period(frame: np.ndarray, rate: int, threshold: float) -> float | None:
     lo, hi = int(rate / F0_RANGE[1]), min(int(rate / F0_RANGE[0]), int(0.7 * size))
     if r[0] <= 0 or hi <= lo:
         return None
-    nacf = r[lo:hi] / r[0]  # biased: long lags (little overlap) must earn their score
+    # half-way between biased and unbiased: a low note's long lag is not punished for its small
+    # overlap, and noise is not lifted much there either
+    nacf = r[lo:hi] / (r[0] * np.sqrt((size - np.arange(lo, hi)) / size))
     peaks = np.flatnonzero((nacf[1:-1] > nacf[:-2]) & (nacf[1:-1] >= nacf[2:])) + 1  # not the slope from lag 0
     if peaks.size == 0 or float(nacf[peaks].max()) < threshold:
         return None
