@@ -135,7 +135,7 @@ def single_decaying_hit(mono: np.ndarray, rate: int, window: float = 0.05) -> bo
     blocks = mono[: (mono.size // hop) * hop].reshape(-1, hop)
     if blocks.shape[0] < 4:
         return False
-    level = 10 * np.log10(np.maximum(np.mean(np.square(blocks, dtype=np.float64), axis=1), 1e-12))
+    level = 10 * np.log10(np.maximum(np.einsum("ij,ij->i", blocks, blocks) / hop, 1e-12))
     top = int(np.argmax(level))
     tail = level[top:]
     audible = tail > level[top] - 40

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import median_filter
 
 from engine.musical.keys import key_name, note_name
 from engine.musical.signal import RATE, frames, spectrogram
@@ -44,6 +43,8 @@ class Estimate:
 def estimate_key(x: np.ndarray) -> Estimate:
     if x.size < KEY_FFT:
         return Estimate(None, None, 0.0, "too short for a key")
+    from scipy.ndimage import median_filter  # here: importing scipy costs every start-up ~0.1-0.5 s
+
     spec = spectrogram(x, KEY_FFT, KEY_HOP)
     freqs = np.fft.rfftfreq(KEY_FFT, 1.0 / RATE)
     band = (freqs >= 55.0) & (freqs <= 2100.0)
@@ -144,9 +145,9 @@ def _harmonic_shares(power: np.ndarray, freqs: np.ndarray, f0: float, bin_hz: fl
     return float(power[near].sum()) / total, float(power[near & (k >= 2)].sum()) / total
 
 
-def looks_periodic(x: np.ndarray, rate: int, threshold: float = 0.5) -> bool:
-    """The cheap test before pitch tracking, at the file's own rate: two ~46 ms frames (30 and
-    130 ms after the peak) must each be periodic (normalised autocorrelation above ``threshold`` at
+def looks_periodic(x: np.ndarray, rate: int, threshold: float = 0.45) -> bool:
+    """The cheap test before pitch tracking, at the file's own rate: ~46 ms frames 30, 130 and 330 ms
+    after the peak (those the file has) must each be periodic (normalised autocorrelation above ``threshold`` at
     the lag of a 30-1500 Hz note) with the same period within a semitone. Noise, snares and hats
     fail the first test; kicks and toms whose pitch falls, the second. Above 32 kHz every other
     sample is used (aliasing does not move a period), which halves the cost."""
@@ -154,7 +155,7 @@ def looks_periodic(x: np.ndarray, rate: int, threshold: float = 0.5) -> bool:
         x, rate = x[::2], rate // 2
     size = 1 << int(np.ceil(np.log2(max(2, 0.046 * rate))))
     periods = []
-    for start in (0, int(0.1 * rate)):
+    for start in (0, int(0.1 * rate), int(0.3 * rate)):
         frame = x[start:start + size].astype(np.float64)
         if frame.size < size:
             break
@@ -164,7 +165,7 @@ def looks_periodic(x: np.ndarray, rate: int, threshold: float = 0.5) -> bool:
         periods.append(found)
     if not periods:
         return False
-    return len(periods) == 1 or abs(12 * np.log2(periods[0] / periods[1])) <= 1.0
+    return all(abs(12 * np.log2(periods[0] / later)) <= 1.0 for later in periods[1:])
 
 
 def _period(frame: np.ndarray, rate: int, threshold: float) -> float | None:
@@ -174,7 +175,9 @@ def _period(frame: np.ndarray, rate: int, threshold: float) -> float | None:
     lo, hi = int(rate / F0_RANGE[1]), min(int(rate / F0_RANGE[0]), int(0.7 * size))
     if r[0] <= 0 or hi <= lo:
         return None
-    nacf = r[lo:hi] / (r[0] * (size - np.arange(lo, hi)) / size)  # undo the shrinking overlap
+    # half-way between biased and unbiased: a low note's long lag is not punished for its small
+    # overlap, and noise is not lifted much there either
+    nacf = r[lo:hi] / (r[0] * np.sqrt((size - np.arange(lo, hi)) / size))
     peaks = np.flatnonzero((nacf[1:-1] > nacf[:-2]) & (nacf[1:-1] >= nacf[2:])) + 1  # not the slope from lag 0
     if peaks.size == 0 or float(nacf[peaks].max()) < threshold:
         return None
