@@ -93,7 +93,7 @@ class Library(QueryMixin):
 
     def close(self) -> None:
         if self._where() != self._identity:
-            log.warning("not saving indexes: the library folder %s is gone", self.data_dir)
+            log.info("not saving indexes: the library folder %s is gone", self.data_dir)
             self._indexes.clear()
         else:
             try:
