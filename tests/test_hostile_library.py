@@ -301,3 +301,11 @@ def test_two_hundred_flipped_bytes_never_give_a_traceback_and_repair_recovers(tm
     assert code == 0 and "sound: nothing to repair" in out
     code, out, err = run(capsys, "--data-dir", str(data), "stats")
     assert code == 0 and "samples:" in out, err
+
+
+def test_a_query_does_not_create_a_library_where_there_is_none(tmp_path, capsys):
+    data = tmp_path / "deleted-under-serve"
+    for argv in (["stats"], ["duplicates"]):
+        code, _, err = run(capsys, "--data-dir", str(data), *argv)
+        assert code == 2 and "there is no library at" in err
+    assert not (data / "catalog.sqlite").exists() and not (data / "engine.lock").exists()
