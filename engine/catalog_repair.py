@@ -46,7 +46,10 @@ def problems(path: Path, limit: int = 5) -> list[str]:
         return [str(e)]
     finally:
         conn.close()
-    return [] if rows == [("ok",)] else [str(r[0]) for r in rows]
+    if rows == [("ok",)]:
+        return []
+    lines = [line for row in rows for line in str(row[0]).splitlines()]
+    return [line for line in lines if not line.startswith("***")] or lines  # one finding per line
 
 
 def salvage(path: Path) -> Salvage:
@@ -55,6 +58,7 @@ def salvage(path: Path) -> Salvage:
     fresh = path.with_name(path.name + ".salvage")
     fresh.unlink(missing_ok=True)
     conn = sqlite3.connect(fresh, isolation_level=None)
+    conn.text_factory = bytes  # damaged text may not be UTF-8: checked by _drop_broken_rows
     try:
         migrate(conn)
         conn.execute("PRAGMA synchronous=OFF")
@@ -103,12 +107,24 @@ def _copy_range(conn: sqlite3.Connection, sql: str, table: str, low: int, high: 
 
 def _shared_columns(conn: sqlite3.Connection, table: str) -> list[str]:
     """The columns both catalogs have (an older catalog lacks the newer columns: they stay NULL)."""
-    old = {row[1] for row in conn.execute(f"PRAGMA old.table_info({table})")}
-    return [row[1] for row in conn.execute(f"PRAGMA main.table_info({table})") if row[1] in old]
+    old = {bytes(row[1]).decode() for row in conn.execute(f"PRAGMA old.table_info({table})")}
+    return [name for name in (bytes(row[1]).decode() for row in conn.execute(f"PRAGMA main.table_info({table})"))
+            if name in old]
+
+
+#: The text columns of each table: a row whose text is not UTF-8 (a flipped byte) is dropped.
+TEXT_COLUMNS = {"roots": ("path",), "meta": ("key", "value"), "tags": ("source", "tag"),
+                "vectors": ("backend",), "samples": ("path", "root", "content_hash", "status", "reason", "format")}
 
 
 def _drop_broken_rows(conn: sqlite3.Connection, result: Salvage) -> None:
-    """Vectors and tags without a sample, and vectors of the wrong length or not finite."""
+    """Rows with text that is not UTF-8; vectors and tags without a sample; vectors of the wrong
+    length or not finite."""
+    for table, columns in TEXT_COLUMNS.items():
+        bad = [(rowid,) for rowid, *texts in conn.execute(f"SELECT rowid, {', '.join(columns)} FROM {table}")
+               if not all(_is_utf8(text) for text in texts)]
+        conn.executemany(f"DELETE FROM {table} WHERE rowid = ?", bad)
+        _count_lost(result, table, len(bad))
     conn.execute("DELETE FROM vectors WHERE sample_id NOT IN (SELECT id FROM samples)")
     conn.execute("DELETE FROM tags WHERE sample_id NOT IN (SELECT id FROM samples)")
     bad = []
@@ -118,9 +134,23 @@ def _drop_broken_rows(conn: sqlite3.Connection, result: Salvage) -> None:
         if len(blob) != usual.get(backend) or not np.isfinite(np.frombuffer(blob, dtype=np.float32)).all():
             bad.append((rowid,))
     conn.executemany("DELETE FROM vectors WHERE rowid = ?", bad)
-    if bad:
-        result.lost["vectors"] = result.lost.get("vectors", 0) + len(bad)
-        result.kept["vectors"] = result.kept.get("vectors", 0) - len(bad)
+    _count_lost(result, "vectors", len(bad))
+
+
+def _count_lost(result: Salvage, table: str, count: int) -> None:
+    if count:
+        result.lost[table] = result.lost.get(table, 0) + count
+        result.kept[table] = result.kept.get(table, 0) - count
+
+
+def _is_utf8(value) -> bool:
+    if not isinstance(value, bytes):
+        return True
+    try:
+        value.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
 
 
 def _set_aside(path: Path) -> Path:

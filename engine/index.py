@@ -136,7 +136,8 @@ class VectorIndex:
                     os.fsync(handle.fileno())
             except RuntimeError as e:  # FAISS reports a failed write (a full disk) as RuntimeError
                 tmp.unlink(missing_ok=True)
-                raise OSError(_errno_of(e), f"cannot write {tmp}: {e}") from e
+                code = _errno_of(e)
+                raise OSError(code, os.strerror(code), str(tmp)) from e
             except OSError:
                 tmp.unlink(missing_ok=True)
                 raise

@@ -66,7 +66,7 @@ class LiveIndexer:
                 self._resume()
             except Exception as e:
                 if is_disk_full(e):
-                    self._pause(str(e))
+                    self._pause(f"the disk holding {self.library.data_dir} is full")
                 elif isinstance(e, UserError):  # fatal (backend unusable, library gone): stop, say why
                     self._stop_for(e)
                     return
@@ -84,7 +84,7 @@ class LiveIndexer:
 
     def _pause(self, why: str) -> None:
         if self.paused is None:
-            message = f"{why}; indexing is paused and resumes by itself once there is space"
+            message = f"{why}: indexing is paused, and resumes by itself once there is space"
             log.info(message)
             self.library.events.publish(Notice("warning", message))
         self.paused = why

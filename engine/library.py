@@ -94,13 +94,13 @@ class Library(QueryMixin):
 
     def close(self) -> None:
         if self._where() != self._identity:
-            log.warning("not saving indexes: the library folder %s is gone", self.data_dir)
+            log.info("not saving indexes: the library folder %s is gone", self.data_dir)
             self._indexes.clear()
         else:
             try:
                 self.save_indexes()
-            except UserError as e:  # a full disk: the indexes are rebuilt from the catalog next time
-                log.warning("indexes not saved: %s", e)
+            except UserError as e:  # a full disk (said already): the indexes are rebuilt from the catalog
+                log.info("indexes not saved: %s", e)
         for embedder in self._embedders.values():
             embedder.close()
         self.catalog.close()
@@ -140,7 +140,8 @@ class Library(QueryMixin):
                 try:
                     return self._open_saved_index(path, backend, dim, ids, version)
                 except OSError as e:  # a full disk or a read-only folder: work from memory
-                    log.warning("cannot write the index %s (%s): using one in memory", path, e.strerror or e)
+                    (log.info if is_disk_full(e) else log.warning)(
+                        "cannot write the index %s (%s): using one in memory", path, e.strerror or e)
         index = VectorIndex(dim, None, self.settings.index.search_threads)  # another process owns the files
         ids, matrix = self.catalog.vectors(backend)
         if matrix is not None and len(ids):

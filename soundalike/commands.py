@@ -17,6 +17,7 @@ from engine.catalog_text import readable
 from engine.collapse import Group, grouped
 from engine.demo import build_demo_library
 from engine.duplicates import find_duplicates
+from engine.embedders.registry import BACKENDS, check_names
 from engine.library import Hit, Library, ScanReport
 from engine.musical.filters import describe
 from engine.config import Settings
@@ -55,12 +56,12 @@ def add_parsers(commands) -> None:
     stats = commands.add_parser("stats", help="library size, failures by reason, backends")
     stats.add_argument("--failures", action="store_true", help="list every failed file with its reason")
     stats.add_argument("--json", action="store_true", help="print JSON")
-    stats.set_defaults(handler=with_library(cmd_stats))
+    stats.set_defaults(handler=with_library(cmd_stats, existing=True))
 
     duplicates = commands.add_parser("duplicates", help="groups of copies of one sound (formats, rates, gains, trims)")
     duplicates.add_argument("--backend", help="backend whose neighbours are the candidates (default: the default)")
     duplicates.add_argument("--json", action="store_true", help="print JSON: a list of groups of paths")
-    duplicates.set_defaults(handler=with_library(cmd_duplicates))
+    duplicates.set_defaults(handler=with_library(cmd_duplicates, existing=True))
 
     demo = commands.add_parser("demo", help="index a folder (or a generated demo library) and show matches")
     demo.add_argument("folder", nargs="?", help="sample folder (default: generate a demo library)")
@@ -93,9 +94,16 @@ def positive_int(text: str) -> int:
     return value
 
 
-def with_library(command: Callable[[argparse.Namespace, Library], int]) -> Callable[[argparse.Namespace, Settings], int]:
-    """Adapt a command that needs an open library to the ``(args, settings)`` handler shape."""
+def with_library(command: Callable[[argparse.Namespace, Library], int],
+                 existing: bool = False) -> Callable[[argparse.Namespace, Settings], int]:
+    """Adapt a command that needs an open library to the ``(args, settings)`` handler shape.
+    ``existing``: a query, which must not create a library where there is none (a data folder
+    deleted under a running ``serve`` would silently come back empty)."""
     def handler(args: argparse.Namespace, settings: Settings) -> int:
+        data_dir = settings.engine.resolved_data_dir()
+        check_names({settings.engine.default_backend, *settings.engine.backends}, BACKENDS)  # config first
+        if existing and not (data_dir / "catalog.sqlite").exists() and not (data_dir / "index").is_dir():
+            raise UserError(f"there is no library at {data_dir}: soundalike index ~/Samples (or --data-dir)")
         with Library(settings) as library:
             return command(args, library)
     return handler

@@ -1,6 +1,7 @@
 """Logging for the entry points: details to the library's log file, warnings to the terminal."""
 from __future__ import annotations
 
+import errno
 import logging
 import logging.handlers
 import sys
@@ -27,7 +28,8 @@ def quiet_watchdog() -> None:
 
 
 class _LogFile(logging.handlers.RotatingFileHandler):
-    """The log file; when it cannot be written (a full disk) it says so once, not per record."""
+    """The log file; when it cannot be written it says so once, not per record (and not at all
+    for a full disk: the command says that itself, in one line)."""
 
     failed = False
 
@@ -35,6 +37,8 @@ class _LogFile(logging.handlers.RotatingFileHandler):
         if not self.failed:
             self.failed = True
             error = sys.exc_info()[1]
+            if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+                return
             sys.stderr.write(f"soundalike: cannot write the log file {self.baseFilename} ({error}); "
                              f"details are not logged until it can\n")
 

@@ -275,3 +275,37 @@ def test_one_file_that_cannot_be_recorded_costs_only_itself(tmp_path, make_setti
         assert report.indexed == 22 and len(report.failed) == 2
         assert all("cannot record it in the catalog" in reason for _, reason in report.failed)
         assert library.catalog.status_counts() == {"ok": 22}
+
+
+@pytest.mark.parametrize("seed", [13, 14, 15])
+def test_two_hundred_flipped_bytes_never_give_a_traceback_and_repair_recovers(tmp_path, capsys, make_settings, seed):
+    settings = make_settings()
+    _filled_catalog(settings)
+    data = settings.engine.resolved_data_dir()
+    catalog = data / "catalog.sqlite"
+    conn = sqlite3.connect(catalog)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    raw = bytearray(catalog.read_bytes())
+    rng = np.random.default_rng(seed)
+    for offset in rng.integers(4096, len(raw), 200):  # inside its pages, past the header page
+        raw[offset] ^= 0xFF
+    catalog.write_bytes(bytes(raw))
+    for argv in (["stats"], ["stats", "--failures"], ["similar", "/S/pack/sample_0001.wav"], ["index"]):
+        code, out, err = run(capsys, "--data-dir", str(data), *argv)
+        assert "Traceback" not in err and (code == 0 or (code in (1, 2) and len(err.strip().splitlines()) == 1)), \
+            (argv, err)
+    code, out, err = run(capsys, "--data-dir", str(data), "repair")
+    assert code == 0, err
+    code, out, _ = run(capsys, "--data-dir", str(data), "repair")
+    assert code == 0 and "sound: nothing to repair" in out
+    code, out, err = run(capsys, "--data-dir", str(data), "stats")
+    assert code == 0 and "samples:" in out, err
+
+
+def test_a_query_does_not_create_a_library_where_there_is_none(tmp_path, capsys):
+    data = tmp_path / "deleted-under-serve"
+    for argv in (["stats"], ["duplicates"]):
+        code, _, err = run(capsys, "--data-dir", str(data), *argv)
+        assert code == 2 and "there is no library at" in err
+    assert not (data / "catalog.sqlite").exists() and not (data / "engine.lock").exists()
