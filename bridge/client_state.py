@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from bridge.session import ClientPrefs
-from engine.catalog import Filters
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +80,22 @@ def _plain(prefs: ClientPrefs) -> dict[str, Any]:
 
 def _prefs(values: dict[str, Any]) -> ClientPrefs:
     """Settings from the file; fields this version does not know are left out, missing ones default."""
-    known = {f.name for f in dataclasses.fields(ClientPrefs)}
-    fields = {name: value for name, value in values.items() if name in known}
-    if isinstance(fields.get("filters"), dict):
-        filter_names = {f.name for f in dataclasses.fields(Filters)}
-        fields["filters"] = Filters(**{k: _tuple(v) for k, v in fields["filters"].items() if k in filter_names})
-    return ClientPrefs(**fields)
+    return _rebuild(ClientPrefs, values)
+
+
+def _rebuild(cls: type, values: dict[str, Any]) -> Any:
+    """``cls`` from its ``asdict`` form: nested settings (Filters, MusicalPrefs) rebuilt as their own
+    class, lists as tuples, unknown names dropped."""
+    kept: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in values:
+            continue
+        value = values[f.name]
+        default = f.default if f.default is not dataclasses.MISSING else None
+        if dataclasses.is_dataclass(default) and isinstance(value, dict):
+            value = _rebuild(type(default), value)
+        kept[f.name] = _tuple(value)
+    return cls(**kept)
 
 
 def _tuple(value: Any) -> Any:
