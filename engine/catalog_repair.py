@@ -23,7 +23,7 @@ from engine.catalog_schema import migrate
 log = logging.getLogger(__name__)
 
 #: Tables in the order they are copied (a vector or tag needs its sample first).
-TABLES = ("roots", "meta", "samples", "vectors", "tags")
+TABLES = ("roots", "meta", "samples", "vectors", "tags", "collections", "collection_items", "musical")
 _SIDECARS = ("-wal", "-shm")
 
 
@@ -62,6 +62,9 @@ def salvage(path: Path) -> Salvage:
     try:
         migrate(conn)
         conn.execute("PRAGMA synchronous=OFF")
+        # A flipped byte in the old schema's text (an index or table definition) otherwise makes
+        # every read fail with "malformed database schema"; the new catalog's schema is already set.
+        conn.execute("PRAGMA writable_schema=ON")
         if path.exists() and path.stat().st_size > 0:
             conn.execute("ATTACH DATABASE ? AS old", (str(path),))
             for table in TABLES:
@@ -107,7 +110,7 @@ def _copy_range(conn: sqlite3.Connection, sql: str, table: str, low: int, high: 
 
 def _shared_columns(conn: sqlite3.Connection, table: str) -> list[str]:
     """The columns both catalogs have (an older catalog lacks the newer columns: they stay NULL)."""
-    old = {bytes(row[1]).decode() for row in conn.execute(f"PRAGMA old.table_info({table})")}
+    old = {bytes(row[1]).decode(errors="replace") for row in conn.execute(f"PRAGMA old.table_info({table})")}
     return [name for name in (bytes(row[1]).decode() for row in conn.execute(f"PRAGMA main.table_info({table})"))
             if name in old]
 

@@ -9,6 +9,7 @@ import soundfile as sf
 from engine.errors import UserError
 from engine.library import Library
 from engine.recording import Clip, cleaned, record, span_of_file, trimmed
+from engine.collapse import grouped
 from soundalike.commands import (add_query_options, add_span_options, parse_weights, print_hits, query_filters,
                                  with_library)
 from tui.waveform import render
@@ -61,12 +62,15 @@ def print_clip(clip: Clip) -> None:
 
 def search_clip(args: argparse.Namespace, library: Library, clip: Clip) -> int:
     started = time.perf_counter()
+    weights, filters = parse_weights(args.aspect), query_filters(args, library)
     try:
-        hits = library.similar(clip.audio, k=args.k, backend=args.backend, weights=parse_weights(args.aspect),
-                               filters=query_filters(args), sample_rate=clip.sample_rate)
+        groups = grouped(library, lambda k: library.similar(clip.audio, k=k, backend=args.backend, weights=weights,
+                                                            filters=filters, sample_rate=clip.sample_rate,
+                                                            musical=getattr(args, "musical", False)),
+                         args.k, args.backend, args.collapse)
     except ValueError as e:
         raise UserError(str(e)) from e
-    return print_hits(args, hits, (time.perf_counter() - started) * 1000)
+    return print_hits(args, groups, (time.perf_counter() - started) * 1000, library)
 
 
 def similar_to_span(args: argparse.Namespace, library: Library) -> int:

@@ -309,3 +309,18 @@ def test_a_query_does_not_create_a_library_where_there_is_none(tmp_path, capsys)
         code, _, err = run(capsys, "--data-dir", str(data), *argv)
         assert code == 2 and "there is no library at" in err
     assert not (data / "catalog.sqlite").exists() and not (data / "engine.lock").exists()
+
+
+def test_repair_keeps_collections_and_user_tags(make_settings):
+    """Collections and the user's own tags are the user's words: a salvage copies them too."""
+    from engine import catalog_repair
+    from engine.user_lists import add_to_collection, add_user_tag, collections, user_tags
+    settings = make_settings()
+    _filled_catalog(settings, count=20)
+    with Library(settings, backends=TEST_BACKENDS) as library:
+        add_to_collection(library.catalog, "dusty", [1, 2, 3])
+        add_user_tag(library.catalog, [4, 5], "crunchy")
+    catalog_repair.salvage(settings.engine.resolved_data_dir() / "catalog.sqlite")
+    with Library(settings, backends=TEST_BACKENDS) as library:
+        assert collections(library.catalog) == [("dusty", 3)]
+        assert user_tags(library.catalog) == [("crunchy", 2)]
