@@ -28,11 +28,11 @@ log = logging.getLogger(__name__)
 MODEL_FILE = Path(__file__).with_name("builtin_model.npz")
 ASPECT_ORDER = ("overall", "timbre", "envelope", "pitch")
 TAG_NAMES = ("kick", "snare", "clap", "closed hat", "open hat", "tom", "cymbal", "rim", "shaker",
-             "percussion", "other")
+             "bell", "hand drum", "other")
 # Fine training classes -> user-facing tags.
 CLASS_TO_TAG = {"kick": "kick", "snare": "snare", "clap": "clap", "closed_hat": "closed hat",
                 "open_hat": "open hat", "tom": "tom", "cymbal": "cymbal", "rim": "rim",
-                "shaker": "shaker", "bell": "percussion", "hand": "percussion", "other": "other"}
+                "shaker": "shaker", "bell": "bell", "hand": "hand drum", "other": "other"}
 # The learned block leads; timbre, pitch and a little envelope order sounds within a class and,
 # when the nets are unsure, still pull same-kind sounds ahead. A query's score is the weighted sum
 # of per-aspect cosines. Chosen on the held-out soundfont, the dev kits left out in turn and a large
@@ -77,7 +77,7 @@ class BuiltinModel:
         for array in (self.mean, self.scale, self.timbre_basis, *(a for net in self.nets for layer in net for a in layer)):
             sha.update(np.ascontiguousarray(array).tobytes())
         sha.update(repr((self.classes, self.temperature, self.hidden_weight, RETRIEVAL_CLASS,
-                         OPEN_HAT_DECAY_MS, OPEN_HAT_WIDTH)).encode())
+                         OPEN_HAT_DECAY_MS, OPEN_HAT_WIDTH, CLASS_TO_TAG)).encode())
         return sha.hexdigest()[:10]
 
     @classmethod
