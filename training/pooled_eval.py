@@ -104,7 +104,7 @@ def fold_model(data, fams: np.ndarray, fold: str | None, args, recipe_key: str) 
             return dict(saved)
     mask = np.ones(len(fams), bool) if fold is None else fams != fold
     log.info("training without %s (%d of %d clips)", fold, mask.sum(), len(mask))
-    arrays = train(data, mask, args.seed)
+    arrays = train(data, mask, args.seed, n_models=args.nets)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, **arrays)
     return arrays
@@ -112,7 +112,7 @@ def fold_model(data, fams: np.ndarray, fold: str | None, args, recipe_key: str) 
 
 def recipe_key(args) -> str:
     text = "|".join(str(x) for x in (args.recipe, args.synth_kits, args.aug, args.synth_aug, args.seed,
-                                     sorted(vars(args).items())))
+                                     sorted((k, v) for k, v in vars(args).items() if k != "sweep")))
     code = b"".join((ROOT / f).read_bytes() for f in ("training/builtin_fit.py", "training/train_builtin.py",
                                                        "training/builtin_data.py", "training/synth_kits.py",
                                                        "training/real_sources.py",
@@ -120,30 +120,62 @@ def recipe_key(args) -> str:
     return args.recipe + "-" + hashlib.sha1(code + text.encode()).hexdigest()[:10]
 
 
-def evaluate(args) -> dict:
-    pool = eval_pool(args)
-    feats = cached_features("pool", pool, 0, args.seed, args.cache, args.workers)[:, 0]
-    classes, groups, pool_fams = np.array(pool.classes), np.array(pool.groups), families_of(pool)
+def fold_models(args, pool: Clips) -> dict[str, dict]:
+    """The model arrays that score each family's queries (see the module docstring)."""
     data = build_dataset(args)
     train_fams = families_of(data.clips)
     key = recipe_key(args)
-    rows = {"p": np.zeros(len(pool)), "t": np.zeros(len(pool)), "first": np.empty(len(pool), object),
-            "tag": np.empty(len(pool), object)}
-    for fold in sorted(set(pool_fams)):
-        trained_on = (train_fams == fold).any()
+    models = {}
+    for fold in sorted(set(families_of(pool))):
+        trained_on = bool((train_fams == fold).any())
         if not trained_on and args.recipe == "shipped":
             with np.load(args.model) as saved:
-                arrays = dict(saved)
+                models[fold] = dict(saved)
         else:
-            arrays = fold_model(data, train_fams, fold if trained_on else None, args, key)
+            models[fold] = fold_model(data, train_fams, fold if trained_on else None, args, key)
+        log.info("%s: %s", fold, "left out of training" if trained_on else "never trained on")
+    return models
+
+
+def score(models: dict, pool: Clips, feats: np.ndarray, weights: dict, **overrides) -> dict:
+    """Per-query P@10, top-1, top-1 neighbour's class and argmax class, each family by its own model."""
+    classes, groups, fams = np.array(pool.classes), np.array(pool.groups), families_of(pool)
+    rows = {"p": np.zeros(len(pool)), "t": np.zeros(len(pool)), "first": np.empty(len(pool), object),
+            "tag": np.empty(len(pool), object)}
+    for fold, arrays in models.items():
+        arrays = {**arrays, **{k: np.array(v) for k, v in overrides.items()}}
         parts = aspects(arrays, feats)
-        emb = combine(parts, MIX_WEIGHTS)
-        q = pool_fams == fold
-        rows["p"][q], rows["t"][q], rows["first"][q] = per_query(emb, classes, groups, q)
+        q = fams == fold
+        rows["p"][q], rows["t"][q], rows["first"][q] = per_query(combine(parts, weights), classes, groups, q)
         rows["tag"][q] = predicted_class(arrays, parts["_probs"][q])
-        log.info("%s: %d queries, P@10 %.3f, top-1 %.3f (%s)", fold, q.sum(), rows["p"][q].mean(),
-                 rows["t"][q].mean(), "left out of training" if trained_on else "never trained on")
-    report(rows, classes, pool_fams)
+    return rows
+
+
+def summary(rows: dict, classes: np.ndarray) -> str:
+    weighted = sum(HELDOUT[c][0] * np.array([rows["p"][classes == c].mean(), rows["t"][classes == c].mean()])
+                   for c in EVAL_CLASSES) / HELDOUT_ALL[0]
+    weak = np.isin(classes, ("hand", "bell", "rim", "clap", "shaker"))
+    return (f"pooled {rows['p'].mean():.3f}/{rows['t'].mean():.3f}  held-out mix {weighted[0]:.3f}/{weighted[1]:.3f}"
+            f"  weak classes {rows['p'][weak].mean():.3f}/{rows['t'][weak].mean():.3f}")
+
+
+SWEEP = [({"overall": 1.0}, {}), (MIX_WEIGHTS, {}),
+         ({"overall": 1.0, "timbre": 0.5, "pitch": 0.1, "envelope": 0.04}, {}),
+         ({"overall": 1.0, "timbre": 0.3, "pitch": 0.2, "envelope": 0.1}, {}),
+         ({"overall": 1.0, "timbre": 0.6, "pitch": 0.2, "envelope": 0.1}, {}),
+         (MIX_WEIGHTS, {"hidden_weight": 1.0}), (MIX_WEIGHTS, {"hidden_weight": 0.25}),
+         (MIX_WEIGHTS, {"temperature": 1.0}), (MIX_WEIGHTS, {"temperature": 4.0})]
+
+
+def evaluate(args) -> dict:
+    pool = eval_pool(args)
+    feats = cached_features("pool", pool, 0, args.seed, args.cache, args.workers)[:, 0]
+    models = fold_models(args, pool)
+    rows = score(models, pool, feats, MIX_WEIGHTS)
+    report(rows, np.array(pool.classes), families_of(pool))
+    if args.sweep:
+        for weights, overrides in SWEEP:
+            print(f"{weights} {overrides}: {summary(score(models, pool, feats, weights, **overrides), np.array(pool.classes))}")
     return rows
 
 
@@ -159,6 +191,7 @@ def report(rows: dict, classes: np.ndarray, fams: np.ndarray) -> None:
     tag_all = (rows["tag"] == classes).mean()
     print(f"{'pooled':8s} {len(classes):4d} {rows['p'].mean():6.3f} {rows['t'].mean():6.3f} {tag_all:6.3f}")
     w = weighted / HELDOUT_ALL[0]
+    print(summary(rows, classes))
     print(f"{'held-out class mix':18s} P@10 {w[0]:.3f} top-1 {w[1]:.3f}   "
           f"(team measured {HELDOUT_ALL[1]:.3f} / {HELDOUT_ALL[2]:.3f} for the shipped model)")
     print("per family:", ", ".join(f"{f} {rows['p'][fams == f].mean():.2f}/{rows['t'][fams == f].mean():.2f}"
@@ -170,6 +203,8 @@ def report(rows: dict, classes: np.ndarray, fams: np.ndarray) -> None:
 def main() -> None:
     parser = data_arguments(argparse.ArgumentParser(description=__doc__.split("\n")[0]))
     parser.add_argument("--model", type=Path, default=MODEL_FILE, help="the shipped model (recipe shipped)")
+    parser.add_argument("--sweep", action="store_true", help="also print aspect-weight / temperature variants")
+    parser.add_argument("--nets", type=int, default=2, help="nets per fold model (the shipped model has 5)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     render_all(args.renders)

@@ -113,9 +113,9 @@ class Dataset:
         return np.array(getattr(self.clips, name))
 
 
-def train(data: Dataset, mask: np.ndarray, seed: int, variants: dict[str, int] | None = None) -> dict:
+def train(data: Dataset, mask: np.ndarray, seed: int, variants: dict[str, int] | None = None, **fit_options) -> dict:
     X, y, extra = data.rows(mask, variants or {})
-    return fit_model(X, y, class_weights(y, extra), seed=seed)
+    return fit_model(X, y, class_weights(y, extra), seed=seed, **fit_options)
 
 
 def score(arrays: dict, features: np.ndarray, classes, groups, queries=None, weights=None) -> dict:
