@@ -72,7 +72,8 @@ def eval_pool(args) -> Clips:
 
 
 def families_of(clips: Clips) -> np.ndarray:
-    return np.array([family(s, g) for s, g in zip(clips.source, clips.groups)])
+    # Pool soundfont rows are already grouped by family ("sf-..."); training rows name their kit.
+    return np.array([g if g.startswith("sf-") else family(s, g) for s, g in zip(clips.source, clips.groups)])
 
 
 def per_query(emb: np.ndarray, classes: np.ndarray, groups: np.ndarray, queries: np.ndarray, k: int = 10):
@@ -96,15 +97,16 @@ def predicted_class(arrays: dict, probs: np.ndarray) -> np.ndarray:
     return np.array([merged[i] for i in probs.argmax(axis=1)])
 
 
-def fold_model(data, fams: np.ndarray, fold: str | None, args, recipe_key: str) -> dict:
+def fold_model(data, fold: str | None, args, recipe_key: str) -> dict:
     """Arrays of the recipe trained without ``fold`` (None: on everything), cached on disk."""
     path = args.cache / "folds" / f"{recipe_key}-{fold or 'all'}.npz"
     if path.exists():
         with np.load(path) as saved:
             return dict(saved)
+    dataset, fams = data()
     mask = np.ones(len(fams), bool) if fold is None else fams != fold
     log.info("training without %s (%d of %d clips)", fold, mask.sum(), len(mask))
-    arrays = train(data, mask, args.seed, n_models=args.nets)
+    arrays = train(dataset, mask, args.seed, n_models=args.nets)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, **arrays)
     return arrays
@@ -112,7 +114,7 @@ def fold_model(data, fams: np.ndarray, fold: str | None, args, recipe_key: str) 
 
 def recipe_key(args) -> str:
     text = "|".join(str(x) for x in (args.recipe, args.synth_kits, args.aug, args.synth_aug, args.seed,
-                                     sorted((k, v) for k, v in vars(args).items() if k != "sweep")))
+                                     sorted((k, v) for k, v in vars(args).items() if k not in ("sweep", "reverse", "only"))))
     code = b"".join((ROOT / f).read_bytes() for f in ("training/builtin_fit.py", "training/train_builtin.py",
                                                        "training/builtin_data.py", "training/synth_kits.py",
                                                        "training/real_sources.py",
@@ -120,19 +122,32 @@ def recipe_key(args) -> str:
     return args.recipe + "-" + hashlib.sha1(code + text.encode()).hexdigest()[:10]
 
 
+# Families each recipe trains on (the synthetic kits are never in the pool).
+TRAINED = {"shipped": ("dev", "sf-fluid", "sf-timgm6mb"),
+           "real": ("dev", "sf-fluid", "sf-timgm6mb", "sonicpi", "freepats", "redzep")}
+
+
 def fold_models(args, pool: Clips) -> dict[str, dict]:
     """The model arrays that score each family's queries (see the module docstring)."""
-    data = build_dataset(args)
-    train_fams = families_of(data.clips)
-    key = recipe_key(args)
+    key, cache = recipe_key(args), {}
+    folds = sorted(set(families_of(pool)), reverse=args.reverse)
+    if args.only:
+        folds = [args.only]
+
+    def data():  # built only when a fold model is not cached yet (the synthetic kits take minutes)
+        if not cache:
+            cache["data"] = build_dataset(args)
+            cache["fams"] = families_of(cache["data"].clips)
+        return cache["data"], cache["fams"]
+
     models = {}
-    for fold in sorted(set(families_of(pool))):
-        trained_on = bool((train_fams == fold).any())
+    for fold in folds:
+        trained_on = fold in TRAINED[args.recipe]
         if not trained_on and args.recipe == "shipped":
             with np.load(args.model) as saved:
                 models[fold] = dict(saved)
         else:
-            models[fold] = fold_model(data, train_fams, fold if trained_on else None, args, key)
+            models[fold] = fold_model(data, fold if trained_on else None, args, key)
         log.info("%s: %s", fold, "left out of training" if trained_on else "never trained on")
     return models
 
@@ -171,6 +186,8 @@ def evaluate(args) -> dict:
     pool = eval_pool(args)
     feats = cached_features("pool", pool, 0, args.seed, args.cache, args.workers)[:, 0]
     models = fold_models(args, pool)
+    if args.only:
+        return {}
     rows = score(models, pool, feats, MIX_WEIGHTS)
     report(rows, np.array(pool.classes), families_of(pool))
     if args.sweep:
@@ -204,6 +221,8 @@ def main() -> None:
     parser = data_arguments(argparse.ArgumentParser(description=__doc__.split("\n")[0]))
     parser.add_argument("--model", type=Path, default=MODEL_FILE, help="the shipped model (recipe shipped)")
     parser.add_argument("--sweep", action="store_true", help="also print aspect-weight / temperature variants")
+    parser.add_argument("--only", help="train (or load) only this family's fold model, then stop")
+    parser.add_argument("--reverse", action="store_true", help="train folds in reverse order (a second process)")
     parser.add_argument("--nets", type=int, default=2, help="nets per fold model (the shipped model has 5)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

@@ -218,7 +218,7 @@ def data_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--renders", type=Path, default=Path("/work/data/renders"))
     parser.add_argument("--devset", type=Path, default=None)
     parser.add_argument("--sonicpi", type=Path, default=Path("/work/data/extra/extra.tsv"))
-    parser.add_argument("--recipe", choices=("shipped", "real"), default="shipped",
+    parser.add_argument("--recipe", choices=("shipped", "real"), default="real",
                         help="real: also train on Sonic Pi, FreePats and Red Zeppelin")
     parser.add_argument("--cache", type=Path, default=Path("/work/data/builtin_features"))
     parser.add_argument("--synth-kits", type=int, default=400)
