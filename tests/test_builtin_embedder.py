@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.signal
 import soxr
 
 from engine import demo
@@ -36,6 +37,23 @@ def snare(seed: int = 2) -> np.ndarray:
     tone = np.sin(2 * np.pi * 190 * t) * np.exp(-t / 0.02)
     noise = np.random.default_rng(seed).standard_normal(len(t)) * np.exp(-t / 0.05)
     return (0.6 * tone + 0.4 * noise).astype(np.float32)
+
+
+def cowbell(f0: float = 540.0, decay: float = 0.35) -> np.ndarray:
+    """Two detuned square waves through a band-pass, the 808 recipe."""
+    t = _t(0.6)
+    tone = np.sign(np.sin(2 * np.pi * f0 * t)) + np.sign(np.sin(2 * np.pi * f0 * 1.48 * t))
+    sos = scipy.signal.butter(2, [0.8 * f0 / (SR / 2), min(5 * f0, 9000) / (SR / 2)], btype="band", output="sos")
+    return (scipy.signal.sosfilt(sos, tone) * np.exp(-6.9 * t / decay) * 0.3).astype(np.float32)
+
+
+def bongo(f0: float = 380.0, decay: float = 0.15, seed: int = 1) -> np.ndarray:
+    """A tuned skin (slight pitch drop) with a short band-limited slap."""
+    t = _t(0.5)
+    body = np.sin(2 * np.pi * np.cumsum(f0 * (1 + 0.15 * np.exp(-t / 0.02))) / SR) * np.exp(-6.9 * t / decay)
+    sos = scipy.signal.butter(2, [800 / (SR / 2), 3000 / (SR / 2)], btype="band", output="sos")
+    slap = scipy.signal.sosfilt(sos, np.random.default_rng(seed).standard_normal(len(t))) * np.exp(-t / 0.008)
+    return (0.6 * body + 0.5 * slap).astype(np.float32)
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +128,15 @@ def test_tags_name_what_was_synthesised(embedder):
         assert sum(item.values()) == pytest.approx(1.0, abs=1e-4)
     assert max(tags[0], key=tags[0].get) == "kick"
     assert tags[1]["closed hat"] + tags[1]["open hat"] + tags[1]["shaker"] > 0.5
+
+
+def test_bells_and_hand_drums_have_their_own_tags(embedder):
+    assert {"bell", "hand drum"} <= set(TAG_NAMES)
+    assert "percussion" not in TAG_NAMES
+    bells = embedder.analyse([cowbell(), cowbell(800.0, 0.25)]).tags
+    hands = embedder.analyse([bongo(), bongo(300.0, 0.2, seed=4)]).tags
+    assert [max(tags, key=tags.get) for tags in bells] == ["bell", "bell"]
+    assert [max(tags, key=tags.get) for tags in hands] == ["hand drum", "hand drum"]
 
 
 def test_aspect_weights_change_the_query(embedder):

@@ -37,6 +37,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "training")]
 from builtin_data import Clips, load_devset, load_renders  # noqa: E402
 from builtin_fit import (aspects, class_weights, combine, featurise, fit_model, pooled,  # noqa: E402
                          retrieval_scores)
+from real_sources import load_kit, load_sonicpi, render_extra  # noqa: E402
 from render_kits import dev_class, render_all  # noqa: E402
 from synth_kits import synth_kit  # noqa: E402
 
@@ -47,6 +48,7 @@ log = logging.getLogger("train_builtin")
 LEARNED_ONLY = {"overall": 1.0}
 MIX_WEIGHTS = DEFAULT_WEIGHTS  # what the embedder ships with; compared against LEARNED_ONLY everywhere
 DEV_WEIGHT = 3.0  # real recordings are scarce: each dev row counts as three rendered ones
+WEIGHTED_SOURCES = ("dev", "sonicpi")  # real recordings (not renders) that get DEV_WEIGHT
 
 
 def load_synth(n_kits: int, workers: int) -> Clips:
@@ -98,7 +100,7 @@ class Dataset:
                 k = n_variants.get(source, block.shape[1])
                 feats.append(block[i, :k])
                 labels += [self.clips.fine[start + i]] * k
-                extra += [DEV_WEIGHT if source == "dev" else 1.0] * k
+                extra += [DEV_WEIGHT if source in WEIGHTED_SOURCES else 1.0] * k
             start += len(block)
         X = np.concatenate(feats) if feats else np.zeros((0, self.features[0].shape[2]))
         ok = ~np.isnan(X).any(axis=1)
@@ -111,9 +113,9 @@ class Dataset:
         return np.array(getattr(self.clips, name))
 
 
-def train(data: Dataset, mask: np.ndarray, seed: int, variants: dict[str, int] | None = None) -> dict:
+def train(data: Dataset, mask: np.ndarray, seed: int, variants: dict[str, int] | None = None, **fit_options) -> dict:
     X, y, extra = data.rows(mask, variants or {})
-    return fit_model(X, y, class_weights(y, extra), seed=seed)
+    return fit_model(X, y, class_weights(y, extra), seed=seed, **fit_options)
 
 
 def score(arrays: dict, features: np.ndarray, classes, groups, queries=None, weights=None) -> dict:
@@ -198,13 +200,26 @@ def build_dataset(args) -> Dataset:
     if args.devset:
         dev = load_devset(args.devset)
         parts.append((dev, cached_features("dev", dev, args.aug, args.seed, args.cache, args.workers)))
+    if args.recipe == "real":
+        parts += real_parts(args)
     return Dataset(parts)
+
+
+def real_parts(args) -> list:
+    """The other real sources (Sonic Pi, FreePats, Red Zeppelin), augmented like the renders."""
+    named = [("sonicpi", load_sonicpi(args.sonicpi))]
+    named += [(name, load_kit(path, name)) for name, path in render_extra(args.renders).items()]
+    return [(clips, cached_features(name, clips, args.aug, args.seed, args.cache, args.workers))
+            for name, clips in named]
 
 
 def data_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The options that decide the training data (shared with ``sweep_weights.py``)."""
     parser.add_argument("--renders", type=Path, default=Path("/work/data/renders"))
     parser.add_argument("--devset", type=Path, default=None)
+    parser.add_argument("--sonicpi", type=Path, default=Path("/work/data/extra/extra.tsv"))
+    parser.add_argument("--recipe", choices=("shipped", "real"), default="real",
+                        help="real: also train on Sonic Pi, FreePats and Red Zeppelin")
     parser.add_argument("--cache", type=Path, default=Path("/work/data/builtin_features"))
     parser.add_argument("--synth-kits", type=int, default=400)
     parser.add_argument("--aug", type=int, default=8, help="augmented variants per rendered / dev clip")
