@@ -45,8 +45,8 @@ def timed_child(command: list[str], env: dict[str, str]) -> tuple[float, float, 
     return wall, cpu, lines[-1] if lines else ""
 
 
-def ours(folders: list[str], tmp: Path, run: int) -> tuple[float, float, str]:
-    env = {**os.environ, "SOUNDALIKE_DATA_DIR": str(tmp / f"lib{run}"),
+def ours(folders: list[str], tmp: Path, run: int, tree: Path = REPO) -> tuple[float, float, str]:
+    env = {**os.environ, "SOUNDALIKE_DATA_DIR": str(tmp / f"lib{tree.name}{run}"), "PYTHONPATH": str(tree),
            "SOUNDALIKE_CONFIG": str(tmp / "no-config.toml")}  # defaults, not the user's config
     return timed_child([sys.executable, "-m", "soundalike", "index", *folders], env)
 
@@ -56,12 +56,16 @@ def typical(folders: list[str], tmp: Path, run: int) -> tuple[float, float, str]
                         *folders], dict(os.environ))
 
 
-def whole_process(folders: list[str], count: int, repeats: int) -> None:
+def whole_process(folders: list[str], count: int, repeats: int, baseline: Path | None) -> None:
     runs: dict[str, list[tuple[float, float, str]]] = {"soundalike index": [], "typical MFCC+FAISS": []}
+    if baseline:
+        runs[f"before ({baseline.name})"] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for run in range(repeats):  # in turn, so both see the same load
+        for run in range(repeats):  # in turn, so all see the same load
             runs["soundalike index"].append(ours(folders, Path(tmp), run))
             runs["typical MFCC+FAISS"].append(typical(folders, Path(tmp), run))
+            if baseline:
+                runs[f"before ({baseline.name})"].append(ours(folders, Path(tmp), run, baseline))
     print(f"\nwhole process, {count} audio files, median of {repeats} (in turn):")
     medians = {}
     for name, results in runs.items():
@@ -70,8 +74,11 @@ def whole_process(folders: list[str], count: int, repeats: int) -> None:
         medians[name] = (wall, cpu)
         print(f"  {name:20s} {wall:6.2f} s  {count / wall:6.1f} files/s  CPU {cpu:6.2f} s "
               f"= {1000 * cpu / count:5.2f} ms/file ({cpu / wall:.2f} cores)   [{results[-1][2]}]")
-    (w_ours, c_ours), (w_typ, c_typ) = medians.values()
+    (w_ours, c_ours), (w_typ, c_typ), *before = medians.values()
     print(f"  ratio: {w_typ / w_ours:.2f}x faster (wall), {c_typ / c_ours:.2f}x less CPU per file")
+    if before:
+        (w_old, c_old), = before
+        print(f"  against before: {w_old / w_ours:.2f}x faster (wall), {c_old / c_ours:.2f}x less CPU per file")
 
 
 def main() -> int:
@@ -80,13 +87,15 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-breakdown", action="store_true")
     parser.add_argument("--skip-whole", action="store_true")
+    parser.add_argument("--baseline", type=Path, help="another checkout of soundalike (say, `git archive` of the "
+                        "base commit) to index with too, in turn: before/after in the same run")
     args = parser.parse_args()
     paths = audio_paths(args.folders)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}")
     print(f"folders: {' '.join(args.folders)} ({len(paths)} audio files by extension)")
     if not args.skip_whole:
-        whole_process(args.folders, len(paths), args.repeats)
+        whole_process(args.folders, len(paths), args.repeats, args.baseline)
     if not args.skip_breakdown:
         breakdown(paths)
         floor(paths)
