@@ -27,6 +27,9 @@ _WHOLE_READ_BYTES = 64 * 2**20
 _PARTIAL_HASH_BYTES = 4 * 2**20
 _CLIP_LEVEL = 0.999
 _PRE_ROLL_SECONDS = 0.002
+#: Audio kept past what a backend reads before resampling: soxr's output up to there is then the
+#: same, bit for bit, as when the whole file is resampled (its filter reaches ~ms; checked on the dev set).
+RESAMPLE_MARGIN_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -217,7 +220,13 @@ def resample(mono: np.ndarray, rate: int, target_rate: int) -> np.ndarray:
     return soxr.resample(mono, rate, target_rate, quality="HQ").astype(np.float32, copy=False)
 
 
-def prepare(decoded: Decoded, target_rate: int, trim_db: float = -60.0) -> np.ndarray:
-    """Mono float32 at ``target_rate`` with leading silence trimmed: what embedders receive."""
+def prepare(decoded: Decoded, target_rate: int, trim_db: float = -60.0,
+            reads_seconds: float | None = None) -> np.ndarray:
+    """Mono float32 at ``target_rate`` with leading silence trimmed: what embedders receive.
+
+    ``reads_seconds``: the backend looks at no more than this (after the trim), so only that
+    much, plus a margin that keeps the resampler's output identical, is resampled."""
     trimmed = trim_leading_silence(decoded.samples, decoded.sample_rate, trim_db)
+    if reads_seconds is not None:
+        trimmed = trimmed[:int(np.ceil((reads_seconds + RESAMPLE_MARGIN_SECONDS) * decoded.sample_rate))]
     return resample(trimmed, decoded.sample_rate, target_rate)

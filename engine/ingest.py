@@ -104,7 +104,7 @@ class Ingestor:
 
     def _embed(self, backend: str, decoded: list[Decoded], results: list[Processed]) -> None:
         embedder = self.embedders[backend]
-        clips = [prepare(d, embedder.sample_rate, self.settings.trim_db) for d in decoded]
+        clips = [prepare(d, embedder.sample_rate, self.settings.trim_db, embedder.reads_seconds) for d in decoded]
         try:
             analysis = embed_checked(embedder, clips)
         except EmbedError:
