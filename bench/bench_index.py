@@ -29,6 +29,24 @@ sys.path.insert(0, str(REPO))
 from bench.index_breakdown import audio_paths, breakdown, floor  # noqa: E402
 
 DEFAULT_FOLDERS = ("/work/data/devset/root", "/work/data/extra/root")
+CONFIG = os.environ.get("BENCH_CONFIG")  # a config.toml for `soundalike index` (say, musical = false)
+
+
+def one_shots(paths: list[str], folder: Path, longest: float) -> list[str]:
+    """Copies of the files at most ``longest`` seconds long (the issue's population: kit one-shots)."""
+    import soundfile as sf
+
+    kept = []
+    for number, path in enumerate(paths):
+        try:
+            if sf.info(path).duration > longest:
+                continue
+        except Exception:  # a broken file stays in: indexers must cope with it
+            pass
+        target = folder / f"{number:05d}_{Path(path).name}"
+        target.write_bytes(Path(path).read_bytes())
+        kept.append(str(target))
+    return kept
 
 
 def timed_child(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
@@ -47,7 +65,7 @@ def timed_child(command: list[str], env: dict[str, str]) -> tuple[float, float, 
 
 def ours(folders: list[str], tmp: Path, run: int, tree: Path = REPO) -> tuple[float, float, str]:
     env = {**os.environ, "SOUNDALIKE_DATA_DIR": str(tmp / f"lib{tree.name}{run}"), "PYTHONPATH": str(tree),
-           "SOUNDALIKE_CONFIG": str(tmp / "no-config.toml")}  # defaults, not the user's config
+           "SOUNDALIKE_CONFIG": CONFIG or str(tmp / "no-config.toml")}  # defaults, not the user's config
     return timed_child([sys.executable, "-m", "soundalike", "index", *folders], env)
 
 
@@ -87,13 +105,20 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-breakdown", action="store_true")
     parser.add_argument("--skip-whole", action="store_true")
+    parser.add_argument("--one-shots", type=float, metavar="SECONDS",
+                        help="index copies of only the files at most this long (loops and pads left out)")
     parser.add_argument("--baseline", type=Path, help="another checkout of soundalike (say, `git archive` of the "
                         "base commit) to index with too, in turn: before/after in the same run")
     args = parser.parse_args()
     paths = audio_paths(args.folders)
+    scratch = tempfile.TemporaryDirectory()
+    if args.one_shots:
+        paths = one_shots(paths, Path(scratch.name), args.one_shots)
+        args.folders = [scratch.name]
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}")
-    print(f"folders: {' '.join(args.folders)} ({len(paths)} audio files by extension)")
+    print(f"folders: {' '.join(args.folders)} ({len(paths)} audio files by extension)"
+          f"{f', one-shots up to {args.one_shots} s' if args.one_shots else ''}; config: {CONFIG or 'defaults'}")
     if not args.skip_whole:
         whole_process(args.folders, len(paths), args.repeats, args.baseline)
     if not args.skip_breakdown:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from engine.audio import _to_mono, decode_file, describe, hash_bytes, prepare, resample, trim_leading_silence
+from engine.audio import RESAMPLE_MARGIN_SECONDS, _to_mono, decode_file, describe, hash_bytes, prepare, resample, trim_leading_silence
 from engine.config import Settings
 from engine.embedders.builtin import BuiltinEmbedder
 from engine.errors import FileError
@@ -26,6 +26,7 @@ from engine.musical.analysis import analyse_safely
 from engine.scanner import stat_entry
 
 EXTENSIONS = Settings().engine.extensions
+CROP = getattr(BuiltinEmbedder, "reads_seconds", None) is not None
 
 
 def audio_paths(folders) -> list[str]:
@@ -70,6 +71,8 @@ def breakdown(paths: list[str]) -> None:
             continue
         lengths.append(total / rate)
         trimmed = clock("trim", trim_leading_silence, mono, rate, settings.trim_db)
+        if CROP:  # as ingest does: only what the backend reads, plus the resampler's margin
+            trimmed = trimmed[:int(np.ceil((embedder.reads_seconds + RESAMPLE_MARGIN_SECONDS) * rate))]
         clip = clock("resample (soxr HQ)", resample, trimmed, rate, embedder.sample_rate)
         decoded = decode_file(path, settings.max_seconds, settings.silence_db)  # untimed: for musical
         musical = clock("musical analysis", analyse_safely, decoded, path, str(Path(path).parent))
