@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.audio import AudioFacts, Decoded, decode_file, prepare
+from engine.blas import one_blas_thread
 from engine.config import EngineSettings
 from engine.embedders.base import Embedder, Tags
 from engine.errors import EmbedError, FileError
@@ -56,7 +57,7 @@ class Ingestor:
         stop = stop or threading.Event()
         workers = self.settings.worker_count()
         pending: deque[Future] = deque()
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
+        with one_blas_thread(), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
             try:
                 for chunk in _chunks(jobs, CHUNK_FILES):
                     if stop.is_set():
