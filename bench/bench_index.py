@@ -49,11 +49,12 @@ def one_shots(paths: list[str], folder: Path, longest: float) -> list[str]:
     return kept
 
 
-def timed_child(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+def timed_child(command: list[str], env: dict[str, str], cwd: Path = REPO) -> tuple[float, float, str]:
     """(wall seconds, CPU seconds user+sys, last output line) of one child process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    # cwd: `python -m` puts it first on sys.path, so it decides which checkout runs
+    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
@@ -66,7 +67,7 @@ def timed_child(command: list[str], env: dict[str, str]) -> tuple[float, float, 
 def ours(folders: list[str], tmp: Path, run: int, tree: Path = REPO) -> tuple[float, float, str]:
     env = {**os.environ, "SOUNDALIKE_DATA_DIR": str(tmp / f"lib{tree.name}{run}"), "PYTHONPATH": str(tree),
            "SOUNDALIKE_CONFIG": CONFIG or str(tmp / "no-config.toml")}  # defaults, not the user's config
-    return timed_child([sys.executable, "-m", "soundalike", "index", *folders], env)
+    return timed_child([sys.executable, "-m", "soundalike", "index", *folders], env, tree)
 
 
 def typical(folders: list[str], tmp: Path, run: int) -> tuple[float, float, str]:
