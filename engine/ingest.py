@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.audio import AudioFacts, Decoded, decode_file, prepare
+from engine.blas import one_blas_thread
 from engine.config import EngineSettings
 from engine.embedders.base import Embedder, Tags
 from engine.errors import EmbedError, FileError
@@ -56,7 +57,7 @@ class Ingestor:
         stop = stop or threading.Event()
         workers = self.settings.worker_count()
         pending: deque[Future] = deque()
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
+        with one_blas_thread(), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
             try:
                 for chunk in _chunks(jobs, CHUNK_FILES):
                     if stop.is_set():
@@ -104,7 +105,7 @@ class Ingestor:
 
     def _embed(self, backend: str, decoded: list[Decoded], results: list[Processed]) -> None:
         embedder = self.embedders[backend]
-        clips = [prepare(d, embedder.sample_rate, self.settings.trim_db) for d in decoded]
+        clips = [prepare(d, embedder.sample_rate, self.settings.trim_db, embedder.reads_seconds) for d in decoded]
         try:
             analysis = embed_checked(embedder, clips)
         except EmbedError:

@@ -54,6 +54,9 @@ class Embedder(ABC):
     default_weights: Mapping[str, float] = {}
     #: longest audio, in seconds, that the backend looks at; longer input is cropped or pooled.
     window_seconds: float = 10.0
+    #: when set, the backend never looks past this many seconds of its input (it crops, not
+    #: pools), so indexing resamples no more than that; None: it reads the whole clip.
+    reads_seconds: float | None = None
     batch_size: int = 32
 
     @abstractmethod

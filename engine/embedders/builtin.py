@@ -161,6 +161,7 @@ class BuiltinEmbedder(Embedder):
         good_for="drum one-shots and short samples; works offline",
         licence="MIT (trained by training/train_builtin.py)")
     window_seconds: float = WINDOW_SECONDS
+    reads_seconds: float | None = WINDOW_SECONDS  # the features crop to the first 2 s
     batch_size: int = 64
 
     @dataclass(frozen=True)

@@ -104,7 +104,7 @@ class FeatureExtractor:
     def _power(self, x: np.ndarray, frames: np.ndarray) -> np.ndarray:
         padded = np.pad(x, (N_FFT // 2, N_FFT // 2))
         starts = frames * HOP
-        chunks = padded[starts[:, None] + np.arange(N_FFT)[None, :]] * self.window
+        chunks = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[starts] * self.window  # no index table
         import scipy.fft  # here, not at the top: it takes ~0.5 s and `soundalike --help` needs none of it
 
         spec = scipy.fft.rfft(chunks, axis=1)

@@ -1,0 +1,132 @@
+"""Indexing speed on real files: `soundalike index` against a typical indexer, in turn, same run.
+
+Both run as whole processes (imports, start-up and writes included) on the same folders, each
+three times in turn; the medians are compared. CPU seconds per file (user + sys of the child) are
+printed too: on a shared machine they move less with load than wall time. Then, in this process
+and on one thread, where the time goes (read + hash, decode, mono + facts, trim + resample, musical
+analysis, features, model, catalog write) and the decode + resample floor.
+
+    .venv/bin/python bench/bench_index.py [FOLDER ...] [--repeats 3] [--skip-breakdown]
+
+Default folders: the dev set and the extra one-shots under /work/data (fetch-devset.sh, fetch-extra.sh).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.index_breakdown import audio_paths, breakdown, floor  # noqa: E402
+
+DEFAULT_FOLDERS = ("/work/data/devset/root", "/work/data/extra/root")
+CONFIG = os.environ.get("BENCH_CONFIG")  # a config.toml for `soundalike index` (say, musical = false)
+
+
+def one_shots(paths: list[str], folder: Path, longest: float) -> list[str]:
+    """Copies of the files at most ``longest`` seconds long (the issue's population: kit one-shots)."""
+    import soundfile as sf
+
+    kept = []
+    for number, path in enumerate(paths):
+        try:
+            if sf.info(path).duration > longest:
+                continue
+        except Exception:  # a broken file stays in: indexers must cope with it
+            pass
+        target = folder / f"{number:05d}_{Path(path).name}"
+        target.write_bytes(Path(path).read_bytes())
+        kept.append(str(target))
+    return kept
+
+
+def timed_child(command: list[str], env: dict[str, str], cwd: Path = REPO) -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds user+sys, last output line) of one child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    # cwd: `python -m` puts it first on sys.path, so it decides which checkout runs
+    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{command[:3]} failed ({done.returncode}): {done.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    return wall, cpu, lines[-1] if lines else ""
+
+
+def ours(folders: list[str], tmp: Path, run: int, tree: Path = REPO) -> tuple[float, float, str]:
+    env = {**os.environ, "SOUNDALIKE_DATA_DIR": str(tmp / f"lib{tree.name}{run}"), "PYTHONPATH": str(tree),
+           "SOUNDALIKE_CONFIG": CONFIG or str(tmp / "no-config.toml")}  # defaults, not the user's config
+    return timed_child([sys.executable, "-m", "soundalike", "index", *folders], env, tree)
+
+
+def typical(folders: list[str], tmp: Path, run: int) -> tuple[float, float, str]:
+    return timed_child([sys.executable, str(REPO / "bench" / "typical_indexer.py"), str(tmp / f"typ{run}"),
+                        *folders], dict(os.environ))
+
+
+def whole_process(folders: list[str], count: int, repeats: int, baseline: Path | None) -> None:
+    runs: dict[str, list[tuple[float, float, str]]] = {"soundalike index": [], "typical MFCC+FAISS": []}
+    if baseline:
+        runs[f"before ({baseline.name})"] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for run in range(repeats):  # in turn, so all see the same load
+            runs["soundalike index"].append(ours(folders, Path(tmp), run))
+            runs["typical MFCC+FAISS"].append(typical(folders, Path(tmp), run))
+            if baseline:
+                runs[f"before ({baseline.name})"].append(ours(folders, Path(tmp), run, baseline))
+    print(f"\nwhole process, {count} audio files, median of {repeats} (in turn):")
+    medians = {}
+    for name, results in runs.items():
+        wall = statistics.median(r[0] for r in results)
+        cpu = statistics.median(r[1] for r in results)
+        medians[name] = (wall, cpu)
+        print(f"  {name:20s} {wall:6.2f} s  {count / wall:6.1f} files/s  CPU {cpu:6.2f} s "
+              f"= {1000 * cpu / count:5.2f} ms/file ({cpu / wall:.2f} cores)   [{results[-1][2]}]")
+    (w_ours, c_ours), (w_typ, c_typ), *before = medians.values()
+    print(f"  ratio: {w_typ / w_ours:.2f}x faster (wall), {c_typ / c_ours:.2f}x less CPU per file")
+    if before:
+        (w_old, c_old), = before
+        print(f"  against before: {w_old / w_ours:.2f}x faster (wall), {c_old / c_ours:.2f}x less CPU per file")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folders", nargs="*", default=list(DEFAULT_FOLDERS))
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-breakdown", action="store_true")
+    parser.add_argument("--skip-whole", action="store_true")
+    parser.add_argument("--one-shots", type=float, metavar="SECONDS",
+                        help="index copies of only the files at most this long (loops and pads left out)")
+    parser.add_argument("--baseline", type=Path, help="another checkout of soundalike (say, `git archive` of the "
+                        "base commit) to index with too, in turn: before/after in the same run")
+    args = parser.parse_args()
+    paths = audio_paths(args.folders)
+    scratch = tempfile.TemporaryDirectory()
+    if args.one_shots:
+        paths = one_shots(paths, Path(scratch.name), args.one_shots)
+        args.folders = [scratch.name]
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}")
+    print(f"folders: {' '.join(args.folders)} ({len(paths)} audio files by extension)"
+          f"{f', one-shots up to {args.one_shots} s' if args.one_shots else ''}; config: {CONFIG or 'defaults'}")
+    if not args.skip_whole:
+        whole_process(args.folders, len(paths), args.repeats, args.baseline)
+    if not args.skip_breakdown:
+        breakdown(paths)
+        floor(paths)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
