@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bridge import protocol as p
+from bridge.bridge import LibraryOnly
 from bridge.client import OscClient
 from engine import catalog_writes as cat
 
@@ -151,7 +152,7 @@ def test_search_with_a_text_capable_library(start_bridge, library, samples):
         def search_text(self, text, k=None, filters=None):
             return library.similar(kick(samples), k=k)
 
-    server = start_bridge(TextLibrary())
+    server = start_bridge(LibraryOnly(TextLibrary()))
     with OscClient(*server.address) as client:
         response = client.search("boomy kick", 3)
         assert response.count == 3 and len(response.hits) == 3
