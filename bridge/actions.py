@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from engine import browse
-from engine.errors import SoundalikeError
+from engine.errors import QueryError, SoundalikeError
 from engine.events import Notice
 from engine.library import Library
 from bridge.session import Selection, Session
@@ -48,14 +48,14 @@ class Actions:
         """Run one action; failures are logged and announced as notices, never raised."""
         try:
             getattr(self, "do_" + action)(argument)
-        except (ValueError, OSError, SoundalikeError) as e:
+        except (OSError, SoundalikeError) as e:  # anything else is a bug: MidiController logs its traceback
             log.warning("MIDI %s failed: %s", action, e)
             self.announce(Notice("warning", f"{action}: {e}"))
 
     def do_similar(self, _argument: str | None) -> None:
         path = self.session.current()
         if path is None:
-            raise ValueError("nothing to start from: send /soundalike/similar or pick a random sample first")
+            raise QueryError("nothing to start from: send /soundalike/similar or pick a random sample first")
         self.session.set_results(path, self.library.similar(path, k=self.k))
         self._select(self.session.move(+1))
 
@@ -76,12 +76,12 @@ class Actions:
     def do_random(self, tag: str | None) -> None:
         row = browse.random_sample(self.library.catalog, tag or None)
         if row is None:
-            raise ValueError(f"no indexed samples tagged {tag!r}" if tag else "the library has no indexed samples")
+            raise QueryError(f"no indexed samples tagged {tag!r}" if tag else "the library has no indexed samples")
         self.session.set_results(row.path, [])
         self._select(Selection(row.path, 0, 1.0))
 
     def _select(self, selection: Selection | None) -> None:
         if selection is None:
-            raise ValueError("no results to move through yet")
+            raise QueryError("no results to move through yet")
         self.announce(selection)
         self.auditioner.play(selection.path)

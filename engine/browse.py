@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from engine.errors import QueryError
 from engine.catalog import SAMPLE_COLUMNS, Catalog, Filters, SampleRow, row_from_values
 from engine.user_lists import IN_COLLECTION
 
@@ -129,7 +130,7 @@ _WITH_MUSICAL = " LEFT JOIN musical ON musical.sample_id = samples.id"
 def _order_of(query: BrowseQuery) -> tuple[str, str, tuple[str, tuple[str, ...]]]:
     """(FROM clause, ORDER BY clause, (before-test, its columns)) for the query's order."""
     if query.order not in ORDERS:
-        raise ValueError(f"order takes one of {', '.join(ORDERS)}, got {query.order!r}")
+        raise QueryError(f"order takes one of {', '.join(ORDERS)}, got {query.order!r}")
     musical, order, before, columns = ORDERS[query.order]
     return ("samples" + _WITH_MUSICAL if musical else "samples"), order, (before, columns)
 

@@ -105,6 +105,8 @@ def test_per_client_backend_aspect_k_and_filters(client, samples):
     ("k", 1000, "from 0 to 100"),
     ("reply_port", -1, "from 0 to 65535"),
     ("aspect", "timbre=loud", "NAME or NAME=WEIGHT"),
+    ("aspect", "timbre=nan", "NAME or NAME=WEIGHT"),  # the CLI's parser, shared: tests/test_query_errors.py
+    ("aspect", "=0.5", "NAME or NAME=WEIGHT"),
     ("backend", 3, "takes a string"),
 ])
 def test_bad_settings_are_error_replies(client, key, value, fragment):
