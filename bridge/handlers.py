@@ -13,12 +13,12 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from engine import browse
 from engine.catalog_text import utf8_or_readable
 from engine.collapse import grouped
 from engine.errors import FileError, QueryError, UserError
 from engine.library import Hit, Library
 from bridge import kit_requests
+from bridge.actions import pick_random
 from bridge import protocol as p
 from bridge.path_policy import PathPolicy
 from bridge.protocol import Reply, Request
@@ -30,10 +30,6 @@ from bridge.wire import split_list
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Request], list[Reply]]
-TEXT_SEARCH_HINT = ("text search needs the clap backend (scripts/setup.sh neural, or pip install "
-                    "'soundalike[neural]', and add \"clap\" "
-                    "to [engine] backends in config)")
-
 
 class Subscriptions(Protocol):
     def add(self, client: tuple[str, int]) -> int: ...
@@ -77,19 +73,13 @@ class Handlers:
         return self.hit_replies(req.id, hits, prefs.format, prefs.musical.fields)
 
     def search(self, req: Request) -> list[Reply]:
-        search_text = getattr(self.library, "search_text", None)
-        if search_text is None:
-            raise UserError(TEXT_SEARCH_HINT)
-        prefs = self.clients.get(req.sender)
-        hits = search_text(req.args["text"], k=self._k(req, prefs.k), filters=prefs.filters)
+        prefs = self.clients.get(req.sender)  # without a text backend the library says how to get one
+        hits = self.library.search_text(req.args["text"], k=self._k(req, prefs.k), filters=prefs.filters)
         self.session.set_results(None, hits)
         return self.hit_replies(req.id, hits, prefs.format, prefs.musical.fields)
 
     def random(self, req: Request) -> list[Reply]:
-        tag = req.get("tag") or None
-        row = browse.random_sample(self.library.catalog, tag)
-        if row is None:
-            raise QueryError(f"no indexed samples tagged {tag!r}" if tag else "the library has no indexed samples yet")
+        row = pick_random(self.library, req.get("tag"))
         hit = Hit(row, 1.0)
         self.session.set_results(row.path, [])
         prefs = self.clients.get(req.sender)

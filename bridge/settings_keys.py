@@ -99,4 +99,3 @@ _SETTERS: dict[str, Setter] = {"backend": _backend, "aspect": _aspect, "format":
                                "reply_port": _reply_port, "k": _k, "tag": _tag, "under": _under,
                                "collapse": _collapse,
                                **MUSICAL_SETTERS}  # issue 16: kind, bpm, key, compatible, root, prefer, fields
-SETTING_KEYS = tuple(sorted(_SETTERS))

@@ -19,11 +19,6 @@ def list_samples(catalog: Catalog, filters: Filters = Filters(), offset: int = 0
     return [row_from_values(r) for r in catalog.query(sql, [*params, limit, offset])]
 
 
-def count_samples(catalog: Catalog, filters: Filters = Filters()) -> int:
-    where, params = filters.where()
-    return int(catalog.query(f"SELECT count(*) FROM samples{where}", params)[0][0])
-
-
 def folders(catalog: Catalog) -> list[str]:
     """Every folder that directly holds a sample, sorted."""
     rows = catalog.query("SELECT DISTINCT rtrim(path, replace(path, ?, '')) FROM samples", (os.sep,))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -36,7 +36,6 @@ class Analysis:
 
     vectors: np.ndarray  # (N, dim) float32, unit-norm rows
     tags: list[Tags] | None = None
-    extra: dict = field(default_factory=dict)
 
 
 class Embedder(ABC):
