@@ -23,7 +23,7 @@ class PathPolicy:
         self.folders = tuple(_resolved(os.path.expanduser(folder)) for folder in folders)
 
     def check(self, path: str) -> str:
-        """``path`` if a client may query it and it is a readable file; ValueError otherwise."""
+        """``path`` if a client may query it and it is a readable file; QueryError otherwise."""
         if not os.path.isabs(path):
             raise QueryError(f"{path!r} is not an absolute path")
         if self.mode == "anywhere":
@@ -36,7 +36,7 @@ class PathPolicy:
             raise QueryError(not_found(path)) from None
 
     def writable_folder(self, path: str) -> str:
-        """``path`` if a client may have files written into it (a kit export); ValueError otherwise.
+        """``path`` if a client may have files written into it (a kit export); QueryError otherwise.
         Under "library" only the library's folders and ``query_folders`` (list a DAW project
         folder there), so no client can make the server write anywhere on the disk."""
         if not os.path.isabs(path):
@@ -59,7 +59,7 @@ def _resolved(path: str) -> str:
 
 
 def readable_file(path: str) -> str:
-    """``path`` if it names a readable regular file; ValueError with the reason otherwise."""
+    """``path`` if it names a readable regular file; QueryError with the reason otherwise."""
     if not os.path.exists(path):
         raise QueryError(f"{path} does not exist")
     if not os.path.isfile(path):

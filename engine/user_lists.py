@@ -18,7 +18,7 @@ MAX_NAME = 64
 
 
 def clean_name(text: str, what: str) -> str:
-    """A tag or collection name as typed, trimmed; ValueError when empty or too long."""
+    """A tag or collection name as typed, trimmed; QueryError when empty or too long."""
     name = " ".join(text.split())
     if not name:
         raise QueryError(f"a {what} needs a name")

@@ -17,7 +17,7 @@ FORMATS: dict[str, Exporter] = {"folder": folder.export, "sfz": sfz.export, "hyd
 
 
 def export_kit(kit: Kit, destination: str | Path, fmt: str = "folder") -> Path:
-    """Write ``kit`` under ``destination`` in ``fmt``; ValueError for an unknown format or an empty kit."""
+    """Write ``kit`` under ``destination`` in ``fmt``; QueryError for an unknown format or an empty kit."""
     exporter = FORMATS.get(fmt)
     if exporter is None:
         raise QueryError(f"unknown kit format {fmt!r}; formats: {', '.join(FORMATS)}")

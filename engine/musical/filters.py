@@ -20,7 +20,7 @@ TEMPO_TOLERANCE = 0.04
 
 
 def parse_bpm_range(text: str) -> tuple[float, float]:
-    """ "118-124" -> (118, 124); "120" -> (115.2, 124.8). ValueError saying what is accepted."""
+    """ "118-124" -> (118, 124); "120" -> (115.2, 124.8). QueryError saying what is accepted."""
     low, sep, high = str(text).strip().partition("-")
     try:
         values = (float(low), float(high)) if sep else (float(low), float(low))
