@@ -26,6 +26,7 @@ from bridge import protocol as p
 from bridge.access import AccessPolicy
 from bridge.actions import Actions, Auditioner, SilentAuditioner
 from bridge.counters import Counters
+from bridge.events import BridgeActivity, BridgeState
 from bridge.handlers import Handlers
 from bridge.midi import MidiController, open_input, parse_map
 from bridge.osc_server import OscServer
@@ -34,7 +35,6 @@ from bridge.push import FOREVER, Push
 from bridge.session import Session
 from engine.config import BridgeSettings, Settings
 from engine.errors import UserError
-from bridge.events import BridgeActivity, BridgeState
 from engine.events import EventBus
 from engine.library import Library
 
