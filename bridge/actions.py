@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from engine import browse
-from engine.errors import SoundalikeError
+from engine.errors import QueryError, SoundalikeError
 from engine.events import Notice
+from engine.catalog import SampleRow
 from engine.library import Library
 from bridge.session import Selection, Session
 
 log = logging.getLogger(__name__)
-
-ACTIONS = ("similar", "next", "previous", "audition", "stop", "random")
 
 
 class Auditioner(Protocol):
@@ -47,15 +46,15 @@ class Actions:
     def run(self, action: str, argument: str | None = None) -> None:
         """Run one action; failures are logged and announced as notices, never raised."""
         try:
-            getattr(self, "do_" + action)(argument)
-        except (ValueError, OSError, SoundalikeError) as e:
+            self.TABLE[action](self, argument)
+        except (OSError, SoundalikeError) as e:  # anything else is a bug: MidiController logs its traceback
             log.warning("MIDI %s failed: %s", action, e)
             self.announce(Notice("warning", f"{action}: {e}"))
 
     def do_similar(self, _argument: str | None) -> None:
         path = self.session.current()
         if path is None:
-            raise ValueError("nothing to start from: send /soundalike/similar or pick a random sample first")
+            raise QueryError("nothing to start from: send /soundalike/similar or pick a random sample first")
         self.session.set_results(path, self.library.similar(path, k=self.k))
         self._select(self.session.move(+1))
 
@@ -74,14 +73,28 @@ class Actions:
         self.auditioner.stop()
 
     def do_random(self, tag: str | None) -> None:
-        row = browse.random_sample(self.library.catalog, tag or None)
-        if row is None:
-            raise ValueError(f"no indexed samples tagged {tag!r}" if tag else "the library has no indexed samples")
+        row = pick_random(self.library, tag)
         self.session.set_results(row.path, [])
         self._select(Selection(row.path, 0, 1.0))
 
     def _select(self, selection: Selection | None) -> None:
         if selection is None:
-            raise ValueError("no results to move through yet")
+            raise QueryError("no results to move through yet")
         self.announce(selection)
         self.auditioner.play(selection.path)
+
+    #: action name -> what it runs, as OSC has its address table; MIDI bindings name these.
+    TABLE: ClassVar[dict[str, Callable[[Actions, str | None], None]]] = {
+        "similar": do_similar, "next": do_next, "previous": do_previous, "audition": do_audition,
+        "stop": do_stop, "random": do_random}
+
+
+ACTIONS = tuple(Actions.TABLE)
+
+
+def pick_random(library: Library, tag: str | None = None) -> SampleRow:
+    """A random indexed sample (with ``tag`` when given), for OSC ``random`` and the MIDI action alike."""
+    row = browse.random_sample(library.catalog, tag or None)
+    if row is None:
+        raise QueryError(f"no indexed samples tagged {tag!r}" if tag else "the library has no indexed samples yet")
+    return row

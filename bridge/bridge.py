@@ -6,17 +6,19 @@ The process that owns the engine (``serve``, the TUI) starts it::
     ...
     bridge.stop()
 
-It only uses the engine's public API (``service.library``, ``service.events``), never the reverse.
+It only uses the engine's public API (``service.library``, ``service.events``, ``service.status()``:
+:class:`EngineSource`), never the reverse.
 """
 from __future__ import annotations
 
 import logging
 import os
 import time
+from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-import faiss
 import mido
 
 from bridge import client_state
@@ -24,6 +26,7 @@ from bridge import protocol as p
 from bridge.access import AccessPolicy
 from bridge.actions import Actions, Auditioner, SilentAuditioner
 from bridge.counters import Counters
+from bridge.events import BridgeActivity, BridgeState
 from bridge.handlers import Handlers
 from bridge.midi import MidiController, open_input, parse_map
 from bridge.osc_server import OscServer
@@ -32,9 +35,8 @@ from bridge.push import FOREVER, Push
 from bridge.session import Session
 from engine.config import BridgeSettings, Settings
 from engine.errors import UserError
-from engine.events import BridgeActivity, BridgeState, EventBus
+from engine.events import EventBus
 from engine.library import Library
-from soundalike import __version__
 
 log = logging.getLogger(__name__)
 STATE_FILE = "bridge-clients.json"  # in the data folder: per-client settings and subscriptions
@@ -42,16 +44,49 @@ SAVE_RENEWALS_AFTER = 30.0  # seconds: lease renewals alone are written at most 
 _STATEFUL = tuple(f"{p.PREFIX}/{name}" for name in ("set", "subscribe", "unsubscribe"))
 
 
+def package_version() -> str:
+    """The installed distribution's version (the bridge does not import the CLI package for it)."""
+    try:
+        return metadata.version("soundalike")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+class EngineSource(Protocol):
+    """What the bridge needs from the process that owns the engine (``EngineService`` is one)."""
+
+    library: Library
+    events: EventBus
+
+    def status(self) -> dict[str, Any]:
+        """The engine's state; the bridge reads ``busy`` from it when present."""
+        ...
+
+
+@dataclass(frozen=True)
+class LibraryOnly:
+    """A library without a live service around it (tests, benchmarks): never reported busy."""
+
+    library: Library
+
+    @property
+    def events(self) -> EventBus:
+        return self.library.events
+
+    def status(self) -> dict[str, Any]:
+        return {}
+
+
 class Bridge:
-    def __init__(self, source: Any, events: EventBus | None, settings: BridgeSettings,
+    def __init__(self, source: EngineSource | Library, events: EventBus | None, settings: BridgeSettings,
                  auditioner: Auditioner | None = None, midi_backend: mido.Backend | None = None,
                  state_file: Path | None = None):
-        """``source`` is an EngineService (``.library``, ``.events``, ``.status()``) or a Library.
-        ``state_file`` keeps client settings across restarts (default: ``bridge-clients.json`` in the
-        library's data folder)."""
-        self.library: Library = getattr(source, "library", source)
-        self.service = source if source is not self.library else None
-        self.events = events or getattr(source, "events", None) or self.library.events
+        """``source`` is an EngineService (any :class:`EngineSource`) or a bare Library; ``events``
+        defaults to the source's bus. ``state_file`` keeps client settings across restarts (default:
+        ``bridge-clients.json`` in the library's data folder)."""
+        self.source: EngineSource = LibraryOnly(source) if isinstance(source, Library) else source
+        self.library = self.source.library
+        self.events = events or self.source.events
         self.settings, self.midi_backend = settings, midi_backend
         self.counters, self.session = Counters(), Session()
         self.state_file = state_file or self.library.settings.engine.resolved_data_dir() / STATE_FILE
@@ -62,20 +97,14 @@ class Bridge:
                                  self.session, paths)
         self.server = OscServer(self.handlers.table(), self.push, settings,
                                 reply_port_of=lambda client: self.handlers.clients.get(client).reply_port,
-                                counters=self.counters, thread_setup=self._search_thread_setup,
-                                activity=self._osc_activity)
+                                counters=self.counters, activity=self._osc_activity)
         self.actions = Actions(self.library, self.session, auditioner or SilentAuditioner(), self.push.on_event)
-        self.midi = MidiController(parse_map(settings.midi_map), self._midi_action, self._search_thread_setup)
+        self.midi = MidiController(parse_map(settings.midi_map), self._midi_action)
         self.midi_status = "MIDI not started"
         self._unsubscribe = None
         self._started = False
         self._saved: tuple | None = None
         self._saved_at = 0.0
-
-    def _search_thread_setup(self) -> None:
-        """OpenMP thread counts are per calling thread: without this, FAISS searches from the bridge's
-        threads use every core, which made single queries ~20x slower on a busy 2-core machine."""
-        faiss.omp_set_num_threads(self.library.settings.index.search_threads)
 
     def _osc_activity(self, client: tuple[str, int], address: str, summary: str, ok: bool) -> None:
         if ok and address in _STATEFUL:
@@ -109,7 +138,7 @@ class Bridge:
         targets = {self.server.reply_target(client) for client in self.handlers.clients.snapshot()}
         targets |= set(self.push.subscribers())
         for target in sorted(targets):
-            self.server.send_to(target, (p.HELLO, (self.address[1], __version__)))
+            self.server.send_to(target, (p.HELLO, (self.address[1], package_version())))
 
     def _midi_action(self, action: str, argument: str | None) -> None:
         self.actions.run(action, argument)
@@ -168,7 +197,7 @@ class Bridge:
 
     def status(self) -> dict[str, Any]:
         """Flat name -> int/str: what ``/soundalike/status`` answers and the TUI can show."""
-        status: dict[str, Any] = {"version": __version__, "osc": self._osc_state(), "midi": self.midi_status,
+        status: dict[str, Any] = {"version": package_version(), "osc": self._osc_state(), "midi": self.midi_status,
                                   "samples": self.library.catalog.status_counts().get("ok", 0),
                                   "default_backend": self.library.settings.engine.default_backend,
                                   "subscribers": len(self.push.subscribers()), "queued": self.server.queued(),
@@ -177,8 +206,9 @@ class Bridge:
                                   "replies_dropped": self.server.drops.dropped(),
                                   "received_dropped": self.server.drops.own_dropped()}
         status = {**status, **self.counters.snapshot()}
-        if self.service is not None and hasattr(self.service, "status"):
-            status["busy"] = int(bool(self.service.status().get("busy", False)))
+        engine = self.source.status()
+        if "busy" in engine:
+            status["busy"] = int(bool(engine["busy"]))
         return status
 
 
@@ -195,6 +225,6 @@ def parse_subscribers(settings: BridgeSettings) -> list[tuple[str, int]]:
     return clients
 
 
-def start_bridge(service: Any, settings: Settings, auditioner: Auditioner | None = None) -> Bridge:
+def start_bridge(service: EngineSource, settings: Settings, auditioner: Auditioner | None = None) -> Bridge:
     """Start the OSC server and MIDI input for ``service`` (serve, TUI). UserError when the port is taken."""
-    return Bridge(service, getattr(service, "events", None), settings.bridge, auditioner).start()
+    return Bridge(service, service.events, settings.bridge, auditioner).start()

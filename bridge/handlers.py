@@ -2,8 +2,10 @@
 
 Handlers talk to the library and the bridge's small state objects only; no sockets. Errors a
 client can cause (a missing file, a bad aspect, a k that is too large) are raised as
-``ValueError``/``FileError``/``UserError`` and become one ``/soundalike/error`` reply in
-:func:`dispatch`; anything else is logged with its traceback and answered as an internal error.
+``QueryError`` (or ``FileError`` for a file that is not audio) and become one ``/soundalike/error``
+reply in :func:`dispatch`; a ``UserError`` (a backend not installed) is answered the same way; anything
+else, a plain ``ValueError`` from numpy included, is logged with its traceback at ERROR and answered as
+an internal error.
 """
 from __future__ import annotations
 
@@ -11,12 +13,12 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from engine import browse
 from engine.catalog_text import utf8_or_readable
 from engine.collapse import grouped
-from engine.errors import SoundalikeError, UserError
+from engine.errors import FileError, QueryError, UserError
 from engine.library import Hit, Library
 from bridge import kit_requests
+from bridge.actions import pick_random
 from bridge import protocol as p
 from bridge.path_policy import PathPolicy
 from bridge.protocol import Reply, Request
@@ -28,10 +30,6 @@ from bridge.wire import split_list
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Request], list[Reply]]
-TEXT_SEARCH_HINT = ("text search needs the clap backend (scripts/setup.sh neural, or pip install "
-                    "'soundalike[neural]', and add \"clap\" "
-                    "to [engine] backends in config)")
-
 
 class Subscriptions(Protocol):
     def add(self, client: tuple[str, int]) -> int: ...
@@ -75,19 +73,13 @@ class Handlers:
         return self.hit_replies(req.id, hits, prefs.format, prefs.musical.fields)
 
     def search(self, req: Request) -> list[Reply]:
-        search_text = getattr(self.library, "search_text", None)
-        if search_text is None:
-            raise UserError(TEXT_SEARCH_HINT)
-        prefs = self.clients.get(req.sender)
-        hits = search_text(req.args["text"], k=self._k(req, prefs.k), filters=prefs.filters)
+        prefs = self.clients.get(req.sender)  # without a text backend the library says how to get one
+        hits = self.library.search_text(req.args["text"], k=self._k(req, prefs.k), filters=prefs.filters)
         self.session.set_results(None, hits)
         return self.hit_replies(req.id, hits, prefs.format, prefs.musical.fields)
 
     def random(self, req: Request) -> list[Reply]:
-        tag = req.get("tag") or None
-        row = browse.random_sample(self.library.catalog, tag)
-        if row is None:
-            raise ValueError(f"no indexed samples tagged {tag!r}" if tag else "the library has no indexed samples yet")
+        row = pick_random(self.library, req.get("tag"))
         hit = Hit(row, 1.0)
         self.session.set_results(row.path, [])
         prefs = self.clients.get(req.sender)
@@ -117,7 +109,7 @@ class Handlers:
         path = self.paths.check(req.args["path"])
         row = self.library.sample_by_path(path)
         if row is None:
-            raise ValueError(f"{path} is not in the library (index its folder first)")
+            raise QueryError(f"{path} is not in the library (index its folder first)")
         replies = [(p.TAG, (req.id, source, tag, float(score)))
                    for source, tags in self.library.tags(row.id).items() for tag, score in tags.items()]
         return [*replies, (p.DONE, (req.id, len(replies)))]
@@ -125,7 +117,7 @@ class Handlers:
     def _k(self, req: Request, preferred: int) -> int:
         k = req.get("k") or preferred or self.library.settings.index.default_k
         if k > self.max_k:
-            raise ValueError(f"k must be at most {self.max_k} (max_k in [bridge] config), got {k}")
+            raise QueryError(f"k must be at most {self.max_k} (max_k in [bridge] config), got {k}")
         return k
 
     def hit_replies(self, request_id: int, hits: list[Hit], style: str, fields: bool = False) -> list[Reply]:
@@ -179,9 +171,12 @@ def dispatch(table: dict[str, Handler], request: Request) -> tuple[list[Reply], 
     """Run the request's handler; returns its replies and the error counter to bump (or None)."""
     try:
         return table[request.address](request), None
-    except (ValueError, OSError, SoundalikeError) as e:
+    except (QueryError, FileError) as e:  # the client's fault: a bad request, or a file of theirs that is not audio
         log.info("%s from %s:%d failed: %s", request.address, *request.sender, e)
         return [p.error(request.id, str(e) or type(e).__name__)], "failed"
-    except Exception as e:  # a bug: keep serving, say so, keep the traceback in the log
+    except UserError as e:  # our setup (a backend not installed): the message says what to do
+        log.warning("%s from %s:%d failed: %s", request.address, *request.sender, e)
+        return [p.error(request.id, str(e))], "failed"
+    except Exception as e:  # a bug (numpy, FAISS, ours), or the disk: keep serving, keep the traceback in the log
         log.exception("%s from %s:%d crashed", request.address, *request.sender)
         return [p.error(request.id, f"internal error ({type(e).__name__}); details in the soundalike log")], "internal"

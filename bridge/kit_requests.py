@@ -10,6 +10,7 @@ import random
 import threading
 from collections import OrderedDict
 
+from engine.errors import QueryError
 from engine.kit import Kit, KitBuilder
 from engine.kit_export import export_kit
 from engine.library import Hit, Library
@@ -49,17 +50,17 @@ class KitSessions:
         with self._lock:
             kit = self._kits.get(client)
         if kit is None:
-            raise ValueError("no kit yet: send /soundalike/kit path first")
+            raise QueryError("no kit yet: send /soundalike/kit path first")
         return kit
 
     def edit(self, client: tuple[str, int], action: str, slot: str) -> Kit:
         if action not in EDITS:
-            raise ValueError(f"unknown kit edit {action!r}; one of {', '.join(EDITS)}")
+            raise QueryError(f"unknown kit edit {action!r}; one of {', '.join(EDITS)}")
         kit = self.current(client)
         if action == "reroll":
             kit.reroll(self._rng)
         elif not slot:
-            raise ValueError(f"{action} needs a slot, e.g. snare")
+            raise QueryError(f"{action} needs a slot, e.g. snare")
         elif action == "lock":
             kit.toggle_lock(slot)
         else:
@@ -76,6 +77,6 @@ def kit_replies(request_id: int, kit: Kit) -> list[Reply]:
 
 def export_replies(kit: Kit, request_id: int, folder: str, fmt: str) -> list[Reply]:
     if not os.path.isabs(folder):
-        raise ValueError(f"{folder!r} is not an absolute path")
+        raise QueryError(f"{folder!r} is not an absolute path")
     written = export_kit(kit, folder, fmt)
     return [(p.EXPORTED, (request_id, str(written))), (p.DONE, (request_id, len(kit.picks())))]

@@ -65,11 +65,9 @@ def _parse_entry(entry: str) -> Binding:
 
 
 class MidiController:
-    def __init__(self, bindings: list[Binding], run_action: Callable[[str, str | None], None],
-                 thread_setup: Callable[[], None] = lambda: None):
+    def __init__(self, bindings: list[Binding], run_action: Callable[[str, str | None], None]):
         self.bindings = bindings
         self.run_action = run_action
-        self.thread_setup = thread_setup
         self._pressed: dict[tuple[int, int], bool] = {}  # (channel, control) -> CC at or above 64
         self._port = None
         self._thread: threading.Thread | None = None
@@ -109,7 +107,6 @@ class MidiController:
         self._thread.start()
 
     def _read_loop(self) -> None:
-        self.thread_setup()
         while not self._stop.is_set():
             for message in self._port.iter_pending():
                 try:

@@ -1,7 +1,7 @@
 """``/soundalike/set`` keys for musical facts (issue 16): filters by kind, tempo, key and root,
 "fits the query first" for ``similar``, and extra fields on each ``/result``.
 
-Each setter turns an OSC value into new ``ClientPrefs`` or raises ValueError saying what it takes;
+Each setter turns an OSC value into new ``ClientPrefs`` or raises QueryError saying what it takes;
 "" (or 0) puts a key back to its default. The keys are table entries merged into
 ``settings_keys._SETTERS``.
 """
@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from engine.errors import QueryError
 from engine.library import Hit, Library
 from engine.musical.analysis import Musical
 from engine.musical.filters import KINDS, parse_bpm_range, parse_keys, parse_roots
@@ -32,13 +33,13 @@ def _flag(value: Any, key: str) -> bool:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if value not in (0, 1):
-        raise ValueError(f"{key} takes 0 or 1, got {value!r}")
+        raise QueryError(f"{key} takes 0 or 1, got {value!r}")
     return bool(value)
 
 
 def _text(value: Any, key: str) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"{key} takes a string, got {value!r}")
+        raise QueryError(f"{key} takes a string, got {value!r}")
     return value.strip()
 
 
@@ -49,7 +50,7 @@ def _with_filters(prefs, **changes):
 def _kind(library: Library, prefs, value: Any, _max_k: int):
     kind = _text(value, "kind")
     if kind and kind not in KINDS:
-        raise ValueError(f"kind takes {', '.join(KINDS)} or \"\", got {kind!r}")
+        raise QueryError(f"kind takes {', '.join(KINDS)} or \"\", got {kind!r}")
     return _with_filters(prefs, kind=kind or None)
 
 

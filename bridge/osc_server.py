@@ -41,11 +41,11 @@ TOTAL_QUEUED = 8  # all clients together may have this many times queue_size req
 class OscServer:
     def __init__(self, table: dict[str, Handler], push: Push, settings: BridgeSettings,
                  reply_port_of: Callable[[Client], int] = lambda client: 0, counters: Counters | None = None,
-                 thread_setup: Callable[[], None] = lambda: None, activity: Activity = lambda *a: None):
-        """``thread_setup`` runs first on the serving thread (the bridge sets FAISS's thread count there);
-        ``activity(client, address, summary, ok)`` hears of every request answered, good or bad."""
+                 activity: Activity = lambda *a: None):
+        """``activity(client, address, summary, ok)`` hears of every request answered, good or bad.
+        (FAISS's per-thread OpenMP count is set by ``VectorIndex.search`` on whichever thread searches.)"""
         self.table, self.push, self.settings = table, push, settings
-        self.thread_setup, self.activity = thread_setup, activity
+        self.activity = activity
         self.reply_port_of = reply_port_of
         self.counters = counters or Counters()
         self.access = AccessPolicy(settings)
@@ -141,7 +141,6 @@ class OscServer:
 
     # --- serving -----------------------------------------------------------------------------
     def _serve_loop(self) -> None:
-        self.thread_setup()
         timeout = max(0.02, self.push.progress_interval)
         while not self._stopping.is_set():
             item = self._queue.get(timeout=timeout if self.push.has_pending() else None)

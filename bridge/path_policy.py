@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 
-from engine.errors import UserError
+from engine.errors import QueryError, UserError
 
 MODES = ("library", "anywhere")
 
@@ -23,26 +23,26 @@ class PathPolicy:
         self.folders = tuple(_resolved(os.path.expanduser(folder)) for folder in folders)
 
     def check(self, path: str) -> str:
-        """``path`` if a client may query it and it is a readable file; ValueError otherwise."""
+        """``path`` if a client may query it and it is a readable file; QueryError otherwise."""
         if not os.path.isabs(path):
-            raise ValueError(f"{path!r} is not an absolute path")
+            raise QueryError(f"{path!r} is not an absolute path")
         if self.mode == "anywhere":
             return readable_file(path)
         if not self._within(_resolved(path)):
-            raise ValueError(not_found(path))
+            raise QueryError(not_found(path))
         try:
             return readable_file(path)
         except ValueError:
-            raise ValueError(not_found(path)) from None
+            raise QueryError(not_found(path)) from None
 
     def writable_folder(self, path: str) -> str:
-        """``path`` if a client may have files written into it (a kit export); ValueError otherwise.
+        """``path`` if a client may have files written into it (a kit export); QueryError otherwise.
         Under "library" only the library's folders and ``query_folders`` (list a DAW project
         folder there), so no client can make the server write anywhere on the disk."""
         if not os.path.isabs(path):
-            raise ValueError(f"{path!r} is not an absolute path")
+            raise QueryError(f"{path!r} is not an absolute path")
         if self.mode != "anywhere" and not self._within(_resolved(path)):
-            raise ValueError(f"{path}: not inside the library's folders or [bridge] query_folders (add it there)")
+            raise QueryError(f"{path}: not inside the library's folders or [bridge] query_folders (add it there)")
         return path
 
     def _within(self, resolved: str) -> bool:
@@ -59,11 +59,11 @@ def _resolved(path: str) -> str:
 
 
 def readable_file(path: str) -> str:
-    """``path`` if it names a readable regular file; ValueError with the reason otherwise."""
+    """``path`` if it names a readable regular file; QueryError with the reason otherwise."""
     if not os.path.exists(path):
-        raise ValueError(f"{path} does not exist")
+        raise QueryError(f"{path} does not exist")
     if not os.path.isfile(path):
-        raise ValueError(f"{path} is not a file")
+        raise QueryError(f"{path} is not a file")
     if not os.access(path, os.R_OK):
-        raise ValueError(f"{path} is not readable")
+        raise QueryError(f"{path} is not readable")
     return path

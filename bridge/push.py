@@ -15,6 +15,7 @@ from typing import Any
 
 from bridge.protocol import PREFIX, Reply
 from bridge.session import Selection
+from engine.errors import QueryError
 from engine.events import Notice, Progress, RootState, SampleAdded, SampleFailed, SampleRemoved, SampleUpdated
 
 EVENT = f"{PREFIX}/event"
@@ -74,7 +75,7 @@ class Push:
         with self._lock:
             self._expire()
             if client not in self._subscribers and len(self._subscribers) >= self.max_subscribers:
-                raise ValueError(f"too many subscribers ({self.max_subscribers}); unsubscribe one first")
+                raise QueryError(f"too many subscribers ({self.max_subscribers}); unsubscribe one first")
             self._subscribers[client] = self.clock() + lease
         return 0 if lease == FOREVER else round(lease)
 

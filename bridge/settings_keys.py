@@ -1,6 +1,6 @@
 """``/soundalike/set key value``: the per-client preferences a client may change, checked here.
 
-Each key turns its OSC value into new ``ClientPrefs``, or raises ValueError saying what it
+Each key turns its OSC value into new ``ClientPrefs``, or raises QueryError saying what it
 accepts. An empty string (or 0) puts a key back to its default.
 """
 from __future__ import annotations
@@ -12,7 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from engine.errors import QueryError
 from engine.library import Library
+from engine.weights import parse_weights
 from bridge.musical_keys import MUSICAL_SETTERS
 from bridge.session import FORMATS, ClientPrefs
 
@@ -22,13 +24,13 @@ Setter = Callable[[Library, ClientPrefs, Any, int], ClientPrefs]
 def apply_setting(library: Library, prefs: ClientPrefs, key: str, value: Any, max_k: int) -> ClientPrefs:
     setter = _SETTERS.get(key)
     if setter is None:
-        raise ValueError(f"unknown setting {key!r}; valid: {', '.join(sorted(_SETTERS))}")
+        raise QueryError(f"unknown setting {key!r}; valid: {', '.join(sorted(_SETTERS))}")
     return setter(library, prefs, value, max_k)
 
 
 def _text(value: Any, key: str) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"{key} takes a string, got {value!r}")
+        raise QueryError(f"{key} takes a string, got {value!r}")
     return value.strip()
 
 
@@ -36,7 +38,7 @@ def _number(value: Any, key: str, high: int) -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if not isinstance(value, int) or not 0 <= value <= high:
-        raise ValueError(f"{key} takes an int from 0 to {high}, got {value!r}")
+        raise QueryError(f"{key} takes an int from 0 to {high}, got {value!r}")
     return value
 
 
@@ -44,7 +46,7 @@ def _backend(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> C
     name = _text(value, "backend")
     enabled = library.settings.engine.backends
     if name and name not in enabled:
-        raise ValueError(f"backend {name!r} is not enabled; enabled: {', '.join(enabled)}")
+        raise QueryError(f"backend {name!r} is not enabled; enabled: {', '.join(enabled)}")
     return dataclasses.replace(prefs, backend=name or None)
 
 
@@ -52,7 +54,7 @@ def _aspect(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> Cl
     weights = parse_weights(_text(value, "aspect"))
     if weights:
         embedder = library.embedder(prefs.backend or library.settings.engine.default_backend)
-        embedder.query_vector(_zeros(embedder.dim), weights)  # raises ValueError naming the valid aspects
+        embedder.query_vector(_zeros(embedder.dim), weights)  # raises QueryError naming the valid aspects
     return dataclasses.replace(prefs, weights=weights)
 
 
@@ -60,24 +62,10 @@ def _zeros(dim: int) -> np.ndarray:
     return np.zeros(dim, dtype=np.float32)
 
 
-def parse_weights(text: str) -> dict[str, float] | None:
-    """'timbre' -> {'timbre': 1}; 'timbre=1,envelope=0.5' -> both; '' -> None (backend default)."""
-    if not text:
-        return None
-    weights = {}
-    for part in text.split(","):
-        name, _, number = part.partition("=")
-        try:
-            weights[name.strip()] = float(number) if number.strip() else 1.0
-        except ValueError:
-            raise ValueError(f"aspect: {part!r} is not NAME or NAME=WEIGHT") from None
-    return weights
-
-
 def _format(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> ClientPrefs:
     style = _text(value, "format") or "hits"
     if style not in FORMATS:
-        raise ValueError(f"format takes one of {', '.join(FORMATS)}, got {style!r}")
+        raise QueryError(f"format takes one of {', '.join(FORMATS)}, got {style!r}")
     return dataclasses.replace(prefs, format=style)
 
 
@@ -104,11 +92,10 @@ def _collapse(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> 
     """1 (the default; "" too): copies and velocity layers of one sound come back as one result; 0: each."""
     if value == "" or value in (0, 1):
         return dataclasses.replace(prefs, collapse=value != 0)
-    raise ValueError(f"collapse takes 1 (fold copies and layers into one result) or 0, got {value!r}")
+    raise QueryError(f"collapse takes 1 (fold copies and layers into one result) or 0, got {value!r}")
 
 
 _SETTERS: dict[str, Setter] = {"backend": _backend, "aspect": _aspect, "format": _format,
                                "reply_port": _reply_port, "k": _k, "tag": _tag, "under": _under,
                                "collapse": _collapse,
                                **MUSICAL_SETTERS}  # issue 16: kind, bpm, key, compatible, root, prefer, fields
-SETTING_KEYS = tuple(sorted(_SETTERS))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from engine.errors import QueryError
 from engine.catalog import SAMPLE_COLUMNS, Catalog, Filters, SampleRow, row_from_values
 from engine.user_lists import IN_COLLECTION
 
@@ -16,11 +17,6 @@ def list_samples(catalog: Catalog, filters: Filters = Filters(), offset: int = 0
     where, params = filters.where()
     sql = f"SELECT {SAMPLE_COLUMNS} FROM samples{where} ORDER BY path LIMIT ? OFFSET ?"
     return [row_from_values(r) for r in catalog.query(sql, [*params, limit, offset])]
-
-
-def count_samples(catalog: Catalog, filters: Filters = Filters()) -> int:
-    where, params = filters.where()
-    return int(catalog.query(f"SELECT count(*) FROM samples{where}", params)[0][0])
 
 
 def folders(catalog: Catalog) -> list[str]:
@@ -129,7 +125,7 @@ _WITH_MUSICAL = " LEFT JOIN musical ON musical.sample_id = samples.id"
 def _order_of(query: BrowseQuery) -> tuple[str, str, tuple[str, tuple[str, ...]]]:
     """(FROM clause, ORDER BY clause, (before-test, its columns)) for the query's order."""
     if query.order not in ORDERS:
-        raise ValueError(f"order takes one of {', '.join(ORDERS)}, got {query.order!r}")
+        raise QueryError(f"order takes one of {', '.join(ORDERS)}, got {query.order!r}")
     musical, order, before, columns = ORDERS[query.order]
     return ("samples" + _WITH_MUSICAL if musical else "samples"), order, (before, columns)
 

@@ -182,14 +182,6 @@ class Catalog:
     def roots(self) -> list[str]:
         return [row[0] for row in self.query("SELECT path FROM roots ORDER BY path")]
 
-    def remove_root(self, path: str) -> list[int]:
-        """Forget a root and every sample under it; returns the removed sample ids."""
-        ids = [row[0] for row in self.query("SELECT id FROM samples WHERE root = ?", (path,))]
-        with self.transaction() as tx:
-            tx.execute("DELETE FROM samples WHERE root = ?", (path,))
-            tx.execute("DELETE FROM roots WHERE path = ?", (path,))
-        return ids
-
     # --- samples -----------------------------------------------------------------------------
     def known_files(self, root: str) -> dict[str, Known]:
         """path -> what is known of it, for every sample under ``root``."""
@@ -309,10 +301,6 @@ class Catalog:
                                               "ORDER BY score DESC", (sample_id,)):
             out.setdefault(source, {})[tag] = score
         return out
-
-    def backend_signature(self, backend: str) -> str | None:
-        rows = self.query("SELECT value FROM meta WHERE key = ?", (f"backend:{backend}",))
-        return rows[0][0] if rows else None
 
     def set_backend_signature(self, backend: str, signature: str) -> None:
         """Record which model made ``backend``'s vectors; a different one drops the old vectors."""

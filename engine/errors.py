@@ -29,3 +29,9 @@ class UserError(SoundalikeError):
 
 class BackendUnavailable(UserError):
     """A backend's dependencies or model files are missing; the message says how to get them."""
+
+
+class QueryError(SoundalikeError, ValueError):
+    """A request the caller got wrong: an unknown aspect or order, a weight that is not a number, an
+    empty text. The caller's fault, answered with this message (the bridge replies with it, the CLI
+    prints it). Also a ``ValueError``, so code that caught that before still catches it."""

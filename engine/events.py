@@ -61,32 +61,10 @@ class Notice:
     message: str
 
 
-@dataclass(frozen=True)
-class BridgeActivity:
-    """One request the bridge answered, for the TUI's activity panel.
-
-    ``client`` is who asked ("127.0.0.1:53211" or a MIDI port name), ``address`` what it asked
-    (an OSC address such as "/soundalike/similar", or "note 36"), ``summary`` a short line about
-    the request and the answer ("kick_01.wav -> 10 results", "error: no such file").
-    """
-
-    client: str
-    address: str
-    summary: str
-    ok: bool = True
-
-
-@dataclass(frozen=True)
-class BridgeState:
-    """What the bridge's transports are doing, for the status bar ("" means not started)."""
-
-    osc: str = ""  # e.g. "listening on 127.0.0.1:9000", "off", "error: port 9000 in use"
-    midi: str = ""  # e.g. "port 'soundalike' open", "unavailable: no ALSA sequencer"
-
-
-Event = (SampleAdded | SampleUpdated | SampleRemoved | SampleFailed | Progress | RootState | Notice
-         | BridgeActivity | BridgeState)
-Subscriber = Callable[[Event], None]
+Event = SampleAdded | SampleUpdated | SampleRemoved | SampleFailed | Progress | RootState | Notice
+# Other parts may publish their own events on the same bus (the bridge's ``bridge.events``): the
+# engine carries them without knowing their types.
+Subscriber = Callable[[object], None]
 
 
 class EventBus:
@@ -106,7 +84,7 @@ class EventBus:
 
         return unsubscribe
 
-    def publish(self, event: Event) -> None:
+    def publish(self, event: object) -> None:
         with self._lock:
             subscribers = list(self._subscribers)
         for subscriber in subscribers:

@@ -145,9 +145,10 @@ class VectorIndex:
             self.checksum = checksum
             self._dirty = False
 
-    def save_if_dirty(self) -> None:
-        if self._dirty:
-            self.save()
+    @property
+    def dirty(self) -> bool:
+        """Changed since it was last saved or loaded."""
+        return self._dirty
 
 
 def _use_threads(threads: int) -> None:

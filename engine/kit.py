@@ -21,6 +21,7 @@ import numpy as np
 import soundfile as sf
 
 from engine.catalog import Filters
+from engine.errors import QueryError
 from engine.kit_slots import SLOTS, TOMS, Slot, name_fit, slot_named, slot_of_tag
 from engine.library_queries import Hit
 
@@ -79,7 +80,7 @@ class Kit:
     def choose(self, name: str, index: int) -> Hit | None:
         choice = self.slot(name)
         if not 0 <= index < len(choice.choices):
-            raise ValueError(f"{choice.slot.name} has {len(choice.choices)} alternatives; {index + 1} asked")
+            raise QueryError(f"{choice.slot.name} has {len(choice.choices)} alternatives; {index + 1} asked")
         choice.index = index
         return choice.pick
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.errors import QueryError
+
 
 @dataclass(frozen=True)
 class Slot:
@@ -43,7 +45,7 @@ def slot_named(name: str) -> Slot:
     for slot in SLOTS:
         if slot.name == name or slot.name.replace(" ", "_") == name or slot.name.replace(" ", "-") == name:
             return slot
-    raise ValueError(f"unknown kit slot {name!r}; slots: {', '.join(SLOT_NAMES)}")
+    raise QueryError(f"unknown kit slot {name!r}; slots: {', '.join(SLOT_NAMES)}")
 
 
 def slot_of_tag(tag: str) -> Slot | None:

@@ -163,7 +163,7 @@ class Library(QueryMixin):
             return
         with self._lock, self.lock.try_hold() as writable:
             for name, index in list(self._indexes.items()):
-                if writable and index.path is not None and index._dirty:
+                if writable and index.path is not None and index.dirty:
                     try:
                         index.save()
                         write_state(index.path, self._versions.get(name, 0), index.checksum)

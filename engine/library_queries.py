@@ -11,7 +11,7 @@ from engine.audio import decode_file, prepare, resample
 from engine.browse import BrowseQuery, matching_ids
 from engine.catalog import Filters, SampleRow
 from engine.embedders.torch_support import INSTALL_HINT
-from engine.errors import FileError, UserError
+from engine.errors import FileError, QueryError, UserError
 from engine.ingest import embed_checked
 from engine.musical.analysis import Musical, analyse, analyse_safely
 from engine.musical.filters import fit
@@ -97,7 +97,7 @@ class QueryMixin:
                     filters: Filters | None = None) -> list[Hit]:
         """The ``k`` samples that best match a description such as "dusty vinyl snare"."""
         if not text.strip():
-            raise ValueError("empty text query")
+            raise QueryError("empty text query")
         name = self.text_backend(backend)
         query = self.embedder(name).embed_text([text])[0]
         return self._search(name, query, k or self.settings.index.default_k, filters, exclude=None)
@@ -122,7 +122,7 @@ class QueryMixin:
             return vector, int(to)
         if isinstance(to, np.ndarray):
             if not sample_rate:
-                raise ValueError("an audio array query needs its sample_rate")
+                raise QueryError("an audio array query needs its sample_rate")
             return self.embed_audio(to, sample_rate, backend), None
         return self._path_vector(os.path.abspath(os.fspath(to)), backend)
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from engine.audio import decode_file
 from engine.denoise import denoise
-from engine.errors import FileError, UserError
+from engine.errors import FileError, QueryError, UserError
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +61,14 @@ def span_of_file(path: str, start: float | None, end: float | None, hit: bool = 
     hit when ``hit``; FileError when the file cannot be read or the span holds no sound."""
     start = max(0.0, start or 0.0)
     if end is not None and end <= start:
-        raise ValueError(f"--to ({end:g} s) must come after --from ({start:g} s)")
+        raise QueryError(f"--to ({end:g} s) must come after --from ({start:g} s)")
     if end is not None and end - start < MIN_SPAN_SECONDS:
-        raise ValueError(f"the span {start:g}..{end:g} s is too short to hold a hit (at least {MIN_SPAN_SECONDS:g} s)")
+        raise QueryError(f"the span {start:g}..{end:g} s is too short to hold a hit (at least {MIN_SPAN_SECONDS:g} s)")
     limit = max_seconds if end is None else min(max_seconds, end + 0.01)
     decoded = decode_file(path, limit)
     rate = decoded.sample_rate
     if start >= decoded.samples.size / rate:
-        raise ValueError(f"--from {start:g} s is past the end of {path} ({decoded.samples.size / rate:.2f} s)")
+        raise QueryError(f"--from {start:g} s is past the end of {path} ({decoded.samples.size / rate:.2f} s)")
     first = int(start * rate)
     context = min(first, int(CONTEXT_SECONDS * rate))
     audio = decoded.samples[first - context: None if end is None else int(end * rate)]

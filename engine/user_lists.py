@@ -11,18 +11,19 @@ import time
 from collections.abc import Iterable
 
 from engine.catalog import Catalog
+from engine.errors import QueryError
 
 USER_SOURCE = "user"
 MAX_NAME = 64
 
 
 def clean_name(text: str, what: str) -> str:
-    """A tag or collection name as typed, trimmed; ValueError when empty or too long."""
+    """A tag or collection name as typed, trimmed; QueryError when empty or too long."""
     name = " ".join(text.split())
     if not name:
-        raise ValueError(f"a {what} needs a name")
+        raise QueryError(f"a {what} needs a name")
     if len(name) > MAX_NAME:
-        raise ValueError(f"a {what} name is at most {MAX_NAME} characters")
+        raise QueryError(f"a {what} name is at most {MAX_NAME} characters")
     return name
 
 

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from engine.config import Settings, load_settings
-from engine.errors import FileError, UserError
+from engine.errors import FileError, QueryError, UserError
 from soundalike import __version__, logs
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args)
         logs.configure(settings.engine.resolved_data_dir() / "logs", args.verbose)
         return args.handler(args, settings)
-    except UserError as e:
+    except (UserError, QueryError) as e:
         log.debug("fatal", exc_info=True)
         print(f"soundalike: {e}", file=sys.stderr)
         return 2

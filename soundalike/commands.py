@@ -22,6 +22,7 @@ from engine.library import Hit, Library, ScanReport
 from engine.musical.filters import describe
 from engine.config import Settings
 from engine.errors import UserError
+from engine.weights import parse_weights
 from soundalike.musical_cmd import add_musical_options, facts_json, musical_filter_fields
 from soundalike.musical_cmd import add_parser as add_musical_parser
 from soundalike.progress import ProgressBar
@@ -138,20 +139,6 @@ def print_scan_report(report: ScanReport) -> None:
         for reason, count in by_reason.most_common():
             print(f"  {count:5d}  {readable(reason)}   e.g. {readable(examples[reason])}")
         print("  (all failures: soundalike stats --failures)")
-
-
-def parse_weights(text: str | None) -> dict[str, float] | None:
-    """'timbre' -> {'timbre': 1}; 'timbre=1,envelope=0.5' -> both."""
-    if not text:
-        return None
-    weights = {}
-    for part in text.split(","):
-        name, _, value = part.partition("=")
-        try:
-            weights[name.strip()] = float(value) if value else 1.0
-        except ValueError:
-            raise UserError(f"--aspect: {part!r} is not NAME or NAME=WEIGHT") from None
-    return weights
 
 
 def query_filters(args: argparse.Namespace, library: Library | None = None) -> Filters:

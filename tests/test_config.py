@@ -18,17 +18,28 @@ def _as_toml_value(value):
     return list(value) if isinstance(value, tuple) else value
 
 
-def test_config_toml_lists_every_setting_with_its_default_and_a_comment():
+# every typed section (engine, index, watch, bridge, tui, and any added later); backends are checked below
+SECTIONS = tuple(f.name for f in dataclasses.fields(Settings) if f.name != "backends")
+
+
+def test_every_section_of_the_code_is_in_config_toml_and_nothing_else():
+    assert set(SECTIONS) >= {"engine", "index", "watch", "bridge", "tui"}
+    assert set(tomllib.loads(CONFIG.read_text())) == {*SECTIONS, "backends"}
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_config_toml_lists_every_setting_with_its_default_and_a_comment(section):
     table = tomllib.loads(CONFIG.read_text())
     defaults = Settings()
     lines = CONFIG.read_text().splitlines()
-    for section in ("engine", "index", "bridge", "tui"):
-        expected = {f.name: _as_toml_value(getattr(getattr(defaults, section), f.name))
-                    for f in dataclasses.fields(getattr(defaults, section))}
-        assert table[section] == expected, f"[{section}] in config.toml differs from the code's defaults"
-        for key in expected:
-            at = next(i for i, line in enumerate(lines) if line.split("=")[0].strip() == key)
-            assert lines[at - 1].lstrip().startswith("#"), f"{section}.{key} has no comment above it"
+    expected = {f.name: _as_toml_value(getattr(getattr(defaults, section), f.name))
+                for f in dataclasses.fields(getattr(defaults, section))}
+    assert expected, f"[{section}] has no settings"
+    assert table[section] == expected, f"[{section}] in config.toml differs from the code's defaults"
+    start = lines.index(f"[{section}]")
+    for key in expected:
+        at = next(i for i, line in enumerate(lines) if i > start and line.split("=")[0].strip() == key)
+        assert lines[at - 1].lstrip().startswith("#"), f"{section}.{key} has no comment above it"
 
 
 def test_backend_tables_in_config_toml_are_valid_options():

@@ -25,6 +25,7 @@ from engine.events import Notice, RootState, SampleAdded
 from engine.scanner import walk
 from engine.service import EngineService
 from tests.conftest import TEST_BACKENDS, BandEmbedder, write
+from tests.permissions import ReadLocks
 
 REPO = Path(__file__).resolve().parent.parent
 FAST_WATCH = WatchSettings(debounce_seconds=0.1, poll_seconds=0.2, root_check_seconds=0.2, offline_min_files=5,
@@ -273,14 +274,15 @@ def test_a_folder_of_many_files_dropped_at_once(serve, drum_folder, tmp_path):
     assert service.library.stats()["by_status"] == {"ok": 424}
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their permissions")
-def test_permission_changes(serve, drum_folder):
+def test_permission_changes(serve, drum_folder, monkeypatch):
     service = serve([drum_folder])
     settle(service)
     path = drum_folder / "Kit 0" / "snare_0.wav"
-    path.chmod(0)
+    locks = ReadLocks(monkeypatch)  # simulated when root, who reads whatever the mode says
+    locks.take(path)
     wait_for(lambda: service.library.sample_by_path(path).status == "failed")
-    path.chmod(0o644)
+    assert "permission denied" in service.library.sample_by_path(path).reason
+    locks.give_back(path)
     wait_for(lambda: service.library.sample_by_path(path).status == "ok")
 
 

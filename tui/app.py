@@ -240,14 +240,10 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
 
     def text_search(self, text: str) -> None:
         """A text query (needs a text-capable backend); else the name/tag filter stays, with a note."""
-        search = getattr(self.library, "search_text", None)
-        if search is None:
-            self._text_search_unavailable("Text search needs the clap backend")
-            return
-        self._run_text_search(search, text)
+        self._run_text_search(text)
 
     @work(thread=True, exclusive=True, group="text-search")
-    def _run_text_search(self, search, text: str) -> None:
+    def _run_text_search(self, text: str) -> None:
         browser = self._browser()
         query = ResultsQuery(f"“{text}”", text=text, k=self.settings.tui.results,
                              browsed=browser.state.folder if browser is not None else None)

@@ -1,6 +1,6 @@
 """Recent bridge activity: what a DAW asked over OSC or MIDI, and what was answered.
 
-Fed by ``engine.events.BridgeActivity`` (and ``BridgeState``) events that the bridge publishes on
+Fed by ``bridge.events.BridgeActivity`` (and ``BridgeState``) events that the bridge publishes on
 the engine's event bus; the app passes them here in batches.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.markup import escape
 from textual.widgets import RichLog
 
-from engine.events import BridgeActivity, BridgeState
+from bridge.events import BridgeActivity, BridgeState
 from tui.status_bar import transport_detail
 
 MAX_LINES = 200

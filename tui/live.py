@@ -10,8 +10,9 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 
-from engine.events import (BridgeActivity, BridgeState, Event, EventBus, Notice, Progress, RootState,
-                           SampleAdded, SampleFailed, SampleRemoved, SampleUpdated)
+from bridge.events import BridgeActivity, BridgeState
+from engine.events import (Event, EventBus, Notice, Progress, RootState, SampleAdded, SampleFailed, SampleRemoved,
+                           SampleUpdated)
 
 
 @dataclass
@@ -35,7 +36,7 @@ class Batch:
     def is_empty(self) -> bool:
         return not (self.library_changed or self.progress or self.notices or self.bridge or self.bridge_state)
 
-    def add(self, event: Event) -> None:
+    def add(self, event: Event | BridgeActivity | BridgeState) -> None:
         if isinstance(event, (SampleAdded, SampleUpdated)):
             self.changed_ids.add(event.sample_id)
             self.added += isinstance(event, SampleAdded)

@@ -6,7 +6,8 @@ from dataclasses import dataclass, replace
 from rich.text import Text
 from textual.widgets import Static
 
-from engine.events import BridgeState, Progress
+from bridge.events import BridgeState
+from engine.events import Progress
 
 BAR_WIDTH = 12
 

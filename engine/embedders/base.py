@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+
+from engine.errors import QueryError
 
 Tags = dict[str, float]
 
@@ -34,7 +36,6 @@ class Analysis:
 
     vectors: np.ndarray  # (N, dim) float32, unit-norm rows
     tags: list[Tags] | None = None
-    extra: dict = field(default_factory=dict)
 
 
 class Embedder(ABC):
@@ -74,9 +75,9 @@ class Embedder(ABC):
             return np.asarray(vector, dtype=np.float32)
         unknown = set(weights) - set(self.aspects)
         if unknown:
-            raise ValueError(f"unknown aspect(s) {sorted(unknown)}; {self.name} has {sorted(self.aspects)}")
+            raise QueryError(f"unknown aspect(s) {sorted(unknown)}; {self.name} has {sorted(self.aspects)}")
         if any(w < 0 for w in weights.values()) or not any(w > 0 for w in weights.values()):
-            raise ValueError("aspect weights must be zero or more, and at least one above zero")
+            raise QueryError("aspect weights must be zero or more, and at least one above zero")
         query = np.zeros_like(vector, dtype=np.float32)
         for aspect, part in self.aspects.items():
             query[..., part] = vector[..., part] * float(weights.get(aspect, 0.0))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from engine.errors import QueryError
 from engine.kit import Kit
 from engine.kit_export import folder, hydrogen, sfz
 
@@ -16,10 +17,10 @@ FORMATS: dict[str, Exporter] = {"folder": folder.export, "sfz": sfz.export, "hyd
 
 
 def export_kit(kit: Kit, destination: str | Path, fmt: str = "folder") -> Path:
-    """Write ``kit`` under ``destination`` in ``fmt``; ValueError for an unknown format or an empty kit."""
+    """Write ``kit`` under ``destination`` in ``fmt``; QueryError for an unknown format or an empty kit."""
     exporter = FORMATS.get(fmt)
     if exporter is None:
-        raise ValueError(f"unknown kit format {fmt!r}; formats: {', '.join(FORMATS)}")
+        raise QueryError(f"unknown kit format {fmt!r}; formats: {', '.join(FORMATS)}")
     if not kit.picks():
-        raise ValueError("the kit is empty: no sample in the library is tagged with a kit slot's kind")
+        raise QueryError("the kit is empty: no sample in the library is tagged with a kit slot's kind")
     return exporter(kit, Path(destination).expanduser())

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from engine.musical.analysis import Musical
+from engine.errors import QueryError
 from engine.musical.keys import compatible_keys, key_name, parse_key, parse_note
 from engine.musical.names import BPM_RANGE
 
@@ -19,17 +20,17 @@ TEMPO_TOLERANCE = 0.04
 
 
 def parse_bpm_range(text: str) -> tuple[float, float]:
-    """ "118-124" -> (118, 124); "120" -> (115.2, 124.8). ValueError saying what is accepted."""
+    """ "118-124" -> (118, 124); "120" -> (115.2, 124.8). QueryError saying what is accepted."""
     low, sep, high = str(text).strip().partition("-")
     try:
         values = (float(low), float(high)) if sep else (float(low), float(low))
     except ValueError:
-        raise ValueError(f"bpm takes BPM or LOW-HIGH (e.g. 120 or 118-124), got {text!r}") from None
+        raise QueryError(f"bpm takes BPM or LOW-HIGH (e.g. 120 or 118-124), got {text!r}") from None
     if not sep:
         values = (values[0] * (1 - TEMPO_TOLERANCE), values[0] * (1 + TEMPO_TOLERANCE))
     lo, hi = min(values), max(values)
     if lo < BPM_RANGE[0] / 2 or hi > BPM_RANGE[1] * 2:
-        raise ValueError(f"bpm {text!r} is outside {BPM_RANGE[0] / 2:g}-{BPM_RANGE[1] * 2:g}")
+        raise QueryError(f"bpm {text!r} is outside {BPM_RANGE[0] / 2:g}-{BPM_RANGE[1] * 2:g}")
     return round(lo, 3), round(hi, 3)
 
 
@@ -39,7 +40,7 @@ def parse_keys(text: str, compatible: bool = False) -> tuple[int, ...]:
     for part in str(text).split(","):
         index = parse_key(part)
         if index is None:
-            raise ValueError(f"key takes names like Am, F#m, C or Bb (several with commas), got {part.strip()!r}")
+            raise QueryError(f"key takes names like Am, F#m, C or Bb (several with commas), got {part.strip()!r}")
         keys += compatible_keys(index) if compatible else [index]
     return tuple(dict.fromkeys(keys))
 
@@ -51,7 +52,7 @@ def parse_roots(text: str) -> tuple[int, ...]:
         note = parse_note(part)
         index = parse_key(part) if note is None else note % 12
         if index is None or index >= 12:
-            raise ValueError(f"root takes notes like C#, Eb or A2 (several with commas), got {part.strip()!r}")
+            raise QueryError(f"root takes notes like C#, Eb or A2 (several with commas), got {part.strip()!r}")
         classes.append(index % 12)
     return tuple(dict.fromkeys(classes))
 
@@ -62,7 +63,7 @@ def musical_where(kind: str | None, bpm: tuple[float, float] | None, keys: Seque
     conditions, params = [], []
     if kind:
         if kind not in KINDS:
-            raise ValueError(f"kind takes one of {', '.join(KINDS)}, got {kind!r}")
+            raise QueryError(f"kind takes one of {', '.join(KINDS)}, got {kind!r}")
         conditions.append("kind = ?")
         params.append(kind)
     if bpm:

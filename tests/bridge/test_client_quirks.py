@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import socket
 import struct
+from importlib import metadata
 
 import pytest
 
@@ -57,6 +58,12 @@ def test_status_shows_the_service_busy_while_indexing(start_bridge, library):
     with OscClient(*server.address) as client:
         status = client.status()
     assert status["busy"] == 1 and status["queue_full"] == 0
+
+
+def test_a_bare_library_is_never_reported_busy_and_the_version_is_the_installed_one(client):
+    status = client.status()
+    assert "busy" not in status  # only an engine service knows whether it is indexing
+    assert status["version"] == metadata.version("soundalike")
 
 
 def ipv6_available() -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bridge import protocol as p
+from bridge.bridge import LibraryOnly
 from bridge.client import OscClient
 from engine import catalog_writes as cat
 
@@ -104,6 +105,8 @@ def test_per_client_backend_aspect_k_and_filters(client, samples):
     ("k", 1000, "from 0 to 100"),
     ("reply_port", -1, "from 0 to 65535"),
     ("aspect", "timbre=loud", "NAME or NAME=WEIGHT"),
+    ("aspect", "timbre=nan", "NAME or NAME=WEIGHT"),  # the CLI's parser, shared: tests/test_query_errors.py
+    ("aspect", "=0.5", "NAME or NAME=WEIGHT"),
     ("backend", 3, "takes a string"),
 ])
 def test_bad_settings_are_error_replies(client, key, value, fragment):
@@ -151,7 +154,7 @@ def test_search_with_a_text_capable_library(start_bridge, library, samples):
         def search_text(self, text, k=None, filters=None):
             return library.similar(kick(samples), k=k)
 
-    server = start_bridge(TextLibrary())
+    server = start_bridge(LibraryOnly(TextLibrary()))
     with OscClient(*server.address) as client:
         response = client.search("boomy kick", 3)
         assert response.count == 3 and len(response.hits) == 3

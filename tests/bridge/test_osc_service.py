@@ -165,7 +165,7 @@ def test_the_socket_accepts_datagrams_larger_than_python_osc_default(client, sam
 
 
 def test_the_bridge_reports_its_state_and_each_request_on_the_event_bus(library, start_bridge, samples):
-    from engine.events import BridgeActivity, BridgeState
+    from bridge.events import BridgeActivity, BridgeState
     seen = []
     unsubscribe = library.events.subscribe(seen.append)
     try:

@@ -11,7 +11,7 @@ import numpy as np
 from engine import browse
 from engine import catalog_writes as cat
 from engine.config import TuiSettings
-from engine.events import BridgeActivity, BridgeState
+from bridge.events import BridgeActivity, BridgeState
 from engine.demo import render
 from tests.conftest import write
 from tests.tui.conftest import in_thread, make_app, wait_for

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from engine.config import TuiSettings
-from engine.events import BridgeActivity, EventBus, Progress, SampleAdded, SampleFailed
+from bridge.events import BridgeActivity
+from engine.events import EventBus, Progress, SampleAdded, SampleFailed
 from soundalike import tui_cmd
 from soundalike.cli import build_parser, default_to_tui
 from tui import format as fmt

@@ -7,7 +7,7 @@ from rich.cells import cell_len
 
 from engine import browse
 from engine import catalog_writes as cat
-from engine.events import BridgeActivity, BridgeState
+from bridge.events import BridgeActivity, BridgeState
 from tests.conftest import write
 from tests.tui.conftest import make_app, wait_for
 from tui import format as fmt

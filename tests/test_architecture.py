@@ -1,0 +1,109 @@
+"""The import graph points one way: the CLI wires the TUI and the bridge, both sit on the engine.
+
+Two checks. Every ``import`` in every file of a package (also the ones inside functions, which
+load lazily and so never show in a plain import) is read with ``ast`` and checked against what the
+package may not reach. Then each package's entry modules are imported in a fresh interpreter and
+``sys.modules`` is checked, which also catches an import made by a library on our behalf.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOT_SHIPPED = ("training", "bench", "tests")
+
+# package -> top-level packages it must never import
+FORBIDDEN = {
+    "engine": ("tui", "bridge", "soundalike", *NOT_SHIPPED),
+    "bridge": ("tui", "soundalike", *NOT_SHIPPED),
+    "tui": ("bridge", "soundalike", *NOT_SHIPPED),
+    "training": ("tui", "bridge", "soundalike", "bench", "tests"),
+}
+# ...except these: the TUI shows what the bridge reports, so it may read the bridge's event types.
+ALLOWED_ACROSS = {"tui": ("bridge.events",)}
+ENTRY_MODULES = {
+    "engine": ("engine.service", "engine.library", "engine.config", "engine.events", "engine.errors"),
+    "bridge": ("bridge", "bridge.bridge", "bridge.client", "bridge.handlers", "bridge.events"),
+    "tui": ("tui.app",),
+}
+
+
+def imported_modules(source: str) -> list[tuple[int, str]]:
+    """(line, module) for each import statement, and for ``importlib.import_module("x")``/``__import__("x")``."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found += [(node.lineno, node.module)]
+            found += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
+        elif isinstance(node, ast.Call) and _call_name(node.func) in ("import_module", "__import__") \
+                and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+            found.append((node.lineno, node.args[0].value))
+    return found
+
+
+def _call_name(func: ast.expr) -> str:
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def violations(package: str, source: str, where: str) -> list[str]:
+    return [f"{where}:{line} imports {module}" for line, module in imported_modules(source)
+            if forbidden(package, module)]
+
+
+def forbidden(package: str, module: str) -> bool:
+    """``from bridge.events import X`` reads as ``bridge.events`` and ``bridge.events.X``; loading it
+    also loads the package ``bridge``: all three pass where ``bridge.events`` is allowed."""
+    allowed = ALLOWED_ACROSS.get(package, ())
+    if any(module == name or module.startswith(name + ".") or name.startswith(module + ".") for name in allowed):
+        return False
+    return module.split(".")[0] in FORBIDDEN[package]
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_no_file_of_a_package_imports_what_it_must_not(package):
+    files = sorted((ROOT / package).rglob("*.py"))
+    assert files, f"no Python files under {package}/"
+    bad = [v for path in files for v in violations(package, path.read_text(encoding="utf-8"),
+                                                    str(path.relative_to(ROOT)))]
+    assert not bad, "upward or sideways imports:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("source, package", [
+    ("from soundalike import __version__\n", "bridge"),
+    ("def f():\n    import tui.app\n", "engine"),
+    ("import importlib\nimportlib.import_module('bridge.bridge')\n", "engine"),
+    ("from bridge import start_bridge\n", "tui"),
+    ("from tests.conftest import make_wav\n", "engine"),
+])
+def test_the_checker_catches_a_forbidden_import(source, package):
+    assert violations(package, source, "example.py")
+
+
+@pytest.mark.parametrize("source, package", [
+    ("from engine.library import Library\n", "bridge"),
+    ("from bridge.events import BridgeActivity, BridgeState\n", "tui"),
+    ("import numpy\nfrom engine import browse\n", "tui"),
+])
+def test_the_checker_lets_allowed_imports_through(source, package):
+    assert not violations(package, source, "example.py")
+
+
+@pytest.mark.parametrize("package", sorted(ENTRY_MODULES))
+def test_importing_a_package_loads_nothing_it_must_not(package):
+    script = ("import importlib, json, sys\n"
+              f"for name in {ENTRY_MODULES[package]!r}: importlib.import_module(name)\n"
+              "print(json.dumps(sorted(sys.modules)))\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(done.stdout.splitlines()[-1])
+    assert package in {name.split(".")[0] for name in loaded}  # the check ran on something real
+    bad = [name for name in loaded if forbidden(package, name)]
+    assert not bad, f"importing {package} loaded {bad}"
