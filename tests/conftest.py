@@ -1,6 +1,7 @@
 """Shared fixtures: generated audio files, a plumbing embedder, settings on a temp library."""
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from engine.config import EngineSettings, Settings
+from engine.config import EngineSettings, Settings, WatchSettings
 from engine.demo import render
 from engine.embedders.base import BackendInfo, Embedder, unit_rows
 from engine.embedders.registry import BACKENDS
@@ -65,3 +66,29 @@ def drum_folder(tmp_path) -> Path:
                 name = f"{instrument.replace(' ', '_')}_{take}.wav"
                 write(root / f"Kit {kit}" / name, render(instrument, seed=kit * 100 + number * 10 + take))
     return root
+
+
+#: Watch settings fast enough for tests of the live engine.
+FAST_WATCH = WatchSettings(debounce_seconds=0.1, poll_seconds=0.2, root_check_seconds=0.2, offline_min_files=5,
+                           index_save_seconds=0.0)
+
+
+def live_settings(make_settings, **watch):
+    return dataclasses.replace(make_settings(), watch=dataclasses.replace(FAST_WATCH, **watch))
+
+
+@pytest.fixture
+def serve(make_settings):
+    """Start live engines on roots (stopped at teardown): ``serve([root], **watch_settings)``."""
+    from engine.service import EngineService
+    services = []
+
+    def _serve(roots, backends=TEST_BACKENDS, **watch):
+        service = EngineService(live_settings(make_settings, **watch), backends=backends)
+        services.append(service)
+        service.start([str(r) for r in roots])
+        return service
+
+    yield _serve
+    for service in services:
+        service.stop()

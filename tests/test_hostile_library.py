@@ -13,23 +13,11 @@ import pytest
 from engine.catalog_text import from_db, readable, to_db, utf8_or_readable
 from engine.demo import render
 from engine.library import Library
-from soundalike.cli import main
 from tests.conftest import TEST_BACKENDS, write
+from tests.test_cli import no_user_config, run  # noqa: F401 - no_user_config is an autouse fixture
 
 REPO = Path(__file__).resolve().parent.parent
 BAD = os.fsdecode(b"bad_\xff\xfe.wav")  # not valid UTF-8: Python holds it surrogate-escaped
-
-
-@pytest.fixture(autouse=True)
-def no_user_config(tmp_path, monkeypatch):
-    monkeypatch.setenv("SOUNDALIKE_CONFIG", str(tmp_path / "no-user-config.toml"))
-    monkeypatch.delenv("SOUNDALIKE_DATA_DIR", raising=False)
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def kick(path: Path, seed: int = 1) -> Path:

@@ -17,26 +17,10 @@ import engine.ingest
 from engine.demo import render
 from engine.events import Notice
 from engine.library import Library
-from engine.service import EngineService
 from tests.conftest import TEST_BACKENDS, write
-from tests.test_service import SlowBands, live_settings, settle, wait_for
+from tests.test_service import SlowBands, settle, wait_for
 
 BAD = os.fsdecode(b"pack_\xff.wav")
-
-
-@pytest.fixture
-def serve(make_settings):
-    services = []
-
-    def _serve(roots, backends=TEST_BACKENDS, **watch) -> EngineService:
-        service = EngineService(live_settings(make_settings, **watch), backends=backends)
-        services.append(service)
-        service.start([str(r) for r in roots])
-        return service
-
-    yield _serve
-    for service in services:
-        service.stop()
 
 
 @pytest.fixture

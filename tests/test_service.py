@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import tomllib
-from dataclasses import fields, replace
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -24,39 +24,16 @@ from engine.demo import render
 from engine.events import Notice, RootState, SampleAdded
 from engine.scanner import walk
 from engine.service import EngineService
-from tests.conftest import TEST_BACKENDS, BandEmbedder, write
+from tests.conftest import BandEmbedder, write
 from tests.permissions import ReadLocks
 
 REPO = Path(__file__).resolve().parent.parent
-FAST_WATCH = WatchSettings(debounce_seconds=0.1, poll_seconds=0.2, root_check_seconds=0.2, offline_min_files=5,
-                           index_save_seconds=0.0)
-
-
 class SlowBands(BandEmbedder):
     """The plumbing backend, slowed down so a kill lands in the middle of indexing."""
 
     def embed(self, batch):
         time.sleep(0.01 * len(batch))
         return super().embed(batch)
-
-
-def live_settings(make_settings, **watch):
-    return replace(make_settings(), watch=replace(FAST_WATCH, **watch))
-
-
-@pytest.fixture
-def serve(make_settings):
-    services = []
-
-    def _serve(roots, backends=TEST_BACKENDS, **watch) -> EngineService:
-        service = EngineService(live_settings(make_settings, **watch), backends=backends)
-        services.append(service)
-        service.start([str(r) for r in roots])
-        return service
-
-    yield _serve
-    for service in services:
-        service.stop()
 
 
 def mismatches(service: EngineService) -> list[str]:
@@ -300,7 +277,8 @@ KILLED_SERVE = """
 import sys, time
 from dataclasses import replace
 from tests.conftest import TEST_BACKENDS
-from tests.test_service import SlowBands, FAST_WATCH
+from tests.test_service import SlowBands
+from tests.conftest import FAST_WATCH
 from engine.config import EngineSettings, Settings
 from engine.service import EngineService
 settings = Settings(engine=EngineSettings(data_dir=sys.argv[1], backends=("bands",), default_backend="bands",

@@ -12,7 +12,7 @@ from engine.musical.store import ids_to_analyse
 from engine.service import EngineService
 from tests.conftest import TEST_BACKENDS, write
 from tests.musical import audio as gen
-from tests.test_service import FAST_WATCH
+from tests.conftest import FAST_WATCH
 
 
 def test_serve_fills_in_musical_facts_of_an_existing_library(make_settings, tmp_path, monkeypatch):
