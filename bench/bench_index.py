@@ -64,9 +64,11 @@ def timed_child(command: list[str], env: dict[str, str], cwd: Path = REPO) -> tu
     return wall, cpu, lines[-1] if lines else ""
 
 
-def ours(folders: list[str], tmp: Path, run: int, tree: Path = REPO) -> tuple[float, float, str]:
-    env = {**os.environ, "SOUNDALIKE_DATA_DIR": str(tmp / f"lib{tree.name}{run}"), "PYTHONPATH": str(tree),
-           "SOUNDALIKE_CONFIG": CONFIG or str(tmp / "no-config.toml")}  # defaults, not the user's config
+def ours(folders: list[str], tmp: Path, run: int, tree: Path = REPO, config: Path | None = None,
+         ) -> tuple[float, float, str]:
+    name = f"lib{tree.name}{config.stem if config else ''}{run}"
+    env = {**os.environ, "SOUNDALIKE_DATA_DIR": str(tmp / name), "PYTHONPATH": str(tree),  # defaults, not the user's:
+           "SOUNDALIKE_CONFIG": str(config) if config else CONFIG or str(tmp / "no-config.toml")}
     return timed_child([sys.executable, "-m", "soundalike", "index", *folders], env, tree)
 
 
@@ -75,16 +77,23 @@ def typical(folders: list[str], tmp: Path, run: int) -> tuple[float, float, str]
                         *folders], dict(os.environ))
 
 
-def whole_process(folders: list[str], count: int, repeats: int, baseline: Path | None) -> None:
+def whole_process(folders: list[str], count: int, repeats: int, baseline: Path | None,
+                  musical_off: bool = False) -> None:
     runs: dict[str, list[tuple[float, float, str]]] = {"soundalike index": [], "typical MFCC+FAISS": []}
     if baseline:
         runs[f"before ({baseline.name})"] = []
+    if musical_off:
+        runs["musical = false"] = []
     with tempfile.TemporaryDirectory() as tmp:
+        off = Path(tmp) / "musical-off.toml"
+        off.write_text("[engine]\nmusical = false\n")
         for run in range(repeats):  # in turn, so all see the same load
             runs["soundalike index"].append(ours(folders, Path(tmp), run))
             runs["typical MFCC+FAISS"].append(typical(folders, Path(tmp), run))
             if baseline:
                 runs[f"before ({baseline.name})"].append(ours(folders, Path(tmp), run, baseline))
+            if musical_off:
+                runs["musical = false"].append(ours(folders, Path(tmp), run, config=off))
     print(f"\nwhole process, {count} audio files, median of {repeats} (in turn):")
     medians = {}
     for name, results in runs.items():
@@ -93,11 +102,17 @@ def whole_process(folders: list[str], count: int, repeats: int, baseline: Path |
         medians[name] = (wall, cpu)
         print(f"  {name:20s} {wall:6.2f} s  {count / wall:6.1f} files/s  CPU {cpu:6.2f} s "
               f"= {1000 * cpu / count:5.2f} ms/file ({cpu / wall:.2f} cores)   [{results[-1][2]}]")
-    (w_ours, c_ours), (w_typ, c_typ), *before = medians.values()
+    w_ours, c_ours = medians["soundalike index"]
+    w_typ, c_typ = medians["typical MFCC+FAISS"]
     print(f"  ratio: {w_typ / w_ours:.2f}x faster (wall), {c_typ / c_ours:.2f}x less CPU per file")
-    if before:
-        (w_old, c_old), = before
+    if baseline:
+        w_old, c_old = medians[f"before ({baseline.name})"]
         print(f"  against before: {w_old / w_ours:.2f}x faster (wall), {c_old / c_ours:.2f}x less CPU per file")
+    if musical_off:
+        w_off, c_off = medians["musical = false"]
+        print(f"  musical on / off: {w_ours / w_off:.2f}x wall, {c_ours / c_off:.2f}x CPU per file "
+              f"(CPU per run, on: {sorted(round(r[1], 2) for r in runs['soundalike index'])}, "
+              f"off: {sorted(round(r[1], 2) for r in runs['musical = false'])})")
 
 
 def main() -> int:
@@ -110,6 +125,8 @@ def main() -> int:
                         help="index copies of only the files at most this long (loops and pads left out)")
     parser.add_argument("--baseline", type=Path, help="another checkout of soundalike (say, `git archive` of the "
                         "base commit) to index with too, in turn: before/after in the same run")
+    parser.add_argument("--musical-off", action="store_true", help="index with `[engine] musical = false` too, "
+                        "in turn: the musical analysis's share of indexing in the same run")
     args = parser.parse_args()
     paths = audio_paths(args.folders)
     scratch = tempfile.TemporaryDirectory()
@@ -121,7 +138,7 @@ def main() -> int:
     print(f"folders: {' '.join(args.folders)} ({len(paths)} audio files by extension)"
           f"{f', one-shots up to {args.one_shots} s' if args.one_shots else ''}; config: {CONFIG or 'defaults'}")
     if not args.skip_whole:
-        whole_process(args.folders, len(paths), args.repeats, args.baseline)
+        whole_process(args.folders, len(paths), args.repeats, args.baseline, args.musical_off)
     if not args.skip_breakdown:
         breakdown(paths)
         floor(paths)

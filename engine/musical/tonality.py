@@ -43,14 +43,12 @@ class Estimate:
 def estimate_key(x: np.ndarray) -> Estimate:
     if x.size < KEY_FFT:
         return Estimate(None, None, 0.0, "too short for a key")
-    from scipy.ndimage import median_filter  # here: importing scipy costs every start-up ~0.1-0.5 s
-
     spec = spectrogram(x, KEY_FFT, KEY_HOP)
     freqs = np.fft.rfftfreq(KEY_FFT, 1.0 / RATE)
     band = (freqs >= 55.0) & (freqs <= 2100.0)
     spec, freqs = spec[:, band], freqs[band]
-    harmonic = median_filter(spec, size=(9, 1), mode="nearest")
-    percussive = median_filter(spec, size=(1, 17), mode="nearest")
+    harmonic = median_filter(spec, 9, axis=0)
+    percussive = median_filter(spec, 17, axis=1)
     kept = np.where(harmonic >= percussive, spec, 0.0)
     total = float(np.sum(spec ** 2))
     share = float(np.sum(kept ** 2)) / total if total > 0 else 0.0
@@ -66,6 +64,16 @@ def estimate_key(x: np.ndarray) -> Estimate:
         return Estimate(None, None, 0.0, f"no clear key (best {key_name(best)}, r {r:.2f})")
     confidence = float(np.clip((r - 0.4) / 0.5, 0, 1) * np.clip(share / 0.6, 0, 1))
     return Estimate(best, key_name(best), round(confidence, 3))
+
+
+def median_filter(a: np.ndarray, size: int, axis: int) -> np.ndarray:
+    """Running median of odd ``size`` along ``axis``, edges repeated: equal to scipy.ndimage's
+    ``median_filter(mode="nearest")`` with a 1-D footprint, without the ~0.4 s of importing
+    scipy.ndimage in every indexing process that meets one loop (bench/bench_index.py)."""
+    pad = [(0, 0)] * a.ndim
+    pad[axis] = (size // 2, size // 2)
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(a, pad, mode="edge"), size, axis=axis)
+    return np.partition(windows, size // 2, axis=-1)[..., size // 2]  # ~4x faster than scipy's here
 
 
 def _chroma(spec: np.ndarray, freqs: np.ndarray) -> np.ndarray:

@@ -130,3 +130,17 @@ def test_key_parsing_and_compatible_keys():
         ["Am", "Am", "F#m", "A#", "C#m", "C"]
     assert parse_key("H") is None and parse_key("kick") is None
     assert {key_name(k) for k in compatible_keys(parse_key("Am"))} == {"Am", "C", "Em", "Dm"}
+
+
+def test_the_numpy_running_median_equals_scipy_ndimage_nearest():
+    """The key's harmonic/percussive split no longer imports scipy.ndimage; its values must not move."""
+    from scipy.ndimage import median_filter as scipy_median
+
+    from engine.musical.tonality import median_filter
+
+    rng = np.random.default_rng(16)
+    for shape in ((86, 760), (5, 3), (1, 40), (40, 1)):
+        spec = np.abs(rng.standard_normal(shape)).astype(np.float32)
+        assert np.array_equal(median_filter(spec, 9, axis=0), scipy_median(spec, size=(9, 1), mode="nearest"))
+        assert np.array_equal(median_filter(spec, 17, axis=1), scipy_median(spec, size=(1, 17), mode="nearest"))
+        assert median_filter(spec, 9, axis=0).dtype == np.float32
