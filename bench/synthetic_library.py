@@ -36,7 +36,7 @@ def fill(library: Library, count: int, backend: str, dim: int, root: str = "/syn
                 cat.store_vector(tx, sid, backend, vectors[i])
                 ids.append(sid)
         library.index(backend).add(np.array(ids), vectors)
-    library.index(backend).save()
+    library.save_indexes()  # the index and its version file with the checksum, as the library writes them
 
 
 def synthetic_path(number: int, root: str = "/synthetic/Samples") -> str:
