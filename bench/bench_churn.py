@@ -99,7 +99,10 @@ class Child:
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=120)
+        try:
+            self.process.wait(timeout=120)
+        except subprocess.TimeoutExpired:  # never leave an engine running behind the benchmark
+            self.kill()
 
 
 def make_pool(folder: Path, count: int, seed: int) -> list[Path]:
