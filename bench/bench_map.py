@@ -29,15 +29,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_tui import BenchEmbedder, PaintClock, build, fake_sounddevice, press  # noqa: E402
+from bench.bench_tui import report as print_times  # noqa: E402
 from engine.embedders.registry import BACKENDS  # noqa: E402
 from engine.service import EngineService  # noqa: E402
+from tui.keys import keys_for  # noqa: E402
 
 
 async def open_map(app, clock: PaintClock, count: int) -> float:
     from tui.screens.map import MapScreen
 
     start = time.perf_counter()
-    await press_key(app, "m")
+    await press_key(app, keys_for(app.settings.tui, "map")[0])  # the configured key, not a copy of it
     return await clock.time_until_painted(
         start, lambda: isinstance(app.screen, MapScreen) and app.screen.points is not None
         and len(app.screen.points) == count, timeout=60)
@@ -82,11 +84,7 @@ async def measure(settings, count: int, repeat: int) -> dict[str, list[float]]:
 
 
 def report(count: int, times: dict[str, list[float]]) -> None:
-    print(f"\n{count:,} samples{'':<44} median     p95  (ms)")
-    for label, values in times.items():
-        ordered = sorted(values)
-        p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-        print(f"  {label:<56} {statistics.median(values) * 1000:7.1f} {p95 * 1000:7.1f}")
+    print_times(count, times, width=56)
     start = statistics.median(times["map start (stored projection)"])
     base = statistics.median(times["baseline: app start → first rows painted"])
     move = statistics.median(times["map cursor move (arrow → repainted, snapped)"])

@@ -181,12 +181,12 @@ async def measure(settings: Settings, repeat: int) -> dict[str, list[float]]:
     return times
 
 
-def report(count: int, times: dict[str, list[float]]) -> None:
-    print(f"\n{count:,} samples{'':<36} median     p95  (ms)")
+def report(count: int, times: dict[str, list[float]], width: int = 48) -> None:
+    print(f"\n{count:,} samples{'':<{width - 12}} median     p95  (ms)")
     for label, values in times.items():
         ordered = sorted(values)
         p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-        print(f"  {label:<48} {statistics.median(values) * 1000:7.1f} {p95 * 1000:7.1f}")
+        print(f"  {label:<{width}} {statistics.median(values) * 1000:7.1f} {p95 * 1000:7.1f}")
 
 
 def main() -> None:

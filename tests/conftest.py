@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
@@ -92,3 +93,18 @@ def serve(make_settings):
     yield _serve
     for service in services:
         service.stop()
+
+
+@pytest.fixture
+def counting_decoder(monkeypatch):
+    """The base names of the files ingest decodes, in order (what a test expects to cost no decode)."""
+    import engine.ingest
+    calls = []
+    real = engine.ingest.decode_file
+
+    def decode(path, *args, **kwargs):
+        calls.append(os.path.basename(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(engine.ingest, "decode_file", decode)
+    return calls

@@ -10,9 +10,7 @@ import sqlite3
 import time
 
 import numpy as np
-import pytest
 
-import engine.ingest
 
 from engine.demo import render
 from engine.events import Notice
@@ -21,19 +19,6 @@ from tests.conftest import TEST_BACKENDS, write
 from tests.test_service import SlowBands, settle, wait_for
 
 BAD = os.fsdecode(b"pack_\xff.wav")
-
-
-@pytest.fixture
-def counting_decoder(monkeypatch):
-    calls = []
-    real = engine.ingest.decode_file
-
-    def decode(path, *args, **kwargs):
-        calls.append(os.path.basename(path))
-        return real(path, *args, **kwargs)
-
-    monkeypatch.setattr(engine.ingest, "decode_file", decode)
-    return calls
 
 
 def kick(path, seed: int = 1):

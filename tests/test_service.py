@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import engine.ingest
 from engine.catalog import Filters
 from engine.config import WatchSettings
 from engine.demo import render
@@ -70,19 +69,6 @@ def wait_for(predicate, timeout: float = 20.0) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
-
-
-@pytest.fixture
-def counting_decoder(monkeypatch):
-    calls = []
-    real = engine.ingest.decode_file
-
-    def decode(path, *args, **kwargs):
-        calls.append(os.path.basename(path))
-        return real(path, *args, **kwargs)
-
-    monkeypatch.setattr(engine.ingest, "decode_file", decode)
-    return calls
 
 
 def test_start_indexes_watches_and_reports_status(serve, drum_folder):
