@@ -6,11 +6,13 @@ stops the others.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
+from concurrent.futures import Executor, Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +22,7 @@ from engine.blas import one_blas_thread
 from engine.config import EngineSettings
 from engine.embedders.base import Embedder, Tags
 from engine.errors import EmbedError, FileError
+from engine.ingest_pool import open_pool, process_chunk, wants_processes
 from engine.musical.analysis import Musical, analyse_safely
 from engine.scanner import FileEntry
 
@@ -53,23 +56,50 @@ class Ingestor:
         self.settings = settings
 
     def run(self, jobs: Iterable[Job], stop: threading.Event | None = None) -> Iterator[list[Processed]]:
-        """Process jobs on the worker threads, yielding finished chunks in submission order."""
+        """Process jobs on the workers, yielding finished chunks in submission order."""
         stop = stop or threading.Event()
         workers = self.settings.worker_count()
-        pending: deque[Future] = deque()
-        with one_blas_thread(), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
+        chunks: Iterator[list[Job]] = _chunks(jobs, CHUNK_FILES)
+        with one_blas_thread():
+            if wants_processes(self, workers, len(jobs) if isinstance(jobs, Sized) else None):
+                unfinished: list[list[Job]] = []
+                yield from self._drive(open_pool(self, workers, True), process_chunk, chunks, workers, stop,
+                                       unfinished)
+                if not unfinished:
+                    return
+                chunks = itertools.chain(unfinished, chunks)
+            yield from self._drive(open_pool(self, workers, False), self.process, chunks, workers, stop)
+
+    @staticmethod
+    def _drive(pool: Executor, work: Callable[[list[Job]], list[Processed]], chunks: Iterator[list[Job]],
+               workers: int, stop: threading.Event, unfinished: list[list[Job]] | None = None,
+               ) -> Iterator[list[Processed]]:
+        """Keep ``2 * workers`` chunks in flight. A worker process that dies breaks the pool: its
+        chunks not yet done go to ``unfinished`` (the caller finishes them on threads)."""
+        pending: deque[tuple[list[Job], Future]] = deque()
+        with pool:
             try:
-                for chunk in _chunks(jobs, CHUNK_FILES):
+                for chunk in chunks:
                     if stop.is_set():
                         break
-                    pending.append(pool.submit(self.process, chunk))
+                    pending.append((chunk, pool.submit(work, chunk)))
                     while len(pending) >= 2 * workers:
-                        yield pending.popleft().result()
+                        yield _next_result(pending)
                 while pending and not stop.is_set():
-                    yield pending.popleft().result()
+                    yield _next_result(pending)
+            except BrokenProcessPool as e:
+                if unfinished is None:
+                    raise
+                log.warning("an ingest worker process died (%s): finishing on threads", e)
+                unfinished.extend(chunk for chunk, _ in pending)
+                pending.clear()
             finally:
-                for future in pending:
+                for _, future in pending:
                     future.cancel()
+
+    def prepare_for_fork(self) -> None:
+        for embedder in self.embedders.values():
+            embedder.prepare_for_fork()
 
     def process(self, jobs: Sequence[Job]) -> list[Processed]:
         """Decode and embed one chunk of files; failures are recorded per file."""
@@ -144,6 +174,12 @@ def embed_checked(embedder: Embedder, clips: list[np.ndarray]):
                          f"{bool(np.isfinite(vectors).all())})")
     analysis.vectors = vectors
     return analysis
+
+
+def _next_result(pending: deque[tuple[list[Job], Future]]) -> list[Processed]:
+    result = pending[0][1].result()  # stays pending if this raises, for the fallback to redo
+    pending.popleft()
+    return result
 
 
 def _chunks(jobs: Iterable[Job], size: int) -> Iterator[list[Job]]:

@@ -59,6 +59,9 @@ class Embedder(ABC):
     #: pools), so indexing resamples no more than that; None: it reads the whole clip.
     reads_seconds: float | None = None
     batch_size: int = 32
+    #: the backend may run in a forked worker process (numpy-only state, no threads or devices of
+    #: its own); indexing then uses processes instead of threads (engine/ingest_pool.py).
+    process_safe: ClassVar[bool] = False
 
     @abstractmethod
     def embed(self, batch: Sequence[np.ndarray]) -> np.ndarray:
@@ -114,6 +117,10 @@ class Embedder(ABC):
     def signature(self) -> str:
         """Identity of the vectors this backend makes; stored vectors with another are re-made."""
         return f"{self.name}/{self.dim}"
+
+    def prepare_for_fork(self) -> None:
+        """Import and cache, in this process, what embedding needs, so forked workers inherit it
+        instead of each doing it again; the default needs nothing."""
 
     def close(self) -> None:
         """Release models or threads; the default holds nothing."""

@@ -163,6 +163,7 @@ class BuiltinEmbedder(Embedder):
     window_seconds: float = WINDOW_SECONDS
     reads_seconds: float | None = WINDOW_SECONDS  # the features crop to the first 2 s
     batch_size: int = 64
+    process_safe: ClassVar[bool] = True
 
     @dataclass(frozen=True)
     class Options:
@@ -189,6 +190,9 @@ class BuiltinEmbedder(Embedder):
             layout[name] = slice(start, start + width)
             start += width
         return layout
+
+    def prepare_for_fork(self) -> None:
+        self.analyse([np.zeros(SAMPLE_RATE // 10, dtype=np.float32)])  # imports scipy.fft, fills caches
 
     def embed(self, batch: Sequence[np.ndarray]) -> np.ndarray:
         return self.analyse(batch).vectors
