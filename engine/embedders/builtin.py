@@ -192,7 +192,7 @@ class BuiltinEmbedder(Embedder):
         return layout
 
     def prepare_for_fork(self) -> None:
-        self.analyse([np.zeros(SAMPLE_RATE // 10, dtype=np.float32)])  # imports scipy.fft, fills caches
+        self.analyse([np.zeros(SAMPLE_RATE // 10, dtype=np.float32)])  # loads the FFT, fills caches
 
     def embed(self, batch: Sequence[np.ndarray]) -> np.ndarray:
         return self.analyse(batch).vectors

@@ -1,4 +1,4 @@
-"""Hand-made features for drum one-shots, numpy and scipy only.
+"""Hand-made features for drum one-shots, numpy and scipy's FFT only.
 
 Everything is measured relative to the loudest moment of the sound (the envelope peak), so the
 features do not depend on playback level, on how much leading silence was trimmed, or on how long
@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+
+from engine.embedders import fft  # scipy.fft's transforms, without its 0.3 s import
 
 SAMPLE_RATE = 22050
 WINDOW_SECONDS = 2.0
@@ -105,9 +107,7 @@ class FeatureExtractor:
         padded = np.pad(x, (N_FFT // 2, N_FFT // 2))
         starts = frames * HOP
         chunks = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[starts] * self.window  # no index table
-        import scipy.fft  # here, not at the top: it takes ~0.5 s and `soundalike --help` needs none of it
-
-        spec = scipy.fft.rfft(chunks, axis=1)
+        spec = fft.rfft(chunks, axis=1)
         return (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
 
     def _timbre(self, power: np.ndarray, rel: np.ndarray) -> np.ndarray:
@@ -224,10 +224,8 @@ def _periodicity(x: np.ndarray, sr: int) -> float:
     seg = x[: int(0.1 * sr)]
     seg = seg - seg.mean()
     n = 1 << int(np.ceil(np.log2(2 * len(seg))))
-    import scipy.fft
-
-    spec = scipy.fft.rfft(seg, n)
-    ac = scipy.fft.irfft(spec.real ** 2 + spec.imag ** 2, n)[: len(seg)]
+    spec = fft.rfft(seg, n)
+    ac = fft.irfft(spec.real ** 2 + spec.imag ** 2, n)[: len(seg)]
     if ac[0] <= EPS:
         return 0.0
     lo, hi = int(sr / 2000), min(int(sr / 40), len(ac) - 1)
