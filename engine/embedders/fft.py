@@ -87,7 +87,7 @@ def _pocketfft() -> Any | None:
         suffixes = tuple(importlib.machinery.EXTENSION_SUFFIXES)
         path = next(p for p in folder.iterdir() if p.name.startswith("pypocketfft.") and p.name.endswith(suffixes))
         loader = importlib.machinery.ExtensionFileLoader(_MODULE, str(path))
-        module = importlib.util.module_from_spec(importlib.util.spec_from_file_location(_MODULE, path, loader=loader))
+        module = importlib.util.module_from_spec(importlib.machinery.ModuleSpec(_MODULE, loader, origin=str(path)))
         loader.exec_module(module)
     except Exception as e:  # another scipy layout: scipy.fft serves, only slower to import
         log.debug("scipy's pocketfft not loadable directly (%s): using scipy.fft", e)
