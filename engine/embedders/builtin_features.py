@@ -112,10 +112,10 @@ class FeatureExtractor:
 
     def _timbre(self, power: np.ndarray, rel: np.ndarray) -> np.ndarray:
         # Mel is linear, so averaging spectra per segment first keeps the matrix product tiny.
-        masks = [(rel >= start) & (rel < stop) for start, stop in SEGMENTS]
-        present = [bool(m.any()) for m in masks]
-        seg_pow = np.stack([power[m].mean(axis=0) if ok else np.zeros(power.shape[1], np.float32)
-                            for m, ok in zip(masks, present)])
+        rows = _row_ranges(rel, SEGMENTS)
+        present = [part.stop > part.start for part in rows]
+        seg_pow = np.stack([power[part].mean(axis=0) if ok else np.zeros(power.shape[1], np.float32)
+                            for part, ok in zip(rows, present)])
         seg_mel = seg_pow @ self.mel
         ref = float(seg_mel.max()) + EPS
         levels = _db(seg_mel.sum(axis=1) / (ref * N_MELS))
@@ -136,9 +136,10 @@ class FeatureExtractor:
                          10 * np.log10(flatness + EPS), np.log2(rolloff + 20.0)], axis=1).astype(np.float32)
 
     def _pitch(self, power: np.ndarray, rel: np.ndarray, x: np.ndarray) -> np.ndarray:
-        early = power[(rel >= 0) & (rel < 18)].mean(axis=0)
-        start = power[(rel >= 0) & (rel < 3)].mean(axis=0)
-        later = power[(rel >= 8) & (rel < 18)]
+        early_rows, start_rows, later_rows = _row_ranges(rel, ((0, 18), (0, 3), (8, 18)))
+        early = power[early_rows].mean(axis=0)
+        start = power[start_rows].mean(axis=0)
+        later = power[later_rows]
         later = later.mean(axis=0) if len(later) else start
         low = self.freqs < 600.0
         f_all, prom_all = _peak(early, self.freqs)
@@ -150,6 +151,22 @@ class FeatureExtractor:
                          np.clip(sweep, -24, 24), _periodicity(x, self.sample_rate),
                          _zero_crossings(x, self.sample_rate), np.log2(_duration(x, self.sample_rate))],
                         dtype=np.float32)
+
+
+def _row_ranges(rel: np.ndarray, spans) -> list[slice]:
+    """Per ``(start, stop)``, the rows whose frame offset ``rel`` (ascending) lies in [start, stop):
+    a slice, the same rows in the same order as a boolean mask picks, without the masks."""
+    bounds = np.searchsorted(rel, np.asarray(spans).reshape(-1)).tolist()
+    return [slice(bounds[i], bounds[i + 1]) for i in range(0, len(bounds), 2)]
+
+
+def _median(values: np.ndarray):
+    """``np.median`` of a 1-D array without NaNs, bit for bit (same order statistics, the two
+    middle values averaged the same way), without its ~20 us of checks."""
+    half = len(values) // 2
+    if len(values) % 2:
+        return np.partition(values, half)[half]
+    return np.partition(values, (half - 1, half))[half - 1:half + 1].mean()
 
 
 def _prepare(audio: np.ndarray, max_len: int) -> np.ndarray:
@@ -215,7 +232,7 @@ def _peak(spectrum: np.ndarray, freqs: np.ndarray) -> tuple[float, float]:
         shift = 0.0
     freq = float(freqs[k] + np.clip(shift, -0.5, 0.5) * (freqs[1] - freqs[0]))
     active = spectrum[spectrum > 0]
-    prominence = float(_db(spectrum[k]) - _db(np.median(active) if len(active) else EPS))
+    prominence = float(_db(spectrum[k]) - _db(_median(active) if len(active) else EPS))  # active: no NaN
     return max(freq, 0.0), prominence / 10.0
 
 
