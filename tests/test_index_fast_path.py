@@ -81,3 +81,17 @@ def test_channel_mean_and_facts_match_the_plain_numpy_formulas(tmp_path):
     quiet = write(tmp_path / "quiet.wav", rng.normal(0, 0.1, 44100).astype(np.float32), 44100, subtype="FLOAT")
     assert not decode_file(quiet).facts.clipped
     assert sf.info(str(quiet)).frames == 44100
+
+
+def test_feature_shortcuts_equal_the_plain_numpy_formulas():
+    from engine.embedders.builtin_features import SEGMENTS, _median, _row_ranges
+
+    rng = np.random.default_rng(11)
+    for size in (1, 2, 3, 28, 512, 513):
+        values = rng.gamma(0.5, 1.0, size).astype(np.float32)
+        assert _median(values) == np.median(values) and _median(values).dtype == np.float32
+    for peak in (0, 3, 40, 170):
+        rel = np.concatenate([np.arange(0, peak + 52), np.arange(peak + 52, 173, 4)]) - peak
+        power = rng.random((len(rel), 7)).astype(np.float32)
+        for (start, stop), rows in zip(SEGMENTS, _row_ranges(rel, SEGMENTS)):
+            assert np.array_equal(power[rows], power[(rel >= start) & (rel < stop)])
