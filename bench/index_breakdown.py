@@ -17,6 +17,7 @@ import numpy as np
 import soundfile as sf
 
 from engine.audio import RESAMPLE_MARGIN_SECONDS, _to_mono, decode_file, describe, hash_bytes, prepare, resample, trim_leading_silence
+from engine.blas import one_blas_thread
 from engine.config import Settings
 from engine.embedders.builtin import BuiltinEmbedder
 from engine.errors import FileError
@@ -57,7 +58,7 @@ def breakdown(paths: list[str]) -> None:
     settings = Settings().engine
     embedder = BuiltinEmbedder()
     clock = Clock()
-    done, lengths = [], []
+    done, lengths, rows = [], [], []
     for path in paths:
         data = clock("read file", Path(path).read_bytes)
         digest = clock("hash (blake2b)", hash_bytes, data, len(data))
@@ -76,10 +77,13 @@ def breakdown(paths: list[str]) -> None:
         clip = clock("resample (soxr HQ)", resample, trimmed, rate, embedder.sample_rate)
         decoded = decode_file(path, settings.max_seconds, settings.silence_db)  # untimed: for musical
         musical = clock("musical analysis", analyse_safely, decoded, path, str(Path(path).parent))
-        features = clock("features", embedder.features, clip)
-        analysis = clock("model + tags", embedder.analyse_features, features[None, :])
-        done.append(Processed(stat_entry(path, str(Path(path).parent)), facts, digest,
-                              {"builtin": analysis.vectors[0]}, {"builtin": analysis.tags[0]}, musical))
+        rows.append(clock("features", embedder.features, clip))
+        done.append(Processed(stat_entry(path, str(Path(path).parent)), facts, digest, {}, {}, musical))
+    with one_blas_thread():  # as ingest runs the model: chunks of 16 rows, one BLAS thread
+        for start in range(0, len(rows), 16):
+            analysis = clock("model + tags", embedder.analyse_features, np.stack(rows[start:start + 16]))
+            for item, vector, tags in zip(done[start:start + 16], analysis.vectors, analysis.tags):
+                item.vectors["builtin"], item.tags["builtin"] = vector, tags
     with tempfile.TemporaryDirectory() as tmp:
         import dataclasses
         base = Settings()
