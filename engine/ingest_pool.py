@@ -9,6 +9,10 @@ processes do not share a GIL, so on two cores they index nearly twice as many fi
   built-in one; the neural ones keep threads, as torch does not survive a fork well);
 * the platform forks cheaply and safely (Linux): the children start as copies of this process,
   with the backends already loaded and everything already imported, so they cost no start-up;
+* this process runs no other Python thread, as in ``soundalike index`` and ``embed``: a fork
+  copies every lock as it is at that moment, and a lock another thread held (a terminal writer in
+  the TUI, a watcher in ``serve``) would stay held in the children forever. ``serve``'s live
+  ingest and the TUI therefore keep worker threads;
 * the run has enough files to pay for two forks (``PROCESS_MIN_FILES``), and ``[engine]
   worker_processes`` is on.
 
@@ -22,6 +26,7 @@ import logging
 import multiprocessing
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TYPE_CHECKING
@@ -42,14 +47,22 @@ _worker_ingestor: Ingestor | None = None
 def wants_processes(ingestor: Ingestor, workers: int, files: int | None) -> bool:
     """True when this run should use forked worker processes (see the module notes)."""
     return (ingestor.settings.worker_processes and workers > 1 and sys.platform == "linux"
-            and files is not None and files >= PROCESS_MIN_FILES
+            and files is not None and files >= PROCESS_MIN_FILES and only_thread()
             and all(getattr(e, "process_safe", False) for e in ingestor.embedders.values()))
+
+
+def only_thread() -> bool:
+    """True when the calling thread is this process's only Python thread (safe to fork)."""
+    return threading.current_thread() is threading.main_thread() and threading.active_count() == 1
 
 
 def open_pool(ingestor: Ingestor, workers: int, processes: bool) -> Executor:
     if not processes:
         return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest")
     ingestor.prepare_for_fork()  # imports and caches once here, not once per child
+    for stream in (sys.stdout, sys.stderr):  # children flush what they inherit when they exit
+        if stream is not None:
+            stream.flush()
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                                initializer=_start_worker, initargs=(ingestor,))
 

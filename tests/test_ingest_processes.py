@@ -75,6 +75,7 @@ def spy(tmp_path, monkeypatch):
     folder.mkdir()
     monkeypatch.setenv(SPY_FOLDER, str(folder))
     monkeypatch.setattr(engine.ingest_pool, "PROCESS_MIN_FILES", 1)
+    monkeypatch.setattr(engine.ingest_pool, "only_thread", lambda: True)  # earlier tests may leave threads
     monkeypatch.setattr(engine.ingest, "process_chunk", _spy_chunk)
     monkeypatch.setattr(engine.ingest, "CHUNK_FILES", 4)  # several chunks per worker
     return folder
@@ -131,3 +132,32 @@ def test_stopping_a_run_on_worker_processes_leaves_no_worker(make_settings, tmp_
         assert report.interrupted and 0 < report.indexed + len(report.failed) < 25
         assert list(spy.glob("pid-*"))
     assert not multiprocessing.active_children()
+
+
+def test_processes_only_where_forking_is_safe_and_pays(make_settings, tmp_path):
+    from engine.ingest import Ingestor
+    from tests.conftest import BandEmbedder
+
+    settings = _settings(make_settings, tmp_path, "rules", True).engine
+    builtin = Library(_settings(make_settings, tmp_path, "rules", True), backends=TEST_BACKENDS)
+    with builtin as library:
+        ingestor = Ingestor({"builtin": library.embedder("builtin")}, settings)
+        decide = engine.ingest_pool.wants_processes
+        assert decide(ingestor, 2, 64) == engine.ingest_pool.only_thread()
+        assert not decide(ingestor, 2, 63) and not decide(ingestor, 1, 1000) and not decide(ingestor, 2, None)
+        assert not decide(Ingestor({"builtin": library.embedder("builtin")},
+                                   dataclasses.replace(settings, worker_processes=False)), 2, 1000)
+        assert not decide(Ingestor({"bands": BandEmbedder()}, settings), 2, 1000)  # not marked process-safe
+        answers = []
+        other = threading.Thread(target=lambda: answers.append(decide(ingestor, 2, 1000)))
+        other.start()
+        other.join()
+        assert answers == [False]  # not from another thread (serve, the TUI)
+        gate = threading.Event()
+        helper = threading.Thread(target=gate.wait)
+        helper.start()
+        try:
+            assert not decide(ingestor, 2, 1000)  # not while another thread runs
+        finally:
+            gate.set()
+            helper.join()
