@@ -302,14 +302,22 @@ class Catalog:
             out.setdefault(source, {})[tag] = score
         return out
 
-    def set_backend_signature(self, backend: str, signature: str) -> None:
-        """Record which model made ``backend``'s vectors; a different one drops the old vectors."""
+    def backend_signature(self, backend: str) -> str | None:
+        """Which model made ``backend``'s stored vectors (None before any was recorded)."""
+        rows = self.query("SELECT value FROM meta WHERE key = ?", (f"backend:{backend}",))
+        return rows[0][0] if rows else None
+
+    def set_backend_signature(self, backend: str, signature: str) -> bool:
+        """Record which model made ``backend``'s vectors; a different one drops the old vectors
+        (returns True when it did)."""
         with self.transaction() as tx:
             old = tx.execute("SELECT value FROM meta WHERE key = ?", (f"backend:{backend}",)).fetchone()
-            if old and old[0] != signature:
+            dropped = bool(old and old[0] != signature)
+            if dropped:
                 log.warning("backend %s changed (%s -> %s): its vectors will be made again", backend, old[0], signature)
                 tx.execute("DELETE FROM vectors WHERE backend = ?", (backend,))
             tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (f"backend:{backend}", signature))
+        return dropped
 
     # --- statistics --------------------------------------------------------------------------
     def status_counts(self) -> dict[str, int]:

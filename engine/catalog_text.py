@@ -56,7 +56,7 @@ def is_disk_full(error: BaseException) -> bool:
     return False
 
 
-def damaged(path: str | os.PathLike, error: BaseException) -> CatalogDamaged:
+def damaged(path: str | os.PathLike, error: BaseException | str) -> CatalogDamaged:
     return CatalogDamaged(f"the catalog {path} is damaged ({error}): run `soundalike repair` to salvage "
                           f"every readable sample (favourites and tags included) into a new catalog")
 

@@ -150,6 +150,13 @@ class VectorIndex:
         """Changed since it was last saved or loaded."""
         return self._dirty
 
+    def save_if_dirty(self) -> bool:
+        """Save when changed since the last save or load (and it has a path); True when it wrote."""
+        if self.path is None or not self._dirty:
+            return False
+        self.save()
+        return True
+
 
 def _use_threads(threads: int) -> None:
     # OpenMP's thread count belongs to the calling thread: set it on every searching thread, or a

@@ -14,7 +14,7 @@ import numpy as np
 
 from engine.demo import render
 from engine.events import Notice
-from engine.library import Library
+from engine.library_writer import LibraryWriter
 from tests.conftest import TEST_BACKENDS, write
 from tests.test_service import SlowBands, settle, wait_for
 
@@ -70,7 +70,7 @@ def test_deleting_duplicate_copies_during_a_drop_loses_nothing(serve, tmp_path):
 
 
 def test_a_failed_round_is_retried_not_forgotten(serve, drum_folder, monkeypatch):
-    real, calls = Library._apply, []
+    real, calls = LibraryWriter._apply, []
 
     def flaky(self, chunk, report):
         calls.append(len(chunk))
@@ -78,14 +78,14 @@ def test_a_failed_round_is_retried_not_forgotten(serve, drum_folder, monkeypatch
             raise RuntimeError("a passing fault")
         return real(self, chunk, report)
 
-    monkeypatch.setattr(Library, "_apply", flaky)
+    monkeypatch.setattr(LibraryWriter, "_apply", flaky)
     service = serve([drum_folder])
     settle(service, timeout=10)
     assert len(calls) > 1 and service.indexer.fatal is None
 
 
 def test_a_full_disk_pauses_indexing_once_and_it_resumes_by_itself(serve, drum_folder, monkeypatch):
-    real, calls = Library._apply, []
+    real, calls = LibraryWriter._apply, []
 
     def full_then_fine(self, chunk, report):
         calls.append(len(chunk))
@@ -93,7 +93,7 @@ def test_a_full_disk_pauses_indexing_once_and_it_resumes_by_itself(serve, drum_f
             raise sqlite3.OperationalError("database or disk is full")
         return real(self, chunk, report)
 
-    monkeypatch.setattr(Library, "_apply", full_then_fine)
+    monkeypatch.setattr(LibraryWriter, "_apply", full_then_fine)
     service = serve([drum_folder])
     seen = notices(service)
     settle(service, timeout=15)

@@ -11,7 +11,7 @@ from engine.catalog_schema import SCHEMA_VERSION
 from engine.library import Library
 from engine.musical.filters import parse_keys
 from engine.musical.store import ids_to_analyse
-from engine.reconcile import plan_path
+from engine.planner import plan_path
 from soundalike.cli import main
 from tests.conftest import TEST_BACKENDS, write
 from tests.musical import audio as gen

@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from engine import live_ops, user_lists
+from engine import user_lists
 from engine.config import TuiSettings
 from tests.conftest import write
 from tests.tui.conftest import make_app, wait_for
@@ -104,7 +104,7 @@ def test_user_tags_and_collections_survive_a_rename(service, drum_folder):
     user_lists.add_to_collection(library.catalog, "kicks", [row.id])
     moved = drum_folder / "Renamed Kit"
     shutil.move(drum_folder / "Kit 0", moved)
-    assert live_ops.move(library, str(drum_folder / "Kit 0"), str(moved)) == 12
+    assert library.writer.move(str(drum_folder / "Kit 0"), str(moved)) == 12
     again = library.sample_by_path(moved / "kick_0.wav")
     assert again.id == row.id and library.tags(row.id)["user"] == {"boomy": 1.0}
     assert user_lists.collections(library.catalog) == [("kicks", 1)]
