@@ -181,7 +181,7 @@ class LiveIndexer:
             return None
 
     def _root_of(self, path: str) -> str | None:
-        root = self.library.root_of(path)
+        root = self.library.writer.root_of(path)
         info = self.roots.states.get(root)
         return root if info is not None and info.online else None
 

@@ -1,18 +1,14 @@
 """The library: the one engine API the CLI, the TUI and the bridge use.
 
-A library is a data directory holding the catalog (``catalog.sqlite``) and one FAISS index per
-backend (``index/<backend>.faiss``). ``Library`` is a facade composed of parts with one job each:
-backends (:mod:`engine.library_backends`), the index set (:mod:`engine.library_indexes`), the
-writer (:mod:`engine.library_writer`), the scanner and its planner (:mod:`engine.library_scan`,
-:mod:`engine.planner`) and the queries (:mod:`engine.library_queries`). Reads are safe from any
-thread while a scan writes, and never take the lock. Writes take the library lock
-(:mod:`engine.lock`): while another process (``serve``) owns the library, this one may still
-read it, with indexes built in memory from the catalog, but any write raises a UserError naming
-the owner.
+A data directory holding the catalog (``catalog.sqlite``) and one FAISS index per backend. This
+facade composes parts with one job each: backends, the index set, the writer (``writer``: also
+what the live engine changes), the scanner with the one planner (``scanner``), the queries.
+Reads never take the lock and are safe from any thread. Writes take the library lock
+(:mod:`engine.lock`): while another process (``serve``) owns the library, this one still reads
+it (indexes built in memory), and any write raises a UserError naming the owner.
 """
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections.abc import Iterable, Mapping
@@ -23,20 +19,17 @@ from engine.catalog import Catalog, Filters, SampleRow
 from engine.config import Settings
 from engine.embedders.base import Embedder
 from engine.embedders.registry import BACKENDS, Registry, check_names
-from engine.errors import UserError
 from engine.events import EventBus
 from engine.index import VectorIndex
-from engine.ingest import Job
 from engine.library_backends import LibraryBackends
 from engine.library_files import LibraryFolder
 from engine.library_indexes import LibraryIndexes
 from engine.library_queries import Hit, LibraryQueries
 from engine.library_scan import Scanner, check_catalog
-from engine.library_writer import LibraryWriter, ProgressCallback, ScanReport, confident_tags  # noqa: F401 - API
+from engine.library_writer import LibraryWriter, ProgressCallback, ScanReport
 from engine.lock import LibraryLock
 from engine.musical.analysis import Musical
 
-log = logging.getLogger(__name__)
 Query = str | os.PathLike | int | np.ndarray
 
 
@@ -48,8 +41,8 @@ class Library:
         self.data_dir = settings.engine.resolved_data_dir()
         check_names({settings.engine.default_backend, *settings.engine.backends}, backends)
         self._folder = LibraryFolder(self.data_dir)
-        self._catalog = Catalog(self.data_dir / "catalog.sqlite")
-        self._folder.remember(self._catalog.path)
+        self._catalog = Catalog(self._folder.catalog_path)
+        self._folder.remember()
         self.lock = LibraryLock(self.data_dir)
         self._backends = LibraryBackends(settings, backends)
         self._indexes = LibraryIndexes(settings, self._catalog, self.lock, self.data_dir,
@@ -70,14 +63,7 @@ class Library:
         self._folder.check_still_there()
 
     def close(self) -> None:
-        if not self._folder.still_there():
-            log.info("not saving indexes: the library folder %s is gone", self.data_dir)
-            self._indexes.forget()
-        else:
-            try:
-                self._indexes.save()
-            except UserError as e:  # a full disk (said already): the indexes are rebuilt from the catalog
-                log.info("indexes not saved: %s", e)
+        self._indexes.close(folder_gone=not self._folder.still_there())
         self._backends.close()
         self._catalog.close()
 
@@ -97,15 +83,9 @@ class Library:
     def save_indexes(self, min_interval: float = 0.0) -> None:
         self._indexes.save(min_interval)
 
-    def load_backends(self) -> None:
-        self.writer.load_backends()
-
     # --- roots, scanning and writes ----------------------------------------------------------
     def roots(self) -> list[str]:
         return self._catalog.roots()
-
-    def root_of(self, path: str) -> str:
-        return self.writer.root_of(path)
 
     def add_root(self, folder: str | os.PathLike) -> str:
         return self.writer.add_root(folder)
@@ -116,15 +96,6 @@ class Library:
 
     def check_catalog(self) -> None:
         check_catalog(self._catalog)
-
-    def ingest(self, jobs: list[Job], stop: threading.Event | None = None) -> ScanReport:
-        return self.writer.ingest(jobs, stop)
-
-    def refresh_identity(self, pairs: list[tuple[int, float, int]]) -> None:
-        self.writer.refresh_identity(pairs)
-
-    def set_status(self, ids: list[int], status: str, reason: str) -> None:
-        self.writer.set_status(ids, status, reason)
 
     def set_favourite(self, sample_id: int, favourite: bool = True) -> None:
         self.writer.set_favourite(sample_id, favourite)
@@ -151,14 +122,8 @@ class Library:
     def embed_file(self, path: str | os.PathLike, backend: str | None = None) -> np.ndarray:
         return self._queries.embed_file(path, backend)
 
-    def analyse_file(self, path: str | os.PathLike, backend: str | None = None):
-        return self._queries.analyse_file(path, backend)
-
     def tag_file(self, path: str | os.PathLike) -> dict[str, dict[str, float]]:
         return self._queries.tag_file(path)
-
-    def embed_audio(self, audio: np.ndarray, sample_rate: int, backend: str | None = None) -> np.ndarray:
-        return self._queries.embed_audio(audio, sample_rate, backend)
 
     def musical_of(self, ids: Iterable[int]) -> dict[int, Musical]:
         return self._queries.musical_of(ids)

@@ -68,16 +68,15 @@ class LibraryFolder:
         self.data_dir = data_dir
         make_library_folder(data_dir)
         refuse_lost_catalog(data_dir)
-        self._catalog_path = data_dir / "catalog.sqlite"
+        self.catalog_path = data_dir / "catalog.sqlite"
         self._identity = self._where()
 
-    def remember(self, catalog_path: Path) -> None:
-        """Take the identity once the catalog file exists (opening the catalog creates it)."""
-        self._catalog_path = catalog_path
+    def remember(self) -> None:
+        """Take the identity again once the catalog file exists (opening the catalog creates it)."""
         self._identity = self._where()
 
     def _where(self) -> tuple:
-        return identity(self.data_dir), identity(self._catalog_path)
+        return identity(self.data_dir), identity(self.catalog_path)
 
     def still_there(self) -> bool:
         return self._where() == self._identity

@@ -91,10 +91,17 @@ class LibraryIndexes:
                     raise
         self._last_save = time.monotonic()
 
-    def forget(self) -> None:
-        """Drop every loaded index unsaved (the library folder is gone)."""
-        with self._lock:
-            self._indexes.clear()
+    def close(self, folder_gone: bool) -> None:
+        """Save what changed, unless the library folder is gone (then nothing is written there)."""
+        if folder_gone:
+            log.info("not saving indexes: the library folder %s is gone", self._data_dir)
+            with self._lock:
+                self._indexes.clear()
+            return
+        try:
+            self.save()
+        except UserError as e:  # a full disk (said already): the indexes are rebuilt from the catalog
+            log.info("indexes not saved: %s", e)
 
     # --- changes, after the catalog's --------------------------------------------------------
     def add(self, backend: str, ids: Sequence[int], matrix: np.ndarray, version: int | None = None) -> None:
