@@ -15,7 +15,7 @@ import numpy as np
 from engine.demo import render
 from engine.events import Notice
 from engine.library_writer import LibraryWriter
-from tests.conftest import TEST_BACKENDS, write
+from tests.conftest import TEST_BACKENDS, catalog_of, write
 from tests.test_service import SlowBands, settle, wait_for
 
 BAD = os.fsdecode(b"pack_\xff.wav")
@@ -115,7 +115,7 @@ def test_an_overwrite_keeping_size_and_mtime_is_indexed_again_live(serve, tmp_pa
     real = service.library.embed_file(target, "bands")
 
     def stored_is_real() -> bool:
-        vector = service.library.catalog.vector(service.library.sample_by_path(target).id, "bands")
+        vector = catalog_of(service.library).vector(service.library.sample_by_path(target).id, "bands")
         return float(vector @ real) > 0.999
 
     wait_for(stored_is_real, timeout=10)

@@ -11,7 +11,7 @@ import numpy as np
 
 from engine import user_lists
 from engine.config import TuiSettings
-from tests.conftest import write
+from tests.conftest import catalog_of, write
 from tests.tui.conftest import make_app, wait_for
 from tui.export import export_files, uri_list
 from tui.folder_tree import FolderTree
@@ -61,7 +61,7 @@ async def test_collections_are_browsed_like_folders(indexed, fake_sd):
         await wait_for(pilot, lambda: samples(app).source.count == 24, what="the library")
         await pilot.press("m", "m", "m", "C")
         await answer(pilot, app, "Keepers [A]")
-        assert user_lists.collections(indexed.library.catalog) == [("Keepers [A]", 3)]
+        assert user_lists.collections(catalog_of(indexed.library)) == [("Keepers [A]", 3)]
         tree = app.screen.query_one(FolderTree)
         collections = tree._collections
         await wait_for(pilot, lambda: collections.children, what="the collection in the tree")
@@ -100,14 +100,14 @@ def test_user_tags_and_collections_survive_a_rename(service, drum_folder):
     library = service.library
     library.scan([drum_folder])
     row = library.sample_by_path(drum_folder / "Kit 0" / "kick_0.wav")
-    user_lists.add_user_tag(library.catalog, [row.id], "Boomy")
-    user_lists.add_to_collection(library.catalog, "kicks", [row.id])
+    user_lists.add_user_tag(catalog_of(library), [row.id], "Boomy")
+    user_lists.add_to_collection(catalog_of(library), "kicks", [row.id])
     moved = drum_folder / "Renamed Kit"
     shutil.move(drum_folder / "Kit 0", moved)
     assert library.writer.move(str(drum_folder / "Kit 0"), str(moved)) == 12
     again = library.sample_by_path(moved / "kick_0.wav")
     assert again.id == row.id and library.tags(row.id)["user"] == {"boomy": 1.0}
-    assert user_lists.collections(library.catalog) == [("kicks", 1)]
+    assert user_lists.collections(catalog_of(library)) == [("kicks", 1)]
 
 
 async def test_export_into_the_project_folder_and_uri_list(indexed, fake_sd, tmp_path):

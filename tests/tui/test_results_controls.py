@@ -11,7 +11,7 @@ from engine import browse
 from engine import catalog_writes as cat
 from engine.config import TuiSettings
 from engine.service import EngineService
-from tests.conftest import TEST_BACKENDS, BandEmbedder
+from tests.conftest import BandEmbedder, TEST_BACKENDS, catalog_of
 from tests.tui.conftest import make_app, wait_for
 from tui.sample_list import SampleList
 from tui.screens.results import ResultsScreen
@@ -42,8 +42,8 @@ async def settled(pilot, app, before: str):
 
 
 def tag_by_name(library) -> None:
-    with library.catalog.transaction() as tx:
-        for row in browse.list_samples(library.catalog, limit=1000):
+    with catalog_of(library).transaction() as tx:
+        for row in browse.list_samples(catalog_of(library), limit=1000):
             name = os.path.basename(row.path).rsplit("_", 1)[0]
             cat.store_tags(tx, row.id, "test", {name: 0.9})
 
