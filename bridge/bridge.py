@@ -198,7 +198,7 @@ class Bridge:
     def status(self) -> dict[str, Any]:
         """Flat name -> int/str: what ``/soundalike/status`` answers and the TUI can show."""
         status: dict[str, Any] = {"version": package_version(), "osc": self._osc_state(), "midi": self.midi_status,
-                                  "samples": self.library.catalog.status_counts().get("ok", 0),
+                                  "samples": self.library.browse.status_counts().get("ok", 0),
                                   "default_backend": self.library.settings.engine.default_backend,
                                   "subscribers": len(self.push.subscribers()), "queued": self.server.queued(),
                                   "clients": len(self.handlers.clients), "push_dropped": self.push.dropped_total,

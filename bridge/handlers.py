@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from engine.catalog_text import utf8_or_readable
+from engine.library_browse import utf8_or_readable
 from engine.collapse import grouped
 from engine.errors import FileError, QueryError, UserError
 from engine.library import Hit, Library

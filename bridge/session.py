@@ -11,7 +11,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from engine.catalog import Filters
+from engine.library_browse import Filters
 from engine.library import Hit
 from bridge.musical_keys import MusicalPrefs
 

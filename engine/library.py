@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from engine import catalog_writes as cat
+from engine import user_lists
 from engine.catalog import Catalog, Known, SampleRow
 from engine.catalog_repair import problems
 from engine.catalog_text import damaged, disk_full, is_disk_full, readable
@@ -29,6 +30,7 @@ from engine.embedders.registry import BACKENDS, Registry, check_names, create_em
 from engine.errors import UserError
 from engine.events import EventBus, Progress, SampleAdded, SampleFailed, SampleRemoved, SampleUpdated
 from engine.index import VectorIndex
+from engine.library_browse import LibraryBrowse
 from engine.library_queries import Hit, QueryMixin  # noqa: F401 - Hit is part of this API
 from engine.ingest import Ingestor, Job, Processed
 from engine.library_files import identity, make_library_folder, read_state, refuse_lost_catalog, write_state
@@ -75,6 +77,7 @@ class Library(QueryMixin):
         make_library_folder(self.data_dir)
         refuse_lost_catalog(self.data_dir)
         self.catalog = Catalog(self.data_dir / "catalog.sqlite")
+        self.browse = LibraryBrowse(self.catalog)
         self.lock = LibraryLock(self.data_dir)
         self._identity = self._where()
         self._embedders: dict[str, Embedder] = {}
@@ -392,6 +395,18 @@ class Library(QueryMixin):
         row = self.catalog.sample(sample_id)
         if row is not None:
             self.events.publish(SampleUpdated(sample_id, row.path))
+
+    # --- the producer's own words (issue 14: the TUI wrote these through the catalog) -----------
+    def tag_samples(self, ids: Iterable[int], tag: str, remove: bool = False) -> str:
+        """Give (or with ``remove`` take away) a user tag; returns the tag as stored."""
+        with self.lock.hold():
+            change = user_lists.remove_user_tag if remove else user_lists.add_user_tag
+            return change(self.catalog, ids, tag)
+
+    def add_to_collection(self, name: str, ids: Iterable[int]) -> str:
+        """Add samples to the collection ``name`` (made when new); returns the name as stored."""
+        with self.lock.hold():
+            return user_lists.add_to_collection(self.catalog, name, ids)
 
     # --- removal and statistics --------------------------------------------------------------
     def remove(self, paths: Iterable[str | os.PathLike]) -> int:

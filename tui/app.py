@@ -14,8 +14,7 @@ from pathlib import Path
 from textual import events, work
 from textual.app import App
 
-from engine import browse
-from engine.catalog import SampleRow
+from engine.library_browse import SampleRow
 from engine.config import Settings
 from engine.errors import SoundalikeError, UserError
 from engine.service import EngineService
@@ -57,7 +56,7 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
         self.player = player or Player(settings.tui.audio_device)
         self.clips = ClipCache()
         self.autoplay = settings.tui.autoplay
-        self.status_state = StatusState(counts=self.library.catalog.status_counts(),
+        self.status_state = StatusState(counts=self.library.browse.status_counts(),
                                         backends=tuple(settings.engine.backends), autoplay=self.autoplay)
         self.pump = EventPump(service.events)
         self._last_failure_toast = 0.0
@@ -98,7 +97,7 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
 
     @work(thread=True, exclusive=True, group="folders")
     def _load_folders(self) -> None:
-        folders = browse.folders(self.library.catalog)
+        folders = self.library.browse.folders()
         self.call_from_thread(self._show_folders, folders)
 
     def _show_folders(self, folders: list[str]) -> None:
@@ -118,7 +117,7 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
     def apply_batch(self, batch: Batch) -> None:
         changes = {}
         if batch.library_changed:
-            changes["counts"] = self.library.catalog.status_counts()
+            changes["counts"] = self.library.browse.status_counts()
         if batch.progress:
             changes["progress"] = batch.progress
         if batch.bridge_state:
@@ -321,7 +320,7 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
         target = self._filterable()
         if target is None:
             return
-        tags = browse.scored_tag_counts(self.library.catalog, self.settings.tui.tag_min_score)
+        tags = self.library.browse.tag_counts(self.settings.tui.tag_min_score)
         if not tags:
             self.notify("No tags yet: the enabled backends give none, or nothing is indexed", timeout=4)
             return

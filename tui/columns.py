@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from engine.catalog import SampleRow
+from engine.library_browse import SampleRow
 
 
 @dataclass(frozen=True)

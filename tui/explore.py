@@ -51,10 +51,10 @@ class ExploreActions:
             return np.array([hit.sample.id for hit in screen.hits], np.int64), screen.title_text or "results"
         if isinstance(screen, BrowserScreen):
             query = screen.state.query(self.settings.tui)
-            where, params = query.where()
-            if where:
-                rows = self.library.catalog.query(f"SELECT id FROM samples{where}", params)
-                return np.array([r[0] for r in rows], np.int64), screen.state.describe() or "filtered samples"
+            where, _ = query.where()
+            if where:  # a filtered listing: its ids; none filters means the whole library
+                ids = self.library.browse.matching_ids(query)
+                return np.array(ids, np.int64), screen.state.describe() or "filtered samples"
         return None, "the library"
 
     def action_listen(self) -> None:

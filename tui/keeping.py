@@ -8,8 +8,7 @@ from __future__ import annotations
 import logging
 import os
 
-from engine import user_lists
-from engine.catalog import SampleRow
+from engine.library_browse import SampleRow
 from tui.clipboard import copy_with_tool
 from tui.export import export_files, uri_list
 from tui.sample_list import SampleList
@@ -48,7 +47,7 @@ class KeepingActions:
         chosen = self._selection()
         if not chosen:
             return
-        known = [tag for tag, _ in user_lists.user_tags(self.library.catalog)]
+        known = [tag for tag, _ in self.library.browse.user_tags()]
         what = f"{len(chosen)} samples" if len(chosen) > 1 else os.path.basename(chosen[0].path)
         self.push_screen(Prompt(f"your tag for {what}", "a tag; -tag removes it", known),
                          lambda text: self._apply_user_tag(chosen, text))
@@ -58,9 +57,7 @@ class KeepingActions:
             return
         remove = text.startswith("-")
         try:
-            with self.library.lock.hold():
-                change = user_lists.remove_user_tag if remove else user_lists.add_user_tag
-                tag = change(self.library.catalog, [row.id for row in chosen], text.lstrip("-"))
+            tag = self.library.tag_samples([row.id for row in chosen], text.lstrip("-"), remove=remove)
         except ValueError as e:
             self.notify(str(e), severity="warning")
             return
@@ -72,7 +69,7 @@ class KeepingActions:
         chosen = self._selection()
         if not chosen:
             return
-        known = [name for name, _ in user_lists.collections(self.library.catalog)]
+        known = [name for name, _ in self.library.browse.collections()]
         self.push_screen(Prompt(f"add {len(chosen)} to the collection", "collection name (new or existing)",
                                 known), lambda text: self._apply_collect(chosen, text))
 
@@ -80,8 +77,7 @@ class KeepingActions:
         if not name:
             return
         try:
-            with self.library.lock.hold():
-                name = user_lists.add_to_collection(self.library.catalog, name, [row.id for row in chosen])
+            name = self.library.add_to_collection(name, [row.id for row in chosen])
         except ValueError as e:
             self.notify(str(e), severity="warning")
             return

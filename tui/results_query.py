@@ -6,8 +6,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
-from engine.browse import BrowseQuery
-from engine.catalog import SampleRow
+from engine.library_browse import BrowseQuery, SampleRow
 from engine.collapse import Group, grouped
 from engine.config import TuiSettings
 from engine.library import Library

@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from engine.catalog import SampleRow
+from engine.library_browse import SampleRow
 from tui import format as fmt
 from tui.columns import COLUMNS
 from tui.keys import LIST_ACTIONS, bindings

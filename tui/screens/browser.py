@@ -13,8 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Static, Tree
 from textual.worker import get_current_worker
 
-from engine import user_lists
-from engine.catalog import SampleRow
+from engine.library_browse import SampleRow
 from engine.library import Library
 from tui import format as fmt
 from tui.bridge_panel import BridgePanel
@@ -53,7 +52,7 @@ class BrowserScreen(Screen):
         return self.app.settings.tui
 
     def compose(self) -> ComposeResult:
-        source = RowSource(self.library.catalog, self.state.query(self.settings))
+        source = RowSource(self.library.browse, self.state.query(self.settings))
         with Horizontal():
             yield FolderTree(id="folders")
             with Vertical():
@@ -118,7 +117,7 @@ class BrowserScreen(Screen):
 
     @work(thread=True, exclusive=True, group="listing")
     def _read_listing(self, state: FilterState, keep_id: int | None, reset: bool) -> None:
-        source = RowSource(self.library.catalog, state.query(self.settings))
+        source = RowSource(self.library.browse, state.query(self.settings))
         index = source.index_of(keep_id) if keep_id is not None else None
         source.row(index or 0)  # the first page on screen, read here too
         if not get_current_worker().is_cancelled:
@@ -169,7 +168,7 @@ class BrowserScreen(Screen):
         roots = self.library.roots()
         offline = {r for r in roots if not os.path.isdir(r)}
         self.query_one(FolderTree).set_folders(roots, folders, offline)
-        self.query_one(FolderTree).set_collections(user_lists.collections(self.library.catalog))
+        self.query_one(FolderTree).set_collections(self.library.browse.collections())
 
     # --- search box ---------------------------------------------------------------------------
     def open_search(self) -> None:

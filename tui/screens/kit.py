@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from engine.catalog import SampleRow
+from engine.library_browse import SampleRow
 from engine.errors import SoundalikeError
 from engine.kit import Kit, KitBuilder
 from engine.kit_export import FORMATS, export_kit

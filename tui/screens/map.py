@@ -17,8 +17,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
 
-from engine import browse
-from engine.catalog import Filters, SampleRow
+from engine.library_browse import Filters, SampleRow
 from engine.drum_map import DrumMap, MapPoints
 from engine.errors import SoundalikeError
 from tui.detail import DetailPane
@@ -89,7 +88,7 @@ class MapScreen(Screen):
     def _ids(self) -> np.ndarray | None:
         ids = self.scope_ids
         if self.tag:
-            tagged = np.array(self.library.catalog.ids_matching(Filters(tag=self.tag)), np.int64)
+            tagged = np.array(self.library.browse.ids_matching(Filters(tag=self.tag)), np.int64)
             ids = tagged if ids is None else np.intersect1d(ids, tagged)
         return ids
 
@@ -113,7 +112,7 @@ class MapScreen(Screen):
         self.query_one(MapView).zoom(factor)
 
     def action_tag(self) -> None:
-        tags = browse.scored_tag_counts(self.library.catalog, self.app.settings.tui.tag_min_score)
+        tags = self.library.browse.tag_counts(self.app.settings.tui.tag_min_score)
         if tags:
             self.app.push_screen(TagPicker(tags, self.tag), self.set_tag)
 

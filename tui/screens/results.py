@@ -26,7 +26,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
-from engine.catalog import SampleRow
+from engine.library_browse import SampleRow
 from engine.collapse import Group
 from engine.errors import SoundalikeError
 from engine.library import Hit, Library
@@ -107,7 +107,7 @@ class ResultsScreen(Screen):
         yield Static("", id="title")
         yield Input(placeholder="narrow the results by name or tag; Esc clears", id="results-search")
         yield Static("", id="results-header")
-        yield SampleList(GroupSource(self.library.catalog, []), id="results")
+        yield SampleList(GroupSource(self.library.browse, []), id="results")
         yield DetailPane(self.app.clips, id="detail")
         yield StatusBar(self.app.status_state)
         yield KeyHints(self.app.settings.tui)
@@ -187,7 +187,7 @@ class ResultsScreen(Screen):
             log.warning("query failed: %s: %s", self.title_text, e, exc_info=True)
             groups, error = [], str(e)
         old = self.query_one(SampleList).source
-        source = GroupSource(self.library.catalog, groups, self.settings.tag_min_score,
+        source = GroupSource(self.library.browse, groups, self.settings.tag_min_score,
                              sort=getattr(old, "sort", "score"), expanded=frozenset(getattr(old, "expanded", ())))
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, source, error, generation)
