@@ -51,7 +51,7 @@ class Handlers:
         self.kits = kit_requests.KitSessions()
 
     def table(self) -> dict[str, Handler]:
-        names = {"similar": self.similar, "search": self.search, "tags": self.tags, "random": self.random,
+        names: dict[str, Handler] = {"similar": self.similar, "search": self.search, "tags": self.tags, "random": self.random,
                  "status": self.status, "ping": self.ping, "backends": self.backends, "set": self.set,
                  "subscribe": self.subscribe, "unsubscribe": self.unsubscribe,
                  "similar_span": self.similar_span, "kit": self.kit, "kit_edit": self.kit_edit,

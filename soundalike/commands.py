@@ -223,8 +223,8 @@ def print_hits(args: argparse.Namespace, groups: list[Group], elapsed_ms: float,
         folded = f"   ({group.summary()})" if group.members else ""
         print(f"{rank:3d}  {group.lead.score:6.3f}  {readable(group.lead.path)}"
               + (f"  [{musical}]" if musical else "") + folded)
-    folded = sum(len(group.members) for group in groups)
-    note = f"; {folded} copies/layers folded in, --no-collapse lists them" if folded else ""
+    folded_in = sum(len(group.members) for group in groups)
+    note = f"; {folded_in} copies/layers folded in, --no-collapse lists them" if folded_in else ""
     print(f"({len(groups)} results in {elapsed_ms:.1f} ms{note})")
     return 0
 
