@@ -131,7 +131,7 @@ class Catalog:
         with self._write_lock:
             migrate(self._connection())
 
-    def _connection(self) -> sqlite3.Connection:
+    def _connection(self) -> CatalogConnection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             try:
@@ -366,7 +366,8 @@ def cannot_open(path: Path, error: sqlite3.Error) -> UserError:
 def row_from_values(values: tuple) -> SampleRow:
     row = SampleRow(*values)
     if row.silent is not None:
-        row = SampleRow(*values[:14], bool(row.silent), bool(row.clipped), bool(row.favourite), *values[17:])
+        row = dataclasses.replace(row, silent=bool(row.silent), clipped=bool(row.clipped),
+                                  favourite=bool(row.favourite))
     return row
 
 

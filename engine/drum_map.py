@@ -58,8 +58,9 @@ class Projection:
     def load(cls, path: Path) -> Projection | None:
         try:
             with np.load(path, allow_pickle=False) as data:
-                return cls(str(data["signature"]), data["mean"], data["axes"],
-                           tuple(float(v) for v in data["bounds"]), int(data["fitted_on"]))
+                x0, x1, y0, y1 = (float(v) for v in data["bounds"])
+                return cls(str(data["signature"]), data["mean"], data["axes"], (x0, x1, y0, y1),
+                           int(data["fitted_on"]))
         except (OSError, KeyError, ValueError) as e:
             if path.exists():
                 log.warning("map projection %s is unreadable (%s): refitting", path, e)

@@ -13,9 +13,13 @@ import logging
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
-import faiss
+import faiss as faiss_module
 import numpy as np
+
+# faiss's bundled type stubs describe the C++ signatures, not the numpy wrappers the module exposes.
+faiss: Any = faiss_module
 
 log = logging.getLogger(__name__)
 
