@@ -56,17 +56,18 @@ class KeepingActions:
     def _apply_user_tag(self, chosen: list[SampleRow], text: str | None) -> None:
         if not text:
             return
-        remove = text.startswith("-")
-        try:
-            with self.library.lock.hold():
+        remove, library, ids = text.startswith("-"), self.library, [row.id for row in chosen]
+
+        def write() -> str:
+            with library.lock.hold():
                 change = user_lists.remove_user_tag if remove else user_lists.add_user_tag
-                tag = change(self.library.catalog, [row.id for row in chosen], text.lstrip("-"))
-        except ValueError as e:
-            self.notify(str(e), severity="warning")
-            return
-        self.notify(f"{'Removed' if remove else 'Tagged'} {tag!r} {'from' if remove else 'on'} "
-                    f"{len(chosen)} sample{'' if len(chosen) == 1 else 's'}", timeout=3)
-        self._after_change()
+                return change(library.catalog, ids, text.lstrip("-"))
+
+        def done(tag: str) -> None:
+            self.notify(f"{'Removed' if remove else 'Tagged'} {tag!r} {'from' if remove else 'on'} "
+                        f"{len(chosen)} sample{'' if len(chosen) == 1 else 's'}", timeout=3)
+            self._after_change()
+        self.writes.submit(f"{'untag' if remove else 'tag'} {_count(chosen)}", write, done)
 
     def action_collect(self) -> None:
         chosen = self._selection()
@@ -79,14 +80,16 @@ class KeepingActions:
     def _apply_collect(self, chosen: list[SampleRow], name: str | None) -> None:
         if not name:
             return
-        try:
-            with self.library.lock.hold():
-                name = user_lists.add_to_collection(self.library.catalog, name, [row.id for row in chosen])
-        except ValueError as e:
-            self.notify(str(e), severity="warning")
-            return
-        self.notify(f"Added {len(chosen)} to {name!r} (under collections in the tree)", timeout=3)
-        self._after_change()
+        library, ids, asked = self.library, [row.id for row in chosen], name
+
+        def write() -> str:
+            with library.lock.hold():
+                return user_lists.add_to_collection(library.catalog, asked, ids)
+
+        def done(collection: str) -> None:
+            self.notify(f"Added {len(chosen)} to {collection!r} (under collections in the tree)", timeout=3)
+            self._after_change()
+        self.writes.submit(f"add {_count(chosen)} to {asked!r}", write, done)
 
     def action_export(self) -> None:
         chosen = self._selection()
@@ -110,3 +113,7 @@ class KeepingActions:
         how = "" if copy_with_tool(text, "text/uri-list") else " (through the terminal, as text)"
         self.notify(f"Copied {len(chosen)} file URI{'' if len(chosen) == 1 else 's'}{how}: paste into a "
                     "file manager or a DAW's browser", timeout=4)
+
+
+def _count(chosen: list[SampleRow]) -> str:
+    return os.path.basename(chosen[0].path) if len(chosen) == 1 else f"{len(chosen)} samples"

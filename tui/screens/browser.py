@@ -23,7 +23,7 @@ from tui.detail import DetailPane
 from tui.filters import FilterState, musical_match
 from tui.folder_tree import COLLECTIONS, FolderTree, place_of
 from tui.key_hints import KeyHints
-from tui.live import Batch
+from tui.live import BridgeNews, SamplesChanged
 from tui.rows import RowSource
 from tui.sample_list import SampleList, header_text
 from tui.status_bar import StatusBar
@@ -87,13 +87,14 @@ class BrowserScreen(Screen):
     def current_sample(self) -> SampleRow | None:
         return self.query_one(SampleList).current
 
-    def apply_batch(self, batch: Batch) -> None:
-        if batch.library_changed:
-            self.requery()
-        if batch.bridge:
-            self.query_one(BridgePanel).add(batch.bridge)
-        if batch.bridge_state:
-            self.query_one(BridgePanel).set_state(batch.bridge_state)
+    def on_samples_changed(self, message: SamplesChanged) -> None:
+        self.requery()
+
+    def on_bridge_news(self, message: BridgeNews) -> None:
+        if message.activity:
+            self.query_one(BridgePanel).add(list(message.activity))
+        if message.state:
+            self.query_one(BridgePanel).set_state(message.state)
 
     def refresh_sample(self, sample_id: int) -> None:
         self.requery()

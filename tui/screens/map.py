@@ -22,7 +22,7 @@ from engine.catalog import Filters, SampleRow
 from engine.drum_map import DrumMap, MapPoints
 from engine.errors import SoundalikeError
 from tui.detail import DetailPane
-from tui.live import Batch
+from tui.live import SamplesChanged
 from tui.map_render import legend
 from tui.map_view import MapView
 from tui.screens.tag_picker import TagPicker
@@ -140,7 +140,6 @@ class MapScreen(Screen):
         if sample is not None and sample.id == sample_id:
             self.query_one(DetailPane).show(sample, self.library.tags(sample.id))
 
-    def apply_batch(self, batch: Batch) -> None:
-        if batch.library_changed:
-            self._stale = True  # new samples land in place; the view and cursor stay
+    def on_samples_changed(self, message: SamplesChanged) -> None:
+        self._stale = True  # new samples land in place; the view and cursor stay
 

@@ -36,7 +36,7 @@ from tui.columns import COLUMNS, SORTS, next_sort
 from tui.detail import DetailPane
 from tui.filters import FilterState
 from tui.key_hints import KeyHints
-from tui.live import Batch
+from tui.live import SamplesChanged
 from tui.results_query import ResultsQuery
 from tui.rows import GroupSource
 from tui.sample_list import SampleList, header_text
@@ -342,8 +342,8 @@ class ResultsScreen(Screen):
     def current_sample(self) -> SampleRow | None:
         return self.query_one(SampleList).current
 
-    def apply_batch(self, batch: Batch) -> None:
-        if any(hit.sample.id in batch.changed_ids for hit in self.hits):
+    def on_samples_changed(self, message: SamplesChanged) -> None:
+        if any(hit.sample.id in message.ids for hit in self.hits):
             self.query_one(SampleList).reload()
 
     def refresh_sample(self, sample_id: int) -> None:
