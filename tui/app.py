@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.app import App
@@ -27,10 +28,12 @@ from tui.clipboard import copy_with_tool
 from tui.clips import ClipCache
 from tui import results_query
 from tui.explore import ExploreActions
+from tui.host import AppHost
 from tui.keeping import KeepingActions
 from tui.keys import LIST_ACTIONS, bindings, keymap, keys_for, pretty
 from tui.live import Batch, EngineActivity, FailureDigest, LiveFeed
 from tui.results_query import ResultsQuery
+from tui.screens.base import AppScreen
 from tui.screens.browser import BrowserScreen
 from tui.screens.help import HelpScreen
 from tui.screens.results import ResultsScreen
@@ -186,8 +189,7 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
             self._play(sample)
 
     def current_sample(self) -> SampleRow | None:
-        getter = getattr(self.screen, "current_sample", None)
-        return getter() if getter else None
+        return self.screen.current_sample() if isinstance(self.screen, AppScreen) else None
 
     def action_play(self) -> None:
         sample = self.current_sample()
@@ -254,7 +256,7 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
         ``query``: what ``loader`` asks, so that the results view can steer it."""
         if not self.is_screen_installed("results"):
             self.install_screen(ResultsScreen(self.library), "results")
-        results = self.get_screen("results")
+        results = self.get_screen("results", ResultsScreen)
         results.load(title, loader, nested=self.screen is results, query=query)
         if self.screen is not results:
             self.push_screen(results)
@@ -304,9 +306,8 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
 
     def refresh_sample(self, sample_id: int) -> None:
         """A sample changed from here (a star): the screen in front shows it again now."""
-        refresh = getattr(self.screen, "refresh_sample", None)
-        if refresh:
-            refresh(sample_id)
+        if isinstance(self.screen, AppScreen):
+            self.screen.refresh_sample(sample_id)
 
     def action_copy_path(self) -> None:
         sample = self.current_sample()
@@ -381,7 +382,7 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
         if browser := self._on_browser():
             browser.toggle_bridge()
 
-    def action_back(self) -> None:
+    async def action_back(self) -> None:  # async as App's own, which it replaces
         if isinstance(self.screen, BrowserScreen):
             self.screen.close_search()
         elif isinstance(self.screen, ResultsScreen) and (self.screen.close_search() or self.screen.back()):
@@ -392,3 +393,8 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.settings.tui))
+
+
+if TYPE_CHECKING:
+    def _provides_what_the_mixins_use(app: SoundalikeApp) -> AppHost:  # checked by mypy, never run
+        return app

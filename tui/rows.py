@@ -11,6 +11,8 @@ from collections import OrderedDict
 from engine import browse
 from engine.browse import BrowseQuery
 from engine.catalog import Catalog, SampleRow
+from engine.collapse import Group
+from engine.library import Hit
 from engine.musical.analysis import Musical
 from engine.musical.store import musical_of
 from tui.columns import SORTS
@@ -125,7 +127,7 @@ class GroupSource:
     def _layout(self) -> None:
         key = SORTS[self.sort].key
         order = sorted(self.groups, key=lambda g: key(g.lead.sample, g.lead.score, self._tags.get(g.lead.sample.id, [])))
-        self.entries: list[tuple[object, int, object]] = []  # (hit, depth, group)
+        self.entries: list[tuple[Hit, int, Group]] = []  # (hit, depth, group)
         for group in order:
             self.entries.append((group.lead, 0, group))
             if group.lead.sample.id in self.expanded:

@@ -8,8 +8,8 @@ import os
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
+from textual.timer import Timer
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Input, Static, Tree
 from textual.worker import get_current_worker
 
@@ -17,6 +17,7 @@ from engine import user_lists
 from engine.catalog import SampleRow
 from engine.library import Library
 from tui import format as fmt
+from tui.screens.base import AppScreen
 from tui.bridge_panel import BridgePanel
 from tui.columns import COLUMNS
 from tui.detail import DetailPane
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 SEARCH_DEBOUNCE_SECONDS = 0.15
 
 
-class BrowserScreen(Screen):
+class BrowserScreen(AppScreen):
     DEFAULT_CSS = """
     BrowserScreen #filter-bar { height: 1; background: $boost; padding: 0 1; }
     BrowserScreen #list-header { height: 1; color: $text-muted; text-style: bold; }
@@ -45,7 +46,7 @@ class BrowserScreen(Screen):
         super().__init__(**kwargs)
         self.library = library
         self.state = FilterState()
-        self._search_timer = None
+        self._search_timer: Timer | None = None
         self._reset_pending = False
 
     @property

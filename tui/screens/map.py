@@ -14,13 +14,13 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Static
 
 from engine import browse
 from engine.catalog import Filters, SampleRow
 from engine.drum_map import DrumMap, MapPoints
 from engine.errors import SoundalikeError
+from tui.screens.base import AppScreen
 from tui.detail import DetailPane
 from tui.live import SamplesChanged
 from tui.map_render import legend
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 RELOAD_SECONDS = 1.0
 
 
-class MapScreen(Screen):
+class MapScreen(AppScreen):
     DEFAULT_CSS = """
     MapScreen #map-title { height: 1; background: $boost; padding: 0 1; text-style: bold; }
     MapScreen #map-legend { height: 1; padding: 0 1; }
