@@ -216,12 +216,11 @@ class ResultsScreen(AppScreen):
 
     def _show_title(self, title: str, count: int) -> None:
         self._shown = title
-        source = self.query_one(SampleList).source
-        folded = sum(len(g.members) for g in getattr(source, "groups", []))
+        source = self._source()
+        folded = sum(len(g.members) for g in source.groups)
         steer = self.asked.describe() if self.asked else ""
-        sort = getattr(source, "sort", "score")
-        parts = [fmt.count(len(getattr(source, "groups", [])) or count, "result"), steer,
-                 f"sorted by {SORTS[sort].label}" if sort != "score" else "",
+        parts = [fmt.count(len(source.groups) or count, "result"), steer,
+                 f"sorted by {SORTS[source.sort].label}" if source.sort != "score" else "",
                  f"{folded} folded" if folded else ""]
         self._title(f"{title} — {' · '.join(p for p in parts if p)}  (Esc: back)")
 
@@ -243,8 +242,7 @@ class ResultsScreen(AppScreen):
 
     def _more(self) -> None:
         """At the last row: read the next page (the engine is asked for more; scores stay in order)."""
-        if self.asked is None or self._pending or len(getattr(self.query_one(SampleList).source, "groups", [])) \
-                < self.asked.k:
+        if self.asked is None or self._pending or len(self._source().groups) < self.asked.k:
             return  # not steerable, already loading, or the library has no more
         self.steer(dataclasses.replace(self.asked, k=self.asked.k + self.settings.results), keep_cursor=True)
 
