@@ -36,7 +36,7 @@ class QueryMixin:
     """Queries; mixed into Library, which provides settings, backends, catalog, embedder() and index()."""
 
     def similar(self, to: str | os.PathLike | int | np.ndarray, k: int | None = None, backend: str | None = None,
-                weights: Mapping[str, float] | None = None, filters: Filters | None = None,
+                weights: Mapping[str, float] | None = None, filters: Filters | BrowseQuery | None = None,
                 sample_rate: int | None = None, musical: bool = False) -> list[Hit]:
         """The ``k`` samples closest to a file path, a sample id or an audio array.
 
@@ -94,7 +94,7 @@ class QueryMixin:
                         f"(enabled now: {', '.join(self.settings.engine.backends)})")
 
     def search_text(self, text: str, k: int | None = None, backend: str | None = None,
-                    filters: Filters | None = None) -> list[Hit]:
+                    filters: Filters | BrowseQuery | None = None) -> list[Hit]:
         """The ``k`` samples that best match a description such as "dusty vinyl snare"."""
         if not text.strip():
             raise QueryError("empty text query")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 
+from engine.collapse import Group
+from engine.library import Hit
 from engine.library_browse import BrowseQuery, LibraryBrowse, SampleRow
 from engine.musical.analysis import Musical
 from tui.columns import SORTS
@@ -122,7 +124,7 @@ class GroupSource:
     def _layout(self) -> None:
         key = SORTS[self.sort].key
         order = sorted(self.groups, key=lambda g: key(g.lead.sample, g.lead.score, self._tags.get(g.lead.sample.id, [])))
-        self.entries: list[tuple[object, int, object]] = []  # (hit, depth, group)
+        self.entries: list[tuple[Hit, int, Group]] = []  # (hit, depth, group)
         for group in order:
             self.entries.append((group.lead, 0, group))
             if group.lead.sample.id in self.expanded:

@@ -14,14 +14,14 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Static
 
 from engine.library_browse import Filters, SampleRow
 from engine.drum_map import DrumMap, MapPoints
 from engine.errors import SoundalikeError
+from tui.screens.base import AppScreen
 from tui.detail import DetailPane
-from tui.live import Batch
+from tui.live import SamplesChanged
 from tui.map_render import legend
 from tui.map_view import MapView
 from tui.screens.tag_picker import TagPicker
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 RELOAD_SECONDS = 1.0
 
 
-class MapScreen(Screen):
+class MapScreen(AppScreen):
     DEFAULT_CSS = """
     MapScreen #map-title { height: 1; background: $boost; padding: 0 1; text-style: bold; }
     MapScreen #map-legend { height: 1; padding: 0 1; }
@@ -139,7 +139,6 @@ class MapScreen(Screen):
         if sample is not None and sample.id == sample_id:
             self.query_one(DetailPane).show(sample, self.library.tags(sample.id))
 
-    def apply_batch(self, batch: Batch) -> None:
-        if batch.library_changed:
-            self._stale = True  # new samples land in place; the view and cursor stay
+    def on_samples_changed(self, message: SamplesChanged) -> None:
+        self._stale = True  # new samples land in place; the view and cursor stay
 
