@@ -107,7 +107,7 @@ def quality(tsvs: list[str], width: int = 70, height: int = 24) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         library = index_devset(rows, Path(tmp) / "lib")
         points = DrumMap(library).points()
-        paths = {sid: row.path for sid, row in library.samples(points.ids.tolist()).items()}
+        paths = {sid: row.path for sid, row in library.browse.samples(points.ids.tolist()).items()}
         library.close()
     keep = [i for i, sid in enumerate(points.ids) if paths[int(sid)] in classes]
     xy = points.xy[keep]

@@ -374,9 +374,8 @@ def cannot_open(path: Path, error: sqlite3.Error) -> UserError:
 def row_from_values(values: tuple) -> SampleRow:
     row = SampleRow(*values)
     if row.silent is not None:
-        # mypy cannot count star-arguments (14 + 3 + 2 fields)
-        row = SampleRow(*values[:14], bool(row.silent), bool(row.clipped),  # type: ignore[call-arg]
-                        bool(row.favourite), *values[17:])
+        row = dataclasses.replace(row, silent=bool(row.silent), clipped=bool(row.clipped),
+                                  favourite=bool(row.favourite))
     return row
 
 

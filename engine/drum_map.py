@@ -59,8 +59,8 @@ class Projection:
     def load(cls, path: Path) -> Projection | None:
         try:
             with np.load(path, allow_pickle=False) as data:
-                left, right, bottom, top = (float(v) for v in data["bounds"])
-                return cls(str(data["signature"]), data["mean"], data["axes"], (left, right, bottom, top),
+                x0, x1, y0, y1 = (float(v) for v in data["bounds"])
+                return cls(str(data["signature"]), data["mean"], data["axes"], (x0, x1, y0, y1),
                            int(data["fitted_on"]))
         except (OSError, KeyError, ValueError) as e:
             if path.exists():

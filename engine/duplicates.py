@@ -155,7 +155,7 @@ def find_duplicates(library, backend: str | None = None) -> list[list]:
     if vectors is None:
         return []
     candidates = candidate_pairs(ids, vectors, library.index(backend))
-    rows = library.samples({i for pair in candidates for i in pair})
+    rows = library.browse.samples({i for pair in candidates for i in pair})
     groups = group_pairs(verified_pairs(candidates, lambda sid: rows[sid].path))
     log.info("duplicates: %d candidate pairs, %d groups", len(candidates), len(groups))
     return [[rows[sid] for sid in group] for group in groups]

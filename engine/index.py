@@ -13,13 +13,15 @@ import logging
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
-import faiss
+import faiss as faiss_module
 import numpy as np
 
+# faiss's bundled type stubs describe the C++ signatures, not the numpy wrappers the module exposes.
+faiss: Any = faiss_module
+
 log = logging.getLogger(__name__)
-# The "type: ignore"s below: faiss's SWIG signatures name the C++ types; its Python wrappers
-# (remove_ids, reconstruct, SearchParameters) take and return numpy arrays and keyword arguments.
 
 
 class VectorIndex:
@@ -68,7 +70,7 @@ class VectorIndex:
         with self._lock:
             present = [i for i in ids.tolist() if i in self._members]
             if present:
-                self._index.remove_ids(np.array(present, dtype=np.int64))  # type: ignore[arg-type]
+                self._index.remove_ids(np.array(present, dtype=np.int64))
             self._index.add_with_ids(vectors, ids)
             self._members.update(ids.tolist())
             self._dirty = True
@@ -78,7 +80,7 @@ class VectorIndex:
             present = [int(i) for i in ids if int(i) in self._members]
             if not present:
                 return 0
-            removed = int(self._index.remove_ids(np.array(present, dtype=np.int64)))  # type: ignore[arg-type]
+            removed = int(self._index.remove_ids(np.array(present, dtype=np.int64)))
             self._members.difference_update(present)
             self._dirty = self._dirty or removed > 0
             return removed
@@ -86,7 +88,7 @@ class VectorIndex:
     def reconstruct(self, sample_id: int) -> np.ndarray | None:
         with self._lock:
             try:
-                return self._index.reconstruct(int(sample_id))  # type: ignore[return-value]
+                return self._index.reconstruct(int(sample_id))
             except RuntimeError:
                 return None
 
@@ -108,8 +110,7 @@ class VectorIndex:
         if allowed is not None:
             if not len(allowed):
                 return []
-            selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, np.int64))
-            params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.ascontiguousarray(allowed, np.int64)))
         _use_threads(self.threads)
         with self._lock:
             want = min(want, int(self._index.ntotal))

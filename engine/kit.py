@@ -155,7 +155,7 @@ class KitBuilder:
         """Every ok sample's best tag (from any source), restricted to the builder's filters."""
         kinds = self.library.best_tags()
         if self.filters is not None and not self.filters.is_empty():
-            allowed = set(self.library.ids_matching(self.filters))
+            allowed = set(self.library.browse.ids_matching(self.filters))
             kinds = {sid: tag for sid, tag in kinds.items() if sid in allowed}
         return Kinds.of(kinds)
 
@@ -171,7 +171,7 @@ class KitBuilder:
         if not ids:
             return []
         found = self.library.index(self.backend).search(query, k, allowed=np.array(ids, dtype=np.int64))
-        rows = self.library.samples(sid for sid, _ in found)
+        rows = self.library.browse.samples(sid for sid, _ in found)
         return [Hit(rows[sid], min(score / scale, 1.0)) for sid, score in found if sid in rows]
 
     def _fill(self, slot: Slot, query, scale, kinds, taken) -> SlotChoice:

@@ -15,12 +15,14 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from engine.browse import BrowseQuery
 from engine.catalog import Catalog, Filters, SampleRow
 from engine.config import Settings
 from engine.embedders.base import Embedder
 from engine.embedders.registry import BACKENDS, Registry, check_names
 from engine.events import EventBus
 from engine.index import VectorIndex
+from engine.library_browse import LibraryBrowse
 from engine.library_backends import LibraryBackends
 from engine.library_files import LibraryFolder
 from engine.library_indexes import LibraryIndexes
@@ -51,12 +53,7 @@ class Library:
                                     self.events, self.data_dir)
         self.scanner = Scanner(settings, self._catalog, self.lock, self.writer, self._indexes)
         self._queries = LibraryQueries(settings, self._catalog, self._indexes, self._backends, str(self.data_dir))
-        # issue-14b: self.browse = LibraryBrowse(...)
-
-    @property
-    def catalog(self) -> Catalog:
-        # TEMPORARY: removed when branch issue-14b lands (nothing outside the engine reads the catalog).
-        return self._catalog
+        self.browse = LibraryBrowse(self._catalog)  # listings, counts, tags, folders (issue 14b)
 
     def check_still_there(self) -> None:
         """Raise UserError when the library folder was deleted or replaced while we ran."""
@@ -100,17 +97,23 @@ class Library:
     def set_favourite(self, sample_id: int, favourite: bool = True) -> None:
         self.writer.set_favourite(sample_id, favourite)
 
+    def tag_samples(self, ids: Iterable[int], tag: str, remove: bool = False) -> str:
+        return self.writer.tag_samples(ids, tag, remove)
+
+    def add_to_collection(self, name: str, ids: Iterable[int]) -> str:
+        return self.writer.add_to_collection(name, ids)
+
     def remove(self, paths: Iterable[str | os.PathLike]) -> int:
         return self.writer.remove(paths)
 
     # --- reads -------------------------------------------------------------------------------
     def similar(self, to: Query, k: int | None = None, backend: str | None = None,
-                weights: Mapping[str, float] | None = None, filters: Filters | None = None,
+                weights: Mapping[str, float] | None = None, filters: Filters | BrowseQuery | None = None,
                 sample_rate: int | None = None, musical: bool = False) -> list[Hit]:
         return self._queries.similar(to, k, backend, weights, filters, sample_rate, musical)
 
     def search_text(self, text: str, k: int | None = None, backend: str | None = None,
-                    filters: Filters | None = None) -> list[Hit]:
+                    filters: Filters | BrowseQuery | None = None) -> list[Hit]:
         return self._queries.search_text(text, k, backend, filters)
 
     def text_backend(self, backend: str | None = None) -> str:
@@ -136,12 +139,6 @@ class Library:
 
     def sample_by_path(self, path: str | os.PathLike) -> SampleRow | None:
         return self._queries.sample_by_path(path)
-
-    def samples(self, ids: Iterable[int]) -> dict[int, SampleRow]:
-        return self._queries.samples(ids)
-
-    def ids_matching(self, filters: Filters) -> list[int]:
-        return self._queries.ids_matching(filters)
 
     def tags(self, sample_id: int) -> dict[str, dict[str, float]]:
         return self._queries.tags(sample_id)

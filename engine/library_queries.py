@@ -6,7 +6,7 @@ lock: they are safe from any thread, and from another process while ``serve`` wr
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol, cast
 
@@ -61,7 +61,7 @@ class LibraryQueries:
         return embedder
 
     def similar(self, to: str | os.PathLike | int | np.ndarray, k: int | None = None, backend: str | None = None,
-                weights: Mapping[str, float] | None = None, filters: Filters | None = None,
+                weights: Mapping[str, float] | None = None, filters: Filters | BrowseQuery | None = None,
                 sample_rate: int | None = None, musical: bool = False) -> list[Hit]:
         """The ``k`` samples closest to a file path, a sample id or an audio array.
 
@@ -119,7 +119,7 @@ class LibraryQueries:
                         f"(enabled now: {', '.join(self.settings.engine.backends)})")
 
     def search_text(self, text: str, k: int | None = None, backend: str | None = None,
-                    filters: Filters | None = None) -> list[Hit]:
+                    filters: Filters | BrowseQuery | None = None) -> list[Hit]:
         """The ``k`` samples that best match a description such as "dusty vinyl snare"."""
         if not text.strip():
             raise QueryError("empty text query")
@@ -201,14 +201,6 @@ class LibraryQueries:
 
     def sample_by_path(self, path: str | os.PathLike) -> SampleRow | None:
         return self._catalog.sample_by_path(os.path.abspath(os.fspath(path)))
-
-    def samples(self, ids: Iterable[int]) -> dict[int, SampleRow]:
-        """sample id -> row, for those of ``ids`` the catalog holds."""
-        return self._catalog.samples(ids)
-
-    def ids_matching(self, filters: Filters) -> list[int]:
-        """Ids of playable samples (status ok) that pass ``filters``."""
-        return self._catalog.ids_matching(filters)
 
     def tags(self, sample_id: int) -> dict[str, dict[str, float]]:
         return self._catalog.tags(sample_id)

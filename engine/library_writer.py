@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from engine import catalog_writes as cat
+from engine import user_lists
 from engine.catalog import Catalog
 from engine.catalog_text import disk_full, is_disk_full, readable
 from engine.config import Settings
@@ -188,7 +189,7 @@ class LibraryWriter:
                                  reason=item.error, facts=item.facts, ctime=entry.ctime or None,
                                  inode=entry.inode or None)
 
-    # --- statuses, favourites, forgetting ----------------------------------------------------
+    # --- statuses, favourites, user tags and collections, forgetting -------------------------
     def refresh_identity(self, pairs: list[tuple[int, float, int]]) -> None:
         """Store the ctime and inode of files whose content hash showed them unchanged."""
         if pairs:
@@ -212,6 +213,17 @@ class LibraryWriter:
         row = self._catalog.sample(sample_id)
         if row is not None:
             self._events.publish(SampleUpdated(sample_id, row.path))
+
+    def tag_samples(self, ids: Iterable[int], tag: str, remove: bool = False) -> str:
+        """Give (or with ``remove`` take away) a user tag; returns the tag as stored."""
+        with self._lock.hold():
+            change = user_lists.remove_user_tag if remove else user_lists.add_user_tag
+            return change(self._catalog, ids, tag)
+
+    def add_to_collection(self, name: str, ids: Iterable[int]) -> str:
+        """Add samples to the collection ``name`` (made when new); returns the name as stored."""
+        with self._lock.hold():
+            return user_lists.add_to_collection(self._catalog, name, ids)
 
     def remove(self, paths: Iterable[str | os.PathLike]) -> int:
         """Forget files (the files themselves are untouched); returns how many were known."""

@@ -302,7 +302,7 @@ def test_sigkill_in_the_middle_of_indexing_then_restart(serve, make_settings, tm
     library = service.library
     assert library.stats()["by_status"] == {"ok": 120}
     index = library.index("bands")
-    for sid in library.ids_matching(Filters()):
+    for sid in library.browse.ids_matching(Filters()):
         assert np.allclose(index.reconstruct(sid), catalog_of(library).vector(sid, "bands"))
 
 

@@ -40,8 +40,8 @@ async def test_marked_samples_get_a_user_tag_shown_and_filtered_beside_the_model
         assert "•" in samples(app).render_line(0).text
         await pilot.press("T")
         await answer(pilot, app, "punchy")
-        tags = {sid: indexed.library.tags(sid).get("user", {}) for sid in marked}
-        assert all(t == {"punchy": 1.0} for t in tags.values())
+        await wait_for(pilot, lambda: all(indexed.library.tags(sid).get("user", {}) == {"punchy": 1.0}
+                                          for sid in marked), what="the tag written (on a worker)")
         await wait_for(pilot, lambda: "punchy" in samples(app).render_line(0).text, what="tag column")
         await pilot.press("M", "t")
         await wait_for(pilot, lambda: isinstance(app.screen, TagPicker), what="tag picker")
@@ -51,7 +51,7 @@ async def test_marked_samples_get_a_user_tag_shown_and_filtered_beside_the_model
         untag = samples(app).current.id
         await pilot.press("T")
         await answer(pilot, app, "-punchy")
-        assert indexed.library.tags(untag).get("user", {}) == {}
+        await wait_for(pilot, lambda: indexed.library.tags(untag).get("user", {}) == {}, what="the tag removed")
         await wait_for(pilot, lambda: samples(app).source.count == 1, what="one left with the tag")
 
 
@@ -61,7 +61,8 @@ async def test_collections_are_browsed_like_folders(indexed, fake_sd):
         await wait_for(pilot, lambda: samples(app).source.count == 24, what="the library")
         await pilot.press("m", "m", "m", "C")
         await answer(pilot, app, "Keepers [A]")
-        assert user_lists.collections(catalog_of(indexed.library)) == [("Keepers [A]", 3)]
+        await wait_for(pilot, lambda: user_lists.collections(catalog_of(indexed.library)) == [("Keepers [A]", 3)],
+                       what="the collection written")
         tree = app.screen.query_one(FolderTree)
         collections = tree._collections
         await wait_for(pilot, lambda: collections.children, what="the collection in the tree")

@@ -77,7 +77,8 @@ def test_help_at_80x24(snap_compare, snapshot_service):
     async def run_before(pilot):
         await settled(pilot)
         await pilot.press("question_mark")
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "HelpScreen", what="help")
+        await pilot.pause(0.2)
 
     assert snap_compare(make_app(snapshot_service), terminal_size=(80, 24), run_before=run_before)
 
