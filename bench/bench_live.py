@@ -91,7 +91,7 @@ def latency(work: Path, registry, backend: str, count: int) -> dict:
             shutil.copyfile(source, target)
             landed = time.perf_counter()
             with done:
-                done.wait_for(lambda: target in arrived, timeout=30)
+                done.wait_for(lambda target=target: target in arrived, timeout=30)
             delays.append(arrived[target] - landed)
             time.sleep(0.05)
     ms = np.array(delays) * 1000

@@ -77,7 +77,7 @@ async def measure(settings, count: int, repeat: int) -> dict[str, list[float]]:
             for _ in range(repeat):
                 for key in ("right", "left", "down", "up"):
                     times.setdefault("map cursor move (arrow → repainted, snapped)", []).append(
-                        await press(app, clock, key, lambda: (lambda c=view.cursor: view.cursor != c)))
+                        await press(app, clock, key, lambda view=view: (lambda c=view.cursor: view.cursor != c)))
             await pilot.press("escape")
     service.stop()
     return times

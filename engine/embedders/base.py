@@ -115,7 +115,7 @@ class Embedder(ABC):
         """Identity of the vectors this backend makes; stored vectors with another are re-made."""
         return f"{self.name}/{self.dim}"
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook: most backends hold nothing to release
         """Release models or threads; the default holds nothing."""
 
 

@@ -56,7 +56,7 @@ async def test_tag_and_collect_while_serve_owns_the_library_tell_the_owner(index
                 await pilot.press(key)
                 await wait_for(pilot, lambda: isinstance(app.screen, Prompt), what="the prompt")
                 await pilot.press(*answer, "enter")
-                await wait_for(pilot, lambda: sum("soundalike serve" in m for m in toasts(app)) == 1 + (key == "C"),
+                await wait_for(pilot, lambda key=key: sum("soundalike serve" in m for m in toasts(app)) == 1 + (key == "C"),
                                what=f"the owner named after {key}")
         assert library.tags(sample.id).get("user", {}) == {} and app.is_running
         assert "Favs" not in [name for name, _ in library.browse.collections()]

@@ -84,7 +84,8 @@ async def test_results_page_past_the_first_page(indexed, fake_sd):
         first = paths(app)
         for expected in (10, 15, 20, 23):
             await pilot.press("G")
-            await wait_for(pilot, lambda: len(app.screen.hits) == expected, what=f"{expected} results")
+            await wait_for(pilot, lambda expected=expected: len(app.screen.hits) == expected,
+                           what=f"{expected} results")
             assert paths(app)[:5] == first
         scores = [hit.score for hit in app.screen.hits]
         assert scores == sorted(scores, reverse=True) and samples(app).cursor >= 19
