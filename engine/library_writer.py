@@ -175,7 +175,7 @@ class LibraryWriter:
         self._publish_outcomes(chunk, ids)
 
     def _publish_outcomes(self, chunk: list[Processed], ids: list[int]) -> None:
-        for item, sid in zip(chunk, ids):
+        for item, sid in zip(chunk, ids, strict=True):
             if item.error:
                 self._events.publish(SampleFailed(item.entry.path, item.error))
             else:

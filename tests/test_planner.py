@@ -32,9 +32,8 @@ def root(tmp_path):
 
 def row_for(entry: FileEntry, sid: int, status: str = "ok", **changes) -> Known:
     """The catalog row a scan of ``entry`` would have written, with ``changes``."""
-    fields = dict(id=sid, size=entry.size, mtime=entry.mtime, status=status, ctime=entry.ctime,
-                  inode=entry.inode, content_hash=file_hash(entry.path, entry.size))
-    return Known(**{**fields, **changes})
+    row = Known(sid, entry.size, entry.mtime, status, entry.ctime, entry.inode, file_hash(entry.path, entry.size))
+    return row._replace(**changes)
 
 
 def planned(root, known, forced=False, held=None, unanalysed=None):
