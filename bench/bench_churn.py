@@ -204,7 +204,7 @@ def differences(data: Path, root: Path) -> dict:
     conn.close()
     live = {path: (status, content_hash, size) for path, status, content_hash, size in rows}
     wrong = []
-    for path, (status, content_hash, size) in live.items():
+    for path, (status, content_hash, _size) in live.items():
         if status == "ok" and path in disk:
             try:
                 actual = file_hash(path, os.path.getsize(path))

@@ -47,7 +47,7 @@ def kit_figures(library, seeds, groups, classes, weights, label: str, shuffle: b
                 continue
             picks += 1
             same += groups.get(pick.path) == groups[seed]
-            pool = [row.path for row in library.catalog.samples(builder._pool(choice.slot, kinds, set())).values()]
+            pool = [row.path for row in library.browse.samples(builder._pool(choice.slot, kinds, set())).values()]
             right += classes.get(pick.path) in FITS[choice.slot.name]
             chance += sum(groups.get(p) == groups[seed] for p in pool) / len(pool)
     return (f"| {label} | {len(seeds)} | {picks} | {same / picks:.1%} | {chance / picks:.1%} | {right / picks:.1%} |")
@@ -59,7 +59,7 @@ TAGS = ("kick", "snare", "clap", "closed hat", "open hat", "tom", "cymbal", "rim
 def speed(count: int, repeat: int = 5) -> None:
     """Kit build time over ``count`` synthetic samples (random vectors, one tag each; no audio), with
     a single ``similar`` query in the same session as the baseline."""
-    from bench.synthetic_library import fill
+    from bench.synthetic_library import catalog_of, fill
     from engine.config import EngineSettings, Settings
     from engine.library import Library
 
@@ -67,7 +67,7 @@ def speed(count: int, repeat: int = 5) -> None:
         library = Library(Settings(engine=EngineSettings(data_dir=tmp, backends=("builtin",),
                                                          default_backend="builtin")))
         fill(library, count, "builtin", library.embedder("builtin").dim)
-        with library.catalog.transaction() as tx:
+        with catalog_of(library).transaction() as tx:
             tx.executemany("INSERT INTO tags(sample_id, source, tag, score) VALUES (?, 'builtin', ?, 0.9)",
                            [(sid, TAGS[sid % len(TAGS)]) for sid in range(1, count + 1)])
         builder, times, base = KitBuilder(library), [], []

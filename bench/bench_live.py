@@ -91,7 +91,7 @@ def latency(work: Path, registry, backend: str, count: int) -> dict:
             shutil.copyfile(source, target)
             landed = time.perf_counter()
             with done:
-                done.wait_for(lambda: target in arrived, timeout=30)
+                done.wait_for(lambda target=target: target in arrived, timeout=30)
             delays.append(arrived[target] - landed)
             time.sleep(0.05)
     ms = np.array(delays) * 1000
@@ -113,7 +113,7 @@ def burst(work: Path, registry, backend: str, count: int) -> dict:
         service.wait_idle(60)
         started = time.perf_counter()
         os.rename(folder, root / "Pack")
-        while service.library.catalog.status_counts().get("ok", 0) < report.indexed:
+        while service.library.stats()["by_status"].get("ok", 0) < report.indexed:
             time.sleep(0.05)
         live_seconds = time.perf_counter() - started
     return {"files": count, "batch_files_per_s": round(report.indexed / batch_seconds, 1),
@@ -184,7 +184,7 @@ def idle_child(data: str, root: str) -> dict:
         ready = time.perf_counter() - started
         time.sleep(3)
         status = service.status()
-        return {"files": service.library.catalog.status_counts().get("ok", 0), "dim": 512,
+        return {"files": service.library.stats()["by_status"].get("ok", 0), "dim": 512,
                 "rss_mb": _rss_mb(), "rss_before_engine_mb": before, "peak_mb": _rss_mb("VmHWM"),
                 "startup_reconcile_s": round(ready, 1), "watching": status["roots"][0]["watching"],
                 "threads": threading.active_count()}

@@ -77,7 +77,7 @@ async def measure(settings, count: int, repeat: int) -> dict[str, list[float]]:
             for _ in range(repeat):
                 for key in ("right", "left", "down", "up"):
                     times.setdefault("map cursor move (arrow → repainted, snapped)", []).append(
-                        await press(app, clock, key, lambda: (lambda c=view.cursor: view.cursor != c)))
+                        await press(app, clock, key, lambda view=view: (lambda c=view.cursor: view.cursor != c)))
             await pilot.press("escape")
     service.stop()
     return times
@@ -107,7 +107,7 @@ def quality(tsvs: list[str], width: int = 70, height: int = 24) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         library = index_devset(rows, Path(tmp) / "lib")
         points = DrumMap(library).points()
-        paths = {sid: row.path for sid, row in library.catalog.samples(points.ids.tolist()).items()}
+        paths = {sid: row.path for sid, row in library.browse.samples(points.ids.tolist()).items()}
         library.close()
     keep = [i for i, sid in enumerate(points.ids) if paths[int(sid)] in classes]
     xy = points.xy[keep]

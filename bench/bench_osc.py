@@ -31,7 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.synthetic_library import fill  # noqa: E402
+from bench.synthetic_library import catalog_of, fill  # noqa: E402
 from bridge import Bridge  # noqa: E402
 from bridge.client import ClientTimeout, OscClient  # noqa: E402
 from bridge.wire import encode  # noqa: E402
@@ -73,13 +73,13 @@ def add_query_files(library: Library, folder: Path, dim: int, count: int = 20) -
     import soundfile as sf
     rng, paths = np.random.default_rng(1), []
     folder.mkdir(parents=True, exist_ok=True)
-    library.catalog.add_root(str(folder))
+    catalog_of(library).add_root(str(folder))
     for number in range(count):
         path = folder / f"query_{number:02d}.wav"
         sf.write(path, render(list(INSTRUMENTS)[number % len(INSTRUMENTS)], seed=number), 44100)
         info, vector = path.stat(), rng.standard_normal(dim).astype(np.float32)
         vector /= np.linalg.norm(vector)
-        with library.catalog.transaction() as tx:
+        with catalog_of(library).transaction() as tx:
             sid = cat.record_sample(tx, path=str(path), root=str(folder), size=info.st_size, mtime=info.st_mtime,
                                     content_hash=None, status="ok", reason=None, facts=None)
             cat.store_vector(tx, sid, "stored", vector)

@@ -28,7 +28,7 @@ from textual import events
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.synthetic_library import FOLDERS, fill  # noqa: E402
+from bench.synthetic_library import FOLDERS, catalog_of, fill  # noqa: E402
 from engine.config import EngineSettings, Settings  # noqa: E402
 from engine.embedders.base import BackendInfo, Embedder  # noqa: E402
 from engine.embedders.registry import BACKENDS  # noqa: E402
@@ -70,7 +70,7 @@ def build(data_dir: Path, count: int) -> Settings:
     service = EngineService(settings, backends={**BACKENDS, "bench": BenchEmbedder})
     started = time.perf_counter()
     fill(service.library, count, "bench", DIM, root=str(data_dir / "Samples"))
-    with service.library.catalog.transaction() as tx:
+    with catalog_of(service.library).transaction() as tx:
         tx.executemany("INSERT INTO tags(sample_id, source, tag, score) VALUES (?, 'bench', ?, 0.9)",
                        [(sid, FOLDERS[sid % len(FOLDERS)].lower()) for sid in range(1, count + 1)])
     (data_dir / "Samples").mkdir(exist_ok=True)

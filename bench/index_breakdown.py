@@ -92,7 +92,7 @@ def breakdown(paths: list[str]) -> None:
             from engine.library import ScanReport
             report = ScanReport()
             for start in range(0, len(done), 16):  # the chunk size the scan writes
-                clock("catalog + index write", library._apply, done[start:start + 16], report)
+                clock("catalog + index write", library.writer._apply, done[start:start + 16], report)
     total = sum(clock.seconds.values())
     count = len(done)
     print(f"\nbreakdown, one thread, CPU ms per file over {count} decodable files "

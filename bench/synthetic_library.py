@@ -12,6 +12,7 @@ import numpy as np
 
 from engine import catalog_writes as cat
 from engine.audio import AudioFacts
+from engine.catalog import Catalog
 from engine.library import Library
 
 FOLDERS = ("Kicks", "Snares", "Hats", "Claps", "Toms", "Cymbals", "Percussion", "Loops", "FX", "Vocals")
@@ -21,14 +22,14 @@ def fill(library: Library, count: int, backend: str, dim: int, root: str = "/syn
          seed: int = 0, batch: int = 5000) -> None:
     """Insert ``count`` ok samples with random unit vectors for ``backend``, then save its index."""
     rng = np.random.default_rng(seed)
-    library.catalog.add_root(root)
+    catalog_of(library).add_root(root)
     facts = AudioFacts("WAV PCM_16", 44100, 1, 0.5, -3.0, -18.0, False, False)
     for start in range(0, count, batch):
         n = min(batch, count - start)
         vectors = rng.standard_normal((n, dim)).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         ids = []
-        with library.catalog.transaction() as tx:
+        with catalog_of(library).transaction() as tx:
             for i in range(n):
                 number = start + i
                 sid = cat.record_sample(tx, path=synthetic_path(number, root), root=root, size=40_000 + number, mtime=time.time(),
@@ -52,3 +53,9 @@ if __name__ == "__main__":  # pragma: no cover - manual use
     with Library(load_settings().with_data_dir(target)) as lib:
         fill(lib, int(sys.argv[2]), "builtin", lib.embedder("builtin").dim)
         print(lib.stats())
+
+
+def catalog_of(library: Library) -> Catalog:
+    """Benchmarks only: the catalog behind a library, to fill it with synthetic rows fast (the
+    engine keeps it private; tests have the same accessor in tests/conftest.py)."""
+    return library._catalog

@@ -11,11 +11,10 @@ import logging
 from collections.abc import Callable
 from typing import ClassVar, Protocol
 
-from engine import browse
 from engine.errors import QueryError, SoundalikeError
 from engine.events import Notice
-from engine.catalog import SampleRow
 from engine.library import Library
+from engine.library_browse import SampleRow
 from bridge.session import Selection, Session
 
 log = logging.getLogger(__name__)
@@ -94,7 +93,7 @@ ACTIONS = tuple(Actions.TABLE)
 
 def pick_random(library: Library, tag: str | None = None) -> SampleRow:
     """A random indexed sample (with ``tag`` when given), for OSC ``random`` and the MIDI action alike."""
-    row = browse.random_sample(library.catalog, tag or None)
+    row = library.browse.random(tag or None)
     if row is None:
         raise QueryError(f"no indexed samples tagged {tag!r}" if tag else "the library has no indexed samples yet")
     return row

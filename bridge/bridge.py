@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -55,8 +56,11 @@ def package_version() -> str:
 class EngineSource(Protocol):
     """What the bridge needs from the process that owns the engine (``EngineService`` is one)."""
 
-    library: Library
-    events: EventBus
+    @property
+    def library(self) -> Library: ...
+
+    @property
+    def events(self) -> EventBus: ...
 
     def status(self) -> dict[str, Any]:
         """The engine's state; the bridge reads ``busy`` from it when present."""
@@ -101,7 +105,7 @@ class Bridge:
         self.actions = Actions(self.library, self.session, auditioner or SilentAuditioner(), self.push.on_event)
         self.midi = MidiController(parse_map(settings.midi_map), self._midi_action)
         self.midi_status = "MIDI not started"
-        self._unsubscribe = None
+        self._unsubscribe: Callable[[], None] | None = None
         self._started = False
         self._saved: tuple | None = None
         self._saved_at = 0.0
@@ -198,7 +202,7 @@ class Bridge:
     def status(self) -> dict[str, Any]:
         """Flat name -> int/str: what ``/soundalike/status`` answers and the TUI can show."""
         status: dict[str, Any] = {"version": package_version(), "osc": self._osc_state(), "midi": self.midi_status,
-                                  "samples": self.library.catalog.status_counts().get("ok", 0),
+                                  "samples": self.library.browse.status_counts().get("ok", 0),
                                   "default_backend": self.library.settings.engine.default_backend,
                                   "subscribers": len(self.push.subscribers()), "queued": self.server.queued(),
                                   "clients": len(self.handlers.clients), "push_dropped": self.push.dropped_total,

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from engine.catalog_text import utf8_or_readable
+from engine.library_browse import utf8_or_readable
 from engine.collapse import grouped
 from engine.errors import FileError, QueryError, UserError
 from engine.library import Hit, Library
@@ -51,7 +51,7 @@ class Handlers:
         self.kits = kit_requests.KitSessions()
 
     def table(self) -> dict[str, Handler]:
-        names = {"similar": self.similar, "search": self.search, "tags": self.tags, "random": self.random,
+        names: dict[str, Handler] = {"similar": self.similar, "search": self.search, "tags": self.tags, "random": self.random,
                  "status": self.status, "ping": self.ping, "backends": self.backends, "set": self.set,
                  "subscribe": self.subscribe, "unsubscribe": self.unsubscribe,
                  "similar_span": self.similar_span, "kit": self.kit, "kit_edit": self.kit_edit,

@@ -103,12 +103,12 @@ class MidiController:
     # --- reading a port ----------------------------------------------------------------------
     def start(self, port) -> None:
         self._port, self._stop = port, threading.Event()
-        self._thread = threading.Thread(target=self._read_loop, name="midi-in", daemon=True)
+        self._thread = threading.Thread(target=self._read_loop, args=(port,), name="midi-in", daemon=True)
         self._thread.start()
 
-    def _read_loop(self) -> None:
+    def _read_loop(self, port: mido.ports.BaseInput) -> None:
         while not self._stop.is_set():
-            for message in self._port.iter_pending():
+            for message in port.iter_pending():
                 try:
                     self.handle(message)
                 except Exception:  # one bad action must not end MIDI input
@@ -158,4 +158,5 @@ def _missing_system(backend_name: str) -> str | None:
 def _find_port(wanted: str, names: list[str]) -> str | None:
     exact = [n for n in names if n == wanted]
     prefixed = [n for n in names if n.lower().startswith(wanted.lower())]
-    return (exact or prefixed or [None])[0]
+    found = exact or prefixed
+    return found[0] if found else None

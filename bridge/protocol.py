@@ -150,8 +150,8 @@ def _guess_id(spec: tuple[Arg, ...], params: list) -> int:
     names = [a.name for a in spec]
     if "id" not in names or len(params) <= names.index("id"):
         return 0 if len(params) <= len(spec) else UNKNOWN_ID
-    value = params[names.index("id")]
-    return _int_or_none(value) if _int_or_none(value) is not None else UNKNOWN_ID
+    found = _int_or_none(params[names.index("id")])
+    return found if found is not None else UNKNOWN_ID
 
 
 def validate(spec: tuple[Arg, ...], params: list) -> dict[str, Any]:

@@ -129,13 +129,13 @@ class Push:
             if self._dropped:
                 replies.append((f"{EVENT}/dropped", (self._dropped,)))
                 self._dropped = 0
-            if self._progress is not None and self._progress_due():
+            if self._progress is not None and self._progress_due(self._progress):
                 replies.append(self._progress)
                 self._progress, self._progress_sent_at = None, self.clock()
             return replies
 
-    def _progress_due(self) -> bool:
-        done, total, _ = self._progress[1]
+    def _progress_due(self, progress: Reply) -> bool:
+        done, total, _ = progress[1]
         return done >= total or self.clock() - self._progress_sent_at >= self.progress_interval
 
     def has_pending(self) -> bool:

@@ -11,7 +11,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from engine.catalog import Filters
+from engine.library_browse import Filters
 from engine.library import Hit
 from bridge.musical_keys import MusicalPrefs
 
@@ -65,7 +65,11 @@ class ClientTable:
 
     def restore(self, saved: dict[tuple[str, int], ClientPrefs]) -> None:
         for client, prefs in saved.items():
-            self.update(client, lambda _old, prefs=prefs: prefs)
+            self.update(client, _replaced_by(prefs))
+
+
+def _replaced_by(prefs: ClientPrefs) -> Callable[[ClientPrefs], ClientPrefs]:
+    return lambda _old: prefs
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,7 @@ class Session:
         self._hits: list[Hit] = []
         self._cursor = -1  # -1: on the query itself
 
-    def set_results(self, query: str, hits: list[Hit]) -> None:
+    def set_results(self, query: str | None, hits: list[Hit]) -> None:
         with self._lock:
             self._query, self._hits, self._cursor = query, list(hits), -1
 

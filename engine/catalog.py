@@ -131,7 +131,7 @@ class Catalog:
         with self._write_lock:
             migrate(self._connection())
 
-    def _connection(self) -> sqlite3.Connection:
+    def _connection(self) -> CatalogConnection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             try:
@@ -302,14 +302,22 @@ class Catalog:
             out.setdefault(source, {})[tag] = score
         return out
 
-    def set_backend_signature(self, backend: str, signature: str) -> None:
-        """Record which model made ``backend``'s vectors; a different one drops the old vectors."""
+    def backend_signature(self, backend: str) -> str | None:
+        """Which model made ``backend``'s stored vectors (None before any was recorded)."""
+        rows = self.query("SELECT value FROM meta WHERE key = ?", (f"backend:{backend}",))
+        return rows[0][0] if rows else None
+
+    def set_backend_signature(self, backend: str, signature: str) -> bool:
+        """Record which model made ``backend``'s vectors; a different one drops the old vectors
+        (returns True when it did)."""
         with self.transaction() as tx:
             old = tx.execute("SELECT value FROM meta WHERE key = ?", (f"backend:{backend}",)).fetchone()
-            if old and old[0] != signature:
+            dropped = bool(old and old[0] != signature)
+            if dropped:
                 log.warning("backend %s changed (%s -> %s): its vectors will be made again", backend, old[0], signature)
                 tx.execute("DELETE FROM vectors WHERE backend = ?", (backend,))
             tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (f"backend:{backend}", signature))
+        return dropped
 
     # --- statistics --------------------------------------------------------------------------
     def status_counts(self) -> dict[str, int]:
@@ -366,7 +374,8 @@ def cannot_open(path: Path, error: sqlite3.Error) -> UserError:
 def row_from_values(values: tuple) -> SampleRow:
     row = SampleRow(*values)
     if row.silent is not None:
-        row = SampleRow(*values[:14], bool(row.silent), bool(row.clipped), bool(row.favourite), *values[17:])
+        row = dataclasses.replace(row, silent=bool(row.silent), clipped=bool(row.clipped),
+                                  favourite=bool(row.favourite))
     return row
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
+from typing import NoReturn
 
 from engine.errors import UserError
 
@@ -56,7 +57,7 @@ def is_disk_full(error: BaseException) -> bool:
     return False
 
 
-def damaged(path: str | os.PathLike, error: BaseException) -> CatalogDamaged:
+def damaged(path: str | os.PathLike, error: BaseException | str) -> CatalogDamaged:
     return CatalogDamaged(f"the catalog {path} is damaged ({error}): run `soundalike repair` to salvage "
                           f"every readable sample (favourites and tags included) into a new catalog")
 
@@ -185,7 +186,7 @@ class CatalogConnection(sqlite3.Connection):
             if self.on_escape is not None:
                 self.on_escape()
 
-    def reraise(self, error: sqlite3.Error):
+    def reraise(self, error: sqlite3.Error) -> NoReturn:
         """Raise the user-facing error for ``error``, or ``error`` itself when it is none of ours."""
         code = getattr(error, "sqlite_errorcode", 0) & 0xFF
         if code in _CORRUPT_CODES:

@@ -45,7 +45,8 @@ def record_sample(tx: sqlite3.Connection, *, path: str, root: str, size: int, mt
     names = ", ".join([*values, "added"])
     marks = ", ".join(f":{name}" for name in [*values, "added"])
     cursor = tx.execute(f"INSERT INTO samples({names}) VALUES ({marks})", {**values, "added": now})
-    return int(cursor.lastrowid)
+    assert cursor.lastrowid is not None  # an INSERT that succeeded
+    return cursor.lastrowid
 
 
 def move_paths(tx: sqlite3.Connection, src: str, dest: str, root: str) -> tuple[list[tuple[int, str]], list[int]]:

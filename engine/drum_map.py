@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,8 +59,9 @@ class Projection:
     def load(cls, path: Path) -> Projection | None:
         try:
             with np.load(path, allow_pickle=False) as data:
-                return cls(str(data["signature"]), data["mean"], data["axes"],
-                           tuple(float(v) for v in data["bounds"]), int(data["fitted_on"]))
+                x0, x1, y0, y1 = (float(v) for v in data["bounds"])
+                return cls(str(data["signature"]), data["mean"], data["axes"], (x0, x1, y0, y1),
+                           int(data["fitted_on"]))
         except (OSError, KeyError, ValueError) as e:
             if path.exists():
                 log.warning("map projection %s is unreadable (%s): refitting", path, e)
@@ -158,14 +160,12 @@ class DrumMap:
             keep = np.isin(all_ids, np.asarray(ids, np.int64))
             all_ids, vectors = all_ids[keep], vectors[keep]
         xy = projection.project(self.space(vectors)) if len(all_ids) else np.zeros((0, 2), np.float32)
-        kinds, kind = kinds_of(self.library.catalog, all_ids)
+        kinds, kind = kinds_of(self.library.best_tags(), all_ids)
         return MapPoints(all_ids, xy, kind, kinds)
 
 
-def kinds_of(catalog, ids: np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:
-    """(kind names, per-id kind index): each sample's best tag from any source, or "other"."""
-    rows = catalog.query("SELECT sample_id, tag, MAX(score) FROM tags GROUP BY sample_id")
-    best = {int(sid): tag for sid, tag, _ in rows}
+def kinds_of(best: Mapping[int, str], ids: np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:
+    """(kind names, per-id kind index): each sample's best tag (``best``: id -> tag), or "other"."""
     names = tuple(sorted({*best.values(), OTHER}))
     index = {name: i for i, name in enumerate(names)}
     other = index[OTHER]

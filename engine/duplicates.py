@@ -151,11 +151,11 @@ def candidate_pairs(ids: np.ndarray, vectors: np.ndarray, index, k: int = 10,
 def find_duplicates(library, backend: str | None = None) -> list[list]:
     """Groups of samples (SampleRow lists, two or more each) that are copies of one sound."""
     backend = backend or library.settings.engine.default_backend
-    ids, vectors = library.catalog.vectors(backend)
+    ids, vectors = library.stored_vectors(backend)
     if vectors is None:
         return []
     candidates = candidate_pairs(ids, vectors, library.index(backend))
-    rows = library.catalog.samples({i for pair in candidates for i in pair})
+    rows = library.browse.samples({i for pair in candidates for i in pair})
     groups = group_pairs(verified_pairs(candidates, lambda sid: rows[sid].path))
     log.info("duplicates: %d candidate pairs, %d groups", len(candidates), len(groups))
     return [[rows[sid] for sid in group] for group in groups]

@@ -13,9 +13,13 @@ import logging
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
-import faiss
+import faiss as faiss_module
 import numpy as np
+
+# faiss's bundled type stubs describe the C++ signatures, not the numpy wrappers the module exposes.
+faiss: Any = faiss_module
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +153,13 @@ class VectorIndex:
     def dirty(self) -> bool:
         """Changed since it was last saved or loaded."""
         return self._dirty
+
+    def save_if_dirty(self) -> bool:
+        """Save when changed since the last save or load (and it has a path); True when it wrote."""
+        if self.path is None or not self._dirty:
+            return False
+        self.save()
+        return True
 
 
 def _use_threads(threads: int) -> None:

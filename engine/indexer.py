@@ -19,14 +19,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 
-from engine import live_ops
 from engine.catalog_text import is_disk_full, readable
 from engine.config import Settings
 from engine.errors import UserError
 from engine.events import Notice, Progress
 from engine.ingest import Job
 from engine.library import Library
-from engine.reconcile import Plan, plan_path
+from engine.library_scan import MISSING_REASON
+from engine.planner import Plan
 from engine.roots import Roots
 from engine.scanner import stat_entry
 from engine.work_queue import Changes, WorkQueue
@@ -152,19 +152,17 @@ class LiveIndexer:
     # --- changes -----------------------------------------------------------------------------
     def apply_changes(self, changes: Changes) -> None:
         for src, dest in changes.moves:
-            self._isolated(live_ops.move, self.library, src, dest, paths=(src, dest))
+            self._isolated(self.library.writer.move, src, dest, paths=(src, dest))
         by_root: dict[str, dict[str, bool]] = {}
         for path, forced in changes.paths.items():
             root = self._root_of(path)
             if root is not None:
                 by_root.setdefault(root, {})[path] = forced
-        engine = self.settings.engine
         for root, paths in by_root.items():
             if not self.roots.present(root):
                 self.roots.go_offline(root)
                 continue
-            plans = [self._isolated(plan_path, self.library.catalog, path, root, engine.extensions,
-                                    tuple(engine.backends), forced, engine.musical, paths=(path,))
+            plans = [self._isolated(self.library.scanner.plan, path, root, forced, paths=(path,))
                      for path, forced in paths.items()]
             self._apply_plans(root, [plan for plan in plans if plan is not None])
 
@@ -183,7 +181,7 @@ class LiveIndexer:
             return None
 
     def _root_of(self, path: str) -> str | None:
-        root = self.library.root_of(path)
+        root = self.library.writer.root_of(path)
         info = self.roots.states.get(root)
         return root if info is not None and info.online else None
 
@@ -192,10 +190,10 @@ class LiveIndexer:
         revive = sorted({sid for plan in plans for sid in plan.revive})
         jobs = {job.entry.path: job for plan in plans for job in plan.jobs}
         in_bulk = {job.entry.path for plan in plans if plan.bulk for job in plan.jobs}  # a folder's walk
-        self.library.refresh_identity([pair for plan in plans for pair in plan.refresh])
+        self.library.writer.refresh_identity([pair for plan in plans for pair in plan.refresh])
         if gone:
             self._mark_gone(root, gone)
-        live_ops.revive(self.library, revive)
+        self.library.writer.revive(revive)
         if jobs:
             self.total += len(jobs)
             for bulk in (False, True):
@@ -203,16 +201,16 @@ class LiveIndexer:
 
     def _mark_gone(self, root: str, ids: list[int]) -> None:
         watch = self.settings.watch
-        live = self.library.catalog.live_count(root)
+        live = self.library.scanner.live_count(root)
         if len(ids) >= watch.offline_min_files and len(ids) >= watch.offline_share * live:
             message = (f"{len(ids)} of the {live} samples under {root} vanished at once: marked offline "
                        f"(unplugged drive?); they come back when the files do")
             log.info(message)
             self.library.events.publish(Notice("warning", message))
-            self.library.set_status(ids, "offline", "vanished with many others at once (unplugged drive?)")
+            self.library.writer.set_status(ids, "offline", "vanished with many others at once (unplugged drive?)")
         else:
-            self.library.set_status(ids, "missing", "file is no longer there")
-        live_ops.adopt_recent_copies(self.library, ids)
+            self.library.writer.set_status(ids, "missing", MISSING_REASON)
+        self.library.writer.adopt_recent_copies(ids)
 
     # --- decoding ----------------------------------------------------------------------------
     def run_jobs(self, jobs: list[Job], stop: threading.Event) -> None:
@@ -221,7 +219,7 @@ class LiveIndexer:
             self.total -= len(jobs) - len(fresh)
         if not fresh:
             return
-        self.library.ingest(fresh, stop)
+        self.library.writer.ingest(fresh, stop)
         for job in fresh:  # changed while being decoded: look again once it settles
             now = stat_entry(job.entry.path)
             if (now.size, now.mtime) != (job.entry.size, job.entry.mtime):

@@ -109,7 +109,8 @@ class Ingestor:
             members = [i for i, job in enumerate(jobs) if backend in job.backends and decoded[i] is not None
                        and results[i].error is None]
             if members:
-                self._embed(backend, [decoded[i] for i in members], [results[i] for i in members])
+                clips = [d for i in members if (d := decoded[i]) is not None]
+                self._embed(backend, clips, [results[i] for i in members])
         return results
 
     def _decode(self, job: Job, result: Processed) -> Decoded | None:

@@ -129,7 +129,7 @@ class KitBuilder:
         self.weights = dict(weights) if weights else character_weights(embedder.aspects)
 
     def build(self, seed: str | os.PathLike | int | np.ndarray, sample_rate: int | None = None) -> Kit:
-        vector, own_id = self.library._query_vector(seed, self.backend, sample_rate)
+        vector, own_id = self.library.query_vector(seed, self.backend, sample_rate)
         query = self.embedder.query_vector(vector, self.weights)
         scale = self.embedder.score_scale(self.weights)
         kinds = self._best_tags()
@@ -153,12 +153,9 @@ class KitBuilder:
     # --- pools -----------------------------------------------------------------------------
     def _best_tags(self) -> Kinds:
         """Every ok sample's best tag (from any source), restricted to the builder's filters."""
-        rows = self.library.catalog.query(
-            "SELECT t.sample_id, t.tag, MAX(t.score) FROM tags t JOIN samples s ON s.id = t.sample_id "
-            "WHERE s.status = 'ok' GROUP BY t.sample_id")
-        kinds = {int(sid): tag for sid, tag, _ in rows}
+        kinds = self.library.best_tags()
         if self.filters is not None and not self.filters.is_empty():
-            allowed = set(self.library.catalog.ids_matching(self.filters))
+            allowed = set(self.library.browse.ids_matching(self.filters))
             kinds = {sid: tag for sid, tag in kinds.items() if sid in allowed}
         return Kinds.of(kinds)
 
@@ -174,7 +171,7 @@ class KitBuilder:
         if not ids:
             return []
         found = self.library.index(self.backend).search(query, k, allowed=np.array(ids, dtype=np.int64))
-        rows = self.library.catalog.samples(sid for sid, _ in found)
+        rows = self.library.browse.samples(sid for sid, _ in found)
         return [Hit(rows[sid], min(score / scale, 1.0)) for sid, score in found if sid in rows]
 
     def _fill(self, slot: Slot, query, scale, kinds, taken) -> SlotChoice:

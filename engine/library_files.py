@@ -58,3 +58,31 @@ def write_state(index_path: Path, version: int, checksum: str | None) -> None:
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(f"{version} {checksum}" if checksum else str(version))
     os.replace(tmp, target)
+
+
+class LibraryFolder:
+    """The library folder: made (or refused when its catalog was lost) on open, and remembered by
+    identity, so a folder deleted or replaced while we run is noticed instead of written."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir
+        make_library_folder(data_dir)
+        refuse_lost_catalog(data_dir)
+        self.catalog_path = data_dir / "catalog.sqlite"
+        self._identity = self._where()
+
+    def remember(self) -> None:
+        """Take the identity again once the catalog file exists (opening the catalog creates it)."""
+        self._identity = self._where()
+
+    def _where(self) -> tuple:
+        return identity(self.data_dir), identity(self.catalog_path)
+
+    def still_there(self) -> bool:
+        return self._where() == self._identity
+
+    def check_still_there(self) -> None:
+        """Raise UserError when the library folder was deleted or replaced while we ran."""
+        if not self.still_there():
+            raise UserError(f"the library folder {self.data_dir} was deleted or replaced while soundalike was "
+                            f"running: stopped, nothing more is written there (start again to use a new one)")

@@ -1,18 +1,27 @@
-"""Similarity and text queries over a library: the read side of :class:`engine.library.Library`."""
+"""Reads of a library: similarity and text queries, samples, tags, statistics.
+
+The read side of :class:`engine.library.Library`, composed into it. Reads never take the library
+lock: they are safe from any thread, and from another process while ``serve`` writes.
+"""
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol, cast
 
 import numpy as np
 
 from engine.audio import decode_file, prepare, resample
 from engine.browse import BrowseQuery, matching_ids
-from engine.catalog import Filters, SampleRow
+from engine.catalog import Catalog, Filters, SampleRow
+from engine.config import Settings
+from engine.embedders.base import Embedder
 from engine.embedders.torch_support import INSTALL_HINT
 from engine.errors import FileError, QueryError, UserError
 from engine.ingest import embed_checked
+from engine.library_backends import LibraryBackends
+from engine.library_indexes import LibraryIndexes
 from engine.musical.analysis import Musical, analyse, analyse_safely
 from engine.musical.filters import fit
 from engine.musical.store import musical_of
@@ -32,11 +41,27 @@ class Hit:
         return self.sample.path
 
 
-class QueryMixin:
-    """Queries; mixed into Library, which provides settings, backends, catalog, embedder() and index()."""
+class _TextEmbedder(Protocol):
+    def embed_text(self, texts: list[str]) -> np.ndarray: ...
+
+
+class LibraryQueries:
+    def __init__(self, settings: Settings, catalog: Catalog, indexes: LibraryIndexes, backends: LibraryBackends,
+                 data_dir: str):
+        self.settings = settings
+        self._catalog = catalog
+        self._indexes = indexes
+        self._backends = backends
+        self._data_dir = data_dir
+
+    def _searching(self, backend: str) -> Embedder:
+        """The embedder of ``backend``, checked against the model its stored vectors come from."""
+        embedder = self._backends.get(backend)
+        self._indexes.check_model(backend, embedder.signature())
+        return embedder
 
     def similar(self, to: str | os.PathLike | int | np.ndarray, k: int | None = None, backend: str | None = None,
-                weights: Mapping[str, float] | None = None, filters: Filters | None = None,
+                weights: Mapping[str, float] | None = None, filters: Filters | BrowseQuery | None = None,
                 sample_rate: int | None = None, musical: bool = False) -> list[Hit]:
         """The ``k`` samples closest to a file path, a sample id or an audio array.
 
@@ -47,8 +72,8 @@ class QueryMixin:
         """
         backend = backend or self.settings.engine.default_backend
         k = k or self.settings.index.default_k
-        vector, own_id = self._query_vector(to, backend, sample_rate)
-        embedder = self.embedder(backend)
+        embedder = self._searching(backend)
+        vector, own_id = self.query_vector(to, backend, sample_rate)
         pool = k * MUSICAL_POOL if musical else k
         hits = self._search(backend, embedder.query_vector(vector, weights), pool, filters, exclude=own_id)
         if musical:
@@ -58,7 +83,7 @@ class QueryMixin:
 
     def musical_of(self, ids) -> dict[int, Musical]:
         """sample id -> stored musical facts (loop or one-shot, tempo, key, root note)."""
-        return musical_of(self.catalog, list(ids))
+        return musical_of(self._catalog, list(ids))
 
     def analyse_musical(self, path: str | os.PathLike) -> Musical:
         """Musical facts of any audio file, in or out of the library (FileError when it does not decode)."""
@@ -68,7 +93,7 @@ class QueryMixin:
 
     def _query_musical(self, to, own_id: int | None, sample_rate: int | None) -> Musical:
         if own_id is not None:
-            stored = musical_of(self.catalog, [own_id]).get(own_id)
+            stored = musical_of(self._catalog, [own_id]).get(own_id)
             if stored is not None:
                 return stored
         if isinstance(to, np.ndarray):
@@ -79,7 +104,7 @@ class QueryMixin:
         return Musical()
 
     def _musical_first(self, hits: list[Hit], query: Musical, k: int) -> list[Hit]:
-        facts = musical_of(self.catalog, [hit.sample.id for hit in hits])
+        facts = musical_of(self._catalog, [hit.sample.id for hit in hits])
         ranked = sorted(hits, key=lambda hit: -fit(query, facts.get(hit.sample.id)))  # stable: score order kept
         return ranked[:k]
 
@@ -87,19 +112,19 @@ class QueryMixin:
         """The backend that answers text queries: ``backend``, else the first enabled one that can."""
         names = [backend] if backend else list(self.settings.engine.backends)
         for name in names:
-            if callable(getattr(self.backends.get(name), "embed_text", None)):
+            if self._backends.can_embed_text(name):
                 return name
         raise UserError(f"text search needs a backend that understands text, such as clap: {INSTALL_HINT}, "
                         f"then add \"clap\" to [engine] backends in config.toml "
                         f"(enabled now: {', '.join(self.settings.engine.backends)})")
 
     def search_text(self, text: str, k: int | None = None, backend: str | None = None,
-                    filters: Filters | None = None) -> list[Hit]:
+                    filters: Filters | BrowseQuery | None = None) -> list[Hit]:
         """The ``k`` samples that best match a description such as "dusty vinyl snare"."""
         if not text.strip():
             raise QueryError("empty text query")
         name = self.text_backend(backend)
-        query = self.embedder(name).embed_text([text])[0]
+        query = cast(_TextEmbedder, self._searching(name)).embed_text([text])[0]
         return self._search(name, query, k or self.settings.index.default_k, filters, exclude=None)
 
     def _search(self, backend: str, query: np.ndarray, k: int, filters: Filters | BrowseQuery | None,
@@ -107,16 +132,18 @@ class QueryMixin:
         """``filters``: catalog Filters, or a library-view BrowseQuery (words, kind, scope: the app's results)."""
         allowed = None
         if isinstance(filters, BrowseQuery):
-            allowed = np.array(matching_ids(self.catalog, filters), dtype=np.int64) if filters.where()[0] else None
+            allowed = np.array(matching_ids(self._catalog, filters), dtype=np.int64) if filters.where()[0] else None
         elif filters is not None and not filters.is_empty():
-            allowed = np.array(self.catalog.ids_matching(filters), dtype=np.int64)
-        hits = self.index(backend).search(query, k, allowed=allowed, exclude=exclude)
-        rows = self.catalog.samples(sid for sid, _ in hits)
+            allowed = np.array(self._catalog.ids_matching(filters), dtype=np.int64)
+        hits = self._indexes.get(backend).search(query, k, allowed=allowed, exclude=exclude)
+        rows = self._catalog.samples(sid for sid, _ in hits)
         return [Hit(rows[sid], score) for sid, score in hits if sid in rows]
 
-    def _query_vector(self, to, backend: str, sample_rate: int | None) -> tuple[np.ndarray, int | None]:
+    def query_vector(self, to, backend: str, sample_rate: int | None) -> tuple[np.ndarray, int | None]:
+        """The vector ``to`` (a sample id, an audio array, a file path) stands for, and its sample id
+        when it is one of the library's samples (so results can leave it out)."""
         if isinstance(to, (int, np.integer)):
-            vector = self.index(backend).reconstruct(int(to))
+            vector = self._indexes.get(backend).reconstruct(int(to))
             if vector is None:
                 raise FileError(f"sample {to} has no {backend} vector (not indexed, failed or missing)")
             return vector, int(to)
@@ -127,14 +154,14 @@ class QueryMixin:
         return self._path_vector(os.path.abspath(os.fspath(to)), backend)
 
     def _path_vector(self, path: str, backend: str) -> tuple[np.ndarray, int | None]:
-        row = self.catalog.sample_by_path(path)
+        row = self._catalog.sample_by_path(path)
         if not os.path.lexists(path):
             raise FileError(f"{path}: no such file")
         entry = stat_entry(path)
         if entry.problem:
             raise FileError(f"{path}: {entry.problem}")
         if row is not None and row.status == "ok" and (row.size, row.mtime) == (entry.size, entry.mtime):
-            vector = self.index(backend).reconstruct(row.id)
+            vector = self._indexes.get(backend).reconstruct(row.id)
             if vector is not None:
                 return vector, row.id
         own_id = row.id if row is not None else None
@@ -150,7 +177,7 @@ class QueryMixin:
         decoded = decode_file(path, engine.max_seconds, engine.silence_db)
         if decoded.facts.silent:
             raise FileError(f"{path}: silent (peak {decoded.facts.peak_db:.0f} dBFS)")
-        embedder = self.embedder(backend or engine.default_backend)
+        embedder = self._backends.get(backend or engine.default_backend)
         return embed_checked(embedder, [prepare(decoded, embedder.sample_rate, engine.trim_db)])
 
     def tag_file(self, path: str | os.PathLike) -> dict[str, dict[str, float]]:
@@ -163,7 +190,40 @@ class QueryMixin:
         return out
 
     def embed_audio(self, audio: np.ndarray, sample_rate: int, backend: str | None = None) -> np.ndarray:
-        embedder = self.embedder(backend or self.settings.engine.default_backend)
+        embedder = self._backends.get(backend or self.settings.engine.default_backend)
         mono = np.asarray(audio, dtype=np.float32)
         mono = mono.mean(axis=1) if mono.ndim == 2 else mono
         return embed_checked(embedder, [resample(mono, sample_rate, embedder.sample_rate)]).vectors[0]
+
+    # --- samples, tags, statistics -----------------------------------------------------------
+    def sample(self, sample_id: int) -> SampleRow | None:
+        return self._catalog.sample(sample_id)
+
+    def sample_by_path(self, path: str | os.PathLike) -> SampleRow | None:
+        return self._catalog.sample_by_path(os.path.abspath(os.fspath(path)))
+
+    def tags(self, sample_id: int) -> dict[str, dict[str, float]]:
+        return self._catalog.tags(sample_id)
+
+    def best_tags(self) -> dict[int, str]:
+        """Every playable sample's best-scoring tag, from any source (untagged samples left out)."""
+        rows = self._catalog.query(
+            "SELECT t.sample_id, t.tag, MAX(t.score) FROM tags t JOIN samples s ON s.id = t.sample_id "
+            "WHERE s.status = 'ok' GROUP BY t.sample_id")
+        return {int(sid): tag for sid, tag, _ in rows}
+
+    def stored_vectors(self, backend: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """(ids, matrix) of ``backend``'s stored vectors of playable samples, read from the catalog."""
+        return self._catalog.vectors(backend)
+
+    def stats(self) -> dict:
+        counts = self._catalog.status_counts()
+        return {
+            "data_dir": self._data_dir,
+            "roots": self._catalog.roots(),
+            "samples": sum(counts.values()),
+            "by_status": counts,
+            "failure_reasons": self._catalog.failure_reasons(),
+            "vectors": self._catalog.vector_counts(),
+            "indexed": {name: len(self._indexes.get(name)) for name in self.settings.engine.backends},
+        }

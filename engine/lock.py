@@ -68,7 +68,9 @@ class LibraryLock:
             if self._fd is None:
                 self._fd = self._take(command or _command_line())
             self._depth += 1
-            return self.owner
+            owner = self.owner
+            assert owner is not None  # we hold it, so it is ours
+            return owner
 
     def release(self) -> None:
         with self._mutex:

@@ -14,7 +14,6 @@ import os
 import time
 from dataclasses import dataclass
 
-from engine import live_ops
 from engine.config import WatchSettings
 from engine.debounce import ChangeTracker
 from engine.events import Notice
@@ -70,13 +69,13 @@ class Roots:
                     return True
         except OSError:
             return False
-        return self.library.catalog.live_count(root) == 0
+        return self.library.scanner.live_count(root) == 0
 
     def go_online(self, root: str) -> None:
         mode = self.watcher.watch(root)
         was_offline = root in self.states
         self.states[root] = RootInfo(True, mode)
-        live_ops.set_root_online(self.library, root, True, mode)
+        self.library.writer.set_root_online(root, True, mode)
         self.queue.add_paths([root], forced=False)  # catch up with what changed meanwhile
         if was_offline:
             self._notify("info", f"{root} is back: catching up")
@@ -87,23 +86,21 @@ class Roots:
         self.tracker.drop_under(root)
         self.queue.drop_under(root)
         self.states[root] = RootInfo(False, "")
-        known = self.library.catalog.known_files(root)
-        ids = [k.id for k in known.values() if k.status in ("ok", "failed")]
-        self.library.set_status(ids, "offline", "root folder is not there (unplugged drive?)")
-        live_ops.set_root_online(self.library, root, False)
-        self._notify("warning", f"{root} is offline (unplugged drive?): its {len(ids)} samples are kept "
+        count = self.library.scanner.root_away(root)
+        self.library.writer.set_root_online(root, False)
+        self._notify("warning", f"{root} is offline (unplugged drive?): its {count} samples are kept "
                                 f"and come back when it does")
 
     def _rewatch(self, root: str) -> None:
         self.watcher.unwatch(root)
         mode = self.watcher.watch(root)
         self.states[root] = RootInfo(True, mode)
-        live_ops.set_root_online(self.library, root, True, mode)
+        self.library.writer.set_root_online(root, True, mode)
         self.queue.add_paths([root], forced=False)  # events may have been lost
 
     def _probe_offline(self, root: str) -> None:
         offset = self._probe_offset.get(root, 0)
-        paths = self.library.catalog.paths_with_status(root, "offline", _PROBES, offset)
+        paths = self.library.scanner.offline_paths(root, _PROBES, offset)
         self._probe_offset[root] = offset + _PROBES if len(paths) == _PROBES else 0
         if any(os.path.exists(path) for path in paths):
             log.info("offline samples under %s are back", root)

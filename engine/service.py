@@ -52,8 +52,7 @@ class EngineService:
         """
         self.library.lock.acquire("soundalike serve")
         try:
-            for name in self.settings.engine.backends:  # load models now: a missing one fails here
-                self.library.embedder(name)
+            self.library.writer.load_backends()  # load models now (a missing one fails here), record which made the vectors
             for root in roots:
                 self.library.add_root(root)
             self.roots.check()  # watch every present root and queue its start-up reconciliation

@@ -89,7 +89,7 @@ class WorkQueue:
 
     def take_jobs(self, limit: int) -> list[Job]:
         with self._cond:
-            jobs = []
+            jobs: list[Job] = []
             for lane in (self._jobs, self._bulk):
                 while lane and len(jobs) < limit:
                     jobs.append(lane.pop(next(iter(lane))))

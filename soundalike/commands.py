@@ -11,9 +11,8 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from engine import browse, paths
-from engine.catalog import Filters
-from engine.catalog_text import readable
+from engine import paths
+from engine.library_browse import Filters, readable
 from engine.collapse import Group, grouped
 from engine.demo import build_demo_library
 from engine.duplicates import find_duplicates
@@ -151,7 +150,7 @@ def query_filters(args: argparse.Namespace, library: Library | None = None) -> F
 
 
 def check_tag(library: Library, tag: str) -> None:
-    known = [name for name, _ in browse.all_tags(library.catalog)]
+    known = [name for name, _ in library.browse.all_tags()]
     if tag in known:
         return
     close = difflib.get_close_matches(tag, known, n=3, cutoff=0.6)
@@ -224,8 +223,8 @@ def print_hits(args: argparse.Namespace, groups: list[Group], elapsed_ms: float,
         folded = f"   ({group.summary()})" if group.members else ""
         print(f"{rank:3d}  {group.lead.score:6.3f}  {readable(group.lead.path)}"
               + (f"  [{musical}]" if musical else "") + folded)
-    folded = sum(len(group.members) for group in groups)
-    note = f"; {folded} copies/layers folded in, --no-collapse lists them" if folded else ""
+    folded_in = sum(len(group.members) for group in groups)
+    note = f"; {folded_in} copies/layers folded in, --no-collapse lists them" if folded_in else ""
     print(f"({len(groups)} results in {elapsed_ms:.1f} ms{note})")
     return 0
 
@@ -254,7 +253,7 @@ def cmd_stats(args: argparse.Namespace, library: Library) -> int:
     for reason, count in stats["failure_reasons"].items():
         print(f"  failed {count:5d}  {readable(reason)}")
     if args.failures:
-        for path, reason in library.catalog.failures():
+        for path, reason in library.browse.failures():
             print(f"{readable(path)}\t{readable(reason)}")
     return 0
 
@@ -294,6 +293,6 @@ def cmd_demo(args: argparse.Namespace, library: Library) -> int:
 
 
 def _examples(library: Library, root: str, count: int = 3) -> list[str]:
-    rows = browse.list_samples(library.catalog, Filters(under=root, status="ok"), limit=100_000)
+    rows = library.browse.rows(Filters(under=root, status="ok"), limit=100_000)
     step = max(1, len(rows) // count)
     return [row.path for row in rows[::step][:count]]

@@ -40,7 +40,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         except UserError as e:
             skipped[name] = str(e).splitlines()[0]
     if args.json:
-        print(json.dumps({"results": {n: r for n, r in results.items()}, "skipped": skipped}, indent=1, default=vars))
+        print(json.dumps({"results": dict(results), "skipped": skipped}, indent=1, default=vars))
         return 0 if results else 2
     _print_table(results, skipped, args.k)
     if not results:

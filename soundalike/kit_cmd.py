@@ -7,7 +7,7 @@ import os
 import random
 from pathlib import Path
 
-from engine.catalog import Filters
+from engine.library_browse import Filters
 from engine.errors import UserError
 from engine.kit import DEFAULT_ALTERNATIVES, Kit, KitBuilder
 from engine.kit_export import FORMATS, export_kit

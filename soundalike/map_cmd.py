@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 
-from engine.catalog import Filters
+from engine.library_browse import Filters
 from engine.drum_map import DrumMap
 from engine.library import Library
 from soundalike.commands import with_library
@@ -34,10 +34,10 @@ def cmd_map(args: argparse.Namespace, library: Library) -> int:
     drum_map = DrumMap(library)
     drum_map.ensure_projection(refit=args.refit)
     filters = Filters(tag=args.tag, under=os.path.abspath(args.under) if args.under else None)
-    ids = None if filters.is_empty() else np.array(library.catalog.ids_matching(filters), np.int64)
+    ids = None if filters.is_empty() else np.array(library.browse.ids_matching(filters), np.int64)
     points = drum_map.points(ids)
     if args.json:
-        rows = library.catalog.samples(points.ids.tolist())
+        rows = library.browse.samples(points.ids.tolist())
         print(json.dumps([{"path": rows[int(sid)].path, "x": round(float(x), 5), "y": round(float(y), 5),
                            "kind": points.kinds[k]} for sid, (x, y), k in zip(points.ids, points.xy, points.kind)
                           if int(sid) in rows], indent=1))

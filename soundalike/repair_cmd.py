@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import argparse
 
-from engine.catalog_repair import problems, salvage
 from engine.config import Settings
 from engine.errors import UserError
+from engine.library_repair import catalog_file, catalog_problems, salvage_catalog
 from engine.lock import LibraryLock
 
 
@@ -18,17 +18,14 @@ def cmd_repair(args: argparse.Namespace, settings: Settings) -> int:
     data_dir = settings.engine.resolved_data_dir()
     if not data_dir.is_dir():
         raise UserError(f"there is no library at {data_dir}")
-    catalog = data_dir / "catalog.sqlite"
+    catalog = catalog_file(data_dir)
     with LibraryLock(data_dir).hold("soundalike repair"):
-        empty = not catalog.exists() or catalog.stat().st_size == 0
-        found = ["it is missing or empty"] if empty else problems(catalog)
+        found = catalog_problems(data_dir)
         if not found:
             print(f"the catalog {catalog} is sound: nothing to repair")
             return 0
         print(f"the catalog {catalog} is damaged: {found[0]}")
-        result = salvage(catalog)
-        for saved in [*(data_dir / "index").glob("*.faiss"), *(data_dir / "index").glob("*.faiss.version")]:
-            saved.unlink()  # rebuilt from the salvaged vectors on the next open
+        result = salvage_catalog(data_dir)
     kept, lost = result.kept, result.lost
     print(f"salvaged {kept.get('samples', 0)} samples, {kept.get('vectors', 0)} vectors, {kept.get('tags', 0)} tags, "
           f"{kept.get('roots', 0)} roots; left behind {sum(lost.values())} unreadable rows")

@@ -14,7 +14,7 @@ from collections import deque
 
 from engine.config import Settings
 from engine.errors import UserError
-from engine.events import Event, Notice, RootState, SampleAdded, SampleFailed, SampleRemoved
+from engine.events import Notice, RootState, SampleAdded, SampleFailed, SampleRemoved
 from engine.service import EngineService
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ class _Reporter:
         self._lines: deque[str] = deque(maxlen=200)
         self._counts = {"added": 0, "failed": 0, "removed": 0}
 
-    def __call__(self, event: Event) -> None:
+    def __call__(self, event: object) -> None:  # the bus carries other parts' events too
         with self._lock:
             if isinstance(event, Notice):
                 self._lines.append(f"{event.level}: {event.message}")

@@ -108,3 +108,12 @@ def counting_decoder(monkeypatch):
 
     monkeypatch.setattr(engine.ingest, "decode_file", decode)
     return calls
+
+
+def catalog_of(library):
+    """Tests only: the catalog behind a library, for tests that damage, fill or inspect it directly.
+
+    The engine keeps the catalog private (everything else goes through the library's API); a
+    test that must write a row by hand or read a stored vector back reaches it here, in one place.
+    """
+    return library._catalog

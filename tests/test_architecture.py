@@ -90,7 +90,7 @@ def test_the_checker_catches_a_forbidden_import(source, package):
 @pytest.mark.parametrize("source, package", [
     ("from engine.library import Library\n", "bridge"),
     ("from bridge.events import BridgeActivity, BridgeState\n", "tui"),
-    ("import numpy\nfrom engine import browse\n", "tui"),
+    ("import numpy\nfrom engine import errors\n", "tui"),
 ])
 def test_the_checker_lets_allowed_imports_through(source, package):
     assert not violations(package, source, "example.py")
@@ -107,3 +107,63 @@ def test_importing_a_package_loads_nothing_it_must_not(package):
     assert package in {name.split(".")[0] for name in loaded}  # the check ran on something real
     bad = [name for name in loaded if forbidden(package, name)]
     assert not bad, f"importing {package} loaded {bad}"
+
+
+# --- the catalog is the engine's own (issue 14) ------------------------------------------------
+# Outside the engine everything goes through the library: ``library.browse`` (engine.library_browse)
+# for reads, Library methods for writes. So no module of these packages imports a catalog-level
+# module or touches an attribute named ``catalog``.
+OUTSIDE_THE_ENGINE = ("tui", "bridge", "soundalike")
+CATALOG_LEVEL = ("engine.catalog", "engine.browse", "engine.user_lists")
+
+
+def is_catalog_level(module: str) -> bool:
+    """engine.catalog, any engine.catalog_* (writes, schema, text, repair), engine.browse, engine.user_lists."""
+    return module.startswith("engine.catalog_") or any(
+        module == name or module.startswith(name + ".") for name in CATALOG_LEVEL)
+
+
+def catalog_reaches(source: str, where: str) -> list[str]:
+    found = [f"{where}:{line} imports {module}" for line, module in imported_modules(source)
+             if is_catalog_level(module)]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr == "catalog":
+            found.append(f"{where}:{node.lineno} reads .catalog")
+        elif isinstance(node, ast.Call) and _call_name(node.func) in ("getattr", "setattr", "hasattr") \
+                and len(node.args) > 1 and isinstance(node.args[1], ast.Constant) and node.args[1].value == "catalog":
+            found.append(f"{where}:{node.lineno} {_call_name(node.func)}(..., 'catalog')")
+    return found
+
+
+@pytest.mark.parametrize("package", OUTSIDE_THE_ENGINE)
+def test_nothing_outside_the_engine_touches_the_catalog(package):
+    files = sorted((ROOT / package).rglob("*.py"))
+    assert files, f"no Python files under {package}/"
+    bad = [v for path in files for v in catalog_reaches(path.read_text(encoding="utf-8"),
+                                                        str(path.relative_to(ROOT)))]
+    assert not bad, "use library.browse or a Library method instead:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("source", [
+    "counts = library.catalog.status_counts()\n",
+    "def f(app):\n    return app.library.catalog\n",
+    "rows = getattr(library, 'catalog')\n",
+    "from engine import browse\n",
+    "from engine.catalog import SampleRow\n",
+    "from engine.catalog_text import readable\n",
+    "import engine.catalog_writes as cat\n",
+    "from engine import user_lists\n",
+    "from engine.browse import BrowseQuery\n",
+])
+def test_the_catalog_check_catches_a_reach(source):
+    assert catalog_reaches(source, "example.py")
+
+
+@pytest.mark.parametrize("source", [
+    "counts = library.browse.status_counts()\n",
+    "from engine.library_browse import BrowseQuery, Filters, SampleRow, readable\n",
+    "from engine.library_repair import catalog_problems\n",
+    "catalog = data_dir / 'catalog.sqlite'\n",  # a local name, not the library's attribute
+])
+def test_the_catalog_check_lets_the_library_api_through(source):
+    assert not catalog_reaches(source, "example.py")

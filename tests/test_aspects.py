@@ -49,7 +49,7 @@ def test_unknown_aspect_is_an_error(tone_library):
 def test_ranking_vectors_rank_as_similar_does(tone_library, weights):
     library, root = tone_library
     embedder = library.embedder("builtin")
-    ids, stored = library.catalog.vectors("builtin")
+    ids, stored = library.stored_vectors("builtin")
     ranked = embedder.ranking_vectors(stored, weights)
     query_id = library.sample_by_path(root / "query 220 short.wav").id
     row = list(ids).index(query_id)

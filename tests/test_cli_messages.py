@@ -6,6 +6,7 @@ import pytest
 from engine.embedders.torch_support import INSTALL_HINT
 from engine.library import Library
 from soundalike.cli import main
+from tests.conftest import catalog_of
 
 
 @pytest.fixture(autouse=True)
@@ -43,7 +44,7 @@ def test_a_mistyped_command_is_suggested_not_taken_for_a_folder(tmp_path, capsys
 def test_an_unknown_tag_names_the_close_ones(indexed_data, capsys, drum_folder):
     with Library(_settings(indexed_data)) as library:
         from engine import browse
-        tags = [t for t, _ in browse.all_tags(library.catalog)]
+        tags = [t for t, _ in browse.all_tags(catalog_of(library))]
     assert "snare" in tags  # the built-in backend names drums
     code, out, err = run(capsys, "--data-dir", indexed_data, "similar", str(drum_folder / "Kit 0" / "kick_0.wav"),
                          "--tag", "snar")

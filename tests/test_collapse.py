@@ -79,7 +79,7 @@ def test_a_collapsed_query_still_fills_k_rows(library, copied_kit):
 
 
 def test_same_bytes_are_copies_without_vectors(library, copied_kit):
-    rows = library.catalog.samples(range(1, 100))
+    rows = library.browse.samples(range(1, 100))
     kicks = [Hit(row, 0.9) for row in rows.values() if row.path.endswith("kick.wav")]
     groups = collapse(kicks, vector_of=None)
     assert len(kicks) == 2 and len(groups) == 1 and len(groups[0].copies) == 1

@@ -13,7 +13,7 @@ import pytest
 from engine.catalog_text import from_db, readable, to_db, utf8_or_readable
 from engine.demo import render
 from engine.library import Library
-from tests.conftest import TEST_BACKENDS, write
+from tests.conftest import TEST_BACKENDS, catalog_of, write
 from tests.test_cli import no_user_config, run  # noqa: F401 - no_user_config is an autouse fixture
 
 REPO = Path(__file__).resolve().parent.parent
@@ -68,14 +68,14 @@ def test_overwrite_with_same_size_and_mtime_is_seen_by_the_next_scan(tmp_path, m
     assert hat.stat().st_size == target.stat().st_size
     with Library(make_settings(), backends=TEST_BACKENDS) as library:
         library.scan([str(root)])
-        before = library.catalog.vector(library.sample_by_path(target).id, "bands")
+        before = catalog_of(library).vector(library.sample_by_path(target).id, "bands")
         stamp = target.stat()
         target.write_bytes(hat.read_bytes())  # what `cp -p` does: same inode, new bytes, old mtime
         os.utime(target, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
         assert (target.stat().st_size, target.stat().st_mtime) == (stamp.st_size, stamp.st_mtime)
         report = library.scan([str(root)])
         assert report.indexed == 1
-        after = library.catalog.vector(library.sample_by_path(target).id, "bands")
+        after = catalog_of(library).vector(library.sample_by_path(target).id, "bands")
         real = library.embed_file(target, "bands")
         assert float(after @ real) > 0.999 and float(before @ real) < 0.99
         assert library.scan([str(root)]).indexed == 0  # and looked at once only
@@ -140,9 +140,9 @@ def _filled_catalog(settings, count: int = 300) -> list[int]:
     import engine.catalog_writes as cat
     with Library(settings, backends=TEST_BACKENDS) as library:
         root = "/S"
-        library.catalog.add_root(root)
+        catalog_of(library).add_root(root)
         rng = np.random.default_rng(0)
-        with library.catalog.transaction() as tx:
+        with catalog_of(library).transaction() as tx:
             for number in range(count):
                 sid = cat.record_sample(tx, path=f"{root}/pack/sample_{number:04d}.wav", root=root, size=1000 + number,
                                         mtime=1.0, content_hash=f"h{number}", status="ok", reason=None, facts=None)
@@ -151,7 +151,7 @@ def _filled_catalog(settings, count: int = 300) -> list[int]:
                 cat.store_tags(tx, sid, "bands", {"kick": 0.9})
             cat.bump_vectors_version(tx, "bands")
         for sid in range(1, count + 1, 10):
-            library.catalog.set_favourite(sid, True)
+            catalog_of(library).set_favourite(sid, True)
         assert len(library.index("bands")) == count
     return list(range(1, count + 1))
 
@@ -182,10 +182,10 @@ def test_a_damaged_catalog_gives_one_line_and_repair_salvages_the_rest(tmp_path,
     assert code == 0, err
     assert "salvaged" in out and list(data.glob("catalog.sqlite.damaged-*"))
     with Library(settings, backends=TEST_BACKENDS) as library:
-        counts = library.catalog.status_counts()
+        counts = library.stats()["by_status"]
         assert 200 < counts["ok"] < 300  # one page of rows lost, the rest kept
-        assert library.catalog.query("PRAGMA quick_check")[0][0] == "ok"
-        favourites = library.catalog.query("SELECT count(*) FROM samples WHERE favourite = 1")[0][0]
+        assert catalog_of(library).query("PRAGMA quick_check")[0][0] == "ok"
+        favourites = catalog_of(library).query("SELECT count(*) FROM samples WHERE favourite = 1")[0][0]
         assert 20 <= favourites < 30
         assert len(library.index("bands")) == counts["ok"]  # rebuilt from the salvaged vectors
     code, out, _ = run(capsys, "--data-dir", str(data), "repair")
@@ -216,7 +216,7 @@ def test_flipped_bytes_in_the_saved_index_are_caught_and_it_is_rebuilt(tmp_path,
     saved.write_bytes(bytes(data))
     with Library(settings, backends=TEST_BACKENDS) as library:
         index = library.index("bands")
-        ids, matrix = library.catalog.vectors("bands")
+        ids, matrix = library.stored_vectors("bands")
         for sid, vector in zip(ids, matrix):
             assert np.array_equal(index.reconstruct(int(sid)), vector)
 
@@ -262,7 +262,7 @@ def test_one_file_that_cannot_be_recorded_costs_only_itself(tmp_path, make_setti
         report = library.scan([str(drum_folder)])
         assert report.indexed == 22 and len(report.failed) == 2
         assert all("cannot record it in the catalog" in reason for _, reason in report.failed)
-        assert library.catalog.status_counts() == {"ok": 22}
+        assert library.stats()["by_status"] == {"ok": 22}
 
 
 @pytest.mark.parametrize("seed", [13, 14, 15])
@@ -306,9 +306,9 @@ def test_repair_keeps_collections_and_user_tags(make_settings):
     settings = make_settings()
     _filled_catalog(settings, count=20)
     with Library(settings, backends=TEST_BACKENDS) as library:
-        add_to_collection(library.catalog, "dusty", [1, 2, 3])
-        add_user_tag(library.catalog, [4, 5], "crunchy")
+        add_to_collection(catalog_of(library), "dusty", [1, 2, 3])
+        add_user_tag(catalog_of(library), [4, 5], "crunchy")
     catalog_repair.salvage(settings.engine.resolved_data_dir() / "catalog.sqlite")
     with Library(settings, backends=TEST_BACKENDS) as library:
-        assert collections(library.catalog) == [("dusty", 3)]
-        assert user_tags(library.catalog) == [("crunchy", 2)]
+        assert collections(catalog_of(library)) == [("dusty", 3)]
+        assert user_tags(catalog_of(library)) == [("crunchy", 2)]

@@ -14,8 +14,8 @@ import numpy as np
 
 from engine.demo import render
 from engine.events import Notice
-from engine.library import Library
-from tests.conftest import TEST_BACKENDS, write
+from engine.library_writer import LibraryWriter
+from tests.conftest import TEST_BACKENDS, catalog_of, write
 from tests.test_service import SlowBands, settle, wait_for
 
 BAD = os.fsdecode(b"pack_\xff.wav")
@@ -70,7 +70,7 @@ def test_deleting_duplicate_copies_during_a_drop_loses_nothing(serve, tmp_path):
 
 
 def test_a_failed_round_is_retried_not_forgotten(serve, drum_folder, monkeypatch):
-    real, calls = Library._apply, []
+    real, calls = LibraryWriter._apply, []
 
     def flaky(self, chunk, report):
         calls.append(len(chunk))
@@ -78,14 +78,14 @@ def test_a_failed_round_is_retried_not_forgotten(serve, drum_folder, monkeypatch
             raise RuntimeError("a passing fault")
         return real(self, chunk, report)
 
-    monkeypatch.setattr(Library, "_apply", flaky)
+    monkeypatch.setattr(LibraryWriter, "_apply", flaky)
     service = serve([drum_folder])
     settle(service, timeout=10)
     assert len(calls) > 1 and service.indexer.fatal is None
 
 
 def test_a_full_disk_pauses_indexing_once_and_it_resumes_by_itself(serve, drum_folder, monkeypatch):
-    real, calls = Library._apply, []
+    real, calls = LibraryWriter._apply, []
 
     def full_then_fine(self, chunk, report):
         calls.append(len(chunk))
@@ -93,7 +93,7 @@ def test_a_full_disk_pauses_indexing_once_and_it_resumes_by_itself(serve, drum_f
             raise sqlite3.OperationalError("database or disk is full")
         return real(self, chunk, report)
 
-    monkeypatch.setattr(Library, "_apply", full_then_fine)
+    monkeypatch.setattr(LibraryWriter, "_apply", full_then_fine)
     service = serve([drum_folder])
     seen = notices(service)
     settle(service, timeout=15)
@@ -115,7 +115,7 @@ def test_an_overwrite_keeping_size_and_mtime_is_indexed_again_live(serve, tmp_pa
     real = service.library.embed_file(target, "bands")
 
     def stored_is_real() -> bool:
-        vector = service.library.catalog.vector(service.library.sample_by_path(target).id, "bands")
+        vector = catalog_of(service.library).vector(service.library.sample_by_path(target).id, "bands")
         return float(vector @ real) > 0.999
 
     wait_for(stored_is_real, timeout=10)

@@ -86,7 +86,8 @@ def test_debug_log_keeps_our_lines_not_every_inotify_event(tmp_path):
         with warnings.catch_warnings(record=True) as shown:
             warnings.simplefilter("default")
             logs.quiet_watchdog()
-            warnings.warn("Callback with id 'x' already exists for watch /s. It will be Overwritten.", RuntimeWarning)
+            warnings.warn("Callback with id 'x' already exists for watch /s. It will be Overwritten.", RuntimeWarning,
+                          stacklevel=1)
         logging.getLogger("engine.indexer").debug("one of ours")
         logging.getLogger("engine.indexer").info("a name: %s", os.fsdecode(b"bad_\xff.wav"))
         for handler in root.handlers:

@@ -23,7 +23,7 @@ from engine.demo import render
 from engine.events import Notice, RootState, SampleAdded
 from engine.scanner import walk
 from engine.service import EngineService
-from tests.conftest import BandEmbedder, write
+from tests.conftest import BandEmbedder, catalog_of, write
 from tests.permissions import ReadLocks
 
 REPO = Path(__file__).resolve().parent.parent
@@ -40,7 +40,7 @@ def mismatches(service: EngineService) -> list[str]:
     library, problems = service.library, []
     online = [r["path"] for r in service.status()["roots"] if r["online"]]
     disk = {e.path: e for root in online for e in walk(root, library.settings.engine.extensions)}
-    rows = {row[0]: row[1:] for row in library.catalog.query(
+    rows = {row[0]: row[1:] for row in catalog_of(library).query(
         "SELECT path, id, size, mtime, status FROM samples WHERE status IN ('ok', 'failed')")}
     problems += [f"lost: {p}" for p in disk.keys() - rows.keys()]
     problems += [f"ghost: {p}" for p in rows.keys() - disk.keys()]
@@ -302,8 +302,8 @@ def test_sigkill_in_the_middle_of_indexing_then_restart(serve, make_settings, tm
     library = service.library
     assert library.stats()["by_status"] == {"ok": 120}
     index = library.index("bands")
-    for sid in library.catalog.ids_matching(Filters()):
-        assert np.allclose(index.reconstruct(sid), library.catalog.vector(sid, "bands"))
+    for sid in library.browse.ids_matching(Filters()):
+        assert np.allclose(index.reconstruct(sid), catalog_of(library).vector(sid, "bands"))
 
 
 def test_config_toml_documents_every_watch_setting():

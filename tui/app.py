@@ -1,7 +1,9 @@
 """The soundalike terminal app: browse, search and audition a library from the keyboard, live.
 
 The app runs over one EngineService in the same process: queries go to ``service.library``,
-live updates come from ``service.events`` through an EventPump drained a few times a second.
+live updates come from ``service.events`` as Textual messages (:mod:`tui.live`): a burst of engine
+events is one :class:`~tui.live.EngineActivity`, applied at most every APPLY_SECONDS, and told to
+the screens as :class:`~tui.live.SamplesChanged` and :class:`~tui.live.BridgeNews`.
 """
 from __future__ import annotations
 
@@ -10,12 +12,13 @@ import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.app import App
+from textual.timer import Timer
 
-from engine import browse
-from engine.catalog import SampleRow
+from engine.library_browse import SampleRow
 from engine.config import Settings
 from engine.errors import SoundalikeError, UserError
 from engine.service import EngineService
@@ -24,20 +27,25 @@ from tui.clipboard import copy_with_tool
 from tui.clips import ClipCache
 from tui import results_query
 from tui.explore import ExploreActions
+from tui.host import AppHost
 from tui.keeping import KeepingActions
 from tui.keys import LIST_ACTIONS, bindings, keymap, keys_for, pretty
-from tui.live import Batch, EventPump
+from tui.live import Batch, EngineActivity, FailureDigest, LiveFeed
 from tui.results_query import ResultsQuery
+from tui.screens.base import AppScreen
 from tui.screens.browser import BrowserScreen
 from tui.screens.help import HelpScreen
 from tui.screens.results import ResultsScreen
 from tui.screens.tag_picker import TagPicker
 from tui.status_bar import StatusBar, StatusState
+from tui.writes import LibraryWrites, toggle_favourite
 
 log = logging.getLogger(__name__)
 
 #: Engine events are applied at most this often (seconds): bursts coalesce into one refresh.
-DRAIN_SECONDS = 0.2
+APPLY_SECONDS = 0.2
+#: While a sound plays, how often the status bar checks whether it has ended.
+PLAYBACK_CHECK_SECONDS = 0.2
 FAILURE_TOAST_SECONDS = 5.0
 #: Cycles that only the results view has.
 RESULTS_ONLY = frozenset({"scope", "aspect", "collapse"})
@@ -57,18 +65,22 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
         self.player = player or Player(settings.tui.audio_device)
         self.clips = ClipCache()
         self.autoplay = settings.tui.autoplay
-        self.status_state = StatusState(counts=self.library.catalog.status_counts(),
+        self.status_state = StatusState(counts=self.library.browse.status_counts(),
                                         backends=tuple(settings.engine.backends), autoplay=self.autoplay)
-        self.pump = EventPump(service.events)
-        self._last_failure_toast = 0.0
-        self._failures_unreported: list[tuple[str, str]] = []
+        self.feed = LiveFeed(service.events, self.post_message)
+        self.writes = LibraryWrites(self)
+        self.failures = FailureDigest(FAILURE_TOAST_SECONDS)
+        self._last_apply: float | None = None
+        self._apply_timer: Timer | None = None
+        self._failure_timer: Timer | None = None
+        self._playback_timer: Timer | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
     def on_mount(self) -> None:
         self.set_keymap(keymap(self.settings.tui))
-        self.set_interval(DRAIN_SECONDS, self.drain_events)
         self._open_audio()
         self._load_folders()
+        self.apply_batch(self.feed.start())  # what the engine said before the app ran
         if self.roots_to_start is not None:
             self._start_engine(self.roots_to_start)
 
@@ -76,7 +88,7 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
         return BrowserScreen(self.library)
 
     def on_unmount(self) -> None:
-        self.pump.close()
+        self.feed.close()
         self.player.close()
 
     @work(thread=True, group="engine")
@@ -98,7 +110,7 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
 
     @work(thread=True, exclusive=True, group="folders")
     def _load_folders(self) -> None:
-        folders = browse.folders(self.library.catalog)
+        folders = self.library.browse.folders()
         self.call_from_thread(self._show_folders, folders)
 
     def _show_folders(self, folders: list[str]) -> None:
@@ -107,26 +119,32 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
                 screen.refresh_folders(folders)
 
     # --- live updates -------------------------------------------------------------------------
-    def drain_events(self) -> None:
-        if self.status_state.playing and not self.player.playing:
-            self.set_status(playing="")
-        batch = self.pump.drain()
-        if batch.is_empty():
-            return
-        self.apply_batch(batch)
+    def on_engine_activity(self, message: EngineActivity) -> None:
+        """Engine events wait in the feed: apply them now, or APPLY_SECONDS after the last time."""
+        wait = 0.0 if self._last_apply is None else self._last_apply + APPLY_SECONDS - self._clock()
+        if wait <= 0:
+            self._apply_live()
+        elif self._apply_timer is None:
+            self._apply_timer = self.set_timer(wait, self._apply_live)
+
+    def _apply_live(self) -> None:
+        self._apply_timer, self._last_apply = None, self._clock()
+        self.apply_batch(self.feed.take())
 
     def apply_batch(self, batch: Batch) -> None:
-        changes = {}
+        if batch.is_empty():
+            return
+        changes: dict[str, object] = {}
         if batch.library_changed:
-            changes["counts"] = self.library.catalog.status_counts()
+            changes["counts"] = self.library.browse.status_counts()
         if batch.progress:
             changes["progress"] = batch.progress
         if batch.bridge_state:
             changes["bridge"] = batch.bridge_state
         self.set_status(**changes)
         for screen in self.screen_stack:
-            if hasattr(screen, "apply_batch"):
-                screen.apply_batch(batch)
+            for message in batch.screen_messages():
+                screen.post_message(message)
         if batch.added or batch.roots or (batch.progress and batch.progress.done == batch.progress.total):
             self._load_folders()
         for notice in batch.notices:
@@ -134,18 +152,14 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
         self._report_failures(batch.failed)
 
     def _report_failures(self, failed: list[tuple[str, str]]) -> None:
-        self._failures_unreported += failed
-        now = self._clock()
-        if not self._failures_unreported or now - self._last_failure_toast < FAILURE_TOAST_SECONDS:
-            return
-        path, reason = self._failures_unreported[0]
-        count, self._failures_unreported = len(self._failures_unreported), []
-        self._last_failure_toast = now
-        name = Path(path).name
-        message = (f"Couldn't index {name}: {reason}" if count == 1 else
-                   f"{count} files couldn't be indexed, e.g. {name}: {reason}. The status filter (e) lists them.")
-        self.notify(message, title="Indexing", severity="warning")
-        log.warning("%d files failed to index; first: %s: %s", count, path, reason)
+        if message := self.failures.add(failed, self._clock()):
+            self.notify(message, title="Indexing", severity="warning")
+        elif self.failures.waiting and self._failure_timer is None:
+            self._failure_timer = self.set_timer(FAILURE_TOAST_SECONDS, self._failures_due)
+
+    def _failures_due(self) -> None:
+        self._failure_timer = None
+        self._report_failures([])
 
     def _clock(self) -> float:
         return time.monotonic()
@@ -174,8 +188,7 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
             self._play(sample)
 
     def current_sample(self) -> SampleRow | None:
-        getter = getattr(self.screen, "current_sample", None)
-        return getter() if getter else None
+        return self.screen.current_sample() if isinstance(self.screen, AppScreen) else None
 
     def action_play(self) -> None:
         sample = self.current_sample()
@@ -200,7 +213,20 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
             log.warning("cannot play %s: %s", sample.path, e, exc_info=True)
             self.call_from_thread(self.notify, f"Couldn't play {Path(sample.path).name}: {e}", severity="error")
             return
-        self.call_from_thread(self.set_status, playing=Path(sample.path).name)
+        self.call_from_thread(self._now_playing, Path(sample.path).name)
+
+    def _now_playing(self, name: str) -> None:
+        """The status bar names the sound until it ends (checked while it plays: PortAudio's
+        callback thread must not be made to post messages)."""
+        self.set_status(playing=name)
+        if self._playback_timer is None:
+            self._playback_timer = self.set_interval(PLAYBACK_CHECK_SECONDS, self._check_playback)
+
+    def _check_playback(self) -> None:
+        if not self.player.playing and self._playback_timer is not None:
+            self.set_status(playing="")
+            self._playback_timer.stop()
+            self._playback_timer = None
 
     def action_toggle_autoplay(self) -> None:
         self.autoplay = not self.autoplay
@@ -229,7 +255,7 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
         ``query``: what ``loader`` asks, so that the results view can steer it."""
         if not self.is_screen_installed("results"):
             self.install_screen(ResultsScreen(self.library), "results")
-        results = self.get_screen("results")
+        results = self.get_screen("results", ResultsScreen)
         results.load(title, loader, nested=self.screen is results, query=query)
         if self.screen is not results:
             self.push_screen(results)
@@ -273,10 +299,14 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
         sample = self.current_sample()
         if sample is None:
             return
-        self.library.set_favourite(sample.id, not sample.favourite)
-        refresh = getattr(self.screen, "refresh_sample", None)
-        if refresh:
-            refresh(sample.id)
+        library, sample_id = self.library, sample.id
+        self.writes.submit(f"{'unstar' if sample.favourite else 'star'} {Path(sample.path).name}",
+                           lambda: toggle_favourite(library, sample_id), lambda _: self.refresh_sample(sample_id))
+
+    def refresh_sample(self, sample_id: int) -> None:
+        """A sample changed from here (a star): the screen in front shows it again now."""
+        if isinstance(self.screen, AppScreen):
+            self.screen.refresh_sample(sample_id)
 
     def action_copy_path(self) -> None:
         sample = self.current_sample()
@@ -321,7 +351,7 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
         target = self._filterable()
         if target is None:
             return
-        tags = browse.scored_tag_counts(self.library.catalog, self.settings.tui.tag_min_score)
+        tags = self.library.browse.tag_counts(self.settings.tui.tag_min_score)
         if not tags:
             self.notify("No tags yet: the enabled backends give none, or nothing is indexed", timeout=4)
             return
@@ -351,7 +381,7 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
         if browser := self._on_browser():
             browser.toggle_bridge()
 
-    def action_back(self) -> None:
+    async def action_back(self) -> None:  # async as App's own, which it replaces
         if isinstance(self.screen, BrowserScreen):
             self.screen.close_search()
         elif isinstance(self.screen, ResultsScreen) and (self.screen.close_search() or self.screen.back()):
@@ -362,3 +392,8 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.settings.tui))
+
+
+if TYPE_CHECKING:
+    def _provides_what_the_mixins_use(app: SoundalikeApp) -> AppHost:  # checked by mypy, never run
+        return app

@@ -75,6 +75,9 @@ class Player:
         """
         if not self.available and not self.open():
             return
+        mixer = self._mixer
+        if mixer is None:  # closed meanwhile
+            return
         if isinstance(source, np.ndarray):
             if not rate:
                 raise ValueError("an array needs its sample rate")
@@ -82,7 +85,7 @@ class Player:
         else:
             decoded = decode_file(source, MAX_AUDITION_SECONDS, silence_db=-200.0)
             audio, rate, name = decoded.samples, decoded.sample_rate, os.path.basename(source)
-        self._mixer.start(resample(np.asarray(audio, dtype=np.float32), rate, self._mixer.sample_rate))
+        mixer.start(resample(np.asarray(audio, dtype=np.float32), rate, mixer.sample_rate))
         self.now_playing = name
 
     def stop(self) -> None:

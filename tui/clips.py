@@ -8,7 +8,7 @@ import threading
 from collections import OrderedDict
 
 from engine.audio import Decoded, decode_file
-from engine.catalog import SampleRow
+from engine.library_browse import SampleRow
 
 MAX_SECONDS = 60.0
 

@@ -11,8 +11,9 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from engine.catalog import SampleRow
+from engine.library_browse import SampleRow
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ COLUMNS: dict[str, Column] = {
 class SortKey:
     label: str
     #: (the result's sample, its score, its tags) -> a value to sort by, ascending
-    key: Callable[[SampleRow, float, list[str]], object]
+    key: Callable[[SampleRow, float, list[str]], Any]
 
 
 SORTS: dict[str, SortKey] = {

@@ -11,8 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from engine.catalog import SampleRow
-from engine.catalog_text import readable
+from engine.library_browse import SampleRow, readable
 from engine.errors import FileError
 from tui import format as fmt
 from tui import waveform

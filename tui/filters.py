@@ -5,8 +5,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
-from engine.browse import BrowseQuery
-from engine.catalog import Filters
+from engine.library_browse import BrowseQuery, Filters
 from engine.config import TuiSettings
 from engine.musical.analysis import Musical
 from engine.musical.filters import TEMPO_TOLERANCE, describe

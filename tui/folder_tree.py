@@ -62,7 +62,7 @@ class FolderTree(Tree[str]):
     BINDINGS = [Binding("down,j", "cursor_down", "down", show=False, id="down"),
                 Binding("up,k", "cursor_up", "up", show=False, id="up")]
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs) -> None:
         super().__init__("all samples", data="", **kwargs)
         self.guide_depth = 2
         self._children: dict[str, list[str]] = {}

@@ -5,8 +5,7 @@ import os
 
 from rich.cells import cell_len  # noqa: F401 (re-exported for tests)
 
-from engine.catalog import SampleRow
-from engine.catalog_text import readable
+from engine.library_browse import SampleRow, readable
 
 
 def duration(seconds: float | None) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from engine.config import TuiSettings
 
@@ -85,7 +85,7 @@ def keymap(settings: TuiSettings) -> dict[str, str]:
     return {a.name: ",".join(keys_for(settings, a.name)) for a in ACTIONS}
 
 
-def bindings(names: frozenset[str] | None = None, exclude: frozenset[str] = frozenset()) -> list[Binding]:
+def bindings(names: frozenset[str] | None = None, exclude: frozenset[str] = frozenset()) -> list[BindingType]:
     """Bindings for the named actions (default keys; the app's keymap applies the configured ones)."""
     defaults = TuiSettings()
     chosen = [a for a in ACTIONS if (names is None or a.name in names) and a.name not in exclude]

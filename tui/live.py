@@ -1,23 +1,56 @@
-"""Engine events, gathered from worker threads and handed to the UI in coalesced batches.
+"""Engine events into the app as Textual messages, coalesced so a burst costs a few UI updates.
 
-The engine publishes on its own threads; :class:`EventPump` only appends to a list under a lock.
-The app drains it on a timer (a few times a second), so a burst of 1,000 new files costs one
-refresh of the views, not 1,000.
+The engine publishes on its worker and watcher threads. :class:`LiveFeed` folds each event into
+one pending :class:`Batch` under a lock and, only when that batch was empty, posts an
+:class:`EngineActivity` message to the app (``post_message`` is thread-safe; the message also
+``can_replace`` an older one still queued). While the app has not taken the batch, further
+events only fold into it: 10,000 new files post one message per UI update, not 10,000. The app
+takes the batch when it handles the message (at most a few times a second) and hands what
+changed to its screens as messages of their own, :class:`SamplesChanged` and :class:`BridgeNews`,
+which screens handle with ordinary ``on_...`` handlers.
 """
 from __future__ import annotations
 
+import logging
 import threading
-from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from textual.message import Message
 
 from bridge.events import BridgeActivity, BridgeState
-from engine.events import (Event, EventBus, Notice, Progress, RootState, SampleAdded, SampleFailed, SampleRemoved,
+from engine.events import (EventBus, Notice, Progress, RootState, SampleAdded, SampleFailed, SampleRemoved,
                            SampleUpdated)
+
+log = logging.getLogger(__name__)
+
+
+class EngineActivity(Message, bubble=False):
+    """Engine events wait in the app's :class:`LiveFeed` (a wake-up: the events travel in the feed)."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, EngineActivity)
+
+
+@dataclass
+class SamplesChanged(Message, bubble=False):
+    """Samples were added, updated or removed, files failed, or roots came and went: for screens."""
+
+    ids: frozenset[int]  # the samples added, updated or removed
+
+
+@dataclass
+class BridgeNews(Message, bubble=False):
+    """What the DAW bridge answered since the last update, and its transports' state if it changed."""
+
+    activity: tuple[BridgeActivity, ...]
+    state: BridgeState | None
 
 
 @dataclass
 class Batch:
-    """Everything that happened since the last drain, folded together."""
+    """Everything that happened since the app last took the feed's batch, folded together."""
 
     changed_ids: set[int] = field(default_factory=set)  # added, updated or removed samples
     added: int = 0
@@ -36,7 +69,8 @@ class Batch:
     def is_empty(self) -> bool:
         return not (self.library_changed or self.progress or self.notices or self.bridge or self.bridge_state)
 
-    def add(self, event: Event | BridgeActivity | BridgeState) -> None:
+    def add(self, event: object) -> bool:
+        """Fold ``event`` in; False for an event the app has no use for."""
         if isinstance(event, (SampleAdded, SampleUpdated)):
             self.changed_ids.add(event.sample_id)
             self.added += isinstance(event, SampleAdded)
@@ -55,27 +89,71 @@ class Batch:
             self.bridge.append(event)
         elif isinstance(event, BridgeState):
             self.bridge_state = event
+        else:
+            return False
+        return True
+
+    def screen_messages(self) -> list[Message]:
+        """What each screen is told of this batch."""
+        messages: list[Message] = []
+        if self.library_changed:
+            messages.append(SamplesChanged(frozenset(self.changed_ids)))
+        if self.bridge or self.bridge_state:
+            messages.append(BridgeNews(tuple(self.bridge), self.bridge_state))
+        return messages
 
 
-class EventPump:
-    """Subscribes to an EventBus; ``drain()`` returns what arrived since the last call."""
+class LiveFeed:
+    """Subscribes to an EventBus; posts :class:`EngineActivity` when events start to wait; ``take()``."""
 
-    def __init__(self, bus: EventBus, max_pending: int = 100_000):
-        self._pending: deque[Event] = deque(maxlen=max_pending)
+    def __init__(self, bus: EventBus, post: Callable[[Message], object]):
+        self._post = post
         self._lock = threading.Lock()
+        self._batch = Batch()
+        self._posted = True  # held until start(): the app takes what came before it ran
         self._unsubscribe = bus.subscribe(self._receive)
 
-    def _receive(self, event: Event) -> None:
+    def _receive(self, event: object) -> None:
         with self._lock:
-            self._pending.append(event)
+            if not self._batch.add(event) or self._posted:
+                return
+            self._posted = True
+        self._post(EngineActivity())
 
-    def drain(self) -> Batch:
+    def start(self) -> Batch:
+        """The app runs: what arrived so far, and messages from now on."""
+        return self.take()
+
+    def take(self) -> Batch:
+        """Everything since the last take; the next event posts a new :class:`EngineActivity`."""
         with self._lock:
-            events, self._pending = self._pending, deque(maxlen=self._pending.maxlen)
-        batch = Batch()
-        for event in events:
-            batch.add(event)
+            batch, self._batch, self._posted = self._batch, Batch(), False
         return batch
 
     def close(self) -> None:
         self._unsubscribe()
+
+
+class FailureDigest:
+    """Files that failed to index, told at most every ``every`` seconds: one line names the first."""
+
+    def __init__(self, every: float):
+        self.every = every
+        self._pending: list[tuple[str, str]] = []
+        self._last: float | None = None
+
+    @property
+    def waiting(self) -> bool:
+        return bool(self._pending)
+
+    def add(self, failed: list[tuple[str, str]], now: float) -> str | None:
+        """The toast to show now, if one is due."""
+        self._pending += failed
+        if not self._pending or (self._last is not None and now - self._last < self.every):
+            return None
+        (path, reason), count = self._pending[0], len(self._pending)
+        self._pending, self._last = [], now
+        name = Path(path).name
+        log.warning("%d files failed to index; first: %s: %s", count, path, reason)
+        return (f"Couldn't index {name}: {reason}" if count == 1 else
+                f"{count} files couldn't be indexed, e.g. {name}: {reason}. The status filter (e) lists them.")

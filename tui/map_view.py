@@ -40,7 +40,7 @@ class MapView(Widget, can_focus=True):
             super().__init__()
             self.index, self.by_user = index, by_user  # by_user False: new points, not a move
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.points: MapPoints | None = None
         self.view = View()
@@ -137,7 +137,7 @@ class MapView(Widget, can_focus=True):
             segments = list(segments)
             for col, char in marks[y]:
                 if 0 <= col < len(segments):
-                    segments[col] = Segment(char, segments[col].style + CURSOR_STYLE)
+                    segments[col] = Segment(char, (segments[col].style or Style()) + CURSOR_STYLE)
         return Strip(segments)
 
     def _marks(self) -> dict[int, list[tuple[int, str]]]:

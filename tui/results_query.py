@@ -6,8 +6,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
-from engine.browse import BrowseQuery
-from engine.catalog import SampleRow
+from engine.library_browse import BrowseQuery, SampleRow
 from engine.collapse import Group, grouped
 from engine.config import TuiSettings
 from engine.library import Library
@@ -42,7 +41,7 @@ class ResultsQuery:
     def cycled(self, what: str, aspects: tuple[str, ...] = ()) -> ResultsQuery:
         """The next scope ("scope"), aspect ("aspect": overall, then ``aspects``) or folding ("collapse")."""
         if what == "scope":
-            options = SCOPES if self.sample is not None else SCOPES[:1]
+            options: tuple[str, ...] = SCOPES if self.sample is not None else SCOPES[:1]
             options += (BROWSED,) if self.browsed else ()
             return dataclasses.replace(self, scope=options[(options.index(self.scope) + 1) % len(options)])
         if what == "aspect":
@@ -68,7 +67,7 @@ class ResultsQuery:
         """The title line's list of what steers these results ("" when nothing does)."""
         parts = [self.filters.describe()]
         if self.scope == BROWSED:
-            parts.append(f"in {os.path.basename(self.browsed.rstrip(os.sep))}")
+            parts.append(f"in {os.path.basename((self.browsed or '').rstrip(os.sep))}")
         elif self.scope != "everywhere":
             parts.append(self.scope)
         if self.aspect != OVERALL:
@@ -88,10 +87,10 @@ def run(library: Library, query: ResultsQuery, settings: TuiSettings) -> list[Gr
     """The results, as collapsed groups (one per hit when folding is off). Runs on a worker thread."""
     where = query.browse_query(settings)
     filters = where if where.where()[0] else None
-    if query.sample is not None:
+    if (sample := query.sample) is not None:
         weights = None if query.aspect == OVERALL else {query.aspect: 1.0}
         backend = library.settings.engine.default_backend
-        return grouped(library, lambda k: library.similar(query.sample.id, k=k, weights=weights, filters=filters),
+        return grouped(library, lambda k: library.similar(sample.id, k=k, weights=weights, filters=filters),
                        query.k, backend, query.collapse)
     backend = library.text_backend()
     return grouped(library, lambda k: library.search_text(query.text, k=k, backend=backend, filters=filters),

@@ -1,4 +1,4 @@
-"""A paged, cached window onto a catalog listing: the list widget asks for rows by index.
+"""A paged, cached window onto a library listing: the list widget asks for rows by index.
 
 Only the pages on screen are ever read (200 rows per SQL query), so a 100k-sample library costs
 the same to show as a 100-sample one. ``refresh()`` drops the cache and counts again.
@@ -8,41 +8,40 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 
-from engine import browse
-from engine.browse import BrowseQuery
-from engine.catalog import Catalog, SampleRow
+from engine.collapse import Group
+from engine.library import Hit
+from engine.library_browse import BrowseQuery, LibraryBrowse, SampleRow
 from engine.musical.analysis import Musical
-from engine.musical.store import musical_of
 from tui.columns import SORTS
 
 log = logging.getLogger(__name__)
 
 
 class RowSource:
-    def __init__(self, catalog: Catalog, query: BrowseQuery = BrowseQuery(), page_size: int = 200,
+    def __init__(self, browse: LibraryBrowse, query: BrowseQuery = BrowseQuery(), page_size: int = 200,
                  cached_pages: int = 16):
-        self.catalog = catalog
+        self.browse = browse
         self.query = query
         self.page_size = page_size
         self._cached_pages = cached_pages
         self._pages: OrderedDict[int, tuple[list[SampleRow], dict[int, list[str]]]] = OrderedDict()
         self._musical: dict[int, Musical] = {}  # sample id -> facts, for the cached pages
-        self.count = browse.count_browse(catalog, query)
+        self.count = browse.count(query)
 
     def refresh(self, query: BrowseQuery | None = None) -> None:
         if query is not None:
             self.query = query
         self._pages.clear()
         self._musical.clear()
-        self.count = browse.count_browse(self.catalog, self.query)
+        self.count = self.browse.count(self.query)
 
     def _page(self, number: int) -> tuple[list[SampleRow], dict[int, list[str]]]:
         page = self._pages.get(number)
         if page is None:
-            rows = browse.list_browse(self.catalog, self.query, number * self.page_size, self.page_size)
-            tags = browse.top_tags(self.catalog, [r.id for r in rows], self.query.tag_min_score)
+            rows = self.browse.page(self.query, number * self.page_size, self.page_size)
+            tags = self.browse.top_tags([r.id for r in rows], self.query.tag_min_score)
             page = self._pages[number] = (rows, tags)
-            self._musical.update(musical_of(self.catalog, [r.id for r in rows]))
+            self._musical.update(self.browse.musical(r.id for r in rows))
             while len(self._pages) > self._cached_pages:
                 for old in self._pages.popitem(last=False)[1][0]:
                     self._musical.pop(old.id, None)
@@ -69,10 +68,10 @@ class RowSource:
 
     def index_of(self, sample_id: int) -> int | None:
         """Where a sample sits in the listing now, or None when it is not listed."""
-        row = self.catalog.sample(sample_id)
+        row = self.browse.sample(sample_id)
         if row is None:
             return None
-        index = browse.position_in_browse(self.catalog, self.query, row.path)
+        index = self.browse.position(self.query, row.path)
         found = self.row(index)
         return index if found is not None and found.id == sample_id else None
 
@@ -80,15 +79,15 @@ class RowSource:
 class HitSource:
     """The same reading interface over a fixed list of query results, with their scores."""
 
-    def __init__(self, catalog: Catalog, hits: list, tag_min_score: float = 0.5):
-        self.catalog, self.hits, self.tag_min_score = catalog, list(hits), tag_min_score
+    def __init__(self, browse: LibraryBrowse, hits: list, tag_min_score: float = 0.5):
+        self.browse, self.hits, self.tag_min_score = browse, list(hits), tag_min_score
         self.count = len(self.hits)
-        self._tags = browse.top_tags(catalog, [h.sample.id for h in self.hits], tag_min_score)
-        self._musical = musical_of(catalog, [h.sample.id for h in self.hits])
+        self._tags = browse.top_tags([h.sample.id for h in self.hits], tag_min_score)
+        self._musical = browse.musical(h.sample.id for h in self.hits)
 
     def refresh(self, query=None) -> None:
         """Re-read the rows (a favourite or a status may have changed); the ranking stays."""
-        fresh = self.catalog.samples(h.sample.id for h in self.hits)
+        fresh = self.browse.samples(h.sample.id for h in self.hits)
         self.hits = [type(h)(fresh.get(h.sample.id, h.sample), h.score) for h in self.hits]
 
     def row(self, index: int) -> SampleRow | None:
@@ -114,18 +113,18 @@ class GroupSource:
     group's copies and layers as rows under it once it is opened (``toggle``). ``sort`` is a
     ``tui.columns.SORTS`` name; "score" keeps the ranking."""
 
-    def __init__(self, catalog: Catalog, groups: list, tag_min_score: float = 0.5, sort: str = "score",
+    def __init__(self, browse: LibraryBrowse, groups: list, tag_min_score: float = 0.5, sort: str = "score",
                  expanded: frozenset[int] = frozenset()):
-        self.catalog, self.groups, self.tag_min_score = catalog, list(groups), tag_min_score
+        self.browse, self.groups, self.tag_min_score = browse, list(groups), tag_min_score
         self.sort, self.expanded = sort, set(expanded)
         ids = [hit.sample.id for group in self.groups for hit in (group.lead, *group.members)]
-        self._tags = browse.top_tags(catalog, ids, tag_min_score)
+        self._tags = browse.top_tags(ids, tag_min_score)
         self._layout()
 
     def _layout(self) -> None:
         key = SORTS[self.sort].key
         order = sorted(self.groups, key=lambda g: key(g.lead.sample, g.lead.score, self._tags.get(g.lead.sample.id, [])))
-        self.entries: list[tuple[object, int, object]] = []  # (hit, depth, group)
+        self.entries: list[tuple[Hit, int, Group]] = []  # (hit, depth, group)
         for group in order:
             self.entries.append((group.lead, 0, group))
             if group.lead.sample.id in self.expanded:
@@ -154,7 +153,7 @@ class GroupSource:
     def refresh(self, query=None) -> None:
         """Re-read the rows (a favourite or a status may have changed); ranking and grouping stay."""
         ids = [hit.sample.id for hit, _, _ in self.entries] + [h.sample.id for g in self.groups for h in g.members]
-        fresh = self.catalog.samples(ids)
+        fresh = self.browse.samples(ids)
 
         def again(hit):
             return type(hit)(fresh.get(hit.sample.id, hit.sample), hit.score)

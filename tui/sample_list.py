@@ -6,6 +6,8 @@ live reload it is put back on the same sample id, at the same line of the screen
 """
 from __future__ import annotations
 
+from typing import Protocol
+
 from rich.segment import Segment
 from rich.style import Style
 from textual.events import Click
@@ -14,11 +16,10 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from engine.catalog import SampleRow
+from engine.library_browse import SampleRow
 from tui import format as fmt
 from tui.columns import COLUMNS
 from tui.keys import LIST_ACTIONS, bindings
-from tui.rows import HitSource, RowSource
 
 DURATION_WIDTH, STATUS_WIDTH = 7, 8
 MUSIC_WIDTH = 12  # issue 16: "120 Am", "C#2"; shown from MUSIC_MIN_WIDTH cells
@@ -26,6 +27,21 @@ MUSIC_MIN_WIDTH = 70
 
 
 SCORE_WIDTH = 7
+
+
+class ListSource(Protocol):
+    """What the list reads rows from (tui.rows: RowSource, HitSource, GroupSource). A source may
+    also have ``score``, ``marker``, ``note`` and ``musical`` by row, which add to what is drawn."""
+
+    count: int
+
+    def row(self, index: int) -> SampleRow | None: ...
+
+    def tags(self, index: int) -> list[str]: ...
+
+    def index_of(self, sample_id: int) -> int | None: ...
+
+    def refresh(self) -> None: ...
 
 
 def column_widths(width: int, scored: bool = False, extra: tuple[str, ...] = ()) -> tuple[int, int, int, int]:
@@ -85,7 +101,7 @@ class SampleList(ScrollView, can_focus=True):
             super().__init__()
             self.sample, self.tags = sample, tags
 
-    def __init__(self, source: RowSource | HitSource, base_folder: str | None = None, **kwargs):
+    def __init__(self, source: ListSource, base_folder: str | None = None, **kwargs):
         super().__init__(**kwargs)
         self.source = source
         self.base_folder = base_folder
@@ -153,7 +169,7 @@ class SampleList(ScrollView, can_focus=True):
         self.post_message(self.Highlighted(self.current, self.source.tags(self.cursor)))
 
     # --- reloading ----------------------------------------------------------------------------
-    def reload(self, source: RowSource | HitSource | None = None, base_folder: str | None = None) -> None:
+    def reload(self, source: ListSource | None = None, base_folder: str | None = None) -> None:
         """Re-read the listing here (or show a new one), keeping the cursor on the same sample."""
         keep = self.current
         if source is None:
@@ -162,7 +178,7 @@ class SampleList(ScrollView, can_focus=True):
         index = source.index_of(keep.id) if keep is not None else None
         self.show_source(source, base_folder, index)
 
-    def show_source(self, source: RowSource | HitSource, base_folder: str | None, index: int | None,
+    def show_source(self, source: ListSource, base_folder: str | None, index: int | None,
                     reset: bool = False) -> None:
         """Show a listing read elsewhere; ``index``: where the sample under the cursor now is (None:
         it is not listed, so the cursor keeps its row number, or goes to the top of a new listing).
@@ -183,7 +199,7 @@ class SampleList(ScrollView, can_focus=True):
         if reset or keep is None or now is None or now != keep:
             self._announce()
 
-    def restore(self, source: RowSource | HitSource, cursor: int, top: int) -> None:
+    def restore(self, source: ListSource, cursor: int, top: int) -> None:
         """Show a listing seen before as it was left: the cursor on row ``cursor``, row ``top`` at the top."""
         self.source = source
         self._sync_size()

@@ -33,7 +33,7 @@ BLOCK_FRAMES, BLOCK_HOP = 100, 50
 SPEC_MAX = 9.457798957824707  # the training-set maximum the package normalises by
 
 
-def htk_mel(hz: np.ndarray) -> np.ndarray:
+def htk_mel(hz: np.ndarray | float) -> np.ndarray:
     return 2595.0 * np.log10(1.0 + np.asarray(hz, dtype=np.float64) / 700.0)
 
 

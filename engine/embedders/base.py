@@ -118,11 +118,11 @@ class Embedder(ABC):
         """Identity of the vectors this backend makes; stored vectors with another are re-made."""
         return f"{self.name}/{self.dim}"
 
-    def prepare_for_fork(self) -> None:
+    def prepare_for_fork(self) -> None:  # noqa: B027 - an optional hook: most backends need nothing
         """Import and cache, in this process, what embedding needs, so forked workers inherit it
         instead of each doing it again; the default needs nothing."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook: most backends hold nothing to release
         """Release models or threads; the default holds nothing."""
 
 

@@ -50,7 +50,7 @@ def block_slices() -> dict[str, slice]:
 FEATURE_DIM = TIMBRE_DIM + ENVELOPE_DIM + PITCH_DIM
 
 
-def hz_to_mel(hz: np.ndarray) -> np.ndarray:
+def hz_to_mel(hz: np.ndarray | float) -> np.ndarray:
     return 2595.0 * np.log10(1.0 + np.asarray(hz, dtype=np.float64) / 700.0)
 
 

@@ -47,7 +47,7 @@ from engine.embedders.torch_support import (
     select_device,
     self_check,
 )
-from engine.errors import BackendUnavailable
+from engine.errors import BackendUnavailable, UserError
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +168,8 @@ class ClapEmbedder(Embedder):
 
     def tags_for(self, vectors: np.ndarray) -> list[Tags]:
         """Label probabilities for already-computed audio vectors."""
+        if self._label_vectors is None:
+            raise UserError(f"{self.name}: no labels to score against")
         logits = self._logit_scale * (np.asarray(vectors, dtype=np.float64) @ self._label_vectors.T.astype(np.float64))
         logits -= logits.max(axis=1, keepdims=True)
         probs = np.exp(logits)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from engine.embedders.base import Embedder
@@ -45,4 +45,5 @@ def create_embedder(name: str, options: Mapping[str, Any] | None = None, backend
     unknown = set(options) - valid
     if unknown:
         raise UserError(f"[backends.{name}]: unknown setting(s) {sorted(unknown)}; valid: {sorted(valid)}")
-    return cls(options_cls(**options))
+    configurable: Callable[[Any], Embedder] = cls  # a backend with Options takes them in its constructor
+    return configurable(options_cls(**options))

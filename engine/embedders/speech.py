@@ -151,6 +151,7 @@ class ContentEncoder(WaveformEncoder):
     """Mean over time of the chosen hidden states: what is said or played, more than who or how."""
 
     Options: ClassVar[type[EncoderOptions]] = ContentOptions
+    options: ContentOptions
 
     def _output_dim(self) -> int:
         total = int(self._model.config.num_hidden_layers) + 1

@@ -12,7 +12,7 @@ import os
 import socket
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import urlparse
 
 import numpy as np
@@ -27,6 +27,7 @@ INSTALL_HINT = ("run scripts/setup.sh neural in the soundalike folder (it instal
                 "in your own environment: pip install 'soundalike[neural]')")
 PROBE_TIMEOUT_S = 3.0
 T = TypeVar("T")
+S = TypeVar("S", bound=Sequence[Any] | np.ndarray)  # a list or an array: a slice keeps the type
 
 
 def require(module: str, backend: str) -> Any:
@@ -178,10 +179,10 @@ def check_batch(batch: Sequence[np.ndarray], backend: str) -> list[np.ndarray]:
     return clips
 
 
-def batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+def batches(items: S, size: int) -> Iterator[S]:
     """Consecutive slices of at most ``size`` items."""
     for start in range(0, len(items), max(1, size)):
-        yield items[start : start + size]
+        yield cast(S, items[start : start + size])
 
 
 def split_windows(audio: np.ndarray, window: int) -> list[np.ndarray]:

@@ -74,7 +74,7 @@ def velocity_layers(path: str) -> list[Layer]:
 def _same_group(name: str, base: str, ext: str) -> bool:
     stem, own_ext = os.path.splitext(name)
     match = _LAYER.match(stem)
-    return bool(match) and own_ext.lower() == ext.lower() and match["base"].lower() == base
+    return match is not None and own_ext.lower() == ext.lower() and match["base"].lower() == base
 
 
 def _level(path: str) -> float:

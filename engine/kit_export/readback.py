@@ -56,12 +56,12 @@ def read_hydrogen(path: Path) -> list[Zone]:
     """The layers of a Hydrogen ``drumkit.xml``, on their instruments' ``midiOutNote``."""
     ns = {"h": NAMESPACE}
     root = ET.parse(path).getroot()
-    zones = []
+    zones: list[Zone] = []
     for inst in root.iterfind("h:instrumentList/h:instrument", ns):
         note = int(inst.findtext("h:midiOutNote", "-1", ns))
-        for layer in inst.iterfind(".//h:layer", ns):
-            zones.append(Zone(note, Path(path).parent / layer.findtext("h:filename", "", ns),
-                              float(layer.findtext("h:min", "0", ns)), float(layer.findtext("h:max", "1", ns))))
+        zones.extend(Zone(note, Path(path).parent / layer.findtext("h:filename", "", ns),
+                          float(layer.findtext("h:min", "0", ns)), float(layer.findtext("h:max", "1", ns)))
+                     for layer in inst.iterfind(".//h:layer", ns))
     return zones
 
 

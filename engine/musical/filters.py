@@ -60,7 +60,8 @@ def parse_roots(text: str) -> tuple[int, ...]:
 def musical_where(kind: str | None, bpm: tuple[float, float] | None, keys: Sequence[int],
                   roots: Sequence[int]) -> tuple[list[str], list]:
     """SQL clauses over ``samples`` (by id) for the musical filters that are set."""
-    conditions, params = [], []
+    conditions: list[str] = []
+    params: list[object] = []
     if kind:
         if kind not in KINDS:
             raise QueryError(f"kind takes one of {', '.join(KINDS)}, got {kind!r}")

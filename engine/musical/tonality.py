@@ -88,7 +88,9 @@ def _chroma(spec: np.ndarray, freqs: np.ndarray) -> np.ndarray:
     peak = per_frame.max(axis=1, keepdims=True)
     per_frame = np.divide(per_frame, peak, out=np.zeros_like(per_frame), where=peak > 0)
     energy = spec.sum(axis=1)
-    return (per_frame * (energy / energy.sum() if energy.sum() > 0 else 0.0)[:, None]).sum(axis=0)
+    total = energy.sum()
+    share = energy / total if total > 0 else np.zeros_like(energy)
+    return (per_frame * share[:, None]).sum(axis=0)
 
 
 def key_scores(chroma: np.ndarray) -> np.ndarray:

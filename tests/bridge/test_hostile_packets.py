@@ -84,8 +84,7 @@ def parse_all_with_a_time_bound(packets: list[bytes]) -> list[list]:
 
     def work() -> None:
         try:
-            for packet in packets:
-                results.append(parse_packet(packet, SENDER))
+            results.extend(parse_packet(packet, SENDER) for packet in packets)
         except BaseException as e:  # noqa: BLE001 - reported below with the packet
             errors.append(e)
 

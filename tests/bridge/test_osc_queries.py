@@ -7,6 +7,7 @@ from bridge import protocol as p
 from bridge.bridge import LibraryOnly
 from bridge.client import OscClient
 from engine import catalog_writes as cat
+from tests.conftest import catalog_of
 
 
 def kick(samples) -> str:
@@ -115,7 +116,7 @@ def test_bad_settings_are_error_replies(client, key, value, fragment):
 
 def test_tag_filter_and_tags_address(client, library, samples):
     row = library.sample_by_path(kick(samples))
-    with library.catalog.transaction() as tx:
+    with catalog_of(library).transaction() as tx:
         cat.store_tags(tx, row.id, "test", {"kick": 0.9, "punchy": 0.4})
     response = client.tags(kick(samples))
     assert response.of(p.TAG) == [("test", "kick", pytest.approx(0.9)), ("test", "punchy", pytest.approx(0.4))]

@@ -22,7 +22,7 @@ def test_map_json_places_every_sample_the_same_way_each_time(kit_library, capsys
     library, _ = kit_library
     data_dir = str(library.data_dir)
     first = run_json(capsys, data_dir)
-    assert len(first) == library.catalog.status_counts()["ok"]
+    assert len(first) == library.stats()["by_status"]["ok"]
     assert all({"path", "x", "y", "kind"} <= set(p) for p in first)
     assert sum(-0.2 <= p["x"] <= 1.2 and -0.2 <= p["y"] <= 1.2 for p in first) >= 0.9 * len(first)
     assert run_json(capsys, data_dir) == first

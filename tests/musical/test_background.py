@@ -10,7 +10,7 @@ import engine.ingest
 from engine.library import Library
 from engine.musical.store import ids_to_analyse
 from engine.service import EngineService
-from tests.conftest import TEST_BACKENDS, write
+from tests.conftest import TEST_BACKENDS, catalog_of, write
 from tests.musical import audio as gen
 from tests.conftest import FAST_WATCH
 
@@ -21,7 +21,7 @@ def test_serve_fills_in_musical_facts_of_an_existing_library(make_settings, tmp_
     settings = replace(make_settings(), watch=FAST_WATCH)
     with Library(replace(settings, engine=replace(settings.engine, musical=False)), backends=TEST_BACKENDS) as old:
         old.scan([root])  # as an older soundalike left it: samples and vectors, no musical facts
-        assert len(ids_to_analyse(old.catalog)) == 10
+        assert len(ids_to_analyse(catalog_of(old))) == 10
     decoded, embedded = [], []
     real_decode = engine.ingest.decode_file
     monkeypatch.setattr(engine.ingest, "decode_file",
@@ -33,7 +33,7 @@ def test_serve_fills_in_musical_facts_of_an_existing_library(make_settings, tmp_
     service.start([])
     try:
         deadline = time.monotonic() + 30
-        while ids_to_analyse(service.library.catalog):
+        while ids_to_analyse(catalog_of(service.library)):
             assert time.monotonic() < deadline, "musical facts never filled in"
             time.sleep(0.05)
         facts = service.library.musical_of([service.library.sample_by_path(root / "Loops" / "groove_0.wav").id])

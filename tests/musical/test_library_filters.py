@@ -11,9 +11,9 @@ from engine.catalog_schema import SCHEMA_VERSION
 from engine.library import Library
 from engine.musical.filters import parse_keys
 from engine.musical.store import ids_to_analyse
-from engine.reconcile import plan_path
+from engine.planner import plan_path
 from soundalike.cli import main
-from tests.conftest import TEST_BACKENDS, write
+from tests.conftest import TEST_BACKENDS, catalog_of, write
 from tests.musical import audio as gen
 
 
@@ -43,7 +43,7 @@ def test_index_stores_musical_facts(library, music_folder):
     assert library.musical_of([crash.id])[crash.id].kind == "one-shot"  # long, but one hit: not a loop
     bass = library.sample_by_path(music_folder / "Bass" / "hit_43.wav")
     assert library.musical_of([bass.id])[bass.id].root_name == "G2"
-    assert not ids_to_analyse(library.catalog)
+    assert not ids_to_analyse(catalog_of(library))
 
 
 def test_filters_by_kind_tempo_key_and_root(library, music_folder):
@@ -66,19 +66,19 @@ def test_similar_musical_puts_what_fits_first(library, music_folder):
 
 
 def test_existing_library_is_analysed_by_the_next_scan(library, music_folder):
-    with library.catalog.transaction() as tx:
+    with catalog_of(library).transaction() as tx:
         tx.execute("DELETE FROM musical")
-    missing = ids_to_analyse(library.catalog)
+    missing = ids_to_analyse(catalog_of(library))
     assert len(missing) == 10
-    plan = plan_path(library.catalog, str(music_folder), str(music_folder), library.settings.engine.extensions,
+    plan = plan_path(catalog_of(library), str(music_folder), str(music_folder), library.settings.engine.extensions,
                      ("bands",), False, musical=True)
     assert len(plan.jobs) == 10 and all(job.backends == () for job in plan.jobs)  # decode only, no embedding
     report = library.scan()
-    assert report.indexed == 10 and not ids_to_analyse(library.catalog)
+    assert report.indexed == 10 and not ids_to_analyse(catalog_of(library))
 
 
 def test_schema_version_is_the_number_of_migrations(library):
-    assert library.catalog.query("PRAGMA user_version")[0][0] == SCHEMA_VERSION
+    assert catalog_of(library).query("PRAGMA user_version")[0][0] == SCHEMA_VERSION
 
 
 def run(capsys, *argv):

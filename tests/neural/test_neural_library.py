@@ -27,7 +27,7 @@ def clap_settings(make_settings, tiny_clap_path):
 def test_enabling_clap_later_embeds_only_what_it_lacks(clap_settings, drum_folder, monkeypatch):
     with Library(clap_settings(("bands",)), backends=TEST_BACKENDS) as library:
         library.scan([drum_folder])
-        bands_before = library.catalog.vectors("bands")[1].copy()
+        bands_before = library.stored_vectors("bands")[1].copy()
     embedded = []
     real_embed = engine.ingest.Ingestor._embed
 
@@ -40,8 +40,8 @@ def test_enabling_clap_later_embeds_only_what_it_lacks(clap_settings, drum_folde
         report = library.scan()
         assert {backend for backend, _ in embedded} == {"clap"}
         assert sum(n for _, n in embedded) == 24 and report.indexed == 24
-        assert library.catalog.vector_counts() == {"bands": 24, "clap": 24}
-        np.testing.assert_array_equal(library.catalog.vectors("bands")[1], bands_before)
+        assert library.stats()["vectors"] == {"bands": 24, "clap": 24}
+        np.testing.assert_array_equal(library.stored_vectors("bands")[1], bands_before)
         assert library.scan().unchanged == 24
 
 
@@ -52,7 +52,7 @@ def test_text_search_and_tags_end_to_end(clap_settings, drum_folder):
         assert len(hits) == 5 and hits[0].score >= hits[-1].score
         clap = library.embedder("clap")
         text = clap.embed_text(["a punchy kick drum"])[0]
-        ids, matrix = library.catalog.vectors("clap")
+        ids, matrix = library.stored_vectors("clap")
         best = ids[np.argsort(-(matrix @ text))[:5]]
         assert [h.sample.id for h in hits] == list(best)  # the index answers what brute force does
         stored = library.tags(hits[0].sample.id)["clap"]

@@ -101,7 +101,7 @@ async def test_map_places_every_sample_and_snaps_to_the_nearest(kit_service, mon
         await wait_for(pilot, lambda: isinstance(app.screen, MapScreen) and app.screen.points is not None, what="map")
         screen = app.screen
         view = screen.query_one(MapView)
-        total = kit_service.library.catalog.status_counts().get("ok", 0)
+        total = kit_service.library.stats()["by_status"].get("ok", 0)
         assert len(screen.points) == total and view.selected is not None
         before = screen.current_sample()
         # any key stops the sound, so stop on the key that moved the cursor to another sample
@@ -116,7 +116,7 @@ async def test_map_places_every_sample_and_snaps_to_the_nearest(kit_service, mon
         dists = np.hypot(*(screen.points.xy - [view.cursor.x, view.cursor.y]).T)
         assert np.isclose(np.hypot(*(chosen - [view.cursor.x, view.cursor.y])), dists.min())
         await pilot.press("f")
-        assert kit_service.library.sample(after.id).favourite
+        await wait_for(pilot, lambda: kit_service.library.sample(after.id).favourite, what="the star")
         await pilot.press("plus")
         assert view.view.x1 - view.view.x0 == pytest.approx(0.5)
         await pilot.press("enter")

@@ -13,7 +13,7 @@ from engine import catalog_writes as cat
 from engine.config import TuiSettings
 from bridge.events import BridgeActivity, BridgeState
 from engine.demo import render
-from tests.conftest import write
+from tests.conftest import catalog_of, write
 from tests.tui.conftest import in_thread, make_app, wait_for
 from tui.bridge_panel import BridgePanel
 from tui.folder_tree import FolderTree
@@ -29,7 +29,7 @@ def samples(app) -> SampleList:
 
 
 def browse_all(library):
-    return browse.list_samples(library.catalog, limit=1000)
+    return browse.list_samples(catalog_of(library), limit=1000)
 
 
 def detail_text(app) -> str:
@@ -281,7 +281,7 @@ async def test_keys_come_from_config_and_help_lists_them(indexed, fake_sd):
 
 async def test_tag_picker_and_loop_filter(indexed, fake_sd):
     library = indexed.library
-    with library.catalog.transaction() as tx:
+    with catalog_of(library).transaction() as tx:
         for row in browse_all(library):
             cat.store_tags(tx, row.id, "test", {"kick": 0.9 if "kick" in row.path else 0.1})
     app = make_app(indexed)

@@ -9,9 +9,9 @@ import time
 
 import numpy as np
 
-from engine import live_ops, user_lists
+from engine import user_lists
 from engine.config import TuiSettings
-from tests.conftest import write
+from tests.conftest import catalog_of, write
 from tests.tui.conftest import make_app, wait_for
 from tui.export import export_files, uri_list
 from tui.folder_tree import FolderTree
@@ -40,8 +40,8 @@ async def test_marked_samples_get_a_user_tag_shown_and_filtered_beside_the_model
         assert "•" in samples(app).render_line(0).text
         await pilot.press("T")
         await answer(pilot, app, "punchy")
-        tags = {sid: indexed.library.tags(sid).get("user", {}) for sid in marked}
-        assert all(t == {"punchy": 1.0} for t in tags.values())
+        await wait_for(pilot, lambda: all(indexed.library.tags(sid).get("user", {}) == {"punchy": 1.0}
+                                          for sid in marked), what="the tag written (on a worker)")
         await wait_for(pilot, lambda: "punchy" in samples(app).render_line(0).text, what="tag column")
         await pilot.press("M", "t")
         await wait_for(pilot, lambda: isinstance(app.screen, TagPicker), what="tag picker")
@@ -51,7 +51,7 @@ async def test_marked_samples_get_a_user_tag_shown_and_filtered_beside_the_model
         untag = samples(app).current.id
         await pilot.press("T")
         await answer(pilot, app, "-punchy")
-        assert indexed.library.tags(untag).get("user", {}) == {}
+        await wait_for(pilot, lambda: indexed.library.tags(untag).get("user", {}) == {}, what="the tag removed")
         await wait_for(pilot, lambda: samples(app).source.count == 1, what="one left with the tag")
 
 
@@ -61,7 +61,8 @@ async def test_collections_are_browsed_like_folders(indexed, fake_sd):
         await wait_for(pilot, lambda: samples(app).source.count == 24, what="the library")
         await pilot.press("m", "m", "m", "C")
         await answer(pilot, app, "Keepers [A]")
-        assert user_lists.collections(indexed.library.catalog) == [("Keepers [A]", 3)]
+        await wait_for(pilot, lambda: user_lists.collections(catalog_of(indexed.library)) == [("Keepers [A]", 3)],
+                       what="the collection written")
         tree = app.screen.query_one(FolderTree)
         collections = tree._collections
         await wait_for(pilot, lambda: collections.children, what="the collection in the tree")
@@ -100,14 +101,14 @@ def test_user_tags_and_collections_survive_a_rename(service, drum_folder):
     library = service.library
     library.scan([drum_folder])
     row = library.sample_by_path(drum_folder / "Kit 0" / "kick_0.wav")
-    user_lists.add_user_tag(library.catalog, [row.id], "Boomy")
-    user_lists.add_to_collection(library.catalog, "kicks", [row.id])
+    user_lists.add_user_tag(catalog_of(library), [row.id], "Boomy")
+    user_lists.add_to_collection(catalog_of(library), "kicks", [row.id])
     moved = drum_folder / "Renamed Kit"
     shutil.move(drum_folder / "Kit 0", moved)
-    assert live_ops.move(library, str(drum_folder / "Kit 0"), str(moved)) == 12
+    assert library.writer.move(str(drum_folder / "Kit 0"), str(moved)) == 12
     again = library.sample_by_path(moved / "kick_0.wav")
     assert again.id == row.id and library.tags(row.id)["user"] == {"boomy": 1.0}
-    assert user_lists.collections(library.catalog) == [("kicks", 1)]
+    assert user_lists.collections(catalog_of(library)) == [("kicks", 1)]
 
 
 async def test_export_into_the_project_folder_and_uri_list(indexed, fake_sd, tmp_path):

@@ -15,7 +15,7 @@ from tui import format as fmt
 from tui.audio import Player
 from tui.filters import FilterState
 from tui.keys import ACTIONS
-from tui.live import EventPump
+from tui.live import EngineActivity, FailureDigest, LiveFeed, SamplesChanged
 from tui.mixer import Mixer
 from tui.screens.results import breadcrumb
 from tui.waveform import render
@@ -45,19 +45,38 @@ def test_player_reports_missing_portaudio(monkeypatch):
     player.stop()
 
 
-def test_event_bursts_coalesce_into_one_batch():
-    bus = EventBus()
-    pump = EventPump(bus)
-    for i in range(1000):
+def test_event_bursts_post_one_message_and_coalesce_into_one_batch():
+    bus, posted = EventBus(), []
+    feed = LiveFeed(bus, posted.append)
+    bus.publish(SampleAdded(0, "/s/early.wav"))  # before the app runs: kept, nothing posted
+    assert not posted and feed.start().changed_ids == {0}
+    for i in range(1, 1001):
         bus.publish(SampleAdded(i, f"/s/{i}.wav"))
-        bus.publish(Progress(i + 1, 1000))
+        bus.publish(Progress(i, 1000))
     bus.publish(SampleFailed("/s/x.wav", "not decodable audio"))
     bus.publish(BridgeActivity("127.0.0.1:9001", "/soundalike/similar", "kick.wav -> 10 results"))
-    batch = pump.drain()
+    assert len(posted) == 1 and isinstance(posted[0], EngineActivity)
+    batch = feed.take()
     assert len(batch.changed_ids) == 1000 and batch.progress == Progress(1000, 1000)
     assert batch.failed == [("/s/x.wav", "not decodable audio")] and len(batch.bridge) == 1
-    assert pump.drain().is_empty()
-    pump.close()
+    changed, news = batch.screen_messages()
+    assert isinstance(changed, SamplesChanged) and len(changed.ids) == 1000 and len(news.activity) == 1
+    assert feed.take().is_empty()
+    bus.publish(object())  # not the app's business: no message
+    bus.publish(SampleAdded(5000, "/s/late.wav"))
+    assert len(posted) == 2 and posted[0].can_replace(posted[1])
+    feed.close()
+    bus.publish(SampleAdded(5001, "/s/closed.wav"))
+    assert len(posted) == 2
+
+
+def test_failures_are_told_in_one_toast_per_interval():
+    digest = FailureDigest(every=5.0)
+    assert digest.add([("/s/a.wav", "not audio")], now=100.0) == "Couldn't index a.wav: not audio"
+    assert digest.add([("/s/b.wav", "empty"), ("/s/c.wav", "empty")], now=101.0) is None and digest.waiting
+    told = digest.add([], now=105.0)
+    assert told is not None and told.startswith("2 files couldn't be indexed, e.g. b.wav: empty")
+    assert not digest.waiting and digest.add([], now=200.0) is None
 
 
 def test_filter_state_cycles_and_builds_a_query():

@@ -11,7 +11,7 @@ from engine import browse
 from engine import catalog_writes as cat
 from engine.config import TuiSettings
 from engine.service import EngineService
-from tests.conftest import TEST_BACKENDS, BandEmbedder
+from tests.conftest import BandEmbedder, TEST_BACKENDS, catalog_of
 from tests.tui.conftest import make_app, wait_for
 from tui.sample_list import SampleList
 from tui.screens.results import ResultsScreen
@@ -42,8 +42,8 @@ async def settled(pilot, app, before: str):
 
 
 def tag_by_name(library) -> None:
-    with library.catalog.transaction() as tx:
-        for row in browse.list_samples(library.catalog, limit=1000):
+    with catalog_of(library).transaction() as tx:
+        for row in browse.list_samples(catalog_of(library), limit=1000):
             name = os.path.basename(row.path).rsplit("_", 1)[0]
             cat.store_tags(tx, row.id, "test", {name: 0.9})
 
@@ -84,7 +84,8 @@ async def test_results_page_past_the_first_page(indexed, fake_sd):
         first = paths(app)
         for expected in (10, 15, 20, 23):
             await pilot.press("G")
-            await wait_for(pilot, lambda: len(app.screen.hits) == expected, what=f"{expected} results")
+            await wait_for(pilot, lambda expected=expected: len(app.screen.hits) == expected,
+                           what=f"{expected} results")
             assert paths(app)[:5] == first
         scores = [hit.score for hit in app.screen.hits]
         assert scores == sorted(scores, reverse=True) and samples(app).cursor >= 19

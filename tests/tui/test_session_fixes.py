@@ -8,7 +8,7 @@ from rich.cells import cell_len
 from engine import browse
 from engine import catalog_writes as cat
 from bridge.events import BridgeActivity, BridgeState
-from tests.conftest import write
+from tests.conftest import catalog_of, write
 from tests.tui.conftest import make_app, wait_for
 from tui import format as fmt
 from tui.audio import Player
@@ -31,8 +31,8 @@ def detail_text(app) -> str:
 
 def tag_by_name(library) -> None:
     """Give every sample its instrument as a confident tag (a plumbing backend names nothing)."""
-    with library.catalog.transaction() as tx:
-        for row in browse.list_samples(library.catalog, limit=1000):
+    with catalog_of(library).transaction() as tx:
+        for row in browse.list_samples(catalog_of(library), limit=1000):
             name = row.path.rsplit("/", 1)[-1].rsplit("_", 1)[0]
             cat.store_tags(tx, row.id, "test", {name: 0.9})
 
@@ -134,7 +134,7 @@ def test_duration_buckets_do_not_overlap(service, tmp_path):
         frames = int(round(seconds * 44100))
         write(root / f"tone_{seconds}.wav", (np.sin(np.arange(frames) / 7.0) * 0.5).astype(np.float32))
     service.library.scan([str(root)])
-    catalog, settings = service.library.catalog, service.settings.tui
+    catalog, settings = catalog_of(service.library), service.settings.tui
     counts = {name: browse.count_browse(catalog, FilterState(duration=name).query(settings)) for name in DURATIONS}
     assert counts["any"] == 5
     assert counts["short"] + counts["medium"] + counts["long"] == 5, counts
@@ -189,7 +189,7 @@ async def test_tree_sorts_like_the_list_and_puts_new_folders_in_place(indexed, f
         await wait_for(pilot, lambda: len(root.children) == 4, what="new folders")
         shown = [str(child.label) for child in root.children]
         listed = []
-        for row in browse.list_samples(indexed.library.catalog, limit=1000):
+        for row in browse.list_samples(catalog_of(indexed.library), limit=1000):
             folder = row.path[len(str(drum_folder)) + 1:].split("/")[0]
             if folder not in listed:
                 listed.append(folder)

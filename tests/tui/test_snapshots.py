@@ -12,7 +12,7 @@ import pytest
 
 from engine.demo import render
 from engine.service import EngineService
-from tests.conftest import TEST_BACKENDS, write
+from tests.conftest import TEST_BACKENDS, catalog_of, write
 from tests.tui.conftest import make_app, wait_for
 from tui.sample_list import SampleList
 
@@ -77,7 +77,8 @@ def test_help_at_80x24(snap_compare, snapshot_service):
     async def run_before(pilot):
         await settled(pilot)
         await pilot.press("question_mark")
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "HelpScreen", what="help")
+        await pilot.pause(0.2)
 
     assert snap_compare(make_app(snapshot_service), terminal_size=(80, 24), run_before=run_before)
 
@@ -103,8 +104,8 @@ def test_results_with_folded_copies_and_columns_at_80x24(snap_compare, snapshot_
 def test_user_tag_prompt_at_80x24(snap_compare, snapshot_service):
     """Issue 17: two marked samples, the prompt for your own tag, with the tags already in use."""
     from engine import user_lists
-    rows = snapshot_service.library.catalog.query("SELECT id FROM samples ORDER BY path LIMIT 1")
-    user_lists.add_user_tag(snapshot_service.library.catalog, [rows[0][0]], "dusty")
+    rows = catalog_of(snapshot_service.library).query("SELECT id FROM samples ORDER BY path LIMIT 1")
+    user_lists.add_user_tag(catalog_of(snapshot_service.library), [rows[0][0]], "dusty")
 
     async def run_before(pilot):
         await settled(pilot)

@@ -8,22 +8,22 @@ import os
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
+from textual.timer import Timer
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Input, Static, Tree
 from textual.worker import get_current_worker
 
-from engine import user_lists
-from engine.catalog import SampleRow
+from engine.library_browse import SampleRow
 from engine.library import Library
 from tui import format as fmt
+from tui.screens.base import AppScreen
 from tui.bridge_panel import BridgePanel
 from tui.columns import COLUMNS
 from tui.detail import DetailPane
 from tui.filters import FilterState, musical_match
 from tui.folder_tree import COLLECTIONS, FolderTree, place_of
 from tui.key_hints import KeyHints
-from tui.live import Batch
+from tui.live import BridgeNews, SamplesChanged
 from tui.rows import RowSource
 from tui.sample_list import SampleList, header_text
 from tui.status_bar import StatusBar
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 SEARCH_DEBOUNCE_SECONDS = 0.15
 
 
-class BrowserScreen(Screen):
+class BrowserScreen(AppScreen):
     DEFAULT_CSS = """
     BrowserScreen #filter-bar { height: 1; background: $boost; padding: 0 1; }
     BrowserScreen #list-header { height: 1; color: $text-muted; text-style: bold; }
@@ -45,7 +45,7 @@ class BrowserScreen(Screen):
         super().__init__(**kwargs)
         self.library = library
         self.state = FilterState()
-        self._search_timer = None
+        self._search_timer: Timer | None = None
         self._reset_pending = False
 
     @property
@@ -53,7 +53,7 @@ class BrowserScreen(Screen):
         return self.app.settings.tui
 
     def compose(self) -> ComposeResult:
-        source = RowSource(self.library.catalog, self.state.query(self.settings))
+        source = RowSource(self.library.browse, self.state.query(self.settings))
         with Horizontal():
             yield FolderTree(id="folders")
             with Vertical():
@@ -87,13 +87,14 @@ class BrowserScreen(Screen):
     def current_sample(self) -> SampleRow | None:
         return self.query_one(SampleList).current
 
-    def apply_batch(self, batch: Batch) -> None:
-        if batch.library_changed:
-            self.requery()
-        if batch.bridge:
-            self.query_one(BridgePanel).add(batch.bridge)
-        if batch.bridge_state:
-            self.query_one(BridgePanel).set_state(batch.bridge_state)
+    def on_samples_changed(self, message: SamplesChanged) -> None:
+        self.requery()
+
+    def on_bridge_news(self, message: BridgeNews) -> None:
+        if message.activity:
+            self.query_one(BridgePanel).add(list(message.activity))
+        if message.state:
+            self.query_one(BridgePanel).set_state(message.state)
 
     def refresh_sample(self, sample_id: int) -> None:
         self.requery()
@@ -118,7 +119,7 @@ class BrowserScreen(Screen):
 
     @work(thread=True, exclusive=True, group="listing")
     def _read_listing(self, state: FilterState, keep_id: int | None, reset: bool) -> None:
-        source = RowSource(self.library.catalog, state.query(self.settings))
+        source = RowSource(self.library.browse, state.query(self.settings))
         index = source.index_of(keep_id) if keep_id is not None else None
         source.row(index or 0)  # the first page on screen, read here too
         if not get_current_worker().is_cancelled:
@@ -169,7 +170,7 @@ class BrowserScreen(Screen):
         roots = self.library.roots()
         offline = {r for r in roots if not os.path.isdir(r)}
         self.query_one(FolderTree).set_folders(roots, folders, offline)
-        self.query_one(FolderTree).set_collections(user_lists.collections(self.library.catalog))
+        self.query_one(FolderTree).set_collections(self.library.browse.collections())
 
     # --- search box ---------------------------------------------------------------------------
     def open_search(self) -> None:

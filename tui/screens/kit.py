@@ -14,13 +14,13 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from engine.catalog import SampleRow
+from engine.library_browse import SampleRow
 from engine.errors import SoundalikeError
 from engine.kit import Kit, KitBuilder
 from engine.kit_export import FORMATS, export_kit
+from tui.screens.base import AppScreen
 from tui.detail import DetailPane
 from tui.status_bar import StatusBar
 
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 COLUMNS = ("slot", "note", "sample", "alike", "choice", "")
 
 
-class KitScreen(Screen):
+class KitScreen(AppScreen):
     DEFAULT_CSS = """
     KitScreen #kit-title { height: 1; background: $boost; padding: 0 1; text-style: bold; }
     KitScreen DataTable { height: 1fr; }
@@ -49,7 +49,7 @@ class KitScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(f"kit around {Path(self.seed.path).name} — building…", id="kit-title")
-        table = DataTable(id="kit", cursor_type="row", zebra_stripes=True)
+        table: DataTable[str | Text] = DataTable(id="kit", cursor_type="row", zebra_stripes=True)
         table.add_columns(*COLUMNS)
         yield table
         yield DetailPane(self.app.clips, id="detail")
@@ -79,6 +79,8 @@ class KitScreen(Screen):
         self._fill()
 
     def _fill(self) -> None:
+        if self.kit is None:
+            return
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()
@@ -100,12 +102,12 @@ class KitScreen(Screen):
         table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + step)))
 
     def action_cycle(self, step: int) -> None:
-        if name := self._slot_name():
+        if self.kit is not None and (name := self._slot_name()):
             self.kit.cycle(name, step)
             self._fill()
 
     def action_lock(self) -> None:
-        if name := self._slot_name():
+        if self.kit is not None and (name := self._slot_name()):
             self.kit.toggle_lock(name)
             self._fill()
 

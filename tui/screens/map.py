@@ -14,15 +14,14 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Static
 
-from engine import browse
-from engine.catalog import Filters, SampleRow
+from engine.library_browse import Filters, SampleRow
 from engine.drum_map import DrumMap, MapPoints
 from engine.errors import SoundalikeError
+from tui.screens.base import AppScreen
 from tui.detail import DetailPane
-from tui.live import Batch
+from tui.live import SamplesChanged
 from tui.map_render import legend
 from tui.map_view import MapView
 from tui.screens.tag_picker import TagPicker
@@ -33,7 +32,7 @@ log = logging.getLogger(__name__)
 RELOAD_SECONDS = 1.0
 
 
-class MapScreen(Screen):
+class MapScreen(AppScreen):
     DEFAULT_CSS = """
     MapScreen #map-title { height: 1; background: $boost; padding: 0 1; text-style: bold; }
     MapScreen #map-legend { height: 1; padding: 0 1; }
@@ -89,7 +88,7 @@ class MapScreen(Screen):
     def _ids(self) -> np.ndarray | None:
         ids = self.scope_ids
         if self.tag:
-            tagged = np.array(self.library.catalog.ids_matching(Filters(tag=self.tag)), np.int64)
+            tagged = np.array(self.library.browse.ids_matching(Filters(tag=self.tag)), np.int64)
             ids = tagged if ids is None else np.intersect1d(ids, tagged)
         return ids
 
@@ -113,7 +112,7 @@ class MapScreen(Screen):
         self.query_one(MapView).zoom(factor)
 
     def action_tag(self) -> None:
-        tags = browse.scored_tag_counts(self.library.catalog, self.app.settings.tui.tag_min_score)
+        tags = self.library.browse.tag_counts(self.app.settings.tui.tag_min_score)
         if tags:
             self.app.push_screen(TagPicker(tags, self.tag), self.set_tag)
 
@@ -140,7 +139,6 @@ class MapScreen(Screen):
         if sample is not None and sample.id == sample_id:
             self.query_one(DetailPane).show(sample, self.library.tags(sample.id))
 
-    def apply_batch(self, batch: Batch) -> None:
-        if batch.library_changed:
-            self._stale = True  # new samples land in place; the view and cursor stay
+    def on_samples_changed(self, message: SamplesChanged) -> None:
+        self._stale = True  # new samples land in place; the view and cursor stay
 

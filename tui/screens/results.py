@@ -22,21 +22,22 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
-from engine.catalog import SampleRow
+from engine.library_browse import SampleRow
 from engine.collapse import Group
 from engine.errors import SoundalikeError
 from engine.library import Hit, Library
 from tui import format as fmt
 from tui import results_query
+from tui.screens.base import AppScreen
 from tui.columns import COLUMNS, SORTS, next_sort
 from tui.detail import DetailPane
 from tui.filters import FilterState
 from tui.key_hints import KeyHints
-from tui.live import Batch
+from tui.live import SamplesChanged
 from tui.results_query import ResultsQuery
 from tui.rows import GroupSource
 from tui.sample_list import SampleList, header_text
@@ -73,7 +74,7 @@ def breadcrumb(outer: list[str], current: str, width: int) -> str:
     return line
 
 
-class ResultsScreen(Screen):
+class ResultsScreen(AppScreen):
     DEFAULT_CSS = """
     ResultsScreen #title { height: 1; background: $boost; padding: 0 1; text-style: bold; }
     ResultsScreen #results-header { height: 1; color: $text-muted; text-style: bold; }
@@ -84,7 +85,8 @@ class ResultsScreen(Screen):
     def __init__(self, library: Library, **kwargs):
         super().__init__(**kwargs)
         self.library = library
-        self.title_text, self.loader = "", None
+        self.title_text = ""
+        self.loader: Loader | None = None
         self._ready = False
         self.outer: list[ResultsView] = []  # the results Esc goes back to, the nearest last
         self._shown: str | None = None  # the title of the results on screen (None: none yet)
@@ -93,11 +95,16 @@ class ResultsScreen(Screen):
         self._title_now: tuple[str, str] = ("", "")  # the title line's text and style, before the trail
         self.asked: ResultsQuery | None = None  # what was asked, when it can be steered from here
         self._keep_cursor: tuple[int, int] | None = None  # (cursor, top) kept while more results load
-        self._search_timer = None
+        self._search_timer: Timer | None = None
 
     @property
     def hits(self) -> list[Hit]:
-        return self.query_one(SampleList).source.hits if self._ready else []
+        return self._source().hits if self._ready else []
+
+    def _source(self) -> GroupSource:
+        source = self.query_one(SampleList).source
+        assert isinstance(source, GroupSource), "the results list shows groups"
+        return source
 
     @property
     def settings(self):
@@ -107,7 +114,7 @@ class ResultsScreen(Screen):
         yield Static("", id="title")
         yield Input(placeholder="narrow the results by name or tag; Esc clears", id="results-search")
         yield Static("", id="results-header")
-        yield SampleList(GroupSource(self.library.catalog, []), id="results")
+        yield SampleList(GroupSource(self.library.browse, []), id="results")
         yield DetailPane(self.app.clips, id="detail")
         yield StatusBar(self.app.status_state)
         yield KeyHints(self.app.settings.tui)
@@ -136,7 +143,8 @@ class ResultsScreen(Screen):
             self.outer.clear()
         elif self._shown is not None and not self._pending:
             lst = self.query_one(SampleList)
-            self.outer.append(ResultsView(self._shown, lst.source, lst.cursor, int(lst.scroll_offset.y), self.asked))
+            self.outer.append(ResultsView(self._shown, self._source(), lst.cursor, int(lst.scroll_offset.y),
+                                          self.asked))
         self.title_text, self.loader, self.asked = title, loader, query
         self._keep_cursor = None
         self._close_search()
@@ -187,7 +195,7 @@ class ResultsScreen(Screen):
             log.warning("query failed: %s: %s", self.title_text, e, exc_info=True)
             groups, error = [], str(e)
         old = self.query_one(SampleList).source
-        source = GroupSource(self.library.catalog, groups, self.settings.tag_min_score,
+        source = GroupSource(self.library.browse, groups, self.settings.tag_min_score,
                              sort=getattr(old, "sort", "score"), expanded=frozenset(getattr(old, "expanded", ())))
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, source, error, generation)
@@ -208,12 +216,11 @@ class ResultsScreen(Screen):
 
     def _show_title(self, title: str, count: int) -> None:
         self._shown = title
-        source = self.query_one(SampleList).source
-        folded = sum(len(g.members) for g in getattr(source, "groups", []))
+        source = self._source()
+        folded = sum(len(g.members) for g in source.groups)
         steer = self.asked.describe() if self.asked else ""
-        sort = getattr(source, "sort", "score")
-        parts = [fmt.count(len(getattr(source, "groups", [])) or count, "result"), steer,
-                 f"sorted by {SORTS[sort].label}" if sort != "score" else "",
+        parts = [fmt.count(len(source.groups) or count, "result"), steer,
+                 f"sorted by {SORTS[source.sort].label}" if source.sort != "score" else "",
                  f"{folded} folded" if folded else ""]
         self._title(f"{title} — {' · '.join(p for p in parts if p)}  (Esc: back)")
 
@@ -235,16 +242,16 @@ class ResultsScreen(Screen):
 
     def _more(self) -> None:
         """At the last row: read the next page (the engine is asked for more; scores stay in order)."""
-        if self.asked is None or self._pending or len(getattr(self.query_one(SampleList).source, "groups", [])) \
-                < self.asked.k:
+        if self.asked is None or self._pending or len(self._source().groups) < self.asked.k:
             return  # not steerable, already loading, or the library has no more
         self.steer(dataclasses.replace(self.asked, k=self.asked.k + self.settings.results), keep_cursor=True)
 
     # --- steering (the app routes the filter keys here when the results are in front) ----------
-    def _steerable(self) -> bool:
+    def _steerable(self) -> ResultsQuery | None:
+        """What was asked, when these results can be steered (else a note says they can't)."""
         if self.asked is None:
             self.app.notify("These results can't be narrowed: ask again from the library", timeout=3)
-        return self.asked is not None
+        return self.asked
 
     def _fresh(self, query: ResultsQuery) -> None:
         self.steer(dataclasses.replace(query, k=self.settings.results))
@@ -252,30 +259,29 @@ class ResultsScreen(Screen):
     def cycle(self, what: str) -> None:
         """A library filter key ('duration', 'kind', 'favourites', 'status'), or the results' own
         'scope', 'aspect' and 'collapse'."""
-        if self._steerable():
+        if asked := self._steerable():
             aspects = results_query.aspects_of(self.library) if what == "aspect" else ()
             if what == "aspect" and not aspects:
                 self.app.notify("The default backend has no aspects to weigh (builtin has timbre, "
                                 "envelope, pitch)", timeout=4)
                 return
-            self._fresh(self.asked.cycled(what, aspects))
+            self._fresh(asked.cycled(what, aspects))
 
     def set_tag(self, tag: str | None) -> None:
-        if self._steerable():
-            self._fresh(dataclasses.replace(self.asked, filters=dataclasses.replace(self.asked.filters, tag=tag)))
+        if asked := self._steerable():
+            self._fresh(dataclasses.replace(asked, filters=dataclasses.replace(asked.filters, tag=tag)))
 
     @property
     def state(self) -> FilterState:
         return self.asked.filters if self.asked else FilterState()
 
     def clear_filters(self) -> None:
-        if self._steerable():
+        if asked := self._steerable():
             self._close_search()
-            self._fresh(dataclasses.replace(self.asked, filters=FilterState(), scope="everywhere"))
+            self._fresh(dataclasses.replace(asked, filters=FilterState(), scope="everywhere"))
 
     def cycle_sort(self) -> None:
-        lst = self.query_one(SampleList)
-        source = lst.source
+        lst, source = self.query_one(SampleList), self._source()
         keep = lst.current
         source.set_sort(next_sort(source.sort))
         lst.restore(source, source.index_of(keep.id) or 0 if keep else 0, 0)
@@ -290,7 +296,7 @@ class ResultsScreen(Screen):
 
     def toggle_group(self) -> None:
         lst = self.query_one(SampleList)
-        index = lst.source.toggle(lst.cursor)
+        index = self._source().toggle(lst.cursor)
         if index is None:
             self.app.notify("Nothing folded here: no copies or velocity layers of this sample", timeout=2)
             return
@@ -342,8 +348,8 @@ class ResultsScreen(Screen):
     def current_sample(self) -> SampleRow | None:
         return self.query_one(SampleList).current
 
-    def apply_batch(self, batch: Batch) -> None:
-        if any(hit.sample.id in batch.changed_ids for hit in self.hits):
+    def on_samples_changed(self, message: SamplesChanged) -> None:
+        if any(hit.sample.id in message.ids for hit in self.hits):
             self.query_one(SampleList).reload()
 
     def refresh_sample(self, sample_id: int) -> None:

@@ -1,0 +1,62 @@
+"""TUI writes while another process owns the library (``soundalike serve``): the write runs on a
+worker, a toast names the owner, the app keeps running, and nothing is lost or half-written.
+
+The other owner is a second ``LibraryLock`` on the same data folder: flock locks conflict between
+two opens exactly as between two processes (tests/test_lock.py).
+"""
+from __future__ import annotations
+
+import os
+
+from engine.lock import LibraryLock
+from tests.tui.conftest import make_app, wait_for
+from tui.sample_list import SampleList
+from tui.screens.prompt import Prompt
+
+
+def samples(app) -> SampleList:
+    return app.screen.query_one(SampleList)
+
+
+def toasts(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+def owner_toast(app) -> str | None:
+    return next((m for m in toasts(app) if "soundalike serve" in m and f"pid {os.getpid()}" in m), None)
+
+
+async def test_favourite_while_serve_owns_the_library_says_who_and_loses_nothing(indexed, fake_sd):
+    library = indexed.library
+    app = make_app(indexed)
+    other = LibraryLock(library.data_dir)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: samples(app).source.count == 24, what="the library")
+        sample = samples(app).current
+        with other.hold("soundalike serve"):
+            await pilot.press("f")
+            await wait_for(pilot, lambda: owner_toast(app), what="a toast naming the owner")
+            assert not library.sample(sample.id).favourite and app.is_running
+            assert os.path.basename(sample.path) in owner_toast(app)
+        await pilot.press("f")  # the owner is gone: the same key works
+        await wait_for(pilot, lambda: library.sample(sample.id).favourite, what="the star written")
+        await wait_for(pilot, lambda: samples(app).current.favourite, what="the star shown")
+        assert samples(app).current.id == sample.id
+
+
+async def test_tag_and_collect_while_serve_owns_the_library_tell_the_owner(indexed, fake_sd):
+    library = indexed.library
+    app = make_app(indexed)
+    other = LibraryLock(library.data_dir)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: samples(app).source.count == 24, what="the library")
+        sample = samples(app).current
+        with other.hold("soundalike serve"):
+            for key, answer in (("T", "punchy"), ("C", "Favs")):
+                await pilot.press(key)
+                await wait_for(pilot, lambda: isinstance(app.screen, Prompt), what="the prompt")
+                await pilot.press(*answer, "enter")
+                await wait_for(pilot, lambda key=key: sum("soundalike serve" in m for m in toasts(app)) == 1 + (key == "C"),
+                               what=f"the owner named after {key}")
+        assert library.tags(sample.id).get("user", {}) == {} and app.is_running
+        assert "Favs" not in [name for name, _ in library.browse.collections()]

@@ -1,0 +1,31 @@
+"""What every screen of the app's own has: the app, typed, and answers to what the app asks of the
+screen in front (the sample under the cursor; show a changed sample again).
+
+The app asks through these methods, not by looking for attributes; a screen that has no sample
+under a cursor keeps the defaults. ``app`` is declared for the type checker only (Textual's own
+property returns it at run time), so a screen's ``self.app.clips`` is checked like any attribute.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.screen import Screen
+
+from engine.library_browse import SampleRow
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from tui.app import SoundalikeApp
+
+
+class AppScreen(Screen):
+    if TYPE_CHECKING:  # Textual's own way to type a node's app (textual.getters.app)
+        app = getters.app(SoundalikeApp)
+
+    def current_sample(self) -> SampleRow | None:
+        """The sample the keys act on (play, similar, star), if any."""
+        return None
+
+    def refresh_sample(self, sample_id: int) -> None:
+        """A sample was changed from here (a star, a tag): show it again."""
