@@ -21,7 +21,8 @@ import engine.ingest
 import engine.ingest_pool
 from engine.demo import render
 from engine.library import Library
-from tests.conftest import TEST_BACKENDS, write
+from engine.library_writer import LibraryWriter
+from tests.conftest import TEST_BACKENDS, catalog_of, write
 
 #: Where the spy writes the process ids that ran chunks (set by the test before the fork).
 SPY_FOLDER = "SOUNDALIKE_TEST_SPY_FOLDER"
@@ -55,16 +56,17 @@ def _index(settings, folder: Path, stop: threading.Event | None = None) -> dict:
     """What the library recorded for every file: status, reason, facts, hash, vector, tags, musical."""
     with Library(settings, backends=TEST_BACKENDS) as library:
         library.scan([str(folder)], stop=stop)
-        rows = library.catalog.query(
+        catalog = catalog_of(library)
+        rows = catalog.query(
             "SELECT id, path, status, reason, content_hash, format, sample_rate, channels, duration, peak_db, "
             "rms_db, clipped FROM samples ORDER BY path")
         index = library.index("builtin")
         recorded = {}
         for sid, path, *facts in rows:
             vector = index.reconstruct(sid) if facts[0] == "ok" else None
-            tags = library.catalog.query("SELECT source, tag, score FROM tags WHERE sample_id = ? ORDER BY 1, 2",
+            tags = catalog.query("SELECT source, tag, score FROM tags WHERE sample_id = ? ORDER BY 1, 2",
                                          (sid,))
-            musical = library.catalog.query("SELECT * FROM musical WHERE sample_id = ?", (sid,))
+            musical = catalog.query("SELECT * FROM musical WHERE sample_id = ?", (sid,))
             recorded[Path(path).name] = (tuple(facts), vector, tags, [m[1:] for m in musical])
         return recorded
 
@@ -120,13 +122,13 @@ def test_stopping_a_run_on_worker_processes_leaves_no_worker(make_settings, tmp_
     folder = _folder(tmp_path / "Samples")
     (spy / "crashed").write_text("no crash in this test")
     stop = threading.Event()
-    real_apply = Library._apply
+    real_apply = LibraryWriter._apply
 
     def apply_then_stop(self, chunk, report):
         real_apply(self, chunk, report)
         stop.set()  # as Ctrl-C in the TUI or `serve` shutting down does
 
-    monkeypatch.setattr(Library, "_apply", apply_then_stop)
+    monkeypatch.setattr(LibraryWriter, "_apply", apply_then_stop)
     with Library(_settings(make_settings, tmp_path, "stop", True), backends=TEST_BACKENDS) as library:
         report = library.scan([str(folder)], stop=stop)
         assert report.interrupted and 0 < report.indexed + len(report.failed) < 25
