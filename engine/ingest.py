@@ -74,24 +74,28 @@ class Ingestor:
     def _drive(pool: Executor, work: Callable[[list[Job]], list[Processed]], chunks: Iterator[list[Job]],
                workers: int, stop: threading.Event, unfinished: list[list[Job]] | None = None,
                ) -> Iterator[list[Processed]]:
-        """Keep ``2 * workers`` chunks in flight. A worker process that dies breaks the pool: its
-        chunks not yet done go to ``unfinished`` (the caller finishes them on threads)."""
+        """Keep ``2 * workers`` chunks in flight. Worker processes that cannot start (fork refused)
+        or die (a decoder crash) break the pool: its chunks not yet done go to ``unfinished`` (the
+        caller finishes them on threads)."""
         pending: deque[tuple[list[Job], Future]] = deque()
+        submitting: list[list[Job]] = []  # the chunk being handed over, if that fails
         with pool:
             try:
                 for chunk in chunks:
                     if stop.is_set():
                         break
+                    submitting = [chunk]
                     pending.append((chunk, pool.submit(work, chunk)))
+                    submitting = []
                     while len(pending) >= 2 * workers:
                         yield _next_result(pending)
                 while pending and not stop.is_set():
                     yield _next_result(pending)
-            except BrokenProcessPool as e:
+            except (BrokenProcessPool, OSError) as e:
                 if unfinished is None:
                     raise
-                log.warning("an ingest worker process died (%s): finishing on threads", e)
-                unfinished.extend(chunk for chunk, _ in pending)
+                log.warning("ingest worker processes failed (%s): finishing on threads", e)
+                unfinished.extend([chunk for chunk, _ in pending] + submitting)
                 pending.clear()
             finally:
                 for _, future in pending:

@@ -18,7 +18,8 @@ processes do not share a GIL, so on two cores they index nearly twice as many fi
 
 The children only decode and embed (``Ingestor.process``); they never touch the catalog, the
 index or the lock, and they ignore Ctrl-C (the parent stops them). A child that dies (a decoder
-crash) breaks only the pool: the chunks not yet done are then processed on threads.
+crash), or workers that cannot start (fork refused), break only the pool: the chunks not yet
+done are then processed on threads.
 """
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ and leaves no worker behind.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import logging
 import multiprocessing
@@ -112,7 +113,7 @@ def test_a_worker_process_that_dies_costs_no_file(make_settings, tmp_path, spy, 
     with caplog.at_level(logging.WARNING, logger="engine.ingest"):
         recorded = _index(_settings(make_settings, tmp_path, "crash", True), folder)
     assert (spy / "crashed").exists()  # a worker did die
-    assert "worker process died" in caplog.text
+    assert "worker processes failed" in caplog.text
     assert recorded["crash_me.wav"][0][0] == "ok" and recorded["crash_me.wav"][1] is not None
     assert sum(facts[0] == "ok" for facts, *_ in recorded.values()) == 23
     assert not multiprocessing.active_children()
@@ -163,3 +164,19 @@ def test_processes_only_where_forking_is_safe_and_pays(make_settings, tmp_path):
         finally:
             gate.set()
             helper.join()
+
+
+class _NoFork(concurrent.futures.ProcessPoolExecutor):
+    def submit(self, *args, **kwargs):
+        raise OSError(11, "Resource temporarily unavailable")  # fork() refused (EAGAIN)
+
+
+def test_worker_processes_that_cannot_start_leave_the_work_to_threads(make_settings, tmp_path, spy, monkeypatch,
+                                                                      caplog):
+    folder = _folder(tmp_path / "Samples")
+    monkeypatch.setattr(engine.ingest_pool, "ProcessPoolExecutor", _NoFork)
+    with caplog.at_level(logging.WARNING, logger="engine.ingest"):
+        recorded = _index(_settings(make_settings, tmp_path, "nofork", True), folder)
+    assert "worker processes failed" in caplog.text and "Resource temporarily unavailable" in caplog.text
+    assert sum(facts[0] == "ok" for facts, *_ in recorded.values()) == 23
+    assert not list(spy.glob("pid-*"))
