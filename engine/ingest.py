@@ -21,6 +21,7 @@ from engine.config import EngineSettings
 from engine.embedders.base import Embedder, Tags
 from engine.errors import EmbedError, FileError
 from engine.musical.analysis import Musical, analyse_safely
+from engine.musical.drums import drum_reason
 from engine.scanner import FileEntry
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,16 @@ class Ingestor:
                        and results[i].error is None]
             if members:
                 self._embed(backend, [decoded[i] for i in members], [results[i] for i in members])
+        if self.settings.musical:
+            self._analyse(jobs, decoded, results)
         return results
+
+    @staticmethod
+    def _analyse(jobs: Sequence[Job], decoded: list[Decoded | None], results: list[Processed]) -> None:
+        """Musical facts (issue 16), after embedding: the built-in tags tell drums, which get no root."""
+        for job, audio, result in zip(jobs, decoded, results):
+            if audio is not None and result.error is None:
+                result.musical = analyse_safely(audio, job.entry.path, job.entry.root, drum_reason(result.tags))
 
     def _decode(self, job: Job, result: Processed) -> Decoded | None:
         if job.entry.problem:
@@ -99,8 +109,6 @@ class Ingestor:
         if decoded.facts.silent:
             result.error = f"silent (peak {decoded.facts.peak_db:.0f} dBFS)"
             return None
-        if self.settings.musical:
-            result.musical = analyse_safely(decoded, job.entry.path, job.entry.root)
         return decoded
 
     def _embed(self, backend: str, decoded: list[Decoded], results: list[Processed]) -> None:
