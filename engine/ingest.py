@@ -35,6 +35,7 @@ class Job:
 
     entry: FileEntry
     backends: tuple[str, ...]
+    tags: Mapping[str, Tags] | None = None  # stored tags of a decode-only job (issue 16: the drum gate)
 
 
 @dataclass
@@ -90,7 +91,7 @@ class Ingestor:
         """Musical facts (issue 16), after embedding: the built-in tags tell drums, which get no root."""
         for job, audio, result in zip(jobs, decoded, results):
             if audio is not None and result.error is None:
-                result.musical = analyse_safely(audio, job.entry.path, job.entry.root, drum_reason(result.tags))
+                result.musical = analyse_safely(audio, job.entry.path, job.entry.root, drum_reason(result.tags or job.tags))
 
     def _decode(self, job: Job, result: Processed) -> Decoded | None:
         if job.entry.problem:

@@ -34,7 +34,7 @@ from engine.ingest import Ingestor, Job, Processed
 from engine.library_files import identity, make_library_folder, read_state, refuse_lost_catalog, write_state
 from engine.lock import LibraryLock
 from engine.reconcile import unchanged_on_disk
-from engine.musical.store import ids_to_analyse, store_musical
+from engine.musical.store import ids_to_analyse, store_musical, with_stored_tags
 from engine.scanner import FileEntry, walk
 
 log = logging.getLogger(__name__)
@@ -248,6 +248,7 @@ class Library(QueryMixin):
             else:
                 jobs.append(job)
         self.refresh_identity(refresh)
+        jobs = with_stored_tags(self.catalog, jobs, {path: k.id for path, k in known.items()})
         gone = [k.id for path, k in known.items() if path not in seen and k.status != "missing"]
         self._set_status(gone, "missing", "file is no longer there")
         report.missing += len(gone)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from engine.audio import file_hash
 from engine.catalog import Catalog, Known
 from engine.ingest import Job
-from engine.musical.store import unanalysed_among
+from engine.musical.store import unanalysed_among, with_stored_tags
 from engine.scanner import FileEntry, has_temporary_part, is_candidate, stat_entry, walk
 
 log = logging.getLogger(__name__)
@@ -110,3 +110,4 @@ def _split_unchanged(catalog: Catalog, unchanged: list[tuple[FileEntry, int]], k
                 plan.revive.append(sid)
         elif lacking or sid in unanalysed:
             plan.jobs.append(Job(entry, lacking))
+    plan.jobs[:] = with_stored_tags(catalog, plan.jobs, {entry.path: sid for entry, sid in unchanged})

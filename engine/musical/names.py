@@ -36,7 +36,7 @@ class NameHints:
     key: int | None = None  # 24-key index
     key_strong: bool = False
     note: int | None = None  # MIDI note
-    tonal: bool = False  # the file name names a pitched instrument (and no drum)
+    tonal: bool = False  # the name or a folder names a pitched instrument (and none a drum)
     rejected: str | None = None  # a value the name gave that no music has
 
 
@@ -47,11 +47,12 @@ def read_name(path: str, root: str = "") -> NameHints:
     bpm, strong, rejected = _bpm(stem)
     key, key_strong, note = _key(stem)
     return NameHints(loop=_loop(below.lower()), bpm=bpm, bpm_strong=strong, key=key, key_strong=key_strong,
-                     note=note, tonal=_tonal(stem), rejected=rejected)
+                     note=note, tonal=_tonal(os.path.splitext(below)[0]), rejected=rejected)
 
 
-def _tonal(stem: str) -> bool:
-    words = {t.rstrip("0123456789") for t in _TOKENS.split(stem.lower())}
+def _tonal(below: str) -> bool:
+    """The path below the root (folders too: "Bass/hit_43") names a pitched instrument and no drum."""
+    words = {t.rstrip("0123456789") for t in _TOKENS.split(below.lower().replace(os.sep, " "))}
     return bool(words & _TONAL_WORDS) and not words & _DRUM_WORDS
 
 

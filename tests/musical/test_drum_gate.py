@@ -9,6 +9,7 @@ from engine.demo import render
 from engine.library import Library
 from engine.musical.analysis import analyse
 from engine.musical.drums import MIN_DRUM_SHARE, drum_reason
+from engine.reconcile import plan_path
 from tests.conftest import write
 from tests.musical import audio as gen
 
@@ -35,7 +36,7 @@ def test_a_drum_one_shot_gets_no_root_and_says_why():
     assert f"root unknown: {DRUM}, drums get none" in facts.notes
 
 
-@pytest.mark.parametrize("name", ["hit_G2.wav", "hit_Gm.wav", "hit_120bpm.wav", "bass_hit.wav", "Loops/hit.wav",
+@pytest.mark.parametrize("name", ["hit_G2.wav", "hit_Gm.wav", "hit_120bpm.wav", "bass_hit.wav", "Loops/hit.wav", "Bass/hit.wav",
                                   "hit_loop.wav", "violin_pizzicato01.wav", "synth_acid02.wav"])
 def test_a_name_that_says_anything_musical_turns_the_gate_off(name):
     facts = analyse(gen.tone(43, seconds=0.7), RATE, 0.7, f"/lib/{name}", "/lib", drum=DRUM)
@@ -57,8 +58,8 @@ def indexed(make_settings, tmp_path):
     write(root / "Drums" / "hit_43.wav", gen.tone(43, seconds=0.7))  # the built-in tags call it a hand drum
     write(root / "Drums" / "pattern.wav", gen.click_track(120, bars=2))
     write(root / "Bass" / "bass_43.wav", gen.tone(43, seconds=0.7))  # the same sound, named as a bass
-    write(root / "Keys" / "hit_60.wav", gen.tone(60, seconds=0.7))
-    write(root / "Keys" / "tom_C3.wav", gen.tone(48, seconds=0.7))  # a note in the name
+    write(root / "Sounds" / "hit_60.wav", gen.tone(60, seconds=0.7))
+    write(root / "Sounds" / "tom_C3.wav", gen.tone(48, seconds=0.7))  # a note in the name
     write(root / "Loops" / "groove.wav", gen.chord_loop(57, True, bpm=120, bars=2))
     with Library(make_settings(backends=("builtin",), default="builtin")) as library:
         library.scan([str(root)])
@@ -74,7 +75,25 @@ def test_index_gives_drums_no_root_and_keeps_tonal_and_loop_facts(indexed):
     pattern = indexed["Drums/pattern.wav"]
     assert pattern.kind == "loop" and abs(pattern.bpm - 120) < 2
     assert indexed["Bass/bass_43.wav"].root_name == "G2" and not gated(indexed["Bass/bass_43.wav"])
-    assert indexed["Keys/hit_60.wav"].root_name == "C4" and not gated(indexed["Keys/hit_60.wav"])
-    assert indexed["Keys/tom_C3.wav"].root_name == "C3"
+    assert indexed["Sounds/hit_60.wav"].root_name == "C4" and not gated(indexed["Sounds/hit_60.wav"])
+    assert indexed["Sounds/tom_C3.wav"].root_name == "C3"
     groove = indexed["Loops/groove.wav"]
     assert groove.kind == "loop" and abs(groove.bpm - 120) < 2 and groove.key_name == "Am"
+
+
+def test_an_existing_library_is_gated_from_its_stored_tags(make_settings, tmp_path):
+    root = tmp_path / "Samples"
+    tom, hit = write(root / "tom.wav", render("tom", seed=3)), write(root / "hit_43.wav", gen.tone(43, seconds=0.7))
+    key = write(root / "hit_60.wav", gen.tone(60, seconds=0.7))
+    settings = {"backends": ("builtin",), "default": "builtin"}
+    with Library(make_settings(**settings, musical=False)) as library:
+        library.scan([str(root)])
+    with Library(make_settings(**settings)) as library:
+        plan = plan_path(library.catalog, str(root), str(root), library.settings.engine.extensions, ("builtin",),
+                         False, musical=True)
+        assert {job.backends for job in plan.jobs} == {()} and all("builtin" in job.tags for job in plan.jobs)
+        assert library.scan().indexed == 3  # decode-only jobs: the stored tags tell the drums
+        facts = {path.name: library.musical_of([library.sample_by_path(path).id]).popitem()[1]
+                 for path in (tom, hit, key)}
+    assert gated(facts["tom.wav"]) and gated(facts["hit_43.wav"]) and facts["hit_43.wav"].root is None
+    assert facts["hit_60.wav"].root_name == "C4" and not gated(facts["hit_60.wav"])
