@@ -23,6 +23,7 @@ from engine.errors import FileError
 from engine.ingest import Processed
 from engine.library import Library
 from engine.musical.analysis import analyse_safely
+from engine.musical.drums import drum_reason
 from engine.scanner import stat_entry
 
 EXTENSIONS = Settings().engine.extensions
@@ -74,10 +75,11 @@ def breakdown(paths: list[str]) -> None:
         if CROP:  # as ingest does: only what the backend reads, plus the resampler's margin
             trimmed = trimmed[:int(np.ceil((embedder.reads_seconds + RESAMPLE_MARGIN_SECONDS) * rate))]
         clip = clock("resample (soxr HQ)", resample, trimmed, rate, embedder.sample_rate)
-        decoded = decode_file(path, settings.max_seconds, settings.silence_db)  # untimed: for musical
-        musical = clock("musical analysis", analyse_safely, decoded, path, str(Path(path).parent))
         features = clock("features", embedder.features, clip)
         analysis = clock("model + tags", embedder.analyse_features, features[None, :])
+        decoded = decode_file(path, settings.max_seconds, settings.silence_db)  # untimed: for musical
+        musical = clock("musical analysis", analyse_safely, decoded, path, str(Path(path).parent),
+                        drum_reason({"builtin": analysis.tags[0]}))  # as ingest: after the tags
         done.append(Processed(stat_entry(path, str(Path(path).parent)), facts, digest,
                               {"builtin": analysis.vectors[0]}, {"builtin": analysis.tags[0]}, musical))
     with tempfile.TemporaryDirectory() as tmp:
