@@ -7,6 +7,7 @@ and on one thread, where the time goes (read + hash, decode, mono + facts, trim 
 analysis, features, model, catalog write) and the decode + resample floor.
 
     .venv/bin/python bench/bench_index.py [FOLDER ...] [--repeats 3] [--skip-breakdown]
+        [--one-shots SECONDS] [--drums] [--musical-off] [--baseline CHECKOUT]
 
 Default folders: the dev set and the extra one-shots under /work/data (fetch-devset.sh, fetch-extra.sh).
 """
@@ -29,6 +30,7 @@ sys.path.insert(0, str(REPO))
 from bench.index_breakdown import audio_paths, breakdown, floor  # noqa: E402
 
 DEFAULT_FOLDERS = ("/work/data/devset/root", "/work/data/extra/root")
+DRUM_TABLES = ("/work/data/devset/devset.tsv", "/work/data/extra/extra.tsv")  # labelled drums: path<TAB>...
 CONFIG = os.environ.get("BENCH_CONFIG")  # a config.toml for `soundalike index` (say, musical = false)
 
 
@@ -55,6 +57,13 @@ def bytecode_env(env: dict[str, str], cache: Path) -> dict[str, str]:
     cache lives outside the checkouts; the first of the repeated runs fills it."""
     env = {key: value for key, value in env.items() if key != "PYTHONDONTWRITEBYTECODE"}
     return {**env, "PYTHONPYCACHEPREFIX": str(cache)}
+
+
+def labelled_drums(tables=DRUM_TABLES) -> list[str]:
+    """The dev set's and the extra set's labelled drum one-shots (the folders also hold LMMS's
+    instruments, loops and effects, which the musical analysis is meant to work on)."""
+    return [line.split("\t")[0] for table in tables if Path(table).exists()
+            for line in Path(table).read_text().splitlines() if line.count("\t") >= 3 and Path(line.split("\t")[0]).exists()]
 
 
 def timed_child(command: list[str], env: dict[str, str], cwd: Path = REPO) -> tuple[float, float, str]:
@@ -135,6 +144,8 @@ def main() -> int:
     parser.add_argument("--skip-whole", action="store_true")
     parser.add_argument("--one-shots", type=float, metavar="SECONDS",
                         help="index copies of only the files at most this long (loops and pads left out)")
+    parser.add_argument("--drums", action="store_true", help="index copies of only the labelled drum one-shots "
+                        f"({', '.join(DRUM_TABLES)})")
     parser.add_argument("--baseline", type=Path, help="another checkout of soundalike (say, `git archive` of the "
                         "base commit) to index with too, in turn: before/after in the same run")
     parser.add_argument("--musical-off", action="store_true", help="index with `[engine] musical = false` too, "
@@ -142,13 +153,16 @@ def main() -> int:
     args = parser.parse_args()
     paths = audio_paths(args.folders)
     scratch = tempfile.TemporaryDirectory()
-    if args.one_shots:
-        paths = one_shots(paths, Path(scratch.name), args.one_shots)
+    if args.drums:
+        paths = labelled_drums()
+    if args.one_shots or args.drums:
+        paths = one_shots(paths, Path(scratch.name), args.one_shots or float("inf"))
         args.folders = [scratch.name]
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}")
     print(f"folders: {' '.join(args.folders)} ({len(paths)} audio files by extension)"
-          f"{f', one-shots up to {args.one_shots} s' if args.one_shots else ''}; config: {CONFIG or 'defaults'}")
+          f"{f', one-shots up to {args.one_shots} s' if args.one_shots else ''}"
+          f"{', labelled drums only' if args.drums else ''}; config: {CONFIG or 'defaults'}")
     if not args.skip_whole:
         whole_process(args.folders, len(paths), args.repeats, args.baseline, args.musical_off)
     if not args.skip_breakdown:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -21,9 +22,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.musical_material import Item, cut_mid_bar, drum_items, rendered_items, sonic_pi_items  # noqa: E402
-from engine.audio import decode_file  # noqa: E402
+from engine.audio import decode_file, prepare  # noqa: E402
+from engine.config import Settings  # noqa: E402
+from engine.embedders.builtin import BuiltinEmbedder  # noqa: E402
 from engine.errors import FileError  # noqa: E402
 from engine.musical.analysis import Musical, analyse_decoded  # noqa: E402
+from engine.musical.drums import drum_reason  # noqa: E402
 from engine.musical.keys import key_name, keys_related, note_name  # noqa: E402
 
 
@@ -40,16 +44,30 @@ def tempo_scores(pairs: list[tuple[float, float | None]]) -> tuple[int, int, int
     return exact, octave, len(pairs)
 
 
-def evaluate(items: list[Item], use_names: bool) -> dict[str, list[tuple[Item, Musical]]]:
+def evaluate(items: list[Item], use_names: bool, drum_gate: bool = True) -> dict[str, list[tuple[Item, Musical]]]:
+    """Each file's facts as `soundalike index` finds them: with the built-in backend's tags telling
+    drums (engine.musical.drums), unless ``drum_gate`` is off."""
     out: dict[str, list[tuple[Item, Musical]]] = defaultdict(list)
+    tagger = BuiltinEmbedder() if drum_gate else None
     for item in items:
         try:
             decoded = decode_file(item.path)
         except FileError:
             continue  # the dev set's broken file: decoding reports it, there is nothing to analyse
         item.extra["duration"] = decoded.facts.duration
-        out[item.group].append((item, analyse_decoded(decoded, item.path if use_names else "")))
+        name = item.path if use_names else ""
+        drum = drum_reason({"builtin": builtin_tags(tagger, decoded)}) if tagger else None
+        facts = analyse_decoded(decoded, name, drum=drum)
+        if drum:
+            item.extra["gated"] = True
+            item.extra["gate took a root"] = facts.root is None and analyse_decoded(decoded, name).root is not None
+        out[item.group].append((item, facts))
     return out
+
+
+def builtin_tags(tagger: BuiltinEmbedder, decoded) -> dict[str, float]:
+    clip = prepare(decoded, tagger.sample_rate, Settings().engine.trim_db, tagger.reads_seconds)
+    return tagger.analyse([clip]).tags[0]
 
 
 def pct(n: int, d: int) -> str:
@@ -59,6 +77,10 @@ def pct(n: int, d: int) -> str:
 def report(results: dict[str, list[tuple[Item, Musical]]], verbose: bool) -> None:
     for group, pairs in results.items():
         print(f"\n== {group}: {len(pairs)} files")
+        gated = [i for i, _ in pairs if i.extra.get("gated")]
+        if gated:
+            print(f"  taken for drums by the built-in tags (no pitch search): {len(gated)}; root notes that cost: "
+                  f"{sum(bool(i.extra.get('gate took a root')) for i in gated)}")
         kinds = [(i, m) for i, m in pairs if i.kind]
         right = sum(m.kind == i.kind for i, m in kinds)
         unknown = sum(m.kind is None for _, m in kinds)
@@ -103,10 +125,11 @@ def report(results: dict[str, list[tuple[Item, Musical]]], verbose: bool) -> Non
 
 
 def cost(items: list[Item], rounds: int = 3) -> None:
-    """Analysis time against decode time on the same files (a ratio: these machines are noisy)."""
+    """Analysis time against decode time on the same files (a ratio: these machines are noisy),
+    without and with the drum gate (the built-in tags, computed once and untimed)."""
     paths = [i.path for i in items]
     decoded = []
-    decode_times, analyse_times = [], []
+    times: dict[str, list[float]] = defaultdict(list)
     for _ in range(rounds):
         started = time.perf_counter()
         decoded = []
@@ -115,77 +138,97 @@ def cost(items: list[Item], rounds: int = 3) -> None:
                 decoded.append(decode_file(path))
             except FileError:
                 pass
-        decode_times.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        for d in decoded:
-            analyse_decoded(d)
-        analyse_times.append(time.perf_counter() - started)
-    dec, ana = statistics.median(decode_times), statistics.median(analyse_times)
+        times["decode"].append(time.perf_counter() - started)
+        if not times["gated"]:
+            tagger = BuiltinEmbedder()
+            drums = [drum_reason({"builtin": builtin_tags(tagger, d)}) for d in decoded]
+        for label, reasons in (("ungated", [None] * len(decoded)), ("gated", drums)):
+            started = time.perf_counter()
+            for d, drum in zip(decoded, reasons):
+                analyse_decoded(d, drum=drum)
+            times[label].append(time.perf_counter() - started)
+    dec, ungated, gated = (statistics.median(times[k]) for k in ("decode", "ungated", "gated"))
     print(f"\ncost on {len(decoded)} drum one-shots: decode {1000 * dec / len(decoded):.2f} ms/file, "
-          f"analysis {1000 * ana / len(decoded):.2f} ms/file ({ana / dec:.2f}x decode)")
+          f"analysis {1000 * ungated / len(decoded):.2f} ms/file ({ungated / dec:.2f}x decode) without the drum "
+          f"gate, {1000 * gated / len(decoded):.2f} ms/file ({gated / dec:.2f}x decode) with it")
 
 
-def index_cost(folder: str, rounds: int = 3) -> None:
+def index_cost(folder: str, rounds: int = 5) -> None:
     """Full indexing (decode, built-in embedder, catalog) of the same drum folder with the musical
-    analysis off and on, alternated; the ratio is the figure (these machines are noisy)."""
+    analysis off, on, and on without the drum gate, in turn; CPU seconds of this process (start-up
+    left out), 1 worker. The ratios are the figure (these machines are noisy)."""
     import dataclasses
     import tempfile
 
-    from engine.config import Settings
+    import engine.ingest
     from engine.library import Library
 
-    import engine.ingest
-
-    times: dict[bool, list[float]] = {False: [], True: []}
+    cpu: dict[str, list[float]] = defaultdict(list)
     shares: list[float] = []
     count = 0
-    real = engine.ingest.analyse_safely
+    real_analyse, real_gate = engine.ingest.analyse_safely, engine.ingest.drum_reason
     spent: list[float] = []
 
     def timed(*args, **kwargs):
-        started = time.perf_counter()
+        started = time.thread_time()
         try:
-            return real(*args, **kwargs)
+            return real_analyse(*args, **kwargs)
         finally:
-            spent.append(time.perf_counter() - started)
+            spent.append(time.thread_time() - started)
 
     engine.ingest.analyse_safely = timed
     try:
         for _ in range(rounds):
-            for musical in (False, True):
+            for variant in ("off", "on", "on, no drum gate"):
                 spent.clear()
+                engine.ingest.drum_reason = real_gate if variant == "on" else (lambda tags: None)
                 with tempfile.TemporaryDirectory() as data:
                     base = Settings()
-                    settings = dataclasses.replace(base.engine, data_dir=data, workers=1, musical=musical)
+                    settings = dataclasses.replace(base.engine, data_dir=data, workers=1, musical=variant != "off")
+                    started = time.process_time()
                     with Library(dataclasses.replace(base, engine=settings)) as library:
                         report = library.scan([folder])
-                    times[musical].append(report.seconds)
+                    cpu[variant].append(time.process_time() - started)
                     count = report.indexed + len(report.failed)
-                if musical:
-                    shares.append(sum(spent) / report.seconds)
+                if variant == "on":
+                    shares.append(sum(spent) / cpu[variant][-1])
     finally:
-        engine.ingest.analyse_safely = real
-    off, on = statistics.median(times[False]), statistics.median(times[True])
-    print(f"\nindexing {count} files under {folder} (built-in backend, 1 worker, median of {rounds}): "
-          f"analysis off {count / off:.0f} files/s, on {count / on:.0f} files/s (on/off time {on / off:.3f}); "
-          f"runs off {[round(t, 2) for t in times[False]]}, on {[round(t, 2) for t in times[True]]}; "
-          f"share of each 'on' run spent in the analysis (same run): {[f'{x:.1%}' for x in shares]}")
+        engine.ingest.analyse_safely, engine.ingest.drum_reason = real_analyse, real_gate
+    off, on, ungated = (statistics.median(cpu[v]) for v in ("off", "on", "on, no drum gate"))
+    print(f"\nindexing {count} files under {folder} (built-in backend, 1 worker, CPU of this process, median of "
+          f"{rounds} in turn): off {1000 * off / count:.2f} ms/file, on {1000 * on / count:.2f}, on without the drum "
+          f"gate {1000 * ungated / count:.2f}: on/off {on / off:.3f}, without the gate {ungated / off:.3f}; runs "
+          f"{ {v: [round(t, 2) for t in ts] for v, ts in cpu.items()} }; share of each 'on' run spent in the analysis: "
+          f"{[f'{x:.1%}' for x in shares]}")
+
+
+def drum_copies(folder: Path) -> str:
+    """The labelled real drums (dev set + extra) copied into ``folder``, the population of the issue's speed goal."""
+    from bench.bench_index import labelled_drums, one_shots
+
+    one_shots(labelled_drums(), folder, float("inf"))
+    return str(folder)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--renders", default=str(Path.home() / ".cache" / "soundalike" / "bench-musical"))
     parser.add_argument("--names", action="store_true", help="let the analysis read the file names too")
+    parser.add_argument("--no-drum-gate", action="store_true", help="analyse drums as tonal sounds too (as "
+                        "before the built-in tags gated them)")
     parser.add_argument("--verbose", action="store_true", help="every file's label and result")
-    parser.add_argument("--index-folder", default="/work/data/devset/root/usr/share/hydrogen",
-                        help="a drum folder to index with the analysis off and on ('' skips it)")
+    parser.add_argument("--index-folder", default="drums", help="a drum folder to index with the analysis off "
+                        "and on ('drums': copies of the labelled real drums; '' skips it)")
     args = parser.parse_args()
     drums = drum_items()
     rendered = rendered_items(Path(args.renders))
     items = rendered + cut_mid_bar(rendered, Path(args.renders)) + sonic_pi_items() + drums
-    report(evaluate(items, args.names), args.verbose)
+    report(evaluate(items, args.names, not args.no_drum_gate), args.verbose)
     cost(drums)
-    if args.index_folder and Path(args.index_folder).is_dir():
+    if args.index_folder == "drums":
+        with tempfile.TemporaryDirectory() as folder:
+            index_cost(drum_copies(Path(folder)))
+    elif args.index_folder and Path(args.index_folder).is_dir():
         index_cost(args.index_folder)
 
 

@@ -24,6 +24,7 @@ from engine.errors import FileError
 from engine.ingest import Processed
 from engine.library import Library
 from engine.musical.analysis import analyse_safely
+from engine.musical.drums import drum_reason
 from engine.scanner import stat_entry
 
 EXTENSIONS = Settings().engine.extensions
@@ -58,7 +59,7 @@ def breakdown(paths: list[str]) -> None:
     settings = Settings().engine
     embedder = BuiltinEmbedder()
     clock = Clock()
-    done, lengths, rows = [], [], []
+    done, lengths, waiting = [], [], []
     for path in paths:
         data = clock("read file", Path(path).read_bytes)
         digest = clock("hash (blake2b)", hash_bytes, data, len(data))
@@ -75,15 +76,11 @@ def breakdown(paths: list[str]) -> None:
         if CROP:  # as ingest does: only what the backend reads, plus the resampler's margin
             trimmed = trimmed[:int(np.ceil((embedder.reads_seconds + RESAMPLE_MARGIN_SECONDS) * rate))]
         clip = clock("resample (soxr HQ)", resample, trimmed, rate, embedder.sample_rate)
-        decoded = decode_file(path, settings.max_seconds, settings.silence_db)  # untimed: for musical
-        musical = clock("musical analysis", analyse_safely, decoded, path, str(Path(path).parent))
-        rows.append(clock("features", embedder.features, clip))
-        done.append(Processed(stat_entry(path, str(Path(path).parent)), facts, digest, {}, {}, musical))
-    with one_blas_thread():  # as ingest runs the model: chunks of 16 rows, one BLAS thread
-        for start in range(0, len(rows), 16):
-            analysis = clock("model + tags", embedder.analyse_features, np.stack(rows[start:start + 16]))
-            for item, vector, tags in zip(done[start:start + 16], analysis.vectors, analysis.tags):
-                item.vectors["builtin"], item.tags["builtin"] = vector, tags
+        waiting.append((path, facts, digest, clock("features", embedder.features, clip)))
+        if len(waiting) == 16:
+            done += _model_and_musical(waiting, embedder, settings, clock)
+            waiting = []
+    done += _model_and_musical(waiting, embedder, settings, clock)
     with tempfile.TemporaryDirectory() as tmp:
         import dataclasses
         base = Settings()
@@ -100,6 +97,23 @@ def breakdown(paths: list[str]) -> None:
     for stage, seconds in clock.seconds.items():
         print(f"  {stage:24s} {1000 * seconds / count:6.2f} ms  {100 * seconds / total:5.1f} %")
     print(f"  {'sum':24s} {1000 * total / count:6.2f} ms")
+
+
+def _model_and_musical(waiting, embedder, settings, clock) -> list[Processed]:
+    """As ingest runs them: the model on a chunk (one BLAS thread), then each file's musical
+    analysis, which reads the tags."""
+    if not waiting:
+        return []
+    with one_blas_thread():
+        analysis = clock("model + tags", embedder.analyse_features, np.stack([w[3] for w in waiting]))
+    done = []
+    for (path, facts, digest, _), vector, tags in zip(waiting, analysis.vectors, analysis.tags):
+        decoded = decode_file(path, settings.max_seconds, settings.silence_db)  # untimed: for musical
+        musical = clock("musical analysis", analyse_safely, decoded, path, str(Path(path).parent),
+                        drum_reason({"builtin": tags}))
+        done.append(Processed(stat_entry(path, str(Path(path).parent)), facts, digest, {"builtin": vector},
+                              {"builtin": tags}, musical))
+    return done
 
 
 def floor(paths: list[str]) -> None:

@@ -77,7 +77,7 @@ class LiveIndexer:
                 stop.wait(RETRY_SECONDS)
 
     def _stop_for(self, error: UserError) -> None:
-        log.debug("fatal indexing error", exc_info=True)
+        log.debug("fatal indexing error", exc_info=error)
         log.info("indexing stopped: %s", error)
         self.fatal = str(error)
         self.library.events.publish(Notice("error", f"indexing stopped: {error}"))

@@ -24,6 +24,7 @@ from engine.embedders.base import Embedder, Tags
 from engine.errors import EmbedError, FileError
 from engine.ingest_pool import open_pool, process_chunk, wants_processes
 from engine.musical.analysis import Musical, analyse_safely
+from engine.musical.drums import drum_reason
 from engine.scanner import FileEntry
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class Job:
 
     entry: FileEntry
     backends: tuple[str, ...]
+    tags: Mapping[str, Tags] | None = None  # stored tags of a decode-only job (issue 16: the drum gate)
 
 
 @dataclass
@@ -115,7 +117,16 @@ class Ingestor:
             if members:
                 clips = [d for i in members if (d := decoded[i]) is not None]
                 self._embed(backend, clips, [results[i] for i in members])
+        if self.settings.musical:
+            self._analyse(jobs, decoded, results)
         return results
+
+    @staticmethod
+    def _analyse(jobs: Sequence[Job], decoded: list[Decoded | None], results: list[Processed]) -> None:
+        """Musical facts (issue 16), after embedding: the built-in tags tell drums, which get no root."""
+        for job, audio, result in zip(jobs, decoded, results):
+            if audio is not None and result.error is None:
+                result.musical = analyse_safely(audio, job.entry.path, job.entry.root, drum_reason(result.tags or job.tags))
 
     def _decode(self, job: Job, result: Processed) -> Decoded | None:
         if job.entry.problem:
@@ -134,8 +145,6 @@ class Ingestor:
         if decoded.facts.silent:
             result.error = f"silent (peak {decoded.facts.peak_db:.0f} dBFS)"
             return None
-        if self.settings.musical:
-            result.musical = analyse_safely(decoded, job.entry.path, job.entry.root)
         return decoded
 
     def _embed(self, backend: str, decoded: list[Decoded], results: list[Processed]) -> None:

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from engine.audio import file_hash
 from engine.catalog import Catalog, Known
 from engine.ingest import Job
-from engine.musical.store import unanalysed_among
+from engine.musical.store import unanalysed_among, with_stored_tags
 from engine.scanner import FileEntry, has_temporary_part, is_candidate, stat_entry, walk
 
 #: sample ids -> the backends each has a stored vector from
@@ -149,8 +149,11 @@ def plan_path(catalog: Catalog, path: str, root: str, extensions: tuple[str, ...
     (decoded and analysed only), so an existing library is analysed in the background.
     """
     known = catalog.known_files(root) if path == root else catalog.known_under(path)
-    return plan(disk_entries(path, root, extensions), known, root, backends, forced, catalog.backends_of,
-                (lambda ids: unanalysed_among(catalog, ids)) if musical else None, bulk=os.path.isdir(path))
+    result = plan(disk_entries(path, root, extensions), known, root, backends, forced, catalog.backends_of,
+                  (lambda ids: unanalysed_among(catalog, ids)) if musical else None, bulk=os.path.isdir(path))
+    # analyse-only jobs carry the stored tags, so the drum gate decides as it did at first indexing
+    result.jobs = with_stored_tags(catalog, result.jobs, {p: row.id for p, row in known.items()})
+    return result
 
 
 def disk_entries(path: str, root: str, extensions: tuple[str, ...]) -> list[FileEntry]:

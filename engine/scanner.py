@@ -36,7 +36,7 @@ class FileEntry:
 
 def is_temporary(name: str) -> bool:
     lower = name.lower()
-    return lower.startswith(".") or lower.startswith("~$") or lower.endswith(TEMPORARY_SUFFIXES)
+    return lower.startswith((".", "~$")) or lower.endswith(TEMPORARY_SUFFIXES)
 
 
 def is_candidate(name: str, extensions: tuple[str, ...]) -> bool:

@@ -129,6 +129,9 @@ def print_scan_report(report: ScanReport) -> None:
     rate = report.indexed / report.seconds if report.seconds > 0 else 0.0
     print(f"{report.seen} audio files seen: {report.indexed} indexed, {report.unchanged} unchanged, "
           f"{len(report.failed)} failed, {report.missing} gone  ({report.seconds:.1f} s, {rate:.0f} files/s)")
+    if report.revived:
+        print(f"{report.revived} of the unchanged were back from offline or missing: restored from their "
+              f"stored vectors, not decoded again")
     for root in report.offline_roots:
         print(f"offline: {readable(root)} is not there (unplugged drive?); its samples are kept, marked offline")
     if report.failed:

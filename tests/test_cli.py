@@ -38,6 +38,19 @@ def test_index_then_similar_json(tmp_path, capsys, drum_folder):
     assert code == 0 and "0 indexed, 24 unchanged" in out
 
 
+def test_index_says_which_files_came_back_without_decoding(tmp_path, capsys, drum_folder):
+    data = str(tmp_path / "lib")
+    run(capsys, "--data-dir", data, "index", str(drum_folder))
+    away = tmp_path / "away"
+    drum_folder.rename(away)
+    code, out, _ = run(capsys, "--data-dir", data, "index")
+    assert code == 0 and "is not there (unplugged drive?)" in out
+    away.rename(drum_folder)
+    code, out, _ = run(capsys, "--data-dir", data, "index")
+    assert code == 0 and "0 indexed, 24 unchanged" in out
+    assert "24 of the unchanged were back from offline or missing" in out
+
+
 def test_index_summary_groups_failures_by_reason(tmp_path, capsys, drum_folder):
     (drum_folder / "broken").mkdir()
     for name in ("a.wav", "b.wav"):

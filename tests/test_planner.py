@@ -39,7 +39,10 @@ def row_for(entry: FileEntry, sid: int, status: str = "ok", **changes) -> Known:
 def planned(root, known, forced=False, held=None, unanalysed=None):
     """Plan the whole root; ``held``: id -> backends with a stored vector (all of them by default)."""
     held = held if held is not None else {row.id: set(BACKENDS) for row in known.values()}
-    lookup = (lambda ids: {i: held[i] for i in ids if i in held})
+
+    def lookup(ids):
+        return {i: held[i] for i in ids if i in held}
+
     stale = (lambda ids: set(unanalysed) & set(ids)) if unanalysed is not None else None
     return plan(disk_entries(str(root), str(root), EXTENSIONS), known, str(root), BACKENDS, forced, lookup, stale)
 

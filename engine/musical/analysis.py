@@ -2,7 +2,8 @@
 
 Each fact comes with a confidence and, when it is unknown or the name and the audio disagreed, a
 reason in ``notes`` ("tempo: name says 120, audio 96: name used"). Short one-shots cost almost
-nothing: they skip the onset, tempo and key work and only look for a pitch.
+nothing: they skip the onset, tempo and key work and only look for a pitch; drums (``drum``, from the
+built-in backend's tags: engine.musical.drums) do not even look for that.
 """
 from __future__ import annotations
 
@@ -56,19 +57,26 @@ class Musical:
         return note_name(self.root) if self.root is not None else None
 
 
-def analyse(mono: np.ndarray, rate: int, duration: float, path: str = "", root: str = "") -> Musical:
-    """Musical facts of decoded mono audio; never raises for odd audio (unknown, with a reason)."""
+def analyse(mono: np.ndarray, rate: int, duration: float, path: str = "", root: str = "",
+            drum: str | None = None) -> Musical:
+    """Musical facts of decoded mono audio; never raises for odd audio (unknown, with a reason).
+
+    ``drum``: why the file is a drum (:func:`engine.musical.drums.drum_reason`), or None; a drum
+    one-shot gets no root note, and a short one costs no pitch search, unless its name gives a
+    note, key or tempo or names a pitched instrument."""
     hints = read_name(path, root) if path else NameHints()
+    if hints.loop or hints.tonal or hints.note is not None or hints.key is not None or hints.bpm is not None:
+        drum = None  # a name that says anything musical is heard out
     notes = [hints.rejected] if hints.rejected else []
     if mono.size < MIN_SECONDS * rate or not np.isfinite(duration):
         return Musical(notes=(*notes, f"unknown: too short ({mono.size} samples)"))
-    if float(np.max(np.abs(mono))) < 1e-4:
+    if max(float(mono.max()), -float(mono.min())) < 1e-4:  # = abs().max(), without the copy
         return Musical(notes=(*notes, "unknown: silent"))
     if hints.loop is not True:
         if duration < ONE_SHOT_SECONDS:
-            return _quick_one_shot(mono, rate, hints, 0.95, notes + ["one-shot: shorter than a bar"])
+            return _quick_one_shot(mono, rate, hints, 0.95, notes + ["one-shot: shorter than a bar"], drum)
         if single_decaying_hit(mono, rate):
-            return _quick_one_shot(mono, rate, hints, 0.9, notes + ["one-shot: one hit that dies away"])
+            return _quick_one_shot(mono, rate, hints, 0.9, notes + ["one-shot: one hit that dies away"], drum)
     x = to_analysis_rate(mono, rate, WINDOW_SECONDS)
     envelope = onset_envelope(x)
     level = np.sqrt(np.mean(frames(x, ONSET_HOP, ONSET_HOP) ** 2, axis=1))
@@ -83,7 +91,7 @@ def analyse(mono: np.ndarray, rate: int, duration: float, path: str = "", root: 
         score += 1.2 if hints.loop else -1.2
     confidence = round(1 / (1 + math.exp(-1.5 * abs(score))), 3)
     if score <= -UNSURE:
-        return _one_shot(x, hints, confidence, notes)
+        return _drum_one_shot(confidence, notes, drum) if drum else _one_shot(x, hints, confidence, notes)
     if score >= UNSURE:
         return _loop(x, hints, tempo, confidence, notes)
     return _unsure(x, hints, shape, tempo, notes)
@@ -103,9 +111,17 @@ def _unsure(x: np.ndarray, hints: NameHints, shape: rhythm.Shape, tempo: rhythm.
     return Musical(key=key_index, key_confidence=key_conf, key_source=key_source, notes=tuple(notes))
 
 
-def _quick_one_shot(mono: np.ndarray, rate: int, hints: NameHints, confidence: float, notes: list[str]) -> Musical:
-    """A one-shot's facts, cheaply: one autocorrelation at the file's own rate tells most drums
-    (no periodic tail) from pitched sounds; only those are resampled and pitch-tracked."""
+def _drum_one_shot(confidence: float, notes: list[str], drum: str) -> Musical:
+    return Musical(kind="one-shot", kind_confidence=confidence, notes=(*notes, f"root unknown: {drum}, drums get none"))
+
+
+def _quick_one_shot(mono: np.ndarray, rate: int, hints: NameHints, confidence: float, notes: list[str],
+                    drum: str | None = None) -> Musical:
+    """A one-shot's facts, cheaply: a drum gets none; one autocorrelation at the file's own rate
+    tells most other drums (no periodic tail) from pitched sounds; only those are resampled and
+    pitch-tracked."""
+    if drum:
+        return _drum_one_shot(confidence, notes, drum)
     start = _peak_index(mono, rate)
     sustained = mono.size - start - int(0.03 * rate)
     if sustained < tonality.PITCH_FRAME * rate / RATE and hints.note is None:
@@ -216,15 +232,15 @@ def _choose_key(key: tonality.Estimate, hints: NameHints, notes: list[str]):
     return key.value, key.confidence, "audio"
 
 
-def analyse_decoded(decoded, path: str = "", root: str = "") -> Musical:
+def analyse_decoded(decoded, path: str = "", root: str = "", drum: str | None = None) -> Musical:
     """:func:`analyse` of an :class:`engine.audio.Decoded`."""
-    return analyse(decoded.samples, decoded.sample_rate, decoded.facts.duration, path, root)
+    return analyse(decoded.samples, decoded.sample_rate, decoded.facts.duration, path, root, drum)
 
 
-def analyse_safely(decoded, path: str = "", root: str = "") -> Musical:
+def analyse_safely(decoded, path: str = "", root: str = "", drum: str | None = None) -> Musical:
     """:func:`analyse_decoded`, where a failure costs the musical facts of one file, never its indexing."""
     try:
-        return analyse_decoded(decoded, path, root)
+        return analyse_decoded(decoded, path, root, drum)
     except Exception as e:  # odd audio must not stop a scan: unknown, with the reason
         log.info("musical analysis of %s failed: %s", path, e)
         log.debug("details", exc_info=True)

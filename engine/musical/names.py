@@ -20,6 +20,12 @@ _EXPLICIT_BPM = (re.compile(r"(\d{2,4}(?:[.,]\d+)?)\s*[-_ ]?\s*bpm", re.IGNORECA
 _TOKENS = re.compile(r"[\s_\-.()\[\],]+")
 _LOOP_WORDS = ("loop", "loops", "break", "breaks", "groove", "beat", "beats")
 _ONE_SHOT_WORDS = ("oneshot", "oneshots", "hit", "hits", "shot", "shots", "stab", "stabs")
+#: Words naming a pitched instrument: such a file is never taken for a drum (engine.musical.drums),
+#: whatever the built-in tags say ("bass_punch", "violin_pizzicato" score as a kick and a hand drum).
+_TONAL_WORDS = frozenset(("bass", "sub", "synth", "pluck", "lead", "pad", "chord", "chords", "stab", "piano", "keys",
+                          "organ", "string", "strings", "violin", "viola", "cello", "brass", "horn", "trumpet", "sax",
+                          "flute", "guitar", "vocal", "vox", "voice", "marimba", "arp", "pizzicato", "note"))
+_DRUM_WORDS = frozenset(("drum", "drums", "kick", "bd", "snare", "tom", "hat", "hihat", "cymbal", "perc"))
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,7 @@ class NameHints:
     key: int | None = None  # 24-key index
     key_strong: bool = False
     note: int | None = None  # MIDI note
+    tonal: bool = False  # the name or a folder names a pitched instrument (and none a drum)
     rejected: str | None = None  # a value the name gave that no music has
 
 
@@ -40,7 +47,13 @@ def read_name(path: str, root: str = "") -> NameHints:
     bpm, strong, rejected = _bpm(stem)
     key, key_strong, note = _key(stem)
     return NameHints(loop=_loop(below.lower()), bpm=bpm, bpm_strong=strong, key=key, key_strong=key_strong,
-                     note=note, rejected=rejected)
+                     note=note, tonal=_tonal(os.path.splitext(below)[0]), rejected=rejected)
+
+
+def _tonal(below: str) -> bool:
+    """The path below the root (folders too: "Bass/hit_43") names a pitched instrument and no drum."""
+    words = {t.rstrip("0123456789") for t in _TOKENS.split(below.lower().replace(os.sep, " "))}
+    return bool(words & _TONAL_WORDS) and not words & _DRUM_WORDS
 
 
 def _loop(below: str) -> bool | None:

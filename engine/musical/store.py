@@ -1,8 +1,9 @@
 """The ``musical`` table: write a sample's facts, read them back, find samples still to analyse."""
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from engine.musical.analysis import VERSION, Musical
 
@@ -43,6 +44,22 @@ def ids_to_analyse(catalog, root: str | None = None) -> set[int]:
     rows = catalog.query(f"SELECT id FROM samples WHERE status = 'ok' {where} AND id NOT IN "
                          "(SELECT sample_id FROM musical WHERE version = ?)", [*params, VERSION])
     return {r[0] for r in rows}
+
+
+def with_stored_tags(catalog, jobs: list, id_of: Mapping[str, int]) -> list:
+    """``jobs`` where those with no backends (decode and analyse only: the file is unchanged) carry
+    the tags stored for it, so the drum gate (engine.musical.drums) works there as at first indexing."""
+    ids = [id_of[job.entry.path] for job in jobs if not job.backends and job.entry.path in id_of]
+    if not ids:
+        return jobs
+    stored: dict[int, dict[str, dict[str, float]]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for sid, source, tag, score in catalog.query(f"SELECT sample_id, source, tag, score FROM tags WHERE "
+                                                     f"sample_id IN ({','.join('?' * len(chunk))})", chunk):
+            stored.setdefault(sid, {}).setdefault(source, {})[tag] = score
+    return [dataclasses.replace(job, tags=stored.get(id_of[job.entry.path]))
+            if not job.backends and job.entry.path in id_of else job for job in jobs]
 
 
 def unanalysed_among(catalog, ids: Sequence[int]) -> set[int]:
