@@ -37,10 +37,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from engine.audio import file_hash  # noqa: E402
-from engine.catalog_text import from_db, to_db  # noqa: E402
-from engine.demo import render  # noqa: E402
-from engine.scanner import walk  # noqa: E402
+from soundalike.engine.pipeline.audio import file_hash  # noqa: E402
+from soundalike.engine.store.text import from_db, to_db  # noqa: E402
+from soundalike.engine.tools.demo import render  # noqa: E402
+from soundalike.engine.pipeline.scanner import walk  # noqa: E402
 
 INSTRUMENTS = ("kick", "snare", "closed hat", "cymbal", "clap", "tom")
 LENGTH = 11025  # every generated file has the same size, so some overwrites keep it
@@ -50,7 +50,7 @@ CHILD = """
 import signal, sys, threading
 sys.path.insert(0, sys.argv[4])
 from bench.bench_churn import child_settings, registry_for
-from engine.service import EngineService
+from soundalike.engine.live.service import EngineService
 stop = threading.Event()
 signal.signal(signal.SIGTERM, lambda *_: stop.set())
 registry, backend = registry_for(sys.argv[3])
@@ -64,8 +64,8 @@ with EngineService(child_settings(sys.argv[1], backend), registry) as service:
 
 
 def registry_for(name: str):
-    from engine.embedders.registry import BACKENDS, create_embedder
-    from engine.errors import UserError
+    from soundalike.engine.embedders.registry import BACKENDS, create_embedder
+    from soundalike.engine.errors import UserError
     try:
         create_embedder(name).close()
         return BACKENDS, name
@@ -75,7 +75,7 @@ def registry_for(name: str):
 
 
 def child_settings(data: str, backend: str):
-    from engine.config import EngineSettings, Settings, WatchSettings
+    from soundalike.engine.config import EngineSettings, Settings, WatchSettings
     return Settings(engine=EngineSettings(data_dir=data, backends=(backend,), default_backend=backend),
                     watch=WatchSettings(debounce_seconds=0.3, root_check_seconds=2.0))
 

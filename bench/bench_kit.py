@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_recording import index_devset, read_devset  # noqa: E402
-from engine.kit import KitBuilder  # noqa: E402
+from soundalike.engine.kits.builder import KitBuilder  # noqa: E402
 
 #: Dev set classes that fit each slot (the dev set says "hihat", "cymbal", "bell", "hand").
 FITS = {"kick": {"kick"}, "snare": {"snare"}, "clap": {"clap"}, "closed hat": {"hihat"}, "open hat": {"hihat"},
@@ -60,8 +60,8 @@ def speed(count: int, repeat: int = 5) -> None:
     """Kit build time over ``count`` synthetic samples (random vectors, one tag each; no audio), with
     a single ``similar`` query in the same session as the baseline."""
     from bench.synthetic_library import catalog_of, fill
-    from engine.config import EngineSettings, Settings
-    from engine.library import Library
+    from soundalike.engine.config import EngineSettings, Settings
+    from soundalike.engine.library.facade import Library
 
     with tempfile.TemporaryDirectory() as tmp:
         library = Library(Settings(engine=EngineSettings(data_dir=tmp, backends=("builtin",),

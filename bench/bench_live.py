@@ -32,13 +32,13 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from engine.config import EngineSettings, Settings, WatchSettings  # noqa: E402
-from engine.demo import render  # noqa: E402
-from engine.embedders.registry import BACKENDS, create_embedder  # noqa: E402
-from engine.errors import UserError  # noqa: E402
-from engine.events import SampleAdded  # noqa: E402
-from engine.library import Library  # noqa: E402
-from engine.service import EngineService  # noqa: E402
+from soundalike.engine.config import EngineSettings, Settings, WatchSettings  # noqa: E402
+from soundalike.engine.tools.demo import render  # noqa: E402
+from soundalike.engine.embedders.registry import BACKENDS, create_embedder  # noqa: E402
+from soundalike.engine.errors import UserError  # noqa: E402
+from soundalike.engine.events import SampleAdded  # noqa: E402
+from soundalike.engine.library.facade import Library  # noqa: E402
+from soundalike.engine.live.service import EngineService  # noqa: E402
 
 INSTRUMENTS = ("kick", "snare", "closed hat", "cymbal", "clap", "tom")
 
@@ -142,8 +142,8 @@ def idle_memory(work: Path, count: int, dim: int) -> dict:
 
 def fill_library(root: Path, data: Path, count: int, dim: int) -> None:
     """``count`` small files in folders of 100, and a catalog that already knows them all."""
-    from engine import catalog_writes as cat
-    from engine.catalog import Catalog
+    from soundalike.engine.store import writes as cat
+    from soundalike.engine.store.catalog import Catalog
     rows, rng = [], np.random.default_rng(0)
     for number in range(count):
         path = root / f"pack {number // 10_000}" / f"folder {number // 100}" / f"hit_{number}.wav"

@@ -30,13 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_tui import BenchEmbedder, PaintClock, build, fake_sounddevice, press  # noqa: E402
 from bench.bench_tui import report as print_times  # noqa: E402
-from engine.embedders.registry import BACKENDS  # noqa: E402
-from engine.service import EngineService  # noqa: E402
-from tui.keys import keys_for  # noqa: E402
+from soundalike.engine.embedders.registry import BACKENDS  # noqa: E402
+from soundalike.engine.live.service import EngineService  # noqa: E402
+from soundalike.tui.keys import keys_for  # noqa: E402
 
 
 async def open_map(app, clock: PaintClock, count: int) -> float:
-    from tui.screens.map import MapScreen
+    from soundalike.tui.screens.map import MapScreen
 
     start = time.perf_counter()
     await press_key(app, keys_for(app.settings.tui, "map")[0])  # the configured key, not a copy of it
@@ -51,9 +51,9 @@ async def press_key(app, key: str) -> None:
 
 
 async def measure(settings, count: int, repeat: int) -> dict[str, list[float]]:
-    from tui.app import SoundalikeApp
-    from tui.map_view import MapView
-    from tui.sample_list import SampleList
+    from soundalike.tui.app import SoundalikeApp
+    from soundalike.tui.widgets.map_view import MapView
+    from soundalike.tui.widgets.sample_list import SampleList
 
     times: dict[str, list[float]] = {}
     started = time.perf_counter()
@@ -100,7 +100,7 @@ def quality(tsvs: list[str], width: int = 70, height: int = 24) -> None:
     import numpy as np
 
     from bench.bench_recording import index_devset, read_devset
-    from engine.drum_map import DrumMap
+    from soundalike.engine.tools.drum_map import DrumMap
 
     rows = [row for tsv in tsvs for row in read_devset(Path(tsv))]
     classes = {path: cls for path, _, _, cls in rows}

@@ -22,13 +22,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.musical_material import Item, cut_mid_bar, drum_items, rendered_items, sonic_pi_items  # noqa: E402
-from engine.audio import decode_file, prepare  # noqa: E402
-from engine.config import Settings  # noqa: E402
-from engine.embedders.builtin import BuiltinEmbedder  # noqa: E402
-from engine.errors import FileError  # noqa: E402
-from engine.musical.analysis import Musical, analyse_decoded  # noqa: E402
-from engine.musical.drums import drum_reason  # noqa: E402
-from engine.musical.keys import key_name, keys_related, note_name  # noqa: E402
+from soundalike.engine.pipeline.audio import decode_file, prepare  # noqa: E402
+from soundalike.engine.config import Settings  # noqa: E402
+from soundalike.engine.embedders.builtin import BuiltinEmbedder  # noqa: E402
+from soundalike.engine.errors import FileError  # noqa: E402
+from soundalike.engine.musical.analysis import Musical, analyse_decoded  # noqa: E402
+from soundalike.engine.musical.drums import drum_reason  # noqa: E402
+from soundalike.engine.musical.keys import key_name, keys_related, note_name  # noqa: E402
 
 
 def tempo_scores(pairs: list[tuple[float, float | None]]) -> tuple[int, int, int]:
@@ -46,7 +46,7 @@ def tempo_scores(pairs: list[tuple[float, float | None]]) -> tuple[int, int, int
 
 def evaluate(items: list[Item], use_names: bool, drum_gate: bool = True) -> dict[str, list[tuple[Item, Musical]]]:
     """Each file's facts as `soundalike index` finds them: with the built-in backend's tags telling
-    drums (engine.musical.drums), unless ``drum_gate`` is off."""
+    drums (soundalike.engine.musical.drums), unless ``drum_gate`` is off."""
     out: dict[str, list[tuple[Item, Musical]]] = defaultdict(list)
     tagger = BuiltinEmbedder() if drum_gate else None
     for item in items:
@@ -160,13 +160,13 @@ def index_cost(folder: str, rounds: int = 5) -> None:
     import dataclasses
     import tempfile
 
-    import engine.ingest
-    from engine.library import Library
+    import soundalike.engine.pipeline.ingest
+    from soundalike.engine.library.facade import Library
 
     cpu: dict[str, list[float]] = defaultdict(list)
     shares: list[float] = []
     count = 0
-    real_analyse, real_gate = engine.ingest.analyse_safely, engine.ingest.drum_reason
+    real_analyse, real_gate = soundalike.engine.pipeline.ingest.analyse_safely, soundalike.engine.pipeline.ingest.drum_reason
     spent: list[float] = []
 
     def timed(*args, **kwargs):
@@ -176,12 +176,12 @@ def index_cost(folder: str, rounds: int = 5) -> None:
         finally:
             spent.append(time.thread_time() - started)
 
-    engine.ingest.analyse_safely = timed
+    soundalike.engine.pipeline.ingest.analyse_safely = timed
     try:
         for _ in range(rounds):
             for variant in ("off", "on", "on, no drum gate"):
                 spent.clear()
-                engine.ingest.drum_reason = real_gate if variant == "on" else (lambda tags: None)
+                soundalike.engine.pipeline.ingest.drum_reason = real_gate if variant == "on" else (lambda tags: None)
                 with tempfile.TemporaryDirectory() as data:
                     base = Settings()
                     settings = dataclasses.replace(base.engine, data_dir=data, workers=1, musical=variant != "off")
@@ -193,7 +193,7 @@ def index_cost(folder: str, rounds: int = 5) -> None:
                 if variant == "on":
                     shares.append(sum(spent) / cpu[variant][-1])
     finally:
-        engine.ingest.analyse_safely, engine.ingest.drum_reason = real_analyse, real_gate
+        soundalike.engine.pipeline.ingest.analyse_safely, soundalike.engine.pipeline.ingest.drum_reason = real_analyse, real_gate
     off, on, ungated = (statistics.median(cpu[v]) for v in ("off", "on", "on, no drum gate"))
     print(f"\nindexing {count} files under {folder} (built-in backend, 1 worker, CPU of this process, median of "
           f"{rounds} in turn): off {1000 * off / count:.2f} ms/file, on {1000 * on / count:.2f}, on without the drum "

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from engine.embedders.neural import NEURAL_BACKENDS  # noqa: E402
+from soundalike.engine.embedders.neural import NEURAL_BACKENDS  # noqa: E402
 
 
 def one_shots(sample_rate: int, count: int) -> list[np.ndarray]:

@@ -29,10 +29,10 @@ from textual import events
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.synthetic_library import FOLDERS, catalog_of, fill  # noqa: E402
-from engine.config import EngineSettings, Settings  # noqa: E402
-from engine.embedders.base import BackendInfo, Embedder  # noqa: E402
-from engine.embedders.registry import BACKENDS  # noqa: E402
-from engine.service import EngineService  # noqa: E402
+from soundalike.engine.config import EngineSettings, Settings  # noqa: E402
+from soundalike.engine.embedders.base import BackendInfo, Embedder  # noqa: E402
+from soundalike.engine.embedders.registry import BACKENDS  # noqa: E402
+from soundalike.engine.live.service import EngineService  # noqa: E402
 
 DIM = 64
 
@@ -110,7 +110,7 @@ class PaintClock:
 
 def keys_and_effects(app) -> list[tuple[str, str, Callable[[], Callable[[], bool]]]]:
     """(key, label, before) where before() snapshots state and returns the 'it changed' test."""
-    from tui.sample_list import SampleList
+    from soundalike.tui.widgets.sample_list import SampleList
 
     def listed():
         return app.screen.query_one(SampleList)
@@ -151,8 +151,8 @@ async def press(app, clock: PaintClock, key: str, before) -> float:
 
 
 async def measure(settings: Settings, repeat: int) -> dict[str, list[float]]:
-    from tui.app import SoundalikeApp
-    from tui.sample_list import SampleList
+    from soundalike.tui.app import SoundalikeApp
+    from soundalike.tui.widgets.sample_list import SampleList
 
     times: dict[str, list[float]] = {}
     started = time.perf_counter()

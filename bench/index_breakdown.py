@@ -16,16 +16,16 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from engine.audio import RESAMPLE_MARGIN_SECONDS, _to_mono, decode_file, describe, hash_bytes, prepare, resample, trim_leading_silence
-from engine.blas import one_blas_thread
-from engine.config import Settings
-from engine.embedders.builtin import BuiltinEmbedder
-from engine.errors import FileError
-from engine.ingest import Processed
-from engine.library import Library
-from engine.musical.analysis import analyse_safely
-from engine.musical.drums import drum_reason
-from engine.scanner import stat_entry
+from soundalike.engine.pipeline.audio import RESAMPLE_MARGIN_SECONDS, _to_mono, decode_file, describe, hash_bytes, prepare, resample, trim_leading_silence
+from soundalike.engine.pipeline.blas import one_blas_thread
+from soundalike.engine.config import Settings
+from soundalike.engine.embedders.builtin import BuiltinEmbedder
+from soundalike.engine.errors import FileError
+from soundalike.engine.pipeline.ingest import Processed
+from soundalike.engine.library.facade import Library
+from soundalike.engine.musical.analysis import analyse_safely
+from soundalike.engine.musical.drums import drum_reason
+from soundalike.engine.pipeline.scanner import stat_entry
 
 EXTENSIONS = Settings().engine.extensions
 CROP = getattr(BuiltinEmbedder, "reads_seconds", None) is not None
@@ -86,7 +86,7 @@ def breakdown(paths: list[str]) -> None:
         base = Settings()
         with Library(dataclasses.replace(base, engine=dataclasses.replace(base.engine, data_dir=tmp))) as library:
             library.index("builtin")
-            from engine.library import ScanReport
+            from soundalike.engine.library.facade import ScanReport
             report = ScanReport()
             for start in range(0, len(done), 16):  # the chunk size the scan writes
                 clock("catalog + index write", library.writer._apply, done[start:start + 16], report)

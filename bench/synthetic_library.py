@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from engine import catalog_writes as cat
-from engine.audio import AudioFacts
-from engine.catalog import Catalog
-from engine.library import Library
+from soundalike.engine.store import writes as cat
+from soundalike.engine.pipeline.audio import AudioFacts
+from soundalike.engine.store.catalog import Catalog
+from soundalike.engine.library.facade import Library
 
 FOLDERS = ("Kicks", "Snares", "Hats", "Claps", "Toms", "Cymbals", "Percussion", "Loops", "FX", "Vocals")
 
@@ -47,7 +47,7 @@ def synthetic_path(number: int, root: str = "/synthetic/Samples") -> str:
 if __name__ == "__main__":  # pragma: no cover - manual use
     import sys
 
-    from engine.config import load_settings
+    from soundalike.engine.config import load_settings
 
     target = Path(sys.argv[1])
     with Library(load_settings().with_data_dir(target)) as lib:

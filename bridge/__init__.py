@@ -2,7 +2,7 @@
 
 ``from bridge import start_bridge``; ``start_bridge(service, settings)`` starts it for a running
 EngineService. docs/osc.md is the address space. Importing the package stays light (the OSC
-command-line client needs only ``bridge.client``); the server loads on first use.
+command-line client needs only ``soundalike.bridge.client``); the server loads on first use.
 """
 from __future__ import annotations
 
@@ -11,6 +11,6 @@ __all__ = ["Bridge", "start_bridge"]
 
 def __getattr__(name: str):
     if name in __all__:
-        from bridge import bridge as _bridge
+        from soundalike.bridge import bridge as _bridge
         return getattr(_bridge, name)
     raise AttributeError(f"module 'bridge' has no attribute {name!r}")

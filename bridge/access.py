@@ -4,8 +4,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 
-from engine.config import BridgeSettings
-from engine.errors import UserError
+from soundalike.engine.config import BridgeSettings
+from soundalike.engine.errors import UserError
 
 log = logging.getLogger(__name__)
 

@@ -11,11 +11,11 @@ import logging
 from collections.abc import Callable
 from typing import ClassVar, Protocol
 
-from engine.errors import QueryError, SoundalikeError
-from engine.events import Notice
-from engine.library import Library
-from engine.library_browse import SampleRow
-from bridge.session import Selection, Session
+from soundalike.engine.errors import QueryError, SoundalikeError
+from soundalike.engine.events import Notice
+from soundalike.engine.library.facade import Library
+from soundalike.engine.library.browse import SampleRow
+from soundalike.bridge.session import Selection, Session
 
 log = logging.getLogger(__name__)
 

@@ -22,22 +22,22 @@ from typing import Any, Protocol
 
 import mido
 
-from bridge import client_state
-from bridge import protocol as p
-from bridge.access import AccessPolicy
-from bridge.actions import Actions, Auditioner, SilentAuditioner
-from bridge.counters import Counters
-from bridge.events import BridgeActivity, BridgeState
-from bridge.handlers import Handlers
-from bridge.midi import MidiController, open_input, parse_map
-from bridge.osc_server import OscServer
-from bridge.path_policy import PathPolicy
-from bridge.push import FOREVER, Push
-from bridge.session import Session
-from engine.config import BridgeSettings, Settings
-from engine.errors import UserError
-from engine.events import EventBus
-from engine.library import Library
+from soundalike.bridge import client_state
+from soundalike.bridge import protocol as p
+from soundalike.bridge.access import AccessPolicy
+from soundalike.bridge.actions import Actions, Auditioner, SilentAuditioner
+from soundalike.bridge.counters import Counters
+from soundalike.bridge.events import BridgeActivity, BridgeState
+from soundalike.bridge.handlers import Handlers
+from soundalike.bridge.midi import MidiController, open_input, parse_map
+from soundalike.bridge.osc_server import OscServer
+from soundalike.bridge.path_policy import PathPolicy
+from soundalike.bridge.push import FOREVER, Push
+from soundalike.bridge.session import Session
+from soundalike.engine.config import BridgeSettings, Settings
+from soundalike.engine.errors import UserError
+from soundalike.engine.events import EventBus
+from soundalike.engine.library.facade import Library
 
 log = logging.getLogger(__name__)
 STATE_FILE = "bridge-clients.json"  # in the data folder: per-client settings and subscriptions

@@ -1,6 +1,6 @@
 """What the bridge publishes on the engine's event bus, for the TUI's activity panel and status bar.
 
-These live in the bridge, not in ``engine.events``: the engine carries them without knowing them.
+These live in the bridge, not in ``soundalike.engine.events``: the engine carries them without knowing them.
 The module imports nothing, so the TUI can read it without loading the OSC or MIDI machinery.
 """
 from __future__ import annotations

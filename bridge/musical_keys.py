@@ -11,10 +11,10 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from engine.errors import QueryError
-from engine.library import Hit, Library
-from engine.musical.analysis import Musical
-from engine.musical.filters import KINDS, parse_bpm_range, parse_keys, parse_roots
+from soundalike.engine.errors import QueryError
+from soundalike.engine.library.facade import Hit, Library
+from soundalike.engine.musical.analysis import Musical
+from soundalike.engine.musical.filters import KINDS, parse_bpm_range, parse_keys, parse_roots
 
 
 @dataclass(frozen=True)

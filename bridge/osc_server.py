@@ -1,10 +1,10 @@
 """The OSC transport: the port's UDP sockets, a thread that receives and a thread that serves.
 
 The receiving thread only drains the sockets (on Linux several share the port and are read in
-turns, so one flooding sender cannot drown the others: :mod:`bridge.udp_sockets`; datagrams up to
+turns, so one flooding sender cannot drown the others: :mod:`soundalike.bridge.udp_sockets`; datagrams up to
 64 KiB, not python-osc's 8 KiB default), refuses senders the access policy rejects, parses and
 queues requests, and answers bad packets at once. The serving thread runs the dispatch table,
-taking clients in turns (each client's requests in arrival order, :mod:`bridge.fair_queue`), sends
+taking clients in turns (each client's requests in arrival order, :mod:`soundalike.bridge.fair_queue`), sends
 the replies, and between requests sends queued push events to subscribers. Nothing is dropped
 without being counted; anything with a known reply address gets an error reply.
 """
@@ -17,17 +17,17 @@ import socket
 import threading
 from collections.abc import Callable
 
-from bridge import protocol as p
-from bridge.access import AccessPolicy
-from bridge.counters import Counters
-from bridge.fair_queue import FairQueue, QueueFull
-from bridge.handlers import Handler, dispatch
-from bridge.protocol import BadRequest, Reply, Request
-from bridge.push import Push
-from bridge.udp_drops import DropWatch
-from bridge.udp_sockets import open_sockets
-from bridge.wire import ReplyTooLarge, encode_checked
-from engine.config import BridgeSettings
+from soundalike.bridge import protocol as p
+from soundalike.bridge.access import AccessPolicy
+from soundalike.bridge.counters import Counters
+from soundalike.bridge.fair_queue import FairQueue, QueueFull
+from soundalike.bridge.handlers import Handler, dispatch
+from soundalike.bridge.protocol import BadRequest, Reply, Request
+from soundalike.bridge.push import Push
+from soundalike.bridge.udp_drops import DropWatch
+from soundalike.bridge.udp_sockets import open_sockets
+from soundalike.bridge.wire import ReplyTooLarge, encode_checked
+from soundalike.engine.config import BridgeSettings
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 
-from engine.errors import QueryError, UserError
+from soundalike.engine.errors import QueryError, UserError
 
 MODES = ("library", "anywhere")
 

@@ -13,10 +13,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from bridge.protocol import PREFIX, Reply
-from bridge.session import Selection
-from engine.errors import QueryError
-from engine.events import Notice, Progress, RootState, SampleAdded, SampleFailed, SampleRemoved, SampleUpdated
+from soundalike.bridge.protocol import PREFIX, Reply
+from soundalike.bridge.session import Selection
+from soundalike.engine.errors import QueryError
+from soundalike.engine.events import Notice, Progress, RootState, SampleAdded, SampleFailed, SampleRemoved, SampleUpdated
 
 EVENT = f"{PREFIX}/event"
 FOREVER = float("inf")

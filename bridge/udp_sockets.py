@@ -12,7 +12,7 @@ import ipaddress
 import socket
 import sys
 
-from engine.errors import UserError
+from soundalike.engine.errors import UserError
 
 SOCKET_BUFFER = 4 * 2**20
 SHARED_SOCKETS = 16  # on Linux

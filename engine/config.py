@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine import paths
-from engine.errors import UserError
+from soundalike.engine import paths
+from soundalike.engine.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class EngineSettings:
     trim_db: float = -50.0
     silence_db: float = -80.0
     musical: bool = True  # issue 16: loop/one-shot, tempo, key and root note at index time
-    worker_processes: bool = True  # issue 15: forked worker processes where safe (engine/ingest_pool.py)
+    worker_processes: bool = True  # issue 15: forked worker processes where safe (engine/pipeline/ingest_pool.py)
 
     def resolved_data_dir(self) -> Path:
         return Path(self.data_dir).expanduser() if self.data_dir else paths.data_dir()
@@ -94,7 +94,7 @@ class TuiSettings:
     audio_device: str = ""
     loop_min_seconds: float = 2.5  # only for samples not analysed yet ([engine] musical)
     tag_min_score: float = 0.5
-    # Optional result columns shown by the columns key (tui/columns.py COLUMNS: rate, bits, channels).
+    # Optional result columns shown by the columns key (tui/widgets/columns.py COLUMNS: rate, bits, channels).
     columns: tuple[str, ...] = ("rate", "bits", "channels")
     # Where the export key puts samples (e.g. your DAW project's samples folder); "" until you set it.
     project_folder: str = ""

@@ -62,7 +62,7 @@ class Notice:
 
 
 Event = SampleAdded | SampleUpdated | SampleRemoved | SampleFailed | Progress | RootState | Notice
-# Other parts may publish their own events on the same bus (the bridge's ``bridge.events``): the
+# Other parts may publish their own events on the same bus (the bridge's ``soundalike.bridge.events``): the
 # engine carries them without knowing their types.
 Subscriber = Callable[[object], None]
 

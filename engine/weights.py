@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from engine.errors import QueryError
+from soundalike.engine.errors import QueryError
 
 
 def parse_weights(text: str | None) -> dict[str, float] | None:

@@ -11,18 +11,18 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 
-from engine.config import Settings, load_settings
-from engine.errors import FileError, QueryError, UserError
+from soundalike.engine.config import Settings, load_settings
+from soundalike.engine.errors import FileError, QueryError, UserError
 from soundalike import __version__, logs
 
 log = logging.getLogger(__name__)
 
 
 #: Modules that each add their subcommands (``add_parsers(commands)``) with a ``handler`` default.
-COMMAND_MODULES = ("soundalike.commands", "soundalike.pipeline_cmds", "soundalike.eval_cmd",
-                   "soundalike.models_cmd", "soundalike.osc_cmd", "soundalike.tui_cmd", "soundalike.serve_cmd",
-                   "soundalike.repair_cmd", "soundalike.kit_cmd", "soundalike.listen_cmd",
-                   "soundalike.map_cmd")
+COMMAND_MODULES = ("soundalike.commands.library", "soundalike.commands.pipeline", "soundalike.commands.eval",
+                   "soundalike.commands.models", "soundalike.commands.osc", "soundalike.commands.tui", "soundalike.commands.serve",
+                   "soundalike.commands.repair", "soundalike.commands.kit", "soundalike.commands.listen",
+                   "soundalike.commands.map")
 
 
 def build_parser() -> argparse.ArgumentParser:

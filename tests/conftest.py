@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from engine.config import EngineSettings, Settings, WatchSettings
-from engine.demo import render
-from engine.embedders.base import BackendInfo, Embedder, unit_rows
-from engine.embedders.registry import BACKENDS
+from soundalike.engine.config import EngineSettings, Settings, WatchSettings
+from soundalike.engine.tools.demo import render
+from soundalike.engine.embedders.base import BackendInfo, Embedder, unit_rows
+from soundalike.engine.embedders.registry import BACKENDS
 
 
 class BandEmbedder(Embedder):
@@ -81,7 +81,7 @@ def live_settings(make_settings, **watch):
 @pytest.fixture
 def serve(make_settings):
     """Start live engines on roots (stopped at teardown): ``serve([root], **watch_settings)``."""
-    from engine.service import EngineService
+    from soundalike.engine.live.service import EngineService
     services = []
 
     def _serve(roots, backends=TEST_BACKENDS, **watch):
@@ -98,15 +98,15 @@ def serve(make_settings):
 @pytest.fixture
 def counting_decoder(monkeypatch):
     """The base names of the files ingest decodes, in order (what a test expects to cost no decode)."""
-    import engine.ingest
+    import soundalike.engine.pipeline.ingest
     calls = []
-    real = engine.ingest.decode_file
+    real = soundalike.engine.pipeline.ingest.decode_file
 
     def decode(path, *args, **kwargs):
         calls.append(os.path.basename(path))
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(engine.ingest, "decode_file", decode)
+    monkeypatch.setattr(soundalike.engine.pipeline.ingest, "decode_file", decode)
     return calls
 
 

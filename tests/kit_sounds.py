@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.demo import render
+from soundalike.engine.tools.demo import render
 from tests.conftest import write
 
 KIT_SOUNDS = (("kick", "Kick"), ("snare", "Snare"), ("clap", "Clap"), ("closed hat", "HatClosed"),

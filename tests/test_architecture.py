@@ -26,11 +26,11 @@ FORBIDDEN = {
     "training": ("tui", "bridge", "soundalike", "bench", "tests"),
 }
 # ...except these: the TUI shows what the bridge reports, so it may read the bridge's event types.
-ALLOWED_ACROSS = {"tui": ("bridge.events",)}
+ALLOWED_ACROSS = {"tui": ("soundalike.bridge.events",)}
 ENTRY_MODULES = {
-    "engine": ("engine.service", "engine.library", "engine.config", "engine.events", "engine.errors"),
-    "bridge": ("bridge", "bridge.bridge", "bridge.client", "bridge.handlers", "bridge.events"),
-    "tui": ("tui.app",),
+    "engine": ("soundalike.engine.live.service", "soundalike.engine.library.facade", "soundalike.engine.config", "soundalike.engine.events", "soundalike.engine.errors"),
+    "bridge": ("bridge", "soundalike.bridge.bridge", "soundalike.bridge.client", "soundalike.bridge.handlers", "soundalike.bridge.events"),
+    "tui": ("soundalike.tui.app",),
 }
 
 
@@ -59,8 +59,8 @@ def violations(package: str, source: str, where: str) -> list[str]:
 
 
 def forbidden(package: str, module: str) -> bool:
-    """``from bridge.events import X`` reads as ``bridge.events`` and ``bridge.events.X``; loading it
-    also loads the package ``bridge``: all three pass where ``bridge.events`` is allowed."""
+    """``from soundalike.bridge.events import X`` reads as ``soundalike.bridge.events`` and ``soundalike.bridge.events.X``; loading it
+    also loads the package ``bridge``: all three pass where ``soundalike.bridge.events`` is allowed."""
     allowed = ALLOWED_ACROSS.get(package, ())
     if any(module == name or module.startswith(name + ".") or name.startswith(module + ".") for name in allowed):
         return False
@@ -78,8 +78,8 @@ def test_no_file_of_a_package_imports_what_it_must_not(package):
 
 @pytest.mark.parametrize("source, package", [
     ("from soundalike import __version__\n", "bridge"),
-    ("def f():\n    import tui.app\n", "engine"),
-    ("import importlib\nimportlib.import_module('bridge.bridge')\n", "engine"),
+    ("def f():\n    import soundalike.tui.app\n", "engine"),
+    ("import importlib\nimportlib.import_module('soundalike.bridge.bridge')\n", "engine"),
     ("from bridge import start_bridge\n", "tui"),
     ("from tests.conftest import make_wav\n", "engine"),
 ])
@@ -88,8 +88,8 @@ def test_the_checker_catches_a_forbidden_import(source, package):
 
 
 @pytest.mark.parametrize("source, package", [
-    ("from engine.library import Library\n", "bridge"),
-    ("from bridge.events import BridgeActivity, BridgeState\n", "tui"),
+    ("from soundalike.engine.library.facade import Library\n", "bridge"),
+    ("from soundalike.bridge.events import BridgeActivity, BridgeState\n", "tui"),
     ("import numpy\nfrom engine import errors\n", "tui"),
 ])
 def test_the_checker_lets_allowed_imports_through(source, package):
@@ -110,15 +110,15 @@ def test_importing_a_package_loads_nothing_it_must_not(package):
 
 
 # --- the catalog is the engine's own (issue 14) ------------------------------------------------
-# Outside the engine everything goes through the library: ``library.browse`` (engine.library_browse)
+# Outside the engine everything goes through the library: ``library.browse`` (soundalike.engine.library.browse)
 # for reads, Library methods for writes. So no module of these packages imports a catalog-level
 # module or touches an attribute named ``catalog``.
 OUTSIDE_THE_ENGINE = ("tui", "bridge", "soundalike")
-CATALOG_LEVEL = ("engine.catalog", "engine.browse", "engine.user_lists")
+CATALOG_LEVEL = ("soundalike.engine.store.catalog", "soundalike.engine.store.browse", "soundalike.engine.store.user_lists")
 
 
 def is_catalog_level(module: str) -> bool:
-    """engine.catalog, any engine.catalog_* (writes, schema, text, repair), engine.browse, engine.user_lists."""
+    """soundalike.engine.store.catalog, any engine.catalog_* (writes, schema, text, repair), soundalike.engine.store.browse, soundalike.engine.store.user_lists."""
     return module.startswith("engine.catalog_") or any(
         module == name or module.startswith(name + ".") for name in CATALOG_LEVEL)
 
@@ -149,11 +149,11 @@ def test_nothing_outside_the_engine_touches_the_catalog(package):
     "def f(app):\n    return app.library.catalog\n",
     "rows = getattr(library, 'catalog')\n",
     "from engine import browse\n",
-    "from engine.catalog import SampleRow\n",
-    "from engine.catalog_text import readable\n",
-    "import engine.catalog_writes as cat\n",
+    "from soundalike.engine.store.catalog import SampleRow\n",
+    "from soundalike.engine.store.text import readable\n",
+    "import soundalike.engine.store.writes as cat\n",
     "from engine import user_lists\n",
-    "from engine.browse import BrowseQuery\n",
+    "from soundalike.engine.store.browse import BrowseQuery\n",
 ])
 def test_the_catalog_check_catches_a_reach(source):
     assert catalog_reaches(source, "example.py")
@@ -161,8 +161,8 @@ def test_the_catalog_check_catches_a_reach(source):
 
 @pytest.mark.parametrize("source", [
     "counts = library.browse.status_counts()\n",
-    "from engine.library_browse import BrowseQuery, Filters, SampleRow, readable\n",
-    "from engine.library_repair import catalog_problems\n",
+    "from soundalike.engine.library.browse import BrowseQuery, Filters, SampleRow, readable\n",
+    "from soundalike.engine.library.repair import catalog_problems\n",
     "catalog = data_dir / 'catalog.sqlite'\n",  # a local name, not the library's attribute
 ])
 def test_the_catalog_check_lets_the_library_api_through(source):

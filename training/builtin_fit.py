@@ -10,8 +10,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 from builtin_data import augment
-from engine.embedders.builtin import BuiltinModel
-from engine.embedders.builtin_features import FEATURE_DIM, SAMPLE_RATE, FeatureExtractor, block_slices
+from soundalike.engine.embedders.builtin import BuiltinModel
+from soundalike.engine.embedders.builtin_features import FEATURE_DIM, SAMPLE_RATE, FeatureExtractor, block_slices
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.evaluation import evaluate, read_labelled  # noqa: E402
+from soundalike.engine.tools.evaluation import evaluate, read_labelled  # noqa: E402
 
 # Held-out (P@10, top-1) from the issue "Drum search quality".
 REFERENCES = {"mfcc": (0.58, 0.66), "aisfx": (0.62, 0.70)}
@@ -50,10 +50,10 @@ def mfcc_vectors(paths: list[str]) -> np.ndarray:
 
 
 def aisfx_vectors(paths: list[str]) -> np.ndarray | None:
-    from engine.batch_embed import embed_paths
-    from engine.config import EngineSettings
-    from engine.embedders.registry import create_embedder
-    from engine.errors import BackendUnavailable
+    from soundalike.engine.pipeline.batch_embed import embed_paths
+    from soundalike.engine.config import EngineSettings
+    from soundalike.engine.embedders.registry import create_embedder
+    from soundalike.engine.errors import BackendUnavailable
 
     try:
         embedder = create_embedder("aisfx")

@@ -37,7 +37,7 @@ from real_sources import family, load_kit, load_sonicpi, render_extra  # noqa: E
 from render_kits import render_all  # noqa: E402
 from train_builtin import MIX_WEIGHTS, build_dataset, cached_features, data_arguments, train  # noqa: E402
 
-from engine.embedders.builtin import MODEL_FILE, RETRIEVAL_CLASS  # noqa: E402
+from soundalike.engine.embedders.builtin import MODEL_FILE, RETRIEVAL_CLASS  # noqa: E402
 
 log = logging.getLogger("pooled_eval")
 

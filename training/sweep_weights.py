@@ -31,7 +31,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "training")]
 import train_builtin as tb  # noqa: E402
 from builtin_fit import aspects, combine, pooled, retrieval_scores  # noqa: E402
 
-from engine.embedders.builtin import DEFAULT_WEIGHTS  # noqa: E402
+from soundalike.engine.embedders.builtin import DEFAULT_WEIGHTS  # noqa: E402
 
 GRID = {"timbre": (0.0, 0.09, 0.2, 0.3, 0.5), "pitch": (0.04, 0.1, 0.2), "envelope": (0.0, 0.04, 0.1)}
 

@@ -41,7 +41,7 @@ from real_sources import load_kit, load_sonicpi, render_extra  # noqa: E402
 from render_kits import dev_class, render_all  # noqa: E402
 from synth_kits import synth_kit  # noqa: E402
 
-from engine.embedders.builtin import DEFAULT_WEIGHTS  # noqa: E402
+from soundalike.engine.embedders.builtin import DEFAULT_WEIGHTS  # noqa: E402
 
 log = logging.getLogger("train_builtin")
 
@@ -180,7 +180,7 @@ def report(name: str, result: dict) -> None:
 
 def measure_speed(model_path: Path, clips: list) -> None:
     """Features + model, one process, batches of 64, best of three passes."""
-    from engine.embedders.builtin import BuiltinEmbedder
+    from soundalike.engine.embedders.builtin import BuiltinEmbedder
     embedder = BuiltinEmbedder(BuiltinEmbedder.Options(model_path=str(model_path)))
     clips = [c for c in clips if c is not None]
     best = float("inf")

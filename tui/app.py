@@ -1,9 +1,9 @@
 """The soundalike terminal app: browse, search and audition a library from the keyboard, live.
 
 The app runs over one EngineService in the same process: queries go to ``service.library``,
-live updates come from ``service.events`` as Textual messages (:mod:`tui.live`): a burst of engine
-events is one :class:`~tui.live.EngineActivity`, applied at most every APPLY_SECONDS, and told to
-the screens as :class:`~tui.live.SamplesChanged` and :class:`~tui.live.BridgeNews`.
+live updates come from ``service.events`` as Textual messages (:mod:`soundalike.tui.live`): a burst of engine
+events is one :class:`~soundalike.tui.live.EngineActivity`, applied at most every APPLY_SECONDS, and told to
+the screens as :class:`~soundalike.tui.live.SamplesChanged` and :class:`~soundalike.tui.live.BridgeNews`.
 """
 from __future__ import annotations
 
@@ -18,27 +18,27 @@ from textual import events, work
 from textual.app import App
 from textual.timer import Timer
 
-from engine.library_browse import SampleRow
-from engine.config import Settings
-from engine.errors import SoundalikeError, UserError
-from engine.service import EngineService
-from tui.audio import Player
-from tui.clipboard import copy_with_tool
-from tui.clips import ClipCache
-from tui import results_query
-from tui.explore import ExploreActions
-from tui.host import AppHost
-from tui.keeping import KeepingActions
-from tui.keys import LIST_ACTIONS, bindings, keymap, keys_for, pretty
-from tui.live import Batch, EngineActivity, FailureDigest, LiveFeed
-from tui.results_query import ResultsQuery
-from tui.screens.base import AppScreen
-from tui.screens.browser import BrowserScreen
-from tui.screens.help import HelpScreen
-from tui.screens.results import ResultsScreen
-from tui.screens.tag_picker import TagPicker
-from tui.status_bar import StatusBar, StatusState
-from tui.writes import LibraryWrites, toggle_favourite
+from soundalike.engine.library.browse import SampleRow
+from soundalike.engine.config import Settings
+from soundalike.engine.errors import SoundalikeError, UserError
+from soundalike.engine.live.service import EngineService
+from soundalike.tui.sound.audio import Player
+from soundalike.tui.clipboard import copy_with_tool
+from soundalike.tui.sound.clips import ClipCache
+from soundalike.tui import results_query
+from soundalike.tui.explore import ExploreActions
+from soundalike.tui.host import AppHost
+from soundalike.tui.keeping import KeepingActions
+from soundalike.tui.keys import LIST_ACTIONS, bindings, keymap, keys_for, pretty
+from soundalike.tui.live import Batch, EngineActivity, FailureDigest, LiveFeed
+from soundalike.tui.results_query import ResultsQuery
+from soundalike.tui.screens.base import AppScreen
+from soundalike.tui.screens.browser import BrowserScreen
+from soundalike.tui.screens.help import HelpScreen
+from soundalike.tui.screens.results import ResultsScreen
+from soundalike.tui.screens.tag_picker import TagPicker
+from soundalike.tui.widgets.status_bar import StatusBar, StatusState
+from soundalike.tui.writes import LibraryWrites, toggle_favourite
 
 log = logging.getLogger(__name__)
 

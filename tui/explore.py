@@ -1,6 +1,6 @@
 """The app's explore-by-ear actions (issue 18): the kit screen, the drum map and listening.
 
-A mixin of :class:`tui.app.SoundalikeApp`, kept apart so the app module stays about browsing.
+A mixin of :class:`soundalike.tui.app.SoundalikeApp`, kept apart so the app module stays about browsing.
 """
 from __future__ import annotations
 
@@ -9,21 +9,21 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.library_browse import SampleRow
-from engine.errors import SoundalikeError
-from engine.recording import InputUnavailable, cleaned, record, trimmed
-from tui.host import AppHost
-from tui.screens.browser import BrowserScreen
-from tui.screens.kit import KitScreen
-from tui.screens.map import MapScreen
-from tui.screens.results import ResultsScreen
-from tui.waveform import render
+from soundalike.engine.library.browse import SampleRow
+from soundalike.engine.errors import SoundalikeError
+from soundalike.engine.pipeline.recording import InputUnavailable, cleaned, record, trimmed
+from soundalike.tui.host import AppHost
+from soundalike.tui.screens.browser import BrowserScreen
+from soundalike.tui.screens.kit import KitScreen
+from soundalike.tui.screens.map import MapScreen
+from soundalike.tui.screens.results import ResultsScreen
+from soundalike.tui.widgets.waveform import render
 
 log = logging.getLogger(__name__)
 
 
 class ExploreActions:
-    """What it needs of the app is :class:`tui.host.AppHost`."""
+    """What it needs of the app is :class:`soundalike.tui.host.AppHost`."""
 
     def audition(self: AppHost, sample: SampleRow | None) -> None:
         """Play ``sample`` now (screens that audition on their own, like the map)."""

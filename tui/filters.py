@@ -5,11 +5,11 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
-from engine.library_browse import BrowseQuery, Filters
-from engine.config import TuiSettings
-from engine.musical.analysis import Musical
-from engine.musical.filters import TEMPO_TOLERANCE, describe
-from engine.musical.keys import NOTE_NAMES, compatible_keys
+from soundalike.engine.library.browse import BrowseQuery, Filters
+from soundalike.engine.config import TuiSettings
+from soundalike.engine.musical.analysis import Musical
+from soundalike.engine.musical.filters import TEMPO_TOLERANCE, describe
+from soundalike.engine.musical.keys import NOTE_NAMES, compatible_keys
 
 #: name -> (label, min seconds, max seconds)
 DURATIONS = {"any": ("", None, None), "short": ("< 0.5 s", None, 0.5), "medium": ("0.5–2 s", 0.5, 2.0),

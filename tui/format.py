@@ -5,7 +5,7 @@ import os
 
 from rich.cells import cell_len  # noqa: F401 (re-exported for tests)
 
-from engine.library_browse import SampleRow, readable
+from soundalike.engine.library.browse import SampleRow, readable
 
 
 def duration(seconds: float | None) -> str:

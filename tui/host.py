@@ -1,22 +1,22 @@
-"""What the app's action mixins (:mod:`tui.keeping`, :mod:`tui.explore`) use of the app.
+"""What the app's action mixins (:mod:`soundalike.tui.keeping`, :mod:`soundalike.tui.explore`) use of the app.
 
 The mixins' methods take ``self: AppHost``, so the type checker sees exactly what they rely on
-(mypy's way to type a mixin), and ``tui.app`` checks that SoundalikeApp provides all of it.
+(mypy's way to type a mixin), and ``soundalike.tui.app`` checks that SoundalikeApp provides all of it.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from engine.library_browse import SampleRow
-from engine.config import Settings
+from soundalike.engine.library.browse import SampleRow
+from soundalike.engine.config import Settings
 
 if TYPE_CHECKING:
     from textual.screen import Screen
 
-    from engine.library import Library
-    from tui.results_query import ResultsQuery
-    from tui.writes import LibraryWrites
+    from soundalike.engine.library.facade import Library
+    from soundalike.tui.results_query import ResultsQuery
+    from soundalike.tui.writes import LibraryWrites
 
 
 class AppHost(Protocol):

@@ -1,20 +1,20 @@
 """The app's keys for keeping and getting sounds out: marks, user tags, collections, export.
 
-A mixin of SoundalikeApp; what it uses of the app is :class:`tui.host.AppHost`. Each action
+A mixin of SoundalikeApp; what it uses of the app is :class:`soundalike.tui.host.AppHost`. Each action
 works on the marked samples of the list in front, or on the one under the cursor. Writes run on
-a worker (:mod:`tui.writes`).
+a worker (:mod:`soundalike.tui.writes`).
 """
 from __future__ import annotations
 
 import logging
 import os
 
-from engine.library_browse import SampleRow
-from tui.clipboard import copy_with_tool
-from tui.export import export_files, uri_list
-from tui.host import AppHost
-from tui.sample_list import SampleList
-from tui.screens.prompt import Prompt
+from soundalike.engine.library.browse import SampleRow
+from soundalike.tui.clipboard import copy_with_tool
+from soundalike.tui.export import export_files, uri_list
+from soundalike.tui.host import AppHost
+from soundalike.tui.widgets.sample_list import SampleList
+from soundalike.tui.screens.prompt import Prompt
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from textual.binding import Binding, BindingType
 
-from engine.config import TuiSettings
+from soundalike.engine.config import TuiSettings
 
 
 @dataclass(frozen=True)

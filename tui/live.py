@@ -19,8 +19,8 @@ from pathlib import Path
 
 from textual.message import Message
 
-from bridge.events import BridgeActivity, BridgeState
-from engine.events import (EventBus, Notice, Progress, RootState, SampleAdded, SampleFailed, SampleRemoved,
+from soundalike.bridge.events import BridgeActivity, BridgeState
+from soundalike.engine.events import (EventBus, Notice, Progress, RootState, SampleAdded, SampleFailed, SampleRemoved,
                            SampleUpdated)
 
 log = logging.getLogger(__name__)

@@ -6,11 +6,11 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
-from engine.library_browse import BrowseQuery, SampleRow
-from engine.collapse import Group, grouped
-from engine.config import TuiSettings
-from engine.library import Library
-from tui.filters import FilterState
+from soundalike.engine.library.browse import BrowseQuery, SampleRow
+from soundalike.engine.library.collapse import Group, grouped
+from soundalike.engine.config import TuiSettings
+from soundalike.engine.library.facade import Library
+from soundalike.tui.filters import FilterState
 
 #: Where results may come from, relative to the query sample (the first folder below its root is its pack).
 SCOPES = ("everywhere", "other packs", "other folders", "same pack")

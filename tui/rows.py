@@ -8,11 +8,11 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 
-from engine.collapse import Group
-from engine.library import Hit
-from engine.library_browse import BrowseQuery, LibraryBrowse, SampleRow
-from engine.musical.analysis import Musical
-from tui.columns import SORTS
+from soundalike.engine.library.collapse import Group
+from soundalike.engine.library.facade import Hit
+from soundalike.engine.library.browse import BrowseQuery, LibraryBrowse, SampleRow
+from soundalike.engine.musical.analysis import Musical
+from soundalike.tui.widgets.columns import SORTS
 
 log = logging.getLogger(__name__)
 
@@ -109,9 +109,9 @@ class HitSource:
 
 
 class GroupSource:
-    """Query results as collapsed groups (``engine.collapse.Group``): one row per group, and a
+    """Query results as collapsed groups (``soundalike.engine.library.collapse.Group``): one row per group, and a
     group's copies and layers as rows under it once it is opened (``toggle``). ``sort`` is a
-    ``tui.columns.SORTS`` name; "score" keeps the ranking."""
+    ``soundalike.tui.widgets.columns.SORTS`` name; "score" keeps the ranking."""
 
     def __init__(self, browse: LibraryBrowse, groups: list, tag_min_score: float = 0.5, sort: str = "score",
                  expanded: frozenset[int] = frozenset()):

@@ -1,7 +1,7 @@
 """Library writes from the app's keys (star, your tags, collections), run on a worker thread.
 
 A write takes the library's inter-process lock; while another process owns the library
-(``soundalike serve``) that raises :class:`engine.lock.LibraryLocked`, which names the owner.
+(``soundalike serve``) that raises :class:`soundalike.engine.store.lock.LibraryLocked`, which names the owner.
 On the UI thread that would be an uncaught exception (the app would crash) and a slow disk would
 freeze the keys; here the write runs on a worker, one at a time and in the order asked, and a
 failure becomes a toast that says what was not done and why. Nothing is half-written: each
@@ -15,10 +15,10 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from engine.errors import SoundalikeError
+from soundalike.engine.errors import SoundalikeError
 
 if TYPE_CHECKING:
-    from engine.library import Library
+    from soundalike.engine.library.facade import Library
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from engine.embedders.base import BackendInfo, Embedder, unit_rows
-from engine.embedders.torch_support import batches, check_batch, require, select_device, self_check
-from engine.errors import BackendUnavailable
+from soundalike.engine.embedders.base import BackendInfo, Embedder, unit_rows
+from soundalike.engine.embedders.torch_support import batches, check_batch, require, select_device, self_check
+from soundalike.engine.errors import BackendUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from engine.embedders.base import Analysis, BackendInfo, Embedder, Tags, unit_rows
-from engine.embedders.builtin_features import (DECAY_LEVELS_DB, ENV_TIMES_MS, SAMPLE_RATE, WINDOW_SECONDS,
+from soundalike.engine.embedders.base import Analysis, BackendInfo, Embedder, Tags, unit_rows
+from soundalike.engine.embedders.builtin_features import (DECAY_LEVELS_DB, ENV_TIMES_MS, SAMPLE_RATE, WINDOW_SECONDS,
                                                FeatureExtractor, block_slices)
-from engine.errors import BackendUnavailable
+from soundalike.engine.errors import BackendUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from functools import cached_property
 
 import numpy as np
 
-from engine.embedders import fft  # scipy.fft's transforms, without its 0.3 s import
+from soundalike.engine.embedders import fft  # scipy.fft's transforms, without its 0.3 s import
 
 SAMPLE_RATE = 22050
 WINDOW_SECONDS = 2.0

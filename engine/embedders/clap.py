@@ -34,8 +34,8 @@ from typing import Literal
 
 import numpy as np
 
-from engine.embedders.base import Analysis, BackendInfo, Embedder, Tags, unit_rows
-from engine.embedders.torch_support import (
+from soundalike.engine.embedders.base import Analysis, BackendInfo, Embedder, Tags, unit_rows
+from soundalike.engine.embedders.torch_support import (
     INSTALL_HINT,
     batches,
     check_batch,
@@ -47,7 +47,7 @@ from engine.embedders.torch_support import (
     select_device,
     self_check,
 )
-from engine.errors import BackendUnavailable, UserError
+from soundalike.engine.errors import BackendUnavailable, UserError
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ live in one compiled module, ``scipy.fft._pocketfft.pypocketfft``, that needs no
 in under a millisecond. It is loaded here under its own name, so a later ``import scipy.fft``
 finds it already loaded and uses the same module, and called exactly as ``scipy.fft.rfft`` and
 ``irfft`` call it (default norm, one thread): the numbers are the same bit for bit
-(tests/test_builtin_fft.py). If scipy's layout ever changes and the direct load fails,
+(tests/engine/embedders/test_builtin_fft.py). If scipy's layout ever changes and the direct load fails,
 ``scipy.fft`` itself is used: the same numbers, only the import costs again.
 """
 from __future__ import annotations

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.embedders.base import BackendInfo
-from engine.embedders.speech import ContentEncoder, ContentOptions
-from engine.embedders.torch_support import INSTALL_HINT, load_pretrained
+from soundalike.engine.embedders.base import BackendInfo
+from soundalike.engine.embedders.speech import ContentEncoder, ContentOptions
+from soundalike.engine.embedders.torch_support import INSTALL_HINT, load_pretrained
 
 #: keys in MERT's config.json that only make sense to its remote code.
 REMOTE_ONLY_KEYS = ("model_type", "auto_map", "architectures")

@@ -6,10 +6,10 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from engine.embedders.base import Embedder
-from engine.embedders.builtin import BuiltinEmbedder
-from engine.embedders.neural import NEURAL_BACKENDS
-from engine.errors import UserError
+from soundalike.engine.embedders.base import Embedder
+from soundalike.engine.embedders.builtin import BuiltinEmbedder
+from soundalike.engine.embedders.neural import NEURAL_BACKENDS
+from soundalike.engine.errors import UserError
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from engine.embedders.base import BackendInfo, Embedder, unit_rows
-from engine.embedders.torch_support import (
+from soundalike.engine.embedders.base import BackendInfo, Embedder, unit_rows
+from soundalike.engine.embedders.torch_support import (
     INSTALL_HINT,
     check_batch,
     chunk_batch,
@@ -28,7 +28,7 @@ from engine.embedders.torch_support import (
     select_device,
     self_check,
 )
-from engine.errors import BackendUnavailable, UserError
+from soundalike.engine.errors import BackendUnavailable, UserError
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from engine.embedders.base import unit_rows
-from engine.errors import BackendUnavailable, EmbedError
+from soundalike.engine.embedders.base import unit_rows
+from soundalike.engine.errors import BackendUnavailable, EmbedError
 
 log = logging.getLogger(__name__)
 

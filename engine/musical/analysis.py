@@ -3,7 +3,7 @@
 Each fact comes with a confidence and, when it is unknown or the name and the audio disagreed, a
 reason in ``notes`` ("tempo: name says 120, audio 96: name used"). Short one-shots cost almost
 nothing: they skip the onset, tempo and key work and only look for a pitch; drums (``drum``, from the
-built-in backend's tags: engine.musical.drums) do not even look for that.
+built-in backend's tags: soundalike.engine.musical.drums) do not even look for that.
 """
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from engine.musical import rhythm, tonality
-from engine.musical.keys import key_name, keys_related, note_name
-from engine.musical.names import NameHints, read_name
-from engine.musical.signal import ONSET_HOP, RATE, frames, onset_envelope, to_analysis_rate
+from soundalike.engine.musical import rhythm, tonality
+from soundalike.engine.musical.keys import key_name, keys_related, note_name
+from soundalike.engine.musical.names import NameHints, read_name
+from soundalike.engine.musical.signal import ONSET_HOP, RATE, frames, onset_envelope, to_analysis_rate
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def analyse(mono: np.ndarray, rate: int, duration: float, path: str = "", root: 
             drum: str | None = None) -> Musical:
     """Musical facts of decoded mono audio; never raises for odd audio (unknown, with a reason).
 
-    ``drum``: why the file is a drum (:func:`engine.musical.drums.drum_reason`), or None; a drum
+    ``drum``: why the file is a drum (:func:`soundalike.engine.musical.drums.drum_reason`), or None; a drum
     one-shot gets no root note, and a short one costs no pitch search, unless its name gives a
     note, key or tempo or names a pitched instrument."""
     hints = read_name(path, root) if path else NameHints()
@@ -233,7 +233,7 @@ def _choose_key(key: tonality.Estimate, hints: NameHints, notes: list[str]):
 
 
 def analyse_decoded(decoded, path: str = "", root: str = "", drum: str | None = None) -> Musical:
-    """:func:`analyse` of an :class:`engine.audio.Decoded`."""
+    """:func:`analyse` of an :class:`soundalike.engine.pipeline.audio.Decoded`."""
     return analyse(decoded.samples, decoded.sample_rate, decoded.facts.duration, path, root, drum)
 
 

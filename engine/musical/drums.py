@@ -8,13 +8,13 @@ that is 207 of 235 files; no rendered tonal one-shot (bass, piano, strings, bras
 high (the highest, a GM bass, 0.97), which is why the bar sits at 0.99 (bench/bench_musical.py).
 Cowbells are tagged "bell" and keep their note. A name that says anything musical (a key, a
 note, a tempo, "loop", or a pitched instrument: "bass_punch", "violin_pizzicato", which the tags
-call a kick and a hand drum) turns the gate off for that file (engine.musical.names).
+call a kick and a hand drum) turns the gate off for that file (soundalike.engine.musical.names).
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-#: The built-in backend's tags that are drums (engine.embedders.builtin.TAG_NAMES but bell, other).
+#: The built-in backend's tags that are drums (soundalike.engine.embedders.builtin.TAG_NAMES but bell, other).
 DRUM_TAGS = ("kick", "snare", "clap", "closed hat", "open hat", "tom", "cymbal", "rim", "shaker", "hand drum")
 #: Share of the tags' weight on drum tags from which a file is taken for a drum.
 MIN_DRUM_SHARE = 0.99

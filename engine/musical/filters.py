@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from engine.musical.analysis import Musical
-from engine.errors import QueryError
-from engine.musical.keys import compatible_keys, key_name, parse_key, parse_note
-from engine.musical.names import BPM_RANGE
+from soundalike.engine.musical.analysis import Musical
+from soundalike.engine.errors import QueryError
+from soundalike.engine.musical.keys import compatible_keys, key_name, parse_key, parse_note
+from soundalike.engine.musical.names import BPM_RANGE
 
 KINDS = ("loop", "one-shot")
 #: A single BPM given as a filter (or taken from a query loop) matches within this share.

@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from engine.musical.keys import parse_key, parse_note
+from soundalike.engine.musical.keys import parse_key, parse_note
 
 BPM_RANGE = (40.0, 300.0)
 _BARE_BPM_RANGE = (60.0, 200.0)
@@ -20,7 +20,7 @@ _EXPLICIT_BPM = (re.compile(r"(\d{2,4}(?:[.,]\d+)?)\s*[-_ ]?\s*bpm", re.IGNORECA
 _TOKENS = re.compile(r"[\s_\-.()\[\],]+")
 _LOOP_WORDS = ("loop", "loops", "break", "breaks", "groove", "beat", "beats")
 _ONE_SHOT_WORDS = ("oneshot", "oneshots", "hit", "hits", "shot", "shots", "stab", "stabs")
-#: Words naming a pitched instrument: such a file is never taken for a drum (engine.musical.drums),
+#: Words naming a pitched instrument: such a file is never taken for a drum (soundalike.engine.musical.drums),
 #: whatever the built-in tags say ("bass_punch", "violin_pizzicato" score as a kick and a hand drum).
 _TONAL_WORDS = frozenset(("bass", "sub", "synth", "pluck", "lead", "pad", "chord", "chords", "stab", "piano", "keys",
                           "organ", "string", "strings", "violin", "viola", "cello", "brass", "horn", "trumpet", "sax",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.musical.signal import ONSET_HOP, RATE, onset_times
+from soundalike.engine.musical.signal import ONSET_HOP, RATE, onset_times
 
 FPS = RATE / ONSET_HOP
 TEMPO_RANGE = (40.0, 240.0)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.audio import resample
+from soundalike.engine.pipeline.audio import resample
 
 #: Analysis sample rate: enough for beats, chroma (notes up to ~4 kHz) and pitch, and cheap.
 RATE = 11025

@@ -5,7 +5,7 @@ import dataclasses
 import sqlite3
 from collections.abc import Mapping, Sequence
 
-from engine.musical.analysis import VERSION, Musical
+from soundalike.engine.musical.analysis import VERSION, Musical
 
 _COLUMNS = ("kind", "kind_confidence", "bpm", "bpm_alternative", "bpm_confidence", "bpm_source", "key",
             "key_confidence", "key_source", "root", "root_confidence", "root_source")
@@ -48,7 +48,7 @@ def ids_to_analyse(catalog, root: str | None = None) -> set[int]:
 
 def with_stored_tags(catalog, jobs: list, id_of: Mapping[str, int]) -> list:
     """``jobs`` where those with no backends (decode and analyse only: the file is unchanged) carry
-    the tags stored for it, so the drum gate (engine.musical.drums) works there as at first indexing."""
+    the tags stored for it, so the drum gate (soundalike.engine.musical.drums) works there as at first indexing."""
     ids = [id_of[job.entry.path] for job in jobs if not job.backends and job.entry.path in id_of]
     if not ids:
         return jobs

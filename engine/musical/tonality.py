@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.musical.keys import key_name, note_name
-from engine.musical.signal import RATE, frames, spectrogram
+from soundalike.engine.musical.keys import key_name, note_name
+from soundalike.engine.musical.signal import RATE, frames, spectrogram
 
 KEY_FFT, KEY_HOP = 4096, 1024
 #: Temperley's (2005) key profiles from the Kostka-Payne corpus; on the rendered loops they found

@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 import pytest
 
-from bridge import Bridge
-from bridge.client import OscClient
-from engine.config import BridgeSettings, EngineSettings, Settings
-from engine.demo import render
-from engine.library import Library
+from soundalike.bridge import Bridge
+from soundalike.bridge.client import OscClient
+from soundalike.engine.config import BridgeSettings, EngineSettings, Settings
+from soundalike.engine.tools.demo import render
+from soundalike.engine.library.facade import Library
 from tests.conftest import TEST_BACKENDS, write
 
 INSTRUMENTS = ("kick", "snare", "closed hat", "cymbal")

@@ -14,8 +14,8 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from bridge.osc_decode import decode_packet
-from bridge.wire import encode
+from soundalike.bridge.osc_decode import decode_packet
+from soundalike.bridge.wire import encode
 
 Atoms = list[Any]
 SOURCES = ("loadbang", "live.thisdevice")

@@ -9,9 +9,9 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
-from bridge import protocol as p
-from bridge.client import ClientTimeout, OscClient
-from bridge.wire import encode
+from soundalike.bridge import protocol as p
+from soundalike.bridge.client import ClientTimeout, OscClient
+from soundalike.bridge.wire import encode
 from tests.bridge.conftest import wait_until
 
 WINDOW = 1000

@@ -7,10 +7,10 @@ from importlib import metadata
 
 import pytest
 
-from bridge import protocol as p
-from bridge.access import AccessPolicy, is_loopback
-from bridge.client import OscClient
-from engine.config import BridgeSettings
+from soundalike.bridge import protocol as p
+from soundalike.bridge.access import AccessPolicy, is_loopback
+from soundalike.bridge.client import OscClient
+from soundalike.engine.config import BridgeSettings
 from tests.bridge.test_hostile_packets import osc_string, raw_message
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 import logging
 
-from bridge import client_state
-from bridge.session import ClientPrefs
-from engine.catalog import Filters
+from soundalike.bridge import client_state
+from soundalike.bridge.session import ClientPrefs
+from soundalike.engine.store.catalog import Filters
 
 CLIENT = ("127.0.0.1", 50123)
 

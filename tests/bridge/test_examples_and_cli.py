@@ -7,7 +7,7 @@ from pathlib import Path
 import mido
 import pytest
 
-from bridge.midi import open_input
+from soundalike.bridge.midi import open_input
 from soundalike import cli
 from tests.bridge.conftest import bridge_settings
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bridge import protocol as p
-from bridge.client import ClientTimeout, OscClient
-from bridge.wire import encode
-from engine.events import SampleAdded
+from soundalike.bridge import protocol as p
+from soundalike.bridge.client import ClientTimeout, OscClient
+from soundalike.bridge.wire import encode
+from soundalike.engine.events import SampleAdded
 from tests.bridge.conftest import wait_until
 
 

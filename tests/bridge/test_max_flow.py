@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bridge import Bridge
-from bridge import protocol as p
-from bridge.client import OscClient
-from bridge.wire import encode
-from engine.events import SampleAdded
+from soundalike.bridge import Bridge
+from soundalike.bridge import protocol as p
+from soundalike.bridge.client import OscClient
+from soundalike.bridge.wire import encode
+from soundalike.engine.events import SampleAdded
 from tests.bridge.conftest import bridge_settings, wait_until
 from tests.bridge.maxpatch import MaxPatch
 from tests.bridge.test_hostile_packets import bundle

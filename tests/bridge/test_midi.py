@@ -6,14 +6,14 @@ import dataclasses
 import mido
 import pytest
 
-from bridge import Bridge
-from bridge.actions import Actions
-from bridge.client import OscClient
-from bridge.midi import Binding, MidiController, open_input, parse_map
-from bridge.session import Selection, Session
-from engine.config import BridgeSettings
-from engine.errors import UserError
-from engine.events import Notice
+from soundalike.bridge import Bridge
+from soundalike.bridge.actions import Actions
+from soundalike.bridge.client import OscClient
+from soundalike.bridge.midi import Binding, MidiController, open_input, parse_map
+from soundalike.bridge.session import Selection, Session
+from soundalike.engine.config import BridgeSettings
+from soundalike.engine.errors import UserError
+from soundalike.engine.events import Notice
 from tests.bridge.conftest import bridge_settings, wait_until
 
 FAKE = "tests.bridge.fake_midi_backend"
@@ -127,7 +127,7 @@ def test_no_midi_system_is_one_status_line_not_a_crash(start_bridge, caplog):
     if status.startswith("MIDI: "):
         pytest.skip("this machine has a working MIDI system")
     assert status.startswith("MIDI unavailable: ") and "\n" not in status
-    assert [r.getMessage() for r in caplog.records if r.name == "bridge.bridge"] == [status]
+    assert [r.getMessage() for r in caplog.records if r.name == "soundalike.bridge.bridge"] == [status]
 
 
 def test_a_backend_that_raises_system_error_is_reported(monkeypatch):

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-from bridge import Bridge
-from bridge import protocol as p
-from bridge.client import OscClient
-from engine.config import EngineSettings, Settings
-from engine.library import Library
+from soundalike.bridge import Bridge
+from soundalike.bridge import protocol as p
+from soundalike.bridge.client import OscClient
+from soundalike.engine.config import EngineSettings, Settings
+from soundalike.engine.library.facade import Library
 from tests.bridge.conftest import bridge_settings
 from tests.conftest import TEST_BACKENDS, write
-from tests.musical import audio as gen
+from tests.engine.musical import audio as gen
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from bridge import protocol as p
-from bridge.bridge import LibraryOnly
-from bridge.client import OscClient
-from engine import catalog_writes as cat
+from soundalike.bridge import protocol as p
+from soundalike.bridge.bridge import LibraryOnly
+from soundalike.bridge.client import OscClient
+from soundalike.engine.store import writes as cat
 from tests.conftest import catalog_of
 
 
@@ -38,7 +38,7 @@ def test_similar_k_and_id_are_optional(client, samples):
 
 
 def library_default_k() -> int:
-    from engine.config import IndexSettings
+    from soundalike.engine.config import IndexSettings
     return IndexSettings().default_k
 
 
@@ -106,7 +106,7 @@ def test_per_client_backend_aspect_k_and_filters(client, samples):
     ("k", 1000, "from 0 to 100"),
     ("reply_port", -1, "from 0 to 65535"),
     ("aspect", "timbre=loud", "NAME or NAME=WEIGHT"),
-    ("aspect", "timbre=nan", "NAME or NAME=WEIGHT"),  # the CLI's parser, shared: tests/test_query_errors.py
+    ("aspect", "timbre=nan", "NAME or NAME=WEIGHT"),  # the CLI's parser, shared: tests/engine/test_query_errors.py
     ("aspect", "=0.5", "NAME or NAME=WEIGHT"),
     ("backend", 3, "takes a string"),
 ])

@@ -5,13 +5,13 @@ import threading
 
 import pytest
 
-from bridge import protocol as p
-from bridge.access import AccessPolicy
-from bridge.client import ClientTimeout, OscClient
-from bridge.wire import encode
-from engine.config import BridgeSettings
-from engine.errors import UserError
-from engine.events import Notice, Progress, SampleAdded
+from soundalike.bridge import protocol as p
+from soundalike.bridge.access import AccessPolicy
+from soundalike.bridge.client import ClientTimeout, OscClient
+from soundalike.bridge.wire import encode
+from soundalike.engine.config import BridgeSettings
+from soundalike.engine.errors import UserError
+from soundalike.engine.events import Notice, Progress, SampleAdded
 from tests.bridge.conftest import wait_until
 
 
@@ -165,7 +165,7 @@ def test_the_socket_accepts_datagrams_larger_than_python_osc_default(client, sam
 
 
 def test_the_bridge_reports_its_state_and_each_request_on_the_event_bus(library, start_bridge, samples):
-    from bridge.events import BridgeActivity, BridgeState
+    from soundalike.bridge.events import BridgeActivity, BridgeState
     seen = []
     unsubscribe = library.events.subscribe(seen.append)
     try:

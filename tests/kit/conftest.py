@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.config import EngineSettings, Settings
-from engine.library import Library
+from soundalike.engine.config import EngineSettings, Settings
+from soundalike.engine.library.facade import Library
 from tests.kit_sounds import write_kit
 
 

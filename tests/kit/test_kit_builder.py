@@ -5,8 +5,8 @@ import random
 
 import pytest
 
-from engine.kit import KitBuilder, character_weights
-from engine.kit_slots import SLOT_NAMES, slot_named, slot_of_tag
+from soundalike.engine.kits.builder import KitBuilder, character_weights
+from soundalike.engine.kits.slots import SLOT_NAMES, slot_named, slot_of_tag
 
 
 def test_every_slot_is_filled_with_its_own_kind(kit_library):

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.kit import KitBuilder
-from engine.kit_export import export_kit
-from engine.kit_export.common import velocity_layers
-from engine.kit_export.readback import problems, read_hydrogen, read_sfz
+from soundalike.engine.kits.builder import KitBuilder
+from soundalike.engine.kits.export import export_kit
+from soundalike.engine.kits.export.common import velocity_layers
+from soundalike.engine.kits.export.readback import problems, read_hydrogen, read_sfz
 from soundalike.cli import main
 
 

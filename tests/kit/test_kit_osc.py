@@ -6,10 +6,10 @@ import os
 import numpy as np
 import pytest
 
-from bridge import Bridge
-from bridge import protocol as p
-from bridge.client import OscClient
-from engine.kit_export.readback import problems, read_sfz
+from soundalike.bridge import Bridge
+from soundalike.bridge import protocol as p
+from soundalike.bridge.client import OscClient
+from soundalike.engine.kits.export.readback import problems, read_sfz
 from tests.bridge.conftest import bridge_settings
 from tests.conftest import write
 

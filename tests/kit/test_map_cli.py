@@ -51,7 +51,7 @@ def test_refit_rewrites_the_stored_projection(kit_library, capsys):
 def test_a_map_fitted_on_a_handful_is_refitted_once_the_library_doubles(kit_library):
     import numpy as np
 
-    from engine.drum_map import DrumMap, Projection
+    from soundalike.engine.tools.drum_map import DrumMap, Projection
 
     library, _ = kit_library
     drum_map = DrumMap(library)

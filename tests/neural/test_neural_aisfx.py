@@ -7,7 +7,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("aisfx")
 
-from engine.embedders.aisfx import AisfxEmbedder, log_mel, mel_filterbank, spectrogram_blocks  # noqa: E402
+from soundalike.engine.embedders.aisfx import AisfxEmbedder, log_mel, mel_filterbank, spectrogram_blocks  # noqa: E402
 
 pytestmark = pytest.mark.neural
 SR = AisfxEmbedder.sample_rate

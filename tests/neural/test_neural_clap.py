@@ -7,8 +7,8 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from engine.embedders.clap import DEFAULT_LABELS, ClapEmbedder  # noqa: E402
-from engine.errors import BackendUnavailable  # noqa: E402
+from soundalike.engine.embedders.clap import DEFAULT_LABELS, ClapEmbedder  # noqa: E402
+from soundalike.engine.errors import BackendUnavailable  # noqa: E402
 
 pytestmark = pytest.mark.neural
 SR = ClapEmbedder.sample_rate

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-import engine.ingest
-from engine.library import Library
+import soundalike.engine.pipeline.ingest
+from soundalike.engine.library.facade import Library
 from soundalike.cli import main
 from tests.conftest import TEST_BACKENDS
 
@@ -29,13 +29,13 @@ def test_enabling_clap_later_embeds_only_what_it_lacks(clap_settings, drum_folde
         library.scan([drum_folder])
         bands_before = library.stored_vectors("bands")[1].copy()
     embedded = []
-    real_embed = engine.ingest.Ingestor._embed
+    real_embed = soundalike.engine.pipeline.ingest.Ingestor._embed
 
     def spy(self, backend, decoded, results):
         embedded.append((backend, len(decoded)))
         return real_embed(self, backend, decoded, results)
 
-    monkeypatch.setattr(engine.ingest.Ingestor, "_embed", spy)
+    monkeypatch.setattr(soundalike.engine.pipeline.ingest.Ingestor, "_embed", spy)
     with Library(clap_settings(("bands", "clap")), backends=TEST_BACKENDS) as library:
         report = library.scan()
         assert {backend for backend, _ in embedded} == {"clap"}

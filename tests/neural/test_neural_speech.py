@@ -7,9 +7,9 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from engine.embedders.mert import MertEmbedder  # noqa: E402
-from engine.embedders.speech import HubertEmbedder, SpeakerEmbedder, Wav2Vec2Embedder, WavLMEmbedder  # noqa: E402
-from engine.errors import UserError  # noqa: E402
+from soundalike.engine.embedders.mert import MertEmbedder  # noqa: E402
+from soundalike.engine.embedders.speech import HubertEmbedder, SpeakerEmbedder, Wav2Vec2Embedder, WavLMEmbedder  # noqa: E402
+from soundalike.engine.errors import UserError  # noqa: E402
 
 pytestmark = pytest.mark.neural
 

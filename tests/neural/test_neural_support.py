@@ -12,11 +12,11 @@ import pytest
 pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from engine.embedders import torch_support  # noqa: E402
-from engine.embedders.clap import ClapEmbedder  # noqa: E402
-from engine.embedders.neural import NEURAL_BACKENDS  # noqa: E402
-from engine.embedders.speech import WavLMEmbedder  # noqa: E402
-from engine.errors import BackendUnavailable, EmbedError  # noqa: E402
+from soundalike.engine.embedders import torch_support  # noqa: E402
+from soundalike.engine.embedders.clap import ClapEmbedder  # noqa: E402
+from soundalike.engine.embedders.neural import NEURAL_BACKENDS  # noqa: E402
+from soundalike.engine.embedders.speech import WavLMEmbedder  # noqa: E402
+from soundalike.engine.errors import BackendUnavailable, EmbedError  # noqa: E402
 
 pytestmark = pytest.mark.neural
 MISSING = "soundalike-tests/no-such-model"
@@ -55,7 +55,7 @@ def test_missing_dependency_gives_install_hint(monkeypatch):
 
 
 def test_importing_the_backends_does_not_import_torch():
-    code = "import sys, engine.embedders.neural; sys.exit('torch' in sys.modules or 'transformers' in sys.modules)"
+    code = "import sys, soundalike.engine.embedders.neural; sys.exit('torch' in sys.modules or 'transformers' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 

@@ -10,9 +10,9 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from engine.service import EngineService
+from soundalike.engine.live.service import EngineService
 from tests.conftest import TEST_BACKENDS
-from tui.app import SoundalikeApp
+from soundalike.tui.app import SoundalikeApp
 
 
 class FakeOutputStream:

@@ -9,15 +9,15 @@ import pytest
 import soundfile as sf
 from textual.widgets import DataTable
 
-from engine.config import EngineSettings, Settings, TuiSettings
-from engine.service import EngineService
+from soundalike.engine.config import EngineSettings, Settings, TuiSettings
+from soundalike.engine.live.service import EngineService
 from tests.fake_input import FakeInputDevice
 from tests.kit_sounds import write_kit
 from tests.tui.conftest import FakeSoundDevice, in_thread, make_app, wait_for
-from tui.map_view import MapView
-from tui.screens.kit import KitScreen
-from tui.screens.map import MapScreen
-from tui.screens.results import ResultsScreen
+from soundalike.tui.widgets.map_view import MapView
+from soundalike.tui.screens.kit import KitScreen
+from soundalike.tui.screens.map import MapScreen
+from soundalike.tui.screens.results import ResultsScreen
 
 
 class FakeAudioDevices(FakeSoundDevice):
@@ -61,7 +61,7 @@ def install_sd(monkeypatch, devices) -> None:
 
 async def open_on(pilot, app, name: str) -> None:
     """Put the browser's cursor on the file called ``name``."""
-    from tui.sample_list import SampleList
+    from soundalike.tui.widgets.sample_list import SampleList
     lst = app.screen.query_one(SampleList)
     await wait_for(pilot, lambda: lst.source.count > 0, what="rows")
     index = next(i for i in range(lst.source.count) if lst.source.row(i).path.endswith(name))
@@ -125,7 +125,7 @@ async def test_map_places_every_sample_and_snaps_to_the_nearest(kit_service, mon
 
 
 async def test_map_keeps_its_projection_when_a_sample_lands(kit_service, monkeypatch, kit_root, tmp_path):
-    from engine.drum_map import DrumMap
+    from soundalike.engine.tools.drum_map import DrumMap
     library = kit_service.library
     before = DrumMap(library).points()
     extra = tmp_path / "more"

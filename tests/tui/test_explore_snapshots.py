@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import EngineSettings, Settings
-from engine.service import EngineService
+from soundalike.engine.config import EngineSettings, Settings
+from soundalike.engine.live.service import EngineService
 from tests.kit_sounds import write_kit
 from tests.tui.conftest import make_app, wait_for
-from tui.screens.kit import KitScreen
-from tui.screens.map import MapScreen
+from soundalike.tui.screens.kit import KitScreen
+from soundalike.tui.screens.map import MapScreen
 
 FIXED_ROOT = Path("/tmp/soundalike-explore-snapshots/Samples")
 

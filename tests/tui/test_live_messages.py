@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 
-from engine.events import Progress, SampleFailed, SampleUpdated
+from soundalike.engine.events import Progress, SampleFailed, SampleUpdated
 from tests.tui.conftest import in_thread, make_app, wait_for
-from tui import app as app_module
-from tui.live import EngineActivity, SamplesChanged
-from tui.sample_list import SampleList
-from tui.screens.browser import BrowserScreen
+from soundalike.tui import app as app_module
+from soundalike.tui.live import EngineActivity, SamplesChanged
+from soundalike.tui.widgets.sample_list import SampleList
+from soundalike.tui.screens.browser import BrowserScreen
 
 
 def samples(app) -> SampleList:

@@ -2,16 +2,16 @@
 worker, a toast names the owner, the app keeps running, and nothing is lost or half-written.
 
 The other owner is a second ``LibraryLock`` on the same data folder: flock locks conflict between
-two opens exactly as between two processes (tests/test_lock.py).
+two opens exactly as between two processes (tests/engine/store/test_lock.py).
 """
 from __future__ import annotations
 
 import os
 
-from engine.lock import LibraryLock
+from soundalike.engine.store.lock import LibraryLock
 from tests.tui.conftest import make_app, wait_for
-from tui.sample_list import SampleList
-from tui.screens.prompt import Prompt
+from soundalike.tui.widgets.sample_list import SampleList
+from soundalike.tui.screens.prompt import Prompt
 
 
 def samples(app) -> SampleList:

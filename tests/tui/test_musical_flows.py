@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from engine.service import EngineService
+from soundalike.engine.live.service import EngineService
 from tests.conftest import TEST_BACKENDS, write
-from tests.musical import audio as gen
+from tests.engine.musical import audio as gen
 from tests.tui.conftest import make_app, wait_for
-from tui.sample_list import SampleList
+from soundalike.tui.widgets.sample_list import SampleList
 
 
 @pytest.fixture

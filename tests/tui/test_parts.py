@@ -6,19 +6,19 @@ import dataclasses
 import numpy as np
 import pytest
 
-from engine.config import TuiSettings
-from bridge.events import BridgeActivity
-from engine.events import EventBus, Progress, SampleAdded, SampleFailed
-from soundalike import tui_cmd
+from soundalike.engine.config import TuiSettings
+from soundalike.bridge.events import BridgeActivity
+from soundalike.engine.events import EventBus, Progress, SampleAdded, SampleFailed
+from soundalike.commands import tui as tui_cmd
 from soundalike.cli import build_parser, default_to_tui
-from tui import format as fmt
-from tui.audio import Player
-from tui.filters import FilterState
-from tui.keys import ACTIONS
-from tui.live import EngineActivity, FailureDigest, LiveFeed, SamplesChanged
-from tui.mixer import Mixer
-from tui.screens.results import breadcrumb
-from tui.waveform import render
+from soundalike.tui import format as fmt
+from soundalike.tui.sound.audio import Player
+from soundalike.tui.filters import FilterState
+from soundalike.tui.keys import ACTIONS
+from soundalike.tui.live import EngineActivity, FailureDigest, LiveFeed, SamplesChanged
+from soundalike.tui.sound.mixer import Mixer
+from soundalike.tui.screens.results import breadcrumb
+from soundalike.tui.widgets.waveform import render
 
 
 def test_mixer_fades_between_sounds_without_a_jump():
@@ -130,7 +130,7 @@ def test_bare_soundalike_runs_the_app(argv, expected):
 
 
 def test_no_folder_and_an_empty_library_opens_the_demo(make_settings, monkeypatch, tmp_path):
-    from engine.library import Library
+    from soundalike.engine.library.facade import Library
     from tests.conftest import TEST_BACKENDS
     built = []
     monkeypatch.setattr(tui_cmd.paths, "cache_dir", lambda: tmp_path / "cache")
@@ -153,7 +153,7 @@ def test_docs_list_every_key():
     """docs/tui.md's key table names a key of every action (issue 17: "docs list every key")."""
     from pathlib import Path
 
-    from tui.keys import keys_for, pretty
+    from soundalike.tui.keys import keys_for, pretty
     table = Path(__file__).parents[2].joinpath("docs", "tui.md").read_text().split("## Keys (defaults)")[1]
     table = table.split("\n\n")[1]
     cells = [line.split("|")[1] for line in table.splitlines()[2:]]

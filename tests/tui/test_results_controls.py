@@ -7,15 +7,15 @@ import os
 import shutil
 from typing import ClassVar
 
-from engine import browse
-from engine import catalog_writes as cat
-from engine.config import TuiSettings
-from engine.service import EngineService
+from soundalike.engine.store import browse
+from soundalike.engine.store import writes as cat
+from soundalike.engine.config import TuiSettings
+from soundalike.engine.live.service import EngineService
 from tests.conftest import BandEmbedder, TEST_BACKENDS, catalog_of
 from tests.tui.conftest import make_app, wait_for
-from tui.sample_list import SampleList
-from tui.screens.results import ResultsScreen
-from tui.screens.tag_picker import TagPicker
+from soundalike.tui.widgets.sample_list import SampleList
+from soundalike.tui.screens.results import ResultsScreen
+from soundalike.tui.screens.tag_picker import TagPicker
 
 
 def samples(app) -> SampleList:
@@ -212,7 +212,7 @@ async def test_results_only_keys_say_so_in_the_library(indexed, fake_sd):
 
 
 def test_aspect_cycle_skips_a_backend_aspect_named_overall():
-    from tui.results_query import ResultsQuery
+    from soundalike.tui.results_query import ResultsQuery
     query = ResultsQuery("q", sample=None)
     aspects = ("overall", "timbre", "envelope")
     steps = [query := query.cycled("aspect", aspects) for _ in range(3)]

@@ -5,20 +5,20 @@ import numpy as np
 import pytest
 from rich.cells import cell_len
 
-from engine import browse
-from engine import catalog_writes as cat
-from bridge.events import BridgeActivity, BridgeState
+from soundalike.engine.store import browse
+from soundalike.engine.store import writes as cat
+from soundalike.bridge.events import BridgeActivity, BridgeState
 from tests.conftest import catalog_of, write
 from tests.tui.conftest import make_app, wait_for
-from tui import format as fmt
-from tui.audio import Player
-from tui.bridge_panel import BridgePanel
-from tui.filters import DURATIONS, FilterState
-from tui.folder_tree import FolderTree
-from tui.sample_list import SampleList
-from tui.screens.help import HelpScreen
-from tui.screens.tag_picker import TagPicker
-from tui.status_bar import StatusState
+from soundalike.tui import format as fmt
+from soundalike.tui.sound.audio import Player
+from soundalike.tui.widgets.bridge_panel import BridgePanel
+from soundalike.tui.filters import DURATIONS, FilterState
+from soundalike.tui.widgets.folder_tree import FolderTree
+from soundalike.tui.widgets.sample_list import SampleList
+from soundalike.tui.screens.help import HelpScreen
+from soundalike.tui.screens.tag_picker import TagPicker
+from soundalike.tui.widgets.status_bar import StatusState
 
 
 def samples(app) -> SampleList:
@@ -155,7 +155,7 @@ def test_audio_says_the_real_reason():
     player = Player(module=_DeviceRefused())
     assert not player.open()
     assert "Invalid output device" in player.reason and "library not found" not in player.reason
-    from tui.audio import describe_failure
+    from soundalike.tui.sound.audio import describe_failure
     missing = describe_failure(OSError("PortAudio library not found"), "load")
     assert missing.lower().count("not found") + missing.lower().count("not installed") == 1
     assert "libportaudio2" in missing

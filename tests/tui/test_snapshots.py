@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.demo import render
-from engine.service import EngineService
+from soundalike.engine.tools.demo import render
+from soundalike.engine.live.service import EngineService
 from tests.conftest import TEST_BACKENDS, catalog_of, write
 from tests.tui.conftest import make_app, wait_for
-from tui.sample_list import SampleList
+from soundalike.tui.widgets.sample_list import SampleList
 
 FIXED_ROOT = Path("/tmp/soundalike-tui-snapshots/Samples")
 
@@ -103,7 +103,7 @@ def test_results_with_folded_copies_and_columns_at_80x24(snap_compare, snapshot_
 
 def test_user_tag_prompt_at_80x24(snap_compare, snapshot_service):
     """Issue 17: two marked samples, the prompt for your own tag, with the tags already in use."""
-    from engine import user_lists
+    from soundalike.engine.store import user_lists
     rows = catalog_of(snapshot_service.library).query("SELECT id FROM samples ORDER BY path LIMIT 1")
     user_lists.add_user_tag(catalog_of(snapshot_service.library), [rows[0][0]], "dusty")
 

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 from textual.screen import Screen
 
-from engine.library_browse import SampleRow
+from soundalike.engine.library.browse import SampleRow
 
 if TYPE_CHECKING:
     from textual import getters
 
-    from tui.app import SoundalikeApp
+    from soundalike.tui.app import SoundalikeApp
 
 
 class AppScreen(Screen):

@@ -9,8 +9,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from engine.config import TuiSettings
-from tui.keys import help_rows, keys_for, pretty
+from soundalike.engine.config import TuiSettings
+from soundalike.tui.keys import help_rows, keys_for, pretty
 
 INTRO = ("Browse your folders on the left (Tab moves between folders and the list), hear each sample "
          "with {play}, press {similar} on one you like for the most similar sounds across the whole "

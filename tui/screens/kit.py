@@ -16,13 +16,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from engine.library_browse import SampleRow
-from engine.errors import SoundalikeError
-from engine.kit import Kit, KitBuilder
-from engine.kit_export import FORMATS, export_kit
-from tui.screens.base import AppScreen
-from tui.detail import DetailPane
-from tui.status_bar import StatusBar
+from soundalike.engine.library.browse import SampleRow
+from soundalike.engine.errors import SoundalikeError
+from soundalike.engine.kits.builder import Kit, KitBuilder
+from soundalike.engine.kits.export import FORMATS, export_kit
+from soundalike.tui.screens.base import AppScreen
+from soundalike.tui.widgets.detail import DetailPane
+from soundalike.tui.widgets.status_bar import StatusBar
 
 log = logging.getLogger(__name__)
 

@@ -26,22 +26,22 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
-from engine.library_browse import SampleRow
-from engine.collapse import Group
-from engine.errors import SoundalikeError
-from engine.library import Hit, Library
-from tui import format as fmt
-from tui import results_query
-from tui.screens.base import AppScreen
-from tui.columns import COLUMNS, SORTS, next_sort
-from tui.detail import DetailPane
-from tui.filters import FilterState
-from tui.key_hints import KeyHints
-from tui.live import SamplesChanged
-from tui.results_query import ResultsQuery
-from tui.rows import GroupSource
-from tui.sample_list import SampleList, header_text
-from tui.status_bar import StatusBar
+from soundalike.engine.library.browse import SampleRow
+from soundalike.engine.library.collapse import Group
+from soundalike.engine.errors import SoundalikeError
+from soundalike.engine.library.facade import Hit, Library
+from soundalike.tui import format as fmt
+from soundalike.tui import results_query
+from soundalike.tui.screens.base import AppScreen
+from soundalike.tui.widgets.columns import COLUMNS, SORTS, next_sort
+from soundalike.tui.widgets.detail import DetailPane
+from soundalike.tui.filters import FilterState
+from soundalike.tui.widgets.key_hints import KeyHints
+from soundalike.tui.live import SamplesChanged
+from soundalike.tui.results_query import ResultsQuery
+from soundalike.tui.rows import GroupSource
+from soundalike.tui.widgets.sample_list import SampleList, header_text
+from soundalike.tui.widgets.status_bar import StatusBar
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Drum kits: building one around a sound and exporting it for samplers."""

@@ -1,0 +1,91 @@
+"""What every kit export shares: safe file names, copying, and velocity layers found next to a pick."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from soundalike.engine.errors import UserError
+from soundalike.engine.kits.builder import Kit
+from soundalike.engine.kits.slots import Slot
+
+#: A velocity word at the end of a file's stem: Kick-Soft.wav, snare_ff.wav, Tom v3.wav.
+_LAYER = re.compile(r"^(?P<base>.*?)[-_ ](?P<word>softest|soft|medium|med|hardest|hard|ppp|pp|p|mp|mf|fff|ff|f"
+                    r"|v\d{1,3}|vel\d{1,3})$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Layer:
+    path: str
+    low: float  # velocity range, 0..1 (low exclusive except for the first layer)
+    high: float
+
+
+def safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._+-]+", "-", text).strip("-") or "sample"
+
+
+def slot_file_name(number: int, slot: Slot, source: str) -> str:
+    """``03 clap - HandClap.wav``-like, without spaces: ``03-clap-HandClap.wav``."""
+    return f"{number:02d}-{safe_name(slot.name)}-{safe_name(Path(source).name)}"
+
+
+def prepare_folder(folder: Path) -> Path:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"cannot create {folder}: {e.strerror or e}") from e
+    return folder
+
+
+def copy_sample(source: str, target: Path) -> Path:
+    try:
+        shutil.copy2(source, target)
+    except OSError as e:
+        raise UserError(f"cannot copy {source} to {target}: {e.strerror or e}") from e
+    return target
+
+
+def velocity_layers(path: str) -> list[Layer]:
+    """The pick and its velocity siblings (same folder, same name but the velocity word), softest
+    first by measured level, each with its share of the velocity range; just the pick when none."""
+    stem, ext = os.path.splitext(os.path.basename(path))
+    match = _LAYER.match(stem)
+    if not match:
+        return [Layer(path, 0.0, 1.0)]
+    folder, base = os.path.dirname(path), match["base"].lower()
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return [Layer(path, 0.0, 1.0)]
+    siblings = [os.path.join(folder, name) for name in names if _same_group(name, base, ext)]
+    if len(siblings) < 2:
+        return [Layer(path, 0.0, 1.0)]
+    ordered = sorted(siblings, key=_level)
+    edges = np.linspace(0.0, 1.0, len(ordered) + 1)
+    return [Layer(p, float(edges[i]), float(edges[i + 1])) for i, p in enumerate(ordered)]
+
+
+def _same_group(name: str, base: str, ext: str) -> bool:
+    stem, own_ext = os.path.splitext(name)
+    match = _LAYER.match(stem)
+    return match is not None and own_ext.lower() == ext.lower() and match["base"].lower() == base
+
+
+def _level(path: str) -> float:
+    """RMS of the first second (layers are ordered by how loud they are, whatever their names say)."""
+    try:
+        audio, _ = sf.read(path, frames=48000, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, OSError):
+        return float("inf")
+    return float(np.sqrt(np.mean(np.square(audio)))) if audio.size else 0.0
+
+
+def numbered_picks(kit: Kit) -> list[tuple[int, Slot, str]]:
+    """(slot number from 1, slot, source path) for every filled slot, in kit order."""
+    return [(number, slot, hit.path) for number, (slot, hit) in enumerate(kit.picks(), 1)]

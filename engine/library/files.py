@@ -1,0 +1,88 @@
+"""The files of a library folder besides the catalog: the folder itself, and the state file kept
+beside each saved index (which catalog vector version it holds, and a checksum of its bytes)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from soundalike.engine.errors import UserError
+
+
+def make_library_folder(data_dir: Path) -> None:
+    """Create the library folder and its ``index`` folder; a UserError names the path at fault."""
+    try:
+        (data_dir / "index").mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        where = e.filename or data_dir
+        if isinstance(e, FileExistsError):
+            raise UserError(f"cannot create the library folder: {where} is a file; move it away, or use "
+                            f"another --data-dir") from e
+        raise UserError(f"cannot create the library folder {where}: {e.strerror or e}") from e
+
+
+def refuse_lost_catalog(data_dir: Path) -> None:
+    """A catalog that is gone or empty beside saved indexes was lost, not new: say so."""
+    catalog = data_dir / "catalog.sqlite"
+    state = "missing" if not catalog.exists() else "empty" if catalog.stat().st_size == 0 else ""
+    if state and any((data_dir / "index").glob("*.faiss")):
+        raise UserError(f"the catalog {catalog} is {state}, but this library folder holds indexes: restore it "
+                        f"from a backup, or run `soundalike repair` to start a new, empty catalog")
+
+
+def identity(folder: Path) -> tuple[int, int] | None:
+    """(device, inode) of ``folder``: another value means it was deleted or replaced."""
+    try:
+        info = os.stat(folder)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _version_file(index_path: Path) -> Path:
+    return index_path.with_name(index_path.name + ".version")
+
+
+def read_state(index_path: Path) -> tuple[int | None, str | None]:
+    """(catalog vector version, checksum of the index's bytes) recorded beside a saved index."""
+    try:
+        words = _version_file(index_path).read_text().split()
+        return int(words[0]), (words[1] if len(words) > 1 else None)
+    except (OSError, ValueError, IndexError):
+        return None, None
+
+
+def write_state(index_path: Path, version: int, checksum: str | None) -> None:
+    """Record which catalog vector version the saved index holds, and its checksum (written after
+    the index)."""
+    target = _version_file(index_path)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(f"{version} {checksum}" if checksum else str(version))
+    os.replace(tmp, target)
+
+
+class LibraryFolder:
+    """The library folder: made (or refused when its catalog was lost) on open, and remembered by
+    identity, so a folder deleted or replaced while we run is noticed instead of written."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir
+        make_library_folder(data_dir)
+        refuse_lost_catalog(data_dir)
+        self.catalog_path = data_dir / "catalog.sqlite"
+        self._identity = self._where()
+
+    def remember(self) -> None:
+        """Take the identity again once the catalog file exists (opening the catalog creates it)."""
+        self._identity = self._where()
+
+    def _where(self) -> tuple:
+        return identity(self.data_dir), identity(self.catalog_path)
+
+    def still_there(self) -> bool:
+        return self._where() == self._identity
+
+    def check_still_there(self) -> None:
+        """Raise UserError when the library folder was deleted or replaced while we ran."""
+        if not self.still_there():
+            raise UserError(f"the library folder {self.data_dir} was deleted or replaced while soundalike was "
+                            f"running: stopped, nothing more is written there (start again to use a new one)")

@@ -1,0 +1,121 @@
+"""The engine service: owns one library, keeps it in step with disk, and publishes events.
+
+The TUI and the bridge run one of these in-process and use ``service.library`` for queries and
+``service.events`` for live updates. Threads: watchdog's observers feed the change tracker
+(debounce), the tracker's thread passes settled paths to the work queue, and one indexer thread
+drains the queue into the library (decoding on the ingest worker pool). Only the indexer
+thread writes; queries may come from any thread.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+
+from soundalike.engine.config import Settings
+from soundalike.engine.live.debounce import ChangeTracker
+from soundalike.engine.embedders.registry import BACKENDS, Registry
+from soundalike.engine.events import EventBus
+from soundalike.engine.live.indexer import LiveIndexer
+from soundalike.engine.library.facade import Library
+from soundalike.engine.live.roots import Roots
+from soundalike.engine.live.watcher import ObserverFactory, Watcher, default_observer
+from soundalike.engine.live.work_queue import WorkQueue
+
+log = logging.getLogger(__name__)
+
+_IDLE_SETTLE_SECONDS = 0.1
+
+
+class EngineService:
+    def __init__(self, settings: Settings, backends: Registry = BACKENDS,
+                 observer_factory: ObserverFactory = default_observer):
+        self.settings = settings
+        self.events = EventBus()
+        self.library = Library(settings, backends=backends, events=self.events)
+        self.queue = WorkQueue()
+        self.tracker = ChangeTracker(settings.watch.debounce_seconds, self.queue.add_paths)
+        self.watcher = Watcher(settings.watch, settings.engine.extensions, self.tracker, self.queue.add_move,
+                               self.events, observer_factory)
+        self.roots = Roots(self.library, self.watcher, self.tracker, self.queue, settings.watch)
+        self.indexer = LiveIndexer(self.library, self.queue, self.roots, settings, self.tracker.touch)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._closed = False
+
+    def start(self, roots: Sequence[str] = ()) -> None:
+        """Take the library lock, add ``roots``, start watching, and catch up in the background.
+
+        Raises soundalike.engine.store.lock.LibraryLocked (a UserError naming the owner) when another process
+        owns the library.
+        """
+        self.library.lock.acquire("soundalike serve")
+        try:
+            self.library.writer.load_backends()  # load models now (a missing one fails here), record which made the vectors
+            for root in roots:
+                self.library.add_root(root)
+            self.roots.check()  # watch every present root and queue its start-up reconciliation
+        except BaseException:
+            self.watcher.stop()
+            self.library.lock.release()
+            raise
+        for name, target in (("engine-settle", self.tracker.run), ("engine-index", self.indexer.run)):
+            thread = threading.Thread(target=target, args=(self._stop,), name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        log.info("engine started on %s: %s", self.library.data_dir, self.roots.snapshot())
+
+    def idle(self) -> bool:
+        return self.tracker.pending() == 0 and (self.queue.idle() or self.indexer.fatal is not None)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until no path is settling and the queue is drained (for a moment); True when idle."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        quiet_since = None
+        while True:
+            now = time.monotonic()
+            if self.idle():
+                quiet_since = quiet_since or now
+                if now - quiet_since >= _IDLE_SETTLE_SECONDS:
+                    return True
+            else:
+                quiet_since = None
+            if deadline is not None and now >= deadline:
+                return False
+            time.sleep(0.02)
+
+    def status(self) -> dict:
+        """A JSON-able summary for status bars and ``serve``'s log."""
+        owner = self.library.lock.owner
+        return {
+            "busy": not self.idle(),
+            "queue": len(self.queue) + self.tracker.pending(),
+            "settling": self.tracker.pending(),
+            "jobs": self.queue.pending_jobs(),
+            "progress": {"done": self.indexer.done, "total": self.indexer.total},
+            "roots": self.roots.snapshot(),
+            "lock": owner.as_dict() if owner else None,
+            "data_dir": str(self.library.data_dir),
+            "error": self.indexer.fatal,
+        }
+
+    def stop(self) -> None:
+        """Stop watching and indexing (the batch in flight is committed or dropped whole), save, unlock."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        self.watcher.stop()
+        for thread in self._threads:
+            thread.join()
+        self.library.close()
+        if self.library.lock.held:
+            self.library.lock.release()
+        log.info("engine stopped")
+
+    def __enter__(self) -> EngineService:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,1 @@
+"""Files to vectors: walk folders, decode audio, embed on worker threads."""

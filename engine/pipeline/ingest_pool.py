@@ -1,0 +1,81 @@
+"""Where ingest's chunks run: worker threads, or forked worker processes.
+
+Two threads decoding and embedding small one-shots spend most of their time waiting for each
+other: each file is hundreds of small numpy calls, and every call holds the GIL. Forked worker
+processes do not share a GIL, so on two cores they index nearly twice as many files per second
+(bench/bench_index.py, issue 15). They are used only where that is safe and pays:
+
+* every backend in the run says it may run in a forked process (``Embedder.process_safe``: the
+  built-in one; the neural ones keep threads, as torch does not survive a fork well);
+* the platform forks cheaply and safely (Linux): the children start as copies of this process,
+  with the backends already loaded and everything already imported, so they cost no start-up;
+* this process runs no other Python thread, as in ``soundalike index`` and ``embed``: a fork
+  copies every lock as it is at that moment, and a lock another thread held (a terminal writer in
+  the TUI, a watcher in ``serve``) would stay held in the children forever. ``serve``'s live
+  ingest and the TUI therefore keep worker threads;
+* the run has enough files to pay for two forks (``PROCESS_MIN_FILES``), and ``[engine]
+  worker_processes`` is on.
+
+The children only decode and embed (``Ingestor.process``); they never touch the catalog, the
+index or the lock, and they ignore Ctrl-C (the parent stops them). A child that dies (a decoder
+crash), or workers that cannot start (fork refused), break only the pool: the chunks not yet
+done are then processed on threads.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from soundalike.engine.pipeline.ingest import Ingestor, Job, Processed
+
+log = logging.getLogger(__name__)
+
+#: Fewer files than this are processed on threads: forking the workers costs more than it saves.
+PROCESS_MIN_FILES = 64
+
+#: The Ingestor a worker process runs chunks with. Set once per child by ``_start_worker`` (the
+#: only way to hand a forked pool's workers an object without pickling it); never set in the parent.
+_worker_ingestor: Ingestor | None = None
+
+
+def wants_processes(ingestor: Ingestor, workers: int, files: int | None) -> bool:
+    """True when this run should use forked worker processes (see the module notes)."""
+    return (ingestor.settings.worker_processes and workers > 1 and sys.platform == "linux"
+            and files is not None and files >= PROCESS_MIN_FILES and only_thread()
+            and all(getattr(e, "process_safe", False) for e in ingestor.embedders.values()))
+
+
+def only_thread() -> bool:
+    """True when the calling thread is this process's only Python thread (safe to fork)."""
+    return threading.current_thread() is threading.main_thread() and threading.active_count() == 1
+
+
+def open_pool(ingestor: Ingestor, workers: int, processes: bool) -> Executor:
+    if not processes:
+        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest")
+    ingestor.prepare_for_fork()  # imports and caches once here, not once per child
+    for stream in (sys.stdout, sys.stderr):  # children flush what they inherit when they exit
+        if stream is not None:
+            stream.flush()
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_start_worker, initargs=(ingestor,))
+
+
+def process_chunk(chunk: Sequence[Job]) -> list[Processed]:
+    """Run in a worker process: decode and embed one chunk with the forked Ingestor."""
+    if _worker_ingestor is None:
+        raise RuntimeError("process_chunk runs only in an ingest worker process")
+    return _worker_ingestor.process(chunk)
+
+
+def _start_worker(ingestor: Ingestor) -> None:
+    global _worker_ingestor
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _worker_ingestor = ingestor

@@ -1,0 +1,1 @@
+"""What a library keeps on disk: the SQLite catalog, the FAISS indexes, the lock."""

@@ -1,0 +1,385 @@
+"""The catalog: one SQLite database on disk (WAL) with a row per file, its vectors and tags.
+
+Vectors live here as well as in the FAISS indexes, so an index can always be rebuilt from the
+catalog without decoding or embedding anything again. Each thread gets its own connection.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import sqlite3
+import threading
+import time
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from soundalike.engine.store.schema import migrate
+from soundalike.engine.store.text import ESCAPES_KEY, CatalogConnection
+from soundalike.engine.errors import UserError
+from soundalike.engine.musical.filters import musical_where
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("ok", "failed", "missing", "offline")
+
+
+@dataclass(frozen=True)
+class SampleRow:
+    id: int
+    path: str
+    root: str
+    size: int
+    mtime: float
+    content_hash: str | None
+    status: str
+    reason: str | None
+    format: str | None
+    sample_rate: int | None
+    channels: int | None
+    duration: float | None
+    peak_db: float | None
+    rms_db: float | None
+    silent: bool | None
+    clipped: bool | None
+    favourite: bool
+    added: float
+    updated: float
+
+
+SAMPLE_COLUMNS = ", ".join(f.name for f in fields(SampleRow))
+
+
+class Known(NamedTuple):
+    """What the catalog knows of a file, to compare with what is on disk."""
+
+    id: int
+    size: int
+    mtime: float
+    status: str
+    ctime: float | None = None
+    inode: int | None = None
+    content_hash: str | None = None
+
+
+_KNOWN_COLUMNS = "path, id, size, mtime, status, ctime, inode, content_hash"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict a listing or query results. Every field left at its default matches everything."""
+
+    under: str | None = None  # this folder and everything below it
+    path_contains: str | None = None  # case-insensitive substring of the path
+    tag: str | None = None
+    status: str | None = None
+    favourites_only: bool = False
+    min_duration: float | None = None
+    max_duration: float | None = None  # shorter than this (exclusive: adjacent ranges never overlap)
+    # issue 16: musical facts (soundalike.engine.musical.filters): kind "loop"/"one-shot", a BPM range (the
+    # tempo or its half/double matches), 24-key indexes, root pitch classes 0-11.
+    kind: str | None = None
+    bpm: tuple[float, float] | None = None
+    keys: tuple[int, ...] = ()
+    roots: tuple[int, ...] = ()
+
+    def is_empty(self) -> bool:
+        return self == Filters()
+
+    def where(self) -> tuple[str, list]:
+        """An SQL ``WHERE`` clause over ``samples`` (empty string when nothing is filtered)."""
+        clauses, params = [], []
+        if self.under:
+            prefix = self.under.rstrip(os.sep) + os.sep
+            clauses.append("substr(path, 1, ?) = ?")
+            params += [len(prefix), prefix]
+        if self.path_contains:
+            clauses.append("instr(lower(path), lower(?)) > 0")
+            params.append(self.path_contains)
+        if self.tag:
+            clauses.append("id IN (SELECT sample_id FROM tags WHERE tag = ?)")
+            params.append(self.tag)
+        if self.status:
+            clauses.append("status = ?")
+            params.append(self.status)
+        if self.favourites_only:
+            clauses.append("favourite = 1")
+        if self.min_duration is not None:
+            clauses.append("duration >= ?")
+            params.append(self.min_duration)
+        if self.max_duration is not None:
+            clauses.append("duration < ?")
+            params.append(self.max_duration)
+        musical, musical_params = musical_where(self.kind, self.bpm, self.keys, self.roots)
+        clauses += musical
+        params += musical_params
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+class Catalog:
+    def __init__(self, db_path: str | Path):
+        self.path = Path(db_path)
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        self._connections: weakref.WeakSet = weakref.WeakSet()  # every thread's, to switch text reading
+        self._escapes = False
+        with self._write_lock:
+            migrate(self._connection())
+
+    def _connection(self) -> CatalogConnection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, factory=CatalogConnection)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA foreign_keys=ON")
+            except sqlite3.DatabaseError as e:
+                raise cannot_open(self.path, e) from e
+            self._local.conn = conn
+            self._watch_escapes(conn)
+        return conn
+
+    def _watch_escapes(self, conn: CatalogConnection) -> None:
+        """Make ``conn`` read escaped names back once the catalog holds any (see catalog_text)."""
+        conn.on_escape = self._escapes_stored
+        self._connections.add(conn)
+        if self._escapes or _has_escapes(conn):
+            self._escapes_stored()
+
+    def _escapes_stored(self) -> None:
+        self._escapes = True
+        for conn in list(self._connections):
+            conn.read_escapes()
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def transaction(self) -> _Transaction:
+        return _Transaction(self._connection(), self._write_lock)
+
+    def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        conn = self._connection()
+        cursor = conn.execute(sql, params)
+        try:
+            return cursor.fetchall()
+        except sqlite3.Error as e:  # a damaged page may only show once the rows are read
+            conn.reraise(e)
+
+    # --- roots -------------------------------------------------------------------------------
+    def add_root(self, path: str) -> None:
+        with self.transaction() as tx:
+            tx.execute("INSERT OR IGNORE INTO roots(path, added) VALUES (?, ?)", (path, time.time()))
+
+    def roots(self) -> list[str]:
+        return [row[0] for row in self.query("SELECT path FROM roots ORDER BY path")]
+
+    # --- samples -----------------------------------------------------------------------------
+    def known_files(self, root: str) -> dict[str, Known]:
+        """path -> what is known of it, for every sample under ``root``."""
+        rows = self.query(f"SELECT {_KNOWN_COLUMNS} FROM samples WHERE root = ?", (root,))
+        return {row[0]: Known(*row[1:]) for row in rows}
+
+    def known_under(self, path: str) -> dict[str, Known]:
+        """Like :meth:`known_files`, for ``path`` itself and everything below it."""
+        rows = self.query(f"SELECT {_KNOWN_COLUMNS} FROM samples WHERE path = ? OR "
+                          "(path >= ? AND path < ?)", (path, *subtree_range(path)))
+        return {row[0]: Known(*row[1:]) for row in rows}
+
+    def live_count(self, root: str) -> int:
+        """Samples under ``root`` whose file was there at the last look (ok or failed)."""
+        return self.query("SELECT count(*) FROM samples WHERE root = ? AND status IN ('ok', 'failed')",
+                          (root,))[0][0]
+
+    def paths_with_status(self, root: str, status: str, limit: int, offset: int = 0) -> list[str]:
+        return [r[0] for r in self.query("SELECT path FROM samples WHERE root = ? AND status = ? ORDER BY id "
+                                         "LIMIT ? OFFSET ?", (root, status, limit, offset))]
+
+    def set_root_online(self, path: str, online: bool) -> None:
+        with self.transaction() as tx:
+            tx.execute("UPDATE roots SET online = ? WHERE path = ?", (int(online), path))
+
+    def sample(self, sample_id: int) -> SampleRow | None:
+        rows = self.query(f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE id = ?", (sample_id,))
+        return row_from_values(rows[0]) if rows else None
+
+    def sample_by_path(self, path: str) -> SampleRow | None:
+        rows = self.query(f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE path = ?", (path,))
+        return row_from_values(rows[0]) if rows else None
+
+    def samples(self, ids: Iterable[int]) -> dict[int, SampleRow]:
+        ids = list(ids)
+        found: dict[int, SampleRow] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.query(f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE id IN ({marks})", chunk):
+                found[row[0]] = row_from_values(row)
+        return found
+
+    def set_favourite(self, sample_id: int, favourite: bool) -> None:
+        with self.transaction() as tx:
+            tx.execute("UPDATE samples SET favourite = ? WHERE id = ?", (int(favourite), sample_id))
+
+    def ids_matching(self, filters: Filters) -> list[int]:
+        """Ids of playable samples (status ok) that pass ``filters``."""
+        where, params = dataclasses.replace(filters, status="ok").where()
+        return [r[0] for r in self.query(f"SELECT id FROM samples{where}", params)]
+
+    # --- vectors and tags --------------------------------------------------------------------
+    def vectors(self, backend: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """(ids, matrix) of the stored vectors of ``backend`` for samples that are ok."""
+        rows = self.query("SELECT v.sample_id, v.vector FROM vectors v JOIN samples s ON s.id = v.sample_id "
+                           "WHERE v.backend = ? AND s.status = 'ok' ORDER BY v.sample_id", (backend,))
+        if not rows:
+            return np.zeros(0, dtype=np.int64), None
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+        return ids, matrix
+
+    def vector_ids(self, backend: str) -> np.ndarray:
+        """Ids of the samples that :meth:`vectors` would return, without reading the vectors."""
+        rows = self.query("SELECT v.sample_id FROM vectors v JOIN samples s ON s.id = v.sample_id "
+                          "WHERE v.backend = ? AND s.status = 'ok' ORDER BY v.sample_id", (backend,))
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def vector_dim(self, backend: str) -> int | None:
+        rows = self.query("SELECT length(vector) FROM vectors WHERE backend = ? LIMIT 1", (backend,))
+        return rows[0][0] // 4 if rows else None
+
+    def vectors_of(self, ids: Sequence[int], backend: str) -> tuple[list[int], np.ndarray | None]:
+        """Stored vectors of ``backend`` for ``ids`` (those that have one), whatever their status."""
+        found, blobs = [], []
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            for sid, blob in self.query(f"SELECT sample_id, vector FROM vectors WHERE backend = ? AND "
+                                        f"sample_id IN ({marks})", [backend, *chunk]):
+                found.append(sid)
+                blobs.append(blob)
+        if not found:
+            return [], None
+        return found, np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(found), -1)
+
+    def backends_of(self, ids: Sequence[int]) -> dict[int, set[str]]:
+        """sample id -> the backends it has vectors from."""
+        out: dict[int, set[str]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            for sid, backend in self.query(f"SELECT sample_id, backend FROM vectors WHERE sample_id IN ({marks})",
+                                           chunk):
+                out.setdefault(sid, set()).add(backend)
+        return out
+
+    def vectors_version(self, backend: str) -> int:
+        rows = self.query("SELECT value FROM meta WHERE key = ?", (f"vectors:{backend}",))
+        return int(rows[0][0]) if rows else 0
+
+    def vector(self, sample_id: int, backend: str) -> np.ndarray | None:
+        rows = self.query("SELECT vector FROM vectors WHERE sample_id = ? AND backend = ?", (sample_id, backend))
+        return np.frombuffer(rows[0][0], dtype=np.float32).copy() if rows else None
+
+    def ids_lacking(self, backend: str) -> list[int]:
+        """Samples that are ok but have no vector from ``backend`` (enabled after they were indexed)."""
+        rows = self.query("SELECT id FROM samples WHERE status = 'ok' AND id NOT IN "
+                           "(SELECT sample_id FROM vectors WHERE backend = ?)", (backend,))
+        return [r[0] for r in rows]
+
+    def tags(self, sample_id: int) -> dict[str, dict[str, float]]:
+        """source -> {tag: score}."""
+        out: dict[str, dict[str, float]] = {}
+        for source, tag, score in self.query("SELECT source, tag, score FROM tags WHERE sample_id = ? "
+                                              "ORDER BY score DESC", (sample_id,)):
+            out.setdefault(source, {})[tag] = score
+        return out
+
+    def backend_signature(self, backend: str) -> str | None:
+        """Which model made ``backend``'s stored vectors (None before any was recorded)."""
+        rows = self.query("SELECT value FROM meta WHERE key = ?", (f"backend:{backend}",))
+        return rows[0][0] if rows else None
+
+    def set_backend_signature(self, backend: str, signature: str) -> bool:
+        """Record which model made ``backend``'s vectors; a different one drops the old vectors
+        (returns True when it did)."""
+        with self.transaction() as tx:
+            old = tx.execute("SELECT value FROM meta WHERE key = ?", (f"backend:{backend}",)).fetchone()
+            dropped = bool(old and old[0] != signature)
+            if dropped:
+                log.warning("backend %s changed (%s -> %s): its vectors will be made again", backend, old[0], signature)
+                tx.execute("DELETE FROM vectors WHERE backend = ?", (backend,))
+            tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (f"backend:{backend}", signature))
+        return dropped
+
+    # --- statistics --------------------------------------------------------------------------
+    def status_counts(self) -> dict[str, int]:
+        return dict(self.query("SELECT status, count(*) FROM samples GROUP BY status"))
+
+    def failures(self, limit: int = 10_000) -> list[tuple[str, str]]:
+        return self.query("SELECT path, reason FROM samples WHERE status = 'failed' ORDER BY path LIMIT ?",
+                           (limit,))
+
+    def failure_reasons(self) -> dict[str, int]:
+        return dict(self.query("SELECT reason, count(*) FROM samples WHERE status = 'failed' "
+                                "GROUP BY reason ORDER BY count(*) DESC"))
+
+    def vector_counts(self) -> dict[str, int]:
+        return dict(self.query("SELECT backend, count(*) FROM vectors GROUP BY backend"))
+
+
+class _Transaction:
+    """``with catalog.transaction() as tx:`` runs statements in one IMMEDIATE transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock):
+        self.conn, self.lock = conn, lock
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.lock.acquire()
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self.lock.release()
+
+
+def _has_escapes(conn: CatalogConnection) -> bool:
+    try:
+        return conn.execute("SELECT 1 FROM meta WHERE key = ?", (ESCAPES_KEY,)).fetchone() is not None
+    except sqlite3.OperationalError:  # no meta table yet (a catalog being created)
+        return False
+
+
+def cannot_open(path: Path, error: sqlite3.Error) -> UserError:
+    """Why the catalog cannot be opened, and what to do that loses nothing."""
+    folder = path.parent
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.R_OK | os.W_OK)):
+        return UserError(f"cannot open the catalog {path} ({error}): the library folder {folder} is read-only "
+                         f"or not yours; make it writable (chmod u+rw) or use another --data-dir; nothing in it "
+                         f"was changed")
+    return UserError(f"cannot open the catalog {path} ({error}); if it is damaged, `soundalike repair` "
+                     f"salvages what is readable (favourites and tags included)")
+
+
+def row_from_values(values: tuple) -> SampleRow:
+    row = SampleRow(*values)
+    if row.silent is not None:
+        row = dataclasses.replace(row, silent=bool(row.silent), clipped=bool(row.clipped),
+                                  favourite=bool(row.favourite))
+    return row
+
+
+def subtree_range(folder: str) -> tuple[str, str]:
+    """[low, high) of the paths below ``folder``, so the path index answers a prefix query."""
+    prefix = folder.rstrip(os.sep) + os.sep
+    return prefix, prefix[:-1] + chr(ord(os.sep) + 1)

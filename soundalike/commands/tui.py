@@ -1,0 +1,96 @@
+"""``soundalike tui [FOLDER...]`` (and bare ``soundalike [FOLDER...]``): open the terminal app.
+
+The engine starts in this process, in the background: the app opens at once and fills in as the
+folders are indexed. With no folder and an empty library, a generated demo library is opened.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+from collections.abc import Iterator
+
+from soundalike.engine import paths
+from soundalike.engine.config import Settings
+from soundalike.engine.tools.demo import build_demo_library
+from soundalike.engine.errors import UserError
+from soundalike.engine.events import Notice
+from soundalike.engine.library.facade import Library
+from soundalike.engine.live.service import EngineService
+
+log = logging.getLogger(__name__)
+
+
+def add_parsers(commands) -> None:
+    tui = commands.add_parser("tui", help="open the terminal app (the default when no command is given)")
+    tui.add_argument("folders", nargs="*",
+                     help="sample folders to add and watch (default: the library's folders, or a demo library)")
+    tui.set_defaults(handler=cmd_tui)
+
+
+def cmd_tui(args: argparse.Namespace, settings: Settings) -> int:
+    for folder in args.folders:
+        if not os.path.isdir(os.path.expanduser(folder)):
+            raise UserError(f"{folder} is not a folder")
+    from soundalike.tui.app import SoundalikeApp  # Textual loads only for this command
+    from soundalike.tui.sound.audio import Player
+
+    service = EngineService(settings)
+    bridge = None
+    try:
+        roots = choose_roots(args.folders, service.library)
+        player = Player(settings.tui.audio_device)
+        app = SoundalikeApp(service, settings, roots=roots, player=player)
+        bridge = start_bridge_for_app(service, settings, player)
+        with console_logging_paused():
+            app.run()
+    finally:
+        if bridge is not None:
+            bridge.stop()
+        service.stop()
+    return 0
+
+
+def start_bridge_for_app(service: EngineService, settings: Settings, player):
+    """The DAW bridge in the app's process, auditioning through the app's player.
+
+    A failure (the OSC port is taken, say by a running ``serve``) becomes a notice in the app.
+    """
+    if not settings.bridge.osc_enabled and not settings.bridge.midi_enabled:
+        return None
+    from soundalike.bridge import start_bridge
+
+    try:
+        return start_bridge(service, settings, auditioner=player)
+    except UserError as e:
+        log.warning("bridge not started: %s", e)
+        service.events.publish(Notice("warning", f"DAW bridge off: {e}"))
+        return None
+
+
+def choose_roots(folders: list[str], library: Library) -> list[str]:
+    """Folders to start the engine on: those given; none (rescan the known ones); or the demo."""
+    if folders:
+        return [os.path.abspath(os.path.expanduser(f)) for f in folders]
+    if library.roots():
+        return []
+    demo = paths.cache_dir() / "demo-library"
+    print(f"soundalike: no folder given and the library is empty; opening a demo library in {demo}")
+    build_demo_library(demo)
+    return [str(demo)]
+
+
+@contextlib.contextmanager
+def console_logging_paused() -> Iterator[None]:
+    """Detach logging handlers that write to the terminal while the app owns it (the log file stays)."""
+    root = logging.getLogger()
+    console = [h for h in root.handlers
+               if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)]
+    for handler in console:
+        root.removeHandler(handler)
+    try:
+        yield
+    finally:
+        for handler in console:
+            root.addHandler(handler)

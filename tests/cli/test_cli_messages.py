@@ -1,0 +1,72 @@
+"""What the command line says when a producer mistypes (issue 17): one line that names the fix."""
+from __future__ import annotations
+
+import pytest
+
+from soundalike.engine.embedders.torch_support import INSTALL_HINT
+from soundalike.engine.library.facade import Library
+from soundalike.cli import main
+from tests.conftest import catalog_of
+
+
+@pytest.fixture(autouse=True)
+def no_user_config(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOUNDALIKE_CONFIG", str(tmp_path / "no-user-config.toml"))
+    monkeypatch.delenv("SOUNDALIKE_DATA_DIR", raising=False)
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as e:  # argparse errors exit
+        code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def indexed_data(tmp_path, capsys, drum_folder) -> str:
+    data = str(tmp_path / "lib")
+    assert run(capsys, "--data-dir", data, "index", str(drum_folder))[0] == 0
+    return data
+
+
+def test_a_missing_file_says_so(tmp_path, capsys):
+    code, _, err = run(capsys, "--data-dir", str(tmp_path / "lib"), "similar", str(tmp_path / "nope.wav"))
+    assert code == 1 and "no such file" in err and "vanished" not in err
+
+
+def test_a_mistyped_command_is_suggested_not_taken_for_a_folder(tmp_path, capsys):
+    code, _, err = run(capsys, "--data-dir", str(tmp_path / "lib"), "simlar", "x.wav")
+    assert code == 2 and "did you mean 'similar'" in err and "is not a folder" not in err
+
+
+def test_an_unknown_tag_names_the_close_ones(indexed_data, capsys, drum_folder):
+    with Library(_settings(indexed_data)) as library:
+        from soundalike.engine.store import browse
+        tags = [t for t, _ in browse.all_tags(catalog_of(library))]
+    assert "snare" in tags  # the built-in backend names drums
+    code, out, err = run(capsys, "--data-dir", indexed_data, "similar", str(drum_folder / "Kit 0" / "kick_0.wav"),
+                         "--tag", "snar")
+    assert code == 2 and "snar" in err and "did you mean" in err and "snare" in err
+    assert "library empty" not in out + err
+
+
+def test_k_zero_is_rejected(indexed_data, capsys, drum_folder):
+    code, out, err = run(capsys, "--data-dir", indexed_data, "similar", str(drum_folder / "Kit 0" / "kick_0.wav"),
+                         "-k", "0")
+    assert code == 2 and "1 or more" in err and not out
+
+
+def test_install_hints_name_the_projects_own_route():
+    assert "scripts/setup.sh neural" in INSTALL_HINT and ".venv" in INSTALL_HINT
+
+
+def _settings(data: str):
+    from soundalike.engine.config import load_settings
+    return load_settings().with_data_dir(data)
+
+
+def test_text_search_without_clap_names_the_setup_script(tmp_path, capsys):
+    code, _, err = run(capsys, "--data-dir", str(tmp_path / "lib"), "search", "tight snare")
+    assert code == 2 and "scripts/setup.sh neural" in err

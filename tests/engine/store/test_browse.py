@@ -1,0 +1,153 @@
+"""Word search in the library view: the name and tag indexes agree with a plain substring scan."""
+from __future__ import annotations
+
+import random
+import sqlite3
+
+import pytest
+
+from soundalike.engine.store import writes as cat
+from soundalike.engine.store.browse import BrowseQuery, count_browse, list_browse, position_in_browse
+from soundalike.engine.store.catalog import Catalog
+from soundalike.engine.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+NAMES = ["Kicks/808 Kick Long.wav", "Kicks/kick_02.wav", "Snares/Snare \"Fat\".wav", "Loops/Drüm Loop 120.wav",
+         "FX/riser.wav", "Hats/hh_01.wav"]
+
+
+def add(catalog: Catalog, root: str, name: str) -> int:
+    with catalog.transaction() as tx:
+        return cat.record_sample(tx, path=f"{root}/{name}", root=root, size=1, mtime=1.0, content_hash=None,
+                                 status="ok", reason=None, facts=None)
+
+
+def names(catalog: Catalog, *words: str) -> list[str]:
+    rows = list_browse(catalog, BrowseQuery(words=words))
+    assert count_browse(catalog, BrowseQuery(words=words)) == len(rows)
+    return [row.path.split("/", 2)[-1] for row in rows]
+
+
+@pytest.fixture
+def catalog(tmp_path):
+    catalog = Catalog(tmp_path / "catalog.sqlite")
+    for name in NAMES:
+        add(catalog, "/Samples", name)
+    yield catalog
+    catalog.close()
+
+
+@pytest.mark.parametrize("words,expected", [
+    (("kick",), ["Kicks/808 Kick Long.wav", "Kicks/kick_02.wav"]),
+    (("KICK", "long"), ["Kicks/808 Kick Long.wav"]),
+    (("drüm",), ["Loops/Drüm Loop 120.wav"]),
+    (('"fat"',), ['Snares/Snare "Fat".wav']),
+    (("hh",), ["Hats/hh_01.wav"]),  # shorter than a trigram: scanned instead
+    (("samples",), []),  # the root is not part of the name
+    (("*",), []),
+])
+def test_word_search(catalog, words, expected):
+    assert names(catalog, *words) == expected
+
+
+def test_index_follows_moves_and_deletes(catalog):
+    with catalog.transaction() as tx:
+        tx.execute("UPDATE samples SET path = '/Samples/FX/whoosh.wav' WHERE path = '/Samples/FX/riser.wav'")
+        tx.execute("DELETE FROM samples WHERE path = '/Samples/Kicks/kick_02.wav'")
+    assert names(catalog, "riser") == [] and names(catalog, "whoosh") == ["FX/whoosh.wav"]
+    assert names(catalog, "kick") == ["Kicks/808 Kick Long.wav"]
+
+
+def _old_catalog(path, version: int, sample_path: str) -> sqlite3.Connection:
+    """A catalog file as schema ``version`` left it, holding one sample (id 1) at ``sample_path``."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.executescript(f"BEGIN; {' '.join(MIGRATIONS[:version])} PRAGMA user_version = {version}; COMMIT;")
+    conn.execute("INSERT INTO samples(path, root, size, mtime, status, added, updated) "
+                 "VALUES (?, '/S', 1, 1, 'ok', 0, 0)", (sample_path,))
+    return conn
+
+
+def test_migrating_a_version_1_catalog_indexes_existing_names(tmp_path):
+    path = tmp_path / "old.sqlite"
+    _old_catalog(path, 1, "/S/Kicks/old kick.wav").close()
+    catalog = Catalog(path)
+    assert catalog.query("PRAGMA user_version")[0][0] == SCHEMA_VERSION
+    assert [r.path for r in list_browse(catalog, BrowseQuery(words=("old kick",)))] == ["/S/Kicks/old kick.wav"]
+    catalog.close()
+
+
+# --- tags: a word matches a tag it is part of, scored at least tag_min_score --------------------
+TAGS = {"FX/riser.wav": {"closed hat": 0.9, "kick": 0.2}, "Kicks/kick_02.wav": {"kick": 0.95},
+        "Loops/Drüm Loop 120.wav": {"percussion": 0.7, "cymbal": 0.5}, "Hats/hh_01.wav": {"closed hat": 0.4}}
+
+
+@pytest.fixture
+def tagged(catalog):
+    ids = {row.path.split("/", 2)[-1]: row.id for row in list_browse(catalog, BrowseQuery())}
+    with catalog.transaction() as tx:
+        for name, tags in TAGS.items():
+            cat.store_tags(tx, ids[name], "builtin", tags)
+        cat.store_tags(tx, ids["FX/riser.wav"], "clap", {"whoosh": 0.8})
+    return catalog
+
+
+@pytest.mark.parametrize("words,expected", [
+    (("closed",), ["FX/riser.wav"]),  # hh_01's "closed hat" scores under 0.5
+    (("OS",), ["FX/riser.wav"]),  # two letters: the name half scans, the tag half still uses the index
+    (("hat",), ["FX/riser.wav", "Hats/hh_01.wav"]),  # by tag, and by name
+    (("kick",), ["Kicks/808 Kick Long.wav", "Kicks/kick_02.wav"]),  # riser's kick is scored 0.2
+    (("cussion", "cymbal"), ["Loops/Drüm Loop 120.wav"]),  # a score of exactly the minimum counts
+    (("whoosh",), ["FX/riser.wav"]),  # any source
+    (("hat", "whoosh"), ["FX/riser.wav"]),
+    (("zzz",), []),
+])
+def test_words_match_confident_tags(tagged, words, expected):
+    assert names(tagged, *words) == expected
+
+
+def test_word_search_agrees_with_a_plain_scan(tagged):
+    """Random words, old and new query side by side: a lowered word inside the name below the root
+    or inside a tag (as stored) scored at least the minimum."""
+    rows = {r.path.split("/", 2)[-1]: r for r in list_browse(tagged, BrowseQuery())}
+    every_tag = " ".join(t for tags in TAGS.values() for t in tags) + " whoosh"
+    rng = random.Random(7)
+    for _ in range(200):
+        source = rng.choice([every_tag, *rows])
+        start = rng.randrange(len(source))
+        word = (source[start:start + rng.randint(1, 5)].split() or ["a"])[0]  # as the search box splits
+        word = word.upper() if rng.random() < 0.3 else word
+        expected = sorted(name for name, row in rows.items()
+                          if word.lower() in "/" + name.lower()  # the name below the root starts at its "/"
+                          or any(word.lower() in tag and score >= 0.5
+                                 for by_source in tagged.tags(row.id).values() for tag, score in by_source.items()))
+        assert names(tagged, word) == expected, word
+
+
+def _plan(catalog: Catalog, sql: str, params: list) -> list[str]:
+    return [row[3] for row in catalog.query("EXPLAIN QUERY PLAN " + sql, params)]
+
+
+@pytest.mark.parametrize("query", [BrowseQuery(words=("hat",)), BrowseQuery(words=("os",)),
+                                   BrowseQuery(words=("kick", "c"), tag="closed hat"), BrowseQuery(tag="kick")])
+def test_tags_are_looked_up_by_index_never_scanned(tagged, query):
+    where, params = query.where()
+    for sql, args in [(f"SELECT count(*) FROM samples{where}", params),
+                      (f"SELECT id FROM samples{where} ORDER BY path LIMIT ? OFFSET ?", [*params, 200, 0])]:
+        plan = _plan(tagged, sql, args)
+        assert not [step for step in plan if step.startswith("SCAN tags")], plan
+        assert any("tags USING COVERING INDEX tags_tag_score (tag=? AND score>?)" in step for step in plan), plan
+    assert position_in_browse(tagged, query, "/Samples/zzz") == count_browse(tagged, query)
+
+
+def test_migrating_a_version_2_catalog_indexes_tags_by_score(tmp_path):
+    path = tmp_path / "old.sqlite"
+    conn = _old_catalog(path, 2, "/S/FX/old riser.wav")
+    conn.execute("INSERT INTO tags(sample_id, source, tag, score) VALUES (1, 'builtin', 'closed hat', 0.8)")
+    conn.close()
+    catalog = Catalog(path)
+    assert catalog.query("PRAGMA user_version")[0][0] == SCHEMA_VERSION
+    indexes = {name for (name,) in catalog.query("SELECT name FROM sqlite_master WHERE type = 'index' "
+                                                 "AND tbl_name = 'tags' AND sql IS NOT NULL")}
+    assert indexes == {"tags_tag_score"}  # the index on tag alone, a prefix of the new one, is gone
+    assert [r.path for r in list_browse(catalog, BrowseQuery(words=("hat",)))] == ["/S/FX/old riser.wav"]
+    assert [r.path for r in list_browse(catalog, BrowseQuery(tag="closed hat"))] == ["/S/FX/old riser.wav"]
+    catalog.close()

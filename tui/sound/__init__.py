@@ -1,0 +1,1 @@
+"""Audition: the audio device, the mixer and the decoded-clip cache."""
