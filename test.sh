@@ -6,4 +6,5 @@ here=$(cd "$(dirname "$0")" && pwd)
 "$here/scripts/setup.sh" neural dev
 cd "$here"
 .venv/bin/ruff check --quiet .
+scripts/typecheck.sh
 exec .venv/bin/python -m pytest -q "$@"
