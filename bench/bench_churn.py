@@ -38,9 +38,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from soundalike.engine.pipeline.audio import file_hash  # noqa: E402
+from soundalike.engine.pipeline.scanner import walk  # noqa: E402
 from soundalike.engine.store.text import from_db, to_db  # noqa: E402
 from soundalike.engine.tools.demo import render  # noqa: E402
-from soundalike.engine.pipeline.scanner import walk  # noqa: E402
 
 INSTRUMENTS = ("kick", "snare", "closed hat", "cymbal", "clap", "tom")
 LENGTH = 11025  # every generated file has the same size, so some overwrites keep it

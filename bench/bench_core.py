@@ -25,10 +25,10 @@ import soundfile as sf
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.synthetic_library import fill  # noqa: E402
-from soundalike.engine.pipeline.audio import decode_file, prepare  # noqa: E402
 from soundalike.engine.config import Settings  # noqa: E402
-from soundalike.engine.tools.demo import INSTRUMENTS, RATE, render  # noqa: E402
 from soundalike.engine.library.facade import Library  # noqa: E402
+from soundalike.engine.pipeline.audio import decode_file, prepare  # noqa: E402
+from soundalike.engine.tools.demo import INSTRUMENTS, RATE, render  # noqa: E402
 
 
 def make_files(folder: Path, count: int) -> list[Path]:

@@ -33,12 +33,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from soundalike.engine.config import EngineSettings, Settings, WatchSettings  # noqa: E402
-from soundalike.engine.tools.demo import render  # noqa: E402
 from soundalike.engine.embedders.registry import BACKENDS, create_embedder  # noqa: E402
 from soundalike.engine.errors import UserError  # noqa: E402
 from soundalike.engine.events import SampleAdded  # noqa: E402
 from soundalike.engine.library.facade import Library  # noqa: E402
 from soundalike.engine.live.service import EngineService  # noqa: E402
+from soundalike.engine.tools.demo import render  # noqa: E402
 
 INSTRUMENTS = ("kick", "snare", "closed hat", "cymbal", "clap", "tom")
 

@@ -22,13 +22,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.musical_material import Item, cut_mid_bar, drum_items, rendered_items, sonic_pi_items  # noqa: E402
-from soundalike.engine.pipeline.audio import decode_file, prepare  # noqa: E402
 from soundalike.engine.config import Settings  # noqa: E402
 from soundalike.engine.embedders.builtin import BuiltinEmbedder  # noqa: E402
 from soundalike.engine.errors import FileError  # noqa: E402
 from soundalike.engine.musical.analysis import Musical, analyse_decoded  # noqa: E402
 from soundalike.engine.musical.drums import drum_reason  # noqa: E402
 from soundalike.engine.musical.keys import key_name, keys_related, note_name  # noqa: E402
+from soundalike.engine.pipeline.audio import decode_file, prepare  # noqa: E402
 
 
 def tempo_scores(pairs: list[tuple[float, float | None]]) -> tuple[int, int, int]:

@@ -35,12 +35,12 @@ from bench.synthetic_library import catalog_of, fill  # noqa: E402
 from soundalike.bridge import Bridge  # noqa: E402
 from soundalike.bridge.client import ClientTimeout, OscClient  # noqa: E402
 from soundalike.bridge.wire import encode  # noqa: E402
-from soundalike.engine.store import writes as cat  # noqa: E402
 from soundalike.engine.config import BridgeSettings, EngineSettings, Settings  # noqa: E402
-from soundalike.engine.tools.demo import INSTRUMENTS, render  # noqa: E402
 from soundalike.engine.embedders.base import BackendInfo, Embedder  # noqa: E402
 from soundalike.engine.embedders.registry import BACKENDS  # noqa: E402
 from soundalike.engine.library.facade import Library  # noqa: E402
+from soundalike.engine.store import writes as cat  # noqa: E402
+from soundalike.engine.tools.demo import INSTRUMENTS, render  # noqa: E402
 
 
 class StoredVectors(Embedder):

@@ -35,10 +35,10 @@ from scipy import signal
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from soundalike.engine.pipeline.audio import decode_file  # noqa: E402
 from soundalike.engine.config import EngineSettings, Settings  # noqa: E402
 from soundalike.engine.errors import SoundalikeError  # noqa: E402
 from soundalike.engine.library.facade import Library  # noqa: E402
+from soundalike.engine.pipeline.audio import decode_file  # noqa: E402
 from soundalike.engine.pipeline.recording import Clip, cleaned, span_of_file, trimmed  # noqa: E402
 
 REC_RATE = 48000

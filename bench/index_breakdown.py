@@ -16,15 +16,24 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from soundalike.engine.pipeline.audio import RESAMPLE_MARGIN_SECONDS, _to_mono, decode_file, describe, hash_bytes, prepare, resample, trim_leading_silence
-from soundalike.engine.pipeline.blas import one_blas_thread
 from soundalike.engine.config import Settings
 from soundalike.engine.embedders.builtin import BuiltinEmbedder
 from soundalike.engine.errors import FileError
-from soundalike.engine.pipeline.ingest import Processed
 from soundalike.engine.library.facade import Library
 from soundalike.engine.musical.analysis import analyse_safely
 from soundalike.engine.musical.drums import drum_reason
+from soundalike.engine.pipeline.audio import (
+    RESAMPLE_MARGIN_SECONDS,
+    _to_mono,
+    decode_file,
+    describe,
+    hash_bytes,
+    prepare,
+    resample,
+    trim_leading_silence,
+)
+from soundalike.engine.pipeline.blas import one_blas_thread
+from soundalike.engine.pipeline.ingest import Processed
 from soundalike.engine.pipeline.scanner import stat_entry
 
 EXTENSIONS = Settings().engine.extensions
@@ -67,7 +76,7 @@ def breakdown(paths: list[str]) -> None:
             frames, rate, channels, total, fmt = clock("decode (soundfile)", _decode, data, settings.max_seconds)
         except Exception:
             continue
-        mono = clock("mono + facts", lambda: _to_mono(frames))
+        mono = clock("mono + facts", _to_mono, frames)
         facts = clock("mono + facts", describe, mono, fmt, rate, channels, total / rate, settings.silence_db)
         if facts.silent:
             continue

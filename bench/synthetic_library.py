@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from soundalike.engine.store import writes as cat
-from soundalike.engine.pipeline.audio import AudioFacts
-from soundalike.engine.store.catalog import Catalog
 from soundalike.engine.library.facade import Library
+from soundalike.engine.pipeline.audio import AudioFacts
+from soundalike.engine.store import writes as cat
+from soundalike.engine.store.catalog import Catalog
 
 FOLDERS = ("Kicks", "Snares", "Hats", "Claps", "Toms", "Cymbals", "Percussion", "Loops", "FX", "Vocals")
 

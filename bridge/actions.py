@@ -11,11 +11,11 @@ import logging
 from collections.abc import Callable
 from typing import ClassVar, Protocol
 
+from soundalike.bridge.session import Selection, Session
 from soundalike.engine.errors import QueryError, SoundalikeError
 from soundalike.engine.events import Notice
-from soundalike.engine.library.facade import Library
 from soundalike.engine.library.browse import SampleRow
-from soundalike.bridge.session import Selection, Session
+from soundalike.engine.library.facade import Library
 
 log = logging.getLogger(__name__)
 

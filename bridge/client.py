@@ -92,7 +92,7 @@ class OscClient:
         self.sock.settimeout(self.timeout if timeout is None else timeout)
         try:
             data, _ = self.sock.recvfrom(65535)
-        except socket.timeout:
+        except TimeoutError:
             raise ClientTimeout(f"no reply from {self.server[0]}:{self.server[1]}") from None
         try:
             return [(m.message.address, tuple(m.message.params)) for m in OscPacket(data).messages]

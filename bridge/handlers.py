@@ -13,19 +13,19 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from soundalike.engine.library.browse import utf8_or_readable
-from soundalike.engine.library.collapse import grouped
-from soundalike.engine.errors import FileError, QueryError, UserError
-from soundalike.engine.library.facade import Hit, Library
 from soundalike.bridge import kit_requests
-from soundalike.bridge.actions import pick_random
 from soundalike.bridge import protocol as p
+from soundalike.bridge.actions import pick_random
+from soundalike.bridge.musical_keys import hit_fields
 from soundalike.bridge.path_policy import PathPolicy
 from soundalike.bridge.protocol import Reply, Request
-from soundalike.bridge.musical_keys import hit_fields
 from soundalike.bridge.session import ClientTable, Session
 from soundalike.bridge.settings_keys import apply_setting
 from soundalike.bridge.wire import split_list
+from soundalike.engine.errors import FileError, QueryError, UserError
+from soundalike.engine.library.browse import utf8_or_readable
+from soundalike.engine.library.collapse import grouped
+from soundalike.engine.library.facade import Hit, Library
 
 log = logging.getLogger(__name__)
 

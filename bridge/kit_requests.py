@@ -10,13 +10,13 @@ import random
 import threading
 from collections import OrderedDict
 
+from soundalike.bridge import protocol as p
+from soundalike.bridge.protocol import Reply
 from soundalike.engine.errors import QueryError
 from soundalike.engine.kits.builder import Kit, KitBuilder
 from soundalike.engine.kits.export import export_kit
 from soundalike.engine.library.facade import Hit, Library
 from soundalike.engine.pipeline.recording import span_of_file
-from soundalike.bridge import protocol as p
-from soundalike.bridge.protocol import Reply
 
 EDITS = ("next", "previous", "lock", "reroll")
 

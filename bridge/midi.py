@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import mido
 
+from soundalike.bridge.actions import ACTIONS
 from soundalike.engine.config import BridgeSettings
 from soundalike.engine.errors import UserError
-from soundalike.bridge.actions import ACTIONS
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,15 @@ from typing import Any
 from soundalike.bridge.protocol import PREFIX, Reply
 from soundalike.bridge.session import Selection
 from soundalike.engine.errors import QueryError
-from soundalike.engine.events import Notice, Progress, RootState, SampleAdded, SampleFailed, SampleRemoved, SampleUpdated
+from soundalike.engine.events import (
+    Notice,
+    Progress,
+    RootState,
+    SampleAdded,
+    SampleFailed,
+    SampleRemoved,
+    SampleUpdated,
+)
 
 EVENT = f"{PREFIX}/event"
 FOREVER = float("inf")

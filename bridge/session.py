@@ -11,9 +11,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from soundalike.bridge.musical_keys import MusicalPrefs
 from soundalike.engine.library.browse import Filters
 from soundalike.engine.library.facade import Hit
-from soundalike.bridge.musical_keys import MusicalPrefs
 
 FORMATS = ("hits", "list", "both")
 

@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from soundalike.bridge.musical_keys import MUSICAL_SETTERS
+from soundalike.bridge.session import FORMATS, ClientPrefs
 from soundalike.engine.errors import QueryError
 from soundalike.engine.library.facade import Library
 from soundalike.engine.weights import parse_weights
-from soundalike.bridge.musical_keys import MUSICAL_SETTERS
-from soundalike.bridge.session import FORMATS, ClientPrefs
 
 Setter = Callable[[Library, ClientPrefs, Any, int], ClientPrefs]
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from soundalike.bridge.protocol import Reply
 
+
 class ReplyTooLarge(ValueError):
     pass
 

@@ -11,9 +11,9 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 
+from soundalike import __version__, logs
 from soundalike.engine.config import Settings, load_settings
 from soundalike.engine.errors import FileError, QueryError, UserError
-from soundalike import __version__, logs
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,6 @@ import sys
 import warnings
 from pathlib import Path
 
-
 #: watchdog's harmless noise: a folder deleted and made again reuses its inotify watch (a warning
 #: per folder during churn), and an emitter racing its own stop logs an ERROR.
 _WATCHDOG_REUSED_WATCH = r"Callback with id .* already exists for watch"

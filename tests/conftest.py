@@ -12,9 +12,9 @@ import pytest
 import soundfile as sf
 
 from soundalike.engine.config import EngineSettings, Settings, WatchSettings
-from soundalike.engine.tools.demo import render
 from soundalike.engine.embedders.base import BackendInfo, Embedder, unit_rows
 from soundalike.engine.embedders.registry import BACKENDS
+from soundalike.engine.tools.demo import render
 
 
 class BandEmbedder(Embedder):

@@ -9,7 +9,6 @@ import numpy as np
 import scipy.signal
 import soundfile as sf
 import soxr
-
 from render_kits import SR, dev_class, load_group
 
 log = logging.getLogger(__name__)
@@ -25,11 +24,11 @@ class Clips:
     groups: list
     source: list
 
-    def subset(self, mask) -> "Clips":
+    def subset(self, mask) -> Clips:
         idx = np.flatnonzero(mask)
         return Clips(*[[getattr(self, f)[i] for i in idx] for f in ("audio", "fine", "classes", "groups", "source")])
 
-    def __add__(self, other: "Clips") -> "Clips":
+    def __add__(self, other: Clips) -> Clips:
         return Clips(self.audio + other.audio, self.fine + other.fine, self.classes + other.classes,
                      self.groups + other.groups, self.source + other.source)
 

@@ -6,10 +6,10 @@ import multiprocessing as mp
 import warnings
 
 import numpy as np
+from builtin_data import augment
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
-from builtin_data import augment
 from soundalike.engine.embedders.builtin import BuiltinModel
 from soundalike.engine.embedders.builtin_features import FEATURE_DIM, SAMPLE_RATE, FeatureExtractor, block_slices
 

@@ -50,10 +50,10 @@ def mfcc_vectors(paths: list[str]) -> np.ndarray:
 
 
 def aisfx_vectors(paths: list[str]) -> np.ndarray | None:
-    from soundalike.engine.pipeline.batch_embed import embed_paths
     from soundalike.engine.config import EngineSettings
     from soundalike.engine.embedders.registry import create_embedder
     from soundalike.engine.errors import BackendUnavailable
+    from soundalike.engine.pipeline.batch_embed import embed_paths
 
     try:
         embedder = create_embedder("aisfx")

@@ -23,10 +23,8 @@ import mido
 import numpy as np
 import soundfile as sf
 import soxr
-
 from builtin_data import Clips, load_devset, trim_leading
-from render_kits import (GM_NOTES, NOTE_SECONDS, RENDER_SR, SR, VELOCITIES, Job, _cut, _save, dev_class,
-                         load_group)
+from render_kits import GM_NOTES, NOTE_SECONDS, RENDER_SR, SR, VELOCITIES, Job, _cut, _save, dev_class, load_group
 
 log = logging.getLogger(__name__)
 

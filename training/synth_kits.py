@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.signal
-
 from render_kits import SR
 
 VOICES = ("kick", "snare", "clap", "closed_hat", "open_hat", "tom", "cymbal", "rim", "shaker", "bell", "hand")
@@ -186,7 +185,7 @@ class Character:
     room: float
 
     @classmethod
-    def draw(cls, rng: np.random.Generator) -> "Character":
+    def draw(cls, rng: np.random.Generator) -> Character:
         return cls(drive=float(rng.choice([0.0, rng.uniform(1, 5)], p=[0.6, 0.4])),
                    tilt=float(rng.uniform(-0.5, 0.5)), room=float(rng.choice([0.0, rng.uniform(0.03, 0.2)], p=[0.6, 0.4])))
 

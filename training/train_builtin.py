@@ -35,8 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "training")]
 
 from builtin_data import Clips, load_devset, load_renders  # noqa: E402
-from builtin_fit import (aspects, class_weights, combine, featurise, fit_model, pooled,  # noqa: E402
-                         retrieval_scores)
+from builtin_fit import aspects, class_weights, combine, featurise, fit_model, pooled, retrieval_scores  # noqa: E402
 from real_sources import load_kit, load_sonicpi, render_extra  # noqa: E402
 from render_kits import dev_class, render_all  # noqa: E402
 from synth_kits import synth_kit  # noqa: E402

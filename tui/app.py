@@ -18,14 +18,12 @@ from textual import events, work
 from textual.app import App
 from textual.timer import Timer
 
-from soundalike.engine.library.browse import SampleRow
 from soundalike.engine.config import Settings
 from soundalike.engine.errors import SoundalikeError, UserError
+from soundalike.engine.library.browse import SampleRow
 from soundalike.engine.live.service import EngineService
-from soundalike.tui.sound.audio import Player
-from soundalike.tui.clipboard import copy_with_tool
-from soundalike.tui.sound.clips import ClipCache
 from soundalike.tui import results_query
+from soundalike.tui.clipboard import copy_with_tool
 from soundalike.tui.explore import ExploreActions
 from soundalike.tui.host import AppHost
 from soundalike.tui.keeping import KeepingActions
@@ -37,6 +35,8 @@ from soundalike.tui.screens.browser import BrowserScreen
 from soundalike.tui.screens.help import HelpScreen
 from soundalike.tui.screens.results import ResultsScreen
 from soundalike.tui.screens.tag_picker import TagPicker
+from soundalike.tui.sound.audio import Player
+from soundalike.tui.sound.clips import ClipCache
 from soundalike.tui.widgets.status_bar import StatusBar, StatusState
 from soundalike.tui.writes import LibraryWrites, toggle_favourite
 

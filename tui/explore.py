@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from soundalike.engine.library.browse import SampleRow
 from soundalike.engine.errors import SoundalikeError
+from soundalike.engine.library.browse import SampleRow
 from soundalike.engine.pipeline.recording import InputUnavailable, cleaned, record, trimmed
 from soundalike.tui.host import AppHost
 from soundalike.tui.screens.browser import BrowserScreen

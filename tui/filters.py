@@ -5,8 +5,8 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
-from soundalike.engine.library.browse import BrowseQuery, Filters
 from soundalike.engine.config import TuiSettings
+from soundalike.engine.library.browse import BrowseQuery, Filters
 from soundalike.engine.musical.analysis import Musical
 from soundalike.engine.musical.filters import TEMPO_TOLERANCE, describe
 from soundalike.engine.musical.keys import NOTE_NAMES, compatible_keys

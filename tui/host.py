@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from soundalike.engine.library.browse import SampleRow
 from soundalike.engine.config import Settings
+from soundalike.engine.library.browse import SampleRow
 
 if TYPE_CHECKING:
     from textual.screen import Screen

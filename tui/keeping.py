@@ -13,8 +13,8 @@ from soundalike.engine.library.browse import SampleRow
 from soundalike.tui.clipboard import copy_with_tool
 from soundalike.tui.export import export_files, uri_list
 from soundalike.tui.host import AppHost
-from soundalike.tui.widgets.sample_list import SampleList
 from soundalike.tui.screens.prompt import Prompt
+from soundalike.tui.widgets.sample_list import SampleList
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,16 @@ from pathlib import Path
 from textual.message import Message
 
 from soundalike.bridge.events import BridgeActivity, BridgeState
-from soundalike.engine.events import (EventBus, Notice, Progress, RootState, SampleAdded, SampleFailed, SampleRemoved,
-                           SampleUpdated)
+from soundalike.engine.events import (
+    EventBus,
+    Notice,
+    Progress,
+    RootState,
+    SampleAdded,
+    SampleFailed,
+    SampleRemoved,
+    SampleUpdated,
+)
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
+from soundalike.engine.config import TuiSettings
 from soundalike.engine.library.browse import BrowseQuery, SampleRow
 from soundalike.engine.library.collapse import Group, grouped
-from soundalike.engine.config import TuiSettings
 from soundalike.engine.library.facade import Library
 from soundalike.tui.filters import FilterState
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 
+from soundalike.engine.library.browse import BrowseQuery, LibraryBrowse, SampleRow
 from soundalike.engine.library.collapse import Group
 from soundalike.engine.library.facade import Hit
-from soundalike.engine.library.browse import BrowseQuery, LibraryBrowse, SampleRow
 from soundalike.engine.musical.analysis import Musical
 from soundalike.tui.widgets.columns import SORTS
 

@@ -19,8 +19,14 @@ from typing import ClassVar
 import numpy as np
 
 from soundalike.engine.embedders.base import Analysis, BackendInfo, Embedder, Tags, unit_rows
-from soundalike.engine.embedders.builtin_features import (DECAY_LEVELS_DB, ENV_TIMES_MS, SAMPLE_RATE, WINDOW_SECONDS,
-                                               FeatureExtractor, block_slices)
+from soundalike.engine.embedders.builtin_features import (
+    DECAY_LEVELS_DB,
+    ENV_TIMES_MS,
+    SAMPLE_RATE,
+    WINDOW_SECONDS,
+    FeatureExtractor,
+    block_slices,
+)
 from soundalike.engine.errors import BackendUnavailable
 
 log = logging.getLogger(__name__)
@@ -63,7 +69,7 @@ class BuiltinModel:
     hidden_weight: float
 
     @classmethod
-    def load(cls, path: Path) -> "BuiltinModel":
+    def load(cls, path: Path) -> BuiltinModel:
         try:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {key: data[key] for key in data.files}
@@ -82,7 +88,7 @@ class BuiltinModel:
         return sha.hexdigest()[:10]
 
     @classmethod
-    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> "BuiltinModel":
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> BuiltinModel:
         n_layers = int(arrays["n_layers"])
         nets = tuple(tuple((arrays[f"m{k}_W{i}"].astype(np.float32), arrays[f"m{k}_b{i}"].astype(np.float32))
                            for i in range(n_layers))
@@ -169,7 +175,7 @@ class BuiltinEmbedder(Embedder):
     class Options:
         model_path: str = ""  # empty: the model shipped next to this module
 
-    def __init__(self, options: "BuiltinEmbedder.Options | None" = None):
+    def __init__(self, options: BuiltinEmbedder.Options | None = None):
         self.options = options or BuiltinEmbedder.Options()
         self.model = BuiltinModel.load(Path(self.options.model_path) if self.options.model_path else MODEL_FILE)
         self.features = FeatureExtractor(SAMPLE_RATE)

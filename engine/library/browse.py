@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from soundalike.engine.musical.analysis import Musical
+from soundalike.engine.musical.store import musical_of
 from soundalike.engine.store import browse, user_lists
 from soundalike.engine.store.browse import BrowseQuery
 from soundalike.engine.store.catalog import Catalog, Filters, SampleRow
 from soundalike.engine.store.text import readable, utf8_or_readable
-from soundalike.engine.musical.analysis import Musical
-from soundalike.engine.musical.store import musical_of
 
 __all__ = ["BrowseQuery", "Filters", "LibraryBrowse", "SampleRow", "readable", "utf8_or_readable"]
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from soundalike.engine.tools.duplicates import FingerprintCache, group_pairs, is_duplicate
 from soundalike.engine.library.queries import Hit
+from soundalike.engine.tools.duplicates import FingerprintCache, group_pairs, is_duplicate
 
 log = logging.getLogger(__name__)
 

@@ -15,22 +15,22 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from soundalike.engine.store.browse import BrowseQuery
-from soundalike.engine.store.catalog import Catalog, Filters, SampleRow
 from soundalike.engine.config import Settings
 from soundalike.engine.embedders.base import Embedder
 from soundalike.engine.embedders.registry import BACKENDS, Registry, check_names
 from soundalike.engine.events import EventBus
-from soundalike.engine.store.index import VectorIndex
-from soundalike.engine.library.browse import LibraryBrowse
 from soundalike.engine.library.backends import LibraryBackends
+from soundalike.engine.library.browse import LibraryBrowse
 from soundalike.engine.library.files import LibraryFolder
 from soundalike.engine.library.indexes import LibraryIndexes
 from soundalike.engine.library.queries import Hit, LibraryQueries
 from soundalike.engine.library.scan import Scanner, check_catalog
 from soundalike.engine.library.writer import LibraryWriter, ProgressCallback, ScanReport
-from soundalike.engine.store.lock import LibraryLock
 from soundalike.engine.musical.analysis import Musical
+from soundalike.engine.store.browse import BrowseQuery
+from soundalike.engine.store.catalog import Catalog, Filters, SampleRow
+from soundalike.engine.store.index import VectorIndex
+from soundalike.engine.store.lock import LibraryLock
 
 Query = str | os.PathLike | int | np.ndarray
 

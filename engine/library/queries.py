@@ -12,20 +12,20 @@ from typing import Protocol, cast
 
 import numpy as np
 
-from soundalike.engine.pipeline.audio import decode_file, prepare, resample
-from soundalike.engine.store.browse import BrowseQuery, matching_ids
-from soundalike.engine.store.catalog import Catalog, Filters, SampleRow
 from soundalike.engine.config import Settings
 from soundalike.engine.embedders.base import Embedder
 from soundalike.engine.embedders.torch_support import INSTALL_HINT
 from soundalike.engine.errors import FileError, QueryError, UserError
-from soundalike.engine.pipeline.ingest import embed_checked
 from soundalike.engine.library.backends import LibraryBackends
 from soundalike.engine.library.indexes import LibraryIndexes
 from soundalike.engine.musical.analysis import Musical, analyse, analyse_safely
 from soundalike.engine.musical.filters import fit
 from soundalike.engine.musical.store import musical_of
+from soundalike.engine.pipeline.audio import decode_file, prepare, resample
+from soundalike.engine.pipeline.ingest import embed_checked
 from soundalike.engine.pipeline.scanner import stat_entry
+from soundalike.engine.store.browse import BrowseQuery, matching_ids
+from soundalike.engine.store.catalog import Catalog, Filters, SampleRow
 
 #: ``similar(musical=True)`` looks this many times ``k`` deep for hits that fit the query musically.
 MUSICAL_POOL = 5

@@ -19,18 +19,26 @@ from pathlib import Path
 
 import numpy as np
 
-from soundalike.engine.store import writes as cat
-from soundalike.engine.store import user_lists
-from soundalike.engine.store.catalog import Catalog
-from soundalike.engine.store.text import disk_full, is_disk_full, readable
 from soundalike.engine.config import Settings
 from soundalike.engine.errors import UserError
-from soundalike.engine.events import EventBus, Progress, RootState, SampleAdded, SampleFailed, SampleRemoved, SampleUpdated
-from soundalike.engine.pipeline.ingest import Ingestor, Job, Processed
+from soundalike.engine.events import (
+    EventBus,
+    Progress,
+    RootState,
+    SampleAdded,
+    SampleFailed,
+    SampleRemoved,
+    SampleUpdated,
+)
 from soundalike.engine.library.backends import LibraryBackends
 from soundalike.engine.library.indexes import LibraryIndexes
-from soundalike.engine.store.lock import LibraryLock
 from soundalike.engine.musical.store import store_musical
+from soundalike.engine.pipeline.ingest import Ingestor, Job, Processed
+from soundalike.engine.store import user_lists
+from soundalike.engine.store import writes as cat
+from soundalike.engine.store.catalog import Catalog
+from soundalike.engine.store.lock import LibraryLock
+from soundalike.engine.store.text import disk_full, is_disk_full, readable
 
 log = logging.getLogger(__name__)
 

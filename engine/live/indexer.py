@@ -19,17 +19,17 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 
-from soundalike.engine.store.text import is_disk_full, readable
 from soundalike.engine.config import Settings
 from soundalike.engine.errors import UserError
 from soundalike.engine.events import Notice, Progress
-from soundalike.engine.pipeline.ingest import Job
 from soundalike.engine.library.facade import Library
-from soundalike.engine.library.scan import MISSING_REASON
 from soundalike.engine.library.planner import Plan
+from soundalike.engine.library.scan import MISSING_REASON
 from soundalike.engine.live.roots import Roots
-from soundalike.engine.pipeline.scanner import stat_entry
 from soundalike.engine.live.work_queue import Changes, WorkQueue
+from soundalike.engine.pipeline.ingest import Job
+from soundalike.engine.pipeline.scanner import stat_entry
+from soundalike.engine.store.text import is_disk_full, readable
 
 log = logging.getLogger(__name__)
 

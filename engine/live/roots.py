@@ -15,9 +15,9 @@ import time
 from dataclasses import dataclass
 
 from soundalike.engine.config import WatchSettings
-from soundalike.engine.live.debounce import ChangeTracker
 from soundalike.engine.events import Notice
 from soundalike.engine.library.facade import Library
+from soundalike.engine.live.debounce import ChangeTracker
 from soundalike.engine.live.watcher import Watcher
 from soundalike.engine.live.work_queue import WorkQueue
 

@@ -14,11 +14,11 @@ import time
 from collections.abc import Sequence
 
 from soundalike.engine.config import Settings
-from soundalike.engine.live.debounce import ChangeTracker
 from soundalike.engine.embedders.registry import BACKENDS, Registry
 from soundalike.engine.events import EventBus
-from soundalike.engine.live.indexer import LiveIndexer
 from soundalike.engine.library.facade import Library
+from soundalike.engine.live.debounce import ChangeTracker
+from soundalike.engine.live.indexer import LiveIndexer
 from soundalike.engine.live.roots import Roots
 from soundalike.engine.live.watcher import ObserverFactory, Watcher, default_observer
 from soundalike.engine.live.work_queue import WorkQueue

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from soundalike.engine.musical.analysis import Musical
 from soundalike.engine.errors import QueryError
+from soundalike.engine.musical.analysis import Musical
 from soundalike.engine.musical.keys import compatible_keys, key_name, parse_key, parse_note
 from soundalike.engine.musical.names import BPM_RANGE
 

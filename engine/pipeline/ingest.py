@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from soundalike.engine.pipeline.audio import AudioFacts, Decoded, decode_file, prepare
-from soundalike.engine.pipeline.blas import one_blas_thread
 from soundalike.engine.config import EngineSettings
 from soundalike.engine.embedders.base import Embedder, Tags
 from soundalike.engine.errors import EmbedError, FileError
-from soundalike.engine.pipeline.ingest_pool import open_pool, process_chunk, wants_processes
 from soundalike.engine.musical.analysis import Musical, analyse_safely
 from soundalike.engine.musical.drums import drum_reason
+from soundalike.engine.pipeline.audio import AudioFacts, Decoded, decode_file, prepare
+from soundalike.engine.pipeline.blas import one_blas_thread
+from soundalike.engine.pipeline.ingest_pool import open_pool, process_chunk, wants_processes
 from soundalike.engine.pipeline.scanner import FileEntry
 
 log = logging.getLogger(__name__)

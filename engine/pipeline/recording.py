@@ -16,9 +16,9 @@ from types import ModuleType
 
 import numpy as np
 
+from soundalike.engine.errors import FileError, QueryError, UserError
 from soundalike.engine.pipeline.audio import decode_file
 from soundalike.engine.pipeline.denoise import denoise
-from soundalike.engine.errors import FileError, QueryError, UserError
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from soundalike.engine.store.schema import migrate
-from soundalike.engine.store.text import ESCAPES_KEY, CatalogConnection
 from soundalike.engine.errors import UserError
 from soundalike.engine.musical.filters import musical_where
+from soundalike.engine.store.schema import migrate
+from soundalike.engine.store.text import ESCAPES_KEY, CatalogConnection
 
 log = logging.getLogger(__name__)
 

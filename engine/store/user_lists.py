@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from soundalike.engine.store.catalog import Catalog
 from soundalike.engine.errors import QueryError
+from soundalike.engine.store.catalog import Catalog
 
 USER_SOURCE = "user"
 MAX_NAME = 64

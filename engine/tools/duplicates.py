@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from soundalike.engine.pipeline.audio import Decoded, decode_file, resample
 from soundalike.engine.errors import FileError
+from soundalike.engine.pipeline.audio import Decoded, decode_file, resample
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ import sys
 
 import numpy as np
 
-from soundalike.engine.pipeline.batch_embed import embed_paths
 from soundalike.engine.config import Settings
 from soundalike.engine.embedders.registry import BACKENDS, create_embedder
 from soundalike.engine.errors import UserError
+from soundalike.engine.pipeline.batch_embed import embed_paths
 from soundalike.engine.tools.evaluation import Evaluation, evaluate, read_labelled
 from soundalike.progress import ProgressBar
 

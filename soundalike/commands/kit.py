@@ -7,13 +7,13 @@ import os
 import random
 from pathlib import Path
 
-from soundalike.engine.library.browse import Filters
+from soundalike.commands.library import parse_weights, with_library
 from soundalike.engine.errors import UserError
 from soundalike.engine.kits.builder import DEFAULT_ALTERNATIVES, Kit, KitBuilder
 from soundalike.engine.kits.export import FORMATS, export_kit
 from soundalike.engine.kits.export.readback import problems, read_hydrogen, read_sfz
+from soundalike.engine.library.browse import Filters
 from soundalike.engine.library.facade import Library
-from soundalike.commands.library import parse_weights, with_library
 
 
 def add_parsers(commands) -> None:

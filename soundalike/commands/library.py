@@ -11,19 +11,19 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from soundalike.engine import paths
-from soundalike.engine.library.browse import Filters, readable
-from soundalike.engine.library.collapse import Group, grouped
-from soundalike.engine.tools.demo import build_demo_library
-from soundalike.engine.tools.duplicates import find_duplicates
-from soundalike.engine.embedders.registry import BACKENDS, check_names
-from soundalike.engine.library.facade import Hit, Library, ScanReport
-from soundalike.engine.musical.filters import describe
-from soundalike.engine.config import Settings
-from soundalike.engine.errors import UserError
-from soundalike.engine.weights import parse_weights
 from soundalike.commands.musical import add_musical_options, facts_json, musical_filter_fields
 from soundalike.commands.musical import add_parser as add_musical_parser
+from soundalike.engine import paths
+from soundalike.engine.config import Settings
+from soundalike.engine.embedders.registry import BACKENDS, check_names
+from soundalike.engine.errors import UserError
+from soundalike.engine.library.browse import Filters, readable
+from soundalike.engine.library.collapse import Group, grouped
+from soundalike.engine.library.facade import Hit, Library, ScanReport
+from soundalike.engine.musical.filters import describe
+from soundalike.engine.tools.demo import build_demo_library
+from soundalike.engine.tools.duplicates import find_duplicates
+from soundalike.engine.weights import parse_weights
 from soundalike.progress import ProgressBar
 
 log = logging.getLogger(__name__)

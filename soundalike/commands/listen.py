@@ -6,12 +6,18 @@ import time
 
 import soundfile as sf
 
+from soundalike.commands.library import (
+    add_query_options,
+    add_span_options,
+    parse_weights,
+    print_hits,
+    query_filters,
+    with_library,
+)
 from soundalike.engine.errors import UserError
+from soundalike.engine.library.collapse import grouped
 from soundalike.engine.library.facade import Library
 from soundalike.engine.pipeline.recording import Clip, cleaned, record, span_of_file, trimmed
-from soundalike.engine.library.collapse import grouped
-from soundalike.commands.library import (add_query_options, add_span_options, parse_weights, print_hits, query_filters,
-                                 with_library)
 from soundalike.tui.widgets.waveform import render
 
 WAVE_WIDTH = 60

@@ -7,10 +7,10 @@ import os
 
 import numpy as np
 
-from soundalike.engine.library.browse import Filters
-from soundalike.engine.tools.drum_map import DrumMap
-from soundalike.engine.library.facade import Library
 from soundalike.commands.library import with_library
+from soundalike.engine.library.browse import Filters
+from soundalike.engine.library.facade import Library
+from soundalike.engine.tools.drum_map import DrumMap
 from soundalike.tui.widgets.map_render import View, cells
 
 #: One letter per kind on the text map (capitals for the loud drums); "·" for anything else.

@@ -168,8 +168,8 @@ def cmd_ping(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_subscribe(args: argparse.Namespace, settings: Settings) -> int:
-    from soundalike.bridge.client import ClientTimeout
     from soundalike.bridge import protocol as p
+    from soundalike.bridge.client import ClientTimeout
     with _client(args, settings) as client:
         response = client.subscribe()
         _check(response)

@@ -13,11 +13,11 @@ from collections.abc import Iterator
 
 from soundalike.engine import paths
 from soundalike.engine.config import Settings
-from soundalike.engine.tools.demo import build_demo_library
 from soundalike.engine.errors import UserError
 from soundalike.engine.events import Notice
 from soundalike.engine.library.facade import Library
 from soundalike.engine.live.service import EngineService
+from soundalike.engine.tools.demo import build_demo_library
 
 log = logging.getLogger(__name__)
 

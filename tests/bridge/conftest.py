@@ -10,8 +10,8 @@ import pytest
 from soundalike.bridge import Bridge
 from soundalike.bridge.client import OscClient
 from soundalike.engine.config import BridgeSettings, EngineSettings, Settings
-from soundalike.engine.tools.demo import render
 from soundalike.engine.library.facade import Library
+from soundalike.engine.tools.demo import render
 from tests.conftest import TEST_BACKENDS, write
 
 INSTRUMENTS = ("kick", "snare", "closed hat", "cymbal")

@@ -63,5 +63,5 @@ def test_a_burst_of_similar_queries_loses_no_result(client, samples):
     query = str(samples / "Kit 0" / "snare_0.wav")
     replies = burst(client, [encode("/soundalike/similar", [query, 5, i]) for i in range(300)], replies_per_request=6)
     per_request = Counter(args[0] for address, args in replies if address == p.RESULT)
-    assert per_request == Counter({i: 5 for i in range(300)})
+    assert per_request == Counter(dict.fromkeys(range(300), 5))
     assert sum(1 for address, _ in replies if address == p.DONE) == 300

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
+from soundalike.cli import main
 from soundalike.engine.embedders.torch_support import INSTALL_HINT
 from soundalike.engine.library.facade import Library
-from soundalike.cli import main
 from tests.conftest import catalog_of
 
 

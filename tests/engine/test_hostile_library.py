@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from soundalike.engine.library.facade import Library
 from soundalike.engine.store.text import from_db, readable, to_db, utf8_or_readable
 from soundalike.engine.tools.demo import render
-from soundalike.engine.library.facade import Library
-from tests.conftest import TEST_BACKENDS, catalog_of, write
 from tests.cli.test_cli import no_user_config, run  # noqa: F401 - no_user_config is an autouse fixture
+from tests.conftest import TEST_BACKENDS, catalog_of, write
 
 REPO = Path(__file__).resolve().parents[2]
 BAD = os.fsdecode(b"bad_\xff\xfe.wav")  # not valid UTF-8: Python holds it surrogate-escaped
@@ -96,8 +96,8 @@ def test_a_rename_does_not_decode_again_even_though_its_ctime_changed(tmp_path, 
 def test_index_on_a_full_disk_says_so_in_one_line_and_reads_still_work(tmp_path, capsys, drum_folder, monkeypatch):
     data = tmp_path / "lib"
     assert run(capsys, "--data-dir", str(data), "index", str(drum_folder / "Kit 0"))[0] == 0
-    import soundalike.engine.store.writes
     import soundalike.engine.store.lock
+    import soundalike.engine.store.writes
 
     def full(*args, **kwargs):
         raise sqlite3.OperationalError("database or disk is full")

@@ -11,10 +11,9 @@ import time
 
 import numpy as np
 
-
-from soundalike.engine.tools.demo import render
 from soundalike.engine.events import Notice
 from soundalike.engine.library.writer import LibraryWriter
+from soundalike.engine.tools.demo import render
 from tests.conftest import TEST_BACKENDS, catalog_of, write
 from tests.engine.live.test_service import SlowBands, settle, wait_for
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from soundalike.engine.pipeline.audio import decode_file
-from soundalike.engine.tools.demo import render
-from soundalike.engine.errors import DecodeError
 from soundalike import logs
 from soundalike.cli import main
+from soundalike.engine.errors import DecodeError
+from soundalike.engine.pipeline.audio import decode_file
+from soundalike.engine.tools.demo import render
 from tests.conftest import write
 
 REPO = Path(__file__).resolve().parents[2]

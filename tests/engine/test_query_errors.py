@@ -12,9 +12,9 @@ import pytest
 from soundalike.bridge import protocol as p
 from soundalike.bridge.handlers import dispatch
 from soundalike.bridge.protocol import Request
+from soundalike.cli import main
 from soundalike.engine.errors import FileError, QueryError, UserError
 from soundalike.engine.weights import parse_weights
-from soundalike.cli import main
 
 
 @pytest.mark.parametrize("text, weights", [

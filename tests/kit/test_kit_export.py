@@ -2,19 +2,19 @@
 from __future__ import annotations
 
 import json
-import shutil
 import os
+import shutil
 import subprocess
 import tarfile
 from pathlib import Path
 
 import pytest
 
+from soundalike.cli import main
 from soundalike.engine.kits.builder import KitBuilder
 from soundalike.engine.kits.export import export_kit
 from soundalike.engine.kits.export.common import velocity_layers
 from soundalike.engine.kits.export.readback import problems, read_hydrogen, read_sfz
-from soundalike.cli import main
 
 
 @pytest.fixture(scope="module")

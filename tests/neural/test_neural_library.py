@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import soundalike.engine.pipeline.ingest
-from soundalike.engine.library.facade import Library
 from soundalike.cli import main
+from soundalike.engine.library.facade import Library
 from tests.conftest import TEST_BACKENDS
 
 pytestmark = pytest.mark.neural

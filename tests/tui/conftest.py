@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from soundalike.engine.live.service import EngineService
-from tests.conftest import TEST_BACKENDS
 from soundalike.tui.app import SoundalikeApp
+from tests.conftest import TEST_BACKENDS
 
 
 class FakeOutputStream:

@@ -11,13 +11,13 @@ from textual.widgets import DataTable
 
 from soundalike.engine.config import EngineSettings, Settings, TuiSettings
 from soundalike.engine.live.service import EngineService
-from tests.fake_input import FakeInputDevice
-from tests.kit_sounds import write_kit
-from tests.tui.conftest import FakeSoundDevice, in_thread, make_app, wait_for
-from soundalike.tui.widgets.map_view import MapView
 from soundalike.tui.screens.kit import KitScreen
 from soundalike.tui.screens.map import MapScreen
 from soundalike.tui.screens.results import ResultsScreen
+from soundalike.tui.widgets.map_view import MapView
+from tests.fake_input import FakeInputDevice
+from tests.kit_sounds import write_kit
+from tests.tui.conftest import FakeSoundDevice, in_thread, make_app, wait_for
 
 
 class FakeAudioDevices(FakeSoundDevice):

@@ -11,10 +11,10 @@ import pytest
 
 from soundalike.engine.config import EngineSettings, Settings
 from soundalike.engine.live.service import EngineService
-from tests.kit_sounds import write_kit
-from tests.tui.conftest import make_app, wait_for
 from soundalike.tui.screens.kit import KitScreen
 from soundalike.tui.screens.map import MapScreen
+from tests.kit_sounds import write_kit
+from tests.tui.conftest import make_app, wait_for
 
 FIXED_ROOT = Path("/tmp/soundalike-explore-snapshots/Samples")
 

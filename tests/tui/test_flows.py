@@ -8,20 +8,20 @@ import threading
 
 import numpy as np
 
+from soundalike.bridge.events import BridgeActivity, BridgeState
+from soundalike.engine.config import TuiSettings
 from soundalike.engine.store import browse
 from soundalike.engine.store import writes as cat
-from soundalike.engine.config import TuiSettings
-from soundalike.bridge.events import BridgeActivity, BridgeState
 from soundalike.engine.tools.demo import render
-from tests.conftest import catalog_of, write
-from tests.tui.conftest import in_thread, make_app, wait_for
-from soundalike.tui.widgets.bridge_panel import BridgePanel
-from soundalike.tui.widgets.folder_tree import FolderTree
-from soundalike.tui.widgets.sample_list import SampleList
 from soundalike.tui.screens.browser import BrowserScreen
 from soundalike.tui.screens.help import HelpScreen
 from soundalike.tui.screens.results import ResultsScreen
 from soundalike.tui.screens.tag_picker import TagPicker
+from soundalike.tui.widgets.bridge_panel import BridgePanel
+from soundalike.tui.widgets.folder_tree import FolderTree
+from soundalike.tui.widgets.sample_list import SampleList
+from tests.conftest import catalog_of, write
+from tests.tui.conftest import in_thread, make_app, wait_for
 
 
 def samples(app) -> SampleList:

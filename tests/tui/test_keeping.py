@@ -9,15 +9,15 @@ import time
 
 import numpy as np
 
-from soundalike.engine.store import user_lists
 from soundalike.engine.config import TuiSettings
-from tests.conftest import catalog_of, write
-from tests.tui.conftest import make_app, wait_for
+from soundalike.engine.store import user_lists
 from soundalike.tui.export import export_files, uri_list
-from soundalike.tui.widgets.folder_tree import FolderTree
-from soundalike.tui.widgets.sample_list import SampleList
 from soundalike.tui.screens.prompt import Prompt
 from soundalike.tui.screens.tag_picker import TagPicker
+from soundalike.tui.widgets.folder_tree import FolderTree
+from soundalike.tui.widgets.sample_list import SampleList
+from tests.conftest import catalog_of, write
+from tests.tui.conftest import make_app, wait_for
 
 
 def samples(app) -> SampleList:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 
 from soundalike.engine.events import Progress, SampleFailed, SampleUpdated
-from tests.tui.conftest import in_thread, make_app, wait_for
 from soundalike.tui import app as app_module
 from soundalike.tui.live import EngineActivity, SamplesChanged
-from soundalike.tui.widgets.sample_list import SampleList
 from soundalike.tui.screens.browser import BrowserScreen
+from soundalike.tui.widgets.sample_list import SampleList
+from tests.tui.conftest import in_thread, make_app, wait_for
 
 
 def samples(app) -> SampleList:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 
 from soundalike.engine.store.lock import LibraryLock
-from tests.tui.conftest import make_app, wait_for
-from soundalike.tui.widgets.sample_list import SampleList
 from soundalike.tui.screens.prompt import Prompt
+from soundalike.tui.widgets.sample_list import SampleList
+from tests.tui.conftest import make_app, wait_for
 
 
 def samples(app) -> SampleList:

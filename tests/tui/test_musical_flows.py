@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 
 from soundalike.engine.live.service import EngineService
+from soundalike.tui.widgets.sample_list import SampleList
 from tests.conftest import TEST_BACKENDS, write
 from tests.engine.musical import audio as gen
 from tests.tui.conftest import make_app, wait_for
-from soundalike.tui.widgets.sample_list import SampleList
 
 
 @pytest.fixture

@@ -6,18 +6,18 @@ import dataclasses
 import numpy as np
 import pytest
 
-from soundalike.engine.config import TuiSettings
 from soundalike.bridge.events import BridgeActivity
-from soundalike.engine.events import EventBus, Progress, SampleAdded, SampleFailed
-from soundalike.commands import tui as tui_cmd
 from soundalike.cli import build_parser, default_to_tui
+from soundalike.commands import tui as tui_cmd
+from soundalike.engine.config import TuiSettings
+from soundalike.engine.events import EventBus, Progress, SampleAdded, SampleFailed
 from soundalike.tui import format as fmt
-from soundalike.tui.sound.audio import Player
 from soundalike.tui.filters import FilterState
 from soundalike.tui.keys import ACTIONS
 from soundalike.tui.live import EngineActivity, FailureDigest, LiveFeed, SamplesChanged
-from soundalike.tui.sound.mixer import Mixer
 from soundalike.tui.screens.results import breadcrumb
+from soundalike.tui.sound.audio import Player
+from soundalike.tui.sound.mixer import Mixer
 from soundalike.tui.widgets.waveform import render
 
 

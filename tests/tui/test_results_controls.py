@@ -7,15 +7,15 @@ import os
 import shutil
 from typing import ClassVar
 
-from soundalike.engine.store import browse
-from soundalike.engine.store import writes as cat
 from soundalike.engine.config import TuiSettings
 from soundalike.engine.live.service import EngineService
-from tests.conftest import BandEmbedder, TEST_BACKENDS, catalog_of
-from tests.tui.conftest import make_app, wait_for
-from soundalike.tui.widgets.sample_list import SampleList
+from soundalike.engine.store import browse
+from soundalike.engine.store import writes as cat
 from soundalike.tui.screens.results import ResultsScreen
 from soundalike.tui.screens.tag_picker import TagPicker
+from soundalike.tui.widgets.sample_list import SampleList
+from tests.conftest import TEST_BACKENDS, BandEmbedder, catalog_of
+from tests.tui.conftest import make_app, wait_for
 
 
 def samples(app) -> SampleList:

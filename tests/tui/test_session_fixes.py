@@ -5,20 +5,20 @@ import numpy as np
 import pytest
 from rich.cells import cell_len
 
+from soundalike.bridge.events import BridgeActivity, BridgeState
 from soundalike.engine.store import browse
 from soundalike.engine.store import writes as cat
-from soundalike.bridge.events import BridgeActivity, BridgeState
-from tests.conftest import catalog_of, write
-from tests.tui.conftest import make_app, wait_for
 from soundalike.tui import format as fmt
-from soundalike.tui.sound.audio import Player
-from soundalike.tui.widgets.bridge_panel import BridgePanel
 from soundalike.tui.filters import DURATIONS, FilterState
-from soundalike.tui.widgets.folder_tree import FolderTree
-from soundalike.tui.widgets.sample_list import SampleList
 from soundalike.tui.screens.help import HelpScreen
 from soundalike.tui.screens.tag_picker import TagPicker
+from soundalike.tui.sound.audio import Player
+from soundalike.tui.widgets.bridge_panel import BridgePanel
+from soundalike.tui.widgets.folder_tree import FolderTree
+from soundalike.tui.widgets.sample_list import SampleList
 from soundalike.tui.widgets.status_bar import StatusState
+from tests.conftest import catalog_of, write
+from tests.tui.conftest import make_app, wait_for
 
 
 def samples(app) -> SampleList:

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from soundalike.engine.tools.demo import render
 from soundalike.engine.live.service import EngineService
+from soundalike.engine.tools.demo import render
+from soundalike.tui.widgets.sample_list import SampleList
 from tests.conftest import TEST_BACKENDS, catalog_of, write
 from tests.tui.conftest import make_app, wait_for
-from soundalike.tui.widgets.sample_list import SampleList
 
 FIXED_ROOT = Path("/tmp/soundalike-tui-snapshots/Samples")
 

@@ -8,23 +8,23 @@ import os
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.timer import Timer
 from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
 from textual.widgets import Input, Static, Tree
 from textual.worker import get_current_worker
 
 from soundalike.engine.library.browse import SampleRow
 from soundalike.engine.library.facade import Library
 from soundalike.tui import format as fmt
+from soundalike.tui.filters import FilterState, musical_match
+from soundalike.tui.live import BridgeNews, SamplesChanged
+from soundalike.tui.rows import RowSource
 from soundalike.tui.screens.base import AppScreen
 from soundalike.tui.widgets.bridge_panel import BridgePanel
 from soundalike.tui.widgets.columns import COLUMNS
 from soundalike.tui.widgets.detail import DetailPane
-from soundalike.tui.filters import FilterState, musical_match
 from soundalike.tui.widgets.folder_tree import COLLECTIONS, FolderTree, place_of
 from soundalike.tui.widgets.key_hints import KeyHints
-from soundalike.tui.live import BridgeNews, SamplesChanged
-from soundalike.tui.rows import RowSource
 from soundalike.tui.widgets.sample_list import SampleList, header_text
 from soundalike.tui.widgets.status_bar import StatusBar
 

@@ -16,10 +16,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from soundalike.engine.library.browse import SampleRow
 from soundalike.engine.errors import SoundalikeError
 from soundalike.engine.kits.builder import Kit, KitBuilder
 from soundalike.engine.kits.export import FORMATS, export_kit
+from soundalike.engine.library.browse import SampleRow
 from soundalike.tui.screens.base import AppScreen
 from soundalike.tui.widgets.detail import DetailPane
 from soundalike.tui.widgets.status_bar import StatusBar

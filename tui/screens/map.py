@@ -16,15 +16,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
+from soundalike.engine.errors import SoundalikeError
 from soundalike.engine.library.browse import Filters, SampleRow
 from soundalike.engine.tools.drum_map import DrumMap, MapPoints
-from soundalike.engine.errors import SoundalikeError
-from soundalike.tui.screens.base import AppScreen
-from soundalike.tui.widgets.detail import DetailPane
 from soundalike.tui.live import SamplesChanged
+from soundalike.tui.screens.base import AppScreen
+from soundalike.tui.screens.tag_picker import TagPicker
+from soundalike.tui.widgets.detail import DetailPane
 from soundalike.tui.widgets.map_render import legend
 from soundalike.tui.widgets.map_view import MapView
-from soundalike.tui.screens.tag_picker import TagPicker
 from soundalike.tui.widgets.status_bar import StatusBar
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ Moving past the last row reads the next page, so any number of results can be pa
 """
 from __future__ import annotations
 
-import logging
 import dataclasses
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,20 +26,20 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
+from soundalike.engine.errors import SoundalikeError
 from soundalike.engine.library.browse import SampleRow
 from soundalike.engine.library.collapse import Group
-from soundalike.engine.errors import SoundalikeError
 from soundalike.engine.library.facade import Hit, Library
 from soundalike.tui import format as fmt
 from soundalike.tui import results_query
-from soundalike.tui.screens.base import AppScreen
-from soundalike.tui.widgets.columns import COLUMNS, SORTS, next_sort
-from soundalike.tui.widgets.detail import DetailPane
 from soundalike.tui.filters import FilterState
-from soundalike.tui.widgets.key_hints import KeyHints
 from soundalike.tui.live import SamplesChanged
 from soundalike.tui.results_query import ResultsQuery
 from soundalike.tui.rows import GroupSource
+from soundalike.tui.screens.base import AppScreen
+from soundalike.tui.widgets.columns import COLUMNS, SORTS, next_sort
+from soundalike.tui.widgets.detail import DetailPane
+from soundalike.tui.widgets.key_hints import KeyHints
 from soundalike.tui.widgets.sample_list import SampleList, header_text
 from soundalike.tui.widgets.status_bar import StatusBar
 

@@ -13,8 +13,8 @@ from types import ModuleType
 
 import numpy as np
 
-from soundalike.engine.pipeline.audio import decode_file, resample
 from soundalike.engine.errors import DecodeError
+from soundalike.engine.pipeline.audio import decode_file, resample
 from soundalike.tui.sound.mixer import Mixer
 
 log = logging.getLogger(__name__)

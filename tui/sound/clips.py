@@ -7,8 +7,8 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from soundalike.engine.pipeline.audio import Decoded, decode_file
 from soundalike.engine.library.browse import SampleRow
+from soundalike.engine.pipeline.audio import Decoded, decode_file
 
 MAX_SECONDS = 60.0
 

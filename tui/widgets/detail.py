@@ -6,16 +6,16 @@ import os
 
 from rich.text import Text
 from textual import work
-from textual.worker import get_current_worker
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
+from textual.worker import get_current_worker
 
-from soundalike.engine.library.browse import SampleRow, readable
 from soundalike.engine.errors import FileError
+from soundalike.engine.library.browse import SampleRow, readable
 from soundalike.tui import format as fmt
-from soundalike.tui.widgets import waveform
 from soundalike.tui.sound.clips import ClipCache
+from soundalike.tui.widgets import waveform
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from textual.strip import Strip
 
 from soundalike.engine.library.browse import SampleRow
 from soundalike.tui import format as fmt
-from soundalike.tui.widgets.columns import COLUMNS
 from soundalike.tui.keys import LIST_ACTIONS, bindings
+from soundalike.tui.widgets.columns import COLUMNS
 
 DURATION_WIDTH, STATUS_WIDTH = 7, 8
 MUSIC_WIDTH = 12  # issue 16: "120 Am", "C#2"; shown from MUSIC_MIN_WIDTH cells

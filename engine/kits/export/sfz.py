@@ -10,8 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from soundalike.engine.kits.builder import Kit
-from soundalike.engine.kits.export.common import (copy_sample, numbered_picks, prepare_folder, safe_name, slot_file_name,
-                                      velocity_layers)
+from soundalike.engine.kits.export.common import (
+    copy_sample,
+    numbered_picks,
+    prepare_folder,
+    safe_name,
+    slot_file_name,
+    velocity_layers,
+)
 
 SAMPLES = "samples"
 CHOKE = {"closed hat": "group=1", "open hat": "group=2 off_by=1"}

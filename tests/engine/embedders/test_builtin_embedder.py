@@ -6,10 +6,10 @@ import pytest
 import scipy.signal
 import soxr
 
-from soundalike.engine.tools import demo
 from soundalike.engine.embedders.base import Embedder
 from soundalike.engine.embedders.builtin import TAG_NAMES, BuiltinEmbedder
 from soundalike.engine.errors import BackendUnavailable
+from soundalike.engine.tools import demo
 
 SR = BuiltinEmbedder.sample_rate
 

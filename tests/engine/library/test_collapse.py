@@ -9,12 +9,12 @@ import pytest
 
 from soundalike.bridge import Bridge
 from soundalike.bridge.client import OscClient
-from soundalike.engine.library.collapse import collapse, grouped, layer_key
+from soundalike.cli import main
 from soundalike.engine.config import BridgeSettings
-from soundalike.engine.tools.demo import render
+from soundalike.engine.library.collapse import collapse, grouped, layer_key
 from soundalike.engine.library.facade import Library
 from soundalike.engine.library.queries import Hit
-from soundalike.cli import main
+from soundalike.engine.tools.demo import render
 from tests.conftest import TEST_BACKENDS, write
 
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 import soundalike.engine.pipeline.ingest
-from soundalike.engine.store.catalog import Filters
-from soundalike.engine.tools.demo import render
 from soundalike.engine.errors import FileError, UserError
 from soundalike.engine.library.facade import Library
+from soundalike.engine.store.catalog import Filters
+from soundalike.engine.tools.demo import render
 from tests.conftest import TEST_BACKENDS, write
 
 

@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from soundalike.engine.library.facade import Library
 from soundalike.engine.library.browse import BrowseQuery, Filters
+from soundalike.engine.library.facade import Library
 from soundalike.engine.store.lock import LibraryLock, LibraryLocked
 from tests.conftest import TEST_BACKENDS
 

@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from soundalike.engine.store.catalog import Filters
 from soundalike.engine.config import WatchSettings
-from soundalike.engine.tools.demo import render
 from soundalike.engine.events import Notice, RootState, SampleAdded
-from soundalike.engine.pipeline.scanner import walk
 from soundalike.engine.live.service import EngineService
+from soundalike.engine.pipeline.scanner import walk
+from soundalike.engine.store.catalog import Filters
+from soundalike.engine.tools.demo import render
 from tests.conftest import BandEmbedder, catalog_of, write
 from tests.permissions import ReadLocks
 

@@ -9,8 +9,8 @@ from types import SimpleNamespace
 from watchdog.observers.polling import PollingObserverVFS
 
 from soundalike.engine.config import WatchSettings
-from soundalike.engine.live.debounce import ChangeTracker
 from soundalike.engine.events import EventBus, Notice
+from soundalike.engine.live.debounce import ChangeTracker
 from soundalike.engine.live.watcher import Watcher, _Handler, filesystem_type
 
 EXTENSIONS = (".wav", ".aif")

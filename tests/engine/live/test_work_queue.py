@@ -5,9 +5,9 @@ tests; these pin down the rules those rely on.
 """
 from __future__ import annotations
 
+from soundalike.engine.live.work_queue import WorkQueue
 from soundalike.engine.pipeline.ingest import Job
 from soundalike.engine.pipeline.scanner import FileEntry
-from soundalike.engine.live.work_queue import WorkQueue
 
 
 def job(path: str, size: int = 100, backends: tuple[str, ...] = ("bands",)) -> Job:

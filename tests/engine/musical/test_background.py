@@ -8,11 +8,10 @@ from dataclasses import replace
 
 import soundalike.engine.pipeline.ingest
 from soundalike.engine.library.facade import Library
-from soundalike.engine.musical.store import ids_to_analyse
 from soundalike.engine.live.service import EngineService
-from tests.conftest import TEST_BACKENDS, catalog_of, write
+from soundalike.engine.musical.store import ids_to_analyse
+from tests.conftest import FAST_WATCH, TEST_BACKENDS, catalog_of, write
 from tests.engine.musical import audio as gen
-from tests.conftest import FAST_WATCH
 
 
 def test_serve_fills_in_musical_facts_of_an_existing_library(make_settings, tmp_path, monkeypatch):

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from soundalike.engine.tools.demo import render
 from soundalike.engine.library.facade import Library
 from soundalike.engine.musical.analysis import analyse
 from soundalike.engine.musical.drums import MIN_DRUM_SHARE, drum_reason
+from soundalike.engine.tools.demo import render
 from tests.conftest import write
 from tests.engine.musical import audio as gen
 

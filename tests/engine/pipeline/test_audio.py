@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from soundalike.engine.errors import DecodeError
 from soundalike.engine.pipeline.audio import decode_file, prepare, trim_leading_silence
 from soundalike.engine.tools.demo import render
-from soundalike.engine.errors import DecodeError
 from tests.conftest import write
 from tests.permissions import ReadLocks
 

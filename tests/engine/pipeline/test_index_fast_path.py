@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import soundfile as sf
 
-from soundalike.engine.pipeline.audio import RESAMPLE_MARGIN_SECONDS, _channel_mean, decode_file, describe, prepare
-from soundalike.engine.tools.demo import render
 from soundalike.engine.embedders.builtin import BuiltinEmbedder
 from soundalike.engine.library.facade import Library
+from soundalike.engine.pipeline.audio import RESAMPLE_MARGIN_SECONDS, _channel_mean, decode_file, describe, prepare
+from soundalike.engine.tools.demo import render
 from tests.conftest import TEST_BACKENDS, write
 
 

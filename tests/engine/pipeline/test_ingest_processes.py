@@ -20,9 +20,9 @@ import pytest
 
 import soundalike.engine.pipeline.ingest
 import soundalike.engine.pipeline.ingest_pool
-from soundalike.engine.tools.demo import render
 from soundalike.engine.library.facade import Library
 from soundalike.engine.library.writer import LibraryWriter
+from soundalike.engine.tools.demo import render
 from tests.conftest import TEST_BACKENDS, catalog_of, write
 
 #: Where the spy writes the process ids that ran chunks (set by the test before the fork).

@@ -8,7 +8,7 @@ import pytest
 
 from soundalike.engine.errors import FileError
 from soundalike.engine.pipeline.denoise import denoise
-from soundalike.engine.pipeline.recording import InputUnavailable, Clip, hit_bounds, record, span_of_file, trimmed
+from soundalike.engine.pipeline.recording import Clip, InputUnavailable, hit_bounds, record, span_of_file, trimmed
 from tests.conftest import write
 from tests.fake_input import FakeInputDevice
 

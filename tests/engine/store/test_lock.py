@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from soundalike.engine.errors import UserError
-from soundalike.engine.store.lock import LibraryLock, LibraryLocked
 from soundalike.engine.live.service import EngineService
+from soundalike.engine.store.lock import LibraryLock, LibraryLocked
 from tests.conftest import TEST_BACKENDS
 
 REPO = Path(__file__).resolve().parents[3]

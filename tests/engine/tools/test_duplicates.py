@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import soxr
 
+from soundalike.engine.library.facade import Library
 from soundalike.engine.pipeline.audio import decode_file
 from soundalike.engine.tools.demo import RATE, _bandpass, _decay, _time
 from soundalike.engine.tools.duplicates import find_duplicates, fingerprint, group_pairs, is_duplicate
-from soundalike.engine.library.facade import Library
 from tests.conftest import TEST_BACKENDS, write
 
 
