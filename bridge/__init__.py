@@ -1,6 +1,6 @@
 """The DAW bridge: OSC (python-osc) and MIDI (mido) around the engine's library API.
 
-``from bridge import start_bridge``; ``start_bridge(service, settings)`` starts it for a running
+``from soundalike.bridge import start_bridge``; ``start_bridge(service, settings)`` starts it for a running
 EngineService. docs/osc.md is the address space. Importing the package stays light (the OSC
 command-line client needs only ``soundalike.bridge.client``); the server loads on first use.
 """
