@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import faiss as faiss_module
 import numpy as np
@@ -136,7 +136,7 @@ class VectorIndex:
             try:
                 faiss.write_index(self._index, str(tmp))
                 with open(tmp, "rb") as handle:
-                    checksum = _checksum(handle.read())
+                    checksum = _checksum(handle)
                     os.fsync(handle.fileno())
             except RuntimeError as e:  # FAISS reports a failed write (a full disk) as RuntimeError
                 tmp.unlink(missing_ok=True)
@@ -172,8 +172,13 @@ def _ids_of(index) -> np.ndarray:
     return faiss.vector_to_array(index.id_map).astype(np.int64)
 
 
-def _checksum(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+def _checksum(handle: BinaryIO, block: int = 1 << 20) -> str:
+    """Of a file's bytes, read a block at a time: an index of 100k vectors is over 100 MB, and
+    holding a copy of it beside the index itself would double the peak memory."""
+    digest = hashlib.blake2b(digest_size=16)
+    while data := handle.read(block):
+        digest.update(data)
+    return digest.hexdigest()
 
 
 def _errno_of(error: RuntimeError) -> int:
@@ -182,16 +187,16 @@ def _errno_of(error: RuntimeError) -> int:
 
 def _read(path: Path, dim: int, checksum: str | None = None):
     """(index, checksum of its bytes), or (None, None) when missing, damaged or of another shape."""
-    try:
-        data = path.read_bytes()
+    try:  # the file is read twice (checksum, then FAISS) rather than held twice in memory;
+        with open(path, "rb") as handle:  # only the lock holder writes it, so it cannot change between
+            found = _checksum(handle)
     except OSError:
         return None, None
-    found = _checksum(data)
     if checksum is not None and found != checksum:
         log.warning("index %s does not match its checksum (damaged on disk): rebuilding it", path)
         return None, None
     try:
-        index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+        index = faiss.read_index(str(path))
     except RuntimeError as e:
         log.warning("index %s is unreadable (%s): rebuilding it", path, e)
         return None, None

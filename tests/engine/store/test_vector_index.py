@@ -4,10 +4,12 @@ Real FAISS on small exact data; no library, no threads.
 """
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 
-from soundalike.engine.store.index import VectorIndex
+from soundalike.engine.store.index import VectorIndex, _checksum
 
 
 def unit(*rows) -> np.ndarray:
@@ -83,6 +85,25 @@ def test_dirty_until_saved_and_a_saved_index_reopens_without_a_rebuild(tmp_path)
     again = VectorIndex.open(path, 3, np.array([30, 20, 10]), no_rebuild, checksum=index.checksum)
     assert sorted(again.ids().tolist()) == [10, 20, 30] and not again.dirty
     assert again.remove([10]) == 1 and again.dirty
+
+
+def test_the_checksum_covers_every_byte_read_in_blocks(tmp_path):
+    """Read a block at a time (issue 15: a 100k index is >100 MB), it is still the digest of the
+    whole file, as state files written before recorded it, and a flip in any block changes it."""
+    path = tmp_path / "many.faiss"
+    index = VectorIndex(3, path)
+    index.add(np.arange(5000), unit(*np.random.default_rng(0).standard_normal((5000, 3))))
+    index.save()
+    data = path.read_bytes()
+    assert len(data) > 3 * 4096
+    assert index.checksum == hashlib.blake2b(data, digest_size=16).hexdigest()
+    with open(path, "rb") as handle:
+        assert _checksum(handle, block=4096) == index.checksum
+    flipped = bytearray(data)
+    flipped[2 * 4096 + 7] ^= 0x01  # in a middle block
+    path.write_bytes(bytes(flipped))
+    with open(path, "rb") as handle:
+        assert _checksum(handle, block=4096) != index.checksum
 
 
 @pytest.mark.parametrize("damage", ["flip", "ids"])
