@@ -28,6 +28,13 @@ log = logging.getLogger(__name__)
 
 STATUSES = ("ok", "failed", "missing", "offline")
 
+#: Which of some samples have a vector from one backend: a search on the key (backend, sample_id).
+HELD_BY_SQL = "SELECT sample_id FROM vectors WHERE backend = ? AND sample_id IN ({marks})"
+#: The distinct backends of the vectors table, walking its key from one backend to the next.
+STORED_BACKENDS_SQL = ("WITH RECURSIVE b(name) AS (SELECT min(backend) FROM vectors UNION ALL "
+                       "SELECT (SELECT min(backend) FROM vectors WHERE backend > b.name) FROM b "
+                       "WHERE b.name IS NOT NULL) SELECT name FROM b WHERE name IS NOT NULL")
+
 
 @dataclass(frozen=True)
 class SampleRow:
@@ -270,15 +277,22 @@ class Catalog:
         return found, np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(found), -1)
 
     def backends_of(self, ids: Sequence[int]) -> dict[int, set[str]]:
-        """sample id -> the backends it has vectors from."""
+        """sample id -> the backends it has vectors from.
+
+        The vectors' key starts with the backend, so each lookup names one: by sample id alone,
+        every 500 ids scanned the whole key (a re-index of 100k files spent 2.6 s there, issue 15).
+        """
         out: dict[int, set[str]] = {}
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start:start + 500])
-            marks = ",".join("?" * len(chunk))
-            for sid, backend in self.query(f"SELECT sample_id, backend FROM vectors WHERE sample_id IN ({marks})",
-                                           chunk):
-                out.setdefault(sid, set()).add(backend)
+        for backend in self.stored_backends():
+            for start in range(0, len(ids), 500):
+                chunk = list(ids[start:start + 500])
+                for (sid,) in self.query(HELD_BY_SQL.format(marks=",".join("?" * len(chunk))), [backend, *chunk]):
+                    out.setdefault(sid, set()).add(backend)
         return out
+
+    def stored_backends(self) -> list[str]:
+        """The backends with any stored vector (one key lookup per backend, not a scan)."""
+        return [row[0] for row in self.query(STORED_BACKENDS_SQL)]
 
     def vectors_version(self, backend: str) -> int:
         rows = self.query("SELECT value FROM meta WHERE key = ?", (f"vectors:{backend}",))
