@@ -95,6 +95,7 @@ class Watch:
     parent_hwm_kb: int = 0
     child_hwm_kb: dict[int, int] = field(default_factory=dict)  # worker pid -> its peak RSS
     pss_sum_kb: int = 0  # largest sum of PSS over the CLI process and its workers
+    child_private_kb: int = 0  # largest private (copied or own) memory of one worker
 
 
 def proc_kb(pid: int, name: str, key: str) -> int:
@@ -130,6 +131,8 @@ def sample(pid: int, catalog: Path, watch: Watch, started: float) -> None:
     for child in children_of(pid):
         watch.child_hwm_kb[child] = max(watch.child_hwm_kb.get(child, 0), proc_kb(child, "status", "VmHWM"))
         pss += proc_kb(child, "smaps_rollup", "Pss")
+        private = proc_kb(child, "smaps_rollup", "Private_Dirty") + proc_kb(child, "smaps_rollup", "Private_Clean")
+        watch.child_private_kb = max(watch.child_private_kb, private)
     watch.pss_sum_kb = max(watch.pss_sum_kb, pss)
     rows = catalog_rows(catalog)
     if rows is not None:
@@ -194,7 +197,8 @@ def report(name: str, wall: float, cpu: float, line: str, watch: Watch, files: i
         print(f"  rows up to {end:7d}: {seconds:6.1f} s  {rate:6.0f} files/s")
     workers = ", ".join(f"{kb / 1024:.0f}" for kb in watch.child_hwm_kb.values()) or "none seen"
     print(f"  peak RSS: CLI process {watch.parent_hwm_kb / 1024:.0f} MB; workers {workers} MB; "
-          f"largest PSS sum (all of them) {watch.pss_sum_kb / 1024:.0f} MB")
+          f"largest PSS sum (all of them) {watch.pss_sum_kb / 1024:.0f} MB; private memory of a worker "
+          f"{watch.child_private_kb / 1024:.0f} MB")
 
 
 def index_command(folder: Path, data: Path, config: Path) -> tuple[list[str], dict[str, str]]:
