@@ -89,13 +89,17 @@ def make_library(folder: Path, count: int, seconds: float) -> None:
 
 
 # --- watching the child ------------------------------------------------------------------------
+Mark = tuple[float, int, float]
+
+
 @dataclass
 class Watch:
-    counts: list[tuple[float, int]] = field(default_factory=list)  # (seconds since start, catalog rows)
+    counts: list[Mark] = field(default_factory=list)  # (seconds since start, catalog rows, CPU seconds)
     parent_hwm_kb: int = 0
     child_hwm_kb: dict[int, int] = field(default_factory=dict)  # worker pid -> its peak RSS
     pss_sum_kb: int = 0  # largest sum of PSS over the CLI process and its workers
     child_private_kb: int = 0  # largest private (copied or own) memory of one worker
+    cpu_seen: dict[int, float] = field(default_factory=dict)  # pid -> CPU seconds at its last sample
 
 
 def proc_kb(pid: int, name: str, key: str) -> int:
@@ -125,18 +129,28 @@ def catalog_rows(catalog: Path) -> int | None:
         return None
 
 
+def proc_cpu(pid: int) -> float:
+    """User + system CPU seconds of one process so far (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def sample(pid: int, catalog: Path, watch: Watch, started: float) -> None:
     watch.parent_hwm_kb = max(watch.parent_hwm_kb, proc_kb(pid, "status", "VmHWM"))
-    pss = proc_kb(pid, "smaps_rollup", "Pss")
+    pss, cpu_seen = proc_kb(pid, "smaps_rollup", "Pss"), watch.cpu_seen
+    for one in (pid, *children_of(pid)):  # a worker gone keeps the CPU it had at its last sample
+        cpu_seen[one] = max(cpu_seen.get(one, 0.0), proc_cpu(one))
+    cpu = sum(cpu_seen.values())
     for child in children_of(pid):
         watch.child_hwm_kb[child] = max(watch.child_hwm_kb.get(child, 0), proc_kb(child, "status", "VmHWM"))
         pss += proc_kb(child, "smaps_rollup", "Pss")
         private = proc_kb(child, "smaps_rollup", "Private_Dirty") + proc_kb(child, "smaps_rollup", "Private_Clean")
         watch.child_private_kb = max(watch.child_private_kb, private)
     watch.pss_sum_kb = max(watch.pss_sum_kb, pss)
-    rows = catalog_rows(catalog)
-    if rows is not None:
-        watch.counts.append((time.perf_counter() - started, rows))
+    watch.counts.append((time.perf_counter() - started, catalog_rows(catalog) or 0, cpu))
 
 
 def watched_run(command: list[str], env: dict[str, str], catalog: Path, every: float = 0.25,
@@ -154,35 +168,36 @@ def watched_run(command: list[str], env: dict[str, str], catalog: Path, every: f
         time.sleep(every)
     wall = time.perf_counter() - started
     reader.join()
-    watch.counts.append((wall, catalog_rows(catalog) or 0))
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if child.returncode != 0:
         raise SystemExit(f"index failed ({child.returncode}): {''.join(output)[-2000:]}")
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    watch.counts.append((wall, catalog_rows(catalog) or 0, cpu))
     return wall, cpu, (output[-1].strip() if output else ""), watch
 
 
 # --- figures -------------------------------------------------------------------------------------
-def crossing(counts: list[tuple[float, int]], target: int) -> float | None:
-    """Seconds at which the row count reached ``target`` (linear between samples)."""
-    previous = (0.0, 0)
-    for when, rows in counts:
+def crossing(counts: list[Mark], target: int) -> tuple[float, float] | None:
+    """(seconds, CPU seconds) when the row count reached ``target`` (linear between samples)."""
+    previous: Mark = (0.0, 0, 0.0)
+    for when, rows, cpu in counts:
         if rows >= target:
-            t0, r0 = previous
-            return t0 + (when - t0) * (target - r0) / max(rows - r0, 1)
-        previous = (when, rows)
+            t0, r0, c0 = previous
+            share = (target - r0) / max(rows - r0, 1)
+            return t0 + (when - t0) * share, c0 + (cpu - c0) * share
+        previous = (when, rows, cpu)
     return None
 
 
-def slice_rates(counts: list[tuple[float, int]], total: int, size: int) -> list[tuple[int, float, float]]:
-    """(files at the slice's end, seconds it took, files/s) per ``size`` rows; the first slice
-    starts at the first row (start-up, the scan's walk and the fork are not in it)."""
-    first = crossing(counts, 1)
-    marks = [(0, first)] + [(n, crossing(counts, n)) for n in range(size, total + 1, size)]
+def slice_rates(counts: list[Mark], total: int, size: int) -> list[tuple[int, float, float, float]]:
+    """(files at the slice's end, seconds it took, files/s, ms of CPU per file) per ``size`` rows;
+    the first slice starts at the first row (start-up, the walk and the fork are not in it). CPU
+    is the CLI process's and its workers': it moves less than wall time when others load the machine."""
+    marks = [(0, crossing(counts, 1))] + [(n, crossing(counts, n)) for n in range(size, total + 1, size)]
     rates = []
-    for (n0, t0), (n1, t1) in zip(marks, marks[1:]):
-        if t0 is not None and t1 is not None and t1 > t0:
-            rates.append((n1, t1 - t0, (n1 - n0) / (t1 - t0)))
+    for (n0, a), (n1, b) in zip(marks, marks[1:]):
+        if a is not None and b is not None and b[0] > a[0]:
+            rates.append((n1, b[0] - a[0], (n1 - n0) / (b[0] - a[0]), (b[1] - a[1]) * 1000 / (n1 - n0)))
     return rates
 
 
@@ -192,9 +207,9 @@ def report(name: str, wall: float, cpu: float, line: str, watch: Watch, files: i
     print(f"  CLI says: {line}")
     first = crossing(watch.counts, 1)
     if size and first is not None:
-        print(f"  first row written after {first:.1f} s (start-up, walk, plan, fork)")
-    for end, seconds, rate in slice_rates(watch.counts, files, size) if size else ():
-        print(f"  rows up to {end:7d}: {seconds:6.1f} s  {rate:6.0f} files/s")
+        print(f"  first row written after {first[0]:.1f} s (start-up, walk, plan, fork)")
+    for end, seconds, rate, cpu_ms in slice_rates(watch.counts, files, size) if size else ():
+        print(f"  rows up to {end:7d}: {seconds:6.1f} s  {rate:6.0f} files/s  {cpu_ms:5.2f} ms CPU/file")
     workers = ", ".join(f"{kb / 1024:.0f}" for kb in watch.child_hwm_kb.values()) or "none seen"
     print(f"  peak RSS: CLI process {watch.parent_hwm_kb / 1024:.0f} MB; workers {workers} MB; "
           f"largest PSS sum (all of them) {watch.pss_sum_kb / 1024:.0f} MB; private memory of a worker "
