@@ -26,6 +26,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import multiprocessing.connection
+import os
 import signal
 import sys
 import threading
@@ -99,6 +101,14 @@ def start_spawned_worker(recipe: Recipe, settings: EngineSettings) -> None:
                         settings)
     _start_worker(ingestor)
     ingestor.prepare_for_fork()  # imports and caches now, not on the first live file
+    parent = multiprocessing.parent_process()
+    if parent is not None:  # a parent killed outright (SIGKILL) never stops us: end with it
+        threading.Thread(target=_exit_with, args=(parent.sentinel,), name="parent-watch", daemon=True).start()
+
+
+def _exit_with(parent_sentinel: int) -> None:
+    multiprocessing.connection.wait([parent_sentinel])
+    os._exit(0)
 
 
 def warm_up() -> int:
