@@ -9,7 +9,7 @@ engine's lifetime. Spawning copies no lock and leaves no server process behind (
 would stay a child of ours until we exit).
 
 Used when every backend is ``process_safe`` (the built-in one), ``[engine] worker_processes`` is
-on and there are at least two workers. A worker that dies (a decoder crash) breaks the pool:
+on and there are at least two workers (at most ``MAX_WORKERS``). A worker that dies (a decoder crash) breaks the pool:
 ingest finishes that batch on threads (no file lost) and the next batch gets a fresh pool, up to
 ``MAX_RESTARTS`` times; after that the engine keeps threads. ``close`` stops the workers and
 waits for them, so stopping the engine leaves no process behind.
@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 
 #: How a worker makes each backend: its class and its ``[backends.<name>]`` options.
 Recipe = dict[str, tuple[type[Embedder], Mapping[str, Any] | None]]
+
+#: At most this many live workers: unlike forked ones, spawned workers share no memory (~66 MB
+#: each), and a live batch is at most ``[watch] batch_files`` files.
+MAX_WORKERS = 8
 
 #: A pool that breaks this many times is not started again: the engine keeps threads.
 MAX_RESTARTS = 3
@@ -113,7 +117,7 @@ class LiveWorkerPool:
         before reading what it is sent leaves the parent blocked writing it, for ever, once that
         is more than a pipe holds (64 KiB; the built-in model pickles to 2 MB; seen in CPython 3.11)."""
         from soundalike.engine.pipeline.ingest_pool import start_spawned_worker, warm_up
-        workers = self.settings.worker_count()
+        workers = min(self.settings.worker_count(), MAX_WORKERS)
         executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                        initializer=start_spawned_worker, initargs=(self._recipe, self.settings))
         try:
