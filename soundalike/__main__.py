@@ -1,3 +1,4 @@
 from soundalike.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not when multiprocessing's spawned workers import the main module
+    raise SystemExit(main())

@@ -34,6 +34,7 @@ from soundalike.engine.library.backends import LibraryBackends
 from soundalike.engine.library.indexes import LibraryIndexes
 from soundalike.engine.musical.store import store_musical
 from soundalike.engine.pipeline.ingest import Ingestor, Job, Processed
+from soundalike.engine.pipeline.live_pool import LiveWorkerPool
 from soundalike.engine.store import user_lists
 from soundalike.engine.store import writes as cat
 from soundalike.engine.store.catalog import Catalog
@@ -109,13 +110,15 @@ class LibraryWriter:
 
     # --- processed files ---------------------------------------------------------------------
     def ingest(self, jobs: list[Job], stop: threading.Event | None = None, report: ScanReport | None = None,
-               progress: ProgressCallback | None = None, publish: bool = False) -> ScanReport:
-        """Decode, embed and record ``jobs``; ``publish``: Progress events and index saves on the way."""
+               progress: ProgressCallback | None = None, publish: bool = False,
+               live_pool: LiveWorkerPool | None = None) -> ScanReport:
+        """Decode, embed and record ``jobs``; ``publish``: Progress events and index saves on the way;
+        ``live_pool``: the live engine's worker processes (see :mod:`soundalike.engine.pipeline.live_pool`)."""
         report = report if report is not None else ScanReport()
         with self._lock.hold():
             self.load_backends()
             try:
-                self._ingest_chunks(jobs, report, progress, stop, publish)
+                self._ingest_chunks(jobs, report, progress, stop, publish, live_pool)
             except Exception as e:
                 if is_disk_full(e) and not isinstance(e, UserError):
                     raise disk_full(self._data_dir) from e
@@ -123,9 +126,9 @@ class LibraryWriter:
         return report
 
     def _ingest_chunks(self, jobs: list[Job], report: ScanReport, progress: ProgressCallback | None,
-                       stop: threading.Event | None, publish: bool) -> None:
+                       stop: threading.Event | None, publish: bool, live_pool: LiveWorkerPool | None) -> None:
         done = 0
-        for chunk in Ingestor(self._backends.enabled(), self.settings.engine).run(jobs, stop):
+        for chunk in Ingestor(self._backends.enabled(), self.settings.engine).run(jobs, stop, live_pool):
             self._apply(chunk, report)
             done += len(chunk)
             if publish:

@@ -28,6 +28,7 @@ from soundalike.engine.library.scan import MISSING_REASON
 from soundalike.engine.live.roots import Roots
 from soundalike.engine.live.work_queue import Changes, WorkQueue
 from soundalike.engine.pipeline.ingest import Job
+from soundalike.engine.pipeline.live_pool import LiveWorkerPool
 from soundalike.engine.pipeline.scanner import stat_entry
 from soundalike.engine.store.text import is_disk_full, readable
 
@@ -41,8 +42,9 @@ RETRY_SECONDS = 1.0
 
 class LiveIndexer:
     def __init__(self, library: Library, queue: WorkQueue, roots: Roots, settings: Settings,
-                 recheck: Callable[[str, str], None]):
+                 recheck: Callable[[str, str], None], live_pool: LiveWorkerPool | None = None):
         self.library, self.queue, self.roots = library, queue, roots
+        self.live_pool = live_pool  # worker processes for decoding, None: threads
         self.settings = settings
         self.recheck = recheck  # (path, root): look at a path again later
         self.done = 0
@@ -219,7 +221,7 @@ class LiveIndexer:
             self.total -= len(jobs) - len(fresh)
         if not fresh:
             return
-        self.library.writer.ingest(fresh, stop)
+        self.library.writer.ingest(fresh, stop, live_pool=self.live_pool)
         for job in fresh:  # changed while being decoded: look again once it settles
             now = stat_entry(job.entry.path)
             if (now.size, now.mtime) != (job.entry.size, job.entry.mtime):

@@ -3,7 +3,8 @@
 The TUI and the bridge run one of these in-process and use ``service.library`` for queries and
 ``service.events`` for live updates. Threads: watchdog's observers feed the change tracker
 (debounce), the tracker's thread passes settled paths to the work queue, and one indexer thread
-drains the queue into the library (decoding on the ingest worker pool). Only the indexer
+drains the queue into the library (decoding on the ingest workers: spawned worker processes that
+live as long as the service for the built-in backend, threads otherwise). Only the indexer
 thread writes; queries may come from any thread.
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ from soundalike.engine.live.indexer import LiveIndexer
 from soundalike.engine.live.roots import Roots
 from soundalike.engine.live.watcher import ObserverFactory, Watcher, default_observer
 from soundalike.engine.live.work_queue import WorkQueue
+from soundalike.engine.pipeline.live_pool import LiveWorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,8 @@ class EngineService:
         self.watcher = Watcher(settings.watch, settings.engine.extensions, self.tracker, self.queue.add_move,
                                self.events, observer_factory)
         self.roots = Roots(self.library, self.watcher, self.tracker, self.queue, settings.watch)
-        self.indexer = LiveIndexer(self.library, self.queue, self.roots, settings, self.tracker.touch)
+        self.workers = LiveWorkerPool(settings.engine)  # decoding processes, spawned in start() when wanted
+        self.indexer = LiveIndexer(self.library, self.queue, self.roots, settings, self.tracker.touch, self.workers)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._closed = False
@@ -53,11 +56,14 @@ class EngineService:
         self.library.lock.acquire("soundalike serve")
         try:
             self.library.writer.load_backends()  # load models now (a missing one fails here), record which made the vectors
+            self.workers.start({name: self.library.embedder(name) for name in self.settings.engine.backends},
+                               self.settings.backends)
             for root in roots:
                 self.library.add_root(root)
             self.roots.check()  # watch every present root and queue its start-up reconciliation
         except BaseException:
             self.watcher.stop()
+            self.workers.close()
             self.library.lock.release()
             raise
         for name, target in (("engine-settle", self.tracker.run), ("engine-index", self.indexer.run)):
@@ -109,6 +115,7 @@ class EngineService:
         self.watcher.stop()
         for thread in self._threads:
             thread.join()
+        self.workers.close()  # after the indexer: it may be waiting on a worker's chunk
         self.library.close()
         if self.library.lock.held:
             self.library.lock.release()

@@ -6,6 +6,7 @@ stops the others.
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import threading
@@ -14,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Siz
 from concurrent.futures import Executor, Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,6 +28,9 @@ from soundalike.engine.pipeline.audio import AudioFacts, Decoded, decode_file, p
 from soundalike.engine.pipeline.blas import one_blas_thread
 from soundalike.engine.pipeline.ingest_pool import open_pool, process_chunk, wants_processes
 from soundalike.engine.pipeline.scanner import FileEntry
+
+if TYPE_CHECKING:
+    from soundalike.engine.pipeline.live_pool import LiveWorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -57,31 +62,44 @@ class Ingestor:
         self.embedders = embedders
         self.settings = settings
 
-    def run(self, jobs: Iterable[Job], stop: threading.Event | None = None) -> Iterator[list[Processed]]:
-        """Process jobs on the workers, yielding finished chunks in submission order."""
+    def run(self, jobs: Iterable[Job], stop: threading.Event | None = None,
+            live_pool: LiveWorkerPool | None = None) -> Iterator[list[Processed]]:
+        """Process jobs on the workers, yielding finished chunks in submission order. ``live_pool``:
+        the live engine's worker processes, used (and kept open) when they hold these backends."""
         stop = stop or threading.Event()
         workers = self.settings.worker_count()
         chunks: Iterator[list[Job]] = _chunks(jobs, CHUNK_FILES)
         with one_blas_thread():
-            if wants_processes(self, workers, len(jobs) if isinstance(jobs, Sized) else None):
+            pool, own = self._process_pool(jobs, workers, live_pool)
+            if pool is not None:
                 unfinished: list[list[Job]] = []
-                yield from self._drive(open_pool(self, workers, True), process_chunk, chunks, workers, stop,
-                                       unfinished)
+                yield from self._drive(pool, process_chunk, chunks, workers, stop, unfinished, own)
                 if not unfinished:
                     return
+                if live_pool is not None and not own:
+                    live_pool.broken()
                 chunks = itertools.chain(unfinished, chunks)
             yield from self._drive(open_pool(self, workers, False), self.process, chunks, workers, stop)
+
+    def _process_pool(self, jobs: Iterable[Job], workers: int,
+                      live_pool: LiveWorkerPool | None) -> tuple[Executor | None, bool]:
+        """The worker processes for this run and whether it owns them; (None, False): threads."""
+        if live_pool is not None:
+            return live_pool.executor_for(self), False
+        if wants_processes(self, workers, len(jobs) if isinstance(jobs, Sized) else None):
+            return open_pool(self, workers, True), True
+        return None, False
 
     @staticmethod
     def _drive(pool: Executor, work: Callable[[list[Job]], list[Processed]], chunks: Iterator[list[Job]],
                workers: int, stop: threading.Event, unfinished: list[list[Job]] | None = None,
-               ) -> Iterator[list[Processed]]:
+               own: bool = True) -> Iterator[list[Processed]]:
         """Keep ``2 * workers`` chunks in flight. Worker processes that cannot start (fork refused)
         or die (a decoder crash) break the pool: its chunks not yet done go to ``unfinished`` (the
-        caller finishes them on threads)."""
+        caller finishes them on threads). A pool the run does not ``own`` is left open."""
         pending: deque[tuple[list[Job], Future]] = deque()
         submitting: list[list[Job]] = []  # the chunk being handed over, if that fails
-        with pool:
+        with pool if own else contextlib.nullcontext():
             try:
                 for chunk in chunks:
                     if stop.is_set():

@@ -23,8 +23,11 @@ done are then processed on threads.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
+import multiprocessing.connection
+import os
 import signal
 import sys
 import threading
@@ -33,7 +36,9 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from soundalike.engine.config import EngineSettings
     from soundalike.engine.pipeline.ingest import Ingestor, Job, Processed
+    from soundalike.engine.pipeline.live_pool import Recipe
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +48,8 @@ PROCESS_MIN_FILES = 64
 #: The Ingestor a worker process runs chunks with. Set once per child by ``_start_worker`` (the
 #: only way to hand a forked pool's workers an object without pickling it); never set in the parent.
 _worker_ingestor: Ingestor | None = None
+#: A spawned worker's one-BLAS-thread limit, held for the worker's life (set once per child).
+_worker_blas: contextlib.ExitStack | None = None
 
 
 def wants_processes(ingestor: Ingestor, workers: int, files: int | None) -> bool:
@@ -79,3 +86,31 @@ def _start_worker(ingestor: Ingestor) -> None:
     global _worker_ingestor
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _worker_ingestor = ingestor
+
+
+def start_spawned_worker(recipe: Recipe, settings: EngineSettings) -> None:
+    """Initializer of the live engine's spawned workers (:mod:`live_pool`): make the backends from
+    ``recipe``, one BLAS thread, caches warm."""
+    global _worker_blas
+    from soundalike.engine.embedders.registry import create_embedder
+    from soundalike.engine.pipeline.blas import one_blas_thread
+    from soundalike.engine.pipeline.ingest import Ingestor
+    _worker_blas = contextlib.ExitStack()
+    _worker_blas.enter_context(one_blas_thread())
+    ingestor = Ingestor({name: create_embedder(name, options, {name: cls}) for name, (cls, options) in recipe.items()},
+                        settings)
+    _start_worker(ingestor)
+    ingestor.prepare_for_fork()  # imports and caches now, not on the first live file
+    parent = multiprocessing.parent_process()
+    if parent is not None:  # a parent killed outright (SIGKILL) never stops us: end with it
+        threading.Thread(target=_exit_with, args=(parent.sentinel,), name="parent-watch", daemon=True).start()
+
+
+def _exit_with(parent_sentinel: int) -> None:
+    multiprocessing.connection.wait([parent_sentinel])
+    os._exit(0)
+
+
+def warm_up() -> int:
+    """A no-op task: submitting one per worker makes a spawned pool start them all at once."""
+    return 0
