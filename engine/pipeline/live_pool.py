@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from collections.abc import Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -105,9 +108,11 @@ class LiveWorkerPool:
             return None
         if self._executor is None:
             try:
-                self._executor = self._spawn()
-            except OSError as e:  # no process to be had (EAGAIN, ENOMEM): threads this time
+                with real_stderr():
+                    self._executor = self._spawn()
+            except Exception as e:  # no process to be had (EAGAIN, ENOMEM ...): threads this time
                 log.warning("cannot start ingest worker processes (%s): live ingest uses threads", e)
+                log.debug("details", exc_info=True)
                 self.restarts += 1
                 return None
         return self._executor
@@ -127,3 +132,23 @@ class LiveWorkerPool:
             executor.shutdown(wait=True, cancel_futures=True)
             raise
         return executor
+
+
+@contextmanager
+def real_stderr() -> Iterator[None]:
+    """The process's own stderr in ``sys.stderr`` while workers start.
+
+    Textual replaces ``sys.stderr`` with a capture whose ``fileno()`` is -1, and multiprocessing's
+    resource tracker hands ``sys.stderr.fileno()`` to the process it starts: under the app that
+    fails with "bad value(s) in fds_to_keep"."""
+    current = sys.stderr
+    try:
+        usable = current is not None and current.fileno() >= 0
+    except (AttributeError, OSError, ValueError):
+        usable = False
+    if not usable:
+        sys.stderr = sys.__stderr__
+    try:
+        yield
+    finally:
+        sys.stderr = current

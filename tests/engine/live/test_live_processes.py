@@ -14,6 +14,8 @@ import multiprocessing
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -174,3 +176,32 @@ def test_stopping_the_service_leaves_no_worker_process(make_settings, tmp_path, 
     finally:
         service.stop()
     assert not _workers() and not [c for c in multiprocessing.active_children() if "Spawn" in type(c).__name__]
+
+
+UNDER_A_CAPTURED_STDERR = """
+import sys
+from soundalike.engine.config import EngineSettings
+from soundalike.engine.embedders.builtin import BuiltinEmbedder
+from soundalike.engine.pipeline.live_pool import LiveWorkerPool
+
+class Capture:  # what Textual puts in sys.stderr while the app runs
+    def write(self, text): return len(text)
+    def flush(self): pass
+    def fileno(self): return -1
+
+sys.stderr = Capture()
+pool = LiveWorkerPool(EngineSettings(workers=2))
+started = pool.start({"builtin": BuiltinEmbedder()}, {"builtin": None})
+pool.close()
+print("started" if started else "threads")
+"""
+
+
+def test_workers_start_under_the_apps_captured_stderr():
+    """The app's stderr capture has fileno() -1; multiprocessing's resource tracker passed it to its
+    process and the app crashed at start-up ("bad value(s) in fds_to_keep"). A fresh interpreter, so
+    the tracker is not already running from another test."""
+    done = subprocess.run([sys.executable, "-c", UNDER_A_CAPTURED_STDERR], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "started"
