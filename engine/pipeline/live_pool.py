@@ -20,10 +20,9 @@ import logging
 import multiprocessing
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from soundalike.engine.config import EngineSettings
