@@ -31,12 +31,13 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from soundalike.engine.config import EngineSettings
+    from soundalike.engine.embedders.base import Embedder
     from soundalike.engine.pipeline.ingest import Ingestor, Job, Processed
     from soundalike.engine.pipeline.live_pool import Recipe
 
@@ -52,11 +53,15 @@ _worker_ingestor: Ingestor | None = None
 _worker_blas: contextlib.ExitStack | None = None
 
 
+def processes_allowed(embedders: Mapping[str, Embedder], settings: EngineSettings) -> bool:
+    """``[engine] worker_processes`` is on and every backend may run in a worker process."""
+    return settings.worker_processes and all(e.process_safe for e in embedders.values())
+
+
 def wants_processes(ingestor: Ingestor, workers: int, files: int | None) -> bool:
     """True when this run should use forked worker processes (see the module notes)."""
-    return (ingestor.settings.worker_processes and workers > 1 and sys.platform == "linux"
-            and files is not None and files >= PROCESS_MIN_FILES and only_thread()
-            and all(getattr(e, "process_safe", False) for e in ingestor.embedders.values()))
+    return (processes_allowed(ingestor.embedders, ingestor.settings) and workers > 1 and sys.platform == "linux"
+            and files is not None and files >= PROCESS_MIN_FILES and only_thread())
 
 
 def only_thread() -> bool:

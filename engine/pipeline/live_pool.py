@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from soundalike.engine.config import EngineSettings
 from soundalike.engine.embedders.base import Embedder
+from soundalike.engine.pipeline.ingest_pool import processes_allowed
 
 if TYPE_CHECKING:
     from soundalike.engine.pipeline.ingest import Ingestor
@@ -46,8 +47,7 @@ MAX_RESTARTS = 3
 
 def wanted(embedders: Mapping[str, Embedder], settings: EngineSettings) -> bool:
     """True when live ingest should run on worker processes (see the module notes)."""
-    return (settings.worker_processes and settings.worker_count() > 1 and bool(embedders)
-            and all(getattr(e, "process_safe", False) for e in embedders.values()))
+    return settings.worker_count() > 1 and bool(embedders) and processes_allowed(embedders, settings)
 
 
 class LiveWorkerPool:
