@@ -37,6 +37,8 @@ class NameHints:
     key_strong: bool = False
     note: int | None = None  # MIDI note
     tonal: bool = False  # the name or a folder names a pitched instrument (and none a drum)
+    loop_reason: str | None = None  # which word said loop or one-shot, and where ("file name says 'loop'")
+    loop_in_file: bool = False  # that word is in the file's own name (stronger than a folder's)
     rejected: str | None = None  # a value the name gave that no music has
 
 
@@ -46,8 +48,25 @@ def read_name(path: str, root: str = "") -> NameHints:
     stem = os.path.splitext(os.path.basename(below))[0]
     bpm, strong, rejected = _bpm(stem)
     key, key_strong, note = _key(stem)
-    return NameHints(loop=_loop(below.lower()), bpm=bpm, bpm_strong=strong, key=key, key_strong=key_strong,
-                     note=note, tonal=_tonal(os.path.splitext(below)[0]), rejected=rejected)
+    loop, loop_reason, in_file = _loop_hint(below)
+    return NameHints(loop=loop, bpm=bpm, bpm_strong=strong, key=key, key_strong=key_strong,
+                     note=note, tonal=_tonal(os.path.splitext(below)[0]), rejected=rejected,
+                     loop_reason=loop_reason, loop_in_file=in_file)
+
+
+def _loop_hint(below: str) -> tuple[bool | None, str | None, bool]:
+    """(loop?, why, from the file's own name?): the file name first, then its folders, nearest first."""
+    parts = [p for p in below.split(os.sep) if p]
+    if not parts:
+        return None, None, False
+    said = _loop(parts[-1].lower())
+    if said is not None:
+        return said, f"file name says {'loop' if said else 'one-shot'}", True
+    for folder in reversed(parts[:-1]):
+        said = _loop(folder.lower())
+        if said is not None:
+            return said, f"folder '{folder}' says {'loop' if said else 'one-shot'}", False
+    return None, None, False
 
 
 def _tonal(below: str) -> bool:
