@@ -21,7 +21,7 @@ from soundalike.engine.musical.signal import ONSET_HOP, RATE, frames, onset_enve
 log = logging.getLogger(__name__)
 
 #: Bump when the analysis changes, so stored facts are computed again in the background.
-VERSION = 1
+VERSION = 2
 #: Files shorter than this are one-shots without looking further (a bar at 240 BPM lasts 1 s).
 ONE_SHOT_SECONDS = 1.0
 #: Tempo and key are judged on the first this-many seconds (a two-hour recording costs no more).
@@ -72,11 +72,13 @@ def analyse(mono: np.ndarray, rate: int, duration: float, path: str = "", root: 
         return Musical(notes=(*notes, f"unknown: too short ({mono.size} samples)"))
     if max(float(mono.max()), -float(mono.min())) < 1e-4:  # = abs().max(), without the copy
         return Musical(notes=(*notes, "unknown: silent"))
-    if hints.loop is not True:
+    if hints.loop is not True or not hints.loop_in_file:
         if duration < ONE_SHOT_SECONDS:
-            return _quick_one_shot(mono, rate, hints, 0.95, notes + ["one-shot: shorter than a bar"], drum)
-        if single_decaying_hit(mono, rate):
-            return _quick_one_shot(mono, rate, hints, 0.9, notes + ["one-shot: one hit that dies away"], drum)
+            return _quick_one_shot(mono, rate, hints, 0.95, notes + [_overruled("one-shot: shorter than a bar", hints)],
+                                   drum)
+    if single_decaying_hit(mono, rate):
+        return _quick_one_shot(mono, rate, hints, 0.9, notes + [_overruled("one-shot: one hit that dies away", hints)],
+                               drum)
     x = to_analysis_rate(mono, rate, WINDOW_SECONDS)
     envelope = onset_envelope(x)
     level = np.sqrt(np.mean(frames(x, ONSET_HOP, ONSET_HOP) ** 2, axis=1))
@@ -87,14 +89,39 @@ def analyse(mono: np.ndarray, rate: int, duration: float, path: str = "", root: 
         tempo = rhythm.Tempo(None, None, 0.0, f"{shape.onsets} onset(s), too few for a beat")
     shape = replace(shape, periodicity=tempo.confidence if tempo.bpm else 0.0)
     score = rhythm.loop_score(shape, duration, tempo.bpm is not None)
-    if hints.loop is not None:
-        score += 1.2 if hints.loop else -1.2
+    if _name_counts(hints, shape, tempo, duration):
+        score += (1.2 if hints.loop_in_file else 0.6) * (1 if hints.loop else -1)
     confidence = round(1 / (1 + math.exp(-1.5 * abs(score))), 3)
     if score <= -UNSURE:
+        notes.append(_kind_note("one-shot", shape, tempo, duration, hints))
         return _drum_one_shot(confidence, notes, drum) if drum else _one_shot(x, hints, confidence, notes)
     if score >= UNSURE:
+        notes.append(_kind_note("loop", shape, tempo, duration, hints))
         return _loop(x, hints, tempo, confidence, notes)
     return _unsure(x, hints, shape, tempo, notes)
+
+
+def _name_counts(hints: NameHints, shape: rhythm.Shape, tempo: rhythm.Tempo, duration: float) -> bool:
+    """Whether the name's loop or one-shot word is weighed: "loop" never turns a single short hit
+    into a loop, and a folder's "loop" (a kit inside "Drum Loops/") only counts where there is a beat."""
+    if hints.loop is None:
+        return False
+    if hints.loop and shape.onsets <= 1 and duration < ONE_SHOT_SECONDS:
+        return False
+    return hints.loop_in_file or not hints.loop or tempo.bpm is not None
+
+
+def _overruled(verdict: str, hints: NameHints) -> str:
+    """The verdict, and the name's word against it when there was one."""
+    return f"{verdict} ({hints.loop_reason}: audio used)" if hints.loop else verdict
+
+
+def _kind_note(verdict: str, shape: rhythm.Shape, tempo: rhythm.Tempo, duration: float, hints: NameHints) -> str:
+    """Why a file is a loop or a one-shot: what the audio showed, and what the name said."""
+    beat = f"a steady beat (periodicity {tempo.confidence:.2f})" if tempo.bpm else "no steady beat"
+    audio = (f"{shape.onsets} onset(s) in {duration:.2f} s, {beat}, "
+             f"last third {shape.decay_db:+.0f} dB against the first")
+    return f"{verdict}: {audio}" + (f"; {hints.loop_reason}" if hints.loop_reason else "")
 
 
 def _unsure(x: np.ndarray, hints: NameHints, shape: rhythm.Shape, tempo: rhythm.Tempo, notes: list[str]) -> Musical:
@@ -106,6 +133,8 @@ def _unsure(x: np.ndarray, hints: NameHints, shape: rhythm.Shape, tempo: rhythm.
         notes.append("kind unknown: a steady sound without a beat or an attack (noise, drone or texture)")
     else:
         notes.append(f"kind unknown: {shape.onsets} hits without a steady beat ({tempo.reason})")
+    if hints.loop_reason:
+        notes.append(f"kind: {hints.loop_reason}, the audio does not agree")
     key = tonality.estimate_key(x)
     key_index, key_conf, key_source = _choose_key(key, hints, notes)
     return Musical(key=key_index, key_confidence=key_conf, key_source=key_source, notes=tuple(notes))
