@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from soundalike.engine.musical import rhythm, tonality
+from soundalike.engine.musical import chords, rhythm, tonality
+from soundalike.engine.musical.chords import chord_name
 from soundalike.engine.musical.keys import key_name, keys_related, note_name
 from soundalike.engine.musical.names import NameHints, read_name
 from soundalike.engine.musical.signal import ONSET_HOP, RATE, frames, onset_envelope, to_analysis_rate
@@ -28,6 +29,10 @@ ONE_SHOT_SECONDS = 1.0
 WINDOW_SECONDS = 30.0
 MIN_SECONDS = 0.01
 MIN_TEMPO_ONSETS = 4
+#: Seconds after a one-shot's peak that its chord is heard in.
+CHORD_SECONDS = 2.0
+#: Instruments named in a file's name that play one note: no chord is looked for.
+_NOT_CHORDS = frozenset(("bass", "sub", "lead", "note", "808"))
 #: Loop scores closer to zero than this leave the kind unknown.
 UNSURE = 0.6
 
@@ -46,6 +51,7 @@ class Musical:
     root: int | None = None  # MIDI note (tonal one-shots)
     root_confidence: float = 0.0
     root_source: str | None = None
+    chord: str | None = None  # a tonal one-shot's chord ("Am7"); its root and mode are ``key``
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -127,6 +133,9 @@ def _kind_note(verdict: str, shape: rhythm.Shape, tempo: rhythm.Tempo, duration:
 def _unsure(x: np.ndarray, hints: NameHints, shape: rhythm.Shape, tempo: rhythm.Tempo, notes: list[str]) -> Musical:
     """Neither a clear loop nor a clear one-shot: a held note is a one-shot; else say why."""
     if shape.onsets <= 1:
+        chord = _chord_one_shot(x, hints, 0.6, notes + ["one-shot: one held chord"])
+        if chord is not None:
+            return chord
         root = tonality.estimate_root(x)
         if root.value is not None:
             return _one_shot(x, hints, 0.6, notes + ["one-shot: one held note"], root)
@@ -152,6 +161,10 @@ def _quick_one_shot(mono: np.ndarray, rate: int, hints: NameHints, confidence: f
     if drum:
         return _drum_one_shot(confidence, notes, drum)
     start = _peak_index(mono, rate)
+    chord = _chord_one_shot(to_analysis_rate(mono[start:start + int(CHORD_SECONDS * rate)], rate, WINDOW_SECONDS),
+                            hints, confidence, notes)
+    if chord is not None:
+        return chord
     sustained = mono.size - start - int(0.03 * rate)
     if sustained < tonality.PITCH_FRAME * rate / RATE and hints.note is None:
         return Musical(kind="one-shot", kind_confidence=confidence,
@@ -191,10 +204,48 @@ def single_decaying_hit(mono: np.ndarray, rate: int, window: float = 0.05) -> bo
 
 def _one_shot(x: np.ndarray, hints: NameHints, confidence: float, notes: list[str],
               root: tonality.Estimate | None = None) -> Musical:
+    chord = _chord_one_shot(x, hints, confidence, notes) if root is None else None
+    if chord is not None:
+        return chord
     root = root or tonality.estimate_root(x)
     midi, source, conf = _choose_root(root, hints, notes)
     return Musical(kind="one-shot", kind_confidence=confidence, root=midi, root_confidence=conf, root_source=source,
                    notes=tuple(notes))
+
+
+def _chord_one_shot(x: np.ndarray, hints: NameHints, confidence: float, notes: list[str]) -> Musical | None:
+    """A chord one-shot's facts (its chord, the key its root and mode give, its root note), when the
+    audio holds a chord or the name spells one; None otherwise (a note, a drum, noise)."""
+    if hints.chord is None and hints.words & _NOT_CHORDS:
+        return None  # a bass or a lead is one note, whatever its overtones suggest
+    heard = chords.estimate_chord(x)
+    named = chord_name(*hints.chord) if hints.chord is not None and hints.chord_strong else None
+    if heard.name is None and named is None:
+        return None
+    notes = list(notes)
+    if named is None:
+        name, conf, source = heard.name, heard.confidence, "audio"
+        if heard.reason:
+            notes.append(f"chord {heard.reason}")
+    elif heard.name is None:
+        name, conf, source = named, 0.5, "name"
+        notes.append(f"chord: name says {named}, audio has none ({heard.reason}): name used")
+    elif heard.name == named:
+        name, conf, source = named, max(heard.confidence, 0.9), "name"
+    else:
+        name, conf, source = named, 0.7 if heard.key == _chord_key(hints.chord) else 0.6, "name"
+        notes.append(f"chord: name says {named}, audio {heard.name}: name used")
+    pc, quality = (heard.root, heard.quality) if source == "audio" else hints.chord
+    assert pc is not None and quality is not None
+    bass = heard.bass if heard.bass is not None else 48
+    root = bass + (pc - bass) % 12
+    return Musical(kind="one-shot", kind_confidence=confidence, key=_chord_key((pc, quality)), key_confidence=conf,
+                   key_source=source, root=root, root_confidence=conf, root_source=source, chord=name,
+                   notes=tuple(notes))
+
+
+def _chord_key(chord: tuple[int, str] | None) -> int | None:
+    return None if chord is None else chord[0] + (12 if chord[1] in chords.MINOR_QUALITIES else 0)
 
 
 def _choose_root(root: tonality.Estimate, hints: NameHints, notes: list[str]) -> tuple[int | None, str | None, float]:
