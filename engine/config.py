@@ -140,6 +140,7 @@ class TuiSettings:
     key_kit: tuple[str, ...] = ("K",)
     key_map: tuple[str, ...] = ("p",)
     key_listen: tuple[str, ...] = ("R",)
+    key_forget: tuple[str, ...] = ("D",)
     kit_folder: str = "~/soundalike-kits"
     listen_seconds: float = 2.0
 

@@ -1,5 +1,10 @@
 """A generated demo library of drum one-shots, so soundalike can be tried with no samples at hand.
 
+The demo is a library of its own (its sounds and its catalog under the cache folder, beside and
+never inside the user's library): a producer who tries it and then opens a real folder finds only
+their own sounds in results and kits, with nothing to clean up. An older library that still holds
+the demo folder drops it when a real folder arrives (:func:`is_demo_folder`).
+
 Every sound is synthesised from a seed: kicks (pitch-swept sines), snares (tone plus noise),
 claps (noise bursts), closed and open hats (high-passed metallic noise), toms, cymbals, rims and
 shakers, in several "kits" whose parameters differ, written as WAV, AIFF and FLAC files.
@@ -13,9 +18,29 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from soundalike.engine import paths
+from soundalike.engine.config import Settings
+
 log = logging.getLogger(__name__)
 
 RATE = 44100
+DEMO_SOUNDS = "demo-library"
+DEMO_DATA = "demo-data"
+
+
+def demo_folder() -> Path:
+    """Where the demo's sounds are written."""
+    return paths.cache_dir() / DEMO_SOUNDS
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """``settings`` with the demo's own library folder as the data folder."""
+    return settings.with_data_dir(paths.cache_dir() / DEMO_DATA)
+
+
+def is_demo_folder(path: str) -> bool:
+    """True for the demo's sound folder (as an older soundalike added it to the user's library)."""
+    return Path(path) == demo_folder()
 Synth = Callable[[np.random.Generator], np.ndarray]
 
 

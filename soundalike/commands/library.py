@@ -11,9 +11,9 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from soundalike.commands.forget import add_parser as add_forget_parser
 from soundalike.commands.musical import add_musical_options, facts_json, musical_filter_fields
 from soundalike.commands.musical import add_parser as add_musical_parser
-from soundalike.engine import paths
 from soundalike.engine.config import Settings
 from soundalike.engine.embedders.registry import BACKENDS, check_names
 from soundalike.engine.errors import UserError
@@ -21,7 +21,7 @@ from soundalike.engine.library.browse import Filters, readable
 from soundalike.engine.library.collapse import Group, grouped
 from soundalike.engine.library.facade import Hit, Library, ScanReport
 from soundalike.engine.musical.filters import describe
-from soundalike.engine.tools.demo import build_demo_library
+from soundalike.engine.tools.demo import build_demo_library, demo_folder, demo_settings
 from soundalike.engine.tools.duplicates import find_duplicates
 from soundalike.engine.weights import parse_weights
 from soundalike.progress import ProgressBar
@@ -65,8 +65,9 @@ def add_parsers(commands) -> None:
 
     demo = commands.add_parser("demo", help="index a folder (or a generated demo library) and show matches")
     demo.add_argument("folder", nargs="?", help="sample folder (default: generate a demo library)")
-    demo.set_defaults(handler=with_library(cmd_demo))
+    demo.set_defaults(handler=demo_handler)
     add_musical_parser(commands, with_library)
+    add_forget_parser(commands, with_library)
 
 
 def add_query_options(parser: argparse.ArgumentParser) -> None:
@@ -276,10 +277,16 @@ def cmd_duplicates(args: argparse.Namespace, library: Library) -> int:
     return 0
 
 
+def demo_handler(args: argparse.Namespace, settings: Settings) -> int:
+    """``demo FOLDER`` indexes FOLDER into the library; ``demo`` alone uses the demo's own library."""
+    return with_library(cmd_demo)(args, settings if args.folder else demo_settings(settings))
+
+
 def cmd_demo(args: argparse.Namespace, library: Library) -> int:
-    folder = Path(args.folder) if args.folder else paths.cache_dir() / "demo-library"
+    folder = Path(args.folder) if args.folder else demo_folder()
     if not args.folder:
-        print(f"generating a demo library of drum one-shots in {folder}")
+        print(f"generating a demo library of drum one-shots in {folder} (a library of its own: "
+              f"{library.data_dir})")
         build_demo_library(folder)
     report = scan_with_progress(library, [str(folder)])
     print_scan_report(report)
