@@ -235,8 +235,9 @@ def _chord_one_shot(x: np.ndarray, hints: NameHints, confidence: float, notes: l
     else:
         name, conf, source = named, 0.7 if heard.key == _chord_key(hints.chord) else 0.6, "name"
         notes.append(f"chord: name says {named}, audio {heard.name}: name used")
-    pc, quality = (heard.root, heard.quality) if source == "audio" else hints.chord
-    assert pc is not None and quality is not None
+    chosen = (heard.root, heard.quality) if source == "audio" else hints.chord
+    assert chosen is not None and chosen[0] is not None and chosen[1] is not None
+    pc, quality = chosen[0], chosen[1]
     bass = heard.bass if heard.bass is not None else 48
     root = bass + (pc - bass) % 12
     return Musical(kind="one-shot", kind_confidence=confidence, key=_chord_key((pc, quality)), key_confidence=conf,

@@ -190,8 +190,11 @@ class BrowserScreen(AppScreen):
         marks = f"\n\nIt holds {use.describe()}: they go with it." if use.has_user_data else ""
         question = (f"Forget {root}?\n\nIts {fmt.count(use.samples, 'sample')} leave the library (search, kits, "
                     f"the map); the files stay on disk, and adding the folder again indexes them anew.{marks}")
-        self.app.push_screen(Confirm("Forget this folder", question),
-                             lambda yes: self._forget(root) if yes else None)
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._forget(root)
+
+        self.app.push_screen(Confirm("Forget this folder", question), answered)
 
     @work(thread=True, exclusive=True, group="forget")
     def _forget(self, root: str) -> None:
