@@ -4,7 +4,7 @@ piano, strings, pads, polysynth and organ struck; 12 roots x major, minor, 7, ma
 audio alone and with names like a pack's (``Amajor_UP_00``), and how many single-note one-shots
 are wrongly given a chord. Rendered audio goes to a cache folder, never the repository.
 
-    python -m bench.bench_chords [--cache DIR]
+    python -m bench.bench_chords [--cache DIR] [--font SF2]
 """
 from __future__ import annotations
 
@@ -31,8 +31,9 @@ def pack_name(root: int, suffix: str, up: bool, number: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cache", default="/tmp/soundalike-bench-chords")
+    parser.add_argument("--font", default=SOUNDFONTS[0], help="soundfont to render with")
     args = parser.parse_args()
-    items = chord_items(Path(args.cache))
+    items = chord_items(Path(args.cache), args.font)
     for named in (False, True):
         rows: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
         started = time.perf_counter()

@@ -35,6 +35,9 @@ MIN_SCORE = 0.8
 BASS_BONUS = 0.03
 #: Share of the spectrum's energy that must lie on spectral peaks near notes (tonal, not noise).
 MIN_TONAL_SHARE = 0.35
+#: Share of the energy from C1 up (to 5.5 kHz) that must lie in the notes' band (up to C7): hats
+#: and cymbals live above it, whatever tonal ring their remains below show.
+MIN_BAND_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,10 @@ def estimate_chord(x: np.ndarray) -> Chord:
     spectrum = _sustained_spectrum(x)
     if spectrum is None:
         return Chord(None, None, 0.0, "too short for a chord")
-    notes, tonal_share = note_energies(spectrum)
+    notes, tonal_share, band_share = note_energies(spectrum)
+    if band_share < MIN_BAND_SHARE:
+        return Chord(None, None, 0.0, f"its energy lies above the notes of chords (share below 2.1 kHz "
+                                      f"{band_share:.2f}: a hat or a cymbal?)")
     if notes.max() <= 0 or tonal_share < MIN_TONAL_SHARE:
         return Chord(None, None, 0.0, f"no tonal content (tonal share {tonal_share:.2f})")
     chroma = np.zeros(12)
@@ -138,16 +144,19 @@ def _sustained_spectrum(x: np.ndarray) -> np.ndarray | None:
     return np.mean(np.abs(np.fft.rfft(frames(part, FFT, HOP) * window, axis=1)) ** 2, axis=0)
 
 
-def note_energies(power: np.ndarray) -> tuple[np.ndarray, float]:
+def note_energies(power: np.ndarray) -> tuple[np.ndarray, float, float]:
     """Energy of each note in NOTE_RANGE from the spectrum's local peaks (within 40 cents of the
-    note), and the share of the band's energy those peaks hold."""
+    note), the share of the band's energy those peaks hold, and the band's share of the energy from
+    its bottom up (the rest lies above C7)."""
     freqs = np.fft.rfftfreq(FFT, 1.0 / RATE)
     lo_hz = 440.0 * 2 ** ((NOTE_RANGE[0] - 0.5 - 69) / 12)
     hi_hz = 440.0 * 2 ** ((NOTE_RANGE[1] + 0.5 - 69) / 12)
     band = (freqs >= lo_hz) & (freqs <= hi_hz)
     total = float(power[band].sum())
+    above = float(power[freqs > hi_hz].sum())  # what lies below C1 (rumble, an offset) is left out
+    band_share = total / (total + above) if total + above > 0 else 0.0
     if total <= 0:
-        return np.zeros(NOTE_RANGE[1] - NOTE_RANGE[0] + 1), 0.0
+        return np.zeros(NOTE_RANGE[1] - NOTE_RANGE[0] + 1), 0.0, band_share
     is_peak = np.zeros(power.size, bool)
     is_peak[1:-1] = (power[1:-1] > power[:-2]) & (power[1:-1] >= power[2:])
     is_peak &= band & (power > power[band].max() * 1e-3)
@@ -159,7 +168,7 @@ def note_energies(power: np.ndarray) -> tuple[np.ndarray, float]:
     energy = power[peaks] + power[peaks - 1] + power[peaks + 1]
     notes = np.zeros(NOTE_RANGE[1] - NOTE_RANGE[0] + 1)
     np.add.at(notes, nearest[close] - NOTE_RANGE[0], energy[close])
-    return notes, float(energy[close].sum()) / total
+    return notes, float(energy[close].sum()) / total, band_share
 
 
 #: Semitones from a note to its overtones 2-8 (octaves are 12, 24, 36).
