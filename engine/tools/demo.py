@@ -41,6 +41,13 @@ def demo_settings(settings: Settings) -> Settings:
 def is_demo_folder(path: str) -> bool:
     """True for the demo's sound folder (as an older soundalike added it to the user's library)."""
     return Path(path) == demo_folder()
+
+
+def forget_old_demo(library) -> int:
+    """Drop the demo folder from a user's library that an older soundalike put it in, unless the
+    user marked some of its sounds (favourites, tags, collections); returns how many samples left."""
+    return sum(library.forget_folder(root) for root in library.roots()
+               if is_demo_folder(root) and not library.browse.folder_use(root).has_user_data)
 Synth = Callable[[np.random.Generator], np.ndarray]
 
 

@@ -21,7 +21,7 @@ from soundalike.engine.library.browse import Filters, readable
 from soundalike.engine.library.collapse import Group, grouped
 from soundalike.engine.library.facade import Hit, Library, ScanReport
 from soundalike.engine.musical.filters import describe
-from soundalike.engine.tools.demo import build_demo_library, demo_folder, demo_settings
+from soundalike.engine.tools.demo import build_demo_library, demo_folder, demo_settings, forget_old_demo
 from soundalike.engine.tools.duplicates import find_duplicates
 from soundalike.engine.weights import parse_weights
 from soundalike.progress import ProgressBar
@@ -113,6 +113,8 @@ def with_library(command: Callable[[argparse.Namespace, Library], int],
 def cmd_index(args: argparse.Namespace, library: Library) -> int:
     if not args.folders and not library.roots():
         raise UserError("no folders given and none indexed yet: soundalike index ~/Samples")
+    if args.folders and (dropped := forget_old_demo(library)):
+        print(f"the demo's {dropped} sounds left your library (the demo is a library of its own now)")
     report = scan_with_progress(library, args.folders or None)
     print_scan_report(report)
     return 0

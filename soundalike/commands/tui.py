@@ -17,7 +17,7 @@ from soundalike.engine.errors import UserError
 from soundalike.engine.events import Notice
 from soundalike.engine.library.facade import Library
 from soundalike.engine.live.service import EngineService
-from soundalike.engine.tools.demo import build_demo_library, demo_folder, demo_settings, is_demo_folder
+from soundalike.engine.tools.demo import build_demo_library, demo_folder, demo_settings, forget_old_demo
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +95,9 @@ def open_demo(settings: Settings) -> list[str]:
 
 
 def drop_old_demo(library: Library) -> None:
-    for root in library.roots():
-        if is_demo_folder(root) and not library.browse.folder_use(root).has_user_data:
-            count = library.forget_folder(root)
-            print(f"soundalike: the demo's {count} sounds left your library (the demo is a library of its own now)")
+    count = forget_old_demo(library)
+    if count:
+        print(f"soundalike: the demo's {count} sounds left your library (the demo is a library of its own now)")
 
 
 @contextlib.contextmanager

@@ -82,3 +82,17 @@ def test_the_demo_is_a_library_of_its_own(tmp_path, monkeypatch, make_settings, 
         assert choose_roots([str(drum_folder)], library) == [str(drum_folder)]
         assert library.roots() == []  # the first real folder drops the old demo
         assert "the demo's 12 sounds left your library" in capsys.readouterr().out
+
+
+def test_index_of_a_real_folder_drops_an_old_demo(tmp_path, monkeypatch, capsys, drum_folder):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("SOUNDALIKE_CONFIG", str(tmp_path / "none.toml"))
+    old_demo = tmp_path / "cache" / "soundalike" / "demo-library"
+    shutil.copytree(drum_folder / "Kit 0", old_demo / "Demo Kit 1")
+    data = str(tmp_path / "lib")
+    assert main(["--data-dir", data, "index", str(old_demo)]) == 0
+    capsys.readouterr()
+    assert main(["--data-dir", data, "index", str(drum_folder / "Kit 1")]) == 0
+    assert "the demo's 12 sounds left your library" in capsys.readouterr().out
+    with Library(main_settings(data)) as library:
+        assert library.roots() == [str(drum_folder / "Kit 1")]
