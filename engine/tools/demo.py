@@ -12,6 +12,7 @@ shakers, in several "kits" whose parameters differ, written as WAV, AIFF and FLA
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -43,9 +44,12 @@ def is_demo_folder(path: str) -> bool:
     return Path(path) == demo_folder()
 
 
-def forget_old_demo(library) -> int:
-    """Drop the demo folder from a user's library that an older soundalike put it in, unless the
-    user marked some of its sounds (favourites, tags, collections); returns how many samples left."""
+def forget_old_demo(library, arriving: list[str]) -> int:
+    """Drop the demo folder from a user's library that an older soundalike put it in, as the real
+    folders ``arriving`` come in (not when the demo is among them), unless the user marked some of
+    its sounds (favourites, tags, collections); returns how many samples left."""
+    if any(is_demo_folder(os.path.abspath(os.path.expanduser(folder))) for folder in arriving):
+        return 0
     return sum(library.forget_folder(root) for root in library.roots()
                if is_demo_folder(root) and not library.browse.folder_use(root).has_user_data)
 Synth = Callable[[np.random.Generator], np.ndarray]

@@ -113,7 +113,7 @@ def with_library(command: Callable[[argparse.Namespace, Library], int],
 def cmd_index(args: argparse.Namespace, library: Library) -> int:
     if not args.folders and not library.roots():
         raise UserError("no folders given and none indexed yet: soundalike index ~/Samples")
-    if args.folders and (dropped := forget_old_demo(library)):
+    if args.folders and (dropped := forget_old_demo(library, args.folders)):
         print(f"the demo's {dropped} sounds left your library (the demo is a library of its own now)")
     report = scan_with_progress(library, args.folders or None)
     print_scan_report(report)

@@ -79,7 +79,7 @@ def choose_roots(folders: list[str], library: Library) -> list[str] | None:
     library is empty, open the demo. A real folder arriving drops the demo from an older library
     that still holds it (unless the user marked some of its sounds)."""
     if folders:
-        drop_old_demo(library)
+        drop_old_demo(library, folders)
         return [os.path.abspath(os.path.expanduser(f)) for f in folders]
     if library.roots():
         return []
@@ -94,8 +94,8 @@ def open_demo(settings: Settings) -> list[str]:
     return [str(demo)]
 
 
-def drop_old_demo(library: Library) -> None:
-    count = forget_old_demo(library)
+def drop_old_demo(library: Library, arriving: list[str]) -> None:
+    count = forget_old_demo(library, arriving)
     if count:
         print(f"soundalike: the demo's {count} sounds left your library (the demo is a library of its own now)")
 
