@@ -133,11 +133,14 @@ def test_no_folder_and_an_empty_library_opens_the_demo(make_settings, monkeypatc
     from soundalike.engine.library.facade import Library
     from tests.conftest import TEST_BACKENDS
     built = []
-    monkeypatch.setattr(tui_cmd.paths, "cache_dir", lambda: tmp_path / "cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(tui_cmd, "build_demo_library", built.append)
     with Library(make_settings(), backends=TEST_BACKENDS) as library:
-        assert tui_cmd.choose_roots([], library) == [str(tmp_path / "cache" / "demo-library")]
-        assert built == [tmp_path / "cache" / "demo-library"]
+        assert tui_cmd.choose_roots([], library) is None  # the demo, in a library of its own
+        settings = tui_cmd.demo_settings(library.settings)
+        assert tui_cmd.open_demo(settings) == [str(tmp_path / "cache" / "soundalike" / "demo-library")]
+        assert built == [tmp_path / "cache" / "soundalike" / "demo-library"]
+        assert settings.engine.resolved_data_dir() == tmp_path / "cache" / "soundalike" / "demo-data"
         library.add_root(str(tmp_path))
         assert tui_cmd.choose_roots([], library) == []
 
