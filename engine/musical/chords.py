@@ -27,11 +27,11 @@ MINOR_QUALITIES = frozenset(("m", "m7"))
 FFT, HOP = 8192, 2048
 NOTE_RANGE = (24, 96)  # C1 .. C7
 MAX_SECONDS = 1.5
-HARMONICS = 6
+HARMONICS = 4
 HARMONIC_DECAY = 0.55
 #: Best and second-best chords closer than this (cosine) are "unsure".
 MIN_MARGIN = 0.015
-MIN_SCORE = 0.8
+MIN_SCORE = 0.85
 BASS_BONUS = 0.03
 #: Share of the spectrum's energy that must lie on spectral peaks near notes (tonal, not noise).
 MIN_TONAL_SHARE = 0.35
