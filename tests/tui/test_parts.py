@@ -164,3 +164,13 @@ def test_docs_list_every_key():
         keys = keys_for(TuiSettings(), action.name)
         shown = {f"`{k}`" for k in keys} | {pretty(k) for k in keys}
         assert any(any(s in cell for s in shown) for cell in cells), f"{action.name} ({keys}) not in docs/tui.md"
+
+
+def test_a_chord_one_shot_shows_its_chord():
+    from soundalike.engine.musical.analysis import Musical
+    from soundalike.tui.widgets.detail import musical_line
+    from soundalike.tui.widgets.sample_list import music_cell
+
+    facts = Musical(kind="one-shot", kind_confidence=0.9, key=21, key_source="audio", root=45, chord="Am7")
+    assert musical_line(facts) == "one-shot 90% · chord Am7"
+    assert music_cell(facts) == "Am7"
