@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from soundalike.engine.errors import UserError
-from soundalike.engine.library.facade import Library
+
+if TYPE_CHECKING:
+    from soundalike.engine.library.facade import Library
 
 
 def add_parser(commands, with_library) -> None:

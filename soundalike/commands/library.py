@@ -21,7 +21,7 @@ from soundalike.engine.library.browse import Filters, readable
 from soundalike.engine.library.collapse import Group, grouped
 from soundalike.engine.library.facade import Hit, Library, ScanReport
 from soundalike.engine.musical.filters import describe
-from soundalike.engine.tools.demo import build_demo_library, demo_folder, demo_settings, forget_old_demo
+from soundalike.engine.tools.demo import build_demo_library
 from soundalike.engine.tools.duplicates import find_duplicates
 from soundalike.engine.weights import parse_weights
 from soundalike.progress import ProgressBar
@@ -113,6 +113,8 @@ def with_library(command: Callable[[argparse.Namespace, Library], int],
 def cmd_index(args: argparse.Namespace, library: Library) -> int:
     if not args.folders and not library.roots():
         raise UserError("no folders given and none indexed yet: soundalike index ~/Samples")
+    from soundalike.engine.tools.demo import forget_old_demo
+
     if args.folders and (dropped := forget_old_demo(library, args.folders)):
         print(f"the demo's {dropped} sounds left your library (the demo is a library of its own now)")
     report = scan_with_progress(library, args.folders or None)
@@ -281,10 +283,14 @@ def cmd_duplicates(args: argparse.Namespace, library: Library) -> int:
 
 def demo_handler(args: argparse.Namespace, settings: Settings) -> int:
     """``demo FOLDER`` indexes FOLDER into the library; ``demo`` alone uses the demo's own library."""
+    from soundalike.engine.tools.demo import demo_settings
+
     return with_library(cmd_demo)(args, settings if args.folder else demo_settings(settings))
 
 
 def cmd_demo(args: argparse.Namespace, library: Library) -> int:
+    from soundalike.engine.tools.demo import demo_folder
+
     folder = Path(args.folder) if args.folder else demo_folder()
     if not args.folder:
         print(f"generating a demo library of drum one-shots in {folder} (a library of its own: "
