@@ -14,6 +14,7 @@ from pathlib import Path
 from soundalike.commands.forget import add_parser as add_forget_parser
 from soundalike.commands.musical import add_musical_options, facts_json, musical_filter_fields
 from soundalike.commands.musical import add_parser as add_musical_parser
+from soundalike.engine import paths
 from soundalike.engine.config import Settings
 from soundalike.engine.embedders.registry import BACKENDS, check_names
 from soundalike.engine.errors import UserError
@@ -21,7 +22,6 @@ from soundalike.engine.library.browse import Filters, readable
 from soundalike.engine.library.collapse import Group, grouped
 from soundalike.engine.library.facade import Hit, Library, ScanReport
 from soundalike.engine.musical.filters import describe
-from soundalike.engine.tools.demo import build_demo_library
 from soundalike.engine.tools.duplicates import find_duplicates
 from soundalike.engine.weights import parse_weights
 from soundalike.progress import ProgressBar
@@ -285,16 +285,18 @@ def demo_handler(args: argparse.Namespace, settings: Settings) -> int:
     """``demo FOLDER`` indexes FOLDER into the library; ``demo`` alone uses the demo's own library."""
     from soundalike.engine.tools.demo import demo_settings
 
-    return with_library(cmd_demo)(args, settings if args.folder else demo_settings(settings))
+    if args.folder:
+        return with_library(cmd_demo)(args, settings)
+    settings = demo_settings(settings)
+    print(f"the demo is a library of its own, in {settings.engine.resolved_data_dir()}")
+    return with_library(cmd_demo)(args, settings)
 
 
 def cmd_demo(args: argparse.Namespace, library: Library) -> int:
-    from soundalike.engine.tools.demo import demo_folder
-
-    folder = Path(args.folder) if args.folder else demo_folder()
+    folder = Path(args.folder) if args.folder else paths.cache_dir() / "demo-library"
     if not args.folder:
-        print(f"generating a demo library of drum one-shots in {folder} (a library of its own: "
-              f"{library.data_dir})")
+        from soundalike.engine.tools.demo import build_demo_library
+        print(f"generating a demo library of drum one-shots in {folder}")
         build_demo_library(folder)
     report = scan_with_progress(library, [str(folder)])
     print_scan_report(report)
