@@ -196,3 +196,70 @@ def _midi_file(events: list) -> mido.MidiFile:
         track.append(message.copy(time=tick - last))
         last = tick
     return midi
+
+
+#: Chord qualities rendered as one-shots: intervals above the root, and the chord-name suffix.
+CHORD_QUALITIES = {"": (0, 4, 7), "m": (0, 3, 7), "7": (0, 4, 7, 10), "maj7": (0, 4, 7, 11), "m7": (0, 3, 7, 10)}
+#: Chord one-shot instruments: GM program, how it is played ("strum" down or up, or "struck"), seconds held.
+CHORD_PROGRAMS = ((24, "strum", 2.5), (25, "strum", 2.5), (27, "strum", 2.0), (0, "struck", 2.5),
+                  (4, "struck", 2.0), (48, "struck", 2.5), (89, "struck", 3.0), (90, "struck", 2.0),
+                  (16, "struck", 2.0))
+
+
+def chord_items(folder: Path, font: str = SOUNDFONTS[0]) -> list[Item]:
+    """Chord one-shots over every root and quality, strummed on guitars (down or up, a guitar's
+    spread voicing) and struck on piano, electric piano, strings, pads and organ (close voicing,
+    random inversion). ``extra``: chord root pitch class, quality suffix, program, how played."""
+    if shutil.which("fluidsynth") is None:
+        raise SystemExit("fluidsynth is not installed: apt-get install fluidsynth fluid-soundfont-gm")
+    rng = np.random.default_rng(7)
+    plan, pieces = [], []
+    for program, style, seconds in CHORD_PROGRAMS:
+        for root in range(12):
+            for suffix, intervals in CHORD_QUALITIES.items():
+                up = style == "strum" and bool(rng.integers(0, 2))
+                notes = _guitar_voicing(root, intervals) if style == "strum" else _close_voicing(root, intervals, rng)
+                name = f"chord_{program:03d}_{root:02d}_{suffix or 'maj'}{'_up' if up else ''}"
+                plan.append((root, suffix, program, style))
+                pieces.append((name, _chord_track(program, notes, style, up, seconds), seconds + 0.5))
+    wavs = _render_many(folder / Path(font).stem, font, "chords", pieces)
+    return [Item(str(wav), f"chords {style}", "one-shot", key=root + (12 if suffix.startswith("m") and
+                 not suffix.startswith("maj") else 0),
+                 extra={"root": root, "suffix": suffix, "program": program, "style": style})
+            for wav, (root, suffix, program, style) in zip(wavs, plan)]
+
+
+def _guitar_voicing(root: int, intervals: tuple[int, ...]) -> list[int]:
+    """Five or six strings: the root low (E2-D#3), then chord tones climbing, each the next one up."""
+    bass = 40 + (root - 4) % 12
+    notes, pcs, i = [bass], [(root + iv) % 12 for iv in intervals], 1
+    while len(notes) < 6 and notes[-1] < 76:
+        pc = pcs[i % len(pcs)]
+        note = notes[-1] + 1
+        while note % 12 != pc:
+            note += 1
+        if note - notes[-1] > 7:  # a string's reach: skip to the next tone
+            i += 1
+            continue
+        notes.append(note)
+        i += 1
+    return notes
+
+
+def _close_voicing(root: int, intervals: tuple[int, ...], rng) -> list[int]:
+    """Root in the bass (C2-B2), the chord close above C4 in a random inversion."""
+    base = 48 + root
+    tones = [base + iv for iv in intervals]
+    for _ in range(int(rng.integers(0, len(tones)))):
+        tones = tones[1:] + [tones[0] + 12]
+    return [36 + root, *tones]
+
+
+def _chord_track(program: int, notes: list[int], style: str, up: bool, seconds: float) -> list:
+    order = list(reversed(notes)) if up else notes
+    spread = 0.018 if style == "strum" else 0.0
+    events = [(0.0, mido.Message("program_change", channel=0, program=program))]
+    for i, note in enumerate(order):
+        events.append((i * spread, mido.Message("note_on", channel=0, note=note, velocity=96)))
+        events.append((seconds, mido.Message("note_off", channel=0, note=note)))
+    return events

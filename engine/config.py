@@ -140,6 +140,7 @@ class TuiSettings:
     key_kit: tuple[str, ...] = ("K",)
     key_map: tuple[str, ...] = ("p",)
     key_listen: tuple[str, ...] = ("R",)
+    key_forget: tuple[str, ...] = ("D",)
     kit_folder: str = "~/soundalike-kits"
     listen_seconds: float = 2.0
 
@@ -178,34 +179,48 @@ def load_settings(config_path: str | os.PathLike | None = None) -> Settings:
 
 
 def settings_from_table(table: dict[str, Any], source: str = "config") -> Settings:
+    """Typed settings from a parsed config; a bad one raises one UserError naming every problem."""
+    problems: list[str] = []
     unknown = set(table) - set(_SECTIONS) - {"backends"}
     if unknown:
-        raise UserError(f"{source}: unknown section(s) {sorted(unknown)}; valid: {sorted([*_SECTIONS, 'backends'])}")
-    sections = {name: _section(cls, table.get(name, {}), f"{source} [{name}]") for name, cls in _SECTIONS.items()}
+        problems.append(f"{source}: unknown section(s) {sorted(unknown)}; valid: {sorted([*_SECTIONS, 'backends'])}")
+    sections = {}
+    for name, cls in _SECTIONS.items():
+        section, found = _section(cls, table.get(name, {}), f"{source} [{name}]")
+        sections[name] = section
+        problems.extend(found)
     backends = table.get("backends", {})
     if not isinstance(backends, dict) or not all(isinstance(v, dict) for v in backends.values()):
-        raise UserError(f"{source}: [backends] must hold one table per backend, e.g. [backends.clap]")
+        problems.append(f"{source}: [backends] must hold one table per backend, e.g. [backends.clap]")
+    if problems:
+        raise UserError("; ".join(problems))
     return Settings(**sections, backends={name: dict(values) for name, values in backends.items()})
 
 
-def _section(cls: type, values: dict[str, Any], where: str):
+def _section(cls: type, values: dict[str, Any], where: str) -> tuple[Any, list[str]]:
+    """The section's settings (None when any value is bad) and every problem found in it."""
     fields = {f.name: f for f in dataclasses.fields(cls)}
+    problems = []
     unknown = set(values) - set(fields)
     if unknown:
-        raise UserError(f"{where}: unknown setting(s) {sorted(unknown)}; valid: {sorted(fields)}")
+        problems.append(f"{where}: unknown setting(s) {sorted(unknown)}; valid: {sorted(fields)}")
     converted = {}
     for name, value in values.items():
+        if name in unknown:
+            continue
         default = fields[name].default
         if isinstance(default, tuple):
             if not isinstance(value, list):
-                raise UserError(f"{where}: {name} must be a list")
+                problems.append(f"{where}: {name} must be a list")
+                continue
             value = tuple(value)
         elif isinstance(default, bool) != isinstance(value, bool) or (
             isinstance(default, (int, float, str)) and not isinstance(value, (type(default), int))
         ):
-            raise UserError(f"{where}: {name} must be {type(default).__name__}, got {value!r}")
+            problems.append(f"{where}: {name} must be {type(default).__name__}, got {value!r}")
+            continue
         converted[name] = type(default)(value) if isinstance(default, float) else value
-    return cls(**converted)
+    return (None if problems else cls(**converted)), problems
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

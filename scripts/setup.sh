@@ -10,6 +10,9 @@ if [ ! -x .venv/bin/python ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
 fi
 extras=$(IFS=,; echo "$*")
+# setuptools' multi-line "Editable installation" notice is about its own layout, not an error;
+# every other warning and error still shows.
+export PYTHONWARNINGS="ignore:Editable installation${PYTHONWARNINGS:+,$PYTHONWARNINGS}"
 .venv/bin/python -m pip install --quiet --editable ".${extras:+[$extras]}"
 if [[ " $* " == *" neural "* ]]; then
   # aisfx pins numpy/librosa versions that cannot install on Python 3.11; its model and weights

@@ -47,7 +47,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = _settings(args)
         logs.configure(settings.engine.resolved_data_dir() / "logs", args.verbose)
-        return args.handler(args, settings)
+        code = args.handler(args, settings)
+        sys.stdout.flush()  # here, so a reader that went away (`| head`) is met below, not at exit
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141  # as a command killed by SIGPIPE
     except (UserError, QueryError) as e:
         log.debug("fatal", exc_info=True)
         print(f"soundalike: {e}", file=sys.stderr)
@@ -67,6 +72,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _silence_stdout() -> None:
+    """The reader of our output has gone (``soundalike similar … | head``): send what is left to
+    /dev/null, so the interpreter's final flush does not print a BrokenPipeError."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (captured output)
+        pass
 
 
 def _interrupt_on_sigterm():

@@ -27,7 +27,7 @@ from soundalike.tui.clipboard import copy_with_tool
 from soundalike.tui.explore import ExploreActions
 from soundalike.tui.host import AppHost
 from soundalike.tui.keeping import KeepingActions
-from soundalike.tui.keys import LIST_ACTIONS, bindings, keymap, keys_for, pretty
+from soundalike.tui.keys import BROWSER_ACTIONS, LIST_ACTIONS, bindings, keymap, keys_for, pretty
 from soundalike.tui.live import Batch, EngineActivity, FailureDigest, LiveFeed
 from soundalike.tui.results_query import ResultsQuery
 from soundalike.tui.screens.base import AppScreen
@@ -53,7 +53,7 @@ RESULTS_ONLY = frozenset({"scope", "aspect", "collapse"})
 
 class SoundalikeApp(KeepingActions, ExploreActions, App):
     TITLE = "soundalike"
-    BINDINGS = bindings(exclude=LIST_ACTIONS)
+    BINDINGS = bindings(exclude=LIST_ACTIONS | BROWSER_ACTIONS)
     ENABLE_COMMAND_PALETTE = False
 
     def __init__(self, service: EngineService, settings: Settings, roots: Sequence[str] | None = None,

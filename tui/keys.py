@@ -70,10 +70,14 @@ ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("back", "app.back", "stop; leave search, results or help", "App"),
     KeyAction("help", "app.help", "this help", "App", "help"),
     KeyAction("quit", "app.quit", "quit", "App", "quit"),
+    KeyAction("forget", "forget_folder", "forget the library folder under the tree's cursor: its samples leave the "
+              "library, its files stay on disk (asks first)", "Library"),
 )
 
 #: Actions handled by the list widgets (cursor movement); the rest are app-wide.
 LIST_ACTIONS = frozenset({"down", "up", "page_down", "page_up", "first", "last"})
+#: Actions the browser screen handles itself (its folder tree).
+BROWSER_ACTIONS = frozenset({"forget"})
 
 
 def keys_for(settings: TuiSettings, name: str) -> tuple[str, ...]:

@@ -54,6 +54,7 @@ class SlotChoice:
     index: int = 0
     locked: bool = False
     tags: dict[int, str] = field(default_factory=dict)  # sample id -> the tag that put it here
+    seeded: bool = False  # the kit's seed leads this slot: a reroll keeps it
 
     @property
     def pick(self) -> Hit | None:
@@ -90,10 +91,10 @@ class Kit:
         return choice.locked
 
     def reroll(self, rng: random.Random | None = None) -> None:
-        """A random other alternative for every unlocked slot that has one."""
+        """A random other alternative for every unlocked slot that has one; the seed keeps its slot."""
         rng = rng or random.Random()
         for choice in self.slots:
-            if not choice.locked and len(choice.choices) > 1:
+            if not choice.locked and not choice.seeded and len(choice.choices) > 1:
                 choice.index = rng.choice([i for i in range(len(choice.choices)) if i != choice.index])
 
     def picks(self) -> list[tuple[Slot, Hit]]:
@@ -172,7 +173,8 @@ class KitBuilder:
             return []
         found = self.library.index(self.backend).search(query, k, allowed=np.array(ids, dtype=np.int64))
         rows = self.library.browse.samples(sid for sid, _ in found)
-        return [Hit(rows[sid], min(score / scale, 1.0)) for sid, score in found if sid in rows]
+        # a cosine below zero means "nothing alike", not "less than nothing": shown as 0
+        return [Hit(rows[sid], min(max(score / scale, 0.0), 1.0)) for sid, score in found if sid in rows]
 
     def _fill(self, slot: Slot, query, scale, kinds, taken) -> SlotChoice:
         pool = self._pool(slot, kinds, taken)
@@ -203,6 +205,7 @@ class KitBuilder:
         choice.choices = [Hit(row, 1.0)] + [h for h in choice.choices if h.sample.id != own_id][: self.alternatives - 1]
         choice.tags[own_id] = kinds.best.get(own_id, "")
         choice.index = 0
+        choice.seeded = True
 
 
 def character_weights(aspects: Mapping[str, slice]) -> dict[str, float] | None:

@@ -18,9 +18,10 @@ from soundalike.engine.musical.store import musical_of
 from soundalike.engine.store import browse, user_lists
 from soundalike.engine.store.browse import BrowseQuery
 from soundalike.engine.store.catalog import Catalog, Filters, SampleRow
+from soundalike.engine.store.roots import FolderUse, folder_use
 from soundalike.engine.store.text import readable, utf8_or_readable
 
-__all__ = ["BrowseQuery", "Filters", "LibraryBrowse", "SampleRow", "readable", "utf8_or_readable"]
+__all__ = ["BrowseQuery", "FolderUse", "Filters", "LibraryBrowse", "SampleRow", "readable", "utf8_or_readable"]
 
 
 class LibraryBrowse:
@@ -28,6 +29,10 @@ class LibraryBrowse:
 
     def __init__(self, catalog: Catalog):
         self._catalog = catalog
+
+    def folder_use(self, root: str) -> FolderUse:
+        """What a library folder holds: samples, favourites, samples with user tags, in collections."""
+        return folder_use(self._catalog, root)
 
     # --- listings --------------------------------------------------------------------------------
     def page(self, query: BrowseQuery, offset: int = 0, limit: int = 200) -> list[SampleRow]:

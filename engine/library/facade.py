@@ -106,6 +106,13 @@ class Library:
     def remove(self, paths: Iterable[str | os.PathLike]) -> int:
         return self.writer.remove(paths)
 
+    def forget_folder(self, folder: str | os.PathLike) -> int:
+        return self.writer.forget_folder(folder)
+
+    def root_named(self, folder: str | os.PathLike) -> str:
+        """The library folder ``folder`` names; UserError listing the library's folders when none."""
+        return self.writer.known_root(folder)
+
     # --- reads -------------------------------------------------------------------------------
     def similar(self, to: Query, k: int | None = None, backend: str | None = None,
                 weights: Mapping[str, float] | None = None, filters: Filters | BrowseQuery | None = None,

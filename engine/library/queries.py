@@ -19,6 +19,7 @@ from soundalike.engine.errors import FileError, QueryError, UserError
 from soundalike.engine.library.backends import LibraryBackends
 from soundalike.engine.library.indexes import LibraryIndexes
 from soundalike.engine.musical.analysis import Musical, analyse, analyse_safely
+from soundalike.engine.musical.drums import drum_reason
 from soundalike.engine.musical.filters import fit
 from soundalike.engine.musical.store import musical_of
 from soundalike.engine.pipeline.audio import decode_file, prepare, resample
@@ -86,10 +87,17 @@ class LibraryQueries:
         return musical_of(self._catalog, list(ids))
 
     def analyse_musical(self, path: str | os.PathLike) -> Musical:
-        """Musical facts of any audio file, in or out of the library (FileError when it does not decode)."""
+        """Musical facts of any audio file, in or out of the library (FileError when it does not decode).
+
+        As at indexing, only the names below the file's library folder are read (its own folder, for a
+        file outside the library: a "Loops" higher up says nothing about it), and its drum tags count."""
         engine = self.settings.engine
         decoded = decode_file(path, engine.max_seconds, engine.silence_db)
-        return analyse_safely(decoded, os.fspath(path))
+        full = os.path.abspath(os.fspath(path))
+        row = self.sample_by_path(full)
+        root = row.root if row else os.path.dirname(os.path.dirname(full))
+        drum = drum_reason(self.tags(row.id)) if row else None
+        return analyse_safely(decoded, full, root, drum)
 
     def _query_musical(self, to, own_id: int | None, sample_rate: int | None) -> Musical:
         if own_id is not None:

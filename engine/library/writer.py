@@ -35,6 +35,7 @@ from soundalike.engine.library.indexes import LibraryIndexes
 from soundalike.engine.musical.store import store_musical
 from soundalike.engine.pipeline.ingest import Ingestor, Job, Processed
 from soundalike.engine.pipeline.live_pool import LiveWorkerPool
+from soundalike.engine.store import roots as library_folders
 from soundalike.engine.store import user_lists
 from soundalike.engine.store import writes as cat
 from soundalike.engine.store.catalog import Catalog
@@ -249,6 +250,31 @@ class LibraryWriter:
         for row in rows:
             self._events.publish(SampleRemoved(row.id, row.path, "removed"))
         return len(ids)
+
+    def forget_folder(self, folder: str | os.PathLike) -> int:
+        """Forget a library folder: its samples' rows (vectors, tags, facts, favourites, collection
+        items) and index entries go, the folder leaves the library; nothing on disk is touched.
+        Returns how many samples were forgotten; UserError naming the folders when it is not one."""
+        root = self.known_root(folder)
+        with self._lock.hold():
+            with self._catalog.transaction() as tx:
+                ids = library_folders.forget_folder(tx, root)
+            self._indexes.remove(ids)
+            self._indexes.save()
+        for sid in ids:
+            self._events.publish(SampleRemoved(sid, root, "removed"))
+        log.info("forgot %s: %d samples", root, len(ids))
+        return len(ids)
+
+    def known_root(self, folder: str | os.PathLike) -> str:
+        """The library folder ``folder`` names (as given, or made absolute); UserError listing them if none."""
+        roots = self._catalog.roots()
+        given = os.fspath(folder)
+        for candidate in (given.rstrip(os.sep) or os.sep, os.path.abspath(os.path.expanduser(given))):
+            if candidate in roots:
+                return candidate
+        listed = ", ".join(roots) if roots else "none yet"
+        raise UserError(f"{folder} is not one of the library's folders (they are: {listed})")
 
     # --- what the live engine sees besides decoding ------------------------------------------
     def move(self, src: str, dest: str) -> int:

@@ -53,6 +53,8 @@ class LiveIndexer:
         self.paused: str | None = None  # why indexing waits (a full disk), None while it runs
         self._attempts: dict[str, int] = {}  # path -> failed rounds in a row
         self._failed_now: set[str] = set()  # paths that failed in this round
+        #: held while a round works (not while it waits): a folder is forgotten between rounds
+        self.round = threading.Lock()
 
     def run(self, stop: threading.Event) -> None:
         warm = False
@@ -98,9 +100,14 @@ class LiveIndexer:
             self.library.events.publish(Notice("info", "there is disk space again: indexing resumed"))
 
     def step(self, stop: threading.Event) -> None:
-        self.roots.check_due()
+        with self.round:
+            self.roots.check_due()
         if not self.queue.wait(self.settings.watch.root_check_seconds / 2):
             return
+        with self.round:
+            self._work(stop)
+
+    def _work(self, stop: threading.Event) -> None:
         changes = self.queue.take_changes()
         self._failed_now = set()
         try:

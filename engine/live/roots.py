@@ -91,6 +91,13 @@ class Roots:
         self._notify("warning", f"{root} is offline (unplugged drive?): its {count} samples are kept "
                                 f"and come back when it does")
 
+    def forget(self, root: str) -> None:
+        """Stop following ``root`` (it is leaving the library): no watch, no queued work, no state."""
+        self.watcher.unwatch(root)
+        self.tracker.drop_under(root)
+        self.queue.drop_under(root)
+        self.states.pop(root, None)
+
     def _rewatch(self, root: str) -> None:
         self.watcher.unwatch(root)
         mode = self.watcher.watch(root)

@@ -72,6 +72,13 @@ class EngineService:
             self._threads.append(thread)
         log.info("engine started on %s: %s", self.library.data_dir, self.roots.snapshot())
 
+    def forget_folder(self, folder: str) -> int:
+        """Stop watching a library folder, drop its pending work, and forget its rows (files stay)."""
+        root = self.library.root_named(folder)
+        with self.indexer.round:  # between rounds: no batch of that folder is being written
+            self.roots.forget(root)
+            return self.library.forget_folder(root)
+
     def idle(self) -> bool:
         return self.tracker.pending() == 0 and (self.queue.idle() or self.indexer.fatal is not None)
 

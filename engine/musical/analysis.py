@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from soundalike.engine.musical import rhythm, tonality
+from soundalike.engine.musical import chords, rhythm, tonality
+from soundalike.engine.musical.chords import chord_name
 from soundalike.engine.musical.keys import key_name, keys_related, note_name
 from soundalike.engine.musical.names import NameHints, read_name
 from soundalike.engine.musical.signal import ONSET_HOP, RATE, frames, onset_envelope, to_analysis_rate
@@ -21,13 +22,17 @@ from soundalike.engine.musical.signal import ONSET_HOP, RATE, frames, onset_enve
 log = logging.getLogger(__name__)
 
 #: Bump when the analysis changes, so stored facts are computed again in the background.
-VERSION = 1
+VERSION = 2
 #: Files shorter than this are one-shots without looking further (a bar at 240 BPM lasts 1 s).
 ONE_SHOT_SECONDS = 1.0
 #: Tempo and key are judged on the first this-many seconds (a two-hour recording costs no more).
 WINDOW_SECONDS = 30.0
 MIN_SECONDS = 0.01
 MIN_TEMPO_ONSETS = 4
+#: Seconds after a one-shot's peak that its chord is heard in.
+CHORD_SECONDS = 2.0
+#: Instruments named in a file's name that play one note: no chord is looked for.
+_NOT_CHORDS = frozenset(("bass", "sub", "lead", "note", "808"))
 #: Loop scores closer to zero than this leave the kind unknown.
 UNSURE = 0.6
 
@@ -46,6 +51,7 @@ class Musical:
     root: int | None = None  # MIDI note (tonal one-shots)
     root_confidence: float = 0.0
     root_source: str | None = None
+    chord: str | None = None  # a tonal one-shot's chord ("Am7"); its root and mode are ``key``
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -72,11 +78,13 @@ def analyse(mono: np.ndarray, rate: int, duration: float, path: str = "", root: 
         return Musical(notes=(*notes, f"unknown: too short ({mono.size} samples)"))
     if max(float(mono.max()), -float(mono.min())) < 1e-4:  # = abs().max(), without the copy
         return Musical(notes=(*notes, "unknown: silent"))
-    if hints.loop is not True:
+    if hints.loop is not True or not hints.loop_in_file:
         if duration < ONE_SHOT_SECONDS:
-            return _quick_one_shot(mono, rate, hints, 0.95, notes + ["one-shot: shorter than a bar"], drum)
-        if single_decaying_hit(mono, rate):
-            return _quick_one_shot(mono, rate, hints, 0.9, notes + ["one-shot: one hit that dies away"], drum)
+            return _quick_one_shot(mono, rate, hints, 0.95, notes + [_overruled("one-shot: shorter than a bar", hints)],
+                                   drum)
+    if single_decaying_hit(mono, rate):
+        return _quick_one_shot(mono, rate, hints, 0.9, notes + [_overruled("one-shot: one hit that dies away", hints)],
+                               drum)
     x = to_analysis_rate(mono, rate, WINDOW_SECONDS)
     envelope = onset_envelope(x)
     level = np.sqrt(np.mean(frames(x, ONSET_HOP, ONSET_HOP) ** 2, axis=1))
@@ -87,25 +95,55 @@ def analyse(mono: np.ndarray, rate: int, duration: float, path: str = "", root: 
         tempo = rhythm.Tempo(None, None, 0.0, f"{shape.onsets} onset(s), too few for a beat")
     shape = replace(shape, periodicity=tempo.confidence if tempo.bpm else 0.0)
     score = rhythm.loop_score(shape, duration, tempo.bpm is not None)
-    if hints.loop is not None:
-        score += 1.2 if hints.loop else -1.2
+    if _name_counts(hints, shape, tempo, duration):
+        score += (1.2 if hints.loop_in_file else 0.6) * (1 if hints.loop else -1)
     confidence = round(1 / (1 + math.exp(-1.5 * abs(score))), 3)
     if score <= -UNSURE:
+        notes.append(_kind_note("one-shot", shape, tempo, duration, hints))
         return _drum_one_shot(confidence, notes, drum) if drum else _one_shot(x, hints, confidence, notes)
     if score >= UNSURE:
+        notes.append(_kind_note("loop", shape, tempo, duration, hints))
         return _loop(x, hints, tempo, confidence, notes)
     return _unsure(x, hints, shape, tempo, notes)
+
+
+def _name_counts(hints: NameHints, shape: rhythm.Shape, tempo: rhythm.Tempo, duration: float) -> bool:
+    """Whether the name's loop or one-shot word is weighed: "loop" never turns a single short hit
+    into a loop, and a folder's "loop" (a kit inside "Drum Loops/") only counts where there is a beat."""
+    if hints.loop is None:
+        return False
+    if hints.loop and shape.onsets <= 1 and duration < ONE_SHOT_SECONDS:
+        return False
+    return hints.loop_in_file or not hints.loop or tempo.bpm is not None
+
+
+def _overruled(verdict: str, hints: NameHints) -> str:
+    """The verdict, and the name's word against it when there was one."""
+    return f"{verdict} ({hints.loop_reason}: audio used)" if hints.loop else verdict
+
+
+def _kind_note(verdict: str, shape: rhythm.Shape, tempo: rhythm.Tempo, duration: float, hints: NameHints) -> str:
+    """Why a file is a loop or a one-shot: what the audio showed, and what the name said."""
+    beat = f"a steady beat (periodicity {tempo.confidence:.2f})" if tempo.bpm else "no steady beat"
+    audio = (f"{shape.onsets} onset(s) in {duration:.2f} s, {beat}, "
+             f"last third {shape.decay_db:+.0f} dB against the first")
+    return f"{verdict}: {audio}" + (f"; {hints.loop_reason}" if hints.loop_reason else "")
 
 
 def _unsure(x: np.ndarray, hints: NameHints, shape: rhythm.Shape, tempo: rhythm.Tempo, notes: list[str]) -> Musical:
     """Neither a clear loop nor a clear one-shot: a held note is a one-shot; else say why."""
     if shape.onsets <= 1:
+        chord = _chord_one_shot(x, hints, 0.6, notes + ["one-shot: one held chord"])
+        if chord is not None:
+            return chord
         root = tonality.estimate_root(x)
         if root.value is not None:
             return _one_shot(x, hints, 0.6, notes + ["one-shot: one held note"], root)
         notes.append("kind unknown: a steady sound without a beat or an attack (noise, drone or texture)")
     else:
         notes.append(f"kind unknown: {shape.onsets} hits without a steady beat ({tempo.reason})")
+    if hints.loop_reason:
+        notes.append(f"kind: {hints.loop_reason}, the audio does not agree")
     key = tonality.estimate_key(x)
     key_index, key_conf, key_source = _choose_key(key, hints, notes)
     return Musical(key=key_index, key_confidence=key_conf, key_source=key_source, notes=tuple(notes))
@@ -123,6 +161,10 @@ def _quick_one_shot(mono: np.ndarray, rate: int, hints: NameHints, confidence: f
     if drum:
         return _drum_one_shot(confidence, notes, drum)
     start = _peak_index(mono, rate)
+    chord = _chord_one_shot(to_analysis_rate(mono[start:start + int(CHORD_SECONDS * rate)], rate, WINDOW_SECONDS),
+                            hints, confidence, notes)
+    if chord is not None:
+        return chord
     sustained = mono.size - start - int(0.03 * rate)
     if sustained < tonality.PITCH_FRAME * rate / RATE and hints.note is None:
         return Musical(kind="one-shot", kind_confidence=confidence,
@@ -162,10 +204,49 @@ def single_decaying_hit(mono: np.ndarray, rate: int, window: float = 0.05) -> bo
 
 def _one_shot(x: np.ndarray, hints: NameHints, confidence: float, notes: list[str],
               root: tonality.Estimate | None = None) -> Musical:
+    chord = _chord_one_shot(x, hints, confidence, notes) if root is None else None
+    if chord is not None:
+        return chord
     root = root or tonality.estimate_root(x)
     midi, source, conf = _choose_root(root, hints, notes)
     return Musical(kind="one-shot", kind_confidence=confidence, root=midi, root_confidence=conf, root_source=source,
                    notes=tuple(notes))
+
+
+def _chord_one_shot(x: np.ndarray, hints: NameHints, confidence: float, notes: list[str]) -> Musical | None:
+    """A chord one-shot's facts (its chord, the key its root and mode give, its root note), when the
+    audio holds a chord or the name spells one; None otherwise (a note, a drum, noise)."""
+    if hints.chord is None and hints.words & _NOT_CHORDS:
+        return None  # a bass or a lead is one note, whatever its overtones suggest
+    heard = chords.estimate_chord(x)
+    named = chord_name(*hints.chord) if hints.chord is not None and hints.chord_strong else None
+    if heard.name is None and named is None:
+        return None
+    notes = list(notes)
+    if named is None:
+        name, conf, source = heard.name, heard.confidence, "audio"
+        if heard.reason:
+            notes.append(f"chord {heard.reason}")
+    elif heard.name is None:
+        name, conf, source = named, 0.5, "name"
+        notes.append(f"chord: name says {named}, audio has none ({heard.reason}): name used")
+    elif heard.name == named:
+        name, conf, source = named, max(heard.confidence, 0.9), "name"
+    else:
+        name, conf, source = named, 0.7 if heard.key == _chord_key(hints.chord) else 0.6, "name"
+        notes.append(f"chord: name says {named}, audio {heard.name}: name used")
+    chosen = (heard.root, heard.quality) if source == "audio" else hints.chord
+    assert chosen is not None and chosen[0] is not None and chosen[1] is not None
+    pc, quality = chosen[0], chosen[1]
+    bass = heard.bass if heard.bass is not None else 48
+    root = bass + (pc - bass) % 12
+    return Musical(kind="one-shot", kind_confidence=confidence, key=_chord_key((pc, quality)), key_confidence=conf,
+                   key_source=source, root=root, root_confidence=conf, root_source=source, chord=name,
+                   notes=tuple(notes))
+
+
+def _chord_key(chord: tuple[int, str] | None) -> int | None:
+    return None if chord is None else chord[0] + (12 if chord[1] in chords.MINOR_QUALITIES else 0)
 
 
 def _choose_root(root: tonality.Estimate, hints: NameHints, notes: list[str]) -> tuple[int | None, str | None, float]:

@@ -97,14 +97,16 @@ def fit(query: Musical, other: Musical | None) -> int:
 
 
 def describe(facts: Musical | None) -> str:
-    """ "loop 120 BPM Am", "one-shot C#2", "" when unknown."""
+    """ "loop 120 BPM Am", "one-shot C#2", "one-shot chord Am7", "" when unknown."""
     if facts is None:
         return ""
     parts = [facts.kind or ""]
     if facts.bpm:
         parts.append(f"{facts.bpm:g} BPM")
-    if facts.key is not None:
+    if facts.chord:
+        parts.append(f"chord {facts.chord}")
+    elif facts.key is not None:
         parts.append(key_name(facts.key))
-    if facts.root is not None:
+    if facts.root is not None and not facts.chord:
         parts.append(facts.root_name or "")
     return " ".join(p for p in parts if p)

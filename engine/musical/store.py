@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from soundalike.engine.musical.analysis import VERSION, Musical
 
 _COLUMNS = ("kind", "kind_confidence", "bpm", "bpm_alternative", "bpm_confidence", "bpm_source", "key",
-            "key_confidence", "key_source", "root", "root_confidence", "root_source")
+            "key_confidence", "key_source", "root", "root_confidence", "root_source", "chord")
 NOTES_SEPARATOR = "; "
 
 

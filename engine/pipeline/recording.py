@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -156,8 +157,11 @@ def load_sounddevice() -> ModuleType:
 
 
 def record(seconds: float, device: str | int | None = None, sample_rate: int | None = None,
-           module: ModuleType | None = None) -> Clip:
-    """``seconds`` of mono audio from the input device (default: the system's default input)."""
+           module: ModuleType | None = None, on_start: Callable[[str], None] | None = None) -> Clip:
+    """``seconds`` of mono audio from the input device (default: the system's default input).
+
+    ``on_start`` is called with the device's name once the device is found and its stream open,
+    just before recording starts (to say "play the sound now" only when there is something to hear it)."""
     sd = module or load_sounddevice()
     try:
         info = sd.query_devices(device, kind="input")
@@ -178,6 +182,8 @@ def record(seconds: float, device: str | int | None = None, sample_rate: int | N
 
     try:
         with sd.InputStream(samplerate=rate, channels=1, dtype="float32", device=device, callback=callback):
+            if on_start is not None:
+                on_start(str(info.get("name", "the input")))
             full.wait(seconds + 5.0)
     except (sd.PortAudioError, ValueError) as e:
         raise InputUnavailable(f"could not record from {info.get('name', 'the input')} ({e}); {FILE_ROUTE}") from e

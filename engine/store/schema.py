@@ -106,6 +106,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX musical_key ON musical(key);
     CREATE INDEX musical_root ON musical(root);
     """,
+    # 7: the chord of a tonal one-shot ("Am7"), beside the key its root and mode give
+    """
+    ALTER TABLE musical ADD COLUMN chord TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

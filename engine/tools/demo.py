@@ -1,5 +1,10 @@
 """A generated demo library of drum one-shots, so soundalike can be tried with no samples at hand.
 
+The demo is a library of its own (its sounds and its catalog under the cache folder, beside and
+never inside the user's library): a producer who tries it and then opens a real folder finds only
+their own sounds in results and kits, with nothing to clean up. An older library that still holds
+the demo folder drops it when a real folder arrives (:func:`is_demo_folder`).
+
 Every sound is synthesised from a seed: kicks (pitch-swept sines), snares (tone plus noise),
 claps (noise bursts), closed and open hats (high-passed metallic noise), toms, cymbals, rims and
 shakers, in several "kits" whose parameters differ, written as WAV, AIFF and FLAC files.
@@ -7,15 +12,46 @@ shakers, in several "kits" whose parameters differ, written as WAV, AIFF and FLA
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
+from soundalike.engine import paths
+from soundalike.engine.config import Settings
+
 log = logging.getLogger(__name__)
 
 RATE = 44100
+DEMO_SOUNDS = "demo-library"
+DEMO_DATA = "demo-data"
+
+
+def demo_folder() -> Path:
+    """Where the demo's sounds are written."""
+    return paths.cache_dir() / DEMO_SOUNDS
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """``settings`` with the demo's own library folder as the data folder."""
+    return settings.with_data_dir(paths.cache_dir() / DEMO_DATA)
+
+
+def is_demo_folder(path: str) -> bool:
+    """True for the demo's sound folder (as an older soundalike added it to the user's library)."""
+    return Path(path) == demo_folder()
+
+
+def forget_old_demo(library, arriving: list[str]) -> int:
+    """Drop the demo folder from a user's library that an older soundalike put it in, as the real
+    folders ``arriving`` come in (not when the demo is among them), unless the user marked some of
+    its sounds (favourites, tags, collections); returns how many samples left."""
+    if any(is_demo_folder(os.path.abspath(os.path.expanduser(folder))) for folder in arriving):
+        return 0
+    return sum(library.forget_folder(root) for root in library.roots()
+               if is_demo_folder(root) and not library.browse.folder_use(root).has_user_data)
 Synth = Callable[[np.random.Generator], np.ndarray]
 
 

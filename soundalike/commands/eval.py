@@ -62,6 +62,15 @@ def _evaluate_backend(name: str, files, settings: Settings, k: int) -> dict:
     return {"evaluation": result, "files_per_second": len(files) / batch.seconds, "failed": len(batch.failures)}
 
 
+def skipped_lines(skipped: dict[str, str]) -> list[tuple[str, str]]:
+    """Skipped backends, one line per reason: "clap, mert, wavlm" beside "needs the Python package
+    'torch': …" once, rather than one line each saying the same."""
+    by_reason: dict[str, list[str]] = {}
+    for name, reason in skipped.items():
+        by_reason.setdefault(reason.replace(f"backend '{name}' ", "", 1), []).append(name)
+    return [(", ".join(names), reason) for reason, names in by_reason.items()]
+
+
 def _print_table(results: dict, skipped: dict, k: int) -> None:
     print(f"{'backend':<10} {f'P@{k}':>6} {'top-1':>6} {'mAP':>6} {'files/s':>8} {'failed':>6}")
     ranked = sorted(results.items(), key=lambda item: -item[1]["evaluation"].precision_at_k)
@@ -69,8 +78,8 @@ def _print_table(results: dict, skipped: dict, k: int) -> None:
         ev: Evaluation = result["evaluation"]
         print(f"{name:<10} {ev.precision_at_k:6.3f} {ev.top1:6.3f} {ev.mean_ap:6.3f} "
               f"{result['files_per_second']:8.1f} {result['failed']:6d}")
-    for name, reason in skipped.items():
-        print(f"{name:<10} skipped: {reason}")
+    for names, reason in skipped_lines(skipped):
+        print(f"{names:<10} skipped: {reason}")
     if ranked:
         best = ranked[0][1]["evaluation"].best_precision_at_k
         if best < 1.0:

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from soundalike.commands.forget import add_parser as add_forget_parser
 from soundalike.commands.musical import add_musical_options, facts_json, musical_filter_fields
 from soundalike.commands.musical import add_parser as add_musical_parser
 from soundalike.engine import paths
@@ -21,7 +22,6 @@ from soundalike.engine.library.browse import Filters, readable
 from soundalike.engine.library.collapse import Group, grouped
 from soundalike.engine.library.facade import Hit, Library, ScanReport
 from soundalike.engine.musical.filters import describe
-from soundalike.engine.tools.demo import build_demo_library
 from soundalike.engine.tools.duplicates import find_duplicates
 from soundalike.engine.weights import parse_weights
 from soundalike.progress import ProgressBar
@@ -65,8 +65,9 @@ def add_parsers(commands) -> None:
 
     demo = commands.add_parser("demo", help="index a folder (or a generated demo library) and show matches")
     demo.add_argument("folder", nargs="?", help="sample folder (default: generate a demo library)")
-    demo.set_defaults(handler=with_library(cmd_demo))
+    demo.set_defaults(handler=demo_handler)
     add_musical_parser(commands, with_library)
+    add_forget_parser(commands, with_library)
 
 
 def add_query_options(parser: argparse.ArgumentParser) -> None:
@@ -112,6 +113,10 @@ def with_library(command: Callable[[argparse.Namespace, Library], int],
 def cmd_index(args: argparse.Namespace, library: Library) -> int:
     if not args.folders and not library.roots():
         raise UserError("no folders given and none indexed yet: soundalike index ~/Samples")
+    from soundalike.engine.tools.demo import forget_old_demo
+
+    if args.folders and (dropped := forget_old_demo(library, args.folders)):
+        print(f"the demo's {dropped} sounds left your library (the demo is a library of its own now)")
     report = scan_with_progress(library, args.folders or None)
     print_scan_report(report)
     return 0
@@ -276,9 +281,21 @@ def cmd_duplicates(args: argparse.Namespace, library: Library) -> int:
     return 0
 
 
+def demo_handler(args: argparse.Namespace, settings: Settings) -> int:
+    """``demo FOLDER`` indexes FOLDER into the library; ``demo`` alone uses the demo's own library."""
+    from soundalike.engine.tools.demo import demo_settings
+
+    if args.folder:
+        return with_library(cmd_demo)(args, settings)
+    settings = demo_settings(settings)
+    print(f"the demo is a library of its own, in {settings.engine.resolved_data_dir()}")
+    return with_library(cmd_demo)(args, settings)
+
+
 def cmd_demo(args: argparse.Namespace, library: Library) -> int:
     folder = Path(args.folder) if args.folder else paths.cache_dir() / "demo-library"
     if not args.folder:
+        from soundalike.engine.tools.demo import build_demo_library
         print(f"generating a demo library of drum one-shots in {folder}")
         build_demo_library(folder)
     report = scan_with_progress(library, [str(folder)])

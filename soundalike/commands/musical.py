@@ -52,9 +52,9 @@ def cmd_musical(args: argparse.Namespace, library: Library) -> int:
 def facts_json(facts: Musical | None) -> dict:
     """The JSON fields of musical facts (None for what is unknown)."""
     if facts is None:
-        return {"kind": None, "bpm": None, "key": None, "root": None}
+        return {"kind": None, "bpm": None, "key": None, "root": None, "chord": None}
     return {"kind": facts.kind, "kind_confidence": facts.kind_confidence, "bpm": facts.bpm,
             "bpm_alternative": facts.bpm_alternative, "bpm_confidence": facts.bpm_confidence,
             "bpm_source": facts.bpm_source, "key": facts.key_name, "key_confidence": facts.key_confidence,
             "key_source": facts.key_source, "root": facts.root_name, "root_confidence": facts.root_confidence,
-            "root_source": facts.root_source, "notes": list(facts.notes)}
+            "root_source": facts.root_source, "chord": facts.chord, "notes": list(facts.notes)}

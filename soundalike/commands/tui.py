@@ -1,7 +1,8 @@
 """``soundalike tui [FOLDER...]`` (and bare ``soundalike [FOLDER...]``): open the terminal app.
 
 The engine starts in this process, in the background: the app opens at once and fills in as the
-folders are indexed. With no folder and an empty library, a generated demo library is opened.
+folders are indexed. With no folder and an empty library, the generated demo library is opened: a
+library of its own (soundalike.engine.tools.demo), so the user's library never holds it.
 """
 from __future__ import annotations
 
@@ -11,13 +12,12 @@ import logging
 import os
 from collections.abc import Iterator
 
-from soundalike.engine import paths
 from soundalike.engine.config import Settings
 from soundalike.engine.errors import UserError
 from soundalike.engine.events import Notice
 from soundalike.engine.library.facade import Library
 from soundalike.engine.live.service import EngineService
-from soundalike.engine.tools.demo import build_demo_library
+from soundalike.engine.tools.demo import build_demo_library, demo_folder, demo_settings, forget_old_demo
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,11 @@ def cmd_tui(args: argparse.Namespace, settings: Settings) -> int:
     bridge = None
     try:
         roots = choose_roots(args.folders, service.library)
+        if roots is None:  # the demo: a library of its own, so it never mixes with the user's sounds
+            service.stop()
+            settings = demo_settings(settings)
+            service = EngineService(settings)
+            roots = open_demo(settings)
         player = Player(settings.tui.audio_device)
         app = SoundalikeApp(service, settings, roots=roots, player=player)
         bridge = start_bridge_for_app(service, settings, player)
@@ -69,16 +74,30 @@ def start_bridge_for_app(service: EngineService, settings: Settings, player):
         return None
 
 
-def choose_roots(folders: list[str], library: Library) -> list[str]:
-    """Folders to start the engine on: those given; none (rescan the known ones); or the demo."""
+def choose_roots(folders: list[str], library: Library) -> list[str] | None:
+    """Folders to start the engine on: those given; none (rescan the known ones); or None: the
+    library is empty, open the demo. A real folder arriving drops the demo from an older library
+    that still holds it (unless the user marked some of its sounds)."""
     if folders:
+        drop_old_demo(library, folders)
         return [os.path.abspath(os.path.expanduser(f)) for f in folders]
     if library.roots():
         return []
-    demo = paths.cache_dir() / "demo-library"
-    print(f"soundalike: no folder given and the library is empty; opening a demo library in {demo}")
+    return None
+
+
+def open_demo(settings: Settings) -> list[str]:
+    demo = demo_folder()
+    print(f"soundalike: no folder given and your library is empty; opening the demo, a library of its own "
+          f"in {settings.engine.resolved_data_dir()} (it never mixes with yours: soundalike ~/Samples)")
     build_demo_library(demo)
     return [str(demo)]
+
+
+def drop_old_demo(library: Library, arriving: list[str]) -> None:
+    count = forget_old_demo(library, arriving)
+    if count:
+        print(f"soundalike: the demo's {count} sounds left your library (the demo is a library of its own now)")
 
 
 @contextlib.contextmanager

@@ -124,6 +124,22 @@ def test_eval_on_a_labelled_folder(tmp_path, capsys, drum_folder):
     assert "per label" in out and "kick" in out
 
 
+def test_eval_says_a_missing_package_once_for_every_backend_it_stops(tmp_path, capsys, drum_folder, monkeypatch):
+    import sys
+
+    labelled = tmp_path / "Labelled"
+    for path in drum_folder.rglob("kick_*.wav"):
+        target = labelled / "kick" / path.parent.name / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+    monkeypatch.setitem(sys.modules, "torch", None)  # as on a machine without the neural extras
+    code, out, _ = run(capsys, "eval", str(labelled), "--backends", "builtin,clap,mert,wavlm")
+    assert code == 0
+    assert out.count("needs the Python package 'torch'") == 1
+    line = next(line for line in out.splitlines() if "skipped" in line)
+    assert line.startswith("clap, mert, wavlm skipped")
+
+
 def test_ctrl_c_during_index_keeps_a_consistent_library_that_resumes(tmp_path):
     import os
     import signal

@@ -70,3 +70,21 @@ def _settings(data: str):
 def test_text_search_without_clap_names_the_setup_script(tmp_path, capsys):
     code, _, err = run(capsys, "--data-dir", str(tmp_path / "lib"), "search", "tight snare")
     assert code == 2 and "scripts/setup.sh neural" in err
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path):
+    """`soundalike similar … | head`: the reader goes away; no BrokenPipeError traceback."""
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line is written
+    env = {**os.environ, "SOUNDALIKE_CONFIG": str(tmp_path / "none.toml")}
+    (tmp_path / "empty").mkdir()
+    done = subprocess.run([sys.executable, "-m", "soundalike", "--data-dir", str(tmp_path / "lib"), "index",
+                           str(tmp_path / "empty")],
+                          stdout=write_end, stderr=subprocess.PIPE, text=True, env=env, timeout=60)
+    os.close(write_end)
+    assert "BrokenPipeError" not in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 141

@@ -78,3 +78,15 @@ def test_bad_settings_are_user_errors(table, message):
 def test_missing_config_file_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="does not exist"):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_a_bad_config_reports_every_problem_in_one_line():
+    table = {"engin": {}, "engine": {"workers": "two", "musical": 1}, "tui": {"autoplai": True},
+             "backends": {"clap": 3}}
+    with pytest.raises(UserError) as caught:
+        settings_from_table(table, source="my.toml")
+    message = str(caught.value)
+    assert "\n" not in message
+    for part in ("unknown section(s) ['engin']", "[engine]: workers must be int", "[engine]: musical must be bool",
+                 "[tui]: unknown setting(s) ['autoplai']", "[backends] must hold"):
+        assert part in message

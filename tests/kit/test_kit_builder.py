@@ -45,7 +45,7 @@ def test_alternatives_are_ranked_by_character(kit_library):
     library, root = kit_library
     kit = KitBuilder(library).build(str(root / "Kit 1" / "Snare-1.wav"))
     scores = [c.pick.score for c in kit.slots if c.pick is not None]
-    assert scores and all(-1.0 <= s <= 1.0 for s in scores)
+    assert scores and all(0.0 <= s <= 1.0 for s in scores)  # no negative "alike": clipped at 0
     for choice in kit.slots:
         got = [hit.score for hit in choice.choices]
         assert got[1:] == sorted(got[1:], reverse=True) or choice.slot.name in ("crash", "ride")
@@ -69,6 +69,24 @@ def test_cycle_lock_and_reroll(kit_library):
         kit.choose("snare", 99)
     with pytest.raises(ValueError, match="unknown kit slot"):
         kit.slot("cowbell solo")
+
+
+def test_reroll_keeps_the_seed_in_its_slot(kit_library):
+    library, root = kit_library
+    seed = str(root / "Kit 0" / "Kick-Med.wav")
+    kit = KitBuilder(library, alternatives=4).build(seed)
+    assert len(kit.slot("kick").choices) >= 2
+    for number in range(6):
+        kit.reroll(random.Random(number))
+        assert kit.slot("kick").pick.path == seed
+    assert any(c.index for c in kit.slots)  # the others did move
+
+
+def test_no_alike_score_is_negative(kit_library):
+    library, root = kit_library
+    kit = KitBuilder(library, alternatives=8).build(str(root / "Kit 1" / "HatOpen-1.wav"))
+    scores = [hit.score for choice in kit.slots for hit in choice.choices]
+    assert scores and min(scores) >= 0.0
 
 
 def test_kit_json_lists_slots_with_notes(kit_library):

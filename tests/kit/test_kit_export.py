@@ -8,6 +8,7 @@ import subprocess
 import tarfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from soundalike.cli import main
@@ -15,6 +16,7 @@ from soundalike.engine.kits.builder import KitBuilder
 from soundalike.engine.kits.export import export_kit
 from soundalike.engine.kits.export.common import velocity_layers
 from soundalike.engine.kits.export.readback import problems, read_hydrogen, read_sfz
+from tests.conftest import write
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +27,24 @@ def kit(kit_library):
 
 def expected_notes(kit) -> dict[int, str]:
     return {slot.note: hit.path for slot, hit in kit.picks()}
+
+
+def test_velocity_layers_follow_their_names_not_their_loudness(tmp_path):
+    """A ride's Hard recorded louder than its Hardest: Hardest still gets the top velocities."""
+    rng = np.random.default_rng(0)
+    noise = rng.standard_normal(22050).astype(np.float32)
+    for word, gain in (("Soft", 0.1), ("Medium", 0.3), ("Hard", 0.9), ("Hardest", 0.6)):
+        write(tmp_path / "Rides" / f"Ride-{word}.wav", noise * gain)
+    layers = velocity_layers(str(tmp_path / "Rides" / "Ride-Hard.wav"))
+    assert [Path(layer.path).stem for layer in layers] == ["Ride-Soft", "Ride-Medium", "Ride-Hard", "Ride-Hardest"]
+    for word, gain in (("v1", 0.8), ("v2", 0.2), ("v10", 0.5)):
+        write(tmp_path / "Snares" / f"Snare_{word}.wav", noise * gain)
+    numbered = velocity_layers(str(tmp_path / "Snares" / "Snare_v2.wav"))
+    assert [Path(layer.path).stem for layer in numbered] == ["Snare_v1", "Snare_v2", "Snare_v10"]
+    for word, gain in (("soft", 0.8), ("ff", 0.2)):  # two families: no order in the names, so by level
+        write(tmp_path / "Mixed" / f"Tom_{word}.wav", noise * gain)
+    mixed = velocity_layers(str(tmp_path / "Mixed" / "Tom_ff.wav"))
+    assert [Path(layer.path).stem for layer in mixed] == ["Tom_ff", "Tom_soft"]
 
 
 def test_velocity_layers_are_siblings_ordered_by_level(kit_library):

@@ -29,6 +29,7 @@ def test_listen_records_trims_and_finds_the_sound(kit_library, capsys, monkeypat
                  "--save", str(saved)])
     out = capsys.readouterr().out
     hits = json.loads(out[out.index("["):])
+    assert "play the sound now" in out
     assert code == 0 and hits[0]["path"] == str(root / "Kit 1" / "Snare-1.wav")
     assert 0.2 < sf.info(saved).duration < 0.6
 
@@ -37,8 +38,10 @@ def test_listen_without_an_input_device_offers_the_file_route(kit_library, capsy
     library, _ = kit_library
     monkeypatch.setitem(sys.modules, "sounddevice", FakeInputDevice(device_error="no default input"))
     code = main(["--data-dir", str(library.data_dir), "listen"])
-    err = capsys.readouterr().err.strip().splitlines()
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
     assert code == 2 and len(err) == 1
+    assert "play the sound now" not in captured.out  # no prompt before the device is found
     assert "no audio input device" in err[0] and "similar FILE --from 1.2 --to 1.5" in err[0]
 
 

@@ -89,6 +89,13 @@ async def test_kit_screen_builds_cycles_locks_and_exports(kit_service, monkeypat
         folder = tmp_path / "kits" / "kit-Kick-Med"
         await wait_for(pilot, lambda: (folder / "sfz" / "kit.sfz").exists() and any((folder / "hydrogen").glob("*/drumkit.xml")),
                        what="export written")
+        await wait_for(pilot, lambda: any("Kit written" in n.message for n in app._notifications), what="the message")
+        message = next(n.message for n in app._notifications if "Kit written" in n.message)
+        named = message.split(": ", 1)[1].split(", ")  # every file it names is where it says
+        assert len(named) == 3 and all((folder / relative).is_file() for relative in named), message
+        kick = str(table.get_row_at(0)[2])
+        await pilot.press("r", "r", "r")
+        assert str(table.get_row_at(0)[2]) == kick == "Kick-Med.wav"  # the seed keeps its slot
         await pilot.press("escape")
         assert not isinstance(app.screen, KitScreen)
 

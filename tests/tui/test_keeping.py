@@ -147,3 +147,29 @@ def test_export_never_overwrites_and_links_when_asked(tmp_path):
     missing = export_files([str(tmp_path / "gone.wav")], str(target))
     assert missing.failed and "not there" in missing.failed[0][1]
     assert uri_list(["/x/a b.wav"]) == "file:///x/a%20b.wav\r\n"
+
+
+async def test_forget_a_folder_from_the_tree_after_a_confirm(indexed, fake_sd, drum_folder):
+    from soundalike.tui.screens.confirm import Confirm
+
+    library = indexed.library
+    library.set_favourite(library.sample_by_path(drum_folder / "Kit 0" / "kick_0.wav").id)
+    app = make_app(indexed)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: samples(app).source.count == 24, what="the library")
+        tree = app.screen.query_one(FolderTree)
+        await wait_for(pilot, lambda: tree.root.children, what="roots in the tree")
+        root = next(node for node in tree.root.children if node.data == str(drum_folder))
+        tree.focus()
+        tree.move_cursor(root)
+        await pilot.press("D")
+        await wait_for(pilot, lambda: isinstance(app.screen, Confirm), what="the question")
+        assert "1 favourite" in str(app.screen.question) and "files stay on disk" in app.screen.question
+        await pilot.press("n")  # no: nothing happens
+        await wait_for(pilot, lambda: not isinstance(app.screen, Confirm), what="the question closed")
+        assert library.roots() == [str(drum_folder)]
+        await pilot.press("D")
+        await wait_for(pilot, lambda: isinstance(app.screen, Confirm), what="the question again")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: samples(app).source.count == 0, what="the folder forgotten")
+        assert library.roots() == [] and (drum_folder / "Kit 0" / "kick_0.wav").exists()

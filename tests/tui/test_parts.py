@@ -133,11 +133,14 @@ def test_no_folder_and_an_empty_library_opens_the_demo(make_settings, monkeypatc
     from soundalike.engine.library.facade import Library
     from tests.conftest import TEST_BACKENDS
     built = []
-    monkeypatch.setattr(tui_cmd.paths, "cache_dir", lambda: tmp_path / "cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(tui_cmd, "build_demo_library", built.append)
     with Library(make_settings(), backends=TEST_BACKENDS) as library:
-        assert tui_cmd.choose_roots([], library) == [str(tmp_path / "cache" / "demo-library")]
-        assert built == [tmp_path / "cache" / "demo-library"]
+        assert tui_cmd.choose_roots([], library) is None  # the demo, in a library of its own
+        settings = tui_cmd.demo_settings(library.settings)
+        assert tui_cmd.open_demo(settings) == [str(tmp_path / "cache" / "soundalike" / "demo-library")]
+        assert built == [tmp_path / "cache" / "soundalike" / "demo-library"]
+        assert settings.engine.resolved_data_dir() == tmp_path / "cache" / "soundalike" / "demo-data"
         library.add_root(str(tmp_path))
         assert tui_cmd.choose_roots([], library) == []
 
@@ -161,3 +164,13 @@ def test_docs_list_every_key():
         keys = keys_for(TuiSettings(), action.name)
         shown = {f"`{k}`" for k in keys} | {pretty(k) for k in keys}
         assert any(any(s in cell for s in shown) for cell in cells), f"{action.name} ({keys}) not in docs/tui.md"
+
+
+def test_a_chord_one_shot_shows_its_chord():
+    from soundalike.engine.musical.analysis import Musical
+    from soundalike.tui.widgets.detail import musical_line
+    from soundalike.tui.widgets.sample_list import music_cell
+
+    facts = Musical(kind="one-shot", kind_confidence=0.9, key=21, key_source="audio", root=45, chord="Am7")
+    assert musical_line(facts) == "one-shot 90% · chord Am7"
+    assert music_cell(facts) == "Am7"

@@ -13,13 +13,16 @@ from textual.timer import Timer
 from textual.widgets import Input, Static, Tree
 from textual.worker import get_current_worker
 
+from soundalike.engine.errors import SoundalikeError
 from soundalike.engine.library.browse import SampleRow
 from soundalike.engine.library.facade import Library
 from soundalike.tui import format as fmt
 from soundalike.tui.filters import FilterState, musical_match
+from soundalike.tui.keys import BROWSER_ACTIONS, bindings
 from soundalike.tui.live import BridgeNews, SamplesChanged
 from soundalike.tui.rows import RowSource
 from soundalike.tui.screens.base import AppScreen
+from soundalike.tui.screens.confirm import Confirm
 from soundalike.tui.widgets.bridge_panel import BridgePanel
 from soundalike.tui.widgets.columns import COLUMNS
 from soundalike.tui.widgets.detail import DetailPane
@@ -34,6 +37,7 @@ SEARCH_DEBOUNCE_SECONDS = 0.15
 
 
 class BrowserScreen(AppScreen):
+    BINDINGS = bindings(BROWSER_ACTIONS)
     DEFAULT_CSS = """
     BrowserScreen #filter-bar { height: 1; background: $boost; padding: 0 1; }
     BrowserScreen #list-header { height: 1; color: $text-muted; text-style: bold; }
@@ -171,6 +175,40 @@ class BrowserScreen(AppScreen):
         offline = {r for r in roots if not os.path.isdir(r)}
         self.query_one(FolderTree).set_folders(roots, folders, offline)
         self.query_one(FolderTree).set_collections(self.library.browse.collections())
+
+    def action_forget_folder(self) -> None:
+        """Forget the library folder holding the tree's cursor, once the user says yes."""
+        node = self.query_one(FolderTree).cursor_node
+        place = node.data if node is not None else None
+        roots = self.library.roots()
+        root = next((r for r in roots if isinstance(place, str) and place and
+                     (place == r or place.startswith(r.rstrip(os.sep) + os.sep))), None)
+        if root is None:
+            self.app.notify("Put the folder tree's cursor on a folder of the library to forget it", timeout=4)
+            return
+        use = self.library.browse.folder_use(root)
+        marks = f"\n\nIt holds {use.describe()}: they go with it." if use.has_user_data else ""
+        question = (f"Forget {root}?\n\nIts {fmt.count(use.samples, 'sample')} leave the library (search, kits, "
+                    f"the map); the files stay on disk, and adding the folder again indexes them anew.{marks}")
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._forget(root)
+
+        self.app.push_screen(Confirm("Forget this folder", question), answered)
+
+    @work(thread=True, exclusive=True, group="forget")
+    def _forget(self, root: str) -> None:
+        try:
+            count = self.app.service.forget_folder(root)
+        except SoundalikeError as e:
+            self.app.call_from_thread(self.app.notify, f"Couldn't forget {root}: {e}", severity="error")
+            return
+        self.app.call_from_thread(self.app.notify, f"Forgot {root}: {fmt.count(count, 'sample')} (files untouched)")
+        self.app.call_from_thread(self._forgotten)
+
+    def _forgotten(self) -> None:
+        self.set_filters(self.state.cleared())
+        self.refresh_folders(self.library.browse.folders())
 
     # --- search box ---------------------------------------------------------------------------
     def open_search(self) -> None:

@@ -128,8 +128,8 @@ class KitScreen(AppScreen):
         except (SoundalikeError, ValueError) as e:
             self.app.call_from_thread(self.app.notify, f"Couldn't export the kit: {e}", severity="error")
             return
-        self.app.call_from_thread(self.app.notify, f"Kit written to {folder} ({', '.join(p.name for p in written)})",
-                                  timeout=6)
+        where = ", ".join(str(path.relative_to(folder)) for path in written)
+        self.app.call_from_thread(self.app.notify, f"Kit written to {folder}: {where}", timeout=6)
 
     # --- what the app asks of every screen ----------------------------------------------------
     def current_sample(self) -> SampleRow | None:

@@ -47,7 +47,8 @@ def facts_lines(sample: SampleRow, tags: dict[str, dict[str, float]], width: int
 
 
 def musical_line(facts) -> str:
-    """ "loop 92% · 120 BPM (or 60) · key Am (name)", "one-shot · root C#2", or why it is unknown."""
+    """ "loop 92% · 120 BPM (or 60) · key Am (name)", "one-shot · root C#2", "one-shot · chord Am7",
+    or why it is unknown."""
     if facts.kind is None:
         reason = next((n for n in facts.notes if n.startswith(("kind unknown", "unknown"))), "")
         return f"kind unknown{': ' + reason.split(': ', 1)[-1] if reason else ''}"
@@ -55,9 +56,11 @@ def musical_line(facts) -> str:
     if facts.bpm:
         alternative = f" (or {facts.bpm_alternative:g})" if facts.bpm_alternative else ""
         parts.append(f"{facts.bpm:g} BPM{alternative}" + (" (name)" if facts.bpm_source == "name" else ""))
-    if facts.key is not None:
+    if facts.chord:
+        parts.append(f"chord {facts.chord}" + (" (name)" if facts.key_source == "name" else ""))
+    elif facts.key is not None:
         parts.append(f"key {facts.key_name}" + (" (name)" if facts.key_source == "name" else ""))
-    if facts.root is not None:
+    if facts.root is not None and not facts.chord:
         parts.append(f"root {facts.root_name}" + (" (name)" if facts.root_source == "name" else ""))
     return " · ".join(parts)
 

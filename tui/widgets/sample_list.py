@@ -63,11 +63,11 @@ def music_width(width: int) -> int:
 
 
 def music_cell(facts) -> str:
-    """ "120 Am", "96", "Am", "C#2" or "" (nothing known)."""
+    """ "120 Am", "96", "Am", "Am7" (a chord), "C#2" or "" (nothing known)."""
     if facts is None:
         return ""
     bpm = f"{facts.bpm:.0f}" if facts.bpm else ""
-    tone = facts.key_name or facts.root_name or ""
+    tone = facts.chord or facts.key_name or facts.root_name or ""
     return f"{bpm} {tone}".strip()
 
 

@@ -314,3 +314,18 @@ def test_config_toml_documents_every_watch_setting():
     for name, value in table.items():
         expected = getattr(defaults, name)
         assert (tuple(value) if isinstance(value, list) else value) == expected, name
+
+
+def test_a_forgotten_folder_is_no_longer_watched(serve, drum_folder, tmp_path):
+    other = tmp_path / "Other"
+    shutil.copytree(drum_folder / "Kit 1", other)
+    service = serve([drum_folder, other])
+    settle(service)
+    assert service.forget_folder(str(other)) == 12
+    assert [r["path"] for r in service.status()["roots"]] == [str(drum_folder)]
+    write(other / "late_kick.wav", render("kick", seed=77))  # lands in the forgotten folder
+    write(drum_folder / "Kit 0" / "late_snare.wav", render("snare", seed=78))
+    settle(service)
+    paths = [row[0] for row in catalog_of(service.library).query("SELECT path FROM samples")]
+    assert str(drum_folder / "Kit 0" / "late_snare.wav") in paths
+    assert not any(path.startswith(str(other)) for path in paths)
