@@ -54,6 +54,7 @@ class OscServer:
         self._sockets: list[socket.socket] = []
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
+        self._logged: set[tuple[str, str]] = set()  # (where, exception type) whose traceback is in the log
 
     @property
     def address(self) -> Client:
@@ -100,7 +101,13 @@ class OscServer:
             for sock in self._sockets:
                 selector.register(sock, selectors.EVENT_READ)
             while not self._stopping.is_set():
-                for key, _ in selector.select(timeout=0.2):
+                try:
+                    ready = selector.select(timeout=0.2)
+                except Exception as e:  # noqa: BLE001 - the loop must outlive anything
+                    self._survived("select", e)
+                    self._stopping.wait(0.05)
+                    continue
+                for key, _ in ready:
                     self._drain(key.fileobj)
 
     def _drain(self, sock) -> None:
@@ -114,7 +121,10 @@ class OscServer:
                 if not self._stopping.is_set():
                     log.debug("receive failed: %s", e)
                 return
-            self._on_datagram(data, (sender[0], sender[1]))
+            try:
+                self._on_datagram(data, (sender[0], sender[1]))
+            except Exception as e:  # noqa: BLE001 - one packet never stops the receiving thread
+                self._survived("a packet", e, (sender[0], sender[1]))
 
     def _on_datagram(self, data: bytes, sender: Client) -> None:
         self.counters.add("packets")
@@ -139,15 +149,39 @@ class OscServer:
         self._send(self.reply_target(sender), p.error(bad.id, bad.message))
         self.activity(sender, bad.address or "(unreadable)", f"error: {bad.message}", False)
 
+    def _survived(self, where: str, error: Exception, sender: Client | None = None,
+                  request_id: int = p.UNKNOWN_ID) -> None:
+        """After an exception nothing else caught: count it, log its traceback the first time this kind
+        happens here (later ones only at debug level, so no client can fill the log), answer if possible."""
+        self.counters.add("internal")
+        kind = (where, type(error).__name__)
+        if kind in self._logged:
+            log.debug("%s failed again: %r", where, error)
+        else:
+            self._logged.add(kind)
+            log.error("%s failed; the OSC server carries on (later %s here are only counted)", where,
+                      type(error).__name__, exc_info=error)
+        if sender is not None:
+            try:
+                self._send(self.reply_target(sender), p.error(request_id, f"internal error ({type(error).__name__}); "
+                                                              "details in the soundalike log"))
+            except Exception:  # noqa: BLE001, S110 - the answer is a courtesy; the count and the log are kept
+                pass
+
     # --- serving -----------------------------------------------------------------------------
     def _serve_loop(self) -> None:
         timeout = max(0.02, self.push.progress_interval)
         while not self._stopping.is_set():
-            item = self._queue.get(timeout=timeout if self.push.has_pending() else None)
-            if isinstance(item, Request):
-                self._serve(item)
-            self._send_push()
-            self.drops.refresh()
+            item = None
+            try:
+                item = self._queue.get(timeout=timeout if self.push.has_pending() else None)
+                if isinstance(item, Request):
+                    self._serve(item)
+                self._send_push()
+                self.drops.refresh()
+            except Exception as e:  # noqa: BLE001 - one request or event never stops the serving thread
+                self._survived("serving", e, item.sender if isinstance(item, Request) else None,
+                               item.id if isinstance(item, Request) else p.UNKNOWN_ID)
 
     def _serve(self, request: Request) -> None:
         self.counters.add("requests")
@@ -162,7 +196,10 @@ class OscServer:
         target = self.reply_target(request.sender)
         for data in datagrams:
             self._send_bytes(target, data)
-        self.activity(request.sender, request.address, p.summary(request, replies), error_kind is None)
+        try:
+            self.activity(request.sender, request.address, p.summary(request, replies), error_kind is None)
+        except Exception as e:  # noqa: BLE001 - answered already; a failing listener is counted, not fatal
+            self._survived("activity", e)
 
     def _send_push(self) -> None:
         replies = self.push.take()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import reprlib
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -218,10 +219,15 @@ def _int_or_none(value: Any) -> int | None:
     return None
 
 
+_SHORT = reprlib.Repr()  # reprlib caps nesting (maxlevel), so a deep value cannot overflow the stack
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxtuple, _SHORT.maxstring = 2, 4, 4, 40
+
+
 def _describe(value: Any) -> str:
+    """A value for an error message: short, whatever its size or nesting."""
     if isinstance(value, str):
         return f"string {value[:40]!r}"
-    return f"{type(value).__name__} {value!r}"[:60]
+    return f"{type(value).__name__} {_SHORT.repr(value)}"[:60]
 
 
 _MAX_VOLUME = re.compile(r"^[^/:\\]+:(/.*)$")  # Max's "Macintosh HD:/Users/me/kick.wav"
