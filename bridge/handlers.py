@@ -103,7 +103,7 @@ class Handlers:
     def kit_export(self, req: Request) -> list[Reply]:
         folder = self.paths.writable_folder(req.args["folder"])
         return kit_requests.export_replies(self.kits.current(req.sender), req.id, folder,
-                                           req.get("format") or "folder")
+                                           req.get("format") or "folder", self.paths.may_write_in)
 
     def tags(self, req: Request) -> list[Reply]:
         path = self.paths.check(req.args["path"])

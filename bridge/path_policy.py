@@ -45,6 +45,10 @@ class PathPolicy:
             raise QueryError(f"{path}: not inside the library's folders or [bridge] query_folders (add it there)")
         return path
 
+    def may_write_in(self, real_place: str) -> bool:
+        """Whether an export may write into the folder that really is at ``real_place`` (links resolved)."""
+        return self.mode == "anywhere" or self._within(real_place)
+
     def _within(self, resolved: str) -> bool:
         allowed = (*(_resolved(root) for root in self.roots()), *self.folders)
         return any(resolved == folder or resolved.startswith(folder.rstrip(os.sep) + os.sep) for folder in allowed)
