@@ -34,6 +34,7 @@ Handler = Callable[[Request], list[Reply]]
 class Subscriptions(Protocol):
     def add(self, client: tuple[str, int]) -> int: ...
     def remove(self, client: tuple[str, int]) -> bool: ...
+    def subscribed(self, client: tuple[str, int]) -> bool: ...
 
 
 class Handlers:
@@ -46,7 +47,7 @@ class Handlers:
         self.status_source = status
         self.max_k = max_k
         self.max_reply_bytes = max_reply_bytes
-        self.clients = ClientTable()
+        self.clients = ClientTable(kept=subscriptions.subscribed)
         self.session = session or Session()
         self.kits = kit_requests.KitSessions()
 

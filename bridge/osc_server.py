@@ -25,7 +25,7 @@ from soundalike.bridge.handlers import Handler, dispatch
 from soundalike.bridge.protocol import BadRequest, Reply, Request
 from soundalike.bridge.push import Push
 from soundalike.bridge.udp_drops import DropWatch
-from soundalike.bridge.udp_sockets import open_sockets
+from soundalike.bridge.udp_sockets import open_sockets, report_unreachable, unreachable_peers
 from soundalike.bridge.wire import ReplyTooLarge, encode_checked
 from soundalike.engine.config import BridgeSettings
 
@@ -73,6 +73,8 @@ class OscServer:
 
     def start(self) -> None:
         self._sockets = open_sockets(self.settings.osc_host, self.settings.osc_port)
+        for sock in self._sockets:  # the port's sockets share one port: the kernel picks which hears of it
+            report_unreachable(sock)
         self.drops.own_baseline(self.address[1])
         self._stopping.clear()
         self._threads = [threading.Thread(target=self._receive_loop, name="osc-receive", daemon=True),
@@ -112,11 +114,15 @@ class OscServer:
 
     def _drain(self, sock) -> None:
         """Up to READS_PER_TURN datagrams from one socket, then the next socket gets its turn."""
+        self._forget_unreachable(sock)
         for _ in range(READS_PER_TURN):
             try:
                 data, sender = sock.recvfrom(MAX_DATAGRAM)
             except BlockingIOError:
                 return
+            except ConnectionRefusedError:  # a port we sent to is closed: see who, then read on
+                self._forget_unreachable(sock)
+                continue
             except OSError as e:  # e.g. an ICMP error surfacing on some systems: keep serving
                 if not self._stopping.is_set():
                     log.debug("receive failed: %s", e)
@@ -125,6 +131,13 @@ class OscServer:
                 self._on_datagram(data, (sender[0], sender[1]))
             except Exception as e:  # noqa: BLE001 - one packet never stops the receiving thread
                 self._survived("a packet", e, (sender[0], sender[1]))
+
+    def _forget_unreachable(self, sock) -> None:
+        """Drop the subscribers the kernel reported as gone (their port is closed)."""
+        for client in unreachable_peers(sock):
+            if self.push.drop_gone(client):
+                self.counters.add("unreachable")
+                log.info("subscriber %s:%d dropped: its port is closed", *client)
 
     def _on_datagram(self, data: bytes, sender: Client) -> None:
         self.counters.add("packets")
@@ -241,8 +254,12 @@ class OscServer:
 
 def _send_waiting(sock, data: bytes, target: Client, wait: float = 0.2) -> None:
     """``sendto`` on a non-blocking socket, waiting up to ``wait`` seconds for room in its buffer."""
-    try:
-        sock.sendto(data, target)
-    except BlockingIOError:
-        select.select([], [sock], [], wait)
-        sock.sendto(data, target)
+    for _ in range(3):
+        try:
+            sock.sendto(data, target)
+            return
+        except BlockingIOError:
+            select.select([], [sock], [], wait)
+        except ConnectionRefusedError:  # reports an earlier datagram's closed port (not this one's): again
+            continue
+    sock.sendto(data, target)
