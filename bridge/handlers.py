@@ -92,7 +92,7 @@ class Handlers:
         hits = kit_requests.similar_span(self.library, path, req.args["from"], req.args["to"],
                                          k=self._k(req, prefs.k), prefs=prefs)
         self.session.set_results(path, hits)
-        return self.hit_replies(req.id, hits, prefs.format)
+        return self.hit_replies(req.id, hits, prefs.format, prefs.musical.fields)
 
     def kit(self, req: Request) -> list[Reply]:
         kit = self.kits.build(self.library, req.sender, self.paths.check(req.args["path"]))

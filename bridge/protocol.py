@@ -61,7 +61,7 @@ REQUESTS: dict[str, tuple[Arg, ...]] = {
     f"{PREFIX}/unsubscribe": (Arg("port", "int", high=65535), ID),
     # issue 18: a span of a file (a hit in a bounced loop), and kits built around a sound
     f"{PREFIX}/similar_span": (Arg("path", "path", True), Arg("from", "number", True), Arg("to", "number", True),
-                               Arg("k", "int", low=1), ID),
+                               Arg("k", "int"), ID),
     f"{PREFIX}/kit": (Arg("path", "path", True), ID),
     f"{PREFIX}/kit_edit": (Arg("action", "word", True), Arg("slot", "word"), ID),
     f"{PREFIX}/kit_export": (Arg("folder", "path", True), Arg("format", "word"), ID),
