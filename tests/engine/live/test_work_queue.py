@@ -127,3 +127,7 @@ def test_a_few_files_landing_in_one_folder_stay_fresh_and_a_quiet_folder_is_no_d
     clock.now += 60  # the copy ended a minute ago
     queue.add_jobs([job("/lib/Pack/one more.wav")])
     assert paths(queue.take_jobs(1)) == ["/lib/Pack/one more.wav"]
+    for n in range(80):  # takes saved one by one, four a second for twenty seconds: no drop
+        clock.now += 0.25
+        queue.add_jobs([job(f"/lib/Takes/t{n}.wav")])
+        assert paths(queue.take_jobs(1)) == [f"/lib/Takes/t{n}.wav"]
