@@ -11,13 +11,14 @@
    Then up to ``--vectors`` ok rows are checked against a fresh embed of their file (the same
    ingest code, in this process): **wrong vectors** (stored and fresh differ) must be 0 too.
 2. Drop: a folder of ``--drop`` files is put into the root while single files land one by one,
-   once moved in at once (``mv``: one event) and once copied file by file (``cp -r``, run as a
-   real ``cp``); for each single file, the time from landing to being searchable (its catalog row
-   is ok; the index is written in the same step). p50/p99, how long the whole drop took, and the
-   vector check.
+   once moved in at once (``mv``: one event), once copied by a real ``cp -r``, and once copied
+   file by file at ``--cp-rate`` files a second (``slowcp``: ``cp -r`` from a slower disk, where
+   the copy outlasts indexing; a local ``cp`` is done in a blink); for each single file, the time
+   from landing to being searchable (its catalog row is ok; the index is written in the same
+   step). p50/p99, how long the whole drop took, and the vector check.
 
     python bench/bench_churn.py [--backend builtin] [--files 600] [--churn-seconds 40] [--kills 6]
-                                [--drop 10000] [--singles 40] [--drop-by mv,cp] [--vectors 200]
+                                [--drop 10000] [--singles 40] [--drop-by mv,cp,slowcp] [--vectors 200]
 
 Defaults are sized for a quick run; the issue's figure is ``--drop 10000``.
 """
@@ -289,9 +290,34 @@ def vector_check(data: Path, backend: str, sample: int, seed: int) -> dict:
     return {"vectors_checked": checked, "wrong_vectors": len(wrong), "wrong_examples": wrong[:3]}
 
 
-def drop(work: Path, backend: str, count: int, singles: int, how: str = "mv", vectors: int = 200) -> dict:
+class _PacedCopy:
+    """``cp -r`` from a slower disk: the pack's files copied one by one at ``rate`` files a second."""
+
+    def __init__(self, source: Path, target: Path, rate: float):
+        import threading
+        self._thread = threading.Thread(target=self._copy, args=(source, target, rate), daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _copy(source: Path, target: Path, rate: float) -> None:
+        target.mkdir()
+        started = time.monotonic()
+        for number, path in enumerate(sorted(source.iterdir())):
+            shutil.copyfile(path, target / path.name)
+            time.sleep(max(0.0, started + (number + 1) / rate - time.monotonic()))
+
+    def poll(self) -> int | None:
+        return None if self._thread.is_alive() else 0
+
+    def wait(self) -> None:
+        self._thread.join()
+
+
+def drop(work: Path, backend: str, count: int, singles: int, how: str = "mv", vectors: int = 200,
+         cp_rate: float = 80.0) -> dict:
     """A pack of ``count`` files put into a watched root by ``how`` ("mv": one rename; "cp": a real
-    ``cp -r``, file by file) while ``singles`` files land one by one."""
+    ``cp -r``; "slowcp": file by file at ``cp_rate`` files a second, as from a slower disk) while
+    ``singles`` files land one by one."""
     root, data = work / f"drop-{how}-root", work / f"drop-{how}-data"
     root.mkdir()
     pack = work / f"drop-{how}-pack"
@@ -304,9 +330,12 @@ def drop(work: Path, backend: str, count: int, singles: int, how: str = "mv", ve
     child.start()
     conn = sqlite3.connect(f"file:{data / 'catalog.sqlite'}?mode=ro", uri=True, timeout=30)
     started = time.monotonic()
-    copying, copy_seconds = None, None
+    copying: subprocess.Popen | _PacedCopy | None = None
+    copy_seconds = None
     if how == "cp":
         copying = subprocess.Popen(["cp", "-r", str(pack), str(root / "pack")])
+    elif how == "slowcp":
+        copying = _PacedCopy(pack, root / "pack", cp_rate)
     else:
         os.rename(pack, root / "pack")
     landed: dict[str, float] = {}
@@ -355,7 +384,9 @@ def main() -> None:
     parser.add_argument("--drop", type=int, default=2000, help="files in the folder dropped at once")
     parser.add_argument("--singles", type=int, default=40, help="files landing one by one during the drop")
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--drop-by", default="mv,cp", help="how the pack arrives: mv (one rename), cp (cp -r)")
+    parser.add_argument("--drop-by", default="mv,cp,slowcp",
+                        help="how the pack arrives: mv (one rename), cp (cp -r), slowcp (file by file at --cp-rate)")
+    parser.add_argument("--cp-rate", type=float, default=80.0, help="files a second for slowcp")
     parser.add_argument("--vectors", type=int, default=200, help="ok rows checked against a fresh embed")
     args = parser.parse_args()
     _, backend = registry_for(args.backend)
@@ -367,7 +398,7 @@ def main() -> None:
                                                         args.seed, args.vectors)), flush=True)
         for how in [h for h in args.drop_by.split(",") if h] if args.drop > 0 else []:
             print(f"drop by {how} (singles landing meanwhile):",
-                  json.dumps(drop(work, backend, args.drop, args.singles, how, args.vectors)), flush=True)
+                  json.dumps(drop(work, backend, args.drop, args.singles, how, args.vectors, args.cp_rate)), flush=True)
 
 
 if __name__ == "__main__":

@@ -67,6 +67,11 @@ class OscServer:
     def running(self) -> bool:
         return bool(self._sockets)
 
+    @property
+    def threads_alive(self) -> bool:
+        """Whether the receiving and serving threads both still run (they are meant never to stop)."""
+        return bool(self._threads) and all(thread.is_alive() for thread in self._threads)
+
     def wake(self) -> None:
         """Have the serving thread look at push events now (called from engine threads)."""
         self._queue.signal()
@@ -254,11 +259,15 @@ class OscServer:
 
 def _send_waiting(sock, data: bytes, target: Client, wait: float = 0.2) -> None:
     """``sendto`` on a non-blocking socket, waiting up to ``wait`` seconds for room in its buffer."""
+    waited = False
     for _ in range(3):
         try:
             sock.sendto(data, target)
             return
         except BlockingIOError:
+            if waited:
+                raise
+            waited = True
             select.select([], [sock], [], wait)
         except ConnectionRefusedError:  # reports an earlier datagram's closed port (not this one's): again
             continue

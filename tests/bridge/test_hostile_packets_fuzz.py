@@ -203,7 +203,7 @@ def test_each_fuzzed_packet_is_answered_or_counted_and_ping_answers_after_each_b
     assert after["packets"] - before["packets"] == len(batch) + 1
     answered = sum(after[kind] - before[kind] for kind in ANSWERED)
     assert answered >= len(batch) + 1, "a packet was neither served nor counted as bad"
-    assert all(thread.is_alive() for thread in fuzz_bridge.server._threads)
+    assert fuzz_bridge.server.threads_alive
     fuzz_client.stray.clear()
     _drain(fuzz_client)
 
@@ -247,7 +247,7 @@ def test_exceptions_in_either_thread_are_counted_logged_once_and_survived(caplog
             for _ in range(6):  # the activity hook fails after five answers: the serving thread lives on
                 assert client.ping().messages[-1][0] == p.PONG
         assert wait_until(lambda: server.counters.snapshot()["internal"] == 2 + 5)
-        assert all(thread.is_alive() for thread in server._threads)
+        assert server.threads_alive
     finally:
         server.stop()
     tracebacks = [r for r in caplog.records if r.exc_info and r.name == "soundalike.bridge.osc_server"]
