@@ -80,11 +80,11 @@ def report_unreachable(sock: socket.socket) -> bool:
     """Ask Linux to report peers whose port is closed (see the module notes); False where it cannot."""
     if not sys.platform.startswith("linux") or not hasattr(socket, "MSG_ERRQUEUE"):
         return False
-    level, option = _RECVERR.get(sock.family, (None, None))
-    if level is None:
+    found = _RECVERR.get(sock.family)
+    if found is None:
         return False
     try:
-        sock.setsockopt(level, option, 1)
+        sock.setsockopt(found[0], found[1], 1)
     except OSError:
         return False
     return True

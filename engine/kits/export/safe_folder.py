@@ -42,7 +42,8 @@ class SafeFolder:
     @contextlib.contextmanager
     def open(cls, path: Path, within: Callable[[str], bool] | None = None) -> Iterator[SafeFolder]:
         """``path`` made if missing and opened; QueryError when its real place is not ``within``."""
-        existing, missing = path, []
+        existing = path
+        missing: list[str] = []
         while not existing.is_dir() and existing != existing.parent:
             missing.insert(0, existing.name)
             existing = existing.parent
