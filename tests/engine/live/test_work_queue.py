@@ -101,12 +101,10 @@ class Clock:
 
 
 def test_a_folder_copied_in_file_by_file_is_a_drop_and_a_file_landing_elsewhere_goes_first():
-    clock = Clock()
-    queue = WorkQueue(clock=clock)
+    queue = WorkQueue()
     copied = [f"/lib/Pack/{n // 50}/hit{n:03d}.wav" for n in range(200)]  # cp -r: one file at a time
     for path in copied:
         queue.add_jobs([job(path)])
-        clock.now += 0.01
     queue.add_jobs([job("/lib/Kicks/new kick.wav")])  # a single file, while the copy goes on
     queue.add_jobs([job("/lib/Pack/3/late.wav")])  # the drop goes on: still backlog
     first = paths(queue.take_jobs(8))
