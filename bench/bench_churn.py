@@ -8,12 +8,17 @@
    with the disk: **lost** (a file on disk the catalog does not have as ok/failed), **ghosts**
    (a live row whose file is gone), **wrong** (an ok row whose recorded content hash is not the
    file's): all must be 0.
-2. Drop: a folder of ``--drop`` files is moved into the root at once while single files land one
-   by one; for each single file, the time from landing to being searchable (its catalog row is
-   ok; the index is written in the same step). p50/p99, and how long the whole drop took.
+   Then up to ``--vectors`` ok rows are checked against a fresh embed of their file (the same
+   ingest code, in this process): **wrong vectors** (stored and fresh differ) must be 0 too.
+2. Drop: a folder of ``--drop`` files is put into the root while single files land one by one,
+   once moved in at once (``mv``: one event), once copied by a real ``cp -r``, and once copied
+   file by file at ``--cp-rate`` files a second (``slowcp``: ``cp -r`` from a slower disk, where
+   the copy outlasts indexing; a local ``cp`` is done in a blink); for each single file, the time
+   from landing to being searchable (its catalog row is ok; the index is written in the same
+   step). p50/p99, how long the whole drop took, and the vector check.
 
     python bench/bench_churn.py [--backend builtin] [--files 600] [--churn-seconds 40] [--kills 6]
-                                [--drop 10000] [--singles 40]
+                                [--drop 10000] [--singles 40] [--drop-by mv,cp,slowcp] [--vectors 200]
 
 Defaults are sized for a quick run; the issue's figure is ``--drop 10000``.
 """
@@ -228,7 +233,7 @@ def converge(data: Path, root: Path, timeout: float) -> tuple[dict, float]:
         time.sleep(1.0)
 
 
-def churn(work: Path, backend: str, files: int, seconds: float, kills: int, seed: int) -> dict:
+def churn(work: Path, backend: str, files: int, seconds: float, kills: int, seed: int, vectors: int = 200) -> dict:
     rng = random.Random(seed)
     pool = make_pool(work / "pool", files, seed=1000)
     root, data = work / "churn-root", work / "churn-data"
@@ -251,28 +256,95 @@ def churn(work: Path, backend: str, files: int, seconds: float, kills: int, seed
     found, waited = converge(data, root, timeout=300)
     child.stop()
     return {**found, "kill_9s": killed, "churn_seconds": seconds, "operations": churner.ops,
-            "caught_up_after_s": round(waited, 1)}
+            "caught_up_after_s": round(waited, 1), **vector_check(data, backend, vectors, seed)}
 
 
-def drop(work: Path, backend: str, count: int, singles: int) -> dict:
-    root, data = work / "drop-root", work / "drop-data"
+def vector_check(data: Path, backend: str, sample: int, seed: int) -> dict:
+    """Stored vectors of up to ``sample`` ok rows against a fresh embed of their file."""
+    from soundalike.engine.library.facade import Library
+    from soundalike.engine.pipeline.ingest import Ingestor, Job
+    from soundalike.engine.pipeline.scanner import stat_entry
+    registry, _ = registry_for(backend)
+    settings = child_settings(str(data), backend)
+    conn = sqlite3.connect(f"file:{data / 'catalog.sqlite'}?mode=ro", uri=True, timeout=30)
+    conn.text_factory = from_db
+    rows = conn.execute("SELECT id, path FROM samples WHERE status = 'ok'").fetchall()
+    conn.close()
+    picked = random.Random(seed).sample(rows, min(sample, len(rows)))
+    wrong, checked = [], 0
+    with Library(settings, backends=registry) as library:
+        index = library.index(backend)
+        ingestor = Ingestor({backend: library.embedder(backend)}, settings.engine)
+        for sid, path in picked:
+            stored = index.reconstruct(sid)
+            try:
+                [fresh] = ingestor.process([Job(stat_entry(path), (backend,))])
+            except OSError:
+                continue  # gone meanwhile
+            vector = fresh.vectors.get(backend)
+            if vector is None:
+                continue
+            checked += 1
+            if stored is None or not np.allclose(stored, vector, atol=1e-5):
+                wrong.append(os.fsencode(path).decode("utf-8", "backslashreplace"))
+    return {"vectors_checked": checked, "wrong_vectors": len(wrong), "wrong_examples": wrong[:3]}
+
+
+class _PacedCopy:
+    """``cp -r`` from a slower disk: the pack's files copied one by one at ``rate`` files a second."""
+
+    def __init__(self, source: Path, target: Path, rate: float):
+        import threading
+        self._thread = threading.Thread(target=self._copy, args=(source, target, rate), daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _copy(source: Path, target: Path, rate: float) -> None:
+        target.mkdir()
+        started = time.monotonic()
+        for number, path in enumerate(sorted(source.iterdir())):
+            shutil.copyfile(path, target / path.name)
+            time.sleep(max(0.0, started + (number + 1) / rate - time.monotonic()))
+
+    def poll(self) -> int | None:
+        return None if self._thread.is_alive() else 0
+
+    def wait(self) -> None:
+        self._thread.join()
+
+
+def drop(work: Path, backend: str, count: int, singles: int, how: str = "mv", vectors: int = 200,
+         cp_rate: float = 80.0) -> dict:
+    """A pack of ``count`` files put into a watched root by ``how`` ("mv": one rename; "cp": a real
+    ``cp -r``; "slowcp": file by file at ``cp_rate`` files a second, as from a slower disk) while
+    ``singles`` files land one by one."""
+    root, data = work / f"drop-{how}-root", work / f"drop-{how}-data"
     root.mkdir()
-    pack = work / "drop-pack"
-    pool = make_pool(work / "drop-pool", min(count, 500), seed=50_000)
+    pack = work / f"drop-{how}-pack"
+    pool = make_pool(work / f"drop-{how}-pool", min(count, 500), seed=50_000)
     pack.mkdir()
     for number in range(count):  # copies of a few hundred sounds (each decoded and embedded all the same)
         shutil.copyfile(pool[number % len(pool)], pack / f"p{number}.wav")
-    extra = make_pool(work / "single-pool", singles, seed=90_000)
+    extra = make_pool(work / f"single-{how}-pool", singles, seed=90_000)
     child = Child(data, root, backend)
     child.start()
     conn = sqlite3.connect(f"file:{data / 'catalog.sqlite'}?mode=ro", uri=True, timeout=30)
     started = time.monotonic()
-    os.rename(pack, root / "pack")
+    copying: subprocess.Popen | _PacedCopy | None = None
+    copy_seconds = None
+    if how == "cp":
+        copying = subprocess.Popen(["cp", "-r", str(pack), str(root / "pack")])
+    elif how == "slowcp":
+        copying = _PacedCopy(pack, root / "pack", cp_rate)
+    else:
+        os.rename(pack, root / "pack")
     landed: dict[str, float] = {}
     delays: list[float] = []
     index = 0
     while True:
         now = time.monotonic()
+        if copying is not None and copy_seconds is None and copying.poll() is not None:
+            copy_seconds = round(now - started, 1)
         if index < len(extra) and now - started >= index * 0.25:
             target = root / extra[index].name
             shutil.copyfile(extra[index], target)
@@ -290,12 +362,17 @@ def drop(work: Path, backend: str, count: int, singles: int) -> dict:
             break
         time.sleep(0.02)
     total = time.monotonic() - started
+    if copying is not None:
+        copying.wait()
     conn.close()
     child.stop()
     ms = np.array(delays) * 1000
-    return {"drop_files": count, "drop_seconds": round(total, 1), "drop_files_per_s": round(count / total, 1),
-            "singles": len(delays), "landed_to_searchable_p50_ms": round(float(np.percentile(ms, 50)), 0),
-            "p99_ms": round(float(np.percentile(ms, 99)), 0), "max_ms": round(float(ms.max()), 0)}
+    return {"drop_by": how, "drop_files": count, "drop_seconds": round(total, 1),
+            "drop_files_per_s": round(count / total, 1), "singles": len(delays),
+            "landed_to_searchable_p50_ms": round(float(np.percentile(ms, 50)), 0),
+            "p99_ms": round(float(np.percentile(ms, 99)), 0), "max_ms": round(float(ms.max()), 0),
+            **({"copy_seconds": copy_seconds} if copy_seconds is not None else {}),
+            **vector_check(data, backend, vectors, seed=count)}
 
 
 def main() -> None:
@@ -307,6 +384,10 @@ def main() -> None:
     parser.add_argument("--drop", type=int, default=2000, help="files in the folder dropped at once")
     parser.add_argument("--singles", type=int, default=40, help="files landing one by one during the drop")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--drop-by", default="mv,cp,slowcp",
+                        help="how the pack arrives: mv (one rename), cp (cp -r), slowcp (file by file at --cp-rate)")
+    parser.add_argument("--cp-rate", type=float, default=80.0, help="files a second for slowcp")
+    parser.add_argument("--vectors", type=int, default=200, help="ok rows checked against a fresh embed")
     args = parser.parse_args()
     _, backend = registry_for(args.backend)
     print(f"machine: {os.cpu_count()} CPUs; backend {backend}", flush=True)
@@ -314,10 +395,10 @@ def main() -> None:
         work = Path(tmp)
         if args.churn_seconds > 0:
             print("churn and kill -9:", json.dumps(churn(work, backend, args.files, args.churn_seconds, args.kills,
-                                                        args.seed)), flush=True)
-        if args.drop > 0:
-            print("drop (folder moved in at once, singles landing meanwhile):",
-                  json.dumps(drop(work, backend, args.drop, args.singles)), flush=True)
+                                                        args.seed, args.vectors)), flush=True)
+        for how in [h for h in args.drop_by.split(",") if h] if args.drop > 0 else []:
+            print(f"drop by {how} (singles landing meanwhile):",
+                  json.dumps(drop(work, backend, args.drop, args.singles, how, args.vectors, args.cp_rate)), flush=True)
 
 
 if __name__ == "__main__":

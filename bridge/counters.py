@@ -11,7 +11,8 @@ ERROR_KINDS = ("malformed", "unknown_address", "bad_arguments", "failed", "inter
 class Counters:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._counts: dict[str, int] = dict.fromkeys(("packets", "requests", "replies", "pushed", *ERROR_KINDS), 0)
+        self._counts: dict[str, int] = dict.fromkeys(("packets", "requests", "replies", "pushed", "unreachable",
+                                                      *ERROR_KINDS), 0)
 
     def add(self, name: str, amount: int = 1) -> None:
         with self._lock:

@@ -34,6 +34,7 @@ Handler = Callable[[Request], list[Reply]]
 class Subscriptions(Protocol):
     def add(self, client: tuple[str, int]) -> int: ...
     def remove(self, client: tuple[str, int]) -> bool: ...
+    def subscribed(self, client: tuple[str, int]) -> bool: ...
 
 
 class Handlers:
@@ -46,7 +47,7 @@ class Handlers:
         self.status_source = status
         self.max_k = max_k
         self.max_reply_bytes = max_reply_bytes
-        self.clients = ClientTable()
+        self.clients = ClientTable(kept=subscriptions.subscribed)
         self.session = session or Session()
         self.kits = kit_requests.KitSessions()
 
@@ -91,7 +92,7 @@ class Handlers:
         hits = kit_requests.similar_span(self.library, path, req.args["from"], req.args["to"],
                                          k=self._k(req, prefs.k), prefs=prefs)
         self.session.set_results(path, hits)
-        return self.hit_replies(req.id, hits, prefs.format)
+        return self.hit_replies(req.id, hits, prefs.format, prefs.musical.fields)
 
     def kit(self, req: Request) -> list[Reply]:
         kit = self.kits.build(self.library, req.sender, self.paths.check(req.args["path"]))
@@ -103,7 +104,7 @@ class Handlers:
     def kit_export(self, req: Request) -> list[Reply]:
         folder = self.paths.writable_folder(req.args["folder"])
         return kit_requests.export_replies(self.kits.current(req.sender), req.id, folder,
-                                           req.get("format") or "folder")
+                                           req.get("format") or "folder", self.paths.may_write_in)
 
     def tags(self, req: Request) -> list[Reply]:
         path = self.paths.check(req.args["path"])

@@ -9,6 +9,7 @@ import os
 import random
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 
 from soundalike.bridge import protocol as p
 from soundalike.bridge.protocol import Reply
@@ -75,8 +76,11 @@ def kit_replies(request_id: int, kit: Kit) -> list[Reply]:
     return [*replies, (p.DONE, (request_id, len(replies)))]
 
 
-def export_replies(kit: Kit, request_id: int, folder: str, fmt: str) -> list[Reply]:
+def export_replies(kit: Kit, request_id: int, folder: str, fmt: str,
+                   within: Callable[[str], bool] | None = None) -> list[Reply]:
+    """Export into ``folder``; every file is created there without following links, and the folder's
+    real place must pass ``within`` (the bridge's allowed folders)."""
     if not os.path.isabs(folder):
         raise QueryError(f"{folder!r} is not an absolute path")
-    written = export_kit(kit, folder, fmt)
+    written = export_kit(kit, folder, fmt, within)
     return [(p.EXPORTED, (request_id, str(written))), (p.DONE, (request_id, len(kit.picks())))]

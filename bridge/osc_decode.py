@@ -4,7 +4,8 @@ python-osc's parser loops for ever on a bundle element of negative size (one 20-
 its server at 100 % CPU), skips type tags it does not know without reading their data (liblo's
 ``S`` symbol shifted every later argument) and drops ``c`` silently. This reader walks a packet
 once, front to back: each bundle element must have a size above 0, a multiple of 4, within the
-bytes that remain, nesting is at most ``MAX_DEPTH`` deep, and each argument is read by its tag or
+bytes that remain, bundles nest at most ``MAX_DEPTH`` deep and arrays ``MAX_ARRAY_DEPTH`` deep
+(so nothing that later walks the arguments recurses without bound), and each argument is read by its tag or
 the packet is refused with :class:`DecodeError` saying why. Time is linear in the packet's size.
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 BUNDLE = b"#bundle\0"
 MAX_DEPTH = 8  # bundles inside bundles; real clients send one level
+MAX_ARRAY_DEPTH = 8  # arrays inside arrays ("[[...]]" in the type tags); real clients send one level or none
 MAX_MESSAGES = 1024  # messages in one packet
 
 Message = tuple[str, list[Any]]
@@ -100,6 +102,8 @@ class _Reader:
         stack: list[list[Any]] = [[]]
         for tag in tags:
             if tag == "[":
+                if len(stack) > MAX_ARRAY_DEPTH:
+                    raise DecodeError(f"arrays nested more than {MAX_ARRAY_DEPTH} deep in the type tags")
                 stack.append([])
             elif tag == "]":
                 if len(stack) == 1:

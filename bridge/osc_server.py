@@ -25,7 +25,7 @@ from soundalike.bridge.handlers import Handler, dispatch
 from soundalike.bridge.protocol import BadRequest, Reply, Request
 from soundalike.bridge.push import Push
 from soundalike.bridge.udp_drops import DropWatch
-from soundalike.bridge.udp_sockets import open_sockets
+from soundalike.bridge.udp_sockets import open_sockets, report_unreachable, unreachable_peers
 from soundalike.bridge.wire import ReplyTooLarge, encode_checked
 from soundalike.engine.config import BridgeSettings
 
@@ -54,6 +54,7 @@ class OscServer:
         self._sockets: list[socket.socket] = []
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
+        self._logged: set[tuple[str, str]] = set()  # (where, exception type) whose traceback is in the log
 
     @property
     def address(self) -> Client:
@@ -66,12 +67,19 @@ class OscServer:
     def running(self) -> bool:
         return bool(self._sockets)
 
+    @property
+    def threads_alive(self) -> bool:
+        """Whether the receiving and serving threads both still run (they are meant never to stop)."""
+        return bool(self._threads) and all(thread.is_alive() for thread in self._threads)
+
     def wake(self) -> None:
         """Have the serving thread look at push events now (called from engine threads)."""
         self._queue.signal()
 
     def start(self) -> None:
         self._sockets = open_sockets(self.settings.osc_host, self.settings.osc_port)
+        for sock in self._sockets:  # the port's sockets share one port: the kernel picks which hears of it
+            report_unreachable(sock)
         self.drops.own_baseline(self.address[1])
         self._stopping.clear()
         self._threads = [threading.Thread(target=self._receive_loop, name="osc-receive", daemon=True),
@@ -100,21 +108,41 @@ class OscServer:
             for sock in self._sockets:
                 selector.register(sock, selectors.EVENT_READ)
             while not self._stopping.is_set():
-                for key, _ in selector.select(timeout=0.2):
+                try:
+                    ready = selector.select(timeout=0.2)
+                except Exception as e:  # noqa: BLE001 - the loop must outlive anything
+                    self._survived("select", e)
+                    self._stopping.wait(0.05)
+                    continue
+                for key, _ in ready:
                     self._drain(key.fileobj)
 
     def _drain(self, sock) -> None:
         """Up to READS_PER_TURN datagrams from one socket, then the next socket gets its turn."""
+        self._forget_unreachable(sock)
         for _ in range(READS_PER_TURN):
             try:
                 data, sender = sock.recvfrom(MAX_DATAGRAM)
             except BlockingIOError:
                 return
+            except ConnectionRefusedError:  # a port we sent to is closed: see who, then read on
+                self._forget_unreachable(sock)
+                continue
             except OSError as e:  # e.g. an ICMP error surfacing on some systems: keep serving
                 if not self._stopping.is_set():
                     log.debug("receive failed: %s", e)
                 return
-            self._on_datagram(data, (sender[0], sender[1]))
+            try:
+                self._on_datagram(data, (sender[0], sender[1]))
+            except Exception as e:  # noqa: BLE001 - one packet never stops the receiving thread
+                self._survived("a packet", e, (sender[0], sender[1]))
+
+    def _forget_unreachable(self, sock) -> None:
+        """Drop the subscribers the kernel reported as gone (their port is closed)."""
+        for client in unreachable_peers(sock):
+            if self.push.drop_gone(client):
+                self.counters.add("unreachable")
+                log.info("subscriber %s:%d dropped: its port is closed", *client)
 
     def _on_datagram(self, data: bytes, sender: Client) -> None:
         self.counters.add("packets")
@@ -139,15 +167,39 @@ class OscServer:
         self._send(self.reply_target(sender), p.error(bad.id, bad.message))
         self.activity(sender, bad.address or "(unreadable)", f"error: {bad.message}", False)
 
+    def _survived(self, where: str, error: Exception, sender: Client | None = None,
+                  request_id: int = p.UNKNOWN_ID) -> None:
+        """After an exception nothing else caught: count it, log its traceback the first time this kind
+        happens here (later ones only at debug level, so no client can fill the log), answer if possible."""
+        self.counters.add("internal")
+        kind = (where, type(error).__name__)
+        if kind in self._logged:
+            log.debug("%s failed again: %r", where, error)
+        else:
+            self._logged.add(kind)
+            log.error("%s failed; the OSC server carries on (later %s here are only counted)", where,
+                      type(error).__name__, exc_info=error)
+        if sender is not None:
+            try:
+                self._send(self.reply_target(sender), p.error(request_id, f"internal error ({type(error).__name__}); "
+                                                              "details in the soundalike log"))
+            except Exception:  # noqa: BLE001, S110 - the answer is a courtesy; the count and the log are kept
+                pass
+
     # --- serving -----------------------------------------------------------------------------
     def _serve_loop(self) -> None:
         timeout = max(0.02, self.push.progress_interval)
         while not self._stopping.is_set():
-            item = self._queue.get(timeout=timeout if self.push.has_pending() else None)
-            if isinstance(item, Request):
-                self._serve(item)
-            self._send_push()
-            self.drops.refresh()
+            item = None
+            try:
+                item = self._queue.get(timeout=timeout if self.push.has_pending() else None)
+                if isinstance(item, Request):
+                    self._serve(item)
+                self._send_push()
+                self.drops.refresh()
+            except Exception as e:  # noqa: BLE001 - one request or event never stops the serving thread
+                self._survived("serving", e, item.sender if isinstance(item, Request) else None,
+                               item.id if isinstance(item, Request) else p.UNKNOWN_ID)
 
     def _serve(self, request: Request) -> None:
         self.counters.add("requests")
@@ -162,7 +214,10 @@ class OscServer:
         target = self.reply_target(request.sender)
         for data in datagrams:
             self._send_bytes(target, data)
-        self.activity(request.sender, request.address, p.summary(request, replies), error_kind is None)
+        try:
+            self.activity(request.sender, request.address, p.summary(request, replies), error_kind is None)
+        except Exception as e:  # noqa: BLE001 - answered already; a failing listener is counted, not fatal
+            self._survived("activity", e)
 
     def _send_push(self) -> None:
         replies = self.push.take()
@@ -204,8 +259,16 @@ class OscServer:
 
 def _send_waiting(sock, data: bytes, target: Client, wait: float = 0.2) -> None:
     """``sendto`` on a non-blocking socket, waiting up to ``wait`` seconds for room in its buffer."""
-    try:
-        sock.sendto(data, target)
-    except BlockingIOError:
-        select.select([], [sock], [], wait)
-        sock.sendto(data, target)
+    waited = False
+    for _ in range(3):
+        try:
+            sock.sendto(data, target)
+            return
+        except BlockingIOError:
+            if waited:
+                raise
+            waited = True
+            select.select([], [sock], [], wait)
+        except ConnectionRefusedError:  # reports an earlier datagram's closed port (not this one's): again
+            continue
+    sock.sendto(data, target)

@@ -24,6 +24,8 @@ class PathPolicy:
 
     def check(self, path: str) -> str:
         """``path`` if a client may query it and it is a readable file; QueryError otherwise."""
+        if "\0" in path:  # no file has one; the OS functions would raise ValueError
+            raise QueryError(not_found(path))
         if not os.path.isabs(path):
             raise QueryError(f"{path!r} is not an absolute path")
         if self.mode == "anywhere":
@@ -39,11 +41,17 @@ class PathPolicy:
         """``path`` if a client may have files written into it (a kit export); QueryError otherwise.
         Under "library" only the library's folders and ``query_folders`` (list a DAW project
         folder there), so no client can make the server write anywhere on the disk."""
+        if "\0" in path:
+            raise QueryError(f"{_shown(path)}: not a folder name (it holds a NUL)")
         if not os.path.isabs(path):
             raise QueryError(f"{path!r} is not an absolute path")
         if self.mode != "anywhere" and not self._within(_resolved(path)):
             raise QueryError(f"{path}: not inside the library's folders or [bridge] query_folders (add it there)")
         return path
+
+    def may_write_in(self, real_place: str) -> bool:
+        """Whether an export may write into the folder that really is at ``real_place`` (links resolved)."""
+        return self.mode == "anywhere" or self._within(real_place)
 
     def _within(self, resolved: str) -> bool:
         allowed = (*(_resolved(root) for root in self.roots()), *self.folders)
@@ -51,7 +59,11 @@ class PathPolicy:
 
 
 def not_found(path: str) -> str:
-    return f"{path}: no such audio file in the library's folders or [bridge] query_folders"
+    return f"{_shown(path)}: no such audio file in the library's folders or [bridge] query_folders"
+
+
+def _shown(path: str) -> str:
+    return path.replace("\0", "\\0")  # a NUL would end the OSC string early
 
 
 def _resolved(path: str) -> str:

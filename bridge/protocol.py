@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import reprlib
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -60,7 +61,7 @@ REQUESTS: dict[str, tuple[Arg, ...]] = {
     f"{PREFIX}/unsubscribe": (Arg("port", "int", high=65535), ID),
     # issue 18: a span of a file (a hit in a bounced loop), and kits built around a sound
     f"{PREFIX}/similar_span": (Arg("path", "path", True), Arg("from", "number", True), Arg("to", "number", True),
-                               Arg("k", "int", low=1), ID),
+                               Arg("k", "int"), ID),
     f"{PREFIX}/kit": (Arg("path", "path", True), ID),
     f"{PREFIX}/kit_edit": (Arg("action", "word", True), Arg("slot", "word"), ID),
     f"{PREFIX}/kit_export": (Arg("folder", "path", True), Arg("format", "word"), ID),
@@ -218,10 +219,15 @@ def _int_or_none(value: Any) -> int | None:
     return None
 
 
+_SHORT = reprlib.Repr()  # reprlib caps nesting (maxlevel), so a deep value cannot overflow the stack
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxtuple, _SHORT.maxstring = 2, 4, 4, 40
+
+
 def _describe(value: Any) -> str:
+    """A value for an error message: short, whatever its size or nesting."""
     if isinstance(value, str):
         return f"string {value[:40]!r}"
-    return f"{type(value).__name__} {value!r}"[:60]
+    return f"{type(value).__name__} {_SHORT.repr(value)}"[:60]
 
 
 _MAX_VOLUME = re.compile(r"^[^/:\\]+:(/.*)$")  # Max's "Macintosh HD:/Users/me/kick.wav"

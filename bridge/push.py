@@ -105,6 +105,18 @@ class Push:
             self._subscribers.pop(client, None)
             return known
 
+    def subscribed(self, client: Client) -> bool:
+        with self._lock:
+            return client in self._subscribers
+
+    def drop_gone(self, client: Client) -> bool:
+        """Drop ``client`` because its port is closed; subscribers from config (never expiring) stay."""
+        with self._lock:
+            if self._subscribers.get(client, FOREVER) == FOREVER:
+                return False
+            del self._subscribers[client]
+            return True
+
     def subscribers(self) -> list[Client]:
         with self._lock:
             self._expire()

@@ -31,11 +31,15 @@ class ClientPrefs:
 
 
 class ClientTable:
-    """Preferences of the most recent ``capacity`` clients (oldest forgotten first)."""
+    """Preferences of the most recent ``capacity`` clients. When full, the least recent client that
+    only chose how replies look is forgotten first: one that set a ``reply_port`` or is ``kept``
+    (subscribed) goes only when every client left did the same, so throw-away senders cannot push
+    a patch's reply port out."""
 
-    def __init__(self, capacity: int = 256):
+    def __init__(self, capacity: int = 256, kept: Callable[[tuple[str, int]], bool] = lambda client: False):
         self._prefs: OrderedDict[tuple[str, int], ClientPrefs] = OrderedDict()
         self._capacity = capacity
+        self._kept = kept
         self._lock = threading.Lock()
 
     def get(self, client: tuple[str, int]) -> ClientPrefs:
@@ -52,8 +56,14 @@ class ClientTable:
             self._prefs[client] = prefs
             self._prefs.move_to_end(client)
             while len(self._prefs) > self._capacity:
-                self._prefs.popitem(last=False)
+                del self._prefs[self._least_needed()]
             return prefs
+
+    def _least_needed(self) -> tuple[str, int]:
+        for client, prefs in self._prefs.items():  # least recent first
+            if not prefs.reply_port and not self._kept(client):
+                return client
+        return next(iter(self._prefs))
 
     def __len__(self) -> int:
         return len(self._prefs)

@@ -5,17 +5,27 @@ kernel buffer, and from then on the kernel drops every datagram that arrives, an
 ``SO_REUSEPORT`` Linux hashes each sender (address and port) to one of several sockets bound to
 the same port, so a flood fills only its own socket's buffer; the server reads the sockets in
 turns. Elsewhere (macOS and Windows do not spread unicast datagrams) one socket is opened.
+
+Linux tells an unconnected UDP socket that a peer's port is closed (ICMP port unreachable) only
+when it asked (``IP_RECVERR``); then the next ``recvfrom`` or ``sendto`` on it fails once with
+``ConnectionRefusedError`` and :func:`unreachable_peers` reads which addresses were refused. With
+``SO_REUSEPORT`` the kernel hands the report to any socket of the group, so every socket asks;
+the bridge drops subscribers whose port has closed.
 """
 from __future__ import annotations
 
+import errno
 import ipaddress
 import socket
+import struct
 import sys
 
 from soundalike.engine.errors import UserError
 
 SOCKET_BUFFER = 4 * 2**20
 SHARED_SOCKETS = 16  # on Linux
+_RECVERR = {socket.AF_INET: (socket.IPPROTO_IP, 11), socket.AF_INET6: (socket.IPPROTO_IPV6, 25)}  # <linux/in.h>
+Peer = tuple[str, int]
 
 
 def open_sockets(host: str, port: int) -> list[socket.socket]:
@@ -64,3 +74,32 @@ def _bind(sock: socket.socket, host: str, port: int) -> socket.socket:
                         "running? Set osc_port in [bridge] to use another") from e
     sock.setblocking(False)
     return sock
+
+
+def report_unreachable(sock: socket.socket) -> bool:
+    """Ask Linux to report peers whose port is closed (see the module notes); False where it cannot."""
+    if not sys.platform.startswith("linux") or not hasattr(socket, "MSG_ERRQUEUE"):
+        return False
+    found = _RECVERR.get(sock.family)
+    if found is None:
+        return False
+    try:
+        sock.setsockopt(found[0], found[1], 1)
+    except OSError:
+        return False
+    return True
+
+
+def unreachable_peers(sock: socket.socket, limit: int = 64) -> list[Peer]:
+    """Addresses the kernel reported as refusing (port unreachable) since the last call, oldest first."""
+    peers: list[Peer] = []
+    for _ in range(limit):
+        try:
+            _, ancillary, _, address = sock.recvmsg(1, 512, socket.MSG_ERRQUEUE)
+        except OSError:  # BlockingIOError: nothing (more) reported
+            break
+        refused = any(len(data) >= 4 and struct.unpack_from("=I", data)[0] == errno.ECONNREFUSED
+                      for _, _, data in ancillary)
+        if refused and isinstance(address, tuple):
+            peers.append((address[0], address[1]))
+    return peers

@@ -18,7 +18,10 @@ class ReplyTooLarge(ValueError):
 
 
 def encode(address: str, args: Sequence[Any]) -> bytes:
-    """One OSC message: ints as ``i`` (``h`` past 32 bits), floats as ``f``, bools as ``T``/``F``, the rest as strings.
+    """One OSC message: ints as ``i``, floats as ``f``, bools as ``T``/``F``, the rest as strings.
+
+    An int past 32 bits (a sample id in a very old or very large catalog) goes as its decimal
+    string: Pd and Max read neither ``h`` nor ``d``, and a float would round it.
 
     Written with struct rather than python-osc's builder (about 5x faster, and a `similar` reply
     is 11 messages); the tests parse its output with python-osc.
@@ -27,10 +30,9 @@ def encode(address: str, args: Sequence[Any]) -> bytes:
     for value in args:
         if isinstance(value, bool):
             tags.append("T" if value else "F")
-        elif isinstance(value, int):
-            small = -(2**31) <= value < 2**31
-            tags.append("i" if small else "h")
-            payload.append(struct.pack(">i" if small else ">q", value))
+        elif isinstance(value, int) and -(2**31) <= value < 2**31:
+            tags.append("i")
+            payload.append(struct.pack(">i", value))
         elif isinstance(value, float):
             tags.append("f")
             payload.append(struct.pack(">f", value))
@@ -56,7 +58,7 @@ def _arg_size(value: Any) -> int:
     if isinstance(value, str):
         return _padded(len(value.encode("utf-8", "surrogateescape")) + 1)
     if isinstance(value, int) and not -(2**31) <= value < 2**31:
-        return 8
+        return _padded(len(str(value)) + 1)
     return 4
 
 

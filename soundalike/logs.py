@@ -32,6 +32,19 @@ class _LogFile(logging.handlers.RotatingFileHandler):
 
     failed = False
 
+    def emit(self, record: logging.LogRecord) -> None:
+        """Opened on the first record once the library's folder exists: a read-only command on a
+        library that does not exist makes no folder for its log."""
+        if self.stream is None:
+            folder = Path(self.baseFilename).parent
+            if not folder.parent.is_dir():
+                return
+            try:
+                folder.mkdir(exist_ok=True)
+            except OSError:
+                pass  # reported once by handleError when the file cannot be opened
+        super().emit(record)
+
     def handleError(self, record: logging.LogRecord) -> None:
         if not self.failed:
             self.failed = True
@@ -52,10 +65,12 @@ def configure(log_dir: Path | None, verbose: bool = False) -> Path | None:
     quiet_watchdog()
     if log_dir is None:
         return None
+    path = log_dir / "soundalike.log"
     try:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        path = log_dir / "soundalike.log"
-        handler = _LogFile(path, maxBytes=5 * 2**20, backupCount=2, encoding="utf-8", errors="backslashreplace")
+        if log_dir.parent.is_dir():
+            log_dir.mkdir(exist_ok=True)
+        handler = _LogFile(path, maxBytes=5 * 2**20, backupCount=2, encoding="utf-8", errors="backslashreplace",
+                           delay=not log_dir.is_dir())
     except OSError:
         return None
     handler.setLevel(logging.DEBUG)

@@ -137,8 +137,7 @@ class FeatureExtractor:
 
     def _pitch(self, power: np.ndarray, rel: np.ndarray, x: np.ndarray) -> np.ndarray:
         early_rows, start_rows, later_rows = _row_ranges(rel, ((0, 18), (0, 3), (8, 18)))
-        early = power[early_rows].mean(axis=0)
-        start = power[start_rows].mean(axis=0)
+        early, start = _mean_rows(power, early_rows), _mean_rows(power, start_rows)
         later = power[later_rows]
         later = later.mean(axis=0) if len(later) else start
         low = self.freqs < 600.0
@@ -158,6 +157,14 @@ def _row_ranges(rel: np.ndarray, spans) -> list[slice]:
     a slice, the same rows in the same order as a boolean mask picks, without the masks."""
     bounds = np.searchsorted(rel, np.asarray(spans).reshape(-1)).tolist()
     return [slice(bounds[i], bounds[i + 1]) for i in range(0, len(bounds), 2)]
+
+
+def _mean_rows(power: np.ndarray, rows: slice) -> np.ndarray:
+    """The mean of ``power[rows]``; NaN (filled in later) where there are none, as numpy gives it,
+    without its "Mean of empty slice" warning (a clip of a few samples has no frame after its peak)."""
+    if rows.stop > rows.start:
+        return power[rows].mean(axis=0)
+    return np.full(power.shape[1], np.nan, power.dtype)
 
 
 def _median(values: np.ndarray):

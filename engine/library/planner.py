@@ -11,7 +11,8 @@ no row (new), or it cannot be stat-ed       decode it for every backend (a job)
 size or mtime differ (changed)              decode it for every backend
 same size and mtime, ctime/inode moved      the content hash decides: same content is
                                             unchanged (and its ctime/inode refreshed),
-                                            else changed
+                                            else changed; a file over 64 MiB (hashed by
+                                            its head and tail only) is changed
 unchanged, ok                               nothing; a job for the backends it lacks
                                             (a backend added), or with no backends when
                                             its musical facts are missing or old
@@ -38,7 +39,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from soundalike.engine.musical.store import unanalysed_among, with_stored_tags
-from soundalike.engine.pipeline.audio import file_hash
+from soundalike.engine.pipeline.audio import file_hash, hashed_whole
 from soundalike.engine.pipeline.ingest import Job
 from soundalike.engine.pipeline.scanner import FileEntry, has_temporary_part, is_candidate, stat_entry, walk
 from soundalike.engine.store.catalog import Catalog, Known
@@ -110,6 +111,8 @@ def unchanged_on_disk(entry: FileEntry, known: Known, refresh: list[tuple[int, f
         return False
     if known.ctime is None or (known.ctime, known.inode) == (entry.ctime, entry.inode):
         return True
+    if not hashed_whole(entry.size):  # its hash misses the middle: decode it again (that reads only its head)
+        return False
     try:
         same = known.content_hash is not None and file_hash(entry.path, entry.size) == known.content_hash
     except OSError:

@@ -7,15 +7,19 @@ before its moved copy is recorded (which is how it keeps its identity).
 
 Decode jobs wait in two lanes: files that landed one by one ("fresh") are taken before the jobs
 of a folder walk (a pack dropped in, a start-up catch-up: the "bulk" backlog), so a new file is
-searchable after about one batch however large the backlog is.
+searchable after about one batch however large the backlog is. A folder receiving files one by
+one in quick succession (``cp -r``: :mod:`soundalike.engine.live.drops`) is a drop too: its files
+join the backlog.
 """
 from __future__ import annotations
 
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from soundalike.engine.live.drops import DropDetector
 from soundalike.engine.pipeline.ingest import Job
 
 
@@ -29,7 +33,8 @@ class Changes:
 
 
 class WorkQueue:
-    def __init__(self) -> None:
+    def __init__(self, drops: DropDetector | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self._drops, self._clock = drops or DropDetector(), clock
         self._cond = threading.Condition()
         self._moves: deque[tuple[str, str]] = deque()
         self._paths: dict[str, bool] = {}
@@ -51,15 +56,25 @@ class WorkQueue:
     def add_jobs(self, jobs, bulk: bool = False) -> None:
         """Queue decode jobs; ``bulk`` ones (a folder walk) wait behind files that landed alone."""
         with self._cond:
+            now = self._clock()
             for job in jobs:
                 path = job.entry.path
                 waiting = self._bulk.get(path)
                 # a folder moved in also reports each file in it: those stay in the backlog
-                lane = self._bulk if bulk or (waiting is not None and waiting.entry == job.entry) else self._jobs
+                backlog = bulk or (waiting is not None and waiting.entry == job.entry)
+                if not backlog and path not in self._jobs and self._drops.arrived(path, job.entry.root, now):
+                    backlog = True
+                    self._move_drop_to_backlog(now)
                 self._jobs.pop(path, None)  # re-planned: goes to the back with fresh facts
                 self._bulk.pop(path, None)
-                lane[path] = job
+                (self._bulk if backlog else self._jobs)[path] = job
             self._cond.notify_all()
+
+    def _move_drop_to_backlog(self, now: float) -> None:
+        """Fresh jobs of a folder just found to be receiving a drop join the backlog."""
+        for path, job in list(self._jobs.items()):
+            if self._drops.in_drop(path, job.entry.root, now):
+                self._bulk[path] = self._jobs.pop(path)
 
     def add_moves(self, moves) -> None:
         with self._cond:

@@ -28,6 +28,7 @@ ONE_SHOT_SECONDS = 1.0
 #: Tempo and key are judged on the first this-many seconds (a two-hour recording costs no more).
 WINDOW_SECONDS = 30.0
 MIN_SECONDS = 0.01
+MAX_PEAK = 1e6  # float files louder than this (1e30 is a real one) are scaled to full scale first
 MIN_TEMPO_ONSETS = 4
 #: Seconds after a one-shot's peak that its chord is heard in.
 CHORD_SECONDS = 2.0
@@ -76,8 +77,11 @@ def analyse(mono: np.ndarray, rate: int, duration: float, path: str = "", root: 
     notes = [hints.rejected] if hints.rejected else []
     if mono.size < MIN_SECONDS * rate or not np.isfinite(duration):
         return Musical(notes=(*notes, f"unknown: too short ({mono.size} samples)"))
-    if max(float(mono.max()), -float(mono.min())) < 1e-4:  # = abs().max(), without the copy
+    peak = max(float(mono.max()), -float(mono.min()))  # = abs().max(), without the copy
+    if peak < 1e-4:
         return Musical(notes=(*notes, "unknown: silent"))
+    if peak > MAX_PEAK:  # a float file far past full scale: its squares would overflow float32
+        mono = mono / np.float32(peak)
     if hints.loop is not True or not hints.loop_in_file:
         if duration < ONE_SHOT_SECONDS:
             return _quick_one_shot(mono, rate, hints, 0.95, notes + [_overruled("one-shot: shorter than a bar", hints)],

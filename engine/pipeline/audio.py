@@ -23,7 +23,10 @@ log = logging.getLogger(__name__)
 
 #: Files up to this size are read whole (one read gives both the hash and the decode).
 _WHOLE_READ_BYTES = 64 * 2**20
-#: Larger files are identified by their size plus this much of their head and tail.
+#: Larger files are identified by their size plus this much of their head and tail (reading a
+#: whole long recording to index its first seconds would cost more than the rest of indexing).
+#: Such a hash cannot vouch for the middle, so the planner decodes a large file again whenever it
+#: was touched (ctime or inode moved), even if size, mtime and this hash are the same.
 _PARTIAL_HASH_BYTES = 4 * 2**20
 _CLIP_LEVEL = 0.999
 _PRE_ROLL_SECONDS = 0.002
@@ -88,6 +91,11 @@ def decode_bytes(data: bytes, content_hash: str, max_seconds: float = 30.0, sile
 
 def hash_bytes(data: bytes, size: int) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest() + f"-{size}"
+
+
+def hashed_whole(size: int) -> bool:
+    """Whether the content hash of a file of ``size`` bytes covers all of it."""
+    return size <= _WHOLE_READ_BYTES
 
 
 def file_hash(path: str | os.PathLike, size: int) -> str:

@@ -17,7 +17,10 @@ processes do not share a GIL, so on two cores they index nearly twice as many fi
   worker_processes`` is on.
 
 The children only decode and embed (``Ingestor.process``); they never touch the catalog, the
-index or the lock, and they ignore Ctrl-C (the parent stops them). A child that dies (a decoder
+index or the lock (they close their copies of its descriptors when forked:
+:mod:`soundalike.engine.store.lock`), they ignore Ctrl-C (the parent stops them), and they die
+with the parent however it ends: the kernel sends them SIGKILL when it does (``PR_SET_PDEATHSIG``;
+a forked pool's children cannot watch a pipe, as each holds its siblings' copies open). A child that dies (a decoder
 crash), or workers that cannot start (fork refused), break only the pool: the chunks not yet
 done are then processed on threads.
 """
@@ -42,6 +45,8 @@ if TYPE_CHECKING:
     from soundalike.engine.pipeline.live_pool import Recipe
 
 log = logging.getLogger(__name__)
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 #: Fewer files than this are processed on threads: forking the workers costs more than it saves.
 PROCESS_MIN_FILES = 64
@@ -77,7 +82,7 @@ def open_pool(ingestor: Ingestor, workers: int, processes: bool) -> Executor:
         if stream is not None:
             stream.flush()
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                               initializer=_start_worker, initargs=(ingestor,))
+                               initializer=_start_forked_worker, initargs=(ingestor, os.getpid()))
 
 
 def process_chunk(chunk: Sequence[Job]) -> list[Processed]:
@@ -85,6 +90,27 @@ def process_chunk(chunk: Sequence[Job]) -> list[Processed]:
     if _worker_ingestor is None:
         raise RuntimeError("process_chunk runs only in an ingest worker process")
     return _worker_ingestor.process(chunk)
+
+
+def _start_forked_worker(ingestor: Ingestor, parent: int) -> None:
+    die_with_parent(parent)
+    _start_worker(ingestor)
+
+
+def die_with_parent(parent: int) -> None:
+    """Have the kernel kill this process when ``parent`` (the thread that forked it) ends; exit now
+    if it already has. Linux only (elsewhere nothing happens)."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            log.debug("prctl(PR_SET_PDEATHSIG) failed: errno %d", ctypes.get_errno())
+    except (OSError, AttributeError) as e:
+        log.debug("no prctl: %s", e)
+    if os.getppid() != parent:  # the parent died before the signal was set
+        os._exit(0)
 
 
 def _start_worker(ingestor: Ingestor) -> None:

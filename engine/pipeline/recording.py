@@ -60,16 +60,18 @@ def span_of_file(path: str, start: float | None, end: float | None, hit: bool = 
                  max_seconds: float = 600.0) -> Clip:
     """``start``..``end`` seconds of ``path`` (None: from the start / to the end), trimmed to its first
     hit when ``hit``; FileError when the file cannot be read or the span holds no sound."""
-    start = max(0.0, start or 0.0)
+    if start is not None and start < 0:
+        raise QueryError(f"from must be 0 s or later, got {start:g} s")
+    start = start or 0.0
     if end is not None and end <= start:
-        raise QueryError(f"--to ({end:g} s) must come after --from ({start:g} s)")
+        raise QueryError(f"to ({end:g} s) must come after from ({start:g} s)")
     if end is not None and end - start < MIN_SPAN_SECONDS:
         raise QueryError(f"the span {start:g}..{end:g} s is too short to hold a hit (at least {MIN_SPAN_SECONDS:g} s)")
     limit = max_seconds if end is None else min(max_seconds, end + 0.01)
     decoded = decode_file(path, limit)
     rate = decoded.sample_rate
     if start >= decoded.samples.size / rate:
-        raise QueryError(f"--from {start:g} s is past the end of {path} ({decoded.samples.size / rate:.2f} s)")
+        raise QueryError(f"from {start:g} s is past the end of {path} ({decoded.samples.size / rate:.2f} s)")
     first = int(start * rate)
     context = min(first, int(CONTEXT_SECONDS * rate))
     audio = decoded.samples[first - context: None if end is None else int(end * rate)]

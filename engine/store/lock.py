@@ -1,12 +1,18 @@
 """One writer per library: an advisory lock file in the data folder, naming its owner.
 
 The lock is ``flock`` on the data folder itself, so deleting a file cannot defeat it, and on
-``<data_dir>/engine.lock``. The kernel drops both when the owner exits, however it exits (kill -9
+``<data_dir>/soundalike.engine.store.lock``. The kernel drops both when the owner exits, however it exits (kill -9
 included), so a lock is never stale; the file's contents (PID, host, start time, command) only
 serve to name the owner in the message another process prints, and are written best-effort (a
 full disk must not stop a read-only command).
 Within one process the lock is re-entrant: ``serve`` holds it for its lifetime, and library
 writes taken meanwhile just count up and down.
+
+A forked child (``index``'s worker processes) shares the parent's open file descriptions, and a
+``flock`` lives as long as any descriptor of them is open: a worker that outlived a killed parent
+would keep the library locked. So a child closes its copies as soon as it is forked (never
+unlocking: that would unlock the parent too) and holds nothing; spawned children inherit no
+descriptor at all (Python opens them non-inheritable).
 """
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ import socket
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -57,6 +64,8 @@ class LibraryLock:
         self._dir_fd: int | None = None
         self._depth = 0
         self.owner: LockOwner | None = None  # set while this process holds the lock
+        this = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: _forget_in_child(this))
 
     @property
     def held(self) -> bool:
@@ -158,6 +167,20 @@ class LibraryLock:
             who = owner.describe() if owner else "another process"
             raise LibraryLocked(f"the library {self.path.parent} is in use by {who}; stop it first, or use "
                                 f"read-only commands (similar, stats) while it runs") from None
+
+
+def _forget_in_child(ref: weakref.ref[LibraryLock]) -> None:
+    """In a freshly forked child: close the descriptors copied from the parent, without unlocking."""
+    lock = ref()
+    if lock is None:
+        return
+    for fd in (lock._fd, lock._dir_fd):
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+    lock._fd = lock._dir_fd = lock.owner = None
+    lock._depth = 0
+    lock._mutex = threading.Lock()  # another thread may have held it at the fork
 
 
 def _read_owner(path: Path) -> LockOwner | None:

@@ -37,7 +37,7 @@ def add_parsers(commands) -> None:
 def read_path_list(list_file: str) -> list[str]:
     """One path per non-blank line; for a TSV, the first column (so devset.tsv works as is)."""
     try:
-        with open(list_file, encoding="utf-8") as handle:
+        with open(list_file, encoding="utf-8", errors="surrogateescape") as handle:  # names need not be UTF-8
             return [line.rstrip("\n").split("\t")[0] for line in handle if line.strip()]
     except OSError as e:
         raise UserError(f"cannot read {list_file}: {e.strerror or e}") from e

@@ -121,6 +121,15 @@ def test_strings_that_are_not_utf8_are_malformed_not_a_crash():
 
 def test_encode_is_read_back_by_python_osc():
     from pythonosc.osc_packet import OscPacket
-    args = (7, 2**40, -1, 0.5, True, False, "päth/kick.wav", "")
+    args = (7, -1, 0.5, True, False, "päth/kick.wav", "")
     [timed] = OscPacket(encode("/soundalike/result", args)).messages
     assert timed.message.address == "/soundalike/result" and tuple(timed.message.params) == args
+
+
+def test_ints_past_32_bits_go_as_decimal_strings_pd_and_max_can_read():
+    from pythonosc.osc_packet import OscPacket
+    args = (2**31 - 1, 2**31, -(2**31), -(2**31) - 1, 2**40)
+    data = encode("/soundalike/event/added", args)
+    [timed] = OscPacket(data).messages
+    assert tuple(timed.message.params) == (2**31 - 1, "2147483648", -(2**31), "-2147483649", "1099511627776")
+    assert b",isiss\0" in data and osc_size("/soundalike/event/added", args) == len(data)

@@ -89,6 +89,25 @@ def test_similar_span_finds_the_hit_in_a_bounced_loop(client, kit_library, tmp_p
     assert "must come after" in bad.error
 
 
+def test_similar_span_follows_the_conventions_of_every_query(client, kit_library, tmp_path):
+    _, root = kit_library
+    kick, rate = _read(root / "Kit 0" / "Kick-Hard.wav")
+    loop = np.zeros(int(1.0 * rate), np.float32)
+    loop[int(0.2 * rate): int(0.2 * rate) + kick.size] += kick[: loop.size - int(0.2 * rate)]
+    bounced = str(write(tmp_path / "bounce.wav", loop * 0.8, rate))
+    span = f"{p.PREFIX}/similar_span"
+    with OscClient(*client.server, timeout=20.0) as fresh:  # its own settings
+        default = fresh.request(span, bounced, 0.1, 0.9, 0)  # k = 0: the default, as for similar
+        assert default.error is None and default.count == fresh.request(f"{p.PREFIX}/similar", bounced, 0).count
+        assert fresh.set("fields", 1).error is None
+        [first, *_] = fresh.request(span, bounced, 0.1, 0.9, 2).of(p.RESULT)
+        assert len(first) == 3 + 4  # rank path score, then kind bpm key root
+        errors = [fresh.request(span, bounced, -0.5, 0.9, 2).error, fresh.request(span, bounced, 0.9, 0.1, 2).error,
+                  fresh.request(span, bounced, 5.0, 6.0, 2).error]
+    assert "from must be 0 s or later" in errors[0]
+    assert all(error and "--" not in error for error in errors), errors
+
+
 def _read(path):
     import soundfile as sf
     audio, rate = sf.read(path, dtype="float32")

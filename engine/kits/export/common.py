@@ -1,16 +1,14 @@
-"""What every kit export shares: safe file names, copying, and velocity layers found next to a pick."""
+"""What every kit export shares: safe file names, and velocity layers found next to a pick."""
 from __future__ import annotations
 
 import os
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
-from soundalike.engine.errors import UserError
 from soundalike.engine.kits.builder import Kit
 from soundalike.engine.kits.slots import Slot
 
@@ -33,22 +31,6 @@ def safe_name(text: str) -> str:
 def slot_file_name(number: int, slot: Slot, source: str) -> str:
     """``03 clap - HandClap.wav``-like, without spaces: ``03-clap-HandClap.wav``."""
     return f"{number:02d}-{safe_name(slot.name)}-{safe_name(Path(source).name)}"
-
-
-def prepare_folder(folder: Path) -> Path:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UserError(f"cannot create {folder}: {e.strerror or e}") from e
-    return folder
-
-
-def copy_sample(source: str, target: Path) -> Path:
-    try:
-        shutil.copy2(source, target)
-    except OSError as e:
-        raise UserError(f"cannot copy {source} to {target}: {e.strerror or e}") from e
-    return target
 
 
 def velocity_layers(path: str) -> list[Layer]:

@@ -4,15 +4,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from soundalike.engine.kits.builder import Kit
-from soundalike.engine.kits.export.common import copy_sample, numbered_picks, prepare_folder, slot_file_name
+from soundalike.engine.kits.export.common import numbered_picks, slot_file_name
+from soundalike.engine.kits.export.safe_folder import SafeFolder
 
 
-def export(kit: Kit, folder: Path) -> Path:
-    prepare_folder(folder)
+def export(kit: Kit, folder: SafeFolder) -> Path:
     lines = [f"# kit around {kit.seed} ({kit.backend})", "# file\tslot\tGM note\tsource"]
     for number, slot, source in numbered_picks(kit):
-        target = copy_sample(source, folder / slot_file_name(number, slot, source))
+        target = folder.copy_from(source, slot_file_name(number, slot, source))
         lines.append(f"{target.name}\t{slot.name}\t{slot.note}\t{source}")
-    listing = folder / "kit.txt"
-    listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return listing
+    return folder.write_text("kit.txt", "\n".join(lines) + "\n")

@@ -11,7 +11,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from soundalike.engine.kits.builder import Kit
-from soundalike.engine.kits.export.common import copy_sample, numbered_picks, prepare_folder, safe_name, velocity_layers
+from soundalike.engine.kits.export.common import numbered_picks, safe_name, velocity_layers
+from soundalike.engine.kits.export.safe_folder import SafeFolder
 
 NAMESPACE = "http://www.hydrogen-music.org/drumkit"
 MUTE_GROUPS = {"closed hat": 1, "open hat": 1}  # the closed hat chokes the open one
@@ -21,9 +22,13 @@ def kit_name(kit: Kit) -> str:
     return safe_name(f"soundalike-{Path(kit.seed).stem}")
 
 
-def export(kit: Kit, folder: Path) -> Path:
+def export(kit: Kit, folder: SafeFolder) -> Path:
+    with folder.subfolder(kit_name(kit)) as target_folder:
+        return _write(kit, target_folder)
+
+
+def _write(kit: Kit, target_folder: SafeFolder) -> Path:
     name = kit_name(kit)
-    target_folder = prepare_folder(folder / name)
     root = ET.Element("drumkit_info", xmlns=NAMESPACE)
     _text(root, "name", name)
     _text(root, "author", "soundalike")
@@ -39,12 +44,10 @@ def export(kit: Kit, folder: Path) -> Path:
     for number, slot, source in numbered_picks(kit):
         _instrument(instruments, number - 1, slot, source, target_folder)
     ET.indent(root, space=" ")
-    target = target_folder / "drumkit.xml"
-    ET.ElementTree(root).write(target, encoding="UTF-8", xml_declaration=True)
-    return target
+    return target_folder.write_bytes("drumkit.xml", ET.tostring(root, encoding="UTF-8", xml_declaration=True))
 
 
-def _instrument(parent: ET.Element, index: int, slot, source: str, folder: Path) -> None:
+def _instrument(parent: ET.Element, index: int, slot, source: str, folder: SafeFolder) -> None:
     inst = ET.SubElement(parent, "instrument")
     fields = (("id", index), ("name", slot.name.title()), ("volume", 1), ("isMuted", "false"),
               ("isSoloed", "false"), ("pan", 0), ("pitchOffset", 0), ("randomPitchFactor", 0), ("gain", 1),
@@ -62,7 +65,7 @@ def _instrument(parent: ET.Element, index: int, slot, source: str, folder: Path)
     for number, layer in enumerate(layers, 1):
         suffix = f"-v{number}" if len(layers) > 1 else ""
         name = f"{index + 1:02d}-{safe_name(slot.name)}{suffix}-{safe_name(Path(layer.path).name)}"
-        copy_sample(layer.path, folder / name)
+        folder.copy_from(layer.path, name)
         element = ET.SubElement(component, "layer")
         for key, value in (("filename", name), ("min", f"{layer.low:.6g}"), ("max", f"{layer.high:.6g}"),
                            ("gain", "1"), ("pitch", "0")):

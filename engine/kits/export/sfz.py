@@ -10,14 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from soundalike.engine.kits.builder import Kit
-from soundalike.engine.kits.export.common import (
-    copy_sample,
-    numbered_picks,
-    prepare_folder,
-    safe_name,
-    slot_file_name,
-    velocity_layers,
-)
+from soundalike.engine.kits.export.common import numbered_picks, safe_name, slot_file_name, velocity_layers
+from soundalike.engine.kits.export.safe_folder import SafeFolder
 
 SAMPLES = "samples"
 CHOKE = {"closed hat": "group=1", "open hat": "group=2 off_by=1"}
@@ -28,8 +22,13 @@ def velocity_range(low: float, high: float) -> tuple[int, int]:
     return (1 if low <= 0 else int(round(low * 127)) + 1), int(round(high * 127))
 
 
-def export(kit: Kit, folder: Path) -> Path:
-    samples = prepare_folder(folder / SAMPLES)
+def export(kit: Kit, folder: SafeFolder) -> Path:
+    with folder.subfolder(SAMPLES) as samples:
+        lines = _write(kit, samples)
+    return folder.write_text("kit.sfz", "\n".join(lines) + "\n")
+
+
+def _write(kit: Kit, samples: SafeFolder) -> list[str]:
     lines = [f"// soundalike kit around {Path(kit.seed).name} ({kit.backend}), General MIDI drum notes",
              "<control>", f"default_path={SAMPLES}/", "", "<global>", "loop_mode=one_shot", "ampeg_release=0.05"]
     for number, slot, source in numbered_picks(kit):
@@ -39,9 +38,7 @@ def export(kit: Kit, folder: Path) -> Path:
             name = slot_file_name(number, slot, layer.path)
             if len(layers) > 1:
                 name = f"{number:02d}-{safe_name(slot.name)}-v{layer_number}-{safe_name(Path(layer.path).name)}"
-            copy_sample(layer.path, samples / name)
+            samples.copy_from(layer.path, name)
             low, high = velocity_range(layer.low, layer.high)
             lines.append(f"<region> sample={name} lovel={low} hivel={high}")
-    target = folder / "kit.sfz"
-    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return target
+    return lines

@@ -8,6 +8,7 @@ the behaviour of both.
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -85,6 +86,25 @@ def test_same_size_and_mtime_with_a_moved_ctime_or_inode_lets_the_content_hash_d
     other_content = row_for(kick, 1, ctime=kick.ctime - 100, content_hash="0" * 32)
     result = planned(root, {kick.path: other_content})
     assert jobs_of(result)["kick.wav"] == BACKENDS and result.refresh == []
+
+
+def test_a_file_over_64_mib_overwritten_in_the_middle_keeping_size_and_mtime_is_decoded_again(root):
+    big = root / "kit" / "long take.wav"
+    with open(big, "wb") as handle:  # sparse: 80 MiB on paper, nothing on disk
+        handle.truncate(80 * 2**20)
+    before, mtime_ns = stat_entry(str(big), str(root)), os.stat(big).st_mtime_ns
+    row = row_for(before, 1)
+    time.sleep(0.05)  # past the file system's clock tick, so the ctime moves
+    with open(big, "r+b") as handle:  # the middle, far from the head and tail the hash reads
+        handle.seek(40 * 2**20)
+        handle.write(b"new take" * 512)
+    os.utime(big, ns=(mtime_ns, mtime_ns))  # as cp -p or rsync -t leave it
+    after = stat_entry(str(big), str(root))
+    assert (after.size, after.mtime) == (before.size, before.mtime) and after.ctime != before.ctime
+    assert file_hash(after.path, after.size) == row.content_hash  # the head-and-tail hash cannot tell
+    known = {**{e.path: row_for(e, i) for i, e in enumerate(entries(root).values(), 2) if e.path != str(big)},
+             str(big): row}
+    assert jobs_of(planned(root, known)) == {"long take.wav": BACKENDS}
 
 
 def test_a_row_without_ctime_is_trusted_on_size_and_mtime(root):

@@ -90,3 +90,42 @@ def test_idle_only_when_empty_and_every_take_is_done():
     assert not queue.idle()
     queue.done()
     assert queue.idle()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_folder_copied_in_file_by_file_is_a_drop_and_a_file_landing_elsewhere_goes_first():
+    queue = WorkQueue()
+    copied = [f"/lib/Pack/{n // 50}/hit{n:03d}.wav" for n in range(200)]  # cp -r: one file at a time
+    for path in copied:
+        queue.add_jobs([job(path)])
+    queue.add_jobs([job("/lib/Kicks/new kick.wav")])  # a single file, while the copy goes on
+    queue.add_jobs([job("/lib/Pack/3/late.wav")])  # the drop goes on: still backlog
+    first = paths(queue.take_jobs(8))
+    assert first[0] == "/lib/Kicks/new kick.wav"
+    taken = first + [p for _ in range(40) for p in paths(queue.take_jobs(8))]
+    assert sorted(taken) == sorted([*copied, "/lib/Kicks/new kick.wav", "/lib/Pack/3/late.wav"])  # nothing lost
+
+
+def test_a_few_files_landing_in_one_folder_stay_fresh_and_a_quiet_folder_is_no_drop_any_more():
+    clock = Clock()
+    queue = WorkQueue(clock=clock)
+    queue.add_jobs([job("/lib/old/a.wav")], bulk=True)  # a start-up catch-up's backlog
+    for n in range(5):
+        queue.add_jobs([job(f"/lib/Kicks/k{n}.wav")])
+    assert paths(queue.take_jobs(5)) == [f"/lib/Kicks/k{n}.wav" for n in range(5)]
+    for n in range(40):
+        queue.add_jobs([job(f"/lib/Pack/p{n}.wav")])
+    clock.now += 60  # the copy ended a minute ago
+    queue.add_jobs([job("/lib/Pack/one more.wav")])
+    assert paths(queue.take_jobs(1)) == ["/lib/Pack/one more.wav"]
+    for n in range(80):  # takes saved one by one, four a second for twenty seconds: no drop
+        clock.now += 0.25
+        queue.add_jobs([job(f"/lib/Takes/t{n}.wav")])
+        assert paths(queue.take_jobs(1)) == [f"/lib/Takes/t{n}.wav"]
