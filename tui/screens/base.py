@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from textual.screen import Screen
 
 from soundalike.engine.library.browse import SampleRow
+from soundalike.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from textual import getters
@@ -29,3 +30,9 @@ class AppScreen(Screen):
 
     def refresh_sample(self, sample_id: int) -> None:
         """A sample was changed from here (a star, a tag): show it again."""
+
+    def on_screen_resume(self) -> None:
+        """Back in front: the status bar catches up with what changed while this screen was away
+        (a screen made once and reused, such as the results, misses the updates in between)."""
+        for bar in self.query(StatusBar):
+            bar.show_state(self.app.status_state)

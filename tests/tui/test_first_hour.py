@@ -1,0 +1,38 @@
+"""What a new user tripped on in the app's first hour over a real folder, each driven as they did it."""
+from __future__ import annotations
+
+from soundalike.engine.tools.demo import render
+from soundalike.tui.screens.browser import BrowserScreen
+from soundalike.tui.screens.results import ResultsScreen
+from soundalike.tui.widgets.sample_list import SampleList
+from soundalike.tui.widgets.status_bar import StatusBar
+from tests.conftest import write
+from tests.tui.conftest import in_thread, make_app, wait_for
+
+
+def samples(app) -> SampleList:
+    return app.screen.query_one(SampleList)
+
+
+def status_line(app) -> str:
+    return str(app.screen.query_one(StatusBar).render())
+
+
+async def test_the_results_status_bar_counts_samples_added_while_it_was_away(indexed, drum_folder, fake_sd):
+    app = make_app(indexed)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: samples(app).source.count == 24, what="24 rows")
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen) and samples(app).source.count,
+                       what="results")
+        assert "24 samples" in status_line(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen), what="back to the library")
+        for take in range(3):
+            write(drum_folder / "Kit 9" / f"kick_{take}.wav", render("kick", seed=900 + take))
+        await in_thread(indexed.library.scan)
+        await wait_for(pilot, lambda: "27 samples" in status_line(app), what="the library's bar counts 27")
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen), what="results again")
+        await pilot.pause(0.1)
+        assert "27 samples" in status_line(app)
