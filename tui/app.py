@@ -74,6 +74,7 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
         self._apply_timer: Timer | None = None
         self._failure_timer: Timer | None = None
         self._playback_timer: Timer | None = None
+        self._told_no_text_search = False
 
     # --- lifecycle ----------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -290,7 +291,12 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
         self.show_results(query.title, lambda: groups, query)
 
     def _text_search_unavailable(self, why: str) -> None:
+        """The whole reason (how to get a text model) the first time; after that, one line."""
         log.info("text search unavailable: %s", why)
+        if self._told_no_text_search:
+            self.notify("No text model: filtered by name and tag.", title="Search", timeout=3)
+            return
+        self._told_no_text_search = True
         self.notify(f"{why.rstrip('.')}. Filtering by name and tag instead.",
                     title="Search", severity="warning", timeout=6)
 

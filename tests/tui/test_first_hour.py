@@ -36,3 +36,35 @@ async def test_the_results_status_bar_counts_samples_added_while_it_was_away(ind
         await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen), what="results again")
         await pilot.pause(0.1)
         assert "27 samples" in status_line(app)
+
+
+async def test_enter_without_a_text_model_explains_once_then_says_one_line(indexed, fake_sd):
+    app = make_app(indexed)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: samples(app).source.count == 24, what="24 rows")
+        for word in ("snare", "kick", "hat"):
+            await pilot.press("slash", *word, "enter")
+            await wait_for(pilot, lambda: samples(app).has_focus, what="back on the list")
+            await pilot.press("escape")
+        await wait_for(pilot, lambda: len(app._notifications) >= 3, what="three notes")
+        notes = [n.message for n in app._notifications]
+        assert sum("clap" in note for note in notes) == 1  # how to get a text model: once
+        assert len(notes) == 3 and all("\n" not in note and len(note) < 60 for note in notes[1:])
+
+
+async def test_down_leaves_the_search_box_for_the_list(indexed, fake_sd):
+    app = make_app(indexed)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: samples(app).source.count == 24, what="24 rows")
+        await pilot.press("slash", *"snare")
+        await wait_for(pilot, lambda: samples(app).source.count == 6, what="6 snares")
+        await pilot.press("down")
+        assert samples(app).has_focus and app.screen.state.text == "snare"
+        await pilot.press("down")
+        assert samples(app).cursor == 1  # the list's own down from there
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen) and samples(app).source.count,
+                       what="results")
+        await pilot.press("slash", *"kick", "down")
+        assert samples(app).has_focus
+        await wait_for(pilot, lambda: app.screen.asked.filters.text == "kick", what="the words kept")

@@ -8,6 +8,7 @@ import os
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Input, Static, Tree
@@ -44,6 +45,7 @@ class BrowserScreen(AppScreen):
     BrowserScreen #search { display: none; height: 1; border: none; padding: 0 1; background: $boost; }
     BrowserScreen #search.shown { display: block; }
     """
+    BINDINGS = [Binding("down", "leave_search", "to the list", show=False)]  # the list has its own down
 
     def __init__(self, library: Library, **kwargs):
         super().__init__(**kwargs)
@@ -233,6 +235,11 @@ class BrowserScreen(AppScreen):
             search.remove_class("shown")
         self.query_one(SampleList).focus()
         return was_open
+
+    def action_leave_search(self) -> None:
+        """Down in the search box: on to the list, the words kept as a filter."""
+        if self.query_one("#search", Input).has_focus:
+            self._close_search(clear=False)
 
     def _cancel_search_timer(self) -> None:
         if self._search_timer is not None:

@@ -22,6 +22,7 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.timer import Timer
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
@@ -81,6 +82,7 @@ class ResultsScreen(AppScreen):
     ResultsScreen #results-search { display: none; height: 1; border: none; padding: 0 1; background: $boost; }
     ResultsScreen #results-search.shown { display: block; }
     """
+    BINDINGS = [Binding("down", "leave_search", "to the list", show=False)]  # the list has its own down
 
     def __init__(self, library: Library, **kwargs):
         super().__init__(**kwargs)
@@ -329,6 +331,11 @@ class ResultsScreen(AppScreen):
         box.remove_class("shown")
         self.query_one(SampleList).focus()
         return was_open
+
+    def action_leave_search(self) -> None:
+        """Down in the words box: on to the results, the words kept."""
+        if self.query_one("#results-search", Input).has_focus:
+            self.query_one(SampleList).focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if self._search_timer is not None:
