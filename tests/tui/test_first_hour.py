@@ -1,7 +1,15 @@
 """What a new user tripped on in the app's first hour over a real folder, each driven as they did it."""
 from __future__ import annotations
 
+import dataclasses
+import os
+
+import numpy as np
+import soundfile as sf
+
+from soundalike.engine.config import TuiSettings
 from soundalike.engine.tools.demo import render
+from soundalike.tui.export import export_files
 from soundalike.tui.screens.browser import BrowserScreen
 from soundalike.tui.screens.results import ResultsScreen
 from soundalike.tui.widgets.sample_list import SampleList
@@ -68,3 +76,33 @@ async def test_down_leaves_the_search_box_for_the_list(indexed, fake_sd):
         await pilot.press("slash", *"kick", "down")
         assert samples(app).has_focus
         await wait_for(pilot, lambda: app.screen.asked.filters.text == "kick", what="the words kept")
+
+
+def test_export_as_wav_converts_other_formats_and_copies_wavs(tmp_path):
+    tone = (0.5 * np.sin(np.linspace(0, 200, 4410))).astype(np.float32)
+    flac = write(tmp_path / "in" / "snare.flac", tone, subtype="PCM_24")
+    aiff = write(tmp_path / "in" / "hat.aiff", np.stack([tone, tone], axis=1), rate=48000)
+    wav = write(tmp_path / "in" / "kick.wav", tone)
+    report = export_files([str(flac), str(aiff), str(wav)], str(tmp_path / "out"), fmt="wav")
+    assert sorted(os.listdir(tmp_path / "out")) == ["hat.wav", "kick.wav", "snare.wav"]
+    assert report.converted == 2 and "2 converted to WAV" in report.summary("out", "copy")
+    snare, hat = sf.info(str(tmp_path / "out" / "snare.wav")), sf.info(str(tmp_path / "out" / "hat.wav"))
+    assert (snare.format, snare.subtype, snare.samplerate) == ("WAV", "PCM_24", 44100)
+    assert (hat.format, hat.channels, hat.samplerate) == ("WAV", 2, 48000)
+    assert np.allclose(sf.read(str(tmp_path / "out" / "snare.wav"))[0], sf.read(str(flac))[0])
+    assert (tmp_path / "out" / "kick.wav").read_bytes() == wav.read_bytes()
+    again = export_files([str(flac)], str(tmp_path / "out"), fmt="wav")  # never over another file
+    assert again.done == [str(tmp_path / "out" / "snare (2).wav")]
+
+
+async def test_export_key_converts_when_the_setting_asks(indexed, fake_sd, tmp_path, drum_folder):
+    flac = write(drum_folder / "Kit 0" / "aaa_tom.flac", render("tom", seed=5))
+    indexed.library.scan([drum_folder])
+    project = tmp_path / "Project"
+    app = make_app(indexed, tui=dataclasses.replace(TuiSettings(), project_folder=str(project), export_format="wav"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: samples(app).current is not None, what="the library")
+        assert samples(app).current.path == str(flac)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: (project / "aaa_tom.wav").exists(), what="the WAV copy")
+        assert sf.info(str(project / "aaa_tom.wav")).format == "WAV"
