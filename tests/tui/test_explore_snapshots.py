@@ -16,6 +16,8 @@ from soundalike.tui.screens.map import MapScreen
 from tests.kit_sounds import write_kit
 from tests.tui.conftest import make_app, wait_for
 
+#: One fixed folder for the file: its tests run on one xdist worker, one after another.
+pytestmark = pytest.mark.xdist_group("explore-snapshots")
 FIXED_ROOT = Path("/tmp/soundalike-explore-snapshots/Samples")
 
 

@@ -16,6 +16,8 @@ from soundalike.tui.widgets.sample_list import SampleList
 from tests.conftest import TEST_BACKENDS, catalog_of, write
 from tests.tui.conftest import make_app, wait_for
 
+#: One fixed folder for the file: its tests run on one xdist worker, one after another.
+pytestmark = pytest.mark.xdist_group("tui-snapshots")
 FIXED_ROOT = Path("/tmp/soundalike-tui-snapshots/Samples")
 
 
