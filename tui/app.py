@@ -47,6 +47,8 @@ APPLY_SECONDS = 0.2
 #: While a sound plays, how often the status bar checks whether it has ended.
 PLAYBACK_CHECK_SECONDS = 0.2
 FAILURE_TOAST_SECONDS = 5.0
+#: How another process (``soundalike index`` while the app is open) names the app that owns the library.
+OWNER = "the soundalike app"
 #: Cycles that only the results view has.
 RESULTS_ONLY = frozenset({"scope", "aspect", "collapse"})
 
@@ -95,7 +97,7 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
     @work(thread=True, group="engine")
     def _start_engine(self, roots: list[str]) -> None:
         try:
-            self.service.start(roots)
+            self.service.start(roots, owner=OWNER)
         except SoundalikeError as e:
             log.warning("engine did not start: %s", e, exc_info=True)
             self.call_from_thread(self.notify, str(e), title="Engine", severity="error", timeout=10)

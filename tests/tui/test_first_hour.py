@@ -5,16 +5,20 @@ import dataclasses
 import os
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from soundalike.engine.config import TuiSettings
+from soundalike.engine.errors import UserError
+from soundalike.engine.library.facade import Library
+from soundalike.engine.store.lock import LibraryLocked
 from soundalike.engine.tools.demo import render
 from soundalike.tui.export import export_files
 from soundalike.tui.screens.browser import BrowserScreen
 from soundalike.tui.screens.results import ResultsScreen
 from soundalike.tui.widgets.sample_list import SampleList
 from soundalike.tui.widgets.status_bar import StatusBar
-from tests.conftest import write
+from tests.conftest import TEST_BACKENDS, write
 from tests.tui.conftest import in_thread, make_app, wait_for
 
 
@@ -106,3 +110,15 @@ async def test_export_key_converts_when_the_setting_asks(indexed, fake_sd, tmp_p
         await pilot.press("y")
         await wait_for(pilot, lambda: (project / "aaa_tom.wav").exists(), what="the WAV copy")
         assert sf.info(str(project / "aaa_tom.wav")).format == "WAV"
+
+
+async def test_index_while_the_app_is_open_names_the_app_and_a_missing_folder_first(
+        service, drum_folder, fake_sd, tmp_path):
+    app = make_app(service, roots=[str(drum_folder)])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: service.library.lock.held, what="the app owns the library")
+        with Library(service.settings, backends=TEST_BACKENDS) as other:  # what `soundalike index` opens
+            with pytest.raises(LibraryLocked, match=r"in use by the soundalike app \(pid"):
+                await in_thread(other.scan, [str(drum_folder)])
+            with pytest.raises(UserError, match=rf"^{tmp_path / 'not here'} is not a folder$"):
+                await in_thread(other.scan, [str(tmp_path / "not here")])
