@@ -117,3 +117,13 @@ def catalog_of(library):
     test that must write a row by hand or read a stored vector back reaches it here, in one place.
     """
     return library._catalog
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Captured output and logs as text a pytest-xdist worker can send: a file name that is not
+    UTF-8 (``bad_\\xff.wav``, logged by the hostile tests) shows as ``\\udcff`` instead of ending the run."""
+    outcome = yield
+    report = outcome.get_result()
+    report.sections = [(title, text.encode("utf-8", "backslashreplace").decode("utf-8"))
+                       for title, text in report.sections]

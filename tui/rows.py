@@ -5,6 +5,7 @@ the same to show as a 100-sample one. ``refresh()`` drops the cache and counts a
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import OrderedDict
 
@@ -157,8 +158,8 @@ class GroupSource:
 
         def again(hit):
             return type(hit)(fresh.get(hit.sample.id, hit.sample), hit.score)
-        self.groups = [type(g)(again(g.lead), tuple(map(again, g.copies)), tuple(map(again, g.layers)))
-                       for g in self.groups]
+        self.groups = [dataclasses.replace(g, lead=again(g.lead), copies=tuple(map(again, g.copies)),
+                                           layers=tuple(map(again, g.layers))) for g in self.groups]
         self._layout()
 
     def row(self, index: int) -> SampleRow | None:
@@ -178,11 +179,12 @@ class GroupSource:
             return ""
         return "▾ " if group.lead.sample.id in self.expanded else "▸ "
 
-    def note(self, index: int) -> str:
-        """What a group's row folds in ("+2 copies, +1 layer"); "" for other rows."""
+    def note(self, index: int, short: bool = False) -> str:
+        """What a group's row folds in ("+2 copies, +1 layer", or ``short`` "+3"); "" for other rows."""
         if not 0 <= index < self.count or self.entries[index][1]:
             return ""
-        return self.entries[index][2].summary()
+        group = self.entries[index][2]
+        return (f"+{len(group.members)}" if group.members else "") if short else group.summary()
 
     def tags(self, index: int) -> list[str]:
         row = self.row(index)

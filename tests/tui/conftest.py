@@ -99,3 +99,17 @@ async def wait_for(pilot, condition: Callable[[], object], timeout: float = 15.0
 
 async def in_thread(function, *args):
     return await asyncio.get_running_loop().run_in_executor(None, function, *args)
+
+
+def shows_path(detail: str, path: str) -> bool:
+    """Whether the detail pane's text (``#facts``) names ``path`` on its path line, which may be cut in
+    the middle ("/tmp/pytest-of-…/Kit 0/kick_0.wav") where the temp folder is long (xdist's
+    ``popen-gw0``, a long user name)."""
+    lines = detail.splitlines()
+    if len(lines) < 2:
+        return False
+    shown = lines[1].strip()
+    if "…" not in shown:
+        return shown == path
+    head, tail = shown.split("…", 1)
+    return path.startswith(head) and path.endswith(tail) and len(path) >= len(head) + len(tail)

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 
 import numpy as np
 import pytest
 import soundfile as sf
+from rich.cells import cell_len
 
+from soundalike.commands.map import symbols
 from soundalike.engine.config import TuiSettings
 from soundalike.engine.errors import UserError
 from soundalike.engine.library.facade import Library
@@ -15,11 +18,16 @@ from soundalike.engine.store.lock import LibraryLocked
 from soundalike.engine.tools.demo import render
 from soundalike.tui.export import export_files
 from soundalike.tui.screens.browser import BrowserScreen
+from soundalike.tui.screens.kit import KitScreen
+from soundalike.tui.screens.map import MapScreen, legend_text
 from soundalike.tui.screens.results import ResultsScreen
+from soundalike.tui.widgets.key_hints import KeyHints
+from soundalike.tui.widgets.map_render import PALETTE, colours
 from soundalike.tui.widgets.sample_list import SampleList
 from soundalike.tui.widgets.status_bar import StatusBar
 from tests.conftest import TEST_BACKENDS, write
 from tests.tui.conftest import in_thread, make_app, wait_for
+from tests.tui.test_session_fixes import tag_by_name
 
 
 def samples(app) -> SampleList:
@@ -122,3 +130,52 @@ async def test_index_while_the_app_is_open_names_the_app_and_a_missing_folder_fi
                 await in_thread(other.scan, [str(drum_folder)])
             with pytest.raises(UserError, match=rf"^{tmp_path / 'not here'} is not a folder$"):
                 await in_thread(other.scan, [str(tmp_path / "not here")])
+
+
+def test_a_user_tag_gets_its_own_symbol_and_colour_on_the_map():
+    kinds = ("boomy", "kick", "my fav", "other")
+    symbol = symbols(kinds)
+    assert symbol["kick"] == "K" and symbol["other"] == "·"
+    assert len(set(symbol.values())) == 4  # "boomy" and "my fav" share neither "·" nor one symbol
+    rgb = colours(kinds)
+    assert rgb[1] == PALETTE["kick"] and rgb[3] == PALETTE["other"] and len(set(rgb)) == 4
+
+
+def test_the_map_legend_wraps_between_entries_instead_of_being_cut():
+    items = [(name, 10 + i, (200, 100, 50)) for i, name in enumerate(
+        ("open hat", "clap", "closed hat", "kick", "rim", "snare", "tom", "cymbal", "shaker", "other", "boomy"))]
+    lines = legend_text(items, 118).plain.splitlines()
+    assert len(lines) == 2 and all(cell_len(line) <= 118 for line in lines)
+    assert all(f"■ {name} {count}" in "\n".join(lines) for name, count, _ in items)  # no entry split or cut
+    assert all(cell_len(line) <= 78 for line in legend_text(items, 78).plain.splitlines())
+
+
+async def test_at_80x24_a_folded_row_shows_its_whole_file_name(indexed, fake_sd, drum_folder):
+    pack = drum_folder / "Pearl Kit" / "Kick"
+    kick = render("kick", seed=7)
+    for level, word in ((0.3, "Soft"), (0.6, "Med"), (1.0, "Hard")):
+        write(pack / f"PearlKick-{word}.wav", kick * level)
+    indexed.library.scan([drum_folder])
+    app = make_app(indexed)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("slash", *"PearlKick-Med")
+        await wait_for(pilot, lambda: samples(app).source.count == 1, what="the one kick")
+        await pilot.press("down", "s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen) and samples(app).source.count,
+                       what="results")
+        await pilot.pause(0.1)
+        line = samples(app).render_line(0).text
+        assert "▸" in line and re.search(r"/PearlKick-(Soft|Med|Hard)\.wav \+\d ", line)  # whole, and how many
+
+
+async def test_the_kit_and_map_keys_fit_80_columns(indexed, fake_sd):
+    tag_by_name(indexed.library)
+    app = make_app(indexed)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: samples(app).current is not None, what="the library")
+        for key, screen in (("K", KitScreen), ("p", MapScreen)):
+            await pilot.press(key)
+            await wait_for(pilot, lambda s=screen: isinstance(app.screen, s), what=screen.__name__)
+            hints = str(app.screen.query_one(KeyHints).render()).rstrip()
+            assert hints.endswith("Esc  back") and cell_len(hints) <= 80
+            await pilot.press("escape")
