@@ -13,7 +13,8 @@ from rich.cells import cell_len
 from soundalike.commands.map import symbols
 from soundalike.engine.config import TuiSettings
 from soundalike.engine.errors import UserError
-from soundalike.engine.library.facade import Library
+from soundalike.engine.library.collapse import Group
+from soundalike.engine.library.facade import Hit, Library
 from soundalike.engine.store.lock import LibraryLocked
 from soundalike.engine.tools.demo import render
 from soundalike.tui.export import export_files
@@ -179,3 +180,20 @@ async def test_the_kit_and_map_keys_fit_80_columns(indexed, fake_sd):
             hints = str(app.screen.query_one(KeyHints).render()).rstrip()
             assert hints.endswith("Esc  back") and cell_len(hints) <= 80
             await pilot.press("escape")
+
+
+async def test_a_folded_group_is_shown_and_played_by_its_lead(indexed, fake_sd, drum_folder):
+    """The engine picks a group's lead (the loudest layer, not the softest that scored best); the
+    row, the detail and Space all use that lead, whatever its members scored."""
+    library = indexed.library
+    soft, hard = (library.sample_by_path(drum_folder / "Kit 0" / f"kick_{n}.wav") for n in (0, 1))
+    group = Group(Hit(hard, 0.91), layers=(Hit(soft, 0.99),))
+    app = make_app(indexed)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: samples(app).current is not None, what="the library")
+        app.show_results("layers", lambda: [group])
+        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen) and samples(app).source.count == 1,
+                       what="one folded row")
+        assert samples(app).current.id == hard.id and "kick_1.wav" in samples(app).render_line(0).text
+        await pilot.press("space")
+        await wait_for(pilot, lambda: app.status_state.playing == "kick_1.wav", what="the lead plays")
