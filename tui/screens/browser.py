@@ -8,7 +8,6 @@ import os
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Input, Static, Tree
@@ -45,7 +44,6 @@ class BrowserScreen(AppScreen):
     BrowserScreen #search { display: none; height: 1; border: none; padding: 0 1; background: $boost; }
     BrowserScreen #search.shown { display: block; }
     """
-    BINDINGS = [Binding("down", "leave_search", "to the list", show=False)]  # the list has its own down
 
     def __init__(self, library: Library, **kwargs):
         super().__init__(**kwargs)

@@ -22,7 +22,6 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.timer import Timer
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
@@ -82,7 +81,6 @@ class ResultsScreen(AppScreen):
     ResultsScreen #results-search { display: none; height: 1; border: none; padding: 0 1; background: $boost; }
     ResultsScreen #results-search.shown { display: block; }
     """
-    BINDINGS = [Binding("down", "leave_search", "to the list", show=False)]  # the list has its own down
 
     def __init__(self, library: Library, **kwargs):
         super().__init__(**kwargs)
