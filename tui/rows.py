@@ -109,6 +109,11 @@ class HitSource:
         return next((i for i, h in enumerate(self.hits) if h.sample.id == sample_id), None)
 
 
+def rank_score(group: Group) -> float:
+    """Where a group ranks: its best score, which may be a softer layer's than the lead it is shown by."""
+    return max(hit.score for hit in (group.lead, *group.copies, *group.layers))
+
+
 class GroupSource:
     """Query results as collapsed groups (``soundalike.engine.library.collapse.Group``): one row per group, and a
     group's copies and layers as rows under it once it is opened (``toggle``). ``sort`` is a
@@ -124,7 +129,7 @@ class GroupSource:
 
     def _layout(self) -> None:
         key = SORTS[self.sort].key
-        order = sorted(self.groups, key=lambda g: key(g.lead.sample, g.lead.score, self._tags.get(g.lead.sample.id, [])))
+        order = sorted(self.groups, key=lambda g: key(g.lead.sample, rank_score(g), self._tags.get(g.lead.sample.id, [])))
         self.entries: list[tuple[Hit, int, Group]] = []  # (hit, depth, group)
         for group in order:
             self.entries.append((group.lead, 0, group))
@@ -166,7 +171,11 @@ class GroupSource:
         return self.entries[index][0].sample if 0 <= index < self.count else None
 
     def score(self, index: int) -> float | None:
-        return self.entries[index][0].score if 0 <= index < self.count else None
+        """A hit's score; on a group's own row, the group's (where it ranks, which may be a member's)."""
+        if not 0 <= index < self.count:
+            return None
+        hit, depth, group = self.entries[index]
+        return hit.score if depth else rank_score(group)
 
     def marker(self, index: int) -> str:
         """"▸ " a closed group, "▾ " an open one, "  ↳ " a copy or layer under it, "" a lone result."""

@@ -194,14 +194,17 @@ async def test_a_folded_group_is_shown_and_played_by_its_lead(indexed, fake_sd, 
     """The engine picks a group's lead (the loudest layer, not the softest that scored best); the
     row, the detail and Space all use that lead, whatever its members scored."""
     library = indexed.library
-    soft, hard = (library.sample_by_path(drum_folder / "Kit 0" / f"kick_{n}.wav") for n in (0, 1))
+    soft, hard, snare = (library.sample_by_path(drum_folder / "Kit 0" / name)
+                         for name in ("kick_0.wav", "kick_1.wav", "snare_0.wav"))
     group = Group(Hit(hard, 0.91), layers=(Hit(soft, 0.99),))
     app = make_app(indexed)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: samples(app).current is not None, what="the library")
-        app.show_results("layers", lambda: [group])
-        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen) and samples(app).source.count == 1,
-                       what="one folded row")
-        assert samples(app).current.id == hard.id and "kick_1.wav" in samples(app).render_line(0).text
+        app.show_results("layers", lambda: [group, Group(Hit(snare, 0.95))])
+        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen) and samples(app).source.count == 2,
+                       what="two rows")
+        line = samples(app).render_line(0).text
+        assert samples(app).current.id == hard.id and "kick_1.wav" in line
+        assert "0.990" in line  # the group ranks by its best score, above the snare's 0.95
         await pilot.press("space")
         await wait_for(pilot, lambda: app.status_state.playing == "kick_1.wav", what="the lead plays")
