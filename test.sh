@@ -7,4 +7,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 .venv/bin/ruff check --quiet .
 scripts/typecheck.sh
-exec .venv/bin/python -m pytest -q "$@"
+# One pytest-xdist worker per CPU (SOUNDALIKE_TEST_WORKERS=0: one process; a number: that many);
+# tests marked xdist_group (the neural models, the snapshot files) share one worker.
+exec .venv/bin/python -m pytest -q -n "${SOUNDALIKE_TEST_WORKERS:-auto}" --dist loadgroup "$@"

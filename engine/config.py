@@ -96,10 +96,12 @@ class TuiSettings:
     tag_min_score: float = 0.5
     # Optional result columns shown by the columns key (tui/widgets/columns.py COLUMNS: rate, bits, channels).
     columns: tuple[str, ...] = ("rate", "bits", "channels")
-    # Where the export key puts samples (e.g. your DAW project's samples folder); "" until you set it.
-    project_folder: str = ""
+    # Where the export key puts samples (e.g. your DAW project's samples folder).
+    project_folder: str = "~/soundalike-samples"
     # How they get there: "copy" (a real copy) or "link" (a symbolic link to the library's file).
     export_mode: str = "copy"
+    # "keep" each file's format, or "wav": other formats become WAV copies (for samplers that read WAV only).
+    export_format: str = "keep"
     # Keys, per action (Textual key names); tui/keys.py describes each action.
     key_down: tuple[str, ...] = ("down", "j")
     key_up: tuple[str, ...] = ("up", "k")

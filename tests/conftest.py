@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
@@ -57,15 +58,24 @@ def make_settings(tmp_path):
     return _make
 
 
-@pytest.fixture
-def drum_folder(tmp_path) -> Path:
-    """Two kits of generated one-shots: kick, snare, closed hat, cymbal, three takes each."""
-    root = tmp_path / "Samples"
+@pytest.fixture(scope="session")
+def rendered_drums(tmp_path_factory) -> Path:
+    """The drum folder's sounds, rendered once per session (per xdist worker)."""
+    root = tmp_path_factory.mktemp("rendered") / "Samples"
     for kit in range(2):
         for number, instrument in enumerate(("kick", "snare", "closed hat", "cymbal")):
             for take in range(3):
                 name = f"{instrument.replace(' ', '_')}_{take}.wav"
                 write(root / f"Kit {kit}" / name, render(instrument, seed=kit * 100 + number * 10 + take))
+    return root
+
+
+@pytest.fixture
+def drum_folder(tmp_path, rendered_drums) -> Path:
+    """Two kits of generated one-shots: kick, snare, closed hat, cymbal, three takes each; a copy
+    of its own for each test (tests add, change and delete files in it)."""
+    root = tmp_path / "Samples"
+    shutil.copytree(rendered_drums, root)
     return root
 
 
@@ -117,3 +127,13 @@ def catalog_of(library):
     test that must write a row by hand or read a stored vector back reaches it here, in one place.
     """
     return library._catalog
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Captured output and logs as text a pytest-xdist worker can send: a file name that is not
+    UTF-8 (``bad_\\xff.wav``, logged by the hostile tests) shows as ``\\udcff`` instead of ending the run."""
+    outcome = yield
+    report = outcome.get_result()
+    report.sections = [(title, text.encode("utf-8", "backslashreplace").decode("utf-8"))
+                       for title, text in report.sections]

@@ -47,6 +47,8 @@ APPLY_SECONDS = 0.2
 #: While a sound plays, how often the status bar checks whether it has ended.
 PLAYBACK_CHECK_SECONDS = 0.2
 FAILURE_TOAST_SECONDS = 5.0
+#: How another process (``soundalike index`` while the app is open) names the app that owns the library.
+OWNER = "the soundalike app"
 #: Cycles that only the results view has.
 RESULTS_ONLY = frozenset({"scope", "aspect", "collapse"})
 
@@ -74,6 +76,7 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
         self._apply_timer: Timer | None = None
         self._failure_timer: Timer | None = None
         self._playback_timer: Timer | None = None
+        self._told_no_text_search = False
 
     # --- lifecycle ----------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -94,7 +97,7 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
     @work(thread=True, group="engine")
     def _start_engine(self, roots: list[str]) -> None:
         try:
-            self.service.start(roots)
+            self.service.start(roots, owner=OWNER)
         except SoundalikeError as e:
             log.warning("engine did not start: %s", e, exc_info=True)
             self.call_from_thread(self.notify, str(e), title="Engine", severity="error", timeout=10)
@@ -290,7 +293,12 @@ class SoundalikeApp(KeepingActions, ExploreActions, App):
         self.show_results(query.title, lambda: groups, query)
 
     def _text_search_unavailable(self, why: str) -> None:
+        """The whole reason (how to get a text model) the first time; after that, one line."""
         log.info("text search unavailable: %s", why)
+        if self._told_no_text_search:
+            self.notify("No text model: filtered by name and tag.", title="Search", timeout=3)
+            return
+        self._told_no_text_search = True
         self.notify(f"{why.rstrip('.')}. Filtering by name and tag instead.",
                     title="Search", severity="warning", timeout=6)
 

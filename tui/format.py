@@ -61,22 +61,30 @@ def fit(text: str, width: int, keep: str = "end") -> str:
     return cut + " " * (width - cell_len(cut))
 
 
+#: The fewest cells of the pack folder's name kept to show a whole file name ("Pea…").
+MIN_HEAD = 4
+
+
 def fit_path(path: str, width: int) -> str:
     """A relative path padded or cut to ``width`` cells, keeping its first folder (the pack) and
     its file name, cutting the folder name only as much as the file name needs:
-    "Pack/…/snare_01.wav", "Long Pack Na…/snare_01.wav"; a file name too long for the rest is cut
-    at its start."""
+    "Pack/…/snare_01.wav", "Long Pack Na…/snare_01.wav", down to MIN_HEAD cells of it; a file
+    name too long for the rest loses a part near its start ("PearlS…Room-Soft.wav")."""
     head, sep, rest = path.partition(os.sep)
     if cell_len(path) <= width or not sep or width < 12:
         return fit(path, width)
     name = os.path.basename(rest)
     middle = sep + "…" + sep if rest != name else sep
     head_width = max(min(cell_len(head), max(6, width // 4)), width - cell_len(middle) - cell_len(name))
+    if head_width + cell_len(middle) + cell_len(name) > width >= MIN_HEAD + cell_len(middle) + cell_len(name):
+        head_width = width - cell_len(middle) - cell_len(name)  # the whole file name, with less of the pack
     if cell_len(head) > head_width:
         head = _take(head, head_width - 1, from_end=False) + "…"
     tail = _take(rest if rest == name else name, width - cell_len(head) - cell_len(middle), from_end=True)
-    if tail != name:
-        tail = "…" + _take(name, width - cell_len(head) - cell_len(middle) - 1, from_end=True)
+    if tail != name:  # the start says what it is, the end (kept longer) which take or layer
+        room = width - cell_len(head) - cell_len(middle)
+        start = _take(name, (room - 1) // 3, from_end=False)
+        tail = start + "…" + _take(name, room - 1 - cell_len(start), from_end=True)
     return fit(head + middle + tail, width)
 
 

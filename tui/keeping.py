@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import os
 
+from soundalike.engine import paths
+from soundalike.engine.config import TuiSettings
 from soundalike.engine.library.browse import SampleRow
 from soundalike.tui.clipboard import copy_with_tool
 from soundalike.tui.export import export_files, uri_list
@@ -68,13 +70,17 @@ class KeepingActions:
         if not chosen:
             return
         settings = self.settings.tui
+        folder = settings.project_folder or TuiSettings.project_folder
         try:
-            report = export_files([row.path for row in chosen], settings.project_folder, settings.export_mode)
+            report = export_files([row.path for row in chosen], folder, settings.export_mode, settings.export_format)
         except (ValueError, OSError) as e:
-            self.notify(f"Can't export: {e}", severity="warning", timeout=6)
+            self.notify(f"Can't export into {folder}: {e} ([tui] project_folder in {paths.user_config_file()})",
+                        severity="warning", timeout=8)
             return
-        self.notify(report.summary(settings.project_folder, settings.export_mode),
-                    severity="warning" if report.failed else "information", timeout=5)
+        where = "" if folder != TuiSettings.project_folder else \
+            f" (to change it: [tui] project_folder in {paths.user_config_file()})"
+        self.notify(report.summary(folder, settings.export_mode) + where,
+                    severity="warning" if report.failed else "information", timeout=6)
 
     def action_copy_uris(self: AppHost) -> None:
         chosen = selection(self)

@@ -5,6 +5,7 @@ the same to show as a 100-sample one. ``refresh()`` drops the cache and counts a
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import OrderedDict
 
@@ -108,6 +109,11 @@ class HitSource:
         return next((i for i, h in enumerate(self.hits) if h.sample.id == sample_id), None)
 
 
+def rank_score(group: Group) -> float:
+    """Where a group ranks: its best score, which may be a softer layer's than the lead it is shown by."""
+    return max(hit.score for hit in (group.lead, *group.copies, *group.layers))
+
+
 class GroupSource:
     """Query results as collapsed groups (``soundalike.engine.library.collapse.Group``): one row per group, and a
     group's copies and layers as rows under it once it is opened (``toggle``). ``sort`` is a
@@ -123,7 +129,7 @@ class GroupSource:
 
     def _layout(self) -> None:
         key = SORTS[self.sort].key
-        order = sorted(self.groups, key=lambda g: key(g.lead.sample, g.lead.score, self._tags.get(g.lead.sample.id, [])))
+        order = sorted(self.groups, key=lambda g: key(g.lead.sample, rank_score(g), self._tags.get(g.lead.sample.id, [])))
         self.entries: list[tuple[Hit, int, Group]] = []  # (hit, depth, group)
         for group in order:
             self.entries.append((group.lead, 0, group))
@@ -157,15 +163,19 @@ class GroupSource:
 
         def again(hit):
             return type(hit)(fresh.get(hit.sample.id, hit.sample), hit.score)
-        self.groups = [type(g)(again(g.lead), tuple(map(again, g.copies)), tuple(map(again, g.layers)))
-                       for g in self.groups]
+        self.groups = [dataclasses.replace(g, lead=again(g.lead), copies=tuple(map(again, g.copies)),
+                                           layers=tuple(map(again, g.layers))) for g in self.groups]
         self._layout()
 
     def row(self, index: int) -> SampleRow | None:
         return self.entries[index][0].sample if 0 <= index < self.count else None
 
     def score(self, index: int) -> float | None:
-        return self.entries[index][0].score if 0 <= index < self.count else None
+        """A hit's score; on a group's own row, the group's (where it ranks, which may be a member's)."""
+        if not 0 <= index < self.count:
+            return None
+        hit, depth, group = self.entries[index]
+        return hit.score if depth else rank_score(group)
 
     def marker(self, index: int) -> str:
         """"▸ " a closed group, "▾ " an open one, "  ↳ " a copy or layer under it, "" a lone result."""
@@ -178,11 +188,12 @@ class GroupSource:
             return ""
         return "▾ " if group.lead.sample.id in self.expanded else "▸ "
 
-    def note(self, index: int) -> str:
-        """What a group's row folds in ("+2 copies, +1 layer"); "" for other rows."""
+    def note(self, index: int, short: bool = False) -> str:
+        """What a group's row folds in ("+2 copies, +1 layer", or ``short`` "+3"); "" for other rows."""
         if not 0 <= index < self.count or self.entries[index][1]:
             return ""
-        return self.entries[index][2].summary()
+        group = self.entries[index][2]
+        return (f"+{len(group.members)}" if group.members else "") if short else group.summary()
 
     def tags(self, index: int) -> list[str]:
         row = self.row(index)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable
 
 from soundalike.engine.config import Settings
+from soundalike.engine.errors import UserError
 from soundalike.engine.library.indexes import LibraryIndexes
 from soundalike.engine.library.planner import Plan, plan_path, root_away
 from soundalike.engine.library.writer import LibraryWriter, ProgressCallback, ScanReport
@@ -52,7 +53,10 @@ class Scanner:
         marked missing; a root that is no longer there is marked offline, its samples kept; files
         back unchanged are revived from their stored vectors.
         """
-        with self._lock.hold():
+        roots = None if roots is None else list(roots)
+        if missing := [str(r) for r in roots or () if not os.path.isdir(os.path.expanduser(r))]:
+            raise UserError(f"{', '.join(missing)} {'is not a folder' if len(missing) == 1 else 'are not folders'}")
+        with self._lock.hold():  # (a missing folder is told first, even while another process owns the library)
             check_catalog(self._catalog)
             started, report = time.monotonic(), ScanReport()
             self._writer.load_backends()

@@ -47,13 +47,13 @@ class EngineService:
         self._threads: list[threading.Thread] = []
         self._closed = False
 
-    def start(self, roots: Sequence[str] = ()) -> None:
+    def start(self, roots: Sequence[str] = (), owner: str = "soundalike serve") -> None:
         """Take the library lock, add ``roots``, start watching, and catch up in the background.
 
         Raises soundalike.engine.store.lock.LibraryLocked (a UserError naming the owner) when another process
-        owns the library.
+        owns the library. ``owner``: how another process names this one ("soundalike serve", the app).
         """
-        self.library.lock.acquire("soundalike serve")
+        self.library.lock.acquire(owner)
         try:
             self.library.writer.load_backends()  # load models now (a missing one fails here), record which made the vectors
             self.workers.start({name: self.library.embedder(name) for name in self.settings.engine.backends},

@@ -10,13 +10,21 @@ import numpy as np
 from soundalike.commands.library import with_library
 from soundalike.engine.library.browse import Filters
 from soundalike.engine.library.facade import Library
-from soundalike.engine.tools.drum_map import DrumMap
+from soundalike.engine.tools.drum_map import OTHER, DrumMap
 from soundalike.tui.widgets.map_render import View, cells
 
-#: One letter per kind on the text map (capitals for the loud drums); "·" for anything else.
+#: One letter per kind on the text map (capitals for the loud drums); "·" for "other".
 LETTERS = {"kick": "K", "snare": "S", "clap": "x", "closed hat": "h", "open hat": "o", "tom": "T", "cymbal": "C",
            "crash": "C", "ride": "R", "rim": "r", "shaker": "s", "percussion": "p", "cowbell": "b", "bell": "b",
-           "hand drum": "d"}
+           "hand drum": "d", OTHER: "·"}
+#: Symbols for kinds without a letter (a user tag, a clap model's label), one each in turn.
+SPARE = "123456789*+#@%&"
+
+
+def symbols(kinds: tuple[str, ...]) -> dict[str, str]:
+    """A symbol per kind on the map: its letter, else the next spare symbol ("?" when they run out)."""
+    spare = iter(SPARE)
+    return {kind: LETTERS.get(kind) or next(spare, "?") for kind in kinds}
 
 
 def add_parsers(commands) -> None:
@@ -43,9 +51,10 @@ def cmd_map(args: argparse.Namespace, library: Library) -> int:
                           if int(sid) in rows], indent=1))
         return 0
     counts, dominant = cells(points, View(), args.width, args.height)
+    symbol = symbols(points.kinds)
     for row in range(args.height):
-        print("".join(LETTERS.get(points.kinds[dominant[row, col]], "·") if counts[row, col] else " "
+        print("".join(symbol[points.kinds[dominant[row, col]]] if counts[row, col] else " "
                       for col in range(args.width)))
-    kinds = ", ".join(f"{LETTERS.get(kind, '·')} {kind}" for kind in points.kinds)
+    kinds = ", ".join(f"{symbol[kind]} {kind}" for kind in points.kinds)
     print(f"{len(points)} samples; {kinds}")
     return 0

@@ -39,6 +39,14 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "neural: needs torch and transformers (the [neural] extra)")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist these tests share one worker, so each tiny model is built once, not per worker."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("neural"))
+
+
 def byte_symbols() -> list[str]:
     """The 256 printable stand-ins byte-level BPE uses for raw bytes."""
     keep = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]

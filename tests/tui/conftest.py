@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+import shutil
 import sys
 import time
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -99,3 +103,31 @@ async def wait_for(pilot, condition: Callable[[], object], timeout: float = 15.0
 
 async def in_thread(function, *args):
     return await asyncio.get_running_loop().run_in_executor(None, function, *args)
+
+
+def shows_path(detail: str, path: str) -> bool:
+    """Whether the detail pane's text (``#facts``) names ``path`` on its path line, which may be cut in
+    the middle ("/tmp/pytest-of-…/Kit 0/kick_0.wav") where the temp folder is long (xdist's
+    ``popen-gw0``, a long user name)."""
+    lines = detail.splitlines()
+    if len(lines) < 2:
+        return False
+    shown = lines[1].strip()
+    if "…" not in shown:
+        return shown == path
+    head, tail = shown.split("…", 1)
+    return path.startswith(head) and path.endswith(tail) and len(path) >= len(head) + len(tail)
+
+
+@contextlib.contextmanager
+def fixed_folder(root: Path) -> Iterator[Path]:
+    """``root``: a fixed path that snapshots show, made empty for one test at a time. The hold is a
+    lock file beside it, so pytest-xdist workers and other test runs on the machine take turns
+    instead of deleting each other's files."""
+    with open(root.parent.with_name(root.parent.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        shutil.rmtree(root.parent, ignore_errors=True)
+        try:
+            yield root
+        finally:
+            shutil.rmtree(root.parent, ignore_errors=True)

@@ -4,7 +4,6 @@ Update after a deliberate change: pytest tests/tui/test_explore_snapshots.py --s
 """
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,22 +13,23 @@ from soundalike.engine.live.service import EngineService
 from soundalike.tui.screens.kit import KitScreen
 from soundalike.tui.screens.map import MapScreen
 from tests.kit_sounds import write_kit
-from tests.tui.conftest import make_app, wait_for
+from tests.tui.conftest import fixed_folder, make_app, wait_for
 
+#: One fixed folder for the file: its tests share one xdist worker (fixed_folder makes others wait).
+pytestmark = pytest.mark.xdist_group("explore-snapshots")
 FIXED_ROOT = Path("/tmp/soundalike-explore-snapshots/Samples")
 
 
 @pytest.fixture
 def explore_service(tmp_path, fake_sd):
-    shutil.rmtree(FIXED_ROOT.parent, ignore_errors=True)
-    for kit in range(2):
-        write_kit(FIXED_ROOT / f"Kit {kit}", kit)
-    settings = Settings(engine=EngineSettings(data_dir=str(tmp_path / "data"), backends=("builtin",),
-                                              default_backend="builtin", workers=1))
-    with EngineService(settings) as service:
-        service.library.scan([FIXED_ROOT])
-        yield service
-    shutil.rmtree(FIXED_ROOT.parent, ignore_errors=True)
+    with fixed_folder(FIXED_ROOT):
+        for kit in range(2):
+            write_kit(FIXED_ROOT / f"Kit {kit}", kit)
+        settings = Settings(engine=EngineSettings(data_dir=str(tmp_path / "data"), backends=("builtin",),
+                                                  default_backend="builtin", workers=1))
+        with EngineService(settings) as service:
+            service.library.scan([FIXED_ROOT])
+            yield service
 
 
 async def waveform_drawn(pilot) -> None:

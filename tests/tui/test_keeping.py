@@ -127,12 +127,19 @@ async def test_export_into_the_project_folder_and_uri_list(indexed, fake_sd, tmp
         assert app.clipboard.count("file://") == 2 and app.clipboard.endswith("\r\n")
 
 
-async def test_export_without_a_project_folder_says_where_to_set_it(indexed, fake_sd):
+async def test_export_without_a_project_folder_uses_a_default_and_names_the_config_file(
+        indexed, fake_sd, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SOUNDALIKE_CONFIG", str(tmp_path / "my-config.toml"))
     app = make_app(indexed)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: samples(app).source.count == 24, what="the library")
+        first = samples(app).current
         await pilot.press("y")
-        await wait_for(pilot, lambda: any("project_folder" in n.message for n in app._notifications), what="note")
+        copy = tmp_path / "home" / "soundalike-samples" / os.path.basename(first.path)
+        await wait_for(pilot, lambda: copy.exists(), what="the copy in the default folder")
+        await wait_for(pilot, lambda: any(f"project_folder in {tmp_path / 'my-config.toml'}" in n.message
+                                          for n in app._notifications), what="where to change it")
 
 
 def test_export_never_overwrites_and_links_when_asked(tmp_path):

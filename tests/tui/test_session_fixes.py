@@ -18,7 +18,7 @@ from soundalike.tui.widgets.folder_tree import FolderTree
 from soundalike.tui.widgets.sample_list import SampleList
 from soundalike.tui.widgets.status_bar import StatusState
 from tests.conftest import catalog_of, write
-from tests.tui.conftest import make_app, wait_for
+from tests.tui.conftest import make_app, shows_path, wait_for
 
 
 def samples(app) -> SampleList:
@@ -49,19 +49,19 @@ async def test_a_new_filter_or_search_puts_the_cursor_on_the_first_match(indexed
         app.screen.dismiss("snare")
         await wait_for(pilot, lambda: samples(app).source.count == 6, what="6 snares")
         assert samples(app).cursor == 0 and samples(app).scroll_offset.y == 0
-        await wait_for(pilot, lambda: samples(app).current.path in detail_text(app), what="detail follows")
+        await wait_for(pilot, lambda: shows_path(detail_text(app), samples(app).current.path), what="detail follows")
         assert "snare" in samples(app).current.path
         await pilot.press("x", "G")  # deep in the list, then search
         await wait_for(pilot, lambda: samples(app).source.count == 24 and samples(app).cursor == 23, what="all")
         await pilot.press("slash", *"cymbal")
         await wait_for(pilot, lambda: samples(app).source.count == 6, what="6 cymbals")
-        await wait_for(pilot, lambda: samples(app).current.path in detail_text(app), what="detail follows")
+        await wait_for(pilot, lambda: shows_path(detail_text(app), samples(app).current.path), what="detail follows")
         assert samples(app).cursor == 0 and "cymbal" in samples(app).current.path
         cymbal = samples(app).current
         await pilot.press("escape", "x")  # widening keeps the cymbal: highlighted, and in the detail
         await wait_for(pilot, lambda: samples(app).source.count == 24, what="whole list")
         await pilot.pause(0.3)
-        assert samples(app).current == cymbal and cymbal.path in detail_text(app)
+        assert samples(app).current == cymbal and shows_path(detail_text(app), cymbal.path)
         top = int(samples(app).scroll_offset.y)
         assert top <= samples(app).cursor < top + samples(app).scrollable_content_region.height
 
@@ -213,7 +213,7 @@ def test_a_cut_path_keeps_its_pack_folder_and_file_name(width):
     path = "Vengeance Essential Clubsounds Vol 3/Drums/Snares/VEC3 Snare 042 hard.wav"
     cut = fmt.fit_path(path, width)
     assert cell_len(cut) == width
-    assert cut.startswith("Veng") and cut.rstrip().endswith("hard.wav") and "…" in cut
+    assert cut.startswith("Ven") and cut.rstrip().endswith("hard.wav") and "…" in cut
 
 
 async def test_at_80_columns_the_list_shows_the_pack_folder(indexed, fake_sd, drum_folder):

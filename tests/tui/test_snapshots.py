@@ -14,14 +14,20 @@ from soundalike.engine.live.service import EngineService
 from soundalike.engine.tools.demo import render
 from soundalike.tui.widgets.sample_list import SampleList
 from tests.conftest import TEST_BACKENDS, catalog_of, write
-from tests.tui.conftest import make_app, wait_for
+from tests.tui.conftest import fixed_folder, make_app, wait_for
 
+#: One fixed folder for the file: its tests share one xdist worker (fixed_folder makes others wait).
+pytestmark = pytest.mark.xdist_group("tui-snapshots")
 FIXED_ROOT = Path("/tmp/soundalike-tui-snapshots/Samples")
 
 
 @pytest.fixture
 def snapshot_service(make_settings, fake_sd):
-    shutil.rmtree(FIXED_ROOT.parent, ignore_errors=True)
+    with fixed_folder(FIXED_ROOT):
+        yield from _snapshot_service(make_settings)
+
+
+def _snapshot_service(make_settings):
     for kit in range(2):
         for number, instrument in enumerate(("kick", "snare", "closed hat")):
             for take in range(2):
@@ -31,7 +37,6 @@ def snapshot_service(make_settings, fake_sd):
     with EngineService(make_settings(), backends=TEST_BACKENDS) as service:
         service.library.scan([FIXED_ROOT])
         yield service
-    shutil.rmtree(FIXED_ROOT.parent, ignore_errors=True)
 
 
 async def settled(pilot) -> None:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual.binding import Binding
 from textual.screen import Screen
 
 from soundalike.engine.library.browse import SampleRow
+from soundalike.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from textual import getters
@@ -20,6 +22,10 @@ if TYPE_CHECKING:
 
 
 class AppScreen(Screen):
+    # Down in a search box (which has no use for it) goes on to the list below; where a list or a
+    # map has the focus, its own down comes first.
+    BINDINGS = [Binding("down", "leave_search", "to the list", show=False)]
+
     if TYPE_CHECKING:  # Textual's own way to type a node's app (textual.getters.app)
         app = getters.app(SoundalikeApp)
 
@@ -29,3 +35,12 @@ class AppScreen(Screen):
 
     def refresh_sample(self, sample_id: int) -> None:
         """A sample was changed from here (a star, a tag): show it again."""
+
+    def action_leave_search(self) -> None:
+        """Down in the screen's search box: on to its list (screens with a search box say how)."""
+
+    def on_screen_resume(self) -> None:
+        """Back in front: the status bar catches up with what changed while this screen was away
+        (a screen made once and reused, such as the results, misses the updates in between)."""
+        for bar in self.query(StatusBar):
+            bar.show_state(self.app.status_state)

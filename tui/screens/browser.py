@@ -234,6 +234,11 @@ class BrowserScreen(AppScreen):
         self.query_one(SampleList).focus()
         return was_open
 
+    def action_leave_search(self) -> None:
+        """Down in the search box: on to the list, the words kept as a filter."""
+        if self.query_one("#search", Input).has_focus:
+            self._close_search(clear=False)
+
     def _cancel_search_timer(self) -> None:
         if self._search_timer is not None:
             self._search_timer.stop()

@@ -22,11 +22,14 @@ from soundalike.engine.kits.export import FORMATS, export_kit
 from soundalike.engine.library.browse import SampleRow
 from soundalike.tui.screens.base import AppScreen
 from soundalike.tui.widgets.detail import DetailPane
+from soundalike.tui.widgets.key_hints import KeyHints
 from soundalike.tui.widgets.status_bar import StatusBar
 
 log = logging.getLogger(__name__)
 
 COLUMNS = ("slot", "note", "sample", "alike", "choice", "")
+#: The kit screen's own keys, on the bottom line.
+KEYS = (("←/→", "alternatives"), ("L", "lock"), ("r", "reroll"), ("w", "export"), ("Esc", "back"))
 
 
 class KitScreen(AppScreen):
@@ -54,6 +57,7 @@ class KitScreen(AppScreen):
         yield table
         yield DetailPane(self.app.clips, id="detail")
         yield StatusBar(self.app.status_state)
+        yield KeyHints(pairs=KEYS)
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()
@@ -74,8 +78,7 @@ class KitScreen(AppScreen):
         empty = kit.empty_slots()
         note = f"; nothing tagged for {', '.join(empty)}" if empty else ""
         self.query_one("#kit-title", Static).update(
-            f"kit around {Path(self.seed.path).name} — {len(kit.picks())} slots{note}  "
-            "(←/→: alternatives, L: lock, r: reroll, w: export, Esc: back)")
+            f"kit around {Path(self.seed.path).name} — {len(kit.picks())} slots{note}")
         self._fill()
 
     def _fill(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -23,6 +24,7 @@ from soundalike.tui.live import SamplesChanged
 from soundalike.tui.screens.base import AppScreen
 from soundalike.tui.screens.tag_picker import TagPicker
 from soundalike.tui.widgets.detail import DetailPane
+from soundalike.tui.widgets.key_hints import KeyHints
 from soundalike.tui.widgets.map_render import legend
 from soundalike.tui.widgets.map_view import MapView
 from soundalike.tui.widgets.status_bar import StatusBar
@@ -30,12 +32,33 @@ from soundalike.tui.widgets.status_bar import StatusBar
 log = logging.getLogger(__name__)
 
 RELOAD_SECONDS = 1.0
+#: The map's own keys, on the bottom line.
+KEYS = (("←↑↓→", "move"), ("Enter", "similar"), ("t", "tag"), ("+/-", "zoom"), ("0", "whole map"), ("Esc", "back"))
+LEGEND_GAP = "   "
+
+
+def legend_text(items: list[tuple[str, int, tuple[int, int, int]]], width: int) -> Text:
+    """"■ kick 12   ■ snare 9 ..." over as many lines as ``width`` needs; an entry is never split."""
+    text, used = Text(), 0
+    for kind, count, rgb in items:
+        entry = f"{kind} {count}"
+        size = 2 + cell_len(entry)
+        if used and used + len(LEGEND_GAP) + size > width:
+            text.append("\n")
+            used = 0
+        elif used:
+            text.append(LEGEND_GAP)
+            used += len(LEGEND_GAP)
+        text.append("■ ", style=f"rgb({rgb[0]},{rgb[1]},{rgb[2]})")
+        text.append(entry)
+        used += size
+    return text
 
 
 class MapScreen(AppScreen):
     DEFAULT_CSS = """
     MapScreen #map-title { height: 1; background: $boost; padding: 0 1; text-style: bold; }
-    MapScreen #map-legend { height: 1; padding: 0 1; }
+    MapScreen #map-legend { height: auto; padding: 0 1; }
     MapScreen DetailPane { height: 7; }
     """
     BINDINGS = [
@@ -60,6 +83,7 @@ class MapScreen(AppScreen):
         yield Static("", id="map-legend")
         yield DetailPane(self.app.clips, id="detail")
         yield StatusBar(self.app.status_state)
+        yield KeyHints(pairs=KEYS)
 
     def on_mount(self) -> None:
         self.query_one(MapView).focus()
@@ -96,13 +120,16 @@ class MapScreen(AppScreen):
         self.points = points
         self.query_one(MapView).set_points(points, keep_view)
         scope = self.scope_title + (f", tag {self.tag}" if self.tag else "")
-        self.query_one("#map-title", Static).update(
-            f"map of {scope} — {len(points)} samples  (arrows: move, Enter: similar, t: tag, +/-: zoom, Esc: back)")
-        line = Text()
-        for kind, count, rgb in legend(points):
-            line.append("■ ", style=f"rgb({rgb[0]},{rgb[1]},{rgb[2]})")
-            line.append(f"{kind} {count}   ")
-        self.query_one("#map-legend", Static).update(line)
+        self.query_one("#map-title", Static).update(f"map of {scope} — {len(points)} samples")
+        self._legend()
+
+    def on_resize(self) -> None:
+        self._legend()
+
+    def _legend(self) -> None:
+        box = self.query_one("#map-legend", Static)
+        if self.points is not None:
+            box.update(legend_text(legend(self.points), (box.content_region.width or self.app.size.width - 2)))
 
     # --- keys -------------------------------------------------------------------------------
     def action_move(self, dx: int, dy: int) -> None:

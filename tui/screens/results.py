@@ -330,6 +330,11 @@ class ResultsScreen(AppScreen):
         self.query_one(SampleList).focus()
         return was_open
 
+    def action_leave_search(self) -> None:
+        """Down in the words box: on to the results, the words kept."""
+        if self.query_one("#results-search", Input).has_focus:
+            self.query_one(SampleList).focus()
+
     def on_input_changed(self, event: Input.Changed) -> None:
         if self._search_timer is not None:
             self._search_timer.stop()

@@ -20,8 +20,24 @@ PALETTE: dict[str, RGB] = {
     "ride": (70, 190, 150), "rim": (215, 215, 120), "shaker": (180, 230, 90), "percussion": (235, 150, 90),
     "cowbell": (235, 150, 90), "bell": (235, 150, 90), "hand drum": (205, 135, 85), "other": (150, 150, 150),
 }
-UNKNOWN: RGB = (200, 200, 200)
+#: Colours for kinds the palette does not name (a user tag, a clap model's label), one each in turn,
+#: none of them the grey of "other".
+SPARE: tuple[RGB, ...] = ((255, 255, 255), (250, 90, 120), (120, 160, 255), (255, 220, 120), (150, 255, 210),
+                          (200, 140, 255), (255, 160, 60), (100, 220, 90))
 MIN_SHADE = 0.35
+
+
+def colours(kinds: tuple[str, ...]) -> list[RGB]:
+    """A colour per kind: the palette's, else the next spare one (so two unnamed kinds never share one)."""
+    out: list[RGB] = []
+    spare = 0
+    for name in kinds:
+        if name in PALETTE:
+            out.append(PALETTE[name])
+        else:
+            out.append(SPARE[spare % len(SPARE)])
+            spare += 1
+    return out
 
 
 @dataclass(frozen=True)
@@ -85,7 +101,7 @@ def raster(points: MapPoints, view: View, width: int, height: int) -> tuple[np.n
     filled = counts > 0
     if not filled.any():
         return rgb, filled
-    palette = np.array([PALETTE.get(name, UNKNOWN) for name in points.kinds], np.float32)
+    palette = np.array(colours(points.kinds), np.float32)
     shade = MIN_SHADE + (1 - MIN_SHADE) * np.log1p(counts) / np.log1p(counts.max())
     rgb[filled] = (palette[dominant[filled]] * shade[filled][:, None]).astype(np.uint8)
     return rgb, filled
@@ -95,4 +111,5 @@ def legend(points: MapPoints) -> list[tuple[str, int, RGB]]:
     """(kind, count, colour) of the kinds on the map, most common first."""
     counts = np.bincount(points.kind, minlength=len(points.kinds)) if len(points) else np.zeros(len(points.kinds))
     order = np.argsort(-counts, kind="stable")
-    return [(points.kinds[i], int(counts[i]), PALETTE.get(points.kinds[i], UNKNOWN)) for i in order if counts[i]]
+    rgb = colours(points.kinds)
+    return [(points.kinds[i], int(counts[i]), rgb[i]) for i in order if counts[i]]

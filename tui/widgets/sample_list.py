@@ -27,6 +27,8 @@ MUSIC_MIN_WIDTH = 70
 
 
 SCORE_WIDTH = 7
+#: Below this many cells for the name, a folded row says "+3" rather than "+2 copies, +1 layer".
+NAME_MIN_WIDTH = 32
 
 
 class ListSource(Protocol):
@@ -238,7 +240,10 @@ class SampleList(ScrollView, can_focus=True):
         favourite = style + self.get_component_rich_style("sample-list--favourite")
         star = Segment(("★" if row.favourite else " ") + ("•" if row.id in self.marked else " "), favourite)
         marker = self.source.marker(index) if hasattr(self.source, "marker") else ""
-        note = self.source.note(index) if hasattr(self.source, "note") else ""
+        noted = getattr(self.source, "note", None)
+        note = noted(index) if noted else ""
+        if noted and note and name_w - len(marker) - len(note) < NAME_MIN_WIDTH:  # "+3" says it in less room
+            note = noted(index, short=True)
         note = f" {note}" if note and name_w > 3 * len(note) else ""
         path = fmt.fit_path(fmt.display_path(row, self.base_folder), name_w - 1 - len(marker) - len(note))
         extra = "".join(fmt.fit(COLUMNS[c].text(row), COLUMNS[c].width) for c in self.extra)

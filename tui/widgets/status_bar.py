@@ -73,7 +73,9 @@ class StatusBar(Static):
         self.state = state
 
     def set(self, **changes) -> None:
-        new = replace(self.state, **changes)
+        self.show_state(replace(self.state, **changes))
+
+    def show_state(self, new: StatusState) -> None:
         if new != self.state:
             self.state = new
             self.update(new.line())
