@@ -18,8 +18,9 @@ from soundalike.engine.config import Settings
 from soundalike.engine.embedders.registry import BACKENDS, check_names
 from soundalike.engine.errors import UserError
 from soundalike.engine.library.browse import Filters, readable
-from soundalike.engine.library.collapse import Group, grouped
+from soundalike.engine.library.collapse import Group, Own
 from soundalike.engine.library.facade import Hit, Library, ScanReport
+from soundalike.engine.library.scope import folder_left_out
 from soundalike.engine.musical.filters import describe
 from soundalike.engine.tools.demo import build_demo_library
 from soundalike.engine.tools.duplicates import find_duplicates
@@ -38,6 +39,7 @@ def add_parsers(commands) -> None:
     similar.add_argument("file")
     add_span_options(similar)
     add_query_options(similar)
+    add_scope_options(similar)
     similar.add_argument("--musical", action="store_true",
                          help="put first what fits the query: same tempo range and compatible key (a loop), "
                               "same root (a tonal one-shot)")
@@ -76,11 +78,30 @@ def add_query_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--aspect", help="weight aspects: 'timbre' or 'timbre=1,envelope=0.5'")
     parser.add_argument("--tag", help="only samples with this tag")
     parser.add_argument("--under", help="only samples under this folder")
+    parser.add_argument("--not-under", metavar="FOLDER", help="no samples from under this folder")
     parser.add_argument("--json", action="store_true", help="print a JSON list of {path, score, ...}")
     parser.add_argument("--no-collapse", dest="collapse", action="store_false",
                         help="list copies and velocity layers of one sound as separate results "
                              "(default: one result each, the others under 'folded')")
     add_musical_options(parser)
+
+
+def add_scope_options(parser: argparse.ArgumentParser) -> None:
+    """"Other folders only" and "other packs", as the app's scope key (w) steps through them."""
+    parser.add_argument("--other-folders", dest="scope", action="store_const", const="other folders",
+                        default="everywhere", help="only results from other folders than the query's own")
+    parser.add_argument("--other-packs", dest="scope", action="store_const", const="other packs",
+                        help="only results from other packs (first folder below the root) than the query's")
+
+
+def left_out(args: argparse.Namespace, library: Library, query: str | None) -> str | None:
+    """The folder whose samples are not results: --not-under, or the query's folder or pack."""
+    scope = getattr(args, "scope", "everywhere")
+    if args.not_under and scope != "everywhere":
+        raise UserError(f"--not-under and --{scope.replace(' ', '-')}: give one of them")
+    if args.not_under:
+        return os.path.abspath(args.not_under)
+    return folder_left_out(scope, query, library.roots()) if query is not None else None
 
 
 def positive_int(text: str) -> int:
@@ -174,12 +195,12 @@ def cmd_similar(args: argparse.Namespace, library: Library) -> int:
     started = time.perf_counter()
     weights, filters = parse_weights(args.aspect), query_filters(args, library)
     try:
-        groups = grouped(library, lambda k: library.similar(args.file, k=k, backend=args.backend, weights=weights,
-                                                            filters=filters, musical=args.musical),
-                         args.k, args.backend, args.collapse)
+        folded = library.similar_groups(args.file, k=args.k, backend=args.backend, weights=weights, filters=filters,
+                                        musical=args.musical, collapse=args.collapse,
+                                        not_under=left_out(args, library, args.file))
     except ValueError as e:
         raise UserError(str(e)) from e
-    return print_hits(args, groups, (time.perf_counter() - started) * 1000, library)
+    return print_hits(args, folded.groups, (time.perf_counter() - started) * 1000, library, folded.own)
 
 
 def cmd_search(args: argparse.Namespace, library: Library) -> int:
@@ -188,12 +209,11 @@ def cmd_search(args: argparse.Namespace, library: Library) -> int:
     started = time.perf_counter()
     filters = query_filters(args, library)
     try:
-        backend = library.text_backend(args.backend)
-        groups = grouped(library, lambda k: library.search_text(args.text, k=k, backend=backend, filters=filters),
-                         args.k, backend, args.collapse)
+        folded = library.search_groups(args.text, k=args.k, backend=args.backend, filters=filters,
+                                       collapse=args.collapse, not_under=left_out(args, library, None))
     except ValueError as e:
         raise UserError(str(e)) from e
-    return print_hits(args, groups, (time.perf_counter() - started) * 1000, library)
+    return print_hits(args, folded.groups, (time.perf_counter() - started) * 1000, library)
 
 
 def cmd_tags(args: argparse.Namespace, library: Library) -> int:
@@ -208,15 +228,19 @@ def cmd_tags(args: argparse.Namespace, library: Library) -> int:
     return 0
 
 
-def print_hits(args: argparse.Namespace, groups: list[Group], elapsed_ms: float, library: Library | None = None) -> int:
+def print_hits(args: argparse.Namespace, groups: list[Group], elapsed_ms: float, library: Library | None = None,
+               own: Own | None = None) -> int:
     """One line per result, with its musical facts; copies and layers folded into a result are
-    counted on its line (listed under "folded" in JSON)."""
+    counted on its line (listed under "folded" in JSON); the query's own copies and layers, which
+    are not results, are said once first."""
     facts = library.musical_of(group.lead.sample.id for group in groups) if library is not None else {}
     if args.json:
         print(json.dumps([{**hit_json(rank, group.lead), **_musical_fields(facts.get(group.lead.sample.id))}
                           | ({"folded": [h.path for h in group.members]} if group.members else {})
                           for rank, group in enumerate(groups, 1)], indent=1))
         return 0
+    if own:
+        print(f"({own.describe(readable)})")
     if not groups:
         filtered = getattr(args, "tag", None) or getattr(args, "under", None)
         print("no results with these filters (--tag, --under)" if filtered else
@@ -224,7 +248,7 @@ def print_hits(args: argparse.Namespace, groups: list[Group], elapsed_ms: float,
     for rank, group in enumerate(groups, 1):
         musical = describe(facts.get(group.lead.sample.id))
         folded = f"   ({group.summary()})" if group.members else ""
-        print(f"{rank:3d}  {group.lead.score:6.3f}  {readable(group.lead.path)}"
+        print(f"{rank:3d}  {group.score:6.3f}  {readable(group.lead.path)}"
               + (f"  [{musical}]" if musical else "") + folded)
     folded_in = sum(len(group.members) for group in groups)
     note = f"; {folded_in} copies/layers folded in, --no-collapse lists them" if folded_in else ""
