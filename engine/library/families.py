@@ -85,16 +85,17 @@ def relation(a: Member, b: Member) -> str | None:
     cosine = None
     if a.vector is not None and b.vector is not None:
         cosine = float(a.vector @ b.vector / max(float(np.linalg.norm(a.vector) * np.linalg.norm(b.vector)), 1e-12))
-    both = a.fingerprint is not None and b.fingerprint is not None
-    if both and cosine is not None and cosine >= COPY_MIN_COSINE and is_duplicate(a.fingerprint, b.fingerprint):
+    fa, fb = a.fingerprint, b.fingerprint
+    if fa is not None and fb is not None and cosine is not None and cosine >= COPY_MIN_COSINE \
+            and is_duplicate(fa, fb):
         return "copy"
     if os.path.dirname(a.path) != os.path.dirname(b.path):
         return None
     key = layer_key(a.path)
     if key is not None and key == layer_key(b.path):
         return "layer"
-    if (both and cosine is not None and cosine >= LAYER_MIN_COSINE and layer_name(a.path) == layer_name(b.path)
-            and distance(a.fingerprint, b.fingerprint) <= LAYER_MAX_DB):
+    if (fa is not None and fb is not None and cosine is not None and cosine >= LAYER_MIN_COSINE
+            and layer_name(a.path) == layer_name(b.path) and distance(fa, fb) <= LAYER_MAX_DB):
         return "layer"
     return None
 
@@ -198,7 +199,7 @@ class Families:
         with_vector = [sid for sid in ids if sid in members and members[sid].vector is not None]
         if index is None or not with_vector or len(index) < 2:
             return {}
-        matrix = np.stack([members[sid].vector for sid in with_vector]).astype(np.float32)
+        matrix = np.stack([v for sid in with_vector if (v := members[sid].vector) is not None]).astype(np.float32)
         scores, found = index.search_many(matrix, NEIGHBOURS + 1)
         return {sid: [int(other) for other, score in zip(found[row], scores[row])
                       if other >= 0 and other != sid and score >= COPY_MIN_COSINE]

@@ -45,7 +45,7 @@ from soundalike.tui.widgets.status_bar import StatusBar
 
 log = logging.getLogger(__name__)
 
-Loader = Callable[[], list[Hit] | list[Group]]
+Loader = Callable[[], "list[Hit] | list[Group] | Folded"]
 SEARCH_DEBOUNCE_SECONDS = 0.15
 
 
