@@ -7,9 +7,10 @@ Two samples are related when
   rate, gain or trim);
 - **velocity layers**: two files of one folder whose names differ only by a velocity word or mark
   ("Snare-Soft", "Snare-Hard", "kick_v3"), or only by numbers ("Snare-0" ... "Snare-4", "01.wav")
-  when the audio says they are the same hit at other levels (fingerprints within ``LAYER_MAX_DB``
-  and vectors at least ``LAYER_MIN_COSINE`` alike: numbered files of one folder are as often
-  different drums as layers, so this errs on the side of keeping them apart).
+  when the audio says they are the same hit at other levels (fingerprints within ``LAYER_MAX_DB``,
+  vectors at least ``LAYER_MIN_COSINE`` alike, levels at least ``LAYER_MIN_LEVEL_DB`` apart:
+  numbered files of one folder are as often different drums, or takes at one level, as layers,
+  so this errs on the side of keeping them apart).
 
 Related samples share labels in the catalog (:mod:`soundalike.engine.store.sounds`): a copy group
 (copies) and a family (copies and layers). A file that arrives is compared with a bounded set of
@@ -41,6 +42,8 @@ COPY_MIN_COSINE = 0.97
 #: snare01..07, tom01..05, kick01..04; 808 snares 1 and 2) came within 2.2 dB and 0.90.
 LAYER_MIN_COSINE = 0.90
 LAYER_MAX_DB = 2.0
+#: ... and RMS levels at least this far apart (takes at one level are not velocity layers).
+LAYER_MIN_LEVEL_DB = 1.0
 #: Nearest vectors looked at per new file, and at most this many candidates of each other kind.
 NEIGHBOURS = 8
 MAX_CANDIDATES = 64
@@ -76,6 +79,7 @@ class Member:
     content_hash: str | None
     fingerprint: Fingerprint | None
     vector: np.ndarray | None
+    level: float | None = None  # RMS dBFS
 
 
 def relation(a: Member, b: Member) -> str | None:
@@ -95,7 +99,8 @@ def relation(a: Member, b: Member) -> str | None:
     if key is not None and key == layer_key(b.path):
         return "layer"
     if (fa is not None and fb is not None and cosine is not None and cosine >= LAYER_MIN_COSINE
-            and layer_name(a.path) == layer_name(b.path) and distance(fa, fb) <= LAYER_MAX_DB):
+            and layer_name(a.path) == layer_name(b.path) and distance(fa, fb) <= LAYER_MAX_DB
+            and a.level is not None and b.level is not None and abs(a.level - b.level) >= LAYER_MIN_LEVEL_DB):
         return "layer"
     return None
 
@@ -190,7 +195,7 @@ class Families:
         rows = self._catalog.samples(facts)
         return {sid: Member(sid, rows[sid].path, rows[sid].content_hash,
                             decode(f.fingerprint) if f.fingerprint else None,
-                            index.reconstruct(sid) if index is not None else None)
+                            index.reconstruct(sid) if index is not None else None, rows[sid].rms_db)
                 for sid, f in facts.items() if sid in rows}
 
     @staticmethod
@@ -200,9 +205,9 @@ class Families:
         if index is None or not with_vector or len(index) < 2:
             return {}
         matrix = np.stack([v for sid in with_vector if (v := members[sid].vector) is not None]).astype(np.float32)
-        scores, found = index.search_many(matrix, NEIGHBOURS + 1)
+        scores, found = index.neighbours(matrix, NEIGHBOURS + 1)  # scores approximate: relation() decides
         return {sid: [int(other) for other, score in zip(found[row], scores[row])
-                      if other >= 0 and other != sid and score >= COPY_MIN_COSINE]
+                      if other >= 0 and other != sid and score >= COPY_MIN_COSINE - 0.02]
                 for row, sid in enumerate(with_vector)}
 
     def _link(self, tx, member: Member, neighbours: list[int], index: VectorIndex | None) -> None:

@@ -58,6 +58,10 @@ class Approximate:
         _, found = self._index.search(query.reshape(1, -1), count, params=self._params)
         return found[0][found[0] >= 0]
 
+    def search_many(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(approximate scores, ids) of about the ``k`` best for each query."""
+        return self._index.search(queries, k, params=self._params)
+
     def __len__(self) -> int:
         return int(self._index.ntotal)
 

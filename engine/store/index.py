@@ -31,6 +31,13 @@ faiss: Any = faiss_module
 
 log = logging.getLogger(__name__)
 
+#: Past this many vectors (or ``approximate_above`` when lower) the approximate index is built for
+#: :meth:`VectorIndex.neighbours` (copy candidates at index time: near-duplicates, which it finds
+#: as well as exact search does, at a fraction of the cost); queries use it past ``approximate_above``.
+NEIGHBOURS_APPROXIMATE_ABOVE = 20_000
+#: It is built again, with lists for the new size, each time the library grows this many times.
+REBUILD_GROWTH = 4
+
 
 class VectorIndex:
     def __init__(self, dim: int, path: Path | None = None, threads: int = 1,
@@ -40,6 +47,7 @@ class VectorIndex:
         self.threads = threads
         self.approximate = approximate
         self._approx: Approximate | None = None  # searched once built
+        self._approx_size = 0  # vectors it was built from
         self._changes: list[tuple[str, np.ndarray]] | None = None  # while one is built: changes to replay
         self._builder: threading.Thread | None = None
         self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
@@ -132,7 +140,8 @@ class VectorIndex:
         """Best ``k`` (id, score) pairs for one query, optionally only among ``allowed`` ids."""
         query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
         want = k + (1 if exclude is not None else 0)
-        if allowed is None and self._approx is not None and self.approximate is not None:
+        if allowed is None and self._approx is not None and self.approximate is not None \
+                and len(self) > self.approximate.approximate_above:
             return self._search_approximate(query, k, want, exclude)
         params = None
         if allowed is not None:
@@ -175,12 +184,25 @@ class VectorIndex:
             builder.join(timeout)
         return self._approx is not None
 
+    def neighbours(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Like :meth:`search_many`, from the approximate index when there is one (scores then
+        approximate, within about 0.01): for finding near-duplicates, not for ranking results."""
+        queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dim)
+        _use_threads(self.threads)
+        with self._lock:
+            if self._approx is not None:
+                return self._approx.search_many(queries, k)
+            return self._index.search(queries, k)
+
     def _maybe_approximate(self) -> None:
         settings = self.approximate
-        if settings is None or not settings.approximate_above or len(self) <= settings.approximate_above:
+        if settings is None or not settings.approximate_above:
+            return
+        size = len(self)
+        if size <= min(settings.approximate_above, NEIGHBOURS_APPROXIMATE_ABOVE):
             return
         with self._lock:
-            if self._approx is not None or self._builder is not None:
+            if self._builder is not None or (self._approx is not None and size <= REBUILD_GROWTH * self._approx_size):
                 return
             self._builder = threading.Thread(target=self._build_approximate, name="approximate-index", daemon=True)
             self._builder.start()
@@ -203,7 +225,7 @@ class VectorIndex:
                     approx.remove(changed)
                     if what == "add":
                         approx.add(changed, self._index.reconstruct_batch(changed))
-                self._approx, self._changes = approx, None
+                self._approx, self._changes, self._approx_size = approx, None, len(ids)
             log.info("approximate index ready: %d vectors in %d lists", len(approx), approx.lists)
         except Exception:
             log.exception("could not build the approximate index: exact search goes on")
@@ -211,7 +233,7 @@ class VectorIndex:
                 self._changes = None
         finally:
             with self._lock:
-                self._builder = None if self._approx is None else self._builder
+                self._builder = None
 
     def _vectors_of(self, ids: np.ndarray) -> np.ndarray:
         with self._lock:
