@@ -25,6 +25,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -81,6 +82,18 @@ class Member:
     vector: np.ndarray | None
     level: float | None = None  # RMS dBFS
 
+    @cached_property
+    def folder(self) -> str:
+        return os.path.dirname(self.path)
+
+    @cached_property
+    def velocity_key(self) -> tuple[str, str] | None:
+        return layer_key(self.path)
+
+    @cached_property
+    def name_key(self) -> str:
+        return layer_name(self.path)
+
 
 def relation(a: Member, b: Member) -> str | None:
     """'copy', 'layer' or None."""
@@ -93,14 +106,13 @@ def relation(a: Member, b: Member) -> str | None:
     if fa is not None and fb is not None and cosine is not None and cosine >= COPY_MIN_COSINE \
             and is_duplicate(fa, fb):
         return "copy"
-    if os.path.dirname(a.path) != os.path.dirname(b.path):
+    if a.folder != b.folder:
         return None
-    key = layer_key(a.path)
-    if key is not None and key == layer_key(b.path):
+    if a.velocity_key is not None and a.velocity_key == b.velocity_key:
         return "layer"
     if (fa is not None and fb is not None and cosine is not None and cosine >= LAYER_MIN_COSINE
-            and layer_name(a.path) == layer_name(b.path) and distance(fa, fb) <= LAYER_MAX_DB
-            and a.level is not None and b.level is not None and abs(a.level - b.level) >= LAYER_MIN_LEVEL_DB):
+            and a.level is not None and b.level is not None and abs(a.level - b.level) >= LAYER_MIN_LEVEL_DB
+            and a.name_key == b.name_key and distance(fa, fb) <= LAYER_MAX_DB):
         return "layer"
     return None
 
@@ -141,17 +153,36 @@ class Families:
         return {family for _, family in sounds.labels(self._catalog, ids).values()}
 
     def joined(self, ids: Sequence[int]) -> None:
-        """Samples just recorded or back: link each to its candidates, merging groups."""
+        """Samples just recorded or back: link each to its candidates, merging groups (the
+        candidates of the whole batch are read at once)."""
         ids = list(ids)
         if not ids:
             return
         index = self._index()
         members = self._members(ids, index)
-        neighbours = self._neighbours(ids, members, index)
+        candidates = self._candidates(ids, members, index)
+        wanted = {c for found in candidates.values() for c in found} - set(members)
+        everyone = {**members, **self._members(sorted(wanted), index)}
         with self._catalog.transaction() as tx:
             for sid in ids:
                 if sid in members:
-                    self._link(tx, members[sid], neighbours.get(sid, []), index)
+                    related = {other: kind for other in candidates.get(sid, ()) if other in everyone
+                               and (kind := relation(members[sid], everyone[other]))}
+                    if related:
+                        self._merge(tx, sid, related)
+
+    def _candidates(self, ids: list[int], members: dict[int, Member], index: VectorIndex | None) -> dict[int, set[int]]:
+        """Each new member's candidates: nearest vectors, the same bytes, the same layer name."""
+        found = {sid: set(near) for sid, near in self._neighbours(ids, members, index).items()}
+        same_bytes = sounds.with_contents(self._catalog, {m.content_hash for m in members.values() if m.content_hash},
+                                          MAX_CANDIDATES)
+        same_name = sounds.with_layer_names(self._catalog, {m.name_key for m in members.values()}, MAX_CANDIDATES)
+        for sid, member in members.items():
+            mine = found.setdefault(sid, set())
+            mine.update(same_bytes.get(member.content_hash or "", ()))
+            mine.update(same_name.get(member.name_key, ()))
+            mine.discard(sid)
+        return found
 
     def regroup(self, families: Iterable[int]) -> None:
         """Work the families labelled ``families`` out again from their members' stored facts."""
@@ -210,22 +241,11 @@ class Families:
                       if other >= 0 and other != sid and score >= COPY_MIN_COSINE - 0.02]
                 for row, sid in enumerate(with_vector)}
 
-    def _link(self, tx, member: Member, neighbours: list[int], index: VectorIndex | None) -> None:
-        candidates = set(neighbours)
-        if member.content_hash:
-            candidates.update(sounds.with_content(tx, member.content_hash, MAX_CANDIDATES))
-        candidates.update(sounds.with_layer_name(tx, layer_name(member.path), MAX_CANDIDATES))
-        candidates.discard(member.id)
-        if not candidates:
-            return
-        others = self._members(sorted(candidates), index, tx)
-        related = {sid: kind for sid, other in others.items() if (kind := relation(member, other))}
-        if not related:
-            return
-        current = sounds.labels(tx, [member.id, *related])
-        copies = {current[sid][0] for sid in [member.id, *(s for s, k in related.items() if k == "copy")]
-                  if sid in current}
-        families = {current[sid][1] for sid in [member.id, *related] if sid in current}
+    @staticmethod
+    def _merge(tx, sid: int, related: dict[int, str]) -> None:
+        current = sounds.labels(tx, [sid, *related])
+        copies = {current[s][0] for s in [sid, *(s for s, kind in related.items() if kind == "copy")] if s in current}
+        families = {current[s][1] for s in [sid, *related] if s in current}
         if len(copies) > 1:
             sounds.relabel(tx, "copy_group", copies, min(copies))
         if len(families) > 1:

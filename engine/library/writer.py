@@ -127,6 +127,22 @@ class LibraryWriter:
                 raise
         return report
 
+    def record(self, processed: Iterable[Processed], chunk: int = 512) -> ScanReport:
+        """Record files decoded and embedded elsewhere (``Processed``, as the ingest workers make
+        them): the same catalog, index and family writes as :meth:`ingest`, without decoding."""
+        report = ScanReport()
+        with self._lock.hold():
+            self.load_backends()
+            batch: list[Processed] = []
+            for item in processed:
+                batch.append(item)
+                if len(batch) == chunk:
+                    self._apply(batch, report)
+                    batch = []
+            if batch:
+                self._apply(batch, report)
+        return report
+
     def _ingest_chunks(self, jobs: list[Job], report: ScanReport, progress: ProgressCallback | None,
                        stop: threading.Event | None, publish: bool, live_pool: LiveWorkerPool | None) -> None:
         done = 0
@@ -164,13 +180,10 @@ class LibraryWriter:
         """Write one chunk to the catalog (one transaction), then to the indexes."""
         added: dict[str, list[tuple[int, np.ndarray]]] = {}
         failed_ids: list[int] = []
-        ids: list[int] = []
-        before: set[int] = set()  # families the recorded samples were in (a changed file leaves its own)
         with self._catalog.transaction() as tx:
-            for item in chunk:
-                sid = self._record(tx, item)
-                ids.append(sid)
-                before |= self._families.labels_of([sid])
+            ids = [self._record(tx, item) for item in chunk]
+            before = self._families.labels_of(ids)  # families they were in (a changed file leaves its own)
+            for sid, item in zip(ids, chunk, strict=True):
                 if item.error:
                     failed_ids.append(sid)
                     continue

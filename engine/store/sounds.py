@@ -96,17 +96,27 @@ def family_members(conn, families: Iterable[int], limit: int) -> list[int]:
     return out
 
 
-def with_layer_name(conn, layer_name: str, limit: int) -> list[int]:
-    """Playable samples that share ``layer_name`` (candidate velocity layers of each other)."""
-    return [r[0] for r in _rows(conn,
-        "SELECT d.sample_id FROM sounds d JOIN samples s ON s.id = d.sample_id AND s.status = 'ok' "
-        "WHERE d.layer_name = ? LIMIT ?", (layer_name, limit))]
+def with_contents(conn, hashes: Iterable[str], limit: int) -> dict[str, list[int]]:
+    """content hash -> playable samples with those bytes (at most ``limit`` each)."""
+    return _grouped(conn, "SELECT content_hash, id FROM samples WHERE status = 'ok' AND content_hash IN ({})",
+                    list(hashes), limit)
 
 
-def with_content(conn, content_hash: str, limit: int) -> list[int]:
-    """Playable samples with these exact bytes."""
-    return [r[0] for r in _rows(conn,
-        "SELECT id FROM samples WHERE content_hash = ? AND status = 'ok' LIMIT ?", (content_hash, limit))]
+def with_layer_names(conn, names: Iterable[str], limit: int) -> dict[str, list[int]]:
+    """layer name -> playable samples that share it (at most ``limit`` each)."""
+    return _grouped(conn, "SELECT d.layer_name, d.sample_id FROM sounds d JOIN samples s ON s.id = d.sample_id "
+                          "AND s.status = 'ok' WHERE d.layer_name IN ({})", list(names), limit)
+
+
+def _grouped(conn, sql: str, keys: list[str], limit: int) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start:start + CHUNK]
+        for key, sid in _rows(conn, sql.format(",".join("?" * len(chunk))), chunk):
+            found = out.setdefault(key, [])
+            if len(found) < limit:
+                found.append(sid)
+    return out
 
 
 def copy_groups(conn) -> list[list[int]]:
