@@ -38,13 +38,17 @@ log = logging.getLogger(__name__)
 
 #: Candidate copies: stored vectors at least this close (then the fingerprints decide).
 COPY_MIN_COSINE = 0.97
+#: Copies longer than this must last as long as each other, within this share.
+LONG_SECONDS, LONG_TOLERANCE = 1.5, 0.01
 #: Numbered layers of one folder by sound: vectors at least this close and fingerprints within
 #: LAYER_MAX_DB dB. Measured on the dev kits: no numbered pair of distinct drums (LMMS's
 #: snare01..07, tom01..05, kick01..04; 808 snares 1 and 2) came within 2.2 dB and 0.90.
 LAYER_MIN_COSINE = 0.90
 LAYER_MAX_DB = 2.0
-#: ... and RMS levels at least this far apart (takes at one level are not velocity layers).
+#: ... and RMS levels at least this far apart (takes at one level are not velocity layers), both
+#: one-shots no longer than this (loops numbered 1, 2, 3 are other loops, not layers).
 LAYER_MIN_LEVEL_DB = 1.0
+LAYER_MAX_SECONDS = 3.0
 #: Nearest vectors looked at per new file, and at most this many candidates of each other kind.
 NEIGHBOURS = 8
 MAX_CANDIDATES = 64
@@ -81,6 +85,7 @@ class Member:
     fingerprint: Fingerprint | None
     vector: np.ndarray | None
     level: float | None = None  # RMS dBFS
+    seconds: float | None = None
 
     @cached_property
     def folder(self) -> str:
@@ -104,7 +109,7 @@ def relation(a: Member, b: Member) -> str | None:
         cosine = float(a.vector @ b.vector / max(float(np.linalg.norm(a.vector) * np.linalg.norm(b.vector)), 1e-12))
     fa, fb = a.fingerprint, b.fingerprint
     if fa is not None and fb is not None and cosine is not None and cosine >= COPY_MIN_COSINE \
-            and is_duplicate(fa, fb):
+            and same_length(a, b) and is_duplicate(fa, fb):
         return "copy"
     if a.folder != b.folder:
         return None
@@ -112,9 +117,18 @@ def relation(a: Member, b: Member) -> str | None:
         return "layer"
     if (fa is not None and fb is not None and cosine is not None and cosine >= LAYER_MIN_COSINE
             and a.level is not None and b.level is not None and abs(a.level - b.level) >= LAYER_MIN_LEVEL_DB
+            and max(a.seconds or 0.0, b.seconds or 0.0) <= LAYER_MAX_SECONDS
             and a.name_key == b.name_key and distance(fa, fb) <= LAYER_MAX_DB):
         return "layer"
     return None
+
+
+def same_length(a: Member, b: Member) -> bool:
+    """The fingerprint sees a sound's first second: two sounds longer than LONG_SECONDS (loops,
+    takes) must also last as long (within LONG_TOLERANCE) to be copies; a copy keeps its length."""
+    if a.seconds is None or b.seconds is None or min(a.seconds, b.seconds) <= LONG_SECONDS:
+        return True
+    return abs(a.seconds - b.seconds) <= LONG_TOLERANCE * max(a.seconds, b.seconds)
 
 
 def group_pairs(pairs: Iterable[tuple[int, int]]) -> list[list[int]]:
@@ -226,7 +240,8 @@ class Families:
         rows = self._catalog.samples(facts)
         return {sid: Member(sid, rows[sid].path, rows[sid].content_hash,
                             decode(f.fingerprint) if f.fingerprint else None,
-                            index.reconstruct(sid) if index is not None else None, rows[sid].rms_db)
+                            index.reconstruct(sid) if index is not None else None, rows[sid].rms_db,
+                            rows[sid].duration)
                 for sid, f in facts.items() if sid in rows}
 
     @staticmethod
