@@ -27,8 +27,9 @@ TRAIN_PER_LIST, TRAIN_MAX = 40, 200_000
 
 
 def lists_for(settings: IndexSettings, count: int) -> int:
-    """IVF lists for ``count`` vectors: ``approximate_lists``, or 4 x sqrt(count) (at least 64)."""
-    return settings.approximate_lists or max(64, int(4 * math.sqrt(count)))
+    """IVF lists for ``count`` vectors: ``approximate_lists``, or 4 x sqrt(count) (each trained on
+    TRAIN_PER_LIST vectors at least)."""
+    return settings.approximate_lists or max(16, min(int(4 * math.sqrt(count)), count // TRAIN_PER_LIST))
 
 
 class Approximate:

@@ -22,12 +22,16 @@ from soundalike.engine.library.collapse import Group, Own
 from soundalike.engine.library.facade import Hit, Library, ScanReport
 from soundalike.engine.library.scope import folder_left_out
 from soundalike.engine.musical.filters import describe
+from soundalike.engine.store.lock import LibraryLock
 from soundalike.engine.tools.demo import build_demo_library
 from soundalike.engine.tools.duplicates import find_duplicates
 from soundalike.engine.weights import parse_weights
 from soundalike.progress import ProgressBar
 
 log = logging.getLogger(__name__)
+
+#: How long ``similar`` waits for a running engine before opening the library itself.
+ENGINE_TIMEOUT = 1.0
 
 
 def add_parsers(commands) -> None:
@@ -43,7 +47,7 @@ def add_parsers(commands) -> None:
     similar.add_argument("--musical", action="store_true",
                          help="put first what fits the query: same tempo range and compatible key (a loop), "
                               "same root (a tonal one-shot)")
-    similar.set_defaults(handler=with_library(cmd_similar))
+    similar.set_defaults(handler=engine_first(cmd_similar))
 
     search = commands.add_parser("search", help="sounds matching a description (needs a text backend: clap)")
     search.add_argument("text", help='for example "dusty vinyl snare"')
@@ -128,6 +132,60 @@ def with_library(command: Callable[[argparse.Namespace, Library], int],
         with Library(settings) as library:
             return command(args, library)
     return handler
+
+
+def engine_first(command: Callable[[argparse.Namespace, Library], int]) -> Callable[[argparse.Namespace, Settings], int]:
+    """``similar``: ask the running engine (``serve`` owns the library and answers OSC) when the
+    query needs nothing OSC cannot say; otherwise, or when it does not answer, open the library."""
+    local = with_library(command)
+
+    def handler(args: argparse.Namespace, settings: Settings) -> int:
+        if _engine_can_answer(args, settings):
+            answered = _ask_engine(args, settings)
+            if answered is not None:
+                return answered
+        return local(args, settings)
+    return handler
+
+
+def _engine_can_answer(args: argparse.Namespace, settings: Settings) -> bool:
+    plain = (args.start is None and args.end is None and not args.backend and not args.aspect and not args.tag
+             and not args.under and not args.not_under and args.scope == "everywhere" and args.collapse
+             and not args.musical and not any(musical_filter_fields(args).values()))
+    if not plain or not settings.bridge.osc_enabled:
+        return False
+    owner = LibraryLock(settings.engine.resolved_data_dir()).current_owner()
+    return owner is not None and "serve" in owner.command.split()
+
+
+def _ask_engine(args: argparse.Namespace, settings: Settings) -> int | None:
+    """Print the running engine's answer; None when it does not answer in time."""
+    from soundalike.bridge import protocol
+    from soundalike.bridge.client import OscClient
+    host = settings.bridge.osc_host
+    host = "127.0.0.1" if host in ("0.0.0.0", "", "localhost") else host
+    started = time.perf_counter()
+    try:
+        with OscClient(host, settings.bridge.osc_port, timeout=ENGINE_TIMEOUT) as client:
+            if settings.bridge.reply_port:
+                client.set("reply_port", client.port)
+            response = client.similar(os.path.abspath(args.file), args.k or 0)
+    except (TimeoutError, OSError) as e:
+        log.info("the running engine did not answer (%s): opening the library here", e)
+        return None
+    if response.error:
+        raise UserError(response.error)
+    hits = [(path, score) for _, path, score in response.hits]
+    if args.json:
+        print(json.dumps([{"rank": rank, "path": path, "score": round(score, 6)}
+                          for rank, (path, score) in enumerate(hits, 1)], indent=1))
+        return 0
+    for *_counts, text in response.of(protocol.OWN):
+        print(f"({text})")
+    for rank, (path, score) in enumerate(hits, 1):
+        print(f"{rank:3d}  {score:6.3f}  {readable(path)}")
+    print(f"({len(hits)} results from the running engine in {(time.perf_counter() - started) * 1000:.1f} ms)")
+    return 0
 
 
 def cmd_index(args: argparse.Namespace, library: Library) -> int:

@@ -152,3 +152,16 @@ def test_osc_scope_and_own_reply(library, kits):
         assert not any("Kit A/" in path for _, path, _ in client.similar(query, 20).hits)
         refused = client.set("scope", "nowhere")
         assert refused.error and "other folders" in refused.error
+
+
+def test_cli_similar_asks_the_running_engine(library, kits, tmp_path, capsys, monkeypatch):
+    settings = dataclasses.replace(BridgeSettings(osc_port=0, midi_enabled=False))
+    with Bridge(library, None, settings).start() as bridge, library.lock.hold("soundalike serve"):
+        config = tmp_path / "config.toml"
+        config.write_text(f"[engine]\nbackends = [\"bands\"]\ndefault_backend = \"bands\"\n"
+                          f"[bridge]\nosc_port = {bridge.address[1]}\n")
+        monkeypatch.setenv("SOUNDALIKE_CONFIG", str(config))
+        monkeypatch.setattr("soundalike.commands.library.Library", None)  # opening the library here would fail
+        assert main(["--data-dir", str(library.data_dir), "similar", str(kits / "Kit B" / "Snare-Med.wav")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("(2 layers of this sound: ") and "from the running engine" in out
