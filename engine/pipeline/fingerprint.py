@@ -40,22 +40,23 @@ def fingerprint(decoded: Decoded) -> Fingerprint:
     length = int(SECONDS * RATE)
     padded = np.zeros(length, dtype=np.float32)
     padded[: mono.size] = mono
-    freqs, power = _stft_power(padded)
+    whole_frames = max(1, (mono.size - WINDOW) // HOP + 1)  # frames whose window lies inside the sound
+    # frames past those that overlap the sound hold only zeros (the floor): they are not computed
+    freqs, power = _stft_power(padded, whole_frames + -(-WINDOW // HOP))
     edges = np.searchsorted(freqs, BANDS)
     bands = np.stack([power[a:max(b, a + 1)].sum(axis=0) for a, b in zip(edges[:-1], edges[1:])], axis=1)
     levels = 10 * np.log10(bands + 1e-12)
     levels = np.maximum(levels - levels.max(), FLOOR_DB)
-    whole_frames = max(1, (mono.size - WINDOW) // HOP + 1)  # frames whose window lies inside the sound
     lossy = any(codec in decoded.facts.format.upper() for codec in LOSSY_CODECS)
     return Fingerprint(levels.astype(np.float32), frames=min(len(levels), whole_frames), lossy=lossy)
 
 
-def _stft_power(signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _stft_power(signal: np.ndarray, most: int) -> tuple[np.ndarray, np.ndarray]:
     """(bin frequencies, power per (bin, frame)): periodic-Hann frames of WINDOW every HOP, none padded
     (scipy.signal.stft's frames with boundary=None, padded=False, up to a constant scale; numpy
-    only, so results can fold copies without the second scipy takes to import)."""
-    frames = 1 + (len(signal) - WINDOW) // HOP
-    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(WINDOW) / WINDOW)
+    only, so results can fold copies without the second scipy takes to import), the first ``most``."""
+    frames = min(most, 1 + (len(signal) - WINDOW) // HOP)
+    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(WINDOW) / WINDOW)).astype(np.float32)
     index = np.arange(WINDOW)[None, :] + HOP * np.arange(frames)[:, None]
     spectrum = np.fft.rfft(signal[index] * window, axis=1)
     return np.fft.rfftfreq(WINDOW, 1 / RATE), (np.abs(spectrum) ** 2).T
