@@ -165,3 +165,21 @@ def test_cli_similar_asks_the_running_engine(library, kits, tmp_path, capsys, mo
         assert main(["--data-dir", str(library.data_dir), "similar", str(kits / "Kit B" / "Snare-Med.wav")]) == 0
     out = capsys.readouterr().out
     assert out.startswith("(2 layers of this sound: ") and "from the running engine" in out
+
+
+def test_recording_processed_files_links_them_as_ingest_does(make_settings, tmp_path):
+    from soundalike.engine.pipeline.audio import decode_file
+    from soundalike.engine.pipeline.ingest import Ingestor, Job
+    from soundalike.engine.pipeline.scanner import stat_entry
+    root = tmp_path / "Loose"
+    paths = [write(root / "a" / "snare.wav", render("snare", seed=3)),
+             write(root / "b" / "snare copy.flac", render("snare", seed=3) * 0.6, format="FLAC")]
+    with Library(make_settings(), backends=TEST_BACKENDS) as library:
+        library.add_root(root)
+        embedders = {"bands": library.embedder("bands")}
+        processed = Ingestor(embedders, library.settings.engine).process(
+            [Job(stat_entry(str(path), str(root)), ("bands",)) for path in paths])
+        assert all(item.fingerprint for item in processed) and decode_file(paths[0]).facts.duration > 0
+        report = library.writer.record(processed)
+        assert report.indexed == 2
+        assert family_of(library, paths[0]) == family_of(library, paths[1])
