@@ -10,25 +10,32 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from soundalike.commands.musical import add_musical_options, facts_json, musical_filter_fields
 from soundalike.commands.musical import add_parser as add_musical_parser
 from soundalike.engine import paths
 from soundalike.engine.config import Settings
-from soundalike.engine.embedders.registry import BACKENDS, check_names
 from soundalike.engine.errors import UserError
-from soundalike.engine.library.browse import Filters, readable
-from soundalike.engine.library.collapse import Group, Own
-from soundalike.engine.library.facade import Hit, Library, ScanReport
 from soundalike.engine.library.scope import folder_left_out
 from soundalike.engine.musical.filters import describe
 from soundalike.engine.store.lock import LibraryLock
-from soundalike.engine.tools.demo import build_demo_library
-from soundalike.engine.tools.duplicates import find_duplicates
 from soundalike.engine.weights import parse_weights
 from soundalike.progress import ProgressBar
 
+if TYPE_CHECKING:  # the library, FAISS and numpy load in the handlers that open a library, so a
+    # `similar` answered by the running engine starts in a fraction of the time
+    from soundalike.engine.library.browse import Filters
+    from soundalike.engine.library.collapse import Group, Own
+    from soundalike.engine.library.facade import Hit, Library, ScanReport
+
 log = logging.getLogger(__name__)
+
+
+def readable(text: str) -> str:
+    """A stored path or reason as a person can read it (see the library's browse part)."""
+    from soundalike.engine.library.browse import readable as shown
+    return shown(text)
 
 #: How long ``similar`` waits for a running engine before opening the library itself.
 ENGINE_TIMEOUT = 1.0
@@ -125,6 +132,8 @@ def with_library(command: Callable[[argparse.Namespace, Library], int],
     ``existing``: a query, which must not create a library where there is none (a data folder
     deleted under a running ``serve`` would silently come back empty)."""
     def handler(args: argparse.Namespace, settings: Settings) -> int:
+        from soundalike.engine.embedders.registry import BACKENDS, check_names
+        from soundalike.engine.library.facade import Library
         data_dir = settings.engine.resolved_data_dir()
         check_names({settings.engine.default_backend, *settings.engine.backends}, BACKENDS)  # config first
         if existing and not (data_dir / "catalog.sqlite").exists() and not (data_dir / "index").is_dir():
@@ -183,7 +192,7 @@ def _ask_engine(args: argparse.Namespace, settings: Settings) -> int | None:
     for *_counts, text in response.of(protocol.OWN):
         print(f"({text})")
     for rank, (path, score) in enumerate(hits, 1):
-        print(f"{rank:3d}  {score:6.3f}  {readable(path)}")
+        print(f"{rank:3d}  {score:6.3f}  {path}")
     print(f"({len(hits)} results from the running engine in {(time.perf_counter() - started) * 1000:.1f} ms)")
     return 0
 
@@ -225,6 +234,7 @@ def print_scan_report(report: ScanReport) -> None:
 def query_filters(args: argparse.Namespace, library: Library | None = None) -> Filters:
     """--tag, --under and the musical options as Filters; with ``library``, an unknown tag is an
     error naming the close ones."""
+    from soundalike.engine.library.browse import Filters
     if args.tag and library is not None:
         check_tag(library, args.tag)
     return Filters(tag=args.tag, under=os.path.abspath(args.under) if args.under else None,
@@ -344,6 +354,7 @@ def cmd_stats(args: argparse.Namespace, library: Library) -> int:
 
 
 def cmd_duplicates(args: argparse.Namespace, library: Library) -> int:
+    from soundalike.engine.tools.duplicates import find_duplicates
     started = time.perf_counter()
     groups = find_duplicates(library, args.backend)
     if args.json:
@@ -361,6 +372,7 @@ def cmd_duplicates(args: argparse.Namespace, library: Library) -> int:
 def cmd_demo(args: argparse.Namespace, library: Library) -> int:
     folder = Path(args.folder) if args.folder else paths.cache_dir() / "demo-library"
     if not args.folder:
+        from soundalike.engine.tools.demo import build_demo_library
         print(f"generating a demo library of drum one-shots in {folder}")
         build_demo_library(folder)
     report = scan_with_progress(library, [str(folder)])
@@ -378,6 +390,7 @@ def cmd_demo(args: argparse.Namespace, library: Library) -> int:
 
 
 def _examples(library: Library, root: str, count: int = 3) -> list[str]:
+    from soundalike.engine.library.browse import Filters
     rows = library.browse.rows(Filters(under=root, status="ok"), limit=100_000)
     step = max(1, len(rows) // count)
     return [row.path for row in rows[::step][:count]]

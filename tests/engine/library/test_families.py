@@ -161,7 +161,7 @@ def test_cli_similar_asks_the_running_engine(library, kits, tmp_path, capsys, mo
         config.write_text(f"[engine]\nbackends = [\"bands\"]\ndefault_backend = \"bands\"\n"
                           f"[bridge]\nosc_port = {bridge.address[1]}\n")
         monkeypatch.setenv("SOUNDALIKE_CONFIG", str(config))
-        monkeypatch.setattr("soundalike.commands.library.Library", None)  # opening the library here would fail
+        monkeypatch.setattr("soundalike.engine.library.facade.Library", None)  # opening the library here fails
         assert main(["--data-dir", str(library.data_dir), "similar", str(kits / "Kit B" / "Snare-Med.wav")]) == 0
     out = capsys.readouterr().out
     assert out.startswith("(2 layers of this sound: ") and "from the running engine" in out
