@@ -22,6 +22,8 @@ faiss: Any = faiss_module
 
 log = logging.getLogger(__name__)
 
+#: Lists searched for near-duplicates (copy candidates): a copy sits in its original's list or the next.
+NEIGHBOUR_PROBE = 4
 #: Training reads this many vectors per list (and at most TRAIN_MAX).
 TRAIN_PER_LIST, TRAIN_MAX = 40, 200_000
 
@@ -43,6 +45,8 @@ class Approximate:
         self._quantiser = quantiser  # FAISS does not own it from Python: keep it alive
         self._params = faiss.SearchParametersIVF()
         self._params.nprobe = min(probe, lists)
+        self._near = faiss.SearchParametersIVF()
+        self._near.nprobe = min(NEIGHBOUR_PROBE, lists)
         self.lists = lists
 
     def train(self, sample: np.ndarray) -> None:
@@ -59,9 +63,10 @@ class Approximate:
         _, found = self._index.search(query.reshape(1, -1), count, params=self._params)
         return found[0][found[0] >= 0]
 
-    def search_many(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(approximate scores, ids) of about the ``k`` best for each query."""
-        return self._index.search(queries, k, params=self._params)
+    def near_duplicates(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(approximate scores, ids) of each query's nearest, from the few lists near it: enough
+        for vectors almost the same as the query, not for ranking results."""
+        return self._index.search(queries, k, params=self._near)
 
     def __len__(self) -> int:
         return int(self._index.ntotal)

@@ -191,7 +191,7 @@ class VectorIndex:
         _use_threads(self.threads)
         with self._lock:
             if self._approx is not None:
-                return self._approx.search_many(queries, k)
+                return self._approx.near_duplicates(queries, k)
             return self._index.search(queries, k)
 
     def _maybe_approximate(self) -> None:

@@ -42,3 +42,13 @@ def test_past_the_size_it_takes_over_close_to_exact_and_follows_changes():
     assert index.search(fresh, 1)[0][0] != 99_999
     filtered = index.search(queries[0], 3, allowed=np.array([1, 2, 3]))  # filters: exact, over those ids
     assert sorted(i for i, _ in filtered) == [1, 2, 3]
+
+
+def test_near_duplicates_are_found_from_a_few_lists():
+    vectors = clustered(6000)
+    index = VectorIndex(32, approximate=IndexSettings(approximate_above=3000, approximate_lists=64))
+    index.add(np.arange(6000), vectors)
+    assert index.wait_approximate(60)
+    copies = vectors[:200] + 0.01 * np.random.default_rng(3).standard_normal((200, 32)).astype(np.float32)
+    _, found = index.neighbours(copies / np.linalg.norm(copies, axis=1, keepdims=True), 3)
+    assert sum(row in found[row] for row in range(200)) >= 198
