@@ -18,7 +18,8 @@ Rows (each size in its own data dir, kept for re-runs with --keep):
 * catalog and index sizes on disk.
 
     .venv/bin/python bench/bench_1m.py [--sizes 100000,1000000] [--folder /tmp/bench1m] [--keep]
-        [--skip app,osc]  (also: bench_1m.py write DATA_DIR ROOT COUNT, the child that writes)
+        [--skip app,osc]  (also: bench_1m.py write DATA_DIR ROOT COUNT, the child that writes;
+        bench_1m.py index-only COUNT: the vector index alone, approximate vs exact)
 """
 from __future__ import annotations
 
@@ -158,6 +159,16 @@ def in_process(data: Path, count: int, queries: int) -> tuple[list[str], list[st
         folded += sum(len(g.members) for g in result.groups) + len(result.own.copies) + len(result.own.layers)
     rows.append(f"similar in process, folding on, k=10: {pcts(times)} ({folded / queries:.1f} copies/layers "
                 f"folded per query)")
+    plain, raw = [], []
+    for sid in picks:  # the same queries without folding, and FAISS alone: what folding adds, under this load
+        t0 = time.perf_counter()
+        library.similar(sid, k=10)
+        plain.append(time.perf_counter() - t0)
+        query = index.reconstruct(sid)
+        t0 = time.perf_counter()
+        index.search(query, 10, exclude=sid)
+        raw.append(time.perf_counter() - t0)
+    rows.append(f"  same queries, Library.similar (no folding): {pcts(plain)}; the index search alone: {pcts(raw)}")
     exact_ids, vectors = index.all_vectors()
     flat = faiss.IndexFlatIP(index.dim)
     flat.add(vectors)
@@ -266,10 +277,11 @@ def one_size(count: int, folder: Path, skip: set[str], queries: int) -> None:
     written, seconds, peak, _, load = (tmp / "write.txt").read_text().split("WROTE ")[1].split()
     print(f"first write (a child process, files made empty on disk): {int(written):,} samples in {float(seconds):.0f} s, "
           f"{int(written) / float(seconds):.0f} samples/s; peak RSS {peak} MB (load at its end {load})", flush=True)
-    command, env = index_command(root, data, tmp / "no-config.toml")
-    wall, _, line, watch = watched_run(command, env, data / "catalog.sqlite")
-    print(f"unchanged re-index (soundalike index, whole process): {wall:.1f} s; peak RSS "
-          f"{watch.parent_hwm_kb / 1024:.0f} MB; says: {line}", flush=True)
+    if "reindex" not in skip:
+        command, env = index_command(root, data, tmp / "no-config.toml")
+        wall, _, line, watch = watched_run(command, env, data / "catalog.sqlite")
+        print(f"unchanged re-index (soundalike index, whole process): {wall:.1f} s; peak RSS "
+              f"{watch.parent_hwm_kb / 1024:.0f} MB; says: {line}", flush=True)
     rows, paths = in_process(data, count, queries)
     print("\n".join(rows), flush=True)
     if "osc" not in skip:
@@ -280,7 +292,57 @@ def one_size(count: int, folder: Path, skip: set[str], queries: int) -> None:
     print(f"load average now {os.getloadavg()[0]:.1f}")
 
 
+def index_only(count: int, dim: int = 287, queries: int = 300) -> None:
+    """The vector index alone at ``count`` (the same generated vectors, no catalog): the
+    approximate index's build, its query time and its recall@10 against exact search."""
+    import faiss
+
+    from soundalike.engine.config import IndexSettings
+    from soundalike.engine.store.index import VectorIndex
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((CENTRES, dim)).astype(np.float32)
+    index, exact = VectorIndex(dim, approximate=IndexSettings()), faiss.IndexFlatIP(dim)
+    started = time.perf_counter()
+    for start in range(0, count, 50_000):
+        n = min(50_000, count - start)
+        vectors = centres[rng.integers(CENTRES, size=n)] + 0.8 * rng.standard_normal((n, dim)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        index.add(np.arange(start, start + n), vectors)
+        exact.add(vectors)
+    print(f"index only, {count:,} generated vectors (d={dim}): added in {time.perf_counter() - started:.0f} s "
+          f"(approximate builds running in the background meanwhile)", flush=True)
+    started = time.perf_counter()
+    index.wait_approximate(3600)
+    while index._builder is not None or (index._approx_size and count > 4 * index._approx_size):
+        index.wait_approximate(3600)
+    print(f"  approximate index ready {time.perf_counter() - started:.0f} s after the last add "
+          f"({index._approx_size:,} vectors, {len(index._approx or ())} held); peak RSS "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (both indexes + the exact check)")
+    picks = rng.choice(count, size=queries, replace=False)
+    times, recall = [], []
+    for sid in picks:
+        query = index.reconstruct(int(sid))
+        t0 = time.perf_counter()
+        got = index.search(query, 10, exclude=int(sid))
+        times.append(time.perf_counter() - t0)
+        _, best = exact.search(query[None, :], 11)
+        truth = {int(i) for i in best[0] if int(i) != sid}
+        recall.append(len(truth & {i for i, _ in got}) / 10)
+    print(f"  search k=10 (approximate, re-scored): {pcts(times)}; recall@10 vs exact: {np.mean(recall):.3f} "
+          f"(min {min(recall):.1f})", flush=True)
+    times = []
+    for sid in picks[:50]:
+        query = index.reconstruct(int(sid))
+        t0 = time.perf_counter()
+        exact.search(query[None, :], 11)
+        times.append(time.perf_counter() - t0)
+    print(f"  exact flat search, same queries, for comparison: {pcts(times)}")
+
+
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "index-only":
+        index_only(int(sys.argv[2]))
+        return
     if len(sys.argv) > 1 and sys.argv[1] == "write":
         write_child(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]))
         return
@@ -288,7 +350,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--folder", type=Path, default=Path("/tmp/bench1m"))
     parser.add_argument("--queries", type=int, default=300)
-    parser.add_argument("--skip", default="", help="comma-separated: osc, app")
+    parser.add_argument("--skip", default="", help="comma-separated: reindex, osc, app")
     args = parser.parse_args()
     print(f"{platform.platform()}, {os.cpu_count()} CPUs, {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 2**30:.0f} "
           f"GiB, load {os.getloadavg()[0]:.1f}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")

@@ -188,18 +188,25 @@ class VectorIndex:
         """Like :meth:`search_many`, from the approximate index when there is one (scores then
         approximate, within about 0.01): for finding near-duplicates, not for ranking results."""
         queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dim)
+        self._maybe_approximate(for_neighbours=True)
         _use_threads(self.threads)
         with self._lock:
             if self._approx is not None:
                 return self._approx.near_duplicates(queries, k)
             return self._index.search(queries, k)
 
-    def _maybe_approximate(self) -> None:
+    def _maybe_approximate(self, for_neighbours: bool = False) -> None:
+        """Start building the approximate index when this many vectors call for one: past
+        ``approximate_above`` for queries (checked on open and on adds), past
+        NEIGHBOURS_APPROXIMATE_ABOVE for copy candidates (checked when they are asked for, so a
+        read-only query never starts one); again each time the index grows REBUILD_GROWTH times."""
         settings = self.approximate
         if settings is None or not settings.approximate_above:
             return
         size = len(self)
-        if size <= min(settings.approximate_above, NEIGHBOURS_APPROXIMATE_ABOVE):
+        need = min(settings.approximate_above, NEIGHBOURS_APPROXIMATE_ABOVE) if for_neighbours \
+            else settings.approximate_above
+        if size <= need:
             return
         with self._lock:
             if self._builder is not None or (self._approx is not None and size <= REBUILD_GROWTH * self._approx_size):

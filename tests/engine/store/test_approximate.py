@@ -22,6 +22,16 @@ def test_below_the_size_search_stays_exact():
     assert not index.wait_approximate(5) and not index.approximate_ready
 
 
+def test_a_read_only_query_never_starts_a_build_for_copy_candidates():
+    settings = IndexSettings(approximate_above=100_000, approximate_lists=32)
+    index = VectorIndex(32, approximate=settings)
+    index.add(np.arange(25_000), clustered(25_000))  # past the copy-candidate size, short of the query size
+    index.search(clustered(1, seed=4)[0], 10)
+    assert not index.wait_approximate(1)
+    index.neighbours(clustered(2, seed=5), 3)  # a write looks for copies: now it is built
+    assert index.wait_approximate(60)
+
+
 def test_past_the_size_it_takes_over_close_to_exact_and_follows_changes():
     vectors = clustered(6000)
     exact = VectorIndex(32)
