@@ -226,10 +226,19 @@ def over_osc(data: Path, tmp: Path, paths: list[str]) -> list[str]:
         hwm = next((int(line.split()[1]) for line in Path(f"/proc/{serve.pid}/status").read_text().splitlines()
                     if line.startswith("VmHWM:")), 0)
         rows.append(f"peak RSS of serve: {hwm / 1024:.0f} MB")
+        rows.append(f"one-off `soundalike similar FILE` with serve running (it answers): {cli_wall(data, config, paths)}")
     finally:
         serve.terminate()
         serve.wait(60)
+    rows.append(f"one-off `soundalike similar FILE`, no engine running: {cli_wall(data, config, paths)}")
     return rows
+
+
+def cli_wall(data: Path, config: Path, paths: list[str], runs: int = 5) -> str:
+    """Median wall time of the whole ``soundalike similar`` process (start-up included)."""
+    walls = [run_child(["-m", "soundalike", "--data-dir", str(data), "similar", path], config)[0]
+             for path in paths[:runs]]
+    return f"median {statistics.median(walls):.2f} s wall (of {runs}; min {min(walls):.2f} s)"
 
 
 def app_rows(data: Path, count: int) -> list[str]:

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 NEIGHBOURS_APPROXIMATE_ABOVE = 20_000
 #: It is built again, with lists for the new size, each time the library grows this many times.
 REBUILD_GROWTH = 4
+#: Changes made while it was built are replayed outside the lock until at most this many are left.
+REPLAY_LOCKED = 5_000
 
 
 class VectorIndex:
@@ -227,12 +229,14 @@ class VectorIndex:
             approx.train(self._vectors_of(train_sample(ids, approx.lists)))
             for chunk, vectors in self._chunks(ids):
                 approx.add(chunk, vectors)
-            with self._lock:
-                for what, changed in self._changes:
-                    approx.remove(changed)
-                    if what == "add":
-                        approx.add(changed, self._index.reconstruct_batch(changed))
-                self._approx, self._changes, self._approx_size = approx, None, len(ids)
+            while True:  # changes made meanwhile: replayed a batch at a time, the last few under the lock
+                with self._lock:
+                    changes, self._changes = self._changes or [], []
+                    if sum(len(changed) for _, changed in changes) <= REPLAY_LOCKED:
+                        self._replay(approx, changes, locked=True)
+                        self._approx, self._changes, self._approx_size = approx, None, len(self)
+                        break
+                self._replay(approx, changes)
             log.info("approximate index ready: %d vectors in %d lists", len(approx), approx.lists)
         except Exception:
             log.exception("could not build the approximate index: exact search goes on")
@@ -241,6 +245,20 @@ class VectorIndex:
         finally:
             with self._lock:
                 self._builder = None
+
+    def _replay(self, approx: Approximate, changes: list[tuple[str, np.ndarray]], locked: bool = False) -> None:
+        """Apply ``changes`` to ``approx`` in order; ``locked``: the caller holds the lock."""
+        for what, changed in changes:
+            approx.remove(changed)
+            if what != "add":
+                continue
+            if locked:
+                present = np.array([i for i in changed.tolist() if i in self._members], dtype=np.int64)
+                if len(present):
+                    approx.add(present, self._index.reconstruct_batch(present))
+            else:
+                for chunk, vectors in self._chunks(changed):
+                    approx.add(chunk, vectors)
 
     def _vectors_of(self, ids: np.ndarray) -> np.ndarray:
         with self._lock:
