@@ -40,6 +40,7 @@ class Approximate:
 
     def __init__(self, dim: int, lists: int, probe: int):
         quantiser = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        quantiser.hnsw.efSearch = max(64, 2 * probe)  # the lists to probe must come from a wide enough search
         self._index = faiss.IndexIVFScalarQuantizer(quantiser, dim, lists, faiss.ScalarQuantizer.QT_8bit,
                                                     faiss.METRIC_INNER_PRODUCT)
         self._quantiser = quantiser  # FAISS does not own it from Python: keep it alive
