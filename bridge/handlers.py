@@ -24,7 +24,6 @@ from soundalike.bridge.settings_keys import apply_setting
 from soundalike.bridge.wire import split_list
 from soundalike.engine.errors import FileError, QueryError, UserError
 from soundalike.engine.library.browse import utf8_or_readable
-from soundalike.engine.library.collapse import grouped
 from soundalike.engine.library.facade import Hit, Library
 
 log = logging.getLogger(__name__)
@@ -65,13 +64,15 @@ class Handlers:
     def similar(self, req: Request) -> list[Reply]:
         prefs = self.clients.get(req.sender)
         path = self.paths.check(req.args["path"])
-        groups = grouped(self.library,
-                         lambda k: self.library.similar(path, k=k, backend=prefs.backend, weights=prefs.weights,
-                                                        filters=prefs.filters, musical=prefs.musical.prefer),
-                         self._k(req, prefs.k), prefs.backend, prefs.collapse)
-        hits = [group.lead for group in groups]
+        folded = self.library.similar_groups(path, k=self._k(req, prefs.k), backend=prefs.backend,
+                                             weights=prefs.weights, filters=prefs.filters,
+                                             musical=prefs.musical.prefer, collapse=prefs.collapse,
+                                             not_under=prefs.left_out(path, self.library.roots()))
+        hits = [group.lead for group in folded.groups]
         self.session.set_results(path, hits)
-        return self.hit_replies(req.id, hits, prefs.format, prefs.musical.fields)
+        own = [(p.OWN, (req.id, len(folded.own.copies), len(folded.own.layers), folded.own.describe()))] \
+            if folded.own else []
+        return own + self.hit_replies(req.id, hits, prefs.format, prefs.musical.fields)
 
     def search(self, req: Request) -> list[Reply]:
         prefs = self.clients.get(req.sender)  # without a text backend the library says how to get one

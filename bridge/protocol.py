@@ -35,6 +35,7 @@ PONG = f"{PREFIX}/pong"  # id
 HELLO = f"{PREFIX}/hello"  # port version: a (re)started server, sent to the clients it knows
 KIT_SLOT = f"{PREFIX}/kit_slot"  # id slot note path score choice choices locked (issue 18: per filled slot)
 EXPORTED = f"{PREFIX}/exported"  # id path: the main file a kit export wrote
+OWN = f"{PREFIX}/own"  # id copies layers text: the query's own copies and layers, not among the results
 TERMINAL = (DONE, ERROR, PONG)
 
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from soundalike.bridge.musical_keys import MusicalPrefs
 from soundalike.engine.library.browse import Filters
 from soundalike.engine.library.facade import Hit
+from soundalike.engine.library.scope import LEAVING_OUT, folder_left_out
+
+__all__ = ["FORMATS", "LEAVING_OUT", "ClientPrefs", "ClientTable"]
 
 FORMATS = ("hits", "list", "both")
 
@@ -27,6 +30,12 @@ class ClientPrefs:
     k: int = 0  # 0: the library's default k
     filters: Filters = Filters()
     collapse: bool = True  # fold copies and velocity layers of one sound into one result (issue 17)
+    scope: str = "everywhere"  # or "other folders", "other packs": leave out the query's folder or pack
+    not_under: str | None = None  # a folder whose samples are never results
+
+    def left_out(self, path: str, roots: Sequence[str]) -> str | None:
+        """The folder whose samples are not results for a query at ``path``."""
+        return self.not_under or folder_left_out(self.scope, path, roots)
     musical: MusicalPrefs = MusicalPrefs()  # issue 16: key text, compatible, prefer, result fields
 
 

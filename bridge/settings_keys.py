@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from soundalike.bridge.musical_keys import MUSICAL_SETTERS
-from soundalike.bridge.session import FORMATS, ClientPrefs
+from soundalike.bridge.session import FORMATS, LEAVING_OUT, ClientPrefs
 from soundalike.engine.errors import QueryError
 from soundalike.engine.library.facade import Library
 from soundalike.engine.weights import parse_weights
@@ -95,7 +95,20 @@ def _collapse(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> 
     raise QueryError(f"collapse takes 1 (fold copies and layers into one result) or 0, got {value!r}")
 
 
+def _scope(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> ClientPrefs:
+    """"other folders" or "other packs": no results from the query's folder or pack; "" or "everywhere": all."""
+    scope = _text(value, "scope") or "everywhere"
+    if scope not in ("everywhere", *LEAVING_OUT):
+        raise QueryError(f"scope takes one of everywhere, {', '.join(LEAVING_OUT)}, got {scope!r}")
+    return dataclasses.replace(prefs, scope=scope)
+
+
+def _not_under(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> ClientPrefs:
+    folder = _text(value, "not_under")
+    return dataclasses.replace(prefs, not_under=os.path.abspath(os.path.expanduser(folder)) if folder else None)
+
+
 _SETTERS: dict[str, Setter] = {"backend": _backend, "aspect": _aspect, "format": _format,
                                "reply_port": _reply_port, "k": _k, "tag": _tag, "under": _under,
-                               "collapse": _collapse,
+                               "collapse": _collapse, "scope": _scope, "not_under": _not_under,
                                **MUSICAL_SETTERS}  # issue 16: kind, bpm, key, compatible, root, prefer, fields

@@ -25,21 +25,36 @@ COMMAND_MODULES = ("soundalike.commands.library", "soundalike.commands.pipeline"
                    "soundalike.commands.map")
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: Commands whose own module builds their parser alone, so a one-off ``similar`` loads neither the
+#: app nor the other commands (the library itself loads only when the running engine cannot answer).
+LIGHT_COMMANDS = {"similar": "soundalike.commands.library"}
+
+
+def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="soundalike", description="Find samples that sound alike.")
     parser.add_argument("--version", action="version", version=f"soundalike {__version__}")
     parser.add_argument("--data-dir", help="library folder (default: $SOUNDALIKE_DATA_DIR or ~/.local/share/soundalike)")
     parser.add_argument("--config", help="user config file (default: $SOUNDALIKE_CONFIG or ~/.config/soundalike/config.toml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show informational messages")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in COMMAND_MODULES:
+    for module in modules:
         importlib.import_module(module).add_parsers(commands)
     return parser
 
 
+def modules_for(argv: list[str]) -> Sequence[str]:
+    """The command modules that parse ``argv``: one for a light command, else all of them."""
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        i += 2 if argv[i] in _VALUE_OPTIONS else 1
+    module = LIGHT_COMMANDS.get(argv[i]) if i < len(argv) else None
+    return (module,) if module else COMMAND_MODULES
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(default_to_tui(list(sys.argv[1:] if argv is None else argv), parser))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(modules_for(argv))
+    args = parser.parse_args(default_to_tui(argv, parser))
     if args.command is None:
         parser.print_help()
         return 0

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from soundalike.engine.config import TuiSettings
 from soundalike.engine.library.browse import BrowseQuery, SampleRow
-from soundalike.engine.library.collapse import Group, grouped
+from soundalike.engine.library.collapse import Folded
 from soundalike.engine.library.facade import Library
 from soundalike.tui.filters import FilterState
 
@@ -83,15 +83,12 @@ def aspects_of(library: Library) -> tuple[str, ...]:
     return tuple(getattr(embedder, "aspects", {}) or ())
 
 
-def run(library: Library, query: ResultsQuery, settings: TuiSettings) -> list[Group]:
-    """The results, as collapsed groups (one per hit when folding is off). Runs on a worker thread."""
+def run(library: Library, query: ResultsQuery, settings: TuiSettings) -> Folded:
+    """The results, as collapsed groups (one per hit when folding is off), and the query's own
+    copies and layers (not results). Runs on a worker thread."""
     where = query.browse_query(settings)
     filters = where if where.where()[0] else None
     if (sample := query.sample) is not None:
         weights = None if query.aspect == OVERALL else {query.aspect: 1.0}
-        backend = library.settings.engine.default_backend
-        return grouped(library, lambda k: library.similar(sample.id, k=k, weights=weights, filters=filters),
-                       query.k, backend, query.collapse)
-    backend = library.text_backend()
-    return grouped(library, lambda k: library.search_text(query.text, k=k, backend=backend, filters=filters),
-                   query.k, backend, query.collapse)
+        return library.similar_groups(sample.id, k=query.k, weights=weights, filters=filters, collapse=query.collapse)
+    return library.search_groups(query.text, k=query.k, filters=filters, collapse=query.collapse)

@@ -185,8 +185,11 @@ class BuiltinEmbedder(Embedder):
 
     def signature(self) -> str:
         # Stored vectors must be re-made when the model or the way vectors are built changes,
-        # even if their width does not.
-        return f"{super().signature()}/{self.model.digest()}"
+        # even if their width does not. Hashed once: every query checks it.
+        cached = self.__dict__.get("_signature")
+        if cached is None:
+            cached = self.__dict__["_signature"] = f"{super().signature()}/{self.model.digest()}"
+        return cached
 
     def _layout(self) -> dict[str, slice]:
         probe = self.model.aspects(np.zeros((1, len(self.model.mean)), dtype=np.float32))

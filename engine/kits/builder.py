@@ -120,8 +120,10 @@ class KitBuilder:
     """Builds kits from a library (anything with the Library query API)."""
 
     def __init__(self, library, backend: str | None = None, alternatives: int = DEFAULT_ALTERNATIVES,
-                 weights: Mapping[str, float] | None = None, filters: Filters | None = None):
+                 weights: Mapping[str, float] | None = None, filters: Filters | None = None,
+                 not_under: str | None = None):
         self.library = library
+        self.not_under = not_under  # a folder none of the kit's sounds come from
         self.backend = backend or library.settings.engine.default_backend
         self.alternatives = max(1, alternatives)
         self.filters = filters
@@ -158,6 +160,9 @@ class KitBuilder:
         if self.filters is not None and not self.filters.is_empty():
             allowed = set(self.library.browse.ids_matching(self.filters))
             kinds = {sid: tag for sid, tag in kinds.items() if sid in allowed}
+        if self.not_under:
+            refused = set(self.library.browse.ids_matching(Filters(under=self.not_under)))
+            kinds = {sid: tag for sid, tag in kinds.items() if sid not in refused}
         return Kinds.of(kinds)
 
     @staticmethod

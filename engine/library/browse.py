@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from soundalike.engine.musical.analysis import Musical
 from soundalike.engine.musical.store import musical_of
-from soundalike.engine.store import browse, user_lists
+from soundalike.engine.store import browse, sounds, user_lists
 from soundalike.engine.store.browse import BrowseQuery
 from soundalike.engine.store.catalog import Catalog, Filters, SampleRow
 from soundalike.engine.store.roots import FolderUse, folder_use
@@ -58,6 +58,23 @@ class LibraryBrowse:
     def ids_matching(self, filters: Filters) -> list[int]:
         """Ids of playable samples (status ok) that pass ``filters``."""
         return self._catalog.ids_matching(filters)
+
+    def sound_labels(self, ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+        """sample id -> (copy group, family): copies share the first, copies and layers the second."""
+        return sounds.labels(self._catalog, list(ids))
+
+    def family(self, sample_id: int, limit: int = 200) -> dict[int, tuple[int, int]]:
+        """The playable members of ``sample_id``'s family (itself included) with their labels."""
+        own = sounds.labels(self._catalog, [sample_id]).get(sample_id)
+        if own is None:
+            return {}
+        return sounds.labels(self._catalog, sounds.family_members(self._catalog, [own[1]], limit))
+
+    def copy_groups(self) -> list[list[SampleRow]]:
+        """Every group of two or more playable copies of one sound (decided at index time), by path."""
+        groups = sounds.copy_groups(self._catalog)
+        rows = self._catalog.samples(sid for group in groups for sid in group)
+        return [sorted((rows[sid] for sid in group if sid in rows), key=lambda row: row.path) for group in groups]
 
     def folders(self) -> list[str]:
         """Every folder that directly holds a sample, sorted."""

@@ -1,45 +1,43 @@
-"""Fold copies and velocity layers in query results into one row each.
+"""Fold copies and velocity layers in query results into one row each, from stored facts.
 
 After a copied kit is dropped into a library, a snare's top ten can be six copies of the same
-files, and a clap's top four gain-scaled copies at score 1.000. Results are grouped here:
+files. Which files are copies or velocity layers of one sound is decided when they are indexed
+(:mod:`soundalike.engine.library.families`) and kept in the catalog; folding a query's results is
+a lookup of those labels for a bounded number of hits. No audio is decoded at query time.
 
-- **copies**: the same bytes (content hash), or two hits whose stored vectors are nearly the same
-  and whose fine fingerprints agree (``soundalike.engine.tools.duplicates``: other format, rate, gain or trim);
-- **velocity layers**: files in one folder whose names differ only by a velocity word or mark
-  ("Snare-Soft", "Snare-Hard", "snare_v3", "kick vel127").
-
-Each group is shown by its best-scoring hit (``Group.lead``); the rest stay one keystroke away.
+Each group is shown by its lead: the loudest layer among the group's hits (the most representative
+take of the sound), and among that layer's copies the best-scoring one. Groups keep the order of
+their best hit. The query's own copies and layers are not results: they are left out and reported
+once (:class:`Own`).
 """
 from __future__ import annotations
 
 import logging
 import os
-import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
-import numpy as np
+from soundalike.engine.library.families import VELOCITY_WORD, layer_key
+from soundalike.engine.library.queries import Hit, Resolved
+from soundalike.engine.store.catalog import SampleRow
 
-from soundalike.engine.library.queries import Hit
-from soundalike.engine.tools.duplicates import FingerprintCache, group_pairs, is_duplicate
+__all__ = ["VELOCITY_WORD", "Folded", "Group", "Own", "collapse", "grouped", "layer_key"]
 
 log = logging.getLogger(__name__)
 
-#: Two hits are candidate copies when their stored vectors are at least this close (then verified).
-COPY_MIN_COSINE = 0.97
-#: A name part that says which velocity layer a file is (whole words, case-insensitive).
-VELOCITY_WORD = re.compile(
-    r"(?<![a-z0-9])(softest|soft|soft\d|med|medium|mid|hard|hardest|hard\d|loud|loudest|quiet|ghost|accent"
-    r"|pp+|p|mp|mf|f|ff+|v\d{1,3}|vel\d{0,3}|velocity\d{0,3}|layer\d{1,2}|lyr\d{1,2})(?![a-z0-9])")
 #: How many hits a collapsed query reads per group it must show (copies and layers use the rest).
 READ_PER_GROUP = 3
 #: At most this many hits per group wanted (and at least READ_LIMIT_MIN) are read to fill the groups.
 READ_LIMIT_PER_GROUP, READ_LIMIT_MIN = 40, 500
+#: At most this many of the query's own copies and layers are left out of its results.
+OWN_LIMIT = 200
+
+Labels = Mapping[int, tuple[int, int]]
 
 
 @dataclass(frozen=True)
 class Group:
-    """One row of collapsed results: the best hit, and the copies / layers folded under it."""
+    """One row of collapsed results: the lead hit, and the copies / layers folded under it."""
 
     lead: Hit
     copies: tuple[Hit, ...] = ()
@@ -50,6 +48,11 @@ class Group:
         """Everything folded under the lead, best first."""
         return tuple(sorted(self.copies + self.layers, key=lambda h: -h.score))
 
+    @property
+    def score(self) -> float:
+        """The best score in the group (where it ranks), which may be a softer layer's."""
+        return max(hit.score for hit in (self.lead, *self.copies, *self.layers))
+
     def summary(self) -> str:
         """"+2 copies, +3 layers" ("" for a group of one)."""
         parts = [f"+{len(self.copies)} cop{'y' if len(self.copies) == 1 else 'ies'}" if self.copies else "",
@@ -57,127 +60,135 @@ class Group:
         return ", ".join(p for p in parts if p)
 
 
-def layer_key(path: str) -> tuple[str, str] | None:
-    """(folder, name without velocity marks) when the file name carries a velocity mark, else None."""
-    stem = os.path.splitext(os.path.basename(path))[0].lower()
-    stripped = VELOCITY_WORD.sub("", stem)
-    if stripped == stem:
-        return None
-    return os.path.dirname(path), re.sub(r"[\s_\-.]+", " ", stripped).strip()
+@dataclass(frozen=True)
+class Own:
+    """The query's own copies and layers (in the library), left out of its results."""
+
+    copies: tuple[SampleRow, ...] = ()
+    layers: tuple[SampleRow, ...] = ()
+
+    @property
+    def ids(self) -> set[int]:
+        return {row.id for row in self.copies + self.layers}
+
+    def __bool__(self) -> bool:
+        return bool(self.copies or self.layers)
+
+    def describe(self, readable: Callable[[str], str] = os.path.basename, names: int = 6) -> str:
+        """"2 copies and 3 layers of this sound: a.wav, b.flac, …" ("" when there are none), naming
+        at most ``names`` of them."""
+        parts = [f"{len(self.copies)} cop{'y' if len(self.copies) == 1 else 'ies'}" if self.copies else "",
+                 f"{len(self.layers)} layer{'' if len(self.layers) == 1 else 's'}" if self.layers else ""]
+        if not self:
+            return ""
+        rows = self.copies + self.layers
+        listed = ", ".join(readable(row.path) for row in rows[:names]) + (", …" if len(rows) > names else "")
+        return f"{' and '.join(p for p in parts if p)} of this sound: {listed}"
 
 
-def collapse(hits: list[Hit], vector_of: Callable[[int], np.ndarray | None] | None = None,
-             verify: Callable[[str, str], bool] | None = None) -> list[Group]:
-    """Group ``hits`` (best first) into copies and velocity layers; groups keep the hits' order.
+@dataclass(frozen=True)
+class Folded:
+    """A query's answer: its groups, best first, and the query's own copies and layers."""
 
-    ``vector_of``: a hit's stored vector (candidate copies); ``verify(path_a, path_b)``: whether two
-    candidates really are copies (default: their fingerprints agree, decoding each file once).
-    """
-    verify = verify or _fingerprints_agree()
-    copies = _copy_pairs(hits, vector_of, verify)
-    layers = _layer_pairs(hits)
-    by_id = {hit.sample.id: hit for hit in hits}
-    rank = {hit.sample.id: number for number, hit in enumerate(hits)}
-    grouped = group_pairs(copies + layers)
-    member_of = {sid: tuple(group) for group in grouped for sid in group}
-    out, seen = [], set()
+    groups: list[Group]
+    own: Own = field(default_factory=Own)
+
+
+def collapse(hits: list[Hit], labels: Labels) -> list[Group]:
+    """Group ``hits`` (best first) by their stored family; ``labels``: sample id -> (copy group,
+    family), as :meth:`LibraryBrowse.sound_labels` reads them (a hit without labels is alone)."""
+    families: dict[int, list[Hit]] = {}
     for hit in hits:
-        group = member_of.get(hit.sample.id, (hit.sample.id,))
-        if group in seen:
-            continue
-        seen.add(group)
-        lead, *rest = sorted(group, key=rank.__getitem__)
-        of_lead = _copies_of(lead, copies)  # copies of the lead itself; the rest are layers (or their copies)
-        out.append(Group(by_id[lead], copies=tuple(by_id[s] for s in rest if s in of_lead),
-                         layers=tuple(by_id[s] for s in rest if s not in of_lead)))
-    return out
+        family = labels.get(hit.sample.id, (hit.sample.id, -hit.sample.id))[1]
+        families.setdefault(family, []).append(hit)
+    return [_group(members, labels) for members in families.values()]
 
 
-def _copies_of(sid: int, pairs: Iterable[tuple[int, int]]) -> set[int]:
-    """Every id joined to ``sid`` through copy pairs."""
-    linked = {sid}
-    changed = True
-    pairs = list(pairs)
-    while changed:
-        changed = False
-        for a, b in pairs:
-            if (a in linked) != (b in linked):
-                linked |= {a, b}
-                changed = True
-    return linked - {sid}
+def _group(hits: list[Hit], labels: Labels) -> Group:
+    def copy_of(hit: Hit) -> int:
+        return labels.get(hit.sample.id, (hit.sample.id, 0))[0]
+    layers: dict[int, list[Hit]] = {}
+    for hit in hits:  # best first within each layer too
+        layers.setdefault(copy_of(hit), []).append(hit)
+    loudest = max(layers.values(), key=lambda layer: (_level(layer), -hits.index(layer[0])))
+    lead = loudest[0]
+    return Group(lead, copies=tuple(loudest[1:]),
+                 layers=tuple(hit for hit in hits if copy_of(hit) != copy_of(lead)))
 
 
-def _copy_pairs(hits: list[Hit], vector_of, verify) -> list[tuple[int, int]]:
-    pairs = []
-    by_hash: dict[str, int] = {}
-    for hit in hits:
-        digest = hit.sample.content_hash
-        if digest:
-            if digest in by_hash:
-                pairs.append((by_hash[digest], hit.sample.id))
-            else:
-                by_hash[digest] = hit.sample.id
-    if vector_of is None or len(hits) < 2:
-        return pairs
-    vectors = [vector_of(hit.sample.id) for hit in hits]
-    usable = [i for i, v in enumerate(vectors) if v is not None]
-    if len(usable) < 2:
-        return pairs
-    matrix = np.stack([vectors[i] for i in usable]).astype(np.float32)
-    matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
-    close = np.argwhere(np.triu(matrix @ matrix.T, k=1) >= COPY_MIN_COSINE)
-    known = {frozenset(p) for p in pairs}
-    for a, b in close:
-        ha, hb = hits[usable[a]], hits[usable[b]]
-        if frozenset((ha.sample.id, hb.sample.id)) not in known and verify(ha.path, hb.path):
-            pairs.append((ha.sample.id, hb.sample.id))
-    return pairs
+def _level(layer: list[Hit]) -> float:
+    """How loud a layer is: its loudest member's RMS level (peak when RMS is unknown)."""
+    levels = [row.rms_db if row.rms_db is not None else row.peak_db for row in (hit.sample for hit in layer)]
+    known = [level for level in levels if level is not None]
+    return max(known) if known else float("-inf")
 
 
-def _layer_pairs(hits: list[Hit]) -> list[tuple[int, int]]:
-    first: dict[tuple[str, str], int] = {}
-    pairs = []
-    for hit in hits:
-        key = layer_key(hit.path)
-        if key is None:
-            continue
-        if key in first:
-            pairs.append((first[key], hit.sample.id))
-        else:
-            first[key] = hit.sample.id
-    return pairs
+def own_of(library, sample_id: int | None) -> Own:
+    """The copies and layers of library sample ``sample_id`` (none for a file outside it)."""
+    if sample_id is None:
+        return Own()
+    family = library.browse.family(sample_id, OWN_LIMIT)
+    if sample_id not in family:
+        return Own()
+    copy_group = family[sample_id][0]
+    rows = library.browse.samples(sid for sid in family if sid != sample_id)
+    ordered = sorted(rows.values(), key=lambda row: row.path)
+    return Own(copies=tuple(row for row in ordered if family[row.id][0] == copy_group),
+               layers=tuple(row for row in ordered if family[row.id][0] != copy_group))
 
 
-def _fingerprints_agree() -> Callable[[str, str], bool]:
-    cache = FingerprintCache()
-
-    def verify(a: str, b: str) -> bool:
-        fa, fb = cache.get(a), cache.get(b)
-        return fa is not None and fb is not None and is_duplicate(fa, fb)
-    return verify
-
-
-def collapsed_query(run: Callable[[int], list[Hit]], groups_wanted: int,
-                    vector_of: Callable[[int], np.ndarray | None] | None = None,
-                    limit: int = 100_000) -> list[Group]:
+def collapsed_query(run: Callable[[int], list[Hit]], groups_wanted: int, labels: Callable[[list[int]], Labels],
+                    keep: Callable[[Hit], bool] = lambda hit: True, limit: int = 100_000) -> list[Group]:
     """At least ``groups_wanted`` groups (fewer only when the library runs out) from ``run(k)``,
-    a query for the best ``k`` hits: it reads more hits while copies and layers use them up."""
+    a query for the best ``k`` hits: it reads more hits while copies, layers and hits that
+    ``keep`` refuses use them up, up to ``limit`` hits."""
     k = max(groups_wanted * READ_PER_GROUP, groups_wanted + 10)
-    verify = _fingerprints_agree()  # one cache across the rounds: each file decoded once
     while True:
-        hits = run(k)
-        groups = collapse(hits, vector_of, verify)
-        if len(groups) >= groups_wanted or len(hits) < k or k >= limit:
+        found = run(k)
+        hits = [hit for hit in found if keep(hit)]
+        groups = collapse(hits, labels([hit.sample.id for hit in hits]))
+        if len(groups) >= groups_wanted or len(found) < k or k >= limit:
             return groups[:groups_wanted]
         k = min(limit, k * 2)
 
 
-def grouped(library, run: Callable[[int], list[Hit]], k: int | None, backend: str | None,
-            collapse_on: bool = True) -> list[Group]:
-    """``run(k)`` (a similar or text query) as groups: collapsed, or one group per hit when off."""
+def grouped(library, run: Callable[[int], list[Hit]], k: int | None, backend: str | None = None,
+            collapse_on: bool = True, leave_out: frozenset[int] | set[int] = frozenset(),
+            not_under: str | None = None) -> list[Group]:
+    """``run(k)`` (a similar or text query) as groups: collapsed, or one group per hit when off.
+
+    ``leave_out``: sample ids that are not results (the query's own copies and layers);
+    ``not_under``: a folder whose samples are not results ("other folders only")."""
     k = k or library.settings.index.default_k
+    prefix = not_under.rstrip(os.sep) + os.sep if not_under else None
+
+    def keep(hit: Hit) -> bool:
+        return hit.sample.id not in leave_out and (prefix is None or not hit.path.startswith(prefix))
+    limit = max(READ_LIMIT_MIN, k * READ_LIMIT_PER_GROUP)  # a library of nothing but copies: fewer rows, no full scan
     if not collapse_on:
-        return [Group(hit) for hit in run(k)]
-    index = library.index(backend or library.settings.engine.default_backend)
-    # a bound on the hits read: a library of nothing but copies returns fewer rows, not a full scan
-    return collapsed_query(run, k, index.reconstruct, limit=max(READ_LIMIT_MIN, k * READ_LIMIT_PER_GROUP))
+        return collapsed_query(run, k, lambda ids: {}, keep, limit) if (leave_out or prefix) else \
+            [Group(hit) for hit in run(k)]
+    return collapsed_query(run, k, library.browse.sound_labels, keep, limit)
+
+
+def similar_groups(library, to, k: int | None = None, backend: str | None = None, weights=None, filters=None,
+                   sample_rate: int | None = None, musical: bool = False, collapse_on: bool = True,
+                   not_under: str | None = None) -> Folded:
+    """Library.similar as groups: the query embedded once, its own copies and layers left out
+    (and reported), copies and layers of each result folded under it when ``collapse_on``."""
+    backend = backend or library.settings.engine.default_backend
+    vector, own_id = library.query_vector(to, backend, sample_rate)
+    query = Resolved(vector, own_id, to)
+    own = own_of(library, own_id) if collapse_on else Own()
+    groups = grouped(library, lambda n: library.similar(query, k=n, backend=backend, weights=weights, filters=filters,
+                                                        sample_rate=sample_rate, musical=musical),
+                     k, backend, collapse_on, own.ids, not_under)
+    return Folded(groups, own)
+
+
+def text_groups(library, text: str, k: int | None = None, backend: str | None = None, filters=None,
+                collapse_on: bool = True, not_under: str | None = None) -> Folded:
+    """Library.search_text as groups (the text embedded once per read)."""
+    backend = library.text_backend(backend)
+    return Folded(grouped(library, lambda n: library.search_text(text, k=n, backend=backend, filters=filters),
+                          k, backend, collapse_on, frozenset(), not_under))

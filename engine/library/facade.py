@@ -21,6 +21,7 @@ from soundalike.engine.embedders.registry import BACKENDS, Registry, check_names
 from soundalike.engine.events import EventBus
 from soundalike.engine.library.backends import LibraryBackends
 from soundalike.engine.library.browse import LibraryBrowse
+from soundalike.engine.library.collapse import Folded, similar_groups, text_groups
 from soundalike.engine.library.files import LibraryFolder
 from soundalike.engine.library.indexes import LibraryIndexes
 from soundalike.engine.library.queries import Hit, LibraryQueries
@@ -122,6 +123,21 @@ class Library:
     def search_text(self, text: str, k: int | None = None, backend: str | None = None,
                     filters: Filters | BrowseQuery | None = None) -> list[Hit]:
         return self._queries.search_text(text, k, backend, filters)
+
+    def similar_groups(self, to: Query, k: int | None = None, backend: str | None = None,
+                       weights: Mapping[str, float] | None = None, filters: Filters | BrowseQuery | None = None,
+                       sample_rate: int | None = None, musical: bool = False, collapse: bool = True,
+                       not_under: str | None = None) -> Folded:
+        """The ``k`` sounds closest to ``to``, copies and velocity layers folded into one group each
+        (``collapse``), the query's own copies and layers left out and reported (``Folded.own``),
+        nothing under ``not_under``. Folding reads stored facts only: no audio is decoded."""
+        return similar_groups(self, to, k, backend, weights, filters, sample_rate, musical, collapse, not_under)
+
+    def search_groups(self, text: str, k: int | None = None, backend: str | None = None,
+                      filters: Filters | BrowseQuery | None = None, collapse: bool = True,
+                      not_under: str | None = None) -> Folded:
+        """``search_text`` as groups, like :meth:`similar_groups`."""
+        return text_groups(self, text, k, backend, filters, collapse, not_under)
 
     def text_backend(self, backend: str | None = None) -> str:
         return self._queries.text_backend(backend)

@@ -60,7 +60,7 @@ class LibraryIndexes:
                 except OSError as e:  # a full disk or a read-only folder: work from memory
                     (log.info if is_disk_full(e) else log.warning)(
                         "cannot write the index %s (%s): using one in memory", path, e.strerror or e)
-        index = VectorIndex(dim, None, self.settings.index.search_threads)  # another process owns the files
+        index = VectorIndex(dim, None, self.settings.index.search_threads, self.settings.index)  # another process owns the files
         ids, matrix = self._catalog.vectors(backend)
         if matrix is not None and len(ids):
             index.add(ids, matrix)
@@ -71,7 +71,7 @@ class LibraryIndexes:
         if saved_version != version:
             path.unlink(missing_ok=True)  # older than the catalog's vectors: rebuild it
         index = VectorIndex.open(path, dim, ids, lambda: self._catalog.vectors(backend),
-                                 self.settings.index.search_threads, checksum)
+                                 self.settings.index.search_threads, checksum, self.settings.index)
         write_state(path, version, index.checksum)
         return index
 

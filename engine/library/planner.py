@@ -15,7 +15,8 @@ same size and mtime, ctime/inode moved      the content hash decides: same conte
                                             its head and tail only) is changed
 unchanged, ok                               nothing; a job for the backends it lacks
                                             (a backend added), or with no backends when
-                                            its musical facts are missing or old
+                                            its musical facts are missing or old, or
+                                            its copy facts (fingerprint) are missing
 unchanged, offline or missing (came back)   revived from its stored vectors, no decoding;
                                             decoded again only when it lacks a backend
 unchanged, failed                           skipped, unless ``forced`` (an event touched
@@ -42,6 +43,7 @@ from soundalike.engine.musical.store import unanalysed_among, with_stored_tags
 from soundalike.engine.pipeline.audio import file_hash, hashed_whole
 from soundalike.engine.pipeline.ingest import Job
 from soundalike.engine.pipeline.scanner import FileEntry, has_temporary_part, is_candidate, stat_entry, walk
+from soundalike.engine.store import sounds
 from soundalike.engine.store.catalog import Catalog, Known
 
 #: sample ids -> the backends each has a stored vector from
@@ -149,11 +151,14 @@ def plan_path(catalog: Catalog, path: str, root: str, extensions: tuple[str, ...
     """Plan ``path`` (under ``root``) from the disk and ``catalog``; see :func:`plan`.
 
     ``musical``: unchanged samples without current musical facts get a job with no backends
-    (decoded and analysed only), so an existing library is analysed in the background.
+    (decoded and analysed only), so an existing library is analysed in the background; so do
+    samples without a stored fingerprint (indexed before copies were found at index time).
     """
     known = catalog.known_files(root) if path == root else catalog.known_under(path)
+    def stale(ids: Sequence[int]) -> set[int]:  # decoded again without embedding: facts only
+        return (unanalysed_among(catalog, ids) if musical else set()) | sounds.without_facts(catalog, ids)
     result = plan(disk_entries(path, root, extensions), known, root, backends, forced, catalog.backends_of,
-                  (lambda ids: unanalysed_among(catalog, ids)) if musical else None, bulk=os.path.isdir(path))
+                  stale, bulk=os.path.isdir(path))
     # analyse-only jobs carry the stored tags, so the drum gate decides as it did at first indexing
     result.jobs = with_stored_tags(catalog, result.jobs, {p: row.id for p, row in known.items()})
     return result

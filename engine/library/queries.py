@@ -42,6 +42,17 @@ class Hit:
         return self.sample.path
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """A query already turned into its vector, with its sample id when it is one of the library's
+    and what it was made from (``source``: a path, an id or audio), so repeated reads of one query
+    embed it once."""
+
+    vector: np.ndarray
+    own_id: int | None
+    source: object = None
+
+
 class _TextEmbedder(Protocol):
     def embed_text(self, texts: list[str]) -> np.ndarray: ...
 
@@ -61,7 +72,7 @@ class LibraryQueries:
         self._indexes.check_model(backend, embedder.signature())
         return embedder
 
-    def similar(self, to: str | os.PathLike | int | np.ndarray, k: int | None = None, backend: str | None = None,
+    def similar(self, to: str | os.PathLike | int | np.ndarray | Resolved, k: int | None = None, backend: str | None = None,
                 weights: Mapping[str, float] | None = None, filters: Filters | BrowseQuery | None = None,
                 sample_rate: int | None = None, musical: bool = False) -> list[Hit]:
         """The ``k`` samples closest to a file path, a sample id or an audio array.
@@ -78,7 +89,8 @@ class LibraryQueries:
         pool = k * MUSICAL_POOL if musical else k
         hits = self._search(backend, embedder.query_vector(vector, weights), pool, filters, exclude=own_id)
         if musical:
-            hits = self._musical_first(hits, self._query_musical(to, own_id, sample_rate), k)
+            source = to.source if isinstance(to, Resolved) else to
+            hits = self._musical_first(hits, self._query_musical(source, own_id, sample_rate), k)
         scale = embedder.score_scale(weights)  # scores as weighted mean cosines: 1.0 = the same sound
         return [Hit(hit.sample, min(hit.score / scale, 1.0)) for hit in hits]
 
@@ -150,6 +162,8 @@ class LibraryQueries:
     def query_vector(self, to, backend: str, sample_rate: int | None) -> tuple[np.ndarray, int | None]:
         """The vector ``to`` (a sample id, an audio array, a file path) stands for, and its sample id
         when it is one of the library's samples (so results can leave it out)."""
+        if isinstance(to, Resolved):
+            return to.vector, to.own_id
         if isinstance(to, (int, np.integer)):
             vector = self._indexes.get(backend).reconstruct(int(to))
             if vector is None:

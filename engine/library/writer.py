@@ -31,6 +31,7 @@ from soundalike.engine.events import (
     SampleUpdated,
 )
 from soundalike.engine.library.backends import LibraryBackends
+from soundalike.engine.library.families import Families
 from soundalike.engine.library.indexes import LibraryIndexes
 from soundalike.engine.musical.store import store_musical
 from soundalike.engine.pipeline.ingest import Ingestor, Job, Processed
@@ -75,10 +76,11 @@ def confident_tags(tags: Mapping[str, float], min_score: float = TAG_MIN_SCORE) 
 
 class LibraryWriter:
     def __init__(self, settings: Settings, catalog: Catalog, lock: LibraryLock, indexes: LibraryIndexes,
-                 backends: LibraryBackends, events: EventBus, data_dir: Path):
+                 backends: LibraryBackends, events: EventBus, data_dir: Path, families: Families | None = None):
         self.settings = settings
         self._catalog, self._lock, self._indexes = catalog, lock, indexes
         self._backends, self._events, self._data_dir = backends, events, data_dir
+        self._families = families or Families(catalog, lambda: indexes.get(settings.engine.default_backend))
         self._adopted: set[str] = set()  # backends whose model this process recorded
         self._adopting = threading.Lock()
 
@@ -126,6 +128,22 @@ class LibraryWriter:
                 raise
         return report
 
+    def record(self, processed: Iterable[Processed], chunk: int = 512) -> ScanReport:
+        """Record files decoded and embedded elsewhere (``Processed``, as the ingest workers make
+        them): the same catalog, index and family writes as :meth:`ingest`, without decoding."""
+        report = ScanReport()
+        with self._lock.hold():
+            self.load_backends()
+            batch: list[Processed] = []
+            for item in processed:
+                batch.append(item)
+                if len(batch) == chunk:
+                    self._apply(batch, report)
+                    batch = []
+            if batch:
+                self._apply(batch, report)
+        return report
+
     def _ingest_chunks(self, jobs: list[Job], report: ScanReport, progress: ProgressCallback | None,
                        stop: threading.Event | None, publish: bool, live_pool: LiveWorkerPool | None) -> None:
         done = 0
@@ -163,14 +181,14 @@ class LibraryWriter:
         """Write one chunk to the catalog (one transaction), then to the indexes."""
         added: dict[str, list[tuple[int, np.ndarray]]] = {}
         failed_ids: list[int] = []
-        ids: list[int] = []
         with self._catalog.transaction() as tx:
-            for item in chunk:
-                sid = self._record(tx, item)
-                ids.append(sid)
+            ids = [self._record(tx, item) for item in chunk]
+            before = self._families.labels_of(ids)  # families they were in (a changed file leaves its own)
+            for sid, item in zip(ids, chunk, strict=True):
                 if item.error:
                     failed_ids.append(sid)
                     continue
+                self._families.record(tx, sid, item.fingerprint, item.entry.path)
                 for backend, vector in item.vectors.items():
                     cat.store_vector(tx, sid, backend, vector)
                     added.setdefault(backend, []).append((sid, vector))
@@ -184,6 +202,8 @@ class LibraryWriter:
         self._indexes.remove(failed_ids)
         for backend, pairs in added.items():
             self._indexes.add(backend, [p[0] for p in pairs], np.stack([p[1] for p in pairs]), versions[backend])
+        self._families.regroup(before)
+        self._families.joined([sid for sid, item in zip(ids, chunk, strict=True) if not item.error])
         self._publish_outcomes(chunk, ids)
 
     def _publish_outcomes(self, chunk: list[Processed], ids: list[int]) -> None:
@@ -216,6 +236,7 @@ class LibraryWriter:
             with self._catalog.transaction() as tx:
                 cat.set_status(tx, ids, status, reason)
             self._indexes.remove(ids)
+            self._families.left(ids)
         for row in self._catalog.samples(ids).values():
             self._events.publish(SampleRemoved(row.id, row.path, status))
 
@@ -243,9 +264,11 @@ class LibraryWriter:
                 if r is not None]
         ids = [r.id for r in rows]
         with self._lock.hold():
+            families = self._families.labels_of(ids)
             with self._catalog.transaction() as tx:
                 tx.executemany("DELETE FROM samples WHERE id = ?", [(i,) for i in ids])
             self._indexes.remove(ids)
+            self._families.regroup(families)
             self._indexes.save()
         for row in rows:
             self._events.publish(SampleRemoved(row.id, row.path, "removed"))
@@ -281,9 +304,12 @@ class LibraryWriter:
         """Follow a rename of a file or folder: same ids, tags, favourites and vectors; returns count."""
         root = self.root_of(dest)
         with self._lock.hold():
+            families = self._families.labels_of([known.id for known in self._catalog.known_under(dest).values()])
             with self._catalog.transaction() as tx:
                 moved, replaced = cat.move_paths(tx, src, dest, root)
             self._indexes.remove(replaced)
+            self._families.regroup(families)
+            self._families.moved([sid for sid, _ in moved])
         for sid in replaced:
             self._events.publish(SampleRemoved(sid, dest, "removed"))
         for sid, path in moved:
@@ -300,6 +326,7 @@ class LibraryWriter:
             with self._catalog.transaction() as tx:
                 cat.set_status(tx, ids, "ok", None)
             self._indexes.restore(ids)
+            self._families.joined(ids)
         for row in self._catalog.samples(ids).values():
             self._events.publish(SampleAdded(row.id, row.path))
         return len(ids)
@@ -313,10 +340,12 @@ class LibraryWriter:
         pairs: list[tuple[int, int]] = []
         since, taken = time.time() - window, set(gone)
         with self._lock.hold():
+            families = self._families.labels_of(gone)
             with self._catalog.transaction() as tx:
                 for old_id in gone:
                     new_id = cat.recent_twin(tx, old_id, since, exclude=taken)
                     if new_id is not None:  # each row adopts at most one copy, and is adopted by none
+                        families |= self._families.labels_of([new_id])
                         cat.adopt(tx, old_id, new_id)
                         pairs.append((old_id, new_id))
                         taken.add(new_id)
@@ -324,6 +353,8 @@ class LibraryWriter:
                 return 0
             self._indexes.remove([new for _, new in pairs])
             self._indexes.restore(old for old, _ in pairs)
+            self._families.regroup(families)
+            self._families.moved([old for old, _ in pairs])
         rows = self._catalog.samples(old for old, _ in pairs)
         for old_id, new_id in pairs:
             if old_id in rows:

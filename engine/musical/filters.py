@@ -8,11 +8,14 @@ the keys a fifth up and down.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from soundalike.engine.errors import QueryError
-from soundalike.engine.musical.analysis import Musical
 from soundalike.engine.musical.keys import compatible_keys, key_name, parse_key, parse_note
 from soundalike.engine.musical.names import BPM_RANGE
+
+if TYPE_CHECKING:  # the CLI reads the filters' text forms without loading the analysis (numpy)
+    from soundalike.engine.musical.analysis import Musical
 
 KINDS = ("loop", "one-shot")
 #: A single BPM given as a filter (or taken from a query loop) matches within this share.

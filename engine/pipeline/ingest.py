@@ -26,6 +26,7 @@ from soundalike.engine.musical.analysis import Musical, analyse_safely
 from soundalike.engine.musical.drums import drum_reason
 from soundalike.engine.pipeline.audio import AudioFacts, Decoded, decode_file, prepare
 from soundalike.engine.pipeline.blas import one_blas_thread
+from soundalike.engine.pipeline.fingerprint import encode, fingerprint
 from soundalike.engine.pipeline.ingest_pool import open_pool, process_chunk, wants_processes
 from soundalike.engine.pipeline.scanner import FileEntry
 
@@ -55,6 +56,7 @@ class Processed:
     tags: dict[str, Tags] = field(default_factory=dict)
     musical: Musical | None = None
     error: str | None = None
+    fingerprint: bytes | None = None  # what decides copies and layers (engine.pipeline.fingerprint), encoded
 
 
 class Ingestor:
@@ -163,6 +165,7 @@ class Ingestor:
         if decoded.facts.silent:
             result.error = f"silent (peak {decoded.facts.peak_db:.0f} dBFS)"
             return None
+        result.fingerprint = fingerprint_safely(decoded, job.entry.path)
         return decoded
 
     def _embed(self, backend: str, decoded: list[Decoded], results: list[Processed]) -> None:
@@ -189,6 +192,15 @@ class Ingestor:
         result.vectors[embedder.name] = analysis.vectors[0]
         if analysis.tags is not None:
             result.tags[embedder.name] = analysis.tags[0]
+
+
+def fingerprint_safely(decoded: Decoded, path: str) -> bytes | None:
+    """The stored fingerprint of a decoded file; None (the file is still indexed) when it fails."""
+    try:
+        return encode(fingerprint(decoded))
+    except Exception as e:  # odd audio must cost its copy detection, not the file
+        log.info("no fingerprint for %s: %s", path, e)
+        return None
 
 
 def embed_checked(embedder: Embedder, clips: list[np.ndarray]):

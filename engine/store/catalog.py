@@ -146,7 +146,7 @@ class Catalog:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute("PRAGMA foreign_keys=ON")
-            except sqlite3.DatabaseError as e:
+            except (sqlite3.DatabaseError, UnicodeDecodeError) as e:  # bytes flipped in the schema's text too
                 raise cannot_open(self.path, e) from e
             self._local.conn = conn
             self._watch_escapes(conn)
@@ -374,7 +374,7 @@ def _has_escapes(conn: CatalogConnection) -> bool:
         return False
 
 
-def cannot_open(path: Path, error: sqlite3.Error) -> UserError:
+def cannot_open(path: Path, error: sqlite3.Error | UnicodeDecodeError) -> UserError:
     """Why the catalog cannot be opened, and what to do that loses nothing."""
     folder = path.parent
     if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.R_OK | os.W_OK)):

@@ -1,5 +1,9 @@
 """One exact FAISS index per backend: inner product over unit vectors, keyed by sample id.
 
+Past ``[index] approximate_above`` vectors an approximate index (:mod:`soundalike.engine.store.approximate`)
+is built beside it on a thread, without blocking queries or writes, and answers unfiltered
+searches once ready; the exact index stays the source of vectors, ids and what is saved.
+
 The index is a cache of the catalog's vectors. It is saved atomically (write, then rename) with a
 checksum of its bytes kept beside it, and when it is opened its bytes are checked against that
 checksum and its ids against the catalog; on any disagreement (flipped bytes included) it is
@@ -12,23 +16,42 @@ import hashlib
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import faiss as faiss_module
 import numpy as np
 
+from soundalike.engine.config import IndexSettings
+from soundalike.engine.store.approximate import Approximate, lists_for, train_sample
+
 # faiss's bundled type stubs describe the C++ signatures, not the numpy wrappers the module exposes.
 faiss: Any = faiss_module
 
 log = logging.getLogger(__name__)
 
+#: Past this many vectors (or ``approximate_above`` when lower) the approximate index is built for
+#: :meth:`VectorIndex.neighbours` (copy candidates at index time: near-duplicates, which it finds
+#: as well as exact search does, at a fraction of the cost); queries use it past ``approximate_above``.
+NEIGHBOURS_APPROXIMATE_ABOVE = 20_000
+#: It is built again, with lists for the new size, each time the library grows this many times.
+REBUILD_GROWTH = 4
+#: Changes made while it was built are replayed outside the lock until at most this many are left.
+REPLAY_LOCKED = 5_000
+
 
 class VectorIndex:
-    def __init__(self, dim: int, path: Path | None = None, threads: int = 1):
+    def __init__(self, dim: int, path: Path | None = None, threads: int = 1,
+                 approximate: IndexSettings | None = None):
         self.dim = dim
         self.path = path
         self.threads = threads
+        self.approximate = approximate
+        self._approx: Approximate | None = None  # searched once built
+        self._approx_size = 0  # vectors it was built from
+        self._changes: list[tuple[str, np.ndarray]] | None = None  # while one is built: changes to replay
+        self._builder: threading.Thread | None = None
         self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
         self._members: set[int] = set()  # ids held: FAISS's remove_ids scans everything, so only call it when needed
         self._lock = threading.Lock()
@@ -37,15 +60,16 @@ class VectorIndex:
 
     @classmethod
     def open(cls, path: Path, dim: int, expected_ids: np.ndarray, vectors_loader, threads: int = 1,
-             checksum: str | None = None) -> VectorIndex:
+             checksum: str | None = None, approximate: IndexSettings | None = None) -> VectorIndex:
         """Load ``path`` if its bytes match ``checksum`` (when known) and it holds exactly
         ``expected_ids``; else rebuild via ``vectors_loader()``."""
-        index = cls(dim, path, threads)
+        index = cls(dim, path, threads, approximate)
         loaded, found = _read(path, dim, checksum)
         if loaded is not None and np.array_equal(np.sort(_ids_of(loaded)), np.sort(expected_ids)):
             index._index = loaded
             index._members = set(_ids_of(loaded).tolist())
             index.checksum = found
+            index._maybe_approximate()
             return index
         if loaded is not None or len(expected_ids):
             log.info("index %s disagrees with the catalog: rebuilding from %d stored vectors", path.name,
@@ -53,6 +77,7 @@ class VectorIndex:
         ids, matrix = vectors_loader()
         if matrix is not None and len(ids):
             index.add(ids, matrix)
+        del matrix
         index.save()
         return index
 
@@ -74,6 +99,13 @@ class VectorIndex:
             self._index.add_with_ids(vectors, ids)
             self._members.update(ids.tolist())
             self._dirty = True
+            if self._approx is not None:
+                if present:
+                    self._approx.remove(present)
+                self._approx.add(ids, vectors)
+            if self._changes is not None:
+                self._changes.append(("add", ids.copy()))
+        self._maybe_approximate()
 
     def remove(self, ids) -> int:
         with self._lock:
@@ -83,6 +115,10 @@ class VectorIndex:
             removed = int(self._index.remove_ids(np.array(present, dtype=np.int64)))
             self._members.difference_update(present)
             self._dirty = self._dirty or removed > 0
+            if self._approx is not None:
+                self._approx.remove(present)
+            if self._changes is not None:
+                self._changes.append(("remove", np.array(present, dtype=np.int64)))
             return removed
 
     def reconstruct(self, sample_id: int) -> np.ndarray | None:
@@ -106,6 +142,9 @@ class VectorIndex:
         """Best ``k`` (id, score) pairs for one query, optionally only among ``allowed`` ids."""
         query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
         want = k + (1 if exclude is not None else 0)
+        if allowed is None and self._approx is not None and self.approximate is not None \
+                and len(self) > self.approximate.approximate_above:
+            return self._search_approximate(query, k, want, exclude)
         params = None
         if allowed is not None:
             if not len(allowed):
@@ -119,6 +158,122 @@ class VectorIndex:
             scores, ids = self._index.search(query, want, params=params)
         hits = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0 and i != exclude]
         return hits[:k]
+
+    def _search_approximate(self, query: np.ndarray, k: int, want: int, exclude: int | None) -> list[tuple[int, float]]:
+        """The approximate index's candidates, re-scored exactly with the stored vectors."""
+        assert self.approximate is not None
+        _use_threads(self.threads)
+        with self._lock:
+            approx = self._approx
+            if approx is None:
+                return []
+            found = approx.candidates(query, max(want * self.approximate.approximate_rerank, want + 10))
+            vectors = self._index.reconstruct_batch(found) if len(found) else np.zeros((0, self.dim), np.float32)
+        scores = vectors @ query[0]
+        order = np.argsort(-scores, kind="stable")
+        hits = [(int(found[i]), float(scores[i])) for i in order if int(found[i]) != exclude]
+        return hits[:k]
+
+    # --- the approximate index -------------------------------------------------------------
+    @property
+    def approximate_ready(self) -> bool:
+        return self._approx is not None
+
+    def wait_approximate(self, timeout: float | None = None) -> bool:
+        """Wait for an approximate index being built; True when one is searched now."""
+        builder = self._builder
+        if builder is not None:
+            builder.join(timeout)
+        return self._approx is not None
+
+    def neighbours(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Like :meth:`search_many`, from the approximate index when there is one (scores then
+        approximate, within about 0.01): for finding near-duplicates, not for ranking results."""
+        queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dim)
+        self._maybe_approximate(for_neighbours=True)
+        _use_threads(self.threads)
+        with self._lock:
+            if self._approx is not None:
+                return self._approx.near_duplicates(queries, k)
+            return self._index.search(queries, k)
+
+    def _maybe_approximate(self, for_neighbours: bool = False) -> None:
+        """Start building the approximate index when this many vectors call for one: past
+        ``approximate_above`` for queries (checked on open and on adds), past
+        NEIGHBOURS_APPROXIMATE_ABOVE for copy candidates (checked when they are asked for, so a
+        read-only query never starts one); again each time the index grows REBUILD_GROWTH times."""
+        settings = self.approximate
+        if settings is None or not settings.approximate_above:
+            return
+        size = len(self)
+        need = min(settings.approximate_above, NEIGHBOURS_APPROXIMATE_ABOVE) if for_neighbours \
+            else settings.approximate_above
+        if size <= need:
+            return
+        with self._lock:
+            if self._builder is not None or (self._approx is not None and size <= REBUILD_GROWTH * self._approx_size):
+                return
+            self._builder = threading.Thread(target=self._build_approximate, name="approximate-index", daemon=True)
+            self._builder.start()
+
+    def _build_approximate(self) -> None:
+        """Train and fill an approximate index from the exact one, a chunk under the lock at a time;
+        changes made meanwhile are replayed before it is searched."""
+        assert self.approximate is not None
+        faiss.omp_set_num_threads(os.cpu_count() or 1)
+        try:
+            with self._lock:
+                ids = _ids_of(self._index)
+                self._changes = []
+            approx = Approximate(self.dim, lists_for(self.approximate, len(ids)), self.approximate.approximate_probe)
+            approx.train(self._vectors_of(train_sample(ids, approx.lists)))
+            for chunk, vectors in self._chunks(ids):
+                approx.add(chunk, vectors)
+            while True:  # changes made meanwhile: replayed a batch at a time, the last few under the lock
+                with self._lock:
+                    changes, self._changes = self._changes or [], []
+                    if sum(len(changed) for _, changed in changes) <= REPLAY_LOCKED:
+                        self._replay(approx, changes, locked=True)
+                        self._approx, self._changes, self._approx_size = approx, None, len(self)
+                        break
+                self._replay(approx, changes)
+            log.info("approximate index ready: %d vectors in %d lists", len(approx), approx.lists)
+        except Exception:
+            log.exception("could not build the approximate index: exact search goes on")
+            with self._lock:
+                self._changes = None
+        finally:
+            with self._lock:
+                self._builder = None
+
+    def _replay(self, approx: Approximate, changes: list[tuple[str, np.ndarray]], locked: bool = False) -> None:
+        """Apply ``changes`` to ``approx`` in order; ``locked``: the caller holds the lock."""
+        for what, changed in changes:
+            approx.remove(changed)
+            if what != "add":
+                continue
+            if locked:
+                present = np.array([i for i in changed.tolist() if i in self._members], dtype=np.int64)
+                if len(present):
+                    approx.add(present, self._index.reconstruct_batch(present))
+            else:
+                for chunk, vectors in self._chunks(changed):
+                    approx.add(chunk, vectors)
+
+    def _vectors_of(self, ids: np.ndarray) -> np.ndarray:
+        with self._lock:
+            present = np.array([i for i in ids.tolist() if i in self._members], dtype=np.int64)
+            return self._index.reconstruct_batch(present)
+
+    def _chunks(self, ids: np.ndarray, size: int = 20_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(ids, vectors) of those of ``ids`` still held, ``size`` at a time (the lock is let go
+        between chunks, so queries and writes go on)."""
+        for start in range(0, len(ids), size):
+            with self._lock:
+                chunk = np.array([i for i in ids[start:start + size].tolist() if i in self._members], dtype=np.int64)
+                vectors = self._index.reconstruct_batch(chunk) if len(chunk) else None
+            if vectors is not None:
+                yield chunk, vectors
 
     def search_many(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, ids) of the ``k`` nearest for each row of ``queries``; ids are -1 past the end."""

@@ -23,7 +23,7 @@ from soundalike.engine.store.schema import migrate
 log = logging.getLogger(__name__)
 
 #: Tables in the order they are copied (a vector or tag needs its sample first).
-TABLES = ("roots", "meta", "samples", "vectors", "tags", "collections", "collection_items", "musical")
+TABLES = ("roots", "meta", "samples", "vectors", "tags", "collections", "collection_items", "musical", "sounds")
 _SIDECARS = ("-wal", "-shm")
 
 
@@ -42,7 +42,7 @@ def problems(path: Path, limit: int = 5) -> list[str]:
         return [str(e)]
     try:
         rows = conn.execute(f"PRAGMA quick_check({int(limit)})").fetchall()
-    except sqlite3.DatabaseError as e:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as e:  # a flipped byte in the schema's text
         return [str(e)]
     finally:
         conn.close()

@@ -110,6 +110,21 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE musical ADD COLUMN chord TEXT;
     """,
+    # 8: what decides copies and velocity layers, kept at index time so folding results reads
+    # stored facts: each sample's fine fingerprint, the name that makes two files of one folder
+    # candidate layers, the copy group it is in and its family (copies and layers joined), each
+    # labelled by the smallest sample id among them.
+    """
+    CREATE TABLE sounds(
+        sample_id INTEGER PRIMARY KEY REFERENCES samples(id) ON DELETE CASCADE,
+        fingerprint BLOB,
+        layer_name TEXT NOT NULL,
+        copy_group INTEGER NOT NULL,
+        family INTEGER NOT NULL);
+    CREATE INDEX sounds_layer_name ON sounds(layer_name);
+    CREATE INDEX sounds_copy_group ON sounds(copy_group);
+    CREATE INDEX sounds_family ON sounds(family);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -7,7 +7,7 @@ import os
 import random
 from pathlib import Path
 
-from soundalike.commands.library import parse_weights, with_library
+from soundalike.commands.library import add_scope_options, left_out, parse_weights, with_library
 from soundalike.engine.errors import UserError
 from soundalike.engine.kits.builder import DEFAULT_ALTERNATIVES, Kit, KitBuilder
 from soundalike.engine.kits.export import FORMATS, export_kit
@@ -28,6 +28,8 @@ def add_parsers(commands) -> None:
     kit.add_argument("--backend", help="backend (default: the configured default)")
     kit.add_argument("--aspect", help="what 'alike' means: aspect weights (default: timbre=1,envelope=0.5)")
     kit.add_argument("--under", help="only samples under this folder")
+    kit.add_argument("--not-under", metavar="FOLDER", help="no samples from under this folder")
+    add_scope_options(kit)
     kit.add_argument("--export", metavar="DIR", help="write the kit under DIR")
     kit.add_argument("--format", choices=tuple(FORMATS), default="folder", help="export format (default: folder)")
     kit.add_argument("--json", action="store_true", help="print the kit as JSON")
@@ -37,7 +39,8 @@ def add_parsers(commands) -> None:
 def cmd_kit(args: argparse.Namespace, library: Library) -> int:
     filters = Filters(under=os.path.abspath(args.under)) if args.under else None
     try:
-        builder = KitBuilder(library, args.backend, args.alternatives, parse_weights(args.aspect), filters)
+        builder = KitBuilder(library, args.backend, args.alternatives, parse_weights(args.aspect), filters,
+                             left_out(args, library, args.seed))
         kit = builder.build(args.seed)
         for slot in args.lock:
             kit.toggle_lock(slot)

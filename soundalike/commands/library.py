@@ -10,23 +10,36 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from soundalike.commands.forget import add_parser as add_forget_parser
 from soundalike.commands.musical import add_musical_options, facts_json, musical_filter_fields
 from soundalike.commands.musical import add_parser as add_musical_parser
 from soundalike.engine import paths
 from soundalike.engine.config import Settings
-from soundalike.engine.embedders.registry import BACKENDS, check_names
 from soundalike.engine.errors import UserError
-from soundalike.engine.library.browse import Filters, readable
-from soundalike.engine.library.collapse import Group, grouped
-from soundalike.engine.library.facade import Hit, Library, ScanReport
+from soundalike.engine.library.scope import folder_left_out
 from soundalike.engine.musical.filters import describe
-from soundalike.engine.tools.duplicates import find_duplicates
+from soundalike.engine.store.lock import LibraryLock
 from soundalike.engine.weights import parse_weights
 from soundalike.progress import ProgressBar
 
+if TYPE_CHECKING:  # the library, FAISS and numpy load in the handlers that open a library, so a
+    # `similar` answered by the running engine starts in a fraction of the time
+    from soundalike.engine.library.browse import Filters
+    from soundalike.engine.library.collapse import Group, Own
+    from soundalike.engine.library.facade import Hit, Library, ScanReport
+
 log = logging.getLogger(__name__)
+
+
+def readable(text: str) -> str:
+    """A stored path or reason as a person can read it (see the library's browse part)."""
+    from soundalike.engine.library.browse import readable as shown
+    return shown(text)
+
+#: How long ``similar`` waits for a running engine before opening the library itself.
+ENGINE_TIMEOUT = 1.0
 
 
 def add_parsers(commands) -> None:
@@ -38,10 +51,11 @@ def add_parsers(commands) -> None:
     similar.add_argument("file")
     add_span_options(similar)
     add_query_options(similar)
+    add_scope_options(similar)
     similar.add_argument("--musical", action="store_true",
                          help="put first what fits the query: same tempo range and compatible key (a loop), "
                               "same root (a tonal one-shot)")
-    similar.set_defaults(handler=with_library(cmd_similar))
+    similar.set_defaults(handler=engine_first(cmd_similar))
 
     search = commands.add_parser("search", help="sounds matching a description (needs a text backend: clap)")
     search.add_argument("text", help='for example "dusty vinyl snare"')
@@ -77,11 +91,30 @@ def add_query_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--aspect", help="weight aspects: 'timbre' or 'timbre=1,envelope=0.5'")
     parser.add_argument("--tag", help="only samples with this tag")
     parser.add_argument("--under", help="only samples under this folder")
+    parser.add_argument("--not-under", metavar="FOLDER", help="no samples from under this folder")
     parser.add_argument("--json", action="store_true", help="print a JSON list of {path, score, ...}")
     parser.add_argument("--no-collapse", dest="collapse", action="store_false",
                         help="list copies and velocity layers of one sound as separate results "
                              "(default: one result each, the others under 'folded')")
     add_musical_options(parser)
+
+
+def add_scope_options(parser: argparse.ArgumentParser) -> None:
+    """"Other folders only" and "other packs", as the app's scope key (w) steps through them."""
+    parser.add_argument("--other-folders", dest="scope", action="store_const", const="other folders",
+                        default="everywhere", help="only results from other folders than the query's own")
+    parser.add_argument("--other-packs", dest="scope", action="store_const", const="other packs",
+                        help="only results from other packs (first folder below the root) than the query's")
+
+
+def left_out(args: argparse.Namespace, library: Library, query: str | None) -> str | None:
+    """The folder whose samples are not results: --not-under, or the query's folder or pack."""
+    scope = getattr(args, "scope", "everywhere")
+    if args.not_under and scope != "everywhere":
+        raise UserError(f"--not-under and --{scope.replace(' ', '-')}: give one of them")
+    if args.not_under:
+        return os.path.abspath(args.not_under)
+    return folder_left_out(scope, query, library.roots()) if query is not None else None
 
 
 def positive_int(text: str) -> int:
@@ -101,6 +134,8 @@ def with_library(command: Callable[[argparse.Namespace, Library], int],
     ``existing``: a query, which must not create a library where there is none (a data folder
     deleted under a running ``serve`` would silently come back empty)."""
     def handler(args: argparse.Namespace, settings: Settings) -> int:
+        from soundalike.engine.embedders.registry import BACKENDS, check_names
+        from soundalike.engine.library.facade import Library
         data_dir = settings.engine.resolved_data_dir()
         check_names({settings.engine.default_backend, *settings.engine.backends}, BACKENDS)  # config first
         if existing and not (data_dir / "catalog.sqlite").exists() and not (data_dir / "index").is_dir():
@@ -108,6 +143,60 @@ def with_library(command: Callable[[argparse.Namespace, Library], int],
         with Library(settings) as library:
             return command(args, library)
     return handler
+
+
+def engine_first(command: Callable[[argparse.Namespace, Library], int]) -> Callable[[argparse.Namespace, Settings], int]:
+    """``similar``: ask the running engine (``serve`` owns the library and answers OSC) when the
+    query needs nothing OSC cannot say; otherwise, or when it does not answer, open the library."""
+    local = with_library(command)
+
+    def handler(args: argparse.Namespace, settings: Settings) -> int:
+        if _engine_can_answer(args, settings):
+            answered = _ask_engine(args, settings)
+            if answered is not None:
+                return answered
+        return local(args, settings)
+    return handler
+
+
+def _engine_can_answer(args: argparse.Namespace, settings: Settings) -> bool:
+    plain = (args.start is None and args.end is None and not args.backend and not args.aspect and not args.tag
+             and not args.under and not args.not_under and args.scope == "everywhere" and args.collapse
+             and not args.musical and not any(musical_filter_fields(args).values()))
+    if not plain or not settings.bridge.osc_enabled:
+        return False
+    owner = LibraryLock(settings.engine.resolved_data_dir()).current_owner()
+    return owner is not None and "serve" in owner.command.split()
+
+
+def _ask_engine(args: argparse.Namespace, settings: Settings) -> int | None:
+    """Print the running engine's answer; None when it does not answer in time."""
+    from soundalike.bridge import protocol
+    from soundalike.bridge.client import OscClient
+    host = settings.bridge.osc_host
+    host = "127.0.0.1" if host in ("0.0.0.0", "", "localhost") else host
+    started = time.perf_counter()
+    try:
+        with OscClient(host, settings.bridge.osc_port, timeout=ENGINE_TIMEOUT) as client:
+            if settings.bridge.reply_port:
+                client.set("reply_port", client.port)
+            response = client.similar(os.path.abspath(args.file), args.k or 0)
+    except (TimeoutError, OSError) as e:
+        log.info("the running engine did not answer (%s): opening the library here", e)
+        return None
+    if response.error:
+        raise UserError(response.error)
+    hits = [(path, score) for _, path, score in response.hits]
+    if args.json:
+        print(json.dumps([{"rank": rank, "path": path, "score": round(score, 6)}
+                          for rank, (path, score) in enumerate(hits, 1)], indent=1))
+        return 0
+    for *_counts, text in response.of(protocol.OWN):
+        print(f"({text})")
+    for rank, (path, score) in enumerate(hits, 1):
+        print(f"{rank:3d}  {score:6.3f}  {path}")
+    print(f"({len(hits)} results from the running engine in {(time.perf_counter() - started) * 1000:.1f} ms)")
+    return 0
 
 
 def cmd_index(args: argparse.Namespace, library: Library) -> int:
@@ -151,6 +240,7 @@ def print_scan_report(report: ScanReport) -> None:
 def query_filters(args: argparse.Namespace, library: Library | None = None) -> Filters:
     """--tag, --under and the musical options as Filters; with ``library``, an unknown tag is an
     error naming the close ones."""
+    from soundalike.engine.library.browse import Filters
     if args.tag and library is not None:
         check_tag(library, args.tag)
     return Filters(tag=args.tag, under=os.path.abspath(args.under) if args.under else None,
@@ -179,12 +269,12 @@ def cmd_similar(args: argparse.Namespace, library: Library) -> int:
     started = time.perf_counter()
     weights, filters = parse_weights(args.aspect), query_filters(args, library)
     try:
-        groups = grouped(library, lambda k: library.similar(args.file, k=k, backend=args.backend, weights=weights,
-                                                            filters=filters, musical=args.musical),
-                         args.k, args.backend, args.collapse)
+        folded = library.similar_groups(args.file, k=args.k, backend=args.backend, weights=weights, filters=filters,
+                                        musical=args.musical, collapse=args.collapse,
+                                        not_under=left_out(args, library, args.file))
     except ValueError as e:
         raise UserError(str(e)) from e
-    return print_hits(args, groups, (time.perf_counter() - started) * 1000, library)
+    return print_hits(args, folded.groups, (time.perf_counter() - started) * 1000, library, folded.own)
 
 
 def cmd_search(args: argparse.Namespace, library: Library) -> int:
@@ -193,12 +283,11 @@ def cmd_search(args: argparse.Namespace, library: Library) -> int:
     started = time.perf_counter()
     filters = query_filters(args, library)
     try:
-        backend = library.text_backend(args.backend)
-        groups = grouped(library, lambda k: library.search_text(args.text, k=k, backend=backend, filters=filters),
-                         args.k, backend, args.collapse)
+        folded = library.search_groups(args.text, k=args.k, backend=args.backend, filters=filters,
+                                       collapse=args.collapse, not_under=left_out(args, library, None))
     except ValueError as e:
         raise UserError(str(e)) from e
-    return print_hits(args, groups, (time.perf_counter() - started) * 1000, library)
+    return print_hits(args, folded.groups, (time.perf_counter() - started) * 1000, library)
 
 
 def cmd_tags(args: argparse.Namespace, library: Library) -> int:
@@ -213,15 +302,19 @@ def cmd_tags(args: argparse.Namespace, library: Library) -> int:
     return 0
 
 
-def print_hits(args: argparse.Namespace, groups: list[Group], elapsed_ms: float, library: Library | None = None) -> int:
+def print_hits(args: argparse.Namespace, groups: list[Group], elapsed_ms: float, library: Library | None = None,
+               own: Own | None = None) -> int:
     """One line per result, with its musical facts; copies and layers folded into a result are
-    counted on its line (listed under "folded" in JSON)."""
+    counted on its line (listed under "folded" in JSON); the query's own copies and layers, which
+    are not results, are said once first."""
     facts = library.musical_of(group.lead.sample.id for group in groups) if library is not None else {}
     if args.json:
         print(json.dumps([{**hit_json(rank, group.lead), **_musical_fields(facts.get(group.lead.sample.id))}
                           | ({"folded": [h.path for h in group.members]} if group.members else {})
                           for rank, group in enumerate(groups, 1)], indent=1))
         return 0
+    if own:
+        print(f"({own.describe(readable)})")
     if not groups:
         filtered = getattr(args, "tag", None) or getattr(args, "under", None)
         print("no results with these filters (--tag, --under)" if filtered else
@@ -229,7 +322,7 @@ def print_hits(args: argparse.Namespace, groups: list[Group], elapsed_ms: float,
     for rank, group in enumerate(groups, 1):
         musical = describe(facts.get(group.lead.sample.id))
         folded = f"   ({group.summary()})" if group.members else ""
-        print(f"{rank:3d}  {group.lead.score:6.3f}  {readable(group.lead.path)}"
+        print(f"{rank:3d}  {group.score:6.3f}  {readable(group.lead.path)}"
               + (f"  [{musical}]" if musical else "") + folded)
     folded_in = sum(len(group.members) for group in groups)
     note = f"; {folded_in} copies/layers folded in, --no-collapse lists them" if folded_in else ""
@@ -267,6 +360,7 @@ def cmd_stats(args: argparse.Namespace, library: Library) -> int:
 
 
 def cmd_duplicates(args: argparse.Namespace, library: Library) -> int:
+    from soundalike.engine.tools.duplicates import find_duplicates
     started = time.perf_counter()
     groups = find_duplicates(library, args.backend)
     if args.json:
@@ -313,6 +407,7 @@ def cmd_demo(args: argparse.Namespace, library: Library) -> int:
 
 
 def _examples(library: Library, root: str, count: int = 3) -> list[str]:
+    from soundalike.engine.library.browse import Filters
     rows = library.browse.rows(Filters(under=root, status="ok"), limit=100_000)
     step = max(1, len(rows) // count)
     return [row.path for row in rows[::step][:count]]

@@ -9,13 +9,13 @@ import soundfile as sf
 from soundalike.commands.library import (
     add_query_options,
     add_span_options,
+    left_out,
     parse_weights,
     print_hits,
     query_filters,
     with_library,
 )
 from soundalike.engine.errors import UserError
-from soundalike.engine.library.collapse import grouped
 from soundalike.engine.library.facade import Library
 from soundalike.engine.pipeline.recording import Clip, cleaned, record, span_of_file, trimmed
 from soundalike.tui.widgets.waveform import render
@@ -71,13 +71,12 @@ def search_clip(args: argparse.Namespace, library: Library, clip: Clip) -> int:
     started = time.perf_counter()
     weights, filters = parse_weights(args.aspect), query_filters(args, library)
     try:
-        groups = grouped(library, lambda k: library.similar(clip.audio, k=k, backend=args.backend, weights=weights,
-                                                            filters=filters, sample_rate=clip.sample_rate,
-                                                            musical=getattr(args, "musical", False)),
-                         args.k, args.backend, args.collapse)
+        folded = library.similar_groups(clip.audio, k=args.k, backend=args.backend, weights=weights, filters=filters,
+                                        sample_rate=clip.sample_rate, musical=getattr(args, "musical", False),
+                                        collapse=args.collapse, not_under=left_out(args, library, clip.source))
     except ValueError as e:
         raise UserError(str(e)) from e
-    return print_hits(args, groups, (time.perf_counter() - started) * 1000, library)
+    return print_hits(args, folded.groups, (time.perf_counter() - started) * 1000, library)
 
 
 def similar_to_span(args: argparse.Namespace, library: Library) -> int:

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from soundalike.engine.errors import UserError
-from soundalike.engine.library.facade import Library
-from soundalike.engine.musical.analysis import Musical
 from soundalike.engine.musical.filters import KINDS, describe, parse_bpm_range, parse_keys, parse_roots
+
+if TYPE_CHECKING:  # heavy: imported by the handlers that need them (a one-off `similar` starts fast)
+    from soundalike.engine.library.facade import Library
+    from soundalike.engine.musical.analysis import Musical
 
 
 def add_musical_options(parser: argparse.ArgumentParser) -> None:

@@ -152,3 +152,13 @@ def test_sfizz_itself_loads_and_plays_the_kit(kit, tmp_path):
     source, _ = sf.read(next(z.path for z in read_sfz(written) if z.note == 36 and z.high == 127), dtype="float32")
     n = min(hard.size, source.size, 8000)
     assert np.corrcoef(hard[:n], source[:n])[0, 1] > 0.9  # it plays the hard layer's own file
+
+
+def test_cli_kit_other_folders(kit_library, tmp_path, capsys, monkeypatch):
+    library, root = kit_library
+    monkeypatch.setenv("SOUNDALIKE_CONFIG", str(tmp_path / "none.toml"))
+    seed = str(root / "Kit 0" / "Kick-Med.wav")
+    code = main(["--data-dir", str(library.data_dir), "kit", seed, "--json", "--other-folders"])
+    slots = json.loads(capsys.readouterr().out)["slots"]
+    paths = [p for s in slots for p in s["alternatives"]]
+    assert code == 0 and paths and not any(p.startswith(str(root / "Kit 0") + "/") for p in paths)

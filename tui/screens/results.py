@@ -28,7 +28,7 @@ from textual.worker import get_current_worker
 
 from soundalike.engine.errors import SoundalikeError
 from soundalike.engine.library.browse import SampleRow
-from soundalike.engine.library.collapse import Group
+from soundalike.engine.library.collapse import Folded, Group, Own
 from soundalike.engine.library.facade import Hit, Library
 from soundalike.tui import format as fmt
 from soundalike.tui import results_query
@@ -45,7 +45,7 @@ from soundalike.tui.widgets.status_bar import StatusBar
 
 log = logging.getLogger(__name__)
 
-Loader = Callable[[], list[Hit] | list[Group]]
+Loader = Callable[[], "list[Hit] | list[Group] | Folded"]
 SEARCH_DEBOUNCE_SECONDS = 0.15
 
 
@@ -60,7 +60,9 @@ class ResultsView:
     asked: ResultsQuery | None = None
 
 
-def as_groups(found: list) -> list[Group]:
+def as_groups(found) -> list[Group]:
+    """A loader's answer as groups: a ``Folded`` (its groups) or a list of groups or hits."""
+    found = found.groups if isinstance(found, Folded) else found
     return [item if isinstance(item, Group) else Group(item) for item in found]
 
 
@@ -92,6 +94,7 @@ class ResultsScreen(AppScreen):
         self._shown: str | None = None  # the title of the results on screen (None: none yet)
         self._pending = False  # a query is running; what is on screen was kept when it started
         self._generation = 0  # bumped per query and per step back, so a late answer never lands
+        self._own = Own()  # the query's own copies and layers, said once in the title
         self._title_now: tuple[str, str] = ("", "")  # the title line's text and style, before the trail
         self.asked: ResultsQuery | None = None  # what was asked, when it can be steered from here
         self._keep_cursor: tuple[int, int] | None = None  # (cursor, top) kept while more results load
@@ -190,10 +193,11 @@ class ResultsScreen(AppScreen):
     @work(thread=True, exclusive=True, group="results")
     def _load(self, loader: Loader, generation: int) -> None:
         try:
-            groups, error = as_groups(loader()), None
+            found = loader()
+            groups, error, self._own = as_groups(found), None, found.own if isinstance(found, Folded) else Own()
         except (SoundalikeError, ValueError) as e:
             log.warning("query failed: %s: %s", self.title_text, e, exc_info=True)
-            groups, error = [], str(e)
+            groups, error, self._own = [], str(e), Own()
         old = self.query_one(SampleList).source
         source = GroupSource(self.library.browse, groups, self.settings.tag_min_score,
                              sort=getattr(old, "sort", "score"), expanded=frozenset(getattr(old, "expanded", ())))
@@ -221,7 +225,7 @@ class ResultsScreen(AppScreen):
         steer = self.asked.describe() if self.asked else ""
         parts = [fmt.count(len(source.groups) or count, "result"), steer,
                  f"sorted by {SORTS[source.sort].label}" if source.sort != "score" else "",
-                 f"{folded} folded" if folded else ""]
+                 f"{folded} folded" if folded else "", self._own.describe()]
         self._title(f"{title} — {' · '.join(p for p in parts if p)}  (Esc: back)")
 
     def _title(self, text: str, style: str = "") -> None:
