@@ -36,6 +36,9 @@ class Fingerprint:
 
 def fingerprint(decoded: Decoded) -> Fingerprint:
     mono = _from_onset(decoded.samples)
+    peak = float(np.abs(mono).max()) if mono.size else 0.0
+    if peak > 0:  # levels are relative to the loudest cell anyway; this keeps 1e30 floats from overflowing
+        mono = mono / np.float32(peak)
     mono = resample(mono, decoded.sample_rate, RATE)[: int(SECONDS * RATE)]
     length = int(SECONDS * RATE)
     padded = np.zeros(length, dtype=np.float32)
