@@ -46,7 +46,8 @@ RESULTS_ONLY = frozenset({"scope", "aspect", "collapse"})
 
 
 class BrowserScreen(ListingScreen):
-    BINDINGS = bindings("fits", "bridge", "forget")
+    BINDINGS = bindings("search", "duration", "kind", "favourites_only", "status", "fits", "clear", "sort",
+                        "expand", "collapse", "scope", "aspect", "bridge", "forget")
     DEFAULT_CSS = """
     BrowserScreen #filter-bar { height: 1; background: $boost; padding: 0 1; }
     BrowserScreen #list-header { height: 1; color: $text-muted; text-style: bold; }

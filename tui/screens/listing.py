@@ -2,8 +2,9 @@
 
 The keys for keeping and getting sounds out (marks, your tags, collections, export, file URIs)
 act on the marked samples of the list, or on the one under the cursor; the writes run on a
-worker (:mod:`soundalike.tui.writes`). The filter keys are bound here for both screens; each
-screen says what a filter means to it (the browser narrows its listing, the results ask again).
+worker (:mod:`soundalike.tui.writes`). The tag picker and the optional columns are the same on
+both; each screen binds its other filter keys itself (the browser narrows its listing, the
+results ask again).
 """
 from __future__ import annotations
 
@@ -27,9 +28,7 @@ log = logging.getLogger(__name__)
 
 
 class ListingScreen(AppScreen):
-    BINDINGS = bindings("search", "mark", "unmark", "user_tag", "collect", "export", "copy_uris", "tag", "duration",
-                        "kind", "favourites_only", "status", "clear", "expand", "collapse", "scope", "aspect", "sort",
-                        "columns")
+    BINDINGS = bindings("mark", "unmark", "user_tag", "collect", "export", "copy_uris", "tag", "columns")
 
     # --- what each listing screen says ---------------------------------------------------------
     def filters(self) -> FilterState:

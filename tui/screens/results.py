@@ -33,6 +33,7 @@ from soundalike.engine.library.facade import Hit, Library
 from soundalike.tui import format as fmt
 from soundalike.tui import results_query
 from soundalike.tui.filters import FilterState
+from soundalike.tui.keys import bindings
 from soundalike.tui.live import SamplesChanged
 from soundalike.tui.results_query import ResultsQuery
 from soundalike.tui.rows import GroupSource
@@ -77,6 +78,8 @@ def breadcrumb(outer: list[str], current: str, width: int) -> str:
 
 
 class ResultsScreen(ListingScreen):
+    BINDINGS = bindings("search", "duration", "kind", "favourites_only", "status", "clear", "expand", "collapse",
+                        "scope", "aspect", "sort")
     DEFAULT_CSS = """
     ResultsScreen #title { height: 1; background: $boost; padding: 0 1; text-style: bold; }
     ResultsScreen #results-header { height: 1; color: $text-muted; text-style: bold; }
