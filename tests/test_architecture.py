@@ -201,3 +201,52 @@ def test_every_package_folder_is_installed():
             rel = init.parent.relative_to(ROOT / folder)
             found.add(".".join([namespace, *rel.parts]))
     assert found == listed, f"missing from pyproject.toml: {sorted(found - listed)}; stale: {sorted(listed - found)}"
+
+
+# --- the app is no switchboard -----------------------------------------------------------------
+# Each screen binds its own keys and runs their actions (tui/keys.py is the one keymap they are
+# built from); the App binds only the app-wide ones. So nothing in tui/ asks which screen is in
+# front to route a key, and the App is Textual's App alone, not cut into mixins.
+def screen_routing(source: str, where: str) -> list[str]:
+    """``isinstance(<anything>.screen, ...)``: a key routed on the screen in front."""
+    return [f"{where}:{node.lineno} routes on the screen in front" for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Call) and _call_name(node.func) == "isinstance" and node.args
+            and isinstance(node.args[0], ast.Attribute) and node.args[0].attr == "screen"]
+
+
+def app_mixins(source: str, where: str) -> list[str]:
+    """Bases beside Textual's ``App`` of a class that derives from it."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ClassDef):
+            bases = [ast.unparse(base) for base in node.bases]
+            if any(base in ("App", "textual.app.App") for base in bases) and len(bases) > 1:
+                found.append(f"{where}:{node.lineno} {node.name} mixes {', '.join(bases)}")
+    return found
+
+
+def test_no_screen_routing_and_no_app_mixins_in_the_tui():
+    files = sorted((ROOT / "tui").rglob("*.py"))
+    assert ROOT / "tui" / "app.py" in files
+    bad = [v for path in files for check in (screen_routing, app_mixins)
+           for v in check(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))]
+    assert not bad, "bind the key on the screen that runs it (tui/keys.py's bindings):\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("source", [
+    "def action_sort(self):\n    if isinstance(self.screen, ResultsScreen):\n        self.screen.cycle_sort()\n",
+    "target = app.screen if isinstance(app.screen, (A, B)) else None\n",
+    "class SoundalikeApp(KeepingActions, ExploreActions, App):\n    pass\n",
+    "class Other(Helpers, textual.app.App):\n    pass\n",
+])
+def test_the_switchboard_check_catches_routing_and_mixins(source):
+    assert screen_routing(source, "example.py") + app_mixins(source, "example.py")
+
+
+@pytest.mark.parametrize("source", [
+    "class SoundalikeApp(App):\n    pass\n",
+    "class BrowserScreen(ListingScreen):\n    pass\n",
+    "if isinstance(event, events.Key) and self.player.playing:\n    pass\n",
+])
+def test_the_switchboard_check_lets_screens_own_their_keys(source):
+    assert not screen_routing(source, "example.py") + app_mixins(source, "example.py")

@@ -279,6 +279,21 @@ async def test_keys_come_from_config_and_help_lists_them(indexed, fake_sd):
         await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen), what="results via z")
 
 
+async def test_configured_keys_reach_the_screen_that_binds_them(indexed, fake_sd):
+    """A [tui] key applies wherever its action is bound: the results' own sort, the listing's columns."""
+    tui = dataclasses.replace(TuiSettings(), key_sort=("u",), key_columns=("v",))
+    app = make_app(indexed, tui=tui)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen) and app.screen.hits, what="results")
+        await pilot.press("O")  # the default key is not bound any more
+        assert samples(app).source.sort == "score"
+        await pilot.press("u")
+        assert samples(app).source.sort != "score"
+        await pilot.press("v")
+        assert samples(app).extra
+
+
 async def test_tag_picker_and_loop_filter(indexed, fake_sd):
     library = indexed.library
     with catalog_of(library).transaction() as tx:

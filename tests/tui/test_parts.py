@@ -174,3 +174,28 @@ def test_a_chord_one_shot_shows_its_chord():
     facts = Musical(kind="one-shot", kind_confidence=0.9, key=21, key_source="audio", root=45, chord="Am7")
     assert musical_line(facts) == "one-shot 90% · chord Am7"
     assert music_cell(facts) == "Am7"
+
+
+def test_every_key_is_bound_by_the_part_that_runs_it():
+    """Each action of the keymap is bound by the app, a screen or a widget, and runs there: its
+    action is a method of the class that declares the binding, never handed on (``app.``, ``screen.``)."""
+    from textual.binding import BindingsMap
+
+    from soundalike.tui.app import SoundalikeApp
+    from soundalike.tui.screens.base import AppScreen
+    from soundalike.tui.screens.browser import BrowserScreen
+    from soundalike.tui.screens.kit import KitScreen
+    from soundalike.tui.screens.listing import ListingScreen
+    from soundalike.tui.screens.map import MapScreen
+    from soundalike.tui.screens.results import ResultsScreen
+    from soundalike.tui.widgets.sample_list import SampleList
+    names, bound, wrong = {a.name for a in ACTIONS}, set(), []
+    for part in (SoundalikeApp, AppScreen, ListingScreen, BrowserScreen, ResultsScreen, KitScreen, MapScreen,
+                 SampleList):
+        declared = BindingsMap(part.__dict__.get("BINDINGS", [])).key_to_bindings.values()
+        for binding in (b for bs in declared for b in bs if b.id in names):
+            bound.add(binding.id)
+            if not hasattr(part, "action_" + binding.action.split("(")[0]):
+                wrong.append(f"{part.__name__} binds {binding.id} to {binding.action}")
+    assert not wrong
+    assert bound == names, f"bound nowhere: {sorted(names - bound)}"

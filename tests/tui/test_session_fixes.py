@@ -185,7 +185,7 @@ async def test_tree_sorts_like_the_list_and_puts_new_folders_in_place(indexed, f
         for name in ("aux", "Kit 0b"):
             write(drum_folder / name / "clap.wav", np.sin(np.arange(8000) / 5.0).astype(np.float32) * 0.5)
         indexed.library.scan([str(drum_folder)])
-        app._load_folders()
+        app.load_folders()
         await wait_for(pilot, lambda: len(root.children) == 4, what="new folders")
         shown = [str(child.label) for child in root.children]
         listed = []

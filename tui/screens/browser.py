@@ -1,10 +1,17 @@
-"""The library browser: folder tree, filter bar, search box, the sample list and its detail."""
+"""The library browser: folder tree, filter bar, search box, the sample list and its detail.
+
+Its keys are its own: the filters narrow the listing, ``/`` opens the search box (Enter there asks
+for a text query, shown as results), the tree's folder can be forgotten, the bridge panel shown.
+The keys that only steer results say so here. The list's marks and the sample under the cursor
+have the keys every listing has (:class:`~soundalike.tui.screens.listing.ListingScreen`).
+"""
 from __future__ import annotations
 
 import dataclasses
 import logging
 import os
 
+import numpy as np
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -13,18 +20,18 @@ from textual.timer import Timer
 from textual.widgets import Input, Static, Tree
 from textual.worker import get_current_worker
 
-from soundalike.engine.errors import SoundalikeError
-from soundalike.engine.library.browse import SampleRow
+from soundalike.engine.errors import SoundalikeError, UserError
 from soundalike.engine.library.facade import Library
 from soundalike.tui import format as fmt
+from soundalike.tui import results_query
 from soundalike.tui.filters import FilterState, musical_match
-from soundalike.tui.keys import BROWSER_ACTIONS, bindings
+from soundalike.tui.keys import bindings, keys_for, pretty
 from soundalike.tui.live import BridgeNews, SamplesChanged
+from soundalike.tui.results_query import ResultsQuery
 from soundalike.tui.rows import RowSource
-from soundalike.tui.screens.base import AppScreen
 from soundalike.tui.screens.confirm import Confirm
+from soundalike.tui.screens.listing import ListingScreen
 from soundalike.tui.widgets.bridge_panel import BridgePanel
-from soundalike.tui.widgets.columns import COLUMNS
 from soundalike.tui.widgets.detail import DetailPane
 from soundalike.tui.widgets.folder_tree import COLLECTIONS, FolderTree, place_of
 from soundalike.tui.widgets.key_hints import KeyHints
@@ -34,10 +41,13 @@ from soundalike.tui.widgets.status_bar import StatusBar
 log = logging.getLogger(__name__)
 
 SEARCH_DEBOUNCE_SECONDS = 0.15
+#: Cycles that only the results have.
+RESULTS_ONLY = frozenset({"scope", "aspect", "collapse"})
 
 
-class BrowserScreen(AppScreen):
-    BINDINGS = bindings(BROWSER_ACTIONS)
+class BrowserScreen(ListingScreen):
+    BINDINGS = bindings("search", "duration", "kind", "favourites_only", "status", "fits", "clear", "sort",
+                        "expand", "collapse", "scope", "aspect", "bridge", "forget")
     DEFAULT_CSS = """
     BrowserScreen #filter-bar { height: 1; background: $boost; padding: 0 1; }
     BrowserScreen #list-header { height: 1; color: $text-muted; text-style: bold; }
@@ -51,6 +61,7 @@ class BrowserScreen(AppScreen):
         self.state = FilterState()
         self._search_timer: Timer | None = None
         self._reset_pending = False
+        self._told_no_text_search = False
 
     @property
     def settings(self):
@@ -76,20 +87,22 @@ class BrowserScreen(AppScreen):
         self._update_filter_bar()
 
     def on_resize(self) -> None:
+        self.show_header()
+
+    def show_header(self) -> None:
         lst = self.query_one(SampleList)
         width = lst.scrollable_content_region.width
         self.query_one("#list-header", Static).update(Text(header_text(width, extra=lst.extra)))
 
-    def toggle_columns(self) -> None:
-        """Show or hide the optional columns ([tui] columns: rate, bit depth, channels)."""
-        lst = self.query_one(SampleList)
-        lst.extra = () if lst.extra else tuple(c for c in (self.settings.columns or COLUMNS) if c in COLUMNS)
-        self.on_resize()
-        lst.refresh()
-
-    # --- what the app asks of every screen ----------------------------------------------------
-    def current_sample(self) -> SampleRow | None:
-        return self.query_one(SampleList).current
+    # --- what every screen answers ------------------------------------------------------------
+    def map_scope(self) -> tuple[np.ndarray | None, str]:
+        """The filtered listing, or the whole library when no filter is on."""
+        query = self.state.query(self.settings)
+        where, _ = query.where()
+        if not where:
+            return super().map_scope()
+        ids = self.library.browse.matching_ids(query)
+        return np.array(ids, np.int64), self.state.describe() or "filtered samples"
 
     def on_samples_changed(self, message: SamplesChanged) -> None:
         self.requery()
@@ -104,6 +117,9 @@ class BrowserScreen(AppScreen):
         self.requery()
 
     # --- filters ------------------------------------------------------------------------------
+    def filters(self) -> FilterState:
+        return self.state
+
     def set_filters(self, state: FilterState, keep: bool = False) -> None:
         """A new filter puts the cursor on the first match; ``keep`` (clearing filters, leaving the
         search) keeps it on the sample it was on, which the wider listing still holds."""
@@ -142,10 +158,24 @@ class BrowserScreen(AppScreen):
         line = f"{self.state.folder_label()} · {count}" + (f" · {described}" if described else "")
         self.query_one("#filter-bar", Static).update(Text(line))  # search text is not markup
 
-    def cycle(self, what: str) -> None:
+    def action_cycle(self, what: str) -> None:
+        if what in RESULTS_ONLY:
+            self.app.notify(f"That key steers results: press {self._first_key('similar')} on a sample first",
+                            timeout=3)
+            return
         self.set_filters(self.state.cycled(what))
 
-    def fit_current(self) -> None:
+    def action_sort(self) -> None:
+        self.action_cycle("sort")
+
+    def action_toggle_group(self) -> None:
+        self.app.notify(f"That key works in results: press {self._first_key('similar')} on a sample first",
+                        timeout=3)
+
+    def _first_key(self, name: str) -> str:
+        return pretty(keys_for(self.settings, name)[0])
+
+    def action_fit_musically(self) -> None:
         """Toggle "only samples that fit the one under the cursor" (tempo and key, or root)."""
         if self.state.fits is not None:
             self.set_filters(dataclasses.replace(self.state, fits=None))
@@ -157,7 +187,7 @@ class BrowserScreen(AppScreen):
             return
         self.set_filters(dataclasses.replace(self.state, fits=match))
 
-    def clear_filters(self) -> None:
+    def action_clear_filters(self) -> None:
         self._close_search(clear=True)
         self._cancel_search_timer()
         self.set_filters(self.state.cleared(), keep=True)
@@ -211,18 +241,16 @@ class BrowserScreen(AppScreen):
         self.refresh_folders(self.library.browse.folders())
 
     # --- search box ---------------------------------------------------------------------------
-    def open_search(self) -> None:
+    def action_search(self) -> None:
         search = self.query_one("#search", Input)
         search.add_class("shown")
         search.focus()
 
-    def close_search(self) -> bool:
-        """Esc: leave the search box and drop its filter; False when it was not open."""
-        was_open = self._close_search(clear=True)
-        if was_open:
+    async def action_back(self) -> None:
+        """Esc: leave the search box and drop its filter (the library is the first screen: it stays)."""
+        if self._close_search(clear=True):
             self._cancel_search_timer()
             self.set_filters(dataclasses.replace(self.state, text=""), keep=True)
-        return was_open
 
     def _close_search(self, clear: bool) -> bool:
         search = self.query_one("#search", Input)
@@ -253,15 +281,40 @@ class BrowserScreen(AppScreen):
         self.set_filters(dataclasses.replace(self.state, text=text.strip()))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        """Enter: keep the name/tag filter and ask the app for a text query (results on success)."""
+        """Enter: keep the name/tag filter and ask for a text query (results on success)."""
         self._apply_search(event.value)
         self.query_one(SampleList).focus()
         if event.value.strip():
-            self.app.text_search(event.value.strip())
+            self._text_search(event.value.strip())
 
-    def clear_search(self) -> None:
+    @work(thread=True, exclusive=True, group="text-search")
+    def _text_search(self, text: str) -> None:
+        """A text query (needs a text-capable backend); else the name/tag filter stays, with a note."""
+        query = ResultsQuery(f"“{text}”", text=text, k=self.settings.results, browsed=self.state.folder)
+        try:
+            groups = results_query.run(self.library, query, self.settings)
+        except UserError as e:
+            self.app.call_from_thread(self._text_search_unavailable, str(e))
+            return
+        except (SoundalikeError, ValueError) as e:
+            self.app.call_from_thread(self.app.notify, f"Text search failed: {e}", severity="error")
+            return
+        self.app.call_from_thread(self._show_text_results, query, groups)
+
+    def _show_text_results(self, query: ResultsQuery, groups) -> None:
         self._close_search(clear=True)
         self._apply_search("")
+        self.app.show_results(query.title, lambda: groups, query)
+
+    def _text_search_unavailable(self, why: str) -> None:
+        """The whole reason (how to get a text model) the first time; after that, one line."""
+        log.info("text search unavailable: %s", why)
+        if self._told_no_text_search:
+            self.app.notify("No text model: filtered by name and tag.", title="Search", timeout=3)
+            return
+        self._told_no_text_search = True
+        self.app.notify(f"{why.rstrip('.')}. Filtering by name and tag instead.",
+                        title="Search", severity="warning", timeout=6)
 
     # --- the list -----------------------------------------------------------------------------
     def on_sample_list_highlighted(self, event: SampleList.Highlighted) -> None:
@@ -271,5 +324,5 @@ class BrowserScreen(AppScreen):
         self.query_one(DetailPane).show(sample, tags, musical)
         self.app.cursor_moved(sample)
 
-    def toggle_bridge(self) -> None:
+    def action_toggle_bridge(self) -> None:
         self.query_one(BridgePanel).toggle_class("shown")

@@ -134,7 +134,10 @@ class KitScreen(AppScreen):
         where = ", ".join(str(path.relative_to(folder)) for path in written)
         self.app.call_from_thread(self.app.notify, f"Kit written to {folder}: {where}", timeout=6)
 
-    # --- what the app asks of every screen ----------------------------------------------------
+    def action_kit(self) -> None:
+        """Already a kit."""
+
+    # --- what every screen answers ------------------------------------------------------------
     def current_sample(self) -> SampleRow | None:
         if self.kit is None:
             return None

@@ -2,7 +2,8 @@
 
 Arrow keys (or hjkl, or a click) move a cursor that snaps the selection to the nearest sample,
 which auditions as it changes (auto-play or not: listening is what the map is for); Enter finds similar sounds, ``t`` narrows
-the map to a tag, ``+``/``-`` zoom around the cursor and ``0`` shows the whole map again.
+the map to a tag, ``+``/``-`` zoom around the cursor and ``0`` shows the whole map again (the
+moving, zooming and Enter are the map widget's own keys, :class:`~soundalike.tui.widgets.map_view.MapView`).
 New samples appear where they belong as they are indexed (the projection is stored, not refitted).
 """
 from __future__ import annotations
@@ -61,13 +62,7 @@ class MapScreen(AppScreen):
     MapScreen #map-legend { height: auto; padding: 0 1; }
     MapScreen DetailPane { height: 7; }
     """
-    BINDINGS = [
-        Binding("up,k", "move(0,-1)", "up", show=False), Binding("down,j", "move(0,1)", "down", show=False),
-        Binding("left,h", "move(-1,0)", "left", show=False), Binding("right,l", "move(1,0)", "right", show=False),
-        Binding("plus,equals_sign", "zoom(2)", "zoom in"), Binding("minus", "zoom(0.5)", "zoom out"),
-        Binding("0", "zoom(0)", "whole map"), Binding("enter", "app.similar", "similar"),
-        Binding("t", "tag", "tag"),
-    ]
+    BINDINGS = [Binding("t", "tag", "tag")]
 
     def __init__(self, library, ids: np.ndarray | None = None, title: str = "library", **kwargs):
         super().__init__(**kwargs)
@@ -132,11 +127,11 @@ class MapScreen(AppScreen):
             box.update(legend_text(legend(self.points), (box.content_region.width or self.app.size.width - 2)))
 
     # --- keys -------------------------------------------------------------------------------
-    def action_move(self, dx: int, dy: int) -> None:
-        self.query_one(MapView).move(dx, dy)
+    def on_map_view_chosen(self, event: MapView.Chosen) -> None:
+        self.action_similar()
 
-    def action_zoom(self, factor: float) -> None:
-        self.query_one(MapView).zoom(factor)
+    def action_drum_map(self) -> None:
+        """Already the map."""
 
     def action_tag(self) -> None:
         tags = self.library.browse.tag_counts(self.app.settings.tui.tag_min_score)
@@ -147,7 +142,7 @@ class MapScreen(AppScreen):
         self.tag = tag
         self.load()
 
-    # --- what the app asks of every screen ----------------------------------------------------
+    # --- what every screen answers ------------------------------------------------------------
     def current_sample(self) -> SampleRow | None:
         view = self.query_one(MapView)
         if self.points is None or view.selected is None:

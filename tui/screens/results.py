@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 from rich.cells import cell_len
 from rich.text import Text
 from textual import work
@@ -27,17 +28,17 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from soundalike.engine.errors import SoundalikeError
-from soundalike.engine.library.browse import SampleRow
 from soundalike.engine.library.collapse import Folded, Group, Own
 from soundalike.engine.library.facade import Hit, Library
 from soundalike.tui import format as fmt
 from soundalike.tui import results_query
 from soundalike.tui.filters import FilterState
+from soundalike.tui.keys import bindings
 from soundalike.tui.live import SamplesChanged
 from soundalike.tui.results_query import ResultsQuery
 from soundalike.tui.rows import GroupSource
-from soundalike.tui.screens.base import AppScreen
-from soundalike.tui.widgets.columns import COLUMNS, SORTS, next_sort
+from soundalike.tui.screens.listing import ListingScreen
+from soundalike.tui.widgets.columns import SORTS, next_sort
 from soundalike.tui.widgets.detail import DetailPane
 from soundalike.tui.widgets.key_hints import KeyHints
 from soundalike.tui.widgets.sample_list import SampleList, header_text
@@ -76,7 +77,9 @@ def breadcrumb(outer: list[str], current: str, width: int) -> str:
     return line
 
 
-class ResultsScreen(AppScreen):
+class ResultsScreen(ListingScreen):
+    BINDINGS = bindings("search", "duration", "kind", "favourites_only", "status", "clear", "expand", "collapse",
+                        "scope", "aspect", "sort")
     DEFAULT_CSS = """
     ResultsScreen #title { height: 1; background: $boost; padding: 0 1; text-style: bold; }
     ResultsScreen #results-header { height: 1; color: $text-muted; text-style: bold; }
@@ -128,10 +131,10 @@ class ResultsScreen(AppScreen):
             self._start()
 
     def on_resize(self) -> None:
-        self._header()
+        self.show_header()
         self._title(*self._title_now)
 
-    def _header(self) -> None:
+    def show_header(self) -> None:
         lst = self.query_one(SampleList)
         width = lst.scrollable_content_region.width
         self.query_one("#results-header", Static).update(Text(header_text(width, scored=True, extra=lst.extra)))
@@ -250,7 +253,7 @@ class ResultsScreen(AppScreen):
             return  # not steerable, already loading, or the library has no more
         self.steer(dataclasses.replace(self.asked, k=self.asked.k + self.settings.results), keep_cursor=True)
 
-    # --- steering (the app routes the filter keys here when the results are in front) ----------
+    # --- steering: the filter keys ask again ---------------------------------------------------
     def _steerable(self) -> ResultsQuery | None:
         """What was asked, when these results can be steered (else a note says they can't)."""
         if self.asked is None:
@@ -260,7 +263,7 @@ class ResultsScreen(AppScreen):
     def _fresh(self, query: ResultsQuery) -> None:
         self.steer(dataclasses.replace(query, k=self.settings.results))
 
-    def cycle(self, what: str) -> None:
+    def action_cycle(self, what: str) -> None:
         """A library filter key ('duration', 'kind', 'favourites', 'status'), or the results' own
         'scope', 'aspect' and 'collapse'."""
         if asked := self._steerable():
@@ -279,12 +282,15 @@ class ResultsScreen(AppScreen):
     def state(self) -> FilterState:
         return self.asked.filters if self.asked else FilterState()
 
-    def clear_filters(self) -> None:
+    def filters(self) -> FilterState:
+        return self.state
+
+    def action_clear_filters(self) -> None:
         if asked := self._steerable():
             self._close_search()
             self._fresh(dataclasses.replace(asked, filters=FilterState(), scope="everywhere"))
 
-    def cycle_sort(self) -> None:
+    def action_sort(self) -> None:
         lst, source = self.query_one(SampleList), self._source()
         keep = lst.current
         source.set_sort(next_sort(source.sort))
@@ -292,13 +298,7 @@ class ResultsScreen(AppScreen):
         lst.move_to(lst.cursor)
         self._show_title(self._shown or self.title_text, source.count)
 
-    def toggle_columns(self) -> None:
-        lst = self.query_one(SampleList)
-        lst.extra = () if lst.extra else tuple(c for c in (self.settings.columns or COLUMNS) if c in COLUMNS)
-        self._header()
-        lst.refresh()
-
-    def toggle_group(self) -> None:
+    def action_toggle_group(self) -> None:
         lst = self.query_one(SampleList)
         index = self._source().toggle(lst.cursor)
         if index is None:
@@ -308,7 +308,7 @@ class ResultsScreen(AppScreen):
         lst.move_to(index)
 
     # --- the words box ------------------------------------------------------------------------
-    def open_search(self) -> None:
+    def action_search(self) -> None:
         if self._steerable():
             box = self.query_one("#results-search", Input)
             box.add_class("shown")
@@ -354,8 +354,17 @@ class ResultsScreen(AppScreen):
             self._fresh(dataclasses.replace(self.asked, filters=dataclasses.replace(self.asked.filters,
                                                                                      text=text.strip())))
 
-    def current_sample(self) -> SampleRow | None:
-        return self.query_one(SampleList).current
+    async def action_back(self) -> None:
+        """Esc: close the words box, else back to the results these replaced, else to the library."""
+        if self.close_search() or self.back():
+            return
+        await super().action_back()
+
+    def map_scope(self) -> tuple[np.ndarray | None, str]:
+        """The results on screen."""
+        if not self.hits:
+            return super().map_scope()
+        return np.array([hit.sample.id for hit in self.hits], np.int64), self.title_text or "results"
 
     def on_samples_changed(self, message: SamplesChanged) -> None:
         if any(hit.sample.id in message.ids for hit in self.hits):

@@ -3,6 +3,8 @@
 The cursor is a free position on the map; the selected sample is the one nearest to it within
 the view, so arrow keys glide across empty space and the selection jumps to whatever is closest.
 The rasterised map is cached per view and size; moving the cursor only redraws its two marks.
+Its keys are its own: arrows (or hjkl) move, ``+``/``-`` zoom around the cursor, ``0`` shows the
+whole map, Enter chooses the selected sample (the map screen finds what sounds like it).
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
+from textual.binding import Binding
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
@@ -34,11 +37,20 @@ class Cursor:
 
 class MapView(Widget, can_focus=True):
     DEFAULT_CSS = "MapView { height: 1fr; width: 1fr; }"
+    BINDINGS = [
+        Binding("up,k", "move(0,-1)", "up", show=False), Binding("down,j", "move(0,1)", "down", show=False),
+        Binding("left,h", "move(-1,0)", "left", show=False), Binding("right,l", "move(1,0)", "right", show=False),
+        Binding("plus,equals_sign", "zoom(2)", "zoom in"), Binding("minus", "zoom(0.5)", "zoom out"),
+        Binding("0", "zoom(0)", "whole map"), Binding("enter", "choose", "similar"),
+    ]
 
     class Selected(Message):
         def __init__(self, index: int | None, by_user: bool) -> None:
             super().__init__()
             self.index, self.by_user = index, by_user  # by_user False: new points, not a move
+
+    class Chosen(Message):
+        """Enter on the selected sample."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -59,6 +71,17 @@ class MapView(Widget, can_focus=True):
         self._rows_key = None
         self._select(by_user=False)
         self.refresh()
+
+    # --- keys -------------------------------------------------------------------------------
+    def action_move(self, dx: int, dy: int) -> None:
+        self.move(dx, dy)
+
+    def action_zoom(self, factor: float) -> None:
+        self.zoom(factor)
+
+    def action_choose(self) -> None:
+        if self.selected is not None:
+            self.post_message(self.Chosen())
 
     def move(self, dx_cells: int, dy_cells: int) -> None:
         """Move the cursor by cells (dy down is positive), panning when it leaves the view."""

@@ -18,7 +18,7 @@ from textual.strip import Strip
 
 from soundalike.engine.library.browse import SampleRow
 from soundalike.tui import format as fmt
-from soundalike.tui.keys import LIST_ACTIONS, bindings
+from soundalike.tui.keys import bindings
 from soundalike.tui.widgets.columns import COLUMNS
 
 DURATION_WIDTH, STATUS_WIDTH = 7, 8
@@ -94,7 +94,7 @@ class SampleList(ScrollView, can_focus=True):
     """
     COMPONENT_CLASSES = {"sample-list--cursor", "sample-list--failed", "sample-list--gone", "sample-list--favourite",
                          "sample-list--marked"}
-    BINDINGS = bindings(LIST_ACTIONS)
+    BINDINGS = bindings("down", "up", "page_down", "page_up", "first", "last")
 
     class Highlighted(Message):
         """The sample under the cursor changed (None: the list is empty)."""
