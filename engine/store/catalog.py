@@ -302,12 +302,6 @@ class Catalog:
         rows = self.query("SELECT vector FROM vectors WHERE sample_id = ? AND backend = ?", (sample_id, backend))
         return np.frombuffer(rows[0][0], dtype=np.float32).copy() if rows else None
 
-    def ids_lacking(self, backend: str) -> list[int]:
-        """Samples that are ok but have no vector from ``backend`` (enabled after they were indexed)."""
-        rows = self.query("SELECT id FROM samples WHERE status = 'ok' AND id NOT IN "
-                           "(SELECT sample_id FROM vectors WHERE backend = ?)", (backend,))
-        return [r[0] for r in rows]
-
     def tags(self, sample_id: int) -> dict[str, dict[str, float]]:
         """source -> {tag: score}."""
         out: dict[str, dict[str, float]] = {}
