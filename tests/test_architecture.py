@@ -17,8 +17,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOT_SHIPPED = ("training", "bench", "tests")
-#: The installed packages and the folders that hold them (pyproject.toml's package-dir).
+#: The parts and the folders that hold them; soundalike/engine, soundalike/tui and soundalike/bridge
+#: are links to the top-level folders, so the package soundalike.* has them inside it.
 FOLDERS = {"engine": "engine", "tui": "tui", "bridge": "bridge", "cli": "soundalike"}
+LINKED = ("engine", "tui", "bridge")
 
 # part -> parts it must never import. "cli" is everything of soundalike.* outside engine, tui and bridge.
 FORBIDDEN = {
@@ -188,16 +190,25 @@ def test_the_catalog_check_lets_the_library_api_through(source):
     assert not catalog_reaches(source, "example.py")
 
 
+def test_the_package_reaches_the_top_level_folders_through_links():
+    for folder in LINKED:
+        link = ROOT / "soundalike" / folder
+        assert link.is_symlink() and link.readlink() == Path("..") / folder, f"soundalike/{folder} must link to ../{folder}"
+    walked = {path.relative_to(ROOT / "soundalike").parts[0] for path in (ROOT / "soundalike").rglob("*.py")}
+    assert not walked & set(LINKED), "a walk of soundalike/ must not go through the links: each file is read once"
+
+
 def test_every_package_folder_is_installed():
-    """pyproject.toml lists packages by hand (package-dir maps folders to soundalike.*): a new folder
-    missing from the list would work in the editable checkout and be absent from a wheel."""
+    """pyproject.toml lists packages by hand: a new folder missing from the list would work in the
+    editable checkout and be absent from a wheel."""
     import tomllib
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     listed = set(project["packages"])
-    folders = {folder: namespace for namespace, folder in project["package-dir"].items()}
+    assert "package-dir" not in project, "the links in soundalike/ give the installed shape; no mapping"
     found = set()
-    for folder, namespace in folders.items():
+    for init in (ROOT / "soundalike").rglob("__init__.py"):
+        found.add(".".join(init.parent.relative_to(ROOT).parts))
+    for folder in LINKED:
         for init in (ROOT / folder).rglob("__init__.py"):
-            rel = init.parent.relative_to(ROOT / folder)
-            found.add(".".join([namespace, *rel.parts]))
+            found.add(".".join(["soundalike", *init.parent.relative_to(ROOT).parts]))
     assert found == listed, f"missing from pyproject.toml: {sorted(found - listed)}; stale: {sorted(listed - found)}"
