@@ -34,8 +34,8 @@ ALLOWED_ACROSS = {"tui": ("soundalike.bridge.events",)}
 ENTRY_MODULES = {
     "engine": ("soundalike.engine.live.service", "soundalike.engine.library.facade", "soundalike.engine.config",
                "soundalike.engine.events", "soundalike.engine.errors"),
-    "bridge": ("soundalike.bridge", "soundalike.bridge.bridge", "soundalike.bridge.client",
-               "soundalike.bridge.handlers", "soundalike.bridge.events"),
+    "bridge": ("soundalike.bridge", "soundalike.bridge.bridge", "soundalike.bridge.osc.client",
+               "soundalike.bridge.osc.handlers", "soundalike.bridge.midi.input", "soundalike.bridge.events"),
     "tui": ("soundalike.tui.app",),
 }
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from soundalike.bridge.osc_decode import DecodeError, decode_packet
+from soundalike.bridge.osc.decode import DecodeError, decode_packet
 
 PREFIX = "/soundalike"
 UNKNOWN_ID = -1
@@ -115,7 +115,7 @@ def summary(request: Request, replies: list[Reply]) -> str:
 def parse_packet(data: bytes, sender: tuple[str, int]) -> list[Request | BadRequest]:
     """Every message of a packet (a bundle may hold several) as a request or the reason it is bad.
 
-    Packets are read by :mod:`soundalike.bridge.osc_decode`, which checks every size before trusting it."""
+    Packets are read by :mod:`soundalike.bridge.osc.decode`, which checks every size before trusting it."""
     try:
         messages = decode_packet(data)
     except DecodeError as e:
