@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from soundalike.bridge.actions import pick_random
 from soundalike.bridge.osc import protocol as p
 from soundalike.bridge.osc.path_policy import PathPolicy
-from soundalike.bridge.osc.prefs import ClientTable, apply_setting
+from soundalike.bridge.osc.prefs import ClientPrefs, ClientTable, apply_setting
 from soundalike.bridge.osc.protocol import Reply, Request
 from soundalike.bridge.osc.wire import split_list
 from soundalike.bridge.session import Session
@@ -179,7 +179,8 @@ class Handlers:
 EDITS = ("next", "previous", "lock", "reroll")
 
 
-def similar_in_span(library: Library, path: str, start: float, end: float, k: int, prefs) -> list[Hit]:
+def similar_in_span(library: Library, path: str, start: float, end: float, k: int,
+                    prefs: ClientPrefs) -> list[Hit]:
     """The first hit between ``start`` and ``end`` seconds of ``path``, as the query."""
     clip = span_of_file(path, start, end)
     return library.similar(clip.audio, k=k, backend=prefs.backend, weights=prefs.weights, filters=prefs.filters,

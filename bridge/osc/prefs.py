@@ -14,7 +14,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 
@@ -25,7 +25,9 @@ from soundalike.engine.library.scope import LEAVING_OUT, folder_left_out
 from soundalike.engine.musical.filters import KINDS, parse_bpm_range, parse_keys, parse_roots
 from soundalike.engine.weights import parse_weights
 
-FORMATS = ("hits", "list", "both")
+#: How results come back: "hits" (a /result per hit), "list" (/results lists) or "both".
+ReplyFormat = Literal["hits", "list", "both"]
+FORMATS: tuple[ReplyFormat, ...] = get_args(ReplyFormat)
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class MusicalPrefs:
 class ClientPrefs:
     backend: str | None = None  # None: the library's default backend
     weights: dict[str, float] | None = None  # aspect weighting, None: the backend's default
-    format: str = "hits"  # "hits": /result per hit; "list": /results lists; "both"
+    format: ReplyFormat = "hits"
     reply_port: int = 0  # 0: the configured reply port, else the sender's port
     k: int = 0  # 0: the library's default k
     filters: Filters = Filters()
@@ -152,9 +154,10 @@ def _zeros(dim: int) -> np.ndarray:
 
 def _format(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> ClientPrefs:
     style = _text(value, "format") or "hits"
-    if style not in FORMATS:
-        raise QueryError(f"format takes one of {', '.join(FORMATS)}, got {style!r}")
-    return dataclasses.replace(prefs, format=style)
+    for choice in FORMATS:
+        if style == choice:
+            return dataclasses.replace(prefs, format=choice)
+    raise QueryError(f"format takes one of {', '.join(FORMATS)}, got {style!r}")
 
 
 def _reply_port(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> ClientPrefs:
