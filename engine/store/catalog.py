@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import NamedTuple
+from typing import Literal, NamedTuple, get_args
 
 import numpy as np
 
@@ -26,7 +26,9 @@ from soundalike.engine.store.text import ESCAPES_KEY, CatalogConnection
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("ok", "failed", "missing", "offline")
+#: ok: indexed; failed: could not be read (the reason is kept); missing: gone from disk; offline: its drive is away.
+SampleStatus = Literal["ok", "failed", "missing", "offline"]
+STATUSES: tuple[SampleStatus, ...] = get_args(SampleStatus)
 
 #: Which of some samples have a vector from one backend: a search on the key (backend, sample_id).
 HELD_BY_SQL = "SELECT sample_id FROM vectors WHERE backend = ? AND sample_id IN ({marks})"
@@ -44,7 +46,7 @@ class SampleRow:
     size: int
     mtime: float
     content_hash: str | None
-    status: str
+    status: SampleStatus
     reason: str | None
     format: str | None
     sample_rate: int | None
