@@ -130,6 +130,32 @@ def test_importing_a_package_loads_nothing_it_must_not(package):
     assert not bad, f"importing {package} loaded {bad}"
 
 
+# --- the bridge: OSC and MIDI side by side ----------------------------------------------------------
+#: Each transport's package; neither imports the other: what both use (the session, the actions,
+#: the events) sits beside them in bridge/, and bridge.py wires them together.
+TRANSPORTS = {"osc": "soundalike.bridge.osc", "midi": "soundalike.bridge.midi"}
+#: The pure parts of OSC: packets to requests and replies to bytes, testable without a network.
+PURE_OSC = ("protocol", "decode", "wire")
+
+
+def test_osc_and_midi_do_not_import_each_other():
+    bad = []
+    for name, package in TRANSPORTS.items():
+        others = [other for other in TRANSPORTS.values() if other != package]
+        for path in sorted((ROOT / "bridge" / name).rglob("*.py")):
+            bad += [f"{path.relative_to(ROOT)}:{line} imports {module}"
+                    for line, module in imported_modules(path.read_text(encoding="utf-8"))
+                    if any(module == other or module.startswith(other + ".") for other in others)]
+    assert not bad, "\n".join(bad)
+
+
+@pytest.mark.parametrize("module", PURE_OSC)
+def test_the_osc_protocol_opens_no_sockets_and_starts_no_threads(module):
+    source = (ROOT / "bridge" / "osc" / f"{module}.py").read_text(encoding="utf-8")
+    found = {name.split(".")[0] for _, name in imported_modules(source)}
+    assert not found & {"socket", "select", "selectors", "threading"}, f"bridge/osc/{module}.py imports {found}"
+
+
 # --- the catalog is the engine's own (issue 14) ------------------------------------------------
 # Outside the engine everything goes through the library: ``library.browse`` (soundalike.engine.library.browse)
 # for reads, Library methods for writes. So no module of these packages imports a catalog-level
