@@ -12,7 +12,7 @@ import os
 import re
 import reprlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote, urlparse
 
 from soundalike.bridge.osc.decode import DecodeError, decode_packet
@@ -39,10 +39,16 @@ OWN = f"{PREFIX}/own"  # id copies layers text: the query's own copies and layer
 TERMINAL = (DONE, ERROR, PONG)
 
 
+#: What an argument takes: "number" is an int or a float, "value" an int, a float or a string.
+ArgKind = Literal["path", "text", "word", "int", "number", "value"]
+#: Why a packet is not a request; each names a status counter.
+BadKind = Literal["malformed", "unknown_address", "bad_arguments"]
+
+
 @dataclass(frozen=True)
 class Arg:
     name: str
-    kind: str  # "path", "text", "word", "int", "number" (int or float) or "value" (int, float or string)
+    kind: ArgKind
     required: bool = False
     low: int = 0  # ints only
     high: int = 2**31 - 1
@@ -86,7 +92,7 @@ class Request:
 class BadRequest(Exception):
     """A packet that cannot become a request. ``kind`` names the status counter it goes to."""
 
-    kind: str  # "malformed", "unknown_address" or "bad_arguments"
+    kind: BadKind
     message: str
     id: int = UNKNOWN_ID
     address: str = field(default="")
