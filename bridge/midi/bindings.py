@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from soundalike.bridge.actions import ACTIONS
 from soundalike.engine.errors import UserError
 
-_TRIGGER = re.compile(r"^(note|cc|program)(?::(\d{1,3}))?(?:@(\d{1,2}))?$")
+#: What sets an action off: a note (velocity above 0), a CC crossing 64 upwards, a program change.
+Trigger = Literal["note", "cc", "program"]
+TRIGGERS: tuple[Trigger, ...] = get_args(Trigger)
+_TRIGGER = re.compile(rf"^({'|'.join(TRIGGERS)})(?::(\d{{1,3}}))?(?:@(\d{{1,2}}))?$")
 
 
 @dataclass(frozen=True)
 class Binding:
-    kind: str  # "note", "cc" or "program"
+    kind: Trigger
     number: int | None  # None: any program (program changes only)
     channel: int | None  # 0-based; None: any channel
     action: str
@@ -39,7 +43,8 @@ def _parse_entry(entry: str) -> Binding:
     where = f"[bridge] midi_map entry {entry!r}"
     if match is None or len(words) < 2:
         raise UserError(f"{where}: write TRIGGER ACTION [ARGUMENT], e.g. \"note:36 similar\" or \"cc:64@1 next\"")
-    kind, number, channel = match.group(1), match.group(2), match.group(3)
+    kind = next(trigger for trigger in TRIGGERS if trigger == match.group(1))
+    number, channel = match.group(2), match.group(3)
     if kind != "program" and number is None:
         raise UserError(f"{where}: {kind} needs a number, e.g. {kind}:36")
     if number is not None and not 0 <= int(number) <= 127:
