@@ -2,7 +2,7 @@
 
 The protocol, pure (no sockets, no library): ``protocol`` (request addresses, packets to requests),
 ``decode`` (reading OSC packets), ``wire`` (encoding replies). What requests do: ``handlers`` (the
-dispatch table, kits included), ``prefs`` (each client's preferences and ``/soundalike/set``),
+dispatch table, kits included), ``prefs`` (each client's preferences), ``settings_keys`` (``/soundalike/set``),
 ``path_policy`` (which files a client may name), ``push`` (engine events to subscribers),
 ``client_state`` (preferences and subscriptions kept across restarts). The transport: ``server``
 (receive and serve threads), ``sockets``, ``fair_queue``, ``drops``, ``access``, ``counters``.

@@ -24,8 +24,9 @@ from typing import Any, Protocol
 from soundalike.bridge.actions import pick_random
 from soundalike.bridge.osc import protocol as p
 from soundalike.bridge.osc.path_policy import PathPolicy
-from soundalike.bridge.osc.prefs import ClientPrefs, ClientTable, apply_setting
+from soundalike.bridge.osc.prefs import ClientPrefs, ClientTable
 from soundalike.bridge.osc.protocol import Reply, Request
+from soundalike.bridge.osc.settings_keys import apply_setting
 from soundalike.bridge.osc.wire import split_list
 from soundalike.bridge.session import Session
 from soundalike.engine.errors import FileError, QueryError, UserError
