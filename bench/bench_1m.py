@@ -192,7 +192,7 @@ def free_port() -> int:
 
 
 def over_osc(data: Path, tmp: Path, paths: list[str]) -> list[str]:
-    from soundalike.bridge.client import OscClient
+    from soundalike.bridge.osc.client import OscClient
     port = free_port()
     config = tmp / "serve.toml"
     config.write_text(f'[engine]\nbackends = ["builtin"]\n[bridge]\nosc_port = {port}\nmidi_enabled = false\n'

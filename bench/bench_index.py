@@ -95,6 +95,17 @@ def typical(folders: list[str], tmp: Path, run: int) -> tuple[float, float, str]
                         *folders], dict(os.environ))
 
 
+def linked(tree: Path) -> Path:
+    """``tree``, given the soundalike/engine, tui and bridge links when it predates them: without
+    them ``python -m soundalike`` run there would import this checkout's engine, not its own."""
+    for folder in ("engine", "tui", "bridge"):
+        link = tree / "soundalike" / folder
+        if (tree / folder).is_dir() and not link.exists():
+            link.symlink_to(Path("..") / folder)
+            print(f"baseline: linked {link} -> ../{folder}")
+    return tree
+
+
 def whole_process(folders: list[str], count: int, repeats: int, baseline: Path | None,
                   musical_off: bool = False) -> None:
     runs: dict[str, list[tuple[float, float, str]]] = {"soundalike index": [], "typical MFCC+FAISS": []}
@@ -164,7 +175,8 @@ def main() -> int:
           f"{f', one-shots up to {args.one_shots} s' if args.one_shots else ''}"
           f"{', labelled drums only' if args.drums else ''}; config: {CONFIG or 'defaults'}")
     if not args.skip_whole:
-        whole_process(args.folders, len(paths), args.repeats, args.baseline, args.musical_off)
+        whole_process(args.folders, len(paths), args.repeats, args.baseline and linked(args.baseline),
+                      args.musical_off)
     if not args.skip_breakdown:
         breakdown(paths)
         floor(paths)

@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.synthetic_library import catalog_of, fill  # noqa: E402
 from soundalike.bridge import Bridge  # noqa: E402
-from soundalike.bridge.client import ClientTimeout, OscClient  # noqa: E402
-from soundalike.bridge.wire import encode  # noqa: E402
+from soundalike.bridge.osc.client import ClientTimeout, OscClient  # noqa: E402
+from soundalike.bridge.osc.wire import encode  # noqa: E402
 from soundalike.engine.config import BridgeSettings, EngineSettings, Settings  # noqa: E402
 from soundalike.engine.embedders.base import BackendInfo, Embedder  # noqa: E402
 from soundalike.engine.embedders.registry import BACKENDS  # noqa: E402

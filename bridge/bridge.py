@@ -22,17 +22,18 @@ from typing import Any, Protocol
 
 import mido
 
-from soundalike.bridge import client_state
-from soundalike.bridge import protocol as p
-from soundalike.bridge.access import AccessPolicy
 from soundalike.bridge.actions import Actions, Auditioner, SilentAuditioner
-from soundalike.bridge.counters import Counters
 from soundalike.bridge.events import BridgeActivity, BridgeState
-from soundalike.bridge.handlers import Handlers
-from soundalike.bridge.midi import MidiController, open_input, parse_map
-from soundalike.bridge.osc_server import OscServer
-from soundalike.bridge.path_policy import PathPolicy
-from soundalike.bridge.push import FOREVER, Push
+from soundalike.bridge.midi.bindings import parse_map
+from soundalike.bridge.midi.input import MidiController, open_input
+from soundalike.bridge.osc import client_state
+from soundalike.bridge.osc import protocol as p
+from soundalike.bridge.osc.access import AccessPolicy
+from soundalike.bridge.osc.counters import Counters
+from soundalike.bridge.osc.handlers import Handlers
+from soundalike.bridge.osc.path_policy import PathPolicy
+from soundalike.bridge.osc.push import FOREVER, Push
+from soundalike.bridge.osc.server import OscServer
 from soundalike.bridge.session import Session
 from soundalike.engine.config import BridgeSettings, Settings
 from soundalike.engine.errors import UserError

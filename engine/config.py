@@ -11,7 +11,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from soundalike.engine import paths
 from soundalike.engine.errors import UserError
@@ -19,6 +19,14 @@ from soundalike.engine.errors import UserError
 log = logging.getLogger(__name__)
 
 AUDIO_EXTENSIONS = (".wav", ".wave", ".aif", ".aiff", ".aifc", ".flac", ".ogg", ".oga", ".mp3")
+
+# Settings that take one of a few words: a config naming another fails at start-up, listing these.
+#: [bridge] query_paths: "library" (the roots and query_folders) or "anywhere".
+QueryPaths = Literal["library", "anywhere"]
+#: [tui] export_mode: "copy" (a real copy) or "link" (a symbolic link to the library's file).
+ExportMode = Literal["copy", "link"]
+#: [tui] export_format: "keep" each file's format, or "wav" (other formats become WAV copies).
+ExportFormat = Literal["keep", "wav"]
 
 
 @dataclass(frozen=True)
@@ -89,7 +97,7 @@ class BridgeSettings:
                                  "note:40 random", "cc:64 next")
     # Issue 19: subscriber leases and which files OSC clients may query.
     subscriber_lease: float = 600.0
-    query_paths: str = "library"  # "library" (roots + query_folders) or "anywhere"
+    query_paths: QueryPaths = "library"  # "library" (roots + query_folders) or "anywhere"
     query_folders: tuple[str, ...] = ()
 
 
@@ -105,9 +113,9 @@ class TuiSettings:
     # Where the export key puts samples (e.g. your DAW project's samples folder).
     project_folder: str = "~/soundalike-samples"
     # How they get there: "copy" (a real copy) or "link" (a symbolic link to the library's file).
-    export_mode: str = "copy"
+    export_mode: ExportMode = "copy"
     # "keep" each file's format, or "wav": other formats become WAV copies (for samplers that read WAV only).
-    export_format: str = "keep"
+    export_format: ExportFormat = "keep"
     # Keys, per action (Textual key names); tui/keys.py describes each action.
     key_down: tuple[str, ...] = ("down", "j")
     key_up: tuple[str, ...] = ("up", "k")
@@ -208,6 +216,7 @@ def settings_from_table(table: dict[str, Any], source: str = "config") -> Settin
 def _section(cls: type, values: dict[str, Any], where: str) -> tuple[Any, list[str]]:
     """The section's settings (None when any value is bad) and every problem found in it."""
     fields = {f.name: f for f in dataclasses.fields(cls)}
+    choices = _choices(cls)
     problems = []
     unknown = set(values) - set(fields)
     if unknown:
@@ -227,8 +236,16 @@ def _section(cls: type, values: dict[str, Any], where: str) -> tuple[Any, list[s
         ):
             problems.append(f"{where}: {name} must be {type(default).__name__}, got {value!r}")
             continue
+        elif name in choices and value not in choices[name]:
+            problems.append(f"{where}: {name} must be one of {', '.join(map(str, choices[name]))}, got {value!r}")
+            continue
         converted[name] = type(default)(value) if isinstance(default, float) else value
     return (None if problems else cls(**converted)), problems
+
+
+def _choices(cls: type) -> dict[str, tuple[Any, ...]]:
+    """name -> the values a ``Literal`` setting of ``cls`` takes."""
+    return {name: get_args(hint) for name, hint in get_type_hints(cls).items() if get_origin(hint) is Literal}
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

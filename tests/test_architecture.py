@@ -17,8 +17,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOT_SHIPPED = ("training", "bench", "tests")
-#: The installed packages and the folders that hold them (pyproject.toml's package-dir).
+#: The parts and the folders that hold them; soundalike/engine, soundalike/tui and soundalike/bridge
+#: are links to the top-level folders, so the package soundalike.* has them inside it.
 FOLDERS = {"engine": "engine", "tui": "tui", "bridge": "bridge", "cli": "soundalike"}
+LINKED = ("engine", "tui", "bridge")
 
 # part -> parts it must never import. "cli" is everything of soundalike.* outside engine, tui and bridge.
 FORBIDDEN = {
@@ -32,8 +34,8 @@ ALLOWED_ACROSS = {"tui": ("soundalike.bridge.events",)}
 ENTRY_MODULES = {
     "engine": ("soundalike.engine.live.service", "soundalike.engine.library.facade", "soundalike.engine.config",
                "soundalike.engine.events", "soundalike.engine.errors"),
-    "bridge": ("soundalike.bridge", "soundalike.bridge.bridge", "soundalike.bridge.client",
-               "soundalike.bridge.handlers", "soundalike.bridge.events"),
+    "bridge": ("soundalike.bridge", "soundalike.bridge.bridge", "soundalike.bridge.osc.client",
+               "soundalike.bridge.osc.handlers", "soundalike.bridge.midi.input", "soundalike.bridge.events"),
     "tui": ("soundalike.tui.app",),
 }
 
@@ -128,6 +130,32 @@ def test_importing_a_package_loads_nothing_it_must_not(package):
     assert not bad, f"importing {package} loaded {bad}"
 
 
+# --- the bridge: OSC and MIDI side by side ----------------------------------------------------------
+#: Each transport's package; neither imports the other: what both use (the session, the actions,
+#: the events) sits beside them in bridge/, and bridge.py wires them together.
+TRANSPORTS = {"osc": "soundalike.bridge.osc", "midi": "soundalike.bridge.midi"}
+#: The pure parts of OSC: packets to requests and replies to bytes, testable without a network.
+PURE_OSC = ("protocol", "decode", "wire")
+
+
+def test_osc_and_midi_do_not_import_each_other():
+    bad = []
+    for name, package in TRANSPORTS.items():
+        others = [other for other in TRANSPORTS.values() if other != package]
+        for path in sorted((ROOT / "bridge" / name).rglob("*.py")):
+            bad += [f"{path.relative_to(ROOT)}:{line} imports {module}"
+                    for line, module in imported_modules(path.read_text(encoding="utf-8"))
+                    if any(module == other or module.startswith(other + ".") for other in others)]
+    assert not bad, "\n".join(bad)
+
+
+@pytest.mark.parametrize("module", PURE_OSC)
+def test_the_osc_protocol_opens_no_sockets_and_starts_no_threads(module):
+    source = (ROOT / "bridge" / "osc" / f"{module}.py").read_text(encoding="utf-8")
+    found = {name.split(".")[0] for _, name in imported_modules(source)}
+    assert not found & {"socket", "select", "selectors", "threading"}, f"bridge/osc/{module}.py imports {found}"
+
+
 # --- the catalog is the engine's own (issue 14) ------------------------------------------------
 # Outside the engine everything goes through the library: ``library.browse`` (soundalike.engine.library.browse)
 # for reads, Library methods for writes. So no module of these packages imports a catalog-level
@@ -188,18 +216,27 @@ def test_the_catalog_check_lets_the_library_api_through(source):
     assert not catalog_reaches(source, "example.py")
 
 
+def test_the_package_reaches_the_top_level_folders_through_links():
+    for folder in LINKED:
+        link = ROOT / "soundalike" / folder
+        assert link.is_symlink() and link.readlink() == Path("..") / folder, f"soundalike/{folder} must link to ../{folder}"
+    walked = {path.relative_to(ROOT / "soundalike").parts[0] for path in (ROOT / "soundalike").rglob("*.py")}
+    assert not walked & set(LINKED), "a walk of soundalike/ must not go through the links: each file is read once"
+
+
 def test_every_package_folder_is_installed():
-    """pyproject.toml lists packages by hand (package-dir maps folders to soundalike.*): a new folder
-    missing from the list would work in the editable checkout and be absent from a wheel."""
+    """pyproject.toml lists packages by hand: a new folder missing from the list would work in the
+    editable checkout and be absent from a wheel."""
     import tomllib
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     listed = set(project["packages"])
-    folders = {folder: namespace for namespace, folder in project["package-dir"].items()}
+    assert "package-dir" not in project, "the links in soundalike/ give the installed shape; no mapping"
     found = set()
-    for folder, namespace in folders.items():
+    for init in (ROOT / "soundalike").rglob("__init__.py"):
+        found.add(".".join(init.parent.relative_to(ROOT).parts))
+    for folder in LINKED:
         for init in (ROOT / folder).rglob("__init__.py"):
-            rel = init.parent.relative_to(ROOT / folder)
-            found.add(".".join([namespace, *rel.parts]))
+            found.add(".".join(["soundalike", *init.parent.relative_to(ROOT).parts]))
     assert found == listed, f"missing from pyproject.toml: {sorted(found - listed)}; stale: {sorted(listed - found)}"
 
 

@@ -8,14 +8,17 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import get_args
 
 import soundfile as sf
 
+from soundalike.engine.config import ExportFormat, ExportMode
+
 log = logging.getLogger(__name__)
 
-MODES = ("copy", "link")
+MODES: tuple[ExportMode, ...] = get_args(ExportMode)
 #: "keep": each file as it is; "wav": files in other formats become WAV copies (same rate and channels).
-FORMATS = ("keep", "wav")
+FORMATS: tuple[ExportFormat, ...] = get_args(ExportFormat)
 
 
 @dataclass

@@ -77,38 +77,6 @@ class RowSource:
         return index if found is not None and found.id == sample_id else None
 
 
-class HitSource:
-    """The same reading interface over a fixed list of query results, with their scores."""
-
-    def __init__(self, browse: LibraryBrowse, hits: list, tag_min_score: float = 0.5):
-        self.browse, self.hits, self.tag_min_score = browse, list(hits), tag_min_score
-        self.count = len(self.hits)
-        self._tags = browse.top_tags([h.sample.id for h in self.hits], tag_min_score)
-        self._musical = browse.musical(h.sample.id for h in self.hits)
-
-    def refresh(self, query=None) -> None:
-        """Re-read the rows (a favourite or a status may have changed); the ranking stays."""
-        fresh = self.browse.samples(h.sample.id for h in self.hits)
-        self.hits = [type(h)(fresh.get(h.sample.id, h.sample), h.score) for h in self.hits]
-
-    def row(self, index: int) -> SampleRow | None:
-        return self.hits[index].sample if 0 <= index < self.count else None
-
-    def score(self, index: int) -> float | None:
-        return self.hits[index].score if 0 <= index < self.count else None
-
-    def tags(self, index: int) -> list[str]:
-        row = self.row(index)
-        return self._tags.get(row.id, []) if row is not None else []
-
-    def musical(self, index: int) -> Musical | None:
-        row = self.row(index)
-        return self._musical.get(row.id) if row is not None else None
-
-    def index_of(self, sample_id: int) -> int | None:
-        return next((i for i, h in enumerate(self.hits) if h.sample.id == sample_id), None)
-
-
 def rank_score(group: Group) -> float:
     """Where a group ranks: its best score, which may be a softer layer's than the lead it is shown by."""
     return max(hit.score for hit in (group.lead, *group.copies, *group.layers))

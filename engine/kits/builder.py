@@ -234,10 +234,3 @@ def low_peak_hz(path: str, seconds: float = 0.3) -> float:
     freqs = np.fft.rfftfreq(audio.size, 1.0 / rate)
     band = (freqs >= 40) & (freqs <= 1000)
     return float(freqs[band][np.argmax(spectrum[band])]) if band.any() else float("inf")
-
-
-def build_kit(library, seed, backend: str | None = None, alternatives: int = DEFAULT_ALTERNATIVES,
-              weights: Mapping[str, float] | None = None, filters: Filters | None = None,
-              sample_rate: int | None = None) -> Kit:
-    """One-call form of :class:`KitBuilder` (raises FileError when the seed cannot be read)."""
-    return KitBuilder(library, backend, alternatives, weights, filters).build(seed, sample_rate)

@@ -38,9 +38,3 @@ def folder_left_out(scope: str, path: str, roots: Sequence[str]) -> str | None:
     if scope in ("everywhere", "same pack", ""):
         return None
     raise ValueError(f"scope takes one of {', '.join(('everywhere', *LEAVING_OUT))}, got {scope!r}")
-
-
-def folder_kept(scope: str, path: str, roots: Sequence[str]) -> str | None:
-    """The folder results keep to in ``scope`` ("same pack": the query's pack), else None."""
-    path = os.path.abspath(path)
-    return pack_of(path, root_of(path, roots)) if scope == "same pack" else None

@@ -15,6 +15,7 @@ import numpy as np
 
 from soundalike.engine.musical import chords, rhythm, tonality
 from soundalike.engine.musical.chords import chord_name
+from soundalike.engine.musical.filters import SampleKind
 from soundalike.engine.musical.keys import key_name, keys_related, note_name
 from soundalike.engine.musical.names import NameHints, read_name
 from soundalike.engine.musical.signal import ONSET_HOP, RATE, frames, onset_envelope, to_analysis_rate
@@ -40,7 +41,7 @@ UNSURE = 0.6
 
 @dataclass(frozen=True)
 class Musical:
-    kind: str | None = None  # "loop", "one-shot", or None (unknown)
+    kind: SampleKind | None = None  # None: unknown
     kind_confidence: float = 0.0
     bpm: float | None = None
     bpm_alternative: float | None = None  # the other octave (half or double)

@@ -8,7 +8,7 @@ the keys a fifth up and down.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 
 from soundalike.engine.errors import QueryError
 from soundalike.engine.musical.keys import compatible_keys, key_name, parse_key, parse_note
@@ -17,7 +17,9 @@ from soundalike.engine.musical.names import BPM_RANGE
 if TYPE_CHECKING:  # the CLI reads the filters' text forms without loading the analysis (numpy)
     from soundalike.engine.musical.analysis import Musical
 
-KINDS = ("loop", "one-shot")
+#: What a sample is: a loop (a steady beat) or a one-shot.
+SampleKind = Literal["loop", "one-shot"]
+KINDS: tuple[SampleKind, ...] = get_args(SampleKind)
 #: A single BPM given as a filter (or taken from a query loop) matches within this share.
 TEMPO_TOLERANCE = 0.04
 
@@ -103,7 +105,7 @@ def describe(facts: Musical | None) -> str:
     """ "loop 120 BPM Am", "one-shot C#2", "one-shot chord Am7", "" when unknown."""
     if facts is None:
         return ""
-    parts = [facts.kind or ""]
+    parts: list[str] = [facts.kind or ""]
     if facts.bpm:
         parts.append(f"{facts.bpm:g} BPM")
     if facts.chord:

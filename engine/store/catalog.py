@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import NamedTuple
+from typing import Literal, NamedTuple, get_args
 
 import numpy as np
 
@@ -26,7 +26,9 @@ from soundalike.engine.store.text import ESCAPES_KEY, CatalogConnection
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("ok", "failed", "missing", "offline")
+#: ok: indexed; failed: could not be read (the reason is kept); missing: gone from disk; offline: its drive is away.
+SampleStatus = Literal["ok", "failed", "missing", "offline"]
+STATUSES: tuple[SampleStatus, ...] = get_args(SampleStatus)
 
 #: Which of some samples have a vector from one backend: a search on the key (backend, sample_id).
 HELD_BY_SQL = "SELECT sample_id FROM vectors WHERE backend = ? AND sample_id IN ({marks})"
@@ -44,7 +46,7 @@ class SampleRow:
     size: int
     mtime: float
     content_hash: str | None
-    status: str
+    status: SampleStatus
     reason: str | None
     format: str | None
     sample_rate: int | None
@@ -301,12 +303,6 @@ class Catalog:
     def vector(self, sample_id: int, backend: str) -> np.ndarray | None:
         rows = self.query("SELECT vector FROM vectors WHERE sample_id = ? AND backend = ?", (sample_id, backend))
         return np.frombuffer(rows[0][0], dtype=np.float32).copy() if rows else None
-
-    def ids_lacking(self, backend: str) -> list[int]:
-        """Samples that are ok but have no vector from ``backend`` (enabled after they were indexed)."""
-        rows = self.query("SELECT id FROM samples WHERE status = 'ok' AND id NOT IN "
-                           "(SELECT sample_id FROM vectors WHERE backend = ?)", (backend,))
-        return [r[0] for r in rows]
 
     def tags(self, sample_id: int) -> dict[str, dict[str, float]]:
         """source -> {tag: score}."""

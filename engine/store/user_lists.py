@@ -61,12 +61,6 @@ def add_to_collection(catalog: Catalog, name: str, ids: Iterable[int]) -> str:
     return name
 
 
-def remove_from_collection(catalog: Catalog, name: str, ids: Iterable[int]) -> None:
-    with catalog.transaction() as tx:
-        tx.executemany("DELETE FROM collection_items WHERE sample_id = ? AND collection_id = "
-                       "(SELECT id FROM collections WHERE name = ?)", [(sid, name) for sid in ids])
-
-
 def collections(catalog: Catalog) -> list[tuple[str, int]]:
     """(name, samples) of every collection, by name."""
     return [(n, c) for n, c in catalog.query(

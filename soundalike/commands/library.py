@@ -171,8 +171,8 @@ def _engine_can_answer(args: argparse.Namespace, settings: Settings) -> bool:
 
 def _ask_engine(args: argparse.Namespace, settings: Settings) -> int | None:
     """Print the running engine's answer; None when it does not answer in time."""
-    from soundalike.bridge import protocol
-    from soundalike.bridge.client import OscClient
+    from soundalike.bridge.osc import protocol
+    from soundalike.bridge.osc.client import OscClient
     host = settings.bridge.osc_host
     host = "127.0.0.1" if host in ("0.0.0.0", "", "localhost") else host
     started = time.perf_counter()

@@ -55,7 +55,7 @@ def _add(sub, name: str, help_text: str, handler: Handler, positionals, k: bool 
 
 def _guarded(handler: Handler) -> Handler:
     def run(args: argparse.Namespace, settings: Settings) -> int:
-        from soundalike.bridge.client import ClientTimeout
+        from soundalike.bridge.osc.client import ClientTimeout
         try:
             return handler(args, settings)
         except ClientTimeout as e:
@@ -64,7 +64,7 @@ def _guarded(handler: Handler) -> Handler:
 
 
 def _client(args: argparse.Namespace, settings: Settings):
-    from soundalike.bridge.client import OscClient
+    from soundalike.bridge.osc.client import OscClient
     host = args.host or settings.bridge.osc_host
     host = "127.0.0.1" if host in ("0.0.0.0", "", "localhost") else host
     client = OscClient(host, args.port or settings.bridge.osc_port, timeout=args.timeout)
@@ -116,7 +116,7 @@ def cmd_random(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_tags(args: argparse.Namespace, settings: Settings) -> int:
-    from soundalike.bridge.protocol import TAG
+    from soundalike.bridge.osc.protocol import TAG
     with _client(args, settings) as client:
         response = client.tags(os.path.abspath(args.file))
         _check(response)
@@ -141,7 +141,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_backends(args: argparse.Namespace, settings: Settings) -> int:
-    from soundalike.bridge.protocol import BACKEND
+    from soundalike.bridge.osc.protocol import BACKEND
     with _client(args, settings) as client:
         response = client.backends()
     _check(response)
@@ -168,8 +168,8 @@ def cmd_ping(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_subscribe(args: argparse.Namespace, settings: Settings) -> int:
-    from soundalike.bridge import protocol as p
-    from soundalike.bridge.client import ClientTimeout
+    from soundalike.bridge.osc import protocol as p
+    from soundalike.bridge.osc.client import ClientTimeout
     with _client(args, settings) as client:
         response = client.subscribe()
         _check(response)
@@ -201,7 +201,7 @@ def cmd_subscribe(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_send(args: argparse.Namespace, settings: Settings) -> int:
-    from soundalike.bridge.client import ClientTimeout
+    from soundalike.bridge.osc.client import ClientTimeout
     with _client(args, settings) as client:
         client.send(args.address, *[_typed(value) for value in args.values])
         deadline, seen = time.monotonic() + args.wait, 0

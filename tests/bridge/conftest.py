@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from soundalike.bridge import Bridge
-from soundalike.bridge.client import OscClient
+from soundalike.bridge.osc.client import OscClient
 from soundalike.engine.config import BridgeSettings, EngineSettings, Settings
 from soundalike.engine.library.facade import Library
 from soundalike.engine.tools.demo import render

@@ -14,8 +14,8 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from soundalike.bridge.osc_decode import decode_packet
-from soundalike.bridge.wire import encode
+from soundalike.bridge.osc.decode import decode_packet
+from soundalike.bridge.osc.wire import encode
 
 Atoms = list[Any]
 SOURCES = ("loadbang", "live.thisdevice")

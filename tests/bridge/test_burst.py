@@ -9,9 +9,9 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
-from soundalike.bridge import protocol as p
-from soundalike.bridge.client import ClientTimeout, OscClient
-from soundalike.bridge.wire import encode
+from soundalike.bridge.osc import protocol as p
+from soundalike.bridge.osc.client import ClientTimeout, OscClient
+from soundalike.bridge.osc.wire import encode
 from tests.bridge.conftest import wait_until
 
 WINDOW = 1000

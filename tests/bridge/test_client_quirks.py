@@ -7,9 +7,9 @@ from importlib import metadata
 
 import pytest
 
-from soundalike.bridge import protocol as p
-from soundalike.bridge.access import AccessPolicy, is_loopback
-from soundalike.bridge.client import OscClient
+from soundalike.bridge.osc import protocol as p
+from soundalike.bridge.osc.access import AccessPolicy, is_loopback
+from soundalike.bridge.osc.client import OscClient
 from soundalike.engine.config import BridgeSettings
 from tests.bridge.test_hostile_packets import osc_string, raw_message
 

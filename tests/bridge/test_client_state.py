@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 import logging
 
-from soundalike.bridge import client_state
-from soundalike.bridge.session import ClientPrefs
+from soundalike.bridge.osc import client_state
+from soundalike.bridge.osc.prefs import ClientPrefs
 from soundalike.engine.store.catalog import Filters
 
 CLIENT = ("127.0.0.1", 50123)

@@ -8,7 +8,7 @@ import mido
 import pytest
 
 from soundalike import cli
-from soundalike.bridge.midi import open_input
+from soundalike.bridge.midi.input import open_input
 from tests.bridge.conftest import bridge_settings
 
 PATCH = Path(__file__).resolve().parents[2] / "examples" / "max" / "soundalike.maxpat"

@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from soundalike.bridge import protocol as p
-from soundalike.bridge.protocol import BadRequest, Request, parse_packet
-from soundalike.bridge.wire import encode
+from soundalike.bridge.osc import protocol as p
+from soundalike.bridge.osc.protocol import BadRequest, Request, parse_packet
+from soundalike.bridge.osc.wire import encode
 
 SENDER = ("127.0.0.1", 5000)
 PER_PACKET_SECONDS = 0.5  # generous: a packet takes microseconds; a parser loop never ends

@@ -17,13 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from soundalike.bridge import Bridge
-from soundalike.bridge import protocol as p
-from soundalike.bridge.client import OscClient
-from soundalike.bridge.osc_decode import MAX_ARRAY_DEPTH, MAX_DEPTH, MAX_MESSAGES
-from soundalike.bridge.osc_server import OscServer
-from soundalike.bridge.protocol import BadRequest, Request, parse_packet
-from soundalike.bridge.push import Push
-from soundalike.bridge.wire import encode
+from soundalike.bridge.osc import protocol as p
+from soundalike.bridge.osc.client import OscClient
+from soundalike.bridge.osc.decode import MAX_ARRAY_DEPTH, MAX_DEPTH, MAX_MESSAGES
+from soundalike.bridge.osc.protocol import BadRequest, Request, parse_packet
+from soundalike.bridge.osc.push import Push
+from soundalike.bridge.osc.server import OscServer
+from soundalike.bridge.osc.wire import encode
 from tests.bridge.conftest import bridge_settings, wait_until
 
 SENDER = ("127.0.0.1", 5000)
@@ -250,5 +250,5 @@ def test_exceptions_in_either_thread_are_counted_logged_once_and_survived(caplog
         assert server.threads_alive
     finally:
         server.stop()
-    tracebacks = [r for r in caplog.records if r.exc_info and r.name == "soundalike.bridge.osc_server"]
+    tracebacks = [r for r in caplog.records if r.exc_info and r.name == "soundalike.bridge.osc.server"]
     assert len(tracebacks) == 2, "one traceback per place and kind, not one per packet"

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from soundalike.bridge import Bridge
-from soundalike.bridge import protocol as p
-from soundalike.bridge.client import OscClient
-from soundalike.bridge.wire import encode
+from soundalike.bridge.osc import protocol as p
+from soundalike.bridge.osc.client import OscClient
+from soundalike.bridge.osc.wire import encode
 from soundalike.engine.events import SampleAdded
 from tests.bridge.conftest import bridge_settings, wait_until
 from tests.bridge.maxpatch import MaxPatch

@@ -8,8 +8,9 @@ import pytest
 
 from soundalike.bridge import Bridge
 from soundalike.bridge.actions import Actions
-from soundalike.bridge.client import OscClient
-from soundalike.bridge.midi import Binding, MidiController, open_input, parse_map
+from soundalike.bridge.midi.bindings import Binding, parse_map
+from soundalike.bridge.midi.input import MidiController, open_input
+from soundalike.bridge.osc.client import OscClient
 from soundalike.bridge.session import Selection, Session
 from soundalike.engine.config import BridgeSettings
 from soundalike.engine.errors import UserError

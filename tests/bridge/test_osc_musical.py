@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from soundalike.bridge import Bridge
-from soundalike.bridge import protocol as p
-from soundalike.bridge.client import OscClient
+from soundalike.bridge.osc import protocol as p
+from soundalike.bridge.osc.client import OscClient
 from soundalike.engine.config import EngineSettings, Settings
 from soundalike.engine.library.facade import Library
 from tests.bridge.conftest import bridge_settings

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from soundalike.bridge import protocol as p
 from soundalike.bridge.bridge import LibraryOnly
-from soundalike.bridge.client import OscClient
+from soundalike.bridge.osc import protocol as p
+from soundalike.bridge.osc.client import OscClient
 from soundalike.engine.store import writes as cat
 from tests.conftest import catalog_of
 

@@ -5,10 +5,10 @@ import threading
 
 import pytest
 
-from soundalike.bridge import protocol as p
-from soundalike.bridge.access import AccessPolicy
-from soundalike.bridge.client import ClientTimeout, OscClient
-from soundalike.bridge.wire import encode
+from soundalike.bridge.osc import protocol as p
+from soundalike.bridge.osc.access import AccessPolicy
+from soundalike.bridge.osc.client import ClientTimeout, OscClient
+from soundalike.bridge.osc.wire import encode
 from soundalike.engine.config import BridgeSettings
 from soundalike.engine.errors import UserError
 from soundalike.engine.events import Notice, Progress, SampleAdded

@@ -8,9 +8,9 @@ import pytest
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from soundalike.bridge import protocol as p
-from soundalike.bridge.protocol import BadRequest, Request, normalise_path, parse_packet
-from soundalike.bridge.wire import ReplyTooLarge, encode, osc_size, split_list
+from soundalike.bridge.osc import protocol as p
+from soundalike.bridge.osc.protocol import BadRequest, Request, normalise_path, parse_packet
+from soundalike.bridge.osc.wire import ReplyTooLarge, encode, osc_size, split_list
 
 SENDER = ("127.0.0.1", 5000)
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "osc.md"

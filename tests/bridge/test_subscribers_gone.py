@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from soundalike.bridge import protocol as p
-from soundalike.bridge.client import OscClient
+from soundalike.bridge.osc import protocol as p
+from soundalike.bridge.osc.client import OscClient
 from soundalike.engine.events import Notice
 from tests.bridge.conftest import wait_until
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
+import typing
 from pathlib import Path
 
 import pytest
 
-from soundalike.engine.config import Settings, load_settings, settings_from_table
+from soundalike.engine.config import ExportFormat, QueryPaths, Settings, load_settings, settings_from_table
 from soundalike.engine.embedders.registry import BACKENDS
 from soundalike.engine.errors import UserError
 
@@ -90,3 +91,22 @@ def test_a_bad_config_reports_every_problem_in_one_line():
     for part in ("unknown section(s) ['engin']", "[engine]: workers must be int", "[engine]: musical must be bool",
                  "[tui]: unknown setting(s) ['autoplai']", "[backends] must hold"):
         assert part in message
+
+
+@pytest.mark.parametrize("section, name, bad, valid", [
+    ("bridge", "query_paths", "everywhere", "library, anywhere"),
+    ("tui", "export_mode", "move", "copy, link"),
+    ("tui", "export_format", "mp3", "keep, wav"),
+])
+def test_a_setting_with_choices_takes_only_those_and_says_which(section, name, bad, valid):
+    with pytest.raises(UserError, match=f"\\[{section}\\]: {name} must be one of {valid}, got '{bad}'"):
+        settings_from_table({section: {name: bad}})
+    for choice in valid.split(", "):
+        assert getattr(getattr(settings_from_table({section: {name: choice}}), section), name) == choice
+
+
+def test_the_checks_of_a_choice_read_the_settings_own_list():
+    from soundalike.bridge.osc.path_policy import MODES
+    from soundalike.tui.export import FORMATS
+
+    assert MODES == typing.get_args(QueryPaths) and FORMATS == typing.get_args(ExportFormat)

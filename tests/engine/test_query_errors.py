@@ -9,9 +9,9 @@ import logging
 
 import pytest
 
-from soundalike.bridge import protocol as p
-from soundalike.bridge.handlers import dispatch
-from soundalike.bridge.protocol import Request
+from soundalike.bridge.osc import protocol as p
+from soundalike.bridge.osc.handlers import dispatch
+from soundalike.bridge.osc.protocol import Request
 from soundalike.cli import main
 from soundalike.engine.errors import FileError, QueryError, UserError
 from soundalike.engine.weights import parse_weights

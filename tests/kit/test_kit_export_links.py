@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from soundalike.bridge import Bridge
-from soundalike.bridge import protocol as p
-from soundalike.bridge.client import OscClient
+from soundalike.bridge.osc import protocol as p
+from soundalike.bridge.osc.client import OscClient
 from soundalike.engine.errors import QueryError
 from soundalike.engine.kits.builder import KitBuilder
 from soundalike.engine.kits.export import export_kit

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from soundalike.bridge import Bridge
-from soundalike.bridge import protocol as p
-from soundalike.bridge.client import OscClient
+from soundalike.bridge.osc import protocol as p
+from soundalike.bridge.osc.client import OscClient
 from soundalike.engine.kits.export.readback import problems, read_sfz
 from tests.bridge.conftest import bridge_settings
 from tests.conftest import write

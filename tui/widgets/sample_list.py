@@ -32,7 +32,7 @@ NAME_MIN_WIDTH = 32
 
 
 class ListSource(Protocol):
-    """What the list reads rows from (soundalike.tui.rows: RowSource, HitSource, GroupSource). A source may
+    """What the list reads rows from (soundalike.tui.rows: RowSource, GroupSource). A source may
     also have ``score``, ``marker``, ``note`` and ``musical`` by row, which add to what is drawn."""
 
     count: int

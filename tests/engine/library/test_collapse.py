@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from soundalike.bridge import Bridge
-from soundalike.bridge.client import OscClient
+from soundalike.bridge.osc.client import OscClient
 from soundalike.cli import main
 from soundalike.engine.config import BridgeSettings
 from soundalike.engine.library.collapse import collapse, grouped, layer_key

@@ -12,8 +12,8 @@ import pytest
 
 import soundalike.engine.pipeline.audio
 from soundalike.bridge import Bridge
-from soundalike.bridge import protocol as p
-from soundalike.bridge.client import OscClient
+from soundalike.bridge.osc import protocol as p
+from soundalike.bridge.osc.client import OscClient
 from soundalike.cli import main
 from soundalike.engine.config import BridgeSettings
 from soundalike.engine.library.facade import Library

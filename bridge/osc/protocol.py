@@ -12,10 +12,10 @@ import os
 import re
 import reprlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote, urlparse
 
-from soundalike.bridge.osc_decode import DecodeError, decode_packet
+from soundalike.bridge.osc.decode import DecodeError, decode_packet
 
 PREFIX = "/soundalike"
 UNKNOWN_ID = -1
@@ -39,10 +39,16 @@ OWN = f"{PREFIX}/own"  # id copies layers text: the query's own copies and layer
 TERMINAL = (DONE, ERROR, PONG)
 
 
+#: What an argument takes: "number" is an int or a float, "value" an int, a float or a string.
+ArgKind = Literal["path", "text", "word", "int", "number", "value"]
+#: Why a packet is not a request; each names a status counter.
+BadKind = Literal["malformed", "unknown_address", "bad_arguments"]
+
+
 @dataclass(frozen=True)
 class Arg:
     name: str
-    kind: str  # "path", "text", "word", "int", "number" (int or float) or "value" (int, float or string)
+    kind: ArgKind
     required: bool = False
     low: int = 0  # ints only
     high: int = 2**31 - 1
@@ -86,7 +92,7 @@ class Request:
 class BadRequest(Exception):
     """A packet that cannot become a request. ``kind`` names the status counter it goes to."""
 
-    kind: str  # "malformed", "unknown_address" or "bad_arguments"
+    kind: BadKind
     message: str
     id: int = UNKNOWN_ID
     address: str = field(default="")
@@ -115,7 +121,7 @@ def summary(request: Request, replies: list[Reply]) -> str:
 def parse_packet(data: bytes, sender: tuple[str, int]) -> list[Request | BadRequest]:
     """Every message of a packet (a bundle may hold several) as a request or the reason it is bad.
 
-    Packets are read by :mod:`soundalike.bridge.osc_decode`, which checks every size before trusting it."""
+    Packets are read by :mod:`soundalike.bridge.osc.decode`, which checks every size before trusting it."""
     try:
         messages = decode_packet(data)
     except DecodeError as e:

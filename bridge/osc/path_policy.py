@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
+from typing import get_args
 
+from soundalike.engine.config import QueryPaths
 from soundalike.engine.errors import QueryError, UserError
 
-MODES = ("library", "anywhere")
+MODES: tuple[QueryPaths, ...] = get_args(QueryPaths)
 
 
 class PathPolicy:

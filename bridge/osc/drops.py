@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from soundalike.bridge.access import is_loopback
+from soundalike.bridge.osc.access import is_loopback
 
 TABLES = (Path("/proc/net/udp"), Path("/proc/net/udp6"))
 

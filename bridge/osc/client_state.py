@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from soundalike.bridge.session import ClientPrefs
+from soundalike.bridge.osc.prefs import ClientPrefs
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,8 @@
 """``/soundalike/set key value``: the per-client preferences a client may change, checked here.
 
 Each key turns its OSC value into new ``ClientPrefs``, or raises QueryError saying what it
-accepts. An empty string (or 0) puts a key back to its default.
+accepts. An empty string (or 0) puts a key back to its default. The musical keys filter by kind,
+tempo, key and root, put what fits the query first for ``similar``, and add fields to each ``/result``.
 """
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from soundalike.bridge.musical_keys import MUSICAL_SETTERS
-from soundalike.bridge.session import FORMATS, LEAVING_OUT, ClientPrefs
+from soundalike.bridge.osc.prefs import FORMATS, ClientPrefs, MusicalPrefs
 from soundalike.engine.errors import QueryError
 from soundalike.engine.library.facade import Library
+from soundalike.engine.library.scope import LEAVING_OUT
+from soundalike.engine.musical.filters import KINDS, parse_bpm_range, parse_keys, parse_roots
 from soundalike.engine.weights import parse_weights
 
 Setter = Callable[[Library, ClientPrefs, Any, int], ClientPrefs]
@@ -64,9 +66,10 @@ def _zeros(dim: int) -> np.ndarray:
 
 def _format(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> ClientPrefs:
     style = _text(value, "format") or "hits"
-    if style not in FORMATS:
-        raise QueryError(f"format takes one of {', '.join(FORMATS)}, got {style!r}")
-    return dataclasses.replace(prefs, format=style)
+    for choice in FORMATS:
+        if style == choice:
+            return dataclasses.replace(prefs, format=choice)
+    raise QueryError(f"format takes one of {', '.join(FORMATS)}, got {style!r}")
 
 
 def _reply_port(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> ClientPrefs:
@@ -108,7 +111,61 @@ def _not_under(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) ->
     return dataclasses.replace(prefs, not_under=os.path.abspath(os.path.expanduser(folder)) if folder else None)
 
 
+# --- the musical keys ---------------------------------------------------------------------------
+def _flag(value: Any, key: str) -> bool:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if value not in (0, 1):
+        raise QueryError(f"{key} takes 0 or 1, got {value!r}")
+    return bool(value)
+
+
+def _with_filters(prefs: ClientPrefs, **changes: Any) -> ClientPrefs:
+    return dataclasses.replace(prefs, filters=dataclasses.replace(prefs.filters, **changes))
+
+
+def _kind(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> ClientPrefs:
+    kind = _text(value, "kind")
+    if kind and kind not in KINDS:
+        raise QueryError(f"kind takes {', '.join(KINDS)} or \"\", got {kind!r}")
+    return _with_filters(prefs, kind=kind or None)
+
+
+def _bpm(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> ClientPrefs:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _with_filters(prefs, bpm=parse_bpm_range(f"{value:g}") if value else None)
+    text = _text(value, "bpm")
+    return _with_filters(prefs, bpm=parse_bpm_range(text) if text else None)
+
+
+def _keys(prefs: ClientPrefs, musical: MusicalPrefs) -> ClientPrefs:
+    keys = parse_keys(musical.key_text, musical.compatible) if musical.key_text else ()
+    return dataclasses.replace(_with_filters(prefs, keys=keys), musical=musical)
+
+
+def _key(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> ClientPrefs:
+    return _keys(prefs, dataclasses.replace(prefs.musical, key_text=_text(value, "key")))
+
+
+def _compatible(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> ClientPrefs:
+    return _keys(prefs, dataclasses.replace(prefs.musical, compatible=_flag(value, "compatible")))
+
+
+def _root(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> ClientPrefs:
+    text = _text(value, "root")
+    return _with_filters(prefs, roots=parse_roots(text) if text else ())
+
+
+def _prefer(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> ClientPrefs:
+    return dataclasses.replace(prefs, musical=dataclasses.replace(prefs.musical, prefer=_flag(value, "prefer")))
+
+
+def _fields(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> ClientPrefs:
+    return dataclasses.replace(prefs, musical=dataclasses.replace(prefs.musical, fields=_flag(value, "fields")))
+
+
 _SETTERS: dict[str, Setter] = {"backend": _backend, "aspect": _aspect, "format": _format,
                                "reply_port": _reply_port, "k": _k, "tag": _tag, "under": _under,
                                "collapse": _collapse, "scope": _scope, "not_under": _not_under,
-                               **MUSICAL_SETTERS}  # issue 16: kind, bpm, key, compatible, root, prefer, fields
+                               "kind": _kind, "bpm": _bpm, "key": _key, "compatible": _compatible, "root": _root,
+                               "prefer": _prefer, "fields": _fields}

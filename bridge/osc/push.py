@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from soundalike.bridge.protocol import PREFIX, Reply
+from soundalike.bridge.osc.protocol import PREFIX, Reply
 from soundalike.bridge.session import Selection
 from soundalike.engine.errors import QueryError
 from soundalike.engine.events import (

@@ -13,8 +13,8 @@ from typing import Any
 
 from pythonosc.osc_packet import OscPacket, ParseError
 
-from soundalike.bridge import protocol as p
-from soundalike.bridge.wire import encode
+from soundalike.bridge.osc import protocol as p
+from soundalike.bridge.osc.wire import encode
 
 Message = tuple[str, tuple[Any, ...]]
 

@@ -10,7 +10,7 @@ import struct
 from collections.abc import Sequence
 from typing import Any
 
-from soundalike.bridge.protocol import Reply
+from soundalike.bridge.osc.protocol import Reply
 
 
 class ReplyTooLarge(ValueError):

@@ -1,7 +1,7 @@
-"""MIDI input: notes, CCs and program changes mapped to actions by ``[bridge] midi_map``.
+"""MIDI input: notes, CCs and program changes run the actions their bindings name.
 
-:func:`parse_map` reads the config entries, :class:`MidiController` turns messages into actions
-(pure, testable with plain ``mido.Message`` objects) and reads a port on its own thread, and
+:class:`MidiController` turns messages into actions (pure, testable with plain ``mido.Message``
+objects) and reads a port on its own thread, and
 :func:`open_input` opens the configured port or says in one line why MIDI is unavailable (no
 python-rtmidi, no ALSA sequencer as in most containers, no such port) instead of failing.
 """
@@ -9,59 +9,18 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import mido
 
-from soundalike.bridge.actions import ACTIONS
+from soundalike.bridge.midi.bindings import Binding
 from soundalike.engine.config import BridgeSettings
-from soundalike.engine.errors import UserError
 
 log = logging.getLogger(__name__)
 
 VIRTUAL_PORT = "soundalike"
-_TRIGGER = re.compile(r"^(note|cc|program)(?::(\d{1,3}))?(?:@(\d{1,2}))?$")
-
-
-@dataclass(frozen=True)
-class Binding:
-    kind: str  # "note", "cc" or "program"
-    number: int | None  # None: any program (program changes only)
-    channel: int | None  # 0-based; None: any channel
-    action: str
-    argument: str | None = None
-
-    def matches(self, kind: str, number: int, channel: int) -> bool:
-        return (kind == self.kind and (self.number is None or self.number == number)
-                and (self.channel is None or self.channel == channel))
-
-
-def parse_map(entries: tuple[str, ...]) -> list[Binding]:
-    """``"note:36@10 similar"``-style entries to bindings; a bad entry is a UserError naming it."""
-    return [_parse_entry(entry) for entry in entries]
-
-
-def _parse_entry(entry: str) -> Binding:
-    words = entry.split(maxsplit=2)
-    match = _TRIGGER.match(words[0]) if words else None
-    where = f"[bridge] midi_map entry {entry!r}"
-    if match is None or len(words) < 2:
-        raise UserError(f"{where}: write TRIGGER ACTION [ARGUMENT], e.g. \"note:36 similar\" or \"cc:64@1 next\"")
-    kind, number, channel = match.group(1), match.group(2), match.group(3)
-    if kind != "program" and number is None:
-        raise UserError(f"{where}: {kind} needs a number, e.g. {kind}:36")
-    if number is not None and not 0 <= int(number) <= 127:
-        raise UserError(f"{where}: {kind} number must be 0-127")
-    if channel is not None and not 1 <= int(channel) <= 16:
-        raise UserError(f"{where}: channel must be 1-16")
-    if words[1] not in ACTIONS:
-        raise UserError(f"{where}: unknown action {words[1]!r}; valid: {', '.join(ACTIONS)}")
-    return Binding(kind, int(number) if number is not None else None,
-                   int(channel) - 1 if channel is not None else None, words[1], words[2] if len(words) > 2 else None)
 
 
 class MidiController:

@@ -1,5 +1,9 @@
 """The dispatch table: one pure function per request address, from a Request to reply messages.
 
+Each client also has its own current kit (:class:`KitSessions`): ``/kit`` builds one around a
+sound, ``/kit_edit`` cycles, locks or rerolls it, ``/kit_export`` writes it; kits are kept for the
+most recent clients only.
+
 Handlers talk to the library and the bridge's small state objects only; no sockets. Errors a
 client can cause (a missing file, a bad aspect, a k that is too large) are raised as
 ``QueryError`` (or ``FileError`` for a file that is not audio) and become one ``/soundalike/error``
@@ -10,21 +14,28 @@ an internal error.
 from __future__ import annotations
 
 import logging
+import os
+import random
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from soundalike.bridge import kit_requests
-from soundalike.bridge import protocol as p
 from soundalike.bridge.actions import pick_random
-from soundalike.bridge.musical_keys import hit_fields
-from soundalike.bridge.path_policy import PathPolicy
-from soundalike.bridge.protocol import Reply, Request
-from soundalike.bridge.session import ClientTable, Session
-from soundalike.bridge.settings_keys import apply_setting
-from soundalike.bridge.wire import split_list
+from soundalike.bridge.osc import protocol as p
+from soundalike.bridge.osc.path_policy import PathPolicy
+from soundalike.bridge.osc.prefs import ClientPrefs, ClientTable
+from soundalike.bridge.osc.protocol import Reply, Request
+from soundalike.bridge.osc.settings_keys import apply_setting
+from soundalike.bridge.osc.wire import split_list
+from soundalike.bridge.session import Session
 from soundalike.engine.errors import FileError, QueryError, UserError
+from soundalike.engine.kits.builder import Kit, KitBuilder
+from soundalike.engine.kits.export import export_kit
 from soundalike.engine.library.browse import utf8_or_readable
 from soundalike.engine.library.facade import Hit, Library
+from soundalike.engine.musical.analysis import Musical
+from soundalike.engine.pipeline.recording import span_of_file
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +59,7 @@ class Handlers:
         self.max_reply_bytes = max_reply_bytes
         self.clients = ClientTable(kept=subscriptions.subscribed)
         self.session = session or Session()
-        self.kits = kit_requests.KitSessions()
+        self.kits = KitSessions()
 
     def table(self) -> dict[str, Handler]:
         names: dict[str, Handler] = {"similar": self.similar, "search": self.search, "tags": self.tags, "random": self.random,
@@ -90,22 +101,22 @@ class Handlers:
     def similar_span(self, req: Request) -> list[Reply]:
         prefs = self.clients.get(req.sender)
         path = self.paths.check(req.args["path"])
-        hits = kit_requests.similar_span(self.library, path, req.args["from"], req.args["to"],
-                                         k=self._k(req, prefs.k), prefs=prefs)
+        hits = similar_in_span(self.library, path, req.args["from"], req.args["to"],
+                               k=self._k(req, prefs.k), prefs=prefs)
         self.session.set_results(path, hits)
         return self.hit_replies(req.id, hits, prefs.format, prefs.musical.fields)
 
     def kit(self, req: Request) -> list[Reply]:
         kit = self.kits.build(self.library, req.sender, self.paths.check(req.args["path"]))
-        return kit_requests.kit_replies(req.id, kit)
+        return kit_replies(req.id, kit)
 
     def kit_edit(self, req: Request) -> list[Reply]:
-        return kit_requests.kit_replies(req.id, self.kits.edit(req.sender, req.args["action"], req.get("slot") or ""))
+        return kit_replies(req.id, self.kits.edit(req.sender, req.args["action"], req.get("slot") or ""))
 
     def kit_export(self, req: Request) -> list[Reply]:
         folder = self.paths.writable_folder(req.args["folder"])
-        return kit_requests.export_replies(self.kits.current(req.sender), req.id, folder,
-                                           req.get("format") or "folder", self.paths.may_write_in)
+        return export_replies(self.kits.current(req.sender), req.id, folder,
+                              req.get("format") or "folder", self.paths.may_write_in)
 
     def tags(self, req: Request) -> list[Reply]:
         path = self.paths.check(req.args["path"])
@@ -163,6 +174,88 @@ class Handlers:
     def unsubscribe(self, req: Request) -> list[Reply]:
         self.subscriptions.remove((req.sender[0], req.get("port") or req.sender[1]))
         return [(p.DONE, (req.id, 0))]
+
+
+# --- kits and spans -------------------------------------------------------------------------------
+EDITS = ("next", "previous", "lock", "reroll")
+
+
+def similar_in_span(library: Library, path: str, start: float, end: float, k: int,
+                    prefs: ClientPrefs) -> list[Hit]:
+    """The first hit between ``start`` and ``end`` seconds of ``path``, as the query."""
+    clip = span_of_file(path, start, end)
+    return library.similar(clip.audio, k=k, backend=prefs.backend, weights=prefs.weights, filters=prefs.filters,
+                           sample_rate=clip.sample_rate)
+
+
+class KitSessions:
+    """Each client's current kit (the ``capacity`` most recent clients)."""
+
+    def __init__(self, capacity: int = 64):
+        self.capacity = capacity
+        self._kits: OrderedDict[tuple[str, int], Kit] = OrderedDict()
+        self._lock = threading.Lock()
+        self._rng = random.Random()
+
+    def build(self, library: Library, client: tuple[str, int], seed: str) -> Kit:
+        kit = KitBuilder(library).build(seed)
+        with self._lock:
+            self._kits[client] = kit
+            self._kits.move_to_end(client)
+            while len(self._kits) > self.capacity:
+                self._kits.popitem(last=False)
+        return kit
+
+    def current(self, client: tuple[str, int]) -> Kit:
+        with self._lock:
+            kit = self._kits.get(client)
+        if kit is None:
+            raise QueryError("no kit yet: send /soundalike/kit path first")
+        return kit
+
+    def edit(self, client: tuple[str, int], action: str, slot: str) -> Kit:
+        if action not in EDITS:
+            raise QueryError(f"unknown kit edit {action!r}; one of {', '.join(EDITS)}")
+        kit = self.current(client)
+        if action == "reroll":
+            kit.reroll(self._rng)
+        elif not slot:
+            raise QueryError(f"{action} needs a slot, e.g. snare")
+        elif action == "lock":
+            kit.toggle_lock(slot)
+        else:
+            kit.cycle(slot, 1 if action == "next" else -1)
+        return kit
+
+
+def kit_replies(request_id: int, kit: Kit) -> list[Reply]:
+    replies = [(p.KIT_SLOT, (request_id, c.slot.name, c.slot.note, c.pick.path, float(c.pick.score),
+                             c.index + 1, len(c.choices), int(c.locked)))
+               for c in kit.slots if c.pick is not None]
+    return [*replies, (p.DONE, (request_id, len(replies)))]
+
+
+def export_replies(kit: Kit, request_id: int, folder: str, fmt: str,
+                   within: Callable[[str], bool] | None = None) -> list[Reply]:
+    """Export into ``folder``; every file is created there without following links, and the folder's
+    real place must pass ``within`` (the bridge's allowed folders)."""
+    if not os.path.isabs(folder):
+        raise QueryError(f"{folder!r} is not an absolute path")
+    written = export_kit(kit, folder, fmt, within)
+    return [(p.EXPORTED, (request_id, str(written))), (p.DONE, (request_id, len(kit.picks())))]
+
+
+# --- musical fields on each /result ---------------------------------------------------------------
+def result_fields(facts: Musical | None) -> tuple:
+    """The extra /result arguments: kind, bpm, key, root ("" and 0.0 for what is unknown)."""
+    if facts is None:
+        return ("", 0.0, "", "")
+    return (facts.kind or "", float(facts.bpm or 0.0), facts.key_name or "", facts.root_name or "")
+
+
+def hit_fields(library: Library, hits: list[Hit]) -> dict[int, tuple]:
+    facts = library.musical_of(hit.sample.id for hit in hits)
+    return {hit.sample.id: result_fields(facts.get(hit.sample.id)) for hit in hits}
 
 
 def _scalar(value: Any) -> Any:

@@ -1,10 +1,10 @@
 """The OSC transport: the port's UDP sockets, a thread that receives and a thread that serves.
 
 The receiving thread only drains the sockets (on Linux several share the port and are read in
-turns, so one flooding sender cannot drown the others: :mod:`soundalike.bridge.udp_sockets`; datagrams up to
+turns, so one flooding sender cannot drown the others: :mod:`soundalike.bridge.osc.sockets`; datagrams up to
 64 KiB, not python-osc's 8 KiB default), refuses senders the access policy rejects, parses and
 queues requests, and answers bad packets at once. The serving thread runs the dispatch table,
-taking clients in turns (each client's requests in arrival order, :mod:`soundalike.bridge.fair_queue`), sends
+taking clients in turns (each client's requests in arrival order, :mod:`soundalike.bridge.osc.fair_queue`), sends
 the replies, and between requests sends queued push events to subscribers. Nothing is dropped
 without being counted; anything with a known reply address gets an error reply.
 """
@@ -17,16 +17,16 @@ import socket
 import threading
 from collections.abc import Callable
 
-from soundalike.bridge import protocol as p
-from soundalike.bridge.access import AccessPolicy
-from soundalike.bridge.counters import Counters
-from soundalike.bridge.fair_queue import FairQueue, QueueFull
-from soundalike.bridge.handlers import Handler, dispatch
-from soundalike.bridge.protocol import BadRequest, Reply, Request
-from soundalike.bridge.push import Push
-from soundalike.bridge.udp_drops import DropWatch
-from soundalike.bridge.udp_sockets import open_sockets, report_unreachable, unreachable_peers
-from soundalike.bridge.wire import ReplyTooLarge, encode_checked
+from soundalike.bridge.osc import protocol as p
+from soundalike.bridge.osc.access import AccessPolicy
+from soundalike.bridge.osc.counters import Counters
+from soundalike.bridge.osc.drops import DropWatch
+from soundalike.bridge.osc.fair_queue import FairQueue, QueueFull
+from soundalike.bridge.osc.handlers import Handler, dispatch
+from soundalike.bridge.osc.protocol import BadRequest, Reply, Request
+from soundalike.bridge.osc.push import Push
+from soundalike.bridge.osc.sockets import open_sockets, report_unreachable, unreachable_peers
+from soundalike.bridge.osc.wire import ReplyTooLarge, encode_checked
 from soundalike.engine.config import BridgeSettings
 
 log = logging.getLogger(__name__)
