@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -135,7 +136,9 @@ def test_importing_a_package_loads_nothing_it_must_not(package):
 OUTSIDE_THE_ENGINE = ("tui", "bridge", "cli")
 #: The store modules that read or write the catalog (the index files and the lock are not the catalog).
 CATALOG_LEVEL = tuple(f"soundalike.engine.store.{name}"
-                      for name in ("catalog", "schema", "writes", "text", "repair", "browse", "user_lists"))
+                      for name in ("catalog", "schema", "writes", "text", "salvage", "reads", "user_lists",
+                                   "connection", "errors", "musical", "sounds", "roots", "sqlite", "transaction",
+                                   "interface"))
 
 
 def is_catalog_level(module: str) -> bool:
@@ -167,12 +170,12 @@ def test_nothing_outside_the_engine_touches_the_catalog(package):
     "counts = library.catalog.status_counts()\n",
     "def f(app):\n    return app.library.catalog\n",
     "rows = getattr(library, 'catalog')\n",
-    "from soundalike.engine.store import browse\n",
+    "from soundalike.engine.store import reads\n",
     "from soundalike.engine.store.catalog import SampleRow\n",
     "from soundalike.engine.store.text import readable\n",
     "import soundalike.engine.store.writes as cat\n",
     "from soundalike.engine.store import user_lists\n",
-    "from soundalike.engine.store.browse import BrowseQuery\n",
+    "from soundalike.engine.store.reads import BrowseQuery\n",
 ])
 def test_the_catalog_check_catches_a_reach(source):
     assert catalog_reaches(source, "example.py")
@@ -201,3 +204,77 @@ def test_every_package_folder_is_installed():
             rel = init.parent.relative_to(ROOT / folder)
             found.add(".".join([namespace, *rel.parts]))
     assert found == listed, f"missing from pyproject.toml: {sorted(found - listed)}; stale: {sorted(listed - found)}"
+
+
+# --- SQL is written only in engine/store/ ---------------------------------------------------
+SQL_WORDS = re.compile(r"\b(SELECT\s.+\sFROM|INSERT\s+(OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|"
+                       r"CREATE\s+(TABLE|INDEX|TRIGGER|VIEW)|ALTER\s+TABLE|DROP\s+(TABLE|INDEX)|PRAGMA\s+\w+|"
+                       r"WITH\s+RECURSIVE)\b", re.DOTALL)
+SQL_CALLS = ("execute", "executemany", "executescript")
+STORE = ROOT / "engine" / "store"
+
+
+def _texts(node: ast.AST) -> str | None:
+    """A string constant's text, or an f-string's literal parts joined (``{...}`` as a space)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else " "
+                       for v in node.values)
+    return None
+
+
+def sql_written(source: str, where: str) -> list[str]:
+    """Each string that reads as SQL and each DB-API ``execute`` call in ``source``."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in SQL_CALLS:
+            found.append(f"{where}:{node.lineno} calls .{node.func.attr}()")
+        elif isinstance(node, ast.BinOp | ast.JoinedStr | ast.Constant):
+            text = _joined(node)
+            if text is not None and SQL_WORDS.search(text):
+                found.append(f"{where}:{node.lineno} writes SQL: {text.strip()[:60]!r}")
+    return found
+
+
+def _joined(node: ast.AST) -> str | None:
+    """Adjacent literals are one Constant already; ``"a" + "b"`` is joined here too."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _joined(node.left), _joined(node.right)
+        return None if left is None and right is None else (left or " ") + (right or " ")
+    return _texts(node)
+
+
+def shipped_outside_the_store() -> list[Path]:
+    files = [p for folder in FOLDERS.values() for p in sorted((ROOT / folder).rglob("*.py"))]
+    return [p for p in files if STORE not in p.parents]
+
+
+def test_no_sql_is_written_outside_the_store():
+    files = shipped_outside_the_store()
+    assert len(files) > 100, "the walk found too few files"
+    bad = [v for path in files for v in sql_written(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))]
+    assert not bad, "SQL belongs in engine/store/ (add a store function and call it):\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("source", [
+    'rows = catalog.query("SELECT id FROM samples WHERE status = \'ok\'")\n',
+    'tx.executemany("DELETE FROM samples WHERE id = ?", pairs)\n',
+    'sql = f"INSERT OR REPLACE INTO musical({columns}) VALUES ({marks})"\n',
+    'sql = ("SELECT t.sample_id, t.tag FROM tags t "\n       "WHERE t.score > 0")\n',
+    'clause = f"id IN (SELECT sample_id FROM musical WHERE {where})"\n',
+    'sql = "UPDATE samples " + "SET path = ?"\n',
+    'conn.execute(statement)\n',
+])
+def test_the_sql_check_catches_sql(source):
+    assert sql_written(source, "example.py")
+
+
+@pytest.mark.parametrize("source", [
+    'log.info("select a sample first")\n',
+    'message = "Select the folder to update from the list"\n',
+    'rows = library.browse.list_samples(filters)\n',
+    'hint = "press Delete to remove it from the collection"\n',
+])
+def test_the_sql_check_lets_ordinary_text_through(source):
+    assert not sql_written(source, "example.py")

@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from soundalike.engine.musical.analysis import Musical
-from soundalike.engine.musical.store import musical_of
-from soundalike.engine.store import browse, sounds, user_lists
-from soundalike.engine.store.browse import BrowseQuery
+from soundalike.engine.store import reads, sounds, user_lists
 from soundalike.engine.store.catalog import Catalog, Filters, SampleRow
+from soundalike.engine.store.musical import musical_of
+from soundalike.engine.store.reads import BrowseQuery
 from soundalike.engine.store.roots import FolderUse, folder_use
 from soundalike.engine.store.text import readable, utf8_or_readable
 
@@ -37,23 +37,23 @@ class LibraryBrowse:
     # --- listings --------------------------------------------------------------------------------
     def page(self, query: BrowseQuery, offset: int = 0, limit: int = 200) -> list[SampleRow]:
         """One page of the library view's listing, in the query's order."""
-        return browse.list_browse(self._catalog, query, offset, limit)
+        return reads.list_browse(self._catalog, query, offset, limit)
 
     def count(self, query: BrowseQuery) -> int:
         """How many samples the listing holds."""
-        return browse.count_browse(self._catalog, query)
+        return reads.count_browse(self._catalog, query)
 
     def position(self, query: BrowseQuery, path: str) -> int:
         """How many samples of the listing sort before ``path`` (its row number when it is listed)."""
-        return browse.position_in_browse(self._catalog, query, path)
+        return reads.position_in_browse(self._catalog, query, path)
 
     def matching_ids(self, query: BrowseQuery) -> list[int]:
         """Ids of every sample the listing holds."""
-        return browse.matching_ids(self._catalog, query)
+        return reads.matching_ids(self._catalog, query)
 
     def rows(self, filters: Filters = Filters(), offset: int = 0, limit: int = 200) -> list[SampleRow]:
         """Samples matching catalog ``filters``, by path."""
-        return browse.list_samples(self._catalog, filters, offset, limit)
+        return reads.list_samples(self._catalog, filters, offset, limit)
 
     def ids_matching(self, filters: Filters) -> list[int]:
         """Ids of playable samples (status ok) that pass ``filters``."""
@@ -78,11 +78,11 @@ class LibraryBrowse:
 
     def folders(self) -> list[str]:
         """Every folder that directly holds a sample, sorted."""
-        return browse.folders(self._catalog)
+        return reads.folders(self._catalog)
 
     def random(self, tag: str | None = None) -> SampleRow | None:
         """A random playable sample, optionally with ``tag``."""
-        return browse.random_sample(self._catalog, tag)
+        return reads.random_sample(self._catalog, tag)
 
     # --- single samples ----------------------------------------------------------------------------
     def sample(self, sample_id: int) -> SampleRow | None:
@@ -99,15 +99,15 @@ class LibraryBrowse:
     # --- tags and collections ----------------------------------------------------------------------
     def top_tags(self, ids: list[int], min_score: float = 0.5, per_sample: int = 3) -> dict[int, list[str]]:
         """sample id -> its best tags (any source) scored at least ``min_score``, best first."""
-        return browse.top_tags(self._catalog, ids, min_score, per_sample)
+        return reads.top_tags(self._catalog, ids, min_score, per_sample)
 
     def tag_counts(self, min_score: float = 0.5) -> list[tuple[str, int]]:
         """(tag, samples carrying it with at least ``min_score``), most common first."""
-        return browse.scored_tag_counts(self._catalog, min_score)
+        return reads.scored_tag_counts(self._catalog, min_score)
 
     def all_tags(self) -> list[tuple[str, int]]:
         """(tag, samples) over every tag source and score, most common first."""
-        return browse.all_tags(self._catalog)
+        return reads.all_tags(self._catalog)
 
     def user_tags(self) -> list[tuple[str, int]]:
         """(tag, samples) of every tag the producer gave, most used first."""

@@ -206,8 +206,7 @@ class Families:
         index = self._index()
         with self._catalog.transaction() as tx:
             for family in families:
-                ids = [r[0] for r in tx.execute("SELECT sample_id FROM sounds WHERE family = ? LIMIT ?",
-                                                (family, REGROUP_MAX + 1)).fetchall()]
+                ids = sounds.labelled(tx, family, REGROUP_MAX + 1)
                 if len(ids) > REGROUP_MAX:
                     log.info("family %d has over %d members: its labels are kept", family, REGROUP_MAX)
                     continue

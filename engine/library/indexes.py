@@ -20,9 +20,9 @@ from soundalike.engine.config import Settings
 from soundalike.engine.errors import UserError
 from soundalike.engine.library.files import read_state, write_state
 from soundalike.engine.store.catalog import Catalog
+from soundalike.engine.store.errors import disk_full, is_disk_full
 from soundalike.engine.store.index import VectorIndex
 from soundalike.engine.store.lock import LibraryLock
-from soundalike.engine.store.text import disk_full, is_disk_full
 
 log = logging.getLogger(__name__)
 

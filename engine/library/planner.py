@@ -39,12 +39,12 @@ import os
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from soundalike.engine.musical.store import unanalysed_among, with_stored_tags
 from soundalike.engine.pipeline.audio import file_hash, hashed_whole
 from soundalike.engine.pipeline.ingest import Job
 from soundalike.engine.pipeline.scanner import FileEntry, has_temporary_part, is_candidate, stat_entry, walk
 from soundalike.engine.store import sounds
 from soundalike.engine.store.catalog import Catalog, Known
+from soundalike.engine.store.musical import unanalysed_among, with_stored_tags
 
 #: sample ids -> the backends each has a stored vector from
 HeldLookup = Callable[[Sequence[int]], Mapping[int, Collection[str]]]

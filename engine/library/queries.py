@@ -21,12 +21,13 @@ from soundalike.engine.library.indexes import LibraryIndexes
 from soundalike.engine.musical.analysis import Musical, analyse, analyse_safely
 from soundalike.engine.musical.drums import drum_reason
 from soundalike.engine.musical.filters import fit
-from soundalike.engine.musical.store import musical_of
 from soundalike.engine.pipeline.audio import decode_file, prepare, resample
 from soundalike.engine.pipeline.ingest import embed_checked
 from soundalike.engine.pipeline.scanner import stat_entry
-from soundalike.engine.store.browse import BrowseQuery, matching_ids
+from soundalike.engine.store import reads
 from soundalike.engine.store.catalog import Catalog, Filters, SampleRow
+from soundalike.engine.store.musical import musical_of
+from soundalike.engine.store.reads import BrowseQuery, matching_ids
 
 #: ``similar(musical=True)`` looks this many times ``k`` deep for hits that fit the query musically.
 MUSICAL_POOL = 5
@@ -229,10 +230,7 @@ class LibraryQueries:
 
     def best_tags(self) -> dict[int, str]:
         """Every playable sample's best-scoring tag, from any source (untagged samples left out)."""
-        rows = self._catalog.query(
-            "SELECT t.sample_id, t.tag, MAX(t.score) FROM tags t JOIN samples s ON s.id = t.sample_id "
-            "WHERE s.status = 'ok' GROUP BY t.sample_id")
-        return {int(sid): tag for sid, tag, _ in rows}
+        return reads.best_tags(self._catalog)
 
     def stored_vectors(self, backend: str) -> tuple[np.ndarray, np.ndarray | None]:
         """(ids, matrix) of ``backend``'s stored vectors of playable samples, read from the catalog."""

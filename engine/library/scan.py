@@ -18,9 +18,9 @@ from soundalike.engine.library.planner import Plan, plan_path, root_away
 from soundalike.engine.library.writer import LibraryWriter, ProgressCallback, ScanReport
 from soundalike.engine.pipeline.ingest import Job
 from soundalike.engine.store.catalog import Catalog
+from soundalike.engine.store.errors import damaged
 from soundalike.engine.store.lock import LibraryLock
-from soundalike.engine.store.repair import problems
-from soundalike.engine.store.text import damaged
+from soundalike.engine.store.salvage import problems
 
 OFFLINE_REASON = "root folder is not there (unplugged drive?)"
 MISSING_REASON = "file is no longer there"

@@ -33,15 +33,16 @@ from soundalike.engine.events import (
 from soundalike.engine.library.backends import LibraryBackends
 from soundalike.engine.library.families import Families
 from soundalike.engine.library.indexes import LibraryIndexes
-from soundalike.engine.musical.store import store_musical
 from soundalike.engine.pipeline.ingest import Ingestor, Job, Processed
 from soundalike.engine.pipeline.live_pool import LiveWorkerPool
 from soundalike.engine.store import roots as library_folders
 from soundalike.engine.store import user_lists
 from soundalike.engine.store import writes as cat
 from soundalike.engine.store.catalog import Catalog
+from soundalike.engine.store.errors import disk_full, is_disk_full
 from soundalike.engine.store.lock import LibraryLock
-from soundalike.engine.store.text import disk_full, is_disk_full, readable
+from soundalike.engine.store.musical import store_musical
+from soundalike.engine.store.text import readable
 
 log = logging.getLogger(__name__)
 
@@ -266,7 +267,7 @@ class LibraryWriter:
         with self._lock.hold():
             families = self._families.labels_of(ids)
             with self._catalog.transaction() as tx:
-                tx.executemany("DELETE FROM samples WHERE id = ?", [(i,) for i in ids])
+                cat.delete_samples(tx, ids)
             self._indexes.remove(ids)
             self._families.regroup(families)
             self._indexes.save()

@@ -20,9 +20,11 @@ from typing import NamedTuple
 import numpy as np
 
 from soundalike.engine.errors import UserError
-from soundalike.engine.musical.filters import musical_where
+from soundalike.engine.store.connection import ESCAPES_KEY, CatalogConnection
+from soundalike.engine.store.musical import musical_where
 from soundalike.engine.store.schema import migrate
-from soundalike.engine.store.text import ESCAPES_KEY, CatalogConnection
+from soundalike.engine.store.text import subtree_range
+from soundalike.engine.store.transaction import Transaction
 
 log = logging.getLogger(__name__)
 
@@ -170,8 +172,8 @@ class Catalog:
             conn.close()
             self._local.conn = None
 
-    def transaction(self) -> _Transaction:
-        return _Transaction(self._connection(), self._write_lock)
+    def transaction(self) -> Transaction:
+        return Transaction(self._connection(), self._write_lock)
 
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         conn = self._connection()
@@ -349,24 +351,6 @@ class Catalog:
         return dict(self.query("SELECT backend, count(*) FROM vectors GROUP BY backend"))
 
 
-class _Transaction:
-    """``with catalog.transaction() as tx:`` runs statements in one IMMEDIATE transaction."""
-
-    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock):
-        self.conn, self.lock = conn, lock
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.lock.acquire()
-        self.conn.execute("BEGIN IMMEDIATE")
-        return self.conn
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
-        finally:
-            self.lock.release()
-
-
 def _has_escapes(conn: CatalogConnection) -> bool:
     try:
         return conn.execute("SELECT 1 FROM meta WHERE key = ?", (ESCAPES_KEY,)).fetchone() is not None
@@ -391,9 +375,3 @@ def row_from_values(values: tuple) -> SampleRow:
         row = dataclasses.replace(row, silent=bool(row.silent), clipped=bool(row.clipped),
                                   favourite=bool(row.favourite))
     return row
-
-
-def subtree_range(folder: str) -> tuple[str, str]:
-    """[low, high) of the paths below ``folder``, so the path index answers a prefix query."""
-    prefix = folder.rstrip(os.sep) + os.sep
-    return prefix, prefix[:-1] + chr(ord(os.sep) + 1)

@@ -96,6 +96,11 @@ def family_members(conn, families: Iterable[int], limit: int) -> list[int]:
     return out
 
 
+def labelled(conn, family: int, limit: int) -> list[int]:
+    """Every sample labelled ``family`` (playable or not, at most ``limit``)."""
+    return [r[0] for r in _rows(conn, "SELECT sample_id FROM sounds WHERE family = ? LIMIT ?", (family, limit))]
+
+
 def with_contents(conn, hashes: Iterable[str], limit: int) -> dict[str, list[int]]:
     """content hash -> playable samples with those bytes (at most ``limit`` each)."""
     return _grouped(conn, "SELECT content_hash, id FROM samples WHERE status = 'ok' AND content_hash IN ({})",

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from soundalike.engine.errors import QueryError
-from soundalike.engine.store.catalog import Catalog
+
+if TYPE_CHECKING:
+    from soundalike.engine.store.catalog import Catalog
 
 USER_SOURCE = "user"
 MAX_NAME = 64
