@@ -226,15 +226,15 @@ def _texts(node: ast.AST) -> str | None:
 
 def sql_written(source: str, where: str) -> list[str]:
     """Each string that reads as SQL and each DB-API ``execute`` call in ``source``."""
-    found: list[str] = []
+    found: dict[tuple[int, str], str] = {}  # one report per line and kind (an f-string holds its parts)
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in SQL_CALLS:
-            found.append(f"{where}:{node.lineno} calls .{node.func.attr}()")
+            found.setdefault((node.lineno, "call"), f"{where}:{node.lineno} calls .{node.func.attr}()")
         elif isinstance(node, ast.BinOp | ast.JoinedStr | ast.Constant):
             text = _joined(node)
             if text is not None and SQL_WORDS.search(text):
-                found.append(f"{where}:{node.lineno} writes SQL: {text.strip()[:60]!r}")
-    return found
+                found.setdefault((node.lineno, "sql"), f"{where}:{node.lineno} writes SQL: {text.strip()[:60]!r}")
+    return list(found.values())
 
 
 def _joined(node: ast.AST) -> str | None:

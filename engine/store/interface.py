@@ -81,6 +81,9 @@ class Store(SoundReads, Protocol):
 
     def close(self) -> None: ...
 
+    def check(self) -> None:
+        """Raise ``CatalogDamaged`` when the store's own data is damaged (its repair is ``soundalike repair``)."""
+
     def transaction(self) -> AbstractContextManager[Transaction]: ...
 
     # roots and the planner's state

@@ -2,9 +2,8 @@
 and the SQL of the musical filters."""
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from soundalike.engine.errors import QueryError
 from soundalike.engine.musical.analysis import VERSION, Musical
@@ -47,17 +46,6 @@ def ids_to_analyse(catalog, root: str | None = None) -> set[int]:
     rows = catalog.query(f"SELECT id FROM samples WHERE status = 'ok' {where} AND id NOT IN "
                          "(SELECT sample_id FROM musical WHERE version = ?)", [*params, VERSION])
     return {r[0] for r in rows}
-
-
-def with_stored_tags(catalog, jobs: list, id_of: Mapping[str, int]) -> list:
-    """``jobs`` where those with no backends (decode and analyse only: the file is unchanged) carry
-    the tags stored for it, so the drum gate (soundalike.engine.musical.drums) works there as at first indexing."""
-    ids = [id_of[job.entry.path] for job in jobs if not job.backends and job.entry.path in id_of]
-    if not ids:
-        return jobs
-    stored = catalog.stored_tags(ids)
-    return [dataclasses.replace(job, tags=stored.get(id_of[job.entry.path]))
-            if not job.backends and job.entry.path in id_of else job for job in jobs]
 
 
 def stored_tags(catalog, ids: Sequence[int]) -> dict[int, dict[str, dict[str, float]]]:

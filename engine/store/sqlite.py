@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from soundalike.engine.store import musical, reads, roots, sounds, user_lists
 from soundalike.engine.store.catalog import Catalog, Filters, SampleRow
+from soundalike.engine.store.errors import damaged
+from soundalike.engine.store.salvage import problems
 
 if TYPE_CHECKING:
     from soundalike.engine.musical.analysis import Musical
@@ -20,6 +22,12 @@ if TYPE_CHECKING:
 
 
 class SqliteStore(Catalog):
+    def check(self) -> None:
+        """Raise CatalogDamaged (one line: run `soundalike repair`) when the catalog file is corrupt."""
+        found = problems(self.path)
+        if found:
+            raise damaged(self.path, found[0])
+
     # --- roots and the planner's state ---------------------------------------------------------
     def folder_use(self, root: str) -> roots.FolderUse:
         return roots.folder_use(self, root)
