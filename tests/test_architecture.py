@@ -138,7 +138,7 @@ OUTSIDE_THE_ENGINE = ("tui", "bridge", "cli")
 CATALOG_LEVEL = tuple(f"soundalike.engine.store.{name}"
                       for name in ("catalog", "schema", "writes", "text", "salvage", "reads", "user_lists",
                                    "connection", "errors", "musical", "sounds", "roots", "sqlite", "transaction",
-                                   "interface"))
+                                   "interface", "rows", "factory"))
 
 
 def is_catalog_level(module: str) -> bool:

@@ -15,13 +15,13 @@ import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
 from soundalike.engine.errors import UserError
 from soundalike.engine.store.connection import ESCAPES_KEY, CatalogConnection
 from soundalike.engine.store.musical import musical_where
+from soundalike.engine.store.rows import Known, SampleRow
 from soundalike.engine.store.schema import migrate
 from soundalike.engine.store.text import subtree_range
 from soundalike.engine.store.transaction import Transaction
@@ -38,42 +38,7 @@ STORED_BACKENDS_SQL = ("WITH RECURSIVE b(name) AS (SELECT min(backend) FROM vect
                        "WHERE b.name IS NOT NULL) SELECT name FROM b WHERE name IS NOT NULL")
 
 
-@dataclass(frozen=True)
-class SampleRow:
-    id: int
-    path: str
-    root: str
-    size: int
-    mtime: float
-    content_hash: str | None
-    status: str
-    reason: str | None
-    format: str | None
-    sample_rate: int | None
-    channels: int | None
-    duration: float | None
-    peak_db: float | None
-    rms_db: float | None
-    silent: bool | None
-    clipped: bool | None
-    favourite: bool
-    added: float
-    updated: float
-
-
 SAMPLE_COLUMNS = ", ".join(f.name for f in fields(SampleRow))
-
-
-class Known(NamedTuple):
-    """What the catalog knows of a file, to compare with what is on disk."""
-
-    id: int
-    size: int
-    mtime: float
-    status: str
-    ctime: float | None = None
-    inode: int | None = None
-    content_hash: str | None = None
 
 
 _KNOWN_COLUMNS = "path, id, size, mtime, status, ctime, inode, content_hash"

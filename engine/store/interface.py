@@ -3,7 +3,7 @@
 :class:`Store` is every read of the catalog the engine makes, and ``transaction()`` hands out a
 :class:`Transaction`, every write, applied all together or not at all. Both speak only in plain
 values: ids are ``int``, paths ``str``, vectors numpy ``float32`` arrays, rows the frozen
-dataclasses below; no connection, cursor or row object of a database crosses them, so a second
+dataclasses of :mod:`.rows`; no connection, cursor or row object of a database crosses them, so a second
 store (PostgreSQL, several machines over one library) implements them without the library, the
 live engine, the bridge or the app changing. The SQLite store (:class:`~.sqlite.SqliteStore`) is
 the embedded default; ``tests/engine/store/contract/`` is what any store must pass.
@@ -19,10 +19,9 @@ if TYPE_CHECKING:
 
     from soundalike.engine.musical.analysis import Musical
     from soundalike.engine.pipeline.audio import AudioFacts
-    from soundalike.engine.store.catalog import Filters, Known, SampleRow
+    from soundalike.engine.store.catalog import Filters
     from soundalike.engine.store.reads import BrowseQuery
-    from soundalike.engine.store.roots import FolderUse
-    from soundalike.engine.store.sounds import SoundFacts
+    from soundalike.engine.store.rows import FolderUse, Known, SampleRow, SoundFacts
 
 
 class SoundReads(Protocol):

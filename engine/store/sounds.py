@@ -9,22 +9,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+
+from soundalike.engine.store.rows import SoundFacts
+
+_COLUMNS = "sample_id, fingerprint, layer_name, copy_group, family"
 
 #: Ids per ``IN (...)`` list.
 CHUNK = 500
-
-
-@dataclass(frozen=True)
-class SoundFacts:
-    sample_id: int
-    fingerprint: bytes | None
-    layer_name: str
-    copy_group: int
-    family: int
-
-
-_COLUMNS = "sample_id, fingerprint, layer_name, copy_group, family"
 
 
 def _rows(conn, sql: str, params: Sequence = ()) -> list[tuple]:
