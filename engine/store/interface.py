@@ -7,6 +7,18 @@ dataclasses of :mod:`.rows`; no connection, cursor or row object of a database c
 store (PostgreSQL, several machines over one library) implements them without the library, the
 live engine, the bridge or the app changing. The SQLite store (:class:`~.sqlite.SqliteStore`) is
 the embedded default; ``tests/engine/store/contract/`` is what any store must pass.
+
+Writes come in two forms only: a named ``Store`` method is one change committed on its own (a
+favourite, a user tag, a root); a ``Transaction`` method joins the changes that must land together
+(a batch of indexed files with their vectors, tags and facts; a rename; forgetting a folder).
+
+How a shared store (PostgreSQL, several machines) fits: paths stay ``str`` here, so mapping a
+machine's mount point to a named root happens inside that store; a store is opened for one user
+(:func:`~.factory.open_store`), so favourites, user tags and collections are that user's while
+tags, musical facts and copy groups are everyone's; ``vectors``/``vectors_version`` are what a
+local FAISS cache loads and checks. Claiming files between several indexers is not here yet: today
+the one-writer :class:`~.lock.LibraryLock` makes claims needless, and the writer would ask the store
+for them before decoding.
 """
 from __future__ import annotations
 
