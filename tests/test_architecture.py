@@ -278,3 +278,66 @@ def test_the_sql_check_catches_sql(source):
 ])
 def test_the_sql_check_lets_ordinary_text_through(source):
     assert not sql_written(source, "example.py")
+
+
+# --- the rest of the engine knows the store by its protocol ------------------------------------
+#: What the engine outside engine/store/ may import from it: the protocol, its values, how to open
+#: one, and the parts that are no database (FAISS indexes, the lock, text for display, errors).
+STORE_OPEN = ("interface", "rows", "factory", "errors", "text", "index", "approximate", "lock", "salvage")
+#: Value types still defined beside the SQLite code that builds their SQL.
+STORE_VALUES = {"catalog": ("Filters", "SampleRow", "Known", "STATUSES"), "reads": ("BrowseQuery",)}
+
+
+def store_reaches(source: str, where: str) -> list[str]:
+    """Imports of sqlite3 or of the SQLite store's modules (other than ``STORE_OPEN`` and ``STORE_VALUES``)."""
+    found = []
+    prefix = "soundalike.engine.store"
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            pairs = [(alias.name, None) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            pairs = [(node.module, alias.name) for alias in node.names]
+        else:
+            continue
+        for module, name in pairs:
+            if module == "sqlite3" or module.startswith("sqlite3."):
+                found.append(f"{where}:{node.lineno} imports sqlite3")
+                continue
+            if module == prefix and name is not None:
+                module, name = f"{prefix}.{name}", None
+            if not module.startswith(prefix + "."):
+                continue
+            part = module[len(prefix) + 1:].split(".")[0]
+            if part in STORE_OPEN or (name is not None and name in STORE_VALUES.get(part, ())):
+                continue
+            found.append(f"{where}:{node.lineno} imports {module}{'.' + name if name else ''}")
+    return found
+
+
+def test_the_engine_uses_the_store_through_its_protocol():
+    engine = ROOT / "engine"
+    files = [p for p in sorted(engine.rglob("*.py")) if STORE not in p.parents]
+    bad = [v for path in files for v in store_reaches(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))]
+    assert not bad, "use the Store protocol (engine/store/interface.py) instead:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("source", [
+    "import sqlite3\n",
+    "from soundalike.engine.store import writes as cat\n",
+    "from soundalike.engine.store.catalog import Catalog\n",
+    "from soundalike.engine.store.sqlite import SqliteStore\n",
+    "from soundalike.engine.store.musical import musical_of\n",
+    "from soundalike.engine.store.reads import list_browse\n",
+])
+def test_the_store_check_catches_a_reach(source):
+    assert store_reaches(source, "example.py")
+
+
+@pytest.mark.parametrize("source", [
+    "from soundalike.engine.store.interface import Store, Transaction\n",
+    "from soundalike.engine.store.catalog import Filters, SampleRow\n",
+    "from soundalike.engine.store.reads import BrowseQuery\n",
+    "from soundalike.engine.store import lock\n",
+])
+def test_the_store_check_lets_the_protocol_through(source):
+    assert not store_reaches(source, "example.py")

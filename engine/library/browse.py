@@ -17,7 +17,7 @@ from soundalike.engine.musical.analysis import Musical
 from soundalike.engine.store.catalog import Filters, SampleRow
 from soundalike.engine.store.interface import Store
 from soundalike.engine.store.reads import BrowseQuery
-from soundalike.engine.store.roots import FolderUse
+from soundalike.engine.store.rows import FolderUse
 from soundalike.engine.store.text import readable, utf8_or_readable
 
 __all__ = ["BrowseQuery", "FolderUse", "Filters", "LibraryBrowse", "SampleRow", "readable", "utf8_or_readable"]
