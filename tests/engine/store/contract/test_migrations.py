@@ -10,6 +10,7 @@ from tests.engine.store.contract.helpers import add
 def test_an_empty_store_holds_nothing(store):
     assert store.roots() == [] and store.status_counts() == {} and store.collections() == []
     assert store.list_samples() == [] and store.copy_groups() == [] and store.stored_backends() == []
+    store.check()  # a sound store raises nothing
 
 
 def test_a_store_reopens_with_what_it_holds(kind, tmp_path):
