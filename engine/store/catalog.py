@@ -24,7 +24,7 @@ from soundalike.engine.store.musical import musical_where
 from soundalike.engine.store.rows import Known, SampleRow
 from soundalike.engine.store.schema import migrate
 from soundalike.engine.store.text import subtree_range
-from soundalike.engine.store.transaction import Transaction
+from soundalike.engine.store.transaction import Immediate
 
 log = logging.getLogger(__name__)
 
@@ -137,8 +137,8 @@ class Catalog:
             conn.close()
             self._local.conn = None
 
-    def transaction(self) -> Transaction:
-        return Transaction(self._connection(), self._write_lock)
+    def transaction(self) -> Immediate:
+        return Immediate(self._connection(), self._write_lock)
 
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         conn = self._connection()

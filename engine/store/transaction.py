@@ -96,7 +96,7 @@ class SqliteTransaction:
         return sounds.labelled(self._conn, family, limit)
 
 
-class Transaction:
+class Immediate:
     """``with catalog.transaction() as tx:`` runs statements in one IMMEDIATE transaction."""
 
     def __init__(self, conn: sqlite3.Connection, lock: threading.RLock):
