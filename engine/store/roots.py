@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from soundalike.engine.store.rows import FolderUse
-from soundalike.engine.store.user_lists import USER_SOURCE
+from soundalike.engine.store.rows import USER_SOURCE, FolderUse
 
 
 def folder_use(catalog, root: str) -> FolderUse:

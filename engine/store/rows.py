@@ -4,6 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+#: The tag source of the tags a producer gives (beside the backends' own sources).
+USER_SOURCE = "user"
+
 
 @dataclass(frozen=True)
 class SampleRow:

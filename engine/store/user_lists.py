@@ -12,11 +12,11 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from soundalike.engine.errors import QueryError
+from soundalike.engine.store.rows import USER_SOURCE
 
 if TYPE_CHECKING:
     from soundalike.engine.store.catalog import Catalog
 
-USER_SOURCE = "user"
 MAX_NAME = 64
 
 
