@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -163,7 +164,9 @@ def test_the_osc_protocol_opens_no_sockets_and_starts_no_threads(module):
 OUTSIDE_THE_ENGINE = ("tui", "bridge", "cli")
 #: The store modules that read or write the catalog (the index files and the lock are not the catalog).
 CATALOG_LEVEL = tuple(f"soundalike.engine.store.{name}"
-                      for name in ("catalog", "schema", "writes", "text", "repair", "browse", "user_lists"))
+                      for name in ("catalog", "schema", "writes", "text", "salvage", "reads", "user_lists",
+                                   "connection", "errors", "musical", "sounds", "roots", "sqlite", "transaction",
+                                   "interface", "rows", "factory"))
 
 
 def is_catalog_level(module: str) -> bool:
@@ -195,12 +198,12 @@ def test_nothing_outside_the_engine_touches_the_catalog(package):
     "counts = library.catalog.status_counts()\n",
     "def f(app):\n    return app.library.catalog\n",
     "rows = getattr(library, 'catalog')\n",
-    "from soundalike.engine.store import browse\n",
+    "from soundalike.engine.store import reads\n",
     "from soundalike.engine.store.catalog import SampleRow\n",
     "from soundalike.engine.store.text import readable\n",
     "import soundalike.engine.store.writes as cat\n",
     "from soundalike.engine.store import user_lists\n",
-    "from soundalike.engine.store.browse import BrowseQuery\n",
+    "from soundalike.engine.store.reads import BrowseQuery\n",
 ])
 def test_the_catalog_check_catches_a_reach(source):
     assert catalog_reaches(source, "example.py")
@@ -287,3 +290,138 @@ def test_the_switchboard_check_catches_routing_and_mixins(source):
 ])
 def test_the_switchboard_check_lets_screens_own_their_keys(source):
     assert not screen_routing(source, "example.py") + app_mixins(source, "example.py")
+# --- SQL is written only in engine/store/ ---------------------------------------------------
+SQL_WORDS = re.compile(r"\b(SELECT\s.+\sFROM|INSERT\s+(OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|"
+                       r"CREATE\s+(TABLE|INDEX|TRIGGER|VIEW)|ALTER\s+TABLE|DROP\s+(TABLE|INDEX)|PRAGMA\s+\w+|"
+                       r"WITH\s+RECURSIVE)\b", re.DOTALL)
+SQL_CALLS = ("execute", "executemany", "executescript")
+STORE = ROOT / "engine" / "store"
+
+
+def _texts(node: ast.AST) -> str | None:
+    """A string constant's text, or an f-string's literal parts joined (``{...}`` as a space)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else " "
+                       for v in node.values)
+    return None
+
+
+def sql_written(source: str, where: str) -> list[str]:
+    """Each string that reads as SQL and each DB-API ``execute`` call in ``source``."""
+    found: dict[tuple[int, str], str] = {}  # one report per line and kind (an f-string holds its parts)
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in SQL_CALLS:
+            found.setdefault((node.lineno, "call"), f"{where}:{node.lineno} calls .{node.func.attr}()")
+        elif isinstance(node, ast.BinOp | ast.JoinedStr | ast.Constant):
+            text = _joined(node)
+            if text is not None and SQL_WORDS.search(text):
+                found.setdefault((node.lineno, "sql"), f"{where}:{node.lineno} writes SQL: {text.strip()[:60]!r}")
+    return list(found.values())
+
+
+def _joined(node: ast.AST) -> str | None:
+    """Adjacent literals are one Constant already; ``"a" + "b"`` is joined here too."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _joined(node.left), _joined(node.right)
+        return None if left is None and right is None else (left or " ") + (right or " ")
+    return _texts(node)
+
+
+def shipped_outside_the_store() -> list[Path]:
+    files = [p for folder in FOLDERS.values() for p in sorted((ROOT / folder).rglob("*.py"))]
+    return [p for p in files if STORE not in p.parents]
+
+
+def test_no_sql_is_written_outside_the_store():
+    files = shipped_outside_the_store()
+    assert len(files) > 100, "the walk found too few files"
+    bad = [v for path in files for v in sql_written(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))]
+    assert not bad, "SQL belongs in engine/store/ (add a store function and call it):\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("source", [
+    'rows = catalog.query("SELECT id FROM samples WHERE status = \'ok\'")\n',
+    'tx.executemany("DELETE FROM samples WHERE id = ?", pairs)\n',
+    'sql = f"INSERT OR REPLACE INTO musical({columns}) VALUES ({marks})"\n',
+    'sql = ("SELECT t.sample_id, t.tag FROM tags t "\n       "WHERE t.score > 0")\n',
+    'clause = f"id IN (SELECT sample_id FROM musical WHERE {where})"\n',
+    'sql = "UPDATE samples " + "SET path = ?"\n',
+    'conn.execute(statement)\n',
+])
+def test_the_sql_check_catches_sql(source):
+    assert sql_written(source, "example.py")
+
+
+@pytest.mark.parametrize("source", [
+    'log.info("select a sample first")\n',
+    'message = "Select the folder to update from the list"\n',
+    'rows = library.browse.list_samples(filters)\n',
+    'hint = "press Delete to remove it from the collection"\n',
+])
+def test_the_sql_check_lets_ordinary_text_through(source):
+    assert not sql_written(source, "example.py")
+
+
+# --- the rest of the engine knows the store by its protocol ------------------------------------
+#: What the engine outside engine/store/ may import from it: the protocol, its values, how to open
+#: one, and the parts that are no database (FAISS indexes, the lock, text for display, errors).
+STORE_OPEN = ("interface", "rows", "factory", "errors", "text", "index", "approximate", "lock", "salvage")
+#: Value types still defined beside the SQLite code that builds their SQL.
+STORE_VALUES = {"catalog": ("Filters", "SampleRow", "Known", "STATUSES"), "reads": ("BrowseQuery",)}
+
+
+def store_reaches(source: str, where: str) -> list[str]:
+    """Imports of sqlite3 or of the SQLite store's modules (other than ``STORE_OPEN`` and ``STORE_VALUES``)."""
+    found = []
+    prefix = "soundalike.engine.store"
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            pairs = [(alias.name, None) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            pairs = [(node.module, alias.name) for alias in node.names]
+        else:
+            continue
+        for module, name in pairs:
+            if module == "sqlite3" or module.startswith("sqlite3."):
+                found.append(f"{where}:{node.lineno} imports sqlite3")
+                continue
+            if module == prefix and name is not None:
+                module, name = f"{prefix}.{name}", None
+            if not module.startswith(prefix + "."):
+                continue
+            part = module[len(prefix) + 1:].split(".")[0]
+            if part in STORE_OPEN or (name is not None and name in STORE_VALUES.get(part, ())):
+                continue
+            found.append(f"{where}:{node.lineno} imports {module}{'.' + name if name else ''}")
+    return found
+
+
+def test_the_engine_uses_the_store_through_its_protocol():
+    engine = ROOT / "engine"
+    files = [p for p in sorted(engine.rglob("*.py")) if STORE not in p.parents]
+    bad = [v for path in files for v in store_reaches(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))]
+    assert not bad, "use the Store protocol (engine/store/interface.py) instead:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("source", [
+    "import sqlite3\n",
+    "from soundalike.engine.store import writes as cat\n",
+    "from soundalike.engine.store.catalog import Catalog\n",
+    "from soundalike.engine.store.sqlite import SqliteStore\n",
+    "from soundalike.engine.store.musical import musical_of\n",
+    "from soundalike.engine.store.reads import list_browse\n",
+])
+def test_the_store_check_catches_a_reach(source):
+    assert store_reaches(source, "example.py")
+
+
+@pytest.mark.parametrize("source", [
+    "from soundalike.engine.store.interface import Store, Transaction\n",
+    "from soundalike.engine.store.catalog import Filters, SampleRow\n",
+    "from soundalike.engine.store.reads import BrowseQuery\n",
+    "from soundalike.engine.store import lock\n",
+])
+def test_the_store_check_lets_the_protocol_through(source):
+    assert not store_reaches(source, "example.py")

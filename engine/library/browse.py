@@ -14,11 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from soundalike.engine.musical.analysis import Musical
-from soundalike.engine.musical.store import musical_of
-from soundalike.engine.store import browse, sounds, user_lists
-from soundalike.engine.store.browse import BrowseQuery
-from soundalike.engine.store.catalog import Catalog, Filters, SampleRow
-from soundalike.engine.store.roots import FolderUse, folder_use
+from soundalike.engine.store.catalog import Filters, SampleRow
+from soundalike.engine.store.interface import Store
+from soundalike.engine.store.reads import BrowseQuery
+from soundalike.engine.store.rows import FolderUse
 from soundalike.engine.store.text import readable, utf8_or_readable
 
 __all__ = ["BrowseQuery", "FolderUse", "Filters", "LibraryBrowse", "SampleRow", "readable", "utf8_or_readable"]
@@ -27,33 +26,33 @@ __all__ = ["BrowseQuery", "FolderUse", "Filters", "LibraryBrowse", "SampleRow", 
 class LibraryBrowse:
     """Listings, counts, tags, folders, collections and failures of one library's catalog."""
 
-    def __init__(self, catalog: Catalog):
+    def __init__(self, catalog: Store):
         self._catalog = catalog
 
     def folder_use(self, root: str) -> FolderUse:
         """What a library folder holds: samples, favourites, samples with user tags, in collections."""
-        return folder_use(self._catalog, root)
+        return self._catalog.folder_use(root)
 
     # --- listings --------------------------------------------------------------------------------
     def page(self, query: BrowseQuery, offset: int = 0, limit: int = 200) -> list[SampleRow]:
         """One page of the library view's listing, in the query's order."""
-        return browse.list_browse(self._catalog, query, offset, limit)
+        return self._catalog.list_browse(query, offset, limit)
 
     def count(self, query: BrowseQuery) -> int:
         """How many samples the listing holds."""
-        return browse.count_browse(self._catalog, query)
+        return self._catalog.count_browse(query)
 
     def position(self, query: BrowseQuery, path: str) -> int:
         """How many samples of the listing sort before ``path`` (its row number when it is listed)."""
-        return browse.position_in_browse(self._catalog, query, path)
+        return self._catalog.position_in_browse(query, path)
 
     def matching_ids(self, query: BrowseQuery) -> list[int]:
         """Ids of every sample the listing holds."""
-        return browse.matching_ids(self._catalog, query)
+        return self._catalog.matching_ids(query)
 
     def rows(self, filters: Filters = Filters(), offset: int = 0, limit: int = 200) -> list[SampleRow]:
         """Samples matching catalog ``filters``, by path."""
-        return browse.list_samples(self._catalog, filters, offset, limit)
+        return self._catalog.list_samples(filters, offset, limit)
 
     def ids_matching(self, filters: Filters) -> list[int]:
         """Ids of playable samples (status ok) that pass ``filters``."""
@@ -61,28 +60,28 @@ class LibraryBrowse:
 
     def sound_labels(self, ids: Iterable[int]) -> dict[int, tuple[int, int]]:
         """sample id -> (copy group, family): copies share the first, copies and layers the second."""
-        return sounds.labels(self._catalog, list(ids))
+        return self._catalog.sound_labels(list(ids))
 
     def family(self, sample_id: int, limit: int = 200) -> dict[int, tuple[int, int]]:
         """The playable members of ``sample_id``'s family (itself included) with their labels."""
-        own = sounds.labels(self._catalog, [sample_id]).get(sample_id)
+        own = self._catalog.sound_labels([sample_id]).get(sample_id)
         if own is None:
             return {}
-        return sounds.labels(self._catalog, sounds.family_members(self._catalog, [own[1]], limit))
+        return self._catalog.sound_labels(self._catalog.family_members([own[1]], limit))
 
     def copy_groups(self) -> list[list[SampleRow]]:
         """Every group of two or more playable copies of one sound (decided at index time), by path."""
-        groups = sounds.copy_groups(self._catalog)
+        groups = self._catalog.copy_groups()
         rows = self._catalog.samples(sid for group in groups for sid in group)
         return [sorted((rows[sid] for sid in group if sid in rows), key=lambda row: row.path) for group in groups]
 
     def folders(self) -> list[str]:
         """Every folder that directly holds a sample, sorted."""
-        return browse.folders(self._catalog)
+        return self._catalog.folders()
 
     def random(self, tag: str | None = None) -> SampleRow | None:
         """A random playable sample, optionally with ``tag``."""
-        return browse.random_sample(self._catalog, tag)
+        return self._catalog.random_sample(tag)
 
     # --- single samples ----------------------------------------------------------------------------
     def sample(self, sample_id: int) -> SampleRow | None:
@@ -94,28 +93,28 @@ class LibraryBrowse:
 
     def musical(self, ids: Iterable[int]) -> dict[int, Musical]:
         """id -> stored musical facts, for the ``ids`` analysed."""
-        return musical_of(self._catalog, list(ids))
+        return self._catalog.musical_of(list(ids))
 
     # --- tags and collections ----------------------------------------------------------------------
     def top_tags(self, ids: list[int], min_score: float = 0.5, per_sample: int = 3) -> dict[int, list[str]]:
         """sample id -> its best tags (any source) scored at least ``min_score``, best first."""
-        return browse.top_tags(self._catalog, ids, min_score, per_sample)
+        return self._catalog.top_tags(ids, min_score, per_sample)
 
     def tag_counts(self, min_score: float = 0.5) -> list[tuple[str, int]]:
         """(tag, samples carrying it with at least ``min_score``), most common first."""
-        return browse.scored_tag_counts(self._catalog, min_score)
+        return self._catalog.scored_tag_counts(min_score)
 
     def all_tags(self) -> list[tuple[str, int]]:
         """(tag, samples) over every tag source and score, most common first."""
-        return browse.all_tags(self._catalog)
+        return self._catalog.all_tags()
 
     def user_tags(self) -> list[tuple[str, int]]:
         """(tag, samples) of every tag the producer gave, most used first."""
-        return user_lists.user_tags(self._catalog)
+        return self._catalog.user_tags()
 
     def collections(self) -> list[tuple[str, int]]:
         """(name, samples) of every collection, by name."""
-        return user_lists.collections(self._catalog)
+        return self._catalog.collections()
 
     # --- counts and failures -----------------------------------------------------------------------
     def status_counts(self) -> dict[str, int]:

@@ -28,10 +28,11 @@ from soundalike.engine.library.queries import Hit, LibraryQueries
 from soundalike.engine.library.scan import Scanner, check_catalog
 from soundalike.engine.library.writer import LibraryWriter, ProgressCallback, ScanReport
 from soundalike.engine.musical.analysis import Musical
-from soundalike.engine.store.browse import BrowseQuery
-from soundalike.engine.store.catalog import Catalog, Filters, SampleRow
+from soundalike.engine.store.catalog import Filters, SampleRow
+from soundalike.engine.store.factory import open_store
 from soundalike.engine.store.index import VectorIndex
 from soundalike.engine.store.lock import LibraryLock
+from soundalike.engine.store.reads import BrowseQuery
 
 Query = str | os.PathLike | int | np.ndarray
 
@@ -44,7 +45,7 @@ class Library:
         self.data_dir = settings.engine.resolved_data_dir()
         check_names({settings.engine.default_backend, *settings.engine.backends}, backends)
         self._folder = LibraryFolder(self.data_dir)
-        self._catalog = Catalog(self._folder.catalog_path)
+        self._catalog = open_store(self._folder.catalog_path)
         self._folder.remember()
         self.lock = LibraryLock(self.data_dir)
         self._backends = LibraryBackends(settings, backends)

@@ -30,9 +30,8 @@ from functools import cached_property
 import numpy as np
 
 from soundalike.engine.pipeline.fingerprint import Fingerprint, decode, distance, is_duplicate
-from soundalike.engine.store import sounds
-from soundalike.engine.store.catalog import Catalog
 from soundalike.engine.store.index import VectorIndex
+from soundalike.engine.store.interface import SoundReads, Store, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -154,17 +153,17 @@ class Families:
     """Keeps the catalog's copy groups and families current; called by the library's writer
     (which holds the library lock) after each change to the catalog and the indexes."""
 
-    def __init__(self, catalog: Catalog, index: Callable[[], VectorIndex | None]):
+    def __init__(self, catalog: Store, index: Callable[[], VectorIndex | None]):
         self._catalog = catalog
         self._index = index  # the default backend's index: candidate copies, cosines
 
-    def record(self, tx, sample_id: int, fingerprint: bytes | None, path: str) -> None:
+    def record(self, tx: Transaction, sample_id: int, fingerprint: bytes | None, path: str) -> None:
         """Inside the writer's transaction: a sample recorded ok starts alone."""
-        sounds.put(tx, sample_id, fingerprint, layer_name(path))
+        tx.put_sound(sample_id, fingerprint, layer_name(path))
 
     def labels_of(self, ids: Sequence[int]) -> set[int]:
         """The families ``ids`` are in now (call before changing them, then :meth:`regroup`)."""
-        return {family for _, family in sounds.labels(self._catalog, ids).values()}
+        return {family for _, family in self._catalog.sound_labels(ids).values()}
 
     def joined(self, ids: Sequence[int]) -> None:
         """Samples just recorded or back: link each to its candidates, merging groups (the
@@ -188,9 +187,9 @@ class Families:
     def _candidates(self, ids: list[int], members: dict[int, Member], index: VectorIndex | None) -> dict[int, set[int]]:
         """Each new member's candidates: nearest vectors, the same bytes, the same layer name."""
         found = {sid: set(near) for sid, near in self._neighbours(ids, members, index).items()}
-        same_bytes = sounds.with_contents(self._catalog, {m.content_hash for m in members.values() if m.content_hash},
-                                          MAX_CANDIDATES)
-        same_name = sounds.with_layer_names(self._catalog, {m.name_key for m in members.values()}, MAX_CANDIDATES)
+        same_bytes = self._catalog.with_contents({m.content_hash for m in members.values() if m.content_hash},
+                                                 MAX_CANDIDATES)
+        same_name = self._catalog.with_layer_names({m.name_key for m in members.values()}, MAX_CANDIDATES)
         for sid, member in members.items():
             mine = found.setdefault(sid, set())
             mine.update(same_bytes.get(member.content_hash or "", ()))
@@ -206,16 +205,15 @@ class Families:
         index = self._index()
         with self._catalog.transaction() as tx:
             for family in families:
-                ids = [r[0] for r in tx.execute("SELECT sample_id FROM sounds WHERE family = ? LIMIT ?",
-                                                (family, REGROUP_MAX + 1)).fetchall()]
+                ids = tx.labelled(family, REGROUP_MAX + 1)
                 if len(ids) > REGROUP_MAX:
                     log.info("family %d has over %d members: its labels are kept", family, REGROUP_MAX)
                     continue
-                sounds.set_labels(tx, [(sid, sid, sid) for sid in ids])
+                tx.set_labels([(sid, sid, sid) for sid in ids])
                 members = self._members(ids, index, tx)
                 pairs = [(a.id, b.id, kind) for n, a in enumerate(members.values())
                          for b in list(members.values())[n + 1:] if (kind := relation(a, b))]
-                sounds.set_labels(tx, _labels(members, pairs))
+                tx.set_labels(_labels(members, pairs))
 
     def left(self, ids: Sequence[int]) -> None:
         """Samples gone missing, offline or failed: their families again, without them."""
@@ -229,14 +227,15 @@ class Families:
         families = self.labels_of(ids)
         with self._catalog.transaction() as tx:
             for sid, row in self._catalog.samples(ids).items():
-                sounds.set_layer_name(tx, sid, layer_name(row.path))
+                tx.set_layer_name(sid, layer_name(row.path))
         self.regroup(families)
         self.joined(ids)
 
     # --- helpers -----------------------------------------------------------------------------
-    def _members(self, ids: Sequence[int], index: VectorIndex | None, conn=None) -> dict[int, Member]:
+    def _members(self, ids: Sequence[int], index: VectorIndex | None,
+                 conn: SoundReads | None = None) -> dict[int, Member]:
         conn = conn if conn is not None else self._catalog
-        facts = sounds.facts(conn, ids)
+        facts = conn.sound_facts(ids)
         rows = self._catalog.samples(facts)
         return {sid: Member(sid, rows[sid].path, rows[sid].content_hash,
                             decode(f.fingerprint) if f.fingerprint else None,
@@ -257,14 +256,14 @@ class Families:
                 for row, sid in enumerate(with_vector)}
 
     @staticmethod
-    def _merge(tx, sid: int, related: dict[int, str]) -> None:
-        current = sounds.labels(tx, [sid, *related])
+    def _merge(tx: Transaction, sid: int, related: dict[int, str]) -> None:
+        current = tx.sound_labels([sid, *related])
         copies = {current[s][0] for s in [sid, *(s for s, kind in related.items() if kind == "copy")] if s in current}
         families = {current[s][1] for s in [sid, *related] if s in current}
         if len(copies) > 1:
-            sounds.relabel(tx, "copy_group", copies, min(copies))
+            tx.relabel("copy_group", copies, min(copies))
         if len(families) > 1:
-            sounds.relabel(tx, "family", families, min(families))
+            tx.relabel("family", families, min(families))
 
 
 def _labels(members: dict[int, Member], pairs: list[tuple[int, int, str]]) -> list[tuple[int, int, int]]:

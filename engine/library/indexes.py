@@ -19,16 +19,16 @@ import numpy as np
 from soundalike.engine.config import Settings
 from soundalike.engine.errors import UserError
 from soundalike.engine.library.files import read_state, write_state
-from soundalike.engine.store.catalog import Catalog
+from soundalike.engine.store.errors import disk_full, is_disk_full
 from soundalike.engine.store.index import VectorIndex
+from soundalike.engine.store.interface import Store
 from soundalike.engine.store.lock import LibraryLock
-from soundalike.engine.store.text import disk_full, is_disk_full
 
 log = logging.getLogger(__name__)
 
 
 class LibraryIndexes:
-    def __init__(self, settings: Settings, catalog: Catalog, lock: LibraryLock, data_dir: Path,
+    def __init__(self, settings: Settings, catalog: Store, lock: LibraryLock, data_dir: Path,
                  dim_of: Callable[[str], int]):
         self.settings = settings
         self._catalog = catalog

@@ -35,16 +35,16 @@ disk and a catalog. Nothing here writes.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from soundalike.engine.musical.store import unanalysed_among, with_stored_tags
 from soundalike.engine.pipeline.audio import file_hash, hashed_whole
 from soundalike.engine.pipeline.ingest import Job
 from soundalike.engine.pipeline.scanner import FileEntry, has_temporary_part, is_candidate, stat_entry, walk
-from soundalike.engine.store import sounds
-from soundalike.engine.store.catalog import Catalog, Known
+from soundalike.engine.store.catalog import Known
+from soundalike.engine.store.interface import Store
 
 #: sample ids -> the backends each has a stored vector from
 HeldLookup = Callable[[Sequence[int]], Mapping[int, Collection[str]]]
@@ -146,7 +146,7 @@ def root_away(known: Mapping[str, Known]) -> list[int]:
     return [row.id for row in known.values() if row.status in ("ok", "failed")]
 
 
-def plan_path(catalog: Catalog, path: str, root: str, extensions: tuple[str, ...],
+def plan_path(catalog: Store, path: str, root: str, extensions: tuple[str, ...],
               backends: tuple[str, ...], forced: bool, musical: bool = False) -> Plan:
     """Plan ``path`` (under ``root``) from the disk and ``catalog``; see :func:`plan`.
 
@@ -156,7 +156,7 @@ def plan_path(catalog: Catalog, path: str, root: str, extensions: tuple[str, ...
     """
     known = catalog.known_files(root) if path == root else catalog.known_under(path)
     def stale(ids: Sequence[int]) -> set[int]:  # decoded again without embedding: facts only
-        return (unanalysed_among(catalog, ids) if musical else set()) | sounds.without_facts(catalog, ids)
+        return (catalog.unanalysed_among(ids) if musical else set()) | catalog.without_facts(ids)
     result = plan(disk_entries(path, root, extensions), known, root, backends, forced, catalog.backends_of,
                   stale, bulk=os.path.isdir(path))
     # analyse-only jobs carry the stored tags, so the drum gate decides as it did at first indexing
@@ -173,3 +173,14 @@ def disk_entries(path: str, root: str, extensions: tuple[str, ...]) -> list[File
     if not os.path.lexists(path) or not is_candidate(os.path.basename(path), extensions):
         return []
     return [stat_entry(path, root)]
+
+
+def with_stored_tags(catalog: Store, jobs: list[Job], id_of: Mapping[str, int]) -> list[Job]:
+    """``jobs`` where those with no backends (decode and analyse only: the file is unchanged) carry
+    the tags stored for it, so the drum gate (soundalike.engine.musical.drums) works there as at first indexing."""
+    ids = [id_of[job.entry.path] for job in jobs if not job.backends and job.entry.path in id_of]
+    if not ids:
+        return jobs
+    stored = catalog.stored_tags(ids)
+    return [dataclasses.replace(job, tags=stored.get(id_of[job.entry.path]))
+            if not job.backends and job.entry.path in id_of else job for job in jobs]

@@ -21,12 +21,12 @@ from soundalike.engine.library.indexes import LibraryIndexes
 from soundalike.engine.musical.analysis import Musical, analyse, analyse_safely
 from soundalike.engine.musical.drums import drum_reason
 from soundalike.engine.musical.filters import fit
-from soundalike.engine.musical.store import musical_of
 from soundalike.engine.pipeline.audio import decode_file, prepare, resample
 from soundalike.engine.pipeline.ingest import embed_checked
 from soundalike.engine.pipeline.scanner import stat_entry
-from soundalike.engine.store.browse import BrowseQuery, matching_ids
-from soundalike.engine.store.catalog import Catalog, Filters, SampleRow
+from soundalike.engine.store.catalog import Filters, SampleRow
+from soundalike.engine.store.interface import Store
+from soundalike.engine.store.reads import BrowseQuery
 
 #: ``similar(musical=True)`` looks this many times ``k`` deep for hits that fit the query musically.
 MUSICAL_POOL = 5
@@ -58,7 +58,7 @@ class _TextEmbedder(Protocol):
 
 
 class LibraryQueries:
-    def __init__(self, settings: Settings, catalog: Catalog, indexes: LibraryIndexes, backends: LibraryBackends,
+    def __init__(self, settings: Settings, catalog: Store, indexes: LibraryIndexes, backends: LibraryBackends,
                  data_dir: str):
         self.settings = settings
         self._catalog = catalog
@@ -96,7 +96,7 @@ class LibraryQueries:
 
     def musical_of(self, ids) -> dict[int, Musical]:
         """sample id -> stored musical facts (loop or one-shot, tempo, key, root note)."""
-        return musical_of(self._catalog, list(ids))
+        return self._catalog.musical_of(list(ids))
 
     def analyse_musical(self, path: str | os.PathLike) -> Musical:
         """Musical facts of any audio file, in or out of the library (FileError when it does not decode).
@@ -113,7 +113,7 @@ class LibraryQueries:
 
     def _query_musical(self, to, own_id: int | None, sample_rate: int | None) -> Musical:
         if own_id is not None:
-            stored = musical_of(self._catalog, [own_id]).get(own_id)
+            stored = self._catalog.musical_of([own_id]).get(own_id)
             if stored is not None:
                 return stored
         if isinstance(to, np.ndarray):
@@ -124,7 +124,7 @@ class LibraryQueries:
         return Musical()
 
     def _musical_first(self, hits: list[Hit], query: Musical, k: int) -> list[Hit]:
-        facts = musical_of(self._catalog, [hit.sample.id for hit in hits])
+        facts = self._catalog.musical_of([hit.sample.id for hit in hits])
         ranked = sorted(hits, key=lambda hit: -fit(query, facts.get(hit.sample.id)))  # stable: score order kept
         return ranked[:k]
 
@@ -152,7 +152,7 @@ class LibraryQueries:
         """``filters``: catalog Filters, or a library-view BrowseQuery (words, kind, scope: the app's results)."""
         allowed = None
         if isinstance(filters, BrowseQuery):
-            allowed = np.array(matching_ids(self._catalog, filters), dtype=np.int64) if filters.where()[0] else None
+            allowed = np.array(self._catalog.matching_ids(filters), dtype=np.int64) if filters.where()[0] else None
         elif filters is not None and not filters.is_empty():
             allowed = np.array(self._catalog.ids_matching(filters), dtype=np.int64)
         hits = self._indexes.get(backend).search(query, k, allowed=allowed, exclude=exclude)
@@ -229,10 +229,7 @@ class LibraryQueries:
 
     def best_tags(self) -> dict[int, str]:
         """Every playable sample's best-scoring tag, from any source (untagged samples left out)."""
-        rows = self._catalog.query(
-            "SELECT t.sample_id, t.tag, MAX(t.score) FROM tags t JOIN samples s ON s.id = t.sample_id "
-            "WHERE s.status = 'ok' GROUP BY t.sample_id")
-        return {int(sid): tag for sid, tag, _ in rows}
+        return self._catalog.best_tags()
 
     def stored_vectors(self, backend: str) -> tuple[np.ndarray, np.ndarray | None]:
         """(ids, matrix) of ``backend``'s stored vectors of playable samples, read from the catalog."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from soundalike.engine.store.repair import Salvage, problems, salvage
+from soundalike.engine.store.salvage import Salvage, problems, salvage
 
 CATALOG_NAME = "catalog.sqlite"
 

@@ -17,24 +17,20 @@ from soundalike.engine.library.indexes import LibraryIndexes
 from soundalike.engine.library.planner import Plan, plan_path, root_away
 from soundalike.engine.library.writer import LibraryWriter, ProgressCallback, ScanReport
 from soundalike.engine.pipeline.ingest import Job
-from soundalike.engine.store.catalog import Catalog
+from soundalike.engine.store.interface import Store
 from soundalike.engine.store.lock import LibraryLock
-from soundalike.engine.store.repair import problems
-from soundalike.engine.store.text import damaged
 
 OFFLINE_REASON = "root folder is not there (unplugged drive?)"
 MISSING_REASON = "file is no longer there"
 
 
-def check_catalog(catalog: Catalog) -> None:
+def check_catalog(catalog: Store) -> None:
     """Raise CatalogDamaged (one clear line: run `soundalike repair`) when the catalog is corrupt."""
-    found = problems(catalog.path)
-    if found:
-        raise damaged(catalog.path, found[0])
+    catalog.check()
 
 
 class Scanner:
-    def __init__(self, settings: Settings, catalog: Catalog, lock: LibraryLock, writer: LibraryWriter,
+    def __init__(self, settings: Settings, catalog: Store, lock: LibraryLock, writer: LibraryWriter,
                  indexes: LibraryIndexes):
         self.settings = settings
         self._catalog, self._lock, self._writer, self._indexes = catalog, lock, writer, indexes

@@ -33,15 +33,12 @@ from soundalike.engine.events import (
 from soundalike.engine.library.backends import LibraryBackends
 from soundalike.engine.library.families import Families
 from soundalike.engine.library.indexes import LibraryIndexes
-from soundalike.engine.musical.store import store_musical
 from soundalike.engine.pipeline.ingest import Ingestor, Job, Processed
 from soundalike.engine.pipeline.live_pool import LiveWorkerPool
-from soundalike.engine.store import roots as library_folders
-from soundalike.engine.store import user_lists
-from soundalike.engine.store import writes as cat
-from soundalike.engine.store.catalog import Catalog
+from soundalike.engine.store.errors import disk_full, is_disk_full
+from soundalike.engine.store.interface import Store, Transaction
 from soundalike.engine.store.lock import LibraryLock
-from soundalike.engine.store.text import disk_full, is_disk_full, readable
+from soundalike.engine.store.text import readable
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +72,7 @@ def confident_tags(tags: Mapping[str, float], min_score: float = TAG_MIN_SCORE) 
 
 
 class LibraryWriter:
-    def __init__(self, settings: Settings, catalog: Catalog, lock: LibraryLock, indexes: LibraryIndexes,
+    def __init__(self, settings: Settings, catalog: Store, lock: LibraryLock, indexes: LibraryIndexes,
                  backends: LibraryBackends, events: EventBus, data_dir: Path, families: Families | None = None):
         self.settings = settings
         self._catalog, self._lock, self._indexes = catalog, lock, indexes
@@ -190,13 +187,13 @@ class LibraryWriter:
                     continue
                 self._families.record(tx, sid, item.fingerprint, item.entry.path)
                 for backend, vector in item.vectors.items():
-                    cat.store_vector(tx, sid, backend, vector)
+                    tx.store_vector(sid, backend, vector)
                     added.setdefault(backend, []).append((sid, vector))
                 for backend, tags in item.tags.items():
-                    cat.store_tags(tx, sid, backend, confident_tags(tags))
+                    tx.store_tags(sid, backend, confident_tags(tags))
                 if item.musical is not None:
-                    store_musical(tx, sid, item.musical)
-            versions = {backend: cat.bump_vectors_version(tx, backend) for backend in added}
+                    tx.store_musical(sid, item.musical)
+            versions = {backend: tx.bump_vectors_version(backend) for backend in added}
         report.failed += [(item.entry.path, item.error) for item in chunk if item.error]
         report.indexed += sum(1 for item in chunk if not item.error)
         self._indexes.remove(failed_ids)
@@ -213,20 +210,20 @@ class LibraryWriter:
             else:
                 self._events.publish(SampleAdded(sid, item.entry.path))
 
-    def _record(self, tx, item: Processed) -> int:
+    def _record(self, tx: Transaction, item: Processed) -> int:
         entry = item.entry
         root = entry.root or self.root_of(entry.path)
-        return cat.record_sample(tx, path=entry.path, root=root, size=entry.size, mtime=entry.mtime,
-                                 content_hash=item.content_hash, status="failed" if item.error else "ok",
-                                 reason=item.error, facts=item.facts, ctime=entry.ctime or None,
-                                 inode=entry.inode or None)
+        return tx.record_sample(path=entry.path, root=root, size=entry.size, mtime=entry.mtime,
+                                content_hash=item.content_hash, status="failed" if item.error else "ok",
+                                reason=item.error, facts=item.facts, ctime=entry.ctime or None,
+                                inode=entry.inode or None)
 
     # --- statuses, favourites, user tags and collections, forgetting -------------------------
     def refresh_identity(self, pairs: list[tuple[int, float, int]]) -> None:
         """Store the ctime and inode of files whose content hash showed them unchanged."""
         if pairs:
             with self._lock.hold(), self._catalog.transaction() as tx:
-                cat.set_identity(tx, pairs)
+                tx.set_identity(pairs)
 
     def set_status(self, ids: list[int], status: str, reason: str) -> None:
         """Mark samples missing/offline (out of the indexes) with the reason; publishes SampleRemoved."""
@@ -234,7 +231,7 @@ class LibraryWriter:
             return
         with self._lock.hold():
             with self._catalog.transaction() as tx:
-                cat.set_status(tx, ids, status, reason)
+                tx.set_status(ids, status, reason)
             self._indexes.remove(ids)
             self._families.left(ids)
         for row in self._catalog.samples(ids).values():
@@ -250,13 +247,13 @@ class LibraryWriter:
     def tag_samples(self, ids: Iterable[int], tag: str, remove: bool = False) -> str:
         """Give (or with ``remove`` take away) a user tag; returns the tag as stored."""
         with self._lock.hold():
-            change = user_lists.remove_user_tag if remove else user_lists.add_user_tag
-            return change(self._catalog, ids, tag)
+            change = self._catalog.remove_user_tag if remove else self._catalog.add_user_tag
+            return change(ids, tag)
 
     def add_to_collection(self, name: str, ids: Iterable[int]) -> str:
         """Add samples to the collection ``name`` (made when new); returns the name as stored."""
         with self._lock.hold():
-            return user_lists.add_to_collection(self._catalog, name, ids)
+            return self._catalog.add_to_collection(name, ids)
 
     def remove(self, paths: Iterable[str | os.PathLike]) -> int:
         """Forget files (the files themselves are untouched); returns how many were known."""
@@ -266,7 +263,7 @@ class LibraryWriter:
         with self._lock.hold():
             families = self._families.labels_of(ids)
             with self._catalog.transaction() as tx:
-                tx.executemany("DELETE FROM samples WHERE id = ?", [(i,) for i in ids])
+                tx.delete_samples(ids)
             self._indexes.remove(ids)
             self._families.regroup(families)
             self._indexes.save()
@@ -281,7 +278,7 @@ class LibraryWriter:
         root = self.known_root(folder)
         with self._lock.hold():
             with self._catalog.transaction() as tx:
-                ids = library_folders.forget_folder(tx, root)
+                ids = tx.forget_folder(root)
             self._indexes.remove(ids)
             self._indexes.save()
         for sid in ids:
@@ -306,7 +303,7 @@ class LibraryWriter:
         with self._lock.hold():
             families = self._families.labels_of([known.id for known in self._catalog.known_under(dest).values()])
             with self._catalog.transaction() as tx:
-                moved, replaced = cat.move_paths(tx, src, dest, root)
+                moved, replaced = tx.move_paths(src, dest, root)
             self._indexes.remove(replaced)
             self._families.regroup(families)
             self._families.moved([sid for sid, _ in moved])
@@ -324,7 +321,7 @@ class LibraryWriter:
             return 0
         with self._lock.hold():
             with self._catalog.transaction() as tx:
-                cat.set_status(tx, ids, "ok", None)
+                tx.set_status(ids, "ok", None)
             self._indexes.restore(ids)
             self._families.joined(ids)
         for row in self._catalog.samples(ids).values():
@@ -343,10 +340,10 @@ class LibraryWriter:
             families = self._families.labels_of(gone)
             with self._catalog.transaction() as tx:
                 for old_id in gone:
-                    new_id = cat.recent_twin(tx, old_id, since, exclude=taken)
+                    new_id = tx.recent_twin(old_id, since, exclude=taken)
                     if new_id is not None:  # each row adopts at most one copy, and is adopted by none
                         families |= self._families.labels_of([new_id])
-                        cat.adopt(tx, old_id, new_id)
+                        tx.adopt(old_id, new_id)
                         pairs.append((old_id, new_id))
                         taken.add(new_id)
             if not pairs:

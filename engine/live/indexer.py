@@ -30,7 +30,8 @@ from soundalike.engine.live.work_queue import Changes, WorkQueue
 from soundalike.engine.pipeline.ingest import Job
 from soundalike.engine.pipeline.live_pool import LiveWorkerPool
 from soundalike.engine.pipeline.scanner import stat_entry
-from soundalike.engine.store.text import is_disk_full, readable
+from soundalike.engine.store.errors import is_disk_full
+from soundalike.engine.store.text import readable
 
 log = logging.getLogger(__name__)
 

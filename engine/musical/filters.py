@@ -1,4 +1,4 @@
-"""Musical filters and preferences: text forms ("118-124", "Am", "C#"), their SQL, and ranking hits
+"""Musical filters and preferences: text forms ("118-124", "Am", "C#"), and ranking hits
 by how well they fit a query (same tempo range, compatible key, same root).
 
 A BPM range matches a sample's tempo or its half/double alternative, so a loop read as 60 BPM
@@ -7,7 +7,6 @@ the keys a fifth up and down.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal, get_args
 
 from soundalike.engine.errors import QueryError
@@ -60,30 +59,6 @@ def parse_roots(text: str) -> tuple[int, ...]:
             raise QueryError(f"root takes notes like C#, Eb or A2 (several with commas), got {part.strip()!r}")
         classes.append(index % 12)
     return tuple(dict.fromkeys(classes))
-
-
-def musical_where(kind: str | None, bpm: tuple[float, float] | None, keys: Sequence[int],
-                  roots: Sequence[int]) -> tuple[list[str], list]:
-    """SQL clauses over ``samples`` (by id) for the musical filters that are set."""
-    conditions: list[str] = []
-    params: list[object] = []
-    if kind:
-        if kind not in KINDS:
-            raise QueryError(f"kind takes one of {', '.join(KINDS)}, got {kind!r}")
-        conditions.append("kind = ?")
-        params.append(kind)
-    if bpm:
-        conditions.append("(bpm BETWEEN ? AND ? OR bpm_alternative BETWEEN ? AND ?)")
-        params += [bpm[0], bpm[1], bpm[0], bpm[1]]
-    if keys:
-        conditions.append(f"key IN ({','.join('?' * len(keys))})")
-        params += list(keys)
-    if roots:
-        conditions.append(f"root % 12 IN ({','.join('?' * len(roots))})")
-        params += list(roots)
-    if not conditions:
-        return [], []
-    return [f"id IN (SELECT sample_id FROM musical WHERE {' AND '.join(conditions)})"], params
 
 
 def fit(query: Musical, other: Musical | None) -> int:

@@ -15,20 +15,20 @@ import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Literal, NamedTuple, get_args
 
 import numpy as np
 
 from soundalike.engine.errors import UserError
-from soundalike.engine.musical.filters import musical_where
+from soundalike.engine.store.connection import ESCAPES_KEY, CatalogConnection
+from soundalike.engine.store.musical import musical_where
+from soundalike.engine.store.rows import STATUSES as STATUSES  # the statuses, where the catalog is imported
+from soundalike.engine.store.rows import Known, SampleRow
+from soundalike.engine.store.rows import SampleStatus as SampleStatus
 from soundalike.engine.store.schema import migrate
-from soundalike.engine.store.text import ESCAPES_KEY, CatalogConnection
+from soundalike.engine.store.text import subtree_range
+from soundalike.engine.store.transaction import Immediate
 
 log = logging.getLogger(__name__)
-
-#: ok: indexed; failed: could not be read (the reason is kept); missing: gone from disk; offline: its drive is away.
-SampleStatus = Literal["ok", "failed", "missing", "offline"]
-STATUSES: tuple[SampleStatus, ...] = get_args(SampleStatus)
 
 #: Which of some samples have a vector from one backend: a search on the key (backend, sample_id).
 HELD_BY_SQL = "SELECT sample_id FROM vectors WHERE backend = ? AND sample_id IN ({marks})"
@@ -38,42 +38,7 @@ STORED_BACKENDS_SQL = ("WITH RECURSIVE b(name) AS (SELECT min(backend) FROM vect
                        "WHERE b.name IS NOT NULL) SELECT name FROM b WHERE name IS NOT NULL")
 
 
-@dataclass(frozen=True)
-class SampleRow:
-    id: int
-    path: str
-    root: str
-    size: int
-    mtime: float
-    content_hash: str | None
-    status: SampleStatus
-    reason: str | None
-    format: str | None
-    sample_rate: int | None
-    channels: int | None
-    duration: float | None
-    peak_db: float | None
-    rms_db: float | None
-    silent: bool | None
-    clipped: bool | None
-    favourite: bool
-    added: float
-    updated: float
-
-
 SAMPLE_COLUMNS = ", ".join(f.name for f in fields(SampleRow))
-
-
-class Known(NamedTuple):
-    """What the catalog knows of a file, to compare with what is on disk."""
-
-    id: int
-    size: int
-    mtime: float
-    status: str
-    ctime: float | None = None
-    inode: int | None = None
-    content_hash: str | None = None
 
 
 _KNOWN_COLUMNS = "path, id, size, mtime, status, ctime, inode, content_hash"
@@ -172,8 +137,8 @@ class Catalog:
             conn.close()
             self._local.conn = None
 
-    def transaction(self) -> _Transaction:
-        return _Transaction(self._connection(), self._write_lock)
+    def transaction(self) -> Immediate:
+        return Immediate(self._connection(), self._write_lock)
 
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         conn = self._connection()
@@ -345,24 +310,6 @@ class Catalog:
         return dict(self.query("SELECT backend, count(*) FROM vectors GROUP BY backend"))
 
 
-class _Transaction:
-    """``with catalog.transaction() as tx:`` runs statements in one IMMEDIATE transaction."""
-
-    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock):
-        self.conn, self.lock = conn, lock
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.lock.acquire()
-        self.conn.execute("BEGIN IMMEDIATE")
-        return self.conn
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
-        finally:
-            self.lock.release()
-
-
 def _has_escapes(conn: CatalogConnection) -> bool:
     try:
         return conn.execute("SELECT 1 FROM meta WHERE key = ?", (ESCAPES_KEY,)).fetchone() is not None
@@ -387,9 +334,3 @@ def row_from_values(values: tuple) -> SampleRow:
         row = dataclasses.replace(row, silent=bool(row.silent), clipped=bool(row.clipped),
                                   favourite=bool(row.favourite))
     return row
-
-
-def subtree_range(folder: str) -> tuple[str, str]:
-    """[low, high) of the paths below ``folder``, so the path index answers a prefix query."""
-    prefix = folder.rstrip(os.sep) + os.sep
-    return prefix, prefix[:-1] + chr(ord(os.sep) + 1)

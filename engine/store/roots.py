@@ -6,30 +6,8 @@ musical facts and collection items) and the folder itself; the files on disk are
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 
-from soundalike.engine.store.user_lists import USER_SOURCE
-
-
-@dataclass(frozen=True)
-class FolderUse:
-    """What a library folder holds: samples, and the user's own marks on them."""
-
-    samples: int
-    favourites: int
-    user_tagged: int  # samples with at least one user tag
-    collected: int  # samples in at least one collection
-
-    @property
-    def has_user_data(self) -> bool:
-        return bool(self.favourites or self.user_tagged or self.collected)
-
-    def describe(self) -> str:
-        """ "3 favourites, 2 samples with your tags, 1 sample in collections" ("" when none)."""
-        parts = [(self.favourites, "favourite", "favourites"),
-                 (self.user_tagged, "sample with your tags", "samples with your tags"),
-                 (self.collected, "sample in collections", "samples in collections")]
-        return ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in parts if n)
+from soundalike.engine.store.rows import USER_SOURCE, FolderUse
 
 
 def folder_use(catalog, root: str) -> FolderUse:

@@ -9,22 +9,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+
+from soundalike.engine.store.rows import SoundFacts
+
+_COLUMNS = "sample_id, fingerprint, layer_name, copy_group, family"
 
 #: Ids per ``IN (...)`` list.
 CHUNK = 500
-
-
-@dataclass(frozen=True)
-class SoundFacts:
-    sample_id: int
-    fingerprint: bytes | None
-    layer_name: str
-    copy_group: int
-    family: int
-
-
-_COLUMNS = "sample_id, fingerprint, layer_name, copy_group, family"
 
 
 def _rows(conn, sql: str, params: Sequence = ()) -> list[tuple]:
@@ -94,6 +85,11 @@ def family_members(conn, families: Iterable[int], limit: int) -> list[int]:
             "SELECT d.sample_id FROM sounds d JOIN samples s ON s.id = d.sample_id AND s.status = 'ok' "
             "WHERE d.family = ? ORDER BY d.sample_id LIMIT ?", (family, limit))]
     return out
+
+
+def labelled(conn, family: int, limit: int) -> list[int]:
+    """Every sample labelled ``family`` (playable or not, at most ``limit``)."""
+    return [r[0] for r in _rows(conn, "SELECT sample_id FROM sounds WHERE family = ? LIMIT ?", (family, limit))]
 
 
 def with_contents(conn, hashes: Iterable[str], limit: int) -> dict[str, list[int]]:

@@ -11,55 +11,13 @@ need no migration), and every text value read back through :func:`from_db`:
 
 The escape works character by character and never produces ``/``, so a folder's escaped name is a
 prefix of its files' escaped names and the catalog's range queries over folders still work.
-
-:class:`CatalogConnection` applies both to every statement, and turns SQLite's "corrupt" and
-"disk full" errors into the two user-facing errors below, so no caller has to remember. Reading
-through a Python ``text_factory`` costs about twice the plain read, so a catalog only pays for
-it once it holds an escaped value: the first write of one records ``escaped_text`` in ``meta``,
-and connections (those open in this process at once, others when they open) switch over.
 """
 from __future__ import annotations
 
-import errno
 import os
-import sqlite3
-from typing import NoReturn
-
-from soundalike.engine.errors import UserError
 
 ESCAPE = "\uffff"
 _SURROGATES = range(0xD800, 0xE000)
-_CORRUPT_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
-_FULL_CODES = {sqlite3.SQLITE_FULL}
-DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
-
-
-class CatalogDamaged(UserError):
-    """The catalog's pages are corrupt (or it is not a database): ``soundalike repair`` salvages it."""
-
-
-class DiskFull(UserError):
-    """The disk holding the library is full. Reads still work; ``serve`` pauses and retries."""
-
-
-def disk_full(folder: str | os.PathLike) -> DiskFull:
-    return DiskFull(f"the disk holding {folder} is full: free some space and run the command again "
-                    f"(nothing already indexed is lost)")
-
-
-def is_disk_full(error: BaseException) -> bool:
-    if isinstance(error, DiskFull):
-        return True
-    if isinstance(error, OSError):
-        return error.errno in DISK_FULL_ERRNOS
-    if isinstance(error, sqlite3.Error):
-        return getattr(error, "sqlite_errorcode", 0) & 0xFF in _FULL_CODES or "disk is full" in str(error)
-    return False
-
-
-def damaged(path: str | os.PathLike, error: BaseException | str) -> CatalogDamaged:
-    return CatalogDamaged(f"the catalog {path} is damaged ({error}): run `soundalike repair` to salvage "
-                          f"every readable sample (favourites and tags included) into a new catalog")
 
 
 def to_db(text: str) -> str:
@@ -121,76 +79,7 @@ def utf8_or_readable(path: str) -> str:
         return readable(path)
 
 
-def _encoded(value):
-    return to_db(value) if isinstance(value, str) else value
-
-
-def _encode_params(params):
-    if isinstance(params, dict):
-        return {key: _encoded(value) for key, value in params.items()}
-    return [_encoded(value) for value in params]
-
-
-def _changed(before, after) -> bool:
-    values = before.values() if isinstance(before, dict) else before
-    encoded = after.values() if isinstance(after, dict) else after
-    return any(a is not b for a, b in zip(values, encoded))
-
-
-_WRITES = ("INSERT", "UPDATE", "REPLACE")
-ESCAPES_KEY = "escaped_text"
-
-
-class CatalogConnection(sqlite3.Connection):
-    """A connection that stores any ``str`` losslessly and names corruption and a full disk."""
-
-    def __init__(self, database, *args, **kwargs):
-        super().__init__(database, *args, **kwargs)
-        self.db_path = os.fsdecode(database)
-        self.on_escape = None  # called (no arguments) when this connection first stores an escaped value
-
-    def read_escapes(self) -> None:
-        """Read text through :func:`from_db` from now on (the catalog holds escaped values)."""
-        self.text_factory = from_db
-
-    def execute(self, sql, params=()):
-        encoded = _encode_params(params)
-        try:
-            if _changed(params, encoded) and sql.lstrip().upper().startswith(_WRITES):
-                self._remember_escapes()
-            return super().execute(sql, encoded)
-        except sqlite3.Error as e:
-            self.reraise(e)
-
-    def executemany(self, sql, seq):
-        escaped = []
-
-        def encode_all():
-            for params in seq:
-                encoded = _encode_params(params)
-                if not escaped and _changed(params, encoded):
-                    escaped.append(True)
-                yield encoded
-        try:
-            cursor = super().executemany(sql, encode_all())
-            if escaped and sql.lstrip().upper().startswith(_WRITES):
-                self._remember_escapes()
-            return cursor
-        except sqlite3.Error as e:
-            self.reraise(e)
-
-    def _remember_escapes(self) -> None:
-        if self.text_factory is not from_db:
-            super().execute("INSERT OR IGNORE INTO meta(key, value) VALUES (?, '1')", (ESCAPES_KEY,))
-            self.read_escapes()
-            if self.on_escape is not None:
-                self.on_escape()
-
-    def reraise(self, error: sqlite3.Error) -> NoReturn:
-        """Raise the user-facing error for ``error``, or ``error`` itself when it is none of ours."""
-        code = getattr(error, "sqlite_errorcode", 0) & 0xFF
-        if code in _CORRUPT_CODES:
-            raise damaged(self.db_path, error) from error
-        if is_disk_full(error):
-            raise disk_full(os.path.dirname(self.db_path)) from error
-        raise error
+def subtree_range(folder: str) -> tuple[str, str]:
+    """[low, high) of the paths below ``folder``, so the path index answers a prefix query."""
+    prefix = folder.rstrip(os.sep) + os.sep
+    return prefix, prefix[:-1] + chr(ord(os.sep) + 1)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from soundalike.engine.errors import QueryError
-from soundalike.engine.store.catalog import Catalog
+from soundalike.engine.store.rows import USER_SOURCE
 
-USER_SOURCE = "user"
+if TYPE_CHECKING:
+    from soundalike.engine.store.catalog import Catalog
+
 MAX_NAME = 64
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from soundalike.engine.pipeline.audio import AudioFacts
-from soundalike.engine.store.catalog import subtree_range
+from soundalike.engine.store.text import subtree_range
 
 
 def facts_columns(facts: AudioFacts | None) -> dict:
@@ -121,3 +121,8 @@ def store_tags(tx: sqlite3.Connection, sample_id: int, source: str, tags: dict[s
 def set_status(tx: sqlite3.Connection, ids: Iterable[int], status: str, reason: str | None = None) -> None:
     tx.executemany("UPDATE samples SET status = ?, reason = ?, updated = ? WHERE id = ?",
                    [(status, reason, time.time(), sid) for sid in ids])
+
+
+def delete_samples(tx: sqlite3.Connection, ids: Iterable[int]) -> None:
+    """Forget samples: their rows go, and with them (by cascade) vectors, tags, facts and list items."""
+    tx.executemany("DELETE FROM samples WHERE id = ?", [(sid,) for sid in ids])

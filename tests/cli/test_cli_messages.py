@@ -43,8 +43,8 @@ def test_a_mistyped_command_is_suggested_not_taken_for_a_folder(tmp_path, capsys
 
 def test_an_unknown_tag_names_the_close_ones(indexed_data, capsys, drum_folder):
     with Library(_settings(indexed_data)) as library:
-        from soundalike.engine.store import browse
-        tags = [t for t, _ in browse.all_tags(catalog_of(library))]
+        from soundalike.engine.store import reads
+        tags = [t for t, _ in reads.all_tags(catalog_of(library))]
     assert "snare" in tags  # the built-in backend names drums
     code, out, err = run(capsys, "--data-dir", indexed_data, "similar", str(drum_folder / "Kit 0" / "kick_0.wav"),
                          "--tag", "snar")

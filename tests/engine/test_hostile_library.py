@@ -301,14 +301,14 @@ def test_a_query_does_not_create_a_library_where_there_is_none(tmp_path, capsys)
 
 def test_repair_keeps_collections_and_user_tags(make_settings):
     """Collections and the user's own tags are the user's words: a salvage copies them too."""
-    from soundalike.engine.store import repair as catalog_repair
+    from soundalike.engine.store import salvage as catalog_salvage
     from soundalike.engine.store.user_lists import add_to_collection, add_user_tag, collections, user_tags
     settings = make_settings()
     _filled_catalog(settings, count=20)
     with Library(settings, backends=TEST_BACKENDS) as library:
         add_to_collection(catalog_of(library), "dusty", [1, 2, 3])
         add_user_tag(catalog_of(library), [4, 5], "crunchy")
-    catalog_repair.salvage(settings.engine.resolved_data_dir() / "catalog.sqlite")
+    catalog_salvage.salvage(settings.engine.resolved_data_dir() / "catalog.sqlite")
     with Library(settings, backends=TEST_BACKENDS) as library:
         assert collections(catalog_of(library)) == [("dusty", 3)]
         assert user_tags(catalog_of(library)) == [("crunchy", 2)]

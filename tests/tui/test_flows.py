@@ -10,7 +10,7 @@ import numpy as np
 
 from soundalike.bridge.events import BridgeActivity, BridgeState
 from soundalike.engine.config import TuiSettings
-from soundalike.engine.store import browse
+from soundalike.engine.store import reads
 from soundalike.engine.store import writes as cat
 from soundalike.engine.tools.demo import render
 from soundalike.tui.screens.browser import BrowserScreen
@@ -29,7 +29,7 @@ def samples(app) -> SampleList:
 
 
 def browse_all(library):
-    return browse.list_samples(catalog_of(library), limit=1000)
+    return reads.list_samples(catalog_of(library), limit=1000)
 
 
 def detail_text(app) -> str:

@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from soundalike.engine.config import TuiSettings
 from soundalike.engine.live.service import EngineService
-from soundalike.engine.store import browse
+from soundalike.engine.store import reads
 from soundalike.engine.store import writes as cat
 from soundalike.tui.screens.results import ResultsScreen
 from soundalike.tui.screens.tag_picker import TagPicker
@@ -43,7 +43,7 @@ async def settled(pilot, app, before: str):
 
 def tag_by_name(library) -> None:
     with catalog_of(library).transaction() as tx:
-        for row in browse.list_samples(catalog_of(library), limit=1000):
+        for row in reads.list_samples(catalog_of(library), limit=1000):
             name = os.path.basename(row.path).rsplit("_", 1)[0]
             cat.store_tags(tx, row.id, "test", {name: 0.9})
 

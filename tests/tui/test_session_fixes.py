@@ -6,7 +6,7 @@ import pytest
 from rich.cells import cell_len
 
 from soundalike.bridge.events import BridgeActivity, BridgeState
-from soundalike.engine.store import browse
+from soundalike.engine.store import reads
 from soundalike.engine.store import writes as cat
 from soundalike.tui import format as fmt
 from soundalike.tui.filters import DURATIONS, FilterState
@@ -32,7 +32,7 @@ def detail_text(app) -> str:
 def tag_by_name(library) -> None:
     """Give every sample its instrument as a confident tag (a plumbing backend names nothing)."""
     with catalog_of(library).transaction() as tx:
-        for row in browse.list_samples(catalog_of(library), limit=1000):
+        for row in reads.list_samples(catalog_of(library), limit=1000):
             name = row.path.rsplit("/", 1)[-1].rsplit("_", 1)[0]
             cat.store_tags(tx, row.id, "test", {name: 0.9})
 
@@ -135,7 +135,7 @@ def test_duration_buckets_do_not_overlap(service, tmp_path):
         write(root / f"tone_{seconds}.wav", (np.sin(np.arange(frames) / 7.0) * 0.5).astype(np.float32))
     service.library.scan([str(root)])
     catalog, settings = catalog_of(service.library), service.settings.tui
-    counts = {name: browse.count_browse(catalog, FilterState(duration=name).query(settings)) for name in DURATIONS}
+    counts = {name: reads.count_browse(catalog, FilterState(duration=name).query(settings)) for name in DURATIONS}
     assert counts["any"] == 5
     assert counts["short"] + counts["medium"] + counts["long"] == 5, counts
     assert (counts["short"], counts["medium"], counts["long"]) == (1, 2, 2)
@@ -189,7 +189,7 @@ async def test_tree_sorts_like_the_list_and_puts_new_folders_in_place(indexed, f
         await wait_for(pilot, lambda: len(root.children) == 4, what="new folders")
         shown = [str(child.label) for child in root.children]
         listed = []
-        for row in browse.list_samples(catalog_of(indexed.library), limit=1000):
+        for row in reads.list_samples(catalog_of(indexed.library), limit=1000):
             folder = row.path[len(str(drum_folder)) + 1:].split("/")[0]
             if folder not in listed:
                 listed.append(folder)

@@ -9,7 +9,7 @@ from dataclasses import replace
 import soundalike.engine.pipeline.ingest
 from soundalike.engine.library.facade import Library
 from soundalike.engine.live.service import EngineService
-from soundalike.engine.musical.store import ids_to_analyse
+from soundalike.engine.store.musical import ids_to_analyse
 from tests.conftest import FAST_WATCH, TEST_BACKENDS, catalog_of, write
 from tests.engine.musical import audio as gen
 

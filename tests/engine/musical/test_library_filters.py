@@ -10,8 +10,8 @@ from soundalike.cli import main
 from soundalike.engine.library.facade import Library
 from soundalike.engine.library.planner import plan_path
 from soundalike.engine.musical.filters import parse_keys
-from soundalike.engine.musical.store import ids_to_analyse
 from soundalike.engine.store.catalog import Filters
+from soundalike.engine.store.musical import ids_to_analyse
 from soundalike.engine.store.schema import SCHEMA_VERSION
 from tests.conftest import TEST_BACKENDS, catalog_of, write
 from tests.engine.musical import audio as gen

@@ -1,11 +1,13 @@
-"""The ``musical`` table: write a sample's facts, read them back, find samples still to analyse."""
+"""The ``musical`` table: write a sample's facts, read them back, find samples still to analyse,
+and the SQL of the musical filters."""
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
+from soundalike.engine.errors import QueryError
 from soundalike.engine.musical.analysis import VERSION, Musical
+from soundalike.engine.musical.filters import KINDS
 
 _COLUMNS = ("kind", "kind_confidence", "bpm", "bpm_alternative", "bpm_confidence", "bpm_source", "key",
             "key_confidence", "key_source", "root", "root_confidence", "root_source", "chord")
@@ -46,20 +48,16 @@ def ids_to_analyse(catalog, root: str | None = None) -> set[int]:
     return {r[0] for r in rows}
 
 
-def with_stored_tags(catalog, jobs: list, id_of: Mapping[str, int]) -> list:
-    """``jobs`` where those with no backends (decode and analyse only: the file is unchanged) carry
-    the tags stored for it, so the drum gate (soundalike.engine.musical.drums) works there as at first indexing."""
-    ids = [id_of[job.entry.path] for job in jobs if not job.backends and job.entry.path in id_of]
-    if not ids:
-        return jobs
+def stored_tags(catalog, ids: Sequence[int]) -> dict[int, dict[str, dict[str, float]]]:
+    """sample id -> source -> {tag: score} of every tag stored for ``ids``."""
+    ids = list(ids)
     stored: dict[int, dict[str, dict[str, float]]] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         for sid, source, tag, score in catalog.query(f"SELECT sample_id, source, tag, score FROM tags WHERE "
                                                      f"sample_id IN ({','.join('?' * len(chunk))})", chunk):
             stored.setdefault(sid, {}).setdefault(source, {})[tag] = score
-    return [dataclasses.replace(job, tags=stored.get(id_of[job.entry.path]))
-            if not job.backends and job.entry.path in id_of else job for job in jobs]
+    return stored
 
 
 def unanalysed_among(catalog, ids: Sequence[int]) -> set[int]:
@@ -72,3 +70,27 @@ def unanalysed_among(catalog, ids: Sequence[int]) -> set[int]:
         current.update(r[0] for r in catalog.query(f"SELECT sample_id FROM musical WHERE version = ? AND "
                                                    f"sample_id IN ({marks})", [VERSION, *chunk]))
     return set(ids) - current
+
+
+def musical_where(kind: str | None, bpm: tuple[float, float] | None, keys: Sequence[int],
+                  roots: Sequence[int]) -> tuple[list[str], list]:
+    """SQL clauses over ``samples`` (by id) for the musical filters that are set."""
+    conditions: list[str] = []
+    params: list[object] = []
+    if kind:
+        if kind not in KINDS:
+            raise QueryError(f"kind takes one of {', '.join(KINDS)}, got {kind!r}")
+        conditions.append("kind = ?")
+        params.append(kind)
+    if bpm:
+        conditions.append("(bpm BETWEEN ? AND ? OR bpm_alternative BETWEEN ? AND ?)")
+        params += [bpm[0], bpm[1], bpm[0], bpm[1]]
+    if keys:
+        conditions.append(f"key IN ({','.join('?' * len(keys))})")
+        params += list(keys)
+    if roots:
+        conditions.append(f"root % 12 IN ({','.join('?' * len(roots))})")
+        params += list(roots)
+    if not conditions:
+        return [], []
+    return [f"id IN (SELECT sample_id FROM musical WHERE {' AND '.join(conditions)})"], params

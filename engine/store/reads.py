@@ -185,3 +185,10 @@ def scored_tag_counts(catalog: Catalog, min_score: float = 0.5) -> list[tuple[st
     return [(t, n) for t, n in catalog.query(
         "SELECT tag, count(DISTINCT sample_id) FROM tags WHERE score >= ? GROUP BY tag "
         "ORDER BY count(DISTINCT sample_id) DESC, tag", (min_score,))]
+
+
+def best_tags(catalog: Catalog) -> dict[int, str]:
+    """Every playable sample's best-scoring tag, from any source (untagged samples left out)."""
+    rows = catalog.query("SELECT t.sample_id, t.tag, MAX(t.score) FROM tags t JOIN samples s ON s.id = t.sample_id "
+                         "WHERE s.status = 'ok' GROUP BY t.sample_id")
+    return {int(sid): tag for sid, tag, _ in rows}

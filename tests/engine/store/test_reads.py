@@ -7,8 +7,8 @@ import sqlite3
 import pytest
 
 from soundalike.engine.store import writes as cat
-from soundalike.engine.store.browse import BrowseQuery, count_browse, list_browse, position_in_browse
 from soundalike.engine.store.catalog import Catalog
+from soundalike.engine.store.reads import BrowseQuery, count_browse, list_browse, position_in_browse
 from soundalike.engine.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 NAMES = ["Kicks/808 Kick Long.wav", "Kicks/kick_02.wav", "Snares/Snare \"Fat\".wav", "Loops/Drüm Loop 120.wav",

@@ -1,0 +1,52 @@
+"""Copy groups and families: facts stored per sample, labels moved, members found."""
+from __future__ import annotations
+
+from tests.engine.store.contract.helpers import add
+
+
+def test_sound_facts_start_alone_and_relabel(store):
+    a = add(store, "/S/kick.wav", content_hash="same")
+    b = add(store, "/S/kick copy.wav", content_hash="same")
+    c = add(store, "/S/kick soft.wav")
+    with store.transaction() as tx:
+        tx.put_sound(a, b"\x01\x02", "kick")
+        tx.put_sound(b, b"\x01\x02", "kick")
+        tx.put_sound(c, None, "kick")
+        assert tx.sound_labels([a, b]) == {a: (a, a), b: (b, b)}
+        tx.relabel("copy_group", [b], a)
+        tx.relabel("family", [b, c], a)
+    facts = store.sound_facts([a, b, c])
+    assert facts[a].fingerprint == b"\x01\x02" and facts[c].fingerprint is None
+    assert {sid: (f.copy_group, f.family) for sid, f in facts.items()} == {a: (a, a), b: (a, a), c: (c, a)}
+    assert store.sound_labels([a, b, c]) == {a: (a, a), b: (a, a), c: (c, a)}
+    assert store.copy_groups() == [[a, b]]
+    assert sorted(store.family_members([a], limit=10)) == [a, b, c]
+    assert sorted(store.labelled(a, 10)) == [a, b, c]
+    assert store.with_contents(["same", "other"], limit=5) == {"same": [a, b]}
+    assert sorted(store.with_layer_names(["kick"], limit=5)["kick"]) == [a, b, c]
+    assert store.without_facts([a, 999]) == {999}
+
+
+def test_labels_set_and_layer_names_changed(store):
+    a, b = add(store, "/S/a.wav"), add(store, "/S/b.wav")
+    with store.transaction() as tx:
+        tx.put_sound(a, None, "a")
+        tx.put_sound(b, None, "b")
+        tx.set_labels([(a, a, a), (b, a, a)])
+        tx.set_layer_name(b, "a")
+        assert set(tx.sound_facts([a, b])) == {a, b}
+        assert sorted(tx.labelled(a, 10)) == [a, b]
+    assert store.copy_groups() == [[a, b]]
+    assert sorted(store.with_layer_names(["a"], 5)["a"]) == [a, b]
+
+
+def test_gone_samples_leave_copy_groups(store):
+    a, b = add(store, "/S/a.wav"), add(store, "/S/b.wav")
+    with store.transaction() as tx:
+        tx.put_sound(a, None, "x")
+        tx.put_sound(b, None, "x")
+        tx.set_labels([(b, a, a)])
+        tx.set_status([b], "missing")
+    assert store.copy_groups() == []
+    assert set(store.sound_facts([a, b])) == {a}
+    assert set(store.sound_facts([a, b], playable=False)) == {a, b}

@@ -1,0 +1,70 @@
+"""Vectors, tags and model signatures round trip through any store."""
+from __future__ import annotations
+
+import numpy as np
+
+from tests.engine.store.contract.helpers import add
+
+
+def _vector(seed: int, dim: int = 8) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(dim).astype(np.float32)
+
+
+def test_vectors_round_trip_exactly(store):
+    a, b, gone = add(store, "/S/a.wav"), add(store, "/S/b.wav"), add(store, "/S/c.wav")
+    with store.transaction() as tx:
+        for sid in (a, b, gone):
+            tx.store_vector(sid, "clap", _vector(sid))
+        tx.store_vector(a, "bands", _vector(99, 4))
+        assert tx.bump_vectors_version("clap") == 1
+        assert tx.bump_vectors_version("clap") == 2
+        tx.set_status([gone], "missing")
+    assert store.vectors_version("clap") == 2 and store.vectors_version("bands") == 0
+    ids, matrix = store.vectors("clap")
+    assert ids.tolist() == [a, b] and matrix is not None and matrix.dtype == np.float32
+    assert np.array_equal(matrix, np.stack([_vector(a), _vector(b)]))
+    assert store.vector_ids("clap").tolist() == [a, b]
+    assert store.vector_dim("clap") == 8 and store.vector_dim("bands") == 4 and store.vector_dim("none") is None
+    found, of = store.vectors_of([gone, a, 999], "clap")  # whatever their status
+    assert sorted(found) == [a, gone] and of is not None
+    assert np.array_equal(of[found.index(gone)], _vector(gone))
+    assert np.array_equal(store.vector(a, "bands"), _vector(99, 4))  # type: ignore[arg-type]
+    assert store.vector(b, "bands") is None
+    assert store.backends_of([a, b, 999]) == {a: {"clap", "bands"}, b: {"clap"}}
+    assert sorted(store.stored_backends()) == ["bands", "clap"]
+    assert store.vector_counts() == {"clap": 3, "bands": 1}
+
+
+def test_no_vectors_reads_as_empty(store):
+    ids, matrix = store.vectors("clap")
+    assert len(ids) == 0 and matrix is None
+    assert store.vectors_of([1, 2], "clap") == ([], None)
+    assert store.stored_backends() == []
+
+
+def test_a_new_model_drops_the_old_vectors(store):
+    sid = add(store, "/S/a.wav")
+    assert store.backend_signature("clap") is None
+    assert store.set_backend_signature("clap", "model-1") is False
+    with store.transaction() as tx:
+        tx.store_vector(sid, "clap", _vector(1))
+    assert store.set_backend_signature("clap", "model-1") is False
+    assert store.vector(sid, "clap") is not None
+    assert store.set_backend_signature("clap", "model-2") is True
+    assert store.backend_signature("clap") == "model-2" and store.vector(sid, "clap") is None
+
+
+def test_tags_are_replaced_per_source_and_read_by_score(store):
+    a, b = add(store, "/S/a.wav"), add(store, "/S/b.wav")
+    with store.transaction() as tx:
+        tx.store_tags(a, "clap", {"kick": 0.9, "snare": 0.3})
+        tx.store_tags(a, "clap", {"kick": 0.8, "808": 0.6})
+        tx.store_tags(a, "bands", {"kick": 0.7})
+        tx.store_tags(b, "clap", {"snare": 0.95, "kick": 0.1})
+    assert store.tags(a) == {"clap": {"kick": 0.8, "808": 0.6}, "bands": {"kick": 0.7}}
+    assert list(store.tags(a)["clap"]) == ["kick", "808"]  # best first
+    assert store.all_tags() == [("kick", 2), ("808", 1), ("snare", 1)]  # most common first, then by name
+    assert store.top_tags([a, b], min_score=0.65) == {a: ["kick"], b: ["snare"]}
+    assert store.scored_tag_counts(0.65) == [("kick", 1), ("snare", 1)]
+    assert store.best_tags() == {a: "kick", b: "snare"}
+    assert store.stored_tags([a, 999]) == {a: {"clap": {"kick": 0.8, "808": 0.6}, "bands": {"kick": 0.7}}}
