@@ -69,7 +69,6 @@ class VectorIndex:
             index._index = loaded
             index._members = set(_ids_of(loaded).tolist())
             index.checksum = found
-            index._maybe_approximate()
             return index
         if loaded is not None or len(expected_ids):
             log.info("index %s disagrees with the catalog: rebuilding from %d stored vectors", path.name,
@@ -142,9 +141,10 @@ class VectorIndex:
         """Best ``k`` (id, score) pairs for one query, optionally only among ``allowed`` ids."""
         query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
         want = k + (1 if exclude is not None else 0)
-        if allowed is None and self._approx is not None and self.approximate is not None \
-                and len(self) > self.approximate.approximate_above:
-            return self._search_approximate(query, k, want, exclude)
+        if allowed is None and self.approximate is not None and len(self) > self.approximate.approximate_above:
+            if self._approx is not None:
+                return self._search_approximate(query, k, want, exclude)
+            self._maybe_approximate()  # the first query past the size starts it; exact until it is ready
         params = None
         if allowed is not None:
             if not len(allowed):
@@ -199,7 +199,8 @@ class VectorIndex:
 
     def _maybe_approximate(self, for_neighbours: bool = False) -> None:
         """Start building the approximate index when this many vectors call for one: past
-        ``approximate_above`` for queries (checked on open and on adds), past
+        ``approximate_above`` for queries (checked on adds and on the first query, never on open:
+        an ``index`` run or a one-off query does not start one), past
         NEIGHBOURS_APPROXIMATE_ABOVE for copy candidates (checked when they are asked for, so a
         read-only query never starts one); again each time the index grows REBUILD_GROWTH times."""
         settings = self.approximate

@@ -77,6 +77,17 @@ def labels(conn, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
     return found
 
 
+def family_sizes(conn, families: Iterable[int]) -> dict[int, int]:
+    """family label -> how many samples carry it (any status)."""
+    families = list(families)
+    sizes: dict[int, int] = {}
+    for start in range(0, len(families), CHUNK):
+        chunk = families[start:start + CHUNK]
+        sizes.update(_rows(conn, f"SELECT family, count(*) FROM sounds WHERE family IN ({','.join('?' * len(chunk))}) "
+                                 f"GROUP BY family", chunk))
+    return sizes
+
+
 def family_members(conn, families: Iterable[int], limit: int) -> list[int]:
     """Playable members of the families labelled ``families`` (at most ``limit`` each)."""
     out: list[int] = []
