@@ -199,7 +199,7 @@ class Families:
 
     def regroup(self, families: Iterable[int]) -> None:
         """Work the families labelled ``families`` out again from their members' stored facts."""
-        sizes = sounds.family_sizes(self._catalog, set(families))
+        sizes = self._catalog.family_sizes(set(families))
         families = {family for family, size in sizes.items() if size > 1}  # one alone keeps its own label
         if not families:
             return

@@ -89,6 +89,9 @@ class SqliteStore(Catalog):
     def labelled(self, family: int, limit: int) -> list[int]:
         return sounds.labelled(self, family, limit)
 
+    def family_sizes(self, families: Iterable[int]) -> dict[int, int]:
+        return sounds.family_sizes(self, families)
+
     def family_members(self, families: Iterable[int], limit: int) -> list[int]:
         return sounds.family_members(self, families, limit)
 
