@@ -101,7 +101,7 @@ def write_child(data: Path, root: Path, count: int) -> None:
     with Library(settings_for(data)) as library:
         root.mkdir(parents=True, exist_ok=True)
         library.add_root(root)
-        report = library.writer.record(generated(root, count, library.embedder("builtin").dim))
+        report = library.record(generated(root, count, library.embedder("builtin").dim))
         library.save_indexes()
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

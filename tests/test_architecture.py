@@ -201,3 +201,136 @@ def test_every_package_folder_is_installed():
             rel = init.parent.relative_to(ROOT / folder)
             found.add(".".join([namespace, *rel.parts]))
     assert found == listed, f"missing from pyproject.toml: {sorted(found - listed)}; stale: {sorted(listed - found)}"
+
+
+# --- no import cycles, lazy imports included --------------------------------------------------
+# An import inside a function still runs, later: a cycle through one is a cycle. Imports under
+# ``if TYPE_CHECKING:`` never run and are left out.
+def _runtime_imports(source: str, module: str) -> set[str]:
+    """Modules ``module``'s source imports when it runs (at load or inside a function), relative
+    imports resolved; ``from a import b`` reads as ``a`` and ``a.b``."""
+    tree = ast.parse(source)
+    skipped = {id(node) for branch in ast.walk(tree) if isinstance(branch, ast.If) and _is_type_checking(branch.test)
+               for stmt in branch.body for node in ast.walk(stmt)}
+    package = module.rsplit(".", 1)[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join([*package.split(".")[:len(package.split(".")) - node.level + 1], *filter(None, [base])])
+            found |= {base} | {f"{base}.{alias.name}" for alias in node.names}
+    return found
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
+        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def import_graph(sources: dict[str, str]) -> dict[str, set[str]]:
+    """module -> the project modules it imports at run time (``sources``: module name -> source).
+
+    ``from package import submodule`` is an edge to the submodule only: the package's
+    ``__init__`` runs first, as it does for every module below it, but what it imports lazily
+    (a module ``__getattr__``) is not loaded by it."""
+    graph = {}
+    for module, source in sources.items():
+        names = {name for name in _runtime_imports(source, module) if name in sources and name != module}
+        graph[module] = {name for name in names if not any(other.startswith(name + ".") for other in names)
+                         or _names_more_than_submodules(source, name, sources)}
+    return graph
+
+
+def _names_more_than_submodules(source: str, package: str, sources: dict[str, str]) -> bool:
+    """True when ``source`` takes something from ``package`` that is not one of its submodules."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module == package:
+            if any(f"{package}.{alias.name}" not in sources for alias in node.names):
+                return True
+        elif isinstance(node, ast.Import) and any(alias.name == package for alias in node.names):
+            return True
+    return False
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The import cycles of ``graph``: one list of modules per strongly connected part of more than one."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(start: str) -> None:  # Tarjan's algorithm, iterative (the graph is deep)
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, edges = work[-1]
+            for nxt in edges:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(sorted(graph[nxt]))))
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    part = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        part.append(member)
+                        if member == node:
+                            break
+                    if len(part) > 1:
+                        cycles.append(sorted(part))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return cycles
+
+
+def project_sources() -> dict[str, str]:
+    """soundalike.* module name -> source, for every shipped file."""
+    import tomllib
+    folders = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"]
+    sources = {}
+    for namespace, folder in folders.items():
+        for path in (ROOT / folder).rglob("*.py"):
+            parts = path.relative_to(ROOT / folder).with_suffix("").parts
+            if namespace == "soundalike" and parts and parts[0] in ("engine", "tui", "bridge"):
+                continue  # a symlink tree or a stray copy: the package-dir entry for it wins
+            name = ".".join([namespace, *parts])
+            sources[name.removesuffix(".__init__")] = path.read_text(encoding="utf-8")
+    return sources
+
+
+def test_no_module_takes_part_in_an_import_cycle():
+    cycles = import_cycles(import_graph(project_sources()))
+    assert not cycles, "import cycles (lazy imports included):\n" + "\n".join(" <-> ".join(c) for c in cycles)
+
+
+@pytest.mark.parametrize("sources", [
+    {"p.a": "from p import b\n", "p.b": "def f():\n    from p.a import x\n"},
+    {"p.a": "import p.b\n", "p.b": "from . import c\n", "p.c": "from .a import y\n"},
+])
+def test_the_cycle_check_catches_a_cycle(sources):
+    assert import_cycles(import_graph(sources))
+
+
+def test_the_cycle_check_ignores_type_checking_imports():
+    sources = {"p.a": "from p import b\n",
+               "p.b": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from p.a import x\n"}
+    assert not import_cycles(import_graph(sources))

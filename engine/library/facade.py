@@ -1,8 +1,10 @@
 """The library: the one engine API the CLI, the TUI and the bridge use.
 
 A data directory holding the catalog (``catalog.sqlite``) and one FAISS index per backend. This
-facade composes parts with one job each: backends, the index set, the writer (``writer``: also
-what the live engine changes), the scanner with the one planner (``scanner``), the queries.
+facade composes parts with one job each (:mod:`soundalike.engine.library.parts`): backends, the
+index set, the writer, the scanner with the one planner, the queries, the browse reads. Only
+``browse`` is reached through it; the live engine gets the writer and scanner from the parts it
+opens, through its own constructors.
 Reads never take the lock and are safe from any thread. Writes take the library lock
 (:mod:`soundalike.engine.store.lock`): while another process (``serve``) owns the library, this one still reads
 it (indexes built in memory), and any write raises a UserError naming the owner.
@@ -17,44 +19,38 @@ import numpy as np
 
 from soundalike.engine.config import Settings
 from soundalike.engine.embedders.base import Embedder
-from soundalike.engine.embedders.registry import BACKENDS, Registry, check_names
+from soundalike.engine.embedders.registry import BACKENDS, Registry
 from soundalike.engine.events import EventBus
-from soundalike.engine.library.backends import LibraryBackends
-from soundalike.engine.library.browse import LibraryBrowse
 from soundalike.engine.library.collapse import Folded, similar_groups, text_groups
-from soundalike.engine.library.files import LibraryFolder
-from soundalike.engine.library.indexes import LibraryIndexes
-from soundalike.engine.library.queries import Hit, LibraryQueries
-from soundalike.engine.library.scan import Scanner, check_catalog
-from soundalike.engine.library.writer import LibraryWriter, ProgressCallback, ScanReport
+from soundalike.engine.library.parts import LibraryParts
+from soundalike.engine.library.queries import Hit
+from soundalike.engine.library.scan import check_catalog
+from soundalike.engine.library.writer import ProgressCallback, ScanReport
 from soundalike.engine.musical.analysis import Musical
+from soundalike.engine.pipeline.executors import Executors
+from soundalike.engine.pipeline.ingest import Processed
 from soundalike.engine.store.browse import BrowseQuery
-from soundalike.engine.store.catalog import Catalog, Filters, SampleRow
+from soundalike.engine.store.catalog import Filters, SampleRow
 from soundalike.engine.store.index import VectorIndex
-from soundalike.engine.store.lock import LibraryLock
 
 Query = str | os.PathLike | int | np.ndarray
 
 
 class Library:
-    def __init__(self, settings: Settings, backends: Registry = BACKENDS, events: EventBus | None = None):
+    def __init__(self, settings: Settings, backends: Registry = BACKENDS, events: EventBus | None = None,
+                 executors: Executors | None = None, parts: LibraryParts | None = None):
+        """Open the library in ``settings``' data folder; ``executors``: where ingest runs (see
+        :mod:`soundalike.engine.pipeline.executors`); ``parts``: already opened (the live engine's)."""
+        parts = parts or LibraryParts.open(settings, backends, events, executors)
         self.settings = settings
         self.backends = backends
-        self.events = events or EventBus()
-        self.data_dir = settings.engine.resolved_data_dir()
-        check_names({settings.engine.default_backend, *settings.engine.backends}, backends)
-        self._folder = LibraryFolder(self.data_dir)
-        self._catalog = Catalog(self._folder.catalog_path)
-        self._folder.remember()
-        self.lock = LibraryLock(self.data_dir)
-        self._backends = LibraryBackends(settings, backends)
-        self._indexes = LibraryIndexes(settings, self._catalog, self.lock, self.data_dir,
-                                       lambda name: self._backends.get(name).dim)
-        self.writer = LibraryWriter(settings, self._catalog, self.lock, self._indexes, self._backends,
-                                    self.events, self.data_dir)
-        self.scanner = Scanner(settings, self._catalog, self.lock, self.writer, self._indexes)
-        self._queries = LibraryQueries(settings, self._catalog, self._indexes, self._backends, str(self.data_dir))
-        self.browse = LibraryBrowse(self._catalog)  # listings, counts, tags, folders (issue 14b)
+        self.events = parts.events
+        self.data_dir = parts.data_dir
+        self.lock = parts.lock
+        self._folder, self._catalog = parts.folder, parts.catalog
+        self._backends, self._indexes = parts.backends, parts.indexes
+        self._writer, self._scanner, self._queries = parts.writer, parts.scanner, parts.queries
+        self.browse = parts.browse  # listings, counts, tags, folders: every read of the catalog
 
     def check_still_there(self) -> None:
         """Raise UserError when the library folder was deleted or replaced while we ran."""
@@ -86,33 +82,37 @@ class Library:
         return self._catalog.roots()
 
     def add_root(self, folder: str | os.PathLike) -> str:
-        return self.writer.add_root(folder)
+        return self._writer.add_root(folder)
 
     def scan(self, roots: Iterable[str] | None = None, progress: ProgressCallback | None = None,
              stop: threading.Event | None = None) -> ScanReport:
-        return self.scanner.scan(roots, progress, stop)
+        return self._scanner.scan(roots, progress, stop)
+
+    def record(self, processed: Iterable[Processed]) -> ScanReport:
+        """Record files decoded and embedded elsewhere, as :meth:`scan` records the ones it decodes."""
+        return self._writer.record(processed)
 
     def check_catalog(self) -> None:
         check_catalog(self._catalog)
 
     def set_favourite(self, sample_id: int, favourite: bool = True) -> None:
-        self.writer.set_favourite(sample_id, favourite)
+        self._writer.set_favourite(sample_id, favourite)
 
     def tag_samples(self, ids: Iterable[int], tag: str, remove: bool = False) -> str:
-        return self.writer.tag_samples(ids, tag, remove)
+        return self._writer.tag_samples(ids, tag, remove)
 
     def add_to_collection(self, name: str, ids: Iterable[int]) -> str:
-        return self.writer.add_to_collection(name, ids)
+        return self._writer.add_to_collection(name, ids)
 
     def remove(self, paths: Iterable[str | os.PathLike]) -> int:
-        return self.writer.remove(paths)
+        return self._writer.remove(paths)
 
     def forget_folder(self, folder: str | os.PathLike) -> int:
-        return self.writer.forget_folder(folder)
+        return self._writer.forget_folder(folder)
 
     def root_named(self, folder: str | os.PathLike) -> str:
         """The library folder ``folder`` names; UserError listing the library's folders when none."""
-        return self.writer.known_root(folder)
+        return self._writer.known_root(folder)
 
     # --- reads -------------------------------------------------------------------------------
     def similar(self, to: Query, k: int | None = None, backend: str | None = None,

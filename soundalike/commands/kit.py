@@ -7,13 +7,15 @@ import os
 import random
 from pathlib import Path
 
-from soundalike.commands.library import add_scope_options, left_out, parse_weights, with_library
+from soundalike.commands.library import with_library
+from soundalike.commands.query_args import add_scope_options, left_out
 from soundalike.engine.errors import UserError
 from soundalike.engine.kits.builder import DEFAULT_ALTERNATIVES, Kit, KitBuilder
 from soundalike.engine.kits.export import FORMATS, export_kit
 from soundalike.engine.kits.export.readback import problems, read_hydrogen, read_sfz
 from soundalike.engine.library.browse import Filters
 from soundalike.engine.library.facade import Library
+from soundalike.engine.weights import parse_weights
 
 
 def add_parsers(commands) -> None:

@@ -105,7 +105,7 @@ def test_user_tags_and_collections_survive_a_rename(service, drum_folder):
     user_lists.add_to_collection(catalog_of(library), "kicks", [row.id])
     moved = drum_folder / "Renamed Kit"
     shutil.move(drum_folder / "Kit 0", moved)
-    assert library.writer.move(str(drum_folder / "Kit 0"), str(moved)) == 12
+    assert service.indexer.writer.move(str(drum_folder / "Kit 0"), str(moved)) == 12
     again = library.sample_by_path(moved / "kick_0.wav")
     assert again.id == row.id and library.tags(row.id)["user"] == {"boomy": 1.0}
     assert user_lists.collections(catalog_of(library)) == [("kicks", 1)]

@@ -180,6 +180,6 @@ def test_recording_processed_files_links_them_as_ingest_does(make_settings, tmp_
         processed = Ingestor(embedders, library.settings.engine).process(
             [Job(stat_entry(str(path), str(root)), ("bands",)) for path in paths])
         assert all(item.fingerprint for item in processed) and decode_file(paths[0]).facts.duration > 0
-        report = library.writer.record(processed)
+        report = library.record(processed)
         assert report.indexed == 2
         assert family_of(library, paths[0]) == family_of(library, paths[1])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from soundalike.engine.library.facade import Library
+from soundalike.engine.library.parts import LibraryParts
 from soundalike.engine.musical.analysis import analyse
 from soundalike.engine.musical.drums import MIN_DRUM_SHARE, drum_reason
 from soundalike.engine.tools.demo import render
@@ -87,8 +88,9 @@ def test_an_existing_library_is_gated_from_its_stored_tags(make_settings, tmp_pa
     settings = {"backends": ("builtin",), "default": "builtin"}
     with Library(make_settings(**settings, musical=False)) as library:
         library.scan([str(root)])
-    with Library(make_settings(**settings)) as library:
-        plan = library.scanner.plan(str(root), str(root), forced=False)
+    parts = LibraryParts.open(make_settings(**settings))
+    with Library(parts.settings, parts=parts) as library:
+        plan = parts.scanner.plan(str(root), str(root), forced=False)
         assert {job.backends for job in plan.jobs} == {()} and all("builtin" in job.tags for job in plan.jobs)
         assert library.scan().indexed == 3  # decode-only jobs: the stored tags tell the drums
         facts = {path.name: library.musical_of([library.sample_by_path(path).id]).popitem()[1]
