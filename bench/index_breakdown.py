@@ -34,7 +34,7 @@ from soundalike.engine.pipeline.audio import (
 )
 from soundalike.engine.pipeline.blas import one_blas_thread
 from soundalike.engine.pipeline.ingest import Processed
-from soundalike.engine.pipeline.scanner import stat_entry
+from soundalike.engine.pipeline.walk import stat_entry
 
 EXTENSIONS = Settings().engine.extensions
 CROP = getattr(BuiltinEmbedder, "reads_seconds", None) is not None

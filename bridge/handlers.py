@@ -25,6 +25,7 @@ from soundalike.bridge.wire import split_list
 from soundalike.engine.errors import FileError, QueryError, UserError
 from soundalike.engine.library.browse import utf8_or_readable
 from soundalike.engine.library.facade import Hit, Library
+from soundalike.engine.library.query import SimilarQuery, TextQuery
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class Handlers:
                  max_k: int = 100, max_reply_bytes: int = 8192, session: Session | None = None,
                  paths: PathPolicy | None = None):
         self.library = library
-        self.paths = paths or PathPolicy("library", (), library.roots)
+        self.paths = paths or PathPolicy("library", (), library.browse.roots)
         self.subscriptions = subscriptions
         self.status_source = status
         self.max_k = max_k
@@ -64,11 +65,11 @@ class Handlers:
     def similar(self, req: Request) -> list[Reply]:
         prefs = self.clients.get(req.sender)
         path = self.paths.check(req.args["path"])
-        folded = self.library.similar_groups(path, k=self._k(req, prefs.k), backend=prefs.backend,
-                                             weights=prefs.weights, filters=prefs.filters,
-                                             musical=prefs.musical.prefer, collapse=prefs.collapse,
-                                             not_under=prefs.left_out(path, self.library.roots()))
-        hits = [group.lead for group in folded.groups]
+        folded = self.library.similar(SimilarQuery(path, k=self._k(req, prefs.k), backend=prefs.backend,
+                                                   weights=prefs.weights, filters=prefs.filters,
+                                                   musical=prefs.musical.prefer, collapse=prefs.collapse,
+                                                   not_under=prefs.left_out(path, self.library.browse.roots())))
+        hits = folded.hits
         self.session.set_results(path, hits)
         own = [(p.OWN, (req.id, len(folded.own.copies), len(folded.own.layers), folded.own.describe()))] \
             if folded.own else []
@@ -76,7 +77,8 @@ class Handlers:
 
     def search(self, req: Request) -> list[Reply]:
         prefs = self.clients.get(req.sender)  # without a text backend the library says how to get one
-        hits = self.library.search_text(req.args["text"], k=self._k(req, prefs.k), filters=prefs.filters)
+        hits = self.library.search(TextQuery(req.args["text"], k=self._k(req, prefs.k), filters=prefs.filters,
+                                             collapse=False)).hits
         self.session.set_results(None, hits)
         return self.hit_replies(req.id, hits, prefs.format, prefs.musical.fields)
 
@@ -109,11 +111,11 @@ class Handlers:
 
     def tags(self, req: Request) -> list[Reply]:
         path = self.paths.check(req.args["path"])
-        row = self.library.sample_by_path(path)
+        row = self.library.browse.sample_by_path(path)
         if row is None:
             raise QueryError(f"{path} is not in the library (index its folder first)")
         replies = [(p.TAG, (req.id, source, tag, float(score)))
-                   for source, tags in self.library.tags(row.id).items() for tag, score in tags.items()]
+                   for source, tags in self.library.browse.tags(row.id).items() for tag, score in tags.items()]
         return [*replies, (p.DONE, (req.id, len(replies)))]
 
     def _k(self, req: Request, preferred: int) -> int:

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from soundalike.bridge import protocol as p
 from soundalike.bridge.protocol import Reply
 from soundalike.engine.errors import QueryError
-from soundalike.engine.kits.builder import Kit, KitBuilder
+from soundalike.engine.kits.builder import Kit
 from soundalike.engine.kits.export import export_kit
 from soundalike.engine.library.facade import Hit, Library
+from soundalike.engine.library.query import KitQuery, SimilarQuery
 from soundalike.engine.pipeline.recording import span_of_file
 
 EDITS = ("next", "previous", "lock", "reroll")
@@ -25,8 +26,8 @@ EDITS = ("next", "previous", "lock", "reroll")
 def similar_span(library: Library, path: str, start: float, end: float, k: int, prefs) -> list[Hit]:
     """The first hit between ``start`` and ``end`` seconds of ``path``, as the query."""
     clip = span_of_file(path, start, end)
-    return library.similar(clip.audio, k=k, backend=prefs.backend, weights=prefs.weights, filters=prefs.filters,
-                           sample_rate=clip.sample_rate)
+    return library.similar(SimilarQuery(clip.audio, k=k, backend=prefs.backend, weights=prefs.weights,
+                                        filters=prefs.filters, sample_rate=clip.sample_rate, collapse=False)).hits
 
 
 class KitSessions:
@@ -39,7 +40,7 @@ class KitSessions:
         self._rng = random.Random()
 
     def build(self, library: Library, client: tuple[str, int], seed: str) -> Kit:
-        kit = KitBuilder(library).build(seed)
+        kit = library.kit(KitQuery(seed))
         with self._lock:
             self._kits[client] = kit
             self._kits.move_to_end(client)

@@ -99,5 +99,5 @@ def result_fields(facts: Musical | None) -> tuple:
 
 
 def hit_fields(library: Library, hits: list[Hit]) -> dict[int, tuple]:
-    facts = library.musical_of(hit.sample.id for hit in hits)
+    facts = library.browse.musical(hit.sample.id for hit in hits)
     return {hit.sample.id: result_fields(facts.get(hit.sample.id)) for hit in hits}

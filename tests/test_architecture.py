@@ -181,7 +181,7 @@ def test_the_catalog_check_catches_a_reach(source):
 @pytest.mark.parametrize("source", [
     "counts = library.browse.status_counts()\n",
     "from soundalike.engine.library.browse import BrowseQuery, Filters, SampleRow, readable\n",
-    "from soundalike.engine.library.repair import catalog_problems\n",
+    "from soundalike.engine.library.salvage import catalog_problems\n",
     "catalog = data_dir / 'catalog.sqlite'\n",  # a local name, not the library's attribute
 ])
 def test_the_catalog_check_lets_the_library_api_through(source):
@@ -327,6 +327,14 @@ def test_no_module_takes_part_in_an_import_cycle():
     {"p.a": "import p.b\n", "p.b": "from . import c\n", "p.c": "from .a import y\n"},
 ])
 def test_the_cycle_check_catches_a_cycle(sources):
+    assert import_cycles(import_graph(sources))
+
+
+def test_a_package_whose_init_loads_lazily_is_no_cycle_for_its_submodules():
+    sources = {"p": "def __getattr__(name):\n    from p import a\n    return a\n",
+               "p.a": "from p import b\n", "p.b": "X = 1\n"}
+    assert not import_cycles(import_graph(sources))
+    sources["p.b"] = "from p import Thing\n"  # takes a name the package's __init__ makes: that is a cycle
     assert import_cycles(import_graph(sources))
 
 

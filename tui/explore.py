@@ -11,6 +11,7 @@ import numpy as np
 
 from soundalike.engine.errors import SoundalikeError
 from soundalike.engine.library.browse import SampleRow
+from soundalike.engine.library.query import SimilarQuery
 from soundalike.engine.pipeline.recording import InputUnavailable, cleaned, record, trimmed
 from soundalike.tui.host import AppHost
 from soundalike.tui.screens.browser import BrowserScreen
@@ -78,5 +79,6 @@ def listen(app: AppHost) -> None:
     library, k = app.library, app.settings.tui.results
     title = f"recording {clip.seconds * 1000:.0f} ms {wave}"
     app.call_from_thread(app.show_results, title,
-                         lambda: library.similar(clip.audio, k=k, sample_rate=clip.sample_rate))
+                         lambda: library.similar(SimilarQuery(clip.audio, k=k, sample_rate=clip.sample_rate,
+                                                              collapse=False)).hits)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -21,19 +21,19 @@ from soundalike.engine.config import Settings
 from soundalike.engine.embedders.base import Embedder
 from soundalike.engine.embedders.registry import BACKENDS, Registry
 from soundalike.engine.events import EventBus
-from soundalike.engine.library.collapse import Folded, similar_groups, text_groups
+from soundalike.engine.kits.builder import DEFAULT_ALTERNATIVES, Kit, KitBuilder
+from soundalike.engine.library.collapse import Folded, Group, similar_groups, text_groups
 from soundalike.engine.library.parts import LibraryParts
 from soundalike.engine.library.queries import Hit
+from soundalike.engine.library.query import KitQuery, SimilarQuery, Sound, TextQuery
 from soundalike.engine.library.scan import check_catalog
 from soundalike.engine.library.writer import ProgressCallback, ScanReport
 from soundalike.engine.musical.analysis import Musical
 from soundalike.engine.pipeline.executors import Executors
 from soundalike.engine.pipeline.ingest import Processed
-from soundalike.engine.store.browse import BrowseQuery
-from soundalike.engine.store.catalog import Filters, SampleRow
 from soundalike.engine.store.index import VectorIndex
 
-Query = str | os.PathLike | int | np.ndarray
+__all__ = ["Folded", "Group", "Hit", "KitQuery", "Library", "ScanReport", "SimilarQuery", "TextQuery"]
 
 
 class Library:
@@ -78,9 +78,6 @@ class Library:
         self._indexes.save(min_interval)
 
     # --- roots, scanning and writes ----------------------------------------------------------
-    def roots(self) -> list[str]:
-        return self._catalog.roots()
-
     def add_root(self, folder: str | os.PathLike) -> str:
         return self._writer.add_root(folder)
 
@@ -115,34 +112,26 @@ class Library:
         return self._writer.known_root(folder)
 
     # --- reads -------------------------------------------------------------------------------
-    def similar(self, to: Query, k: int | None = None, backend: str | None = None,
-                weights: Mapping[str, float] | None = None, filters: Filters | BrowseQuery | None = None,
-                sample_rate: int | None = None, musical: bool = False) -> list[Hit]:
-        return self._queries.similar(to, k, backend, weights, filters, sample_rate, musical)
+    def similar(self, query: SimilarQuery) -> Folded:
+        """The sounds closest to ``query.to``, as groups best first (copies and velocity layers
+        folded into one each unless ``query.collapse`` is off), the query's own copies and layers
+        left out and reported (``Folded.own``). Folding reads stored facts only: no audio is decoded."""
+        return similar_groups(self._queries, self.browse, query)
 
-    def search_text(self, text: str, k: int | None = None, backend: str | None = None,
-                    filters: Filters | BrowseQuery | None = None) -> list[Hit]:
-        return self._queries.search_text(text, k, backend, filters)
+    def search(self, query: TextQuery) -> Folded:
+        """The sounds ``query.text`` describes best, as groups like :meth:`similar`."""
+        return text_groups(self._queries, self.browse, query)
 
-    def similar_groups(self, to: Query, k: int | None = None, backend: str | None = None,
-                       weights: Mapping[str, float] | None = None, filters: Filters | BrowseQuery | None = None,
-                       sample_rate: int | None = None, musical: bool = False, collapse: bool = True,
-                       not_under: str | None = None) -> Folded:
-        """The ``k`` sounds closest to ``to``, copies and velocity layers folded into one group each
-        (``collapse``), the query's own copies and layers left out and reported (``Folded.own``),
-        nothing under ``not_under``. Folding reads stored facts only: no audio is decoded."""
-        return similar_groups(self, to, k, backend, weights, filters, sample_rate, musical, collapse, not_under)
-
-    def search_groups(self, text: str, k: int | None = None, backend: str | None = None,
-                      filters: Filters | BrowseQuery | None = None, collapse: bool = True,
-                      not_under: str | None = None) -> Folded:
-        """``search_text`` as groups, like :meth:`similar_groups`."""
-        return text_groups(self, text, k, backend, filters, collapse, not_under)
+    def kit(self, query: KitQuery) -> Kit:
+        """A drum kit built around ``query.seed``: one sound per slot and alternatives for each."""
+        alternatives = query.alternatives if query.alternatives is not None else DEFAULT_ALTERNATIVES
+        return KitBuilder(self, query.backend, alternatives, query.weights, query.filters,
+                          query.not_under).build(query.seed, query.sample_rate)
 
     def text_backend(self, backend: str | None = None) -> str:
         return self._queries.text_backend(backend)
 
-    def query_vector(self, to: Query, backend: str, sample_rate: int | None = None) -> tuple[np.ndarray, int | None]:
+    def query_vector(self, to: Sound, backend: str, sample_rate: int | None = None) -> tuple[np.ndarray, int | None]:
         return self._queries.query_vector(to, backend, sample_rate)
 
     def embed_file(self, path: str | os.PathLike, backend: str | None = None) -> np.ndarray:
@@ -151,26 +140,11 @@ class Library:
     def tag_file(self, path: str | os.PathLike) -> dict[str, dict[str, float]]:
         return self._queries.tag_file(path)
 
-    def musical_of(self, ids: Iterable[int]) -> dict[int, Musical]:
-        return self._queries.musical_of(ids)
-
     def analyse_musical(self, path: str | os.PathLike) -> Musical:
         return self._queries.analyse_musical(path)
 
-    def sample(self, sample_id: int) -> SampleRow | None:
-        return self._queries.sample(sample_id)
-
-    def sample_by_path(self, path: str | os.PathLike) -> SampleRow | None:
-        return self._queries.sample_by_path(path)
-
-    def tags(self, sample_id: int) -> dict[str, dict[str, float]]:
-        return self._queries.tags(sample_id)
-
     def best_tags(self) -> dict[int, str]:
         return self._queries.best_tags()
-
-    def stored_vectors(self, backend: str) -> tuple[np.ndarray, np.ndarray | None]:
-        return self._queries.stored_vectors(backend)
 
     def stats(self) -> dict:
         return self._queries.stats()

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from soundalike.engine.musical.store import unanalysed_among, with_stored_tags
 from soundalike.engine.pipeline.audio import file_hash, hashed_whole
 from soundalike.engine.pipeline.ingest import Job
-from soundalike.engine.pipeline.scanner import FileEntry, has_temporary_part, is_candidate, stat_entry, walk
+from soundalike.engine.pipeline.walk import FileEntry, has_temporary_part, is_candidate, stat_entry, walk
 from soundalike.engine.store import sounds
 from soundalike.engine.store.catalog import Catalog, Known
 

@@ -24,7 +24,7 @@ from soundalike.engine.musical.filters import fit
 from soundalike.engine.musical.store import musical_of
 from soundalike.engine.pipeline.audio import decode_file, prepare, resample
 from soundalike.engine.pipeline.ingest import embed_checked
-from soundalike.engine.pipeline.scanner import stat_entry
+from soundalike.engine.pipeline.walk import stat_entry
 from soundalike.engine.store.browse import BrowseQuery, matching_ids
 from soundalike.engine.store.catalog import Catalog, Filters, SampleRow
 

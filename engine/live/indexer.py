@@ -29,7 +29,7 @@ from soundalike.engine.library.writer import LibraryWriter
 from soundalike.engine.live.roots import Roots
 from soundalike.engine.live.work_queue import Changes, WorkQueue
 from soundalike.engine.pipeline.ingest import Job
-from soundalike.engine.pipeline.scanner import stat_entry
+from soundalike.engine.pipeline.walk import stat_entry
 from soundalike.engine.store.text import is_disk_full, readable
 
 log = logging.getLogger(__name__)

@@ -55,7 +55,7 @@ class Roots:
     def check(self) -> None:
         """Bring every root's state in line with the disk (called on the indexer thread)."""
         self._last_check = time.monotonic()
-        for root in self.library.roots():
+        for root in self.library.browse.roots():
             info = self.states.get(root)
             present = self.present(root)
             if info is None or info.online != present:

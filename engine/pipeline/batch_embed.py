@@ -12,7 +12,7 @@ from soundalike.engine.config import EngineSettings
 from soundalike.engine.embedders.base import Embedder
 from soundalike.engine.pipeline.executors import Executors
 from soundalike.engine.pipeline.ingest import Ingestor, Job
-from soundalike.engine.pipeline.scanner import stat_entry
+from soundalike.engine.pipeline.walk import stat_entry
 
 
 @dataclass

@@ -20,7 +20,7 @@ from soundalike.engine.musical.analysis import Musical, analyse_safely
 from soundalike.engine.musical.drums import drum_reason
 from soundalike.engine.pipeline.audio import AudioFacts, Decoded, decode_file, prepare
 from soundalike.engine.pipeline.fingerprint import encode, fingerprint
-from soundalike.engine.pipeline.scanner import FileEntry
+from soundalike.engine.pipeline.walk import FileEntry
 
 log = logging.getLogger(__name__)
 

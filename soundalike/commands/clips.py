@@ -7,6 +7,7 @@ import time
 from soundalike.commands.query_args import left_out, print_hits, query_filters
 from soundalike.engine.errors import UserError
 from soundalike.engine.library.facade import Library
+from soundalike.engine.library.query import SimilarQuery
 from soundalike.engine.pipeline.recording import Clip, span_of_file
 from soundalike.engine.weights import parse_weights
 from soundalike.tui.widgets.waveform import render
@@ -35,12 +36,13 @@ def search_clip(args: argparse.Namespace, library: Library, clip: Clip) -> int:
     started = time.perf_counter()
     weights, filters = parse_weights(args.aspect), query_filters(args, library)
     try:
-        folded = library.similar_groups(clip.audio, k=args.k, backend=args.backend, weights=weights, filters=filters,
-                                        sample_rate=clip.sample_rate, musical=getattr(args, "musical", False),
-                                        collapse=args.collapse, not_under=left_out(args, library, clip.source))
+        folded = library.similar(SimilarQuery(clip.audio, k=args.k, backend=args.backend, weights=weights,
+                                              filters=filters, sample_rate=clip.sample_rate,
+                                              musical=getattr(args, "musical", False), collapse=args.collapse,
+                                              not_under=left_out(args, library, clip.source)))
     except ValueError as e:
         raise UserError(str(e)) from e
-    return print_hits(args, folded.groups, (time.perf_counter() - started) * 1000, library)
+    return print_hits(args, folded, (time.perf_counter() - started) * 1000, library)
 
 
 def similar_to_span(args: argparse.Namespace, library: Library) -> int:

@@ -155,7 +155,7 @@ def _ask_engine(args: argparse.Namespace, settings: Settings) -> int | None:
 
 
 def cmd_index(args: argparse.Namespace, library: Library) -> int:
-    if not args.folders and not library.roots():
+    if not args.folders and not library.browse.roots():
         raise UserError("no folders given and none indexed yet: soundalike index ~/Samples")
     from soundalike.engine.tools.demo import forget_old_demo
 
@@ -196,28 +196,30 @@ def cmd_similar(args: argparse.Namespace, library: Library) -> int:
     if args.start is not None or args.end is not None:
         from soundalike.commands.clips import similar_to_span
         return similar_to_span(args, library)
+    from soundalike.engine.library.query import SimilarQuery
     started = time.perf_counter()
     weights, filters = parse_weights(args.aspect), query_filters(args, library)
     try:
-        folded = library.similar_groups(args.file, k=args.k, backend=args.backend, weights=weights, filters=filters,
-                                        musical=args.musical, collapse=args.collapse,
-                                        not_under=left_out(args, library, args.file))
+        folded = library.similar(SimilarQuery(args.file, k=args.k, backend=args.backend, weights=weights,
+                                              filters=filters, musical=args.musical, collapse=args.collapse,
+                                              not_under=left_out(args, library, args.file)))
     except ValueError as e:
         raise UserError(str(e)) from e
-    return print_hits(args, folded.groups, (time.perf_counter() - started) * 1000, library, folded.own)
+    return print_hits(args, folded, (time.perf_counter() - started) * 1000, library, folded.own)
 
 
 def cmd_search(args: argparse.Namespace, library: Library) -> int:
     if args.aspect:
         raise UserError("--aspect applies to similar, not to text search")
+    from soundalike.engine.library.query import TextQuery
     started = time.perf_counter()
     filters = query_filters(args, library)
     try:
-        folded = library.search_groups(args.text, k=args.k, backend=args.backend, filters=filters,
-                                       collapse=args.collapse, not_under=left_out(args, library, None))
+        folded = library.search(TextQuery(args.text, k=args.k, backend=args.backend, filters=filters,
+                                          collapse=args.collapse, not_under=left_out(args, library, None)))
     except ValueError as e:
         raise UserError(str(e)) from e
-    return print_hits(args, folded.groups, (time.perf_counter() - started) * 1000, library)
+    return print_hits(args, folded, (time.perf_counter() - started) * 1000, library)
 
 
 def cmd_tags(args: argparse.Namespace, library: Library) -> int:
@@ -279,6 +281,7 @@ def demo_handler(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, library: Library) -> int:
+    from soundalike.engine.library.query import SimilarQuery
     folder = Path(args.folder) if args.folder else paths.cache_dir() / "demo-library"
     if not args.folder:
         from soundalike.engine.tools.demo import build_demo_library
@@ -290,7 +293,7 @@ def cmd_demo(args: argparse.Namespace, library: Library) -> int:
     for path in examples:
         print(f"\nsounds like {readable(path)}:")
         started = time.perf_counter()
-        hits = library.similar(path, k=5)
+        hits = library.similar(SimilarQuery(path, k=5, collapse=False)).hits
         for rank, hit in enumerate(hits, 1):
             print(f"  {rank}  {hit.score:6.3f}  {readable(hit.path)}")
         print(f"  ({(time.perf_counter() - started) * 1000:.1f} ms)")

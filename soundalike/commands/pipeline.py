@@ -14,7 +14,7 @@ from soundalike.engine.errors import FileError, UserError
 from soundalike.engine.pipeline.audio import decode_file, resample, trim_leading_silence
 from soundalike.engine.pipeline.batch_embed import embed_paths
 from soundalike.engine.pipeline.ingest import embed_checked
-from soundalike.engine.pipeline.scanner import stat_entry
+from soundalike.engine.pipeline.walk import stat_entry
 from soundalike.engine.weights import parse_weights
 from soundalike.progress import ProgressBar
 

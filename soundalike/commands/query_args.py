@@ -58,7 +58,7 @@ def left_out(args: argparse.Namespace, library: Library, query: str | None) -> s
         raise UserError(f"--not-under and --{scope.replace(' ', '-')}: give one of them")
     if args.not_under:
         return os.path.abspath(args.not_under)
-    return folder_left_out(scope, query, library.roots()) if query is not None else None
+    return folder_left_out(scope, query, library.browse.roots()) if query is not None else None
 
 
 def positive_int(text: str) -> int:
@@ -102,7 +102,7 @@ def print_hits(args: argparse.Namespace, groups: list[Group], elapsed_ms: float,
     """One line per result, with its musical facts; copies and layers folded into a result are
     counted on its line (listed under "folded" in JSON); the query's own copies and layers, which
     are not results, are said once first."""
-    facts = library.musical_of(group.lead.sample.id for group in groups) if library is not None else {}
+    facts = library.browse.musical(group.lead.sample.id for group in groups) if library is not None else {}
     if args.json:
         print(json.dumps([{**hit_json(rank, group.lead), **_musical_fields(facts.get(group.lead.sample.id))}
                           | ({"folded": [h.path for h in group.members]} if group.members else {})
