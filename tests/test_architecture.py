@@ -342,3 +342,39 @@ def test_the_cycle_check_ignores_type_checking_imports():
     sources = {"p.a": "from p import b\n",
                "p.b": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from p.a import x\n"}
     assert not import_cycles(import_graph(sources))
+
+
+# --- one door into the library ------------------------------------------------------------------
+# A ``Library`` is reached through its methods and ``library.browse``; its writer and scanner are
+# its own (the live engine gets them through its constructors, from the parts it opens).
+PAST_THE_DOOR = ("writer", "scanner", "_writer", "_scanner", "_queries", "_indexes", "_backends")
+
+
+def library_reaches(source: str, where: str) -> list[str]:
+    def is_library(node: ast.expr) -> bool:
+        return (isinstance(node, ast.Name) and node.id == "library") or \
+            (isinstance(node, ast.Attribute) and node.attr == "library")
+    return [f"{where}:{node.lineno} reads library.{node.attr}" for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Attribute) and node.attr in PAST_THE_DOOR and is_library(node.value)]
+
+
+def test_nothing_reaches_past_the_library_door():
+    folders = [ROOT / "engine", ROOT / "tui", ROOT / "bridge", ROOT / "soundalike"]
+    files = sorted(path for folder in folders for path in folder.rglob("*.py")
+                   if (ROOT / "engine" / "library") not in path.parents)
+    bad = [v for path in files for v in library_reaches(path.read_text(encoding="utf-8"),
+                                                        str(path.relative_to(ROOT)))]
+    assert not bad, "use a Library method, library.browse, or take the part in a constructor:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("source", [
+    "library.writer.move(a, b)\n",
+    "def f(self):\n    return self.library.scanner.plan(p, r, False)\n",
+    "hits = app.library._queries.similar(x)\n",
+])
+def test_the_door_check_catches_a_reach(source):
+    assert library_reaches(source, "example.py")
+
+
+def test_the_door_check_lets_methods_and_browse_through():
+    assert not library_reaches("library.browse.sample(1)\nself.writer.move(a, b)\nlibrary.scan()\n", "example.py")
