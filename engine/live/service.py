@@ -40,7 +40,7 @@ class EngineService:
         self.workers = LiveWorkerPool(settings.engine)  # decoding processes, spawned in start() when wanted
         parts = LibraryParts.open(settings, backends, self.events, Executors(self.workers))
         self.library = Library(settings, backends, parts=parts)
-        self._writer = parts.writer
+        self.lock, self._writer = parts.lock, parts.writer
         self.queue = WorkQueue()
         self.tracker = ChangeTracker(settings.watch.debounce_seconds, self.queue.add_paths)
         self.watcher = Watcher(settings.watch, settings.engine.extensions, self.tracker, self.queue.add_move,
@@ -59,7 +59,7 @@ class EngineService:
         Raises soundalike.engine.store.lock.LibraryLocked (a UserError naming the owner) when another process
         owns the library. ``owner``: how another process names this one ("soundalike serve", the app).
         """
-        self.library.lock.acquire(owner)
+        self.lock.acquire(owner)
         try:
             self._writer.load_backends()  # load models now (a missing one fails here), record which made the vectors
             self.workers.start({name: self.library.embedder(name) for name in self.settings.engine.backends},
@@ -70,7 +70,7 @@ class EngineService:
         except BaseException:
             self.watcher.stop()
             self.workers.close()
-            self.library.lock.release()
+            self.lock.release()
             raise
         for name, target in (("engine-settle", self.tracker.run), ("engine-index", self.indexer.run)):
             thread = threading.Thread(target=target, args=(self._stop,), name=name, daemon=True)
@@ -106,7 +106,7 @@ class EngineService:
 
     def status(self) -> dict:
         """A JSON-able summary for status bars and ``serve``'s log."""
-        owner = self.library.lock.owner
+        owner = self.lock.owner
         return {
             "busy": not self.idle(),
             "queue": len(self.queue) + self.tracker.pending(),
@@ -130,8 +130,8 @@ class EngineService:
             thread.join()
         self.workers.close()  # after the indexer: it may be waiting on a worker's chunk
         self.library.close()
-        if self.library.lock.held:
-            self.library.lock.release()
+        if self.lock.held:
+            self.lock.release()
         log.info("engine stopped")
 
     def __enter__(self) -> EngineService:
