@@ -94,10 +94,6 @@ class LibraryQueries:
         scale = embedder.score_scale(weights)  # scores as weighted mean cosines: 1.0 = the same sound
         return [Hit(hit.sample, min(hit.score / scale, 1.0)) for hit in hits]
 
-    def musical_of(self, ids) -> dict[int, Musical]:
-        """sample id -> stored musical facts (loop or one-shot, tempo, key, root note)."""
-        return musical_of(self._catalog, list(ids))
-
     def analyse_musical(self, path: str | os.PathLike) -> Musical:
         """Musical facts of any audio file, in or out of the library (FileError when it does not decode).
 
@@ -218,9 +214,6 @@ class LibraryQueries:
         return embed_checked(embedder, [resample(mono, sample_rate, embedder.sample_rate)]).vectors[0]
 
     # --- samples, tags, statistics -----------------------------------------------------------
-    def sample(self, sample_id: int) -> SampleRow | None:
-        return self._catalog.sample(sample_id)
-
     def sample_by_path(self, path: str | os.PathLike) -> SampleRow | None:
         return self._catalog.sample_by_path(os.path.abspath(os.fspath(path)))
 
@@ -233,10 +226,6 @@ class LibraryQueries:
             "SELECT t.sample_id, t.tag, MAX(t.score) FROM tags t JOIN samples s ON s.id = t.sample_id "
             "WHERE s.status = 'ok' GROUP BY t.sample_id")
         return {int(sid): tag for sid, tag, _ in rows}
-
-    def stored_vectors(self, backend: str) -> tuple[np.ndarray, np.ndarray | None]:
-        """(ids, matrix) of ``backend``'s stored vectors of playable samples, read from the catalog."""
-        return self._catalog.vectors(backend)
 
     def stats(self) -> dict:
         counts = self._catalog.status_counts()
