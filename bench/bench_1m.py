@@ -12,7 +12,7 @@ Rows (each size in its own data dir, kept for re-runs with --keep):
 * first write: samples/s and the writing process's peak RSS (a child process);
 * unchanged re-index: ``soundalike index`` in a child, wall time;
 * ``serve`` start: launch to the first OSC ping answered; its peak RSS after the OSC queries;
-* similar p50/p99, folding on: in process (``Library.similar_groups`` by sample id) and over OSC;
+* similar p50/p99, folding on: in process (``Library.similar`` by sample id) and over OSC;
 * recall@10 of the search that answers (approximate past ``[index] approximate_above``) vs exact;
 * the app: start to first rows, keystroke medians, map open, kit build;
 * catalog and index sizes on disk.
@@ -45,11 +45,12 @@ sys.path.insert(0, str(REPO))
 from bench.bench_100k import index_command, watched_run  # noqa: E402
 from soundalike.engine.config import EngineSettings, Settings  # noqa: E402
 from soundalike.engine.library.facade import Library  # noqa: E402
+from soundalike.engine.library.query import SimilarQuery  # noqa: E402
 from soundalike.engine.musical.analysis import Musical  # noqa: E402
 from soundalike.engine.pipeline.audio import AudioFacts  # noqa: E402
 from soundalike.engine.pipeline.fingerprint import BANDS, Fingerprint, encode  # noqa: E402
 from soundalike.engine.pipeline.ingest import Processed  # noqa: E402
-from soundalike.engine.pipeline.scanner import stat_entry  # noqa: E402
+from soundalike.engine.pipeline.walk import stat_entry  # noqa: E402
 
 TAGS = ("kick", "snare", "clap", "closed hat", "open hat", "tom", "cymbal", "rim", "shaker", "percussion")
 CENTRES, PER_FOLDER, FRAMES = 2000, 100, 11
@@ -101,7 +102,7 @@ def write_child(data: Path, root: Path, count: int) -> None:
     with Library(settings_for(data)) as library:
         root.mkdir(parents=True, exist_ok=True)
         library.add_root(root)
-        report = library.writer.record(generated(root, count, library.embedder("builtin").dim))
+        report = library.record(generated(root, count, library.embedder("builtin").dim))
         library.save_indexes()
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -151,11 +152,11 @@ def in_process(data: Path, count: int, queries: int) -> tuple[list[str], list[st
     ids = index.ids()
     picks = [int(i) for i in rng.choice(ids, size=queries, replace=False)]
     for sid in picks[:5]:
-        library.similar_groups(sid, k=10)  # warm
+        library.similar(SimilarQuery(sid, k=10))  # warm
     times, folded = [], 0
     for sid in picks:
         t0 = time.perf_counter()
-        result = library.similar_groups(sid, k=10)
+        result = library.similar(SimilarQuery(sid, k=10))
         times.append(time.perf_counter() - t0)
         folded += sum(len(g.members) for g in result.groups) + len(result.own.copies) + len(result.own.layers)
     rows.append(f"similar in process, folding on, k=10: {pcts(times)} ({folded / queries:.1f} copies/layers "
@@ -163,7 +164,7 @@ def in_process(data: Path, count: int, queries: int) -> tuple[list[str], list[st
     plain, raw = [], []
     for sid in picks:  # the same queries without folding, and FAISS alone: what folding adds, under this load
         t0 = time.perf_counter()
-        library.similar(sid, k=10)
+        library.similar(SimilarQuery(sid, k=10, collapse=False))
         plain.append(time.perf_counter() - t0)
         query = index.reconstruct(sid)
         t0 = time.perf_counter()

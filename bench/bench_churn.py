@@ -43,7 +43,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from soundalike.engine.pipeline.audio import file_hash  # noqa: E402
-from soundalike.engine.pipeline.scanner import walk  # noqa: E402
+from soundalike.engine.pipeline.walk import walk  # noqa: E402
 from soundalike.engine.store.text import from_db, to_db  # noqa: E402
 from soundalike.engine.tools.demo import render  # noqa: E402
 
@@ -263,7 +263,7 @@ def vector_check(data: Path, backend: str, sample: int, seed: int) -> dict:
     """Stored vectors of up to ``sample`` ok rows against a fresh embed of their file."""
     from soundalike.engine.library.facade import Library
     from soundalike.engine.pipeline.ingest import Ingestor, Job
-    from soundalike.engine.pipeline.scanner import stat_entry
+    from soundalike.engine.pipeline.walk import stat_entry
     registry, _ = registry_for(backend)
     settings = child_settings(str(data), backend)
     conn = sqlite3.connect(f"file:{data / 'catalog.sqlite'}?mode=ro", uri=True, timeout=30)

@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.synthetic_library import fill  # noqa: E402
 from soundalike.engine.config import Settings  # noqa: E402
 from soundalike.engine.library.facade import Library  # noqa: E402
+from soundalike.engine.library.query import SimilarQuery  # noqa: E402
 from soundalike.engine.pipeline.audio import decode_file, prepare  # noqa: E402
 from soundalike.engine.tools.demo import INSTRUMENTS, RATE, render  # noqa: E402
 
@@ -139,7 +140,7 @@ def bench_similar(size: int) -> None:
         raw_queries = [index.reconstruct(int(i)).reshape(1, -1) for i in picks]
         raw_index = index._index
         raw = latency(lambda i: raw_index.search(raw_queries[i], 11), 300)
-        ours = latency(lambda i: library.similar(int(picks[i]), k=10), 300)
+        ours = latency(lambda i: library.similar(SimilarQuery(int(picks[i]), k=10, collapse=False)).hits, 300)
         library.close()
     print(f"similar at {size} items (dim {dim}): p50 {ours[0]:.2f} ms, p99 {ours[1]:.2f} ms; "
           f"raw FAISS p50 {raw[0]:.2f} ms -> ratio {ours[0] / raw[0]:.2f}; re-open {reopen:.2f} s")

@@ -33,7 +33,7 @@ VELOCITY = ("Softest", "Soft", "Med", "Hard", "Hardest")
 
 
 def families(library: Library, paths: list[str]) -> dict[str, int]:
-    rows = {path: library.sample_by_path(path) for path in paths}
+    rows = {path: library.browse.sample_by_path(path) for path in paths}
     ok = {path: row.id for path, row in rows.items() if row is not None and row.status == "ok"}
     labels = library.browse.sound_labels(ok.values())
     return {path: labels[sid][1] for path, sid in ok.items() if sid in labels}

@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_recording import index_devset, read_devset  # noqa: E402
 from soundalike.engine.kits.builder import KitBuilder  # noqa: E402
+from soundalike.engine.library.query import SimilarQuery  # noqa: E402
 
 #: Dev set classes that fit each slot (the dev set says "hihat", "cymbal", "bell", "hand").
 FITS = {"kick": {"kick"}, "snare": {"snare"}, "clap": {"clap"}, "closed hat": {"hihat"}, "open hat": {"hihat"},
@@ -76,7 +77,7 @@ def speed(count: int, repeat: int = 5) -> None:
             builder.build(seed)
             times.append(time.perf_counter() - started)
             started = time.perf_counter()
-            library.similar(seed, k=10)
+            library.similar(SimilarQuery(seed, k=10, collapse=False))
             base.append(time.perf_counter() - started)
         library.close()
     times.sort()
@@ -98,7 +99,7 @@ def main() -> None:
     classes = {path: cls for path, _, _, cls in rows}
     with tempfile.TemporaryDirectory() as tmp:
         library = index_devset(rows, Path(tmp) / "lib")
-        seeds = [p for p, *_ in rows if (r := library.sample_by_path(p)) is not None and r.status == "ok"]
+        seeds = [p for p, *_ in rows if (r := library.browse.sample_by_path(p)) is not None and r.status == "ok"]
         started = time.perf_counter()
         print("| picks by | seeds | picks | from the seed's kit | chance (share of the slot's whole pool) | class fits the slot |")
         print("|---|---|---|---|---|---|")

@@ -39,6 +39,7 @@ from soundalike.engine.config import BridgeSettings, EngineSettings, Settings  #
 from soundalike.engine.embedders.base import BackendInfo, Embedder  # noqa: E402
 from soundalike.engine.embedders.registry import BACKENDS  # noqa: E402
 from soundalike.engine.library.facade import Library  # noqa: E402
+from soundalike.engine.library.query import SimilarQuery  # noqa: E402
 from soundalike.engine.store import writes as cat  # noqa: E402
 from soundalike.engine.tools.demo import INSTRUMENTS, render  # noqa: E402
 
@@ -105,11 +106,11 @@ def round_trips(library: Library, client: OscClient, queries: list[str], count: 
     """(in-process ms, OSC ms) lists, measured in alternating blocks of 50 over the same queries."""
     local, remote = [], []
     for query in queries[:5]:  # warm-up: connections, caches
-        library.similar(query, k=k)
+        library.similar(SimilarQuery(query, k=k, collapse=False))
         client.similar(query, k)
     for block in range(0, count, 50):
         picks = [queries[(block + i) % len(queries)] for i in range(50)]
-        local += [timed(lambda q=q: library.similar(q, k=k)) for q in picks]
+        local += [timed(lambda q=q: library.similar(SimilarQuery(q, k=k, collapse=False)).hits) for q in picks]
         remote += [timed(lambda q=q: client.similar(q, k)) for q in picks]
     return local, remote
 

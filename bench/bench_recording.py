@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from soundalike.engine.config import EngineSettings, Settings  # noqa: E402
 from soundalike.engine.errors import SoundalikeError  # noqa: E402
 from soundalike.engine.library.facade import Library  # noqa: E402
+from soundalike.engine.library.query import SimilarQuery  # noqa: E402
 from soundalike.engine.pipeline.audio import decode_file  # noqa: E402
 from soundalike.engine.pipeline.recording import Clip, cleaned, span_of_file, trimmed  # noqa: E402
 
@@ -145,7 +146,7 @@ def room_scores(library: Library, items, instrument, seed: int, clean: bool) -> 
         for path, audio, rate in items:
             try:
                 clip = record_through(audio, rate, room, rng, clean)
-                hits = [h.path for h in library.similar(clip.audio, k=10, sample_rate=clip.sample_rate)]
+                hits = [h.path for h in library.similar(SimilarQuery(clip.audio, k=10, sample_rate=clip.sample_rate, collapse=False)).hits]
             except SoundalikeError:
                 score.failed += 1
                 continue
@@ -174,7 +175,7 @@ def loop_scores(library: Library, items, groups, instrument, loops: int, seed: i
             for i, (source, _, _) in enumerate(chosen):
                 try:
                     clip = span_of_file(str(path), max(0.0, i * step - 0.03), (i + 1) * step)
-                    hits = [h.path for h in library.similar(clip.audio, k=10, sample_rate=clip.sample_rate)]
+                    hits = [h.path for h in library.similar(SimilarQuery(clip.audio, k=10, sample_rate=clip.sample_rate, collapse=False)).hits]
                 except (SoundalikeError, ValueError):
                     score.failed += 1
                     continue
@@ -195,7 +196,7 @@ def main() -> None:
         library = index_devset(rows, Path(tmp) / "lib")
         items = []
         for path, *_ in rows:
-            row = library.sample_by_path(path)
+            row = library.browse.sample_by_path(path)
             if row is not None and row.status == "ok":
                 decoded = decode_file(path)
                 items.append((path, decoded.samples, decoded.sample_rate))

@@ -34,7 +34,7 @@ from soundalike.engine.pipeline.audio import (
 )
 from soundalike.engine.pipeline.blas import one_blas_thread
 from soundalike.engine.pipeline.ingest import Processed
-from soundalike.engine.pipeline.scanner import stat_entry
+from soundalike.engine.pipeline.walk import stat_entry
 
 EXTENSIONS = Settings().engine.extensions
 CROP = getattr(BuiltinEmbedder, "reads_seconds", None) is not None
@@ -93,12 +93,14 @@ def breakdown(paths: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         import dataclasses
         base = Settings()
-        with Library(dataclasses.replace(base, engine=dataclasses.replace(base.engine, data_dir=tmp))) as library:
+        from soundalike.engine.library.parts import LibraryParts
+        parts = LibraryParts.open(dataclasses.replace(base, engine=dataclasses.replace(base.engine, data_dir=tmp)))
+        with Library(parts.settings, parts=parts) as library:
             library.index("builtin")
             from soundalike.engine.library.facade import ScanReport
             report = ScanReport()
             for start in range(0, len(done), 16):  # the chunk size the scan writes
-                clock("catalog + index write", library.writer._apply, done[start:start + 16], report)
+                clock("catalog + index write", parts.writer._apply, done[start:start + 16], report)
     total = sum(clock.seconds.values())
     count = len(done)
     print(f"\nbreakdown, one thread, CPU ms per file over {count} decodable files "

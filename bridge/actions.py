@@ -16,6 +16,7 @@ from soundalike.engine.errors import QueryError, SoundalikeError
 from soundalike.engine.events import Notice
 from soundalike.engine.library.browse import SampleRow
 from soundalike.engine.library.facade import Library
+from soundalike.engine.library.query import SimilarQuery
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class Actions:
         path = self.session.current()
         if path is None:
             raise QueryError("nothing to start from: send /soundalike/similar or pick a random sample first")
-        self.session.set_results(path, self.library.similar(path, k=self.k))
+        self.session.set_results(path, self.library.similar(SimilarQuery(path, k=self.k, collapse=False)).hits)
         self._select(self.session.move(+1))
 
     def do_next(self, _argument: str | None) -> None:

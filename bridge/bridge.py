@@ -97,7 +97,7 @@ class Bridge:
         self.state_file = state_file or self.library.settings.engine.resolved_data_dir() / STATE_FILE
         self.push = Push(progress_interval=settings.progress_interval, wake=self._wake,
                          lease=settings.subscriber_lease)
-        paths = PathPolicy(settings.query_paths, settings.query_folders, self.library.roots)
+        paths = PathPolicy(settings.query_paths, settings.query_folders, self.library.browse.roots)
         self.handlers = Handlers(self.library, self.push, self.status, settings.max_k, settings.max_reply_bytes,
                                  self.session, paths)
         self.server = OscServer(self.handlers.table(), self.push, settings,

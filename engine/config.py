@@ -41,7 +41,7 @@ class EngineSettings:
     trim_db: float = -50.0
     silence_db: float = -80.0
     musical: bool = True  # issue 16: loop/one-shot, tempo, key and root note at index time
-    worker_processes: bool = True  # issue 15: forked worker processes where safe (engine/pipeline/ingest_pool.py)
+    worker_processes: bool = True  # issue 15: forked worker processes where safe (engine/pipeline/workers.py)
 
     def resolved_data_dir(self) -> Path:
         return Path(self.data_dir).expanduser() if self.data_dir else paths.data_dir()

@@ -212,7 +212,7 @@ def test_the_catalog_check_catches_a_reach(source):
 @pytest.mark.parametrize("source", [
     "counts = library.browse.status_counts()\n",
     "from soundalike.engine.library.browse import BrowseQuery, Filters, SampleRow, readable\n",
-    "from soundalike.engine.library.repair import catalog_problems\n",
+    "from soundalike.engine.library.salvage import catalog_problems\n",
     "catalog = data_dir / 'catalog.sqlite'\n",  # a local name, not the library's attribute
 ])
 def test_the_catalog_check_lets_the_library_api_through(source):
@@ -425,3 +425,177 @@ def test_the_store_check_catches_a_reach(source):
 ])
 def test_the_store_check_lets_the_protocol_through(source):
     assert not store_reaches(source, "example.py")
+
+
+# --- no import cycles, lazy imports included --------------------------------------------------
+# An import inside a function still runs, later: a cycle through one is a cycle. Imports under
+# ``if TYPE_CHECKING:`` never run and are left out.
+def _runtime_imports(source: str, module: str) -> set[str]:
+    """Modules ``module``'s source imports when it runs (at load or inside a function), relative
+    imports resolved; ``from a import b`` reads as ``a`` and ``a.b``."""
+    tree = ast.parse(source)
+    skipped = {id(node) for branch in ast.walk(tree) if isinstance(branch, ast.If) and _is_type_checking(branch.test)
+               for stmt in branch.body for node in ast.walk(stmt)}
+    package = module.rsplit(".", 1)[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join([*package.split(".")[:len(package.split(".")) - node.level + 1], *filter(None, [base])])
+            found |= {base} | {f"{base}.{alias.name}" for alias in node.names}
+    return found
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
+        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def import_graph(sources: dict[str, str]) -> dict[str, set[str]]:
+    """module -> the project modules it imports at run time (``sources``: module name -> source).
+
+    ``from package import submodule`` is an edge to the submodule only: the package's
+    ``__init__`` runs first, as it does for every module below it, but what it imports lazily
+    (a module ``__getattr__``) is not loaded by it."""
+    graph = {}
+    for module, source in sources.items():
+        names = {name for name in _runtime_imports(source, module) if name in sources and name != module}
+        graph[module] = {name for name in names if not any(other.startswith(name + ".") for other in names)
+                         or _names_more_than_submodules(source, name, sources)}
+    return graph
+
+
+def _names_more_than_submodules(source: str, package: str, sources: dict[str, str]) -> bool:
+    """True when ``source`` takes something from ``package`` that is not one of its submodules."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module == package:
+            if any(f"{package}.{alias.name}" not in sources for alias in node.names):
+                return True
+        elif isinstance(node, ast.Import) and any(alias.name == package for alias in node.names):
+            return True
+    return False
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The import cycles of ``graph``: one list of modules per strongly connected part of more than one."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(start: str) -> None:  # Tarjan's algorithm, iterative (the graph is deep)
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, edges = work[-1]
+            for nxt in edges:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(sorted(graph[nxt]))))
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    part = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        part.append(member)
+                        if member == node:
+                            break
+                    if len(part) > 1:
+                        cycles.append(sorted(part))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return cycles
+
+
+def project_sources() -> dict[str, str]:
+    """soundalike.* module name -> source, for every shipped file (soundalike/'s links are not followed)."""
+    folders = {"soundalike": "soundalike", "soundalike.engine": "engine", "soundalike.tui": "tui",
+               "soundalike.bridge": "bridge"}
+    sources = {}
+    for namespace, folder in folders.items():
+        for path in (ROOT / folder).rglob("*.py"):
+            name = ".".join([namespace, *path.relative_to(ROOT / folder).with_suffix("").parts])
+            sources[name.removesuffix(".__init__")] = path.read_text(encoding="utf-8")
+    return sources
+
+
+def test_no_module_takes_part_in_an_import_cycle():
+    cycles = import_cycles(import_graph(project_sources()))
+    assert not cycles, "import cycles (lazy imports included):\n" + "\n".join(" <-> ".join(c) for c in cycles)
+
+
+@pytest.mark.parametrize("sources", [
+    {"p.a": "from p import b\n", "p.b": "def f():\n    from p.a import x\n"},
+    {"p.a": "import p.b\n", "p.b": "from . import c\n", "p.c": "from .a import y\n"},
+])
+def test_the_cycle_check_catches_a_cycle(sources):
+    assert import_cycles(import_graph(sources))
+
+
+def test_a_package_whose_init_loads_lazily_is_no_cycle_for_its_submodules():
+    sources = {"p": "def __getattr__(name):\n    from p import a\n    return a\n",
+               "p.a": "from p import b\n", "p.b": "X = 1\n"}
+    assert not import_cycles(import_graph(sources))
+    sources["p.b"] = "from p import Thing\n"  # takes a name the package's __init__ makes: that is a cycle
+    assert import_cycles(import_graph(sources))
+
+
+def test_the_cycle_check_ignores_type_checking_imports():
+    sources = {"p.a": "from p import b\n",
+               "p.b": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from p.a import x\n"}
+    assert not import_cycles(import_graph(sources))
+
+
+# --- one door into the library ------------------------------------------------------------------
+# A ``Library`` is reached through its methods and ``library.browse``; its writer and scanner are
+# its own (the live engine gets them through its constructors, from the parts it opens).
+PAST_THE_DOOR = ("writer", "scanner", "_writer", "_scanner", "_queries", "_indexes", "_backends")
+
+
+def library_reaches(source: str, where: str) -> list[str]:
+    def is_library(node: ast.expr) -> bool:
+        return (isinstance(node, ast.Name) and node.id == "library") or \
+            (isinstance(node, ast.Attribute) and node.attr == "library")
+    return [f"{where}:{node.lineno} reads library.{node.attr}" for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Attribute) and node.attr in PAST_THE_DOOR and is_library(node.value)]
+
+
+def test_nothing_reaches_past_the_library_door():
+    folders = [ROOT / "engine", ROOT / "tui", ROOT / "bridge", ROOT / "soundalike"]
+    files = sorted(path for folder in folders for path in folder.rglob("*.py")
+                   if (ROOT / "engine" / "library") not in path.parents)
+    bad = [v for path in files for v in library_reaches(path.read_text(encoding="utf-8"),
+                                                        str(path.relative_to(ROOT)))]
+    assert not bad, "use a Library method, library.browse, or take the part in a constructor:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("source", [
+    "library.writer.move(a, b)\n",
+    "def f(self):\n    return self.library.scanner.plan(p, r, False)\n",
+    "hits = app.library._queries.similar(x)\n",
+])
+def test_the_door_check_catches_a_reach(source):
+    assert library_reaches(source, "example.py")
+
+
+def test_the_door_check_lets_methods_and_browse_through():
+    assert not library_reaches("library.browse.sample(1)\nself.writer.move(a, b)\nlibrary.scan()\n", "example.py")

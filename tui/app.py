@@ -25,6 +25,7 @@ from textual.timer import Timer
 from soundalike.engine.config import Settings
 from soundalike.engine.errors import SoundalikeError
 from soundalike.engine.library.browse import SampleRow
+from soundalike.engine.library.query import SimilarQuery
 from soundalike.engine.live.service import EngineService
 from soundalike.engine.pipeline.recording import InputUnavailable, cleaned, record, trimmed
 from soundalike.tui.keys import bindings, keymap
@@ -268,7 +269,8 @@ class SoundalikeApp(App):
         library, k = self.library, self.settings.tui.results
         title = f"recording {clip.seconds * 1000:.0f} ms {wave}"
         self.call_from_thread(self.show_results, title,
-                              lambda: library.similar(clip.audio, k=k, sample_rate=clip.sample_rate))
+                              lambda: library.similar(SimilarQuery(clip.audio, k=k, sample_rate=clip.sample_rate,
+                                                                   collapse=False)).hits)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.settings.tui))

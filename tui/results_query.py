@@ -10,6 +10,7 @@ from soundalike.engine.config import TuiSettings
 from soundalike.engine.library.browse import BrowseQuery, SampleRow
 from soundalike.engine.library.collapse import Folded
 from soundalike.engine.library.facade import Library
+from soundalike.engine.library.query import SimilarQuery, TextQuery
 from soundalike.tui.filters import FilterState
 
 #: Where results may come from, relative to the query sample (the first folder below its root is its pack).
@@ -90,5 +91,6 @@ def run(library: Library, query: ResultsQuery, settings: TuiSettings) -> Folded:
     filters = where if where.where()[0] else None
     if (sample := query.sample) is not None:
         weights = None if query.aspect == OVERALL else {query.aspect: 1.0}
-        return library.similar_groups(sample.id, k=query.k, weights=weights, filters=filters, collapse=query.collapse)
-    return library.search_groups(query.text, k=query.k, filters=filters, collapse=query.collapse)
+        return library.similar(SimilarQuery(sample.id, k=query.k, weights=weights, filters=filters,
+                                            collapse=query.collapse))
+    return library.search(TextQuery(query.text, k=query.k, filters=filters, collapse=query.collapse))

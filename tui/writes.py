@@ -64,6 +64,6 @@ class LibraryWrites:
 
 def toggle_favourite(library: Library, sample_id: int) -> None:
     """Star a sample, or unstar it: as it is now, not as it was when the key was pressed."""
-    sample = library.sample(sample_id)
+    sample = library.browse.sample(sample_id)
     if sample is not None:
         library.set_favourite(sample_id, not sample.favourite)

@@ -6,7 +6,7 @@ its server at 100 % CPU), skips type tags it does not know without reading their
 once, front to back: each bundle element must have a size above 0, a multiple of 4, within the
 bytes that remain, bundles nest at most ``MAX_DEPTH`` deep and arrays ``MAX_ARRAY_DEPTH`` deep
 (so nothing that later walks the arguments recurses without bound), and each argument is read by its tag or
-the packet is refused with :class:`DecodeError` saying why. Time is linear in the packet's size.
+the packet is refused with :class:`PacketError` saying why. Time is linear in the packet's size.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ MAX_MESSAGES = 1024  # messages in one packet
 Message = tuple[str, list[Any]]
 
 
-class DecodeError(ValueError):
+class PacketError(ValueError):
     """The packet is not OSC this server can read; the message says where and why."""
 
 
@@ -37,25 +37,25 @@ def _decode(data: bytes, depth: int, out: list[Message]) -> None:
         _bundle(data, depth, out)
     elif data.startswith(b"/"):
         if len(out) >= MAX_MESSAGES:
-            raise DecodeError(f"more than {MAX_MESSAGES} messages in one packet")
+            raise PacketError(f"more than {MAX_MESSAGES} messages in one packet")
         out.append(decode_message(data))
     else:
-        raise DecodeError(f"a {len(data)}-byte element that is neither a message (starts with '/') nor a bundle")
+        raise PacketError(f"a {len(data)}-byte element that is neither a message (starts with '/') nor a bundle")
 
 
 def _bundle(data: bytes, depth: int, out: list[Message]) -> None:
     if depth >= MAX_DEPTH:
-        raise DecodeError(f"bundles nested more than {MAX_DEPTH} deep")
+        raise PacketError(f"bundles nested more than {MAX_DEPTH} deep")
     if len(data) < 16:
-        raise DecodeError(f"a bundle of {len(data)} bytes has no room for its time tag")
+        raise PacketError(f"a bundle of {len(data)} bytes has no room for its time tag")
     offset = 16
     while offset < len(data):
         if len(data) - offset < 4:
-            raise DecodeError(f"bundle element size cut off at byte {offset}")
+            raise PacketError(f"bundle element size cut off at byte {offset}")
         (size,) = struct.unpack_from(">i", data, offset)
         offset += 4
         if size <= 0 or size % 4 or size > len(data) - offset:
-            raise DecodeError(f"bundle element size {size} at byte {offset - 4} is not a positive multiple of 4 "
+            raise PacketError(f"bundle element size {size} at byte {offset - 4} is not a positive multiple of 4 "
                               f"within the {len(data) - offset} bytes left")
         _decode(data[offset:offset + size], depth + 1, out)
         offset += size
@@ -64,30 +64,30 @@ def _bundle(data: bytes, depth: int, out: list[Message]) -> None:
 def decode_message(data: bytes) -> Message:
     address, offset = _string(data, 0, "address")
     if not address.startswith("/"):
-        raise DecodeError(f"address {address[:40]!r} does not start with '/'")
+        raise PacketError(f"address {address[:40]!r} does not start with '/'")
     if offset == len(data):
         return address, []  # very old clients send no type tag string for no arguments
     tags, offset = _string(data, offset, "type tags")
     if not tags.startswith(","):
-        raise DecodeError(f"type tag string {tags[:40]!r} does not start with ','")
+        raise PacketError(f"type tag string {tags[:40]!r} does not start with ','")
     reader = _Reader(data, offset)
     args = reader.arguments(tags[1:])
     if reader.offset != len(data):
-        raise DecodeError(f"{len(data) - reader.offset} bytes after the last argument")
+        raise PacketError(f"{len(data) - reader.offset} bytes after the last argument")
     return address, args
 
 
 def _string(data: bytes, offset: int, what: str) -> tuple[str, int]:
     end = data.find(b"\0", offset)
     if end < 0:
-        raise DecodeError(f"{what} at byte {offset} is not terminated")
+        raise PacketError(f"{what} at byte {offset} is not terminated")
     padded = end + 4 - (end % 4)
     if padded > len(data):
-        raise DecodeError(f"{what} at byte {offset} is not padded to 4 bytes")
+        raise PacketError(f"{what} at byte {offset} is not padded to 4 bytes")
     try:
         return data[offset:end].decode("utf-8"), padded
     except UnicodeDecodeError as e:
-        raise DecodeError(f"{what} at byte {offset} is not UTF-8 ({e.reason})") from None
+        raise PacketError(f"{what} at byte {offset} is not UTF-8 ({e.reason})") from None
 
 
 _FIXED = {"i": (">i", 4), "f": (">f", 4), "h": (">q", 8), "d": (">d", 8), "t": (">Q", 8), "r": (">I", 4)}
@@ -103,17 +103,17 @@ class _Reader:
         for tag in tags:
             if tag == "[":
                 if len(stack) > MAX_ARRAY_DEPTH:
-                    raise DecodeError(f"arrays nested more than {MAX_ARRAY_DEPTH} deep in the type tags")
+                    raise PacketError(f"arrays nested more than {MAX_ARRAY_DEPTH} deep in the type tags")
                 stack.append([])
             elif tag == "]":
                 if len(stack) == 1:
-                    raise DecodeError("type tags close an array that was never opened")
+                    raise PacketError("type tags close an array that was never opened")
                 array = stack.pop()
                 stack[-1].append(array)
             else:
                 stack[-1].append(self.argument(tag))
         if len(stack) != 1:
-            raise DecodeError("type tags open an array that is never closed")
+            raise PacketError("type tags open an array that is never closed")
         return stack[0]
 
     def argument(self, tag: str) -> Any:
@@ -130,7 +130,7 @@ class _Reader:
             return tuple(self._take(4))
         if tag in _FIXED:
             return self._fixed(*_FIXED[tag])
-        raise DecodeError(f"unknown OSC type tag {tag!r}; send ints (i), floats (f) or strings (s)")
+        raise PacketError(f"unknown OSC type tag {tag!r}; send ints (i), floats (f) or strings (s)")
 
     def _fits(self, size: int) -> bool:
         return self.offset + size <= len(self.data)
@@ -138,12 +138,12 @@ class _Reader:
     def _char(self) -> str:
         code = self._fixed(">I", 4)
         if code > 0x10FFFF:
-            raise DecodeError(f"char argument {code:#x} at byte {self.offset - 4} is not a character")
+            raise PacketError(f"char argument {code:#x} at byte {self.offset - 4} is not a character")
         return chr(code)
 
     def _take(self, size: int) -> bytes:
         if not self._fits(size):
-            raise DecodeError(f"argument at byte {self.offset} needs {size} bytes, {len(self.data) - self.offset} left")
+            raise PacketError(f"argument at byte {self.offset} needs {size} bytes, {len(self.data) - self.offset} left")
         chunk = self.data[self.offset:self.offset + size]
         self.offset += size
         return chunk
@@ -155,7 +155,7 @@ class _Reader:
     def _blob(self) -> bytes:
         (size,) = struct.unpack(">i", self._take(4))
         if size < 0 or size > len(self.data) - self.offset:
-            raise DecodeError(f"blob size {size} at byte {self.offset - 4} is not within the bytes left")
+            raise PacketError(f"blob size {size} at byte {self.offset - 4} is not within the bytes left")
         blob = self._take(size)
         self._take(-size % 4)
         return blob

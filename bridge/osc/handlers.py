@@ -30,10 +30,11 @@ from soundalike.bridge.osc.settings_keys import apply_setting
 from soundalike.bridge.osc.wire import split_list
 from soundalike.bridge.session import Session
 from soundalike.engine.errors import FileError, QueryError, UserError
-from soundalike.engine.kits.builder import Kit, KitBuilder
+from soundalike.engine.kits.builder import Kit
 from soundalike.engine.kits.export import export_kit
 from soundalike.engine.library.browse import utf8_or_readable
 from soundalike.engine.library.facade import Hit, Library
+from soundalike.engine.library.query import KitQuery, SimilarQuery, TextQuery
 from soundalike.engine.musical.analysis import Musical
 from soundalike.engine.pipeline.recording import span_of_file
 
@@ -52,7 +53,7 @@ class Handlers:
                  max_k: int = 100, max_reply_bytes: int = 8192, session: Session | None = None,
                  paths: PathPolicy | None = None):
         self.library = library
-        self.paths = paths or PathPolicy("library", (), library.roots)
+        self.paths = paths or PathPolicy("library", (), library.browse.roots)
         self.subscriptions = subscriptions
         self.status_source = status
         self.max_k = max_k
@@ -75,11 +76,11 @@ class Handlers:
     def similar(self, req: Request) -> list[Reply]:
         prefs = self.clients.get(req.sender)
         path = self.paths.check(req.args["path"])
-        folded = self.library.similar_groups(path, k=self._k(req, prefs.k), backend=prefs.backend,
-                                             weights=prefs.weights, filters=prefs.filters,
-                                             musical=prefs.musical.prefer, collapse=prefs.collapse,
-                                             not_under=prefs.left_out(path, self.library.roots()))
-        hits = [group.lead for group in folded.groups]
+        folded = self.library.similar(SimilarQuery(path, k=self._k(req, prefs.k), backend=prefs.backend,
+                                                   weights=prefs.weights, filters=prefs.filters,
+                                                   musical=prefs.musical.prefer, collapse=prefs.collapse,
+                                                   not_under=prefs.left_out(path, self.library.browse.roots())))
+        hits = folded.hits
         self.session.set_results(path, hits)
         own = [(p.OWN, (req.id, len(folded.own.copies), len(folded.own.layers), folded.own.describe()))] \
             if folded.own else []
@@ -87,7 +88,8 @@ class Handlers:
 
     def search(self, req: Request) -> list[Reply]:
         prefs = self.clients.get(req.sender)  # without a text backend the library says how to get one
-        hits = self.library.search_text(req.args["text"], k=self._k(req, prefs.k), filters=prefs.filters)
+        hits = self.library.search(TextQuery(req.args["text"], k=self._k(req, prefs.k), filters=prefs.filters,
+                                             collapse=False)).hits
         self.session.set_results(None, hits)
         return self.hit_replies(req.id, hits, prefs.format, prefs.musical.fields)
 
@@ -120,11 +122,11 @@ class Handlers:
 
     def tags(self, req: Request) -> list[Reply]:
         path = self.paths.check(req.args["path"])
-        row = self.library.sample_by_path(path)
+        row = self.library.browse.sample_by_path(path)
         if row is None:
             raise QueryError(f"{path} is not in the library (index its folder first)")
         replies = [(p.TAG, (req.id, source, tag, float(score)))
-                   for source, tags in self.library.tags(row.id).items() for tag, score in tags.items()]
+                   for source, tags in self.library.browse.tags(row.id).items() for tag, score in tags.items()]
         return [*replies, (p.DONE, (req.id, len(replies)))]
 
     def _k(self, req: Request, preferred: int) -> int:
@@ -184,8 +186,8 @@ def similar_in_span(library: Library, path: str, start: float, end: float, k: in
                     prefs: ClientPrefs) -> list[Hit]:
     """The first hit between ``start`` and ``end`` seconds of ``path``, as the query."""
     clip = span_of_file(path, start, end)
-    return library.similar(clip.audio, k=k, backend=prefs.backend, weights=prefs.weights, filters=prefs.filters,
-                           sample_rate=clip.sample_rate)
+    return library.similar(SimilarQuery(clip.audio, k=k, backend=prefs.backend, weights=prefs.weights,
+                                        filters=prefs.filters, sample_rate=clip.sample_rate, collapse=False)).hits
 
 
 class KitSessions:
@@ -198,7 +200,7 @@ class KitSessions:
         self._rng = random.Random()
 
     def build(self, library: Library, client: tuple[str, int], seed: str) -> Kit:
-        kit = KitBuilder(library).build(seed)
+        kit = library.kit(KitQuery(seed))
         with self._lock:
             self._kits[client] = kit
             self._kits.move_to_end(client)
@@ -254,7 +256,7 @@ def result_fields(facts: Musical | None) -> tuple:
 
 
 def hit_fields(library: Library, hits: list[Hit]) -> dict[int, tuple]:
-    facts = library.musical_of(hit.sample.id for hit in hits)
+    facts = library.browse.musical(hit.sample.id for hit in hits)
     return {hit.sample.id: result_fields(facts.get(hit.sample.id)) for hit in hits}
 
 

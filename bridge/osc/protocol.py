@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import unquote, urlparse
 
-from soundalike.bridge.osc.decode import DecodeError, decode_packet
+from soundalike.bridge.osc.decode import PacketError, decode_packet
 
 PREFIX = "/soundalike"
 UNKNOWN_ID = -1
@@ -124,7 +124,7 @@ def parse_packet(data: bytes, sender: tuple[str, int]) -> list[Request | BadRequ
     Packets are read by :mod:`soundalike.bridge.osc.decode`, which checks every size before trusting it."""
     try:
         messages = decode_packet(data)
-    except DecodeError as e:
+    except PacketError as e:
         return [BadRequest("malformed", f"malformed OSC packet ({len(data)} bytes): {e}")]
     if not messages:
         return [BadRequest("malformed", "empty OSC bundle")]

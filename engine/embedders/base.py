@@ -60,7 +60,7 @@ class Embedder(ABC):
     reads_seconds: float | None = None
     batch_size: int = 32
     #: the backend may run in a forked worker process (numpy-only state, no threads or devices of
-    #: its own); indexing then uses processes instead of threads (engine/pipeline/ingest_pool.py).
+    #: its own); indexing then uses processes instead of threads (engine/pipeline/workers.py).
     process_safe: ClassVar[bool] = False
 
     @abstractmethod

@@ -150,7 +150,7 @@ class KitBuilder:
             slots.append(choice)
         slots[5:5] = self._toms(query, scale, kinds, taken)
         label = seed if isinstance(seed, (str, os.PathLike)) else (
-            self.library.sample(own_id).path if own_id is not None else "audio")
+            self.library.browse.sample(own_id).path if own_id is not None else "audio")
         return Kit(os.fspath(label), self.backend, slots)
 
     # --- pools -----------------------------------------------------------------------------
@@ -206,7 +206,7 @@ class KitBuilder:
 
     def _put_first(self, choice: SlotChoice, own_id: int, kinds: Kinds) -> None:
         """The seed leads its own slot: a kit built around a kick uses that kick."""
-        row = self.library.sample(own_id)
+        row = self.library.browse.sample(own_id)
         choice.choices = [Hit(row, 1.0)] + [h for h in choice.choices if h.sample.id != own_id][: self.alternatives - 1]
         choice.tags[own_id] = kinds.best.get(own_id, "")
         choice.index = 0

@@ -11,7 +11,10 @@ no catalog-level module.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
+
+import numpy as np
 
 from soundalike.engine.musical.analysis import Musical
 from soundalike.engine.store.catalog import Filters, SampleRow
@@ -86,6 +89,22 @@ class LibraryBrowse:
     # --- single samples ----------------------------------------------------------------------------
     def sample(self, sample_id: int) -> SampleRow | None:
         return self._catalog.sample(sample_id)
+
+    def sample_by_path(self, path: str | os.PathLike) -> SampleRow | None:
+        """The sample stored at ``path`` (made absolute), whatever its status; None when there is none."""
+        return self._catalog.sample_by_path(os.path.abspath(os.fspath(path)))
+
+    def tags(self, sample_id: int) -> dict[str, dict[str, float]]:
+        """A sample's tags: source (a backend, or "user") -> tag -> score."""
+        return self._catalog.tags(sample_id)
+
+    def roots(self) -> list[str]:
+        """The library's folders."""
+        return self._catalog.roots()
+
+    def stored_vectors(self, backend: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """(ids, matrix) of ``backend``'s stored vectors of playable samples."""
+        return self._catalog.vectors(backend)
 
     def samples(self, ids: Iterable[int]) -> dict[int, SampleRow]:
         """id -> row of those ``ids`` still known (a removed one is left out)."""

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 
+from soundalike.engine.library.browse import LibraryBrowse
 from soundalike.engine.library.families import VELOCITY_WORD, layer_key
-from soundalike.engine.library.queries import Hit, Resolved
+from soundalike.engine.library.queries import Hit, LibraryQueries, Resolved
+from soundalike.engine.library.query import SimilarQuery, TextQuery
 from soundalike.engine.store.catalog import SampleRow
 
 __all__ = ["VELOCITY_WORD", "Folded", "Group", "Own", "collapse", "grouped", "layer_key"]
@@ -86,12 +88,18 @@ class Own:
         return f"{' and '.join(p for p in parts if p)} of this sound: {listed}"
 
 
-@dataclass(frozen=True)
-class Folded:
-    """A query's answer: its groups, best first, and the query's own copies and layers."""
+class Folded(list[Group]):
+    """A query's answer: its groups, best first (the list itself), and the query's own copies
+    and layers (``own``), which are not results."""
 
-    groups: list[Group]
-    own: Own = field(default_factory=Own)
+    def __init__(self, groups: Iterable[Group] = (), own: Own | None = None):
+        super().__init__(groups)
+        self.own = own if own is not None else Own()
+
+    @property
+    def hits(self) -> list[Hit]:
+        """Each group's lead, best first: every hit when folding is off."""
+        return [group.lead for group in self]
 
 
 def collapse(hits: list[Hit], labels: Labels) -> list[Group]:
@@ -123,15 +131,15 @@ def _level(layer: list[Hit]) -> float:
     return max(known) if known else float("-inf")
 
 
-def own_of(library, sample_id: int | None) -> Own:
+def own_of(browse: LibraryBrowse, sample_id: int | None) -> Own:
     """The copies and layers of library sample ``sample_id`` (none for a file outside it)."""
     if sample_id is None:
         return Own()
-    family = library.browse.family(sample_id, OWN_LIMIT)
+    family = browse.family(sample_id, OWN_LIMIT)
     if sample_id not in family:
         return Own()
     copy_group = family[sample_id][0]
-    rows = library.browse.samples(sid for sid in family if sid != sample_id)
+    rows = browse.samples(sid for sid in family if sid != sample_id)
     ordered = sorted(rows.values(), key=lambda row: row.path)
     return Own(copies=tuple(row for row in ordered if family[row.id][0] == copy_group),
                layers=tuple(row for row in ordered if family[row.id][0] != copy_group))
@@ -152,14 +160,12 @@ def collapsed_query(run: Callable[[int], list[Hit]], groups_wanted: int, labels:
         k = min(limit, k * 2)
 
 
-def grouped(library, run: Callable[[int], list[Hit]], k: int | None, backend: str | None = None,
-            collapse_on: bool = True, leave_out: frozenset[int] | set[int] = frozenset(),
-            not_under: str | None = None) -> list[Group]:
-    """``run(k)`` (a similar or text query) as groups: collapsed, or one group per hit when off.
+def grouped(browse: LibraryBrowse, run: Callable[[int], list[Hit]], k: int, collapse_on: bool = True,
+            leave_out: frozenset[int] | set[int] = frozenset(), not_under: str | None = None) -> list[Group]:
+    """``run(k)`` (a similar or text query) as ``k`` groups: collapsed, or one group per hit when off.
 
     ``leave_out``: sample ids that are not results (the query's own copies and layers);
     ``not_under``: a folder whose samples are not results ("other folders only")."""
-    k = k or library.settings.index.default_k
     prefix = not_under.rstrip(os.sep) + os.sep if not_under else None
 
     def keep(hit: Hit) -> bool:
@@ -168,27 +174,29 @@ def grouped(library, run: Callable[[int], list[Hit]], k: int | None, backend: st
     if not collapse_on:
         return collapsed_query(run, k, lambda ids: {}, keep, limit) if (leave_out or prefix) else \
             [Group(hit) for hit in run(k)]
-    return collapsed_query(run, k, library.browse.sound_labels, keep, limit)
+    return collapsed_query(run, k, browse.sound_labels, keep, limit)
 
 
-def similar_groups(library, to, k: int | None = None, backend: str | None = None, weights=None, filters=None,
-                   sample_rate: int | None = None, musical: bool = False, collapse_on: bool = True,
-                   not_under: str | None = None) -> Folded:
-    """Library.similar as groups: the query embedded once, its own copies and layers left out
-    (and reported), copies and layers of each result folded under it when ``collapse_on``."""
-    backend = backend or library.settings.engine.default_backend
-    vector, own_id = library.query_vector(to, backend, sample_rate)
-    query = Resolved(vector, own_id, to)
-    own = own_of(library, own_id) if collapse_on else Own()
-    groups = grouped(library, lambda n: library.similar(query, k=n, backend=backend, weights=weights, filters=filters,
-                                                        sample_rate=sample_rate, musical=musical),
-                     k, backend, collapse_on, own.ids, not_under)
-    return Folded(groups, own)
+def similar_groups(queries: LibraryQueries, browse: LibraryBrowse, query: SimilarQuery) -> Folded:
+    """``query`` answered as groups: the sound embedded once, its own copies and layers left out
+    (and reported), copies and layers of each result folded under it when ``query.collapse``."""
+    backend = query.backend or queries.settings.engine.default_backend
+    vector, own_id = queries.query_vector(query.to, backend, query.sample_rate)
+    resolved = Resolved(vector, own_id, query.to)
+    own = own_of(browse, own_id) if query.collapse else Own()
+
+    def run(n: int) -> list[Hit]:
+        return queries.similar(resolved, k=n, backend=backend, weights=query.weights, filters=query.filters,
+                               sample_rate=query.sample_rate, musical=query.musical)
+    k = query.k or queries.settings.index.default_k
+    return Folded(grouped(browse, run, k, query.collapse, own.ids, query.not_under), own)
 
 
-def text_groups(library, text: str, k: int | None = None, backend: str | None = None, filters=None,
-                collapse_on: bool = True, not_under: str | None = None) -> Folded:
-    """Library.search_text as groups (the text embedded once per read)."""
-    backend = library.text_backend(backend)
-    return Folded(grouped(library, lambda n: library.search_text(text, k=n, backend=backend, filters=filters),
-                          k, backend, collapse_on, frozenset(), not_under))
+def text_groups(queries: LibraryQueries, browse: LibraryBrowse, query: TextQuery) -> Folded:
+    """``query`` answered as groups (the text embedded once per read)."""
+    backend = queries.text_backend(query.backend)
+
+    def run(n: int) -> list[Hit]:
+        return queries.search_text(query.text, k=n, backend=backend, filters=query.filters)
+    k = query.k or queries.settings.index.default_k
+    return Folded(grouped(browse, run, k, query.collapse, frozenset(), query.not_under))

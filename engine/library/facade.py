@@ -1,8 +1,10 @@
 """The library: the one engine API the CLI, the TUI and the bridge use.
 
 A data directory holding the catalog (``catalog.sqlite``) and one FAISS index per backend. This
-facade composes parts with one job each: backends, the index set, the writer (``writer``: also
-what the live engine changes), the scanner with the one planner (``scanner``), the queries.
+facade composes parts with one job each (:mod:`soundalike.engine.library.parts`): backends, the
+index set, the writer, the scanner with the one planner, the queries, the browse reads. Only
+``browse`` is reached through it; the live engine gets the writer and scanner from the parts it
+opens, through its own constructors.
 Reads never take the lock and are safe from any thread. Writes take the library lock
 (:mod:`soundalike.engine.store.lock`): while another process (``serve``) owns the library, this one still reads
 it (indexes built in memory), and any write raises a UserError naming the owner.
@@ -11,51 +13,44 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 import numpy as np
 
 from soundalike.engine.config import Settings
 from soundalike.engine.embedders.base import Embedder
-from soundalike.engine.embedders.registry import BACKENDS, Registry, check_names
+from soundalike.engine.embedders.registry import BACKENDS, Registry
 from soundalike.engine.events import EventBus
-from soundalike.engine.library.backends import LibraryBackends
-from soundalike.engine.library.browse import LibraryBrowse
-from soundalike.engine.library.collapse import Folded, similar_groups, text_groups
-from soundalike.engine.library.files import LibraryFolder
-from soundalike.engine.library.indexes import LibraryIndexes
-from soundalike.engine.library.queries import Hit, LibraryQueries
-from soundalike.engine.library.scan import Scanner, check_catalog
-from soundalike.engine.library.writer import LibraryWriter, ProgressCallback, ScanReport
+from soundalike.engine.kits.builder import DEFAULT_ALTERNATIVES, Kit, KitBuilder
+from soundalike.engine.library.collapse import Folded, Group, similar_groups, text_groups
+from soundalike.engine.library.parts import LibraryParts
+from soundalike.engine.library.queries import Hit
+from soundalike.engine.library.query import KitQuery, SimilarQuery, Sound, TextQuery
+from soundalike.engine.library.scan import check_catalog
+from soundalike.engine.library.writer import ProgressCallback, ScanReport
 from soundalike.engine.musical.analysis import Musical
-from soundalike.engine.store.catalog import Filters, SampleRow
-from soundalike.engine.store.factory import open_store
+from soundalike.engine.pipeline.executors import Executors
+from soundalike.engine.pipeline.ingest import Processed
 from soundalike.engine.store.index import VectorIndex
-from soundalike.engine.store.lock import LibraryLock
-from soundalike.engine.store.reads import BrowseQuery
 
-Query = str | os.PathLike | int | np.ndarray
+__all__ = ["Folded", "Group", "Hit", "KitQuery", "Library", "ScanReport", "SimilarQuery", "TextQuery"]
 
 
 class Library:
-    def __init__(self, settings: Settings, backends: Registry = BACKENDS, events: EventBus | None = None):
+    def __init__(self, settings: Settings, backends: Registry = BACKENDS, events: EventBus | None = None,
+                 executors: Executors | None = None, parts: LibraryParts | None = None):
+        """Open the library in ``settings``' data folder; ``executors``: where ingest runs (see
+        :mod:`soundalike.engine.pipeline.executors`); ``parts``: already opened (the live engine's)."""
+        parts = parts or LibraryParts.open(settings, backends, events, executors)
         self.settings = settings
         self.backends = backends
-        self.events = events or EventBus()
-        self.data_dir = settings.engine.resolved_data_dir()
-        check_names({settings.engine.default_backend, *settings.engine.backends}, backends)
-        self._folder = LibraryFolder(self.data_dir)
-        self._catalog = open_store(self._folder.catalog_path)
-        self._folder.remember()
-        self.lock = LibraryLock(self.data_dir)
-        self._backends = LibraryBackends(settings, backends)
-        self._indexes = LibraryIndexes(settings, self._catalog, self.lock, self.data_dir,
-                                       lambda name: self._backends.get(name).dim)
-        self.writer = LibraryWriter(settings, self._catalog, self.lock, self._indexes, self._backends,
-                                    self.events, self.data_dir)
-        self.scanner = Scanner(settings, self._catalog, self.lock, self.writer, self._indexes)
-        self._queries = LibraryQueries(settings, self._catalog, self._indexes, self._backends, str(self.data_dir))
-        self.browse = LibraryBrowse(self._catalog)  # listings, counts, tags, folders (issue 14b)
+        self.events = parts.events
+        self.data_dir = parts.data_dir
+        self.lock = parts.lock
+        self._folder, self._catalog = parts.folder, parts.catalog
+        self._backends, self._indexes = parts.backends, parts.indexes
+        self._writer, self._scanner, self._queries = parts.writer, parts.scanner, parts.queries
+        self.browse = parts.browse  # listings, counts, tags, folders: every read of the catalog
 
     def check_still_there(self) -> None:
         """Raise UserError when the library folder was deleted or replaced while we ran."""
@@ -83,67 +78,60 @@ class Library:
         self._indexes.save(min_interval)
 
     # --- roots, scanning and writes ----------------------------------------------------------
-    def roots(self) -> list[str]:
-        return self._catalog.roots()
-
     def add_root(self, folder: str | os.PathLike) -> str:
-        return self.writer.add_root(folder)
+        return self._writer.add_root(folder)
 
     def scan(self, roots: Iterable[str] | None = None, progress: ProgressCallback | None = None,
              stop: threading.Event | None = None) -> ScanReport:
-        return self.scanner.scan(roots, progress, stop)
+        return self._scanner.scan(roots, progress, stop)
+
+    def record(self, processed: Iterable[Processed]) -> ScanReport:
+        """Record files decoded and embedded elsewhere, as :meth:`scan` records the ones it decodes."""
+        return self._writer.record(processed)
 
     def check_catalog(self) -> None:
         check_catalog(self._catalog)
 
     def set_favourite(self, sample_id: int, favourite: bool = True) -> None:
-        self.writer.set_favourite(sample_id, favourite)
+        self._writer.set_favourite(sample_id, favourite)
 
     def tag_samples(self, ids: Iterable[int], tag: str, remove: bool = False) -> str:
-        return self.writer.tag_samples(ids, tag, remove)
+        return self._writer.tag_samples(ids, tag, remove)
 
     def add_to_collection(self, name: str, ids: Iterable[int]) -> str:
-        return self.writer.add_to_collection(name, ids)
+        return self._writer.add_to_collection(name, ids)
 
     def remove(self, paths: Iterable[str | os.PathLike]) -> int:
-        return self.writer.remove(paths)
+        return self._writer.remove(paths)
 
     def forget_folder(self, folder: str | os.PathLike) -> int:
-        return self.writer.forget_folder(folder)
+        return self._writer.forget_folder(folder)
 
     def root_named(self, folder: str | os.PathLike) -> str:
         """The library folder ``folder`` names; UserError listing the library's folders when none."""
-        return self.writer.known_root(folder)
+        return self._writer.known_root(folder)
 
     # --- reads -------------------------------------------------------------------------------
-    def similar(self, to: Query, k: int | None = None, backend: str | None = None,
-                weights: Mapping[str, float] | None = None, filters: Filters | BrowseQuery | None = None,
-                sample_rate: int | None = None, musical: bool = False) -> list[Hit]:
-        return self._queries.similar(to, k, backend, weights, filters, sample_rate, musical)
+    def similar(self, query: SimilarQuery) -> Folded:
+        """The sounds closest to ``query.to``, as groups best first (copies and velocity layers
+        folded into one each unless ``query.collapse`` is off), the query's own copies and layers
+        left out and reported (``Folded.own``). Folding reads stored facts only: no audio is decoded."""
+        return similar_groups(self._queries, self.browse, query)
 
-    def search_text(self, text: str, k: int | None = None, backend: str | None = None,
-                    filters: Filters | BrowseQuery | None = None) -> list[Hit]:
-        return self._queries.search_text(text, k, backend, filters)
+    def search(self, query: TextQuery) -> Folded:
+        """The sounds ``query.text`` describes best, as groups like :meth:`similar`."""
+        return text_groups(self._queries, self.browse, query)
 
-    def similar_groups(self, to: Query, k: int | None = None, backend: str | None = None,
-                       weights: Mapping[str, float] | None = None, filters: Filters | BrowseQuery | None = None,
-                       sample_rate: int | None = None, musical: bool = False, collapse: bool = True,
-                       not_under: str | None = None) -> Folded:
-        """The ``k`` sounds closest to ``to``, copies and velocity layers folded into one group each
-        (``collapse``), the query's own copies and layers left out and reported (``Folded.own``),
-        nothing under ``not_under``. Folding reads stored facts only: no audio is decoded."""
-        return similar_groups(self, to, k, backend, weights, filters, sample_rate, musical, collapse, not_under)
-
-    def search_groups(self, text: str, k: int | None = None, backend: str | None = None,
-                      filters: Filters | BrowseQuery | None = None, collapse: bool = True,
-                      not_under: str | None = None) -> Folded:
-        """``search_text`` as groups, like :meth:`similar_groups`."""
-        return text_groups(self, text, k, backend, filters, collapse, not_under)
+    def kit(self, query: KitQuery) -> Kit:
+        """A drum kit built around ``query.seed``: one sound per slot and alternatives for each."""
+        alternatives = query.alternatives if query.alternatives is not None else DEFAULT_ALTERNATIVES
+        return KitBuilder(self, query.backend, alternatives, query.weights, query.filters,
+                          query.not_under).build(query.seed, query.sample_rate)
 
     def text_backend(self, backend: str | None = None) -> str:
         return self._queries.text_backend(backend)
 
-    def query_vector(self, to: Query, backend: str, sample_rate: int | None = None) -> tuple[np.ndarray, int | None]:
+    def query_vector(self, to: Sound, backend: str, sample_rate: int | None = None) -> tuple[np.ndarray, int | None]:
         return self._queries.query_vector(to, backend, sample_rate)
 
     def embed_file(self, path: str | os.PathLike, backend: str | None = None) -> np.ndarray:
@@ -152,26 +140,11 @@ class Library:
     def tag_file(self, path: str | os.PathLike) -> dict[str, dict[str, float]]:
         return self._queries.tag_file(path)
 
-    def musical_of(self, ids: Iterable[int]) -> dict[int, Musical]:
-        return self._queries.musical_of(ids)
-
     def analyse_musical(self, path: str | os.PathLike) -> Musical:
         return self._queries.analyse_musical(path)
 
-    def sample(self, sample_id: int) -> SampleRow | None:
-        return self._queries.sample(sample_id)
-
-    def sample_by_path(self, path: str | os.PathLike) -> SampleRow | None:
-        return self._queries.sample_by_path(path)
-
-    def tags(self, sample_id: int) -> dict[str, dict[str, float]]:
-        return self._queries.tags(sample_id)
-
     def best_tags(self) -> dict[int, str]:
         return self._queries.best_tags()
-
-    def stored_vectors(self, backend: str) -> tuple[np.ndarray, np.ndarray | None]:
-        return self._queries.stored_vectors(backend)
 
     def stats(self) -> dict:
         return self._queries.stats()

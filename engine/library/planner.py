@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 
 from soundalike.engine.pipeline.audio import file_hash, hashed_whole
 from soundalike.engine.pipeline.ingest import Job
-from soundalike.engine.pipeline.scanner import FileEntry, has_temporary_part, is_candidate, stat_entry, walk
+from soundalike.engine.pipeline.walk import FileEntry, has_temporary_part, is_candidate, stat_entry, walk
 from soundalike.engine.store.catalog import Known
 from soundalike.engine.store.interface import Store
 

@@ -23,7 +23,7 @@ from soundalike.engine.musical.drums import drum_reason
 from soundalike.engine.musical.filters import fit
 from soundalike.engine.pipeline.audio import decode_file, prepare, resample
 from soundalike.engine.pipeline.ingest import embed_checked
-from soundalike.engine.pipeline.scanner import stat_entry
+from soundalike.engine.pipeline.walk import stat_entry
 from soundalike.engine.store.catalog import Filters, SampleRow
 from soundalike.engine.store.interface import Store
 from soundalike.engine.store.reads import BrowseQuery
@@ -93,10 +93,6 @@ class LibraryQueries:
             hits = self._musical_first(hits, self._query_musical(source, own_id, sample_rate), k)
         scale = embedder.score_scale(weights)  # scores as weighted mean cosines: 1.0 = the same sound
         return [Hit(hit.sample, min(hit.score / scale, 1.0)) for hit in hits]
-
-    def musical_of(self, ids) -> dict[int, Musical]:
-        """sample id -> stored musical facts (loop or one-shot, tempo, key, root note)."""
-        return self._catalog.musical_of(list(ids))
 
     def analyse_musical(self, path: str | os.PathLike) -> Musical:
         """Musical facts of any audio file, in or out of the library (FileError when it does not decode).
@@ -218,9 +214,6 @@ class LibraryQueries:
         return embed_checked(embedder, [resample(mono, sample_rate, embedder.sample_rate)]).vectors[0]
 
     # --- samples, tags, statistics -----------------------------------------------------------
-    def sample(self, sample_id: int) -> SampleRow | None:
-        return self._catalog.sample(sample_id)
-
     def sample_by_path(self, path: str | os.PathLike) -> SampleRow | None:
         return self._catalog.sample_by_path(os.path.abspath(os.fspath(path)))
 
@@ -230,10 +223,6 @@ class LibraryQueries:
     def best_tags(self) -> dict[int, str]:
         """Every playable sample's best-scoring tag, from any source (untagged samples left out)."""
         return self._catalog.best_tags()
-
-    def stored_vectors(self, backend: str) -> tuple[np.ndarray, np.ndarray | None]:
-        """(ids, matrix) of ``backend``'s stored vectors of playable samples, read from the catalog."""
-        return self._catalog.vectors(backend)
 
     def stats(self) -> dict:
         counts = self._catalog.status_counts()

@@ -33,8 +33,8 @@ from soundalike.engine.events import (
 from soundalike.engine.library.backends import LibraryBackends
 from soundalike.engine.library.families import Families
 from soundalike.engine.library.indexes import LibraryIndexes
+from soundalike.engine.pipeline.executors import Executors
 from soundalike.engine.pipeline.ingest import Ingestor, Job, Processed
-from soundalike.engine.pipeline.live_pool import LiveWorkerPool
 from soundalike.engine.store.errors import disk_full, is_disk_full
 from soundalike.engine.store.interface import Store, Transaction
 from soundalike.engine.store.lock import LibraryLock
@@ -73,8 +73,10 @@ def confident_tags(tags: Mapping[str, float], min_score: float = TAG_MIN_SCORE) 
 
 class LibraryWriter:
     def __init__(self, settings: Settings, catalog: Store, lock: LibraryLock, indexes: LibraryIndexes,
-                 backends: LibraryBackends, events: EventBus, data_dir: Path, families: Families | None = None):
+                 backends: LibraryBackends, events: EventBus, data_dir: Path, families: Families | None = None,
+                 executors: Executors | None = None):
         self.settings = settings
+        self._executors = executors or Executors()
         self._catalog, self._lock, self._indexes = catalog, lock, indexes
         self._backends, self._events, self._data_dir = backends, events, data_dir
         self._families = families or Families(catalog, lambda: indexes.get(settings.engine.default_backend))
@@ -110,15 +112,14 @@ class LibraryWriter:
 
     # --- processed files ---------------------------------------------------------------------
     def ingest(self, jobs: list[Job], stop: threading.Event | None = None, report: ScanReport | None = None,
-               progress: ProgressCallback | None = None, publish: bool = False,
-               live_pool: LiveWorkerPool | None = None) -> ScanReport:
-        """Decode, embed and record ``jobs``; ``publish``: Progress events and index saves on the way;
-        ``live_pool``: the live engine's worker processes (see :mod:`soundalike.engine.pipeline.live_pool`)."""
+               progress: ProgressCallback | None = None, publish: bool = False) -> ScanReport:
+        """Decode, embed and record ``jobs`` (on what the library's executors hand out); ``publish``:
+        Progress events and index saves on the way."""
         report = report if report is not None else ScanReport()
         with self._lock.hold():
             self.load_backends()
             try:
-                self._ingest_chunks(jobs, report, progress, stop, publish, live_pool)
+                self._ingest_chunks(jobs, report, progress, stop, publish)
             except Exception as e:
                 if is_disk_full(e) and not isinstance(e, UserError):
                     raise disk_full(self._data_dir) from e
@@ -142,9 +143,9 @@ class LibraryWriter:
         return report
 
     def _ingest_chunks(self, jobs: list[Job], report: ScanReport, progress: ProgressCallback | None,
-                       stop: threading.Event | None, publish: bool, live_pool: LiveWorkerPool | None) -> None:
+                       stop: threading.Event | None, publish: bool) -> None:
         done = 0
-        for chunk in Ingestor(self._backends.enabled(), self.settings.engine).run(jobs, stop, live_pool):
+        for chunk in self._executors.run(Ingestor(self._backends.enabled(), self.settings.engine), jobs, stop):
             self._apply(chunk, report)
             done += len(chunk)
             if publish:

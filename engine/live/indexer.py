@@ -24,12 +24,12 @@ from soundalike.engine.errors import UserError
 from soundalike.engine.events import Notice, Progress
 from soundalike.engine.library.facade import Library
 from soundalike.engine.library.planner import Plan
-from soundalike.engine.library.scan import MISSING_REASON
+from soundalike.engine.library.scan import MISSING_REASON, Scanner
+from soundalike.engine.library.writer import LibraryWriter
 from soundalike.engine.live.roots import Roots
 from soundalike.engine.live.work_queue import Changes, WorkQueue
 from soundalike.engine.pipeline.ingest import Job
-from soundalike.engine.pipeline.live_pool import LiveWorkerPool
-from soundalike.engine.pipeline.scanner import stat_entry
+from soundalike.engine.pipeline.walk import stat_entry
 from soundalike.engine.store.errors import is_disk_full
 from soundalike.engine.store.text import readable
 
@@ -42,10 +42,10 @@ RETRY_SECONDS = 1.0
 
 
 class LiveIndexer:
-    def __init__(self, library: Library, queue: WorkQueue, roots: Roots, settings: Settings,
-                 recheck: Callable[[str, str], None], live_pool: LiveWorkerPool | None = None):
+    def __init__(self, library: Library, writer: LibraryWriter, scanner: Scanner, queue: WorkQueue, roots: Roots,
+                 settings: Settings, recheck: Callable[[str, str], None]):
         self.library, self.queue, self.roots = library, queue, roots
-        self.live_pool = live_pool  # worker processes for decoding, None: threads
+        self.writer, self.scanner = writer, scanner
         self.settings = settings
         self.recheck = recheck  # (path, root): look at a path again later
         self.done = 0
@@ -162,7 +162,7 @@ class LiveIndexer:
     # --- changes -----------------------------------------------------------------------------
     def apply_changes(self, changes: Changes) -> None:
         for src, dest in changes.moves:
-            self._isolated(self.library.writer.move, src, dest, paths=(src, dest))
+            self._isolated(self.writer.move, src, dest, paths=(src, dest))
         by_root: dict[str, dict[str, bool]] = {}
         for path, forced in changes.paths.items():
             root = self._root_of(path)
@@ -172,7 +172,7 @@ class LiveIndexer:
             if not self.roots.present(root):
                 self.roots.go_offline(root)
                 continue
-            plans = [self._isolated(self.library.scanner.plan, path, root, forced, paths=(path,))
+            plans = [self._isolated(self.scanner.plan, path, root, forced, paths=(path,))
                      for path, forced in paths.items()]
             self._apply_plans(root, [plan for plan in plans if plan is not None])
 
@@ -191,7 +191,7 @@ class LiveIndexer:
             return None
 
     def _root_of(self, path: str) -> str | None:
-        root = self.library.writer.root_of(path)
+        root = self.writer.root_of(path)
         info = self.roots.states.get(root)
         return root if info is not None and info.online else None
 
@@ -200,10 +200,10 @@ class LiveIndexer:
         revive = sorted({sid for plan in plans for sid in plan.revive})
         jobs = {job.entry.path: job for plan in plans for job in plan.jobs}
         in_bulk = {job.entry.path for plan in plans if plan.bulk for job in plan.jobs}  # a folder's walk
-        self.library.writer.refresh_identity([pair for plan in plans for pair in plan.refresh])
+        self.writer.refresh_identity([pair for plan in plans for pair in plan.refresh])
         if gone:
             self._mark_gone(root, gone)
-        self.library.writer.revive(revive)
+        self.writer.revive(revive)
         if jobs:
             self.total += len(jobs)
             for bulk in (False, True):
@@ -211,16 +211,16 @@ class LiveIndexer:
 
     def _mark_gone(self, root: str, ids: list[int]) -> None:
         watch = self.settings.watch
-        live = self.library.scanner.live_count(root)
+        live = self.scanner.live_count(root)
         if len(ids) >= watch.offline_min_files and len(ids) >= watch.offline_share * live:
             message = (f"{len(ids)} of the {live} samples under {root} vanished at once: marked offline "
                        f"(unplugged drive?); they come back when the files do")
             log.info(message)
             self.library.events.publish(Notice("warning", message))
-            self.library.writer.set_status(ids, "offline", "vanished with many others at once (unplugged drive?)")
+            self.writer.set_status(ids, "offline", "vanished with many others at once (unplugged drive?)")
         else:
-            self.library.writer.set_status(ids, "missing", MISSING_REASON)
-        self.library.writer.adopt_recent_copies(ids)
+            self.writer.set_status(ids, "missing", MISSING_REASON)
+        self.writer.adopt_recent_copies(ids)
 
     # --- decoding ----------------------------------------------------------------------------
     def run_jobs(self, jobs: list[Job], stop: threading.Event) -> None:
@@ -229,7 +229,7 @@ class LiveIndexer:
             self.total -= len(jobs) - len(fresh)
         if not fresh:
             return
-        self.library.writer.ingest(fresh, stop, live_pool=self.live_pool)
+        self.writer.ingest(fresh, stop)
         for job in fresh:  # changed while being decoded: look again once it settles
             now = stat_entry(job.entry.path)
             if (now.size, now.mtime) != (job.entry.size, job.entry.mtime):

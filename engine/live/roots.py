@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from soundalike.engine.config import WatchSettings
 from soundalike.engine.events import Notice
 from soundalike.engine.library.facade import Library
+from soundalike.engine.library.scan import Scanner
+from soundalike.engine.library.writer import LibraryWriter
 from soundalike.engine.live.debounce import ChangeTracker
 from soundalike.engine.live.watcher import Watcher
 from soundalike.engine.live.work_queue import WorkQueue
@@ -33,9 +35,10 @@ class RootInfo:
 
 
 class Roots:
-    def __init__(self, library: Library, watcher: Watcher, tracker: ChangeTracker, queue: WorkQueue,
-                 settings: WatchSettings):
+    def __init__(self, library: Library, writer: LibraryWriter, scanner: Scanner, watcher: Watcher,
+                 tracker: ChangeTracker, queue: WorkQueue, settings: WatchSettings):
         self.library, self.watcher, self.tracker, self.queue = library, watcher, tracker, queue
+        self.writer, self.scanner = writer, scanner
         self.settings = settings
         self.states: dict[str, RootInfo] = {}
         self._last_check = 0.0
@@ -52,7 +55,7 @@ class Roots:
     def check(self) -> None:
         """Bring every root's state in line with the disk (called on the indexer thread)."""
         self._last_check = time.monotonic()
-        for root in self.library.roots():
+        for root in self.library.browse.roots():
             info = self.states.get(root)
             present = self.present(root)
             if info is None or info.online != present:
@@ -69,13 +72,13 @@ class Roots:
                     return True
         except OSError:
             return False
-        return self.library.scanner.live_count(root) == 0
+        return self.scanner.live_count(root) == 0
 
     def go_online(self, root: str) -> None:
         mode = self.watcher.watch(root)
         was_offline = root in self.states
         self.states[root] = RootInfo(True, mode)
-        self.library.writer.set_root_online(root, True, mode)
+        self.writer.set_root_online(root, True, mode)
         self.queue.add_paths([root], forced=False)  # catch up with what changed meanwhile
         if was_offline:
             self._notify("info", f"{root} is back: catching up")
@@ -86,8 +89,8 @@ class Roots:
         self.tracker.drop_under(root)
         self.queue.drop_under(root)
         self.states[root] = RootInfo(False, "")
-        count = self.library.scanner.root_away(root)
-        self.library.writer.set_root_online(root, False)
+        count = self.scanner.root_away(root)
+        self.writer.set_root_online(root, False)
         self._notify("warning", f"{root} is offline (unplugged drive?): its {count} samples are kept "
                                 f"and come back when it does")
 
@@ -102,12 +105,12 @@ class Roots:
         self.watcher.unwatch(root)
         mode = self.watcher.watch(root)
         self.states[root] = RootInfo(True, mode)
-        self.library.writer.set_root_online(root, True, mode)
+        self.writer.set_root_online(root, True, mode)
         self.queue.add_paths([root], forced=False)  # events may have been lost
 
     def _probe_offline(self, root: str) -> None:
         offset = self._probe_offset.get(root, 0)
-        paths = self.library.scanner.offline_paths(root, _PROBES, offset)
+        paths = self.scanner.offline_paths(root, _PROBES, offset)
         self._probe_offset[root] = offset + _PROBES if len(paths) == _PROBES else 0
         if any(os.path.exists(path) for path in paths):
             log.info("offline samples under %s are back", root)

@@ -18,11 +18,13 @@ from soundalike.engine.config import Settings
 from soundalike.engine.embedders.registry import BACKENDS, Registry
 from soundalike.engine.events import EventBus
 from soundalike.engine.library.facade import Library
+from soundalike.engine.library.parts import LibraryParts
 from soundalike.engine.live.debounce import ChangeTracker
 from soundalike.engine.live.indexer import LiveIndexer
 from soundalike.engine.live.roots import Roots
 from soundalike.engine.live.watcher import ObserverFactory, Watcher, default_observer
 from soundalike.engine.live.work_queue import WorkQueue
+from soundalike.engine.pipeline.executors import Executors
 from soundalike.engine.pipeline.live_pool import LiveWorkerPool
 
 log = logging.getLogger(__name__)
@@ -35,14 +37,18 @@ class EngineService:
                  observer_factory: ObserverFactory = default_observer):
         self.settings = settings
         self.events = EventBus()
-        self.library = Library(settings, backends=backends, events=self.events)
+        self.workers = LiveWorkerPool(settings.engine)  # decoding processes, spawned in start() when wanted
+        parts = LibraryParts.open(settings, backends, self.events, Executors(self.workers))
+        self.library = Library(settings, backends, parts=parts)
+        self.lock, self._writer = parts.lock, parts.writer
         self.queue = WorkQueue()
         self.tracker = ChangeTracker(settings.watch.debounce_seconds, self.queue.add_paths)
         self.watcher = Watcher(settings.watch, settings.engine.extensions, self.tracker, self.queue.add_move,
                                self.events, observer_factory)
-        self.roots = Roots(self.library, self.watcher, self.tracker, self.queue, settings.watch)
-        self.workers = LiveWorkerPool(settings.engine)  # decoding processes, spawned in start() when wanted
-        self.indexer = LiveIndexer(self.library, self.queue, self.roots, settings, self.tracker.touch, self.workers)
+        self.roots = Roots(self.library, parts.writer, parts.scanner, self.watcher, self.tracker, self.queue,
+                           settings.watch)
+        self.indexer = LiveIndexer(self.library, parts.writer, parts.scanner, self.queue, self.roots, settings,
+                                   self.tracker.touch)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._closed = False
@@ -53,9 +59,9 @@ class EngineService:
         Raises soundalike.engine.store.lock.LibraryLocked (a UserError naming the owner) when another process
         owns the library. ``owner``: how another process names this one ("soundalike serve", the app).
         """
-        self.library.lock.acquire(owner)
+        self.lock.acquire(owner)
         try:
-            self.library.writer.load_backends()  # load models now (a missing one fails here), record which made the vectors
+            self._writer.load_backends()  # load models now (a missing one fails here), record which made the vectors
             self.workers.start({name: self.library.embedder(name) for name in self.settings.engine.backends},
                                self.settings.backends)
             for root in roots:
@@ -64,7 +70,7 @@ class EngineService:
         except BaseException:
             self.watcher.stop()
             self.workers.close()
-            self.library.lock.release()
+            self.lock.release()
             raise
         for name, target in (("engine-settle", self.tracker.run), ("engine-index", self.indexer.run)):
             thread = threading.Thread(target=target, args=(self._stop,), name=name, daemon=True)
@@ -100,7 +106,7 @@ class EngineService:
 
     def status(self) -> dict:
         """A JSON-able summary for status bars and ``serve``'s log."""
-        owner = self.library.lock.owner
+        owner = self.lock.owner
         return {
             "busy": not self.idle(),
             "queue": len(self.queue) + self.tracker.pending(),
@@ -124,8 +130,8 @@ class EngineService:
             thread.join()
         self.workers.close()  # after the indexer: it may be waiting on a worker's chunk
         self.library.close()
-        if self.library.lock.held:
-            self.library.lock.release()
+        if self.lock.held:
+            self.lock.release()
         log.info("engine stopped")
 
     def __enter__(self) -> EngineService:

@@ -22,7 +22,7 @@ from watchdog.observers.polling import PollingObserverVFS
 from soundalike.engine.config import WatchSettings
 from soundalike.engine.events import EventBus, Notice
 from soundalike.engine.live.debounce import ChangeTracker
-from soundalike.engine.pipeline.scanner import has_temporary_part, is_candidate
+from soundalike.engine.pipeline.walk import has_temporary_part, is_candidate
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,9 @@ import numpy as np
 
 from soundalike.engine.config import EngineSettings
 from soundalike.engine.embedders.base import Embedder
+from soundalike.engine.pipeline.executors import Executors
 from soundalike.engine.pipeline.ingest import Ingestor, Job
-from soundalike.engine.pipeline.scanner import stat_entry
+from soundalike.engine.pipeline.walk import stat_entry
 
 
 @dataclass
@@ -37,7 +38,7 @@ def embed_paths(paths: Sequence[str], embedder: Embedder, settings: EngineSettin
         if len(rows_of[entry.path]) == 1:
             jobs.append(Job(entry, (embedder.name,)))
     failures, done = [], 0
-    for chunk in Ingestor({embedder.name: embedder}, settings).run(jobs):
+    for chunk in Executors().run(Ingestor({embedder.name: embedder}, settings), jobs):
         for item in chunk:
             rows = rows_of[item.entry.path]
             if item.error:

@@ -1,21 +1,15 @@
-"""Turn files into vectors: decode, prepare for each backend, embed, in worker threads.
+"""Turn files into vectors: decode, prepare for each backend, embed. Files in, results out.
 
 Nothing here touches the catalog or the index; the library applies what comes out. Each file
 ends as a :class:`Processed` with either vectors or the reason it failed, so one bad file never
-stops the others.
+stops the others. Where the work runs (threads, forked or spawned processes) is
+:mod:`soundalike.engine.pipeline.executors`' business; this module knows no pool.
 """
 from __future__ import annotations
 
-import contextlib
-import itertools
 import logging
-import threading
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
-from concurrent.futures import Executor, Future
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,17 +19,10 @@ from soundalike.engine.errors import EmbedError, FileError
 from soundalike.engine.musical.analysis import Musical, analyse_safely
 from soundalike.engine.musical.drums import drum_reason
 from soundalike.engine.pipeline.audio import AudioFacts, Decoded, decode_file, prepare
-from soundalike.engine.pipeline.blas import one_blas_thread
 from soundalike.engine.pipeline.fingerprint import encode, fingerprint
-from soundalike.engine.pipeline.ingest_pool import open_pool, process_chunk, wants_processes
-from soundalike.engine.pipeline.scanner import FileEntry
-
-if TYPE_CHECKING:
-    from soundalike.engine.pipeline.live_pool import LiveWorkerPool
+from soundalike.engine.pipeline.walk import FileEntry
 
 log = logging.getLogger(__name__)
-
-CHUNK_FILES = 16
 
 
 @dataclass(frozen=True)
@@ -63,65 +50,6 @@ class Ingestor:
     def __init__(self, embedders: Mapping[str, Embedder], settings: EngineSettings):
         self.embedders = embedders
         self.settings = settings
-
-    def run(self, jobs: Iterable[Job], stop: threading.Event | None = None,
-            live_pool: LiveWorkerPool | None = None) -> Iterator[list[Processed]]:
-        """Process jobs on the workers, yielding finished chunks in submission order. ``live_pool``:
-        the live engine's worker processes, used (and kept open) when they hold these backends."""
-        stop = stop or threading.Event()
-        workers = self.settings.worker_count()
-        chunks: Iterator[list[Job]] = _chunks(jobs, CHUNK_FILES)
-        with one_blas_thread():
-            pool, own = self._process_pool(jobs, workers, live_pool)
-            if pool is not None:
-                unfinished: list[list[Job]] = []
-                yield from self._drive(pool, process_chunk, chunks, workers, stop, unfinished, own)
-                if not unfinished:
-                    return
-                if live_pool is not None and not own:
-                    live_pool.broken()
-                chunks = itertools.chain(unfinished, chunks)
-            yield from self._drive(open_pool(self, workers, False), self.process, chunks, workers, stop)
-
-    def _process_pool(self, jobs: Iterable[Job], workers: int,
-                      live_pool: LiveWorkerPool | None) -> tuple[Executor | None, bool]:
-        """The worker processes for this run and whether it owns them; (None, False): threads."""
-        if live_pool is not None:
-            return live_pool.executor_for(self), False
-        if wants_processes(self, workers, len(jobs) if isinstance(jobs, Sized) else None):
-            return open_pool(self, workers, True), True
-        return None, False
-
-    @staticmethod
-    def _drive(pool: Executor, work: Callable[[list[Job]], list[Processed]], chunks: Iterator[list[Job]],
-               workers: int, stop: threading.Event, unfinished: list[list[Job]] | None = None,
-               own: bool = True) -> Iterator[list[Processed]]:
-        """Keep ``2 * workers`` chunks in flight. Worker processes that cannot start (fork refused)
-        or die (a decoder crash) break the pool: its chunks not yet done go to ``unfinished`` (the
-        caller finishes them on threads). A pool the run does not ``own`` is left open."""
-        pending: deque[tuple[list[Job], Future]] = deque()
-        submitting: list[list[Job]] = []  # the chunk being handed over, if that fails
-        with pool if own else contextlib.nullcontext():
-            try:
-                for chunk in chunks:
-                    if stop.is_set():
-                        break
-                    submitting = [chunk]
-                    pending.append((chunk, pool.submit(work, chunk)))
-                    submitting = []
-                    while len(pending) >= 2 * workers:
-                        yield _next_result(pending)
-                while pending and not stop.is_set():
-                    yield _next_result(pending)
-            except (BrokenProcessPool, OSError) as e:
-                if unfinished is None:
-                    raise
-                log.warning("ingest worker processes failed (%s): finishing on threads", e)
-                unfinished.extend([chunk for chunk, _ in pending] + submitting)
-                pending.clear()
-            finally:
-                for _, future in pending:
-                    future.cancel()
 
     def prepare_for_fork(self) -> None:
         for embedder in self.embedders.values():
@@ -218,20 +146,3 @@ def embed_checked(embedder: Embedder, clips: list[np.ndarray]):
                          f"{bool(np.isfinite(vectors).all())})")
     analysis.vectors = vectors
     return analysis
-
-
-def _next_result(pending: deque[tuple[list[Job], Future]]) -> list[Processed]:
-    result = pending[0][1].result()  # stays pending if this raises, for the fallback to redo
-    pending.popleft()
-    return result
-
-
-def _chunks(jobs: Iterable[Job], size: int) -> Iterator[list[Job]]:
-    chunk: list[Job] = []
-    for job in jobs:
-        chunk.append(job)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

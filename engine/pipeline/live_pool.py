@@ -1,6 +1,6 @@
 """Worker processes that live as long as the live engine, for ``serve``'s and the app's ingest.
 
-``soundalike index`` forks its workers (:mod:`ingest_pool`), which is only safe in a process
+``soundalike index`` forks its workers (:mod:`executors`), which is only safe in a process
 that runs no other thread. The live engine always runs threads (watchdog's observers, the
 indexer, the app's and the bridge's), so its workers are *spawned*: each starts as a fresh
 interpreter that imports the engine and unpickles the backends once (well under a second, in
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from soundalike.engine.config import EngineSettings
 from soundalike.engine.embedders.base import Embedder
-from soundalike.engine.pipeline.ingest_pool import processes_allowed
+from soundalike.engine.pipeline.workers import processes_allowed, start_spawned_worker, warm_up
 
 if TYPE_CHECKING:
     from soundalike.engine.pipeline.ingest import Ingestor
@@ -120,7 +120,6 @@ class LiveWorkerPool:
         """The workers get how to make the backends, not the backends: a spawned child that dies
         before reading what it is sent leaves the parent blocked writing it, for ever, once that
         is more than a pipe holds (64 KiB; the built-in model pickles to 2 MB; seen in CPython 3.11)."""
-        from soundalike.engine.pipeline.ingest_pool import start_spawned_worker, warm_up
         workers = min(self.settings.worker_count(), MAX_WORKERS)
         executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                        initializer=start_spawned_worker, initargs=(self._recipe, self.settings))

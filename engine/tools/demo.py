@@ -50,7 +50,7 @@ def forget_old_demo(library, arriving: list[str]) -> int:
     its sounds (favourites, tags, collections); returns how many samples left."""
     if any(is_demo_folder(os.path.abspath(os.path.expanduser(folder))) for folder in arriving):
         return 0
-    return sum(library.forget_folder(root) for root in library.roots()
+    return sum(library.forget_folder(root) for root in library.browse.roots()
                if is_demo_folder(root) and not library.browse.folder_use(root).has_user_data)
 Synth = Callable[[np.random.Generator], np.ndarray]
 

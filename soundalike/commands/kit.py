@@ -7,13 +7,16 @@ import os
 import random
 from pathlib import Path
 
-from soundalike.commands.library import add_scope_options, left_out, parse_weights, with_library
+from soundalike.commands.library import with_library
+from soundalike.commands.query_args import add_scope_options, left_out
 from soundalike.engine.errors import UserError
-from soundalike.engine.kits.builder import DEFAULT_ALTERNATIVES, Kit, KitBuilder
+from soundalike.engine.kits.builder import DEFAULT_ALTERNATIVES, Kit
 from soundalike.engine.kits.export import FORMATS, export_kit
 from soundalike.engine.kits.export.readback import problems, read_hydrogen, read_sfz
 from soundalike.engine.library.browse import Filters
 from soundalike.engine.library.facade import Library
+from soundalike.engine.library.query import KitQuery
+from soundalike.engine.weights import parse_weights
 
 
 def add_parsers(commands) -> None:
@@ -39,9 +42,8 @@ def add_parsers(commands) -> None:
 def cmd_kit(args: argparse.Namespace, library: Library) -> int:
     filters = Filters(under=os.path.abspath(args.under)) if args.under else None
     try:
-        builder = KitBuilder(library, args.backend, args.alternatives, parse_weights(args.aspect), filters,
-                             left_out(args, library, args.seed))
-        kit = builder.build(args.seed)
+        kit = library.kit(KitQuery(args.seed, args.backend, args.alternatives, parse_weights(args.aspect), filters,
+                                   not_under=left_out(args, library, args.seed)))
         for slot in args.lock:
             kit.toggle_lock(slot)
         if args.reroll is not None:

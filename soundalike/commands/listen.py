@@ -2,25 +2,14 @@
 from __future__ import annotations
 
 import argparse
-import time
 
 import soundfile as sf
 
-from soundalike.commands.library import (
-    add_query_options,
-    add_span_options,
-    left_out,
-    parse_weights,
-    print_hits,
-    query_filters,
-    with_library,
-)
-from soundalike.engine.errors import UserError
+from soundalike.commands.clips import print_clip, search_clip, span_of_clip
+from soundalike.commands.library import with_library
+from soundalike.commands.query_args import add_query_options, add_span_options
 from soundalike.engine.library.facade import Library
-from soundalike.engine.pipeline.recording import Clip, cleaned, record, span_of_file, trimmed
-from soundalike.tui.widgets.waveform import render
-
-WAVE_WIDTH = 60
+from soundalike.engine.pipeline.recording import cleaned, record, trimmed
 
 
 def add_parsers(commands) -> None:
@@ -47,44 +36,4 @@ def cmd_listen(args: argparse.Namespace, library: Library) -> int:
         print_clip(clip)
     if args.save:
         sf.write(args.save, clip.audio, clip.sample_rate)
-    return search_clip(args, library, clip)
-
-
-def span_of_clip(clip: Clip, start: float | None, end: float | None) -> Clip:
-    """The chosen span of a recording (seconds from its start); the whole of it when none is given."""
-    if start is None and end is None:
-        return clip
-    first = int((start or 0.0) * clip.sample_rate)
-    last = clip.audio.size if end is None else int(end * clip.sample_rate)
-    if last <= first:
-        raise UserError(f"--to must come after --from, and inside the {clip.seconds:.2f} s recording")
-    return Clip(clip.audio[first:last], clip.sample_rate, first / clip.sample_rate, clip.source)
-
-
-def print_clip(clip: Clip) -> None:
-    print(f"{clip.source}: {clip.seconds * 1000:.0f} ms from {clip.start:.3f} s")
-    for line in render(clip.audio, WAVE_WIDTH, 3):
-        print(f"  {line}")
-
-
-def search_clip(args: argparse.Namespace, library: Library, clip: Clip) -> int:
-    started = time.perf_counter()
-    weights, filters = parse_weights(args.aspect), query_filters(args, library)
-    try:
-        folded = library.similar_groups(clip.audio, k=args.k, backend=args.backend, weights=weights, filters=filters,
-                                        sample_rate=clip.sample_rate, musical=getattr(args, "musical", False),
-                                        collapse=args.collapse, not_under=left_out(args, library, clip.source))
-    except ValueError as e:
-        raise UserError(str(e)) from e
-    return print_hits(args, folded.groups, (time.perf_counter() - started) * 1000, library)
-
-
-def similar_to_span(args: argparse.Namespace, library: Library) -> int:
-    """``similar FILE --from A --to B``: the first hit in that span of FILE, as the query."""
-    try:
-        clip = span_of_file(args.file, args.start, args.end)
-    except ValueError as e:
-        raise UserError(str(e)) from e
-    if not args.json:
-        print_clip(clip)
     return search_clip(args, library, clip)

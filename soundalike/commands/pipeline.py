@@ -8,14 +8,14 @@ import time
 
 import numpy as np
 
-from soundalike.commands.library import parse_weights
 from soundalike.engine.config import Settings
 from soundalike.engine.embedders.registry import create_embedder
 from soundalike.engine.errors import FileError, UserError
 from soundalike.engine.pipeline.audio import decode_file, resample, trim_leading_silence
 from soundalike.engine.pipeline.batch_embed import embed_paths
 from soundalike.engine.pipeline.ingest import embed_checked
-from soundalike.engine.pipeline.scanner import stat_entry
+from soundalike.engine.pipeline.walk import stat_entry
+from soundalike.engine.weights import parse_weights
 from soundalike.progress import ProgressBar
 
 

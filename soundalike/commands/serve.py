@@ -68,7 +68,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     handlers = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with EngineService(settings) as service:
-            if not args.folders and not service.library.roots():
+            if not args.folders and not service.library.browse.roots():
                 raise UserError("no folders to watch yet: soundalike serve ~/Samples")
             reporter = _Reporter()
             service.events.subscribe(reporter)

@@ -81,7 +81,7 @@ def choose_roots(folders: list[str], library: Library) -> list[str] | None:
     if folders:
         drop_old_demo(library, folders)
         return [os.path.abspath(os.path.expanduser(f)) for f in folders]
-    if library.roots():
+    if library.browse.roots():
         return []
     return None
 

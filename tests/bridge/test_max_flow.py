@@ -16,6 +16,7 @@ from soundalike.bridge.osc import protocol as p
 from soundalike.bridge.osc.client import OscClient
 from soundalike.bridge.osc.wire import encode
 from soundalike.engine.events import SampleAdded
+from soundalike.engine.library.query import SimilarQuery
 from tests.bridge.conftest import bridge_settings, wait_until
 from tests.bridge.maxpatch import MaxPatch
 from tests.bridge.test_hostile_packets import bundle
@@ -97,7 +98,7 @@ def test_a_server_started_after_the_patch_answers_the_first_drop(serve, patch, s
     serve()
     max_patch.drop(kick(samples))
     max_patch.receive_until(p.DONE, 1)  # the patch's query has id 1; its set's done comes first
-    assert max_patch.menu == [hit.path for hit in library.similar(kick(samples), k=10)]
+    assert max_patch.menu == [hit.path for hit in library.similar(SimilarQuery(kick(samples), k=10, collapse=False)).hits]
     assert not [atoms for name, atoms in max_patch.printed if name == "soundalike-error"]
 
 
@@ -128,7 +129,7 @@ def test_live_device_connects_on_live_thisdevice_and_loads_a_chosen_result(serve
     assert ["/soundalike/subscribe", device.reply_port] in [atoms[:2] for atoms in device.sent]
     device.drop(kick(samples))
     device.receive_until(p.DONE, 1)
-    assert device.menu == [hit.path for hit in library.similar(kick(samples), k=10)]
+    assert device.menu == [hit.path for hit in library.similar(SimilarQuery(kick(samples), k=10, collapse=False)).hits]
     device.choose(2)
     assert device.live_paths[-1] == SIMPLER
     assert device.live_calls[-1] == ["call", "replace_sample", device.menu[2]]

@@ -15,6 +15,7 @@ from soundalike.bridge.session import Selection, Session
 from soundalike.engine.config import BridgeSettings
 from soundalike.engine.errors import UserError
 from soundalike.engine.events import Notice
+from soundalike.engine.library.query import SimilarQuery
 from tests.bridge.conftest import bridge_settings, wait_until
 
 FAKE = "tests.bridge.fake_midi_backend"
@@ -82,7 +83,7 @@ def test_actions_walk_the_shared_session(library, samples):
     actions.run("similar")
     assert isinstance(announced[-1], Notice) and "nothing to start from" in announced[-1].message
     kick = str(samples / "Kit 0" / "kick_0.wav")
-    session.set_results(kick, library.similar(kick, k=3))
+    session.set_results(kick, library.similar(SimilarQuery(kick, k=3, collapse=False)).hits)
     actions.run("next")
     actions.run("next")
     actions.run("previous")

@@ -6,6 +6,7 @@ import pytest
 from soundalike.bridge.bridge import LibraryOnly
 from soundalike.bridge.osc import protocol as p
 from soundalike.bridge.osc.client import OscClient
+from soundalike.engine.library.query import SimilarQuery
 from soundalike.engine.store import writes as cat
 from tests.conftest import catalog_of
 
@@ -25,7 +26,7 @@ def test_similar_returns_ranked_hits_then_done(client, samples):
 
 
 def test_similar_matches_the_library_api(client, library, samples):
-    expected = [hit.path for hit in library.similar(kick(samples), k=4)]
+    expected = [hit.path for hit in library.similar(SimilarQuery(kick(samples), k=4, collapse=False)).hits]
     assert client.similar(kick(samples), 4).paths == expected
 
 
@@ -74,7 +75,7 @@ def test_list_format_and_split_replies(start_bridge, samples, library):
         response = client.similar(kick(samples), 12)
         lists = [m for m in response.messages if m[0] == p.RESULTS]
         assert len(lists) > 1, "12 long paths cannot fit in 256 bytes: the list must be split"
-        assert response.paths == [hit.path for hit in library.similar(kick(samples), k=12)]
+        assert response.paths == [hit.path for hit in library.similar(SimilarQuery(kick(samples), k=12, collapse=False)).hits]
         assert response.count == 12 and response.hits == []
         client.set("format", "both")
         both = client.similar(kick(samples), 3)
@@ -115,7 +116,7 @@ def test_bad_settings_are_error_replies(client, key, value, fragment):
 
 
 def test_tag_filter_and_tags_address(client, library, samples):
-    row = library.sample_by_path(kick(samples))
+    row = library.browse.sample_by_path(kick(samples))
     with catalog_of(library).transaction() as tx:
         cat.store_tags(tx, row.id, "test", {"kick": 0.9, "punchy": 0.4})
     response = client.tags(kick(samples))
@@ -152,8 +153,8 @@ def test_search_with_a_text_capable_library(start_bridge, library, samples):
         def __getattr__(self, name):
             return getattr(library, name)
 
-        def search_text(self, text, k=None, filters=None):
-            return library.similar(kick(samples), k=k)
+        def search(self, query):
+            return library.similar(SimilarQuery(kick(samples), k=query.k, collapse=False))
 
     server = start_bridge(LibraryOnly(TextLibrary()))
     with OscClient(*server.address) as client:

@@ -52,7 +52,7 @@ def test_index_stores_a_name_that_is_not_utf8_and_goes_on(tmp_path, capsys, make
     assert code == 0, err
     assert "bad_\\xff\\xfe.wav" in out and "z_last.wav" in out
     with Library(make_settings().with_data_dir(data), backends=TEST_BACKENDS) as library:
-        row = library.sample_by_path(root / BAD)
+        row = library.browse.sample_by_path(root / BAD)
         assert row is not None and row.path == str(root / BAD) and row.status == "ok"
         assert os.path.exists(row.path)  # the stored name opens the very same file
     code, out, _ = run(capsys, "--data-dir", data, "index")
@@ -68,14 +68,14 @@ def test_overwrite_with_same_size_and_mtime_is_seen_by_the_next_scan(tmp_path, m
     assert hat.stat().st_size == target.stat().st_size
     with Library(make_settings(), backends=TEST_BACKENDS) as library:
         library.scan([str(root)])
-        before = catalog_of(library).vector(library.sample_by_path(target).id, "bands")
+        before = catalog_of(library).vector(library.browse.sample_by_path(target).id, "bands")
         stamp = target.stat()
         target.write_bytes(hat.read_bytes())  # what `cp -p` does: same inode, new bytes, old mtime
         os.utime(target, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
         assert (target.stat().st_size, target.stat().st_mtime) == (stamp.st_size, stamp.st_mtime)
         report = library.scan([str(root)])
         assert report.indexed == 1
-        after = catalog_of(library).vector(library.sample_by_path(target).id, "bands")
+        after = catalog_of(library).vector(library.browse.sample_by_path(target).id, "bands")
         real = library.embed_file(target, "bands")
         assert float(after @ real) > 0.999 and float(before @ real) < 0.99
         assert library.scan([str(root)]).indexed == 0  # and looked at once only
@@ -216,7 +216,7 @@ def test_flipped_bytes_in_the_saved_index_are_caught_and_it_is_rebuilt(tmp_path,
     saved.write_bytes(bytes(data))
     with Library(settings, backends=TEST_BACKENDS) as library:
         index = library.index("bands")
-        ids, matrix = library.stored_vectors("bands")
+        ids, matrix = library.browse.stored_vectors("bands")
         for sid, vector in zip(ids, matrix):
             assert np.array_equal(index.reconstruct(int(sid)), vector)
 

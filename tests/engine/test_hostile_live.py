@@ -43,7 +43,7 @@ def test_a_pack_holding_a_name_that_is_not_utf8_is_indexed_whole(serve, tmp_path
     kick(pack / BAD, 20)
     os.rename(pack, root / "pack")
     settle(service, timeout=10)
-    row = service.library.sample_by_path(root / "pack" / BAD)
+    row = service.library.browse.sample_by_path(root / "pack" / BAD)
     assert row is not None and row.status == "ok"
 
 
@@ -64,8 +64,8 @@ def test_deleting_duplicate_copies_during_a_drop_loses_nothing(serve, tmp_path):
     os.remove(root / "copy_c.wav")
     settle(service, timeout=10)
     assert [n for n in seen if n.level == "error"] == [] and service.indexer.fatal is None
-    assert service.library.sample_by_path(original).status == "ok"
-    assert sum(1 for p in news if service.library.sample_by_path(root / p.name) is not None) == 20
+    assert service.library.browse.sample_by_path(original).status == "ok"
+    assert sum(1 for p in news if service.library.browse.sample_by_path(root / p.name) is not None) == 20
 
 
 def test_a_failed_round_is_retried_not_forgotten(serve, drum_folder, monkeypatch):
@@ -114,7 +114,7 @@ def test_an_overwrite_keeping_size_and_mtime_is_indexed_again_live(serve, tmp_pa
     real = service.library.embed_file(target, "bands")
 
     def stored_is_real() -> bool:
-        vector = catalog_of(service.library).vector(service.library.sample_by_path(target).id, "bands")
+        vector = catalog_of(service.library).vector(service.library.browse.sample_by_path(target).id, "bands")
         return float(vector @ real) > 0.999
 
     wait_for(stored_is_real, timeout=10)
@@ -142,7 +142,7 @@ def test_a_new_file_jumps_ahead_of_a_dropped_folders_backlog(serve, tmp_path):
     os.rename(pack, root / "pack")
     wait_for(lambda: service.queue.pending_jobs() > 100, timeout=10)
     kick(root / "landed.wav", 7)
-    wait_for(lambda: service.library.sample_by_path(root / "landed.wav") is not None, timeout=20)
+    wait_for(lambda: service.library.browse.sample_by_path(root / "landed.wav") is not None, timeout=20)
     assert service.queue.pending_jobs() > 100  # it did not wait for the backlog
     settle(service, timeout=30)
 
@@ -174,7 +174,7 @@ def test_a_file_held_open_by_a_pausing_writer_is_indexed_once_complete(serve, dr
         handle.write(data[len(data) // 2:])
     settle(service)
     assert counting_decoder.count("clap.wav") == 1
-    assert service.library.sample_by_path(target).size == len(data)
+    assert service.library.browse.sample_by_path(target).size == len(data)
 
 
 def test_serve_on_a_damaged_catalog_stops_and_points_to_repair(serve, make_settings, drum_folder):

@@ -10,6 +10,7 @@ import pytest
 import soundalike.engine.pipeline.ingest
 from soundalike.cli import main
 from soundalike.engine.library.facade import Library
+from soundalike.engine.library.query import TextQuery
 from tests.conftest import TEST_BACKENDS
 
 pytestmark = pytest.mark.neural
@@ -27,7 +28,7 @@ def clap_settings(make_settings, tiny_clap_path):
 def test_enabling_clap_later_embeds_only_what_it_lacks(clap_settings, drum_folder, monkeypatch):
     with Library(clap_settings(("bands",)), backends=TEST_BACKENDS) as library:
         library.scan([drum_folder])
-        bands_before = library.stored_vectors("bands")[1].copy()
+        bands_before = library.browse.stored_vectors("bands")[1].copy()
     embedded = []
     real_embed = soundalike.engine.pipeline.ingest.Ingestor._embed
 
@@ -41,21 +42,21 @@ def test_enabling_clap_later_embeds_only_what_it_lacks(clap_settings, drum_folde
         assert {backend for backend, _ in embedded} == {"clap"}
         assert sum(n for _, n in embedded) == 24 and report.indexed == 24
         assert library.stats()["vectors"] == {"bands": 24, "clap": 24}
-        np.testing.assert_array_equal(library.stored_vectors("bands")[1], bands_before)
+        np.testing.assert_array_equal(library.browse.stored_vectors("bands")[1], bands_before)
         assert library.scan().unchanged == 24
 
 
 def test_text_search_and_tags_end_to_end(clap_settings, drum_folder):
     with Library(clap_settings(("bands", "clap")), backends=TEST_BACKENDS) as library:
         library.scan([drum_folder])
-        hits = library.search_text("a punchy kick drum", k=5)
+        hits = library.search(TextQuery("a punchy kick drum", k=5, collapse=False)).hits
         assert len(hits) == 5 and hits[0].score >= hits[-1].score
         clap = library.embedder("clap")
         text = clap.embed_text(["a punchy kick drum"])[0]
-        ids, matrix = library.stored_vectors("clap")
+        ids, matrix = library.browse.stored_vectors("clap")
         best = ids[np.argsort(-(matrix @ text))[:5]]
         assert [h.sample.id for h in hits] == list(best)  # the index answers what brute force does
-        stored = library.tags(hits[0].sample.id)["clap"]
+        stored = library.browse.tags(hits[0].sample.id)["clap"]
         assert stored and max(stored.values()) >= min(stored.values())
         assert set(stored) <= set(clap.options.labels)
         tagged = library.tag_file(drum_folder / "Kit 0" / "snare_0.wav")
@@ -65,7 +66,7 @@ def test_text_search_and_tags_end_to_end(clap_settings, drum_folder):
 def test_search_without_a_text_backend_says_what_to_do(make_settings):
     with Library(make_settings(backends=("bands",)), backends=TEST_BACKENDS) as library:
         with pytest.raises(Exception, match="clap"):
-            library.search_text("snare")
+            library.search(TextQuery("snare", collapse=False))
 
 
 def test_search_command_with_a_local_model(tmp_path, capsys, drum_folder, tiny_clap_path, monkeypatch):

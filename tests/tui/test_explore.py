@@ -123,7 +123,7 @@ async def test_map_places_every_sample_and_snaps_to_the_nearest(kit_service, mon
         dists = np.hypot(*(screen.points.xy - [view.cursor.x, view.cursor.y]).T)
         assert np.isclose(np.hypot(*(chosen - [view.cursor.x, view.cursor.y])), dists.min())
         await pilot.press("f")
-        await wait_for(pilot, lambda: kit_service.library.sample(after.id).favourite, what="the star")
+        await wait_for(pilot, lambda: kit_service.library.browse.sample(after.id).favourite, what="the star")
         await pilot.press("plus")
         assert view.view.x1 - view.view.x0 == pytest.approx(0.5)
         await pilot.press("enter")

@@ -196,7 +196,7 @@ async def test_a_folded_group_is_shown_and_played_by_its_lead(indexed, fake_sd, 
     """The engine picks a group's lead (the loudest layer, not the softest that scored best); the
     row, the detail and Space all use that lead, whatever its members scored."""
     library = indexed.library
-    soft, hard, snare = (library.sample_by_path(drum_folder / "Kit 0" / name)
+    soft, hard, snare = (library.browse.sample_by_path(drum_folder / "Kit 0" / name)
                          for name in ("kick_0.wav", "kick_1.wav", "snare_0.wav"))
     group = Group(Hit(hard, 0.91), layers=(Hit(soft, 0.99),))
     app = make_app(indexed)

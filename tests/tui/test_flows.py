@@ -94,7 +94,7 @@ async def test_similar_shows_scored_results_and_back_keeps_the_cursor(indexed, f
     app = make_app(indexed)
     async with app.run_test(size=(100, 30)) as pilot:
         kick = str(drum_folder / "Kit 0" / "kick_1.wav")
-        index = samples(app).source.index_of(indexed.library.sample_by_path(kick).id)
+        index = samples(app).source.index_of(indexed.library.browse.sample_by_path(kick).id)
         samples(app).move_to(index)
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen) and app.screen.hits, what="results")
@@ -199,7 +199,7 @@ async def test_favourite_and_favourites_filter_keep_the_cursor(indexed, fake_sd)
         chosen = samples(app).current
         await pilot.press("f")
         await wait_for(pilot, lambda: samples(app).current.favourite, what="star")
-        assert samples(app).current.id == chosen.id and indexed.library.sample(chosen.id).favourite
+        assert samples(app).current.id == chosen.id and indexed.library.browse.sample(chosen.id).favourite
         await pilot.press("F")
         await wait_for(pilot, lambda: samples(app).source.count == 1, what="favourites only")
         assert samples(app).current.id == chosen.id

@@ -40,7 +40,7 @@ async def test_marked_samples_get_a_user_tag_shown_and_filtered_beside_the_model
         assert "•" in samples(app).render_line(0).text
         await pilot.press("T")
         await answer(pilot, app, "punchy")
-        await wait_for(pilot, lambda: all(indexed.library.tags(sid).get("user", {}) == {"punchy": 1.0}
+        await wait_for(pilot, lambda: all(indexed.library.browse.tags(sid).get("user", {}) == {"punchy": 1.0}
                                           for sid in marked), what="the tag written (on a worker)")
         await wait_for(pilot, lambda: "punchy" in samples(app).render_line(0).text, what="tag column")
         await pilot.press("M", "t")
@@ -51,7 +51,7 @@ async def test_marked_samples_get_a_user_tag_shown_and_filtered_beside_the_model
         untag = samples(app).current.id
         await pilot.press("T")
         await answer(pilot, app, "-punchy")
-        await wait_for(pilot, lambda: indexed.library.tags(untag).get("user", {}) == {}, what="the tag removed")
+        await wait_for(pilot, lambda: indexed.library.browse.tags(untag).get("user", {}) == {}, what="the tag removed")
         await wait_for(pilot, lambda: samples(app).source.count == 1, what="one left with the tag")
 
 
@@ -100,14 +100,14 @@ async def test_recently_added_lists_newest_first(indexed, fake_sd, drum_folder):
 def test_user_tags_and_collections_survive_a_rename(service, drum_folder):
     library = service.library
     library.scan([drum_folder])
-    row = library.sample_by_path(drum_folder / "Kit 0" / "kick_0.wav")
+    row = library.browse.sample_by_path(drum_folder / "Kit 0" / "kick_0.wav")
     user_lists.add_user_tag(catalog_of(library), [row.id], "Boomy")
     user_lists.add_to_collection(catalog_of(library), "kicks", [row.id])
     moved = drum_folder / "Renamed Kit"
     shutil.move(drum_folder / "Kit 0", moved)
-    assert library.writer.move(str(drum_folder / "Kit 0"), str(moved)) == 12
-    again = library.sample_by_path(moved / "kick_0.wav")
-    assert again.id == row.id and library.tags(row.id)["user"] == {"boomy": 1.0}
+    assert service.indexer.writer.move(str(drum_folder / "Kit 0"), str(moved)) == 12
+    again = library.browse.sample_by_path(moved / "kick_0.wav")
+    assert again.id == row.id and library.browse.tags(row.id)["user"] == {"boomy": 1.0}
     assert user_lists.collections(catalog_of(library)) == [("kicks", 1)]
 
 
@@ -160,7 +160,7 @@ async def test_forget_a_folder_from_the_tree_after_a_confirm(indexed, fake_sd, d
     from soundalike.tui.screens.confirm import Confirm
 
     library = indexed.library
-    library.set_favourite(library.sample_by_path(drum_folder / "Kit 0" / "kick_0.wav").id)
+    library.set_favourite(library.browse.sample_by_path(drum_folder / "Kit 0" / "kick_0.wav").id)
     app = make_app(indexed)
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, lambda: samples(app).source.count == 24, what="the library")
@@ -174,9 +174,9 @@ async def test_forget_a_folder_from_the_tree_after_a_confirm(indexed, fake_sd, d
         assert "1 favourite" in str(app.screen.question) and "files stay on disk" in app.screen.question
         await pilot.press("n")  # no: nothing happens
         await wait_for(pilot, lambda: not isinstance(app.screen, Confirm), what="the question closed")
-        assert library.roots() == [str(drum_folder)]
+        assert library.browse.roots() == [str(drum_folder)]
         await pilot.press("D")
         await wait_for(pilot, lambda: isinstance(app.screen, Confirm), what="the question again")
         await pilot.press("y")
         await wait_for(pilot, lambda: samples(app).source.count == 0, what="the folder forgotten")
-        assert library.roots() == [] and (drum_folder / "Kit 0" / "kick_0.wav").exists()
+        assert library.browse.roots() == [] and (drum_folder / "Kit 0" / "kick_0.wav").exists()

@@ -36,10 +36,10 @@ async def test_favourite_while_serve_owns_the_library_says_who_and_loses_nothing
         with other.hold("soundalike serve"):
             await pilot.press("f")
             await wait_for(pilot, lambda: owner_toast(app), what="a toast naming the owner")
-            assert not library.sample(sample.id).favourite and app.is_running
+            assert not library.browse.sample(sample.id).favourite and app.is_running
             assert os.path.basename(sample.path) in owner_toast(app)
         await pilot.press("f")  # the owner is gone: the same key works
-        await wait_for(pilot, lambda: library.sample(sample.id).favourite, what="the star written")
+        await wait_for(pilot, lambda: library.browse.sample(sample.id).favourite, what="the star written")
         await wait_for(pilot, lambda: samples(app).current.favourite, what="the star shown")
         assert samples(app).current.id == sample.id
 
@@ -58,5 +58,5 @@ async def test_tag_and_collect_while_serve_owns_the_library_tell_the_owner(index
                 await pilot.press(*answer, "enter")
                 await wait_for(pilot, lambda key=key: sum("soundalike serve" in m for m in toasts(app)) == 1 + (key == "C"),
                                what=f"the owner named after {key}")
-        assert library.tags(sample.id).get("user", {}) == {} and app.is_running
+        assert library.browse.tags(sample.id).get("user", {}) == {} and app.is_running
         assert "Favs" not in [name for name, _ in library.browse.collections()]

@@ -8,6 +8,7 @@ import shutil
 from typing import ClassVar
 
 from soundalike.engine.config import TuiSettings
+from soundalike.engine.library.query import SimilarQuery
 from soundalike.engine.live.service import EngineService
 from soundalike.engine.store import reads
 from soundalike.engine.store import writes as cat
@@ -185,7 +186,7 @@ async def test_aspects_from_the_results_view(make_settings, drum_folder, fake_sd
             await pilot.press("A")
             await settled(pilot, app, before)
             assert "by low" in title(app)
-            expected = [h.path for h in svc.library.similar(app.screen.asked.sample.id, k=20, weights={"low": 1.0})]
+            expected = [h.path for h in svc.library.similar(SimilarQuery(app.screen.asked.sample.id, k=20, weights={"low": 1.0}, collapse=False)).hits]
             assert paths(app) == expected != overall
             await pilot.press("A", "A")  # high, then overall again
             await wait_for(pilot, lambda: "by " not in title(app) and "searching" not in title(app), what="overall")

@@ -181,7 +181,7 @@ class BrowserScreen(ListingScreen):
             self.set_filters(dataclasses.replace(self.state, fits=None))
             return
         sample = self.current_sample()
-        match = musical_match(self.library.musical_of([sample.id]).get(sample.id)) if sample else None
+        match = musical_match(self.library.browse.musical([sample.id]).get(sample.id)) if sample else None
         if match is None:
             self.app.notify("This sample has no tempo, key or root note to match", timeout=3)
             return
@@ -201,7 +201,7 @@ class BrowserScreen(ListingScreen):
         self.set_filters(self.state.at(**place_of(event.node.data)))
 
     def refresh_folders(self, folders: list[str]) -> None:
-        roots = self.library.roots()
+        roots = self.library.browse.roots()
         offline = {r for r in roots if not os.path.isdir(r)}
         self.query_one(FolderTree).set_folders(roots, folders, offline)
         self.query_one(FolderTree).set_collections(self.library.browse.collections())
@@ -210,7 +210,7 @@ class BrowserScreen(ListingScreen):
         """Forget the library folder holding the tree's cursor, once the user says yes."""
         node = self.query_one(FolderTree).cursor_node
         place = node.data if node is not None else None
-        roots = self.library.roots()
+        roots = self.library.browse.roots()
         root = next((r for r in roots if isinstance(place, str) and place and
                      (place == r or place.startswith(r.rstrip(os.sep) + os.sep))), None)
         if root is None:
@@ -319,8 +319,8 @@ class BrowserScreen(ListingScreen):
     # --- the list -----------------------------------------------------------------------------
     def on_sample_list_highlighted(self, event: SampleList.Highlighted) -> None:
         sample = event.sample
-        tags = self.library.tags(sample.id) if sample is not None else {}
-        musical = self.library.musical_of([sample.id]).get(sample.id) if sample is not None else None
+        tags = self.library.browse.tags(sample.id) if sample is not None else {}
+        musical = self.library.browse.musical([sample.id]).get(sample.id) if sample is not None else None
         self.query_one(DetailPane).show(sample, tags, musical)
         self.app.cursor_moved(sample)
 

@@ -17,9 +17,10 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from soundalike.engine.errors import SoundalikeError
-from soundalike.engine.kits.builder import Kit, KitBuilder
+from soundalike.engine.kits.builder import Kit
 from soundalike.engine.kits.export import FORMATS, export_kit
 from soundalike.engine.library.browse import SampleRow
+from soundalike.engine.library.query import KitQuery
 from soundalike.tui.screens.base import AppScreen
 from soundalike.tui.widgets.detail import DetailPane
 from soundalike.tui.widgets.key_hints import KeyHints
@@ -66,7 +67,7 @@ class KitScreen(AppScreen):
     @work(thread=True, exclusive=True, group="kit")
     def build(self) -> None:
         try:
-            kit = KitBuilder(self.library).build(self.seed.id)
+            kit = self.library.kit(KitQuery(self.seed.id))
         except (SoundalikeError, ValueError) as e:
             log.warning("kit failed: %s", e, exc_info=True)
             self.app.call_from_thread(self.app.notify, f"Couldn't build a kit: {e}", severity="error")
@@ -149,5 +150,5 @@ class KitScreen(AppScreen):
 
     def _selected(self) -> None:
         sample = self.current_sample()
-        self.query_one(DetailPane).show(sample, self.library.tags(sample.id) if sample else {})
+        self.query_one(DetailPane).show(sample, self.library.browse.tags(sample.id) if sample else {})
         self.app.cursor_moved(sample)

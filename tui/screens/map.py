@@ -147,11 +147,11 @@ class MapScreen(AppScreen):
         view = self.query_one(MapView)
         if self.points is None or view.selected is None:
             return None
-        return self.library.sample(int(self.points.ids[view.selected]))
+        return self.library.browse.sample(int(self.points.ids[view.selected]))
 
     def on_map_view_selected(self, event: MapView.Selected) -> None:
         sample = self.current_sample()
-        self.query_one(DetailPane).show(sample, self.library.tags(sample.id) if sample else {})
+        self.query_one(DetailPane).show(sample, self.library.browse.tags(sample.id) if sample else {})
         if event.by_user:
             self.app.audition(sample)  # the map auditions as the cursor moves, auto-play or not
 
@@ -159,7 +159,7 @@ class MapScreen(AppScreen):
         """A favourite changed (``f``): show the sample's detail again."""
         sample = self.current_sample()
         if sample is not None and sample.id == sample_id:
-            self.query_one(DetailPane).show(sample, self.library.tags(sample.id))
+            self.query_one(DetailPane).show(sample, self.library.browse.tags(sample.id))
 
     def on_samples_changed(self, message: SamplesChanged) -> None:
         self._stale = True  # new samples land in place; the view and cursor stay

@@ -62,8 +62,7 @@ class ResultsView:
 
 
 def as_groups(found) -> list[Group]:
-    """A loader's answer as groups: a ``Folded`` (its groups) or a list of groups or hits."""
-    found = found.groups if isinstance(found, Folded) else found
+    """A loader's answer as groups: a ``Folded`` or another list of groups, or a list of hits."""
     return [item if isinstance(item, Group) else Group(item) for item in found]
 
 
@@ -240,8 +239,8 @@ class ResultsScreen(ListingScreen):
 
     def on_sample_list_highlighted(self, event: SampleList.Highlighted) -> None:
         sample = event.sample
-        musical = self.library.musical_of([sample.id]).get(sample.id) if sample else None
-        self.query_one(DetailPane).show(sample, self.library.tags(sample.id) if sample else {}, musical)
+        musical = self.library.browse.musical([sample.id]).get(sample.id) if sample else None
+        self.query_one(DetailPane).show(sample, self.library.browse.tags(sample.id) if sample else {}, musical)
         self.app.cursor_moved(sample)
         lst = self.query_one(SampleList)
         if sample is not None and lst.cursor == lst.source.count - 1:

@@ -14,6 +14,7 @@ from soundalike.engine.config import BridgeSettings
 from soundalike.engine.library.collapse import collapse, grouped, layer_key
 from soundalike.engine.library.facade import Library
 from soundalike.engine.library.queries import Hit
+from soundalike.engine.library.query import SimilarQuery
 from soundalike.engine.tools.demo import render
 from tests.conftest import TEST_BACKENDS, write
 
@@ -50,7 +51,7 @@ def test_layer_names():
 
 def test_copies_and_layers_fold_into_one_group_each(library, copied_kit):
     query = str(copied_kit / "Kit C" / "snare_query.wav")
-    hits = library.similar(query, k=50)
+    hits = library.similar(SimilarQuery(query, k=50, collapse=False)).hits
     groups = collapse(hits, library.browse.sound_labels(hit.sample.id for hit in hits))
     assert sum(1 + len(g.members) for g in groups) == len(hits)  # nothing lost
     by_lead = {g.lead.path: g for g in groups}
@@ -70,12 +71,13 @@ def test_a_collapsed_query_still_fills_k_rows(library, copied_kit):
 
     def run(k):
         asked.append(k)
-        return library.similar(query, k=k)
-    groups = grouped(library, run, 6, None)  # 13 other files: 6 sounds once copies and layers fold
+        return library.similar(SimilarQuery(query, k=k, collapse=False)).hits
+    groups = grouped(library.browse, run, 6)  # 13 other files: 6 sounds once copies and layers fold
     assert len(groups) == 6 and len({g.lead.path for g in groups}) == 6
     assert sum(1 + len(g.members) for g in groups) == 13
-    assert grouped(library, run, 7, None) and max(asked) >= 13  # asked for more than it could show
-    flat = grouped(library, lambda k: library.similar(query, k=k), 8, None, collapse_on=False)
+    assert grouped(library.browse, run, 7) and max(asked) >= 13  # asked for more than it could show
+    flat = grouped(library.browse, lambda k: library.similar(SimilarQuery(query, k=k, collapse=False)).hits, 8,
+                   collapse_on=False)
     assert len(flat) == 8 and all(not g.members for g in flat)
 
 

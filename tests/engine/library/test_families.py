@@ -17,6 +17,7 @@ from soundalike.bridge.osc.client import OscClient
 from soundalike.cli import main
 from soundalike.engine.config import BridgeSettings
 from soundalike.engine.library.facade import Library
+from soundalike.engine.library.query import SimilarQuery
 from soundalike.engine.tools.demo import render
 from soundalike.engine.tools.duplicates import find_duplicates
 from tests.conftest import TEST_BACKENDS, catalog_of, write
@@ -55,7 +56,7 @@ def library(make_settings, kits):
 
 
 def family_of(library, path) -> int:
-    row = library.sample_by_path(path)
+    row = library.browse.sample_by_path(path)
     return library.browse.sound_labels([row.id])[row.id][1]
 
 
@@ -64,29 +65,29 @@ def test_folding_reads_no_audio(library, kits, monkeypatch):
         raise AssertionError("audio decoded while folding results")
     monkeypatch.setattr(soundalike.engine.pipeline.audio, "_decode_stream", refuse)
     query = str(kits / "Kit A" / "snare.wav")
-    by_path = library.similar_groups(query, k=20)
-    by_id = library.similar_groups(library.sample_by_path(query).id, k=20)
-    assert [g.lead.path for g in by_path.groups] == [g.lead.path for g in by_id.groups]
-    assert any(g.layers for g in by_path.groups)  # Kit B's layers folded, from stored facts
-    assert any("Kit B" in g.lead.path for g in by_path.groups)
+    by_path = library.similar(SimilarQuery(query, k=20))
+    by_id = library.similar(SimilarQuery(library.browse.sample_by_path(query).id, k=20))
+    assert [g.lead.path for g in by_path] == [g.lead.path for g in by_id]
+    assert any(g.layers for g in by_path)  # Kit B's layers folded, from stored facts
+    assert any("Kit B" in g.lead.path for g in by_path)
 
 
 def test_the_querys_own_copies_are_not_results(library, kits):
     query = str(kits / "Kit A" / "snare.wav")
-    folded = library.similar_groups(query, k=20)
-    shown = {hit.path for g in folded.groups for hit in (g.lead, *g.members)}
+    folded = library.similar(SimilarQuery(query, k=20))
+    shown = {hit.path for g in folded for hit in (g.lead, *g.members)}
     copies = {str(kits / "Kit A copy" / "snare.wav"), str(kits / "Kit A flac" / "snare.flac")}
     assert {row.path for row in folded.own.copies} == copies and not folded.own.layers
     assert not shown & copies
     assert folded.own.describe().startswith("2 copies of this sound: ")
-    flat = library.similar_groups(query, k=20, collapse=False)  # folding off: every file is listed
-    assert copies <= {g.lead.path for g in flat.groups} and not flat.own
+    flat = library.similar(SimilarQuery(query, k=20, collapse=False))  # folding off: every file is listed
+    assert copies <= {g.lead.path for g in flat} and not flat.own
 
 
 def test_the_querys_own_layers_are_not_results(library, kits):
-    folded = library.similar_groups(str(kits / "Kit B" / "Snare-Med.wav"), k=20)
+    folded = library.similar(SimilarQuery(str(kits / "Kit B" / "Snare-Med.wav"), k=20))
     assert sorted(os.path.basename(row.path) for row in folded.own.layers) == ["Snare-Hard.wav", "Snare-Soft.wav"]
-    assert not any("Kit B" in hit.path and "Snare" in hit.path for g in folded.groups for hit in (g.lead, *g.members))
+    assert not any("Kit B" in hit.path and "Snare" in hit.path for g in folded for hit in (g.lead, *g.members))
     assert folded.own.describe() == "2 layers of this sound: Snare-Hard.wav, Snare-Soft.wav"
 
 
@@ -95,7 +96,7 @@ def test_numbered_layers_fold_by_sound_and_other_drums_stay_apart(library, kits)
     assert len(layers) == 1
     assert family_of(library, kits / "Kit N" / "Snare-7.wav") not in layers
     assert family_of(library, kits / "Kit N" / "Tom 1.wav") != family_of(library, kits / "Kit N" / "Tom 2.wav")
-    folded = library.similar_groups(str(kits / "Kit N" / "Snare-2.wav"), k=20)
+    folded = library.similar(SimilarQuery(str(kits / "Kit N" / "Snare-2.wav"), k=20))
     assert len(folded.own.layers) == 3
 
 
@@ -104,7 +105,7 @@ def test_groups_follow_files_as_they_come_and_go(library, kits):
     assert family_of(library, snare) == family_of(library, flac)
     flac.unlink()
     library.scan([str(kits)])
-    assert len(library.similar_groups(str(snare), k=20).own.copies) == 1  # only the byte copy is left
+    assert len(library.similar(SimilarQuery(str(snare), k=20)).own.copies) == 1  # only the byte copy is left
     write(kits / "New" / "snare 48k.flac", render("snare", seed=1) * 0.7, format="FLAC")
     library.scan([str(kits)])
     assert family_of(library, kits / "New" / "snare 48k.flac") == family_of(library, snare)
@@ -170,7 +171,7 @@ def test_cli_similar_asks_the_running_engine(library, kits, tmp_path, capsys, mo
 def test_recording_processed_files_links_them_as_ingest_does(make_settings, tmp_path):
     from soundalike.engine.pipeline.audio import decode_file
     from soundalike.engine.pipeline.ingest import Ingestor, Job
-    from soundalike.engine.pipeline.scanner import stat_entry
+    from soundalike.engine.pipeline.walk import stat_entry
     root = tmp_path / "Loose"
     paths = [write(root / "a" / "snare.wav", render("snare", seed=3)),
              write(root / "b" / "snare copy.flac", render("snare", seed=3) * 0.6, format="FLAC")]
@@ -180,6 +181,6 @@ def test_recording_processed_files_links_them_as_ingest_does(make_settings, tmp_
         processed = Ingestor(embedders, library.settings.engine).process(
             [Job(stat_entry(str(path), str(root)), ("bands",)) for path in paths])
         assert all(item.fingerprint for item in processed) and decode_file(paths[0]).facts.duration > 0
-        report = library.writer.record(processed)
+        report = library.record(processed)
         assert report.indexed == 2
         assert family_of(library, paths[0]) == family_of(library, paths[1])

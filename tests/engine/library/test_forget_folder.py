@@ -11,6 +11,7 @@ from soundalike.cli import main
 from soundalike.commands.tui import choose_roots
 from soundalike.engine.errors import UserError
 from soundalike.engine.library.facade import Library
+from soundalike.engine.library.query import SimilarQuery
 from tests.conftest import TEST_BACKENDS, catalog_of
 
 
@@ -26,7 +27,7 @@ def test_forget_drops_rows_and_index_entries_and_keeps_files(make_settings, two_
     with Library(make_settings(), backends=TEST_BACKENDS) as library:
         library.scan([str(keep), str(gone)])
         files_before = sorted(p.name for p in gone.rglob("*.wav"))
-        row = library.sample_by_path(gone / "Kit 9" / "kick_0.wav")
+        row = library.browse.sample_by_path(gone / "Kit 9" / "kick_0.wav")
         library.set_favourite(row.id)
         library.tag_samples([row.id], "punchy")
         library.add_to_collection("set", [row.id])
@@ -34,7 +35,7 @@ def test_forget_drops_rows_and_index_entries_and_keeps_files(make_settings, two_
         assert (use.samples, use.favourites, use.user_tagged, use.collected) == (12, 1, 1, 1)
         assert use.describe() == "1 favourite, 1 sample with your tags, 1 sample in collections"
         assert library.forget_folder(str(gone) + os.sep) == 12  # a trailing slash names it too
-        assert library.roots() == [str(keep)]
+        assert library.browse.roots() == [str(keep)]
         assert sorted(p.name for p in gone.rglob("*.wav")) == files_before  # nothing on disk touched
         catalog = catalog_of(library)
         for table in ("samples", "vectors", "tags", "musical", "collection_items"):
@@ -43,7 +44,7 @@ def test_forget_drops_rows_and_index_entries_and_keeps_files(make_settings, two_
                                  [str(gone / "Kit 9" / "kick_0.wav") if table == "samples" else row.id])[0][0]
             assert left == 0, table
         assert len(library.index("bands")) == 24
-        hits = library.similar(keep / "Kit 0" / "kick_0.wav", k=30)
+        hits = library.similar(SimilarQuery(keep / "Kit 0" / "kick_0.wav", k=30, collapse=False)).hits
         assert hits and not any(hit.path.startswith(str(gone)) for hit in hits)
         with pytest.raises(UserError, match="not one of the library's folders"):
             library.forget_folder(str(gone))
@@ -55,7 +56,7 @@ def test_cli_forget_asks_first_when_the_folder_holds_the_users_marks(tmp_path, c
     data = str(tmp_path / "lib")
     assert main(["--data-dir", data, "index", str(keep), str(gone)]) == 0
     with Library(main_settings(data)) as library:
-        library.set_favourite(library.sample_by_path(gone / "Kit 9" / "snare_1.wav").id)
+        library.set_favourite(library.browse.sample_by_path(gone / "Kit 9" / "snare_1.wav").id)
     capsys.readouterr()
     code = main(["--data-dir", data, "forget", str(gone)])  # stdin is not a terminal here
     err = capsys.readouterr().err
@@ -80,7 +81,7 @@ def test_the_demo_is_a_library_of_its_own(tmp_path, monkeypatch, make_settings, 
         shutil.copytree(drum_folder / "Kit 0", old_demo / "Demo Kit 1")
         library.scan([str(old_demo)])  # as an older soundalike left it: the demo inside the library
         assert choose_roots([str(drum_folder)], library) == [str(drum_folder)]
-        assert library.roots() == []  # the first real folder drops the old demo
+        assert library.browse.roots() == []  # the first real folder drops the old demo
         assert "the demo's 12 sounds left your library" in capsys.readouterr().out
 
 
@@ -95,4 +96,4 @@ def test_index_of_a_real_folder_drops_an_old_demo(tmp_path, monkeypatch, capsys,
     assert main(["--data-dir", data, "index", str(drum_folder / "Kit 1")]) == 0
     assert "the demo's 12 sounds left your library" in capsys.readouterr().out
     with Library(main_settings(data)) as library:
-        assert library.roots() == [str(drum_folder / "Kit 1")]
+        assert library.browse.roots() == [str(drum_folder / "Kit 1")]

@@ -11,6 +11,7 @@ import pytest
 import soundalike.engine.pipeline.ingest
 from soundalike.engine.errors import FileError, UserError
 from soundalike.engine.library.facade import Library
+from soundalike.engine.library.query import SimilarQuery
 from soundalike.engine.store.catalog import Filters
 from soundalike.engine.tools.demo import render
 from tests.conftest import TEST_BACKENDS, write
@@ -38,7 +39,7 @@ def test_scan_indexes_every_file_and_similar_finds_the_same_instrument(make_sett
         report = library.scan([drum_folder])
         assert (report.seen, report.indexed, report.failed) == (24, 24, [])
         query = drum_folder / "Kit 0" / "kick_0.wav"
-        hits = library.similar(query, k=5)
+        hits = library.similar(SimilarQuery(query, k=5, collapse=False)).hits
         assert len(hits) == 5
         assert str(query) not in [h.path for h in hits]  # the query itself is left out
         assert all("kick" in h.path for h in hits[:3])
@@ -58,9 +59,9 @@ def test_library_persists_across_reopen(make_settings, drum_folder):
     settings = make_settings()
     with open_library(settings) as library:
         library.scan([drum_folder])
-        before = [(h.path, round(h.score, 5)) for h in library.similar(drum_folder / "Kit 1" / "snare_2.wav")]
+        before = [(h.path, round(h.score, 5)) for h in library.similar(SimilarQuery(drum_folder / "Kit 1" / "snare_2.wav", collapse=False)).hits]
     with open_library(settings) as library:
-        after = [(h.path, round(h.score, 5)) for h in library.similar(drum_folder / "Kit 1" / "snare_2.wav")]
+        after = [(h.path, round(h.score, 5)) for h in library.similar(SimilarQuery(drum_folder / "Kit 1" / "snare_2.wav", collapse=False)).hits]
         assert library.stats()["by_status"] == {"ok": 24}
     assert before == after
 
@@ -69,7 +70,7 @@ def test_changed_deleted_and_moved_files(make_settings, drum_folder, counting_de
     with open_library(make_settings()) as library:
         library.scan([drum_folder])
         kick = drum_folder / "Kit 0" / "kick_1.wav"
-        kick_id = library.sample_by_path(kick).id
+        kick_id = library.browse.sample_by_path(kick).id
         library.set_favourite(kick_id)
         moved = drum_folder / "Moved" / "renamed kick.wav"
         moved.parent.mkdir()
@@ -80,10 +81,10 @@ def test_changed_deleted_and_moved_files(make_settings, drum_folder, counting_de
         report = library.scan()
         assert report.missing == 2 and report.indexed == 2
         assert sorted(os.path.basename(p) for p in counting_decoder) == ["renamed kick.wav", "snare_0.wav"]
-        row = library.sample_by_path(moved)
+        row = library.browse.sample_by_path(moved)
         assert row.id == kick_id and row.favourite  # a move keeps identity and favourites
-        assert library.sample_by_path(drum_folder / "Kit 1" / "cymbal_0.wav").status == "missing"
-        paths = [h.path for h in library.similar(moved, k=30)]
+        assert library.browse.sample_by_path(drum_folder / "Kit 1" / "cymbal_0.wav").status == "missing"
+        paths = [h.path for h in library.similar(SimilarQuery(moved, k=30, collapse=False)).hits]
         assert str(drum_folder / "Kit 1" / "cymbal_0.wav") not in paths
         assert len(paths) == 22
 
@@ -118,27 +119,27 @@ def test_similar_accepts_ids_arrays_and_outside_files(make_settings, drum_folder
     with open_library(make_settings()) as library:
         library.scan([drum_folder])
         outside = write(tmp_path / "elsewhere" / "new_hat.wav", render("closed hat", 555))
-        by_path = library.similar(outside, k=3)
+        by_path = library.similar(SimilarQuery(outside, k=3, collapse=False)).hits
         assert all("closed_hat" in h.path for h in by_path)
-        by_array = library.similar(render("closed hat", 555), k=3, sample_rate=44100)
+        by_array = library.similar(SimilarQuery(render("closed hat", 555), k=3, sample_rate=44100, collapse=False)).hits
         assert [h.path for h in by_array] == [h.path for h in by_path]
         first = by_path[0].sample.id
-        assert first not in [h.sample.id for h in library.similar(first, k=5)]
+        assert first not in [h.sample.id for h in library.similar(SimilarQuery(first, k=5, collapse=False)).hits]
         with pytest.raises(FileError, match="not found|vanished|no such file"):
-            library.similar(tmp_path / "missing.wav")
+            library.similar(SimilarQuery(tmp_path / "missing.wav", collapse=False))
 
 
 def test_filters_restrict_results(make_settings, drum_folder):
     with open_library(make_settings()) as library:
         library.scan([drum_folder])
         query = drum_folder / "Kit 0" / "kick_0.wav"
-        only_kit1 = library.similar(query, k=50, filters=Filters(under=str(drum_folder / "Kit 1")))
+        only_kit1 = library.similar(SimilarQuery(query, k=50, filters=Filters(under=str(drum_folder / "Kit 1")), collapse=False)).hits
         assert len(only_kit1) == 12 and all("Kit 1" in h.path for h in only_kit1)
-        short = library.similar(query, k=50, filters=Filters(max_duration=0.2))
+        short = library.similar(SimilarQuery(query, k=50, filters=Filters(max_duration=0.2), collapse=False)).hits
         assert short and all(h.sample.duration <= 0.2 for h in short)
-        kick_id = library.sample_by_path(drum_folder / "Kit 1" / "kick_2.wav").id
+        kick_id = library.browse.sample_by_path(drum_folder / "Kit 1" / "kick_2.wav").id
         library.set_favourite(kick_id)
-        favourites = library.similar(query, k=50, filters=Filters(favourites_only=True))
+        favourites = library.similar(SimilarQuery(query, k=50, filters=Filters(favourites_only=True), collapse=False)).hits
         assert [h.sample.id for h in favourites] == [kick_id]
 
 
@@ -159,13 +160,13 @@ def test_index_is_rebuilt_from_stored_vectors_when_lost_or_corrupt(make_settings
     settings = make_settings()
     with open_library(settings) as library:
         library.scan([drum_folder])
-        expected = [h.path for h in library.similar(drum_folder / "Kit 0" / "cymbal_0.wav")]
+        expected = [h.path for h in library.similar(SimilarQuery(drum_folder / "Kit 0" / "cymbal_0.wav", collapse=False)).hits]
     index_file = settings.engine.resolved_data_dir() / "index" / "bands.faiss"
     for damage in (lambda: index_file.write_bytes(b"garbage"), index_file.unlink):
         damage()
         counting_decoder.clear()
         with open_library(settings) as library:
-            assert [h.path for h in library.similar(drum_folder / "Kit 0" / "cymbal_0.wav")] == expected
+            assert [h.path for h in library.similar(SimilarQuery(drum_folder / "Kit 0" / "cymbal_0.wav", collapse=False)).hits] == expected
         assert counting_decoder == []  # rebuilt without decoding anything
 
 
@@ -205,7 +206,7 @@ def test_concurrent_reads_during_a_scan(make_settings, drum_folder):
         def read():
             try:
                 for _ in range(30):
-                    results.append(len(library.similar(drum_folder / "Kit 0" / "kick_0.wav", k=3)))
+                    results.append(len(library.similar(SimilarQuery(drum_folder / "Kit 0" / "kick_0.wav", k=3, collapse=False)).hits))
                     library.stats()
             except Exception as e:  # noqa: BLE001 - any error in the reader fails the test below
                 errors.append(e)

@@ -8,6 +8,7 @@ import pytest
 
 from soundalike.engine.errors import UserError
 from soundalike.engine.library.facade import Library
+from soundalike.engine.library.query import SimilarQuery
 from tests.conftest import TEST_BACKENDS, BandEmbedder
 
 
@@ -27,11 +28,11 @@ def test_getting_an_embedder_drops_nothing_and_a_new_model_is_embedded_again_by_
         library.embedder("bands")
         assert library.stats()["vectors"] == {"bands": 24}  # a getter writes nothing
         with pytest.raises(UserError, match="model changed.*soundalike index"):
-            library.similar(drum_folder / "Kit 0" / "kick_0.wav")  # old vectors never meet new queries
+            library.similar(SimilarQuery(drum_folder / "Kit 0" / "kick_0.wav", collapse=False))  # old vectors never meet new queries
         assert library.stats()["vectors"] == {"bands": 24}
         report = library.scan()  # the explicit step: record the model, drop its old vectors, embed again
         assert report.indexed == 24 and len(library.index("bands")) == 24
-        assert library.similar(drum_folder / "Kit 0" / "kick_0.wav", k=3)
+        assert library.similar(SimilarQuery(drum_folder / "Kit 0" / "kick_0.wav", k=3, collapse=False)).hits
     with Library(settings, backends=retrained) as library:
         assert library.scan().indexed == 0  # recorded: the next scan has nothing to do
 
@@ -55,11 +56,11 @@ def test_a_file_missing_then_back_is_revived_by_index_without_decoding(make_sett
     kick = drum_folder / "Kit 0" / "kick_0.wav"
     with Library(make_settings(), backends=TEST_BACKENDS) as library:
         library.scan([drum_folder])
-        sid = library.sample_by_path(kick).id
+        sid = library.browse.sample_by_path(kick).id
         os.rename(kick, tmp_path / "parked.wav")
-        assert library.scan().missing == 1 and library.sample(sid).status == "missing"
+        assert library.scan().missing == 1 and library.browse.sample(sid).status == "missing"
         os.rename(tmp_path / "parked.wav", kick)
         counting_decoder.clear()
         back = library.scan()
         assert (back.revived, back.indexed, counting_decoder) == (1, 0, [])
-        assert library.sample(sid).status == "ok" and library.index("bands").reconstruct(sid) is not None
+        assert library.browse.sample(sid).status == "ok" and library.index("bands").reconstruct(sid) is not None

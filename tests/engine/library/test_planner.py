@@ -14,7 +14,7 @@ import pytest
 
 from soundalike.engine.library.planner import decide, disk_entries, plan, root_away
 from soundalike.engine.pipeline.audio import file_hash
-from soundalike.engine.pipeline.scanner import FileEntry, stat_entry
+from soundalike.engine.pipeline.walk import FileEntry, stat_entry
 from soundalike.engine.store.catalog import Known
 from tests.permissions import ReadLocks
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import soundalike.engine.pipeline.ingest
+import soundalike.engine.pipeline.executors
 from soundalike.engine.live.service import EngineService
 from tests.conftest import FAST_WATCH, TEST_BACKENDS, catalog_of
 from tests.engine.pipeline.test_ingest_processes import SPY_FOLDER, _folder, _spy_chunk
@@ -35,8 +35,8 @@ def spy(tmp_path, monkeypatch):
     folder = tmp_path / "spy"
     folder.mkdir()
     monkeypatch.setenv(SPY_FOLDER, str(folder))  # before the workers are spawned: they inherit it
-    monkeypatch.setattr(soundalike.engine.pipeline.ingest, "process_chunk", _spy_chunk)
-    monkeypatch.setattr(soundalike.engine.pipeline.ingest, "CHUNK_FILES", 4)  # several chunks per worker
+    monkeypatch.setattr(soundalike.engine.pipeline.executors, "process_chunk", _spy_chunk)
+    monkeypatch.setattr(soundalike.engine.pipeline.executors, "CHUNK_FILES", 4)  # several chunks per worker
     return folder
 
 
@@ -129,7 +129,7 @@ def test_a_worker_that_dies_mid_batch_costs_no_file_and_the_next_batch_gets_new_
         make_settings, tmp_path, spy, caplog):
     service, root = _serve(_settings(make_settings, tmp_path, "crash", True), tmp_path, "crash")
     try:
-        with caplog.at_level(logging.WARNING, logger="soundalike.engine.pipeline.ingest"):
+        with caplog.at_level(logging.WARNING, logger="soundalike.engine.pipeline.executors"):
             _drop(service, _folder(tmp_path / "Pack"), root, FILES)
         assert (spy / "crashed").exists() and "worker processes failed" in caplog.text  # a worker did die
         recorded = _recorded(service)

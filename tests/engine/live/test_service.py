@@ -19,8 +19,9 @@ import pytest
 
 from soundalike.engine.config import WatchSettings
 from soundalike.engine.events import Notice, RootState, SampleAdded
+from soundalike.engine.library.query import SimilarQuery
 from soundalike.engine.live.service import EngineService
-from soundalike.engine.pipeline.scanner import walk
+from soundalike.engine.pipeline.walk import walk
 from soundalike.engine.store.catalog import Filters
 from soundalike.engine.tools.demo import render
 from tests.conftest import BandEmbedder, catalog_of, write
@@ -81,7 +82,7 @@ def test_start_indexes_watches_and_reports_status(serve, drum_folder):
     assert status["busy"] is False and status["queue"] == 0
     assert status["roots"] == [{"path": str(drum_folder), "online": True, "watching": "inotify"}]
     assert status["lock"]["pid"] == os.getpid()
-    assert len(service.library.similar(drum_folder / "Kit 0" / "kick_0.wav", k=3)) == 3
+    assert len(service.library.similar(SimilarQuery(drum_folder / "Kit 0" / "kick_0.wav", k=3, collapse=False)).hits) == 3
 
 
 def test_files_copied_in_chunks_are_indexed_once_complete(serve, drum_folder, tmp_path):
@@ -98,10 +99,10 @@ def test_files_copied_in_chunks_are_indexed_once_complete(serve, drum_folder, tm
             handle.flush()
             time.sleep(0.03)
     settle(service)
-    row = service.library.sample_by_path(target)
+    row = service.library.browse.sample_by_path(target)
     assert row.status == "ok" and row.size == len(data)
     assert added[-1] == str(target)
-    hits = service.library.similar(source, k=1)
+    hits = service.library.similar(SimilarQuery(source, k=1, collapse=False)).hits
     assert hits[0].path == str(target) and hits[0].score > 0.999
 
 
@@ -110,16 +111,16 @@ def test_renames_and_moves_keep_identity_without_decoding(serve, drum_folder, co
     service = serve([drum_folder])
     settle(service)
     library = service.library
-    kick = library.sample_by_path(drum_folder / "Kit 0" / "kick_1.wav")
+    kick = library.browse.sample_by_path(drum_folder / "Kit 0" / "kick_1.wav")
     library.set_favourite(kick.id)
     counting_decoder.clear()
     os.rename(drum_folder / "Kit 0" / "kick_1.wav", drum_folder / "Kit 0" / "big kick.wav")
     os.rename(drum_folder / "Kit 0", drum_folder / "Acoustic")
     os.rename(drum_folder / "Kit 1", drum_folder / "Deep" / "er" / "Kit 1")
     settle(service)
-    row = library.sample_by_path(drum_folder / "Acoustic" / "big kick.wav")
+    row = library.browse.sample_by_path(drum_folder / "Acoustic" / "big kick.wav")
     assert row.id == kick.id and row.favourite
-    assert library.sample_by_path(drum_folder / "Deep" / "er" / "Kit 1" / "snare_0.wav").status == "ok"
+    assert library.browse.sample_by_path(drum_folder / "Deep" / "er" / "Kit 1" / "snare_0.wav").status == "ok"
     assert counting_decoder == []  # renames are followed in the catalog, nothing decoded
     assert library.stats()["by_status"] == {"ok": 24}
 
@@ -129,11 +130,11 @@ def test_a_move_between_roots_keeps_identity_by_content(serve, drum_folder, tmp_
     other.mkdir()
     service = serve([drum_folder, other])
     settle(service)
-    snare = service.library.sample_by_path(drum_folder / "Kit 1" / "snare_2.wav")
+    snare = service.library.browse.sample_by_path(drum_folder / "Kit 1" / "snare_2.wav")
     service.library.set_favourite(snare.id)
     shutil.move(drum_folder / "Kit 1" / "snare_2.wav", other / "snare.wav")
     settle(service)
-    row = service.library.sample_by_path(other / "snare.wav")
+    row = service.library.browse.sample_by_path(other / "snare.wav")
     assert row.id == snare.id and row.favourite and row.root == str(other)
 
 
@@ -148,18 +149,18 @@ def test_deletes_folders_temporary_names_and_a_file_replaced_by_a_folder(serve, 
     write(drum_folder / ".hidden.wav", render("snare", 6))
     (drum_folder / "kick_0.wav.asd").write_bytes(b"ableton analysis")
     settle(service)
-    assert library.sample_by_path(drum_folder / "Kit 0" / "cymbal_0.wav").status == "missing"
-    assert library.sample_by_path(drum_folder / "dl.wav.part") is None
+    assert library.browse.sample_by_path(drum_folder / "Kit 0" / "cymbal_0.wav").status == "missing"
+    assert library.browse.sample_by_path(drum_folder / "dl.wav.part") is None
     os.rename(drum_folder / "dl.wav.part", drum_folder / "dl.wav")  # the download finished
     shutil.rmtree(drum_folder / "Pack" / "Sub")
     victim = drum_folder / "Kit 1" / "kick_0.wav"
     victim.unlink()
     write(victim / "inside.wav", render("kick", 40))  # same name, now a folder
     settle(service)
-    assert library.sample_by_path(drum_folder / "dl.wav").status == "ok"
-    assert library.sample_by_path(drum_folder / "Pack" / "Sub" / "tom.wav").status == "missing"
-    assert library.sample_by_path(victim / "inside.wav").status == "ok"
-    assert library.sample_by_path(victim).status == "missing"
+    assert library.browse.sample_by_path(drum_folder / "dl.wav").status == "ok"
+    assert library.browse.sample_by_path(drum_folder / "Pack" / "Sub" / "tom.wav").status == "missing"
+    assert library.browse.sample_by_path(victim / "inside.wav").status == "ok"
+    assert library.browse.sample_by_path(victim).status == "missing"
 
 
 def test_a_vanished_root_goes_offline_and_comes_back_without_decoding(serve, drum_folder, tmp_path,
@@ -173,7 +174,7 @@ def test_a_vanished_root_goes_offline_and_comes_back_without_decoding(serve, dru
     drum_folder.rename(parked)
     wait_for(lambda: service.library.stats()["by_status"] == {"offline": 24})
     assert service.status()["roots"][0]["online"] is False
-    assert service.library.similar(parked / "Kit 0" / "kick_0.wav", k=5) == []
+    assert service.library.similar(SimilarQuery(parked / "Kit 0" / "kick_0.wav", k=5, collapse=False)).hits == []
     parked.rename(drum_folder)
     wait_for(lambda: service.status()["roots"][0]["online"])
     settle(service)
@@ -217,7 +218,7 @@ def test_polling_root_with_a_symlink_loop(serve, drum_folder):
     assert service.status()["roots"][0]["watching"] == "polling"
     write(drum_folder / "Kit 0" / "fresh.wav", render("snare", 77))
     (drum_folder / "Kit 1" / "cymbal_2.wav").unlink()
-    wait_for(lambda: service.library.sample_by_path(drum_folder / "Kit 0" / "fresh.wav") is not None)
+    wait_for(lambda: service.library.browse.sample_by_path(drum_folder / "Kit 0" / "fresh.wav") is not None)
     settle(service)
     assert service.library.stats()["by_status"] == {"ok": 24, "missing": 1}
 
@@ -243,10 +244,10 @@ def test_permission_changes(serve, drum_folder, monkeypatch):
     path = drum_folder / "Kit 0" / "snare_0.wav"
     locks = ReadLocks(monkeypatch)  # simulated when root, who reads whatever the mode says
     locks.take(path)
-    wait_for(lambda: service.library.sample_by_path(path).status == "failed")
-    assert "permission denied" in service.library.sample_by_path(path).reason
+    wait_for(lambda: service.library.browse.sample_by_path(path).status == "failed")
+    assert "permission denied" in service.library.browse.sample_by_path(path).reason
     locks.give_back(path)
-    wait_for(lambda: service.library.sample_by_path(path).status == "ok")
+    wait_for(lambda: service.library.browse.sample_by_path(path).status == "ok")
 
 
 def test_queries_from_another_thread_while_files_arrive(serve, drum_folder):
@@ -254,7 +255,7 @@ def test_queries_from_another_thread_while_files_arrive(serve, drum_folder):
     settle(service)
     for number in range(20):
         write(drum_folder / "Arrivals" / f"hat_{number}.wav", render("closed hat", 300 + number))
-        assert len(service.library.similar(drum_folder / "Kit 0" / "kick_0.wav", k=3)) == 3
+        assert len(service.library.similar(SimilarQuery(drum_folder / "Kit 0" / "kick_0.wav", k=3, collapse=False)).hits) == 3
     settle(service)
     assert service.library.stats()["by_status"] == {"ok": 44}
 

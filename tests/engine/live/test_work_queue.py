@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from soundalike.engine.live.work_queue import WorkQueue
 from soundalike.engine.pipeline.ingest import Job
-from soundalike.engine.pipeline.scanner import FileEntry
+from soundalike.engine.pipeline.walk import FileEntry
 
 
 def job(path: str, size: int = 100, backends: tuple[str, ...] = ("bands",)) -> Job:

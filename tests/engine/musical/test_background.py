@@ -35,7 +35,7 @@ def test_serve_fills_in_musical_facts_of_an_existing_library(make_settings, tmp_
         while ids_to_analyse(catalog_of(service.library)):
             assert time.monotonic() < deadline, "musical facts never filled in"
             time.sleep(0.05)
-        facts = service.library.musical_of([service.library.sample_by_path(root / "Loops" / "groove_0.wav").id])
+        facts = service.library.browse.musical([service.library.browse.sample_by_path(root / "Loops" / "groove_0.wav").id])
         assert list(facts.values())[0].key_name == "Am"
         assert sorted(decoded) == sorted(p.name for p in root.rglob("*.wav")) and not embedded
     finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from soundalike.engine.library.facade import Library
+from soundalike.engine.library.parts import LibraryParts
 from soundalike.engine.musical.analysis import analyse
 from soundalike.engine.musical.drums import MIN_DRUM_SHARE, drum_reason
 from soundalike.engine.tools.demo import render
@@ -62,8 +63,8 @@ def indexed(make_settings, tmp_path):
     write(root / "Loops" / "groove.wav", gen.chord_loop(57, True, bpm=120, bars=2))
     with Library(make_settings(backends=("builtin",), default="builtin")) as library:
         library.scan([str(root)])
-        rows = {path.relative_to(root).as_posix(): library.sample_by_path(path).id for path in root.rglob("*.wav")}
-        facts = library.musical_of(rows.values())
+        rows = {path.relative_to(root).as_posix(): library.browse.sample_by_path(path).id for path in root.rglob("*.wav")}
+        facts = library.browse.musical(rows.values())
         yield {name: facts[sid] for name, sid in rows.items()}
 
 
@@ -87,11 +88,12 @@ def test_an_existing_library_is_gated_from_its_stored_tags(make_settings, tmp_pa
     settings = {"backends": ("builtin",), "default": "builtin"}
     with Library(make_settings(**settings, musical=False)) as library:
         library.scan([str(root)])
-    with Library(make_settings(**settings)) as library:
-        plan = library.scanner.plan(str(root), str(root), forced=False)
+    parts = LibraryParts.open(make_settings(**settings))
+    with Library(parts.settings, parts=parts) as library:
+        plan = parts.scanner.plan(str(root), str(root), forced=False)
         assert {job.backends for job in plan.jobs} == {()} and all("builtin" in job.tags for job in plan.jobs)
         assert library.scan().indexed == 3  # decode-only jobs: the stored tags tell the drums
-        facts = {path.name: library.musical_of([library.sample_by_path(path).id]).popitem()[1]
+        facts = {path.name: library.browse.musical([library.browse.sample_by_path(path).id]).popitem()[1]
                  for path in (tom, hit, key)}
     assert gated(facts["tom.wav"]) and gated(facts["hit_43.wav"]) and facts["hit_43.wav"].root is None
     assert facts["hit_60.wav"].root_name == "C4" and not gated(facts["hit_60.wav"])

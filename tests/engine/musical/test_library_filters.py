@@ -9,6 +9,7 @@ import pytest
 from soundalike.cli import main
 from soundalike.engine.library.facade import Library
 from soundalike.engine.library.planner import plan_path
+from soundalike.engine.library.query import SimilarQuery
 from soundalike.engine.musical.filters import parse_keys
 from soundalike.engine.store.catalog import Filters
 from soundalike.engine.store.musical import ids_to_analyse
@@ -36,32 +37,32 @@ def names(hits):
 
 
 def test_index_stores_musical_facts(library, music_folder):
-    row = library.sample_by_path(music_folder / "Loops" / "groove_0.wav")
-    facts = library.musical_of([row.id])[row.id]
+    row = library.browse.sample_by_path(music_folder / "Loops" / "groove_0.wav")
+    facts = library.browse.musical([row.id])[row.id]
     assert facts.kind == "loop" and abs(facts.bpm - 120) < 2 and facts.key_name == "Am"
-    crash = library.sample_by_path(music_folder / "Drums" / "crash.wav")
-    assert library.musical_of([crash.id])[crash.id].kind == "one-shot"  # long, but one hit: not a loop
-    bass = library.sample_by_path(music_folder / "Bass" / "hit_43.wav")
-    assert library.musical_of([bass.id])[bass.id].root_name == "G2"
+    crash = library.browse.sample_by_path(music_folder / "Drums" / "crash.wav")
+    assert library.browse.musical([crash.id])[crash.id].kind == "one-shot"  # long, but one hit: not a loop
+    bass = library.browse.sample_by_path(music_folder / "Bass" / "hit_43.wav")
+    assert library.browse.musical([bass.id])[bass.id].root_name == "G2"
     assert not ids_to_analyse(catalog_of(library))
 
 
 def test_filters_by_kind_tempo_key_and_root(library, music_folder):
     query = music_folder / "Loops" / "groove_0.wav"
-    loops = library.similar(query, k=20, filters=Filters(kind="loop"))
+    loops = library.similar(SimilarQuery(query, k=20, filters=Filters(kind="loop"), collapse=False)).hits
     assert names(loops) == ["drums_120.wav", "groove_1.wav", "groove_2.wav", "groove_3.wav", "groove_4.wav"]
-    fast = library.similar(query, k=20, filters=Filters(bpm=(118, 124)))
+    fast = library.similar(SimilarQuery(query, k=20, filters=Filters(bpm=(118, 124)), collapse=False)).hits
     assert names(fast) == ["drums_120.wav", "groove_1.wav", "groove_2.wav", "groove_4.wav"]
-    am = library.similar(query, k=20, filters=Filters(keys=parse_keys("Am")))
+    am = library.similar(SimilarQuery(query, k=20, filters=Filters(keys=parse_keys("Am")), collapse=False)).hits
     assert names(am) == ["groove_1.wav"]
-    compatible = library.similar(query, k=20, filters=Filters(keys=parse_keys("Am", compatible=True)))
+    compatible = library.similar(SimilarQuery(query, k=20, filters=Filters(keys=parse_keys("Am", compatible=True)), collapse=False)).hits
     assert names(compatible) == ["groove_1.wav", "groove_2.wav", "groove_3.wav", "groove_4.wav"]
-    roots = library.similar(query, k=20, filters=Filters(roots=(0,)))
+    roots = library.similar(SimilarQuery(query, k=20, filters=Filters(roots=(0,)), collapse=False)).hits
     assert names(roots) == ["hit_36.wav", "hit_48.wav"]
 
 
 def test_similar_musical_puts_what_fits_first(library, music_folder):
-    hits = library.similar(music_folder / "Loops" / "groove_0.wav", k=3, musical=True)
+    hits = library.similar(SimilarQuery(music_folder / "Loops" / "groove_0.wav", k=3, musical=True, collapse=False)).hits
     assert names(hits[:1]) == ["groove_1.wav"]  # same tempo range and key
 
 

@@ -43,7 +43,7 @@ def test_indexed_vectors_equal_whole_file_embeddings(make_settings, tmp_path):
         report = library.scan([str(folder)])
         assert report.indexed == len(paths)
         for path in paths:
-            row = library.sample_by_path(path)
+            row = library.browse.sample_by_path(path)
             stored = library.index("builtin").reconstruct(row.id)
             alone = library.embed_file(path, "builtin")
             assert np.allclose(stored, alone, rtol=0, atol=1e-6), (path, np.abs(stored - alone).max())

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import soundalike.engine.pipeline.ingest
-import soundalike.engine.pipeline.ingest_pool
+import soundalike.engine.pipeline.executors
+import soundalike.engine.pipeline.workers
 from soundalike.engine.library.facade import Library
 from soundalike.engine.library.writer import LibraryWriter
 from soundalike.engine.tools.demo import render
@@ -30,13 +30,13 @@ SPY_FOLDER = "SOUNDALIKE_TEST_SPY_FOLDER"
 
 
 def _spy_chunk(chunk):
-    """Stands in for ingest_pool.process_chunk (pickled by name, so it lives at module level)."""
+    """Stands in for workers.process_chunk (pickled by name, so it lives at module level)."""
     folder = Path(os.environ[SPY_FOLDER])
     if any("crash" in job.entry.path for job in chunk) and not (folder / "crashed").exists():
         (folder / "crashed").write_text("once")
         os._exit(3)  # a decoder crash takes the worker process down with it
     (folder / f"pid-{os.getpid()}").touch()
-    return soundalike.engine.pipeline.ingest_pool.process_chunk(chunk)
+    return soundalike.engine.pipeline.workers.process_chunk(chunk)
 
 
 def _folder(root: Path) -> Path:
@@ -77,10 +77,10 @@ def spy(tmp_path, monkeypatch):
     folder = tmp_path / "spy"
     folder.mkdir()
     monkeypatch.setenv(SPY_FOLDER, str(folder))
-    monkeypatch.setattr(soundalike.engine.pipeline.ingest_pool, "PROCESS_MIN_FILES", 1)
-    monkeypatch.setattr(soundalike.engine.pipeline.ingest_pool, "only_thread", lambda: True)  # earlier tests may leave threads
-    monkeypatch.setattr(soundalike.engine.pipeline.ingest, "process_chunk", _spy_chunk)
-    monkeypatch.setattr(soundalike.engine.pipeline.ingest, "CHUNK_FILES", 4)  # several chunks per worker
+    monkeypatch.setattr(soundalike.engine.pipeline.executors, "PROCESS_MIN_FILES", 1)
+    monkeypatch.setattr(soundalike.engine.pipeline.executors, "only_thread", lambda: True)  # earlier tests may leave threads
+    monkeypatch.setattr(soundalike.engine.pipeline.executors, "process_chunk", _spy_chunk)
+    monkeypatch.setattr(soundalike.engine.pipeline.executors, "CHUNK_FILES", 4)  # several chunks per worker
     return folder
 
 
@@ -110,7 +110,7 @@ def test_worker_processes_record_exactly_what_threads_record(make_settings, tmp_
 
 def test_a_worker_process_that_dies_costs_no_file(make_settings, tmp_path, spy, caplog):
     folder = _folder(tmp_path / "Samples")
-    with caplog.at_level(logging.WARNING, logger="soundalike.engine.pipeline.ingest"):
+    with caplog.at_level(logging.WARNING, logger="soundalike.engine.pipeline.executors"):
         recorded = _index(_settings(make_settings, tmp_path, "crash", True), folder)
     assert (spy / "crashed").exists()  # a worker did die
     assert "worker processes failed" in caplog.text
@@ -145,8 +145,8 @@ def test_processes_only_where_forking_is_safe_and_pays(make_settings, tmp_path):
     builtin = Library(_settings(make_settings, tmp_path, "rules", True), backends=TEST_BACKENDS)
     with builtin as library:
         ingestor = Ingestor({"builtin": library.embedder("builtin")}, settings)
-        decide = soundalike.engine.pipeline.ingest_pool.wants_processes
-        assert decide(ingestor, 2, 64) == soundalike.engine.pipeline.ingest_pool.only_thread()
+        decide = soundalike.engine.pipeline.executors.wants_processes
+        assert decide(ingestor, 2, 64) == soundalike.engine.pipeline.executors.only_thread()
         assert not decide(ingestor, 2, 63) and not decide(ingestor, 1, 1000) and not decide(ingestor, 2, None)
         assert not decide(Ingestor({"builtin": library.embedder("builtin")},
                                    dataclasses.replace(settings, worker_processes=False)), 2, 1000)
@@ -174,8 +174,8 @@ class _NoFork(concurrent.futures.ProcessPoolExecutor):
 def test_worker_processes_that_cannot_start_leave_the_work_to_threads(make_settings, tmp_path, spy, monkeypatch,
                                                                       caplog):
     folder = _folder(tmp_path / "Samples")
-    monkeypatch.setattr(soundalike.engine.pipeline.ingest_pool, "ProcessPoolExecutor", _NoFork)
-    with caplog.at_level(logging.WARNING, logger="soundalike.engine.pipeline.ingest"):
+    monkeypatch.setattr(soundalike.engine.pipeline.executors, "ProcessPoolExecutor", _NoFork)
+    with caplog.at_level(logging.WARNING, logger="soundalike.engine.pipeline.executors"):
         recorded = _index(_settings(make_settings, tmp_path, "nofork", True), folder)
     assert "worker processes failed" in caplog.text and "Resource temporarily unavailable" in caplog.text
     assert sum(facts[0] == "ok" for facts, *_ in recorded.values()) == 23

@@ -62,10 +62,11 @@ from dataclasses import replace
 from soundalike.engine.config import EngineSettings, Settings
 from soundalike.engine.errors import UserError
 from soundalike.engine.library.facade import Library
+from soundalike.engine.library.query import SimilarQuery
 from tests.conftest import TEST_BACKENDS
 settings = Settings(engine=EngineSettings(data_dir=sys.argv[1], backends=("bands",), default_backend="bands"))
 with Library(settings, backends=TEST_BACKENDS) as library:
-    hits = library.similar(sys.argv[2], k=3)
+    hits = library.similar(SimilarQuery(sys.argv[2], k=3, collapse=False)).hits
     out = {"hits": len(hits), "samples": library.stats()["samples"]}
     try:
         library.scan()

@@ -1,4 +1,8 @@
-"""Where ingest's chunks run: worker threads, or forked worker processes.
+"""The worker side of ingest's processes: what a forked or spawned worker runs, and how it lives.
+
+Which pool a run gets (threads, forked processes, the live engine's spawned ones) is decided in
+:mod:`soundalike.engine.pipeline.executors`; this module holds what runs inside a worker
+process and the rules for when one is allowed.
 
 Two threads decoding and embedding small one-shots spend most of their time waiting for each
 other: each file is hundreds of small numpy calls, and every call holds the GIL. Forked worker
@@ -35,7 +39,6 @@ import signal
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -47,9 +50,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-
-#: Fewer files than this are processed on threads: forking the workers costs more than it saves.
-PROCESS_MIN_FILES = 64
 
 #: The Ingestor a worker process runs chunks with. Set once per child by ``_start_worker`` (the
 #: only way to hand a forked pool's workers an object without pickling it); never set in the parent.
@@ -63,26 +63,9 @@ def processes_allowed(embedders: Mapping[str, Embedder], settings: EngineSetting
     return settings.worker_processes and all(e.process_safe for e in embedders.values())
 
 
-def wants_processes(ingestor: Ingestor, workers: int, files: int | None) -> bool:
-    """True when this run should use forked worker processes (see the module notes)."""
-    return (processes_allowed(ingestor.embedders, ingestor.settings) and workers > 1 and sys.platform == "linux"
-            and files is not None and files >= PROCESS_MIN_FILES and only_thread())
-
-
 def only_thread() -> bool:
     """True when the calling thread is this process's only Python thread (safe to fork)."""
     return threading.current_thread() is threading.main_thread() and threading.active_count() == 1
-
-
-def open_pool(ingestor: Ingestor, workers: int, processes: bool) -> Executor:
-    if not processes:
-        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest")
-    ingestor.prepare_for_fork()  # imports and caches once here, not once per child
-    for stream in (sys.stdout, sys.stderr):  # children flush what they inherit when they exit
-        if stream is not None:
-            stream.flush()
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                               initializer=_start_forked_worker, initargs=(ingestor, os.getpid()))
 
 
 def process_chunk(chunk: Sequence[Job]) -> list[Processed]:
@@ -92,7 +75,7 @@ def process_chunk(chunk: Sequence[Job]) -> list[Processed]:
     return _worker_ingestor.process(chunk)
 
 
-def _start_forked_worker(ingestor: Ingestor, parent: int) -> None:
+def start_forked_worker(ingestor: Ingestor, parent: int) -> None:
     die_with_parent(parent)
     _start_worker(ingestor)
 
