@@ -15,6 +15,7 @@ from typing import Any
 
 from soundalike.engine import paths
 from soundalike.engine.errors import UserError
+from soundalike.engine.tags import TAG_CONFIDENCE
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class EngineSettings:
     silence_db: float = -80.0
     musical: bool = True  # issue 16: loop/one-shot, tempo, key and root note at index time
     worker_processes: bool = True  # issue 15: forked worker processes where safe (engine/pipeline/ingest_pool.py)
+    tag_confidence: float = TAG_CONFIDENCE  # below it a tag is unsure: shown "tom?", not used by kits or filters
 
     def resolved_data_dir(self) -> Path:
         return Path(self.data_dir).expanduser() if self.data_dir else paths.data_dir()

@@ -143,8 +143,8 @@ class Library:
     def tags(self, sample_id: int) -> dict[str, dict[str, float]]:
         return self._queries.tags(sample_id)
 
-    def best_tags(self) -> dict[int, str]:
-        return self._queries.best_tags()
+    def best_tags(self, min_score: float | None = None) -> dict[int, str]:
+        return self._queries.best_tags(min_score)
 
     def stored_vectors(self, backend: str) -> tuple[np.ndarray, np.ndarray | None]:
         return self._queries.stored_vectors(backend)

@@ -205,11 +205,13 @@ class LibraryQueries:
     def tags(self, sample_id: int) -> dict[str, dict[str, float]]:
         return self._catalog.tags(sample_id)
 
-    def best_tags(self) -> dict[int, str]:
-        """Every playable sample's best-scoring tag, from any source (untagged samples left out)."""
+    def best_tags(self, min_score: float | None = None) -> dict[int, str]:
+        """Every playable sample's best-scoring tag, from any source, when it is sure: scored at least
+        ``min_score`` (default ``[engine] tag_confidence``). Untagged and unsure samples are left out."""
+        threshold = self.settings.engine.tag_confidence if min_score is None else min_score
         rows = self._catalog.query(
             "SELECT t.sample_id, t.tag, MAX(t.score) FROM tags t JOIN samples s ON s.id = t.sample_id "
-            "WHERE s.status = 'ok' GROUP BY t.sample_id")
+            "WHERE s.status = 'ok' GROUP BY t.sample_id HAVING MAX(t.score) >= ?", (threshold,))
         return {int(sid): tag for sid, tag, _ in rows}
 
     def stored_vectors(self, backend: str) -> tuple[np.ndarray, np.ndarray | None]:

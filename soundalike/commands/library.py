@@ -21,6 +21,7 @@ from soundalike.engine.library.browse import Filters, readable
 from soundalike.engine.library.collapse import Group, grouped
 from soundalike.engine.library.facade import Hit, Library, ScanReport
 from soundalike.engine.musical.filters import describe
+from soundalike.engine.tags import TAG_CONFIDENCE, scored_labels
 from soundalike.engine.tools.demo import build_demo_library
 from soundalike.engine.tools.duplicates import find_duplicates
 from soundalike.engine.weights import parse_weights
@@ -148,7 +149,8 @@ def query_filters(args: argparse.Namespace, library: Library | None = None) -> F
     error naming the close ones."""
     if args.tag and library is not None:
         check_tag(library, args.tag)
-    return Filters(tag=args.tag, under=os.path.abspath(args.under) if args.under else None,
+    sure = library.settings.engine.tag_confidence if library is not None else TAG_CONFIDENCE
+    return Filters(tag=args.tag, tag_min_score=sure, under=os.path.abspath(args.under) if args.under else None,
                    **musical_filter_fields(args))
 
 
@@ -204,7 +206,7 @@ def cmd_tags(args: argparse.Namespace, library: Library) -> int:
     if not tags:
         print("no enabled backend names sounds")
     for backend, scores in tags.items():
-        print(f"{backend}: " + ", ".join(f"{tag} {score:.2f}" for tag, score in list(scores.items())[:5]))
+        print(f"{backend}: " + ", ".join(scored_labels(scores, library.settings.engine.tag_confidence)))
     return 0
 
 
