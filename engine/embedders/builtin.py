@@ -27,12 +27,13 @@ from soundalike.engine.embedders.builtin_features import (
     FeatureExtractor,
     block_slices,
 )
+from soundalike.engine.embedders.builtin_frames import FramesNet, MelFrames, frames_batch
 from soundalike.engine.errors import BackendUnavailable
 
 log = logging.getLogger(__name__)
 
 MODEL_FILE = Path(__file__).with_name("builtin_model.npz")
-ASPECT_ORDER = ("overall", "timbre", "envelope", "pitch")
+ASPECT_ORDER = ("overall", "timbre", "envelope", "pitch", "frames")  # "frames": when the model file has them
 TAG_NAMES = ("kick", "snare", "clap", "closed hat", "open hat", "tom", "cymbal", "rim", "shaker",
              "bell", "hand drum", "other")
 # Fine training classes -> user-facing tags.
@@ -44,7 +45,7 @@ CLASS_TO_TAG = {"kick": "kick", "snare": "snare", "clap": "clap", "closed_hat": 
 # of per-aspect cosines. Chosen on the pooled leave-one-source-out evaluation (training/pooled_eval.py,
 # 2026-12-02: better than 0.3 / 0.1 / 0.04 for both the old and the new recipe, most on the small
 # classes); 0.3 / 0.1 / 0.04 from 2026-12-01, 0.09 / 0.04 / 0 before.
-DEFAULT_WEIGHTS = {"overall": 1.0, "timbre": 0.3, "pitch": 0.2, "envelope": 0.1}
+DEFAULT_WEIGHTS = {"overall": 1.0, "timbre": 0.3, "pitch": 0.2, "envelope": 0.1, "frames": 1.0}
 # Fine classes that "find similar" treats as one kind (the tags keep them apart).
 RETRIEVAL_CLASS = {"closed_hat": "hihat", "open_hat": "hihat"}
 # Open or closed hat, for the tags: half the nets' say, half how fast the sound falls 12 dB (a closed
@@ -67,6 +68,8 @@ class BuiltinModel:
     timbre_basis: np.ndarray
     temperature: float
     hidden_weight: float
+    frames: FramesNet | None = None  # the learned front end over log-mel frames (builtin_frames), if shipped
+    frames_tag_share: float = 0.0  # its class head's share of the tag posterior
 
     @classmethod
     def load(cls, path: Path) -> BuiltinModel:
@@ -83,6 +86,10 @@ class BuiltinModel:
         sha = hashlib.sha1()
         for array in (self.mean, self.scale, self.timbre_basis, *(a for net in self.nets for layer in net for a in layer)):
             sha.update(np.ascontiguousarray(array).tobytes())
+        if self.frames is not None:
+            for array in self.frames.arrays():
+                sha.update(np.ascontiguousarray(array).tobytes())
+            sha.update(repr(self.frames_tag_share).encode())
         sha.update(repr((self.classes, self.temperature, self.hidden_weight, RETRIEVAL_CLASS,
                          OPEN_HAT_DECAY_MS, OPEN_HAT_WIDTH, CLASS_TO_TAG)).encode())
         return sha.hexdigest()[:10]
@@ -93,10 +100,15 @@ class BuiltinModel:
         nets = tuple(tuple((arrays[f"m{k}_W{i}"].astype(np.float32), arrays[f"m{k}_b{i}"].astype(np.float32))
                            for i in range(n_layers))
                      for k in range(int(arrays["n_models"])))
+        classes = tuple(str(c) for c in arrays["classes"])
+        frames = FramesNet.from_arrays(arrays)
+        if frames is not None and tuple(str(c) for c in arrays["frames_classes"]) != classes:
+            raise BackendUnavailable("built-in model: the frames net and the MLPs name different classes; "
+                                     "run training/train_frames.py again")
         return cls(mean=arrays["mean"].astype(np.float32), scale=arrays["scale"].astype(np.float32),
-                   nets=nets, classes=tuple(str(c) for c in arrays["classes"]),
-                   timbre_basis=arrays["timbre_basis"].astype(np.float32),
-                   temperature=float(arrays["temperature"]), hidden_weight=float(arrays["hidden_weight"]))
+                   nets=nets, classes=classes, timbre_basis=arrays["timbre_basis"].astype(np.float32),
+                   temperature=float(arrays["temperature"]), hidden_weight=float(arrays["hidden_weight"]),
+                   frames=frames, frames_tag_share=float(arrays.get("frames_tag_share", 0.0)))
 
     def standardise(self, features: np.ndarray) -> np.ndarray:
         return np.clip((features - self.mean) / self.scale, -8.0, 8.0).astype(np.float32)
@@ -129,15 +141,24 @@ class BuiltinModel:
         posterior = np.sqrt(probs @ self.merge)
         return unit_rows(np.concatenate([posterior, self.hidden_weight * unit_rows(hidden)], axis=1))
 
-    def aspects(self, features: np.ndarray) -> dict[str, np.ndarray]:
+    def aspects(self, features: np.ndarray, frames: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Each aspect's unit rows (``frames`` too when this model has the net and ``frames`` are given),
+        and the class posterior the tags read (``_probs``)."""
         z = self.standardise(features)
         hidden, probs = self.forward(z)
         blocks = block_slices()
-        return {"overall": self.overall(hidden, probs),
-                "timbre": unit_rows(z[:, blocks["timbre"]] @ self.timbre_basis),
-                "envelope": unit_rows(z[:, blocks["envelope"]]),
-                "pitch": pitch_code(features[:, blocks["pitch"]]),
-                "_probs": probs}
+        out = {"overall": self.overall(hidden, probs),
+               "timbre": unit_rows(z[:, blocks["timbre"]] @ self.timbre_basis),
+               "envelope": unit_rows(z[:, blocks["envelope"]]),
+               "pitch": pitch_code(features[:, blocks["pitch"]])}
+        if self.frames is not None and frames is not None:
+            embedding, logits = self.frames.forward(frames)
+            out["frames"] = unit_rows(embedding)
+            logits -= logits.max(axis=1, keepdims=True)
+            head = np.exp(logits)
+            probs = (1.0 - self.frames_tag_share) * probs + self.frames_tag_share * head / head.sum(axis=1, keepdims=True)
+        out["_probs"] = probs
+        return out
 
 
 def hat_openness(features: np.ndarray) -> np.ndarray:
@@ -179,9 +200,10 @@ class BuiltinEmbedder(Embedder):
         self.options = options or BuiltinEmbedder.Options()
         self.model = BuiltinModel.load(Path(self.options.model_path) if self.options.model_path else MODEL_FILE)
         self.features = FeatureExtractor(SAMPLE_RATE)
+        self.frames = MelFrames(SAMPLE_RATE) if self.model.frames is not None else None
         self.aspects = self._layout()
         self.dim = max(part.stop for part in self.aspects.values())
-        self.default_weights = dict(DEFAULT_WEIGHTS)
+        self.default_weights = {name: w for name, w in DEFAULT_WEIGHTS.items() if name in self.aspects}
 
     def signature(self) -> str:
         # Stored vectors must be re-made when the model or the way vectors are built changes,
@@ -189,9 +211,11 @@ class BuiltinEmbedder(Embedder):
         return f"{super().signature()}/{self.model.digest()}"
 
     def _layout(self) -> dict[str, slice]:
-        probe = self.model.aspects(np.zeros((1, len(self.model.mean)), dtype=np.float32))
+        probe = self.model.aspects(np.zeros((1, len(self.model.mean)), dtype=np.float32),
+                                   frames_batch([np.zeros(SAMPLE_RATE // 10, np.float32)], self.frames)
+                                   if self.frames is not None else None)
         start, layout = 0, {}
-        for name in ASPECT_ORDER:
+        for name in (name for name in ASPECT_ORDER if name in probe):
             width = probe[name].shape[1]
             layout[name] = slice(start, start + width)
             start += width
@@ -207,13 +231,13 @@ class BuiltinEmbedder(Embedder):
         if not len(batch):
             return Analysis(vectors=np.zeros((0, self.dim), dtype=np.float32), tags=[])
         features = np.stack([self.features(clip) for clip in batch])
-        return self.analyse_features(features)
+        return self.analyse_features(features, frames_batch(batch, self.frames) if self.frames is not None else None)
 
-    def analyse_features(self, features: np.ndarray) -> Analysis:
-        """Vectors and tags from precomputed feature rows (used by training to share the maths)."""
-        parts = self.model.aspects(features)
-        scale = 1.0 / np.sqrt(len(ASPECT_ORDER))
-        vectors = np.concatenate([parts[name] * scale for name in ASPECT_ORDER], axis=1)
+    def analyse_features(self, features: np.ndarray, frames: np.ndarray | None = None) -> Analysis:
+        """Vectors and tags from precomputed feature rows and log-mel frames (training shares the maths)."""
+        parts = self.model.aspects(features, frames)
+        scale = 1.0 / np.sqrt(len(self.aspects))
+        vectors = np.concatenate([parts[name] * scale for name in self.aspects], axis=1)
         openness = hat_openness(features)
         return Analysis(vectors=unit_rows(vectors),
                         tags=[self._tags(row, float(o)) for row, o in zip(parts["_probs"], openness)])
