@@ -45,7 +45,11 @@ CLASS_TO_TAG = {"kick": "kick", "snare": "snare", "clap": "clap", "closed_hat": 
 # of per-aspect cosines. Chosen on the pooled leave-one-source-out evaluation (training/pooled_eval.py,
 # 2026-12-02: better than 0.3 / 0.1 / 0.04 for both the old and the new recipe, most on the small
 # classes); 0.3 / 0.1 / 0.04 from 2026-12-01, 0.09 / 0.04 / 0 before.
-DEFAULT_WEIGHTS = {"overall": 1.0, "timbre": 0.3, "pitch": 0.2, "envelope": 0.1, "frames": 1.0}
+DEFAULT_WEIGHTS = {"overall": 1.0, "timbre": 0.3, "pitch": 0.2, "envelope": 0.1}
+# With the learned front end (a model file holding the frames net, as shipped since 2026-12-05) "similar"
+# ranks by it alone: on sources no model trained on it beat the weights above on top-1 by 0.05 and matched
+# them on P@10, and blends with them were no better (training/heldout_eval.py, BENCHMARKS.md).
+FRAMES_WEIGHTS = {"frames": 1.0}
 # Fine classes that "find similar" treats as one kind (the tags keep them apart).
 RETRIEVAL_CLASS = {"closed_hat": "hihat", "open_hat": "hihat"}
 # Open or closed hat, for the tags: half the nets' say, half how fast the sound falls 12 dB (a closed
@@ -213,7 +217,7 @@ class BuiltinEmbedder(Embedder):
         self.frames = MelFrames(SAMPLE_RATE) if self.model.frames is not None else None
         self.aspects = self._layout()
         self.dim = max(part.stop for part in self.aspects.values())
-        self.default_weights = {name: w for name, w in DEFAULT_WEIGHTS.items() if name in self.aspects}
+        self.default_weights = dict(FRAMES_WEIGHTS if "frames" in self.aspects else DEFAULT_WEIGHTS)
 
     def signature(self) -> str:
         # Stored vectors must be re-made when the model or the way vectors are built changes,
@@ -245,6 +249,8 @@ class BuiltinEmbedder(Embedder):
 
     def analyse_features(self, features: np.ndarray, frames: np.ndarray | None = None) -> Analysis:
         """Vectors and tags from precomputed feature rows and log-mel frames (training shares the maths)."""
+        if self.frames is not None and frames is None:
+            raise ValueError("this built-in model has a frames net: pass the clips' log-mel frames too")
         parts = self.model.aspects(features, frames)
         scale = 1.0 / np.sqrt(len(self.aspects))
         vectors = np.concatenate([parts[name] * scale for name in self.aspects], axis=1)

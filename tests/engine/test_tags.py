@@ -7,9 +7,9 @@ from soundalike.engine.tags import TAG_CONFIDENCE, is_sure, scored_labels, tag_l
 
 def test_an_unsure_tag_is_shown_with_a_question_mark():
     assert tag_label("hand drum", 0.42) == "hand drum?"
-    assert tag_label("hand drum", 0.5) == "hand drum"
+    assert tag_label("hand drum", 0.7) == "hand drum"
     assert tag_label("tom", 0.3, threshold=0.25) == "tom"
-    assert not is_sure(0.49) and is_sure(0.5)
+    assert not is_sure(0.69) and is_sure(0.7)
 
 
 def test_scored_labels_rank_best_first_and_mark_the_unsure():
@@ -19,4 +19,4 @@ def test_scored_labels_rank_best_first_and_mark_the_unsure():
 
 
 def test_the_threshold_is_a_setting_with_the_documented_default():
-    assert EngineSettings().tag_confidence == TAG_CONFIDENCE == 0.5
+    assert EngineSettings().tag_confidence == TAG_CONFIDENCE == 0.7
