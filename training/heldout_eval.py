@@ -35,7 +35,7 @@ from heldout_sources import heldout_pool  # noqa: E402
 from pooled_eval import eval_pool  # noqa: E402
 
 from soundalike.engine.embedders.base import unit_rows  # noqa: E402
-from soundalike.engine.embedders.builtin import BuiltinEmbedder  # noqa: E402
+from soundalike.engine.embedders.builtin import MODEL_FILE, BuiltinEmbedder  # noqa: E402
 from soundalike.engine.embedders.builtin_features import FeatureExtractor  # noqa: E402
 from soundalike.engine.embedders.builtin_frames import MelFrames  # noqa: E402
 
@@ -193,6 +193,9 @@ def main() -> None:
         vectors, tags = builtin_run(scorer, model_at(commit, args.cache), COMMIT_WEIGHTS[commit])
         scorer.run(f"built-in at {commit}", vectors, tags, team=commit)
         print(confidence_curve([t for t, q in zip(tags, queries) if q], scorer.classes[queries]))
+    shipped = BuiltinEmbedder()
+    vectors, tags = builtin_run(scorer, MODEL_FILE, dict(shipped.default_weights))
+    scorer.run(f"this checkout's model, its default weights {dict(shipped.default_weights)}", vectors, tags)
     if args.frames is None:
         return
     base = model_at("18cf80f", args.cache)
