@@ -95,7 +95,7 @@ class TuiSettings:
     results: int = 20
     audio_device: str = ""
     loop_min_seconds: float = 2.5  # only for samples not analysed yet ([engine] musical)
-    tag_min_score: float = 0.5
+    tag_min_score: float = TAG_CONFIDENCE  # as [engine] tag_confidence: below it a tag is unsure
     # Optional result columns shown by the columns key (tui/widgets/columns.py COLUMNS: rate, bits, channels).
     columns: tuple[str, ...] = ("rate", "bits", "channels")
     # Where the export key puts samples (e.g. your DAW project's samples folder); "" until you set it.
