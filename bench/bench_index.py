@@ -7,7 +7,7 @@ and on one thread, where the time goes (read + hash, decode, mono + facts, trim 
 analysis, features, model, catalog write) and the decode + resample floor.
 
     .venv/bin/python bench/bench_index.py [FOLDER ...] [--repeats 3] [--skip-breakdown]
-        [--one-shots SECONDS] [--drums] [--musical-off] [--baseline CHECKOUT]
+        [--one-shots SECONDS] [--drums] [--musical-off] [--baseline CHECKOUT] [--baseline-model NPZ]
 
 Default folders: the dev set and the extra one-shots under /work/data (fetch-devset.sh, fetch-extra.sh).
 """
@@ -107,15 +107,19 @@ def linked(tree: Path) -> Path:
 
 
 def whole_process(folders: list[str], count: int, repeats: int, baseline: Path | None,
-                  musical_off: bool = False) -> None:
+                  musical_off: bool = False, baseline_model: Path | None = None) -> None:
     runs: dict[str, list[tuple[float, float, str]]] = {"soundalike index": [], "typical MFCC+FAISS": []}
     if baseline:
         runs[f"before ({baseline.name})"] = []
     if musical_off:
         runs["musical = false"] = []
+    if baseline_model:
+        runs[f"model {baseline_model.name}"] = []
     with tempfile.TemporaryDirectory() as tmp:
         off = Path(tmp) / "musical-off.toml"
         off.write_text("[engine]\nmusical = false\n")
+        other_model = Path(tmp) / "other-model.toml"
+        other_model.write_text(f"[backends.builtin]\nmodel_path = {str(baseline_model)!r}\n")
         (Path(tmp) / "empty").mkdir()
         for tree in (REPO, baseline) if baseline else (REPO,):  # fills the bytecode cache, untimed
             ours([str(Path(tmp) / "empty")], Path(tmp), -1, tree)
@@ -126,6 +130,8 @@ def whole_process(folders: list[str], count: int, repeats: int, baseline: Path |
                 runs[f"before ({baseline.name})"].append(ours(folders, Path(tmp), run, baseline))
             if musical_off:
                 runs["musical = false"].append(ours(folders, Path(tmp), run, config=off))
+            if baseline_model:
+                runs[f"model {baseline_model.name}"].append(ours(folders, Path(tmp), run, config=other_model))
     print(f"\nwhole process, {count} audio files, median of {repeats} (in turn):")
     medians = {}
     for name, results in runs.items():
@@ -140,6 +146,9 @@ def whole_process(folders: list[str], count: int, repeats: int, baseline: Path |
     if baseline:
         w_old, c_old = medians[f"before ({baseline.name})"]
         print(f"  against before: {w_old / w_ours:.2f}x faster (wall), {c_old / c_ours:.2f}x less CPU per file")
+    if baseline_model:
+        w_old, c_old = medians[f"model {baseline_model.name}"]
+        print(f"  against that model: {w_old / w_ours:.2f}x faster (wall), {c_old / c_ours:.2f}x less CPU per file")
     if musical_off:
         w_off, c_off = medians["musical = false"]
         print(f"  musical on / off: {w_ours / w_off:.2f}x wall, {c_ours / c_off:.2f}x CPU per file "
@@ -159,6 +168,9 @@ def main() -> int:
                         f"({', '.join(DRUM_TABLES)})")
     parser.add_argument("--baseline", type=Path, help="another checkout of soundalike (say, `git archive` of the "
                         "base commit) to index with too, in turn: before/after in the same run")
+    parser.add_argument("--baseline-model", type=Path, help="index with this built-in model file too (say, "
+                        "`git show 18cf80f:engine/embedders/builtin_model.npz`): this checkout's code, in turn. "
+                        "A --baseline checkout still imports this checkout's engine where it is installed editable")
     parser.add_argument("--musical-off", action="store_true", help="index with `[engine] musical = false` too, "
                         "in turn: the musical analysis's share of indexing in the same run")
     args = parser.parse_args()
@@ -176,7 +188,7 @@ def main() -> int:
           f"{', labelled drums only' if args.drums else ''}; config: {CONFIG or 'defaults'}")
     if not args.skip_whole:
         whole_process(args.folders, len(paths), args.repeats, args.baseline and linked(args.baseline),
-                      args.musical_off)
+                      args.musical_off, args.baseline_model)
     if not args.skip_breakdown:
         breakdown(paths)
         floor(paths)

@@ -85,7 +85,9 @@ def breakdown(paths: list[str]) -> None:
         if CROP:  # as ingest does: only what the backend reads, plus the resampler's margin
             trimmed = trimmed[:int(np.ceil((embedder.reads_seconds + RESAMPLE_MARGIN_SECONDS) * rate))]
         clip = clock("resample (soxr HQ)", resample, trimmed, rate, embedder.sample_rate)
-        waiting.append((path, facts, digest, clock("features", embedder.features, clip)))
+        with one_blas_thread():  # as ingest computes them
+            frames = clock("log-mel frames", embedder.frames, clip) if getattr(embedder, "frames", None) else None
+        waiting.append((path, facts, digest, clock("features", embedder.features, clip), frames))
         if len(waiting) == 16:
             done += _model_and_musical(waiting, embedder, settings, clock)
             waiting = []
@@ -116,9 +118,10 @@ def _model_and_musical(waiting, embedder, settings, clock) -> list[Processed]:
     if not waiting:
         return []
     with one_blas_thread():
-        analysis = clock("model + tags", embedder.analyse_features, np.stack([w[3] for w in waiting]))
+        frames = np.stack([w[4] for w in waiting]) if waiting[0][4] is not None else None
+        analysis = clock("model + tags", embedder.analyse_features, np.stack([w[3] for w in waiting]), frames)
     done = []
-    for (path, facts, digest, _), vector, tags in zip(waiting, analysis.vectors, analysis.tags):
+    for (path, facts, digest, *_), vector, tags in zip(waiting, analysis.vectors, analysis.tags):
         decoded = decode_file(path, settings.max_seconds, settings.silence_db)  # untimed: for musical
         musical = clock("musical analysis", analyse_safely, decoded, path, str(Path(path).parent),
                         drum_reason({"builtin": tags}))

@@ -15,6 +15,7 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from soundalike.engine import paths
 from soundalike.engine.errors import UserError
+from soundalike.engine.tags import TAG_CONFIDENCE
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class EngineSettings:
     silence_db: float = -80.0
     musical: bool = True  # issue 16: loop/one-shot, tempo, key and root note at index time
     worker_processes: bool = True  # issue 15: forked worker processes where safe (engine/pipeline/workers.py)
+    tag_confidence: float = TAG_CONFIDENCE  # below it a tag is unsure: shown "tom?", not used by kits or filters
 
     def resolved_data_dir(self) -> Path:
         return Path(self.data_dir).expanduser() if self.data_dir else paths.data_dir()
@@ -107,7 +109,7 @@ class TuiSettings:
     results: int = 20
     audio_device: str = ""
     loop_min_seconds: float = 2.5  # only for samples not analysed yet ([engine] musical)
-    tag_min_score: float = 0.5
+    tag_min_score: float = TAG_CONFIDENCE  # as [engine] tag_confidence: below it a tag is unsure
     # Optional result columns shown by the columns key (tui/widgets/columns.py COLUMNS: rate, bits, channels).
     columns: tuple[str, ...] = ("rate", "bits", "channels")
     # Where the export key puts samples (e.g. your DAW project's samples folder).

@@ -91,7 +91,8 @@ def combine(parts: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarr
     ``similar`` scores the weighted sum of per-aspect cosines, so each aspect is scaled by the
     square root of its weight, exactly as ``Embedder.ranking_vectors`` (and ``soundalike embed``) do.
     """
-    cols = [parts[name] * np.sqrt(weights.get(name, 0.0)) for name in ("overall", "timbre", "envelope", "pitch")]
+    cols = [parts[name] * np.sqrt(weights.get(name, 0.0)) for name in ("overall", "timbre", "envelope", "pitch", "frames")
+            if name in parts]
     return np.concatenate(cols, axis=1)
 
 

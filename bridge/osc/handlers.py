@@ -234,7 +234,8 @@ def kit_replies(request_id: int, kit: Kit) -> list[Reply]:
     replies = [(p.KIT_SLOT, (request_id, c.slot.name, c.slot.note, c.pick.path, float(c.pick.score),
                              c.index + 1, len(c.choices), int(c.locked)))
                for c in kit.slots if c.pick is not None]
-    return [*replies, (p.DONE, (request_id, len(replies)))]
+    unfilled = [(p.KIT_UNFILLED, (request_id, c.slot.name, c.slot.note)) for c in kit.slots if c.pick is None]
+    return [*replies, *unfilled, (p.DONE, (request_id, len(replies)))]
 
 
 def export_replies(kit: Kit, request_id: int, folder: str, fmt: str,

@@ -34,6 +34,7 @@ ERROR = f"{PREFIX}/error"  # id message: the last (and only) reply to a request 
 PONG = f"{PREFIX}/pong"  # id
 HELLO = f"{PREFIX}/hello"  # port version: a (re)started server, sent to the clients it knows
 KIT_SLOT = f"{PREFIX}/kit_slot"  # id slot note path score choice choices locked (issue 18: per filled slot)
+KIT_UNFILLED = f"{PREFIX}/kit_unfilled"  # id slot note: no sound surely tagged for this slot
 EXPORTED = f"{PREFIX}/exported"  # id path: the main file a kit export wrote
 OWN = f"{PREFIX}/own"  # id copies layers text: the query's own copies and layers, not among the results
 TERMINAL = (DONE, ERROR, PONG)

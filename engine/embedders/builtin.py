@@ -27,12 +27,13 @@ from soundalike.engine.embedders.builtin_features import (
     FeatureExtractor,
     block_slices,
 )
+from soundalike.engine.embedders.builtin_frames import FramesNet, MelFrames, frames_batch
 from soundalike.engine.errors import BackendUnavailable
 
 log = logging.getLogger(__name__)
 
 MODEL_FILE = Path(__file__).with_name("builtin_model.npz")
-ASPECT_ORDER = ("overall", "timbre", "envelope", "pitch")
+ASPECT_ORDER = ("overall", "timbre", "envelope", "pitch", "frames")  # "frames": when the model file has them
 TAG_NAMES = ("kick", "snare", "clap", "closed hat", "open hat", "tom", "cymbal", "rim", "shaker",
              "bell", "hand drum", "other")
 # Fine training classes -> user-facing tags.
@@ -45,6 +46,10 @@ CLASS_TO_TAG = {"kick": "kick", "snare": "snare", "clap": "clap", "closed_hat": 
 # 2026-12-02: better than 0.3 / 0.1 / 0.04 for both the old and the new recipe, most on the small
 # classes); 0.3 / 0.1 / 0.04 from 2026-12-01, 0.09 / 0.04 / 0 before.
 DEFAULT_WEIGHTS = {"overall": 1.0, "timbre": 0.3, "pitch": 0.2, "envelope": 0.1}
+# With the learned front end (a model file holding the frames net, as shipped since 2026-12-05) "similar"
+# ranks by it alone: on sources no model trained on it beat the weights above on top-1 by 0.05 and matched
+# them on P@10, and blends with them were no better (training/heldout_eval.py, BENCHMARKS.md).
+FRAMES_WEIGHTS = {"frames": 1.0}
 # Fine classes that "find similar" treats as one kind (the tags keep them apart).
 RETRIEVAL_CLASS = {"closed_hat": "hihat", "open_hat": "hihat"}
 # Open or closed hat, for the tags: half the nets' say, half how fast the sound falls 12 dB (a closed
@@ -52,6 +57,11 @@ RETRIEVAL_CLASS = {"closed_hat": "hihat", "open_hat": "hihat"}
 # 30 of 32 hats right (left out of training in turn), the nets alone 29 (training/README.md).
 OPEN_HAT_DECAY_MS = 90.0
 OPEN_HAT_WIDTH = 0.25  # octaves of decay time from "surely closed" to "surely open"
+# An "open hat" still ringing this long after its peak (to fall 12 dB) is a cymbal: none of the 48
+# rendered open hats took over 364 ms, while the demo library's 808-style cymbals take 560-910 ms and
+# the nets called 4 of those 12 "open hat". The open-hat mass moves to "cymbal" by this logistic.
+CYMBAL_DECAY_MS = 500.0
+CYMBAL_WIDTH = 0.15  # octaves
 PITCH_BINS = np.linspace(np.log2(30.0), np.log2(8000.0), 33)
 PITCH_WIDTH = 0.25  # octaves: neighbouring notes overlap, an octave apart barely does
 
@@ -67,6 +77,8 @@ class BuiltinModel:
     timbre_basis: np.ndarray
     temperature: float
     hidden_weight: float
+    frames: FramesNet | None = None  # the learned front end over log-mel frames (builtin_frames), if shipped
+    frames_tag_share: float = 0.0  # its class head's share of the tag posterior
 
     @classmethod
     def load(cls, path: Path) -> BuiltinModel:
@@ -83,8 +95,12 @@ class BuiltinModel:
         sha = hashlib.sha1()
         for array in (self.mean, self.scale, self.timbre_basis, *(a for net in self.nets for layer in net for a in layer)):
             sha.update(np.ascontiguousarray(array).tobytes())
+        if self.frames is not None:
+            for array in self.frames.arrays():
+                sha.update(np.ascontiguousarray(array).tobytes())
+            sha.update(repr(self.frames_tag_share).encode())
         sha.update(repr((self.classes, self.temperature, self.hidden_weight, RETRIEVAL_CLASS,
-                         OPEN_HAT_DECAY_MS, OPEN_HAT_WIDTH, CLASS_TO_TAG)).encode())
+                         OPEN_HAT_DECAY_MS, OPEN_HAT_WIDTH, CLASS_TO_TAG, CYMBAL_DECAY_MS, CYMBAL_WIDTH)).encode())
         return sha.hexdigest()[:10]
 
     @classmethod
@@ -93,10 +109,15 @@ class BuiltinModel:
         nets = tuple(tuple((arrays[f"m{k}_W{i}"].astype(np.float32), arrays[f"m{k}_b{i}"].astype(np.float32))
                            for i in range(n_layers))
                      for k in range(int(arrays["n_models"])))
+        classes = tuple(str(c) for c in arrays["classes"])
+        frames = FramesNet.from_arrays(arrays)
+        if frames is not None and tuple(str(c) for c in arrays["frames_classes"]) != classes:
+            raise BackendUnavailable("built-in model: the frames net and the MLPs name different classes; "
+                                     "run training/train_frames.py again")
         return cls(mean=arrays["mean"].astype(np.float32), scale=arrays["scale"].astype(np.float32),
-                   nets=nets, classes=tuple(str(c) for c in arrays["classes"]),
-                   timbre_basis=arrays["timbre_basis"].astype(np.float32),
-                   temperature=float(arrays["temperature"]), hidden_weight=float(arrays["hidden_weight"]))
+                   nets=nets, classes=classes, timbre_basis=arrays["timbre_basis"].astype(np.float32),
+                   temperature=float(arrays["temperature"]), hidden_weight=float(arrays["hidden_weight"]),
+                   frames=frames, frames_tag_share=float(arrays.get("frames_tag_share", 0.0)))
 
     def standardise(self, features: np.ndarray) -> np.ndarray:
         return np.clip((features - self.mean) / self.scale, -8.0, 8.0).astype(np.float32)
@@ -129,22 +150,36 @@ class BuiltinModel:
         posterior = np.sqrt(probs @ self.merge)
         return unit_rows(np.concatenate([posterior, self.hidden_weight * unit_rows(hidden)], axis=1))
 
-    def aspects(self, features: np.ndarray) -> dict[str, np.ndarray]:
+    def aspects(self, features: np.ndarray, frames: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Each aspect's unit rows (``frames`` too when this model has the net and ``frames`` are given),
+        and the class posterior the tags read (``_probs``)."""
         z = self.standardise(features)
         hidden, probs = self.forward(z)
         blocks = block_slices()
-        return {"overall": self.overall(hidden, probs),
-                "timbre": unit_rows(z[:, blocks["timbre"]] @ self.timbre_basis),
-                "envelope": unit_rows(z[:, blocks["envelope"]]),
-                "pitch": pitch_code(features[:, blocks["pitch"]]),
-                "_probs": probs}
+        out = {"overall": self.overall(hidden, probs),
+               "timbre": unit_rows(z[:, blocks["timbre"]] @ self.timbre_basis),
+               "envelope": unit_rows(z[:, blocks["envelope"]]),
+               "pitch": pitch_code(features[:, blocks["pitch"]])}
+        if self.frames is not None and frames is not None:
+            embedding, logits = self.frames.forward(frames)
+            out["frames"] = unit_rows(embedding)
+            logits -= logits.max(axis=1, keepdims=True)
+            head = np.exp(logits)
+            probs = (1.0 - self.frames_tag_share) * probs + self.frames_tag_share * head / head.sum(axis=1, keepdims=True)
+        out["_probs"] = probs
+        return out
+
+
+def rings_longer(features: np.ndarray, ms: float, width: float) -> np.ndarray:
+    """Per row, 0..1: how surely the sound takes longer than ``ms`` to fall 12 dB after its peak."""
+    envelope = features[:, block_slices()["envelope"]]
+    log_ms = envelope[:, len(ENV_TIMES_MS) + DECAY_LEVELS_DB.index(12)]  # log2(1 + ms), as extracted
+    return 1.0 / (1.0 + np.exp(-(log_ms - np.log2(1.0 + ms)) / width))
 
 
 def hat_openness(features: np.ndarray) -> np.ndarray:
     """Per row, 0..1: how open a hat this would be, judged by the time to fall 12 dB after the peak."""
-    envelope = features[:, block_slices()["envelope"]]
-    log_ms = envelope[:, len(ENV_TIMES_MS) + DECAY_LEVELS_DB.index(12)]  # log2(1 + ms), as extracted
-    return 1.0 / (1.0 + np.exp(-(log_ms - np.log2(1.0 + OPEN_HAT_DECAY_MS)) / OPEN_HAT_WIDTH))
+    return rings_longer(features, OPEN_HAT_DECAY_MS, OPEN_HAT_WIDTH)
 
 
 def pitch_code(pitch: np.ndarray) -> np.ndarray:
@@ -179,9 +214,10 @@ class BuiltinEmbedder(Embedder):
         self.options = options or BuiltinEmbedder.Options()
         self.model = BuiltinModel.load(Path(self.options.model_path) if self.options.model_path else MODEL_FILE)
         self.features = FeatureExtractor(SAMPLE_RATE)
+        self.frames = MelFrames(SAMPLE_RATE) if self.model.frames is not None else None
         self.aspects = self._layout()
         self.dim = max(part.stop for part in self.aspects.values())
-        self.default_weights = dict(DEFAULT_WEIGHTS)
+        self.default_weights = dict(FRAMES_WEIGHTS if "frames" in self.aspects else DEFAULT_WEIGHTS)
 
     def signature(self) -> str:
         # Stored vectors must be re-made when the model or the way vectors are built changes,
@@ -192,9 +228,11 @@ class BuiltinEmbedder(Embedder):
         return cached
 
     def _layout(self) -> dict[str, slice]:
-        probe = self.model.aspects(np.zeros((1, len(self.model.mean)), dtype=np.float32))
+        probe = self.model.aspects(np.zeros((1, len(self.model.mean)), dtype=np.float32),
+                                   frames_batch([np.zeros(SAMPLE_RATE // 10, np.float32)], self.frames)
+                                   if self.frames is not None else None)
         start, layout = 0, {}
-        for name in ASPECT_ORDER:
+        for name in (name for name in ASPECT_ORDER if name in probe):
             width = probe[name].shape[1]
             layout[name] = slice(start, start + width)
             start += width
@@ -210,18 +248,21 @@ class BuiltinEmbedder(Embedder):
         if not len(batch):
             return Analysis(vectors=np.zeros((0, self.dim), dtype=np.float32), tags=[])
         features = np.stack([self.features(clip) for clip in batch])
-        return self.analyse_features(features)
+        return self.analyse_features(features, frames_batch(batch, self.frames) if self.frames is not None else None)
 
-    def analyse_features(self, features: np.ndarray) -> Analysis:
-        """Vectors and tags from precomputed feature rows (used by training to share the maths)."""
-        parts = self.model.aspects(features)
-        scale = 1.0 / np.sqrt(len(ASPECT_ORDER))
-        vectors = np.concatenate([parts[name] * scale for name in ASPECT_ORDER], axis=1)
+    def analyse_features(self, features: np.ndarray, frames: np.ndarray | None = None) -> Analysis:
+        """Vectors and tags from precomputed feature rows and log-mel frames (training shares the maths)."""
+        if self.frames is not None and frames is None:
+            raise ValueError("this built-in model has a frames net: pass the clips' log-mel frames too")
+        parts = self.model.aspects(features, frames)
+        scale = 1.0 / np.sqrt(len(self.aspects))
+        vectors = np.concatenate([parts[name] * scale for name in self.aspects], axis=1)
         openness = hat_openness(features)
+        ringing = rings_longer(features, CYMBAL_DECAY_MS, CYMBAL_WIDTH)
         return Analysis(vectors=unit_rows(vectors),
-                        tags=[self._tags(row, float(o)) for row, o in zip(parts["_probs"], openness)])
+                        tags=[self._tags(row, float(o), float(r)) for row, o, r in zip(parts["_probs"], openness, ringing)])
 
-    def _tags(self, probs: np.ndarray, openness: float) -> Tags:
+    def _tags(self, probs: np.ndarray, openness: float, ringing: float = 0.0) -> Tags:
         tags = dict.fromkeys(TAG_NAMES, 0.0)
         for cls, p in zip(self.model.classes, probs):
             tags[CLASS_TO_TAG[cls]] += float(p)
@@ -229,4 +270,6 @@ class BuiltinEmbedder(Embedder):
         if hats > 0:
             open_share = 0.5 * tags["open hat"] / hats + 0.5 * openness
             tags["open hat"], tags["closed hat"] = hats * open_share, hats * (1.0 - open_share)
+        moved = tags["open hat"] * ringing  # rings too long for a hat: a cymbal
+        tags["open hat"], tags["cymbal"] = tags["open hat"] - moved, tags["cymbal"] + moved
         return tags

@@ -104,7 +104,8 @@ class Kit:
         return [choice.slot.name for choice in self.slots if choice.pick is None]
 
     def as_json(self) -> dict:
-        return {"seed": self.seed, "backend": self.backend, "slots": [_slot_json(c) for c in self.slots]}
+        return {"seed": self.seed, "backend": self.backend, "slots": [_slot_json(c) for c in self.slots],
+                "unfilled": self.empty_slots()}
 
 
 def _slot_json(choice: SlotChoice) -> dict:

@@ -116,7 +116,8 @@ class LibraryBrowse:
 
     # --- tags and collections ----------------------------------------------------------------------
     def top_tags(self, ids: list[int], min_score: float = 0.5, per_sample: int = 3) -> dict[int, list[str]]:
-        """sample id -> its best tags (any source) scored at least ``min_score``, best first."""
+        """sample id -> its best tags (any source) scored at least ``min_score``, best first (or the best
+        one marked unsure, "tom?")."""
         return self._catalog.top_tags(ids, min_score, per_sample)
 
     def tag_counts(self, min_score: float = 0.5) -> list[tuple[str, int]]:

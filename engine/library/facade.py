@@ -143,8 +143,8 @@ class Library:
     def analyse_musical(self, path: str | os.PathLike) -> Musical:
         return self._queries.analyse_musical(path)
 
-    def best_tags(self) -> dict[int, str]:
-        return self._queries.best_tags()
+    def best_tags(self, min_score: float | None = None) -> dict[int, str]:
+        return self._queries.best_tags(min_score)
 
     def stats(self) -> dict:
         return self._queries.stats()

@@ -220,9 +220,11 @@ class LibraryQueries:
     def tags(self, sample_id: int) -> dict[str, dict[str, float]]:
         return self._catalog.tags(sample_id)
 
-    def best_tags(self) -> dict[int, str]:
-        """Every playable sample's best-scoring tag, from any source (untagged samples left out)."""
-        return self._catalog.best_tags()
+    def best_tags(self, min_score: float | None = None) -> dict[int, str]:
+        """Every playable sample's best-scoring tag, from any source, when it is sure: scored at least
+        ``min_score`` (default ``[engine] tag_confidence``). Untagged and unsure samples are left out."""
+        threshold = self.settings.engine.tag_confidence if min_score is None else min_score
+        return self._catalog.best_tags(threshold)
 
     def stats(self) -> dict:
         counts = self._catalog.status_counts()

@@ -27,6 +27,7 @@ from soundalike.engine.store.rows import SampleStatus as SampleStatus
 from soundalike.engine.store.schema import migrate
 from soundalike.engine.store.text import subtree_range
 from soundalike.engine.store.transaction import Immediate
+from soundalike.engine.tags import TAG_CONFIDENCE
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class Filters:
     under: str | None = None  # this folder and everything below it
     path_contains: str | None = None  # case-insensitive substring of the path
     tag: str | None = None
+    tag_min_score: float = TAG_CONFIDENCE  # ``tag`` counts only when sure (soundalike.engine.tags)
     status: str | None = None
     favourites_only: bool = False
     min_duration: float | None = None
@@ -76,8 +78,8 @@ class Filters:
             clauses.append("instr(lower(path), lower(?)) > 0")
             params.append(self.path_contains)
         if self.tag:
-            clauses.append("id IN (SELECT sample_id FROM tags WHERE tag = ?)")
-            params.append(self.tag)
+            clauses.append("id IN (SELECT sample_id FROM tags WHERE tag = ? AND score >= ?)")
+            params += [self.tag, self.tag_min_score]
         if self.status:
             clauses.append("status = ?")
             params.append(self.status)

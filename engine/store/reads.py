@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from soundalike.engine.errors import QueryError
 from soundalike.engine.store.catalog import SAMPLE_COLUMNS, Catalog, Filters, SampleRow, row_from_values
 from soundalike.engine.store.user_lists import IN_COLLECTION
+from soundalike.engine.tags import tag_label
 
 
 def list_samples(catalog: Catalog, filters: Filters = Filters(), offset: int = 0, limit: int = 200) -> list[SampleRow]:
@@ -165,17 +166,19 @@ def position_in_browse(catalog: Catalog, query: BrowseQuery, path: str) -> int:
 
 
 def top_tags(catalog: Catalog, ids: list[int], min_score: float = 0.5, per_sample: int = 3) -> dict[int, list[str]]:
-    """sample id -> its best tags (any source) scored at least ``min_score``, best first."""
+    """sample id -> its best tags (any source) scored at least ``min_score``, best first; a sample with
+    none that sure gets its best tag marked unsure ("tom?", soundalike.engine.tags)."""
     out: dict[int, list[str]] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         marks = ",".join("?" * len(chunk))
         rows = catalog.query(f"SELECT sample_id, tag, max(score) AS s FROM tags WHERE sample_id IN ({marks}) "
-                             "AND score >= ? GROUP BY sample_id, tag ORDER BY sample_id, s DESC",
-                             [*chunk, min_score])
-        for sid, tag, _ in rows:
+                             "GROUP BY sample_id, tag ORDER BY sample_id, s DESC", chunk)
+        for sid, tag, score in rows:
             tags = out.setdefault(sid, [])
-            if len(tags) < per_sample:
+            if not tags:
+                tags.append(tag_label(tag, score, min_score))
+            elif len(tags) < per_sample and score >= min_score:
                 tags.append(tag)
     return out
 
@@ -187,8 +190,9 @@ def scored_tag_counts(catalog: Catalog, min_score: float = 0.5) -> list[tuple[st
         "ORDER BY count(DISTINCT sample_id) DESC, tag", (min_score,))]
 
 
-def best_tags(catalog: Catalog) -> dict[int, str]:
-    """Every playable sample's best-scoring tag, from any source (untagged samples left out)."""
+def best_tags(catalog: Catalog, min_score: float = 0.0) -> dict[int, str]:
+    """Every playable sample's best-scoring tag, from any source, scored at least ``min_score``
+    (untagged samples and those whose best tag is less sure are left out)."""
     rows = catalog.query("SELECT t.sample_id, t.tag, MAX(t.score) FROM tags t JOIN samples s ON s.id = t.sample_id "
-                         "WHERE s.status = 'ok' GROUP BY t.sample_id")
+                         "WHERE s.status = 'ok' GROUP BY t.sample_id HAVING MAX(t.score) >= ?", (min_score,))
     return {int(sid): tag for sid, tag, _ in rows}

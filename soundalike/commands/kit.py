@@ -84,8 +84,10 @@ def print_kit(kit: Kit) -> None:
     for choice in kit.slots:
         pick = choice.pick
         if pick is None:
-            print(f"  {choice.slot.name:<11} {choice.slot.note:3d}  (nothing tagged {'/'.join(choice.slot.tags)})")
+            print(f"  {choice.slot.name:<11} {choice.slot.note:3d}  (unfilled: nothing surely tagged {'/'.join(choice.slot.tags)})")
             continue
         lock = " locked" if choice.locked else ""
         print(f"  {choice.slot.name:<11} {choice.slot.note:3d}  {pick.score:6.3f}  "
               f"[{choice.index + 1}/{len(choice.choices)}{lock}]  {pick.path}")
+    if kit.empty_slots():
+        print(f"unfilled: {', '.join(kit.empty_slots())} (an empty slot beats a wrong one)")

@@ -27,6 +27,7 @@ from soundalike.engine import paths
 from soundalike.engine.config import Settings
 from soundalike.engine.errors import UserError
 from soundalike.engine.store.lock import LibraryLock
+from soundalike.engine.tags import scored_labels
 from soundalike.engine.weights import parse_weights
 from soundalike.progress import ProgressBar
 
@@ -230,7 +231,7 @@ def cmd_tags(args: argparse.Namespace, library: Library) -> int:
     if not tags:
         print("no enabled backend names sounds")
     for backend, scores in tags.items():
-        print(f"{backend}: " + ", ".join(f"{tag} {score:.2f}" for tag, score in list(scores.items())[:5]))
+        print(f"{backend}: " + ", ".join(scored_labels(scores, library.settings.engine.tag_confidence)))
     return 0
 
 

@@ -41,7 +41,7 @@ def add_parsers(commands) -> None:
 def cmd_map(args: argparse.Namespace, library: Library) -> int:
     drum_map = DrumMap(library)
     drum_map.ensure_projection(refit=args.refit)
-    filters = Filters(tag=args.tag, under=os.path.abspath(args.under) if args.under else None)
+    filters = Filters(tag=args.tag, tag_min_score=library.settings.engine.tag_confidence, under=os.path.abspath(args.under) if args.under else None)
     ids = None if filters.is_empty() else np.array(library.browse.ids_matching(filters), np.int64)
     points = drum_map.points(ids)
     if args.json:

@@ -15,6 +15,7 @@ from soundalike.engine.pipeline.audio import decode_file, resample, trim_leading
 from soundalike.engine.pipeline.batch_embed import embed_paths
 from soundalike.engine.pipeline.ingest import embed_checked
 from soundalike.engine.pipeline.walk import stat_entry
+from soundalike.engine.tags import scored_labels
 from soundalike.engine.weights import parse_weights
 from soundalike.progress import ProgressBar
 
@@ -94,8 +95,7 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     print(f"embed: shape {vector.shape}, norm {np.linalg.norm(vector):.4f}, NaNs {int(np.isnan(vector).sum())}, "
           f"{(time.perf_counter() - started) * 1000:.1f} ms")
     if analysis.tags:
-        top = sorted(analysis.tags[0].items(), key=lambda kv: -kv[1])[:3]
-        print("tags: " + ", ".join(f"{tag} {score:.2f}" for tag, score in top))
+        print("tags: " + ", ".join(scored_labels(analysis.tags[0], engine.tag_confidence, limit=3)))
     for warning in domain_warnings(facts, length, window):
         print(f"warning: {warning}")
     return 0

@@ -78,7 +78,9 @@ def query_filters(args: argparse.Namespace, library: Library | None = None) -> F
     from soundalike.engine.library.browse import Filters
     if args.tag and library is not None:
         check_tag(library, args.tag)
-    return Filters(tag=args.tag, under=os.path.abspath(args.under) if args.under else None,
+    from soundalike.engine.tags import TAG_CONFIDENCE
+    sure = library.settings.engine.tag_confidence if library is not None else TAG_CONFIDENCE
+    return Filters(tag=args.tag, tag_min_score=sure, under=os.path.abspath(args.under) if args.under else None,
                    **musical_filter_fields(args))
 
 

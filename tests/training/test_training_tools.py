@@ -12,8 +12,9 @@ pytest.importorskip("sklearn")
 sys.path.insert(0, str(TRAINING))
 from builtin_fit import combine, retrieval_scores  # noqa: E402
 
-from soundalike.engine.embedders.builtin import DEFAULT_WEIGHTS, BuiltinEmbedder  # noqa: E402
+from soundalike.engine.embedders.builtin import BuiltinEmbedder  # noqa: E402
 from soundalike.engine.embedders.builtin_features import extract_batch  # noqa: E402
+from soundalike.engine.embedders.builtin_frames import MelFrames, frames_batch  # noqa: E402
 from soundalike.engine.tools.evaluation import evaluate  # noqa: E402
 
 
@@ -26,9 +27,11 @@ def _clips(n: int) -> list[np.ndarray]:
 
 def test_training_weights_aspects_as_the_library_ranks_them():
     embedder = BuiltinEmbedder()
-    features = extract_batch(_clips(8))
-    trained = combine(embedder.model.aspects(features), DEFAULT_WEIGHTS)
-    shipped = embedder.ranking_vectors(embedder.analyse_features(features).vectors)
+    clips = _clips(8)
+    features, frames = extract_batch(clips), frames_batch(clips, MelFrames())
+    trained = combine(embedder.model.aspects(features, frames), dict(embedder.default_weights))
+    shipped = embedder.ranking_vectors(embedder.analyse_features(features, frames).vectors)
+    np.testing.assert_allclose(shipped, embedder.ranking_vectors(embedder.analyse(clips).vectors), atol=1e-5)
     unit = [m / np.linalg.norm(m, axis=1, keepdims=True) for m in (trained, shipped)]
     np.testing.assert_allclose(unit[0] @ unit[0].T, unit[1] @ unit[1].T, atol=1e-5)
 

@@ -77,7 +77,7 @@ class KitScreen(AppScreen):
     def _show(self, kit: Kit) -> None:
         self.kit = kit
         empty = kit.empty_slots()
-        note = f"; nothing tagged for {', '.join(empty)}" if empty else ""
+        note = f"; unfilled (nothing surely tagged): {', '.join(empty)}" if empty else ""
         self.query_one("#kit-title", Static).update(
             f"kit around {Path(self.seed.path).name} — {len(kit.picks())} slots{note}")
         self._fill()

@@ -13,6 +13,7 @@ from textual.worker import get_current_worker
 
 from soundalike.engine.errors import FileError
 from soundalike.engine.library.browse import SampleRow, readable
+from soundalike.engine.tags import TAG_CONFIDENCE, scored_labels
 from soundalike.tui import format as fmt
 from soundalike.tui.sound.clips import ClipCache
 from soundalike.tui.widgets import waveform
@@ -22,8 +23,10 @@ log = logging.getLogger(__name__)
 WAVE_HEIGHT = 3
 
 
-def facts_lines(sample: SampleRow, tags: dict[str, dict[str, float]], width: int, musical=None) -> Text:
-    """Name, path, status, format, levels, musical facts and tags: one line each, cut to ``width``."""
+def facts_lines(sample: SampleRow, tags: dict[str, dict[str, float]], width: int, musical=None,
+                tag_confidence: float = TAG_CONFIDENCE) -> Text:
+    """Name, path, status, format, levels, musical facts and tags (an unsure one as "tom?"): one line
+    each, cut to ``width``."""
     lines: list[tuple[str, str]] = [
         (fmt.fit(("★ " if sample.favourite else "") + readable(os.path.basename(sample.path)), width), "bold"),
         (fmt.fit(readable(sample.path), width, keep="middle"), "dim")]
@@ -37,7 +40,7 @@ def facts_lines(sample: SampleRow, tags: dict[str, dict[str, float]], width: int
     if musical is not None:
         lines.append((fmt.fit(musical_line(musical), width, "start"), ""))
     for source, scores in tags.items():
-        best = [f"{tag} {score:.2f}" for tag, score in list(scores.items())[:4] if score >= 0.05]
+        best = scored_labels(scores, tag_confidence, limit=4, floor=0.05)
         if best:
             lines.append((fmt.fit(f"tags ({source}): " + ", ".join(best), width, "start"), ""))
     text = Text(no_wrap=True, overflow="crop")

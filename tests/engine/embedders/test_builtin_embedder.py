@@ -208,3 +208,20 @@ def test_hat_split_moves_only_hat_mass(embedder):
     assert choked["open hat"] + choked["closed hat"] == pytest.approx(0.6)
     # half the nets' split (5/6 open), half the decay's (closed): 0.6 * 5/12 open
     assert choked["open hat"] == pytest.approx(0.25)
+
+
+def test_the_demo_cymbals_are_tagged_cymbal_not_open_hat(embedder):
+    # 808-style cymbals ring 560-910 ms: the nets alone called 4 of these 12 "open hat".
+    cymbals = [soxr.resample(demo.render("cymbal", seed), demo.RATE, SR).astype(np.float32) for seed in range(12)]
+    opened = [soxr.resample(demo.render("open hat", seed), demo.RATE, SR).astype(np.float32) for seed in range(12)]
+    tags = embedder.analyse(cymbals + opened).tags
+    assert [max(t, key=t.get) for t in tags] == ["cymbal"] * 12 + ["open hat"] * 12
+
+
+def test_only_open_hat_mass_moves_to_cymbal_when_it_rings_long(embedder):
+    classes = list(embedder.model.classes)
+    probs = np.zeros(len(classes), np.float32)
+    probs[classes.index("open_hat")], probs[classes.index("cymbal")], probs[classes.index("kick")] = 0.6, 0.3, 0.1
+    ringing = embedder._tags(probs, openness=1.0, ringing=0.75)
+    assert ringing["open hat"] == pytest.approx(0.6 * 0.25) and ringing["cymbal"] == pytest.approx(0.3 + 0.6 * 0.75)
+    assert ringing["kick"] == pytest.approx(0.1) and sum(ringing.values()) == pytest.approx(1.0)
