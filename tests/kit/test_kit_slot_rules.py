@@ -12,15 +12,15 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
-from soundalike.bridge import protocol as p
-from soundalike.bridge.kit_requests import kit_replies
+from soundalike.bridge.osc import protocol as p
+from soundalike.bridge.osc.handlers import kit_replies
 from soundalike.commands.kit import print_kit
 from soundalike.engine.config import EngineSettings, Settings
 from soundalike.engine.embedders.base import Analysis, BackendInfo, Embedder, unit_rows
 from soundalike.engine.embedders.registry import BACKENDS
-from soundalike.engine.kits.builder import KitBuilder
 from soundalike.engine.library.browse import Filters
 from soundalike.engine.library.facade import Library
+from soundalike.engine.library.query import KitQuery
 from tests.conftest import write
 
 RATE = 16000
@@ -81,7 +81,7 @@ def _picks(kit) -> dict[str, str | None]:
 
 def test_best_tags_leave_unsure_samples_out(tagged_library):
     library, root = tagged_library
-    best = {library.sample(sid).path.rsplit("/", 1)[1]: tag for sid, tag in library.best_tags().items()}
+    best = {library.browse.sample(sid).path.rsplit("/", 1)[1]: tag for sid, tag in library.best_tags().items()}
     assert best == {"kick.wav": "kick", "snare-sure.wav": "snare", "closed-hat.wav": "closed hat",
                     "zap-other.wav": "other"}
     assert len(library.best_tags(min_score=0.0)) == len(SOUNDS)
@@ -89,7 +89,7 @@ def test_best_tags_leave_unsure_samples_out(tagged_library):
 
 def test_a_slot_takes_only_a_sure_tag_of_its_own_kind(tagged_library):
     library, root = tagged_library
-    kit = KitBuilder(library).build(str(root / "kick.wav"))
+    kit = library.kit(KitQuery(str(root / "kick.wav")))
     picks = _picks(kit)
     assert picks["kick"] == "kick.wav"
     assert picks["snare"] == "snare-sure.wav"  # never the unsure FX zap, never the "other" one
@@ -106,13 +106,13 @@ def test_a_slot_takes_only_a_sure_tag_of_its_own_kind(tagged_library):
 
 def test_an_unsure_seed_leads_no_slot(tagged_library):
     library, root = tagged_library
-    kit = KitBuilder(library).build(str(root / "closed-hat-ringing.wav"))
+    kit = library.kit(KitQuery(str(root / "closed-hat-ringing.wav")))
     assert _picks(kit)["open hat"] is None
 
 
 def test_the_kit_reports_its_unfilled_slots_everywhere(tagged_library, capsys):
     library, root = tagged_library
-    kit = KitBuilder(library).build(str(root / "kick.wav"))
+    kit = library.kit(KitQuery(str(root / "kick.wav")))
     assert kit.as_json()["unfilled"] == kit.empty_slots()
     replies = kit_replies(7, kit)
     unfilled = [args[1] for address, args in replies if address == p.KIT_UNFILLED]
@@ -126,7 +126,7 @@ def test_the_kit_reports_its_unfilled_slots_everywhere(tagged_library, capsys):
 def test_a_tag_filter_matches_only_sure_tags(tagged_library):
     library, _ = tagged_library
     def names(**filters):
-        return sorted(library.sample(sid).path.rsplit("/", 1)[1]
+        return sorted(library.browse.sample(sid).path.rsplit("/", 1)[1]
                       for sid in library.browse.ids_matching(Filters(**filters)))
     assert names(tag="open hat") == []
     assert names(tag="hand drum") == []
@@ -136,7 +136,7 @@ def test_a_tag_filter_matches_only_sure_tags(tagged_library):
 
 def test_lists_show_an_unsure_best_tag_with_a_question_mark(tagged_library):
     library, _ = tagged_library
-    ids = {library.sample(sid).path.rsplit("/", 1)[1]: sid for sid in library.best_tags(min_score=0.0)}
+    ids = {library.browse.sample(sid).path.rsplit("/", 1)[1]: sid for sid in library.best_tags(min_score=0.0)}
     shown = library.browse.top_tags(list(ids.values()), 0.5)
     assert shown[ids["hand-drum-maybe.wav"]] == ["hand drum?"]
     assert shown[ids["kick.wav"]] == ["kick"]
