@@ -13,20 +13,21 @@ import threading
 import time
 import weakref
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 
 from soundalike.engine.errors import UserError
 from soundalike.engine.store.connection import ESCAPES_KEY, CatalogConnection
-from soundalike.engine.store.musical import musical_where
+from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.rows import STATUSES as STATUSES  # the statuses, where the catalog is imported
 from soundalike.engine.store.rows import Known, SampleRow
 from soundalike.engine.store.rows import SampleStatus as SampleStatus
 from soundalike.engine.store.schema import migrate
 from soundalike.engine.store.text import subtree_range
 from soundalike.engine.store.transaction import Immediate
+from soundalike.engine.store.where import where
 
 log = logging.getLogger(__name__)
 
@@ -42,57 +43,6 @@ SAMPLE_COLUMNS = ", ".join(f.name for f in fields(SampleRow))
 
 
 _KNOWN_COLUMNS = "path, id, size, mtime, status, ctime, inode, content_hash"
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Restrict a listing or query results. Every field left at its default matches everything."""
-
-    under: str | None = None  # this folder and everything below it
-    path_contains: str | None = None  # case-insensitive substring of the path
-    tag: str | None = None
-    status: str | None = None
-    favourites_only: bool = False
-    min_duration: float | None = None
-    max_duration: float | None = None  # shorter than this (exclusive: adjacent ranges never overlap)
-    # issue 16: musical facts (soundalike.engine.musical.filters): kind "loop"/"one-shot", a BPM range (the
-    # tempo or its half/double matches), 24-key indexes, root pitch classes 0-11.
-    kind: str | None = None
-    bpm: tuple[float, float] | None = None
-    keys: tuple[int, ...] = ()
-    roots: tuple[int, ...] = ()
-
-    def is_empty(self) -> bool:
-        return self == Filters()
-
-    def where(self) -> tuple[str, list]:
-        """An SQL ``WHERE`` clause over ``samples`` (empty string when nothing is filtered)."""
-        clauses, params = [], []
-        if self.under:
-            prefix = self.under.rstrip(os.sep) + os.sep
-            clauses.append("substr(path, 1, ?) = ?")
-            params += [len(prefix), prefix]
-        if self.path_contains:
-            clauses.append("instr(lower(path), lower(?)) > 0")
-            params.append(self.path_contains)
-        if self.tag:
-            clauses.append("id IN (SELECT sample_id FROM tags WHERE tag = ?)")
-            params.append(self.tag)
-        if self.status:
-            clauses.append("status = ?")
-            params.append(self.status)
-        if self.favourites_only:
-            clauses.append("favourite = 1")
-        if self.min_duration is not None:
-            clauses.append("duration >= ?")
-            params.append(self.min_duration)
-        if self.max_duration is not None:
-            clauses.append("duration < ?")
-            params.append(self.max_duration)
-        musical, musical_params = musical_where(self.kind, self.bpm, self.keys, self.roots)
-        clauses += musical
-        params += musical_params
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
 class Catalog:
@@ -205,8 +155,8 @@ class Catalog:
 
     def ids_matching(self, filters: Filters) -> list[int]:
         """Ids of playable samples (status ok) that pass ``filters``."""
-        where, params = dataclasses.replace(filters, status="ok").where()
-        return [r[0] for r in self.query(f"SELECT id FROM samples{where}", params)]
+        where_sql, params = where(dataclasses.replace(filters, status="ok"))
+        return [r[0] for r in self.query(f"SELECT id FROM samples{where_sql}", params)]
 
     # --- vectors and tags --------------------------------------------------------------------
     def vectors(self, backend: str) -> tuple[np.ndarray, np.ndarray | None]:
