@@ -20,6 +20,7 @@ import numpy as np
 
 from soundalike.engine.errors import UserError
 from soundalike.engine.store.connection import ESCAPES_KEY, CatalogConnection
+from soundalike.engine.store.errors import store_error
 from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.rows import STATUSES as STATUSES  # the statuses, where the catalog is imported
 from soundalike.engine.store.rows import Known, SampleRow
@@ -53,7 +54,10 @@ class Catalog:
         self._connections: weakref.WeakSet = weakref.WeakSet()  # every thread's, to switch text reading
         self._escapes = False
         with self._write_lock:
-            migrate(self._connection())
+            try:
+                migrate(self._connection())
+            except sqlite3.Error as e:
+                raise store_error(self.path, e) from e
 
     def _connection(self) -> CatalogConnection:
         conn = getattr(self._local, "conn", None)
@@ -88,15 +92,15 @@ class Catalog:
             self._local.conn = None
 
     def transaction(self) -> Immediate:
-        return Immediate(self._connection(), self._write_lock)
+        return Immediate(self._connection(), self._write_lock, self.path)
 
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        """The rows of one statement; a database error raised as the store's own (StoreError)."""
         conn = self._connection()
-        cursor = conn.execute(sql, params)
         try:
-            return cursor.fetchall()
-        except sqlite3.Error as e:  # a damaged page may only show once the rows are read
-            conn.reraise(e)
+            return conn.execute(sql, params).fetchall()  # a damaged page may only show once rows are read
+        except sqlite3.Error as e:
+            raise store_error(self.path, e) from e
 
     # --- roots -------------------------------------------------------------------------------
     def add_root(self, path: str) -> None:
