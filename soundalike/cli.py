@@ -7,13 +7,13 @@ import importlib
 import logging
 import os
 import signal
-import sqlite3
 import sys
 from collections.abc import Sequence
 
 from soundalike import __version__, logs
 from soundalike.engine.config import Settings, load_settings
 from soundalike.engine.errors import FileError, QueryError, UserError
+from soundalike.engine.store.errors import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FileError as e:
         print(f"soundalike: {e}", file=sys.stderr)
         return 1
-    except sqlite3.Error as e:  # not one the catalog names itself: still one line, not a traceback
-        log.debug("catalog error", exc_info=True)
-        print(f"soundalike: the catalog could not be read or written ({e}); if it is damaged, run "
-              f"`soundalike repair`", file=sys.stderr)
+    except StoreError as e:  # a database error the store does not name otherwise: one line, not a traceback
+        log.debug("store error", exc_info=True)
+        print(f"soundalike: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\nsoundalike: interrupted; what was indexed is kept, run the command again to resume",

@@ -162,11 +162,12 @@ def test_the_osc_protocol_opens_no_sockets_and_starts_no_threads(module):
 # for reads, Library methods for writes. So no module of these packages imports a catalog-level
 # module or touches an attribute named ``catalog``.
 OUTSIDE_THE_ENGINE = ("tui", "bridge", "cli")
-#: The store modules that read or write the catalog (the index files and the lock are not the catalog).
+#: The store modules that read or write the catalog (the index files, the lock and the store's errors,
+#: which the entry points catch, are not the catalog).
 CATALOG_LEVEL = tuple(f"soundalike.engine.store.{name}"
                       for name in ("catalog", "schema", "writes", "text", "salvage", "reads", "user_lists",
-                                   "connection", "errors", "musical", "sounds", "roots", "sqlite", "transaction",
-                                   "interface", "rows", "factory"))
+                                   "connection", "musical", "sounds", "roots", "sqlite", "transaction",
+                                   "interface", "rows", "factory", "filters", "where"))
 
 
 def is_catalog_level(module: str) -> bool:
@@ -174,8 +175,9 @@ def is_catalog_level(module: str) -> bool:
 
 
 def catalog_reaches(source: str, where: str) -> list[str]:
+    """Imports of catalog-level modules or of sqlite3 (the store raises its own errors), and ``.catalog``."""
     found = [f"{where}:{line} imports {module}" for line, module in imported_modules(source)
-             if is_catalog_level(module)]
+             if is_catalog_level(module) or module == "sqlite3" or module.startswith("sqlite3.")]
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Attribute) and node.attr == "catalog":
             found.append(f"{where}:{node.lineno} reads .catalog")
@@ -203,7 +205,9 @@ def test_nothing_outside_the_engine_touches_the_catalog(package):
     "from soundalike.engine.store.text import readable\n",
     "import soundalike.engine.store.writes as cat\n",
     "from soundalike.engine.store import user_lists\n",
-    "from soundalike.engine.store.reads import BrowseQuery\n",
+    "from soundalike.engine.store.filters import Filters\n",
+    "import sqlite3\n",
+    "from sqlite3 import Error\n",
 ])
 def test_the_catalog_check_catches_a_reach(source):
     assert catalog_reaches(source, "example.py")
@@ -211,8 +215,9 @@ def test_the_catalog_check_catches_a_reach(source):
 
 @pytest.mark.parametrize("source", [
     "counts = library.browse.status_counts()\n",
-    "from soundalike.engine.library.browse import BrowseQuery, Filters, SampleRow, readable\n",
+    "from soundalike.engine.library.browse import Filters, SampleRow, readable\n",
     "from soundalike.engine.library.salvage import catalog_problems\n",
+    "from soundalike.engine.store.errors import StoreError\n",
     "catalog = data_dir / 'catalog.sqlite'\n",  # a local name, not the library's attribute
 ])
 def test_the_catalog_check_lets_the_library_api_through(source):
@@ -367,9 +372,10 @@ def test_the_sql_check_lets_ordinary_text_through(source):
 # --- the rest of the engine knows the store by its protocol ------------------------------------
 #: What the engine outside engine/store/ may import from it: the protocol, its values, how to open
 #: one, and the parts that are no database (FAISS indexes, the lock, text for display, errors).
-STORE_OPEN = ("interface", "rows", "factory", "errors", "text", "index", "approximate", "lock", "salvage")
+STORE_OPEN = ("interface", "rows", "factory", "errors", "text", "index", "approximate", "lock", "salvage",
+              "filters")
 #: Value types still defined beside the SQLite code that builds their SQL.
-STORE_VALUES = {"catalog": ("Filters", "SampleRow", "Known", "STATUSES"), "reads": ("BrowseQuery",)}
+STORE_VALUES = {"catalog": ("SampleRow", "Known", "STATUSES")}
 
 
 def store_reaches(source: str, where: str) -> list[str]:
@@ -419,12 +425,46 @@ def test_the_store_check_catches_a_reach(source):
 
 @pytest.mark.parametrize("source", [
     "from soundalike.engine.store.interface import Store, Transaction\n",
-    "from soundalike.engine.store.catalog import Filters, SampleRow\n",
-    "from soundalike.engine.store.reads import BrowseQuery\n",
+    "from soundalike.engine.store.catalog import SampleRow\n",
+    "from soundalike.engine.store.filters import Filters\n",
     "from soundalike.engine.store import lock\n",
 ])
 def test_the_store_check_lets_the_protocol_through(source):
     assert not store_reaches(source, "example.py")
+
+
+# --- one filter value ----------------------------------------------------------------------------
+# Listings, counts and query results are all narrowed by one plain value (soundalike.engine.store.filters);
+# the store translates it. So no code tells filter types apart, and no class builds its own WHERE clause.
+def filter_switches(source: str, where: str) -> list[str]:
+    """``isinstance`` tests against a filter or query type, and classes with a ``where`` method."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and _call_name(node.func) == "isinstance" and len(node.args) > 1:
+            names = {_call_name(n) for n in ast.walk(node.args[1]) if isinstance(n, (ast.Name, ast.Attribute))}
+            if any(name.endswith(("Filters", "BrowseQuery")) for name in names):
+                found.append(f"{where}:{node.lineno} switches on a filter type")
+        elif isinstance(node, ast.ClassDef) and any(isinstance(item, ast.FunctionDef) and item.name == "where"
+                                                    for item in node.body):
+            found.append(f"{where}:{node.lineno} {node.name} builds its own WHERE clause")
+    return found
+
+
+def test_one_filter_value_and_the_store_translates_it():
+    files = [p for folder in FOLDERS.values() for p in sorted((ROOT / folder).rglob("*.py"))]
+    bad = [v for path in files for v in filter_switches(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))]
+    assert not bad, "use the one Filters value (engine/store/filters.py); SQL for it is engine/store/where.py:\n" \
+        + "\n".join(bad)
+    assert not sql_written((STORE / "filters.py").read_text(encoding="utf-8"), "engine/store/filters.py")
+
+
+@pytest.mark.parametrize("source", [
+    "if isinstance(filters, BrowseQuery):\n    pass\n",
+    "ok = isinstance(f, (browse.Filters, Other))\n",
+    "class Query:\n    def where(self):\n        return ''\n",
+])
+def test_the_filter_check_catches_a_switch(source):
+    assert filter_switches(source, "example.py")
 
 
 # --- no import cycles, lazy imports included --------------------------------------------------

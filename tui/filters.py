@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 
 from soundalike.engine.config import TuiSettings
-from soundalike.engine.library.browse import BrowseQuery, Filters
+from soundalike.engine.library.browse import Filters
 from soundalike.engine.musical.analysis import Musical
 from soundalike.engine.musical.filters import TEMPO_TOLERANCE, describe
 from soundalike.engine.musical.keys import NOTE_NAMES, compatible_keys
@@ -84,15 +84,15 @@ class FilterState:
         """The same filters over another place (one of a folder, a collection, the recently added)."""
         return dataclasses.replace(self, folder=folder, collection=collection, recent=recent)
 
-    def query(self, settings: TuiSettings) -> BrowseQuery:
+    def query(self, settings: TuiSettings) -> Filters:
         _, low, high = DURATIONS[self.duration]
         fits = self.fits or MusicalMatch("", None, (), ())
-        filters = Filters(under=self.folder, status=None if self.status == "any" else self.status,
-                          favourites_only=self.favourites, min_duration=low, max_duration=high,
-                          bpm=fits.bpm, keys=fits.keys, roots=fits.roots)
-        return BrowseQuery(filters=filters, words=tuple(self.text.split()), tag=self.tag, kind=self.kind,
-                           loop_min_seconds=settings.loop_min_seconds, tag_min_score=settings.tag_min_score,
-                           collection=self.collection, order=self.order())
+        return Filters(under=self.folder, status=None if self.status == "any" else self.status,
+                       favourites_only=self.favourites, min_duration=low, max_duration=high,
+                       bpm=fits.bpm, keys=fits.keys, roots=fits.roots, words=tuple(self.text.split()),
+                       tag=self.tag, tag_min_score=settings.tag_min_score,
+                       kind=None if self.kind == "any" else self.kind, guess_kind=True,
+                       loop_min_seconds=settings.loop_min_seconds, collection=self.collection, order=self.order())
 
     def order(self) -> str:
         """The listing order: newest first in the recently added view, else the chosen sort."""

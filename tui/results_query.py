@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 
 from soundalike.engine.config import TuiSettings
-from soundalike.engine.library.browse import BrowseQuery, SampleRow
+from soundalike.engine.library.browse import Filters, SampleRow
 from soundalike.engine.library.collapse import Folded
 from soundalike.engine.library.facade import Library
 from soundalike.engine.library.query import SimilarQuery, TextQuery
@@ -53,14 +53,14 @@ class ResultsQuery:
             return dataclasses.replace(self, collapse=not self.collapse)
         return dataclasses.replace(self, filters=self.filters.cycled(what))
 
-    def browse_query(self, settings: TuiSettings) -> BrowseQuery:
+    def browse_query(self, settings: TuiSettings) -> Filters:
         query = self.filters.query(settings)
         if self.scope == BROWSED and self.browsed:
-            return dataclasses.replace(query, filters=dataclasses.replace(query.filters, under=self.browsed))
+            return dataclasses.replace(query, under=self.browsed)
         if self.sample is None or self.scope == "everywhere":
             return query
         if self.scope == "same pack":
-            return dataclasses.replace(query, filters=dataclasses.replace(query.filters, under=pack_of(self.sample)))
+            return dataclasses.replace(query, under=pack_of(self.sample))
         folder = pack_of(self.sample) if self.scope == "other packs" else os.path.dirname(self.sample.path)
         return dataclasses.replace(query, not_under=folder)
 
@@ -88,7 +88,7 @@ def run(library: Library, query: ResultsQuery, settings: TuiSettings) -> Folded:
     """The results, as collapsed groups (one per hit when folding is off), and the query's own
     copies and layers (not results). Runs on a worker thread."""
     where = query.browse_query(settings)
-    filters = where if where.where()[0] else None
+    filters = None if where.is_empty() else where
     if (sample := query.sample) is not None:
         weights = None if query.aspect == OVERALL else {query.aspect: 1.0}
         return library.similar(SimilarQuery(sample.id, k=query.k, weights=weights, filters=filters,

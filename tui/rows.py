@@ -9,7 +9,7 @@ import dataclasses
 import logging
 from collections import OrderedDict
 
-from soundalike.engine.library.browse import BrowseQuery, LibraryBrowse, SampleRow
+from soundalike.engine.library.browse import Filters, LibraryBrowse, SampleRow
 from soundalike.engine.library.collapse import Group
 from soundalike.engine.library.facade import Hit
 from soundalike.engine.musical.analysis import Musical
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 class RowSource:
-    def __init__(self, browse: LibraryBrowse, query: BrowseQuery = BrowseQuery(), page_size: int = 200,
+    def __init__(self, browse: LibraryBrowse, query: Filters, page_size: int = 200,
                  cached_pages: int = 16):
         self.browse = browse
         self.query = query
@@ -29,7 +29,7 @@ class RowSource:
         self._musical: dict[int, Musical] = {}  # sample id -> facts, for the cached pages
         self.count = browse.count(query)
 
-    def refresh(self, query: BrowseQuery | None = None) -> None:
+    def refresh(self, query: Filters | None = None) -> None:
         if query is not None:
             self.query = query
         self._pages.clear()

@@ -10,7 +10,6 @@ write is one catalog transaction behind the lock.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -54,7 +53,7 @@ class LibraryWrites:
                 result = write()
         except ValueError as e:  # the words given cannot be used (an empty tag, a bad name)
             self.host.call_from_thread(self.host.notify, str(e), severity="warning")
-        except (SoundalikeError, sqlite3.Error, OSError) as e:  # LibraryLocked names the owner
+        except (SoundalikeError, OSError) as e:  # LibraryLocked names the owner; StoreError what the store met
             log.warning("could not %s: %s", what, e, exc_info=True)
             self.host.call_from_thread(self.host.notify, f"Couldn't {what}: {e}", title="Not saved",
                                        severity="error", timeout=ERROR_TOAST_SECONDS)

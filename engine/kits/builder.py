@@ -23,7 +23,7 @@ import soundfile as sf
 from soundalike.engine.errors import QueryError
 from soundalike.engine.kits.slots import SLOTS, TOMS, Slot, name_fit, slot_named, slot_of_tag
 from soundalike.engine.library.queries import Hit
-from soundalike.engine.store.catalog import Filters
+from soundalike.engine.store.filters import Filters
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@
 collections) are ``Library`` methods, which take the library lock. None of these load vectors, so a
 page of a million-sample library costs one indexed SQL query.
 
-The value types a caller builds or reads (``BrowseQuery``, ``Filters``, ``SampleRow``) and the
+The value types a caller builds or reads (``Filters``, ``SampleRow``) and the
 function that shows a stored path to a person (``readable``) are re-exported here, so callers need
 no catalog-level module.
 """
@@ -17,13 +17,13 @@ from collections.abc import Iterable
 import numpy as np
 
 from soundalike.engine.musical.analysis import Musical
-from soundalike.engine.store.catalog import Filters, SampleRow
+from soundalike.engine.store.catalog import SampleRow
+from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.interface import Store
-from soundalike.engine.store.reads import BrowseQuery
 from soundalike.engine.store.rows import FolderUse
 from soundalike.engine.store.text import readable, utf8_or_readable
 
-__all__ = ["BrowseQuery", "FolderUse", "Filters", "LibraryBrowse", "SampleRow", "readable", "utf8_or_readable"]
+__all__ = ["FolderUse", "Filters", "LibraryBrowse", "SampleRow", "readable", "utf8_or_readable"]
 
 
 class LibraryBrowse:
@@ -37,24 +37,24 @@ class LibraryBrowse:
         return self._catalog.folder_use(root)
 
     # --- listings --------------------------------------------------------------------------------
-    def page(self, query: BrowseQuery, offset: int = 0, limit: int = 200) -> list[SampleRow]:
-        """One page of the library view's listing, in the query's order."""
-        return self._catalog.list_browse(query, offset, limit)
+    def page(self, filters: Filters, offset: int = 0, limit: int = 200) -> list[SampleRow]:
+        """One page of the library view's listing, in the filters' order."""
+        return self._catalog.list_browse(filters, offset, limit)
 
-    def count(self, query: BrowseQuery) -> int:
+    def count(self, filters: Filters) -> int:
         """How many samples the listing holds."""
-        return self._catalog.count_browse(query)
+        return self._catalog.count_browse(filters)
 
-    def position(self, query: BrowseQuery, path: str) -> int:
+    def position(self, filters: Filters, path: str) -> int:
         """How many samples of the listing sort before ``path`` (its row number when it is listed)."""
-        return self._catalog.position_in_browse(query, path)
+        return self._catalog.position_in_browse(filters, path)
 
-    def matching_ids(self, query: BrowseQuery) -> list[int]:
+    def matching_ids(self, filters: Filters) -> list[int]:
         """Ids of every sample the listing holds."""
-        return self._catalog.matching_ids(query)
+        return self._catalog.matching_ids(filters)
 
     def rows(self, filters: Filters = Filters(), offset: int = 0, limit: int = 200) -> list[SampleRow]:
-        """Samples matching catalog ``filters``, by path."""
+        """Samples matching ``filters``, by path."""
         return self._catalog.list_samples(filters, offset, limit)
 
     def ids_matching(self, filters: Filters) -> list[int]:

@@ -5,6 +5,7 @@ lock: they are safe from any thread, and from another process while ``serve`` wr
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,9 +25,9 @@ from soundalike.engine.musical.filters import fit
 from soundalike.engine.pipeline.audio import decode_file, prepare, resample
 from soundalike.engine.pipeline.ingest import embed_checked
 from soundalike.engine.pipeline.walk import stat_entry
-from soundalike.engine.store.catalog import Filters, SampleRow
+from soundalike.engine.store.catalog import SampleRow
+from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.interface import Store
-from soundalike.engine.store.reads import BrowseQuery
 
 #: ``similar(musical=True)`` looks this many times ``k`` deep for hits that fit the query musically.
 MUSICAL_POOL = 5
@@ -73,7 +74,7 @@ class LibraryQueries:
         return embedder
 
     def similar(self, to: str | os.PathLike | int | np.ndarray | Resolved, k: int | None = None, backend: str | None = None,
-                weights: Mapping[str, float] | None = None, filters: Filters | BrowseQuery | None = None,
+                weights: Mapping[str, float] | None = None, filters: Filters | None = None,
                 sample_rate: int | None = None, musical: bool = False) -> list[Hit]:
         """The ``k`` samples closest to a file path, a sample id or an audio array.
 
@@ -135,7 +136,7 @@ class LibraryQueries:
                         f"(enabled now: {', '.join(self.settings.engine.backends)})")
 
     def search_text(self, text: str, k: int | None = None, backend: str | None = None,
-                    filters: Filters | BrowseQuery | None = None) -> list[Hit]:
+                    filters: Filters | None = None) -> list[Hit]:
         """The ``k`` samples that best match a description such as "dusty vinyl snare"."""
         if not text.strip():
             raise QueryError("empty text query")
@@ -143,14 +144,13 @@ class LibraryQueries:
         query = cast(_TextEmbedder, self._searching(name)).embed_text([text])[0]
         return self._search(name, query, k or self.settings.index.default_k, filters, exclude=None)
 
-    def _search(self, backend: str, query: np.ndarray, k: int, filters: Filters | BrowseQuery | None,
+    def _search(self, backend: str, query: np.ndarray, k: int, filters: Filters | None,
                 exclude: int | None) -> list[Hit]:
-        """``filters``: catalog Filters, or a library-view BrowseQuery (words, kind, scope: the app's results)."""
+        """``filters``: which samples may be results (playable ones unless they name a status)."""
         allowed = None
-        if isinstance(filters, BrowseQuery):
-            allowed = np.array(self._catalog.matching_ids(filters), dtype=np.int64) if filters.where()[0] else None
-        elif filters is not None and not filters.is_empty():
-            allowed = np.array(self._catalog.ids_matching(filters), dtype=np.int64)
+        if filters is not None and not filters.is_empty():
+            allowed = np.array(self._catalog.matching_ids(filters if filters.status else
+                                                          dataclasses.replace(filters, status="ok")), dtype=np.int64)
         hits = self._indexes.get(backend).search(query, k, allowed=allowed, exclude=exclude)
         rows = self._catalog.samples(sid for sid, _ in hits)
         return [Hit(rows[sid], score) for sid, score in hits if sid in rows]

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from soundalike.engine.store.catalog import Filters
-from soundalike.engine.store.reads import BrowseQuery
+from soundalike.engine.store.filters import Filters
 
 #: What a similarity query can sound like: a file path, a library sample id, or audio (with its rate).
 Sound = str | os.PathLike | int | np.ndarray
@@ -34,7 +33,7 @@ class SimilarQuery:
     k: int | None = None
     backend: str | None = None
     weights: Mapping[str, float] | None = None
-    filters: Filters | BrowseQuery | None = None
+    filters: Filters | None = None
     sample_rate: int | None = None
     musical: bool = False
     collapse: bool = True
@@ -64,6 +63,6 @@ class TextQuery:
     text: str
     k: int | None = None
     backend: str | None = None
-    filters: Filters | BrowseQuery | None = None
+    filters: Filters | None = None
     collapse: bool = True
     not_under: str | None = None

@@ -13,21 +13,22 @@ import threading
 import time
 import weakref
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 
 from soundalike.engine.errors import UserError
 from soundalike.engine.store.connection import ESCAPES_KEY, CatalogConnection
-from soundalike.engine.store.musical import musical_where
+from soundalike.engine.store.errors import store_error
+from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.rows import STATUSES as STATUSES  # the statuses, where the catalog is imported
 from soundalike.engine.store.rows import Known, SampleRow
 from soundalike.engine.store.rows import SampleStatus as SampleStatus
 from soundalike.engine.store.schema import migrate
 from soundalike.engine.store.text import subtree_range
 from soundalike.engine.store.transaction import Immediate
-from soundalike.engine.tags import TAG_CONFIDENCE
+from soundalike.engine.store.where import where
 
 log = logging.getLogger(__name__)
 
@@ -45,58 +46,6 @@ SAMPLE_COLUMNS = ", ".join(f.name for f in fields(SampleRow))
 _KNOWN_COLUMNS = "path, id, size, mtime, status, ctime, inode, content_hash"
 
 
-@dataclass(frozen=True)
-class Filters:
-    """Restrict a listing or query results. Every field left at its default matches everything."""
-
-    under: str | None = None  # this folder and everything below it
-    path_contains: str | None = None  # case-insensitive substring of the path
-    tag: str | None = None
-    tag_min_score: float = TAG_CONFIDENCE  # ``tag`` counts only when sure (soundalike.engine.tags)
-    status: str | None = None
-    favourites_only: bool = False
-    min_duration: float | None = None
-    max_duration: float | None = None  # shorter than this (exclusive: adjacent ranges never overlap)
-    # issue 16: musical facts (soundalike.engine.musical.filters): kind "loop"/"one-shot", a BPM range (the
-    # tempo or its half/double matches), 24-key indexes, root pitch classes 0-11.
-    kind: str | None = None
-    bpm: tuple[float, float] | None = None
-    keys: tuple[int, ...] = ()
-    roots: tuple[int, ...] = ()
-
-    def is_empty(self) -> bool:
-        return self == Filters()
-
-    def where(self) -> tuple[str, list]:
-        """An SQL ``WHERE`` clause over ``samples`` (empty string when nothing is filtered)."""
-        clauses, params = [], []
-        if self.under:
-            prefix = self.under.rstrip(os.sep) + os.sep
-            clauses.append("substr(path, 1, ?) = ?")
-            params += [len(prefix), prefix]
-        if self.path_contains:
-            clauses.append("instr(lower(path), lower(?)) > 0")
-            params.append(self.path_contains)
-        if self.tag:
-            clauses.append("id IN (SELECT sample_id FROM tags WHERE tag = ? AND score >= ?)")
-            params += [self.tag, self.tag_min_score]
-        if self.status:
-            clauses.append("status = ?")
-            params.append(self.status)
-        if self.favourites_only:
-            clauses.append("favourite = 1")
-        if self.min_duration is not None:
-            clauses.append("duration >= ?")
-            params.append(self.min_duration)
-        if self.max_duration is not None:
-            clauses.append("duration < ?")
-            params.append(self.max_duration)
-        musical, musical_params = musical_where(self.kind, self.bpm, self.keys, self.roots)
-        clauses += musical
-        params += musical_params
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
-
-
 class Catalog:
     def __init__(self, db_path: str | Path):
         self.path = Path(db_path)
@@ -105,7 +54,10 @@ class Catalog:
         self._connections: weakref.WeakSet = weakref.WeakSet()  # every thread's, to switch text reading
         self._escapes = False
         with self._write_lock:
-            migrate(self._connection())
+            try:
+                migrate(self._connection())
+            except sqlite3.Error as e:
+                raise store_error(self.path, e) from e
 
     def _connection(self) -> CatalogConnection:
         conn = getattr(self._local, "conn", None)
@@ -140,15 +92,15 @@ class Catalog:
             self._local.conn = None
 
     def transaction(self) -> Immediate:
-        return Immediate(self._connection(), self._write_lock)
+        return Immediate(self._connection(), self._write_lock, self.path)
 
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        """The rows of one statement; a database error raised as the store's own (StoreError)."""
         conn = self._connection()
-        cursor = conn.execute(sql, params)
         try:
-            return cursor.fetchall()
-        except sqlite3.Error as e:  # a damaged page may only show once the rows are read
-            conn.reraise(e)
+            return conn.execute(sql, params).fetchall()  # a damaged page may only show once rows are read
+        except sqlite3.Error as e:
+            raise store_error(self.path, e) from e
 
     # --- roots -------------------------------------------------------------------------------
     def add_root(self, path: str) -> None:
@@ -207,8 +159,8 @@ class Catalog:
 
     def ids_matching(self, filters: Filters) -> list[int]:
         """Ids of playable samples (status ok) that pass ``filters``."""
-        where, params = dataclasses.replace(filters, status="ok").where()
-        return [r[0] for r in self.query(f"SELECT id FROM samples{where}", params)]
+        where_sql, params = where(dataclasses.replace(filters, status="ok"))
+        return [r[0] for r in self.query(f"SELECT id FROM samples{where_sql}", params)]
 
     # --- vectors and tags --------------------------------------------------------------------
     def vectors(self, backend: str) -> tuple[np.ndarray, np.ndarray | None]:

@@ -12,10 +12,8 @@ import os
 import sqlite3
 from typing import NoReturn
 
-from soundalike.engine.store.errors import damaged, disk_full, is_disk_full
+from soundalike.engine.store.errors import CORRUPT_CODES, damaged, disk_full, is_disk_full
 from soundalike.engine.store.text import from_db, to_db
-
-_CORRUPT_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 
 
 def _encoded(value):
@@ -86,7 +84,7 @@ class CatalogConnection(sqlite3.Connection):
     def reraise(self, error: sqlite3.Error) -> NoReturn:
         """Raise the user-facing error for ``error``, or ``error`` itself when it is none of ours."""
         code = getattr(error, "sqlite_errorcode", 0) & 0xFF
-        if code in _CORRUPT_CODES:
+        if code in CORRUPT_CODES:
             raise damaged(self.db_path, error) from error
         if is_disk_full(error):
             raise disk_full(os.path.dirname(self.db_path)) from error

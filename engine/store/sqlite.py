@@ -12,13 +12,13 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from soundalike.engine.store import musical, reads, roots, sounds, user_lists
-from soundalike.engine.store.catalog import Catalog, Filters, SampleRow
+from soundalike.engine.store.catalog import Catalog, SampleRow
 from soundalike.engine.store.errors import damaged
+from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.salvage import problems
 
 if TYPE_CHECKING:
     from soundalike.engine.musical.analysis import Musical
-    from soundalike.engine.store.reads import BrowseQuery
 
 
 class SqliteStore(Catalog):
@@ -45,17 +45,17 @@ class SqliteStore(Catalog):
     def list_samples(self, filters: Filters = Filters(), offset: int = 0, limit: int = 200) -> list[SampleRow]:
         return reads.list_samples(self, filters, offset, limit)
 
-    def list_browse(self, query: BrowseQuery, offset: int = 0, limit: int = 200) -> list[SampleRow]:
-        return reads.list_browse(self, query, offset, limit)
+    def list_browse(self, filters: Filters, offset: int = 0, limit: int = 200) -> list[SampleRow]:
+        return reads.list_browse(self, filters, offset, limit)
 
-    def count_browse(self, query: BrowseQuery) -> int:
-        return reads.count_browse(self, query)
+    def count_browse(self, filters: Filters) -> int:
+        return reads.count_browse(self, filters)
 
-    def matching_ids(self, query: BrowseQuery) -> list[int]:
-        return reads.matching_ids(self, query)
+    def matching_ids(self, filters: Filters) -> list[int]:
+        return reads.matching_ids(self, filters)
 
-    def position_in_browse(self, query: BrowseQuery, path: str) -> int:
-        return reads.position_in_browse(self, query, path)
+    def position_in_browse(self, filters: Filters, path: str) -> int:
+        return reads.position_in_browse(self, filters, path)
 
     def folders(self) -> list[str]:
         return reads.folders(self)

@@ -6,12 +6,14 @@ modules, which write the SQL, use ``execute``/``executemany`` on it as on a conn
 """
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from soundalike.engine.store import musical, roots, sounds, writes
+from soundalike.engine.store.errors import store_error
 
 if TYPE_CHECKING:
     import numpy as np
@@ -97,18 +99,32 @@ class SqliteTransaction:
 
 
 class Immediate:
-    """``with catalog.transaction() as tx:`` runs statements in one IMMEDIATE transaction."""
+    """``with catalog.transaction() as tx:`` runs statements in one IMMEDIATE transaction.
 
-    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock):
-        self.conn, self.lock = conn, lock
+    Inside it the store's modules see SQLite's own errors; one that leaves it is raised as the
+    store's (:class:`~soundalike.engine.store.errors.StoreError`), after the rollback.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock, path: str | os.PathLike):
+        self.conn, self.lock, self.path = conn, lock, path
 
     def __enter__(self) -> SqliteTransaction:
         self.lock.acquire()
-        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except BaseException as e:
+            self.lock.release()
+            if isinstance(e, sqlite3.Error):
+                raise store_error(self.path, e) from e
+            raise
         return SqliteTransaction(self.conn)
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
             self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        except sqlite3.Error as e:
+            raise store_error(self.path, e) from e
         finally:
             self.lock.release()
+        if isinstance(exc, sqlite3.Error):
+            raise store_error(self.path, exc) from exc

@@ -6,7 +6,7 @@ import logging
 
 from soundalike.bridge.osc import client_state
 from soundalike.bridge.osc.prefs import ClientPrefs
-from soundalike.engine.store.catalog import Filters
+from soundalike.engine.store.filters import Filters
 
 CLIENT = ("127.0.0.1", 50123)
 

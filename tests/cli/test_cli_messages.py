@@ -88,3 +88,14 @@ def test_output_into_a_closed_pipe_ends_quietly(tmp_path):
     os.close(write_end)
     assert "BrokenPipeError" not in done.stderr and "Traceback" not in done.stderr
     assert done.returncode == 141
+
+
+def test_an_unexpected_database_error_is_one_line_naming_the_catalog(indexed_data, capsys, drum_folder):
+    with Library(_settings(indexed_data)) as library:
+        with catalog_of(library).transaction() as tx:
+            tx.execute("DROP TABLE tags")  # by hand: nothing the catalog names itself
+    code, out, err = run(capsys, "--data-dir", indexed_data, "similar", str(drum_folder / "Kit 0" / "kick_0.wav"),
+                         "--tag", "snare")
+    assert code == 2 and "Traceback" not in err
+    assert err.strip().splitlines() == [f"soundalike: the catalog {indexed_data}/catalog.sqlite could not be read or "
+                                        f"written (no such table: tags); if it is damaged, run `soundalike repair`"]

@@ -60,3 +60,23 @@ async def test_tag_and_collect_while_serve_owns_the_library_tell_the_owner(index
                                what=f"the owner named after {key}")
         assert library.browse.tags(sample.id).get("user", {}) == {} and app.is_running
         assert "Favs" not in [name for name, _ in library.browse.collections()]
+
+
+async def test_a_write_the_catalog_refuses_is_a_toast_and_the_app_goes_on(indexed, fake_sd):
+    from tests.conftest import catalog_of
+    library = indexed.library
+    with catalog_of(library).transaction() as tx:  # by hand: a refusal the catalog does not name itself
+        tx.execute("CREATE TRIGGER no_stars BEFORE UPDATE OF favourite ON samples "
+                   "BEGIN SELECT RAISE(ABORT, 'stars refused'); END")
+    app = make_app(indexed)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: samples(app).source.count == 24, what="the library")
+        sample = samples(app).current
+        await pilot.press("f")
+
+        def refused() -> str | None:
+            return next((m for m in toasts(app) if "stars refused" in m), None)
+        await wait_for(pilot, refused, what="a toast saying the write was refused")
+        told = refused() or ""
+        assert "could not be read or written" in told and os.path.basename(sample.path) in told
+        assert not library.browse.sample(sample.id).favourite and app.is_running

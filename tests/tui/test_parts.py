@@ -82,7 +82,7 @@ def test_failures_are_told_in_one_toast_per_interval():
 def test_filter_state_cycles_and_builds_a_query():
     state = FilterState().cycled("duration").cycled("kind").cycled("favourites")
     query = state.query(TuiSettings())
-    assert query.filters.max_duration == 0.5 and query.kind == "one-shot" and query.filters.favourites_only
+    assert query.max_duration == 0.5 and query.kind == "one-shot" and query.guess_kind and query.favourites_only
     assert "one-shots" in state.describe()
     assert state.cleared() == FilterState()
 

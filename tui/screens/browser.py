@@ -98,8 +98,7 @@ class BrowserScreen(ListingScreen):
     def map_scope(self) -> tuple[np.ndarray | None, str]:
         """The filtered listing, or the whole library when no filter is on."""
         query = self.state.query(self.settings)
-        where, _ = query.where()
-        if not where:
+        if query.is_empty():
             return super().map_scope()
         ids = self.library.browse.matching_ids(query)
         return np.array(ids, np.int64), self.state.describe() or "filtered samples"

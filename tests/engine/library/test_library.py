@@ -12,7 +12,7 @@ import soundalike.engine.pipeline.ingest
 from soundalike.engine.errors import FileError, UserError
 from soundalike.engine.library.facade import Library
 from soundalike.engine.library.query import SimilarQuery
-from soundalike.engine.store.catalog import Filters
+from soundalike.engine.store.filters import Filters
 from soundalike.engine.tools.demo import render
 from tests.conftest import TEST_BACKENDS, write
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from soundalike.engine.library.browse import BrowseQuery, Filters
+from soundalike.engine.library.browse import Filters
 from soundalike.engine.library.facade import Library
 from soundalike.engine.store.lock import LibraryLock, LibraryLocked
 from tests.conftest import TEST_BACKENDS
@@ -21,13 +21,13 @@ def library(make_settings, drum_folder):
 
 
 def test_a_listing_pages_counts_and_finds_positions(library):
-    everything = BrowseQuery()
+    everything = Filters()
     rows = library.browse.page(everything, 0, 100)
     assert library.browse.count(everything) == len(rows) == 25
     assert [row.path for row in rows] == sorted(row.path for row in rows)
     assert library.browse.page(everything, 5, 3) == rows[5:8]
     assert [library.browse.position(everything, row.path) for row in rows] == list(range(25))
-    kicks = BrowseQuery(words=("kick",))
+    kicks = Filters(tag_min_score=0.5, words=("kick",))
     assert sorted(library.browse.matching_ids(kicks)) == sorted(r.id for r in rows if "kick" in r.path)
     assert library.browse.count(kicks) == 6
 
@@ -52,14 +52,14 @@ def test_user_tags_and_collections_are_written_through_the_library(library, drum
     ids = [row.id for row in kicks]
     assert library.tag_samples(ids, "  Punchy ") == "punchy"
     assert library.browse.user_tags() == [("punchy", 2)]
-    assert library.browse.count(BrowseQuery(tag="punchy")) == 2
+    assert library.browse.count(Filters(tag_min_score=0.5, tag="punchy")) == 2
     assert all("punchy" in tags for tags in library.browse.top_tags(ids).values())
     assert ("punchy", 2) in library.browse.tag_counts() and ("punchy", 2) in library.browse.all_tags()
     library.tag_samples(ids[:1], "punchy", remove=True)
     assert library.browse.user_tags() == [("punchy", 1)]
     assert library.add_to_collection("Faves", ids) == "Faves"
     assert library.browse.collections() == [("Faves", 2)]
-    assert sorted(library.browse.matching_ids(BrowseQuery(collection="Faves"))) == sorted(ids)
+    assert sorted(library.browse.matching_ids(Filters(collection="Faves"))) == sorted(ids)
 
 
 def test_a_user_list_write_waits_for_the_owner_and_changes_nothing(library):

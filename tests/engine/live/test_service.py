@@ -22,7 +22,7 @@ from soundalike.engine.events import Notice, RootState, SampleAdded
 from soundalike.engine.library.query import SimilarQuery
 from soundalike.engine.live.service import EngineService
 from soundalike.engine.pipeline.walk import walk
-from soundalike.engine.store.catalog import Filters
+from soundalike.engine.store.filters import Filters
 from soundalike.engine.tools.demo import render
 from tests.conftest import BandEmbedder, catalog_of, write
 from tests.permissions import ReadLocks

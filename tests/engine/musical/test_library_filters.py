@@ -11,7 +11,7 @@ from soundalike.engine.library.facade import Library
 from soundalike.engine.library.planner import plan_path
 from soundalike.engine.library.query import SimilarQuery
 from soundalike.engine.musical.filters import parse_keys
-from soundalike.engine.store.catalog import Filters
+from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.musical import ids_to_analyse
 from soundalike.engine.store.schema import SCHEMA_VERSION
 from tests.conftest import TEST_BACKENDS, catalog_of, write

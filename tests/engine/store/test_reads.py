@@ -8,8 +8,10 @@ import pytest
 
 from soundalike.engine.store import writes as cat
 from soundalike.engine.store.catalog import Catalog
-from soundalike.engine.store.reads import BrowseQuery, count_browse, list_browse, position_in_browse
+from soundalike.engine.store.filters import Filters
+from soundalike.engine.store.reads import count_browse, list_browse, position_in_browse
 from soundalike.engine.store.schema import MIGRATIONS, SCHEMA_VERSION
+from soundalike.engine.store.where import where
 
 NAMES = ["Kicks/808 Kick Long.wav", "Kicks/kick_02.wav", "Snares/Snare \"Fat\".wav", "Loops/Drüm Loop 120.wav",
          "FX/riser.wav", "Hats/hh_01.wav"]
@@ -22,8 +24,8 @@ def add(catalog: Catalog, root: str, name: str) -> int:
 
 
 def names(catalog: Catalog, *words: str) -> list[str]:
-    rows = list_browse(catalog, BrowseQuery(words=words))
-    assert count_browse(catalog, BrowseQuery(words=words)) == len(rows)
+    rows = list_browse(catalog, Filters(tag_min_score=0.5, words=words))
+    assert count_browse(catalog, Filters(tag_min_score=0.5, words=words)) == len(rows)
     return [row.path.split("/", 2)[-1] for row in rows]
 
 
@@ -71,7 +73,7 @@ def test_migrating_a_version_1_catalog_indexes_existing_names(tmp_path):
     _old_catalog(path, 1, "/S/Kicks/old kick.wav").close()
     catalog = Catalog(path)
     assert catalog.query("PRAGMA user_version")[0][0] == SCHEMA_VERSION
-    assert [r.path for r in list_browse(catalog, BrowseQuery(words=("old kick",)))] == ["/S/Kicks/old kick.wav"]
+    assert [r.path for r in list_browse(catalog, Filters(tag_min_score=0.5, words=("old kick",)))] == ["/S/Kicks/old kick.wav"]
     catalog.close()
 
 
@@ -82,7 +84,7 @@ TAGS = {"FX/riser.wav": {"closed hat": 0.9, "kick": 0.2}, "Kicks/kick_02.wav": {
 
 @pytest.fixture
 def tagged(catalog):
-    ids = {row.path.split("/", 2)[-1]: row.id for row in list_browse(catalog, BrowseQuery())}
+    ids = {row.path.split("/", 2)[-1]: row.id for row in list_browse(catalog, Filters())}
     with catalog.transaction() as tx:
         for name, tags in TAGS.items():
             cat.store_tags(tx, ids[name], "builtin", tags)
@@ -107,7 +109,7 @@ def test_words_match_confident_tags(tagged, words, expected):
 def test_word_search_agrees_with_a_plain_scan(tagged):
     """Random words, old and new query side by side: a lowered word inside the name below the root
     or inside a tag (as stored) scored at least the minimum."""
-    rows = {r.path.split("/", 2)[-1]: r for r in list_browse(tagged, BrowseQuery())}
+    rows = {r.path.split("/", 2)[-1]: r for r in list_browse(tagged, Filters())}
     every_tag = " ".join(t for tags in TAGS.values() for t in tags) + " whoosh"
     rng = random.Random(7)
     for _ in range(200):
@@ -126,12 +128,13 @@ def _plan(catalog: Catalog, sql: str, params: list) -> list[str]:
     return [row[3] for row in catalog.query("EXPLAIN QUERY PLAN " + sql, params)]
 
 
-@pytest.mark.parametrize("query", [BrowseQuery(words=("hat",)), BrowseQuery(words=("os",)),
-                                   BrowseQuery(words=("kick", "c"), tag="closed hat"), BrowseQuery(tag="kick")])
+@pytest.mark.parametrize("query", [Filters(words=("hat",), tag_min_score=0.5), Filters(words=("os",), tag_min_score=0.5),
+                                   Filters(words=("kick", "c"), tag="closed hat", tag_min_score=0.5),
+                                   Filters(tag="kick", tag_min_score=0.5)])
 def test_tags_are_looked_up_by_index_never_scanned(tagged, query):
-    where, params = query.where()
-    for sql, args in [(f"SELECT count(*) FROM samples{where}", params),
-                      (f"SELECT id FROM samples{where} ORDER BY path LIMIT ? OFFSET ?", [*params, 200, 0])]:
+    where_sql, params = where(query)
+    for sql, args in [(f"SELECT count(*) FROM samples{where_sql}", params),
+                      (f"SELECT id FROM samples{where_sql} ORDER BY path LIMIT ? OFFSET ?", [*params, 200, 0])]:
         plan = _plan(tagged, sql, args)
         assert not [step for step in plan if step.startswith("SCAN tags")], plan
         assert any("tags USING COVERING INDEX tags_tag_score (tag=? AND score>?)" in step for step in plan), plan
@@ -148,6 +151,6 @@ def test_migrating_a_version_2_catalog_indexes_tags_by_score(tmp_path):
     indexes = {name for (name,) in catalog.query("SELECT name FROM sqlite_master WHERE type = 'index' "
                                                  "AND tbl_name = 'tags' AND sql IS NOT NULL")}
     assert indexes == {"tags_tag_score"}  # the index on tag alone, a prefix of the new one, is gone
-    assert [r.path for r in list_browse(catalog, BrowseQuery(words=("hat",)))] == ["/S/FX/old riser.wav"]
-    assert [r.path for r in list_browse(catalog, BrowseQuery(tag="closed hat"))] == ["/S/FX/old riser.wav"]
+    assert [r.path for r in list_browse(catalog, Filters(tag_min_score=0.5, words=("hat",)))] == ["/S/FX/old riser.wav"]
+    assert [r.path for r in list_browse(catalog, Filters(tag_min_score=0.5, tag="closed hat"))] == ["/S/FX/old riser.wav"]
     catalog.close()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from soundalike.engine.musical.analysis import Musical
-from soundalike.engine.store.catalog import Filters
+from soundalike.engine.store.filters import Filters
 from tests.engine.store.contract.helpers import add
 
 LOOP = Musical(kind="loop", kind_confidence=0.9, bpm=120.0, bpm_alternative=60.0, bpm_confidence=0.8,

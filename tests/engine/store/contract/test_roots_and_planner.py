@@ -1,8 +1,7 @@
 """Roots, and what the planner reads to compare the catalog with the disk."""
 from __future__ import annotations
 
-from soundalike.engine.store.catalog import Filters
-from soundalike.engine.store.reads import BrowseQuery
+from soundalike.engine.store.filters import Filters
 from tests.engine.store.contract.helpers import add
 
 
@@ -42,9 +41,9 @@ def test_listings_page_filter_and_place_rows(store):
     assert [r.path for r in store.list_samples(offset=1, limit=2)] == ["/S/a.wav", "/S/b.wav"]
     assert [r.path for r in store.list_samples(Filters(under="/S/Sub"))] == ["/S/Sub/c.wav"]
     assert store.ids_matching(Filters(favourites_only=True)) == [ids["d.wav"]]
-    query = BrowseQuery(words=("d",))
+    query = Filters(tag_min_score=0.5, words=("d",))
     assert [r.path for r in store.list_browse(query)] == ["/S/d.wav"] and store.count_browse(query) == 1
-    assert sorted(store.matching_ids(BrowseQuery(not_under="/S/Sub"))) == sorted(ids[n] for n in ("a.wav", "b.wav", "d.wav"))
-    assert store.position_in_browse(BrowseQuery(), "/S/b.wav") == 2
+    assert sorted(store.matching_ids(Filters(not_under="/S/Sub"))) == sorted(ids[n] for n in ("a.wav", "b.wav", "d.wav"))
+    assert store.position_in_browse(Filters(), "/S/b.wav") == 2
     assert store.folders() == ["/S", "/S/Sub"]
     assert store.random_sample() is not None and store.random_sample(tag="none") is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from soundalike.engine.errors import QueryError
-from soundalike.engine.store.reads import BrowseQuery
+from soundalike.engine.store.filters import Filters
 from tests.engine.store.contract.helpers import add
 
 
@@ -26,7 +26,7 @@ def test_collections_hold_samples_once(store):
     store.add_to_collection("Drums", [a])
     store.add_to_collection("alpha", [])
     assert store.collections() == [("alpha", 0), ("Drums", 2)]
-    assert store.count_browse(BrowseQuery(collection="Drums")) == 2
+    assert store.count_browse(Filters(collection="Drums")) == 2
 
 
 def test_a_folder_tells_what_of_the_user_it_holds_and_is_forgotten(store):
