@@ -1,4 +1,4 @@
-"""A 100k-file first index and its unchanged re-index, whole process (issue 15).
+"""A 100k-file first index and its unchanged re-index, whole process.
 
 Generates N short one-shots on disk (default 100,000 of 0.15 s, mono 16-bit 44.1 kHz WAV, in
 folders of 100; kept between runs), then runs the real ``soundalike index`` CLI in a child process

@@ -1,4 +1,4 @@
-"""Churn and kill: does ``serve`` lose nothing and store nothing wrong? (issue 13)
+"""Churn and kill: does ``serve`` lose nothing and store nothing wrong?
 
 1. Churn: a real ``serve`` engine runs in a child process on a watched root while this script
    makes random changes for ``--churn-seconds``: new files, deletes, renames, moves between

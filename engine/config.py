@@ -41,8 +41,8 @@ class EngineSettings:
     max_file_mb: int = 2048
     trim_db: float = -50.0
     silence_db: float = -80.0
-    musical: bool = True  # issue 16: loop/one-shot, tempo, key and root note at index time
-    worker_processes: bool = True  # issue 15: forked worker processes where safe (engine/pipeline/workers.py)
+    musical: bool = True  # loop/one-shot, tempo, key and root note at index time
+    worker_processes: bool = True  # forked worker processes where safe (engine/pipeline/workers.py)
     tag_confidence: float = TAG_CONFIDENCE  # below it a tag is unsure: shown "tom?", not used by kits or filters
 
     def resolved_data_dir(self) -> Path:
@@ -97,7 +97,7 @@ class BridgeSettings:
     midi_port: str = ""
     midi_map: tuple[str, ...] = ("note:36 similar", "note:37 previous", "note:38 next", "note:39 audition",
                                  "note:40 random", "cc:64 next")
-    # Issue 19: subscriber leases and which files OSC clients may query.
+    # Subscriber leases and which files OSC clients may query.
     subscriber_lease: float = 600.0
     query_paths: QueryPaths = "library"  # "library" (roots + query_folders) or "anywhere"
     query_folders: tuple[str, ...] = ()
@@ -136,7 +136,7 @@ class TuiSettings:
     key_kind: tuple[str, ...] = ("o",)
     key_favourites_only: tuple[str, ...] = ("F",)
     key_status: tuple[str, ...] = ("e",)
-    key_fits: tuple[str, ...] = ("n",)  # issue 16
+    key_fits: tuple[str, ...] = ("n",)
     key_clear: tuple[str, ...] = ("x",)
     key_expand: tuple[str, ...] = ("l", "right")
     key_collapse: tuple[str, ...] = ("z",)
@@ -154,7 +154,7 @@ class TuiSettings:
     key_back: tuple[str, ...] = ("escape",)
     key_help: tuple[str, ...] = ("question_mark",)
     key_quit: tuple[str, ...] = ("q",)
-    # issue 18: explore by ear
+    # explore by ear
     key_kit: tuple[str, ...] = ("K",)
     key_map: tuple[str, ...] = ("p",)
     key_listen: tuple[str, ...] = ("R",)

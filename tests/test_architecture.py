@@ -157,7 +157,7 @@ def test_the_osc_protocol_opens_no_sockets_and_starts_no_threads(module):
     assert not found & {"socket", "select", "selectors", "threading"}, f"bridge/osc/{module}.py imports {found}"
 
 
-# --- the catalog is the engine's own (issue 14) ------------------------------------------------
+# --- the catalog is the engine's own ------------------------------------------------
 # Outside the engine everything goes through the library: ``library.browse`` (soundalike.engine.library.browse)
 # for reads, Library methods for writes. So no module of these packages imports a catalog-level
 # module or touches an attribute named ``catalog``.
@@ -639,3 +639,31 @@ def test_the_door_check_catches_a_reach(source):
 
 def test_the_door_check_lets_methods_and_browse_through():
     assert not library_reaches("library.browse.sample(1)\nself.writer.move(a, b)\nlibrary.scan()\n", "example.py")
+
+
+# --- history lives in git log, not in comments ---------------------------------------------------
+ISSUE_CITATION = re.compile(r"\b[Ii]ssues? ?#?\d+|\(#\d{1,4}\)")
+
+
+def issue_citations(source: str, where: str) -> list[str]:
+    """Comments and docstrings (any line of the file, in fact) that cite an issue number."""
+    return [f"{where}:{n} cites an issue: {line.strip()[:70]}" for n, line in enumerate(source.splitlines(), 1)
+            if ISSUE_CITATION.search(line)]
+
+
+def test_no_comment_cites_an_issue():
+    folders = ("engine", "tui", "bridge", "soundalike", "tests", "bench", "training", "scripts")
+    files = [path for folder in folders for path in sorted((ROOT / folder).rglob("*")) if path.suffix in (".py", ".sh")]
+    assert ROOT / "engine" / "config.py" in files
+    files.remove(Path(__file__).resolve())  # its own examples
+    bad = [v for path in files for v in issue_citations(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))]
+    assert not bad, "say why in the comment; the history is in git log:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("line", ["x = 1  # issue 16: tempo", '"""Issue 13: hostile files."""', "# see (#42)"])
+def test_the_issue_check_catches_a_citation(line):
+    assert issue_citations(line, "example.py")
+
+
+def test_the_issue_check_lets_plain_words_through():
+    assert not issue_citations("# an issue with the key map; 16 bands", "example.py")

@@ -41,7 +41,7 @@ from soundalike.engine.embedders.builtin import MODEL_FILE, RETRIEVAL_CLASS  # n
 
 log = logging.getLogger("pooled_eval")
 
-# The team's held-out figures for the shipped model (issue 12): queries, P@10, top-1.
+# The team's held-out figures for the shipped model: queries, P@10, top-1.
 HELDOUT = {"kick": (54, 0.87, 0.96), "hihat": (126, 0.83, 0.89), "cymbal": (134, 0.86, 0.82),
            "tom": (85, 0.85, 0.78), "snare": (89, 0.73, 0.71), "shaker": (20, 0.48, 0.45),
            "clap": (17, 0.39, 0.65), "rim": (31, 0.33, 0.29), "bell": (20, 0.25, 0.35),

@@ -59,8 +59,8 @@ class FilterState:
     status: str = "any"
     collection: str | None = None  # browse a collection like a folder
     recent: bool = False  # the recently added view: newest first
-    sort: str = "name"  # issue 16: name, bpm or key
-    fits: MusicalMatch | None = None  # issue 16: only samples that fit a chosen one musically
+    sort: str = "name"  # name, bpm or key
+    fits: MusicalMatch | None = None  # only samples that fit a chosen one musically
 
     def cycled(self, what: str) -> FilterState:
         """The next value of a cyclable filter: 'duration', 'kind', 'favourites' or 'status'."""

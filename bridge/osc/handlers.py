@@ -138,7 +138,7 @@ class Handlers:
     def hit_replies(self, request_id: int, hits: list[Hit], style: str, fields: bool = False) -> list[Reply]:
         replies: list[Reply] = []
         if style in ("hits", "both"):
-            extra = hit_fields(self.library, hits) if fields else {}  # issue 16: kind bpm key root
+            extra = hit_fields(self.library, hits) if fields else {}  # kind bpm key root
             replies += [(p.RESULT, (request_id, rank, utf8_or_readable(hit.path), float(hit.score),
                                     *extra.get(hit.sample.id, ())))
                         for rank, hit in enumerate(hits, 1)]

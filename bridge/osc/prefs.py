@@ -35,14 +35,14 @@ class ClientPrefs:
     reply_port: int = 0  # 0: the configured reply port, else the sender's port
     k: int = 0  # 0: the library's default k
     filters: Filters = Filters()
-    collapse: bool = True  # fold copies and velocity layers of one sound into one result (issue 17)
+    collapse: bool = True  # fold copies and velocity layers of one sound into one result
     scope: str = "everywhere"  # or "other folders", "other packs": leave out the query's folder or pack
     not_under: str | None = None  # a folder whose samples are never results
 
     def left_out(self, path: str, roots: Sequence[str]) -> str | None:
         """The folder whose samples are not results for a query at ``path``."""
         return self.not_under or folder_left_out(self.scope, path, roots)
-    musical: MusicalPrefs = MusicalPrefs()  # issue 16: key text, compatible, prefer, result fields
+    musical: MusicalPrefs = MusicalPrefs()  # key text, compatible, prefer, result fields
 
 
 class ClientTable:

@@ -33,7 +33,7 @@ DONE = f"{PREFIX}/done"  # id count: the last reply to a request that worked
 ERROR = f"{PREFIX}/error"  # id message: the last (and only) reply to a request that failed
 PONG = f"{PREFIX}/pong"  # id
 HELLO = f"{PREFIX}/hello"  # port version: a (re)started server, sent to the clients it knows
-KIT_SLOT = f"{PREFIX}/kit_slot"  # id slot note path score choice choices locked (issue 18: per filled slot)
+KIT_SLOT = f"{PREFIX}/kit_slot"  # id slot note path score choice choices locked (per filled slot)
 KIT_UNFILLED = f"{PREFIX}/kit_unfilled"  # id slot note: no sound surely tagged for this slot
 EXPORTED = f"{PREFIX}/exported"  # id path: the main file a kit export wrote
 OWN = f"{PREFIX}/own"  # id copies layers text: the query's own copies and layers, not among the results
@@ -67,7 +67,7 @@ REQUESTS: dict[str, tuple[Arg, ...]] = {
     f"{PREFIX}/set": (Arg("key", "word", True), Arg("value", "value", True), ID),
     f"{PREFIX}/subscribe": (Arg("port", "int", high=65535), ID),
     f"{PREFIX}/unsubscribe": (Arg("port", "int", high=65535), ID),
-    # issue 18: a span of a file (a hit in a bounced loop), and kits built around a sound
+    # a span of a file (a hit in a bounced loop), and kits built around a sound
     f"{PREFIX}/similar_span": (Arg("path", "path", True), Arg("from", "number", True), Arg("to", "number", True),
                                Arg("k", "int"), ID),
     f"{PREFIX}/kit": (Arg("path", "path", True), ID),

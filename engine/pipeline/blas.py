@@ -2,7 +2,7 @@
 
 Indexing already runs one file per core. OpenBLAS (numpy's, scipy's, FAISS's) would add its own
 threads to every small matrix product on top, and on two cores they spin waiting for work: on the
-dev + extra files that doubled the CPU time of `soundalike index` (bench/bench_index.py, issue 15).
+dev + extra files that doubled the CPU time of `soundalike index` (bench/bench_index.py).
 Only OpenBLAS is limited: torch's MKL/OpenMP threads (the neural backends) are left as they are.
 """
 from __future__ import annotations

@@ -31,7 +31,7 @@ class Job:
 
     entry: FileEntry
     backends: tuple[str, ...]
-    tags: Mapping[str, Tags] | None = None  # stored tags of a decode-only job (issue 16: the drum gate)
+    tags: Mapping[str, Tags] | None = None  # stored tags of a decode-only job (the drum gate)
 
 
 @dataclass
@@ -71,7 +71,7 @@ class Ingestor:
 
     @staticmethod
     def _analyse(jobs: Sequence[Job], decoded: list[Decoded | None], results: list[Processed]) -> None:
-        """Musical facts (issue 16), after embedding: the built-in tags tell drums, which get no root."""
+        """Musical facts, after embedding: the built-in tags tell drums, which get no root."""
         for job, audio, result in zip(jobs, decoded, results):
             if audio is not None and result.error is None:
                 result.musical = analyse_safely(audio, job.entry.path, job.entry.root, drum_reason(result.tags or job.tags))

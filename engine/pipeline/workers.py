@@ -7,7 +7,7 @@ process and the rules for when one is allowed.
 Two threads decoding and embedding small one-shots spend most of their time waiting for each
 other: each file is hundreds of small numpy calls, and every call holds the GIL. Forked worker
 processes do not share a GIL, so on two cores they index nearly twice as many files per second
-(bench/bench_index.py, issue 15). They are used only where that is safe and pays:
+(bench/bench_index.py). They are used only where that is safe and pays:
 
 * every backend in the run says it may run in a forked process (``Embedder.process_safe``: the
   built-in one; the neural ones keep threads, as torch does not survive a fork well);

@@ -201,7 +201,7 @@ class Catalog:
         """sample id -> the backends it has vectors from.
 
         The vectors' key starts with the backend, so each lookup names one: by sample id alone,
-        every 500 ids scanned the whole key (a re-index of 100k files spent 2.6 s there, issue 15).
+        every 500 ids scanned the whole key (a re-index of 100k files spent 2.6 s there).
         """
         out: dict[int, set[str]] = {}
         for backend in self.stored_backends():

@@ -67,13 +67,13 @@ MIGRATIONS: tuple[str, ...] = (
     DROP INDEX tags_tag;
     CREATE INDEX tags_tag_score ON tags(tag, score, sample_id);
     """,
-    # issue 13: each file's ctime and inode when it was recorded, so an overwrite that keeps size
+    # each file's ctime and inode when it was recorded, so an overwrite that keeps size
     # and mtime (`cp -p`, `rsync -t`) is noticed; NULL (rows from before) compares as unknown.
     """
     ALTER TABLE samples ADD COLUMN ctime REAL;
     ALTER TABLE samples ADD COLUMN inode INTEGER;
     """,
-    # issue 17: collections (named lists of samples, by id, so they survive renames and moves like
+    # collections (named lists of samples, by id, so they survive renames and moves like
     # favourites; user tags need no table: they are tags of source "user"), and samples by date
     # added for the "recently added" view.
     """
@@ -89,7 +89,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX collection_items_sample ON collection_items(sample_id);
     CREATE INDEX samples_added ON samples(added, id);
     """,
-    # issue 16: musical facts per sample (loop or one-shot, tempo, key of a loop, root note of a
+    # musical facts per sample (loop or one-shot, tempo, key of a loop, root note of a
     # one-shot), each with its confidence and source, and why a fact is unknown; ``version`` is the
     # analysis version, so a newer analysis recomputes old rows in the background.
     """

@@ -1,4 +1,4 @@
-"""Musical filters and reply fields over a real UDP socket (issue 16)."""
+"""Musical filters and reply fields over a real UDP socket."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""What the command line says when a producer mistypes (issue 17): one line that names the fix."""
+"""What the command line says when a producer mistypes: one line that names the fix."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""Issue 13: the library and the CLI under hostile conditions (odd names, overwrites that keep
+"""The library and the CLI under hostile conditions (odd names, overwrites that keep
 size and mtime, full disks, damaged catalogs and indexes, files that are not files)."""
 from __future__ import annotations
 

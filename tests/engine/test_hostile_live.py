@@ -1,4 +1,4 @@
-"""Issue 13: the live engine (``serve``) under hostile conditions, on real folders with real
+"""The live engine (``serve``) under hostile conditions, on real folders with real
 watchdog events: odd names, duplicate copies deleted mid-drop, failing rounds, a full disk, a
 deleted library folder, overwrites that keep size and mtime, and a new file behind a backlog."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 13, item 9: the smaller defects (truncated AIFFs, NaN WAVs, FIFOs, odd names in one-line
+"""The smaller defects (truncated AIFFs, NaN WAVs, FIFOs, odd names in one-line
 outputs, the debug log, notices printed twice, SIGTERM during index)."""
 from __future__ import annotations
 

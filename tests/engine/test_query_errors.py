@@ -1,4 +1,4 @@
-"""One QueryError for a request the caller got wrong, and one aspect-weights parser (issue 14).
+"""One QueryError for a request the caller got wrong, and one aspect-weights parser.
 
 The bridge answers a QueryError as the client's fault; anything else, a plain ValueError from numpy
 included, is a bug: logged at ERROR with its traceback and answered as an internal error.

@@ -1,4 +1,4 @@
-"""Your own words on your sounds, and getting them out (issue 17): marks, user tags, collections,
+"""Your own words on your sounds, and getting them out: marks, user tags, collections,
 the recently added view, export into a project folder and file URI lists."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Engine events reach the app as Textual messages that coalesce (issue 14, item 7): published on
+"""Engine events reach the app as Textual messages that coalesce: published on
 other threads, a burst of 10,000 becomes a handful of screen updates that still carry every change."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The library view's musical column, sort and "fits this one" filter, driven with Pilot (issue 16)."""
+"""The library view's musical column, sort and "fits this one" filter, driven with Pilot."""
 from __future__ import annotations
 
 import pytest

@@ -153,7 +153,7 @@ def test_tui_command_rejects_a_missing_folder(tmp_path, capsys, monkeypatch):
 
 
 def test_docs_list_every_key():
-    """docs/tui.md's key table names a key of every action (issue 17: "docs list every key")."""
+    """docs/tui.md's key table names a key of every action ("docs list every key")."""
     from pathlib import Path
 
     from soundalike.tui.keys import keys_for, pretty

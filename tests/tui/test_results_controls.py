@@ -1,4 +1,4 @@
-"""Steering results from the results view (issue 17): filters, words, paging, scope, aspects,
+"""Steering results from the results view: filters, words, paging, scope, aspects,
 sorting, columns, and copies folded into one row."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What a producer tripped on in a working session (issue 17), each driven as they did it."""
+"""What a producer tripped on in a working session, each driven as they did it."""
 from __future__ import annotations
 
 import numpy as np

@@ -89,7 +89,7 @@ def test_help_at_80x24(snap_compare, snapshot_service):
 
 
 def test_results_with_folded_copies_and_columns_at_80x24(snap_compare, snapshot_service):
-    """Issue 17: a copied kit folds into ▸ rows (one opened with l), with the format columns (i)."""
+    """A copied kit folds into ▸ rows (one opened with l), with the format columns (i)."""
     shutil.copytree(FIXED_ROOT / "Kit 0", FIXED_ROOT / "Kit 0 copy")
     snapshot_service.library.scan([FIXED_ROOT])
 
@@ -107,7 +107,7 @@ def test_results_with_folded_copies_and_columns_at_80x24(snap_compare, snapshot_
 
 
 def test_user_tag_prompt_at_80x24(snap_compare, snapshot_service):
-    """Issue 17: two marked samples, the prompt for your own tag, with the tags already in use."""
+    """Two marked samples, the prompt for your own tag, with the tags already in use."""
     from soundalike.engine.store import user_lists
     rows = catalog_of(snapshot_service.library).query("SELECT id FROM samples ORDER BY path LIMIT 1")
     user_lists.add_user_tag(catalog_of(snapshot_service.library), [rows[0][0]], "dusty")

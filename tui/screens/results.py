@@ -5,7 +5,7 @@ may); the list is the same virtual SampleList as the browser's, over the hits. A
 the results themselves (``s`` on a hit) nests: the results it replaces are kept, and Esc goes back
 to them one level at a time, the cursor on the row it was on, before it leaves for the library.
 
-Results asked as a ``ResultsQuery`` can be steered from here (issue 17): the library's filter keys
+Results asked as a ``ResultsQuery`` can be steered from here: the library's filter keys
 (duration, kind, tag, favourites, status, and ``/`` for words) narrow them, the scope key leaves
 out the query's own pack or folder, the aspect key weighs timbre / envelope / pitch, the sort key
 orders them, and copies and velocity layers fold into one row (opened with the expand key).

@@ -22,7 +22,7 @@ from soundalike.tui.keys import bindings
 from soundalike.tui.widgets.columns import COLUMNS
 
 DURATION_WIDTH, STATUS_WIDTH = 7, 8
-MUSIC_WIDTH = 12  # issue 16: "120 Am", "C#2"; shown from MUSIC_MIN_WIDTH cells
+MUSIC_WIDTH = 12  # "120 Am", "C#2"; shown from MUSIC_MIN_WIDTH cells
 MUSIC_MIN_WIDTH = 70
 
 

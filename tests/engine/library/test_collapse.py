@@ -1,4 +1,4 @@
-"""Copies and velocity layers fold into one result, in the engine, the CLI and over OSC (issue 17)."""
+"""Copies and velocity layers fold into one result, in the engine, the CLI and over OSC."""
 from __future__ import annotations
 
 import dataclasses

@@ -1,4 +1,4 @@
-"""The live engine's ingest on its spawned worker processes (issue 15) records exactly what
+"""The live engine's ingest on its spawned worker processes records exactly what
 worker threads record, loses no file when a worker dies, and leaves no process behind.
 
 Real generated files (good, silent, broken, long), the real built-in backend and musical

@@ -1,4 +1,4 @@
-"""WorkQueue on its own: de-duplication, lanes and order, offline roots, idleness (issue 14).
+"""WorkQueue on its own: de-duplication, lanes and order, offline roots, idleness.
 
 Pure and single-threaded: no service, no sleeps. The threaded behaviour is covered by the service
 tests; these pin down the rules those rely on.

@@ -1,5 +1,5 @@
 """An existing library (indexed before musical facts existed) is analysed in the background by the
-live engine, decoding each sample once and embedding nothing again (issue 16)."""
+live engine, decoding each sample once and embedding nothing again."""
 from __future__ import annotations
 
 import os

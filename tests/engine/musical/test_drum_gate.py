@@ -1,4 +1,4 @@
-"""Drums get no root note (issue 16): the built-in backend's tags spare drum one-shots the pitch
+"""Drums get no root note: the built-in backend's tags spare drum one-shots the pitch
 search at index time, while loops, tonal one-shots and files whose name says anything musical are
 analysed as before."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Indexing takes shortcuts (issue 15); the vectors and facts it records must not change because of them.
+"""Indexing takes shortcuts; the vectors and facts it records must not change because of them.
 
 Real generated files, the real built-in backend, a real library on disk: each file's stored
 vector must equal what the library's ``embed_file`` gives for the whole file (up to the float

@@ -1,4 +1,4 @@
-"""Indexing in forked worker processes (issue 15) records exactly what worker threads record.
+"""Indexing in forked worker processes records exactly what worker threads record.
 
 Real generated files (good, silent, broken, long), the real built-in backend and musical
 analysis, a real library on disk, real forked workers. A spy proves the chunks ran in other

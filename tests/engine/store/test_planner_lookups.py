@@ -1,4 +1,4 @@
-"""The catalog lookups the planner makes for every unchanged file (issue 15: a 100k re-index).
+"""The catalog lookups the planner makes for every unchanged file (a 100k re-index).
 
 ``backends_of`` answered right but scanned the vectors' whole key once per 500 ids (its key starts
 with the backend), so a re-index grew with the square of the library; these check the answer and

@@ -1,4 +1,4 @@
-"""VectorIndex on its own: add/replace/remove by id, filtered search, save, damage (issue 14).
+"""VectorIndex on its own: add/replace/remove by id, filtered search, save, damage.
 
 Real FAISS on small exact data; no library, no threads.
 """
@@ -88,7 +88,7 @@ def test_dirty_until_saved_and_a_saved_index_reopens_without_a_rebuild(tmp_path)
 
 
 def test_the_checksum_covers_every_byte_read_in_blocks(tmp_path):
-    """Read a block at a time (issue 15: a 100k index is >100 MB), it is still the digest of the
+    """Read a block at a time (a 100k index is >100 MB), it is still the digest of the
     whole file, as state files written before recorded it, and a flip in any block changes it."""
     path = tmp_path / "many.faiss"
     index = VectorIndex(3, path)
