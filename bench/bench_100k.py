@@ -15,6 +15,7 @@ then indexes the same folder again (nothing changed) and reports its wall time.
     .venv/bin/python bench/bench_100k.py [--files 100000] [--seconds 0.15] [--folder /tmp/...]
         [--slice 10000] [--keep-library]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,7 +55,7 @@ def base_clips(seconds: float) -> list[np.ndarray]:
     for number in range(BASES_PER_INSTRUMENT * len(INSTRUMENTS)):
         audio = render(list(INSTRUMENTS)[number % len(INSTRUMENTS)], seed=number)[:length]
         audio = np.pad(audio, (0, length - len(audio)))
-        audio[-len(fade):] *= fade
+        audio[-len(fade) :] *= fade
         clips.append(audio)
     return clips
 
@@ -82,8 +83,9 @@ def make_library(folder: Path, count: int, seconds: float) -> None:
         sub = folder / f"pack{number // PER_FOLDER:04d}"
         if number % PER_FOLDER == 0:
             sub.mkdir(parents=True)
-        sf.write(sub / f"{names[number % len(names)]}_{number:06d}.wav", one_shot(clips, number), RATE,
-                 subtype="PCM_16")
+        sf.write(
+            sub / f"{names[number % len(names)]}_{number:06d}.wav", one_shot(clips, number), RATE, subtype="PCM_16"
+        )
     marker.touch()
     print(f"wrote {count} files of {seconds} s in {time.perf_counter() - started:.0f} s")
 
@@ -153,13 +155,16 @@ def sample(pid: int, catalog: Path, watch: Watch, started: float) -> None:
     watch.counts.append((time.perf_counter() - started, catalog_rows(catalog) or 0, cpu))
 
 
-def watched_run(command: list[str], env: dict[str, str], catalog: Path, every: float = 0.25,
-                ) -> tuple[float, float, str, Watch]:
+def watched_run(
+    command: list[str],
+    env: dict[str, str],
+    catalog: Path,
+    every: float = 0.25,
+) -> tuple[float, float, str, Watch]:
     """(wall s, CPU s of the child and its workers, last output line, what was sampled)."""
     watch, before = Watch(), resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    child = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             text=True)
+    child = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output: list[str] = []
     reader = threading.Thread(target=lambda: output.extend(child.stdout or ()), daemon=True)
     reader.start()
@@ -202,8 +207,10 @@ def slice_rates(counts: list[Mark], total: int, size: int) -> list[tuple[int, fl
 
 
 def report(name: str, wall: float, cpu: float, line: str, watch: Watch, files: int, size: int | None) -> None:
-    print(f"\n{name}: {wall:.1f} s wall, {cpu:.1f} s CPU (user+sys, CLI + workers), "
-          f"{files / wall:.0f} files/s whole process")
+    print(
+        f"\n{name}: {wall:.1f} s wall, {cpu:.1f} s CPU (user+sys, CLI + workers), "
+        f"{files / wall:.0f} files/s whole process"
+    )
     print(f"  CLI says: {line}")
     first = crossing(watch.counts, 1)
     if size and first is not None:
@@ -211,9 +218,11 @@ def report(name: str, wall: float, cpu: float, line: str, watch: Watch, files: i
     for end, seconds, rate, cpu_ms in slice_rates(watch.counts, files, size) if size else ():
         print(f"  rows up to {end:7d}: {seconds:6.1f} s  {rate:6.0f} files/s  {cpu_ms:5.2f} ms CPU/file")
     workers = ", ".join(f"{kb / 1024:.0f}" for kb in watch.child_hwm_kb.values()) or "none seen"
-    print(f"  peak RSS: CLI process {watch.parent_hwm_kb / 1024:.0f} MB; workers {workers} MB; "
-          f"largest PSS sum (all of them) {watch.pss_sum_kb / 1024:.0f} MB; private memory of a worker "
-          f"{watch.child_private_kb / 1024:.0f} MB")
+    print(
+        f"  peak RSS: CLI process {watch.parent_hwm_kb / 1024:.0f} MB; workers {workers} MB; "
+        f"largest PSS sum (all of them) {watch.pss_sum_kb / 1024:.0f} MB; private memory of a worker "
+        f"{watch.child_private_kb / 1024:.0f} MB"
+    )
 
 
 def index_command(folder: Path, data: Path, config: Path) -> tuple[list[str], dict[str, str]]:
@@ -232,8 +241,10 @@ def main() -> None:
     parser.add_argument("--keep-library", action="store_true", help="keep the data dir (printed)")
     args = parser.parse_args()
     folder = args.folder or Path(tempfile.gettempdir()) / f"soundalike-{args.files}-{args.seconds}s"
-    print(f"{platform.platform()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; "
-          f"{args.files} files of {args.seconds} s (mono PCM_16 {RATE} Hz) in {folder}")
+    print(
+        f"{platform.platform()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; "
+        f"{args.files} files of {args.seconds} s (mono PCM_16 {RATE} Hz) in {folder}"
+    )
     make_library(folder, args.files, args.seconds)
     tmp = Path(tempfile.mkdtemp(prefix="bench100k-"))
     config = args.config or tmp / "no-config.toml"  # defaults, not the user's config

@@ -21,6 +21,7 @@ Rows (each size in its own data dir, kept for re-runs with --keep):
         [--skip app,osc]  (also: bench_1m.py write DATA_DIR ROOT COUNT, the child that writes;
         bench_1m.py index-only COUNT: the vector index alone, approximate vs exact)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -72,10 +73,11 @@ def generated(root: Path, count: int, dim: int, seed: int = 0) -> Iterator[Proce
         levels = np.minimum(-60 * rng.random((FRAMES, len(BANDS) - 1)), 0).astype(np.float32)
         tag, folder = TAGS[base % len(TAGS)], root / "Packs" / f"pack{base // 40:05d}"
         takes = LAYERS if base % 5 == 0 else (("", -18.0),)
-        files = [(folder / f"{tag.replace(' ', '_')}_{base:07d}{mark}.wav", rms, layer)
-                 for layer, (mark, rms) in enumerate(takes)]
-        files += [(root / f"Copies{n}" / f"pack{base // 40:05d}" / files[0][0].name, -18.0, 0)
-                  for n in range(base % 3)]
+        files = [
+            (folder / f"{tag.replace(' ', '_')}_{base:07d}{mark}.wav", rms, layer)
+            for layer, (mark, rms) in enumerate(takes)
+        ]
+        files += [(root / f"Copies{n}" / f"pack{base // 40:05d}" / files[0][0].name, -18.0, 0) for n in range(base % 3)]
         for path, rms, layer in files:
             if made == count:
                 break
@@ -86,14 +88,20 @@ def generated(root: Path, count: int, dim: int, seed: int = 0) -> Iterator[Proce
         base += 1
 
 
-def processed(path: Path, root: Path, vector: np.ndarray, levels: np.ndarray, rms: float, tag: str,
-              number: int) -> Processed:
+def processed(
+    path: Path, root: Path, vector: np.ndarray, levels: np.ndarray, rms: float, tag: str, number: int
+) -> Processed:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch()
-    return Processed(stat_entry(str(path), str(root)), AudioFacts("WAV PCM_16", 44100, 1, 0.3, rms + 12, rms, False, False),
-                     content_hash=f"generated-{number}", vectors={"builtin": vector.astype(np.float32)},
-                     tags={"builtin": {tag: 0.9}}, musical=Musical(kind="one-shot", kind_confidence=1.0),
-                     fingerprint=encode(Fingerprint(levels, FRAMES)))
+    return Processed(
+        stat_entry(str(path), str(root)),
+        AudioFacts("WAV PCM_16", 44100, 1, 0.3, rms + 12, rms, False, False),
+        content_hash=f"generated-{number}",
+        vectors={"builtin": vector.astype(np.float32)},
+        tags={"builtin": {tag: 0.9}},
+        musical=Musical(kind="one-shot", kind_confidence=1.0),
+        fingerprint=encode(Fingerprint(levels, FRAMES)),
+    )
 
 
 def write_child(data: Path, root: Path, count: int) -> None:
@@ -131,12 +139,15 @@ def run_child(args: list[str], config: Path | None = None) -> tuple[float, str, 
 
 def pcts(values: list[float]) -> str:
     ordered = sorted(values)
-    return f"p50 {statistics.median(ordered) * 1000:.2f} ms, p99 {ordered[int(0.99 * (len(ordered) - 1))] * 1000:.2f} ms"
+    return (
+        f"p50 {statistics.median(ordered) * 1000:.2f} ms, p99 {ordered[int(0.99 * (len(ordered) - 1))] * 1000:.2f} ms"
+    )
 
 
 def in_process(data: Path, count: int, queries: int) -> tuple[list[str], list[str]]:
     """Rows: open, approximate build, similar p50/p99 folding on, recall@10; and query paths for OSC."""
     import faiss
+
     rows = []
     started = time.perf_counter()
     library = Library(settings_for(data))
@@ -146,8 +157,10 @@ def in_process(data: Path, count: int, queries: int) -> tuple[list[str], list[st
     index.search(index.reconstruct(int(index.ids()[0])), 10)  # the first query starts the approximate build
     ready = index.wait_approximate(1800)
     approx = ready and len(index) > library.settings.index.approximate_above
-    rows.append(f"approximate index: {'answers queries' if approx else 'not used for queries (exact)'}"
-                + (f", built in the background in {time.perf_counter() - started:.1f} s after open" if ready else ""))
+    rows.append(
+        f"approximate index: {'answers queries' if approx else 'not used for queries (exact)'}"
+        + (f", built in the background in {time.perf_counter() - started:.1f} s after open" if ready else "")
+    )
     rng = np.random.default_rng(1)
     ids = index.ids()
     picks = [int(i) for i in rng.choice(ids, size=queries, replace=False)]
@@ -159,8 +172,9 @@ def in_process(data: Path, count: int, queries: int) -> tuple[list[str], list[st
         result = library.similar(SimilarQuery(sid, k=10))
         times.append(time.perf_counter() - t0)
         folded += sum(len(g.members) for g in result.groups) + len(result.own.copies) + len(result.own.layers)
-    rows.append(f"similar in process, folding on, k=10: {pcts(times)} ({folded / queries:.1f} copies/layers "
-                f"folded per query)")
+    rows.append(
+        f"similar in process, folding on, k=10: {pcts(times)} ({folded / queries:.1f} copies/layers folded per query)"
+    )
     plain, raw = [], []
     for sid in picks:  # the same queries without folding, and FAISS alone: what folding adds, under this load
         t0 = time.perf_counter()
@@ -195,14 +209,21 @@ def free_port() -> int:
 
 def over_osc(data: Path, tmp: Path, paths: list[str]) -> list[str]:
     from soundalike.bridge.osc.client import OscClient
+
     port = free_port()
     config = tmp / "serve.toml"
-    config.write_text(f'[engine]\nbackends = ["builtin"]\n[bridge]\nosc_port = {port}\nmidi_enabled = false\n'
-                      f'max_k = 100\n')
+    config.write_text(
+        f'[engine]\nbackends = ["builtin"]\n[bridge]\nosc_port = {port}\nmidi_enabled = false\nmax_k = 100\n'
+    )
     env = {**os.environ, "SOUNDALIKE_CONFIG": str(config)}
     started = time.perf_counter()
-    serve = subprocess.Popen([sys.executable, "-m", "soundalike", "--data-dir", str(data), "serve"], env=env,
-                             cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "soundalike", "--data-dir", str(data), "serve"],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     rows = []
     try:
         with OscClient("127.0.0.1", port, timeout=0.5) as client:
@@ -224,11 +245,21 @@ def over_osc(data: Path, tmp: Path, paths: list[str]) -> list[str]:
                 times.append(time.perf_counter() - t0)
                 if reply.error:
                     raise SystemExit(f"OSC similar failed: {reply.error}")
-            rows.append(f"OSC similar round trip, folding on, k=10 (serve's start-up scan may still run): {pcts(times)}")
-        hwm = next((int(line.split()[1]) for line in Path(f"/proc/{serve.pid}/status").read_text().splitlines()
-                    if line.startswith("VmHWM:")), 0)
+            rows.append(
+                f"OSC similar round trip, folding on, k=10 (serve's start-up scan may still run): {pcts(times)}"
+            )
+        hwm = next(
+            (
+                int(line.split()[1])
+                for line in Path(f"/proc/{serve.pid}/status").read_text().splitlines()
+                if line.startswith("VmHWM:")
+            ),
+            0,
+        )
         rows.append(f"peak RSS of serve: {hwm / 1024:.0f} MB")
-        rows.append(f"one-off `soundalike similar FILE` with serve running (it answers): {cli_wall(data, config, paths)}")
+        rows.append(
+            f"one-off `soundalike similar FILE` with serve running (it answers): {cli_wall(data, config, paths)}"
+        )
     finally:
         serve.terminate()
         serve.wait(60)
@@ -238,8 +269,9 @@ def over_osc(data: Path, tmp: Path, paths: list[str]) -> list[str]:
 
 def cli_wall(data: Path, config: Path, paths: list[str], runs: int = 5) -> str:
     """Median wall time of the whole ``soundalike similar`` process (start-up included)."""
-    walls = [run_child(["-m", "soundalike", "--data-dir", str(data), "similar", path], config)[0]
-             for path in paths[:runs]]
+    walls = [
+        run_child(["-m", "soundalike", "--data-dir", str(data), "similar", path], config)[0] for path in paths[:runs]
+    ]
     return f"median {statistics.median(walls):.2f} s wall (of {runs}; min {min(walls):.2f} s)"
 
 
@@ -248,6 +280,7 @@ def app_rows(data: Path, count: int) -> list[str]:
     from bench.bench_tui import fake_sounddevice
     from bench.bench_tui import measure as tui_measure
     from soundalike.engine.kits.builder import KitBuilder
+
     sys.modules["sounddevice"] = fake_sounddevice()
     logging.disable(logging.ERROR)  # the files are empty: auditioning them fails, as it should
     rows = []
@@ -256,8 +289,11 @@ def app_rows(data: Path, count: int) -> list[str]:
         rows.append(f"app: {label.strip()}: median {statistics.median(values) * 1000:.1f} ms")
     try:
         maps = asyncio.run(map_measure(settings_for(data), count, 2))
-        rows += [f"app: {label}: median {statistics.median(v) * 1000:.0f} ms" for label, v in maps.items()
-                 if "map start" in label]
+        rows += [
+            f"app: {label}: median {statistics.median(v) * 1000:.0f} ms"
+            for label, v in maps.items()
+            if "map start" in label
+        ]
     except Exception as e:  # noqa: BLE001 - a row that could not be measured is reported, not fatal
         rows.append(f"app: map open: not measured ({type(e).__name__}: {e})")
     with Library(settings_for(data)) as library:
@@ -281,18 +317,27 @@ def one_size(count: int, folder: Path, skip: set[str], queries: int) -> None:
     tmp = folder / f"n{count}"
     data, root = tmp / "lib", tmp / "Samples"
     tmp.mkdir(parents=True, exist_ok=True)
-    print(f"\n== {count:,} samples (generated, written through LibraryWriter.record) in {tmp}; "
-          f"load {os.getloadavg()[0]:.1f}", flush=True)
+    print(
+        f"\n== {count:,} samples (generated, written through LibraryWriter.record) in {tmp}; "
+        f"load {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
     if not (tmp / "write.txt").exists():
         run_child([str(Path(__file__)), "write", str(data), str(root), str(count)])
     written, seconds, peak, _, load = (tmp / "write.txt").read_text().split("WROTE ")[1].split()
-    print(f"first write (a child process, files made empty on disk): {int(written):,} samples in {float(seconds):.0f} s, "
-          f"{int(written) / float(seconds):.0f} samples/s; peak RSS {peak} MB (load at its end {load})", flush=True)
+    print(
+        f"first write (a child process, files made empty on disk): {int(written):,} samples in {float(seconds):.0f} s, "
+        f"{int(written) / float(seconds):.0f} samples/s; peak RSS {peak} MB (load at its end {load})",
+        flush=True,
+    )
     if "reindex" not in skip:
         command, env = index_command(root, data, tmp / "no-config.toml")
         wall, _, line, watch = watched_run(command, env, data / "catalog.sqlite")
-        print(f"unchanged re-index (soundalike index, whole process): {wall:.1f} s; peak RSS "
-              f"{watch.parent_hwm_kb / 1024:.0f} MB; says: {line}", flush=True)
+        print(
+            f"unchanged re-index (soundalike index, whole process): {wall:.1f} s; peak RSS "
+            f"{watch.parent_hwm_kb / 1024:.0f} MB; says: {line}",
+            flush=True,
+        )
     rows, paths = in_process(data, count, queries)
     print("\n".join(rows), flush=True)
     if "osc" not in skip:
@@ -310,6 +355,7 @@ def index_only(count: int, dim: int = 287, queries: int = 300) -> None:
 
     from soundalike.engine.config import IndexSettings
     from soundalike.engine.store.index import VectorIndex
+
     rng = np.random.default_rng(0)
     centres = rng.standard_normal((CENTRES, dim)).astype(np.float32)
     index, exact = VectorIndex(dim, approximate=IndexSettings()), faiss.IndexFlatIP(dim)
@@ -320,15 +366,20 @@ def index_only(count: int, dim: int = 287, queries: int = 300) -> None:
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         index.add(np.arange(start, start + n), vectors)
         exact.add(vectors)
-    print(f"index only, {count:,} generated vectors (d={dim}): added in {time.perf_counter() - started:.0f} s "
-          f"(approximate builds running in the background meanwhile)", flush=True)
+    print(
+        f"index only, {count:,} generated vectors (d={dim}): added in {time.perf_counter() - started:.0f} s "
+        f"(approximate builds running in the background meanwhile)",
+        flush=True,
+    )
     started = time.perf_counter()
     index.wait_approximate(3600)
     while index._builder is not None or (index._approx_size and count > 4 * index._approx_size):
         index.wait_approximate(3600)
-    print(f"  approximate index ready {time.perf_counter() - started:.0f} s after the last add "
-          f"({index._approx_size:,} vectors, {len(index._approx or ())} held); peak RSS "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (both indexes + the exact check)")
+    print(
+        f"  approximate index ready {time.perf_counter() - started:.0f} s after the last add "
+        f"({index._approx_size:,} vectors, {len(index._approx or ())} held); peak RSS "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (both indexes + the exact check)"
+    )
     picks = rng.choice(count, size=queries, replace=False)
     times, recall = [], []
     for sid in picks:
@@ -339,8 +390,11 @@ def index_only(count: int, dim: int = 287, queries: int = 300) -> None:
         _, best = exact.search(query[None, :], 11)
         truth = {int(i) for i in best[0] if int(i) != sid}
         recall.append(len(truth & {i for i, _ in got}) / 10)
-    print(f"  search k=10 (approximate, re-scored): {pcts(times)}; recall@10 vs exact: {np.mean(recall):.3f} "
-          f"(min {min(recall):.1f})", flush=True)
+    print(
+        f"  search k=10 (approximate, re-scored): {pcts(times)}; recall@10 vs exact: {np.mean(recall):.3f} "
+        f"(min {min(recall):.1f})",
+        flush=True,
+    )
     times = []
     for sid in picks[:50]:
         query = index.reconstruct(int(sid))
@@ -363,8 +417,10 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--skip", default="", help="comma-separated: reindex, osc, app")
     args = parser.parse_args()
-    print(f"{platform.platform()}, {os.cpu_count()} CPUs, {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 2**30:.0f} "
-          f"GiB, load {os.getloadavg()[0]:.1f}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print(
+        f"{platform.platform()}, {os.cpu_count()} CPUs, {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 2**30:.0f} "
+        f"GiB, load {os.getloadavg()[0]:.1f}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
     for count in (int(s) for s in args.sizes.split(",")):
         one_size(count, args.folder, set(filter(None, args.skip.split(","))), args.queries)
 

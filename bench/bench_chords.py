@@ -6,6 +6,7 @@ are wrongly given a chord. Rendered audio goes to a cache folder, never the repo
 
     python -m bench.bench_chords [--cache DIR] [--font SF2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,7 +41,9 @@ def main() -> None:
         for number, item in enumerate(items):
             audio, rate = sf.read(item.path, dtype="float32", always_2d=True)
             mono = audio.mean(axis=1)
-            name = pack_name(item.extra["root"], item.extra["suffix"], "_up" in item.path, number % 100) if named else ""
+            name = (
+                pack_name(item.extra["root"], item.extra["suffix"], "_up" in item.path, number % 100) if named else ""
+            )
             facts = analyse(mono, rate, mono.size / rate, name)
             group = f"{item.extra['style']} {item.extra['program']:>3}"
             for key in (group, "all"):
@@ -49,13 +52,20 @@ def main() -> None:
                 rows[key]["chord"] += facts.chord == chord_name(item.extra["root"], item.extra["suffix"])
                 rows[key]["none"] += facts.chord is None
         seconds = time.perf_counter() - started
-        print(f"\n{'with pack names' if named else 'audio only'} ({len(items)} chords, {1000 * seconds / len(items):.1f}"
-              f" ms each): key = root and major/minor right; chord = the full name (7ths too) right")
+        print(
+            f"\n{'with pack names' if named else 'audio only'} ({len(items)} chords, {1000 * seconds / len(items):.1f}"
+            f" ms each): key = root and major/minor right; chord = the full name (7ths too) right"
+        )
         for group, c in sorted(rows.items()):
-            print(f"  {group:<12} {c['n']:4d}  key {c['key'] / c['n']:6.1%}  chord {c['chord'] / c['n']:6.1%}"
-                  f"  none {c['none'] / c['n']:6.1%}")
-    notes = [item for n, font in enumerate(f for f in SOUNDFONTS if Path(f).exists())
-             for item in _render_one_shots(Path(args.cache) / Path(font).stem, font, n)]
+            print(
+                f"  {group:<12} {c['n']:4d}  key {c['key'] / c['n']:6.1%}  chord {c['chord'] / c['n']:6.1%}"
+                f"  none {c['none'] / c['n']:6.1%}"
+            )
+    notes = [
+        item
+        for n, font in enumerate(f for f in SOUNDFONTS if Path(f).exists())
+        for item in _render_one_shots(Path(args.cache) / Path(font).stem, font, n)
+    ]
     wrong = 0
     for item in notes:
         audio, rate = sf.read(item.path, dtype="float32", always_2d=True)

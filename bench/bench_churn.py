@@ -22,6 +22,7 @@
 
 Defaults are sized for a quick run; the issue's figure is ``--drop 10000``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,18 +72,23 @@ with EngineService(child_settings(sys.argv[1], backend), registry) as service:
 def registry_for(name: str):
     from soundalike.engine.embedders.registry import BACKENDS, create_embedder
     from soundalike.engine.errors import UserError
+
     try:
         create_embedder(name).close()
         return BACKENDS, name
     except UserError:
         from tests.conftest import TEST_BACKENDS
+
         return TEST_BACKENDS, "bands"
 
 
 def child_settings(data: str, backend: str):
     from soundalike.engine.config import EngineSettings, Settings, WatchSettings
-    return Settings(engine=EngineSettings(data_dir=data, backends=(backend,), default_backend=backend),
-                    watch=WatchSettings(debounce_seconds=0.3, root_check_seconds=2.0))
+
+    return Settings(
+        engine=EngineSettings(data_dir=data, backends=(backend,), default_backend=backend),
+        watch=WatchSettings(debounce_seconds=0.3, root_check_seconds=2.0),
+    )
 
 
 class Child:
@@ -112,6 +118,7 @@ class Child:
 
 def make_pool(folder: Path, count: int, seed: int) -> list[Path]:
     import soundfile as sf
+
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for number in range(count):
@@ -138,9 +145,23 @@ class Churner:
 
     def step(self) -> None:
         files = self.files()
-        choices = ["add", "add", "folder"] if len(files) < 20 else [
-            "add", "add", "delete", "rename", "move", "overwrite", "overwrite_keep", "slow_write", "folder",
-            "rmdir", "odd_name"]
+        choices = (
+            ["add", "add", "folder"]
+            if len(files) < 20
+            else [
+                "add",
+                "add",
+                "delete",
+                "rename",
+                "move",
+                "overwrite",
+                "overwrite_keep",
+                "slow_write",
+                "folder",
+                "rmdir",
+                "odd_name",
+            ]
+        )
         op = self.rng.choice(choices)
         try:
             getattr(self, f"_{op}")(files)
@@ -183,7 +204,7 @@ class Churner:
         data = self.rng.choice(self.pool).read_bytes()
         with open(self._new_name(self.rng.choice(self.folders())), "wb") as handle:
             for start in range(0, len(data), 8192):
-                handle.write(data[start:start + 8192])
+                handle.write(data[start : start + 8192])
                 handle.flush()
                 time.sleep(0.05)
 
@@ -204,8 +225,9 @@ def differences(data: Path, root: Path) -> dict:
     disk = {e.path for e in walk(str(root), EXTENSIONS)}
     conn = sqlite3.connect(f"file:{data / 'catalog.sqlite'}?mode=ro", uri=True, timeout=30)
     conn.text_factory = from_db
-    rows = conn.execute("SELECT path, status, content_hash, size FROM samples WHERE status IN ('ok', 'failed')"
-                        ).fetchall()
+    rows = conn.execute(
+        "SELECT path, status, content_hash, size FROM samples WHERE status IN ('ok', 'failed')"
+    ).fetchall()
     conn.close()
     live = {path: (status, content_hash, size) for path, status, content_hash, size in rows}
     wrong = []
@@ -219,8 +241,13 @@ def differences(data: Path, root: Path) -> dict:
                 wrong.append(path)
     lost = sorted(disk - live.keys())
     ghosts = sorted(live.keys() - disk)
-    return {"lost": len(lost), "ghosts": len(ghosts), "wrong": len(wrong), "files": len(disk),
-            "examples": [os.fsencode(p).decode("utf-8", "backslashreplace") for p in (lost + ghosts + wrong)[:3]]}
+    return {
+        "lost": len(lost),
+        "ghosts": len(ghosts),
+        "wrong": len(wrong),
+        "files": len(disk),
+        "examples": [os.fsencode(p).decode("utf-8", "backslashreplace") for p in (lost + ghosts + wrong)[:3]],
+    }
 
 
 def converge(data: Path, root: Path, timeout: float) -> tuple[dict, float]:
@@ -255,8 +282,14 @@ def churn(work: Path, backend: str, files: int, seconds: float, kills: int, seed
         time.sleep(rng.uniform(0.0, 0.05))
     found, waited = converge(data, root, timeout=300)
     child.stop()
-    return {**found, "kill_9s": killed, "churn_seconds": seconds, "operations": churner.ops,
-            "caught_up_after_s": round(waited, 1), **vector_check(data, backend, vectors, seed)}
+    return {
+        **found,
+        "kill_9s": killed,
+        "churn_seconds": seconds,
+        "operations": churner.ops,
+        "caught_up_after_s": round(waited, 1),
+        **vector_check(data, backend, vectors, seed),
+    }
 
 
 def vector_check(data: Path, backend: str, sample: int, seed: int) -> dict:
@@ -264,6 +297,7 @@ def vector_check(data: Path, backend: str, sample: int, seed: int) -> dict:
     from soundalike.engine.library.facade import Library
     from soundalike.engine.pipeline.ingest import Ingestor, Job
     from soundalike.engine.pipeline.walk import stat_entry
+
     registry, _ = registry_for(backend)
     settings = child_settings(str(data), backend)
     conn = sqlite3.connect(f"file:{data / 'catalog.sqlite'}?mode=ro", uri=True, timeout=30)
@@ -295,6 +329,7 @@ class _PacedCopy:
 
     def __init__(self, source: Path, target: Path, rate: float):
         import threading
+
         self._thread = threading.Thread(target=self._copy, args=(source, target, rate), daemon=True)
         self._thread.start()
 
@@ -313,8 +348,9 @@ class _PacedCopy:
         self._thread.join()
 
 
-def drop(work: Path, backend: str, count: int, singles: int, how: str = "mv", vectors: int = 200,
-         cp_rate: float = 80.0) -> dict:
+def drop(
+    work: Path, backend: str, count: int, singles: int, how: str = "mv", vectors: int = 200, cp_rate: float = 80.0
+) -> dict:
     """A pack of ``count`` files put into a watched root by ``how`` ("mv": one rename; "cp": a real
     ``cp -r``; "slowcp": file by file at ``cp_rate`` files a second, as from a slower disk) while
     ``singles`` files land one by one."""
@@ -367,12 +403,18 @@ def drop(work: Path, backend: str, count: int, singles: int, how: str = "mv", ve
     conn.close()
     child.stop()
     ms = np.array(delays) * 1000
-    return {"drop_by": how, "drop_files": count, "drop_seconds": round(total, 1),
-            "drop_files_per_s": round(count / total, 1), "singles": len(delays),
-            "landed_to_searchable_p50_ms": round(float(np.percentile(ms, 50)), 0),
-            "p99_ms": round(float(np.percentile(ms, 99)), 0), "max_ms": round(float(ms.max()), 0),
-            **({"copy_seconds": copy_seconds} if copy_seconds is not None else {}),
-            **vector_check(data, backend, vectors, seed=count)}
+    return {
+        "drop_by": how,
+        "drop_files": count,
+        "drop_seconds": round(total, 1),
+        "drop_files_per_s": round(count / total, 1),
+        "singles": len(delays),
+        "landed_to_searchable_p50_ms": round(float(np.percentile(ms, 50)), 0),
+        "p99_ms": round(float(np.percentile(ms, 99)), 0),
+        "max_ms": round(float(ms.max()), 0),
+        **({"copy_seconds": copy_seconds} if copy_seconds is not None else {}),
+        **vector_check(data, backend, vectors, seed=count),
+    }
 
 
 def main() -> None:
@@ -384,8 +426,11 @@ def main() -> None:
     parser.add_argument("--drop", type=int, default=2000, help="files in the folder dropped at once")
     parser.add_argument("--singles", type=int, default=40, help="files landing one by one during the drop")
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--drop-by", default="mv,cp,slowcp",
-                        help="how the pack arrives: mv (one rename), cp (cp -r), slowcp (file by file at --cp-rate)")
+    parser.add_argument(
+        "--drop-by",
+        default="mv,cp,slowcp",
+        help="how the pack arrives: mv (one rename), cp (cp -r), slowcp (file by file at --cp-rate)",
+    )
     parser.add_argument("--cp-rate", type=float, default=80.0, help="files a second for slowcp")
     parser.add_argument("--vectors", type=int, default=200, help="ok rows checked against a fresh embed")
     args = parser.parse_args()
@@ -394,11 +439,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-churn-") as tmp:
         work = Path(tmp)
         if args.churn_seconds > 0:
-            print("churn and kill -9:", json.dumps(churn(work, backend, args.files, args.churn_seconds, args.kills,
-                                                        args.seed, args.vectors)), flush=True)
+            print(
+                "churn and kill -9:",
+                json.dumps(churn(work, backend, args.files, args.churn_seconds, args.kills, args.seed, args.vectors)),
+                flush=True,
+            )
         for how in [h for h in args.drop_by.split(",") if h] if args.drop > 0 else []:
-            print(f"drop by {how} (singles landing meanwhile):",
-                  json.dumps(drop(work, backend, args.drop, args.singles, how, args.vectors, args.cp_rate)), flush=True)
+            print(
+                f"drop by {how} (singles landing meanwhile):",
+                json.dumps(drop(work, backend, args.drop, args.singles, how, args.vectors, args.cp_rate)),
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

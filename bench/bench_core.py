@@ -5,6 +5,7 @@ because these machines are noisy.
 
     .venv/bin/python bench/bench_core.py [--files 2000] [--rescan-files 10000] [--sizes 10000,100000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,6 +52,7 @@ def settings_for(data_dir: Path, workers: int) -> Settings:
 
 def floor_rate(paths: list[Path], rate: int, workers: int) -> float:
     """Decode + mono + resample + trim only: the floor any embedder sits on."""
+
     def one(path):
         prepare(decode_file(path), rate)
 
@@ -109,8 +111,10 @@ def bench_rescan(count: int, workers: int) -> None:
             started = time.perf_counter()
             again = library.scan()
             rescan = time.perf_counter() - started
-    print(f"re-index of an unchanged {count}-file folder: {rescan:.2f} s "
-          f"(first index {first.seconds:.1f} s; {again.unchanged} unchanged, {again.indexed} re-embedded)")
+    print(
+        f"re-index of an unchanged {count}-file folder: {rescan:.2f} s "
+        f"(first index {first.seconds:.1f} s; {again.unchanged} unchanged, {again.indexed} re-embedded)"
+    )
 
 
 def latency(fn, repeats: int) -> tuple[float, float]:
@@ -142,8 +146,10 @@ def bench_similar(size: int) -> None:
         raw = latency(lambda i: raw_index.search(raw_queries[i], 11), 300)
         ours = latency(lambda i: library.similar(SimilarQuery(int(picks[i]), k=10, collapse=False)).hits, 300)
         library.close()
-    print(f"similar at {size} items (dim {dim}): p50 {ours[0]:.2f} ms, p99 {ours[1]:.2f} ms; "
-          f"raw FAISS p50 {raw[0]:.2f} ms -> ratio {ours[0] / raw[0]:.2f}; re-open {reopen:.2f} s")
+    print(
+        f"similar at {size} items (dim {dim}): p50 {ours[0]:.2f} ms, p99 {ours[1]:.2f} ms; "
+        f"raw FAISS p50 {raw[0]:.2f} ms -> ratio {ours[0] / raw[0]:.2f}; re-open {reopen:.2f} s"
+    )
 
 
 def main() -> None:
@@ -153,8 +159,10 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"faiss {faiss.__version__}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"faiss {faiss.__version__}"
+    )
     bench_indexing(args.files, args.workers)
     bench_rescan(args.rescan_files, args.workers)
     for size in map(int, args.sizes.split(",")):

@@ -12,6 +12,7 @@ counts, from the copy and layer facts stored at index time:
 
     .venv/bin/python bench/bench_folding.py [--devset /work/data/devset/devset.tsv]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -77,16 +78,26 @@ def main() -> None:
 
     def same_drum(a: str, b: str) -> bool:  # LMMS numbers different drums alike: never one sound
         return label[a] == label[b] and label[a][0] != "LMMS"
+
     folded, true, false_folds, false = pairs(real, same_drum)
-    print(f"dev set as shipped: {folded}/{true} pairs of one drum's named layers folded; "
-          f"{false_folds} false folds among {false} pairs of different drums in one folder")
-    lmms = [(a, b) for a, b in itertools.combinations(real, 2) if label[a][0] == label[b][0] == "LMMS"
-            and label[a][1] == label[b][1]]
-    print(f"  of those, LMMS drums numbered alike (snare01..07, tom01..05, ...): {len(lmms)} pairs, "
-          f"{sum(real[a] == real[b] for a, b in lmms)} folded")
+    print(
+        f"dev set as shipped: {folded}/{true} pairs of one drum's named layers folded; "
+        f"{false_folds} false folds among {false} pairs of different drums in one folder"
+    )
+    lmms = [
+        (a, b)
+        for a, b in itertools.combinations(real, 2)
+        if label[a][0] == label[b][0] == "LMMS" and label[a][1] == label[b][1]
+    ]
+    print(
+        f"  of those, LMMS drums numbered alike (snare01..07, tom01..05, ...): {len(lmms)} pairs, "
+        f"{sum(real[a] == real[b] for a, b in lmms)} folded"
+    )
     folded, true, false_folds, false = pairs(by_sound, lambda a, b: drum_of[a] == drum_of[b])
-    print(f"GMRockKit renamed Kick-1..5 (numbers only, the audio decides): {folded}/{true} layer pairs folded; "
-          f"{false_folds} false folds among {false} pairs of different drums (Tom1 vs Tom2 included)")
+    print(
+        f"GMRockKit renamed Kick-1..5 (numbers only, the audio decides): {folded}/{true} layer pairs folded; "
+        f"{false_folds} false folds among {false} pairs of different drums (Tom1 vs Tom2 included)"
+    )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ analysis, features, model, catalog write) and the decode + resample floor.
 
 Default folders: the dev set and the extra one-shots under /work/data (fetch-devset.sh, fetch-extra.sh).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,8 +63,13 @@ def bytecode_env(env: dict[str, str], cache: Path) -> dict[str, str]:
 def labelled_drums(tables=DRUM_TABLES) -> list[str]:
     """The dev set's and the extra set's labelled drum one-shots (the folders also hold LMMS's
     instruments, loops and effects, which the musical analysis is meant to work on)."""
-    return [line.split("\t")[0] for table in tables if Path(table).exists()
-            for line in Path(table).read_text().splitlines() if line.count("\t") >= 3 and Path(line.split("\t")[0]).exists()]
+    return [
+        line.split("\t")[0]
+        for table in tables
+        if Path(table).exists()
+        for line in Path(table).read_text().splitlines()
+        if line.count("\t") >= 3 and Path(line.split("\t")[0]).exists()
+    ]
 
 
 def timed_child(command: list[str], env: dict[str, str], cwd: Path = REPO) -> tuple[float, float, str]:
@@ -82,17 +88,27 @@ def timed_child(command: list[str], env: dict[str, str], cwd: Path = REPO) -> tu
     return wall, cpu, lines[-1] if lines else ""
 
 
-def ours(folders: list[str], tmp: Path, run: int, tree: Path = REPO, config: Path | None = None,
-         ) -> tuple[float, float, str]:
+def ours(
+    folders: list[str],
+    tmp: Path,
+    run: int,
+    tree: Path = REPO,
+    config: Path | None = None,
+) -> tuple[float, float, str]:
     name = f"lib{tree.name}{config.stem if config else ''}{run}"
-    env = {**os.environ, "SOUNDALIKE_DATA_DIR": str(tmp / name), "PYTHONPATH": str(tree),  # defaults, not the user's:
-           "SOUNDALIKE_CONFIG": str(config) if config else CONFIG or str(tmp / "no-config.toml")}
+    env = {
+        **os.environ,
+        "SOUNDALIKE_DATA_DIR": str(tmp / name),
+        "PYTHONPATH": str(tree),  # defaults, not the user's:
+        "SOUNDALIKE_CONFIG": str(config) if config else CONFIG or str(tmp / "no-config.toml"),
+    }
     return timed_child([sys.executable, "-m", "soundalike", "index", *folders], env, tree)
 
 
 def typical(folders: list[str], tmp: Path, run: int) -> tuple[float, float, str]:
-    return timed_child([sys.executable, str(REPO / "bench" / "typical_indexer.py"), str(tmp / f"typ{run}"),
-                        *folders], dict(os.environ))
+    return timed_child(
+        [sys.executable, str(REPO / "bench" / "typical_indexer.py"), str(tmp / f"typ{run}"), *folders], dict(os.environ)
+    )
 
 
 def linked(tree: Path) -> Path:
@@ -106,8 +122,14 @@ def linked(tree: Path) -> Path:
     return tree
 
 
-def whole_process(folders: list[str], count: int, repeats: int, baseline: Path | None,
-                  musical_off: bool = False, baseline_model: Path | None = None) -> None:
+def whole_process(
+    folders: list[str],
+    count: int,
+    repeats: int,
+    baseline: Path | None,
+    musical_off: bool = False,
+    baseline_model: Path | None = None,
+) -> None:
     runs: dict[str, list[tuple[float, float, str]]] = {"soundalike index": [], "typical MFCC+FAISS": []}
     if baseline:
         runs[f"before ({baseline.name})"] = []
@@ -138,8 +160,10 @@ def whole_process(folders: list[str], count: int, repeats: int, baseline: Path |
         wall = statistics.median(r[0] for r in results)
         cpu = statistics.median(r[1] for r in results)
         medians[name] = (wall, cpu)
-        print(f"  {name:20s} {wall:6.2f} s  {count / wall:6.1f} files/s  CPU {cpu:6.2f} s "
-              f"= {1000 * cpu / count:5.2f} ms/file ({cpu / wall:.2f} cores)   [{results[-1][2]}]")
+        print(
+            f"  {name:20s} {wall:6.2f} s  {count / wall:6.1f} files/s  CPU {cpu:6.2f} s "
+            f"= {1000 * cpu / count:5.2f} ms/file ({cpu / wall:.2f} cores)   [{results[-1][2]}]"
+        )
     w_ours, c_ours = medians["soundalike index"]
     w_typ, c_typ = medians["typical MFCC+FAISS"]
     print(f"  ratio: {w_typ / w_ours:.2f}x faster (wall), {c_typ / c_ours:.2f}x less CPU per file")
@@ -151,9 +175,11 @@ def whole_process(folders: list[str], count: int, repeats: int, baseline: Path |
         print(f"  against that model: {w_old / w_ours:.2f}x faster (wall), {c_old / c_ours:.2f}x less CPU per file")
     if musical_off:
         w_off, c_off = medians["musical = false"]
-        print(f"  musical on / off: {w_ours / w_off:.2f}x wall, {c_ours / c_off:.2f}x CPU per file "
-              f"(CPU per run, on: {sorted(round(r[1], 2) for r in runs['soundalike index'])}, "
-              f"off: {sorted(round(r[1], 2) for r in runs['musical = false'])})")
+        print(
+            f"  musical on / off: {w_ours / w_off:.2f}x wall, {c_ours / c_off:.2f}x CPU per file "
+            f"(CPU per run, on: {sorted(round(r[1], 2) for r in runs['soundalike index'])}, "
+            f"off: {sorted(round(r[1], 2) for r in runs['musical = false'])})"
+        )
 
 
 def main() -> int:
@@ -162,17 +188,36 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-breakdown", action="store_true")
     parser.add_argument("--skip-whole", action="store_true")
-    parser.add_argument("--one-shots", type=float, metavar="SECONDS",
-                        help="index copies of only the files at most this long (loops and pads left out)")
-    parser.add_argument("--drums", action="store_true", help="index copies of only the labelled drum one-shots "
-                        f"({', '.join(DRUM_TABLES)})")
-    parser.add_argument("--baseline", type=Path, help="another checkout of soundalike (say, `git archive` of the "
-                        "base commit) to index with too, in turn: before/after in the same run")
-    parser.add_argument("--baseline-model", type=Path, help="index with this built-in model file too (say, "
-                        "`git show 18cf80f:engine/embedders/builtin_model.npz`): this checkout's code, in turn. "
-                        "A --baseline checkout still imports this checkout's engine where it is installed editable")
-    parser.add_argument("--musical-off", action="store_true", help="index with `[engine] musical = false` too, "
-                        "in turn: the musical analysis's share of indexing in the same run")
+    parser.add_argument(
+        "--one-shots",
+        type=float,
+        metavar="SECONDS",
+        help="index copies of only the files at most this long (loops and pads left out)",
+    )
+    parser.add_argument(
+        "--drums",
+        action="store_true",
+        help=f"index copies of only the labelled drum one-shots ({', '.join(DRUM_TABLES)})",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout of soundalike (say, `git archive` of the "
+        "base commit) to index with too, in turn: before/after in the same run",
+    )
+    parser.add_argument(
+        "--baseline-model",
+        type=Path,
+        help="index with this built-in model file too (say, "
+        "`git show 18cf80f:engine/embedders/builtin_model.npz`): this checkout's code, in turn. "
+        "A --baseline checkout still imports this checkout's engine where it is installed editable",
+    )
+    parser.add_argument(
+        "--musical-off",
+        action="store_true",
+        help="index with `[engine] musical = false` too, "
+        "in turn: the musical analysis's share of indexing in the same run",
+    )
     args = parser.parse_args()
     paths = audio_paths(args.folders)
     scratch = tempfile.TemporaryDirectory()
@@ -181,14 +226,24 @@ def main() -> int:
     if args.one_shots or args.drums:
         paths = one_shots(paths, Path(scratch.name), args.one_shots or float("inf"))
         args.folders = [scratch.name]
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}")
-    print(f"folders: {' '.join(args.folders)} ({len(paths)} audio files by extension)"
-          f"{f', one-shots up to {args.one_shots} s' if args.one_shots else ''}"
-          f"{', labelled drums only' if args.drums else ''}; config: {CONFIG or 'defaults'}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"folders: {' '.join(args.folders)} ({len(paths)} audio files by extension)"
+        f"{f', one-shots up to {args.one_shots} s' if args.one_shots else ''}"
+        f"{', labelled drums only' if args.drums else ''}; config: {CONFIG or 'defaults'}"
+    )
     if not args.skip_whole:
-        whole_process(args.folders, len(paths), args.repeats, args.baseline and linked(args.baseline),
-                      args.musical_off, args.baseline_model)
+        whole_process(
+            args.folders,
+            len(paths),
+            args.repeats,
+            args.baseline and linked(args.baseline),
+            args.musical_off,
+            args.baseline_model,
+        )
     if not args.skip_breakdown:
         breakdown(paths)
         floor(paths)

@@ -11,6 +11,7 @@ Also reported: the share of picks whose labelled class fits the slot (the tags a
     .venv/bin/python bench/bench_kit.py [--devset /work/data/devset/devset.tsv]
     .venv/bin/python bench/bench_kit.py --speed 100000   # build time on a synthetic library of that size
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,9 +28,19 @@ from soundalike.engine.kits.builder import KitBuilder  # noqa: E402
 from soundalike.engine.library.query import SimilarQuery  # noqa: E402
 
 #: Dev set classes that fit each slot (the dev set says "hihat", "cymbal", "bell", "hand").
-FITS = {"kick": {"kick"}, "snare": {"snare"}, "clap": {"clap"}, "closed hat": {"hihat"}, "open hat": {"hihat"},
-        "low tom": {"tom"}, "mid tom": {"tom"}, "high tom": {"tom"}, "crash": {"cymbal"}, "ride": {"cymbal"},
-        "perc": {"bell", "hand", "shaker", "rim"}}
+FITS = {
+    "kick": {"kick"},
+    "snare": {"snare"},
+    "clap": {"clap"},
+    "closed hat": {"hihat"},
+    "open hat": {"hihat"},
+    "low tom": {"tom"},
+    "mid tom": {"tom"},
+    "high tom": {"tom"},
+    "crash": {"cymbal"},
+    "ride": {"cymbal"},
+    "perc": {"bell", "hand", "shaker", "rim"},
+}
 
 
 def kit_figures(library, seeds, groups, classes, weights, label: str, shuffle: bool = False) -> str:
@@ -51,7 +62,7 @@ def kit_figures(library, seeds, groups, classes, weights, label: str, shuffle: b
             pool = [row.path for row in library.browse.samples(builder._pool(choice.slot, kinds, set())).values()]
             right += classes.get(pick.path) in FITS[choice.slot.name]
             chance += sum(groups.get(p) == groups[seed] for p in pool) / len(pool)
-    return (f"| {label} | {len(seeds)} | {picks} | {same / picks:.1%} | {chance / picks:.1%} | {right / picks:.1%} |")
+    return f"| {label} | {len(seeds)} | {picks} | {same / picks:.1%} | {chance / picks:.1%} | {right / picks:.1%} |"
 
 
 TAGS = ("kick", "snare", "clap", "closed hat", "open hat", "tom", "cymbal", "rim", "shaker", "percussion", "other")
@@ -65,12 +76,15 @@ def speed(count: int, repeat: int = 5) -> None:
     from soundalike.engine.library.facade import Library
 
     with tempfile.TemporaryDirectory() as tmp:
-        library = Library(Settings(engine=EngineSettings(data_dir=tmp, backends=("builtin",),
-                                                         default_backend="builtin")))
+        library = Library(
+            Settings(engine=EngineSettings(data_dir=tmp, backends=("builtin",), default_backend="builtin"))
+        )
         fill(library, count, "builtin", library.embedder("builtin").dim)
         with catalog_of(library).transaction() as tx:
-            tx.executemany("INSERT INTO tags(sample_id, source, tag, score) VALUES (?, 'builtin', ?, 0.9)",
-                           [(sid, TAGS[sid % len(TAGS)]) for sid in range(1, count + 1)])
+            tx.executemany(
+                "INSERT INTO tags(sample_id, source, tag, score) VALUES (?, 'builtin', ?, 0.9)",
+                [(sid, TAGS[sid % len(TAGS)]) for sid in range(1, count + 1)],
+            )
         builder, times, base = KitBuilder(library), [], []
         for seed in range(1, repeat + 1):
             started = time.perf_counter()
@@ -82,8 +96,10 @@ def speed(count: int, repeat: int = 5) -> None:
         library.close()
     times.sort()
     base.sort()
-    print(f"{count:,} samples: kit build median {times[len(times) // 2] * 1000:.0f} ms "
-          f"(similar, same session: {base[len(base) // 2] * 1000:.0f} ms)")
+    print(
+        f"{count:,} samples: kit build median {times[len(times) // 2] * 1000:.0f} ms "
+        f"(similar, same session: {base[len(base) // 2] * 1000:.0f} ms)"
+    )
 
 
 def main() -> None:
@@ -101,12 +117,17 @@ def main() -> None:
         library = index_devset(rows, Path(tmp) / "lib")
         seeds = [p for p, *_ in rows if (r := library.browse.sample_by_path(p)) is not None and r.status == "ok"]
         started = time.perf_counter()
-        print("| picks by | seeds | picks | from the seed's kit | chance (share of the slot's whole pool) | class fits the slot |")
+        print(
+            "| picks by | seeds | picks | from the seed's kit | chance (share of the slot's whole pool) | class fits the slot |"
+        )
         print("|---|---|---|---|---|---|")
         print(kit_figures(library, seeds, groups, classes, None, "character: timbre 1 + envelope 0.5 (default)"))
         print(kit_figures(library, seeds, groups, classes, {"overall": 1.0}, "class block only (overall)"))
-        print(kit_figures(library, seeds, groups, classes, {"overall": 1.0}, "random alternative of 30 per slot",
-                          shuffle=True))
+        print(
+            kit_figures(
+                library, seeds, groups, classes, {"overall": 1.0}, "random alternative of 30 per slot", shuffle=True
+            )
+        )
         print(f"\n({time.perf_counter() - started:.0f} s for {3 * len(seeds)} kits)")
         library.close()
 

@@ -13,6 +13,7 @@
 The backend defaults to builtin; when its model is unavailable the plumbing backend from the
 tests ("bands") is used instead and the output says so.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,16 +50,20 @@ def registry_and_backend(name: str) -> tuple[dict, str, str]:
         return BACKENDS, name, ""
     except UserError as e:
         from tests.conftest import TEST_BACKENDS
+
         return TEST_BACKENDS, "bands", f"(backend {name} unavailable: {e}; used the plumbing backend 'bands')"
 
 
 def settings_for(data_dir: Path, backend: str) -> Settings:
-    return Settings(engine=EngineSettings(data_dir=str(data_dir), backends=(backend,), default_backend=backend),
-                    watch=WatchSettings())
+    return Settings(
+        engine=EngineSettings(data_dir=str(data_dir), backends=(backend,), default_backend=backend),
+        watch=WatchSettings(),
+    )
 
 
 def make_one_shots(folder: Path, count: int, seed: int = 0) -> list[Path]:
     import soundfile as sf
+
     paths = []
     for number in range(count):
         path = folder / f"part {number // 500}" / f"{INSTRUMENTS[number % 6].replace(' ', '_')}_{number}.wav"
@@ -95,8 +100,12 @@ def latency(work: Path, registry, backend: str, count: int) -> dict:
             delays.append(arrived[target] - landed)
             time.sleep(0.05)
     ms = np.array(delays) * 1000
-    return {"files": count, "p50_ms": round(float(np.percentile(ms, 50)), 1),
-            "p99_ms": round(float(np.percentile(ms, 99)), 1), "max_ms": round(float(ms.max()), 1)}
+    return {
+        "files": count,
+        "p50_ms": round(float(np.percentile(ms, 50)), 1),
+        "p99_ms": round(float(np.percentile(ms, 99)), 1),
+        "max_ms": round(float(ms.max()), 1),
+    }
 
 
 def burst(work: Path, registry, backend: str, count: int) -> dict:
@@ -116,9 +125,12 @@ def burst(work: Path, registry, backend: str, count: int) -> dict:
         while service.library.stats()["by_status"].get("ok", 0) < report.indexed:
             time.sleep(0.05)
         live_seconds = time.perf_counter() - started
-    return {"files": count, "batch_files_per_s": round(report.indexed / batch_seconds, 1),
-            "live_files_per_s": round(report.indexed / live_seconds, 1),
-            "live_over_batch": round(batch_seconds / live_seconds, 3)}
+    return {
+        "files": count,
+        "batch_files_per_s": round(report.indexed / batch_seconds, 1),
+        "live_files_per_s": round(report.indexed / live_seconds, 1),
+        "live_over_batch": round(batch_seconds / live_seconds, 3),
+    }
 
 
 IDLE_CHILD = """
@@ -134,8 +146,13 @@ def idle_memory(work: Path, count: int, dim: int) -> dict:
     fill_library(root, data, count, dim)
     runs = []
     for _ in ("first start (builds the index)", "restart (saved index)"):
-        out = subprocess.run([sys.executable, "-c", IDLE_CHILD, str(data), str(root), str(REPO)],
-                             capture_output=True, text=True, timeout=1800, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", IDLE_CHILD, str(data), str(root), str(REPO)],
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            check=True,
+        )
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     return {"first_start": runs[0], "restart": runs[1]}
 
@@ -144,6 +161,7 @@ def fill_library(root: Path, data: Path, count: int, dim: int) -> None:
     """``count`` small files in folders of 100, and a catalog that already knows them all."""
     from soundalike.engine.store import writes as cat
     from soundalike.engine.store.catalog import Catalog
+
     rows, rng = [], np.random.default_rng(0)
     for number in range(count):
         path = root / f"pack {number // 10_000}" / f"folder {number // 100}" / f"hit_{number}.wav"
@@ -158,8 +176,17 @@ def fill_library(root: Path, data: Path, count: int, dim: int) -> None:
     with catalog.transaction() as tx:
         tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('backend:wide', ?)", (f"wide/{dim}",))
         for path, root_path, size, mtime in rows:
-            sid = cat.record_sample(tx, path=path, root=root_path, size=size, mtime=mtime, content_hash=path,
-                                    status="ok", reason=None, facts=None)
+            sid = cat.record_sample(
+                tx,
+                path=path,
+                root=root_path,
+                size=size,
+                mtime=mtime,
+                content_hash=path,
+                status="ok",
+                reason=None,
+                facts=None,
+            )
             vector = rng.standard_normal(dim).astype(np.float32)
             cat.store_vector(tx, sid, "wide", vector / np.linalg.norm(vector))
     catalog.close()
@@ -184,10 +211,16 @@ def idle_child(data: str, root: str) -> dict:
         ready = time.perf_counter() - started
         time.sleep(3)
         status = service.status()
-        return {"files": service.library.stats()["by_status"].get("ok", 0), "dim": 512,
-                "rss_mb": _rss_mb(), "rss_before_engine_mb": before, "peak_mb": _rss_mb("VmHWM"),
-                "startup_reconcile_s": round(ready, 1), "watching": status["roots"][0]["watching"],
-                "threads": threading.active_count()}
+        return {
+            "files": service.library.stats()["by_status"].get("ok", 0),
+            "dim": 512,
+            "rss_mb": _rss_mb(),
+            "rss_before_engine_mb": before,
+            "peak_mb": _rss_mb("VmHWM"),
+            "startup_reconcile_s": round(ready, 1),
+            "watching": status["roots"][0]["watching"],
+            "threads": threading.active_count(),
+        }
 
 
 def _rss_mb(field: str = "VmRSS") -> float:
@@ -210,11 +243,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp:
         work = Path(tmp)
         if args.latency_files:
-            print("latency (file landed -> searchable):", json.dumps(latency(work, registry, backend,
-                                                                           args.latency_files)), flush=True)
+            print(
+                "latency (file landed -> searchable):",
+                json.dumps(latency(work, registry, backend, args.latency_files)),
+                flush=True,
+            )
         if args.burst:
-            print("burst (folder moved in at once):", json.dumps(burst(work, registry, backend, args.burst)),
-                  flush=True)
+            print(
+                "burst (folder moved in at once):", json.dumps(burst(work, registry, backend, args.burst)), flush=True
+            )
         if args.idle_files:
             print("idle engine memory:", json.dumps(idle_memory(work, args.idle_files, 512)), flush=True)
 

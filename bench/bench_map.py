@@ -15,6 +15,7 @@ places them with the stored projection, and reports how many of each sound's 10 
 neighbours share its labelled class (chance: the sum of squared class shares), then prints the
 map as letters (K kick, S snare, h hat, C cymbal, T tom, x clap, r rim, s shaker, b bell, d hand).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,12 +42,15 @@ async def open_map(app, clock: PaintClock, count: int) -> float:
     start = time.perf_counter()
     await press_key(app, keys_for(app.settings.tui, "map")[0])  # the configured key, not a copy of it
     return await clock.time_until_painted(
-        start, lambda: isinstance(app.screen, MapScreen) and app.screen.points is not None
-        and len(app.screen.points) == count, timeout=60)
+        start,
+        lambda: isinstance(app.screen, MapScreen) and app.screen.points is not None and len(app.screen.points) == count,
+        timeout=60,
+    )
 
 
 async def press_key(app, key: str) -> None:
     from textual import events
+
     app._driver.send_message(events.Key(key, key if len(key) == 1 else None))
 
 
@@ -61,14 +65,19 @@ async def measure(settings, count: int, repeat: int) -> dict[str, list[float]]:
     app = SoundalikeApp(service, settings)
     async with app.run_test(size=(120, 40)) as pilot:
         clock = PaintClock(app)
-        times["baseline: app start → first rows painted"] = [await clock.time_until_painted(
-            started, lambda: bool(app.screen.query(SampleList)) and app.screen.query_one(SampleList).current is not None)]
+        times["baseline: app start → first rows painted"] = [
+            await clock.time_until_painted(
+                started,
+                lambda: bool(app.screen.query(SampleList)) and app.screen.query_one(SampleList).current is not None,
+            )
+        ]
         await pilot.pause(0.5)
         lst = app.screen.query_one(SampleList)
         for _ in range(repeat):
             for key in ("j", "k"):
                 times.setdefault("baseline: list cursor move (j/k)", []).append(
-                    await press(app, clock, key, lambda: (lambda c=lst.cursor: lst.cursor != c)))
+                    await press(app, clock, key, lambda: lambda c=lst.cursor: lst.cursor != c)
+                )
         times["map start, first ever (fit + store projection)"] = [await open_map(app, clock, count)]
         await pilot.press("escape")
         for _ in range(3):
@@ -77,7 +86,8 @@ async def measure(settings, count: int, repeat: int) -> dict[str, list[float]]:
             for _ in range(repeat):
                 for key in ("right", "left", "down", "up"):
                     times.setdefault("map cursor move (arrow → repainted, snapped)", []).append(
-                        await press(app, clock, key, lambda view=view: (lambda c=view.cursor: view.cursor != c)))
+                        await press(app, clock, key, lambda view=view: lambda c=view.cursor: view.cursor != c)
+                    )
             await pilot.press("escape")
     service.stop()
     return times
@@ -92,8 +102,18 @@ def report(count: int, times: dict[str, list[float]]) -> None:
     print(f"  ratios: map start / app start = {start / base:.2f}; map move / list move = {move / list_move:.2f}")
 
 
-SYMBOLS = {"kick": "K", "snare": "S", "hihat": "h", "cymbal": "C", "tom": "T", "clap": "x", "rim": "r",
-           "shaker": "s", "bell": "b", "hand": "d"}
+SYMBOLS = {
+    "kick": "K",
+    "snare": "S",
+    "hihat": "h",
+    "cymbal": "C",
+    "tom": "T",
+    "clap": "x",
+    "rim": "r",
+    "shaker": "s",
+    "bell": "b",
+    "hand": "d",
+}
 
 
 def quality(tsvs: list[str], width: int = 70, height: int = 24) -> None:
@@ -116,8 +136,10 @@ def quality(tsvs: list[str], width: int = 70, height: int = 24) -> None:
     np.fill_diagonal(dist, np.inf)
     same = (labels[np.argsort(dist, axis=1)[:, :10]] == labels[:, None]).mean()
     _, counts = np.unique(labels, return_counts=True)
-    print(f"{len(labels)} labelled sounds: 10 nearest on the map share the class {same:.1%} "
-          f"(chance {((counts / counts.sum()) ** 2).sum():.1%})")
+    print(
+        f"{len(labels)} labelled sounds: 10 nearest on the map share the class {same:.1%} "
+        f"(chance {((counts / counts.sum()) ** 2).sum():.1%})"
+    )
     grid = [[" "] * width for _ in range(height)]
     for (x, y), label in zip(xy, labels):
         grid[int(np.clip(1 - y, 0, 0.999) * height)][int(np.clip(x, 0, 0.999) * width)] = SYMBOLS.get(label, "?")

@@ -9,6 +9,7 @@ the name), and the dev set's real drum one-shots (all one-shots; drums should ge
 Files are analysed by audio alone (names withheld) unless --names is given.
 Also prints the cost of the analysis against decoding, on the same drum files in the same run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -79,8 +80,10 @@ def report(results: dict[str, list[tuple[Item, Musical]]], verbose: bool) -> Non
         print(f"\n== {group}: {len(pairs)} files")
         gated = [i for i, _ in pairs if i.extra.get("gated")]
         if gated:
-            print(f"  taken for drums by the built-in tags (no pitch search): {len(gated)}; root notes that cost: "
-                  f"{sum(bool(i.extra.get('gate took a root')) for i in gated)}")
+            print(
+                f"  taken for drums by the built-in tags (no pitch search): {len(gated)}; root notes that cost: "
+                f"{sum(bool(i.extra.get('gate took a root')) for i in gated)}"
+            )
         kinds = [(i, m) for i, m in pairs if i.kind]
         right = sum(m.kind == i.kind for i, m in kinds)
         unknown = sum(m.kind is None for _, m in kinds)
@@ -88,19 +91,25 @@ def report(results: dict[str, list[tuple[Item, Musical]]], verbose: bool) -> Non
         tempo = [(i.bpm, m.bpm) for i, m in pairs if i.bpm]
         if tempo:
             exact, octave, n = tempo_scores(tempo)
-            print(f"  tempo within 4 %: {pct(exact, n)}; half/double only: {pct(octave, n)}; "
-                  f"either: {pct(exact + octave, n)}; none given: {sum(e is None for _, e in tempo)}")
+            print(
+                f"  tempo within 4 %: {pct(exact, n)}; half/double only: {pct(octave, n)}; "
+                f"either: {pct(exact + octave, n)}; none given: {sum(e is None for _, e in tempo)}"
+            )
         keys = [(i.key, m.key) for i, m in pairs if i.key is not None]
         if keys:
             exact = sum(k == e for k, e in keys)
             related = sum(e is not None and keys_related(k, e) for k, e in keys)
-            print(f"  key exact: {pct(exact, len(keys))}; same/relative/fifth: {pct(related, len(keys))}; "
-                  f"none given: {sum(e is None for _, e in keys)}")
+            print(
+                f"  key exact: {pct(exact, len(keys))}; same/relative/fifth: {pct(related, len(keys))}; "
+                f"none given: {sum(e is None for _, e in keys)}"
+            )
         roots = [(i, m) for i, m in pairs if i.root is not None or i.root_class is not None]
         if roots:
             exact = sum(i.root is not None and m.root == i.root for i, m in roots)
-            classes = sum(m.root is not None and m.root % 12 == (i.root if i.root is not None else i.root_class) % 12
-                          for i, m in roots)
+            classes = sum(
+                m.root is not None and m.root % 12 == (i.root if i.root is not None else i.root_class) % 12
+                for i, m in roots
+            )
             given = sum(m.root is not None for _, m in roots)
             exact_text = f"exact note: {pct(exact, len(roots))}; " if any(i.root is not None for i, _ in roots) else ""
             print(f"  root {exact_text}pitch class: {pct(classes, len(roots))}; none given: {len(roots) - given}")
@@ -113,15 +122,27 @@ def report(results: dict[str, list[tuple[Item, Musical]]], verbose: bool) -> Non
             print(f"  drums given a root note: {pct(len(noted), len(drums))} {dict(by_class)}")
             wrong = [(i, m) for i, m in drums if m.kind != "one-shot"]
             long = [(i, m) for i, m in drums if i.extra.get("duration", 0) >= 2.5]
-            print(f"  drums not called one-shots: {len(wrong)}; drums of 2.5 s or more (loops by the old "
-                  f"rule): {len(long)}, one-shots now: {sum(m.kind == 'one-shot' for _, m in long)}")
+            print(
+                f"  drums not called one-shots: {len(wrong)}; drums of 2.5 s or more (loops by the old "
+                f"rule): {len(long)}, one-shots now: {sum(m.kind == 'one-shot' for _, m in long)}"
+            )
         if verbose:
             for i, m in pairs:
-                label = " ".join(filter(None, [i.kind, f"{i.bpm:g}" if i.bpm else "",
-                                               key_name(i.key) if i.key is not None else "",
-                                               note_name(i.root) if i.root is not None else ""]))
-                print(f"    {Path(i.path).name:28s} label [{label}]  got [{m.kind} {m.bpm} {m.key_name} "
-                      f"{m.root_name}]  {'; '.join(m.notes)}")
+                label = " ".join(
+                    filter(
+                        None,
+                        [
+                            i.kind,
+                            f"{i.bpm:g}" if i.bpm else "",
+                            key_name(i.key) if i.key is not None else "",
+                            note_name(i.root) if i.root is not None else "",
+                        ],
+                    )
+                )
+                print(
+                    f"    {Path(i.path).name:28s} label [{label}]  got [{m.kind} {m.bpm} {m.key_name} "
+                    f"{m.root_name}]  {'; '.join(m.notes)}"
+                )
 
 
 def cost(items: list[Item], rounds: int = 3) -> None:
@@ -148,9 +169,11 @@ def cost(items: list[Item], rounds: int = 3) -> None:
                 analyse_decoded(d, drum=drum)
             times[label].append(time.perf_counter() - started)
     dec, ungated, gated = (statistics.median(times[k]) for k in ("decode", "ungated", "gated"))
-    print(f"\ncost on {len(decoded)} drum one-shots: decode {1000 * dec / len(decoded):.2f} ms/file, "
-          f"analysis {1000 * ungated / len(decoded):.2f} ms/file ({ungated / dec:.2f}x decode) without the drum "
-          f"gate, {1000 * gated / len(decoded):.2f} ms/file ({gated / dec:.2f}x decode) with it")
+    print(
+        f"\ncost on {len(decoded)} drum one-shots: decode {1000 * dec / len(decoded):.2f} ms/file, "
+        f"analysis {1000 * ungated / len(decoded):.2f} ms/file ({ungated / dec:.2f}x decode) without the drum "
+        f"gate, {1000 * gated / len(decoded):.2f} ms/file ({gated / dec:.2f}x decode) with it"
+    )
 
 
 def index_cost(folder: str, rounds: int = 5) -> None:
@@ -166,7 +189,10 @@ def index_cost(folder: str, rounds: int = 5) -> None:
     cpu: dict[str, list[float]] = defaultdict(list)
     shares: list[float] = []
     count = 0
-    real_analyse, real_gate = soundalike.engine.pipeline.ingest.analyse_safely, soundalike.engine.pipeline.ingest.drum_reason
+    real_analyse, real_gate = (
+        soundalike.engine.pipeline.ingest.analyse_safely,
+        soundalike.engine.pipeline.ingest.drum_reason,
+    )
     spent: list[float] = []
 
     def timed(*args, **kwargs):
@@ -193,13 +219,18 @@ def index_cost(folder: str, rounds: int = 5) -> None:
                 if variant == "on":
                     shares.append(sum(spent) / cpu[variant][-1])
     finally:
-        soundalike.engine.pipeline.ingest.analyse_safely, soundalike.engine.pipeline.ingest.drum_reason = real_analyse, real_gate
+        soundalike.engine.pipeline.ingest.analyse_safely, soundalike.engine.pipeline.ingest.drum_reason = (
+            real_analyse,
+            real_gate,
+        )
     off, on, ungated = (statistics.median(cpu[v]) for v in ("off", "on", "on, no drum gate"))
-    print(f"\nindexing {count} files under {folder} (built-in backend, 1 worker, CPU of this process, median of "
-          f"{rounds} in turn): off {1000 * off / count:.2f} ms/file, on {1000 * on / count:.2f}, on without the drum "
-          f"gate {1000 * ungated / count:.2f}: on/off {on / off:.3f}, without the gate {ungated / off:.3f}; runs "
-          f"{ {v: [round(t, 2) for t in ts] for v, ts in cpu.items()} }; share of each 'on' run spent in the analysis: "
-          f"{[f'{x:.1%}' for x in shares]}")
+    print(
+        f"\nindexing {count} files under {folder} (built-in backend, 1 worker, CPU of this process, median of "
+        f"{rounds} in turn): off {1000 * off / count:.2f} ms/file, on {1000 * on / count:.2f}, on without the drum "
+        f"gate {1000 * ungated / count:.2f}: on/off {on / off:.3f}, without the gate {ungated / off:.3f}; runs "
+        f"{ {v: [round(t, 2) for t in ts] for v, ts in cpu.items()} }; share of each 'on' run spent in the analysis: "
+        f"{[f'{x:.1%}' for x in shares]}"
+    )
 
 
 def drum_copies(folder: Path) -> str:
@@ -214,11 +245,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--renders", default=str(Path.home() / ".cache" / "soundalike" / "bench-musical"))
     parser.add_argument("--names", action="store_true", help="let the analysis read the file names too")
-    parser.add_argument("--no-drum-gate", action="store_true", help="analyse drums as tonal sounds too (as "
-                        "before the built-in tags gated them)")
+    parser.add_argument(
+        "--no-drum-gate",
+        action="store_true",
+        help="analyse drums as tonal sounds too (as before the built-in tags gated them)",
+    )
     parser.add_argument("--verbose", action="store_true", help="every file's label and result")
-    parser.add_argument("--index-folder", default="drums", help="a drum folder to index with the analysis off "
-                        "and on ('drums': copies of the labelled real drums; '' skips it)")
+    parser.add_argument(
+        "--index-folder",
+        default="drums",
+        help="a drum folder to index with the analysis off "
+        "and on ('drums': copies of the labelled real drums; '' skips it)",
+    )
     args = parser.parse_args()
     drums = drum_items()
     rendered = rendered_items(Path(args.renders))

@@ -9,6 +9,7 @@ our plumbing (chunking, padding, feature extraction, batching), not the real mod
 Thread count matters: on a busy 2-core machine, 2 torch threads ran the same model 15-40x slower
 than 1 (OpenMP workers spin waiting for a core), so the load average is printed with the figures.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,8 +75,10 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     torch.set_num_threads(args.threads)
-    print(f"python {platform.python_version()}, torch {torch.__version__}, {args.threads} threads, "
-          f"{args.clips} one-shots of 1 s, best of {args.repeats}, load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"python {platform.python_version()}, torch {torch.__version__}, {args.threads} threads, "
+        f"{args.clips} one-shots of 1 s, best of {args.repeats}, load average {os.getloadavg()[0]:.1f}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         paths = tiny_model_paths(Path(tmp))
         for cls in NEURAL_BACKENDS:

@@ -13,6 +13,7 @@ already in a library.
 
     .venv/bin/python bench/bench_osc.py [--sizes 10000,100000] [--queries 400] [--dim 512]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,8 +62,9 @@ class StoredVectors(Embedder):
 
 
 def open_library(folder: Path, size: int, dim: int) -> tuple[Library, list[str]]:
-    settings = Settings(engine=EngineSettings(data_dir=str(folder / "data"), backends=("stored",),
-                                              default_backend="stored"))
+    settings = Settings(
+        engine=EngineSettings(data_dir=str(folder / "data"), backends=("stored",), default_backend="stored")
+    )
     backend = type("StoredVectors", (StoredVectors,), {"vector_dim": dim})
     library = Library(settings, backends={**BACKENDS, "stored": backend})
     fill(library, size, "stored", dim)
@@ -72,6 +74,7 @@ def open_library(folder: Path, size: int, dim: int) -> tuple[Library, list[str]]
 def add_query_files(library: Library, folder: Path, dim: int, count: int = 20) -> list[str]:
     """Real WAV files in the catalog with stored vectors, so `similar` needs no decoding."""
     import soundfile as sf
+
     rng, paths = np.random.default_rng(1), []
     folder.mkdir(parents=True, exist_ok=True)
     catalog_of(library).add_root(str(folder))
@@ -81,8 +84,17 @@ def add_query_files(library: Library, folder: Path, dim: int, count: int = 20) -
         info, vector = path.stat(), rng.standard_normal(dim).astype(np.float32)
         vector /= np.linalg.norm(vector)
         with catalog_of(library).transaction() as tx:
-            sid = cat.record_sample(tx, path=str(path), root=str(folder), size=info.st_size, mtime=info.st_mtime,
-                                    content_hash=None, status="ok", reason=None, facts=None)
+            sid = cat.record_sample(
+                tx,
+                path=str(path),
+                root=str(folder),
+                size=info.st_size,
+                mtime=info.st_mtime,
+                content_hash=None,
+                status="ok",
+                reason=None,
+                facts=None,
+            )
             cat.store_vector(tx, sid, "stored", vector)
         library.index("stored").add(np.array([sid]), vector[None, :])
         paths.append(str(path))
@@ -206,13 +218,13 @@ def _release_on_replies(client: OscClient, slots: threading.Semaphore, stop) -> 
 OTHERS = 6  # clients pinging during a flood
 
 
-def flooded(address: tuple[str, int], queries: list[str], count: int, window: int,
-            queued: Callable[[], int]) -> dict:
+def flooded(address: tuple[str, int], queries: list[str], count: int, window: int, queued: Callable[[], int]) -> dict:
     """A client's pings alone, then while another process floods (same run): percentiles, losses.
     During the flood the pings come from ``OTHERS`` clients in turn (each its own port: on Linux the
     kernel keeps a sender on one of the server's sockets, and one in 16 shares the flooder's).
     ``queued`` tells when the server has finished the previous flood's requests."""
     import multiprocessing
+
     context = multiprocessing.get_context("spawn")
     stop, sent = context.Event(), context.Value("q", 0, lock=False)
     if not window:  # the server's socket overflows: most pings are lost, each costs a timeout
@@ -236,8 +248,15 @@ def flooded(address: tuple[str, int], queries: list[str], count: int, window: in
         finally:
             stop.set()
             flooder.join(10)
-    return {"alone": percentiles(alone), "flooded": percentiles(under), "lost": (alone_lost, under_lost),
-            "flood_sent": sent.value, "window": window, "pings": count // OTHERS * OTHERS, "cut_off": cut_off}
+    return {
+        "alone": percentiles(alone),
+        "flooded": percentiles(under),
+        "lost": (alone_lost, under_lost),
+        "flood_sent": sent.value,
+        "window": window,
+        "pings": count // OTHERS * OTHERS,
+        "cut_off": cut_off,
+    }
 
 
 def run_size(size: int, args: argparse.Namespace) -> dict:
@@ -251,42 +270,68 @@ def run_size(size: int, args: argparse.Namespace) -> dict:
                 local, remote = round_trips(library, client, queries, args.queries)
                 rate, sent, lost = sustained(client, queries, args.seconds)
                 burst_s, burst_lost = ping_burst(client)
-            floods = [flooded(bridge.address, queries, args.pings, window, bridge.server.queued) for window in (1000, 0)]
+            floods = [
+                flooded(bridge.address, queries, args.pings, window, bridge.server.queued) for window in (1000, 0)
+            ]
             status = bridge.status()
             dropped = status.get("replies_dropped", -1), status.get("received_dropped", -1)
         finally:
             bridge.stop()
             library.close()
-    return {"size": size, "fill_s": fill_s, "local": percentiles(local), "remote": percentiles(remote),
-            "rate": rate, "sent": sent, "lost": lost, "burst_s": burst_s, "burst_lost": burst_lost,
-            "floods": floods, "dropped": dropped}
+    return {
+        "size": size,
+        "fill_s": fill_s,
+        "local": percentiles(local),
+        "remote": percentiles(remote),
+        "rate": rate,
+        "sent": sent,
+        "lost": lost,
+        "burst_s": burst_s,
+        "burst_lost": burst_lost,
+        "floods": floods,
+        "dropped": dropped,
+    }
 
 
 def report(rows: list[dict], args: argparse.Namespace) -> None:
-    print(f"\nOSC `similar` round trip, k=10, d={args.dim}, {args.queries} queries per path, "
-          f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    print(
+        f"\nOSC `similar` round trip, k=10, d={args.dim}, {args.queries} queries per path, "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    )
     print("(libraries filled with random unit vectors via bench/synthetic_library.py; no audio decoded)\n")
-    print("| items | in-process p50 / p99 ms | OSC round trip p50 / p99 ms | ratio p50 (p99) | "
-          "sustained similar req/s (lost) | 10,000-ping burst, no waiting (lost) |")
+    print(
+        "| items | in-process p50 / p99 ms | OSC round trip p50 / p99 ms | ratio p50 (p99) | "
+        "sustained similar req/s (lost) | 10,000-ping burst, no waiting (lost) |"
+    )
     print("|---|---|---|---|---|---|")
     for r in rows:
         (lp50, lp99), (rp50, rp99) = r["local"], r["remote"]
-        print(f"| {r['size']:,} | {lp50:.2f} / {lp99:.2f} | {rp50:.2f} / {rp99:.2f} | {rp50 / lp50:.2f} ({rp99 / lp99:.2f}) | "
-              f"{r['rate']:.0f} ({r['lost']} of {r['sent']}) | {r['burst_s']:.2f} s ({r['burst_lost']} lost) |")
-    print(f"\nPing round trip, {args.pings} pings one after another: one client alone, then {OTHERS} clients in turn while another "
-          "process floods `similar` (k=10), same run\n")
-    print("| items | flood | alone p50 / p99 ms | while flooded p50 / p99 ms | ratio p50 (p99) | pings lost "
-          f"(alone, flooded) | of {OTHERS} clients, cut off | flood requests sent |")
+        print(
+            f"| {r['size']:,} | {lp50:.2f} / {lp99:.2f} | {rp50:.2f} / {rp99:.2f} | {rp50 / lp50:.2f} ({rp99 / lp99:.2f}) | "
+            f"{r['rate']:.0f} ({r['lost']} of {r['sent']}) | {r['burst_s']:.2f} s ({r['burst_lost']} lost) |"
+        )
+    print(
+        f"\nPing round trip, {args.pings} pings one after another: one client alone, then {OTHERS} clients in turn while another "
+        "process floods `similar` (k=10), same run\n"
+    )
+    print(
+        "| items | flood | alone p50 / p99 ms | while flooded p50 / p99 ms | ratio p50 (p99) | pings lost "
+        f"(alone, flooded) | of {OTHERS} clients, cut off | flood requests sent |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         for f in r["floods"]:
             (ap50, ap99), (fp50, fp99) = f["alone"], f["flooded"]
             kind = f"{f['window']} unanswered at most" if f["window"] else "never reads, full speed"
-            print(f"| {r['size']:,} | {kind} | {ap50:.2f} / {ap99:.2f} | {fp50:.2f} / {fp99:.2f} | "
-                  f"{fp50 / ap50:.2f} ({fp99 / ap99:.2f}) | {f['lost'][0]}, {f['lost'][1]} of {f['pings']} | {f['cut_off']} | {f['flood_sent']:,} |")
-        print(f"\ncounted by the server: replies the clients' sockets dropped unread (`replies_dropped`) "
-              f"{r['dropped'][0]:,}; requests the kernel dropped before the server read them "
-              f"(`received_dropped`) {r['dropped'][1]:,}")
+            print(
+                f"| {r['size']:,} | {kind} | {ap50:.2f} / {ap99:.2f} | {fp50:.2f} / {fp99:.2f} | "
+                f"{fp50 / ap50:.2f} ({fp99 / ap99:.2f}) | {f['lost'][0]}, {f['lost'][1]} of {f['pings']} | {f['cut_off']} | {f['flood_sent']:,} |"
+            )
+        print(
+            f"\ncounted by the server: replies the clients' sockets dropped unread (`replies_dropped`) "
+            f"{r['dropped'][0]:,}; requests the kernel dropped before the server read them "
+            f"(`received_dropped`) {r['dropped'][1]:,}"
+        )
 
 
 def main() -> None:

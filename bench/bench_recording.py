@@ -19,6 +19,7 @@ path: the baseline of the same run.
 
     .venv/bin/python bench/bench_recording.py [--devset /work/data/devset/devset.tsv] [--loops 6]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,9 +54,13 @@ class Room:
     mic_noise_db: float = -60.0
 
 
-ROOMS = (Room("dry (baseline: no room, no mic)", 0.0, -200.0, -200.0), Room("mic EQ + noise only", 0.0, -200.0),
-         Room("small room (RT60 0.25 s)", 0.25, -14.0), Room("live room (RT60 0.6 s)", 0.6, -10.0),
-         Room("hall, far mic (RT60 1.2 s)", 1.2, -6.0))
+ROOMS = (
+    Room("dry (baseline: no room, no mic)", 0.0, -200.0, -200.0),
+    Room("mic EQ + noise only", 0.0, -200.0),
+    Room("small room (RT60 0.25 s)", 0.25, -14.0),
+    Room("live room (RT60 0.6 s)", 0.6, -10.0),
+    Room("hall, far mic (RT60 1.2 s)", 1.2, -6.0),
+)
 
 
 def impulse_response(room: Room, rate: int, rng: np.random.Generator) -> np.ndarray:
@@ -68,7 +73,7 @@ def impulse_response(room: Room, rate: int, rng: np.random.Generator) -> np.ndar
         ir[int(delay * rate)] += rng.uniform(0.2, 0.5) * rng.choice([-1, 1])
     t = np.arange(length) / rate
     tail = rng.standard_normal(length) * np.exp(-6.91 * t / room.rt60) * (t > 0.01)
-    tail *= 10 ** (room.tail_db / 20) / (np.sqrt(np.sum(tail ** 2) / rate * 10) + 1e-9)
+    tail *= 10 ** (room.tail_db / 20) / (np.sqrt(np.sum(tail**2) / rate * 10) + 1e-9)
     return (ir + tail).astype(np.float32)
 
 
@@ -120,8 +125,10 @@ class Score:
 
     def row(self, label: str) -> str:
         n = max(self.queries, 1)
-        return (f"| {label} | {self.queries} | {self.top1 / n:.1%} | {self.top10 / n:.1%} | "
-                f"{self.same_instrument / n:.1%} | {self.failed} |")
+        return (
+            f"| {label} | {self.queries} | {self.top1 / n:.1%} | {self.top10 / n:.1%} | "
+            f"{self.same_instrument / n:.1%} | {self.failed} |"
+        )
 
 
 def read_devset(tsv: Path) -> list[tuple[str, str, str, str]]:
@@ -146,7 +153,12 @@ def room_scores(library: Library, items, instrument, seed: int, clean: bool) -> 
         for path, audio, rate in items:
             try:
                 clip = record_through(audio, rate, room, rng, clean)
-                hits = [h.path for h in library.similar(SimilarQuery(clip.audio, k=10, sample_rate=clip.sample_rate, collapse=False)).hits]
+                hits = [
+                    h.path
+                    for h in library.similar(
+                        SimilarQuery(clip.audio, k=10, sample_rate=clip.sample_rate, collapse=False)
+                    ).hits
+                ]
             except SoundalikeError:
                 score.failed += 1
                 continue
@@ -169,13 +181,18 @@ def loop_scores(library: Library, items, groups, instrument, loops: int, seed: i
             loop = np.zeros(int((len(chosen) * step + 1.0) * rate), np.float32)
             for i, (_, audio, _) in enumerate(chosen):
                 start = int(i * step * rate)
-                loop[start: start + audio.size] += audio[: loop.size - start]
+                loop[start : start + audio.size] += audio[: loop.size - start]
             path = folder / f"{group}-{number}.wav"
             sf.write(path, loop / (np.abs(loop).max() + 1e-9) * 0.9, rate)
             for i, (source, _, _) in enumerate(chosen):
                 try:
                     clip = span_of_file(str(path), max(0.0, i * step - 0.03), (i + 1) * step)
-                    hits = [h.path for h in library.similar(SimilarQuery(clip.audio, k=10, sample_rate=clip.sample_rate, collapse=False)).hits]
+                    hits = [
+                        h.path
+                        for h in library.similar(
+                            SimilarQuery(clip.audio, k=10, sample_rate=clip.sample_rate, collapse=False)
+                        ).hits
+                    ]
                 except (SoundalikeError, ValueError):
                     score.failed += 1
                     continue
@@ -208,8 +225,11 @@ def main() -> None:
             for label, score in room_scores(library, items, instrument, args.seed, clean).items():
                 print(score.row(f"recorded: {label}{'' if clean else ', noise kept (--keep-noise)'}"))
         (Path(tmp) / "loops").mkdir()
-        print(loop_scores(library, items, groups, instrument, args.loops, args.seed, Path(tmp) / "loops")
-              .row(f"hit cut from a rendered loop ({args.loops} loops/kit, 8 hits, 120 BPM eighths)"))
+        print(
+            loop_scores(library, items, groups, instrument, args.loops, args.seed, Path(tmp) / "loops").row(
+                f"hit cut from a rendered loop ({args.loops} loops/kit, 8 hits, 120 BPM eighths)"
+            )
+        )
         print(f"\n({time.perf_counter() - started:.0f} s)")
         library.close()
 

@@ -9,6 +9,7 @@ thread; "list shown" times include that second step.
 
     .venv/bin/python bench/bench_tui.py [--sizes 10000,100000] [--repeat 20]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,8 +72,10 @@ def build(data_dir: Path, count: int) -> Settings:
     started = time.perf_counter()
     fill(service.library, count, "bench", DIM, root=str(data_dir / "Samples"))
     with catalog_of(service.library).transaction() as tx:
-        tx.executemany("INSERT INTO tags(sample_id, source, tag, score) VALUES (?, 'bench', ?, 0.9)",
-                       [(sid, FOLDERS[sid % len(FOLDERS)].lower()) for sid in range(1, count + 1)])
+        tx.executemany(
+            "INSERT INTO tags(sample_id, source, tag, score) VALUES (?, 'bench', ?, 0.9)",
+            [(sid, FOLDERS[sid % len(FOLDERS)].lower()) for sid in range(1, count + 1)],
+        )
     (data_dir / "Samples").mkdir(exist_ok=True)
     service.stop()
     print(f"  filled {count:,} rows + vectors + tags in {time.perf_counter() - started:.1f} s (no audio decoded)")
@@ -131,12 +134,19 @@ def keys_and_effects(app) -> list[tuple[str, str, Callable[[], Callable[[], bool
         sid, was = listed().current.id, listed().current.favourite
         return lambda: listed().current.id == sid and listed().current.favourite != was
 
-    return [("j", "cursor down", moved), ("pagedown", "page down", moved), ("G", "last sample", moved),
-            ("g", "first sample", moved), ("f", "favourite", starred),
-            ("d", "duration filter: filter bar answers", filtered), ("x", "clear filters: list shown", filled),
-            ("e", "status filter: list re-read and shown", filled), ("x", "clear filters: list shown", filled),
-            ("s", "similar: results on screen", lambda: lambda: bool(getattr(app.screen, "hits", None))),
-            ("escape", "back to the list", lambda: lambda: hasattr(app.screen, "set_filters"))]
+    return [
+        ("j", "cursor down", moved),
+        ("pagedown", "page down", moved),
+        ("G", "last sample", moved),
+        ("g", "first sample", moved),
+        ("f", "favourite", starred),
+        ("d", "duration filter: filter bar answers", filtered),
+        ("x", "clear filters: list shown", filled),
+        ("e", "status filter: list re-read and shown", filled),
+        ("x", "clear filters: list shown", filled),
+        ("s", "similar: results on screen", lambda: lambda: bool(getattr(app.screen, "hits", None))),
+        ("escape", "back to the list", lambda: lambda: hasattr(app.screen, "set_filters")),
+    ]
 
 
 async def press(app, clock: PaintClock, key: str, before) -> float:
@@ -161,8 +171,11 @@ async def measure(settings: Settings, repeat: int) -> dict[str, list[float]]:
     async with app.run_test(size=(120, 40)) as pilot:
         clock = PaintClock(app)
         times["start-up: open library → first rows painted"] = [
-            await clock.time_until_painted(started, lambda: bool(app.screen.query(SampleList))
-                                           and app.screen.query_one(SampleList).current is not None)]
+            await clock.time_until_painted(
+                started,
+                lambda: bool(app.screen.query(SampleList)) and app.screen.query_one(SampleList).current is not None,
+            )
+        ]
         await pilot.pause(0.5)
         t0 = time.perf_counter()
         service.library.index("bench")  # loaded by the engine's start-up scan in the background
@@ -175,8 +188,10 @@ async def measure(settings: Settings, repeat: int) -> dict[str, list[float]]:
             start = time.perf_counter()
             app.screen._apply_search(text)
             times.setdefault("search: filtered list shown (after the debounce)", []).append(
-                await clock.time_until_painted(start, lambda t=text: app.screen.query_one(SampleList)
-                                               .source.query.words == tuple(t.split())))
+                await clock.time_until_painted(
+                    start, lambda t=text: app.screen.query_one(SampleList).source.query.words == tuple(t.split())
+                )
+            )
     service.stop()
     return times
 

@@ -3,6 +3,7 @@
 Each stage is timed in CPU seconds of this thread over every file, so the figures add up to
 what one file costs a core, whatever else the machine is doing.
 """
+
 from __future__ import annotations
 
 import io
@@ -41,8 +42,13 @@ CROP = getattr(BuiltinEmbedder, "reads_seconds", None) is not None
 
 
 def audio_paths(folders) -> list[str]:
-    return sorted(str(Path(d) / n) for folder in folders for d, _, names in os.walk(folder)
-                  for n in names if Path(n).suffix.lower() in EXTENSIONS)
+    return sorted(
+        str(Path(d) / n)
+        for folder in folders
+        for d, _, names in os.walk(folder)
+        for n in names
+        if Path(n).suffix.lower() in EXTENSIONS
+    )
 
 
 class Clock:
@@ -83,7 +89,7 @@ def breakdown(paths: list[str]) -> None:
         lengths.append(total / rate)
         trimmed = clock("trim", trim_leading_silence, mono, rate, settings.trim_db)
         if CROP:  # as ingest does: only what the backend reads, plus the resampler's margin
-            trimmed = trimmed[:int(np.ceil((embedder.reads_seconds + RESAMPLE_MARGIN_SECONDS) * rate))]
+            trimmed = trimmed[: int(np.ceil((embedder.reads_seconds + RESAMPLE_MARGIN_SECONDS) * rate))]
         clip = clock("resample (soxr HQ)", resample, trimmed, rate, embedder.sample_rate)
         with one_blas_thread():  # as ingest computes them
             frames = clock("log-mel frames", embedder.frames, clip) if getattr(embedder, "frames", None) else None
@@ -94,19 +100,24 @@ def breakdown(paths: list[str]) -> None:
     done += _model_and_musical(waiting, embedder, settings, clock)
     with tempfile.TemporaryDirectory() as tmp:
         import dataclasses
+
         base = Settings()
         from soundalike.engine.library.parts import LibraryParts
+
         parts = LibraryParts.open(dataclasses.replace(base, engine=dataclasses.replace(base.engine, data_dir=tmp)))
         with Library(parts.settings, parts=parts) as library:
             library.index("builtin")
             from soundalike.engine.library.facade import ScanReport
+
             report = ScanReport()
             for start in range(0, len(done), 16):  # the chunk size the scan writes
-                clock("catalog + index write", parts.writer._apply, done[start:start + 16], report)
+                clock("catalog + index write", parts.writer._apply, done[start : start + 16], report)
     total = sum(clock.seconds.values())
     count = len(done)
-    print(f"\nbreakdown, one thread, CPU ms per file over {count} decodable files "
-          f"(median length {np.median(lengths):.2f} s, {sum(x > 2.0 for x in lengths)} longer than 2 s):")
+    print(
+        f"\nbreakdown, one thread, CPU ms per file over {count} decodable files "
+        f"(median length {np.median(lengths):.2f} s, {sum(x > 2.0 for x in lengths)} longer than 2 s):"
+    )
     for stage, seconds in clock.seconds.items():
         print(f"  {stage:24s} {1000 * seconds / count:6.2f} ms  {100 * seconds / total:5.1f} %")
     print(f"  {'sum':24s} {1000 * total / count:6.2f} ms")
@@ -123,10 +134,14 @@ def _model_and_musical(waiting, embedder, settings, clock) -> list[Processed]:
     done = []
     for (path, facts, digest, *_), vector, tags in zip(waiting, analysis.vectors, analysis.tags):
         decoded = decode_file(path, settings.max_seconds, settings.silence_db)  # untimed: for musical
-        musical = clock("musical analysis", analyse_safely, decoded, path, str(Path(path).parent),
-                        drum_reason({"builtin": tags}))
-        done.append(Processed(stat_entry(path, str(Path(path).parent)), facts, digest, {"builtin": vector},
-                              {"builtin": tags}, musical))
+        musical = clock(
+            "musical analysis", analyse_safely, decoded, path, str(Path(path).parent), drum_reason({"builtin": tags})
+        )
+        done.append(
+            Processed(
+                stat_entry(path, str(Path(path).parent)), facts, digest, {"builtin": vector}, {"builtin": tags}, musical
+            )
+        )
     return done
 
 
@@ -144,5 +159,7 @@ def floor(paths: list[str]) -> None:
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
         list(pool.map(one, paths))
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-    print(f"\ndecode + resample floor, {os.cpu_count()} threads: {len(paths) / wall:6.1f} files/s, "
-          f"CPU {1000 * cpu / len(paths):.2f} ms/file")
+    print(
+        f"\ndecode + resample floor, {os.cpu_count()} threads: {len(paths) / wall:6.1f} files/s, "
+        f"CPU {1000 * cpu / len(paths):.2f} ms/file"
+    )

@@ -5,6 +5,7 @@ one-shots, and the real drum one-shots of the dev set.
 Each item is (path, group, labels). Rendered audio goes to a cache folder, never the repository.
 Needs: apt-get install fluidsynth fluid-soundfont-gm timgm6mb-soundfont musescore-general-soundfont-small
 """
+
 from __future__ import annotations
 
 import shutil
@@ -17,8 +18,11 @@ import numpy as np
 import soundfile as sf
 
 RATE = 44100
-SOUNDFONTS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/TimGM6mb.sf2",
-              "/usr/share/sounds/sf3/MuseScore_General_Lite.sf3")
+SOUNDFONTS = (
+    "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+    "/usr/share/sounds/sf2/TimGM6mb.sf2",
+    "/usr/share/sounds/sf3/MuseScore_General_Lite.sf3",
+)
 SONIC_PI = Path("/work/data/extra/root/usr/share/sonic-pi/samples")
 DEVSET = Path("/work/data/devset/devset.tsv")
 EXTRA = Path("/work/data/extra/extra.tsv")
@@ -26,18 +30,50 @@ EXTRA = Path("/work/data/extra/extra.tsv")
 #: (4 and 16 beats); the hullum pack (electric, mehackit, perc, weirdo) at the 97 BPM that
 #: loop_drone_g_97's name gives for the same pack (2.474 s = 4 beats); the rest counted as beats
 #: over the file's length. Ambient loops (drone, garzul, mika, safari) have no tempo label.
-SONIC_PI_LOOPS = {"loop_amen": 137.0, "loop_amen_full": 140.0, "loop_breakbeat": 126.0, "loop_compus": 74.0,
-                  "loop_electric": 97.0, "loop_industrial": 136.0, "loop_mehackit1": 97.0, "loop_mehackit2": 97.0,
-                  "loop_perc1": 97.0, "loop_perc2": 97.0, "loop_tabla": 90.0, "loop_weirdo": 97.0,
-                  "loop_3d_printer": 60.0, "loop_drone_g_97": None, "loop_garzul": None, "loop_mika": None,
-                  "loop_safari": None}
+SONIC_PI_LOOPS = {
+    "loop_amen": 137.0,
+    "loop_amen_full": 140.0,
+    "loop_breakbeat": 126.0,
+    "loop_compus": 74.0,
+    "loop_electric": 97.0,
+    "loop_industrial": 136.0,
+    "loop_mehackit1": 97.0,
+    "loop_mehackit2": 97.0,
+    "loop_perc1": 97.0,
+    "loop_perc2": 97.0,
+    "loop_tabla": 90.0,
+    "loop_weirdo": 97.0,
+    "loop_3d_printer": 60.0,
+    "loop_drone_g_97": None,
+    "loop_garzul": None,
+    "loop_mika": None,
+    "loop_safari": None,
+}
 #: Sonic Pi tonal one-shots whose name gives the root's pitch class (0 = C).
-SONIC_PI_TONAL = {"bass_dnb_f": 5, "bass_drop_c": 0, "bass_hard_c": 0, "bass_hit_c": 0, "bass_thick_c": 0,
-                  "bass_trance_c": 0, "bass_voxy_c": 0, "bass_voxy_hit_c": 0, "bass_woodsy_c": 0, "glitch_bass_g": 7}
+SONIC_PI_TONAL = {
+    "bass_dnb_f": 5,
+    "bass_drop_c": 0,
+    "bass_hard_c": 0,
+    "bass_hit_c": 0,
+    "bass_thick_c": 0,
+    "bass_trance_c": 0,
+    "bass_voxy_c": 0,
+    "bass_voxy_hit_c": 0,
+    "bass_woodsy_c": 0,
+    "glitch_bass_g": 7,
+}
 LOOP_TEMPOS = (72, 85, 92, 100, 108, 118, 124, 128, 136, 145, 160, 174)
 LOOP_PROGRAMS = (0, 4, 16, 24, 48, 81, 89, 5)
-ONE_SHOT_PROGRAMS = {0: (36, 84), 33: (28, 55), 38: (28, 55), 11: (53, 89), 48: (43, 79), 80: (48, 84),
-                     25: (40, 76), 56: (55, 82)}
+ONE_SHOT_PROGRAMS = {
+    0: (36, 84),
+    33: (28, 55),
+    38: (28, 55),
+    11: (53, 89),
+    48: (43, 79),
+    80: (48, 84),
+    25: (40, 76),
+    56: (55, 82),
+}
 _MAJOR_CHORDS = ((0, 4, 7), (5, 9, 12), (7, 11, 14), (0, 4, 7))  # I IV V I
 _MINOR_CHORDS = ((0, 3, 7), (5, 8, 12), (7, 11, 14), (0, 3, 7))  # i iv V i (harmonic minor)
 
@@ -61,16 +97,18 @@ def drum_items() -> list[Item]:
         for line in table.read_text().splitlines():
             parts = line.split("\t")
             if len(parts) >= 4 and Path(parts[0]).exists():
-                items.append(Item(parts[0], f"drums ({table.stem})", "one-shot", drum=True,
-                                  extra={"class": parts[-1]}))
+                items.append(Item(parts[0], f"drums ({table.stem})", "one-shot", drum=True, extra={"class": parts[-1]}))
     return items
 
 
 def sonic_pi_items() -> list[Item]:
-    items = [Item(str(SONIC_PI / f"{name}.flac"), "sonic-pi loops", "loop", bpm=bpm)
-             for name, bpm in SONIC_PI_LOOPS.items()]
-    items += [Item(str(SONIC_PI / f"{name}.flac"), "sonic-pi tonal one-shots", "one-shot", root_class=pc)
-              for name, pc in SONIC_PI_TONAL.items()]
+    items = [
+        Item(str(SONIC_PI / f"{name}.flac"), "sonic-pi loops", "loop", bpm=bpm) for name, bpm in SONIC_PI_LOOPS.items()
+    ]
+    items += [
+        Item(str(SONIC_PI / f"{name}.flac"), "sonic-pi tonal one-shots", "one-shot", root_class=pc)
+        for name, pc in SONIC_PI_TONAL.items()
+    ]
     return [item for item in items if Path(item.path).exists()]
 
 
@@ -113,25 +151,32 @@ def _render_loops(folder: Path, font: str, seed: int) -> list[Item]:
     for key, tonic, minor, bpm, program, drums, octave in plan:
         pieces.append((f"loop_{key:02d}", _loop_track(tonic, minor, bpm, program, drums, octave), 4 * 4 * 60 / bpm))
     wavs = _render_many(folder, font, "loops", pieces)
-    return [Item(str(wav), "rendered loops", "loop", bpm=bpm, key=key, extra={"program": program, "drums": drums})
-            for wav, (key, _, _, bpm, program, drums, _) in zip(wavs, plan)]
+    return [
+        Item(str(wav), "rendered loops", "loop", bpm=bpm, key=key, extra={"program": program, "drums": drums})
+        for wav, (key, _, _, bpm, program, drums, _) in zip(wavs, plan)
+    ]
 
 
 def _render_one_shots(folder: Path, font: str, seed: int) -> list[Item]:
     rng = np.random.default_rng(100 + seed)
-    plan = [(program, int(rng.integers(lo, hi + 1))) for program, (lo, hi) in ONE_SHOT_PROGRAMS.items()
-            for _ in range(4)]
+    plan = [
+        (program, int(rng.integers(lo, hi + 1))) for program, (lo, hi) in ONE_SHOT_PROGRAMS.items() for _ in range(4)
+    ]
     pieces = [(f"note_{program:03d}_{note}", _note_track(program, note), 1.5) for program, note in plan]
     wavs = _render_many(folder, font, "notes", pieces)
-    return [Item(str(wav), "rendered one-shots", "one-shot", root=note, extra={"program": program})
-            for wav, (program, note) in zip(wavs, plan)]
+    return [
+        Item(str(wav), "rendered one-shots", "one-shot", root=note, extra={"program": program})
+        for wav, (program, note) in zip(wavs, plan)
+    ]
 
 
 def _loop_track(tonic: int, minor: bool, bpm: float, program: int, drums: bool, octave: int) -> list:
     """(delta seconds, message) events of a 4-bar loop: chords, a bass line, maybe drums."""
     beat = 60.0 / bpm
-    events = [(0.0, mido.Message("program_change", channel=0, program=program)),
-              (0.0, mido.Message("program_change", channel=1, program=33))]
+    events = [
+        (0.0, mido.Message("program_change", channel=0, program=program)),
+        (0.0, mido.Message("program_change", channel=1, program=33)),
+    ]
     base = 48 + tonic + 12 * octave if tonic < 6 else 36 + tonic + 12 * octave
     chords = _MINOR_CHORDS if minor else _MAJOR_CHORDS
     for bar, chord in enumerate(chords):
@@ -154,9 +199,11 @@ def _loop_track(tonic: int, minor: bool, bpm: float, program: int, drums: bool, 
 
 
 def _note_track(program: int, note: int) -> list:
-    return [(0.0, mido.Message("program_change", channel=0, program=program)),
-            (0.0, mido.Message("note_on", channel=0, note=note, velocity=100)),
-            (1.0, mido.Message("note_off", channel=0, note=note))]
+    return [
+        (0.0, mido.Message("program_change", channel=0, program=program)),
+        (0.0, mido.Message("note_on", channel=0, note=note, velocity=100)),
+        (1.0, mido.Message("note_off", channel=0, note=note)),
+    ]
 
 
 def _render_many(folder: Path, font: str, name: str, pieces: list) -> list[Path]:
@@ -174,8 +221,27 @@ def _render_many(folder: Path, font: str, name: str, pieces: list) -> list[Path]
     midi = _midi_file(events)
     mid_path, out = folder / f"{name}.mid", folder / f"{name}.all.wav"
     midi.save(mid_path)
-    subprocess.run(["fluidsynth", "-ni", "-q", "-R", "0", "-C", "0", "-g", "0.6", "-r", str(RATE), "-F", str(out),
-                    font, str(mid_path)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "fluidsynth",
+            "-ni",
+            "-q",
+            "-R",
+            "0",
+            "-C",
+            "0",
+            "-g",
+            "0.6",
+            "-r",
+            str(RATE),
+            "-F",
+            str(out),
+            font,
+            str(mid_path),
+        ],
+        check=True,
+        capture_output=True,
+    )
     audio, rate = sf.read(out, dtype="float32", always_2d=True)
     for wav, start, (_, _, length) in zip(wavs, starts, pieces):
         a, b = int(round(start * rate)), int(round((start + length) * rate))
@@ -201,9 +267,17 @@ def _midi_file(events: list) -> mido.MidiFile:
 #: Chord qualities rendered as one-shots: intervals above the root, and the chord-name suffix.
 CHORD_QUALITIES = {"": (0, 4, 7), "m": (0, 3, 7), "7": (0, 4, 7, 10), "maj7": (0, 4, 7, 11), "m7": (0, 3, 7, 10)}
 #: Chord one-shot instruments: GM program, how it is played ("strum" down or up, or "struck"), seconds held.
-CHORD_PROGRAMS = ((24, "strum", 2.5), (25, "strum", 2.5), (27, "strum", 2.0), (0, "struck", 2.5),
-                  (4, "struck", 2.0), (48, "struck", 2.5), (89, "struck", 3.0), (90, "struck", 2.0),
-                  (16, "struck", 2.0))
+CHORD_PROGRAMS = (
+    (24, "strum", 2.5),
+    (25, "strum", 2.5),
+    (27, "strum", 2.0),
+    (0, "struck", 2.5),
+    (4, "struck", 2.0),
+    (48, "struck", 2.5),
+    (89, "struck", 3.0),
+    (90, "struck", 2.0),
+    (16, "struck", 2.0),
+)
 
 
 def chord_items(folder: Path, font: str = SOUNDFONTS[0]) -> list[Item]:
@@ -223,10 +297,16 @@ def chord_items(folder: Path, font: str = SOUNDFONTS[0]) -> list[Item]:
                 plan.append((root, suffix, program, style))
                 pieces.append((name, _chord_track(program, notes, style, up, seconds), seconds + 0.5))
     wavs = _render_many(folder / Path(font).stem, font, "chords", pieces)
-    return [Item(str(wav), f"chords {style}", "one-shot", key=root + (12 if suffix.startswith("m") and
-                 not suffix.startswith("maj") else 0),
-                 extra={"root": root, "suffix": suffix, "program": program, "style": style})
-            for wav, (root, suffix, program, style) in zip(wavs, plan)]
+    return [
+        Item(
+            str(wav),
+            f"chords {style}",
+            "one-shot",
+            key=root + (12 if suffix.startswith("m") and not suffix.startswith("maj") else 0),
+            extra={"root": root, "suffix": suffix, "program": program, "style": style},
+        )
+        for wav, (root, suffix, program, style) in zip(wavs, plan)
+    ]
 
 
 def _guitar_voicing(root: int, intervals: tuple[int, ...]) -> list[int]:

@@ -3,6 +3,7 @@
 Benchmarks at 100k items need a library that size; decoding 100k files would take minutes and
 measure the wrong thing. Rows get plausible paths and facts and random unit vectors.
 """
+
 from __future__ import annotations
 
 import time
@@ -18,8 +19,15 @@ from soundalike.engine.store.catalog import Catalog
 FOLDERS = ("Kicks", "Snares", "Hats", "Claps", "Toms", "Cymbals", "Percussion", "Loops", "FX", "Vocals")
 
 
-def fill(library: Library, count: int, backend: str, dim: int, root: str = "/synthetic/Samples",
-         seed: int = 0, batch: int = 5000) -> None:
+def fill(
+    library: Library,
+    count: int,
+    backend: str,
+    dim: int,
+    root: str = "/synthetic/Samples",
+    seed: int = 0,
+    batch: int = 5000,
+) -> None:
     """Insert ``count`` ok samples with random unit vectors for ``backend``, then save its index."""
     rng = np.random.default_rng(seed)
     catalog_of(library).add_root(root)
@@ -32,8 +40,17 @@ def fill(library: Library, count: int, backend: str, dim: int, root: str = "/syn
         with catalog_of(library).transaction() as tx:
             for i in range(n):
                 number = start + i
-                sid = cat.record_sample(tx, path=synthetic_path(number, root), root=root, size=40_000 + number, mtime=time.time(),
-                                        content_hash=f"synthetic-{number}", status="ok", reason=None, facts=facts)
+                sid = cat.record_sample(
+                    tx,
+                    path=synthetic_path(number, root),
+                    root=root,
+                    size=40_000 + number,
+                    mtime=time.time(),
+                    content_hash=f"synthetic-{number}",
+                    status="ok",
+                    reason=None,
+                    facts=facts,
+                )
                 cat.store_vector(tx, sid, backend, vectors[i])
                 ids.append(sid)
         library.index(backend).add(np.array(ids), vectors)

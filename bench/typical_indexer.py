@@ -5,6 +5,7 @@ over unit vectors, written to a folder. Files are read by as many threads as cor
 
     .venv/bin/python bench/typical_indexer.py OUT_DIR FOLDER [FOLDER...]
 """
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,13 @@ def features(path: str) -> np.ndarray | None:
 
 
 def main(out_dir: str, folders: list[str]) -> int:
-    paths = sorted(str(Path(dirpath) / name) for folder in folders for dirpath, _, names in os.walk(folder)
-                   for name in names if name.lower().endswith(EXTENSIONS))
+    paths = sorted(
+        str(Path(dirpath) / name)
+        for folder in folders
+        for dirpath, _, names in os.walk(folder)
+        for name in names
+        if name.lower().endswith(EXTENSIONS)
+    )
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
         vectors = list(pool.map(features, paths))
     kept = [(path, v) for path, v in zip(paths, vectors) if v is not None]

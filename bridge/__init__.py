@@ -7,6 +7,7 @@ transport, ``midi/`` the MIDI input; ``bridge`` wires them around one library, w
 Importing the package stays light (the OSC command-line client needs only
 ``soundalike.bridge.osc.client``); the server loads on first use.
 """
+
 from __future__ import annotations
 
 __all__ = ["Bridge", "start_bridge"]
@@ -15,5 +16,6 @@ __all__ = ["Bridge", "start_bridge"]
 def __getattr__(name: str):
     if name in __all__:
         from soundalike.bridge import bridge as _bridge
+
         return getattr(_bridge, name)
     raise AttributeError(f"module 'bridge' has no attribute {name!r}")

@@ -5,6 +5,7 @@ Each selection is announced (the bridge pushes it to OSC subscribers as
 ``/soundalike/event/selected rank path score``, so a Max device can load it) and auditioned
 through an injected :class:`Auditioner`: the TUI plays sound, ``serve`` logs.
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,8 +38,14 @@ class SilentAuditioner:
 
 
 class Actions:
-    def __init__(self, library: Library, session: Session, auditioner: Auditioner,
-                 announce: Callable[[object], None] = lambda event: None, k: int = 0):
+    def __init__(
+        self,
+        library: Library,
+        session: Session,
+        auditioner: Auditioner,
+        announce: Callable[[object], None] = lambda event: None,
+        k: int = 0,
+    ):
         self.library, self.session, self.auditioner = library, session, auditioner
         self.announce = announce  # takes a Selection or a Notice
         self.k = k or library.settings.index.default_k
@@ -85,8 +92,13 @@ class Actions:
 
     #: action name -> what it runs, as OSC has its address table; MIDI bindings name these.
     TABLE: ClassVar[dict[str, Callable[[Actions, str | None], None]]] = {
-        "similar": do_similar, "next": do_next, "previous": do_previous, "audition": do_audition,
-        "stop": do_stop, "random": do_random}
+        "similar": do_similar,
+        "next": do_next,
+        "previous": do_previous,
+        "audition": do_audition,
+        "stop": do_stop,
+        "random": do_random,
+    }
 
 
 ACTIONS = tuple(Actions.TABLE)

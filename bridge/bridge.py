@@ -9,6 +9,7 @@ The process that owns the engine (``serve``, the TUI) starts it::
 It only uses the engine's public API (``service.library``, ``service.events``, ``service.status()``:
 :class:`EngineSource`), never the reverse.
 """
+
 from __future__ import annotations
 
 import logging
@@ -83,9 +84,15 @@ class LibraryOnly:
 
 
 class Bridge:
-    def __init__(self, source: EngineSource | Library, events: EventBus | None, settings: BridgeSettings,
-                 auditioner: Auditioner | None = None, midi_backend: mido.Backend | None = None,
-                 state_file: Path | None = None):
+    def __init__(
+        self,
+        source: EngineSource | Library,
+        events: EventBus | None,
+        settings: BridgeSettings,
+        auditioner: Auditioner | None = None,
+        midi_backend: mido.Backend | None = None,
+        state_file: Path | None = None,
+    ):
         """``source`` is an EngineService (any :class:`EngineSource`) or a bare Library; ``events``
         defaults to the source's bus. ``state_file`` keeps client settings across restarts (default:
         ``bridge-clients.json`` in the library's data folder)."""
@@ -95,14 +102,19 @@ class Bridge:
         self.settings, self.midi_backend = settings, midi_backend
         self.counters, self.session = Counters(), Session()
         self.state_file = state_file or self.library.settings.engine.resolved_data_dir() / STATE_FILE
-        self.push = Push(progress_interval=settings.progress_interval, wake=self._wake,
-                         lease=settings.subscriber_lease)
+        self.push = Push(progress_interval=settings.progress_interval, wake=self._wake, lease=settings.subscriber_lease)
         paths = PathPolicy(settings.query_paths, settings.query_folders, self.library.browse.roots)
-        self.handlers = Handlers(self.library, self.push, self.status, settings.max_k, settings.max_reply_bytes,
-                                 self.session, paths)
-        self.server = OscServer(self.handlers.table(), self.push, settings,
-                                reply_port_of=lambda client: self.handlers.clients.get(client).reply_port,
-                                counters=self.counters, activity=self._osc_activity)
+        self.handlers = Handlers(
+            self.library, self.push, self.status, settings.max_k, settings.max_reply_bytes, self.session, paths
+        )
+        self.server = OscServer(
+            self.handlers.table(),
+            self.push,
+            settings,
+            reply_port_of=lambda client: self.handlers.clients.get(client).reply_port,
+            counters=self.counters,
+            activity=self._osc_activity,
+        )
         self.actions = Actions(self.library, self.session, auditioner or SilentAuditioner(), self.push.on_event)
         self.midi = MidiController(parse_map(settings.midi_map), self._midi_action)
         self.midi_status = "MIDI not started"
@@ -148,8 +160,13 @@ class Bridge:
     def _midi_action(self, action: str, argument: str | None) -> None:
         self.actions.run(action, argument)
         current = self.session.current()
-        self.events.publish(BridgeActivity("midi", " ".join(filter(None, (action, argument))),
-                                           os.path.basename(current) if current else "nothing selected"))
+        self.events.publish(
+            BridgeActivity(
+                "midi",
+                " ".join(filter(None, (action, argument))),
+                os.path.basename(current) if current else "nothing selected",
+            )
+        )
 
     def _publish_state(self) -> None:
         self.events.publish(BridgeState(osc=self._osc_state(), midi=self.midi_status))
@@ -202,14 +219,20 @@ class Bridge:
 
     def status(self) -> dict[str, Any]:
         """Flat name -> int/str: what ``/soundalike/status`` answers and the TUI can show."""
-        status: dict[str, Any] = {"version": package_version(), "osc": self._osc_state(), "midi": self.midi_status,
-                                  "samples": self.library.browse.status_counts().get("ok", 0),
-                                  "default_backend": self.library.settings.engine.default_backend,
-                                  "subscribers": len(self.push.subscribers()), "queued": self.server.queued(),
-                                  "clients": len(self.handlers.clients), "push_dropped": self.push.dropped_total,
-                                  "midi_messages": self.midi.received,
-                                  "replies_dropped": self.server.drops.dropped(),
-                                  "received_dropped": self.server.drops.own_dropped()}
+        status: dict[str, Any] = {
+            "version": package_version(),
+            "osc": self._osc_state(),
+            "midi": self.midi_status,
+            "samples": self.library.browse.status_counts().get("ok", 0),
+            "default_backend": self.library.settings.engine.default_backend,
+            "subscribers": len(self.push.subscribers()),
+            "queued": self.server.queued(),
+            "clients": len(self.handlers.clients),
+            "push_dropped": self.push.dropped_total,
+            "midi_messages": self.midi.received,
+            "replies_dropped": self.server.drops.dropped(),
+            "received_dropped": self.server.drops.own_dropped(),
+        }
         status = {**status, **self.counters.snapshot()}
         engine = self.source.status()
         if "busy" in engine:
@@ -223,7 +246,7 @@ def parse_subscribers(settings: BridgeSettings) -> list[tuple[str, int]]:
     for entry in settings.subscribers:
         host, _, port = entry.rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise UserError(f"[bridge] subscribers: {entry!r} is not HOST:PORT, e.g. \"127.0.0.1:9001\"")
+            raise UserError(f'[bridge] subscribers: {entry!r} is not HOST:PORT, e.g. "127.0.0.1:9001"')
         if not policy.allows(host):
             raise UserError(f"[bridge] subscribers: {host} is neither loopback nor in [bridge] allow")
         clients.append((host, int(port)))

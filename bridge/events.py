@@ -3,6 +3,7 @@
 These live in the bridge, not in ``soundalike.engine.events``: the engine carries them without knowing them.
 The module imports nothing, so the TUI can read it without loading the OSC or MIDI machinery.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

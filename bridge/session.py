@@ -2,6 +2,7 @@
 
 It is shared by OSC and MIDI: a footswitch's "next" walks the results of the last OSC ``similar``.
 """
+
 from __future__ import annotations
 
 import threading

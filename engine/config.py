@@ -3,6 +3,7 @@
 The defaults live here; the repository's ``config.toml`` documents every one of them, and a test
 keeps the two in step. A user config only lists what it changes.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -71,8 +72,19 @@ class WatchSettings:
     debounce_seconds: float = 0.25
     poll_seconds: float = 2.0
     polling_roots: tuple[str, ...] = ()
-    network_filesystems: tuple[str, ...] = ("nfs", "nfs4", "cifs", "smb3", "smbfs", "afs", "9p", "fuse.sshfs",
-                                            "fuse.rclone", "davfs", "fuse.davfs2")
+    network_filesystems: tuple[str, ...] = (
+        "nfs",
+        "nfs4",
+        "cifs",
+        "smb3",
+        "smbfs",
+        "afs",
+        "9p",
+        "fuse.sshfs",
+        "fuse.rclone",
+        "davfs",
+        "fuse.davfs2",
+    )
     offline_share: float = 0.5
     offline_min_files: int = 20
     root_check_seconds: float = 2.0
@@ -95,8 +107,14 @@ class BridgeSettings:
     progress_interval: float = 0.25
     midi_enabled: bool = True
     midi_port: str = ""
-    midi_map: tuple[str, ...] = ("note:36 similar", "note:37 previous", "note:38 next", "note:39 audition",
-                                 "note:40 random", "cc:64 next")
+    midi_map: tuple[str, ...] = (
+        "note:36 similar",
+        "note:37 previous",
+        "note:38 next",
+        "note:39 audition",
+        "note:40 random",
+        "cc:64 next",
+    )
     # Subscriber leases and which files OSC clients may query.
     subscriber_lease: float = 600.0
     query_paths: QueryPaths = "library"  # "library" (roots + query_folders) or "anywhere"
@@ -178,8 +196,13 @@ class Settings:
         return dataclasses.replace(self, engine=engine)
 
 
-_SECTIONS = {"engine": EngineSettings, "index": IndexSettings, "watch": WatchSettings, "bridge": BridgeSettings,
-             "tui": TuiSettings}
+_SECTIONS = {
+    "engine": EngineSettings,
+    "index": IndexSettings,
+    "watch": WatchSettings,
+    "bridge": BridgeSettings,
+    "tui": TuiSettings,
+}
 
 
 def load_settings(config_path: str | os.PathLike | None = None) -> Settings:

@@ -4,6 +4,7 @@ Subscribers are called on the publishing thread (the engine's worker or watcher 
 return quickly and must not touch UI objects directly. A Textual app posts a message to itself;
 the OSC bridge queues a packet.
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Where soundalike keeps its files, following the XDG base-directory conventions."""
+
 from __future__ import annotations
 
 import os

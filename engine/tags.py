@@ -5,6 +5,7 @@ posterior). A tag scored below the confidence threshold (``[engine] tag_confiden
 it is shown with a question mark ("hand drum?") and does not count where a wrong kind costs more
 than no kind: the kit builder's slots, the drum map's kinds and the tag filters.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -24,8 +25,9 @@ def tag_label(tag: str, score: float, threshold: float = TAG_CONFIDENCE) -> str:
     return tag if is_sure(score, threshold) else tag + UNSURE_MARK
 
 
-def scored_labels(scores: Mapping[str, float], threshold: float = TAG_CONFIDENCE, limit: int = 5,
-                  floor: float = 0.0) -> list[str]:
+def scored_labels(
+    scores: Mapping[str, float], threshold: float = TAG_CONFIDENCE, limit: int = 5, floor: float = 0.0
+) -> list[str]:
     """``"kick 0.91"``, ``"tom? 0.31"``: the best ``limit`` tags scored at least ``floor``, best first."""
     ranked = sorted(scores.items(), key=lambda item: -item[1])[:limit]
     return [f"{tag_label(tag, score, threshold)} {score:.2f}" for tag, score in ranked if score >= floor]

@@ -4,6 +4,7 @@ One parser for every entry point (the CLI's ``--aspect``, the bridge's ``set asp
 accept and refuse the same text. Which aspect names exist is the backend's to say
 (``Embedder.query_vector``); this checks only the shape.
 """
+
 from __future__ import annotations
 
 import math

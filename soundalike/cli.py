@@ -1,4 +1,5 @@
 """The ``soundalike`` command: argument parsing and the one place fatal errors are reported."""
+
 from __future__ import annotations
 
 import argparse
@@ -19,10 +20,19 @@ log = logging.getLogger(__name__)
 
 
 #: Modules that each add their subcommands (``add_parsers(commands)``) with a ``handler`` default.
-COMMAND_MODULES = ("soundalike.commands.library", "soundalike.commands.pipeline", "soundalike.commands.eval",
-                   "soundalike.commands.models", "soundalike.commands.osc", "soundalike.commands.tui", "soundalike.commands.serve",
-                   "soundalike.commands.repair", "soundalike.commands.kit", "soundalike.commands.listen",
-                   "soundalike.commands.map")
+COMMAND_MODULES = (
+    "soundalike.commands.library",
+    "soundalike.commands.pipeline",
+    "soundalike.commands.eval",
+    "soundalike.commands.models",
+    "soundalike.commands.osc",
+    "soundalike.commands.tui",
+    "soundalike.commands.serve",
+    "soundalike.commands.repair",
+    "soundalike.commands.kit",
+    "soundalike.commands.listen",
+    "soundalike.commands.map",
+)
 
 
 #: Commands whose own module builds their parser alone, so a one-off ``similar`` loads neither the
@@ -33,8 +43,12 @@ LIGHT_COMMANDS = {"similar": "soundalike.commands.library"}
 def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="soundalike", description="Find samples that sound alike.")
     parser.add_argument("--version", action="version", version=f"soundalike {__version__}")
-    parser.add_argument("--data-dir", help="library folder (default: $SOUNDALIKE_DATA_DIR or ~/.local/share/soundalike)")
-    parser.add_argument("--config", help="user config file (default: $SOUNDALIKE_CONFIG or ~/.config/soundalike/config.toml)")
+    parser.add_argument(
+        "--data-dir", help="library folder (default: $SOUNDALIKE_DATA_DIR or ~/.local/share/soundalike)"
+    )
+    parser.add_argument(
+        "--config", help="user config file (default: $SOUNDALIKE_CONFIG or ~/.config/soundalike/config.toml)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="show informational messages")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in modules:
@@ -80,8 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"soundalike: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("\nsoundalike: interrupted; what was indexed is kept, run the command again to resume",
-              file=sys.stderr)
+        print("\nsoundalike: interrupted; what was indexed is kept, run the command again to resume", file=sys.stderr)
         return 130
     finally:
         if previous is not None:
@@ -100,8 +113,10 @@ def _silence_stdout() -> None:
 def _interrupt_on_sigterm():
     """SIGTERM stops a command as Ctrl-C does (the batch in flight is committed or dropped whole,
     and the "kept" message is printed); returns the handler it replaced (None off the main thread)."""
+
     def interrupt(signum, frame):
         raise KeyboardInterrupt
+
     try:
         return signal.signal(signal.SIGTERM, interrupt)
     except ValueError:  # not the main thread
@@ -125,8 +140,10 @@ def default_to_tui(argv: list[str], parser: argparse.ArgumentParser) -> list[str
     if i < len(argv) and not os.path.isdir(os.path.expanduser(argv[i])):
         guess = difflib.get_close_matches(argv[i], list(commands), n=1, cutoff=0.7)
         if guess:
-            parser.error(f"{argv[i]!r} is not a command or a folder; did you mean '{guess[0]}'? "
-                         f"(soundalike --help lists the commands)")
+            parser.error(
+                f"{argv[i]!r} is not a command or a folder; did you mean '{guess[0]}'? "
+                f"(soundalike --help lists the commands)"
+            )
     return [*argv[:i], "tui", *argv[i:]]
 
 

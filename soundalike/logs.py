@@ -1,4 +1,5 @@
 """Logging for the entry points: details to the library's log file, warnings to the terminal."""
+
 from __future__ import annotations
 
 import errno
@@ -51,8 +52,10 @@ class _LogFile(logging.handlers.RotatingFileHandler):
             error = sys.exc_info()[1]
             if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
                 return
-            sys.stderr.write(f"soundalike: cannot write the log file {self.baseFilename} ({error}); "
-                             f"details are not logged until it can\n")
+            sys.stderr.write(
+                f"soundalike: cannot write the log file {self.baseFilename} ({error}); "
+                f"details are not logged until it can\n"
+            )
 
 
 def configure(log_dir: Path | None, verbose: bool = False) -> Path | None:
@@ -69,8 +72,14 @@ def configure(log_dir: Path | None, verbose: bool = False) -> Path | None:
     try:
         if log_dir.parent.is_dir():
             log_dir.mkdir(exist_ok=True)
-        handler = _LogFile(path, maxBytes=5 * 2**20, backupCount=2, encoding="utf-8", errors="backslashreplace",
-                           delay=not log_dir.is_dir())
+        handler = _LogFile(
+            path,
+            maxBytes=5 * 2**20,
+            backupCount=2,
+            encoding="utf-8",
+            errors="backslashreplace",
+            delay=not log_dir.is_dir(),
+        )
     except OSError:
         return None
     handler.setLevel(logging.DEBUG)

@@ -1,4 +1,5 @@
 """A one-line progress bar for the terminal: count, files per second and time left."""
+
 from __future__ import annotations
 
 import sys

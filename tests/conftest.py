@@ -1,4 +1,5 @@
 """Shared fixtures: generated audio files, a plumbing embedder, settings on a temp library."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -53,8 +54,12 @@ def write(path: Path, audio: np.ndarray, rate: int = 44100, **kwargs) -> Path:
 def make_settings(tmp_path):
     def _make(backends=("bands",), default="bands", **engine) -> Settings:
         data = tmp_path / "library-data"
-        return Settings(engine=EngineSettings(data_dir=str(data), backends=tuple(backends),
-                                              default_backend=default, workers=2, **engine))
+        return Settings(
+            engine=EngineSettings(
+                data_dir=str(data), backends=tuple(backends), default_backend=default, workers=2, **engine
+            )
+        )
+
     return _make
 
 
@@ -80,8 +85,9 @@ def drum_folder(tmp_path, rendered_drums) -> Path:
 
 
 #: Watch settings fast enough for tests of the live engine.
-FAST_WATCH = WatchSettings(debounce_seconds=0.1, poll_seconds=0.2, root_check_seconds=0.2, offline_min_files=5,
-                           index_save_seconds=0.0)
+FAST_WATCH = WatchSettings(
+    debounce_seconds=0.1, poll_seconds=0.2, root_check_seconds=0.2, offline_min_files=5, index_save_seconds=0.0
+)
 
 
 def live_settings(make_settings, **watch):
@@ -92,6 +98,7 @@ def live_settings(make_settings, **watch):
 def serve(make_settings):
     """Start live engines on roots (stopped at teardown): ``serve([root], **watch_settings)``."""
     from soundalike.engine.live.service import EngineService
+
     services = []
 
     def _serve(roots, backends=TEST_BACKENDS, **watch):
@@ -109,6 +116,7 @@ def serve(make_settings):
 def counting_decoder(monkeypatch):
     """The base names of the files ingest decodes, in order (what a test expects to cost no decode)."""
     import soundalike.engine.pipeline.ingest
+
     calls = []
     real = soundalike.engine.pipeline.ingest.decode_file
 
@@ -135,5 +143,6 @@ def pytest_runtest_makereport(item, call):
     UTF-8 (``bad_\\xff.wav``, logged by the hostile tests) shows as ``\\udcff`` instead of ending the run."""
     outcome = yield
     report = outcome.get_result()
-    report.sections = [(title, text.encode("utf-8", "backslashreplace").decode("utf-8"))
-                       for title, text in report.sections]
+    report.sections = [
+        (title, text.encode("utf-8", "backslashreplace").decode("utf-8")) for title, text in report.sections
+    ]

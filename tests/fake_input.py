@@ -1,4 +1,5 @@
 """sounddevice faked at its module boundary for recording: an input stream that plays back an array."""
+
 from __future__ import annotations
 
 import threading
@@ -22,7 +23,7 @@ class FakeInputStream:
         for start in range(0, audio.size, self.blocksize):
             if self._stop.is_set():
                 return
-            block = np.repeat(audio[start: start + self.blocksize, None], self.channels, axis=1)
+            block = np.repeat(audio[start : start + self.blocksize, None], self.channels, axis=1)
             self.callback(block.astype(np.float32), len(block), None, None)
 
     def __enter__(self):

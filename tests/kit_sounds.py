@@ -1,4 +1,5 @@
 """Generated drum kits with every kind a kit slot wants, velocity layers and pitched toms."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,8 +7,16 @@ import numpy as np
 from soundalike.engine.tools.demo import render
 from tests.conftest import write
 
-KIT_SOUNDS = (("kick", "Kick"), ("snare", "Snare"), ("clap", "Clap"), ("closed hat", "HatClosed"),
-              ("open hat", "HatOpen"), ("cymbal", "Crash"), ("cymbal", "Ride"), ("shaker", "Shaker"))
+KIT_SOUNDS = (
+    ("kick", "Kick"),
+    ("snare", "Snare"),
+    ("clap", "Clap"),
+    ("closed hat", "HatClosed"),
+    ("open hat", "HatOpen"),
+    ("cymbal", "Crash"),
+    ("cymbal", "Ride"),
+    ("shaker", "Shaker"),
+)
 TOM_PITCHES = (90.0, 140.0, 210.0)
 
 

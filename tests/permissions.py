@@ -4,6 +4,7 @@
 simulated where the OS would give it: ``open()`` and ``os.access()`` answer EACCES for that path
 (``chmod`` still runs, so watchers see the same change as on a user's machine).
 """
+
 from __future__ import annotations
 
 import builtins

@@ -1,4 +1,5 @@
 """Training data for the built-in embedder: rendered kits, the dev set, and augmentation."""
+
 from __future__ import annotations
 
 import logging
@@ -29,8 +30,13 @@ class Clips:
         return Clips(*[[getattr(self, f)[i] for i in idx] for f in ("audio", "fine", "classes", "groups", "source")])
 
     def __add__(self, other: Clips) -> Clips:
-        return Clips(self.audio + other.audio, self.fine + other.fine, self.classes + other.classes,
-                     self.groups + other.groups, self.source + other.source)
+        return Clips(
+            self.audio + other.audio,
+            self.fine + other.fine,
+            self.classes + other.classes,
+            self.groups + other.groups,
+            self.source + other.source,
+        )
 
     def __len__(self) -> int:
         return len(self.audio)
@@ -42,7 +48,7 @@ def trim_leading(x: np.ndarray, threshold_db: float = -50.0) -> np.ndarray:
     if peak <= 0:
         return x
     loud = np.flatnonzero(np.abs(x) > peak * 10 ** (threshold_db / 20))
-    return x[max(int(loud[0]) - SR // 1000, 0):]
+    return x[max(int(loud[0]) - SR // 1000, 0) :]
 
 
 def load_renders(paths: list[Path]) -> Clips:
@@ -145,11 +151,19 @@ def _cut_tail(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def _cut_head(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    return x[int(rng.uniform(0, 0.004) * SR):]
+    return x[int(rng.uniform(0, 0.004) * SR) :]
 
 
-AUGMENTS = ((_pitch, 0.6), (_tilt, 0.6), (_saturate, 0.15), (_bandlimit, 0.15),
-            (_reverb, 0.3), (_noise, 0.3), (_cut_tail, 0.3), (_cut_head, 0.3))
+AUGMENTS = (
+    (_pitch, 0.6),
+    (_tilt, 0.6),
+    (_saturate, 0.15),
+    (_bandlimit, 0.15),
+    (_reverb, 0.3),
+    (_noise, 0.3),
+    (_cut_tail, 0.3),
+    (_cut_head, 0.3),
+)
 
 
 def augment(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:

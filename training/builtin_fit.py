@@ -1,4 +1,5 @@
 """Feature extraction in parallel, model fitting and retrieval scoring for the built-in embedder."""
+
 from __future__ import annotations
 
 import logging
@@ -47,21 +48,43 @@ def class_weights(labels: np.ndarray, extra: np.ndarray | None = None) -> np.nda
     return weights / weights.mean()
 
 
-def fit_model(features: np.ndarray, labels: np.ndarray, weights: np.ndarray, seed: int,
-              hidden: tuple[int, ...] = (256, 32), alpha: float = 1e-3, epochs: int = 30, n_models: int = 5,
-              temperature: float = 2.0, hidden_weight: float = 0.5) -> dict[str, np.ndarray]:
+def fit_model(
+    features: np.ndarray,
+    labels: np.ndarray,
+    weights: np.ndarray,
+    seed: int,
+    hidden: tuple[int, ...] = (256, 32),
+    alpha: float = 1e-3,
+    epochs: int = 30,
+    n_models: int = 5,
+    temperature: float = 2.0,
+    hidden_weight: float = 0.5,
+) -> dict[str, np.ndarray]:
     """Fit standardiser, an ensemble of MLPs and the timbre basis; return the runtime's arrays."""
     mean = features.mean(axis=0)
     scale = np.maximum(features.std(axis=0), 1e-3)
     z = np.clip((features - mean) / scale, -8.0, 8.0)
-    arrays: dict[str, np.ndarray] = {"mean": mean.astype(np.float32), "scale": scale.astype(np.float32),
-                                     "n_models": np.array(n_models), "n_layers": np.array(len(hidden) + 1),
-                                     "temperature": np.array(temperature), "hidden_weight": np.array(hidden_weight)}
+    arrays: dict[str, np.ndarray] = {
+        "mean": mean.astype(np.float32),
+        "scale": scale.astype(np.float32),
+        "n_models": np.array(n_models),
+        "n_layers": np.array(len(hidden) + 1),
+        "temperature": np.array(temperature),
+        "hidden_weight": np.array(hidden_weight),
+    }
     for k in range(n_models):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            mlp = MLPClassifier(hidden_layer_sizes=hidden, alpha=alpha, batch_size=256, learning_rate_init=1e-3,
-                                max_iter=epochs, random_state=seed + k, tol=0.0, n_iter_no_change=epochs)
+            mlp = MLPClassifier(
+                hidden_layer_sizes=hidden,
+                alpha=alpha,
+                batch_size=256,
+                learning_rate_init=1e-3,
+                max_iter=epochs,
+                random_state=seed + k,
+                tol=0.0,
+                n_iter_no_change=epochs,
+            )
             mlp.fit(z, labels, sample_weight=weights)
         arrays["classes"] = np.array(mlp.classes_)
         for i, (w, b) in enumerate(zip(mlp.coefs_, mlp.intercepts_)):
@@ -91,8 +114,11 @@ def combine(parts: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarr
     ``similar`` scores the weighted sum of per-aspect cosines, so each aspect is scaled by the
     square root of its weight, exactly as ``Embedder.ranking_vectors`` (and ``soundalike embed``) do.
     """
-    cols = [parts[name] * np.sqrt(weights.get(name, 0.0)) for name in ("overall", "timbre", "envelope", "pitch", "frames")
-            if name in parts]
+    cols = [
+        parts[name] * np.sqrt(weights.get(name, 0.0))
+        for name in ("overall", "timbre", "envelope", "pitch", "frames")
+        if name in parts
+    ]
     return np.concatenate(cols, axis=1)
 
 
@@ -113,8 +139,12 @@ def retrieval_scores(emb: np.ndarray, classes, groups, queries=None, k: int = 10
         p_at_k.append(rel[:k].mean())
         top1.append(rel[0])
         aps.append(float((np.cumsum(rel) / np.arange(1, len(rel) + 1) * rel).sum() / rel.sum()))
-    return {f"P@{k}": float(np.mean(p_at_k)), "top1": float(np.mean(top1)), "mAP": float(np.mean(aps)),
-            "queries": len(p_at_k)}
+    return {
+        f"P@{k}": float(np.mean(p_at_k)),
+        "top1": float(np.mean(top1)),
+        "mAP": float(np.mean(aps)),
+        "queries": len(p_at_k),
+    }
 
 
 def pooled(results: list[dict]) -> dict[str, float]:

@@ -11,6 +11,7 @@ a measurement. Our MFCC vector is "a typical one", not necessarily the team's.
     .venv/bin/python training/estimate_heldout.py --devset /work/data/devset/devset.tsv \
         --builtin 0.709,0.853
 """
+
 from __future__ import annotations
 
 import argparse
@@ -77,16 +78,21 @@ def implied(builtin_dev: float, ref_dev: float, ref_heldout: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--devset", type=Path, required=True)
-    parser.add_argument("--builtin", default="0.709,0.853",
-                        help="leave-one-dev-kit-out P@10,top-1 of the built-in backend (train_builtin.py)")
+    parser.add_argument(
+        "--builtin",
+        default="0.709,0.853",
+        help="leave-one-dev-kit-out P@10,top-1 of the built-in backend (train_builtin.py)",
+    )
     args = parser.parse_args()
     builtin = tuple(float(x) for x in args.builtin.split(","))
     files = read_labelled(args.devset, extensions=())
     paths = [f.path for f in files]
     classes, groups = np.array([f.label for f in files]), np.array([f.group for f in files])
     vectors = {"mfcc": mfcc_vectors(paths), "aisfx": aisfx_vectors(paths)}
-    print(f"{'reference':10s} {'dev P@10':>9s} {'held-out':>9s} {'dev top1':>9s} {'held-out':>9s}"
-          f" | built-in implied P@10, top-1")
+    print(
+        f"{'reference':10s} {'dev P@10':>9s} {'held-out':>9s} {'dev top1':>9s} {'held-out':>9s}"
+        f" | built-in implied P@10, top-1"
+    )
     for name, vecs in vectors.items():
         if vecs is None:
             continue
@@ -94,8 +100,10 @@ def main() -> None:
         ref = REFERENCES[name]
         est = [implied(b, d, h) for b, d, h in zip(builtin, dev, ref)]
         print(f"{name:10s} {dev[0]:9.3f} {ref[0]:9.3f} {dev[1]:9.3f} {ref[1]:9.3f} | {est[0]:.3f}, {est[1]:.3f}")
-    print(f"built-in leave-one-dev-kit-out: P@10 {builtin[0]:.3f}, top-1 {builtin[1]:.3f};"
-          f" goal on held-out kits: {GOAL[0]:.2f}, {GOAL[1]:.2f}")
+    print(
+        f"built-in leave-one-dev-kit-out: P@10 {builtin[0]:.3f}, top-1 {builtin[1]:.3f};"
+        f" goal on held-out kits: {GOAL[0]:.2f}, {GOAL[1]:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ by the runtime's own :class:`MelFrames`, so training and inference see identical
 Each clip also gets a *source* for the metric loss: positives must come from another source, so
 kits of one soundfont (which share samples) are one source, as in ``pooled_eval.py``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -61,8 +62,13 @@ def patches(clips: Clips, n_aug: int, seed: int, cache: Path, name: str, workers
     tasks = [(clip, seed, i, n_aug) for i, clip in enumerate(clips.audio)]
     with mp.get_context("fork").Pool(workers) as pool:
         out = np.stack(pool.map(_patches_for, tasks, chunksize=16))
-    log.info("%s: %d clips x %d variants of log-mel frames in %.0f s", name, len(clips), 1 + n_aug,
-             time.perf_counter() - start)
+    log.info(
+        "%s: %d clips x %d variants of log-mel frames in %.0f s",
+        name,
+        len(clips),
+        1 + n_aug,
+        time.perf_counter() - start,
+    )
     cache.mkdir(parents=True, exist_ok=True)
     np.save(path, out)
     return out
@@ -78,8 +84,7 @@ def training_clips(renders: Path, devset: Path | None, sonicpi: Path, synth: Cli
     return parts
 
 
-def build_patches(parts: dict[str, Clips], n_aug: int, synth_aug: int, seed: int, cache: Path,
-                  workers: int) -> Patches:
+def build_patches(parts: dict[str, Clips], n_aug: int, synth_aug: int, seed: int, cache: Path, workers: int) -> Patches:
     blocks, fine, groups, sources, kinds = [], [], [], [], []
     for name, clips in parts.items():
         keep = np.array([a is not None and len(a) > 0 for a in clips.audio])
@@ -95,6 +100,6 @@ def build_patches(parts: dict[str, Clips], n_aug: int, synth_aug: int, seed: int
     start = 0
     for block in blocks:  # clips with fewer variants repeat theirs to fill the row
         reps = -(-width // block.shape[1])
-        frames[start: start + len(block)] = np.tile(block, (1, reps, 1, 1))[:, :width]
+        frames[start : start + len(block)] = np.tile(block, (1, reps, 1, 1))[:, :width]
         start += len(block)
     return Patches(frames, np.array(fine), np.array(groups), np.array(sources), np.array(kinds))

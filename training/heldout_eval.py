@@ -15,6 +15,7 @@ so the difference from the team's figures is this evaluation's measured error.
 
     .venv/bin/python training/heldout_eval.py --devset /work/data/devset/devset.tsv [--frames MODEL.npz]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,29 +44,50 @@ log = logging.getLogger("heldout_eval")
 
 # The team's held-out run (619 sounds, 14 kits): class -> (queries, P@10, top-1) per model.
 TEAM = {
-    "0303c91": {"kick": (54, 0.87, 0.96), "hihat": (126, 0.83, 0.89), "cymbal": (134, 0.86, 0.82),
-                "tom": (85, 0.85, 0.78), "snare": (89, 0.73, 0.71), "shaker": (20, 0.48, 0.45),
-                "clap": (17, 0.39, 0.65), "rim": (31, 0.33, 0.29), "bell": (20, 0.25, 0.35),
-                "hand": (43, 0.16, 0.28)},
-    "18cf80f": {"kick": (54, 0.84, 0.93), "hihat": (126, 0.84, 0.84), "cymbal": (134, 0.88, 0.85),
-                "tom": (85, 0.83, 0.68), "snare": (89, 0.70, 0.67), "shaker": (20, 0.48, 0.45),
-                "clap": (17, 0.40, 0.71), "rim": (31, 0.31, 0.23), "bell": (20, 0.37, 0.35),
-                "hand": (43, 0.21, 0.23)},
+    "0303c91": {
+        "kick": (54, 0.87, 0.96),
+        "hihat": (126, 0.83, 0.89),
+        "cymbal": (134, 0.86, 0.82),
+        "tom": (85, 0.85, 0.78),
+        "snare": (89, 0.73, 0.71),
+        "shaker": (20, 0.48, 0.45),
+        "clap": (17, 0.39, 0.65),
+        "rim": (31, 0.33, 0.29),
+        "bell": (20, 0.25, 0.35),
+        "hand": (43, 0.16, 0.28),
+    },
+    "18cf80f": {
+        "kick": (54, 0.84, 0.93),
+        "hihat": (126, 0.84, 0.84),
+        "cymbal": (134, 0.88, 0.85),
+        "tom": (85, 0.83, 0.68),
+        "snare": (89, 0.70, 0.67),
+        "shaker": (20, 0.48, 0.45),
+        "clap": (17, 0.40, 0.71),
+        "rim": (31, 0.31, 0.23),
+        "bell": (20, 0.37, 0.35),
+        "hand": (43, 0.21, 0.23),
+    },
 }
 TEAM_ALL = {"0303c91": (0.714, 0.729), "18cf80f": (0.718, 0.700)}
 CLASSES = tuple(TEAM["18cf80f"])
 MIX = {c: n for c, (n, _, _) in TEAM["18cf80f"].items()}
 # Aspect weights each commit shipped with (DEFAULT_WEIGHTS in engine/embedders/builtin.py there).
-COMMIT_WEIGHTS = {"0303c91": {"overall": 1.0, "timbre": 0.3, "pitch": 0.1, "envelope": 0.04},
-                  "18cf80f": {"overall": 1.0, "timbre": 0.3, "pitch": 0.2, "envelope": 0.1}}
+COMMIT_WEIGHTS = {
+    "0303c91": {"overall": 1.0, "timbre": 0.3, "pitch": 0.1, "envelope": 0.04},
+    "18cf80f": {"overall": 1.0, "timbre": 0.3, "pitch": 0.2, "envelope": 0.1},
+}
 TAG_CLASS = {"closed hat": "hihat", "open hat": "hihat", "hand drum": "hand"}
 
 
 def model_at(commit: str, cache: Path) -> Path:
     path = cache / f"builtin_model-{commit}.npz"
     if not path.exists():
-        blob = subprocess.run(["git", "-C", str(ROOT), "show", f"{commit}:engine/embedders/builtin_model.npz"],
-                              check=True, capture_output=True).stdout
+        blob = subprocess.run(
+            ["git", "-C", str(ROOT), "show", f"{commit}:engine/embedders/builtin_model.npz"],
+            check=True,
+            capture_output=True,
+        ).stdout
         path.write_bytes(blob)
     return path
 
@@ -88,8 +110,7 @@ def per_query(emb: np.ndarray, classes: np.ndarray, groups: np.ndarray, queries:
 def tag_classes(tags: list[dict[str, float]]) -> tuple[np.ndarray, np.ndarray]:
     """Each sound's best tag as an evaluation class, and its score (the tag's confidence)."""
     best = [max(t, key=lambda name: t[name]) for t in tags]
-    return (np.array([TAG_CLASS.get(b, b) for b in best]),
-            np.array([t[b] for t, b in zip(tags, best)]))
+    return (np.array([TAG_CLASS.get(b, b) for b in best]), np.array([t[b] for t, b in zip(tags, best)]))
 
 
 def mixed(values: dict[str, float]) -> float:
@@ -97,8 +118,17 @@ def mixed(values: dict[str, float]) -> float:
     return sum(MIX[c] * values[c] for c in present) / sum(MIX[c] for c in present)
 
 
-def report(name: str, p: np.ndarray, t: np.ndarray, tag: np.ndarray, conf: np.ndarray, first: np.ndarray,
-           classes: np.ndarray, team: str | None = None, threshold: float = 0.5) -> dict:
+def report(
+    name: str,
+    p: np.ndarray,
+    t: np.ndarray,
+    tag: np.ndarray,
+    conf: np.ndarray,
+    first: np.ndarray,
+    classes: np.ndarray,
+    team: str | None = None,
+    threshold: float = 0.5,
+) -> dict:
     rows = {}
     print(f"\n== {name}")
     print(f"{'class':8s} {'n':>4s} {'P@10':>6s} {'top-1':>6s} {'tag':>6s}" + ("   team: n P@10 top-1" if team else ""))
@@ -108,14 +138,23 @@ def report(name: str, p: np.ndarray, t: np.ndarray, tag: np.ndarray, conf: np.nd
             continue
         rows[cls] = (p[q].mean(), t[q].mean(), (tag[q] == cls).mean())
         ref = TEAM[team][cls] if team else None
-        print(f"{cls:8s} {q.sum():4d} {rows[cls][0]:6.3f} {rows[cls][1]:6.3f} {rows[cls][2]:6.3f}"
-              + (f"   {ref[0]:4d} {ref[1]:.2f} {ref[2]:.2f}" if ref else ""))
-    out = {"P@10": mixed({c: r[0] for c, r in rows.items()}), "top1": mixed({c: r[1] for c, r in rows.items()}),
-           "tag": mixed({c: r[2] for c, r in rows.items()}), "pooled_P@10": p.mean(), "pooled_top1": t.mean()}
+        print(
+            f"{cls:8s} {q.sum():4d} {rows[cls][0]:6.3f} {rows[cls][1]:6.3f} {rows[cls][2]:6.3f}"
+            + (f"   {ref[0]:4d} {ref[1]:.2f} {ref[2]:.2f}" if ref else "")
+        )
+    out = {
+        "P@10": mixed({c: r[0] for c, r in rows.items()}),
+        "top1": mixed({c: r[1] for c, r in rows.items()}),
+        "tag": mixed({c: r[2] for c, r in rows.items()}),
+        "pooled_P@10": p.mean(),
+        "pooled_top1": t.mean(),
+    }
     sure = conf >= threshold
-    line = (f"held-out class mix: P@10 {out['P@10']:.3f}  top-1 {out['top1']:.3f}  tag {out['tag']:.3f}"
-            f"   (pooled {p.mean():.3f} / {t.mean():.3f}; tags sure {sure.mean():.0%}, right when sure "
-            f"{(tag[sure] == classes[sure]).mean():.3f}, when unsure {(tag[~sure] == classes[~sure]).mean():.3f})")
+    line = (
+        f"held-out class mix: P@10 {out['P@10']:.3f}  top-1 {out['top1']:.3f}  tag {out['tag']:.3f}"
+        f"   (pooled {p.mean():.3f} / {t.mean():.3f}; tags sure {sure.mean():.0%}, right when sure "
+        f"{(tag[sure] == classes[sure]).mean():.3f}, when unsure {(tag[~sure] == classes[~sure]).mean():.3f})"
+    )
     if team:
         line += f"   team {TEAM_ALL[team][0]:.3f} / {TEAM_ALL[team][1]:.3f}"
     print(line)

@@ -13,6 +13,7 @@ From ``/work/shared/devdata/fetch-more.sh DIR`` (checked 2026-12-05, see trainin
 
 Soundfont kits are rendered at velocity 100 (one layer, as ``pooled_eval.py`` does for soundfonts).
 """
+
 from __future__ import annotations
 
 import logging
@@ -29,8 +30,7 @@ log = logging.getLogger(__name__)
 
 MORE_ROOT = Path("/work/data/more")
 SF2 = MORE_ROOT / "root/usr/share/sounds/sf2"
-KITS = {"csound": (SF2 / "sf_GMbank.sf2", (0, 8, 16, 24, 25, 32, 40, 48)),
-        "opl3": (SF2 / "OPL-3_FM_128M.sf2", (0,))}
+KITS = {"csound": (SF2 / "sf_GMbank.sf2", (0, 8, 16, 24, 25, 32, 40, 48)), "opl3": (SF2 / "OPL-3_FM_128M.sf2", (0,))}
 MONO = MORE_ROOT / "root/usr/share/fluidr3mono-gm-soundfont/FluidR3Mono_GM.sf3"
 VELOCITY = 100
 
@@ -38,8 +38,28 @@ VELOCITY = 100
 def _render(soundfont: Path, job: Job, events, tmp: Path) -> np.ndarray:
     midi, wav = tmp / f"{job.stem}.mid", tmp / f"{job.stem}.wav"
     _write_midi(job, events, midi)
-    subprocess.run(["fluidsynth", "-ni", "-q", "-R", "0", "-C", "0", "-g", "0.6", "-r", str(RENDER_SR),
-                    "-F", str(wav), str(soundfont), str(midi)], check=True, capture_output=True, timeout=1200)
+    subprocess.run(
+        [
+            "fluidsynth",
+            "-ni",
+            "-q",
+            "-R",
+            "0",
+            "-C",
+            "0",
+            "-g",
+            "0.6",
+            "-r",
+            str(RENDER_SR),
+            "-F",
+            str(wav),
+            str(soundfont),
+            str(midi),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=1200,
+    )
     return _read(wav)
 
 
@@ -63,8 +83,14 @@ def render_soundfont(name: str, soundfont: Path, programs, cache: Path) -> list[
                 if keep:
                     _save(path, job, [events[i] for i in keep], clips[keep])
                 else:
-                    np.savez(path, audio=np.zeros((0, clips.shape[1]), np.int16), notes=[], velocities=[],
-                             labels=np.array([], dtype="<U12"), lengths=[])
+                    np.savez(
+                        path,
+                        audio=np.zeros((0, clips.shape[1]), np.int16),
+                        notes=[],
+                        velocities=[],
+                        labels=np.array([], dtype="<U12"),
+                        lengths=[],
+                    )
                 log.info("%s program %d: %d new notes", name, program, len(keep))
             else:
                 for note, clip in zip(np.load(path)["notes"], load_group(path)[0]):
@@ -101,5 +127,7 @@ def check_mono(cache: Path) -> None:
         mono = _cut(_render(MONO, Job("fluidr3mono", 128, 0), events, Path(tmpdir)), len(events))
     ref = {n: _signature(np.pad(c, (0, max(0, 11025 - len(c))))) for c, n in zip(clips, notes)}
     sims = [float(abs(_signature(m) @ ref[n])) for (n, _), m in zip(events, mono) if n in ref]
-    print(f"FluidR3Mono vs FluidR3 GM Standard kit: median cosine {np.median(sims):.3f}, "
-          f"{np.mean(np.array(sims) > 0.9):.0%} of {len(sims)} notes above 0.9")
+    print(
+        f"FluidR3Mono vs FluidR3 GM Standard kit: median cosine {np.median(sims):.3f}, "
+        f"{np.mean(np.array(sims) > 0.9):.0%} of {len(sims)} notes above 0.9"
+    )

@@ -17,6 +17,7 @@ figures for the shipped model; overall both pooled and re-weighted to the held-o
     .venv/bin/python training/pooled_eval.py --devset /work/data/devset/devset.tsv --recipe shipped
     .venv/bin/python training/pooled_eval.py --devset /work/data/devset/devset.tsv --recipe real
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,10 +43,18 @@ from soundalike.engine.embedders.builtin import MODEL_FILE, RETRIEVAL_CLASS  # n
 log = logging.getLogger("pooled_eval")
 
 # The team's held-out figures for the shipped model: queries, P@10, top-1.
-HELDOUT = {"kick": (54, 0.87, 0.96), "hihat": (126, 0.83, 0.89), "cymbal": (134, 0.86, 0.82),
-           "tom": (85, 0.85, 0.78), "snare": (89, 0.73, 0.71), "shaker": (20, 0.48, 0.45),
-           "clap": (17, 0.39, 0.65), "rim": (31, 0.33, 0.29), "bell": (20, 0.25, 0.35),
-           "hand": (43, 0.16, 0.28)}
+HELDOUT = {
+    "kick": (54, 0.87, 0.96),
+    "hihat": (126, 0.83, 0.89),
+    "cymbal": (134, 0.86, 0.82),
+    "tom": (85, 0.85, 0.78),
+    "snare": (89, 0.73, 0.71),
+    "shaker": (20, 0.48, 0.45),
+    "clap": (17, 0.39, 0.65),
+    "rim": (31, 0.33, 0.29),
+    "bell": (20, 0.25, 0.35),
+    "hand": (43, 0.16, 0.28),
+}
 HELDOUT_ALL = (619, 0.714, 0.729)
 EVAL_CLASSES = tuple(HELDOUT)
 SOUNDFONT_VELOCITY = (100,)
@@ -113,18 +122,36 @@ def fold_model(data, fold: str | None, args, recipe_key: str) -> dict:
 
 
 def recipe_key(args) -> str:
-    text = "|".join(str(x) for x in (args.recipe, args.synth_kits, args.aug, args.synth_aug, args.seed,
-                                     sorted((k, v) for k, v in vars(args).items() if k not in ("sweep", "reverse", "only"))))
-    code = b"".join((ROOT / f).read_bytes() for f in ("training/builtin_fit.py", "training/train_builtin.py",
-                                                       "training/builtin_data.py", "training/synth_kits.py",
-                                                       "training/real_sources.py",
-                                                       "engine/embedders/builtin_features.py"))
+    text = "|".join(
+        str(x)
+        for x in (
+            args.recipe,
+            args.synth_kits,
+            args.aug,
+            args.synth_aug,
+            args.seed,
+            sorted((k, v) for k, v in vars(args).items() if k not in ("sweep", "reverse", "only")),
+        )
+    )
+    code = b"".join(
+        (ROOT / f).read_bytes()
+        for f in (
+            "training/builtin_fit.py",
+            "training/train_builtin.py",
+            "training/builtin_data.py",
+            "training/synth_kits.py",
+            "training/real_sources.py",
+            "engine/embedders/builtin_features.py",
+        )
+    )
     return args.recipe + "-" + hashlib.sha1(code + text.encode()).hexdigest()[:10]
 
 
 # Families each recipe trains on (the synthetic kits are never in the pool).
-TRAINED = {"shipped": ("dev", "sf-fluid", "sf-timgm6mb"),
-           "real": ("dev", "sf-fluid", "sf-timgm6mb", "sonicpi", "freepats", "redzep")}
+TRAINED = {
+    "shipped": ("dev", "sf-fluid", "sf-timgm6mb"),
+    "real": ("dev", "sf-fluid", "sf-timgm6mb", "sonicpi", "freepats", "redzep"),
+}
 
 
 def fold_models(args, pool: Clips) -> dict[str, dict]:
@@ -155,8 +182,12 @@ def fold_models(args, pool: Clips) -> dict[str, dict]:
 def score(models: dict, pool: Clips, feats: np.ndarray, weights: dict, **overrides) -> dict:
     """Per-query P@10, top-1, top-1 neighbour's class and argmax class, each family by its own model."""
     classes, groups, fams = np.array(pool.classes), np.array(pool.groups), families_of(pool)
-    rows = {"p": np.zeros(len(pool)), "t": np.zeros(len(pool)), "first": np.empty(len(pool), object),
-            "tag": np.empty(len(pool), object)}
+    rows = {
+        "p": np.zeros(len(pool)),
+        "t": np.zeros(len(pool)),
+        "first": np.empty(len(pool), object),
+        "tag": np.empty(len(pool), object),
+    }
     for fold, arrays in models.items():
         arrays = {**arrays, **{k: np.array(v) for k, v in overrides.items()}}
         parts = aspects(arrays, feats)
@@ -167,19 +198,31 @@ def score(models: dict, pool: Clips, feats: np.ndarray, weights: dict, **overrid
 
 
 def summary(rows: dict, classes: np.ndarray) -> str:
-    weighted = sum(HELDOUT[c][0] * np.array([rows["p"][classes == c].mean(), rows["t"][classes == c].mean()])
-                   for c in EVAL_CLASSES) / HELDOUT_ALL[0]
+    weighted = (
+        sum(
+            HELDOUT[c][0] * np.array([rows["p"][classes == c].mean(), rows["t"][classes == c].mean()])
+            for c in EVAL_CLASSES
+        )
+        / HELDOUT_ALL[0]
+    )
     weak = np.isin(classes, ("hand", "bell", "rim", "clap", "shaker"))
-    return (f"pooled {rows['p'].mean():.3f}/{rows['t'].mean():.3f}  held-out mix {weighted[0]:.3f}/{weighted[1]:.3f}"
-            f"  weak classes {rows['p'][weak].mean():.3f}/{rows['t'][weak].mean():.3f}")
+    return (
+        f"pooled {rows['p'].mean():.3f}/{rows['t'].mean():.3f}  held-out mix {weighted[0]:.3f}/{weighted[1]:.3f}"
+        f"  weak classes {rows['p'][weak].mean():.3f}/{rows['t'][weak].mean():.3f}"
+    )
 
 
-SWEEP = [({"overall": 1.0}, {}), (MIX_WEIGHTS, {}),
-         ({"overall": 1.0, "timbre": 0.5, "pitch": 0.1, "envelope": 0.04}, {}),
-         ({"overall": 1.0, "timbre": 0.3, "pitch": 0.2, "envelope": 0.1}, {}),
-         ({"overall": 1.0, "timbre": 0.6, "pitch": 0.2, "envelope": 0.1}, {}),
-         (MIX_WEIGHTS, {"hidden_weight": 1.0}), (MIX_WEIGHTS, {"hidden_weight": 0.25}),
-         (MIX_WEIGHTS, {"temperature": 1.0}), (MIX_WEIGHTS, {"temperature": 4.0})]
+SWEEP = [
+    ({"overall": 1.0}, {}),
+    (MIX_WEIGHTS, {}),
+    ({"overall": 1.0, "timbre": 0.5, "pitch": 0.1, "envelope": 0.04}, {}),
+    ({"overall": 1.0, "timbre": 0.3, "pitch": 0.2, "envelope": 0.1}, {}),
+    ({"overall": 1.0, "timbre": 0.6, "pitch": 0.2, "envelope": 0.1}, {}),
+    (MIX_WEIGHTS, {"hidden_weight": 1.0}),
+    (MIX_WEIGHTS, {"hidden_weight": 0.25}),
+    (MIX_WEIGHTS, {"temperature": 1.0}),
+    (MIX_WEIGHTS, {"temperature": 4.0}),
+]
 
 
 def evaluate(args) -> dict:
@@ -192,7 +235,9 @@ def evaluate(args) -> dict:
     report(rows, np.array(pool.classes), families_of(pool))
     if args.sweep:
         for weights, overrides in SWEEP:
-            print(f"{weights} {overrides}: {summary(score(models, pool, feats, weights, **overrides), np.array(pool.classes))}")
+            print(
+                f"{weights} {overrides}: {summary(score(models, pool, feats, weights, **overrides), np.array(pool.classes))}"
+            )
     return rows
 
 
@@ -209,10 +254,16 @@ def report(rows: dict, classes: np.ndarray, fams: np.ndarray) -> None:
     print(f"{'pooled':8s} {len(classes):4d} {rows['p'].mean():6.3f} {rows['t'].mean():6.3f} {tag_all:6.3f}")
     w = weighted / HELDOUT_ALL[0]
     print(summary(rows, classes))
-    print(f"{'held-out class mix':18s} P@10 {w[0]:.3f} top-1 {w[1]:.3f}   "
-          f"(team measured {HELDOUT_ALL[1]:.3f} / {HELDOUT_ALL[2]:.3f} for the shipped model)")
-    print("per family:", ", ".join(f"{f} {rows['p'][fams == f].mean():.2f}/{rows['t'][fams == f].mean():.2f}"
-                                   for f in sorted(set(fams))))
+    print(
+        f"{'held-out class mix':18s} P@10 {w[0]:.3f} top-1 {w[1]:.3f}   "
+        f"(team measured {HELDOUT_ALL[1]:.3f} / {HELDOUT_ALL[2]:.3f} for the shipped model)"
+    )
+    print(
+        "per family:",
+        ", ".join(
+            f"{f} {rows['p'][fams == f].mean():.2f}/{rows['t'][fams == f].mean():.2f}" for f in sorted(set(fams))
+        ),
+    )
     confused = Counter((c, f) for c, f in zip(classes, rows["first"]) if c != f)
     print("top-1 confusions:", ", ".join(f"{c}->{f} {n}" for (c, f), n in confused.most_common(8)))
 

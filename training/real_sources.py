@@ -12,6 +12,7 @@ Each source is one *family* for the pooled leave-one-source-out evaluation (``po
 FluidR3 GM and MuseScore General share much of their material, so they form one family; TimGM6mb another; the dev kits one (left out together), Sonic Pi, FreePats and Red
 Zeppelin one each.
 """
+
 from __future__ import annotations
 
 import logging
@@ -35,10 +36,31 @@ REDZEP_SF2 = EXTRA_ROOT / "usr/share/sounds/sf2/Red_Zeppelin_4_LV2.sf2"
 # Read from the SF2's preset zones (sample names): 40 snare edge, 44 pedal hat, 46 semi-open hat,
 # 47 tom edge, 48 hat swish, 53 ride bell, 54 tambourine, 56 cowbell, 60 Paiste 22", 61 maraca.
 # Chokes (50, 52, 58) are left out: they are cut-off cymbals, neither a hit nor a hat.
-REDZEP_NOTES = {36: "kick", 37: "rim", 38: "snare", 39: "clap", 40: "snare", 41: "tom", 42: "closed_hat",
-                43: "tom", 44: "closed_hat", 45: "tom", 46: "open_hat", 47: "tom", 48: "open_hat",
-                49: "cymbal", 51: "cymbal", 53: "cymbal", 54: "shaker", 55: "cymbal", 56: "bell",
-                57: "cymbal", 59: "cymbal", 60: "cymbal", 61: "shaker"}
+REDZEP_NOTES = {
+    36: "kick",
+    37: "rim",
+    38: "snare",
+    39: "clap",
+    40: "snare",
+    41: "tom",
+    42: "closed_hat",
+    43: "tom",
+    44: "closed_hat",
+    45: "tom",
+    46: "open_hat",
+    47: "tom",
+    48: "open_hat",
+    49: "cymbal",
+    51: "cymbal",
+    53: "cymbal",
+    54: "shaker",
+    55: "cymbal",
+    56: "bell",
+    57: "cymbal",
+    59: "cymbal",
+    60: "cymbal",
+    61: "shaker",
+}
 
 
 def family(source: str, group: str) -> str:
@@ -74,16 +96,52 @@ def _render_timidity(events, tmp: Path) -> np.ndarray:
     cfg.write_text(text)
     midi, wav = tmp / "freepats.mid", tmp / "freepats.wav"
     _midi(events, 9, midi)
-    subprocess.run(["timidity", "-c", str(cfg), "-Ow", "-s", str(RENDER_SR), "--reverb=d", "--chorus=d",
-                    "-o", str(wav), str(midi)], check=True, capture_output=True, timeout=1200)
+    subprocess.run(
+        [
+            "timidity",
+            "-c",
+            str(cfg),
+            "-Ow",
+            "-s",
+            str(RENDER_SR),
+            "--reverb=d",
+            "--chorus=d",
+            "-o",
+            str(wav),
+            str(midi),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=1200,
+    )
     return _read(wav)
 
 
 def _render_fluidsynth(events, soundfont: Path, tmp: Path) -> np.ndarray:
     midi, wav = tmp / "redzep.mid", tmp / "redzep.wav"
     _midi(events, 0, midi)
-    subprocess.run(["fluidsynth", "-ni", "-q", "-R", "0", "-C", "0", "-g", "0.6", "-r", str(RENDER_SR),
-                    "-F", str(wav), str(soundfont), str(midi)], check=True, capture_output=True, timeout=1200)
+    subprocess.run(
+        [
+            "fluidsynth",
+            "-ni",
+            "-q",
+            "-R",
+            "0",
+            "-C",
+            "0",
+            "-g",
+            "0.6",
+            "-r",
+            str(RENDER_SR),
+            "-F",
+            str(wav),
+            str(soundfont),
+            str(midi),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=1200,
+    )
     return _read(wav)
 
 
@@ -108,9 +166,10 @@ def _render_kit(name: str, notes: dict[int, str], render, cache: Path) -> Path:
 def render_extra(cache: Path) -> dict[str, Path]:
     """Render FreePats and Red Zeppelin into ``cache`` (skipped when there); their group files."""
     cache.mkdir(parents=True, exist_ok=True)
-    return {"freepats": _render_kit("freepats", GM_NOTES, _render_timidity, cache),
-            "redzep": _render_kit("redzep", REDZEP_NOTES,
-                                  lambda ev, tmp: _render_fluidsynth(ev, REDZEP_SF2, tmp), cache)}
+    return {
+        "freepats": _render_kit("freepats", GM_NOTES, _render_timidity, cache),
+        "redzep": _render_kit("redzep", REDZEP_NOTES, lambda ev, tmp: _render_fluidsynth(ev, REDZEP_SF2, tmp), cache),
+    }
 
 
 def load_kit(path: Path, source: str, velocities: tuple[int, ...] | None = None) -> Clips:

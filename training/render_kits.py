@@ -10,6 +10,7 @@ a drum.
 Cache layout: ``CACHE/<soundfont>-<bank>-<program>.npz`` with ``audio`` (N, SR*NOTE_SECONDS) int16,
 ``notes``, ``velocities``, ``labels`` (fine classes) and ``lengths``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,12 +33,38 @@ VELOCITIES = (40, 70, 100, 127)
 
 # General MIDI percussion key -> fine class used in training (see DRUM_TO_DEV for the dev classes).
 GM_NOTES = {
-    35: "kick", 36: "kick", 37: "rim", 75: "rim", 38: "snare", 40: "snare", 39: "clap",
-    42: "closed_hat", 44: "closed_hat", 46: "open_hat",
-    41: "tom", 43: "tom", 45: "tom", 47: "tom", 48: "tom", 50: "tom",
-    49: "cymbal", 57: "cymbal", 52: "cymbal", 55: "cymbal", 51: "cymbal", 59: "cymbal", 53: "cymbal",
-    56: "bell", 54: "shaker", 69: "shaker", 70: "shaker",
-    60: "hand", 61: "hand", 62: "hand", 63: "hand", 64: "hand",
+    35: "kick",
+    36: "kick",
+    37: "rim",
+    75: "rim",
+    38: "snare",
+    40: "snare",
+    39: "clap",
+    42: "closed_hat",
+    44: "closed_hat",
+    46: "open_hat",
+    41: "tom",
+    43: "tom",
+    45: "tom",
+    47: "tom",
+    48: "tom",
+    50: "tom",
+    49: "cymbal",
+    57: "cymbal",
+    52: "cymbal",
+    55: "cymbal",
+    51: "cymbal",
+    59: "cymbal",
+    53: "cymbal",
+    56: "bell",
+    54: "shaker",
+    69: "shaker",
+    70: "shaker",
+    60: "hand",
+    61: "hand",
+    62: "hand",
+    63: "hand",
+    64: "hand",
 }
 DRUM_TO_DEV = {"closed_hat": "hihat", "open_hat": "hihat", "other": "other"}
 
@@ -46,8 +73,39 @@ SOUNDFONTS = {
     "timgm6mb": "/usr/share/sounds/sf2/TimGM6mb.sf2",
     "musescore": "/usr/share/sounds/sf3/MuseScore_General_Full.sf3",
 }
-DRUM_PROGRAMS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
-                 24, 25, 32, 33, 34, 35, 36, 40, 41, 42, 48)
+DRUM_PROGRAMS = (
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    10,
+    11,
+    12,
+    13,
+    14,
+    15,
+    16,
+    17,
+    18,
+    19,
+    24,
+    25,
+    32,
+    33,
+    34,
+    35,
+    36,
+    40,
+    41,
+    42,
+    48,
+)
 # Marching kits (56+) do not follow the GM key map, so their labels would be wrong: left out.
 # Melodic programs for the "other" class; percussive ones (timpani, 112-119) left out on purpose.
 OTHER_PROGRAMS = tuple(p for p in range(0, 112, 3) if p != 47)
@@ -93,8 +151,23 @@ def _write_midi(job: Job, events: list[tuple[int, int]], path: Path) -> None:
 def _render(job: Job, events: list[tuple[int, int]], tmp: Path) -> np.ndarray:
     midi, wav = tmp / f"{job.stem}.mid", tmp / f"{job.stem}.wav"
     _write_midi(job, events, midi)
-    cmd = ["fluidsynth", "-ni", "-q", "-R", "0", "-C", "0", "-g", "0.6", "-r", str(RENDER_SR),
-           "-F", str(wav), SOUNDFONTS[job.soundfont], str(midi)]
+    cmd = [
+        "fluidsynth",
+        "-ni",
+        "-q",
+        "-R",
+        "0",
+        "-C",
+        "0",
+        "-g",
+        "0.6",
+        "-r",
+        str(RENDER_SR),
+        "-F",
+        str(wav),
+        SOUNDFONTS[job.soundfont],
+        str(midi),
+    ]
     subprocess.run(cmd, check=True, capture_output=True, timeout=1200)
     audio, rate = sf.read(wav, dtype="float32", always_2d=True)
     return soxr.resample(audio.mean(axis=1), rate, SR)
@@ -131,8 +204,14 @@ def render_job(job: Job, cache: Path, seen: dict, tmp: Path) -> Path | None:
             keep.append(i)
     if len(keep) < (8 if job.bank == 128 else 2):
         log.info("%s: %d new notes, skipped (falls back to other programs)", job.stem, len(keep))
-        np.savez(out, audio=np.zeros((0, clips.shape[1]), np.int16), notes=[], velocities=[],
-                 labels=np.array([], dtype="<U12"), lengths=[])
+        np.savez(
+            out,
+            audio=np.zeros((0, clips.shape[1]), np.int16),
+            notes=[],
+            velocities=[],
+            labels=np.array([], dtype="<U12"),
+            lengths=[],
+        )
         return None
     _save(out, job, [events[i] for i in keep], clips[keep])
     log.info("%s: kept %d of %d notes", job.stem, len(keep), len(events))
@@ -145,9 +224,14 @@ def _save(out: Path, job: Job, events: list[tuple[int, int]], clips: np.ndarray)
     lengths = np.array([np.flatnonzero(row).max() + 1 if row.any() else 0 for row in loud])
     labels = [GM_NOTES[n] if job.bank == 128 else "other" for n, _ in events]
     scale = 32767 / max(float(np.abs(clips).max()), 1e-9)
-    np.savez_compressed(out, audio=np.round(clips * scale).astype(np.int16),
-                        notes=np.array([n for n, _ in events]), velocities=np.array([v for _, v in events]),
-                        labels=np.array(labels), lengths=lengths)
+    np.savez_compressed(
+        out,
+        audio=np.round(clips * scale).astype(np.int16),
+        notes=np.array([n for n, _ in events]),
+        velocities=np.array([v for _, v in events]),
+        labels=np.array(labels),
+        lengths=lengths,
+    )
 
 
 def all_jobs() -> list[Job]:
@@ -177,7 +261,8 @@ def _remember(path: Path, job: Job, seen: dict) -> None:
     with np.load(path) as data:
         for note, vel, clip in zip(data["notes"], data["velocities"], data["audio"]):
             seen.setdefault((job.soundfont, job.bank, int(note), int(vel)), []).append(
-                _signature(clip.astype(np.float32)))
+                _signature(clip.astype(np.float32))
+            )
 
 
 def load_group(path: Path) -> tuple[list[np.ndarray], list[str], list[int]]:
@@ -189,5 +274,6 @@ def load_group(path: Path) -> tuple[list[np.ndarray], list[str], list[int]]:
 
 if __name__ == "__main__":
     import sys
+
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     render_all(Path(sys.argv[1] if len(sys.argv) > 1 else "/work/data/renders"))

@@ -12,6 +12,7 @@ Folds (each one model, trained as ``train_builtin.py`` trains):
 
 Trained folds are cached next to the features, so a second sweep takes seconds.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -77,19 +78,29 @@ def scorer(data: tb.Dataset, models: dict[str, dict]):
     ok = ~np.isnan(feats).any(axis=1)
     dev, tim = (source == "dev") & ok, np.char.startswith(groups, "timgm6mb") & (classes != "other") & ok
     kits = np.unique(groups[dev])
-    views = {"unseen-dev": [(models["unseen-dev"], dev, None)], "soundfont": [(models["soundfont"], tim, None)],
-             "loko": [(models[f"loko/{k}"], dev, k) for k in kits],
-             "large-pool": [(models[f"large-pool/{k}"], dev | tim, k) for k in kits]}
-    parts = {name: [(aspects(m, feats[rows]), classes[rows], groups[rows], kit) for m, rows, kit in items]
-             for name, items in views.items()}
+    views = {
+        "unseen-dev": [(models["unseen-dev"], dev, None)],
+        "soundfont": [(models["soundfont"], tim, None)],
+        "loko": [(models[f"loko/{k}"], dev, k) for k in kits],
+        "large-pool": [(models[f"large-pool/{k}"], dev | tim, k) for k in kits],
+    }
+    parts = {
+        name: [(aspects(m, feats[rows]), classes[rows], groups[rows], kit) for m, rows, kit in items]
+        for name, items in views.items()
+    }
 
     def score(weights: dict[str, float]) -> dict[str, tuple[float, float]]:
         out = {}
         for name, items in parts.items():
-            result = pooled([retrieval_scores(combine(a, weights), c, g, None if kit is None else g == kit)
-                             for a, c, g, kit in items])
+            result = pooled(
+                [
+                    retrieval_scores(combine(a, weights), c, g, None if kit is None else g == kit)
+                    for a, c, g, kit in items
+                ]
+            )
             out[name] = (result["P@10"], result["top1"])
         return out
+
     return score
 
 
@@ -100,8 +111,9 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     data = tb.build_dataset(args)
     score = scorer(data, trained_folds(data, args))
-    candidates = [{"overall": 1.0}] + [{"overall": 1.0, "timbre": t, "pitch": p, "envelope": e}
-                                       for t, p, e in itertools.product(*GRID.values())]
+    candidates = [{"overall": 1.0}] + [
+        {"overall": 1.0, "timbre": t, "pitch": p, "envelope": e} for t, p, e in itertools.product(*GRID.values())
+    ]
     if DEFAULT_WEIGHTS not in candidates:
         candidates.append(dict(DEFAULT_WEIGHTS))
     folds = list(score(DEFAULT_WEIGHTS))
@@ -110,7 +122,9 @@ def main() -> None:
         label = "/".join(f"{weights.get(a, 0.0):g}" for a in ("timbre", "pitch", "envelope"))
         mark = "  <- DEFAULT_WEIGHTS" if weights == DEFAULT_WEIGHTS else ""
         row = score(weights)
-        print(f"{label:22s} " + "  ".join(f"{row[f][0]:.3f}/{row[f][1]:.3f}".rjust(14) for f in folds) + mark, flush=True)
+        print(
+            f"{label:22s} " + "  ".join(f"{row[f][0]:.3f}/{row[f][1]:.3f}".rjust(14) for f in folds) + mark, flush=True
+        )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ kit draws one "character" (saturation, tilt, room, band limit) shared by all its
 real kit or sample pack is recorded and processed as a whole, and one parameter set per voice,
 played at a few velocities (velocity changes brightness and decay a little, as on real drums).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -84,7 +85,9 @@ def clap(p: dict, rng: np.random.Generator) -> np.ndarray:
     for k in range(p["bursts"]):
         start = k * p["spacing"]
         gate += (t >= start) * np.exp(-(t - start).clip(0) / 0.004)
-    gate += 0.6 * (t >= p["bursts"] * p["spacing"]) * np.exp(-6.9 * (t - p["bursts"] * p["spacing"]).clip(0) / p["decay"])
+    gate += (
+        0.6 * (t >= p["bursts"] * p["spacing"]) * np.exp(-6.9 * (t - p["bursts"] * p["spacing"]).clip(0) / p["decay"])
+    )
     noise = _band(rng.standard_normal(len(t)), p["centre"] / 1.6, p["centre"] * 1.6)
     return noise * gate
 
@@ -132,8 +135,11 @@ def shaker(p: dict, rng: np.random.Generator) -> np.ndarray:
 def bell(p: dict, rng: np.random.Generator) -> np.ndarray:
     t = _t(p["decay"] * 1.3 + 0.03)
     square = lambda f: np.sign(np.sin(2 * np.pi * f * t))  # noqa: E731
-    tone = square(p["f0"]) + square(p["f0"] * p["ratio"]) if p["square"] else (
-        np.sin(2 * np.pi * p["f0"] * t) + 0.7 * np.sin(2 * np.pi * p["f0"] * p["ratio"] * t))
+    tone = (
+        square(p["f0"]) + square(p["f0"] * p["ratio"])
+        if p["square"]
+        else (np.sin(2 * np.pi * p["f0"] * t) + 0.7 * np.sin(2 * np.pi * p["f0"] * p["ratio"] * t))
+    )
     return _band(tone, p["f0"] * 0.6, p["f0"] * 4) * _env(t, p["decay"])
 
 
@@ -147,26 +153,61 @@ def hand(p: dict, rng: np.random.Generator) -> np.ndarray:
 def voice_params(voice: str, rng: np.random.Generator) -> dict:
     u, lu = rng.uniform, lambda a, b: float(np.exp(rng.uniform(np.log(a), np.log(b))))
     table = {
-        "kick": lambda: dict(f0=lu(38, 75), ratio=lu(1.5, 6), sweep=lu(0.008, 0.06), decay=lu(0.12, 1.2),
-                             click=lu(0.02, 0.8), click_hp=lu(1000, 6000), click_decay=lu(0.002, 0.012)),
-        "tom": lambda: dict(f0=lu(75, 330), ratio=lu(1.05, 1.8), sweep=lu(0.01, 0.08), decay=lu(0.12, 1.5),
-                            modes=u(0, 0.5), click=lu(0.01, 0.4)),
-        "snare": lambda: dict(f0=lu(140, 320), tone=lu(0.1, 1.5), tone_decay=lu(0.04, 0.2), decay=lu(0.08, 0.6),
-                              noise_lo=lu(200, 2500), noise_hi=lu(4000, 10500)),
-        "clap": lambda: dict(bursts=int(rng.integers(2, 6)), spacing=lu(0.006, 0.018), decay=lu(0.08, 0.5),
-                             centre=lu(700, 2500)),
-        "closed_hat": None, "open_hat": None,
-        "cymbal": lambda: dict(base=lu(250, 800), decay=lu(0.8, 4.0), hp=lu(2000, 7000), attack=lu(0.0005, 0.02),
-                               shimmer=u(0.2, 1.5), bell=u(0, 0.4) * (rng.random() < 0.4), bell_f=lu(600, 2000)),
+        "kick": lambda: dict(
+            f0=lu(38, 75),
+            ratio=lu(1.5, 6),
+            sweep=lu(0.008, 0.06),
+            decay=lu(0.12, 1.2),
+            click=lu(0.02, 0.8),
+            click_hp=lu(1000, 6000),
+            click_decay=lu(0.002, 0.012),
+        ),
+        "tom": lambda: dict(
+            f0=lu(75, 330),
+            ratio=lu(1.05, 1.8),
+            sweep=lu(0.01, 0.08),
+            decay=lu(0.12, 1.5),
+            modes=u(0, 0.5),
+            click=lu(0.01, 0.4),
+        ),
+        "snare": lambda: dict(
+            f0=lu(140, 320),
+            tone=lu(0.1, 1.5),
+            tone_decay=lu(0.04, 0.2),
+            decay=lu(0.08, 0.6),
+            noise_lo=lu(200, 2500),
+            noise_hi=lu(4000, 10500),
+        ),
+        "clap": lambda: dict(
+            bursts=int(rng.integers(2, 6)), spacing=lu(0.006, 0.018), decay=lu(0.08, 0.5), centre=lu(700, 2500)
+        ),
+        "closed_hat": None,
+        "open_hat": None,
+        "cymbal": lambda: dict(
+            base=lu(250, 800),
+            decay=lu(0.8, 4.0),
+            hp=lu(2000, 7000),
+            attack=lu(0.0005, 0.02),
+            shimmer=u(0.2, 1.5),
+            bell=u(0, 0.4) * (rng.random() < 0.4),
+            bell_f=lu(600, 2000),
+        ),
         "rim": lambda: dict(f0=lu(350, 2600), decay=lu(0.015, 0.09), tone=u(0.1, 0.9)),
         "shaker": lambda: dict(lo=lu(2000, 6000), attack=lu(0.005, 0.05), decay=lu(0.04, 0.25)),
         "bell": lambda: dict(f0=lu(380, 900), ratio=u(1.4, 1.6), decay=lu(0.08, 0.6), square=bool(rng.random() < 0.6)),
-        "hand": lambda: dict(f0=lu(140, 500), decay=lu(0.08, 0.5), overtone=u(0, 0.4), slap=lu(0.02, 0.6),
-                             slap_decay=lu(0.005, 0.03)),
+        "hand": lambda: dict(
+            f0=lu(140, 500), decay=lu(0.08, 0.5), overtone=u(0, 0.4), slap=lu(0.02, 0.6), slap_decay=lu(0.005, 0.03)
+        ),
     }
     if voice in ("closed_hat", "open_hat"):
-        return dict(base=lu(250, 600), metal=u(0, 1), hp=lu(4000, 9000), attack=lu(0.0003, 0.003),
-                    decay_closed=lu(0.03, 0.12), decay_open=lu(0.25, 1.2))
+        return dict(
+            base=lu(250, 600),
+            metal=u(0, 1),
+            hp=lu(4000, 9000),
+            attack=lu(0.0003, 0.003),
+            decay_closed=lu(0.03, 0.12),
+            decay_open=lu(0.25, 1.2),
+        )
     return table[voice]()
 
 
@@ -186,8 +227,11 @@ class Character:
 
     @classmethod
     def draw(cls, rng: np.random.Generator) -> Character:
-        return cls(drive=float(rng.choice([0.0, rng.uniform(1, 5)], p=[0.6, 0.4])),
-                   tilt=float(rng.uniform(-0.5, 0.5)), room=float(rng.choice([0.0, rng.uniform(0.03, 0.2)], p=[0.6, 0.4])))
+        return cls(
+            drive=float(rng.choice([0.0, rng.uniform(1, 5)], p=[0.6, 0.4])),
+            tilt=float(rng.uniform(-0.5, 0.5)),
+            room=float(rng.choice([0.0, rng.uniform(0.03, 0.2)], p=[0.6, 0.4])),
+        )
 
     def apply(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         x = _norm(x)

@@ -19,6 +19,7 @@ Usage (from the repository root)::
 
 Everything is seeded (``--seed``); the same inputs give the same model file.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,7 +67,9 @@ def load_synth(n_kits: int, workers: int) -> Clips:
 
 def cached_features(name: str, clips: Clips, n_aug: int, seed: int, cache: Path, workers: int) -> np.ndarray:
     """Features for clips (N, 1 + n_aug, D), cached under a key of the feature code and the inputs."""
-    code = (ROOT / "engine/embedders/builtin_features.py").read_bytes() + (ROOT / "training/builtin_data.py").read_bytes()
+    code = (ROOT / "engine/embedders/builtin_features.py").read_bytes() + (
+        ROOT / "training/builtin_data.py"
+    ).read_bytes()
     key = hashlib.sha1(code + f"{name}:{len(clips)}:{n_aug}:{seed}:{'|'.join(clips.groups)}".encode()).hexdigest()[:12]
     path = cache / f"{name}-{key}.npy"
     if path.exists():
@@ -93,7 +96,7 @@ class Dataset:
         feats, labels, extra = [], [], []
         start = 0
         for block in self.features:
-            idx = np.flatnonzero(mask[start: start + len(block)])
+            idx = np.flatnonzero(mask[start : start + len(block)])
             for i in idx:
                 source = self.clips.source[start + i]
                 k = n_variants.get(source, block.shape[1])
@@ -160,7 +163,7 @@ def run_protocols(data: Dataset, seed: int) -> None:
     results, mixed, correct, total = [], [], 0.0, 0
     for kit in np.unique(groups[dev]):
         arrays = train(data, masks[f"loko/{kit}"], seed)
-        held = (groups[dev] == kit)
+        held = groups[dev] == kit
         results.append(score(arrays, feats[dev], classes[dev], groups[dev], queries=held))
         mixed.append(score(arrays, feats[dev], classes[dev], groups[dev], queries=held, weights=MIX_WEIGHTS))
         acc = tag_accuracy(arrays, feats[dev][held], classes[dev][held])
@@ -173,20 +176,24 @@ def run_protocols(data: Dataset, seed: int) -> None:
 
 
 def report(name: str, result: dict) -> None:
-    print(f"{name:40s} P@10 {result['P@10']:.3f}  top1 {result['top1']:.3f}  mAP {result['mAP']:.3f}"
-          f"  ({result['queries']} queries)", flush=True)
+    print(
+        f"{name:40s} P@10 {result['P@10']:.3f}  top1 {result['top1']:.3f}  mAP {result['mAP']:.3f}"
+        f"  ({result['queries']} queries)",
+        flush=True,
+    )
 
 
 def measure_speed(model_path: Path, clips: list) -> None:
     """Features + model, one process, batches of 64, best of three passes."""
     from soundalike.engine.embedders.builtin import BuiltinEmbedder
+
     embedder = BuiltinEmbedder(BuiltinEmbedder.Options(model_path=str(model_path)))
     clips = [c for c in clips if c is not None]
     best = float("inf")
     for _ in range(3):
         start = time.perf_counter()
         for i in range(0, len(clips), 64):
-            embedder.analyse(clips[i: i + 64])
+            embedder.analyse(clips[i : i + 64])
         best = min(best, time.perf_counter() - start)
     print(f"speed: {1000 * best / len(clips):.2f} ms per file (features + model, {len(clips)} dev files)")
 
@@ -194,8 +201,10 @@ def measure_speed(model_path: Path, clips: list) -> None:
 def build_dataset(args) -> Dataset:
     renders = load_renders(render_all(args.renders))
     synth = load_synth(args.synth_kits, args.workers)
-    parts = [(renders, cached_features("renders", renders, args.aug, args.seed, args.cache, args.workers)),
-             (synth, cached_features("synth", synth, args.synth_aug, args.seed, args.cache, args.workers))]
+    parts = [
+        (renders, cached_features("renders", renders, args.aug, args.seed, args.cache, args.workers)),
+        (synth, cached_features("synth", synth, args.synth_aug, args.seed, args.cache, args.workers)),
+    ]
     if args.devset:
         dev = load_devset(args.devset)
         parts.append((dev, cached_features("dev", dev, args.aug, args.seed, args.cache, args.workers)))
@@ -208,8 +217,9 @@ def real_parts(args) -> list:
     """The other real sources (Sonic Pi, FreePats, Red Zeppelin), augmented like the renders."""
     named = [("sonicpi", load_sonicpi(args.sonicpi))]
     named += [(name, load_kit(path, name)) for name, path in render_extra(args.renders).items()]
-    return [(clips, cached_features(name, clips, args.aug, args.seed, args.cache, args.workers))
-            for name, clips in named]
+    return [
+        (clips, cached_features(name, clips, args.aug, args.seed, args.cache, args.workers)) for name, clips in named
+    ]
 
 
 def data_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -217,8 +227,12 @@ def data_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--renders", type=Path, default=Path("/work/data/renders"))
     parser.add_argument("--devset", type=Path, default=None)
     parser.add_argument("--sonicpi", type=Path, default=Path("/work/data/extra/extra.tsv"))
-    parser.add_argument("--recipe", choices=("shipped", "real"), default="real",
-                        help="real: also train on Sonic Pi, FreePats and Red Zeppelin")
+    parser.add_argument(
+        "--recipe",
+        choices=("shipped", "real"),
+        default="real",
+        help="real: also train on Sonic Pi, FreePats and Red Zeppelin",
+    )
     parser.add_argument("--cache", type=Path, default=Path("/work/data/builtin_features"))
     parser.add_argument("--synth-kits", type=int, default=400)
     parser.add_argument("--aug", type=int, default=8, help="augmented variants per rendered / dev clip")

@@ -15,6 +15,7 @@ only; the net is exported with batch norm folded into the conv weights, as float
 
     .venv/bin/python training/train_frames.py --devset /work/data/devset/devset.tsv --minutes 35
 """
+
 from __future__ import annotations
 
 import argparse
@@ -126,13 +127,17 @@ def jitter(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 
 def export(model: FramesTorch, classes: list[str]) -> dict[str, np.ndarray]:
     """Arrays for builtin_frames.FramesNet: conv weights with batch norm folded in, float16 weights."""
-    arrays: dict[str, np.ndarray] = {f"{PREFIX}n_convs": np.array(len(model.convs)),
-                                     f"{PREFIX}classes": np.array(classes)}
+    arrays: dict[str, np.ndarray] = {
+        f"{PREFIX}n_convs": np.array(len(model.convs)),
+        f"{PREFIX}classes": np.array(classes),
+    }
     with torch.no_grad():
         for i, (conv, norm) in enumerate(model.convs):
             scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
             arrays[f"{PREFIX}conv{i}_W"] = (conv.weight * scale[:, None, None]).numpy().astype(np.float16)
-            arrays[f"{PREFIX}conv{i}_b"] = ((conv.bias - norm.running_mean) * scale + norm.bias).numpy().astype(np.float32)
+            arrays[f"{PREFIX}conv{i}_b"] = (
+                ((conv.bias - norm.running_mean) * scale + norm.bias).numpy().astype(np.float32)
+            )
         for name in ("embed", "head"):
             layer = getattr(model, name)
             arrays[f"{PREFIX}{name}_W"] = layer.weight.numpy().astype(np.float16)
@@ -199,8 +204,14 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     torch.set_num_threads(args.threads)
     synth = load_synth(args.synth_kits, args.workers)
-    data = build_patches(training_clips(args.renders, args.devset, args.sonicpi, synth), args.aug, args.synth_aug,
-                         args.seed, args.cache, args.workers)
+    data = build_patches(
+        training_clips(args.renders, args.devset, args.sonicpi, synth),
+        args.aug,
+        args.synth_aug,
+        args.seed,
+        args.cache,
+        args.workers,
+    )
     log.info("%d clips x %d variants; classes %s", *data.frames.shape[:2], sorted(set(data.fine)))
     arrays = train(data, args)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ Each screen binds its own keys and runs their actions (:mod:`soundalike.tui.keys
 the app binds only the app-wide ones (auto-play, listen, help, quit) and keeps what every screen
 shares: the player, the writes, the status bar's state, and the doors to the results, kit and map.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -58,8 +59,14 @@ class SoundalikeApp(App):
     BINDINGS = bindings("autoplay", "listen", "help", "quit")
     ENABLE_COMMAND_PALETTE = False
 
-    def __init__(self, service: EngineService, settings: Settings, roots: Sequence[str] | None = None,
-                 player: Player | None = None, **kwargs):
+    def __init__(
+        self,
+        service: EngineService,
+        settings: Settings,
+        roots: Sequence[str] | None = None,
+        player: Player | None = None,
+        **kwargs,
+    ):
         """``roots``: folders to start the engine on (None: the engine is not started here)."""
         super().__init__(**kwargs)
         self.service, self.library, self.settings = service, service.library, settings
@@ -67,8 +74,9 @@ class SoundalikeApp(App):
         self.player = player or Player(settings.tui.audio_device)
         self.clips = ClipCache()
         self.autoplay = settings.tui.autoplay
-        self.status_state = StatusState(counts=self.library.browse.status_counts(),
-                                        backends=tuple(settings.engine.backends), autoplay=self.autoplay)
+        self.status_state = StatusState(
+            counts=self.library.browse.status_counts(), backends=tuple(settings.engine.backends), autoplay=self.autoplay
+        )
         self.feed = LiveFeed(service.events, self.post_message)
         self.writes = LibraryWrites(self)
         self.failures = FailureDigest(FAILURE_TOAST_SECONDS)
@@ -108,8 +116,9 @@ class SoundalikeApp(App):
         ok = self.player.open()
         self.call_from_thread(self.set_status, audio="on" if ok else "off")
         if not ok:
-            self.call_from_thread(self.notify, f"Audition is off: {self.player.reason}", title="Audio",
-                                  severity="warning", timeout=8)
+            self.call_from_thread(
+                self.notify, f"Audition is off: {self.player.reason}", title="Audio", severity="warning", timeout=8
+            )
 
     @work(thread=True, exclusive=True, group="folders")
     def load_folders(self) -> None:
@@ -268,9 +277,11 @@ class SoundalikeApp(App):
         wave = render(clip.audio, 24, 1)[0]
         library, k = self.library, self.settings.tui.results
         title = f"recording {clip.seconds * 1000:.0f} ms {wave}"
-        self.call_from_thread(self.show_results, title,
-                              lambda: library.similar(SimilarQuery(clip.audio, k=k, sample_rate=clip.sample_rate,
-                                                                   collapse=False)).hits)
+        self.call_from_thread(
+            self.show_results,
+            title,
+            lambda: library.similar(SimilarQuery(clip.audio, k=k, sample_rate=clip.sample_rate, collapse=False)).hits,
+        )
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.settings.tui))

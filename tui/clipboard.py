@@ -1,4 +1,5 @@
 """Copy text to the system clipboard: a local tool when there is one, else the terminal (OSC 52)."""
+
 from __future__ import annotations
 
 import logging

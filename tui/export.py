@@ -1,5 +1,6 @@
 """Getting sounds out: copy or link files into a project folder (as WAV when the folder's DAW or
 sampler wants it), or hand them over as a URI list."""
+
 from __future__ import annotations
 
 import filecmp

@@ -1,4 +1,5 @@
 """What the library view is filtered by, as one immutable value the keys step through."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -12,8 +13,12 @@ from soundalike.engine.musical.filters import TEMPO_TOLERANCE, describe
 from soundalike.engine.musical.keys import NOTE_NAMES, compatible_keys
 
 #: name -> (label, min seconds, max seconds)
-DURATIONS = {"any": ("", None, None), "short": ("< 0.5 s", None, 0.5), "medium": ("0.5–2 s", 0.5, 2.0),
-             "long": ("> 2 s", 2.0, None)}
+DURATIONS = {
+    "any": ("", None, None),
+    "short": ("< 0.5 s", None, 0.5),
+    "medium": ("0.5–2 s", 0.5, 2.0),
+    "long": ("> 2 s", 2.0, None),
+}
 KINDS = ("any", "one-shot", "loop")
 STATUSES = ("any", "ok", "failed", "missing", "offline")
 SORTS = ("name", "bpm", "key")
@@ -34,8 +39,11 @@ def musical_match(facts: Musical | None) -> MusicalMatch | None:
     if facts is None:
         return None
     if facts.kind == "loop" and (facts.bpm or facts.key is not None):
-        bpm = (round(facts.bpm * (1 - TEMPO_TOLERANCE), 2), round(facts.bpm * (1 + TEMPO_TOLERANCE), 2)) \
-            if facts.bpm else None
+        bpm = (
+            (round(facts.bpm * (1 - TEMPO_TOLERANCE), 2), round(facts.bpm * (1 + TEMPO_TOLERANCE), 2))
+            if facts.bpm
+            else None
+        )
         keys = compatible_keys(facts.key) if facts.key is not None else ()
         return MusicalMatch(describe(facts).removeprefix("loop "), bpm, keys, ())
     if facts.root is not None:
@@ -87,12 +95,24 @@ class FilterState:
     def query(self, settings: TuiSettings) -> Filters:
         _, low, high = DURATIONS[self.duration]
         fits = self.fits or MusicalMatch("", None, (), ())
-        return Filters(under=self.folder, status=None if self.status == "any" else self.status,
-                       favourites_only=self.favourites, min_duration=low, max_duration=high,
-                       bpm=fits.bpm, keys=fits.keys, roots=fits.roots, words=tuple(self.text.split()),
-                       tag=self.tag, tag_min_score=settings.tag_min_score,
-                       kind=None if self.kind == "any" else self.kind, guess_kind=True,
-                       loop_min_seconds=settings.loop_min_seconds, collection=self.collection, order=self.order())
+        return Filters(
+            under=self.folder,
+            status=None if self.status == "any" else self.status,
+            favourites_only=self.favourites,
+            min_duration=low,
+            max_duration=high,
+            bpm=fits.bpm,
+            keys=fits.keys,
+            roots=fits.roots,
+            words=tuple(self.text.split()),
+            tag=self.tag,
+            tag_min_score=settings.tag_min_score,
+            kind=None if self.kind == "any" else self.kind,
+            guess_kind=True,
+            loop_min_seconds=settings.loop_min_seconds,
+            collection=self.collection,
+            order=self.order(),
+        )
 
     def order(self) -> str:
         """The listing order: newest first in the recently added view, else the chosen sort."""

@@ -1,4 +1,5 @@
 """Text for cells: durations, sizes, levels, and paths squeezed to a width (unicode-aware)."""
+
 from __future__ import annotations
 
 import os
@@ -18,7 +19,7 @@ def duration(seconds: float | None) -> str:
 
 
 def count(number: int, noun: str) -> str:
-    """"1 sample", "2 samples", "1,204 samples"."""
+    """ "1 sample", "2 samples", "1,204 samples"."""
     return f"{number:,} {noun}" + ("" if number == 1 else "s")
 
 

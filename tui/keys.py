@@ -8,6 +8,7 @@ cursor. A binding's action runs on the part that binds it. Bindings carry an id 
 name); the app applies the configured keys through Textual's keymap to all of them, so the help
 screen, the footer and the config file always agree.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -44,40 +45,53 @@ ACTIONS: tuple[KeyAction, ...] = (
     KeyAction("user_tag", "user_tag", "add your own tag to the marked samples; -tag removes it", "Keep"),
     KeyAction("collect", "collect", "add the marked samples to a collection (the tree lists them)", "Keep"),
     KeyAction("export", "export", "copy (or link) the samples into [tui] project_folder", "Keep"),
-    KeyAction("copy_uris", "copy_uris", "copy the samples as a file URI list (paste into a file manager)",
-              "Keep"),
+    KeyAction("copy_uris", "copy_uris", "copy the samples as a file URI list (paste into a file manager)", "Keep"),
     KeyAction("tag", "filter_tag", "filter by tag (yours too)", "Filter"),
     KeyAction("duration", "cycle('duration')", "duration: any, short, medium, long", "Filter"),
     KeyAction("kind", "cycle('kind')", "all, one-shots, loops", "Filter"),
     KeyAction("favourites_only", "cycle('favourites')", "favourites only", "Filter"),
     KeyAction("status", "cycle('status')", "status: all, ok, failed, missing, offline", "Filter"),
-    KeyAction("fits", "fit_musically", "only samples that fit this one: its tempo and compatible keys "
-              "(a loop), its root (a one-shot)", "Filter"),
+    KeyAction(
+        "fits",
+        "fit_musically",
+        "only samples that fit this one: its tempo and compatible keys (a loop), its root (a one-shot)",
+        "Filter",
+    ),
     KeyAction("clear", "clear_filters", "clear every filter", "Filter"),
-    KeyAction("expand", "toggle_group", "open / close the copies and velocity layers folded into a row",
-              "Results"),
-    KeyAction("collapse", "cycle('collapse')", "fold copies and layers into one row, or list each file",
-              "Results"),
-    KeyAction("scope", "cycle('scope')", "from: everywhere, other packs, other folders, the same pack, the browsed folder",
-              "Results"),
-    KeyAction("aspect", "cycle('aspect')", "alike in: overall, then each aspect (timbre, envelope, pitch)",
-              "Results"),
-    KeyAction("sort", "sort", "sort: the library by name, BPM, key; results by score, name, length, date added, tag",
-              "Results"),
+    KeyAction("expand", "toggle_group", "open / close the copies and velocity layers folded into a row", "Results"),
+    KeyAction("collapse", "cycle('collapse')", "fold copies and layers into one row, or list each file", "Results"),
+    KeyAction(
+        "scope",
+        "cycle('scope')",
+        "from: everywhere, other packs, other folders, the same pack, the browsed folder",
+        "Results",
+    ),
+    KeyAction("aspect", "cycle('aspect')", "alike in: overall, then each aspect (timbre, envelope, pitch)", "Results"),
+    KeyAction(
+        "sort",
+        "sort",
+        "sort: the library by name, BPM, key; results by score, name, length, date added, tag",
+        "Results",
+    ),
     KeyAction("columns", "toggle_columns", "show / hide the rate, bit depth and channels columns", "Filter"),
-    KeyAction("kit", "kit", "build a drum kit around the sample (←/→ alternatives, L lock, r reroll, w export)",
-              "Explore"),
-    KeyAction("map", "drum_map", "drum map of the library, the filtered folder/tag, or these results",
-              "Explore"),
-    KeyAction("listen", "listen", "record a sound from the input device and find what sounds like it",
-              "Explore"),
+    KeyAction(
+        "kit", "kit", "build a drum kit around the sample (←/→ alternatives, L lock, r reroll, w export)", "Explore"
+    ),
+    KeyAction("map", "drum_map", "drum map of the library, the filtered folder/tag, or these results", "Explore"),
+    KeyAction("listen", "listen", "record a sound from the input device and find what sounds like it", "Explore"),
     KeyAction("bridge", "toggle_bridge", "show / hide OSC & MIDI activity", "App"),
     KeyAction("back", "back", "stop; leave search, results or help", "App"),
     KeyAction("help", "help", "this help", "App", "help"),
     KeyAction("quit", "quit", "quit", "App", "quit"),
-    KeyAction("forget", "forget_folder", "forget the library folder under the tree's cursor: its samples leave the "
-              "library, its files stay on disk (asks first)", "Library"),
+    KeyAction(
+        "forget",
+        "forget_folder",
+        "forget the library folder under the tree's cursor: its samples leave the "
+        "library, its files stay on disk (asks first)",
+        "Library",
+    ),
 )
+
 
 def keys_for(settings: TuiSettings, name: str) -> tuple[str, ...]:
     return tuple(getattr(settings, f"key_{name}"))
@@ -96,13 +110,29 @@ def bindings(*names: str) -> list[BindingType]:
     configured ones). A name not in ACTIONS is a KeyError."""
     defaults = TuiSettings()
     chosen = [BY_NAME[name] for name in names]
-    return [Binding(",".join(keys_for(defaults, a.name)), a.action, a.footer or a.help, show=bool(a.footer),
-                    id=a.name) for a in chosen]
+    return [
+        Binding(",".join(keys_for(defaults, a.name)), a.action, a.footer or a.help, show=bool(a.footer), id=a.name)
+        for a in chosen
+    ]
 
 
-_PRETTY = {"space": "Space", "enter": "Enter", "escape": "Esc", "slash": "/", "question_mark": "?",
-           "pagedown": "PgDn", "pageup": "PgUp", "home": "Home", "end": "End", "up": "↑", "down": "↓",
-           "asterisk": "*", "tab": "Tab", "right": "→", "left": "←"}
+_PRETTY = {
+    "space": "Space",
+    "enter": "Enter",
+    "escape": "Esc",
+    "slash": "/",
+    "question_mark": "?",
+    "pagedown": "PgDn",
+    "pageup": "PgUp",
+    "home": "Home",
+    "end": "End",
+    "up": "↑",
+    "down": "↓",
+    "asterisk": "*",
+    "tab": "Tab",
+    "right": "→",
+    "left": "←",
+}
 
 
 def pretty(key: str) -> str:

@@ -9,6 +9,7 @@ takes the batch when it handles the message (at most a few times a second) and h
 changed to its screens as messages of their own, :class:`SamplesChanged` and :class:`BridgeNews`,
 which screens handle with ordinary ``on_...`` handlers.
 """
+
 from __future__ import annotations
 
 import logging
@@ -163,5 +164,8 @@ class FailureDigest:
         self._pending, self._last = [], now
         name = Path(path).name
         log.warning("%d files failed to index; first: %s: %s", count, path, reason)
-        return (f"Couldn't index {name}: {reason}" if count == 1 else
-                f"{count} files couldn't be indexed, e.g. {name}: {reason}. The status filter (e) lists them.")
+        return (
+            f"Couldn't index {name}: {reason}"
+            if count == 1
+            else f"{count} files couldn't be indexed, e.g. {name}: {reason}. The status filter (e) lists them."
+        )

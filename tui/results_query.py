@@ -1,5 +1,6 @@
 """What the results view asks the engine: a similar or text query with its filters, scope,
 aspect, size and folding, as one immutable value that the view's keys step through."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -91,6 +92,7 @@ def run(library: Library, query: ResultsQuery, settings: TuiSettings) -> Folded:
     filters = None if where.is_empty() else where
     if (sample := query.sample) is not None:
         weights = None if query.aspect == OVERALL else {query.aspect: 1.0}
-        return library.similar(SimilarQuery(sample.id, k=query.k, weights=weights, filters=filters,
-                                            collapse=query.collapse))
+        return library.similar(
+            SimilarQuery(sample.id, k=query.k, weights=weights, filters=filters, collapse=query.collapse)
+        )
     return library.search(TextQuery(query.text, k=query.k, filters=filters, collapse=query.collapse))

@@ -3,6 +3,7 @@
 Only the pages on screen are ever read (200 rows per SQL query), so a 100k-sample library costs
 the same to show as a 100-sample one. ``refresh()`` drops the cache and counts again.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,8 +20,7 @@ log = logging.getLogger(__name__)
 
 
 class RowSource:
-    def __init__(self, browse: LibraryBrowse, query: Filters, page_size: int = 200,
-                 cached_pages: int = 16):
+    def __init__(self, browse: LibraryBrowse, query: Filters, page_size: int = 200, cached_pages: int = 16):
         self.browse = browse
         self.query = query
         self.page_size = page_size
@@ -87,8 +87,14 @@ class GroupSource:
     group's copies and layers as rows under it once it is opened (``toggle``). ``sort`` is a
     ``soundalike.tui.widgets.columns.SORTS`` name; "score" keeps the ranking."""
 
-    def __init__(self, browse: LibraryBrowse, groups: list, tag_min_score: float = 0.5, sort: str = "score",
-                 expanded: frozenset[int] = frozenset()):
+    def __init__(
+        self,
+        browse: LibraryBrowse,
+        groups: list,
+        tag_min_score: float = 0.5,
+        sort: str = "score",
+        expanded: frozenset[int] = frozenset(),
+    ):
         self.browse, self.groups, self.tag_min_score = browse, list(groups), tag_min_score
         self.sort, self.expanded = sort, set(expanded)
         ids = [hit.sample.id for group in self.groups for hit in (group.lead, *group.members)]
@@ -97,7 +103,9 @@ class GroupSource:
 
     def _layout(self) -> None:
         key = SORTS[self.sort].key
-        order = sorted(self.groups, key=lambda g: key(g.lead.sample, rank_score(g), self._tags.get(g.lead.sample.id, [])))
+        order = sorted(
+            self.groups, key=lambda g: key(g.lead.sample, rank_score(g), self._tags.get(g.lead.sample.id, []))
+        )
         self.entries: list[tuple[Hit, int, Group]] = []  # (hit, depth, group)
         for group in order:
             self.entries.append((group.lead, 0, group))
@@ -131,8 +139,13 @@ class GroupSource:
 
         def again(hit):
             return type(hit)(fresh.get(hit.sample.id, hit.sample), hit.score)
-        self.groups = [dataclasses.replace(g, lead=again(g.lead), copies=tuple(map(again, g.copies)),
-                                           layers=tuple(map(again, g.layers))) for g in self.groups]
+
+        self.groups = [
+            dataclasses.replace(
+                g, lead=again(g.lead), copies=tuple(map(again, g.copies)), layers=tuple(map(again, g.layers))
+            )
+            for g in self.groups
+        ]
         self._layout()
 
     def row(self, index: int) -> SampleRow | None:
@@ -146,7 +159,7 @@ class GroupSource:
         return hit.score if depth else rank_score(group)
 
     def marker(self, index: int) -> str:
-        """"▸ " a closed group, "▾ " an open one, "  ↳ " a copy or layer under it, "" a lone result."""
+        """ "▸ " a closed group, "▾ " an open one, "  ↳ " a copy or layer under it, "" a lone result."""
         if not 0 <= index < self.count:
             return ""
         _, depth, group = self.entries[index]

@@ -7,6 +7,7 @@ freeze the keys; here the write runs on a worker, one at a time and in the order
 failure becomes a toast that says what was not done and why. Nothing is half-written: each
 write is one catalog transaction behind the lock.
 """
+
 from __future__ import annotations
 
 import logging
@@ -44,8 +45,7 @@ class LibraryWrites:
     def submit(self, what: str, write: Callable[[], T], done: Callable[[T], object]) -> None:
         """Run ``write()`` on a worker, then ``done(result)`` on the UI thread; ``what`` names the
         write in the toast when it fails ("star kick.wav")."""
-        self.host.run_worker(lambda: self._run(what, write, done), thread=True, group="library-write",
-                             description=what)
+        self.host.run_worker(lambda: self._run(what, write, done), thread=True, group="library-write", description=what)
 
     def _run(self, what: str, write: Callable[[], T], done: Callable[[T], object]) -> None:
         try:
@@ -55,8 +55,13 @@ class LibraryWrites:
             self.host.call_from_thread(self.host.notify, str(e), severity="warning")
         except (SoundalikeError, OSError) as e:  # LibraryLocked names the owner; StoreError what the store met
             log.warning("could not %s: %s", what, e, exc_info=True)
-            self.host.call_from_thread(self.host.notify, f"Couldn't {what}: {e}", title="Not saved",
-                                       severity="error", timeout=ERROR_TOAST_SECONDS)
+            self.host.call_from_thread(
+                self.host.notify,
+                f"Couldn't {what}: {e}",
+                title="Not saved",
+                severity="error",
+                timeout=ERROR_TOAST_SECONDS,
+            )
         else:
             self.host.call_from_thread(done, result)
 

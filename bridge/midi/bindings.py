@@ -4,6 +4,7 @@ Each binding names a trigger (a note, a CC pressed past 64, a program change; on
 any) and the action it runs (see :data:`soundalike.bridge.actions.ACTIONS`). A bad entry is a
 ``UserError`` naming it, at start-up.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,8 +29,11 @@ class Binding:
     argument: str | None = None
 
     def matches(self, kind: str, number: int, channel: int) -> bool:
-        return (kind == self.kind and (self.number is None or self.number == number)
-                and (self.channel is None or self.channel == channel))
+        return (
+            kind == self.kind
+            and (self.number is None or self.number == number)
+            and (self.channel is None or self.channel == channel)
+        )
 
 
 def parse_map(entries: tuple[str, ...]) -> list[Binding]:
@@ -42,7 +46,7 @@ def _parse_entry(entry: str) -> Binding:
     match = _TRIGGER.match(words[0]) if words else None
     where = f"[bridge] midi_map entry {entry!r}"
     if match is None or len(words) < 2:
-        raise UserError(f"{where}: write TRIGGER ACTION [ARGUMENT], e.g. \"note:36 similar\" or \"cc:64@1 next\"")
+        raise UserError(f'{where}: write TRIGGER ACTION [ARGUMENT], e.g. "note:36 similar" or "cc:64@1 next"')
     kind = next(trigger for trigger in TRIGGERS if trigger == match.group(1))
     number, channel = match.group(2), match.group(3)
     if kind != "program" and number is None:
@@ -53,5 +57,10 @@ def _parse_entry(entry: str) -> Binding:
         raise UserError(f"{where}: channel must be 1-16")
     if words[1] not in ACTIONS:
         raise UserError(f"{where}: unknown action {words[1]!r}; valid: {', '.join(ACTIONS)}")
-    return Binding(kind, int(number) if number is not None else None,
-                   int(channel) - 1 if channel is not None else None, words[1], words[2] if len(words) > 2 else None)
+    return Binding(
+        kind,
+        int(number) if number is not None else None,
+        int(channel) - 1 if channel is not None else None,
+        words[1],
+        words[2] if len(words) > 2 else None,
+    )

@@ -5,6 +5,7 @@ objects) and reads a port on its own thread, and
 :func:`open_input` opens the configured port or says in one line why MIDI is unavailable (no
 python-rtmidi, no ALSA sequencer as in most containers, no such port) instead of failing.
 """
+
 from __future__ import annotations
 
 import logging

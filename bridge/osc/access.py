@@ -1,4 +1,5 @@
 """Who may talk to the bridge: loopback only, unless the config opens it to an allow-list."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -32,7 +33,7 @@ class AccessPolicy:
         try:
             self.networks = [ipaddress.ip_network(entry, strict=False) for entry in settings.allow]
         except ValueError as e:
-            raise UserError(f"[bridge] allow: {e}; use addresses like \"192.168.1.20\" or \"192.168.1.0/24\"") from e
+            raise UserError(f'[bridge] allow: {e}; use addresses like "192.168.1.20" or "192.168.1.0/24"') from e
         if self.opened:
             shown = ", ".join(settings.allow) or "nobody beyond this machine"
             log.warning("OSC server open on %s: answering %s", settings.osc_host, shown)

@@ -3,6 +3,7 @@
 It binds its own UDP port (replies come back to it), numbers requests, and collects replies until
 the request's closing message (``done``, ``error`` or ``pong``) with the same id.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -52,8 +53,14 @@ class Response:
 
 
 class OscClient:
-    def __init__(self, host: str = "127.0.0.1", port: int = 9000, listen_port: int = 0, timeout: float = 5.0,
-                 listen_host: str = "127.0.0.1"):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 9000,
+        listen_port: int = 0,
+        timeout: float = 5.0,
+        listen_host: str = "127.0.0.1",
+    ):
         self.server = (host, port)
         self.timeout = timeout
         self.sock = socket.socket(socket.AF_INET6 if ":" in listen_host else socket.AF_INET, socket.SOCK_DGRAM)

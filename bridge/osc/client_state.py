@@ -5,6 +5,7 @@ Max's ``[udpsend]`` keeps its source port while the patch is open, so a client i
 still gets its replies at 9001, and its subscription (with what was left of its lease) is back.
 A missing or unreadable file starts empty (logged); it never stops the bridge.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -53,9 +54,12 @@ def load(path: Path) -> SavedState:
 
 
 def save(path: Path, prefs: dict[Client, ClientPrefs], leases: dict[Client, float]) -> None:
-    table = {"version": VERSION, "saved_at": time.time(),
-             "clients": {_key(client): _plain(p) for client, p in prefs.items() if p != ClientPrefs()},
-             "subscribers": {_key(client): left for client, left in leases.items() if left != float("inf")}}
+    table = {
+        "version": VERSION,
+        "saved_at": time.time(),
+        "clients": {_key(client): _plain(p) for client, p in prefs.items() if p != ClientPrefs()},
+        "subscribers": {_key(client): left for client, left in leases.items() if left != float("inf")},
+    }
     temporary = path.with_name(path.name + ".tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ bytes that remain, bundles nest at most ``MAX_DEPTH`` deep and arrays ``MAX_ARRA
 (so nothing that later walks the arguments recurses without bound), and each argument is read by its tag or
 the packet is refused with :class:`PacketError` saying why. Time is linear in the packet's size.
 """
+
 from __future__ import annotations
 
 import struct
@@ -55,9 +56,11 @@ def _bundle(data: bytes, depth: int, out: list[Message]) -> None:
         (size,) = struct.unpack_from(">i", data, offset)
         offset += 4
         if size <= 0 or size % 4 or size > len(data) - offset:
-            raise PacketError(f"bundle element size {size} at byte {offset - 4} is not a positive multiple of 4 "
-                              f"within the {len(data) - offset} bytes left")
-        _decode(data[offset:offset + size], depth + 1, out)
+            raise PacketError(
+                f"bundle element size {size} at byte {offset - 4} is not a positive multiple of 4 "
+                f"within the {len(data) - offset} bytes left"
+            )
+        _decode(data[offset : offset + size], depth + 1, out)
         offset += size
 
 
@@ -144,7 +147,7 @@ class _Reader:
     def _take(self, size: int) -> bytes:
         if not self._fits(size):
             raise PacketError(f"argument at byte {self.offset} needs {size} bytes, {len(self.data) - self.offset} left")
-        chunk = self.data[self.offset:self.offset + size]
+        chunk = self.data[self.offset : self.offset + size]
         self.offset += size
         return chunk
 

@@ -6,6 +6,7 @@ count in /proc/net/udp; the bridge reads it for the ports it replies to, so its 
 many replies never reached a client instead of counting them as delivered, and how many requests
 the kernel dropped at its own sockets before it could read them.
 """
+
 from __future__ import annotations
 
 import threading

@@ -4,6 +4,7 @@ A client that floods the server only fills its own queue: each turn serves one r
 next client that has any, so another client's ping waits for at most one request per busy client,
 not for the whole flood. Order within one client is kept (a bundle's ``set`` before its query).
 """
+
 from __future__ import annotations
 
 import threading

@@ -11,6 +11,7 @@ reply in :func:`dispatch`; a ``UserError`` (a backend not installed) is answered
 else, a plain ``ValueError`` from numpy included, is logged with its traceback at ERROR and answered as
 an internal error.
 """
+
 from __future__ import annotations
 
 import logging
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Request], list[Reply]]
 
+
 class Subscriptions(Protocol):
     def add(self, client: tuple[str, int]) -> int: ...
     def remove(self, client: tuple[str, int]) -> bool: ...
@@ -49,9 +51,16 @@ class Subscriptions(Protocol):
 
 
 class Handlers:
-    def __init__(self, library: Library, subscriptions: Subscriptions, status: Callable[[], dict[str, Any]],
-                 max_k: int = 100, max_reply_bytes: int = 8192, session: Session | None = None,
-                 paths: PathPolicy | None = None):
+    def __init__(
+        self,
+        library: Library,
+        subscriptions: Subscriptions,
+        status: Callable[[], dict[str, Any]],
+        max_k: int = 100,
+        max_reply_bytes: int = 8192,
+        session: Session | None = None,
+        paths: PathPolicy | None = None,
+    ):
         self.library = library
         self.paths = paths or PathPolicy("library", (), library.browse.roots)
         self.subscriptions = subscriptions
@@ -63,11 +72,22 @@ class Handlers:
         self.kits = KitSessions()
 
     def table(self) -> dict[str, Handler]:
-        names: dict[str, Handler] = {"similar": self.similar, "search": self.search, "tags": self.tags, "random": self.random,
-                 "status": self.status, "ping": self.ping, "backends": self.backends, "set": self.set,
-                 "subscribe": self.subscribe, "unsubscribe": self.unsubscribe,
-                 "similar_span": self.similar_span, "kit": self.kit, "kit_edit": self.kit_edit,
-                 "kit_export": self.kit_export}
+        names: dict[str, Handler] = {
+            "similar": self.similar,
+            "search": self.search,
+            "tags": self.tags,
+            "random": self.random,
+            "status": self.status,
+            "ping": self.ping,
+            "backends": self.backends,
+            "set": self.set,
+            "subscribe": self.subscribe,
+            "unsubscribe": self.unsubscribe,
+            "similar_span": self.similar_span,
+            "kit": self.kit,
+            "kit_edit": self.kit_edit,
+            "kit_export": self.kit_export,
+        }
         table = {f"{p.PREFIX}/{name}": handler for name, handler in names.items()}
         assert set(table) == set(p.REQUESTS), "every address in protocol.REQUESTS needs a handler"
         return table
@@ -76,20 +96,32 @@ class Handlers:
     def similar(self, req: Request) -> list[Reply]:
         prefs = self.clients.get(req.sender)
         path = self.paths.check(req.args["path"])
-        folded = self.library.similar(SimilarQuery(path, k=self._k(req, prefs.k), backend=prefs.backend,
-                                                   weights=prefs.weights, filters=prefs.filters,
-                                                   musical=prefs.musical.prefer, collapse=prefs.collapse,
-                                                   not_under=prefs.left_out(path, self.library.browse.roots())))
+        folded = self.library.similar(
+            SimilarQuery(
+                path,
+                k=self._k(req, prefs.k),
+                backend=prefs.backend,
+                weights=prefs.weights,
+                filters=prefs.filters,
+                musical=prefs.musical.prefer,
+                collapse=prefs.collapse,
+                not_under=prefs.left_out(path, self.library.browse.roots()),
+            )
+        )
         hits = folded.hits
         self.session.set_results(path, hits)
-        own = [(p.OWN, (req.id, len(folded.own.copies), len(folded.own.layers), folded.own.describe()))] \
-            if folded.own else []
+        own = (
+            [(p.OWN, (req.id, len(folded.own.copies), len(folded.own.layers), folded.own.describe()))]
+            if folded.own
+            else []
+        )
         return own + self.hit_replies(req.id, hits, prefs.format, prefs.musical.fields)
 
     def search(self, req: Request) -> list[Reply]:
         prefs = self.clients.get(req.sender)  # without a text backend the library says how to get one
-        hits = self.library.search(TextQuery(req.args["text"], k=self._k(req, prefs.k), filters=prefs.filters,
-                                             collapse=False)).hits
+        hits = self.library.search(
+            TextQuery(req.args["text"], k=self._k(req, prefs.k), filters=prefs.filters, collapse=False)
+        ).hits
         self.session.set_results(None, hits)
         return self.hit_replies(req.id, hits, prefs.format, prefs.musical.fields)
 
@@ -103,8 +135,9 @@ class Handlers:
     def similar_span(self, req: Request) -> list[Reply]:
         prefs = self.clients.get(req.sender)
         path = self.paths.check(req.args["path"])
-        hits = similar_in_span(self.library, path, req.args["from"], req.args["to"],
-                               k=self._k(req, prefs.k), prefs=prefs)
+        hits = similar_in_span(
+            self.library, path, req.args["from"], req.args["to"], k=self._k(req, prefs.k), prefs=prefs
+        )
         self.session.set_results(path, hits)
         return self.hit_replies(req.id, hits, prefs.format, prefs.musical.fields)
 
@@ -117,16 +150,20 @@ class Handlers:
 
     def kit_export(self, req: Request) -> list[Reply]:
         folder = self.paths.writable_folder(req.args["folder"])
-        return export_replies(self.kits.current(req.sender), req.id, folder,
-                              req.get("format") or "folder", self.paths.may_write_in)
+        return export_replies(
+            self.kits.current(req.sender), req.id, folder, req.get("format") or "folder", self.paths.may_write_in
+        )
 
     def tags(self, req: Request) -> list[Reply]:
         path = self.paths.check(req.args["path"])
         row = self.library.browse.sample_by_path(path)
         if row is None:
             raise QueryError(f"{path} is not in the library (index its folder first)")
-        replies = [(p.TAG, (req.id, source, tag, float(score)))
-                   for source, tags in self.library.browse.tags(row.id).items() for tag, score in tags.items()]
+        replies = [
+            (p.TAG, (req.id, source, tag, float(score)))
+            for source, tags in self.library.browse.tags(row.id).items()
+            for tag, score in tags.items()
+        ]
         return [*replies, (p.DONE, (req.id, len(replies)))]
 
     def _k(self, req: Request, preferred: int) -> int:
@@ -139,12 +176,17 @@ class Handlers:
         replies: list[Reply] = []
         if style in ("hits", "both"):
             extra = hit_fields(self.library, hits) if fields else {}  # kind bpm key root
-            replies += [(p.RESULT, (request_id, rank, utf8_or_readable(hit.path), float(hit.score),
-                                    *extra.get(hit.sample.id, ())))
-                        for rank, hit in enumerate(hits, 1)]
+            replies += [
+                (
+                    p.RESULT,
+                    (request_id, rank, utf8_or_readable(hit.path), float(hit.score), *extra.get(hit.sample.id, ())),
+                )
+                for rank, hit in enumerate(hits, 1)
+            ]
         if style in ("list", "both"):
-            replies += split_list(p.RESULTS, (request_id,), [utf8_or_readable(hit.path) for hit in hits],
-                                  self.max_reply_bytes)
+            replies += split_list(
+                p.RESULTS, (request_id,), [utf8_or_readable(hit.path) for hit in hits], self.max_reply_bytes
+            )
         return [*replies, (p.DONE, (request_id, len(hits)))]
 
     # --- service -----------------------------------------------------------------------------
@@ -182,12 +224,20 @@ class Handlers:
 EDITS = ("next", "previous", "lock", "reroll")
 
 
-def similar_in_span(library: Library, path: str, start: float, end: float, k: int,
-                    prefs: ClientPrefs) -> list[Hit]:
+def similar_in_span(library: Library, path: str, start: float, end: float, k: int, prefs: ClientPrefs) -> list[Hit]:
     """The first hit between ``start`` and ``end`` seconds of ``path``, as the query."""
     clip = span_of_file(path, start, end)
-    return library.similar(SimilarQuery(clip.audio, k=k, backend=prefs.backend, weights=prefs.weights,
-                                        filters=prefs.filters, sample_rate=clip.sample_rate, collapse=False)).hits
+    return library.similar(
+        SimilarQuery(
+            clip.audio,
+            k=k,
+            backend=prefs.backend,
+            weights=prefs.weights,
+            filters=prefs.filters,
+            sample_rate=clip.sample_rate,
+            collapse=False,
+        )
+    ).hits
 
 
 class KitSessions:
@@ -231,15 +281,30 @@ class KitSessions:
 
 
 def kit_replies(request_id: int, kit: Kit) -> list[Reply]:
-    replies = [(p.KIT_SLOT, (request_id, c.slot.name, c.slot.note, c.pick.path, float(c.pick.score),
-                             c.index + 1, len(c.choices), int(c.locked)))
-               for c in kit.slots if c.pick is not None]
+    replies = [
+        (
+            p.KIT_SLOT,
+            (
+                request_id,
+                c.slot.name,
+                c.slot.note,
+                c.pick.path,
+                float(c.pick.score),
+                c.index + 1,
+                len(c.choices),
+                int(c.locked),
+            ),
+        )
+        for c in kit.slots
+        if c.pick is not None
+    ]
     unfilled = [(p.KIT_UNFILLED, (request_id, c.slot.name, c.slot.note)) for c in kit.slots if c.pick is None]
     return [*replies, *unfilled, (p.DONE, (request_id, len(replies)))]
 
 
-def export_replies(kit: Kit, request_id: int, folder: str, fmt: str,
-                   within: Callable[[str], bool] | None = None) -> list[Reply]:
+def export_replies(
+    kit: Kit, request_id: int, folder: str, fmt: str, within: Callable[[str], bool] | None = None
+) -> list[Reply]:
     """Export into ``folder``; every file is created there without following links, and the folder's
     real place must pass ``within`` (the bridge's allowed folders)."""
     if not os.path.isabs(folder):

@@ -5,6 +5,7 @@ Any local program can talk to the bridge, so by default a path outside the libra
 about the rest of the disk, and the server never decodes a file the user did not put in reach.
 Paths are resolved (symlinks followed) before they are compared.
 """
+
 from __future__ import annotations
 
 import os

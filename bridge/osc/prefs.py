@@ -3,6 +3,7 @@
 Preferences are keyed by the client's address (Max's [udpsend] keeps one source port), so two
 Max devices can use different backends.
 """
+
 from __future__ import annotations
 
 import threading
@@ -42,6 +43,7 @@ class ClientPrefs:
     def left_out(self, path: str, roots: Sequence[str]) -> str | None:
         """The folder whose samples are not results for a query at ``path``."""
         return self.not_under or folder_left_out(self.scope, path, roots)
+
     musical: MusicalPrefs = MusicalPrefs()  # key text, compatible, prefer, result fields
 
 

@@ -5,6 +5,7 @@ Every request address lists its arguments in order; trailing ones are optional. 
 when it cannot be read, replies carry ``UNKNOWN_ID``. Parsing here is pure: no sockets, no
 library. docs/osc.md is the reference for users and must agree with ``REQUESTS``.
 """
+
 from __future__ import annotations
 
 import math
@@ -68,8 +69,13 @@ REQUESTS: dict[str, tuple[Arg, ...]] = {
     f"{PREFIX}/subscribe": (Arg("port", "int", high=65535), ID),
     f"{PREFIX}/unsubscribe": (Arg("port", "int", high=65535), ID),
     # a span of a file (a hit in a bounced loop), and kits built around a sound
-    f"{PREFIX}/similar_span": (Arg("path", "path", True), Arg("from", "number", True), Arg("to", "number", True),
-                               Arg("k", "int"), ID),
+    f"{PREFIX}/similar_span": (
+        Arg("path", "path", True),
+        Arg("from", "number", True),
+        Arg("to", "number", True),
+        Arg("k", "int"),
+        ID,
+    ),
     f"{PREFIX}/kit": (Arg("path", "path", True), ID),
     f"{PREFIX}/kit_edit": (Arg("action", "word", True), Arg("slot", "word"), ID),
     f"{PREFIX}/kit_export": (Arg("folder", "path", True), Arg("format", "word"), ID),
@@ -108,7 +114,9 @@ def error(request_id: int, message: str) -> Reply:
 
 def summary(request: Request, replies: list[Reply]) -> str:
     """One short line about a request and its answer, for activity views ("kick.wav -> 10 results")."""
-    subject = os.path.basename(request.args.get("path", "")) or request.args.get("text") or request.args.get("key") or ""
+    subject = (
+        os.path.basename(request.args.get("path", "")) or request.args.get("text") or request.args.get("key") or ""
+    )
     address, args = replies[-1] if replies else ("", ())
     if address == ERROR:
         outcome = f"error: {args[1]}"
@@ -148,8 +156,14 @@ def _request(address: str, params: list, sender: tuple[str, int]) -> Request | B
 def _id_alone(spec: tuple[Arg, ...], params: list) -> list:
     """A lone number where an optional string comes first is the id: Pd cannot send an empty string,
     so ``/soundalike/random 7`` from Pd means "any tag, id 7"."""
-    if (len(spec) == 2 and spec[1] is ID and not spec[0].required and spec[0].kind != "int"
-            and len(params) == 1 and _int_or_none(params[0]) is not None):
+    if (
+        len(spec) == 2
+        and spec[1] is ID
+        and not spec[0].required
+        and spec[0].kind != "int"
+        and len(params) == 1
+        and _int_or_none(params[0]) is not None
+    ):
         return ["", params[0]]
     return params
 

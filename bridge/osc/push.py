@@ -5,6 +5,7 @@ server's thread calls :meth:`Push.take` to turn the queue into messages. Progres
 its latest value, at most one every ``progress_interval`` seconds (the last one always goes out);
 other events queue up to ``max_pending``, past which they are counted and reported as dropped.
 """
+
 from __future__ import annotations
 
 import threading
@@ -58,9 +59,15 @@ class Push:
     stops renewing (a closed patch, a crashed script) is dropped and frees its place. Subscribers
     added with ``lease=None`` (``[bridge] subscribers``) never expire."""
 
-    def __init__(self, max_subscribers: int = 32, progress_interval: float = 0.25, max_pending: int = 1000,
-                 wake: Callable[[], None] = lambda: None, clock: Callable[[], float] = time.monotonic,
-                 lease: float = 600.0):
+    def __init__(
+        self,
+        max_subscribers: int = 32,
+        progress_interval: float = 0.25,
+        max_pending: int = 1000,
+        wake: Callable[[], None] = lambda: None,
+        clock: Callable[[], float] = time.monotonic,
+        lease: float = 600.0,
+    ):
         self.max_subscribers = max_subscribers
         self.progress_interval = progress_interval
         self.max_pending = max_pending

@@ -8,6 +8,7 @@ taking clients in turns (each client's requests in arrival order, :mod:`soundali
 the replies, and between requests sends queued push events to subscribers. Nothing is dropped
 without being counted; anything with a known reply address gets an error reply.
 """
+
 from __future__ import annotations
 
 import logging
@@ -39,9 +40,15 @@ TOTAL_QUEUED = 8  # all clients together may have this many times queue_size req
 
 
 class OscServer:
-    def __init__(self, table: dict[str, Handler], push: Push, settings: BridgeSettings,
-                 reply_port_of: Callable[[Client], int] = lambda client: 0, counters: Counters | None = None,
-                 activity: Activity = lambda *a: None):
+    def __init__(
+        self,
+        table: dict[str, Handler],
+        push: Push,
+        settings: BridgeSettings,
+        reply_port_of: Callable[[Client], int] = lambda client: 0,
+        counters: Counters | None = None,
+        activity: Activity = lambda *a: None,
+    ):
         """``activity(client, address, summary, ok)`` hears of every request answered, good or bad.
         (FAISS's per-thread OpenMP count is set by ``VectorIndex.search`` on whichever thread searches.)"""
         self.table, self.push, self.settings = table, push, settings
@@ -82,8 +89,10 @@ class OscServer:
             report_unreachable(sock)
         self.drops.own_baseline(self.address[1])
         self._stopping.clear()
-        self._threads = [threading.Thread(target=self._receive_loop, name="osc-receive", daemon=True),
-                         threading.Thread(target=self._serve_loop, name="osc-serve", daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._receive_loop, name="osc-receive", daemon=True),
+            threading.Thread(target=self._serve_loop, name="osc-serve", daemon=True),
+        ]
         for thread in self._threads:
             thread.start()
         log.info("OSC server listening on %s:%d", *self.address)
@@ -158,8 +167,10 @@ class OscServer:
                 self._queue.put(sender, item)
             except QueueFull:
                 self.counters.add("queue_full")
-                self._send(self.reply_target(sender), p.error(item.id, f"busy: {self.settings.queue_size} "
-                                                              "requests waiting; try again"))
+                self._send(
+                    self.reply_target(sender),
+                    p.error(item.id, f"busy: {self.settings.queue_size} requests waiting; try again"),
+                )
 
     def _reject(self, bad: BadRequest, sender: Client) -> None:
         self.counters.add(bad.kind)
@@ -167,8 +178,9 @@ class OscServer:
         self._send(self.reply_target(sender), p.error(bad.id, bad.message))
         self.activity(sender, bad.address or "(unreadable)", f"error: {bad.message}", False)
 
-    def _survived(self, where: str, error: Exception, sender: Client | None = None,
-                  request_id: int = p.UNKNOWN_ID) -> None:
+    def _survived(
+        self, where: str, error: Exception, sender: Client | None = None, request_id: int = p.UNKNOWN_ID
+    ) -> None:
         """After an exception nothing else caught: count it, log its traceback the first time this kind
         happens here (later ones only at debug level, so no client can fill the log), answer if possible."""
         self.counters.add("internal")
@@ -177,12 +189,18 @@ class OscServer:
             log.debug("%s failed again: %r", where, error)
         else:
             self._logged.add(kind)
-            log.error("%s failed; the OSC server carries on (later %s here are only counted)", where,
-                      type(error).__name__, exc_info=error)
+            log.error(
+                "%s failed; the OSC server carries on (later %s here are only counted)",
+                where,
+                type(error).__name__,
+                exc_info=error,
+            )
         if sender is not None:
             try:
-                self._send(self.reply_target(sender), p.error(request_id, f"internal error ({type(error).__name__}); "
-                                                              "details in the soundalike log"))
+                self._send(
+                    self.reply_target(sender),
+                    p.error(request_id, f"internal error ({type(error).__name__}); details in the soundalike log"),
+                )
             except Exception:  # noqa: BLE001, S110 - the answer is a courtesy; the count and the log are kept
                 pass
 
@@ -198,8 +216,12 @@ class OscServer:
                 self._send_push()
                 self.drops.refresh()
             except Exception as e:  # noqa: BLE001 - one request or event never stops the serving thread
-                self._survived("serving", e, item.sender if isinstance(item, Request) else None,
-                               item.id if isinstance(item, Request) else p.UNKNOWN_ID)
+                self._survived(
+                    "serving",
+                    e,
+                    item.sender if isinstance(item, Request) else None,
+                    item.id if isinstance(item, Request) else p.UNKNOWN_ID,
+                )
 
     def _serve(self, request: Request) -> None:
         self.counters.add("requests")

@@ -4,6 +4,7 @@ Each key turns its OSC value into new ``ClientPrefs``, or raises QueryError sayi
 accepts. An empty string (or 0) puts a key back to its default. The musical keys filter by kind,
 tempo, key and root, put what fits the query first for ``similar``, and add fields to each ``/result``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -99,7 +100,7 @@ def _collapse(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> 
 
 
 def _scope(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> ClientPrefs:
-    """"other folders" or "other packs": no results from the query's folder or pack; "" or "everywhere": all."""
+    """ "other folders" or "other packs": no results from the query's folder or pack; "" or "everywhere": all."""
     scope = _text(value, "scope") or "everywhere"
     if scope not in ("everywhere", *LEAVING_OUT):
         raise QueryError(f"scope takes one of everywhere, {', '.join(LEAVING_OUT)}, got {scope!r}")
@@ -127,7 +128,7 @@ def _with_filters(prefs: ClientPrefs, **changes: Any) -> ClientPrefs:
 def _kind(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> ClientPrefs:
     kind = _text(value, "kind")
     if kind and kind not in KINDS:
-        raise QueryError(f"kind takes {', '.join(KINDS)} or \"\", got {kind!r}")
+        raise QueryError(f'kind takes {", ".join(KINDS)} or "", got {kind!r}')
     return _with_filters(prefs, kind=kind or None)
 
 
@@ -164,8 +165,22 @@ def _fields(library: Library, prefs: ClientPrefs, value: Any, _max_k: int) -> Cl
     return dataclasses.replace(prefs, musical=dataclasses.replace(prefs.musical, fields=_flag(value, "fields")))
 
 
-_SETTERS: dict[str, Setter] = {"backend": _backend, "aspect": _aspect, "format": _format,
-                               "reply_port": _reply_port, "k": _k, "tag": _tag, "under": _under,
-                               "collapse": _collapse, "scope": _scope, "not_under": _not_under,
-                               "kind": _kind, "bpm": _bpm, "key": _key, "compatible": _compatible, "root": _root,
-                               "prefer": _prefer, "fields": _fields}
+_SETTERS: dict[str, Setter] = {
+    "backend": _backend,
+    "aspect": _aspect,
+    "format": _format,
+    "reply_port": _reply_port,
+    "k": _k,
+    "tag": _tag,
+    "under": _under,
+    "collapse": _collapse,
+    "scope": _scope,
+    "not_under": _not_under,
+    "kind": _kind,
+    "bpm": _bpm,
+    "key": _key,
+    "compatible": _compatible,
+    "root": _root,
+    "prefer": _prefer,
+    "fields": _fields,
+}

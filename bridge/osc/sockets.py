@@ -12,6 +12,7 @@ when it asked (``IP_RECVERR``); then the next ``recvfrom`` or ``sendto`` on it f
 ``SO_REUSEPORT`` the kernel hands the report to any socket of the group, so every socket asks;
 the bridge drops subscribers whose port has closed.
 """
+
 from __future__ import annotations
 
 import errno
@@ -70,8 +71,10 @@ def _bind(sock: socket.socket, host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as e:
         sock.close()
-        raise UserError(f"cannot open the OSC port {host}:{port} ({e.strerror or e}); is soundalike already "
-                        "running? Set osc_port in [bridge] to use another") from e
+        raise UserError(
+            f"cannot open the OSC port {host}:{port} ({e.strerror or e}); is soundalike already "
+            "running? Set osc_port in [bridge] to use another"
+        ) from e
     sock.setblocking(False)
     return sock
 
@@ -98,8 +101,9 @@ def unreachable_peers(sock: socket.socket, limit: int = 64) -> list[Peer]:
             _, ancillary, _, address = sock.recvmsg(1, 512, socket.MSG_ERRQUEUE)
         except OSError:  # BlockingIOError: nothing (more) reported
             break
-        refused = any(len(data) >= 4 and struct.unpack_from("=I", data)[0] == errno.ECONNREFUSED
-                      for _, _, data in ancillary)
+        refused = any(
+            len(data) >= 4 and struct.unpack_from("=I", data)[0] == errno.ECONNREFUSED for _, _, data in ancillary
+        )
         if refused and isinstance(address, tuple):
             peers.append((address[0], address[1]))
     return peers

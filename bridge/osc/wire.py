@@ -4,6 +4,7 @@ Replies are sent one OSC message per datagram (no bundles: Max, Pd and most DAW 
 hosts handle plain messages best). A list reply that would not fit is split over several
 messages with the same head; a single message that cannot fit raises, never truncates.
 """
+
 from __future__ import annotations
 
 import struct
@@ -86,7 +87,9 @@ def split_list(address: str, head: Sequence[Any], items: Sequence[Any], max_byte
             replies.append((address, (*head, *current)))
             current, payload = [], head_payload
         if fixed + _padded(len(head) + 3) + head_payload + item_size > max_bytes:
-            raise ReplyTooLarge(f"one item of {address} ({item_size} bytes) does not fit in max_reply_bytes={max_bytes}")
+            raise ReplyTooLarge(
+                f"one item of {address} ({item_size} bytes) does not fit in max_reply_bytes={max_bytes}"
+            )
         current.append(item)
         payload += item_size
     if current or not replies:

@@ -9,6 +9,7 @@ inside the network, and we average the block vectors of a long file and renormal
 The package's own inference module pins numpy 1.23 and imports essentia/librosa/tqdm, so only its
 model class (plain torch) is imported; the front end is computed here with numpy.
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,8 +27,10 @@ from soundalike.engine.errors import BackendUnavailable
 
 log = logging.getLogger(__name__)
 
-AISFX_HINT = ("run scripts/setup.sh neural in the soundalike folder (it installs into .venv; in your own "
-              "environment: pip install 'soundalike[neural]' and pip install --no-deps aisfx==0.1.2)")
+AISFX_HINT = (
+    "run scripts/setup.sh neural in the soundalike folder (it installs into .venv; in your own "
+    "environment: pip install 'soundalike[neural]' and pip install --no-deps aisfx==0.1.2)"
+)
 N_FFT, HOP, N_MELS = 2048, 1024, 96
 BLOCK_FRAMES, BLOCK_HOP = 100, 50
 SPEC_MAX = 9.457798957824707  # the training-set maximum the package normalises by

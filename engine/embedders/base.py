@@ -6,6 +6,7 @@ vector that is unit-norm on its own, scaled by ``1/sqrt(len(aspects))`` so the w
 unit-norm. Weighting aspects per query is then a matter of scaling the query's slices, and an
 exact inner-product index answers weighted queries with no extra work.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod

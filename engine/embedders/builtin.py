@@ -6,6 +6,7 @@ turns them into the ``overall`` block (square roots of the mean class posterior 
 net's unit-norm last hidden layer) and into tags. The ``timbre``, ``envelope`` and ``pitch``
 blocks are unsupervised views of the same features, so a query can ask for "same decay" or "same pitch" instead of "same kind of drum".
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,12 +35,35 @@ log = logging.getLogger(__name__)
 
 MODEL_FILE = Path(__file__).with_name("builtin_model.npz")
 ASPECT_ORDER = ("overall", "timbre", "envelope", "pitch", "frames")  # "frames": when the model file has them
-TAG_NAMES = ("kick", "snare", "clap", "closed hat", "open hat", "tom", "cymbal", "rim", "shaker",
-             "bell", "hand drum", "other")
+TAG_NAMES = (
+    "kick",
+    "snare",
+    "clap",
+    "closed hat",
+    "open hat",
+    "tom",
+    "cymbal",
+    "rim",
+    "shaker",
+    "bell",
+    "hand drum",
+    "other",
+)
 # Fine training classes -> user-facing tags.
-CLASS_TO_TAG = {"kick": "kick", "snare": "snare", "clap": "clap", "closed_hat": "closed hat",
-                "open_hat": "open hat", "tom": "tom", "cymbal": "cymbal", "rim": "rim",
-                "shaker": "shaker", "bell": "bell", "hand": "hand drum", "other": "other"}
+CLASS_TO_TAG = {
+    "kick": "kick",
+    "snare": "snare",
+    "clap": "clap",
+    "closed_hat": "closed hat",
+    "open_hat": "open hat",
+    "tom": "tom",
+    "cymbal": "cymbal",
+    "rim": "rim",
+    "shaker": "shaker",
+    "bell": "bell",
+    "hand": "hand drum",
+    "other": "other",
+}
 # The learned block leads; timbre, pitch and a little envelope order sounds within a class and,
 # when the nets are unsure, still pull same-kind sounds ahead. A query's score is the weighted sum
 # of per-aspect cosines. Chosen on the pooled leave-one-source-out evaluation (training/pooled_eval.py,
@@ -86,38 +110,69 @@ class BuiltinModel:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {key: data[key] for key in data.files}
         except (OSError, ValueError) as exc:
-            raise BackendUnavailable(f"built-in model {path} is unreadable ({exc}); "
-                                     "reinstall soundalike or run training/train_builtin.py") from exc
+            raise BackendUnavailable(
+                f"built-in model {path} is unreadable ({exc}); reinstall soundalike or run training/train_builtin.py"
+            ) from exc
         return cls.from_arrays(arrays)
 
     def digest(self) -> str:
         """Short hash of every learned number: a retrained model has another."""
         sha = hashlib.sha1()
-        for array in (self.mean, self.scale, self.timbre_basis, *(a for net in self.nets for layer in net for a in layer)):
+        for array in (
+            self.mean,
+            self.scale,
+            self.timbre_basis,
+            *(a for net in self.nets for layer in net for a in layer),
+        ):
             sha.update(np.ascontiguousarray(array).tobytes())
         if self.frames is not None:
             for array in self.frames.arrays():
                 sha.update(np.ascontiguousarray(array).tobytes())
             sha.update(repr(self.frames_tag_share).encode())
-        sha.update(repr((self.classes, self.temperature, self.hidden_weight, RETRIEVAL_CLASS,
-                         OPEN_HAT_DECAY_MS, OPEN_HAT_WIDTH, CLASS_TO_TAG, CYMBAL_DECAY_MS, CYMBAL_WIDTH)).encode())
+        sha.update(
+            repr(
+                (
+                    self.classes,
+                    self.temperature,
+                    self.hidden_weight,
+                    RETRIEVAL_CLASS,
+                    OPEN_HAT_DECAY_MS,
+                    OPEN_HAT_WIDTH,
+                    CLASS_TO_TAG,
+                    CYMBAL_DECAY_MS,
+                    CYMBAL_WIDTH,
+                )
+            ).encode()
+        )
         return sha.hexdigest()[:10]
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> BuiltinModel:
         n_layers = int(arrays["n_layers"])
-        nets = tuple(tuple((arrays[f"m{k}_W{i}"].astype(np.float32), arrays[f"m{k}_b{i}"].astype(np.float32))
-                           for i in range(n_layers))
-                     for k in range(int(arrays["n_models"])))
+        nets = tuple(
+            tuple(
+                (arrays[f"m{k}_W{i}"].astype(np.float32), arrays[f"m{k}_b{i}"].astype(np.float32))
+                for i in range(n_layers)
+            )
+            for k in range(int(arrays["n_models"]))
+        )
         classes = tuple(str(c) for c in arrays["classes"])
         frames = FramesNet.from_arrays(arrays)
         if frames is not None and tuple(str(c) for c in arrays["frames_classes"]) != classes:
-            raise BackendUnavailable("built-in model: the frames net and the MLPs name different classes; "
-                                     "run training/train_frames.py again")
-        return cls(mean=arrays["mean"].astype(np.float32), scale=arrays["scale"].astype(np.float32),
-                   nets=nets, classes=classes, timbre_basis=arrays["timbre_basis"].astype(np.float32),
-                   temperature=float(arrays["temperature"]), hidden_weight=float(arrays["hidden_weight"]),
-                   frames=frames, frames_tag_share=float(arrays.get("frames_tag_share", 0.0)))
+            raise BackendUnavailable(
+                "built-in model: the frames net and the MLPs name different classes; run training/train_frames.py again"
+            )
+        return cls(
+            mean=arrays["mean"].astype(np.float32),
+            scale=arrays["scale"].astype(np.float32),
+            nets=nets,
+            classes=classes,
+            timbre_basis=arrays["timbre_basis"].astype(np.float32),
+            temperature=float(arrays["temperature"]),
+            hidden_weight=float(arrays["hidden_weight"]),
+            frames=frames,
+            frames_tag_share=float(arrays.get("frames_tag_share", 0.0)),
+        )
 
     def standardise(self, features: np.ndarray) -> np.ndarray:
         return np.clip((features - self.mean) / self.scale, -8.0, 8.0).astype(np.float32)
@@ -156,16 +211,20 @@ class BuiltinModel:
         z = self.standardise(features)
         hidden, probs = self.forward(z)
         blocks = block_slices()
-        out = {"overall": self.overall(hidden, probs),
-               "timbre": unit_rows(z[:, blocks["timbre"]] @ self.timbre_basis),
-               "envelope": unit_rows(z[:, blocks["envelope"]]),
-               "pitch": pitch_code(features[:, blocks["pitch"]])}
+        out = {
+            "overall": self.overall(hidden, probs),
+            "timbre": unit_rows(z[:, blocks["timbre"]] @ self.timbre_basis),
+            "envelope": unit_rows(z[:, blocks["envelope"]]),
+            "pitch": pitch_code(features[:, blocks["pitch"]]),
+        }
         if self.frames is not None and frames is not None:
             embedding, logits = self.frames.forward(frames)
             out["frames"] = unit_rows(embedding)
             logits -= logits.max(axis=1, keepdims=True)
             head = np.exp(logits)
-            probs = (1.0 - self.frames_tag_share) * probs + self.frames_tag_share * head / head.sum(axis=1, keepdims=True)
+            probs = (1.0 - self.frames_tag_share) * probs + self.frames_tag_share * head / head.sum(
+                axis=1, keepdims=True
+            )
         out["_probs"] = probs
         return out
 
@@ -199,8 +258,8 @@ class BuiltinEmbedder(Embedder):
     name: ClassVar[str] = "builtin"
     sample_rate: ClassVar[int] = SAMPLE_RATE
     info: ClassVar[BackendInfo] = BackendInfo(
-        good_for="drum one-shots and short samples; works offline",
-        licence="MIT (trained by training/train_builtin.py)")
+        good_for="drum one-shots and short samples; works offline", licence="MIT (trained by training/train_builtin.py)"
+    )
     window_seconds: float = WINDOW_SECONDS
     reads_seconds: float | None = WINDOW_SECONDS  # the features crop to the first 2 s
     batch_size: int = 64
@@ -228,9 +287,10 @@ class BuiltinEmbedder(Embedder):
         return cached
 
     def _layout(self) -> dict[str, slice]:
-        probe = self.model.aspects(np.zeros((1, len(self.model.mean)), dtype=np.float32),
-                                   frames_batch([np.zeros(SAMPLE_RATE // 10, np.float32)], self.frames)
-                                   if self.frames is not None else None)
+        probe = self.model.aspects(
+            np.zeros((1, len(self.model.mean)), dtype=np.float32),
+            frames_batch([np.zeros(SAMPLE_RATE // 10, np.float32)], self.frames) if self.frames is not None else None,
+        )
         start, layout = 0, {}
         for name in (name for name in ASPECT_ORDER if name in probe):
             width = probe[name].shape[1]
@@ -259,8 +319,10 @@ class BuiltinEmbedder(Embedder):
         vectors = np.concatenate([parts[name] * scale for name in self.aspects], axis=1)
         openness = hat_openness(features)
         ringing = rings_longer(features, CYMBAL_DECAY_MS, CYMBAL_WIDTH)
-        return Analysis(vectors=unit_rows(vectors),
-                        tags=[self._tags(row, float(o), float(r)) for row, o, r in zip(parts["_probs"], openness, ringing)])
+        return Analysis(
+            vectors=unit_rows(vectors),
+            tags=[self._tags(row, float(o), float(r)) for row, o, r in zip(parts["_probs"], openness, ringing)],
+        )
 
     def _tags(self, probs: np.ndarray, openness: float, ringing: float = 0.0) -> Tags:
         tags = dict.fromkeys(TAG_NAMES, 0.0)

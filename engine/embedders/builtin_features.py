@@ -13,6 +13,7 @@ The feature vector is the concatenation of three named blocks (see :func:`block_
 * ``pitch``: frequency and prominence of the strongest spectral peak (all and below 600 Hz), its
   sweep over the first 200 ms, and periodicity.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -58,8 +59,9 @@ def mel_to_hz(mel: np.ndarray) -> np.ndarray:
     return 700.0 * (10.0 ** (np.asarray(mel, dtype=np.float64) / 2595.0) - 1.0)
 
 
-def mel_filterbank(sr: int = SAMPLE_RATE, n_fft: int = N_FFT, n_mels: int = N_MELS,
-                   fmin: float = 30.0, fmax: float | None = None) -> np.ndarray:
+def mel_filterbank(
+    sr: int = SAMPLE_RATE, n_fft: int = N_FFT, n_mels: int = N_MELS, fmin: float = 30.0, fmax: float | None = None
+) -> np.ndarray:
     """(n_fft//2+1, n_mels) triangular filters, each normalised to unit area."""
     fmax = fmax or sr / 2
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
@@ -108,14 +110,18 @@ class FeatureExtractor:
         starts = frames * HOP
         chunks = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[starts] * self.window  # no index table
         spec = fft.rfft(chunks, axis=1)
-        return (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
+        return (spec.real**2 + spec.imag**2).astype(np.float32)
 
     def _timbre(self, power: np.ndarray, rel: np.ndarray) -> np.ndarray:
         # Mel is linear, so averaging spectra per segment first keeps the matrix product tiny.
         rows = _row_ranges(rel, SEGMENTS)
         present = [part.stop > part.start for part in rows]
-        seg_pow = np.stack([power[part].mean(axis=0) if ok else np.zeros(power.shape[1], np.float32)
-                            for part, ok in zip(rows, present)])
+        seg_pow = np.stack(
+            [
+                power[part].mean(axis=0) if ok else np.zeros(power.shape[1], np.float32)
+                for part, ok in zip(rows, present)
+            ]
+        )
         seg_mel = seg_pow @ self.mel
         ref = float(seg_mel.max()) + EPS
         levels = _db(seg_mel.sum(axis=1) / (ref * N_MELS))
@@ -132,8 +138,15 @@ class FeatureExtractor:
         flatness = np.exp(np.mean(np.log(spectra + EPS), axis=1)) / (spectra.mean(axis=1) + EPS)
         cumulative = np.cumsum(spectra, axis=1)
         rolloff = self.freqs[np.minimum((cumulative < 0.85 * total).sum(axis=1), spectra.shape[1] - 1)]
-        return np.stack([np.log2(centroid[:, 0] + 20.0), np.log2(spread + 20.0),
-                         10 * np.log10(flatness + EPS), np.log2(rolloff + 20.0)], axis=1).astype(np.float32)
+        return np.stack(
+            [
+                np.log2(centroid[:, 0] + 20.0),
+                np.log2(spread + 20.0),
+                10 * np.log10(flatness + EPS),
+                np.log2(rolloff + 20.0),
+            ],
+            axis=1,
+        ).astype(np.float32)
 
     def _pitch(self, power: np.ndarray, rel: np.ndarray, x: np.ndarray) -> np.ndarray:
         early_rows, start_rows, later_rows = _row_ranges(rel, ((0, 18), (0, 3), (8, 18)))
@@ -146,10 +159,19 @@ class FeatureExtractor:
         f_start, _ = _peak(np.where(low, start, 0.0), self.freqs)
         f_later, _ = _peak(np.where(low, later, 0.0), self.freqs)
         sweep = 12.0 * np.log2((f_start + 20.0) / (f_later + 20.0))
-        return np.array([np.log2(f_all + 20.0), prom_all, np.log2(f_low + 20.0), prom_low,
-                         np.clip(sweep, -24, 24), _periodicity(x, self.sample_rate),
-                         _zero_crossings(x, self.sample_rate), np.log2(_duration(x, self.sample_rate))],
-                        dtype=np.float32)
+        return np.array(
+            [
+                np.log2(f_all + 20.0),
+                prom_all,
+                np.log2(f_low + 20.0),
+                prom_low,
+                np.clip(sweep, -24, 24),
+                _periodicity(x, self.sample_rate),
+                _zero_crossings(x, self.sample_rate),
+                np.log2(_duration(x, self.sample_rate)),
+            ],
+            dtype=np.float32,
+        )
 
 
 def _row_ranges(rel: np.ndarray, spans) -> list[slice]:
@@ -173,7 +195,7 @@ def _median(values: np.ndarray):
     half = len(values) // 2
     if len(values) % 2:
         return np.partition(values, half)[half]
-    return np.partition(values, (half - 1, half))[half - 1:half + 1].mean()
+    return np.partition(values, (half - 1, half))[half - 1 : half + 1].mean()
 
 
 def _prepare(audio: np.ndarray, max_len: int) -> np.ndarray:
@@ -200,7 +222,7 @@ def _level_curve(x: np.ndarray) -> tuple[np.ndarray, int]:
     """Level in dB below the peak per ENV_HOP block, and the peak block."""
     n = len(x) // ENV_HOP
     blocks = x[: n * ENV_HOP].reshape(n, ENV_HOP)
-    env = _db((blocks ** 2).mean(axis=1))
+    env = _db((blocks**2).mean(axis=1))
     env = np.maximum(env - env.max(), FLOOR_DB)
     return env, int(np.argmax(env))
 
@@ -232,7 +254,7 @@ def _peak(spectrum: np.ndarray, freqs: np.ndarray) -> tuple[float, float]:
     """Frequency (parabolic interpolation) and prominence in dB over the median of the strongest bin."""
     k = int(np.argmax(spectrum))
     if 0 < k < len(spectrum) - 1:
-        a, b, c = np.log(spectrum[k - 1: k + 2] + EPS)
+        a, b, c = np.log(spectrum[k - 1 : k + 2] + EPS)
         denom = a - 2 * b + c
         shift = 0.5 * (a - c) / denom if abs(denom) > 1e-9 else 0.0
     else:
@@ -249,7 +271,7 @@ def _periodicity(x: np.ndarray, sr: int) -> float:
     seg = seg - seg.mean()
     n = 1 << int(np.ceil(np.log2(2 * len(seg))))
     spec = fft.rfft(seg, n)
-    ac = fft.irfft(spec.real ** 2 + spec.imag ** 2, n)[: len(seg)]
+    ac = fft.irfft(spec.real**2 + spec.imag**2, n)[: len(seg)]
     if ac[0] <= EPS:
         return 0.0
     lo, hi = int(sr / 2000), min(int(sr / 40), len(ac) - 1)

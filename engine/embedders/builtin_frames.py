@@ -10,6 +10,7 @@ embedding and a linear class head. Trained by ``training/train_frames.py`` (torc
 The arrays come from the built-in model file under the ``frames_`` prefix; a model file without them
 simply has no learned front end.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -47,10 +48,10 @@ class MelFrames:
         peak = float(np.abs(x).max()) if x.size else 0.0
         x = x / peak if peak > 1e-6 else np.zeros_like(x)
         padded = np.zeros(need, dtype=np.float32)
-        padded[N_FFT // 2: N_FFT // 2 + len(x)] = x
+        padded[N_FFT // 2 : N_FFT // 2 + len(x)] = x
         chunks = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][:FRAME_COUNT] * self.window
         spec = fft.rfft(chunks, axis=1)
-        power = (spec.real ** 2 + spec.imag ** 2).astype(np.float32) @ self.mel
+        power = (spec.real**2 + spec.imag**2).astype(np.float32) @ self.mel
         db = 10.0 * np.log10(power + EPS)
         db = np.maximum(db - db.max(), FLOOR_DB)
         return (db / (-FLOOR_DB / 2) + 1.0).astype(np.float32)
@@ -72,11 +73,20 @@ class FramesNet:
         for i in range(int(arrays[f"{PREFIX}n_convs"])):
             weight = arrays[f"{PREFIX}conv{i}_W"].astype(np.float32)  # (C_out, C_in, k) as torch stores it
             c_out, c_in, k = weight.shape
-            convs.append((np.ascontiguousarray(weight.transpose(2, 1, 0).reshape(k * c_in, c_out)),
-                          arrays[f"{PREFIX}conv{i}_b"].astype(np.float32), k))
+            convs.append(
+                (
+                    np.ascontiguousarray(weight.transpose(2, 1, 0).reshape(k * c_in, c_out)),
+                    arrays[f"{PREFIX}conv{i}_b"].astype(np.float32),
+                    k,
+                )
+            )
+
         def linear(name: str) -> tuple[np.ndarray, np.ndarray]:
-            return (np.ascontiguousarray(arrays[f"{PREFIX}{name}_W"].astype(np.float32).T),
-                    arrays[f"{PREFIX}{name}_b"].astype(np.float32))
+            return (
+                np.ascontiguousarray(arrays[f"{PREFIX}{name}_W"].astype(np.float32).T),
+                arrays[f"{PREFIX}{name}_b"].astype(np.float32),
+            )
+
         return cls(tuple(convs), linear("embed"), linear("head"))
 
     def arrays(self) -> list[np.ndarray]:

@@ -25,6 +25,7 @@ Short clips (policy ``short_clip``, default ``"repeat"``)
     difference in the mel input); trimmed, both give bit-identical input. ``"zero"`` (also
     trimmed) remains available.
 """
+
 from __future__ import annotations
 
 import logging
@@ -52,8 +53,21 @@ from soundalike.engine.errors import BackendUnavailable, UserError
 log = logging.getLogger(__name__)
 
 DEFAULT_LABELS = (
-    "kick drum", "snare drum", "hand clap", "closed hi-hat", "open hi-hat", "tom drum", "cymbal",
-    "rimshot", "shaker", "percussion", "sound effect", "vocal", "bass", "synth", "drum loop",
+    "kick drum",
+    "snare drum",
+    "hand clap",
+    "closed hi-hat",
+    "open hi-hat",
+    "tom drum",
+    "cymbal",
+    "rimshot",
+    "shaker",
+    "percussion",
+    "sound effect",
+    "vocal",
+    "bass",
+    "synth",
+    "drum loop",
 )
 #: two captions with nothing in common; a healthy text tower keeps them well apart.
 UNRELATED_CAPTIONS = ("a dog barking in the distance", "a church organ playing a slow chord")

@@ -9,6 +9,7 @@ finds it already loaded and uses the same module, and called exactly as ``scipy.
 (tests/engine/embedders/test_builtin_fft.py). If scipy's layout ever changes and the direct load fails,
 ``scipy.fft`` itself is used: the same numbers, only the import costs again.
 """
+
 from __future__ import annotations
 
 import functools
@@ -49,7 +50,7 @@ def irfft(x: np.ndarray, n: int, axis: int = -1) -> np.ndarray:
         return scipy.fft.irfft(x, n, axis)
     x = _floating(x)
     if np.isrealobj(x):
-        x = x + 0.j
+        x = x + 0.0j
     return pocketfft.c2r(_fit(x, n // 2 + 1, axis), (axis,), n, False, _NORM_BY_N, None, 1)
 
 

@@ -5,6 +5,7 @@ checkpoint's weights fit the built-in ``HubertModel`` exactly once a ``HubertCon
 from its config.json (minus ``model_type`` and ``auto_map``), and the built-in model returns every
 hidden state, which the remote code stopped doing under transformers 5.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

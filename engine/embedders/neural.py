@@ -1,4 +1,5 @@
 """The neural backends, for the registry. Importing this is cheap: no torch, no transformers."""
+
 from __future__ import annotations
 
 from soundalike.engine.embedders.aisfx import AisfxEmbedder

@@ -1,4 +1,5 @@
 """Name-keyed registry of embedding backends, built-in and neural alike."""
+
 from __future__ import annotations
 
 import dataclasses

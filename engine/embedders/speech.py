@@ -7,6 +7,7 @@ windows of the same padded length, and each window is padded to a multiple of
 ``PAD_QUANTUM_S`` that depends only on its own length, so a clip gives the same vector whatever
 else is in the batch.
 """
+
 from __future__ import annotations
 
 import logging

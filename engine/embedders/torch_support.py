@@ -4,6 +4,7 @@ and fixed-window chunking.
 Nothing here imports torch or transformers at module import time, so the registry can list the
 neural backends on a machine without them.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -23,8 +24,10 @@ from soundalike.engine.errors import BackendUnavailable, EmbedError
 log = logging.getLogger(__name__)
 
 #: How to add the neural extras: the project's own script (into its .venv), or pip in your own environment.
-INSTALL_HINT = ("run scripts/setup.sh neural in the soundalike folder (it installs into .venv; "
-                "in your own environment: pip install 'soundalike[neural]')")
+INSTALL_HINT = (
+    "run scripts/setup.sh neural in the soundalike folder (it installs into .venv; "
+    "in your own environment: pip install 'soundalike[neural]')"
+)
 PROBE_TIMEOUT_S = 3.0
 T = TypeVar("T")
 S = TypeVar("S", bound=Sequence[Any] | np.ndarray)  # a list or an array: a slice keeps the type
@@ -108,7 +111,7 @@ def _missing_model_message(backend: str, source: str, reason: str) -> str:
     return (
         f"backend '{backend}' could not load model '{source}': {reason}. "
         f"Download it once with network access (it is then cached), or set "
-        f"model_path = \"/path/to/local/copy\" under [backends.{backend}] in config.toml."
+        f'model_path = "/path/to/local/copy" under [backends.{backend}] in config.toml.'
     )
 
 

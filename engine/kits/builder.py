@@ -9,6 +9,7 @@ A :class:`Kit` is plain data: per slot, the ranked alternatives, which one is ch
 it is locked. Cycling, locking and rerolling change only that, so the TUI, the CLI and the bridge
 share it and a kit can be shown, changed and exported without touching the index again.
 """
+
 from __future__ import annotations
 
 import logging
@@ -104,25 +105,41 @@ class Kit:
         return [choice.slot.name for choice in self.slots if choice.pick is None]
 
     def as_json(self) -> dict:
-        return {"seed": self.seed, "backend": self.backend, "slots": [_slot_json(c) for c in self.slots],
-                "unfilled": self.empty_slots()}
+        return {
+            "seed": self.seed,
+            "backend": self.backend,
+            "slots": [_slot_json(c) for c in self.slots],
+            "unfilled": self.empty_slots(),
+        }
 
 
 def _slot_json(choice: SlotChoice) -> dict:
     pick = choice.pick
-    return {"slot": choice.slot.name, "note": choice.slot.note,
-            "path": pick.path if pick else None, "score": round(pick.score, 6) if pick else None,
-            "tag": choice.tags.get(pick.sample.id) if pick else None,
-            "choice": choice.index + 1 if pick else 0, "choices": len(choice.choices), "locked": choice.locked,
-            "alternatives": [hit.path for hit in choice.choices]}
+    return {
+        "slot": choice.slot.name,
+        "note": choice.slot.note,
+        "path": pick.path if pick else None,
+        "score": round(pick.score, 6) if pick else None,
+        "tag": choice.tags.get(pick.sample.id) if pick else None,
+        "choice": choice.index + 1 if pick else 0,
+        "choices": len(choice.choices),
+        "locked": choice.locked,
+        "alternatives": [hit.path for hit in choice.choices],
+    }
 
 
 class KitBuilder:
     """Builds kits from a library (anything with the Library query API)."""
 
-    def __init__(self, library, backend: str | None = None, alternatives: int = DEFAULT_ALTERNATIVES,
-                 weights: Mapping[str, float] | None = None, filters: Filters | None = None,
-                 not_under: str | None = None):
+    def __init__(
+        self,
+        library,
+        backend: str | None = None,
+        alternatives: int = DEFAULT_ALTERNATIVES,
+        weights: Mapping[str, float] | None = None,
+        filters: Filters | None = None,
+        not_under: str | None = None,
+    ):
         self.library = library
         self.not_under = not_under  # a folder none of the kit's sounds come from
         self.backend = backend or library.settings.engine.default_backend
@@ -150,8 +167,11 @@ class KitBuilder:
                 taken.add(choice.pick.sample.id)
             slots.append(choice)
         slots[5:5] = self._toms(query, scale, kinds, taken)
-        label = seed if isinstance(seed, (str, os.PathLike)) else (
-            self.library.browse.sample(own_id).path if own_id is not None else "audio")
+        label = (
+            seed
+            if isinstance(seed, (str, os.PathLike))
+            else (self.library.browse.sample(own_id).path if own_id is not None else "audio")
+        )
         return Kit(os.fspath(label), self.backend, slots)
 
     # --- pools -----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ the perc slot. ``fallback`` tags fill a slot only when no sample
 carries one of its own tags: "cymbal" fills the crash and ride slots for a backend without those. ``hints`` are words in file names that break ties
 among samples of a generic tag (a "cymbal" called ``Ride-3.wav`` goes to the ride slot).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -51,7 +52,8 @@ def slot_named(name: str) -> Slot:
 def slot_of_tag(tag: str) -> Slot | None:
     """The first slot a sample with this (best) tag belongs in, e.g. the seed's own slot."""
     return next((slot for slot in SLOTS if tag in slot.tags), None) or next(
-        (slot for slot in SLOTS if tag in slot.fallback), None)
+        (slot for slot in SLOTS if tag in slot.fallback), None
+    )
 
 
 def name_fit(slot: Slot, path: str) -> int:

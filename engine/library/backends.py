@@ -4,6 +4,7 @@ Getting an embedder writes nothing. Recording which model made a backend's store
 dropping them when the model changed) is a separate, explicit step of the writer
 (:meth:`soundalike.engine.library.indexes.LibraryIndexes.adopt`), taken under the library lock.
 """
+
 from __future__ import annotations
 
 import threading

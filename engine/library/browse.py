@@ -9,6 +9,7 @@ The value types a caller builds or reads (``Filters``, ``SampleRow``) and the
 function that shows a stored path to a person (``readable``) are re-exported here, so callers need
 no catalog-level module.
 """
+
 from __future__ import annotations
 
 import os

@@ -10,6 +10,7 @@ take of the sound), and among that layer's copies the best-scoring one. Groups k
 their best hit. The query's own copies and layers are not results: they are left out and reported
 once (:class:`Own`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -56,9 +57,11 @@ class Group:
         return max(hit.score for hit in (self.lead, *self.copies, *self.layers))
 
     def summary(self) -> str:
-        """"+2 copies, +3 layers" ("" for a group of one)."""
-        parts = [f"+{len(self.copies)} cop{'y' if len(self.copies) == 1 else 'ies'}" if self.copies else "",
-                 f"+{len(self.layers)} layer{'' if len(self.layers) == 1 else 's'}" if self.layers else ""]
+        """ "+2 copies, +3 layers" ("" for a group of one)."""
+        parts = [
+            f"+{len(self.copies)} cop{'y' if len(self.copies) == 1 else 'ies'}" if self.copies else "",
+            f"+{len(self.layers)} layer{'' if len(self.layers) == 1 else 's'}" if self.layers else "",
+        ]
         return ", ".join(p for p in parts if p)
 
 
@@ -77,10 +80,12 @@ class Own:
         return bool(self.copies or self.layers)
 
     def describe(self, readable: Callable[[str], str] = os.path.basename, names: int = 6) -> str:
-        """"2 copies and 3 layers of this sound: a.wav, b.flac, …" ("" when there are none), naming
+        """ "2 copies and 3 layers of this sound: a.wav, b.flac, …" ("" when there are none), naming
         at most ``names`` of them."""
-        parts = [f"{len(self.copies)} cop{'y' if len(self.copies) == 1 else 'ies'}" if self.copies else "",
-                 f"{len(self.layers)} layer{'' if len(self.layers) == 1 else 's'}" if self.layers else ""]
+        parts = [
+            f"{len(self.copies)} cop{'y' if len(self.copies) == 1 else 'ies'}" if self.copies else "",
+            f"{len(self.layers)} layer{'' if len(self.layers) == 1 else 's'}" if self.layers else "",
+        ]
         if not self:
             return ""
         rows = self.copies + self.layers
@@ -115,13 +120,13 @@ def collapse(hits: list[Hit], labels: Labels) -> list[Group]:
 def _group(hits: list[Hit], labels: Labels) -> Group:
     def copy_of(hit: Hit) -> int:
         return labels.get(hit.sample.id, (hit.sample.id, 0))[0]
+
     layers: dict[int, list[Hit]] = {}
     for hit in hits:  # best first within each layer too
         layers.setdefault(copy_of(hit), []).append(hit)
     loudest = max(layers.values(), key=lambda layer: (_level(layer), -hits.index(layer[0])))
     lead = loudest[0]
-    return Group(lead, copies=tuple(loudest[1:]),
-                 layers=tuple(hit for hit in hits if copy_of(hit) != copy_of(lead)))
+    return Group(lead, copies=tuple(loudest[1:]), layers=tuple(hit for hit in hits if copy_of(hit) != copy_of(lead)))
 
 
 def _level(layer: list[Hit]) -> float:
@@ -141,12 +146,19 @@ def own_of(browse: LibraryBrowse, sample_id: int | None) -> Own:
     copy_group = family[sample_id][0]
     rows = browse.samples(sid for sid in family if sid != sample_id)
     ordered = sorted(rows.values(), key=lambda row: row.path)
-    return Own(copies=tuple(row for row in ordered if family[row.id][0] == copy_group),
-               layers=tuple(row for row in ordered if family[row.id][0] != copy_group))
+    return Own(
+        copies=tuple(row for row in ordered if family[row.id][0] == copy_group),
+        layers=tuple(row for row in ordered if family[row.id][0] != copy_group),
+    )
 
 
-def collapsed_query(run: Callable[[int], list[Hit]], groups_wanted: int, labels: Callable[[list[int]], Labels],
-                    keep: Callable[[Hit], bool] = lambda hit: True, limit: int = 100_000) -> list[Group]:
+def collapsed_query(
+    run: Callable[[int], list[Hit]],
+    groups_wanted: int,
+    labels: Callable[[list[int]], Labels],
+    keep: Callable[[Hit], bool] = lambda hit: True,
+    limit: int = 100_000,
+) -> list[Group]:
     """At least ``groups_wanted`` groups (fewer only when the library runs out) from ``run(k)``,
     a query for the best ``k`` hits: it reads more hits while copies, layers and hits that
     ``keep`` refuses use them up, up to ``limit`` hits."""
@@ -160,8 +172,14 @@ def collapsed_query(run: Callable[[int], list[Hit]], groups_wanted: int, labels:
         k = min(limit, k * 2)
 
 
-def grouped(browse: LibraryBrowse, run: Callable[[int], list[Hit]], k: int, collapse_on: bool = True,
-            leave_out: frozenset[int] | set[int] = frozenset(), not_under: str | None = None) -> list[Group]:
+def grouped(
+    browse: LibraryBrowse,
+    run: Callable[[int], list[Hit]],
+    k: int,
+    collapse_on: bool = True,
+    leave_out: frozenset[int] | set[int] = frozenset(),
+    not_under: str | None = None,
+) -> list[Group]:
     """``run(k)`` (a similar or text query) as ``k`` groups: collapsed, or one group per hit when off.
 
     ``leave_out``: sample ids that are not results (the query's own copies and layers);
@@ -170,10 +188,14 @@ def grouped(browse: LibraryBrowse, run: Callable[[int], list[Hit]], k: int, coll
 
     def keep(hit: Hit) -> bool:
         return hit.sample.id not in leave_out and (prefix is None or not hit.path.startswith(prefix))
+
     limit = max(READ_LIMIT_MIN, k * READ_LIMIT_PER_GROUP)  # a library of nothing but copies: fewer rows, no full scan
     if not collapse_on:
-        return collapsed_query(run, k, lambda ids: {}, keep, limit) if (leave_out or prefix) else \
-            [Group(hit) for hit in run(k)]
+        return (
+            collapsed_query(run, k, lambda ids: {}, keep, limit)
+            if (leave_out or prefix)
+            else [Group(hit) for hit in run(k)]
+        )
     return collapsed_query(run, k, browse.sound_labels, keep, limit)
 
 
@@ -186,8 +208,16 @@ def similar_groups(queries: LibraryQueries, browse: LibraryBrowse, query: Simila
     own = own_of(browse, own_id) if query.collapse else Own()
 
     def run(n: int) -> list[Hit]:
-        return queries.similar(resolved, k=n, backend=backend, weights=query.weights, filters=query.filters,
-                               sample_rate=query.sample_rate, musical=query.musical)
+        return queries.similar(
+            resolved,
+            k=n,
+            backend=backend,
+            weights=query.weights,
+            filters=query.filters,
+            sample_rate=query.sample_rate,
+            musical=query.musical,
+        )
+
     k = query.k or queries.settings.index.default_k
     return Folded(grouped(browse, run, k, query.collapse, own.ids, query.not_under), own)
 
@@ -198,5 +228,6 @@ def text_groups(queries: LibraryQueries, browse: LibraryBrowse, query: TextQuery
 
     def run(n: int) -> list[Hit]:
         return queries.search_text(query.text, k=n, backend=backend, filters=query.filters)
+
     k = query.k or queries.settings.index.default_k
     return Folded(grouped(browse, run, k, query.collapse, frozenset(), query.not_under))

@@ -9,6 +9,7 @@ Reads never take the lock and are safe from any thread. Writes take the library 
 (:mod:`soundalike.engine.store.lock`): while another process (``serve``) owns the library, this one still reads
 it (indexes built in memory), and any write raises a UserError naming the owner.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,8 +38,14 @@ __all__ = ["Folded", "Group", "Hit", "KitQuery", "Library", "ScanReport", "Simil
 
 
 class Library:
-    def __init__(self, settings: Settings, backends: Registry = BACKENDS, events: EventBus | None = None,
-                 executors: Executors | None = None, parts: LibraryParts | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        backends: Registry = BACKENDS,
+        events: EventBus | None = None,
+        executors: Executors | None = None,
+        parts: LibraryParts | None = None,
+    ):
         """Open the library in ``settings``' data folder; ``executors``: where ingest runs (see
         :mod:`soundalike.engine.pipeline.executors`); ``parts``: already opened (the live engine's)."""
         parts = parts or LibraryParts.open(settings, backends, events, executors)
@@ -81,8 +88,12 @@ class Library:
     def add_root(self, folder: str | os.PathLike) -> str:
         return self._writer.add_root(folder)
 
-    def scan(self, roots: Iterable[str] | None = None, progress: ProgressCallback | None = None,
-             stop: threading.Event | None = None) -> ScanReport:
+    def scan(
+        self,
+        roots: Iterable[str] | None = None,
+        progress: ProgressCallback | None = None,
+        stop: threading.Event | None = None,
+    ) -> ScanReport:
         return self._scanner.scan(roots, progress, stop)
 
     def record(self, processed: Iterable[Processed]) -> ScanReport:
@@ -125,8 +136,9 @@ class Library:
     def kit(self, query: KitQuery) -> Kit:
         """A drum kit built around ``query.seed``: one sound per slot and alternatives for each."""
         alternatives = query.alternatives if query.alternatives is not None else DEFAULT_ALTERNATIVES
-        return KitBuilder(self, query.backend, alternatives, query.weights, query.filters,
-                          query.not_under).build(query.seed, query.sample_rate)
+        return KitBuilder(self, query.backend, alternatives, query.weights, query.filters, query.not_under).build(
+            query.seed, query.sample_rate
+        )
 
     def text_backend(self, backend: str | None = None) -> str:
         return self._queries.text_backend(backend)

@@ -18,6 +18,7 @@ candidates (its nearest vectors, same bytes, same layer name) and joins their gr
 leaves (deleted, missing, changed, moved) has its family worked out again from the stored facts.
 Nothing here decodes audio: the fingerprints come from the ingest workers.
 """
+
 from __future__ import annotations
 
 import logging
@@ -56,7 +57,8 @@ REGROUP_MAX = 256
 #: A name part that says which velocity layer a file is (whole words, case-insensitive).
 VELOCITY_WORD = re.compile(
     r"(?<![a-z0-9])(softest|soft|soft\d|med|medium|mid|hard|hardest|hard\d|loud|loudest|quiet|ghost|accent"
-    r"|pp+|p|mp|mf|f|ff+|v\d{1,3}|vel\d{0,3}|velocity\d{0,3}|layer\d{1,2}|lyr\d{1,2})(?![a-z0-9])")
+    r"|pp+|p|mp|mf|f|ff+|v\d{1,3}|vel\d{0,3}|velocity\d{0,3}|layer\d{1,2}|lyr\d{1,2})(?![a-z0-9])"
+)
 
 
 def layer_key(path: str) -> tuple[str, str] | None:
@@ -107,17 +109,31 @@ def relation(a: Member, b: Member) -> str | None:
     if a.vector is not None and b.vector is not None:
         cosine = float(a.vector @ b.vector / max(float(np.linalg.norm(a.vector) * np.linalg.norm(b.vector)), 1e-12))
     fa, fb = a.fingerprint, b.fingerprint
-    if fa is not None and fb is not None and cosine is not None and cosine >= COPY_MIN_COSINE \
-            and same_length(a, b) and is_duplicate(fa, fb):
+    if (
+        fa is not None
+        and fb is not None
+        and cosine is not None
+        and cosine >= COPY_MIN_COSINE
+        and same_length(a, b)
+        and is_duplicate(fa, fb)
+    ):
         return "copy"
     if a.folder != b.folder:
         return None
     if a.velocity_key is not None and a.velocity_key == b.velocity_key:
         return "layer"
-    if (fa is not None and fb is not None and cosine is not None and cosine >= LAYER_MIN_COSINE
-            and a.level is not None and b.level is not None and abs(a.level - b.level) >= LAYER_MIN_LEVEL_DB
-            and max(a.seconds or 0.0, b.seconds or 0.0) <= LAYER_MAX_SECONDS
-            and a.name_key == b.name_key and distance(fa, fb) <= LAYER_MAX_DB):
+    if (
+        fa is not None
+        and fb is not None
+        and cosine is not None
+        and cosine >= LAYER_MIN_COSINE
+        and a.level is not None
+        and b.level is not None
+        and abs(a.level - b.level) >= LAYER_MIN_LEVEL_DB
+        and max(a.seconds or 0.0, b.seconds or 0.0) <= LAYER_MAX_SECONDS
+        and a.name_key == b.name_key
+        and distance(fa, fb) <= LAYER_MAX_DB
+    ):
         return "layer"
     return None
 
@@ -179,16 +195,20 @@ class Families:
         with self._catalog.transaction() as tx:
             for sid in ids:
                 if sid in members:
-                    related = {other: kind for other in candidates.get(sid, ()) if other in everyone
-                               and (kind := relation(members[sid], everyone[other]))}
+                    related = {
+                        other: kind
+                        for other in candidates.get(sid, ())
+                        if other in everyone and (kind := relation(members[sid], everyone[other]))
+                    }
                     if related:
                         self._merge(tx, sid, related)
 
     def _candidates(self, ids: list[int], members: dict[int, Member], index: VectorIndex | None) -> dict[int, set[int]]:
         """Each new member's candidates: nearest vectors, the same bytes, the same layer name."""
         found = {sid: set(near) for sid, near in self._neighbours(ids, members, index).items()}
-        same_bytes = self._catalog.with_contents({m.content_hash for m in members.values() if m.content_hash},
-                                                 MAX_CANDIDATES)
+        same_bytes = self._catalog.with_contents(
+            {m.content_hash for m in members.values() if m.content_hash}, MAX_CANDIDATES
+        )
         same_name = self._catalog.with_layer_names({m.name_key for m in members.values()}, MAX_CANDIDATES)
         for sid, member in members.items():
             mine = found.setdefault(sid, set())
@@ -212,8 +232,12 @@ class Families:
                     continue
                 tx.set_labels([(sid, sid, sid) for sid in ids])
                 members = self._members(ids, index, tx)
-                pairs = [(a.id, b.id, kind) for n, a in enumerate(members.values())
-                         for b in list(members.values())[n + 1:] if (kind := relation(a, b))]
+                pairs = [
+                    (a.id, b.id, kind)
+                    for n, a in enumerate(members.values())
+                    for b in list(members.values())[n + 1 :]
+                    if (kind := relation(a, b))
+                ]
                 tx.set_labels(_labels(members, pairs))
 
     def left(self, ids: Sequence[int]) -> None:
@@ -233,16 +257,25 @@ class Families:
         self.joined(ids)
 
     # --- helpers -----------------------------------------------------------------------------
-    def _members(self, ids: Sequence[int], index: VectorIndex | None,
-                 conn: SoundReads | None = None) -> dict[int, Member]:
+    def _members(
+        self, ids: Sequence[int], index: VectorIndex | None, conn: SoundReads | None = None
+    ) -> dict[int, Member]:
         conn = conn if conn is not None else self._catalog
         facts = conn.sound_facts(ids)
         rows = self._catalog.samples(facts)
-        return {sid: Member(sid, rows[sid].path, rows[sid].content_hash,
-                            decode(f.fingerprint) if f.fingerprint else None,
-                            index.reconstruct(sid) if index is not None else None, rows[sid].rms_db,
-                            rows[sid].duration)
-                for sid, f in facts.items() if sid in rows}
+        return {
+            sid: Member(
+                sid,
+                rows[sid].path,
+                rows[sid].content_hash,
+                decode(f.fingerprint) if f.fingerprint else None,
+                index.reconstruct(sid) if index is not None else None,
+                rows[sid].rms_db,
+                rows[sid].duration,
+            )
+            for sid, f in facts.items()
+            if sid in rows
+        }
 
     @staticmethod
     def _neighbours(ids: list[int], members: dict[int, Member], index: VectorIndex | None) -> dict[int, list[int]]:
@@ -252,9 +285,14 @@ class Families:
             return {}
         matrix = np.stack([v for sid in with_vector if (v := members[sid].vector) is not None]).astype(np.float32)
         scores, found = index.neighbours(matrix, NEIGHBOURS + 1)  # scores approximate: relation() decides
-        return {sid: [int(other) for other, score in zip(found[row], scores[row])
-                      if other >= 0 and other != sid and score >= COPY_MIN_COSINE - 0.02]
-                for row, sid in enumerate(with_vector)}
+        return {
+            sid: [
+                int(other)
+                for other, score in zip(found[row], scores[row])
+                if other >= 0 and other != sid and score >= COPY_MIN_COSINE - 0.02
+            ]
+            for row, sid in enumerate(with_vector)
+        }
 
     @staticmethod
     def _merge(tx: Transaction, sid: int, related: dict[int, str]) -> None:
@@ -269,7 +307,8 @@ class Families:
 
 def _labels(members: dict[int, Member], pairs: list[tuple[int, int, str]]) -> list[tuple[int, int, int]]:
     """(id, copy group, family) for every member, from its related pairs."""
-    copy_of = {sid: group[0] for group in group_pairs((a, b) for a, b, kind in pairs if kind == "copy")
-               for sid in group}
+    copy_of = {
+        sid: group[0] for group in group_pairs((a, b) for a, b, kind in pairs if kind == "copy") for sid in group
+    }
     family_of = {sid: group[0] for group in group_pairs((a, b) for a, b, _ in pairs) for sid in group}
     return [(sid, copy_of.get(sid, sid), family_of.get(sid, sid)) for sid in members]

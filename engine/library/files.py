@@ -1,5 +1,6 @@
 """The files of a library folder besides the catalog: the folder itself, and the state file kept
 beside each saved index (which catalog vector version it holds, and a checksum of its bytes)."""
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,9 @@ def make_library_folder(data_dir: Path) -> None:
     except OSError as e:
         where = e.filename or data_dir
         if isinstance(e, FileExistsError):
-            raise UserError(f"cannot create the library folder: {where} is a file; move it away, or use "
-                            f"another --data-dir") from e
+            raise UserError(
+                f"cannot create the library folder: {where} is a file; move it away, or use another --data-dir"
+            ) from e
         raise UserError(f"cannot create the library folder {where}: {e.strerror or e}") from e
 
 
@@ -25,8 +27,10 @@ def refuse_lost_catalog(data_dir: Path) -> None:
     catalog = data_dir / "catalog.sqlite"
     state = "missing" if not catalog.exists() else "empty" if catalog.stat().st_size == 0 else ""
     if state and any((data_dir / "index").glob("*.faiss")):
-        raise UserError(f"the catalog {catalog} is {state}, but this library folder holds indexes: restore it "
-                        f"from a backup, or run `soundalike repair` to start a new, empty catalog")
+        raise UserError(
+            f"the catalog {catalog} is {state}, but this library folder holds indexes: restore it "
+            f"from a backup, or run `soundalike repair` to start a new, empty catalog"
+        )
 
 
 def identity(folder: Path) -> tuple[int, int] | None:
@@ -84,5 +88,7 @@ class LibraryFolder:
     def check_still_there(self) -> None:
         """Raise UserError when the library folder was deleted or replaced while we ran."""
         if not self.still_there():
-            raise UserError(f"the library folder {self.data_dir} was deleted or replaced while soundalike was "
-                            f"running: stopped, nothing more is written there (start again to use a new one)")
+            raise UserError(
+                f"the library folder {self.data_dir} was deleted or replaced while soundalike was "
+                f"running: stopped, nothing more is written there (start again to use a new one)"
+            )

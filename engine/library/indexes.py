@@ -6,6 +6,7 @@ opened when first asked for: the saved file when it matches the catalog, else re
 stored vectors, which costs no decoding. While another process owns the library, indexes are
 built in memory only and never saved.
 """
+
 from __future__ import annotations
 
 import logging
@@ -28,8 +29,9 @@ log = logging.getLogger(__name__)
 
 
 class LibraryIndexes:
-    def __init__(self, settings: Settings, catalog: Store, lock: LibraryLock, data_dir: Path,
-                 dim_of: Callable[[str], int]):
+    def __init__(
+        self, settings: Settings, catalog: Store, lock: LibraryLock, data_dir: Path, dim_of: Callable[[str], int]
+    ):
         self.settings = settings
         self._catalog = catalog
         self._lock_file = lock
@@ -59,8 +61,11 @@ class LibraryIndexes:
                     return self._open_saved(path, backend, dim, ids, version)
                 except OSError as e:  # a full disk or a read-only folder: work from memory
                     (log.info if is_disk_full(e) else log.warning)(
-                        "cannot write the index %s (%s): using one in memory", path, e.strerror or e)
-        index = VectorIndex(dim, None, self.settings.index.search_threads, self.settings.index)  # another process owns the files
+                        "cannot write the index %s (%s): using one in memory", path, e.strerror or e
+                    )
+        index = VectorIndex(
+            dim, None, self.settings.index.search_threads, self.settings.index
+        )  # another process owns the files
         ids, matrix = self._catalog.vectors(backend)
         if matrix is not None and len(ids):
             index.add(ids, matrix)
@@ -70,8 +75,15 @@ class LibraryIndexes:
         saved_version, checksum = read_state(path)
         if saved_version != version:
             path.unlink(missing_ok=True)  # older than the catalog's vectors: rebuild it
-        index = VectorIndex.open(path, dim, ids, lambda: self._catalog.vectors(backend),
-                                 self.settings.index.search_threads, checksum, self.settings.index)
+        index = VectorIndex.open(
+            path,
+            dim,
+            ids,
+            lambda: self._catalog.vectors(backend),
+            self.settings.index.search_threads,
+            checksum,
+            self.settings.index,
+        )
         write_state(path, version, index.checksum)
         return index
 
@@ -139,5 +151,7 @@ class LibraryIndexes:
         (a query would compare vectors of two models); nothing is written."""
         stored = self._catalog.backend_signature(backend)
         if stored is not None and stored != signature:
-            raise UserError(f"the {backend} backend's model changed since this library was indexed: run "
-                            f"`soundalike index` (or `serve`) to embed its samples again")
+            raise UserError(
+                f"the {backend} backend's model changed since this library was indexed: run "
+                f"`soundalike index` (or `serve`) to embed its samples again"
+            )

@@ -6,6 +6,7 @@ the scanner, for planning what changed): it opens the parts, makes its ``Library
 hands those two to its own pieces through their constructors. Nobody reaches into a ``Library``
 for them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,8 +44,13 @@ class LibraryParts:
     browse: LibraryBrowse
 
     @classmethod
-    def open(cls, settings: Settings, backends: Registry = BACKENDS, events: EventBus | None = None,
-             executors: Executors | None = None) -> LibraryParts:
+    def open(
+        cls,
+        settings: Settings,
+        backends: Registry = BACKENDS,
+        events: EventBus | None = None,
+        executors: Executors | None = None,
+    ) -> LibraryParts:
         """Open the library in ``settings``' data folder. ``executors``: where ingest runs (threads
         or this process's own forked workers when None; the live engine passes its worker pool)."""
         events = events or EventBus()
@@ -56,8 +62,20 @@ class LibraryParts:
         lock = LibraryLock(data_dir)
         parts = LibraryBackends(settings, backends)
         indexes = LibraryIndexes(settings, catalog, lock, data_dir, lambda name: parts.get(name).dim)
-        writer = LibraryWriter(settings, catalog, lock, indexes, parts, events, data_dir,
-                               executors=executors or Executors())
-        return cls(settings, events, data_dir, folder, catalog, lock, parts, indexes, writer,
-                   Scanner(settings, catalog, lock, writer, indexes),
-                   LibraryQueries(settings, catalog, indexes, parts, str(data_dir)), LibraryBrowse(catalog))
+        writer = LibraryWriter(
+            settings, catalog, lock, indexes, parts, events, data_dir, executors=executors or Executors()
+        )
+        return cls(
+            settings,
+            events,
+            data_dir,
+            folder,
+            catalog,
+            lock,
+            parts,
+            indexes,
+            writer,
+            Scanner(settings, catalog, lock, writer, indexes),
+            LibraryQueries(settings, catalog, indexes, parts, str(data_dir)),
+            LibraryBrowse(catalog),
+        )

@@ -33,6 +33,7 @@ come back when their file does). A whole root that is not there is handled by :f
 hash of a file whose ctime or inode moved reads that file. :func:`plan_path` feeds it from the
 disk and a catalog. Nothing here writes.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -64,8 +65,16 @@ class Plan:
     skipped: int = 0  # of those, failed files left alone (unchanged, not forced)
 
 
-def plan(entries: Iterable[FileEntry], known: Mapping[str, Known], root: str, backends: tuple[str, ...],
-         forced: bool, held: HeldLookup, unanalysed: UnanalysedLookup | None = None, bulk: bool = False) -> Plan:
+def plan(
+    entries: Iterable[FileEntry],
+    known: Mapping[str, Known],
+    root: str,
+    backends: tuple[str, ...],
+    forced: bool,
+    held: HeldLookup,
+    unanalysed: UnanalysedLookup | None = None,
+    bulk: bool = False,
+) -> Plan:
     """Plan the files ``entries`` against the rows ``known`` (path -> row, for the same span).
 
     ``forced``: an event touched these paths, so failed files are tried again. ``unanalysed``:
@@ -124,8 +133,13 @@ def unchanged_on_disk(entry: FileEntry, known: Known, refresh: list[tuple[int, f
     return same
 
 
-def _split_unchanged(unchanged: list[tuple[FileEntry, Known]], backends: tuple[str, ...], held: HeldLookup,
-                     unanalysed: UnanalysedLookup | None, result: Plan) -> None:
+def _split_unchanged(
+    unchanged: list[tuple[FileEntry, Known]],
+    backends: tuple[str, ...],
+    held: HeldLookup,
+    unanalysed: UnanalysedLookup | None,
+    result: Plan,
+) -> None:
     """Unchanged files that lack a backend's vector get a job for it; those away come back."""
     ids = [row.id for _, row in unchanged]
     have = held(ids) if ids else {}
@@ -146,8 +160,15 @@ def root_away(known: Mapping[str, Known]) -> list[int]:
     return [row.id for row in known.values() if row.status in ("ok", "failed")]
 
 
-def plan_path(catalog: Store, path: str, root: str, extensions: tuple[str, ...],
-              backends: tuple[str, ...], forced: bool, musical: bool = False) -> Plan:
+def plan_path(
+    catalog: Store,
+    path: str,
+    root: str,
+    extensions: tuple[str, ...],
+    backends: tuple[str, ...],
+    forced: bool,
+    musical: bool = False,
+) -> Plan:
     """Plan ``path`` (under ``root``) from the disk and ``catalog``; see :func:`plan`.
 
     ``musical``: unchanged samples without current musical facts get a job with no backends
@@ -155,10 +176,20 @@ def plan_path(catalog: Store, path: str, root: str, extensions: tuple[str, ...],
     samples without a stored fingerprint (indexed before copies were found at index time).
     """
     known = catalog.known_files(root) if path == root else catalog.known_under(path)
+
     def stale(ids: Sequence[int]) -> set[int]:  # decoded again without embedding: facts only
         return (catalog.unanalysed_among(ids) if musical else set()) | catalog.without_facts(ids)
-    result = plan(disk_entries(path, root, extensions), known, root, backends, forced, catalog.backends_of,
-                  stale, bulk=os.path.isdir(path))
+
+    result = plan(
+        disk_entries(path, root, extensions),
+        known,
+        root,
+        backends,
+        forced,
+        catalog.backends_of,
+        stale,
+        bulk=os.path.isdir(path),
+    )
     # analyse-only jobs carry the stored tags, so the drum gate decides as it did at first indexing
     result.jobs = with_stored_tags(catalog, result.jobs, {p: row.id for p, row in known.items()})
     return result
@@ -182,5 +213,9 @@ def with_stored_tags(catalog: Store, jobs: list[Job], id_of: Mapping[str, int]) 
     if not ids:
         return jobs
     stored = catalog.stored_tags(ids)
-    return [dataclasses.replace(job, tags=stored.get(id_of[job.entry.path]))
-            if not job.backends and job.entry.path in id_of else job for job in jobs]
+    return [
+        dataclasses.replace(job, tags=stored.get(id_of[job.entry.path]))
+        if not job.backends and job.entry.path in id_of
+        else job
+        for job in jobs
+    ]

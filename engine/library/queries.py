@@ -3,6 +3,7 @@
 The read side of :class:`soundalike.engine.library.facade.Library`, composed into it. Reads never take the library
 lock: they are safe from any thread, and from another process while ``serve`` writes.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -59,8 +60,9 @@ class _TextEmbedder(Protocol):
 
 
 class LibraryQueries:
-    def __init__(self, settings: Settings, catalog: Store, indexes: LibraryIndexes, backends: LibraryBackends,
-                 data_dir: str):
+    def __init__(
+        self, settings: Settings, catalog: Store, indexes: LibraryIndexes, backends: LibraryBackends, data_dir: str
+    ):
         self.settings = settings
         self._catalog = catalog
         self._indexes = indexes
@@ -73,9 +75,16 @@ class LibraryQueries:
         self._indexes.check_model(backend, embedder.signature())
         return embedder
 
-    def similar(self, to: str | os.PathLike | int | np.ndarray | Resolved, k: int | None = None, backend: str | None = None,
-                weights: Mapping[str, float] | None = None, filters: Filters | None = None,
-                sample_rate: int | None = None, musical: bool = False) -> list[Hit]:
+    def similar(
+        self,
+        to: str | os.PathLike | int | np.ndarray | Resolved,
+        k: int | None = None,
+        backend: str | None = None,
+        weights: Mapping[str, float] | None = None,
+        filters: Filters | None = None,
+        sample_rate: int | None = None,
+        musical: bool = False,
+    ) -> list[Hit]:
         """The ``k`` samples closest to a file path, a sample id or an audio array.
 
         A path in the library with unchanged size and mtime reuses its stored vector; any other
@@ -131,12 +140,15 @@ class LibraryQueries:
         for name in names:
             if self._backends.can_embed_text(name):
                 return name
-        raise UserError(f"text search needs a backend that understands text, such as clap: {INSTALL_HINT}, "
-                        f"then add \"clap\" to [engine] backends in config.toml "
-                        f"(enabled now: {', '.join(self.settings.engine.backends)})")
+        raise UserError(
+            f"text search needs a backend that understands text, such as clap: {INSTALL_HINT}, "
+            f'then add "clap" to [engine] backends in config.toml '
+            f"(enabled now: {', '.join(self.settings.engine.backends)})"
+        )
 
-    def search_text(self, text: str, k: int | None = None, backend: str | None = None,
-                    filters: Filters | None = None) -> list[Hit]:
+    def search_text(
+        self, text: str, k: int | None = None, backend: str | None = None, filters: Filters | None = None
+    ) -> list[Hit]:
         """The ``k`` samples that best match a description such as "dusty vinyl snare"."""
         if not text.strip():
             raise QueryError("empty text query")
@@ -144,13 +156,16 @@ class LibraryQueries:
         query = cast(_TextEmbedder, self._searching(name)).embed_text([text])[0]
         return self._search(name, query, k or self.settings.index.default_k, filters, exclude=None)
 
-    def _search(self, backend: str, query: np.ndarray, k: int, filters: Filters | None,
-                exclude: int | None) -> list[Hit]:
+    def _search(
+        self, backend: str, query: np.ndarray, k: int, filters: Filters | None, exclude: int | None
+    ) -> list[Hit]:
         """``filters``: which samples may be results (playable ones unless they name a status)."""
         allowed = None
         if filters is not None and not filters.is_empty():
-            allowed = np.array(self._catalog.matching_ids(filters if filters.status else
-                                                          dataclasses.replace(filters, status="ok")), dtype=np.int64)
+            allowed = np.array(
+                self._catalog.matching_ids(filters if filters.status else dataclasses.replace(filters, status="ok")),
+                dtype=np.int64,
+            )
         hits = self._indexes.get(backend).search(query, k, allowed=allowed, exclude=exclude)
         rows = self._catalog.samples(sid for sid, _ in hits)
         return [Hit(rows[sid], score) for sid, score in hits if sid in rows]

@@ -4,6 +4,7 @@
 answer with folded groups; ``library.kit(KitQuery(...))`` answers with a kit (:class:`~soundalike.engine.library.collapse.Folded`), so no caller
 folds, embeds or filters results itself.
 """
+
 from __future__ import annotations
 
 import os

@@ -3,6 +3,7 @@
 A damaged catalog cannot be opened as a ``Library``, so these work on the data folder. The caller
 holds the library lock (:mod:`soundalike.engine.store.lock`) while it repairs.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

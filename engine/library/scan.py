@@ -4,6 +4,7 @@
 (:meth:`Scanner.plan`) and applies the plans itself. Both ask :mod:`soundalike.engine.library.planner`, so they
 decide every case the same way; the writer applies what it says.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,19 +31,23 @@ def check_catalog(catalog: Store) -> None:
 
 
 class Scanner:
-    def __init__(self, settings: Settings, catalog: Store, lock: LibraryLock, writer: LibraryWriter,
-                 indexes: LibraryIndexes):
+    def __init__(
+        self, settings: Settings, catalog: Store, lock: LibraryLock, writer: LibraryWriter, indexes: LibraryIndexes
+    ):
         self.settings = settings
         self._catalog, self._lock, self._writer, self._indexes = catalog, lock, writer, indexes
 
     def plan(self, path: str, root: str, forced: bool) -> Plan:
         """What to do with ``path`` (under ``root``); ``forced``: an event touched it. Reads only."""
         engine = self.settings.engine
-        return plan_path(self._catalog, path, root, engine.extensions, tuple(engine.backends), forced,
-                         engine.musical)
+        return plan_path(self._catalog, path, root, engine.extensions, tuple(engine.backends), forced, engine.musical)
 
-    def scan(self, roots: Iterable[str] | None = None, progress: ProgressCallback | None = None,
-             stop: threading.Event | None = None) -> ScanReport:
+    def scan(
+        self,
+        roots: Iterable[str] | None = None,
+        progress: ProgressCallback | None = None,
+        stop: threading.Event | None = None,
+    ) -> ScanReport:
         """Bring the catalog in step with the files under ``roots`` (all roots when None).
 
         Unchanged files (same size and mtime) cost nothing; files gone from an existing root are

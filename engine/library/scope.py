@@ -3,6 +3,7 @@ and "other packs" that the CLI, OSC and the app share.
 
 A sample's pack is the first folder below its root (the kit or pack it came in), or its folder.
 """
+
 from __future__ import annotations
 
 import os

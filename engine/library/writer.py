@@ -7,6 +7,7 @@ decoding: renames, revivals and root states. Every write holds the inter-process
 transaction first, then the indexes, then publishes events, so a crash between steps leaves
 the catalog right and the index rebuilt from it on the next open.
 """
+
 from __future__ import annotations
 
 import logging
@@ -72,9 +73,18 @@ def confident_tags(tags: Mapping[str, float], min_score: float = TAG_MIN_SCORE) 
 
 
 class LibraryWriter:
-    def __init__(self, settings: Settings, catalog: Store, lock: LibraryLock, indexes: LibraryIndexes,
-                 backends: LibraryBackends, events: EventBus, data_dir: Path, families: Families | None = None,
-                 executors: Executors | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        catalog: Store,
+        lock: LibraryLock,
+        indexes: LibraryIndexes,
+        backends: LibraryBackends,
+        events: EventBus,
+        data_dir: Path,
+        families: Families | None = None,
+        executors: Executors | None = None,
+    ):
         self.settings = settings
         self._executors = executors or Executors()
         self._catalog, self._lock, self._indexes = catalog, lock, indexes
@@ -111,8 +121,14 @@ class LibraryWriter:
         self._events.publish(RootState(root, online, watching))
 
     # --- processed files ---------------------------------------------------------------------
-    def ingest(self, jobs: list[Job], stop: threading.Event | None = None, report: ScanReport | None = None,
-               progress: ProgressCallback | None = None, publish: bool = False) -> ScanReport:
+    def ingest(
+        self,
+        jobs: list[Job],
+        stop: threading.Event | None = None,
+        report: ScanReport | None = None,
+        progress: ProgressCallback | None = None,
+        publish: bool = False,
+    ) -> ScanReport:
         """Decode, embed and record ``jobs`` (on what the library's executors hand out); ``publish``:
         Progress events and index saves on the way."""
         report = report if report is not None else ScanReport()
@@ -142,8 +158,14 @@ class LibraryWriter:
                 self._apply(batch, report)
         return report
 
-    def _ingest_chunks(self, jobs: list[Job], report: ScanReport, progress: ProgressCallback | None,
-                       stop: threading.Event | None, publish: bool) -> None:
+    def _ingest_chunks(
+        self,
+        jobs: list[Job],
+        report: ScanReport,
+        progress: ProgressCallback | None,
+        stop: threading.Event | None,
+        publish: bool,
+    ) -> None:
         done = 0
         for chunk in self._executors.run(Ingestor(self._backends.enabled(), self.settings.engine), jobs, stop):
             self._apply(chunk, report)
@@ -214,10 +236,18 @@ class LibraryWriter:
     def _record(self, tx: Transaction, item: Processed) -> int:
         entry = item.entry
         root = entry.root or self.root_of(entry.path)
-        return tx.record_sample(path=entry.path, root=root, size=entry.size, mtime=entry.mtime,
-                                content_hash=item.content_hash, status="failed" if item.error else "ok",
-                                reason=item.error, facts=item.facts, ctime=entry.ctime or None,
-                                inode=entry.inode or None)
+        return tx.record_sample(
+            path=entry.path,
+            root=root,
+            size=entry.size,
+            mtime=entry.mtime,
+            content_hash=item.content_hash,
+            status="failed" if item.error else "ok",
+            reason=item.error,
+            facts=item.facts,
+            ctime=entry.ctime or None,
+            inode=entry.inode or None,
+        )
 
     # --- statuses, favourites, user tags and collections, forgetting -------------------------
     def refresh_identity(self, pairs: list[tuple[int, float, int]]) -> None:
@@ -258,8 +288,9 @@ class LibraryWriter:
 
     def remove(self, paths: Iterable[str | os.PathLike]) -> int:
         """Forget files (the files themselves are untouched); returns how many were known."""
-        rows = [r for r in (self._catalog.sample_by_path(os.path.abspath(os.fspath(p))) for p in paths)
-                if r is not None]
+        rows = [
+            r for r in (self._catalog.sample_by_path(os.path.abspath(os.fspath(p))) for p in paths) if r is not None
+        ]
         ids = [r.id for r in rows]
         with self._lock.hold():
             families = self._families.labels_of(ids)

@@ -10,6 +10,7 @@ Where the watcher sees opens and closes (inotify), a file some process holds ope
 settled until it is closed, or until it has been quiet for ``OPEN_GRACE_SECONDS`` (a writer that
 pauses mid-file, as a slow download does, would otherwise get its partial file indexed).
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,8 +38,9 @@ class _Pending:
 
 
 class ChangeTracker:
-    def __init__(self, debounce: float, on_settled: Callable[[list[str]], None],
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, debounce: float, on_settled: Callable[[list[str]], None], clock: Callable[[], float] = time.monotonic
+    ):
         self.debounce = debounce
         self.on_settled = on_settled
         self.clock = clock

@@ -11,6 +11,7 @@ person saving a take or two, or an export of a few stems, stays well below it.
 
 Pure and clock-driven; the caller holds the lock.
 """
+
 from __future__ import annotations
 
 import math
@@ -50,8 +51,10 @@ class DropDetector:
 
     def in_drop(self, path: str, root: str, now: float) -> bool:
         """Whether ``path`` lies in a folder currently receiving a drop (without counting it)."""
-        return any((seen := self._folders.get(folder)) is not None and seen.at(now, self.window) > self.files
-                   for folder in _folders_between(path, root))
+        return any(
+            (seen := self._folders.get(folder)) is not None and seen.at(now, self.window) > self.files
+            for folder in _folders_between(path, root)
+        )
 
     def _forget_quiet(self, now: float) -> None:
         if len(self._folders) > 4096:

@@ -11,6 +11,7 @@ and a round that fails anyway is put back on the queue and retried (a path that 
 ``MAX_ATTEMPTS`` times in a row is given up, named in the log). A full disk pauses indexing,
 with one notice, until space is back; a library folder deleted under us stops it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -42,8 +43,16 @@ RETRY_SECONDS = 1.0
 
 
 class LiveIndexer:
-    def __init__(self, library: Library, writer: LibraryWriter, scanner: Scanner, queue: WorkQueue, roots: Roots,
-                 settings: Settings, recheck: Callable[[str, str], None]):
+    def __init__(
+        self,
+        library: Library,
+        writer: LibraryWriter,
+        scanner: Scanner,
+        queue: WorkQueue,
+        roots: Roots,
+        settings: Settings,
+        recheck: Callable[[str, str], None],
+    ):
         self.library, self.queue, self.roots = library, queue, roots
         self.writer, self.scanner = writer, scanner
         self.settings = settings
@@ -138,8 +147,9 @@ class LiveIndexer:
     def _retry_changes(self, changes: Changes, error: BaseException) -> None:
         self.queue.add_moves(changes.moves)
         for forced in (True, False):
-            self.queue.add_paths(self._still_worth_it([p for p, f in changes.paths.items() if f == forced], error),
-                                 forced)
+            self.queue.add_paths(
+                self._still_worth_it([p for p, f in changes.paths.items() if f == forced], error), forced
+            )
 
     def _retry_jobs(self, jobs: list[Job], error: BaseException) -> None:
         keep = set(self._still_worth_it([job.entry.path for job in jobs], error))
@@ -172,8 +182,9 @@ class LiveIndexer:
             if not self.roots.present(root):
                 self.roots.go_offline(root)
                 continue
-            plans = [self._isolated(self.scanner.plan, path, root, forced, paths=(path,))
-                     for path, forced in paths.items()]
+            plans = [
+                self._isolated(self.scanner.plan, path, root, forced, paths=(path,)) for path, forced in paths.items()
+            ]
             self._apply_plans(root, [plan for plan in plans if plan is not None])
 
     def _isolated(self, action, *args, paths: tuple[str, ...]):
@@ -213,8 +224,10 @@ class LiveIndexer:
         watch = self.settings.watch
         live = self.scanner.live_count(root)
         if len(ids) >= watch.offline_min_files and len(ids) >= watch.offline_share * live:
-            message = (f"{len(ids)} of the {live} samples under {root} vanished at once: marked offline "
-                       f"(unplugged drive?); they come back when the files do")
+            message = (
+                f"{len(ids)} of the {live} samples under {root} vanished at once: marked offline "
+                f"(unplugged drive?); they come back when the files do"
+            )
             log.info(message)
             self.library.events.publish(Notice("warning", message))
             self.writer.set_status(ids, "offline", "vanished with many others at once (unplugged drive?)")

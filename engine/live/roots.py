@@ -7,6 +7,7 @@ comes back it is watched again and compared with the catalog; unchanged files ar
 their stored vectors without decoding. Samples marked offline under a root that is still there
 (a large share vanished at once) are probed now and then and brought back the same way.
 """
+
 from __future__ import annotations
 
 import logging
@@ -35,8 +36,16 @@ class RootInfo:
 
 
 class Roots:
-    def __init__(self, library: Library, writer: LibraryWriter, scanner: Scanner, watcher: Watcher,
-                 tracker: ChangeTracker, queue: WorkQueue, settings: WatchSettings):
+    def __init__(
+        self,
+        library: Library,
+        writer: LibraryWriter,
+        scanner: Scanner,
+        watcher: Watcher,
+        tracker: ChangeTracker,
+        queue: WorkQueue,
+        settings: WatchSettings,
+    ):
         self.library, self.watcher, self.tracker, self.queue = library, watcher, tracker, queue
         self.writer, self.scanner = writer, scanner
         self.settings = settings
@@ -45,8 +54,10 @@ class Roots:
         self._probe_offset: dict[str, int] = {}
 
     def snapshot(self) -> list[dict]:
-        return [{"path": root, "online": info.online, "watching": info.watching}
-                for root, info in sorted(dict(self.states).items())]
+        return [
+            {"path": root, "online": info.online, "watching": info.watching}
+            for root, info in sorted(dict(self.states).items())
+        ]
 
     def check_due(self) -> None:
         if time.monotonic() - self._last_check >= self.settings.root_check_seconds:
@@ -91,8 +102,9 @@ class Roots:
         self.states[root] = RootInfo(False, "")
         count = self.scanner.root_away(root)
         self.writer.set_root_online(root, False)
-        self._notify("warning", f"{root} is offline (unplugged drive?): its {count} samples are kept "
-                                f"and come back when it does")
+        self._notify(
+            "warning", f"{root} is offline (unplugged drive?): its {count} samples are kept and come back when it does"
+        )
 
     def forget(self, root: str) -> None:
         """Stop following ``root`` (it is leaving the library): no watch, no queued work, no state."""

@@ -7,6 +7,7 @@ drains the queue into the library (decoding on the ingest workers: spawned worke
 live as long as the service for the built-in backend, threads otherwise). Only the indexer
 thread writes; queries may come from any thread.
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,8 +34,9 @@ _IDLE_SETTLE_SECONDS = 0.1
 
 
 class EngineService:
-    def __init__(self, settings: Settings, backends: Registry = BACKENDS,
-                 observer_factory: ObserverFactory = default_observer):
+    def __init__(
+        self, settings: Settings, backends: Registry = BACKENDS, observer_factory: ObserverFactory = default_observer
+    ):
         self.settings = settings
         self.events = EventBus()
         self.workers = LiveWorkerPool(settings.engine)  # decoding processes, spawned in start() when wanted
@@ -43,12 +45,15 @@ class EngineService:
         self.lock, self._writer = parts.lock, parts.writer
         self.queue = WorkQueue()
         self.tracker = ChangeTracker(settings.watch.debounce_seconds, self.queue.add_paths)
-        self.watcher = Watcher(settings.watch, settings.engine.extensions, self.tracker, self.queue.add_move,
-                               self.events, observer_factory)
-        self.roots = Roots(self.library, parts.writer, parts.scanner, self.watcher, self.tracker, self.queue,
-                           settings.watch)
-        self.indexer = LiveIndexer(self.library, parts.writer, parts.scanner, self.queue, self.roots, settings,
-                                   self.tracker.touch)
+        self.watcher = Watcher(
+            settings.watch, settings.engine.extensions, self.tracker, self.queue.add_move, self.events, observer_factory
+        )
+        self.roots = Roots(
+            self.library, parts.writer, parts.scanner, self.watcher, self.tracker, self.queue, settings.watch
+        )
+        self.indexer = LiveIndexer(
+            self.library, parts.writer, parts.scanner, self.queue, self.roots, settings, self.tracker.touch
+        )
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._closed = False
@@ -62,8 +67,9 @@ class EngineService:
         self.lock.acquire(owner)
         try:
             self._writer.load_backends()  # load models now (a missing one fails here), record which made the vectors
-            self.workers.start({name: self.library.embedder(name) for name in self.settings.engine.backends},
-                               self.settings.backends)
+            self.workers.start(
+                {name: self.library.embedder(name) for name in self.settings.engine.backends}, self.settings.backends
+            )
             for root in roots:
                 self.library.add_root(root)
             self.roots.check()  # watch every present root and queue its start-up reconciliation

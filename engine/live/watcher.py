@@ -6,6 +6,7 @@ by another machine), and whenever inotify runs out of watches or instances (ENOS
 which case a Notice says so and how to raise the limit. Temporary and sidecar names, hidden
 folders, files that are not audio and our own reads (opened/closed-without-write) are ignored.
 """
+
 from __future__ import annotations
 
 import errno
@@ -38,8 +39,9 @@ def default_observer(mode: str, poll_seconds: float) -> BaseObserver:
 
 
 class _Handler(FileSystemEventHandler):
-    def __init__(self, root: str, extensions: tuple[str, ...], tracker: ChangeTracker,
-                 on_move: Callable[[str, str], None]):
+    def __init__(
+        self, root: str, extensions: tuple[str, ...], tracker: ChangeTracker, on_move: Callable[[str, str], None]
+    ):
         self.root, self.extensions, self.tracker, self.on_move = root, extensions, tracker, on_move
 
     def dispatch(self, event: FileSystemEvent) -> None:
@@ -71,9 +73,15 @@ class _Handler(FileSystemEventHandler):
 
 
 class Watcher:
-    def __init__(self, settings: WatchSettings, extensions: tuple[str, ...], tracker: ChangeTracker,
-                 on_move: Callable[[str, str], None], events: EventBus,
-                 observer_factory: ObserverFactory = default_observer):
+    def __init__(
+        self,
+        settings: WatchSettings,
+        extensions: tuple[str, ...],
+        tracker: ChangeTracker,
+        on_move: Callable[[str, str], None],
+        events: EventBus,
+        observer_factory: ObserverFactory = default_observer,
+    ):
         self.settings = settings
         self.extensions = extensions
         self.tracker = tracker
@@ -148,8 +156,10 @@ class Watcher:
 
     def _fell_back(self, root: str, error: OSError) -> None:
         if error.errno in _LIMIT_ERRORS:
-            why = (f"the inotify limit is reached ({error.strerror or error}); raise it with "
-                   f"`sudo sysctl fs.inotify.max_user_watches=524288` (and max_user_instances)")
+            why = (
+                f"the inotify limit is reached ({error.strerror or error}); raise it with "
+                f"`sudo sysctl fs.inotify.max_user_watches=524288` (and max_user_instances)"
+            )
         else:
             why = f"inotify failed ({error.strerror or error})"
         message = f"watching {root} by polling every {self.settings.poll_seconds:g} s: {why}"

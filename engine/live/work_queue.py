@@ -11,6 +11,7 @@ searchable after about one batch however large the backlog is. A folder receivin
 one in quick succession (``cp -r``: :mod:`soundalike.engine.live.drops`) is a drop too: its files
 join the backlog.
 """
+
 from __future__ import annotations
 
 import threading

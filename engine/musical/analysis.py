@@ -5,6 +5,7 @@ reason in ``notes`` ("tempo: name says 120, audio 96: name used"). Short one-sho
 nothing: they skip the onset, tempo and key work and only look for a pitch; drums (``drum``, from the
 built-in backend's tags: soundalike.engine.musical.drums) do not even look for that.
 """
+
 from __future__ import annotations
 
 import logging
@@ -65,8 +66,9 @@ class Musical:
         return note_name(self.root) if self.root is not None else None
 
 
-def analyse(mono: np.ndarray, rate: int, duration: float, path: str = "", root: str = "",
-            drum: str | None = None) -> Musical:
+def analyse(
+    mono: np.ndarray, rate: int, duration: float, path: str = "", root: str = "", drum: str | None = None
+) -> Musical:
     """Musical facts of decoded mono audio; never raises for odd audio (unknown, with a reason).
 
     ``drum``: why the file is a drum (:func:`soundalike.engine.musical.drums.drum_reason`), or None; a drum
@@ -85,11 +87,13 @@ def analyse(mono: np.ndarray, rate: int, duration: float, path: str = "", root: 
         mono = mono / np.float32(peak)
     if hints.loop is not True or not hints.loop_in_file:
         if duration < ONE_SHOT_SECONDS:
-            return _quick_one_shot(mono, rate, hints, 0.95, notes + [_overruled("one-shot: shorter than a bar", hints)],
-                                   drum)
+            return _quick_one_shot(
+                mono, rate, hints, 0.95, notes + [_overruled("one-shot: shorter than a bar", hints)], drum
+            )
     if single_decaying_hit(mono, rate):
-        return _quick_one_shot(mono, rate, hints, 0.9, notes + [_overruled("one-shot: one hit that dies away", hints)],
-                               drum)
+        return _quick_one_shot(
+            mono, rate, hints, 0.9, notes + [_overruled("one-shot: one hit that dies away", hints)], drum
+        )
     x = to_analysis_rate(mono, rate, WINDOW_SECONDS)
     envelope = onset_envelope(x)
     level = np.sqrt(np.mean(frames(x, ONSET_HOP, ONSET_HOP) ** 2, axis=1))
@@ -130,8 +134,9 @@ def _overruled(verdict: str, hints: NameHints) -> str:
 def _kind_note(verdict: str, shape: rhythm.Shape, tempo: rhythm.Tempo, duration: float, hints: NameHints) -> str:
     """Why a file is a loop or a one-shot: what the audio showed, and what the name said."""
     beat = f"a steady beat (periodicity {tempo.confidence:.2f})" if tempo.bpm else "no steady beat"
-    audio = (f"{shape.onsets} onset(s) in {duration:.2f} s, {beat}, "
-             f"last third {shape.decay_db:+.0f} dB against the first")
+    audio = (
+        f"{shape.onsets} onset(s) in {duration:.2f} s, {beat}, last third {shape.decay_db:+.0f} dB against the first"
+    )
     return f"{verdict}: {audio}" + (f"; {hints.loop_reason}" if hints.loop_reason else "")
 
 
@@ -158,26 +163,33 @@ def _drum_one_shot(confidence: float, notes: list[str], drum: str) -> Musical:
     return Musical(kind="one-shot", kind_confidence=confidence, notes=(*notes, f"root unknown: {drum}, drums get none"))
 
 
-def _quick_one_shot(mono: np.ndarray, rate: int, hints: NameHints, confidence: float, notes: list[str],
-                    drum: str | None = None) -> Musical:
+def _quick_one_shot(
+    mono: np.ndarray, rate: int, hints: NameHints, confidence: float, notes: list[str], drum: str | None = None
+) -> Musical:
     """A one-shot's facts, cheaply: a drum gets none; one autocorrelation at the file's own rate
     tells most other drums (no periodic tail) from pitched sounds; only those are resampled and
     pitch-tracked."""
     if drum:
         return _drum_one_shot(confidence, notes, drum)
     start = _peak_index(mono, rate)
-    chord = _chord_one_shot(to_analysis_rate(mono[start:start + int(CHORD_SECONDS * rate)], rate, WINDOW_SECONDS),
-                            hints, confidence, notes)
+    chord = _chord_one_shot(
+        to_analysis_rate(mono[start : start + int(CHORD_SECONDS * rate)], rate, WINDOW_SECONDS),
+        hints,
+        confidence,
+        notes,
+    )
     if chord is not None:
         return chord
     sustained = mono.size - start - int(0.03 * rate)
     if sustained < tonality.PITCH_FRAME * rate / RATE and hints.note is None:
-        return Musical(kind="one-shot", kind_confidence=confidence,
-                       notes=(*notes, "root unknown: too short for a pitch"))
-    if not tonality.looks_periodic(mono[start + int(0.03 * rate):], rate) and hints.note is None:
-        return Musical(kind="one-shot", kind_confidence=confidence,
-                       notes=(*notes, "root unknown: no clear pitch (drum or noise)"))
-    part = to_analysis_rate(mono[start:start + int(0.9 * rate)], rate, WINDOW_SECONDS)
+        return Musical(
+            kind="one-shot", kind_confidence=confidence, notes=(*notes, "root unknown: too short for a pitch")
+        )
+    if not tonality.looks_periodic(mono[start + int(0.03 * rate) :], rate) and hints.note is None:
+        return Musical(
+            kind="one-shot", kind_confidence=confidence, notes=(*notes, "root unknown: no clear pitch (drum or noise)")
+        )
+    part = to_analysis_rate(mono[start : start + int(0.9 * rate)], rate, WINDOW_SECONDS)
     return _one_shot(part, hints, confidence, notes)
 
 
@@ -207,15 +219,22 @@ def single_decaying_hit(mono: np.ndarray, rate: int, window: float = 0.05) -> bo
     return top < 0.2 * level.size and (rises < 9.0 and drop > 15 or rises < 3.0 and drop > 9)
 
 
-def _one_shot(x: np.ndarray, hints: NameHints, confidence: float, notes: list[str],
-              root: tonality.Estimate | None = None) -> Musical:
+def _one_shot(
+    x: np.ndarray, hints: NameHints, confidence: float, notes: list[str], root: tonality.Estimate | None = None
+) -> Musical:
     chord = _chord_one_shot(x, hints, confidence, notes) if root is None else None
     if chord is not None:
         return chord
     root = root or tonality.estimate_root(x)
     midi, source, conf = _choose_root(root, hints, notes)
-    return Musical(kind="one-shot", kind_confidence=confidence, root=midi, root_confidence=conf, root_source=source,
-                   notes=tuple(notes))
+    return Musical(
+        kind="one-shot",
+        kind_confidence=confidence,
+        root=midi,
+        root_confidence=conf,
+        root_source=source,
+        notes=tuple(notes),
+    )
 
 
 def _chord_one_shot(x: np.ndarray, hints: NameHints, confidence: float, notes: list[str]) -> Musical | None:
@@ -245,9 +264,18 @@ def _chord_one_shot(x: np.ndarray, hints: NameHints, confidence: float, notes: l
     pc, quality = chosen[0], chosen[1]
     bass = heard.bass if heard.bass is not None else 48
     root = bass + (pc - bass) % 12
-    return Musical(kind="one-shot", kind_confidence=confidence, key=_chord_key((pc, quality)), key_confidence=conf,
-                   key_source=source, root=root, root_confidence=conf, root_source=source, chord=name,
-                   notes=tuple(notes))
+    return Musical(
+        kind="one-shot",
+        kind_confidence=confidence,
+        key=_chord_key((pc, quality)),
+        key_confidence=conf,
+        key_source=source,
+        root=root,
+        root_confidence=conf,
+        root_source=source,
+        chord=name,
+        notes=tuple(notes),
+    )
 
 
 def _chord_key(chord: tuple[int, str] | None) -> int | None:
@@ -273,9 +301,18 @@ def _loop(x: np.ndarray, hints: NameHints, tempo: rhythm.Tempo, confidence: floa
     bpm, alternative, bpm_conf, bpm_source = _choose_tempo(tempo, hints, notes)
     key = tonality.estimate_key(x)
     key_index, key_conf, key_source = _choose_key(key, hints, notes)
-    return Musical(kind="loop", kind_confidence=confidence, bpm=bpm, bpm_alternative=alternative,
-                   bpm_confidence=bpm_conf, bpm_source=bpm_source, key=key_index, key_confidence=key_conf,
-                   key_source=key_source, notes=tuple(notes))
+    return Musical(
+        kind="loop",
+        kind_confidence=confidence,
+        bpm=bpm,
+        bpm_alternative=alternative,
+        bpm_confidence=bpm_conf,
+        bpm_source=bpm_source,
+        key=key_index,
+        key_confidence=key_conf,
+        key_source=key_source,
+        notes=tuple(notes),
+    )
 
 
 def _choose_tempo(tempo: rhythm.Tempo, hints: NameHints, notes: list[str]):
@@ -331,5 +368,3 @@ def analyse_safely(decoded, path: str = "", root: str = "", drum: str | None = N
         log.info("musical analysis of %s failed: %s", path, e)
         log.debug("details", exc_info=True)
         return Musical(notes=(f"unknown: analysis failed ({type(e).__name__}: {e})",))
-
-

@@ -12,6 +12,7 @@ spectrum as well as the best chord, the file holds a note, not a chord (its root
 elsewhere). Too little tonal energy, too flat a chroma, or two chords scoring alike give no chord,
 with the reason.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -94,8 +95,12 @@ def estimate_chord(x: np.ndarray) -> Chord:
         return Chord(None, None, 0.0, "too short for a chord")
     notes, tonal_share, band_share = note_energies(spectrum)
     if band_share < MIN_BAND_SHARE:
-        return Chord(None, None, 0.0, f"its energy lies above the notes of chords (share below 2.1 kHz "
-                                      f"{band_share:.2f}: a hat or a cymbal?)")
+        return Chord(
+            None,
+            None,
+            0.0,
+            f"its energy lies above the notes of chords (share below 2.1 kHz {band_share:.2f}: a hat or a cymbal?)",
+        )
     if notes.max() <= 0 or tonal_share < MIN_TONAL_SHARE:
         return Chord(None, None, 0.0, f"no tonal content (tonal share {tonal_share:.2f})")
     chroma = np.zeros(12)
@@ -113,15 +118,21 @@ def estimate_chord(x: np.ndarray) -> Chord:
     if single is not None:
         return Chord(None, None, 0.0, f"one note, not a chord ({single})", bass=bass)
     if chord_fit < MIN_SCORE:
-        return Chord(None, None, 0.0, f"no clear chord (best {chord_name(root, quality)}, fit {chord_fit:.2f})",
-                     bass=bass)
+        return Chord(
+            None, None, 0.0, f"no clear chord (best {chord_name(root, quality)}, fit {chord_fit:.2f})", bass=bass
+        )
     margin = float(scores[best] - scores[second])
     runner = chord_name(*_LABELS[second])
     confidence = round(float(np.clip((chord_fit - 0.75) / 0.2, 0, 1) * np.clip(margin / 0.08, 0.2, 1)), 3)
     if margin < MIN_MARGIN:
-        return Chord(root, quality, confidence, f"unsure: {chord_name(root, quality)} or {runner} "
-                                                f"(fit {scores[best]:.3f} against {scores[second]:.3f})",
-                     bass=bass, alternative=runner)
+        return Chord(
+            root,
+            quality,
+            confidence,
+            f"unsure: {chord_name(root, quality)} or {runner} (fit {scores[best]:.3f} against {scores[second]:.3f})",
+            bass=bass,
+            alternative=runner,
+        )
     return Chord(root, quality, confidence, bass=bass)
 
 
@@ -135,7 +146,7 @@ def _sustained_spectrum(x: np.ndarray) -> np.ndarray | None:
     start = top * hop + int(0.03 * RATE)
     below = np.flatnonzero(level[top:] < level[top] * 10 ** (-30 / 20))
     end = (top + int(below[0])) * hop if below.size else x.size
-    part = x[start:min(end, start + int(MAX_SECONDS * RATE))]
+    part = x[start : min(end, start + int(MAX_SECONDS * RATE))]
     if part.size < FFT // 2:
         return None
     if part.size < FFT:

@@ -10,6 +10,7 @@ Cowbells are tagged "bell" and keep their note. A name that says anything musica
 note, a tempo, "loop", or a pitched instrument: "bass_punch", "violin_pizzicato", which the tags
 call a kick and a hand drum) turns the gate off for that file (soundalike.engine.musical.names).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -5,6 +5,7 @@ A BPM range matches a sample's tempo or its half/double alternative, so a loop r
 is found by a 118-124 search. Keys are 24-key indexes; "compatible" adds the relative key and
 the keys a fifth up and down.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal, get_args
@@ -67,8 +68,11 @@ def fit(query: Musical, other: Musical | None) -> int:
     if other is None:
         return 0
     if query.kind == "loop":
-        tempo = query.bpm is not None and other.bpm is not None and any(
-            abs(b - query.bpm) <= TEMPO_TOLERANCE * query.bpm for b in (other.bpm, other.bpm_alternative) if b)
+        tempo = (
+            query.bpm is not None
+            and other.bpm is not None
+            and any(abs(b - query.bpm) <= TEMPO_TOLERANCE * query.bpm for b in (other.bpm, other.bpm_alternative) if b)
+        )
         key = query.key is not None and other.key in compatible_keys(query.key)
         return int(tempo) + int(key)
     if query.root is not None and other.root is not None:

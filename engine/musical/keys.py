@@ -2,6 +2,7 @@
 
 A key is an index 0-23: pitch class (C=0 .. B=11), plus 12 for minor. A note is a MIDI number.
 """
+
 from __future__ import annotations
 
 import re

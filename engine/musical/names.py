@@ -5,6 +5,7 @@ bare number between separators (``loop_drone_g_97``) a weak one. A key written w
 (``Am``, ``F#min``) or a note with its octave (``C#2``) is strong; a lone letter (``bass_hit_c``)
 is weak. Values no music has (``999bpm``) are rejected with a reason.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,16 +16,49 @@ from soundalike.engine.musical.keys import parse_key, parse_note
 
 BPM_RANGE = (40.0, 300.0)
 _BARE_BPM_RANGE = (60.0, 200.0)
-_EXPLICIT_BPM = (re.compile(r"(\d{2,4}(?:[.,]\d+)?)\s*[-_ ]?\s*bpm", re.IGNORECASE),
-                 re.compile(r"bpm\s*[-_ =]?\s*(\d{2,4}(?:[.,]\d+)?)", re.IGNORECASE))
+_EXPLICIT_BPM = (
+    re.compile(r"(\d{2,4}(?:[.,]\d+)?)\s*[-_ ]?\s*bpm", re.IGNORECASE),
+    re.compile(r"bpm\s*[-_ =]?\s*(\d{2,4}(?:[.,]\d+)?)", re.IGNORECASE),
+)
 _TOKENS = re.compile(r"[\s_\-.()\[\],]+")
 _LOOP_WORDS = ("loop", "loops", "break", "breaks", "groove", "beat", "beats")
 _ONE_SHOT_WORDS = ("oneshot", "oneshots", "hit", "hits", "shot", "shots", "stab", "stabs")
 #: Words naming a pitched instrument: such a file is never taken for a drum (soundalike.engine.musical.drums),
 #: whatever the built-in tags say ("bass_punch", "violin_pizzicato" score as a kick and a hand drum).
-_TONAL_WORDS = frozenset(("bass", "sub", "synth", "pluck", "lead", "pad", "chord", "chords", "stab", "piano", "keys",
-                          "organ", "string", "strings", "violin", "viola", "cello", "brass", "horn", "trumpet", "sax",
-                          "flute", "guitar", "vocal", "vox", "voice", "marimba", "arp", "pizzicato", "note"))
+_TONAL_WORDS = frozenset(
+    (
+        "bass",
+        "sub",
+        "synth",
+        "pluck",
+        "lead",
+        "pad",
+        "chord",
+        "chords",
+        "stab",
+        "piano",
+        "keys",
+        "organ",
+        "string",
+        "strings",
+        "violin",
+        "viola",
+        "cello",
+        "brass",
+        "horn",
+        "trumpet",
+        "sax",
+        "flute",
+        "guitar",
+        "vocal",
+        "vox",
+        "voice",
+        "marimba",
+        "arp",
+        "pizzicato",
+        "note",
+    )
+)
 _DRUM_WORDS = frozenset(("drum", "drums", "kick", "bd", "snare", "tom", "hat", "hihat", "cymbal", "perc"))
 
 
@@ -47,7 +81,7 @@ class NameHints:
 
 def read_name(path: str, root: str = "") -> NameHints:
     """Hints from the path below ``root`` (its folders count for loop/one-shot, the file name for the rest)."""
-    below = path[len(root):] if root and path.startswith(root) else path
+    below = path[len(root) :] if root and path.startswith(root) else path
     stem = os.path.splitext(os.path.basename(below))[0]
     bpm, strong, rejected = _bpm(stem)
     key, key_strong, note = _key(stem)
@@ -55,15 +89,41 @@ def read_name(path: str, root: str = "") -> NameHints:
     if chord is not None and chord_strong and not key_strong:
         key, key_strong = chord[0] + (12 if chord[1] in ("m", "m7") else 0), True
     loop, loop_reason, in_file = _loop_hint(below)
-    return NameHints(loop=loop, bpm=bpm, bpm_strong=strong, key=key, key_strong=key_strong,
-                     note=note, tonal=_tonal(os.path.splitext(below)[0]), rejected=rejected,
-                     chord=chord, chord_strong=chord_strong, words=_words(os.path.splitext(below)[0]), loop_reason=loop_reason, loop_in_file=in_file)
+    return NameHints(
+        loop=loop,
+        bpm=bpm,
+        bpm_strong=strong,
+        key=key,
+        key_strong=key_strong,
+        note=note,
+        tonal=_tonal(os.path.splitext(below)[0]),
+        rejected=rejected,
+        chord=chord,
+        chord_strong=chord_strong,
+        words=_words(os.path.splitext(below)[0]),
+        loop_reason=loop_reason,
+        loop_in_file=in_file,
+    )
 
 
 _CHORD = re.compile(r"^([a-g])(#|♯|sharp|flat|♭|b|s)?(maj7|M7|min7|m7|-7|7|major|maj|minor|min|m|M|-)?$", re.IGNORECASE)
 _CHORD_WORDS = frozenset(("chord", "chords", "strum", "stab", "stabs", "triad"))
-_QUALITIES = {"": "", "maj": "", "major": "", "M": "", "m": "m", "min": "m", "minor": "m", "-": "m", "7": "7",
-              "maj7": "maj7", "M7": "maj7", "m7": "m7", "min7": "m7", "-7": "m7"}
+_QUALITIES = {
+    "": "",
+    "maj": "",
+    "major": "",
+    "M": "",
+    "m": "m",
+    "min": "m",
+    "minor": "m",
+    "-": "m",
+    "7": "7",
+    "maj7": "maj7",
+    "M7": "maj7",
+    "m7": "m7",
+    "min7": "m7",
+    "-7": "m7",
+}
 
 
 def read_chord(stem: str) -> tuple[tuple[int, str] | None, bool]:
@@ -77,8 +137,11 @@ def read_chord(stem: str) -> tuple[tuple[int, str] | None, bool]:
         if not match:
             continue
         letter, accidental, quality = match.groups()
-        if quality is None and _QUALITIES.get(following.lower() if following.lower() != "m" else following) is not None \
-                and following.lower() in ("major", "minor", "maj", "min", "maj7", "min7", "m7", "7"):
+        if (
+            quality is None
+            and _QUALITIES.get(following.lower() if following.lower() != "m" else following) is not None
+            and following.lower() in ("major", "minor", "maj", "min", "maj7", "min7", "m7", "7")
+        ):
             quality = following
         spelled = quality is not None or (accidental or "").lower() in ("sharp", "flat", "#", "♯", "♭")
         if quality is None and not spelled:
@@ -86,8 +149,11 @@ def read_chord(stem: str) -> tuple[tuple[int, str] | None, bool]:
                 spelled = True
             else:
                 continue  # a lone letter ("E_piano", "a_kick"): not a chord
-        kind = _QUALITIES.get(quality, None) if quality in ("M", "M7", "m", "m7") else \
-            _QUALITIES.get((quality or "").lower(), "")
+        kind = (
+            _QUALITIES.get(quality, None)
+            if quality in ("M", "M7", "m", "m7")
+            else _QUALITIES.get((quality or "").lower(), "")
+        )
         if kind is None or (kind == "7" and quality == token[-1:] and not _CHORD_WORDS & {t.lower() for t in tokens}):
             continue  # "A7" alone is as likely the note A7
         root = parse_key(letter + (accidental or "")) if accidental else parse_key(letter)

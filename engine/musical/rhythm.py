@@ -6,6 +6,7 @@ double) that lands most plausibly in 70-180 BPM; the other octave is kept as the
 The period is refined from the peaks at several multiples of the beat, and snapped to a whole
 number of beats over the file when that is within 2 % (sample loops are cut to whole bars).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -76,7 +77,7 @@ def _prior(bpm: np.ndarray) -> np.ndarray:
 
 
 def _peak(ac: np.ndarray, lag: int) -> float:
-    window = ac[max(1, lag - 2):lag + 3]
+    window = ac[max(1, lag - 2) : lag + 3]
     return float(window.max()) if window.size else 0.0
 
 
@@ -138,8 +139,9 @@ def _whole_beats(envelope: np.ndarray, bpm: float, duration: float) -> float | N
         return None
     ac = circular_autocorrelation(envelope)
     candidates = [n * 60.0 / duration for n in LOOP_BEATS if PREFERRED[0] <= n * 60.0 / duration <= PREFERRED[1]]
-    scored = [(_evidence(ac, b, circular=True) * (1.0 if round(b * duration / 60) % 4 == 0 else 0.8), b)
-              for b in candidates]
+    scored = [
+        (_evidence(ac, b, circular=True) * (1.0 if round(b * duration / 60) % 4 == 0 else 0.8), b) for b in candidates
+    ]
     if not scored:
         return None
     best_score, best = max(scored)

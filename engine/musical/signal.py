@@ -1,4 +1,5 @@
 """Shared signal pieces: the analysis rate, framing, a magnitude spectrogram and the onset envelope."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,8 +23,9 @@ def frames(x: np.ndarray, size: int, hop: int) -> np.ndarray:
     if x.size < size:
         x = np.pad(x, (0, size - x.size))
     count = 1 + (x.size - size) // hop
-    return np.lib.stride_tricks.as_strided(x, shape=(count, size), strides=(x.strides[0] * hop, x.strides[0]),
-                                           writeable=False)
+    return np.lib.stride_tricks.as_strided(
+        x, shape=(count, size), strides=(x.strides[0] * hop, x.strides[0]), writeable=False
+    )
 
 
 def spectrogram(x: np.ndarray, size: int, hop: int) -> np.ndarray:
@@ -35,7 +37,7 @@ def onset_envelope(x: np.ndarray) -> np.ndarray:
     """Spectral flux of log magnitude (rises only), averaged within log-spaced bands and then across
     them (so a bass note counts as much as a hat), its slow trend removed; one value per hop."""
     padded = np.concatenate([np.zeros(ONSET_FFT, dtype=np.float32), x])  # so the first attack is a rise
-    spec = np.log1p(100.0 * spectrogram(padded, ONSET_FFT, ONSET_HOP))[ONSET_FFT // ONSET_HOP - 1:]
+    spec = np.log1p(100.0 * spectrogram(padded, ONSET_FFT, ONSET_HOP))[ONSET_FFT // ONSET_HOP - 1 :]
     rises = np.maximum(np.diff(spec, axis=0), 0.0)
     flux = (rises @ _BAND_WEIGHTS).mean(axis=1)
     width = 32
@@ -67,8 +69,12 @@ def onset_times(envelope: np.ndarray, min_gap_frames: int = 6) -> np.ndarray:
         return np.zeros(0, dtype=int)
     envelope = np.concatenate([[0.0], envelope, [0.0]])
     threshold = max(float(np.median(envelope)) + 0.5 * float(envelope.std()), 0.1 * float(envelope.max()), MIN_ONSET)
-    peaks = np.flatnonzero((envelope[1:-1] > envelope[:-2]) & (envelope[1:-1] >= envelope[2:])
-                           & (envelope[1:-1] > threshold)) + 1
+    peaks = (
+        np.flatnonzero(
+            (envelope[1:-1] > envelope[:-2]) & (envelope[1:-1] >= envelope[2:]) & (envelope[1:-1] > threshold)
+        )
+        + 1
+    )
     peaks -= 1  # back to the unpadded frame numbers
     kept: list[int] = []
     for p in peaks:

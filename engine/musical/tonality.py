@@ -8,6 +8,7 @@ leave too little harmonic energy, and get no key.
 Root: YIN over the sustained part (after the attack, until it falls 30 dB), frames whose pitch is
 clear, the median note; a glide of more than a semitone (a kick or a tom) gives no root.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -50,8 +51,8 @@ def estimate_key(x: np.ndarray) -> Estimate:
     harmonic = median_filter(spec, 9, axis=0)
     percussive = median_filter(spec, 17, axis=1)
     kept = np.where(harmonic >= percussive, spec, 0.0)
-    total = float(np.sum(spec ** 2))
-    share = float(np.sum(kept ** 2)) / total if total > 0 else 0.0
+    total = float(np.sum(spec**2))
+    share = float(np.sum(kept**2)) / total if total > 0 else 0.0
     if share < MIN_HARMONIC_SHARE:
         return Estimate(None, None, 0.0, f"percussive, no key (harmonic share {share:.2f})")
     chroma = _chroma(kept, freqs)
@@ -143,8 +144,9 @@ def harmonicity(part: np.ndarray, f0: float) -> tuple[float, float]:
     return _harmonic_shares(power, np.fft.rfftfreq(size, 1.0 / RATE), f0, RATE / size, RATE / 2 * 0.9)
 
 
-def _harmonic_shares(power: np.ndarray, freqs: np.ndarray, f0: float, bin_hz: float,
-                     nyquist: float) -> tuple[float, float]:
+def _harmonic_shares(
+    power: np.ndarray, freqs: np.ndarray, f0: float, bin_hz: float, nyquist: float
+) -> tuple[float, float]:
     top = min(nyquist, 12 * f0)
     band = (freqs >= 0.8 * f0) & (freqs <= top)
     total = float(power[band].sum())
@@ -166,7 +168,7 @@ def looks_periodic(x: np.ndarray, rate: int, threshold: float = 0.45) -> bool:
     size = 1 << int(np.ceil(np.log2(max(2, 0.046 * rate))))
     periods = []
     for start in (0, int(0.1 * rate), int(0.3 * rate)):
-        frame = x[start:start + size].astype(np.float64)
+        frame = x[start : start + size].astype(np.float64)
         if frame.size < size:
             break
         found = _period(frame - frame.mean(), rate, threshold)
@@ -205,7 +207,7 @@ def sustained_part(x: np.ndarray, max_seconds: float = 0.8, floor_db: float = -3
     start = (top * hop) + int(0.03 * RATE)
     below = np.flatnonzero(level[top:] < level[top] * 10 ** (floor_db / 20))
     end = (top + int(below[0])) * hop if below.size else x.size
-    return x[start:min(end, start + int(max_seconds * RATE))]
+    return x[start : min(end, start + int(max_seconds * RATE))]
 
 
 def yin(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -213,10 +215,10 @@ def yin(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     w = block.shape[1]
     tau_min, tau_max = int(RATE / F0_RANGE[1]), min(int(RATE / F0_RANGE[0]), w // 2)
     spectrum = np.fft.rfft(block, 2 * w, axis=1)
-    r = np.fft.irfft(spectrum * np.conj(spectrum), axis=1)[:, :tau_max + 1]
-    energy = np.cumsum(np.concatenate([np.zeros((block.shape[0], 1)), block ** 2], axis=1), axis=1)
+    r = np.fft.irfft(spectrum * np.conj(spectrum), axis=1)[:, : tau_max + 1]
+    energy = np.cumsum(np.concatenate([np.zeros((block.shape[0], 1)), block**2], axis=1), axis=1)
     taus = np.arange(tau_max + 1)
-    diff = energy[:, w - taus] + (energy[:, w:w + 1] - energy[:, taus]) - 2 * r
+    diff = energy[:, w - taus] + (energy[:, w : w + 1] - energy[:, taus]) - 2 * r
     cumulative = np.cumsum(diff[:, 1:], axis=1)
     cmnd = np.ones_like(diff)
     cmnd[:, 1:] = diff[:, 1:] * taus[1:] / np.maximum(cumulative, 1e-12)

@@ -4,6 +4,7 @@ soundfile (libsndfile) recognises WAV, AIFF, FLAC, OGG and MP3 from the bytes, s
 extension lies still decodes, and one that is not audio fails with a reason. Only the first
 ``max_seconds`` are decoded, so a two-hour file costs no more than a long loop.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -150,8 +151,9 @@ def _decode_stream(stream, content_hash: str, max_seconds: float, silence_db: fl
             rate, channels, total = sound.samplerate, sound.channels, sound.frames
             fmt = f"{sound.format} {sound.subtype}"
             wanted = int(max_seconds * rate) if max_seconds > 0 else -1
-            frames = sound.read(frames=min(total, wanted) if wanted > 0 and total > 0 else wanted,
-                                dtype="float32", always_2d=True)
+            frames = sound.read(
+                frames=min(total, wanted) if wanted > 0 and total > 0 else wanted, dtype="float32", always_2d=True
+            )
     except sf.LibsndfileError as e:
         raise DecodeError(f"not decodable audio: {_libsndfile_reason(e)}") from e
     except (RuntimeError, ValueError, TypeError, EOFError) as e:
@@ -194,15 +196,21 @@ def _channel_mean(frames: np.ndarray) -> np.ndarray:
     return total
 
 
-def describe(mono: np.ndarray, fmt: str, rate: int, channels: int, duration: float,
-             silence_db: float = -80.0) -> AudioFacts:
+def describe(
+    mono: np.ndarray, fmt: str, rate: int, channels: int, duration: float, silence_db: float = -80.0
+) -> AudioFacts:
     peak = max(float(mono.max()), -float(mono.min())) if mono.size else 0.0  # = abs().max(), no copy
     rms = float(np.sqrt(np.mean(np.square(mono, dtype=np.float64)))) if mono.size else 0.0
     # Only a file that reaches the clip level can have clipped samples: most need no count.
     clipped_samples = int(np.count_nonzero(np.abs(mono) >= _CLIP_LEVEL)) if peak >= _CLIP_LEVEL else 0
     return AudioFacts(
-        format=fmt, sample_rate=int(rate), channels=int(channels), duration=float(duration),
-        peak_db=to_db(peak), rms_db=to_db(rms), silent=to_db(peak) < silence_db,
+        format=fmt,
+        sample_rate=int(rate),
+        channels=int(channels),
+        duration=float(duration),
+        peak_db=to_db(peak),
+        rms_db=to_db(rms),
+        silent=to_db(peak) < silence_db,
         clipped=clipped_samples >= max(3, int(0.001 * mono.size)),
     )
 
@@ -228,13 +236,14 @@ def resample(mono: np.ndarray, rate: int, target_rate: int) -> np.ndarray:
     return soxr.resample(mono, rate, target_rate, quality="HQ").astype(np.float32, copy=False)
 
 
-def prepare(decoded: Decoded, target_rate: int, trim_db: float = -60.0,
-            reads_seconds: float | None = None) -> np.ndarray:
+def prepare(
+    decoded: Decoded, target_rate: int, trim_db: float = -60.0, reads_seconds: float | None = None
+) -> np.ndarray:
     """Mono float32 at ``target_rate`` with leading silence trimmed: what embedders receive.
 
     ``reads_seconds``: the backend looks at no more than this (after the trim), so only that
     much, plus a margin that keeps the resampler's output identical, is resampled."""
     trimmed = trim_leading_silence(decoded.samples, decoded.sample_rate, trim_db)
     if reads_seconds is not None:
-        trimmed = trimmed[:int(np.ceil((reads_seconds + RESAMPLE_MARGIN_SECONDS) * decoded.sample_rate))]
+        trimmed = trimmed[: int(np.ceil((reads_seconds + RESAMPLE_MARGIN_SECONDS) * decoded.sample_rate))]
     return resample(trimmed, decoded.sample_rate, target_rate)

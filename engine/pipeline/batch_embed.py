@@ -1,4 +1,5 @@
 """Embed a list of files with one backend, outside any library (for `embed` and `eval`)."""
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,12 @@ class BatchResult:
         return len(self.vectors) - len(self.failures)
 
 
-def embed_paths(paths: Sequence[str], embedder: Embedder, settings: EngineSettings,
-                progress: Callable[[int, int], None] | None = None) -> BatchResult:
+def embed_paths(
+    paths: Sequence[str],
+    embedder: Embedder,
+    settings: EngineSettings,
+    progress: Callable[[int, int], None] | None = None,
+) -> BatchResult:
     started = time.perf_counter()
     matrix = np.full((len(paths), embedder.dim), np.nan, dtype=np.float32)
     rows_of: dict[str, list[int]] = {}

@@ -5,6 +5,7 @@ threads to every small matrix product on top, and on two cores they spin waiting
 dev + extra files that doubled the CPU time of `soundalike index` (bench/bench_index.py).
 Only OpenBLAS is limited: torch's MKL/OpenMP threads (the neural backends) are left as they are.
 """
+
 from __future__ import annotations
 
 import contextlib

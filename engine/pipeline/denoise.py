@@ -9,6 +9,7 @@ with some over-subtraction; what remains keeps its phase. Digital silence estima
 floor and passes through unchanged. Files (spans of bounced loops) are not denoised: their
 quietest frames are often tails of real hits.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,6 +25,7 @@ def denoise(audio: np.ndarray, rate: int) -> np.ndarray:
     if audio.size < 4 * FRAME:
         return audio.astype(np.float32, copy=False)
     from scipy import signal  # a second to import: only when a recording is cleaned
+
     _, _, spec = signal.stft(audio, rate, nperseg=FRAME, noverlap=FRAME - HOP)
     power = np.abs(spec) ** 2
     # a bin's noise power is exponentially distributed: its q-th percentile is -ln(1 - q) times the mean

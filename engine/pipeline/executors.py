@@ -13,6 +13,7 @@ The :class:`Executors` is given to the ``Library`` once; the library's writer as
 Worker processes that cannot start or that die break only their pool: the chunks not yet done
 are finished on threads.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -46,8 +47,9 @@ class Executors:
     def __init__(self, live: LiveWorkerPool | None = None):
         self._live = live
 
-    def run(self, ingestor: Ingestor, jobs: Iterable[Job],
-            stop: threading.Event | None = None) -> Iterator[list[Processed]]:
+    def run(
+        self, ingestor: Ingestor, jobs: Iterable[Job], stop: threading.Event | None = None
+    ) -> Iterator[list[Processed]]:
         """Process ``jobs`` with ``ingestor``, yielding finished chunks in submission order."""
         stop = stop or threading.Event()
         workers = ingestor.settings.worker_count()
@@ -75,8 +77,14 @@ class Executors:
 
 def wants_processes(ingestor: Ingestor, workers: int, files: int | None) -> bool:
     """True when this run should use forked worker processes (see :mod:`workers`)."""
-    return (processes_allowed(ingestor.embedders, ingestor.settings) and workers > 1 and sys.platform == "linux"
-            and files is not None and files >= PROCESS_MIN_FILES and only_thread())
+    return (
+        processes_allowed(ingestor.embedders, ingestor.settings)
+        and workers > 1
+        and sys.platform == "linux"
+        and files is not None
+        and files >= PROCESS_MIN_FILES
+        and only_thread()
+    )
 
 
 def open_pool(ingestor: Ingestor, workers: int, processes: bool) -> Executor:
@@ -86,13 +94,23 @@ def open_pool(ingestor: Ingestor, workers: int, processes: bool) -> Executor:
     for stream in (sys.stdout, sys.stderr):  # children flush what they inherit when they exit
         if stream is not None:
             stream.flush()
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-                               initializer=start_forked_worker, initargs=(ingestor, os.getpid()))
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=start_forked_worker,
+        initargs=(ingestor, os.getpid()),
+    )
 
 
-def _drive(pool: Executor, work: Callable[[list[Job]], list[Processed]], chunks: Iterator[list[Job]],
-           workers: int, stop: threading.Event, unfinished: list[list[Job]] | None = None,
-           own: bool = True) -> Iterator[list[Processed]]:
+def _drive(
+    pool: Executor,
+    work: Callable[[list[Job]], list[Processed]],
+    chunks: Iterator[list[Job]],
+    workers: int,
+    stop: threading.Event,
+    unfinished: list[list[Job]] | None = None,
+    own: bool = True,
+) -> Iterator[list[Processed]]:
     """Keep ``2 * workers`` chunks in flight. Worker processes that cannot start (fork refused)
     or die (a decoder crash) break the pool: its chunks not yet done go to ``unfinished`` (the
     caller finishes them on threads). A pool the run does not ``own`` is left open."""

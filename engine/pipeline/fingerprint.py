@@ -6,6 +6,7 @@ decodes. It ignores what copying changes (gain, format, sample rate, lossy codin
 leading silence, a shortened tail) but keeps what differs between two recordings of one drum,
 such as two velocity layers: the exact envelope and spectrum, frame by frame.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,7 +48,7 @@ def fingerprint(decoded: Decoded) -> Fingerprint:
     # frames past those that overlap the sound hold only zeros (the floor): they are not computed
     freqs, power = _stft_power(padded, whole_frames + -(-WINDOW // HOP))
     edges = np.searchsorted(freqs, BANDS)
-    bands = np.stack([power[a:max(b, a + 1)].sum(axis=0) for a, b in zip(edges[:-1], edges[1:])], axis=1)
+    bands = np.stack([power[a : max(b, a + 1)].sum(axis=0) for a, b in zip(edges[:-1], edges[1:])], axis=1)
     levels = 10 * np.log10(bands + 1e-12)
     levels = np.maximum(levels - levels.max(), FLOOR_DB)
     lossy = any(codec in decoded.facts.format.upper() for codec in LOSSY_CODECS)
@@ -68,7 +69,7 @@ def _stft_power(signal: np.ndarray, most: int) -> tuple[np.ndarray, np.ndarray]:
 def _from_onset(mono: np.ndarray, relative_db: float = -30.0) -> np.ndarray:
     """Start exactly at the attack, so a copy with more or less leading silence lines up."""
     magnitude = np.abs(mono)
-    return mono[int(np.argmax(magnitude > magnitude.max() * 10 ** (relative_db / 20))):]
+    return mono[int(np.argmax(magnitude > magnitude.max() * 10 ** (relative_db / 20))) :]
 
 
 def distance(a: Fingerprint, b: Fingerprint) -> float:
@@ -86,8 +87,6 @@ def is_duplicate(a: Fingerprint, b: Fingerprint) -> bool:
     if shorter < 0.25 * longer and shorter < 20:  # a tiny fragment is not a copy of a long sound
         return False
     return distance(a, b) <= (MAX_DB_LOSSY if a.lossy or b.lossy else MAX_DB_LOSSLESS)
-
-
 
 
 #: Stored levels are quantised to this many dB (uint8 over FLOOR_DB..0 dB).

@@ -5,6 +5,7 @@ ends as a :class:`Processed` with either vectors or the reason it failed, so one
 stops the others. Where the work runs (threads, forked or spawned processes) is
 :mod:`soundalike.engine.pipeline.executors`' business; this module knows no pool.
 """
+
 from __future__ import annotations
 
 import logging
@@ -60,8 +61,11 @@ class Ingestor:
         results = [Processed(job.entry) for job in jobs]
         decoded: list[Decoded | None] = [self._decode(job, result) for job, result in zip(jobs, results)]
         for backend in {name for job in jobs for name in job.backends}:
-            members = [i for i, job in enumerate(jobs) if backend in job.backends and decoded[i] is not None
-                       and results[i].error is None]
+            members = [
+                i
+                for i, job in enumerate(jobs)
+                if backend in job.backends and decoded[i] is not None and results[i].error is None
+            ]
             if members:
                 clips = [d for i in members if (d := decoded[i]) is not None]
                 self._embed(backend, clips, [results[i] for i in members])
@@ -74,7 +78,9 @@ class Ingestor:
         """Musical facts, after embedding: the built-in tags tell drums, which get no root."""
         for job, audio, result in zip(jobs, decoded, results):
             if audio is not None and result.error is None:
-                result.musical = analyse_safely(audio, job.entry.path, job.entry.root, drum_reason(result.tags or job.tags))
+                result.musical = analyse_safely(
+                    audio, job.entry.path, job.entry.root, drum_reason(result.tags or job.tags)
+                )
 
     def _decode(self, job: Job, result: Processed) -> Decoded | None:
         if job.entry.problem:
@@ -142,7 +148,8 @@ def embed_checked(embedder: Embedder, clips: list[np.ndarray]):
         raise EmbedError(f"{type(e).__name__}: {e}") from e
     vectors = np.asarray(analysis.vectors, dtype=np.float32)
     if vectors.shape != (len(clips), embedder.dim) or not np.isfinite(vectors).all():
-        raise EmbedError(f"backend returned unusable vectors (shape {vectors.shape}, finite: "
-                         f"{bool(np.isfinite(vectors).all())})")
+        raise EmbedError(
+            f"backend returned unusable vectors (shape {vectors.shape}, finite: {bool(np.isfinite(vectors).all())})"
+        )
     analysis.vectors = vectors
     return analysis

@@ -14,6 +14,7 @@ ingest finishes that batch on threads (no file lost) and the next batch gets a f
 ``MAX_RESTARTS`` times; after that the engine keeps threads. ``close`` stops the workers and
 waits for them, so stopping the engine leaves no process behind.
 """
+
 from __future__ import annotations
 
 import logging
@@ -76,8 +77,11 @@ class LiveWorkerPool:
     def executor_for(self, ingestor: Ingestor) -> Executor | None:
         """The pool to run ``ingestor``'s chunks on; None when it cannot (not started, other
         backends or settings than the workers hold, closed, broken too often): use threads."""
-        if not self.embedders or ingestor.settings != self.settings \
-                or ingestor.embedders.keys() != self.embedders.keys():
+        if (
+            not self.embedders
+            or ingestor.settings != self.settings
+            or ingestor.embedders.keys() != self.embedders.keys()
+        ):
             return None
         if any(ingestor.embedders[name] is not embedder for name, embedder in self.embedders.items()):
             return None
@@ -121,8 +125,12 @@ class LiveWorkerPool:
         before reading what it is sent leaves the parent blocked writing it, for ever, once that
         is more than a pipe holds (64 KiB; the built-in model pickles to 2 MB; seen in CPython 3.11)."""
         workers = min(self.settings.worker_count(), MAX_WORKERS)
-        executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=start_spawned_worker, initargs=(self._recipe, self.settings))
+        executor = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=start_spawned_worker,
+            initargs=(self._recipe, self.settings),
+        )
         try:
             for _ in range(workers):  # a spawned pool starts a worker per waiting task: all of them now
                 executor.submit(warm_up)

@@ -7,6 +7,7 @@ until it has died away. ``record`` captures from an input device through soundde
 only when needed; with no device (or no PortAudio) it raises :class:`InputUnavailable`, one line
 that says so and names the file route instead.
 """
+
 from __future__ import annotations
 
 import logging
@@ -56,8 +57,9 @@ class Clip:
         return self.audio.size / self.sample_rate
 
 
-def span_of_file(path: str, start: float | None, end: float | None, hit: bool = True,
-                 max_seconds: float = 600.0) -> Clip:
+def span_of_file(
+    path: str, start: float | None, end: float | None, hit: bool = True, max_seconds: float = 600.0
+) -> Clip:
     """``start``..``end`` seconds of ``path`` (None: from the start / to the end), trimmed to its first
     hit when ``hit``; FileError when the file cannot be read or the span holds no sound."""
     if start is not None and start < 0:
@@ -74,7 +76,7 @@ def span_of_file(path: str, start: float | None, end: float | None, hit: bool = 
         raise QueryError(f"from {start:g} s is past the end of {path} ({decoded.samples.size / rate:.2f} s)")
     first = int(start * rate)
     context = min(first, int(CONTEXT_SECONDS * rate))
-    audio = decoded.samples[first - context: None if end is None else int(end * rate)]
+    audio = decoded.samples[first - context : None if end is None else int(end * rate)]
     return trimmed(Clip(audio, rate, start - context / rate, str(path)), hit, context)
 
 
@@ -89,7 +91,9 @@ def trimmed(clip: Clip, hit: bool = True, context: int = 0) -> Clip:
     body = clip.audio[context:]
     start = clip.start + context / clip.sample_rate
     if not body.size or float(np.abs(body).max()) < 1e-4:
-        raise FileError(f"{clip.source}: nothing audible in {start:.2f} s..{start + body.size / clip.sample_rate:.2f} s")
+        raise FileError(
+            f"{clip.source}: nothing audible in {start:.2f} s..{start + body.size / clip.sample_rate:.2f} s"
+        )
     if not hit:
         return Clip(body, clip.sample_rate, start, clip.source)
     first, last = hit_bounds(clip.audio, clip.sample_rate, context)
@@ -106,7 +110,7 @@ def hit_bounds(audio: np.ndarray, rate: int, skip: int = 0) -> tuple[int, int]:
     onsets = [f for f in onset_frames(level, peak) if f >= start]
     first = onsets[0] if onsets else start + int(np.argmax(level[start:] > peak + FLOOR_DB))
     later = [f for f in onsets if f > first + MIN_HIT_SECONDS / FRAME_SECONDS and _next_hit(level, first, f)]
-    hit_peak = float(level[first:later[0] if later else None].max())
+    hit_peak = float(level[first : later[0] if later else None].max())
     noise = float(np.percentile(level, 10))  # a recording's floor: the tail ends where it sinks into it...
     floor = noise + NOISE_MARGIN_DB if noise < hit_peak - MIN_SNR_DB else -np.inf  # ...if it is one (a
     quiet = np.nonzero(level[first:] < max(hit_peak + TAIL_DB, floor))[0]  # short span of a hit is not)
@@ -127,9 +131,11 @@ def _first_sample(audio: np.ndarray, start: int, stop: int, level_db: float) -> 
 def _next_hit(level: np.ndarray, first: int, frame: int) -> bool:
     """A later onset starts the next hit only when it is nearly as loud as this one and rises
     clearly above the frames just before it (not a flutter in a ringing tail)."""
-    before = level[max(first, frame - LOOKBACK_FRAMES): frame]
-    return (level[frame] >= float(level[first:frame].max()) - NEXT_HIT_DB
-            and level[frame] >= float(before.max()) + NEXT_HIT_RISE_DB)
+    before = level[max(first, frame - LOOKBACK_FRAMES) : frame]
+    return (
+        level[frame] >= float(level[first:frame].max()) - NEXT_HIT_DB
+        and level[frame] >= float(before.max()) + NEXT_HIT_RISE_DB
+    )
 
 
 def frame_db(audio: np.ndarray, hop: int) -> np.ndarray:
@@ -139,9 +145,9 @@ def frame_db(audio: np.ndarray, hop: int) -> np.ndarray:
 
 def onset_frames(level: np.ndarray, peak: float) -> list[int]:
     """Frames where the level jumps ONSET_RISE_DB above the recent minimum (and above the floor)."""
-    onsets, last = [], -10**9
+    onsets, last = [], -(10**9)
     for i in range(level.size):
-        recent = level[max(0, i - LOOKBACK_FRAMES): i]
+        recent = level[max(0, i - LOOKBACK_FRAMES) : i]
         floor = float(recent.min()) if recent.size else -180.0
         if level[i] > peak + FLOOR_DB and level[i] - floor >= ONSET_RISE_DB and i - last > LOOKBACK_FRAMES:
             onsets.append(i)
@@ -158,8 +164,13 @@ def load_sounddevice() -> ModuleType:
     return sounddevice
 
 
-def record(seconds: float, device: str | int | None = None, sample_rate: int | None = None,
-           module: ModuleType | None = None, on_start: Callable[[str], None] | None = None) -> Clip:
+def record(
+    seconds: float,
+    device: str | int | None = None,
+    sample_rate: int | None = None,
+    module: ModuleType | None = None,
+    on_start: Callable[[str], None] | None = None,
+) -> Clip:
     """``seconds`` of mono audio from the input device (default: the system's default input).
 
     ``on_start`` is called with the device's name once the device is found and its stream open,

@@ -3,6 +3,7 @@
 Symbolic links are followed, loops are cut by remembering each folder's real path, and temporary
 or sidecar names (dotfiles, ``.part``, ``.tmp``, ``~`` backups, ``.asd`` and the like) are skipped.
 """
+
 from __future__ import annotations
 
 import logging
@@ -13,8 +14,18 @@ from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
 
-TEMPORARY_SUFFIXES = (".part", ".tmp", ".temp", ".crdownload", ".download", "~", ".asd", ".reapeaks",
-                      ".pkf", ".ds_store")
+TEMPORARY_SUFFIXES = (
+    ".part",
+    ".tmp",
+    ".temp",
+    ".crdownload",
+    ".download",
+    "~",
+    ".asd",
+    ".reapeaks",
+    ".pkf",
+    ".ds_store",
+)
 
 
 @dataclass(frozen=True)

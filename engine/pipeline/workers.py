@@ -28,6 +28,7 @@ a forked pool's children cannot watch a pipe, as each holds its siblings' copies
 crash), or workers that cannot start (fork refused), break only the pool: the chunks not yet
 done are then processed on threads.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -86,6 +87,7 @@ def die_with_parent(parent: int) -> None:
     if sys.platform != "linux":
         return
     import ctypes
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
@@ -109,10 +111,12 @@ def start_spawned_worker(recipe: Recipe, settings: EngineSettings) -> None:
     from soundalike.engine.embedders.registry import create_embedder
     from soundalike.engine.pipeline.blas import one_blas_thread
     from soundalike.engine.pipeline.ingest import Ingestor
+
     _worker_blas = contextlib.ExitStack()
     _worker_blas.enter_context(one_blas_thread())
-    ingestor = Ingestor({name: create_embedder(name, options, {name: cls}) for name, (cls, options) in recipe.items()},
-                        settings)
+    ingestor = Ingestor(
+        {name: create_embedder(name, options, {name: cls}) for name, (cls, options) in recipe.items()}, settings
+    )
     _start_worker(ingestor)
     ingestor.prepare_for_fork()  # imports and caches now, not on the first live file
     parent = multiprocessing.parent_process()

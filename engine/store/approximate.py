@@ -7,6 +7,7 @@ with it afterwards (IVF lists, unlike HNSW graphs, can remove ids). Until it is 
 query restricted to a set of ids (filters), the exact index answers. Its cost is recall: the share
 of the exact top 10 it also finds (measured by ``bench/bench_1m.py``).
 """
+
 from __future__ import annotations
 
 import logging
@@ -41,8 +42,9 @@ class Approximate:
     def __init__(self, dim: int, lists: int, probe: int):
         quantiser = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
         quantiser.hnsw.efSearch = max(64, 2 * probe)  # the lists to probe must come from a wide enough search
-        self._index = faiss.IndexIVFScalarQuantizer(quantiser, dim, lists, faiss.ScalarQuantizer.QT_8bit,
-                                                    faiss.METRIC_INNER_PRODUCT)
+        self._index = faiss.IndexIVFScalarQuantizer(
+            quantiser, dim, lists, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+        )
         self._quantiser = quantiser  # FAISS does not own it from Python: keep it alive
         self._params = faiss.SearchParametersIVF()
         self._params.nprobe = min(probe, lists)

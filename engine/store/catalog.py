@@ -3,6 +3,7 @@
 Vectors live here as well as in the FAISS indexes, so an index can always be rebuilt from the
 catalog without decoding or embedding anything again. Each thread gets its own connection.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -35,9 +36,11 @@ log = logging.getLogger(__name__)
 #: Which of some samples have a vector from one backend: a search on the key (backend, sample_id).
 HELD_BY_SQL = "SELECT sample_id FROM vectors WHERE backend = ? AND sample_id IN ({marks})"
 #: The distinct backends of the vectors table, walking its key from one backend to the next.
-STORED_BACKENDS_SQL = ("WITH RECURSIVE b(name) AS (SELECT min(backend) FROM vectors UNION ALL "
-                       "SELECT (SELECT min(backend) FROM vectors WHERE backend > b.name) FROM b "
-                       "WHERE b.name IS NOT NULL) SELECT name FROM b WHERE name IS NOT NULL")
+STORED_BACKENDS_SQL = (
+    "WITH RECURSIVE b(name) AS (SELECT min(backend) FROM vectors UNION ALL "
+    "SELECT (SELECT min(backend) FROM vectors WHERE backend > b.name) FROM b "
+    "WHERE b.name IS NOT NULL) SELECT name FROM b WHERE name IS NOT NULL"
+)
 
 
 SAMPLE_COLUMNS = ", ".join(f.name for f in fields(SampleRow))
@@ -118,18 +121,24 @@ class Catalog:
 
     def known_under(self, path: str) -> dict[str, Known]:
         """Like :meth:`known_files`, for ``path`` itself and everything below it."""
-        rows = self.query(f"SELECT {_KNOWN_COLUMNS} FROM samples WHERE path = ? OR "
-                          "(path >= ? AND path < ?)", (path, *subtree_range(path)))
+        rows = self.query(
+            f"SELECT {_KNOWN_COLUMNS} FROM samples WHERE path = ? OR (path >= ? AND path < ?)",
+            (path, *subtree_range(path)),
+        )
         return {row[0]: Known(*row[1:]) for row in rows}
 
     def live_count(self, root: str) -> int:
         """Samples under ``root`` whose file was there at the last look (ok or failed)."""
-        return self.query("SELECT count(*) FROM samples WHERE root = ? AND status IN ('ok', 'failed')",
-                          (root,))[0][0]
+        return self.query("SELECT count(*) FROM samples WHERE root = ? AND status IN ('ok', 'failed')", (root,))[0][0]
 
     def paths_with_status(self, root: str, status: str, limit: int, offset: int = 0) -> list[str]:
-        return [r[0] for r in self.query("SELECT path FROM samples WHERE root = ? AND status = ? ORDER BY id "
-                                         "LIMIT ? OFFSET ?", (root, status, limit, offset))]
+        return [
+            r[0]
+            for r in self.query(
+                "SELECT path FROM samples WHERE root = ? AND status = ? ORDER BY id LIMIT ? OFFSET ?",
+                (root, status, limit, offset),
+            )
+        ]
 
     def set_root_online(self, path: str, online: bool) -> None:
         with self.transaction() as tx:
@@ -147,7 +156,7 @@ class Catalog:
         ids = list(ids)
         found: dict[int, SampleRow] = {}
         for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
+            chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             for row in self.query(f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE id IN ({marks})", chunk):
                 found[row[0]] = row_from_values(row)
@@ -165,8 +174,11 @@ class Catalog:
     # --- vectors and tags --------------------------------------------------------------------
     def vectors(self, backend: str) -> tuple[np.ndarray, np.ndarray | None]:
         """(ids, matrix) of the stored vectors of ``backend`` for samples that are ok."""
-        rows = self.query("SELECT v.sample_id, v.vector FROM vectors v JOIN samples s ON s.id = v.sample_id "
-                           "WHERE v.backend = ? AND s.status = 'ok' ORDER BY v.sample_id", (backend,))
+        rows = self.query(
+            "SELECT v.sample_id, v.vector FROM vectors v JOIN samples s ON s.id = v.sample_id "
+            "WHERE v.backend = ? AND s.status = 'ok' ORDER BY v.sample_id",
+            (backend,),
+        )
         if not rows:
             return np.zeros(0, dtype=np.int64), None
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
@@ -175,8 +187,11 @@ class Catalog:
 
     def vector_ids(self, backend: str) -> np.ndarray:
         """Ids of the samples that :meth:`vectors` would return, without reading the vectors."""
-        rows = self.query("SELECT v.sample_id FROM vectors v JOIN samples s ON s.id = v.sample_id "
-                          "WHERE v.backend = ? AND s.status = 'ok' ORDER BY v.sample_id", (backend,))
+        rows = self.query(
+            "SELECT v.sample_id FROM vectors v JOIN samples s ON s.id = v.sample_id "
+            "WHERE v.backend = ? AND s.status = 'ok' ORDER BY v.sample_id",
+            (backend,),
+        )
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     def vector_dim(self, backend: str) -> int | None:
@@ -187,10 +202,11 @@ class Catalog:
         """Stored vectors of ``backend`` for ``ids`` (those that have one), whatever their status."""
         found, blobs = [], []
         for start in range(0, len(ids), 500):
-            chunk = list(ids[start:start + 500])
+            chunk = list(ids[start : start + 500])
             marks = ",".join("?" * len(chunk))
-            for sid, blob in self.query(f"SELECT sample_id, vector FROM vectors WHERE backend = ? AND "
-                                        f"sample_id IN ({marks})", [backend, *chunk]):
+            for sid, blob in self.query(
+                f"SELECT sample_id, vector FROM vectors WHERE backend = ? AND sample_id IN ({marks})", [backend, *chunk]
+            ):
                 found.append(sid)
                 blobs.append(blob)
         if not found:
@@ -206,7 +222,7 @@ class Catalog:
         out: dict[int, set[str]] = {}
         for backend in self.stored_backends():
             for start in range(0, len(ids), 500):
-                chunk = list(ids[start:start + 500])
+                chunk = list(ids[start : start + 500])
                 for (sid,) in self.query(HELD_BY_SQL.format(marks=",".join("?" * len(chunk))), [backend, *chunk]):
                     out.setdefault(sid, set()).add(backend)
         return out
@@ -226,8 +242,9 @@ class Catalog:
     def tags(self, sample_id: int) -> dict[str, dict[str, float]]:
         """source -> {tag: score}."""
         out: dict[str, dict[str, float]] = {}
-        for source, tag, score in self.query("SELECT source, tag, score FROM tags WHERE sample_id = ? "
-                                              "ORDER BY score DESC", (sample_id,)):
+        for source, tag, score in self.query(
+            "SELECT source, tag, score FROM tags WHERE sample_id = ? ORDER BY score DESC", (sample_id,)
+        ):
             out.setdefault(source, {})[tag] = score
         return out
 
@@ -253,12 +270,14 @@ class Catalog:
         return dict(self.query("SELECT status, count(*) FROM samples GROUP BY status"))
 
     def failures(self, limit: int = 10_000) -> list[tuple[str, str]]:
-        return self.query("SELECT path, reason FROM samples WHERE status = 'failed' ORDER BY path LIMIT ?",
-                           (limit,))
+        return self.query("SELECT path, reason FROM samples WHERE status = 'failed' ORDER BY path LIMIT ?", (limit,))
 
     def failure_reasons(self) -> dict[str, int]:
-        return dict(self.query("SELECT reason, count(*) FROM samples WHERE status = 'failed' "
-                                "GROUP BY reason ORDER BY count(*) DESC"))
+        return dict(
+            self.query(
+                "SELECT reason, count(*) FROM samples WHERE status = 'failed' GROUP BY reason ORDER BY count(*) DESC"
+            )
+        )
 
     def vector_counts(self) -> dict[str, int]:
         return dict(self.query("SELECT backend, count(*) FROM vectors GROUP BY backend"))
@@ -275,16 +294,21 @@ def cannot_open(path: Path, error: sqlite3.Error | UnicodeDecodeError) -> UserEr
     """Why the catalog cannot be opened, and what to do that loses nothing."""
     folder = path.parent
     if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.R_OK | os.W_OK)):
-        return UserError(f"cannot open the catalog {path} ({error}): the library folder {folder} is read-only "
-                         f"or not yours; make it writable (chmod u+rw) or use another --data-dir; nothing in it "
-                         f"was changed")
-    return UserError(f"cannot open the catalog {path} ({error}); if it is damaged, `soundalike repair` "
-                     f"salvages what is readable (favourites and tags included)")
+        return UserError(
+            f"cannot open the catalog {path} ({error}): the library folder {folder} is read-only "
+            f"or not yours; make it writable (chmod u+rw) or use another --data-dir; nothing in it "
+            f"was changed"
+        )
+    return UserError(
+        f"cannot open the catalog {path} ({error}); if it is damaged, `soundalike repair` "
+        f"salvages what is readable (favourites and tags included)"
+    )
 
 
 def row_from_values(values: tuple) -> SampleRow:
     row = SampleRow(*values)
     if row.silent is not None:
-        row = dataclasses.replace(row, silent=bool(row.silent), clipped=bool(row.clipped),
-                                  favourite=bool(row.favourite))
+        row = dataclasses.replace(
+            row, silent=bool(row.silent), clipped=bool(row.clipped), favourite=bool(row.favourite)
+        )
     return row

@@ -6,6 +6,7 @@ errors of :mod:`soundalike.engine.store.errors`, so no caller has to remember. R
 it once it holds an escaped value: the first write of one records ``escaped_text`` in ``meta``,
 and connections (those open in this process at once, others when they open) switch over.
 """
+
 from __future__ import annotations
 
 import os
@@ -66,6 +67,7 @@ class CatalogConnection(sqlite3.Connection):
                 if not escaped and _changed(params, encoded):
                     escaped.append(True)
                 yield encoded
+
         try:
             cursor = super().executemany(sql, encode_all())
             if escaped and sql.lstrip().upper().startswith(_WRITES):

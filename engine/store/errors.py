@@ -2,6 +2,7 @@
 
 No database error leaves the store as the database's own type: the SQLite store raises one of these.
 """
+
 from __future__ import annotations
 
 import errno
@@ -30,8 +31,10 @@ class DiskFull(UserError):
 
 
 def disk_full(folder: str | os.PathLike) -> DiskFull:
-    return DiskFull(f"the disk holding {folder} is full: free some space and run the command again "
-                    f"(nothing already indexed is lost)")
+    return DiskFull(
+        f"the disk holding {folder} is full: free some space and run the command again "
+        f"(nothing already indexed is lost)"
+    )
 
 
 def is_disk_full(error: BaseException) -> bool:
@@ -50,10 +53,13 @@ def store_error(path: str | os.PathLike, error: sqlite3.Error) -> UserError | St
         return damaged(path, error)
     if is_disk_full(error):
         return disk_full(os.path.dirname(path))
-    return StoreError(f"the catalog {path} could not be read or written ({error}); if it is damaged, "
-                      f"run `soundalike repair`")
+    return StoreError(
+        f"the catalog {path} could not be read or written ({error}); if it is damaged, run `soundalike repair`"
+    )
 
 
 def damaged(path: str | os.PathLike, error: BaseException | str) -> CatalogDamaged:
-    return CatalogDamaged(f"the catalog {path} is damaged ({error}): run `soundalike repair` to salvage "
-                          f"every readable sample (favourites and tags included) into a new catalog")
+    return CatalogDamaged(
+        f"the catalog {path} is damaged ({error}): run `soundalike repair` to salvage "
+        f"every readable sample (favourites and tags included) into a new catalog"
+    )

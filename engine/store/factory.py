@@ -1,4 +1,5 @@
 """Which store a library opens: the one place that names a store's implementation."""
+
 from __future__ import annotations
 
 from pathlib import Path

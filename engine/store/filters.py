@@ -1,6 +1,7 @@
 """The one filter value: which samples a listing, a count or a query's results keep, and in what order
 a listing shows them. Plain data; each store translates it (SQLite: soundalike.engine.store.where).
 """
+
 from __future__ import annotations
 
 import dataclasses

@@ -9,6 +9,7 @@ checksum of its bytes kept beside it, and when it is opened its bytes are checke
 checksum and its ids against the catalog; on any disagreement (flipped bytes included) it is
 rebuilt from the stored vectors, which costs no decoding or embedding.
 """
+
 from __future__ import annotations
 
 import errno
@@ -42,8 +43,7 @@ REPLAY_LOCKED = 5_000
 
 
 class VectorIndex:
-    def __init__(self, dim: int, path: Path | None = None, threads: int = 1,
-                 approximate: IndexSettings | None = None):
+    def __init__(self, dim: int, path: Path | None = None, threads: int = 1, approximate: IndexSettings | None = None):
         self.dim = dim
         self.path = path
         self.threads = threads
@@ -59,8 +59,16 @@ class VectorIndex:
         self.checksum: str | None = None  # of the bytes last saved or loaded
 
     @classmethod
-    def open(cls, path: Path, dim: int, expected_ids: np.ndarray, vectors_loader, threads: int = 1,
-             checksum: str | None = None, approximate: IndexSettings | None = None) -> VectorIndex:
+    def open(
+        cls,
+        path: Path,
+        dim: int,
+        expected_ids: np.ndarray,
+        vectors_loader,
+        threads: int = 1,
+        checksum: str | None = None,
+        approximate: IndexSettings | None = None,
+    ) -> VectorIndex:
         """Load ``path`` if its bytes match ``checksum`` (when known) and it holds exactly
         ``expected_ids``; else rebuild via ``vectors_loader()``."""
         index = cls(dim, path, threads, approximate)
@@ -71,8 +79,9 @@ class VectorIndex:
             index.checksum = found
             return index
         if loaded is not None or len(expected_ids):
-            log.info("index %s disagrees with the catalog: rebuilding from %d stored vectors", path.name,
-                     len(expected_ids))
+            log.info(
+                "index %s disagrees with the catalog: rebuilding from %d stored vectors", path.name, len(expected_ids)
+            )
         ids, matrix = vectors_loader()
         if matrix is not None and len(ids):
             index.add(ids, matrix)
@@ -132,12 +141,16 @@ class VectorIndex:
         with self._lock:
             n = int(self._index.ntotal)
             ids = _ids_of(self._index)
-            vectors = faiss.downcast_index(self._index.index).reconstruct_n(0, n) if n else \
-                np.zeros((0, self.dim), np.float32)
+            vectors = (
+                faiss.downcast_index(self._index.index).reconstruct_n(0, n)
+                if n
+                else np.zeros((0, self.dim), np.float32)
+            )
         return ids, vectors
 
-    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None,
-               exclude: int | None = None) -> list[tuple[int, float]]:
+    def search(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None, exclude: int | None = None
+    ) -> list[tuple[int, float]]:
         """Best ``k`` (id, score) pairs for one query, optionally only among ``allowed`` ids."""
         query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
         want = k + (1 if exclude is not None else 0)
@@ -207,8 +220,11 @@ class VectorIndex:
         if settings is None or not settings.approximate_above:
             return
         size = len(self)
-        need = min(settings.approximate_above, NEIGHBOURS_APPROXIMATE_ABOVE) if for_neighbours \
+        need = (
+            min(settings.approximate_above, NEIGHBOURS_APPROXIMATE_ABOVE)
+            if for_neighbours
             else settings.approximate_above
+        )
         if size <= need:
             return
         with self._lock:
@@ -271,7 +287,7 @@ class VectorIndex:
         between chunks, so queries and writes go on)."""
         for start in range(0, len(ids), size):
             with self._lock:
-                chunk = np.array([i for i in ids[start:start + size].tolist() if i in self._members], dtype=np.int64)
+                chunk = np.array([i for i in ids[start : start + size].tolist() if i in self._members], dtype=np.int64)
                 vectors = self._index.reconstruct_batch(chunk) if len(chunk) else None
             if vectors is not None:
                 yield chunk, vectors

@@ -20,6 +20,7 @@ local FAISS cache loads and checks. Claiming files between several indexers is n
 the one-writer :class:`~.lock.LibraryLock` makes claims needless, and the writer would ask the store
 for them before decoding.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -49,9 +50,20 @@ class Transaction(SoundReads, Protocol):
     """Every write to the catalog, inside one transaction (``with store.transaction() as tx``)."""
 
     # samples and their files
-    def record_sample(self, *, path: str, root: str, size: int, mtime: float, content_hash: str | None,
-                      status: str, reason: str | None, facts: AudioFacts | None, ctime: float | None = None,
-                      inode: int | None = None) -> int: ...
+    def record_sample(
+        self,
+        *,
+        path: str,
+        root: str,
+        size: int,
+        mtime: float,
+        content_hash: str | None,
+        status: str,
+        reason: str | None,
+        facts: AudioFacts | None,
+        ctime: float | None = None,
+        inode: int | None = None,
+    ) -> int: ...
 
     def move_paths(self, src: str, dest: str, root: str) -> tuple[list[tuple[int, str]], list[int]]: ...
 

@@ -14,6 +14,7 @@ would keep the library locked. So a child closes its copies as soon as it is for
 unlocking: that would unlock the parent too) and holds nothing; spawned children inherit no
 descriptor at all (Python opens them non-inheritable).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -165,8 +166,10 @@ class LibraryLock:
                 os.close(fd)
             owner = _read_owner(self.path)
             who = owner.describe() if owner else "another process"
-            raise LibraryLocked(f"the library {self.path.parent} is in use by {who}; stop it first, or use "
-                                f"read-only commands (similar, stats) while it runs") from None
+            raise LibraryLocked(
+                f"the library {self.path.parent} is in use by {who}; stop it first, or use "
+                f"read-only commands (similar, stats) while it runs"
+            ) from None
 
 
 def _forget_in_child(ref: weakref.ref[LibraryLock]) -> None:

@@ -1,5 +1,6 @@
 """The ``musical`` table: write a sample's facts, read them back, find samples still to analyse,
 and the SQL of the musical filters."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -9,16 +10,31 @@ from soundalike.engine.errors import QueryError
 from soundalike.engine.musical.analysis import VERSION, Musical
 from soundalike.engine.musical.filters import KINDS
 
-_COLUMNS = ("kind", "kind_confidence", "bpm", "bpm_alternative", "bpm_confidence", "bpm_source", "key",
-            "key_confidence", "key_source", "root", "root_confidence", "root_source", "chord")
+_COLUMNS = (
+    "kind",
+    "kind_confidence",
+    "bpm",
+    "bpm_alternative",
+    "bpm_confidence",
+    "bpm_source",
+    "key",
+    "key_confidence",
+    "key_source",
+    "root",
+    "root_confidence",
+    "root_source",
+    "chord",
+)
 NOTES_SEPARATOR = "; "
 
 
 def store_musical(tx: sqlite3.Connection, sample_id: int, facts: Musical, version: int = VERSION) -> None:
     values = [getattr(facts, name) for name in _COLUMNS]
     marks = ", ".join("?" * (len(_COLUMNS) + 3))
-    tx.execute(f"INSERT OR REPLACE INTO musical(sample_id, version, {', '.join(_COLUMNS)}, notes) VALUES ({marks})",
-               [sample_id, version, *values, NOTES_SEPARATOR.join(facts.notes)])
+    tx.execute(
+        f"INSERT OR REPLACE INTO musical(sample_id, version, {', '.join(_COLUMNS)}, notes) VALUES ({marks})",
+        [sample_id, version, *values, NOTES_SEPARATOR.join(facts.notes)],
+    )
 
 
 def musical_of(catalog, ids: Sequence[int]) -> dict[int, Musical]:
@@ -26,16 +42,17 @@ def musical_of(catalog, ids: Sequence[int]) -> dict[int, Musical]:
     out: dict[int, Musical] = {}
     ids = list(ids)
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+        chunk = ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
-        for row in catalog.query(f"SELECT sample_id, {', '.join(_COLUMNS)}, notes FROM musical "
-                                 f"WHERE sample_id IN ({marks})", chunk):
+        for row in catalog.query(
+            f"SELECT sample_id, {', '.join(_COLUMNS)}, notes FROM musical WHERE sample_id IN ({marks})", chunk
+        ):
             out[row[0]] = from_row(row[1:])
     return out
 
 
 def from_row(row: Sequence) -> Musical:
-    values = dict(zip(_COLUMNS, row[:len(_COLUMNS)]))
+    values = dict(zip(_COLUMNS, row[: len(_COLUMNS)]))
     notes = row[len(_COLUMNS)]
     return Musical(**values, notes=tuple(notes.split(NOTES_SEPARATOR)) if notes else ())
 
@@ -43,8 +60,11 @@ def from_row(row: Sequence) -> Musical:
 def ids_to_analyse(catalog, root: str | None = None) -> set[int]:
     """Playable samples with no musical facts, or facts from an older analysis."""
     where, params = ("AND root = ?", [root]) if root else ("", [])
-    rows = catalog.query(f"SELECT id FROM samples WHERE status = 'ok' {where} AND id NOT IN "
-                         "(SELECT sample_id FROM musical WHERE version = ?)", [*params, VERSION])
+    rows = catalog.query(
+        f"SELECT id FROM samples WHERE status = 'ok' {where} AND id NOT IN "
+        "(SELECT sample_id FROM musical WHERE version = ?)",
+        [*params, VERSION],
+    )
     return {r[0] for r in rows}
 
 
@@ -53,9 +73,10 @@ def stored_tags(catalog, ids: Sequence[int]) -> dict[int, dict[str, dict[str, fl
     ids = list(ids)
     stored: dict[int, dict[str, dict[str, float]]] = {}
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        for sid, source, tag, score in catalog.query(f"SELECT sample_id, source, tag, score FROM tags WHERE "
-                                                     f"sample_id IN ({','.join('?' * len(chunk))})", chunk):
+        chunk = ids[start : start + 500]
+        for sid, source, tag, score in catalog.query(
+            f"SELECT sample_id, source, tag, score FROM tags WHERE sample_id IN ({','.join('?' * len(chunk))})", chunk
+        ):
             stored.setdefault(sid, {}).setdefault(source, {})[tag] = score
     return stored
 
@@ -65,15 +86,20 @@ def unanalysed_among(catalog, ids: Sequence[int]) -> set[int]:
     ids = list(ids)
     current: set[int] = set()
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+        chunk = ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
-        current.update(r[0] for r in catalog.query(f"SELECT sample_id FROM musical WHERE version = ? AND "
-                                                   f"sample_id IN ({marks})", [VERSION, *chunk]))
+        current.update(
+            r[0]
+            for r in catalog.query(
+                f"SELECT sample_id FROM musical WHERE version = ? AND sample_id IN ({marks})", [VERSION, *chunk]
+            )
+        )
     return set(ids) - current
 
 
-def musical_where(kind: str | None, bpm: tuple[float, float] | None, keys: Sequence[int],
-                  roots: Sequence[int]) -> tuple[list[str], list]:
+def musical_where(
+    kind: str | None, bpm: tuple[float, float] | None, keys: Sequence[int], roots: Sequence[int]
+) -> tuple[list[str], list]:
     """SQL clauses over ``samples`` (by id) for the musical filters that are set."""
     conditions: list[str] = []
     params: list[object] = []

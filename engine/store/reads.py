@@ -3,6 +3,7 @@
 These back the TUI's library view and the bridge's ``random``; they never load vectors, so a
 page of a million-sample library costs one indexed SQL query.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,8 +35,12 @@ def random_sample(catalog: Catalog, tag: str | None = None) -> SampleRow | None:
 
 def all_tags(catalog: Catalog) -> list[tuple[str, int]]:
     """(tag, number of samples) over every tag source, most common first."""
-    return [(t, n) for t, n in catalog.query("SELECT tag, count(DISTINCT sample_id) FROM tags GROUP BY tag "
-                                             "ORDER BY count(DISTINCT sample_id) DESC, tag")]
+    return [
+        (t, n)
+        for t, n in catalog.query(
+            "SELECT tag, count(DISTINCT sample_id) FROM tags GROUP BY tag ORDER BY count(DISTINCT sample_id) DESC, tag"
+        )
+    ]
 
 
 # --- the TUI's library view: word search, loop/one-shot, scored tags, orders ------------------
@@ -78,10 +83,13 @@ def top_tags(catalog: Catalog, ids: list[int], min_score: float = 0.5, per_sampl
     none that sure gets its best tag marked unsure ("tom?", soundalike.engine.tags)."""
     out: dict[int, list[str]] = {}
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+        chunk = ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
-        rows = catalog.query(f"SELECT sample_id, tag, max(score) AS s FROM tags WHERE sample_id IN ({marks}) "
-                             "GROUP BY sample_id, tag ORDER BY sample_id, s DESC", chunk)
+        rows = catalog.query(
+            f"SELECT sample_id, tag, max(score) AS s FROM tags WHERE sample_id IN ({marks}) "
+            "GROUP BY sample_id, tag ORDER BY sample_id, s DESC",
+            chunk,
+        )
         for sid, tag, score in rows:
             tags = out.setdefault(sid, [])
             if not tags:
@@ -93,14 +101,22 @@ def top_tags(catalog: Catalog, ids: list[int], min_score: float = 0.5, per_sampl
 
 def scored_tag_counts(catalog: Catalog, min_score: float = 0.5) -> list[tuple[str, int]]:
     """(tag, samples carrying it with at least ``min_score``), most common first."""
-    return [(t, n) for t, n in catalog.query(
-        "SELECT tag, count(DISTINCT sample_id) FROM tags WHERE score >= ? GROUP BY tag "
-        "ORDER BY count(DISTINCT sample_id) DESC, tag", (min_score,))]
+    return [
+        (t, n)
+        for t, n in catalog.query(
+            "SELECT tag, count(DISTINCT sample_id) FROM tags WHERE score >= ? GROUP BY tag "
+            "ORDER BY count(DISTINCT sample_id) DESC, tag",
+            (min_score,),
+        )
+    ]
 
 
 def best_tags(catalog: Catalog, min_score: float = 0.0) -> dict[int, str]:
     """Every playable sample's best-scoring tag, from any source, scored at least ``min_score``
     (untagged samples and those whose best tag is less sure are left out)."""
-    rows = catalog.query("SELECT t.sample_id, t.tag, MAX(t.score) FROM tags t JOIN samples s ON s.id = t.sample_id "
-                         "WHERE s.status = 'ok' GROUP BY t.sample_id HAVING MAX(t.score) >= ?", (min_score,))
+    rows = catalog.query(
+        "SELECT t.sample_id, t.tag, MAX(t.score) FROM tags t JOIN samples s ON s.id = t.sample_id "
+        "WHERE s.status = 'ok' GROUP BY t.sample_id HAVING MAX(t.score) >= ?",
+        (min_score,),
+    )
     return {int(sid): tag for sid, tag, _ in rows}

@@ -3,6 +3,7 @@
 Forgetting a folder drops its rows (samples, and through the schema's cascades their vectors, tags,
 musical facts and collection items) and the folder itself; the files on disk are never touched.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -11,12 +12,19 @@ from soundalike.engine.store.rows import USER_SOURCE, FolderUse
 
 
 def folder_use(catalog, root: str) -> FolderUse:
-    samples, favourites = catalog.query("SELECT count(*), coalesce(sum(favourite != 0), 0) FROM samples "
-                                        "WHERE root = ?", (root,))[0]
-    tagged = catalog.query("SELECT count(DISTINCT t.sample_id) FROM tags t JOIN samples s ON s.id = t.sample_id "
-                           "WHERE s.root = ? AND t.source = ?", (root, USER_SOURCE))[0][0]
-    collected = catalog.query("SELECT count(DISTINCT c.sample_id) FROM collection_items c JOIN samples s "
-                              "ON s.id = c.sample_id WHERE s.root = ?", (root,))[0][0]
+    samples, favourites = catalog.query(
+        "SELECT count(*), coalesce(sum(favourite != 0), 0) FROM samples WHERE root = ?", (root,)
+    )[0]
+    tagged = catalog.query(
+        "SELECT count(DISTINCT t.sample_id) FROM tags t JOIN samples s ON s.id = t.sample_id "
+        "WHERE s.root = ? AND t.source = ?",
+        (root, USER_SOURCE),
+    )[0][0]
+    collected = catalog.query(
+        "SELECT count(DISTINCT c.sample_id) FROM collection_items c JOIN samples s "
+        "ON s.id = c.sample_id WHERE s.root = ?",
+        (root,),
+    )[0][0]
     return FolderUse(int(samples), int(favourites), int(tagged), int(collected))
 
 

@@ -1,4 +1,5 @@
 """The values a store hands out: plain frozen records, the same whichever store made them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -71,7 +72,9 @@ class FolderUse:
 
     def describe(self) -> str:
         """ "3 favourites, 2 samples with your tags, 1 sample in collections" ("" when none)."""
-        parts = [(self.favourites, "favourite", "favourites"),
-                 (self.user_tagged, "sample with your tags", "samples with your tags"),
-                 (self.collected, "sample in collections", "samples in collections")]
+        parts = [
+            (self.favourites, "favourite", "favourites"),
+            (self.user_tagged, "sample with your tags", "samples with your tags"),
+            (self.collected, "sample in collections", "samples in collections"),
+        ]
         return ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in parts if n)

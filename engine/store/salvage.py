@@ -7,6 +7,7 @@ wrong length or with non-finite values) are dropped too. The damaged file is kep
 one, and the FAISS indexes are deleted: they are rebuilt from the salvaged vectors. Samples that
 lost their vectors are embedded again by the next ``index``/``serve``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -111,28 +112,44 @@ def _copy_range(conn: sqlite3.Connection, sql: str, table: str, low: int, high: 
 def _shared_columns(conn: sqlite3.Connection, table: str) -> list[str]:
     """The columns both catalogs have (an older catalog lacks the newer columns: they stay NULL)."""
     old = {bytes(row[1]).decode(errors="replace") for row in conn.execute(f"PRAGMA old.table_info({table})")}
-    return [name for name in (bytes(row[1]).decode() for row in conn.execute(f"PRAGMA main.table_info({table})"))
-            if name in old]
+    return [
+        name
+        for name in (bytes(row[1]).decode() for row in conn.execute(f"PRAGMA main.table_info({table})"))
+        if name in old
+    ]
 
 
 #: The text columns of each table: a row whose text is not UTF-8 (a flipped byte) is dropped.
-TEXT_COLUMNS = {"roots": ("path",), "meta": ("key", "value"), "tags": ("source", "tag"),
-                "vectors": ("backend",), "samples": ("path", "root", "content_hash", "status", "reason", "format")}
+TEXT_COLUMNS = {
+    "roots": ("path",),
+    "meta": ("key", "value"),
+    "tags": ("source", "tag"),
+    "vectors": ("backend",),
+    "samples": ("path", "root", "content_hash", "status", "reason", "format"),
+}
 
 
 def _drop_broken_rows(conn: sqlite3.Connection, result: Salvage) -> None:
     """Rows with text that is not UTF-8; vectors and tags without a sample; vectors of the wrong
     length or not finite."""
     for table, columns in TEXT_COLUMNS.items():
-        bad = [(rowid,) for rowid, *texts in conn.execute(f"SELECT rowid, {', '.join(columns)} FROM {table}")
-               if not all(_is_utf8(text) for text in texts)]
+        bad = [
+            (rowid,)
+            for rowid, *texts in conn.execute(f"SELECT rowid, {', '.join(columns)} FROM {table}")
+            if not all(_is_utf8(text) for text in texts)
+        ]
         conn.executemany(f"DELETE FROM {table} WHERE rowid = ?", bad)
         _count_lost(result, table, len(bad))
     conn.execute("DELETE FROM vectors WHERE sample_id NOT IN (SELECT id FROM samples)")
     conn.execute("DELETE FROM tags WHERE sample_id NOT IN (SELECT id FROM samples)")
     bad = []
-    usual = dict(reversed(conn.execute("SELECT backend, length(vector) FROM vectors GROUP BY backend, "
-                                       "length(vector) ORDER BY count(*)").fetchall()))
+    usual = dict(
+        reversed(
+            conn.execute(
+                "SELECT backend, length(vector) FROM vectors GROUP BY backend, length(vector) ORDER BY count(*)"
+            ).fetchall()
+        )
+    )
     for rowid, backend, blob in conn.execute("SELECT rowid, backend, vector FROM vectors"):
         if len(blob) != usual.get(backend) or not np.isfinite(np.frombuffer(blob, dtype=np.float32)).all():
             bad.append((rowid,))

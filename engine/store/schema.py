@@ -1,4 +1,5 @@
 """The catalog's schema, as numbered migrations applied in order (PRAGMA user_version)."""
+
 from __future__ import annotations
 
 import logging

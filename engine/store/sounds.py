@@ -5,6 +5,7 @@ joins copies and velocity layers. Both are labels (the smallest sample id among 
 by :mod:`soundalike.engine.library.families` when files come and go. Reads here take any
 connection (the catalog's ``query``); writes take the caller's transaction.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -27,8 +28,10 @@ def _rows(conn, sql: str, params: Sequence = ()) -> list[tuple]:
 
 def put(tx: sqlite3.Connection, sample_id: int, fingerprint: bytes | None, layer_name: str) -> None:
     """Record (or replace) a sample's facts; it starts alone (its own copy group and family)."""
-    tx.execute(f"INSERT OR REPLACE INTO sounds({_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
-               (sample_id, fingerprint, layer_name, sample_id, sample_id))
+    tx.execute(
+        f"INSERT OR REPLACE INTO sounds({_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+        (sample_id, fingerprint, layer_name, sample_id, sample_id),
+    )
 
 
 def set_layer_name(tx: sqlite3.Connection, sample_id: int, layer_name: str) -> None:
@@ -40,15 +43,16 @@ def relabel(tx: sqlite3.Connection, column: str, old: Iterable[int], new: int) -
     assert column in ("copy_group", "family")
     old = [label for label in set(old) if label != new]
     for start in range(0, len(old), CHUNK):
-        chunk = old[start:start + CHUNK]
-        tx.execute(f"UPDATE sounds SET {column} = ? WHERE {column} IN ({','.join('?' * len(chunk))})",
-                   [new, *chunk])
+        chunk = old[start : start + CHUNK]
+        tx.execute(f"UPDATE sounds SET {column} = ? WHERE {column} IN ({','.join('?' * len(chunk))})", [new, *chunk])
 
 
 def set_labels(tx: sqlite3.Connection, labels: Iterable[tuple[int, int, int]]) -> None:
     """(sample id, copy group, family) triples."""
-    tx.executemany("UPDATE sounds SET copy_group = ?, family = ? WHERE sample_id = ?",
-                   [(copy, family, sid) for sid, copy, family in labels])
+    tx.executemany(
+        "UPDATE sounds SET copy_group = ?, family = ? WHERE sample_id = ?",
+        [(copy, family, sid) for sid, copy, family in labels],
+    )
 
 
 def facts(conn, ids: Sequence[int], playable: bool = True) -> dict[int, SoundFacts]:
@@ -57,10 +61,13 @@ def facts(conn, ids: Sequence[int], playable: bool = True) -> dict[int, SoundFac
     found: dict[int, SoundFacts] = {}
     join = " JOIN samples s ON s.id = d.sample_id AND s.status = 'ok'" if playable else ""
     for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
-        rows = _rows(conn, f"SELECT d.sample_id, d.fingerprint, d.layer_name, d.copy_group, d.family "
-                            f"FROM sounds d{join} WHERE d.sample_id IN ({','.join('?' * len(chunk))})",
-                            chunk)
+        chunk = ids[start : start + CHUNK]
+        rows = _rows(
+            conn,
+            f"SELECT d.sample_id, d.fingerprint, d.layer_name, d.copy_group, d.family "
+            f"FROM sounds d{join} WHERE d.sample_id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        )
         found.update((row[0], SoundFacts(*row)) for row in rows)
     return found
 
@@ -70,9 +77,12 @@ def labels(conn, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
     ids = list(ids)
     found: dict[int, tuple[int, int]] = {}
     for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
-        rows = _rows(conn, f"SELECT sample_id, copy_group, family FROM sounds WHERE sample_id IN "
-                            f"({','.join('?' * len(chunk))})", chunk)
+        chunk = ids[start : start + CHUNK]
+        rows = _rows(
+            conn,
+            f"SELECT sample_id, copy_group, family FROM sounds WHERE sample_id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        )
         found.update((sid, (copy, family)) for sid, copy, family in rows)
     return found
 
@@ -82,9 +92,14 @@ def family_sizes(conn, families: Iterable[int]) -> dict[int, int]:
     families = list(families)
     sizes: dict[int, int] = {}
     for start in range(0, len(families), CHUNK):
-        chunk = families[start:start + CHUNK]
-        sizes.update(_rows(conn, f"SELECT family, count(*) FROM sounds WHERE family IN ({','.join('?' * len(chunk))}) "
-                                 f"GROUP BY family", chunk))
+        chunk = families[start : start + CHUNK]
+        sizes.update(
+            _rows(
+                conn,
+                f"SELECT family, count(*) FROM sounds WHERE family IN ({','.join('?' * len(chunk))}) GROUP BY family",
+                chunk,
+            )
+        )
     return sizes
 
 
@@ -92,9 +107,15 @@ def family_members(conn, families: Iterable[int], limit: int) -> list[int]:
     """Playable members of the families labelled ``families`` (at most ``limit`` each)."""
     out: list[int] = []
     for family in set(families):
-        out += [r[0] for r in _rows(conn,
-            "SELECT d.sample_id FROM sounds d JOIN samples s ON s.id = d.sample_id AND s.status = 'ok' "
-            "WHERE d.family = ? ORDER BY d.sample_id LIMIT ?", (family, limit))]
+        out += [
+            r[0]
+            for r in _rows(
+                conn,
+                "SELECT d.sample_id FROM sounds d JOIN samples s ON s.id = d.sample_id AND s.status = 'ok' "
+                "WHERE d.family = ? ORDER BY d.sample_id LIMIT ?",
+                (family, limit),
+            )
+        ]
     return out
 
 
@@ -105,20 +126,26 @@ def labelled(conn, family: int, limit: int) -> list[int]:
 
 def with_contents(conn, hashes: Iterable[str], limit: int) -> dict[str, list[int]]:
     """content hash -> playable samples with those bytes (at most ``limit`` each)."""
-    return _grouped(conn, "SELECT content_hash, id FROM samples WHERE status = 'ok' AND content_hash IN ({})",
-                    list(hashes), limit)
+    return _grouped(
+        conn, "SELECT content_hash, id FROM samples WHERE status = 'ok' AND content_hash IN ({})", list(hashes), limit
+    )
 
 
 def with_layer_names(conn, names: Iterable[str], limit: int) -> dict[str, list[int]]:
     """layer name -> playable samples that share it (at most ``limit`` each)."""
-    return _grouped(conn, "SELECT d.layer_name, d.sample_id FROM sounds d JOIN samples s ON s.id = d.sample_id "
-                          "AND s.status = 'ok' WHERE d.layer_name IN ({})", list(names), limit)
+    return _grouped(
+        conn,
+        "SELECT d.layer_name, d.sample_id FROM sounds d JOIN samples s ON s.id = d.sample_id "
+        "AND s.status = 'ok' WHERE d.layer_name IN ({})",
+        list(names),
+        limit,
+    )
 
 
 def _grouped(conn, sql: str, keys: list[str], limit: int) -> dict[str, list[int]]:
     out: dict[str, list[int]] = {}
     for start in range(0, len(keys), CHUNK):
-        chunk = keys[start:start + CHUNK]
+        chunk = keys[start : start + CHUNK]
         for key, sid in _rows(conn, sql.format(",".join("?" * len(chunk))), chunk):
             found = out.setdefault(key, [])
             if len(found) < limit:
@@ -128,10 +155,11 @@ def _grouped(conn, sql: str, keys: list[str], limit: int) -> dict[str, list[int]
 
 def copy_groups(conn) -> list[list[int]]:
     """Every copy group of two or more playable samples, as sorted id lists."""
-    rows = _rows(conn,
+    rows = _rows(
+        conn,
         "SELECT d.copy_group, d.sample_id FROM sounds d JOIN samples s ON s.id = d.sample_id AND s.status = 'ok' "
         "WHERE d.copy_group IN (SELECT d2.copy_group FROM sounds d2 JOIN samples s2 ON s2.id = d2.sample_id "
-        "AND s2.status = 'ok' GROUP BY d2.copy_group HAVING count(*) > 1) ORDER BY d.copy_group, d.sample_id"
+        "AND s2.status = 'ok' GROUP BY d2.copy_group HAVING count(*) > 1) ORDER BY d.copy_group, d.sample_id",
     )
     groups: dict[int, list[int]] = {}
     for label, sid in rows:
@@ -144,7 +172,11 @@ def without_facts(conn, ids: Sequence[int]) -> set[int]:
     ids = list(ids)
     have: set[int] = set()
     for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
-        have.update(r[0] for r in _rows(conn,
-            f"SELECT sample_id FROM sounds WHERE sample_id IN ({','.join('?' * len(chunk))})", chunk))
+        chunk = ids[start : start + CHUNK]
+        have.update(
+            r[0]
+            for r in _rows(
+                conn, f"SELECT sample_id FROM sounds WHERE sample_id IN ({','.join('?' * len(chunk))})", chunk
+            )
+        )
     return set(ids) - have

@@ -6,6 +6,7 @@ the reads of each concept are written in their own module (:mod:`.reads`, :mod:`
 :mod:`.musical`, :mod:`.user_lists`, :mod:`.roots`) and named here, so the engine calls methods
 and never a module that knows SQL.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence

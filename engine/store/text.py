@@ -12,6 +12,7 @@ need no migration), and every text value read back through :func:`from_db`:
 The escape works character by character and never produces ``/``, so a folder's escaped name is a
 prefix of its files' escaped names and the catalog's range queries over folders still work.
 """
+
 from __future__ import annotations
 
 import os

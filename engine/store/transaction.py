@@ -4,6 +4,7 @@
 methods (the :class:`~soundalike.engine.store.interface.Transaction` protocol); the store's own
 modules, which write the SQL, use ``execute``/``executemany`` on it as on a connection.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,12 +35,33 @@ class SqliteTransaction:
         return self._conn.executemany(sql, seq)
 
     # --- samples and their files ---------------------------------------------------------------
-    def record_sample(self, *, path: str, root: str, size: int, mtime: float, content_hash: str | None,
-                      status: str, reason: str | None, facts: AudioFacts | None, ctime: float | None = None,
-                      inode: int | None = None) -> int:
-        return writes.record_sample(self._conn, path=path, root=root, size=size, mtime=mtime,
-                                    content_hash=content_hash, status=status, reason=reason, facts=facts,
-                                    ctime=ctime, inode=inode)
+    def record_sample(
+        self,
+        *,
+        path: str,
+        root: str,
+        size: int,
+        mtime: float,
+        content_hash: str | None,
+        status: str,
+        reason: str | None,
+        facts: AudioFacts | None,
+        ctime: float | None = None,
+        inode: int | None = None,
+    ) -> int:
+        return writes.record_sample(
+            self._conn,
+            path=path,
+            root=root,
+            size=size,
+            mtime=mtime,
+            content_hash=content_hash,
+            status=status,
+            reason=reason,
+            facts=facts,
+            ctime=ctime,
+            inode=inode,
+        )
 
     def move_paths(self, src: str, dest: str, root: str) -> tuple[list[tuple[int, str]], list[int]]:
         return writes.move_paths(self._conn, src, dest, root)

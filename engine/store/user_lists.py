@@ -5,6 +5,7 @@ filter and count beside the backends' tags with no extra code, and, keyed by sam
 stay through renames and moves like favourites (a backend re-tagging a file replaces only its
 own source). Collections are named lists of sample ids (``collections``, ``collection_items``).
 """
+
 from __future__ import annotations
 
 import time
@@ -33,23 +34,30 @@ def clean_name(text: str, what: str) -> str:
 def add_user_tag(catalog: Catalog, ids: Iterable[int], tag: str) -> str:
     tag = clean_name(tag, "tag").lower()
     with catalog.transaction() as tx:
-        tx.executemany("INSERT OR REPLACE INTO tags(sample_id, source, tag, score) VALUES (?, ?, ?, 1.0)",
-                       [(sid, USER_SOURCE, tag) for sid in ids])
+        tx.executemany(
+            "INSERT OR REPLACE INTO tags(sample_id, source, tag, score) VALUES (?, ?, ?, 1.0)",
+            [(sid, USER_SOURCE, tag) for sid in ids],
+        )
     return tag
 
 
 def remove_user_tag(catalog: Catalog, ids: Iterable[int], tag: str) -> str:
     tag = clean_name(tag, "tag").lower()
     with catalog.transaction() as tx:
-        tx.executemany("DELETE FROM tags WHERE sample_id = ? AND source = ? AND tag = ?",
-                       [(sid, USER_SOURCE, tag) for sid in ids])
+        tx.executemany(
+            "DELETE FROM tags WHERE sample_id = ? AND source = ? AND tag = ?", [(sid, USER_SOURCE, tag) for sid in ids]
+        )
     return tag
 
 
 def user_tags(catalog: Catalog) -> list[tuple[str, int]]:
     """(tag, samples) of every user tag, most used first."""
-    return [(t, n) for t, n in catalog.query(
-        "SELECT tag, count(*) FROM tags WHERE source = ? GROUP BY tag ORDER BY count(*) DESC, tag", (USER_SOURCE,))]
+    return [
+        (t, n)
+        for t, n in catalog.query(
+            "SELECT tag, count(*) FROM tags WHERE source = ? GROUP BY tag ORDER BY count(*) DESC, tag", (USER_SOURCE,)
+        )
+    ]
 
 
 def add_to_collection(catalog: Catalog, name: str, ids: Iterable[int]) -> str:
@@ -59,18 +67,25 @@ def add_to_collection(catalog: Catalog, name: str, ids: Iterable[int]) -> str:
     with catalog.transaction() as tx:
         tx.execute("INSERT OR IGNORE INTO collections(name, created) VALUES (?, ?)", (name, now))
         (cid,) = tx.execute("SELECT id FROM collections WHERE name = ?", (name,)).fetchone()
-        tx.executemany("INSERT OR IGNORE INTO collection_items(collection_id, sample_id, added) VALUES (?, ?, ?)",
-                       [(cid, sid, now) for sid in ids])
+        tx.executemany(
+            "INSERT OR IGNORE INTO collection_items(collection_id, sample_id, added) VALUES (?, ?, ?)",
+            [(cid, sid, now) for sid in ids],
+        )
     return name
 
 
 def collections(catalog: Catalog) -> list[tuple[str, int]]:
     """(name, samples) of every collection, by name."""
-    return [(n, c) for n, c in catalog.query(
-        "SELECT c.name, count(i.sample_id) FROM collections c LEFT JOIN collection_items i "
-        "ON i.collection_id = c.id GROUP BY c.id ORDER BY lower(c.name), c.name")]
+    return [
+        (n, c)
+        for n, c in catalog.query(
+            "SELECT c.name, count(i.sample_id) FROM collections c LEFT JOIN collection_items i "
+            "ON i.collection_id = c.id GROUP BY c.id ORDER BY lower(c.name), c.name"
+        )
+    ]
 
 
 #: SQL selecting the sample ids of one collection (parameter: its name).
-IN_COLLECTION = ("id IN (SELECT sample_id FROM collection_items WHERE collection_id = "
-                 "(SELECT id FROM collections WHERE name = ?))")
+IN_COLLECTION = (
+    "id IN (SELECT sample_id FROM collection_items WHERE collection_id = (SELECT id FROM collections WHERE name = ?))"
+)

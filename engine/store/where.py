@@ -1,6 +1,7 @@
 """SQL for the one filter value (soundalike.engine.store.filters): a ``WHERE`` clause over ``samples``
 and a listing's ``ORDER BY``.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,9 +14,11 @@ from soundalike.engine.store.user_lists import IN_COLLECTION
 #: Every distinct tag, read by hopping through the tag index (one index lookup per distinct tag, never
 #: the whole table): a word is matched against this small vocabulary, then the matching tags are
 #: looked up by (tag, score) in the index. Append ``WHERE <condition on tag>`` to select from it.
-TAG_VOCABULARY = ("WITH RECURSIVE vocabulary(tag) AS (SELECT min(tag) FROM tags UNION ALL "
-                  "SELECT (SELECT min(tag) FROM tags WHERE tag > vocabulary.tag) FROM vocabulary "
-                  "WHERE vocabulary.tag IS NOT NULL) SELECT tag FROM vocabulary")
+TAG_VOCABULARY = (
+    "WITH RECURSIVE vocabulary(tag) AS (SELECT min(tag) FROM tags UNION ALL "
+    "SELECT (SELECT min(tag) FROM tags WHERE tag > vocabulary.tag) FROM vocabulary "
+    "WHERE vocabulary.tag IS NOT NULL) SELECT tag FROM vocabulary"
+)
 _BELOW_ROOT = "lower(substr(path, length(root) + 1))"
 
 
@@ -58,8 +61,9 @@ def where(filters: Filters) -> tuple[str, list]:
     if filters.guess_kind and filters.kind:
         clauses.append(_kind_or_guess(filters.kind))
         params += [filters.kind, filters.loop_min_seconds]
-    musical, musical_params = musical_where(None if filters.guess_kind else filters.kind, filters.bpm,
-                                            filters.keys, filters.roots)
+    musical, musical_params = musical_where(
+        None if filters.guess_kind else filters.kind, filters.bpm, filters.keys, filters.roots
+    )
     clauses += musical
     params += musical_params
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
@@ -79,8 +83,10 @@ def _kind_or_guess(kind: str) -> str:
     if kind not in ("loop", "one-shot"):
         raise QueryError(f"kind takes one of loop, one-shot, got {kind!r}")
     guess = f"(instr({_BELOW_ROOT}, 'loop') > 0 OR coalesce(duration, 0) >= ?)"
-    return (f"(id IN (SELECT sample_id FROM musical WHERE kind = ?) OR (id NOT IN "
-            f"(SELECT sample_id FROM musical) AND {'' if kind == 'loop' else 'NOT '}{guess}))")
+    return (
+        f"(id IN (SELECT sample_id FROM musical WHERE kind = ?) OR (id NOT IN "
+        f"(SELECT sample_id FROM musical) AND {'' if kind == 'loop' else 'NOT '}{guess}))"
+    )
 
 
 def _name_contains(word: str) -> str:
@@ -103,10 +109,12 @@ def _name_param(word: str) -> str:
 #: an index (path is unique; added, id); the musical ones read the musical table beside each sample,
 #: and samples without a tempo or key sort last, by path.
 _BPM, _KEY = "coalesce(musical.bpm, 1e9)", "coalesce(musical.key, 99)"
-ORDERS = {"path": (False, "path", "path < ?", ("path",)),
-          "added": (False, "added DESC, id DESC", "(added > ? OR (added = ? AND id > ?))", ("added", "added", "id")),
-          "bpm": (True, f"{_BPM}, path", f"({_BPM}, path) < (?, ?)", (_BPM, "path")),
-          "key": (True, f"{_KEY}, path", f"({_KEY}, path) < (?, ?)", (_KEY, "path"))}
+ORDERS = {
+    "path": (False, "path", "path < ?", ("path",)),
+    "added": (False, "added DESC, id DESC", "(added > ? OR (added = ? AND id > ?))", ("added", "added", "id")),
+    "bpm": (True, f"{_BPM}, path", f"({_BPM}, path) < (?, ?)", (_BPM, "path")),
+    "key": (True, f"{_KEY}, path", f"({_KEY}, path) < (?, ?)", (_KEY, "path")),
+}
 _WITH_MUSICAL = " LEFT JOIN musical ON musical.sample_id = samples.id"
 
 

@@ -1,4 +1,5 @@
 """Writes to the catalog, each inside a transaction the caller holds (``catalog.transaction()``)."""
+
 from __future__ import annotations
 
 import os
@@ -15,29 +16,54 @@ from soundalike.engine.store.text import subtree_range
 def facts_columns(facts: AudioFacts | None) -> dict:
     """Catalog columns for a file's audio facts (all NULL when it never decoded)."""
     if facts is None:
-        return dict.fromkeys(("format", "sample_rate", "channels", "duration", "peak_db", "rms_db",
-                              "silent", "clipped"))
+        return dict.fromkeys(
+            ("format", "sample_rate", "channels", "duration", "peak_db", "rms_db", "silent", "clipped")
+        )
     values = facts.as_dict()
     values["silent"], values["clipped"] = int(facts.silent), int(facts.clipped)
     return values
 
 
-def record_sample(tx: sqlite3.Connection, *, path: str, root: str, size: int, mtime: float,
-                  content_hash: str | None, status: str, reason: str | None,
-                  facts: AudioFacts | None, ctime: float | None = None, inode: int | None = None) -> int:
+def record_sample(
+    tx: sqlite3.Connection,
+    *,
+    path: str,
+    root: str,
+    size: int,
+    mtime: float,
+    content_hash: str | None,
+    status: str,
+    reason: str | None,
+    facts: AudioFacts | None,
+    ctime: float | None = None,
+    inode: int | None = None,
+) -> int:
     """Insert or update the row for ``path`` inside a transaction; returns its id.
 
     A new path whose content matches a sample marked missing takes over that row, so a moved
     or renamed file keeps its id, favourite, tags and vectors.
     """
     now = time.time()
-    values = {"path": path, "root": root, "size": size, "mtime": mtime, "content_hash": content_hash,
-              "status": status, "reason": reason, "updated": now, "ctime": ctime, "inode": inode,
-              **facts_columns(facts)}
+    values = {
+        "path": path,
+        "root": root,
+        "size": size,
+        "mtime": mtime,
+        "content_hash": content_hash,
+        "status": status,
+        "reason": reason,
+        "updated": now,
+        "ctime": ctime,
+        "inode": inode,
+        **facts_columns(facts),
+    }
     existing = tx.execute("SELECT id FROM samples WHERE path = ?", (path,)).fetchone()
     if existing is None and content_hash:  # missing first; offline too (a pack moved off an unplugged drive)
-        existing = tx.execute("SELECT id FROM samples WHERE content_hash = ? AND status IN ('missing', 'offline') "
-                              "ORDER BY status = 'missing' DESC, updated DESC LIMIT 1", (content_hash,)).fetchone()
+        existing = tx.execute(
+            "SELECT id FROM samples WHERE content_hash = ? AND status IN ('missing', 'offline') "
+            "ORDER BY status = 'missing' DESC, updated DESC LIMIT 1",
+            (content_hash,),
+        ).fetchone()
     if existing is not None:
         assignments = ", ".join(f"{name} = :{name}" for name in values)
         tx.execute(f"UPDATE samples SET {assignments} WHERE id = :id", {**values, "id": existing[0]})
@@ -56,10 +82,10 @@ def move_paths(tx: sqlite3.Connection, src: str, dest: str, root: str) -> tuple[
     moved ``(id, new path)`` pairs and the deleted ids.
     """
     prefix = src.rstrip(os.sep) + os.sep
-    rows = tx.execute("SELECT id, path FROM samples WHERE path = ? OR (path >= ? AND path < ?)",
-                      (src, *subtree_range(src))).fetchall()
-    moved = [(sid, dest if path == src else dest.rstrip(os.sep) + os.sep + path[len(prefix):])
-             for sid, path in rows]
+    rows = tx.execute(
+        "SELECT id, path FROM samples WHERE path = ? OR (path >= ? AND path < ?)", (src, *subtree_range(src))
+    ).fetchall()
+    moved = [(sid, dest if path == src else dest.rstrip(os.sep) + os.sep + path[len(prefix) :]) for sid, path in rows]
     replaced = []
     for sid, new_path in moved:
         hit = tx.execute("SELECT id FROM samples WHERE path = ?", (new_path,)).fetchone()
@@ -67,17 +93,22 @@ def move_paths(tx: sqlite3.Connection, src: str, dest: str, root: str) -> tuple[
             replaced.append(hit[0])
             tx.execute("DELETE FROM samples WHERE id = ?", (hit[0],))
     now = time.time()
-    tx.executemany("UPDATE samples SET path = ?, root = ?, updated = ? WHERE id = ?",
-                   [(new_path, root, now, sid) for sid, new_path in moved])
+    tx.executemany(
+        "UPDATE samples SET path = ?, root = ?, updated = ? WHERE id = ?",
+        [(new_path, root, now, sid) for sid, new_path in moved],
+    )
     return moved, replaced
 
 
 def recent_twin(tx: sqlite3.Connection, sample_id: int, since: float, exclude: Iterable[int] = ()) -> int | None:
     """An ok sample added after ``since`` with the same content as ``sample_id`` (its moved copy),
     other than those in ``exclude``."""
-    rows = tx.execute("SELECT b.id FROM samples a JOIN samples b ON b.content_hash = a.content_hash "
-                      "WHERE a.id = ? AND b.id != a.id AND b.status = 'ok' AND b.added >= ? AND b.favourite = 0 "
-                      "ORDER BY b.added DESC", (sample_id, since)).fetchall()
+    rows = tx.execute(
+        "SELECT b.id FROM samples a JOIN samples b ON b.content_hash = a.content_hash "
+        "WHERE a.id = ? AND b.id != a.id AND b.status = 'ok' AND b.added >= ? AND b.favourite = 0 "
+        "ORDER BY b.added DESC",
+        (sample_id, since),
+    ).fetchall()
     excluded = set(exclude)
     return next((sid for (sid,) in rows if sid not in excluded), None)
 
@@ -85,16 +116,21 @@ def recent_twin(tx: sqlite3.Connection, sample_id: int, since: float, exclude: I
 def adopt(tx: sqlite3.Connection, old_id: int, new_id: int) -> None:
     """The older row takes over the newer row's file (path and facts); the newer row goes."""
     path, root, size, mtime, ctime, inode = tx.execute(
-        "SELECT path, root, size, mtime, ctime, inode FROM samples WHERE id = ?", (new_id,)).fetchone()
+        "SELECT path, root, size, mtime, ctime, inode FROM samples WHERE id = ?", (new_id,)
+    ).fetchone()
     tx.execute("DELETE FROM samples WHERE id = ?", (new_id,))
-    tx.execute("UPDATE samples SET path = ?, root = ?, size = ?, mtime = ?, ctime = ?, inode = ?, status = 'ok', "
-               "reason = NULL, updated = ? WHERE id = ?", (path, root, size, mtime, ctime, inode, time.time(), old_id))
+    tx.execute(
+        "UPDATE samples SET path = ?, root = ?, size = ?, mtime = ?, ctime = ?, inode = ?, status = 'ok', "
+        "reason = NULL, updated = ? WHERE id = ?",
+        (path, root, size, mtime, ctime, inode, time.time(), old_id),
+    )
 
 
 def set_identity(tx: sqlite3.Connection, pairs: Iterable[tuple[int, float, int]]) -> None:
     """Record (id, ctime, inode) of files found unchanged by their content hash (renamed, touched)."""
-    tx.executemany("UPDATE samples SET ctime = ?, inode = ? WHERE id = ?",
-                   [(ctime, inode, sid) for sid, ctime, inode in pairs])
+    tx.executemany(
+        "UPDATE samples SET ctime = ?, inode = ? WHERE id = ?", [(ctime, inode, sid) for sid, ctime, inode in pairs]
+    )
 
 
 def bump_vectors_version(tx: sqlite3.Connection, backend: str) -> int:
@@ -108,19 +144,24 @@ def bump_vectors_version(tx: sqlite3.Connection, backend: str) -> int:
 
 def store_vector(tx: sqlite3.Connection, sample_id: int, backend: str, vector: np.ndarray) -> None:
     blob = np.ascontiguousarray(vector, dtype=np.float32).tobytes()
-    tx.execute("INSERT OR REPLACE INTO vectors(sample_id, backend, vector) VALUES (?, ?, ?)",
-               (sample_id, backend, blob))
+    tx.execute(
+        "INSERT OR REPLACE INTO vectors(sample_id, backend, vector) VALUES (?, ?, ?)", (sample_id, backend, blob)
+    )
 
 
 def store_tags(tx: sqlite3.Connection, sample_id: int, source: str, tags: dict[str, float]) -> None:
     tx.execute("DELETE FROM tags WHERE sample_id = ? AND source = ?", (sample_id, source))
-    tx.executemany("INSERT INTO tags(sample_id, source, tag, score) VALUES (?, ?, ?, ?)",
-                   [(sample_id, source, tag, float(score)) for tag, score in tags.items()])
+    tx.executemany(
+        "INSERT INTO tags(sample_id, source, tag, score) VALUES (?, ?, ?, ?)",
+        [(sample_id, source, tag, float(score)) for tag, score in tags.items()],
+    )
 
 
 def set_status(tx: sqlite3.Connection, ids: Iterable[int], status: str, reason: str | None = None) -> None:
-    tx.executemany("UPDATE samples SET status = ?, reason = ?, updated = ? WHERE id = ?",
-                   [(status, reason, time.time(), sid) for sid in ids])
+    tx.executemany(
+        "UPDATE samples SET status = ?, reason = ?, updated = ? WHERE id = ?",
+        [(status, reason, time.time(), sid) for sid in ids],
+    )
 
 
 def delete_samples(tx: sqlite3.Connection, ids: Iterable[int]) -> None:

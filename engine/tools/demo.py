@@ -9,6 +9,7 @@ Every sound is synthesised from a seed: kicks (pitch-swept sines), snares (tone 
 claps (noise bursts), closed and open hats (high-passed metallic noise), toms, cymbals, rims and
 shakers, in several "kits" whose parameters differ, written as WAV, AIFF and FLAC files.
 """
+
 from __future__ import annotations
 
 import logging
@@ -50,8 +51,13 @@ def forget_old_demo(library, arriving: list[str]) -> int:
     its sounds (favourites, tags, collections); returns how many samples left."""
     if any(is_demo_folder(os.path.abspath(os.path.expanduser(folder))) for folder in arriving):
         return 0
-    return sum(library.forget_folder(root) for root in library.browse.roots()
-               if is_demo_folder(root) and not library.browse.folder_use(root).has_user_data)
+    return sum(
+        library.forget_folder(root)
+        for root in library.browse.roots()
+        if is_demo_folder(root) and not library.browse.folder_use(root).has_user_data
+    )
+
+
 Synth = Callable[[np.random.Generator], np.ndarray]
 
 
@@ -130,8 +136,9 @@ def cymbal(rng: np.random.Generator) -> np.ndarray:
 
 def rim(rng: np.random.Generator) -> np.ndarray:
     t = _time(rng.uniform(0.05, 0.1))
-    return _bandpass(np.sin(2 * np.pi * rng.uniform(1600, 2200) * t) + rng.standard_normal(t.size) * 0.3,
-                     800, 6000) * _decay(t, rng.uniform(0.008, 0.015))
+    return _bandpass(
+        np.sin(2 * np.pi * rng.uniform(1600, 2200) * t) + rng.standard_normal(t.size) * 0.3, 800, 6000
+    ) * _decay(t, rng.uniform(0.008, 0.015))
 
 
 def shaker(rng: np.random.Generator) -> np.ndarray:
@@ -141,8 +148,15 @@ def shaker(rng: np.random.Generator) -> np.ndarray:
 
 
 INSTRUMENTS: dict[str, Synth] = {
-    "kick": kick, "snare": snare, "clap": clap, "closed hat": closed_hat, "open hat": open_hat,
-    "tom": tom, "cymbal": cymbal, "rim": rim, "shaker": shaker,
+    "kick": kick,
+    "snare": snare,
+    "clap": clap,
+    "closed hat": closed_hat,
+    "open hat": open_hat,
+    "tom": tom,
+    "cymbal": cymbal,
+    "rim": rim,
+    "shaker": shaker,
 }
 
 

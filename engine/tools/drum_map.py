@@ -15,6 +15,7 @@ Why not UMAP or t-SNE: they need a heavy stack (numba, llvmlite) for the core in
 place new points by refitting or approximating, which reshuffles a live library. PCA is numpy,
 fits 20k vectors in well under a second and projects 100k in milliseconds.
 """
+
 from __future__ import annotations
 
 import logging
@@ -51,8 +52,14 @@ class Projection:
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, signature=np.array(self.signature), mean=self.mean, axes=self.axes,
-                 bounds=np.array(self.bounds), fitted_on=np.array(self.fitted_on))
+        np.savez(
+            tmp,
+            signature=np.array(self.signature),
+            mean=self.mean,
+            axes=self.axes,
+            bounds=np.array(self.bounds),
+            fitted_on=np.array(self.fitted_on),
+        )
         os.replace(tmp, path)
 
     @classmethod
@@ -60,8 +67,7 @@ class Projection:
         try:
             with np.load(path, allow_pickle=False) as data:
                 x0, x1, y0, y1 = (float(v) for v in data["bounds"])
-                return cls(str(data["signature"]), data["mean"], data["axes"], (x0, x1, y0, y1),
-                           int(data["fitted_on"]))
+                return cls(str(data["signature"]), data["mean"], data["axes"], (x0, x1, y0, y1), int(data["fitted_on"]))
         except (OSError, KeyError, ValueError) as e:
             if path.exists():
                 log.warning("map projection %s is unreadable (%s): refitting", path, e)
@@ -84,11 +90,16 @@ def fit(vectors: np.ndarray, signature: str, seed: int = 0) -> Projection:
         axes = np.pad(axes, ((0, 0), (0, 2 - axes.shape[1])))
     axes *= np.where(axes.sum(axis=0) < 0, -1.0, 1.0)  # a deterministic sign per axis
     xy = centred @ axes
-    low, high = (np.percentile(xy, [1, 99], axis=0) if len(xy) else (np.zeros(2), np.ones(2)))
+    low, high = np.percentile(xy, [1, 99], axis=0) if len(xy) else (np.zeros(2), np.ones(2))
     span = np.maximum(high - low, 1e-6)
     low, high = low - MARGIN * span, high + MARGIN * span
-    return Projection(signature, mean, axes.astype(np.float32),
-                      (float(low[0]), float(high[0]), float(low[1]), float(high[1])), len(vectors))
+    return Projection(
+        signature,
+        mean,
+        axes.astype(np.float32),
+        (float(low[0]), float(high[0]), float(low[1]), float(high[1])),
+        len(vectors),
+    )
 
 
 @dataclass
@@ -150,7 +161,9 @@ class DrumMap:
     def _outgrown(self, projection: Projection) -> bool:
         """A projection fitted on a handful of samples is refitted once the library doubles, until
         it has been fitted on SETTLED samples; from then on it never moves by itself."""
-        return projection.fitted_on < SETTLED and len(self.library.index(self.backend)) >= 2 * max(projection.fitted_on, 1)
+        return projection.fitted_on < SETTLED and len(self.library.index(self.backend)) >= 2 * max(
+            projection.fitted_on, 1
+        )
 
     def points(self, ids: np.ndarray | None = None) -> MapPoints:
         """Every indexed sample (or only ``ids``) placed on the map, with its best tag as its kind."""

@@ -5,6 +5,7 @@ default backend places very close together, confirmed on the fine fingerprint of
 :mod:`soundalike.engine.pipeline.fingerprint`), and kept as copy groups in the catalog. This tool
 lists those groups: it reads stored facts and decodes nothing.
 """
+
 from __future__ import annotations
 
 import logging

@@ -4,6 +4,7 @@ The metric is the team's: for each query, rank every sound from *other* groups (
 similarity; a hit is a sound with the same label. Precision@k, top-1 and mAP are averaged over
 queries that have at least one same-label sound in another group.
 """
+
 from __future__ import annotations
 
 import csv
@@ -63,7 +64,8 @@ def evaluate(vectors: np.ndarray, labels, groups, k: int = 10) -> Evaluation:
         precision_at_k=float(np.mean([q[1] for q in per_query])),
         top1=float(np.mean([q[2] for q in per_query])),
         mean_ap=float(np.mean([q[3] for q in per_query])),
-        queries=len(per_query), k=k,
+        queries=len(per_query),
+        k=k,
         best_precision_at_k=float(np.mean([q[4] for q in per_query])),
         per_label=_per_label(per_query),
         confusions=[(a, b, n) for (a, b), n in confusions.most_common(10)],
@@ -74,9 +76,13 @@ def _per_label(per_query) -> dict[str, dict[str, float]]:
     table: dict[str, dict[str, float]] = {}
     for label in sorted({q[0] for q in per_query}):
         rows = [q for q in per_query if q[0] == label]
-        table[label] = {"queries": len(rows), "precision_at_k": float(np.mean([r[1] for r in rows])),
-                        "top1": float(np.mean([r[2] for r in rows])), "mean_ap": float(np.mean([r[3] for r in rows])),
-                        "best_precision_at_k": float(np.mean([r[4] for r in rows]))}
+        table[label] = {
+            "queries": len(rows),
+            "precision_at_k": float(np.mean([r[1] for r in rows])),
+            "top1": float(np.mean([r[2] for r in rows])),
+            "mean_ap": float(np.mean([r[3] for r in rows])),
+            "best_precision_at_k": float(np.mean([r[4] for r in rows])),
+        }
     return table
 
 
@@ -109,5 +115,4 @@ def _read_tsv(path: Path) -> list[LabelledFile]:
     if any(len(row) < 3 for row in rows):
         raise UserError(f"{path}: every line needs at least path, group and label, separated by tabs")
     base = path.parent
-    return [LabelledFile(str(base / row[0]) if not os.path.isabs(row[0]) else row[0], row[1], row[-1])
-            for row in rows]
+    return [LabelledFile(str(base / row[0]) if not os.path.isabs(row[0]) else row[0], row[1], row[-1]) for row in rows]

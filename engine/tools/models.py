@@ -4,6 +4,7 @@ Availability is judged without loading any model: the Python packages a backend 
 hub models whether a local copy (``model_path``) or a cached download exists. ``check=True``
 loads each usable backend once, which runs its self-check and reports its dimension and device.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -40,8 +41,16 @@ def backend_statuses(settings: Settings, check: bool = False, backends: Registry
     for name, cls in backends.items():
         options = _options(cls, settings.backends.get(name, {}))
         usable, detail = availability(cls, options)
-        status = BackendStatus(name, usable, detail, cls.info.good_for, cls.info.licence, cls.info.size,
-                               cls.sample_rate, name in settings.engine.backends)
+        status = BackendStatus(
+            name,
+            usable,
+            detail,
+            cls.info.good_for,
+            cls.info.licence,
+            cls.info.size,
+            cls.sample_rate,
+            name in settings.engine.backends,
+        )
         if check and usable:
             status = _loaded_status(status, settings)
         statuses.append(status)
@@ -62,8 +71,11 @@ def availability(cls, options) -> tuple[bool, str]:
         return True, "ships with its package"
     local = getattr(options, "model_path", "")
     if local:
-        return (True, f"local copy {local}") if Path(local).expanduser().is_dir() else (
-            False, f"model_path {local} is not a folder")
+        return (
+            (True, f"local copy {local}")
+            if Path(local).expanduser().is_dir()
+            else (False, f"model_path {local} is not a folder")
+        )
     if _cached(model):
         return True, f"{model} (downloaded)"
     return False, f"{model} not downloaded: soundalike models fetch {cls.name}, or set model_path"
@@ -109,11 +121,15 @@ def fetch(name: str, settings: Settings, backends: Registry = BACKENDS) -> str:
     from soundalike.engine.embedders.torch_support import hub_reachable, offline_mode
 
     if offline_mode() or not hub_reachable():
-        raise UserError(f"cannot download {model}: the Hugging Face hub is not reachable (offline?). Copy the "
-                        f"model folder from another machine and set model_path under [backends.{name}] in config.toml")
+        raise UserError(
+            f"cannot download {model}: the Hugging Face hub is not reachable (offline?). Copy the "
+            f"model folder from another machine and set model_path under [backends.{name}] in config.toml"
+        )
     try:
         return snapshot_download(model)
     except Exception as e:  # the hub client raises many kinds; all mean "could not download"
         log.debug("fetch failed", exc_info=True)
-        raise UserError(f"could not download {model} ({type(e).__name__}): no network? Copy the model folder "
-                        f"from another machine and set model_path under [backends.{name}] in config.toml") from e
+        raise UserError(
+            f"could not download {model} ({type(e).__name__}): no network? Copy the model folder "
+            f"from another machine and set model_path under [backends.{name}] in config.toml"
+        ) from e

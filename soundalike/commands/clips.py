@@ -1,4 +1,5 @@
 """A clip as a query: a span of a file or a recorded take, shown as a waveform and searched with."""
+
 from __future__ import annotations
 
 import argparse
@@ -36,10 +37,19 @@ def search_clip(args: argparse.Namespace, library: Library, clip: Clip) -> int:
     started = time.perf_counter()
     weights, filters = parse_weights(args.aspect), query_filters(args, library)
     try:
-        folded = library.similar(SimilarQuery(clip.audio, k=args.k, backend=args.backend, weights=weights,
-                                              filters=filters, sample_rate=clip.sample_rate,
-                                              musical=getattr(args, "musical", False), collapse=args.collapse,
-                                              not_under=left_out(args, library, clip.source)))
+        folded = library.similar(
+            SimilarQuery(
+                clip.audio,
+                k=args.k,
+                backend=args.backend,
+                weights=weights,
+                filters=filters,
+                sample_rate=clip.sample_rate,
+                musical=getattr(args, "musical", False),
+                collapse=args.collapse,
+                not_under=left_out(args, library, clip.source),
+            )
+        )
     except ValueError as e:
         raise UserError(str(e)) from e
     return print_hits(args, folded, (time.perf_counter() - started) * 1000, library)

@@ -4,6 +4,7 @@ Its samples' rows go (vectors, tags, musical facts, index entries). When the fol
 user's own marks (favourites, user tags, collection items) the command asks first, or needs --yes
 where nobody can answer (a script, a pipe).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,8 +20,12 @@ if TYPE_CHECKING:
 def add_parser(commands, with_library) -> None:
     forget = commands.add_parser("forget", help="remove a folder from the library (its files stay on disk)")
     forget.add_argument("folder", help="a folder the library watches (soundalike stats lists them)")
-    forget.add_argument("--yes", "-y", action="store_true",
-                        help="do not ask, even when the folder holds favourites, your tags or collection items")
+    forget.add_argument(
+        "--yes",
+        "-y",
+        action="store_true",
+        help="do not ask, even when the folder holds favourites, your tags or collection items",
+    )
     forget.set_defaults(handler=with_library(cmd_forget, existing=True))
 
 

@@ -1,4 +1,5 @@
 """``soundalike kit SEED``: a drum kit around one sound, shown, changed and exported."""
+
 from __future__ import annotations
 
 import argparse
@@ -23,10 +24,16 @@ def add_parsers(commands) -> None:
     kit = commands.add_parser("kit", help="build a drum kit around a sound: one sample per slot, alike in character")
     kit.add_argument("seed", help="an audio file (in the library or not)")
     kit.add_argument("--alternatives", type=int, default=DEFAULT_ALTERNATIVES, help="alternatives kept per slot")
-    kit.add_argument("--choose", action="append", default=[], metavar="SLOT=N",
-                     help="use a slot's Nth alternative, e.g. --choose snare=2 (repeatable)")
-    kit.add_argument("--lock", action="append", default=[], metavar="SLOT",
-                     help="keep this slot's pick when rerolling (repeatable)")
+    kit.add_argument(
+        "--choose",
+        action="append",
+        default=[],
+        metavar="SLOT=N",
+        help="use a slot's Nth alternative, e.g. --choose snare=2 (repeatable)",
+    )
+    kit.add_argument(
+        "--lock", action="append", default=[], metavar="SLOT", help="keep this slot's pick when rerolling (repeatable)"
+    )
     kit.add_argument("--reroll", type=int, metavar="SEED", help="random alternatives (reproducible with this number)")
     kit.add_argument("--backend", help="backend (default: the configured default)")
     kit.add_argument("--aspect", help="what 'alike' means: aspect weights (default: timbre=1,envelope=0.5)")
@@ -42,8 +49,16 @@ def add_parsers(commands) -> None:
 def cmd_kit(args: argparse.Namespace, library: Library) -> int:
     filters = Filters(under=os.path.abspath(args.under)) if args.under else None
     try:
-        kit = library.kit(KitQuery(args.seed, args.backend, args.alternatives, parse_weights(args.aspect), filters,
-                                   not_under=left_out(args, library, args.seed)))
+        kit = library.kit(
+            KitQuery(
+                args.seed,
+                args.backend,
+                args.alternatives,
+                parse_weights(args.aspect),
+                filters,
+                not_under=left_out(args, library, args.seed),
+            )
+        )
         for slot in args.lock:
             kit.toggle_lock(slot)
         if args.reroll is not None:
@@ -84,10 +99,14 @@ def print_kit(kit: Kit) -> None:
     for choice in kit.slots:
         pick = choice.pick
         if pick is None:
-            print(f"  {choice.slot.name:<11} {choice.slot.note:3d}  (unfilled: nothing surely tagged {'/'.join(choice.slot.tags)})")
+            print(
+                f"  {choice.slot.name:<11} {choice.slot.note:3d}  (unfilled: nothing surely tagged {'/'.join(choice.slot.tags)})"
+            )
             continue
         lock = " locked" if choice.locked else ""
-        print(f"  {choice.slot.name:<11} {choice.slot.note:3d}  {pick.score:6.3f}  "
-              f"[{choice.index + 1}/{len(choice.choices)}{lock}]  {pick.path}")
+        print(
+            f"  {choice.slot.name:<11} {choice.slot.note:3d}  {pick.score:6.3f}  "
+            f"[{choice.index + 1}/{len(choice.choices)}{lock}]  {pick.path}"
+        )
     if kit.empty_slots():
         print(f"unfilled: {', '.join(kit.empty_slots())} (an empty slot beats a wrong one)")

@@ -1,4 +1,5 @@
 """The library commands: index, similar, stats and the demo."""
+
 from __future__ import annotations
 
 import argparse
@@ -52,9 +53,12 @@ def add_parsers(commands) -> None:
     add_span_options(similar)
     add_query_options(similar)
     add_scope_options(similar)
-    similar.add_argument("--musical", action="store_true",
-                         help="put first what fits the query: same tempo range and compatible key (a loop), "
-                              "same root (a tonal one-shot)")
+    similar.add_argument(
+        "--musical",
+        action="store_true",
+        help="put first what fits the query: same tempo range and compatible key (a loop), "
+        "same root (a tonal one-shot)",
+    )
     similar.set_defaults(handler=engine_first(cmd_similar))
 
     search = commands.add_parser("search", help="sounds matching a description (needs a text backend: clap)")
@@ -84,24 +88,30 @@ def add_parsers(commands) -> None:
     add_forget_parser(commands, with_library)
 
 
-def with_library(command: Callable[[argparse.Namespace, Library], int],
-                 existing: bool = False) -> Callable[[argparse.Namespace, Settings], int]:
+def with_library(
+    command: Callable[[argparse.Namespace, Library], int], existing: bool = False
+) -> Callable[[argparse.Namespace, Settings], int]:
     """Adapt a command that needs an open library to the ``(args, settings)`` handler shape.
     ``existing``: a query, which must not create a library where there is none (a data folder
     deleted under a running ``serve`` would silently come back empty)."""
+
     def handler(args: argparse.Namespace, settings: Settings) -> int:
         from soundalike.engine.embedders.registry import BACKENDS, check_names
         from soundalike.engine.library.facade import Library
+
         data_dir = settings.engine.resolved_data_dir()
         check_names({settings.engine.default_backend, *settings.engine.backends}, BACKENDS)  # config first
         if existing and not (data_dir / "catalog.sqlite").exists() and not (data_dir / "index").is_dir():
             raise UserError(f"there is no library at {data_dir}: soundalike index ~/Samples (or --data-dir)")
         with Library(settings) as library:
             return command(args, library)
+
     return handler
 
 
-def engine_first(command: Callable[[argparse.Namespace, Library], int]) -> Callable[[argparse.Namespace, Settings], int]:
+def engine_first(
+    command: Callable[[argparse.Namespace, Library], int],
+) -> Callable[[argparse.Namespace, Settings], int]:
     """``similar``: ask the running engine (``serve`` owns the library and answers OSC) when the
     query needs nothing OSC cannot say; otherwise, or when it does not answer, open the library."""
     local = with_library(command)
@@ -112,13 +122,24 @@ def engine_first(command: Callable[[argparse.Namespace, Library], int]) -> Calla
             if answered is not None:
                 return answered
         return local(args, settings)
+
     return handler
 
 
 def _engine_can_answer(args: argparse.Namespace, settings: Settings) -> bool:
-    plain = (args.start is None and args.end is None and not args.backend and not args.aspect and not args.tag
-             and not args.under and not args.not_under and args.scope == "everywhere" and args.collapse
-             and not args.musical and not any(musical_filter_fields(args).values()))
+    plain = (
+        args.start is None
+        and args.end is None
+        and not args.backend
+        and not args.aspect
+        and not args.tag
+        and not args.under
+        and not args.not_under
+        and args.scope == "everywhere"
+        and args.collapse
+        and not args.musical
+        and not any(musical_filter_fields(args).values())
+    )
     if not plain or not settings.bridge.osc_enabled:
         return False
     owner = LibraryLock(settings.engine.resolved_data_dir()).current_owner()
@@ -129,6 +150,7 @@ def _ask_engine(args: argparse.Namespace, settings: Settings) -> int | None:
     """Print the running engine's answer; None when it does not answer in time."""
     from soundalike.bridge.osc import protocol
     from soundalike.bridge.osc.client import OscClient
+
     host = settings.bridge.osc_host
     host = "127.0.0.1" if host in ("0.0.0.0", "", "localhost") else host
     started = time.perf_counter()
@@ -144,8 +166,12 @@ def _ask_engine(args: argparse.Namespace, settings: Settings) -> int | None:
         raise UserError(response.error)
     hits = [(path, score) for _, path, score in response.hits]
     if args.json:
-        print(json.dumps([{"rank": rank, "path": path, "score": round(score, 6)}
-                          for rank, (path, score) in enumerate(hits, 1)], indent=1))
+        print(
+            json.dumps(
+                [{"rank": rank, "path": path, "score": round(score, 6)} for rank, (path, score) in enumerate(hits, 1)],
+                indent=1,
+            )
+        )
         return 0
     for *_counts, text in response.of(protocol.OWN):
         print(f"({text})")
@@ -177,11 +203,15 @@ def scan_with_progress(library: Library, folders) -> ScanReport:
 
 def print_scan_report(report: ScanReport) -> None:
     rate = report.indexed / report.seconds if report.seconds > 0 else 0.0
-    print(f"{report.seen} audio files seen: {report.indexed} indexed, {report.unchanged} unchanged, "
-          f"{len(report.failed)} failed, {report.missing} gone  ({report.seconds:.1f} s, {rate:.0f} files/s)")
+    print(
+        f"{report.seen} audio files seen: {report.indexed} indexed, {report.unchanged} unchanged, "
+        f"{len(report.failed)} failed, {report.missing} gone  ({report.seconds:.1f} s, {rate:.0f} files/s)"
+    )
     if report.revived:
-        print(f"{report.revived} of the unchanged were back from offline or missing: restored from their "
-              f"stored vectors, not decoded again")
+        print(
+            f"{report.revived} of the unchanged were back from offline or missing: restored from their "
+            f"stored vectors, not decoded again"
+        )
     for root in report.offline_roots:
         print(f"offline: {readable(root)} is not there (unplugged drive?); its samples are kept, marked offline")
     if report.failed:
@@ -196,14 +226,25 @@ def print_scan_report(report: ScanReport) -> None:
 def cmd_similar(args: argparse.Namespace, library: Library) -> int:
     if args.start is not None or args.end is not None:
         from soundalike.commands.clips import similar_to_span
+
         return similar_to_span(args, library)
     from soundalike.engine.library.query import SimilarQuery
+
     started = time.perf_counter()
     weights, filters = parse_weights(args.aspect), query_filters(args, library)
     try:
-        folded = library.similar(SimilarQuery(args.file, k=args.k, backend=args.backend, weights=weights,
-                                              filters=filters, musical=args.musical, collapse=args.collapse,
-                                              not_under=left_out(args, library, args.file)))
+        folded = library.similar(
+            SimilarQuery(
+                args.file,
+                k=args.k,
+                backend=args.backend,
+                weights=weights,
+                filters=filters,
+                musical=args.musical,
+                collapse=args.collapse,
+                not_under=left_out(args, library, args.file),
+            )
+        )
     except ValueError as e:
         raise UserError(str(e)) from e
     return print_hits(args, folded, (time.perf_counter() - started) * 1000, library, folded.own)
@@ -213,11 +254,20 @@ def cmd_search(args: argparse.Namespace, library: Library) -> int:
     if args.aspect:
         raise UserError("--aspect applies to similar, not to text search")
     from soundalike.engine.library.query import TextQuery
+
     started = time.perf_counter()
     filters = query_filters(args, library)
     try:
-        folded = library.search(TextQuery(args.text, k=args.k, backend=args.backend, filters=filters,
-                                          collapse=args.collapse, not_under=left_out(args, library, None)))
+        folded = library.search(
+            TextQuery(
+                args.text,
+                k=args.k,
+                backend=args.backend,
+                filters=filters,
+                collapse=args.collapse,
+                not_under=left_out(args, library, None),
+            )
+        )
     except ValueError as e:
         raise UserError(str(e)) from e
     return print_hits(args, folded, (time.perf_counter() - started) * 1000, library)
@@ -256,6 +306,7 @@ def cmd_stats(args: argparse.Namespace, library: Library) -> int:
 
 def cmd_duplicates(args: argparse.Namespace, library: Library) -> int:
     from soundalike.engine.tools.duplicates import find_duplicates
+
     started = time.perf_counter()
     groups = find_duplicates(library, args.backend)
     if args.json:
@@ -283,9 +334,11 @@ def demo_handler(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_demo(args: argparse.Namespace, library: Library) -> int:
     from soundalike.engine.library.query import SimilarQuery
+
     folder = Path(args.folder) if args.folder else paths.cache_dir() / "demo-library"
     if not args.folder:
         from soundalike.engine.tools.demo import build_demo_library
+
         print(f"generating a demo library of drum one-shots in {folder}")
         build_demo_library(folder)
     report = scan_with_progress(library, [str(folder)])
@@ -304,6 +357,7 @@ def cmd_demo(args: argparse.Namespace, library: Library) -> int:
 
 def _examples(library: Library, root: str, count: int = 3) -> list[str]:
     from soundalike.engine.library.browse import Filters
+
     rows = library.browse.rows(Filters(under=root, status="ok"), limit=100_000)
     step = max(1, len(rows) // count)
     return [row.path for row in rows[::step][:count]]

@@ -1,4 +1,5 @@
 """``soundalike listen``: record a hit from an input device (or take a span of a file) and search with it."""
+
 from __future__ import annotations
 
 import argparse
@@ -27,9 +28,12 @@ def add_parsers(commands) -> None:
 
 def cmd_listen(args: argparse.Namespace, library: Library) -> int:
     device = int(args.device) if args.device and args.device.isdigit() else args.device
-    take = record(args.seconds, device, args.rate,
-                  on_start=lambda name: print(f"recording {args.seconds:g} s from {name}: play the sound now…",
-                                              flush=True))
+    take = record(
+        args.seconds,
+        device,
+        args.rate,
+        on_start=lambda name: print(f"recording {args.seconds:g} s from {name}: play the sound now…", flush=True),
+    )
     take = take if args.keep_noise else cleaned(take)  # the whole take tells the noise best
     clip = trimmed(span_of_clip(take, args.start, args.end), hit=not args.whole)
     if not args.json:

@@ -1,4 +1,5 @@
 """``soundalike models``: what each backend is for, whether it is usable here, how to get it."""
+
 from __future__ import annotations
 
 import argparse
@@ -33,7 +34,7 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
         print(f"          good for: {s.good_for}")
         print(f"          licence: {s.licence}; size: {s.size}")
         print(f"          {'source' if s.usable else 'to get it'}: {s.detail}")
-    print("\nenable backends in config.toml: [engine] backends = [\"builtin\", \"clap\"]")
+    print('\nenable backends in config.toml: [engine] backends = ["builtin", "clap"]')
     return 0
 
 

@@ -3,6 +3,7 @@
 It is the quickest way to check the bridge works and to see exactly what a Max patch or DAW
 script will receive; ``soundalike osc send`` sends any message and prints every reply.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,7 @@ def add_parsers(commands) -> None:
     osc = commands.add_parser("osc", help="talk to a running soundalike over OSC (test and debug the bridge)")
     sub = osc.add_subparsers(dest="osc_command", metavar="REQUEST", required=True)
     _add(sub, "similar", "the sounds closest to a file", cmd_similar, [("file",)], k=True)
-    _add(sub, "search", "sounds matching a text description (needs the clap backend)", cmd_search,
-         [("text",)], k=True)
+    _add(sub, "search", "sounds matching a text description (needs the clap backend)", cmd_search, [("text",)], k=True)
     _add(sub, "tags", "tags of a file in the library", cmd_tags, [("file",)])
     _add(sub, "random", "a random sample, optionally with a tag", cmd_random, [("tag", "?")])
     _add(sub, "status", "the server's status and counters", cmd_status, [])
@@ -56,15 +56,18 @@ def _add(sub, name: str, help_text: str, handler: Handler, positionals, k: bool 
 def _guarded(handler: Handler) -> Handler:
     def run(args: argparse.Namespace, settings: Settings) -> int:
         from soundalike.bridge.osc.client import ClientTimeout
+
         try:
             return handler(args, settings)
         except ClientTimeout as e:
             raise UserError(f"{e}: is soundalike running? Start it with `soundalike serve` or the TUI") from e
+
     return run
 
 
 def _client(args: argparse.Namespace, settings: Settings):
     from soundalike.bridge.osc.client import OscClient
+
     host = args.host or settings.bridge.osc_host
     host = "127.0.0.1" if host in ("0.0.0.0", "", "localhost") else host
     client = OscClient(host, args.port or settings.bridge.osc_port, timeout=args.timeout)
@@ -85,8 +88,13 @@ def _check(response) -> None:
 def _print_hits(response, started: float, as_json: bool) -> int:
     _check(response)
     if as_json:
-        print(json.dumps([{"rank": r, "path": path, "score": round(score, 6)} for r, path, score in response.hits]
-                         or [{"path": path} for path in response.paths], indent=1))
+        print(
+            json.dumps(
+                [{"rank": r, "path": path, "score": round(score, 6)} for r, path, score in response.hits]
+                or [{"path": path} for path in response.paths],
+                indent=1,
+            )
+        )
         return 0
     for rank, path, score in response.hits:
         print(f"{rank:3d}  {score:6.3f}  {path}")
@@ -117,6 +125,7 @@ def cmd_random(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_tags(args: argparse.Namespace, settings: Settings) -> int:
     from soundalike.bridge.osc.protocol import TAG
+
     with _client(args, settings) as client:
         response = client.tags(os.path.abspath(args.file))
         _check(response)
@@ -142,6 +151,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_backends(args: argparse.Namespace, settings: Settings) -> int:
     from soundalike.bridge.osc.protocol import BACKEND
+
     with _client(args, settings) as client:
         response = client.backends()
     _check(response)
@@ -170,6 +180,7 @@ def cmd_ping(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_subscribe(args: argparse.Namespace, settings: Settings) -> int:
     from soundalike.bridge.osc import protocol as p
     from soundalike.bridge.osc.client import ClientTimeout
+
     with _client(args, settings) as client:
         response = client.subscribe()
         _check(response)
@@ -192,8 +203,10 @@ def cmd_subscribe(args: argparse.Namespace, settings: Settings) -> int:
                         client.send(f"{p.PREFIX}/subscribe", 0, renewal)
                     if address in (p.DONE, p.ERROR) and values[:1] == (renewal,):
                         continue
-                    print(json.dumps([address, *values]) if args.json else f"{address} {' '.join(map(str, values))}",
-                          flush=True)
+                    print(
+                        json.dumps([address, *values]) if args.json else f"{address} {' '.join(map(str, values))}",
+                        flush=True,
+                    )
         except KeyboardInterrupt:
             pass
         client.unsubscribe()
@@ -202,6 +215,7 @@ def cmd_subscribe(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_send(args: argparse.Namespace, settings: Settings) -> int:
     from soundalike.bridge.osc.client import ClientTimeout
+
     with _client(args, settings) as client:
         client.send(args.address, *[_typed(value) for value in args.values])
         deadline, seen = time.monotonic() + args.wait, 0

@@ -1,4 +1,5 @@
 """Commands that run the audio pipeline without a library: ``embed`` and ``doctor``."""
+
 from __future__ import annotations
 
 import argparse
@@ -58,8 +59,11 @@ def cmd_embed(args: argparse.Namespace, settings: Settings) -> int:
     # by default, vectors whose plain cosine ranks neighbours as `similar` does
     vectors = result.vectors if args.raw else embedder.ranking_vectors(result.vectors, parse_weights(args.aspect))
     np.save(args.out, vectors)
-    print(f"wrote {args.out}: {len(paths)} x {embedder.dim} ({result.embedded} embedded, "
-          f"{len(result.failures)} NaN rows)", file=sys.stderr)
+    print(
+        f"wrote {args.out}: {len(paths)} x {embedder.dim} ({result.embedded} embedded, "
+        f"{len(result.failures)} NaN rows)",
+        file=sys.stderr,
+    )
     return 0 if result.embedded > 0 else 1
 
 
@@ -76,15 +80,19 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     facts = decoded.facts
     print(f"decode: {facts.format}, {facts.sample_rate} Hz, {facts.channels} channel(s), {facts.duration:.3f} s")
     print(f"  decoded {decoded.decoded_seconds:.3f} s (max_seconds = {engine.max_seconds:g}), mixed to mono")
-    print(f"  peak {facts.peak_db:.1f} dBFS, RMS {facts.rms_db:.1f} dBFS, silent: {facts.silent}, "
-          f"clipped: {facts.clipped}")
+    print(
+        f"  peak {facts.peak_db:.1f} dBFS, RMS {facts.rms_db:.1f} dBFS, silent: {facts.silent}, "
+        f"clipped: {facts.clipped}"
+    )
     trimmed = trim_leading_silence(decoded.samples, decoded.sample_rate, engine.trim_db)
     cut = (decoded.samples.size - trimmed.size) / decoded.sample_rate
     print(f"trim: removed {cut * 1000:.1f} ms of leading audio below {engine.trim_db:g} dB from the peak")
     embedder = create_embedder(backend, settings.backends.get(backend))
     clip = resample(trimmed, decoded.sample_rate, embedder.sample_rate)
-    print(f"resample: {decoded.sample_rate} Hz -> {embedder.sample_rate} Hz "
-          f"({'none needed' if decoded.sample_rate == embedder.sample_rate else 'soxr HQ'}), {clip.size} samples")
+    print(
+        f"resample: {decoded.sample_rate} Hz -> {embedder.sample_rate} Hz "
+        f"({'none needed' if decoded.sample_rate == embedder.sample_rate else 'soxr HQ'}), {clip.size} samples"
+    )
     window = embedder.window_seconds
     length = clip.size / embedder.sample_rate
     fit = "cropped to" if length > window else "padded/used within"
@@ -92,8 +100,10 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     started = time.perf_counter()
     analysis = embed_checked(embedder, [clip])
     vector = analysis.vectors[0]
-    print(f"embed: shape {vector.shape}, norm {np.linalg.norm(vector):.4f}, NaNs {int(np.isnan(vector).sum())}, "
-          f"{(time.perf_counter() - started) * 1000:.1f} ms")
+    print(
+        f"embed: shape {vector.shape}, norm {np.linalg.norm(vector):.4f}, NaNs {int(np.isnan(vector).sum())}, "
+        f"{(time.perf_counter() - started) * 1000:.1f} ms"
+    )
     if analysis.tags:
         print("tags: " + ", ".join(scored_labels(analysis.tags[0], engine.tag_confidence, limit=3)))
     for warning in domain_warnings(facts, length, window):

@@ -1,4 +1,5 @@
 """``soundalike repair``: check the catalog and salvage what is readable of a damaged one."""
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,10 @@ def cmd_repair(args: argparse.Namespace, settings: Settings) -> int:
         print(f"the catalog {catalog} is damaged: {found[0]}")
         result = salvage_catalog(data_dir)
     kept, lost = result.kept, result.lost
-    print(f"salvaged {kept.get('samples', 0)} samples, {kept.get('vectors', 0)} vectors, {kept.get('tags', 0)} tags, "
-          f"{kept.get('roots', 0)} roots; left behind {sum(lost.values())} unreadable rows")
+    print(
+        f"salvaged {kept.get('samples', 0)} samples, {kept.get('vectors', 0)} vectors, {kept.get('tags', 0)} tags, "
+        f"{kept.get('roots', 0)} roots; left behind {sum(lost.values())} unreadable rows"
+    )
     if result.damaged_copy is not None:
         print(f"the damaged catalog is kept as {result.damaged_copy}")
     print("next: soundalike index (files whose rows or vectors were lost are indexed again)")

@@ -4,6 +4,7 @@ Runs the engine service (watcher, work queue, indexing workers) and the DAW brid
 Ctrl-C or SIGTERM. Details go to the library's log file; the terminal gets one line per notable
 change (a root going offline, a fallback to polling) and a running count while indexing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,8 +60,11 @@ class _Reporter:
         for line in lines:
             print(line, flush=True)
         if any(counts.values()) or status["busy"]:
-            print(f"+{counts['added']} indexed, {counts['failed']} failed, {counts['removed']} gone; "
-                  f"{status['queue']} waiting", flush=True)
+            print(
+                f"+{counts['added']} indexed, {counts['failed']} failed, {counts['removed']} gone; "
+                f"{status['queue']} waiting",
+                flush=True,
+            )
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -86,8 +90,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve_until(stop: threading.Event, service: EngineService, reporter: _Reporter) -> None:
-    print(f"serving {service.library.data_dir} (pid {service.status()['lock']['pid']}); Ctrl-C to stop",
-          flush=True)
+    print(f"serving {service.library.data_dir} (pid {service.status()['lock']['pid']}); Ctrl-C to stop", flush=True)
     while not stop.wait(_REPORT_SECONDS):
         status = service.status()
         reporter.flush(status)
@@ -102,6 +105,7 @@ def _start_bridge(service: EngineService, settings: Settings):
         return None
     try:
         from soundalike.bridge import start_bridge
+
         return start_bridge(service, settings)
     except UserError as e:
         print(f"warning: bridge not started: {e}", flush=True)

@@ -4,6 +4,7 @@ The engine starts in this process, in the background: the app opens at once and 
 folders are indexed. With no folder and an empty library, the generated demo library is opened: a
 library of its own (soundalike.engine.tools.demo), so the user's library never holds it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,9 @@ log = logging.getLogger(__name__)
 
 def add_parsers(commands) -> None:
     tui = commands.add_parser("tui", help="open the terminal app (the default when no command is given)")
-    tui.add_argument("folders", nargs="*",
-                     help="sample folders to add and watch (default: the library's folders, or a demo library)")
+    tui.add_argument(
+        "folders", nargs="*", help="sample folders to add and watch (default: the library's folders, or a demo library)"
+    )
     tui.set_defaults(handler=cmd_tui)
 
 
@@ -88,8 +90,10 @@ def choose_roots(folders: list[str], library: Library) -> list[str] | None:
 
 def open_demo(settings: Settings) -> list[str]:
     demo = demo_folder()
-    print(f"soundalike: no folder given and your library is empty; opening the demo, a library of its own "
-          f"in {settings.engine.resolved_data_dir()} (it never mixes with yours: soundalike ~/Samples)")
+    print(
+        f"soundalike: no folder given and your library is empty; opening the demo, a library of its own "
+        f"in {settings.engine.resolved_data_dir()} (it never mixes with yours: soundalike ~/Samples)"
+    )
     build_demo_library(demo)
     return [str(demo)]
 
@@ -104,8 +108,9 @@ def drop_old_demo(library: Library, arriving: list[str]) -> None:
 def console_logging_paused() -> Iterator[None]:
     """Detach logging handlers that write to the terminal while the app owns it (the log file stays)."""
     root = logging.getLogger()
-    console = [h for h in root.handlers
-               if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)]
+    console = [
+        h for h in root.handlers if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)
+    ]
     for handler in console:
         root.removeHandler(handler)
     try:

@@ -1,4 +1,5 @@
 """Bridge fixtures: one small indexed library per module, a started bridge on an ephemeral port."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -23,15 +24,20 @@ def samples(tmp_path_factory):
     for kit in range(2):
         for number, instrument in enumerate(INSTRUMENTS):
             for take in range(2):
-                write(root / f"Kit {kit}" / f"{instrument.replace(' ', '_')}_{take}.wav",
-                      render(instrument, seed=kit * 100 + number * 10 + take))
+                write(
+                    root / f"Kit {kit}" / f"{instrument.replace(' ', '_')}_{take}.wav",
+                    render(instrument, seed=kit * 100 + number * 10 + take),
+                )
     return root
 
 
 @pytest.fixture(scope="module")
 def library(samples):
-    settings = Settings(engine=EngineSettings(data_dir=str(samples.parent / "data"), backends=("bands",),
-                                              default_backend="bands", workers=2))
+    settings = Settings(
+        engine=EngineSettings(
+            data_dir=str(samples.parent / "data"), backends=("bands",), default_backend="bands", workers=2
+        )
+    )
     with Library(settings, backends=TEST_BACKENDS) as library:
         library.scan([samples])
         yield library
@@ -46,8 +52,9 @@ def start_bridge(library, tmp_path):
     started: list[Bridge] = []
 
     def _start(source=None, **changes) -> Bridge:
-        bridge = Bridge(source or library, None, bridge_settings(**changes),
-                        state_file=tmp_path / "bridge-clients.json").start()
+        bridge = Bridge(
+            source or library, None, bridge_settings(**changes), state_file=tmp_path / "bridge-clients.json"
+        ).start()
         started.append(bridge)
         return bridge
 

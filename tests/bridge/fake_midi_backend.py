@@ -2,6 +2,7 @@
 
 Its input ports are fed from the test with ``port.feed(message)``.
 """
+
 from __future__ import annotations
 
 from mido.ports import BaseInput

@@ -7,6 +7,7 @@ a message box substitutes ``$1`` with the incoming atom (a path with spaces stay
 ``id 1`` and ``[live.object]`` records what it was told, so tests check the messages a device
 would hand to Live, not what Live does with them.
 """
+
 from __future__ import annotations
 
 import json

@@ -4,6 +4,7 @@ The sender keeps at most ``WINDOW`` requests unanswered: UDP has no flow control
 CI machine a sender that never waits can outrun any receiver. Full-speed bursts are measured in
 bench/bench_osc.py instead.
 """
+
 from __future__ import annotations
 
 import threading

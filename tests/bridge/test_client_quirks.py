@@ -1,4 +1,5 @@
 """What real clients send: k = 0 or "" for the default, Pd's id alone, IPv4 clients of a "::" server, busy."""
+
 from __future__ import annotations
 
 import socket
@@ -46,6 +47,7 @@ def test_random_with_a_tag_and_an_id_still_works(client):
 def test_status_shows_the_service_busy_while_indexing(start_bridge, library):
     class IndexingService:
         """The engine service's face to the bridge, caught mid-scan."""
+
         events = library.events
 
         def __init__(self):

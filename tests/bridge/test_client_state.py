@@ -1,4 +1,5 @@
 """The file that keeps client settings across restarts: round trip, expiry, and files it cannot use."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,13 @@ CLIENT = ("127.0.0.1", 50123)
 
 def test_settings_and_leases_round_trip(tmp_path):
     path = tmp_path / "state" / "bridge-clients.json"
-    prefs = ClientPrefs(format="list", reply_port=9001, k=5, weights={"timbre": 1.0},
-                        filters=Filters(under="/samples/Kicks", tag="kick"))
+    prefs = ClientPrefs(
+        format="list",
+        reply_port=9001,
+        k=5,
+        weights={"timbre": 1.0},
+        filters=Filters(under="/samples/Kicks", tag="kick"),
+    )
     client_state.save(path, {CLIENT: prefs, ("127.0.0.1", 2): ClientPrefs()}, {CLIENT: 120.0, ("::1", 9): float("inf")})
     saved = client_state.load(path)
     assert saved.prefs == {CLIENT: prefs}  # clients with default settings are not kept
@@ -23,9 +29,18 @@ def test_settings_and_leases_round_trip(tmp_path):
 
 def test_expired_leases_and_unknown_fields_are_dropped(tmp_path):
     path = tmp_path / "bridge-clients.json"
-    path.write_text(json.dumps({"version": 1, "saved_at": 0, "subscribers": {"127.0.0.1:9001": 600},
-                                "clients": {"127.0.0.1:50123": {"format": "both", "colour": "red",
-                                                                "filters": {"tag": "snare", "mood": "sad"}}}}))
+    path.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "saved_at": 0,
+                "subscribers": {"127.0.0.1:9001": 600},
+                "clients": {
+                    "127.0.0.1:50123": {"format": "both", "colour": "red", "filters": {"tag": "snare", "mood": "sad"}}
+                },
+            }
+        )
+    )
     saved = client_state.load(path)
     assert saved.leases == {}
     assert saved.prefs == {CLIENT: ClientPrefs(format="both", filters=Filters(tag="snare"))}

@@ -1,4 +1,5 @@
 """The bundled Max patch is a valid patcher wired to the protocol; `soundalike osc` works end to end."""
+
 from __future__ import annotations
 
 import json
@@ -56,7 +57,9 @@ def test_cli_similar_prints_ranked_paths(osc_args, samples, capsys):
 
 
 def test_cli_similar_json_in_list_format(osc_args, samples, capsys):
-    cli.main(["osc", "similar", str(samples / "Kit 1" / "kick_1.wav"), "-k", "2", "--format", "list", "--json", *osc_args])
+    cli.main(
+        ["osc", "similar", str(samples / "Kit 1" / "kick_1.wav"), "-k", "2", "--format", "list", "--json", *osc_args]
+    )
     assert len(json.loads(capsys.readouterr().out)) == 2
 
 
@@ -67,16 +70,19 @@ def test_cli_error_reply_and_no_server(osc_args, capsys):
     assert "is soundalike running?" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("request_args,expected", [
-    (["ping", "--count", "2"], "pong from 127.0.0.1"),
-    (["status"], "samples"),
-    (["backends"], "bands"),
-    (["random"], "1 results"),
-    (["tags", "{kick}"], "no tags"),
-    (["search", "boomy kick"], "clap"),
-    (["send", "/soundalike/ping", "42"], "/soundalike/pong 42"),
-    (["subscribe", "--seconds", "0.2"], "subscribed on port"),
-])
+@pytest.mark.parametrize(
+    "request_args,expected",
+    [
+        (["ping", "--count", "2"], "pong from 127.0.0.1"),
+        (["status"], "samples"),
+        (["backends"], "bands"),
+        (["random"], "1 results"),
+        (["tags", "{kick}"], "no tags"),
+        (["search", "boomy kick"], "clap"),
+        (["send", "/soundalike/ping", "42"], "/soundalike/pong 42"),
+        (["subscribe", "--seconds", "0.2"], "subscribed on port"),
+    ],
+)
 def test_cli_every_request(osc_args, samples, capsys, request_args, expected):
     request_args = [a.replace("{kick}", str(samples / "Kit 0" / "kick_0.wav")) for a in request_args]
     cli.main(["osc", *request_args, *osc_args])

@@ -1,4 +1,5 @@
 """One client cannot stall another; dead subscribers expire; only library files can be queried."""
+
 from __future__ import annotations
 
 import os
@@ -130,6 +131,7 @@ def test_a_refused_path_gets_no_reply_beyond_the_error(client, outside_copy):
 
 def test_the_cli_subscriber_renews_its_lease(start_bridge, library, tmp_path, monkeypatch, capsys):
     from soundalike import cli
+
     monkeypatch.setenv("SOUNDALIKE_DATA_DIR", str(tmp_path / "cli-data"))
     monkeypatch.setenv("SOUNDALIKE_CONFIG", str(tmp_path / "no-config.toml"))
     server = start_bridge(subscriber_lease=1)
@@ -157,17 +159,21 @@ while time.monotonic() < end:
 """
 
 
-@pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT") or not Path("/proc/net/udp").exists(),
-                    reason="senders are spread over sockets by Linux's SO_REUSEPORT")
+@pytest.mark.skipif(
+    not hasattr(socket, "SO_REUSEPORT") or not Path("/proc/net/udp").exists(),
+    reason="senders are spread over sockets by Linux's SO_REUSEPORT",
+)
 def test_a_full_speed_flood_that_never_reads_does_not_cut_off_other_clients(start_bridge, samples):
     """A local process sending as fast as it can overflows a socket's kernel buffer; other clients'
     datagrams must not be dropped with it (each sender's datagrams land in one of several sockets)."""
     import subprocess
     import sys
+
     server = start_bridge(queue_size=100)  # the flood soon fills its queue and is answered "busy"
     request = encode("/soundalike/similar", [str(samples / "Kit 0" / "kick_0.wav"), 10, 1])
-    flooder = subprocess.Popen([sys.executable, "-c", FLOOD, str(server.address[1]), request.hex(), "4"],
-                               stdout=subprocess.PIPE, text=True)
+    flooder = subprocess.Popen(
+        [sys.executable, "-c", FLOOD, str(server.address[1]), request.hex(), "4"], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert flooder.stdout.readline().strip() == "flooding"
         time.sleep(0.5)  # the flooder's socket buffer is full by now

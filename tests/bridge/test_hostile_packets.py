@@ -4,6 +4,7 @@ The fuzz runs the whole packet path (``protocol.parse_packet``) on a few thousan
 packets with a time bound per packet, so a parser that loops for ever fails here in seconds
 instead of hanging CI; the same kinds of packets then go over real UDP to a running server.
 """
+
 from __future__ import annotations
 
 import random
@@ -58,8 +59,9 @@ def hostile_bundles() -> list[bytes]:
 def random_message(rng: random.Random) -> bytes:
     tags = "".join(rng.choice(TAGS) for _ in range(rng.randrange(6)))
     payload = bytes(rng.randrange(256) for _ in range(rng.randrange(40)))
-    return raw_message(rng.choice(["/soundalike/similar", "/soundalike/random", "/soundalike/ping", "/x"]),
-                       "," + tags, payload)
+    return raw_message(
+        rng.choice(["/soundalike/similar", "/soundalike/random", "/soundalike/ping", "/x"]), "," + tags, payload
+    )
 
 
 def fuzz_packets(seed: int = 19) -> list[bytes]:
@@ -67,8 +69,11 @@ def fuzz_packets(seed: int = 19) -> list[bytes]:
     packets = hostile_bundles()
     packets += [bytes(rng.randrange(256) for _ in range(rng.randrange(120))) for _ in range(1500)]
     packets += [b"#bundle\0" + bytes(rng.randrange(256) for _ in range(rng.randrange(60))) for _ in range(1000)]
-    valid = [encode("/soundalike/similar", ["/tmp/kick drum.wav", 5, 9]), bundle(encode("/soundalike/ping", [3])),
-             bundle(encode("/soundalike/ping", [1]), bundle(encode("/soundalike/status", [2])))]
+    valid = [
+        encode("/soundalike/similar", ["/tmp/kick drum.wav", 5, 9]),
+        bundle(encode("/soundalike/ping", [3])),
+        bundle(encode("/soundalike/ping", [1]), bundle(encode("/soundalike/status", [2]))),
+    ]
     packets += [packet[:cut] for packet in valid for cut in range(len(packet))]
     for _ in range(1500):  # valid framing around random type tags and payloads, sizes sometimes lying
         message = random_message(rng)

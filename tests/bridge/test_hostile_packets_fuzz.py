@@ -7,6 +7,7 @@ reasons; a running server must answer or count each one, and still answer ``ping
 Nothing the server's threads meet may stop them: an exception no handler expected is counted,
 logged and answered.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -28,14 +29,25 @@ from tests.bridge.conftest import bridge_settings, wait_until
 
 SENDER = ("127.0.0.1", 5000)
 # Addresses whose requests only read: a fuzzed `set reply_port` would send later replies elsewhere.
-ADDRESSES = ("/soundalike/ping", "/soundalike/status", "/soundalike/similar", "/soundalike/similar_span",
-             "/soundalike/tags", "/soundalike/random", "/soundalike/backends", "/soundalike/search",
-             "/soundalike/nope", "/x", "/")
+ADDRESSES = (
+    "/soundalike/ping",
+    "/soundalike/status",
+    "/soundalike/similar",
+    "/soundalike/similar_span",
+    "/soundalike/tags",
+    "/soundalike/random",
+    "/soundalike/backends",
+    "/soundalike/search",
+    "/soundalike/nope",
+    "/x",
+    "/",
+)
 MAX_UDP_PAYLOAD = 65507  # larger packets cannot be sent over IPv4 at all
 MARKERS = itertools.count(1_234_567_001)
 ANSWERED = ("requests", "malformed", "unknown_address", "bad_arguments", "queue_full", "internal")
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                        HealthCheck.data_too_large])
+FAST = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 
 def osc_string(data: bytes) -> bytes:
@@ -46,10 +58,21 @@ def osc_string(data: bytes) -> bytes:
 Arg = tuple[str, bytes]  # type tags, payload
 
 LIMIT_INTS = st.sampled_from([0, 1, -1, 2**31 - 1, -(2**31), 65535, 65536])
-LIMIT_TEXT = st.sampled_from([p.MAX_WORD_CHARS, p.MAX_WORD_CHARS + 1, p.MAX_TEXT_CHARS, p.MAX_TEXT_CHARS + 1,
-                              p.MAX_PATH_BYTES, p.MAX_PATH_BYTES + 1]).map(lambda n: b"a" * n)
-TEXT = st.one_of(st.text(max_size=24).map(lambda t: t.encode("utf-8", "surrogatepass")), LIMIT_TEXT,
-                 st.binary(max_size=12).map(lambda b: b.replace(b"\0", b"")))
+LIMIT_TEXT = st.sampled_from(
+    [
+        p.MAX_WORD_CHARS,
+        p.MAX_WORD_CHARS + 1,
+        p.MAX_TEXT_CHARS,
+        p.MAX_TEXT_CHARS + 1,
+        p.MAX_PATH_BYTES,
+        p.MAX_PATH_BYTES + 1,
+    ]
+).map(lambda n: b"a" * n)
+TEXT = st.one_of(
+    st.text(max_size=24).map(lambda t: t.encode("utf-8", "surrogatepass")),
+    LIMIT_TEXT,
+    st.binary(max_size=12).map(lambda b: b.replace(b"\0", b"")),
+)
 
 
 def _blob(data: bytes, size: int | None) -> Arg:
@@ -90,8 +113,11 @@ ARGS: st.SearchStrategy[Arg] = st.one_of(
 def _message(address: str, args: list[Arg], tag_string: bool = True) -> bytes:
     tags = "," + "".join(t for t, _ in args)
     head = osc_string(address.encode())
-    return head + (osc_string(tags.encode("utf-8", "surrogatepass")) if tag_string else b"") + b"".join(
-        data for _, data in args)
+    return (
+        head
+        + (osc_string(tags.encode("utf-8", "surrogatepass")) if tag_string else b"")
+        + b"".join(data for _, data in args)
+    )
 
 
 MESSAGES = st.builds(_message, st.sampled_from(ADDRESSES), st.lists(ARGS, max_size=5), st.booleans())
@@ -126,11 +152,11 @@ def packets(draw) -> bytes:
     packet = draw(PACKETS_WHOLE)
     change = draw(st.sampled_from(["none", "none", "cut", "lie"]))
     if change == "cut" and packet:
-        packet = packet[:draw(st.integers(0, len(packet) - 1))]
+        packet = packet[: draw(st.integers(0, len(packet) - 1))]
     elif change == "lie" and len(packet) >= 4:
         at = draw(st.integers(0, len(packet) // 4 - 1)) * 4
         value = draw(st.sampled_from([-4, -1, 0, 1, 3, 2**31 - 1, -(2**31), len(packet)]))
-        packet = packet[:at] + struct.pack(">i", value) + packet[at + 4:]
+        packet = packet[:at] + struct.pack(">i", value) + packet[at + 4 :]
     return packet
 
 
@@ -191,8 +217,7 @@ def test_the_issues_2000_deep_array_gets_an_error_and_the_bridge_keeps_answering
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(batch=st.lists(packets().filter(lambda packet: len(packet) <= MAX_UDP_PAYLOAD), min_size=1, max_size=12))
-def test_each_fuzzed_packet_is_answered_or_counted_and_ping_answers_after_each_batch(fuzz_bridge, fuzz_client,
-                                                                                       batch):
+def test_each_fuzzed_packet_is_answered_or_counted_and_ping_answers_after_each_batch(fuzz_bridge, fuzz_client, batch):
     before = fuzz_bridge.status()
     for packet in batch:
         fuzz_client.send_raw(packet)

@@ -4,6 +4,7 @@ Max's ``[udpsend]`` keeps one source port and ``[udpreceive]`` listens on anothe
 a patch only through ``reply_port``. ``tests/bridge/maxpatch.py`` runs the patches' own boxes and
 wires over real UDP; Live is the one part that cannot run here.
 """
+
 from __future__ import annotations
 
 import socket
@@ -39,8 +40,9 @@ def serve(library, tmp_path):
 
     def start(**changes) -> Bridge:
         stop()
-        bridge = Bridge(library, None, bridge_settings(osc_port=port, **changes),
-                        state_file=tmp_path / "bridge-clients.json").start()
+        bridge = Bridge(
+            library, None, bridge_settings(osc_port=port, **changes), state_file=tmp_path / "bridge-clients.json"
+        ).start()
         running.append(bridge)
         return bridge
 
@@ -98,15 +100,21 @@ def test_a_server_started_after_the_patch_answers_the_first_drop(serve, patch, s
     serve()
     max_patch.drop(kick(samples))
     max_patch.receive_until(p.DONE, 1)  # the patch's query has id 1; its set's done comes first
-    assert max_patch.menu == [hit.path for hit in library.similar(SimilarQuery(kick(samples), k=10, collapse=False)).hits]
+    assert max_patch.menu == [
+        hit.path for hit in library.similar(SimilarQuery(kick(samples), k=10, collapse=False)).hits
+    ]
     assert not [atoms for name, atoms in max_patch.printed if name == "soundalike-error"]
 
 
 def test_a_bundle_of_set_and_request_answers_at_the_new_port(serve, samples):
     serve()
     with OscClient(listen_port=0) as receiver, OscClient("127.0.0.1", serve.port) as oscsend:
-        oscsend.send_raw(bundle(encode("/soundalike/set", ["reply_port", receiver.port, 1]),
-                                encode("/soundalike/similar", [kick(samples), 3, 2])))
+        oscsend.send_raw(
+            bundle(
+                encode("/soundalike/set", ["reply_port", receiver.port, 1]),
+                encode("/soundalike/similar", [kick(samples), 3, 2]),
+            )
+        )
         assert receiver.wait(2).count == 3
 
 

@@ -1,4 +1,5 @@
 """MIDI: the mapping, the controller on plain messages, a fake mido backend, and MIDI-less machines."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -28,15 +29,25 @@ def controller(entries):
 
 def test_parse_map_reads_triggers_channels_and_arguments():
     assert parse_map(("note:36 similar", "cc:64@1 next", "program random snare", "program:5@10 random kick")) == [
-        Binding("note", 36, None, "similar"), Binding("cc", 64, 0, "next"),
-        Binding("program", None, None, "random", "snare"), Binding("program", 5, 9, "random", "kick")]
+        Binding("note", 36, None, "similar"),
+        Binding("cc", 64, 0, "next"),
+        Binding("program", None, None, "random", "snare"),
+        Binding("program", 5, 9, "random", "kick"),
+    ]
     assert len(parse_map(BridgeSettings().midi_map)) == 6
 
 
-@pytest.mark.parametrize("entry,fragment", [
-    ("note similar", "needs a number"), ("note:200 next", "0-127"), ("note:36@17 next", "channel"),
-    ("pitch:3 next", "TRIGGER ACTION"), ("note:36", "TRIGGER ACTION"), ("note:36 explode", "unknown action"),
-])
+@pytest.mark.parametrize(
+    "entry,fragment",
+    [
+        ("note similar", "needs a number"),
+        ("note:200 next", "0-127"),
+        ("note:36@17 next", "channel"),
+        ("pitch:3 next", "TRIGGER ACTION"),
+        ("note:36", "TRIGGER ACTION"),
+        ("note:36 explode", "unknown action"),
+    ],
+)
 def test_bad_map_entries_are_user_errors(entry, fragment):
     with pytest.raises(UserError, match=fragment):
         parse_map((entry,))
@@ -144,4 +155,7 @@ def test_a_backend_that_raises_system_error_is_reported(monkeypatch):
 
 
 def test_midi_off():
-    assert open_input(dataclasses.replace(bridge_settings(), midi_enabled=False)) == (None, "MIDI off (midi_enabled = false)")
+    assert open_input(dataclasses.replace(bridge_settings(), midi_enabled=False)) == (
+        None,
+        "MIDI off (midi_enabled = false)",
+    )

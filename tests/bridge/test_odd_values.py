@@ -1,4 +1,5 @@
 """Odd values a client sends or a catalog holds: a NUL in a path, ids past 32 bits."""
+
 from __future__ import annotations
 
 import logging
@@ -20,6 +21,7 @@ def test_a_nul_in_a_path_is_not_found_not_an_internal_error(client, server, capl
 
 def test_an_id_past_32_bits_reaches_a_subscriber_as_a_decimal_string(server, client):
     from soundalike.bridge.osc.client import OscClient
+
     with OscClient(*server.address, timeout=5.0) as listener:
         assert client.subscribe(listener.port).error is None
         server.push.on_event(SampleAdded(2**33 + 5, "/x/kick.wav"))

@@ -1,4 +1,5 @@
 """Musical filters and reply fields over a real UDP socket."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,8 +21,11 @@ def music(tmp_path_factory):
         write(root / f"groove_{i}.wav", gen.chord_loop(48 + tonic, minor, bpm=bpm, bars=2))
     for midi in (36, 43):
         write(root / f"hit_{midi}.wav", gen.tone(midi, seconds=0.7))
-    settings = Settings(engine=EngineSettings(data_dir=str(root.parent / "data"), backends=("bands",),
-                                              default_backend="bands", workers=2))
+    settings = Settings(
+        engine=EngineSettings(
+            data_dir=str(root.parent / "data"), backends=("bands",), default_backend="bands", workers=2
+        )
+    )
     with Library(settings, backends=TEST_BACKENDS) as library:
         library.scan([root])
         bridge = Bridge(library, None, bridge_settings()).start()
@@ -72,9 +76,17 @@ def test_prefer_puts_what_fits_the_query_first(client, music):
     assert client.similar(str(music[0] / "groove_0.wav"), 1).paths[0].endswith("groove_1.wav")
 
 
-@pytest.mark.parametrize("key,value,fragment", [
-    ("kind", "drone", "kind takes"), ("bpm", "fast", "bpm takes"), ("bpm", 9999, "outside"),
-    ("key", "Hm", "key takes"), ("root", "X", "root takes"), ("compatible", 2, "0 or 1"), ("prefer", "yes", "0 or 1"),
-])
+@pytest.mark.parametrize(
+    "key,value,fragment",
+    [
+        ("kind", "drone", "kind takes"),
+        ("bpm", "fast", "bpm takes"),
+        ("bpm", 9999, "outside"),
+        ("key", "Hm", "key takes"),
+        ("root", "X", "root takes"),
+        ("compatible", 2, "0 or 1"),
+        ("prefer", "yes", "0 or 1"),
+    ],
+)
 def test_bad_musical_settings_are_error_replies(client, key, value, fragment):
     assert fragment in client.set(key, value).error

@@ -1,4 +1,5 @@
 """Every query address over a real UDP socket on loopback, with its error replies."""
+
 from __future__ import annotations
 
 import pytest
@@ -40,14 +41,18 @@ def test_similar_k_and_id_are_optional(client, samples):
 
 def library_default_k() -> int:
     from soundalike.engine.config import IndexSettings
+
     return IndexSettings().default_k
 
 
-@pytest.mark.parametrize("path,fragment", [
-    ("/no/such/file.wav", "does not exist"),
-    ("relative/kick.wav", "not an absolute path"),
-    ("/", "not a file"),
-])
+@pytest.mark.parametrize(
+    "path,fragment",
+    [
+        ("/no/such/file.wav", "does not exist"),
+        ("relative/kick.wav", "not an absolute path"),
+        ("/", "not a file"),
+    ],
+)
 def test_similar_with_a_bad_path_is_an_error_reply(start_bridge, path, fragment):
     server = start_bridge(query_paths="anywhere")  # detailed reasons; the default is tested for privacy
     with OscClient(*server.address) as client:
@@ -75,7 +80,9 @@ def test_list_format_and_split_replies(start_bridge, samples, library):
         response = client.similar(kick(samples), 12)
         lists = [m for m in response.messages if m[0] == p.RESULTS]
         assert len(lists) > 1, "12 long paths cannot fit in 256 bytes: the list must be split"
-        assert response.paths == [hit.path for hit in library.similar(SimilarQuery(kick(samples), k=12, collapse=False)).hits]
+        assert response.paths == [
+            hit.path for hit in library.similar(SimilarQuery(kick(samples), k=12, collapse=False)).hits
+        ]
         assert response.count == 12 and response.hits == []
         client.set("format", "both")
         both = client.similar(kick(samples), 3)
@@ -100,17 +107,20 @@ def test_per_client_backend_aspect_k_and_filters(client, samples):
     assert client.set("aspect", "").error is None
 
 
-@pytest.mark.parametrize("key,value,fragment", [
-    ("colour", "red", "unknown setting"),
-    ("backend", "clap", "not enabled"),
-    ("format", "xml", "format takes one of"),
-    ("k", 1000, "from 0 to 100"),
-    ("reply_port", -1, "from 0 to 65535"),
-    ("aspect", "timbre=loud", "NAME or NAME=WEIGHT"),
-    ("aspect", "timbre=nan", "NAME or NAME=WEIGHT"),  # the CLI's parser, shared: tests/engine/test_query_errors.py
-    ("aspect", "=0.5", "NAME or NAME=WEIGHT"),
-    ("backend", 3, "takes a string"),
-])
+@pytest.mark.parametrize(
+    "key,value,fragment",
+    [
+        ("colour", "red", "unknown setting"),
+        ("backend", "clap", "not enabled"),
+        ("format", "xml", "format takes one of"),
+        ("k", 1000, "from 0 to 100"),
+        ("reply_port", -1, "from 0 to 65535"),
+        ("aspect", "timbre=loud", "NAME or NAME=WEIGHT"),
+        ("aspect", "timbre=nan", "NAME or NAME=WEIGHT"),  # the CLI's parser, shared: tests/engine/test_query_errors.py
+        ("aspect", "=0.5", "NAME or NAME=WEIGHT"),
+        ("backend", 3, "takes a string"),
+    ],
+)
 def test_bad_settings_are_error_replies(client, key, value, fragment):
     assert fragment in client.set(key, value).error
 

@@ -1,4 +1,5 @@
 """Status, ping, push events, reply addresses, bad input and access control over real sockets."""
+
 from __future__ import annotations
 
 import threading
@@ -23,17 +24,20 @@ def test_ping_and_status(client, server):
     assert status["midi"].startswith("MIDI off") and status["errors"] == 0 and status["requests"] >= 2
 
 
-@pytest.mark.parametrize("packet,kind", [
-    (b"not osc at all", "malformed"),
-    (b"", "malformed"),
-    (encode("/soundalike/ping", [1])[:-3], "malformed"),
-    (encode("/soundalike/frobnicate", [1]), "unknown_address"),
-    (encode("/other/app", []), "unknown_address"),
-    (encode("/soundalike/similar", [1, 2, 3]), "bad_arguments"),
-    (encode("/soundalike/ping", [1, 2]), "bad_arguments"),
-    (encode("/soundalike/search", [""]), "bad_arguments"),
-    (encode("/soundalike/search", ["x" * 60_000]), "bad_arguments"),
-])
+@pytest.mark.parametrize(
+    "packet,kind",
+    [
+        (b"not osc at all", "malformed"),
+        (b"", "malformed"),
+        (encode("/soundalike/ping", [1])[:-3], "malformed"),
+        (encode("/soundalike/frobnicate", [1]), "unknown_address"),
+        (encode("/other/app", []), "unknown_address"),
+        (encode("/soundalike/similar", [1, 2, 3]), "bad_arguments"),
+        (encode("/soundalike/ping", [1, 2]), "bad_arguments"),
+        (encode("/soundalike/search", [""]), "bad_arguments"),
+        (encode("/soundalike/search", ["x" * 60_000]), "bad_arguments"),
+    ],
+)
 def test_bad_packets_get_an_error_reply_are_counted_and_the_server_keeps_serving(client, server, packet, kind):
     client.send_raw(packet)
     [(address, args)] = client.receive()
@@ -55,7 +59,9 @@ def test_subscribers_receive_pushed_events_and_progress_is_coalesced(client, ser
     for done in range(1, 101):
         library.events.publish(Progress(done, 100, f"/samples/{done}.wav"))
     library.events.publish(Notice("warning", "watching by polling"))
-    events = receive_events(client, until=lambda seen: ("/soundalike/event/progress", (100, 100, "/samples/100.wav")) in seen)
+    events = receive_events(
+        client, until=lambda seen: ("/soundalike/event/progress", (100, 100, "/samples/100.wav")) in seen
+    )
     assert ("/soundalike/event/added", (7, "/samples/new kick.wav")) in events
     assert ("/soundalike/event/notice", ("warning", "watching by polling")) in events
     progress = [args for address, args in events if address == "/soundalike/event/progress"]
@@ -166,6 +172,7 @@ def test_the_socket_accepts_datagrams_larger_than_python_osc_default(client, sam
 
 def test_the_bridge_reports_its_state_and_each_request_on_the_event_bus(library, start_bridge, samples):
     from soundalike.bridge.events import BridgeActivity, BridgeState
+
     seen = []
     unsubscribe = library.events.subscribe(seen.append)
     try:

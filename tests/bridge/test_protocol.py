@@ -1,4 +1,5 @@
 """The address space and the wire format, without sockets."""
+
 from __future__ import annotations
 
 import re
@@ -36,16 +37,19 @@ def test_whole_floats_count_as_ints_because_pd_and_max_send_floats():
     assert request.args["k"] == 5 and request.id == 7
 
 
-@pytest.mark.parametrize("args,fragment", [
-    ((), "got 0 argument"),
-    (("/a.wav", 1, 2, 3), "got 4 argument"),
-    ((3,), "path must be a string"),
-    (("/a.wav", "ten"), "k must be an int"),
-    (("/a.wav", 2.5), "k must be an int"),
-    (("/a.wav", -1), "k must be between 0"),
-    (("",), "path is empty"),
-    (("/" + "x" * 5000,), "longer than 4096 bytes"),
-])
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        ((), "got 0 argument"),
+        (("/a.wav", 1, 2, 3), "got 4 argument"),
+        ((3,), "path must be a string"),
+        (("/a.wav", "ten"), "k must be an int"),
+        (("/a.wav", 2.5), "k must be an int"),
+        (("/a.wav", -1), "k must be between 0"),
+        (("",), "path is empty"),
+        (("/" + "x" * 5000,), "longer than 4096 bytes"),
+    ],
+)
 def test_bad_arguments_name_the_problem_and_keep_the_id_when_readable(args, fragment):
     item = parse_one("/soundalike/similar", *args)
     assert isinstance(item, BadRequest) and item.kind == "bad_arguments"
@@ -76,12 +80,15 @@ def test_a_bundle_holds_several_requests():
     assert [item.id for item in items] == [1, 2]
 
 
-@pytest.mark.parametrize("sent,expected", [
-    ("/Users/me/kick.wav", "/Users/me/kick.wav"),
-    ("Macintosh HD:/Users/me/kick.wav", "/Users/me/kick.wav"),
-    ("file:///Users/me/my%20kick.wav", "/Users/me/my kick.wav"),
-    ("  /tmp/a.wav ", "/tmp/a.wav"),
-])
+@pytest.mark.parametrize(
+    "sent,expected",
+    [
+        ("/Users/me/kick.wav", "/Users/me/kick.wav"),
+        ("Macintosh HD:/Users/me/kick.wav", "/Users/me/kick.wav"),
+        ("file:///Users/me/my%20kick.wav", "/Users/me/my kick.wav"),
+        ("  /tmp/a.wav ", "/tmp/a.wav"),
+    ],
+)
 def test_paths_in_the_spellings_hosts_send(sent, expected):
     assert normalise_path(sent) == expected
 
@@ -121,6 +128,7 @@ def test_strings_that_are_not_utf8_are_malformed_not_a_crash():
 
 def test_encode_is_read_back_by_python_osc():
     from pythonosc.osc_packet import OscPacket
+
     args = (7, -1, 0.5, True, False, "päth/kick.wav", "")
     [timed] = OscPacket(encode("/soundalike/result", args)).messages
     assert timed.message.address == "/soundalike/result" and tuple(timed.message.params) == args
@@ -128,6 +136,7 @@ def test_encode_is_read_back_by_python_osc():
 
 def test_ints_past_32_bits_go_as_decimal_strings_pd_and_max_can_read():
     from pythonosc.osc_packet import OscPacket
+
     args = (2**31 - 1, 2**31, -(2**31), -(2**31) - 1, 2**40)
     data = encode("/soundalike/event/added", args)
     [timed] = OscPacket(data).messages

@@ -3,6 +3,7 @@
 Real UDP on loopback: subscribers are real sockets, closed the way a quitting patch closes them;
 Linux answers the next event sent to them with "port unreachable", which the bridge reads.
 """
+
 from __future__ import annotations
 
 import socket

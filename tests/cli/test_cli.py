@@ -1,4 +1,5 @@
 """The command line as a producer uses it, with the real built-in backend."""
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,9 @@ def test_index_then_similar_json(tmp_path, capsys, drum_folder):
     data = str(tmp_path / "lib")
     code, out, _ = run(capsys, "--data-dir", data, "index", str(drum_folder))
     assert code == 0 and "24 audio files seen: 24 indexed" in out
-    code, out, _ = run(capsys, "--data-dir", data, "similar", str(drum_folder / "Kit 0" / "kick_0.wav"),
-                       "-k", "4", "--json")
+    code, out, _ = run(
+        capsys, "--data-dir", data, "similar", str(drum_folder / "Kit 0" / "kick_0.wav"), "-k", "4", "--json"
+    )
     hits = json.loads(out)
     assert code == 0 and len(hits) == 4
     assert all({"path", "score", "rank"} <= set(h) for h in hits)
@@ -70,8 +72,9 @@ def test_embed_keeps_rows_aligned_with_nan_for_failures(tmp_path, capsys, drum_f
     broken = write(tmp_path / "x.wav", np.zeros(10))
     broken.write_text("garbage")
     listing = tmp_path / "list.tsv"
-    listing.write_text(f"{good}\tkit\tSnare\tsnare\n\n{broken}\tkit\tX\tx\n{drum_folder / 'Kit 0' / 'kick_2.wav'}\n"
-                       f"{good}\n")
+    listing.write_text(
+        f"{good}\tkit\tSnare\tsnare\n\n{broken}\tkit\tX\tx\n{drum_folder / 'Kit 0' / 'kick_2.wav'}\n{good}\n"
+    )
     out_file = tmp_path / "vectors.npy"
     code, _, err = run(capsys, "embed", "--paths-from", str(listing), "--out", str(out_file))
     matrix = np.load(out_file)

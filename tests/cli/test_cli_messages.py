@@ -1,4 +1,5 @@
 """What the command line says when a producer mistypes: one line that names the fix."""
+
 from __future__ import annotations
 
 import pytest
@@ -44,17 +45,20 @@ def test_a_mistyped_command_is_suggested_not_taken_for_a_folder(tmp_path, capsys
 def test_an_unknown_tag_names_the_close_ones(indexed_data, capsys, drum_folder):
     with Library(_settings(indexed_data)) as library:
         from soundalike.engine.store import reads
+
         tags = [t for t, _ in reads.all_tags(catalog_of(library))]
     assert "snare" in tags  # the built-in backend names drums
-    code, out, err = run(capsys, "--data-dir", indexed_data, "similar", str(drum_folder / "Kit 0" / "kick_0.wav"),
-                         "--tag", "snar")
+    code, out, err = run(
+        capsys, "--data-dir", indexed_data, "similar", str(drum_folder / "Kit 0" / "kick_0.wav"), "--tag", "snar"
+    )
     assert code == 2 and "snar" in err and "did you mean" in err and "snare" in err
     assert "library empty" not in out + err
 
 
 def test_k_zero_is_rejected(indexed_data, capsys, drum_folder):
-    code, out, err = run(capsys, "--data-dir", indexed_data, "similar", str(drum_folder / "Kit 0" / "kick_0.wav"),
-                         "-k", "0")
+    code, out, err = run(
+        capsys, "--data-dir", indexed_data, "similar", str(drum_folder / "Kit 0" / "kick_0.wav"), "-k", "0"
+    )
     assert code == 2 and "1 or more" in err and not out
 
 
@@ -64,6 +68,7 @@ def test_install_hints_name_the_projects_own_route():
 
 def _settings(data: str):
     from soundalike.engine.config import load_settings
+
     return load_settings().with_data_dir(data)
 
 
@@ -82,9 +87,14 @@ def test_output_into_a_closed_pipe_ends_quietly(tmp_path):
     os.close(read_end)  # the reader is gone before the first line is written
     env = {**os.environ, "SOUNDALIKE_CONFIG": str(tmp_path / "none.toml")}
     (tmp_path / "empty").mkdir()
-    done = subprocess.run([sys.executable, "-m", "soundalike", "--data-dir", str(tmp_path / "lib"), "index",
-                           str(tmp_path / "empty")],
-                          stdout=write_end, stderr=subprocess.PIPE, text=True, env=env, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "soundalike", "--data-dir", str(tmp_path / "lib"), "index", str(tmp_path / "empty")],
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     os.close(write_end)
     assert "BrokenPipeError" not in done.stderr and "Traceback" not in done.stderr
     assert done.returncode == 141
@@ -94,8 +104,11 @@ def test_an_unexpected_database_error_is_one_line_naming_the_catalog(indexed_dat
     with Library(_settings(indexed_data)) as library:
         with catalog_of(library).transaction() as tx:
             tx.execute("DROP TABLE tags")  # by hand: nothing the catalog names itself
-    code, out, err = run(capsys, "--data-dir", indexed_data, "similar", str(drum_folder / "Kit 0" / "kick_0.wav"),
-                         "--tag", "snare")
+    code, out, err = run(
+        capsys, "--data-dir", indexed_data, "similar", str(drum_folder / "Kit 0" / "kick_0.wav"), "--tag", "snare"
+    )
     assert code == 2 and "Traceback" not in err
-    assert err.strip().splitlines() == [f"soundalike: the catalog {indexed_data}/catalog.sqlite could not be read or "
-                                        f"written (no such table: tags); if it is damaged, run `soundalike repair`"]
+    assert err.strip().splitlines() == [
+        f"soundalike: the catalog {indexed_data}/catalog.sqlite could not be read or "
+        f"written (no such table: tags); if it is damaged, run `soundalike repair`"
+    ]

@@ -1,4 +1,5 @@
 """Commands that only read leave a missing library untouched; path lists may hold names that are not UTF-8."""
+
 from __future__ import annotations
 
 import os
@@ -42,8 +43,9 @@ def test_embed_paths_from_reads_names_that_are_not_utf8(tmp_path, capsys, drum_f
     listing = tmp_path / "list.txt"
     listing.write_bytes(odd + b"\tsnare\n")
     out_file = tmp_path / "vectors.npy"
-    code, _, err = run(capsys, "--data-dir", str(tmp_path / "data"), "embed", "--paths-from", str(listing),
-                       "--out", str(out_file))
+    code, _, err = run(
+        capsys, "--data-dir", str(tmp_path / "data"), "embed", "--paths-from", str(listing), "--out", str(out_file)
+    )
     assert code == 0, err
     matrix = np.load(out_file)
     assert matrix.shape[0] == 1 and not np.isnan(matrix).any()

@@ -1,4 +1,5 @@
 """Aspect weighting with the built-in backend: rankings move the way the aspect says."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,8 +20,12 @@ def tone(freq: float, decay: float, seconds: float = 1.5) -> np.ndarray:
 @pytest.fixture
 def tone_library(tmp_path, make_settings):
     root = tmp_path / "Tones"
-    sounds = {"query 220 short": tone(220, 0.05), "same pitch long": tone(220, 0.6),
-              "other pitch short": tone(700, 0.05), "far pitch long": tone(1400, 0.6)}
+    sounds = {
+        "query 220 short": tone(220, 0.05),
+        "same pitch long": tone(220, 0.6),
+        "other pitch short": tone(700, 0.05),
+        "far pitch long": tone(1400, 0.6),
+    }
     for name, audio in sounds.items():
         write(root / f"{name}.wav", audio)
     library = Library(make_settings(backends=("builtin",), default="builtin"))
@@ -36,8 +41,12 @@ def names(hits) -> list[str]:
 def test_pitch_and_envelope_aspects_pick_different_neighbours(tone_library):
     library, root = tone_library
     query = root / "query 220 short.wav"
-    assert names(library.similar(SimilarQuery(query, k=1, weights={"pitch": 1.0}, collapse=False)).hits) == ["same pitch long"]
-    assert names(library.similar(SimilarQuery(query, k=1, weights={"envelope": 1.0}, collapse=False)).hits) == ["other pitch short"]
+    assert names(library.similar(SimilarQuery(query, k=1, weights={"pitch": 1.0}, collapse=False)).hits) == [
+        "same pitch long"
+    ]
+    assert names(library.similar(SimilarQuery(query, k=1, weights={"envelope": 1.0}, collapse=False)).hits) == [
+        "other pitch short"
+    ]
 
 
 def test_unknown_aspect_is_an_error(tone_library):
@@ -56,7 +65,9 @@ def test_ranking_vectors_rank_as_similar_does(tone_library, weights):
     row = list(ids).index(query_id)
     cosines = ranked @ ranked[row]
     expected = [int(i) for i in ids[np.argsort(-cosines)] if i != query_id]
-    assert [h.sample.id for h in library.similar(SimilarQuery(query_id, k=3, weights=weights, collapse=False)).hits] == expected
+    assert [
+        h.sample.id for h in library.similar(SimilarQuery(query_id, k=3, weights=weights, collapse=False)).hits
+    ] == expected
 
 
 def test_scores_read_as_weighted_mean_cosines(tone_library, tmp_path):

@@ -1,4 +1,5 @@
 """config.toml documents every setting, with the code's defaults; bad configs fail clearly."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -33,8 +34,10 @@ def test_config_toml_lists_every_setting_with_its_default_and_a_comment(section)
     table = tomllib.loads(CONFIG.read_text())
     defaults = Settings()
     lines = CONFIG.read_text().splitlines()
-    expected = {f.name: _as_toml_value(getattr(getattr(defaults, section), f.name))
-                for f in dataclasses.fields(getattr(defaults, section))}
+    expected = {
+        f.name: _as_toml_value(getattr(getattr(defaults, section), f.name))
+        for f in dataclasses.fields(getattr(defaults, section))
+    }
     assert expected, f"[{section}] has no settings"
     assert table[section] == expected, f"[{section}] in config.toml differs from the code's defaults"
     start = lines.index(f"[{section}]")
@@ -64,13 +67,16 @@ def test_data_dir_from_environment(tmp_path, monkeypatch):
     assert load_settings().engine.resolved_data_dir() == tmp_path / "lib"
 
 
-@pytest.mark.parametrize("table,message", [
-    ({"engin": {}}, "unknown section"),
-    ({"engine": {"workerz": 2}}, "unknown setting"),
-    ({"engine": {"workers": "two"}}, "must be int"),
-    ({"engine": {"backends": "builtin"}}, "must be a list"),
-    ({"tui": {"autoplay": 1}}, "must be bool"),
-])
+@pytest.mark.parametrize(
+    "table,message",
+    [
+        ({"engin": {}}, "unknown section"),
+        ({"engine": {"workerz": 2}}, "unknown setting"),
+        ({"engine": {"workers": "two"}}, "must be int"),
+        ({"engine": {"backends": "builtin"}}, "must be a list"),
+        ({"tui": {"autoplay": 1}}, "must be bool"),
+    ],
+)
 def test_bad_settings_are_user_errors(table, message):
     with pytest.raises(UserError, match=message):
         settings_from_table(table)
@@ -82,22 +88,34 @@ def test_missing_config_file_is_a_user_error(tmp_path):
 
 
 def test_a_bad_config_reports_every_problem_in_one_line():
-    table = {"engin": {}, "engine": {"workers": "two", "musical": 1}, "tui": {"autoplai": True},
-             "backends": {"clap": 3}}
+    table = {
+        "engin": {},
+        "engine": {"workers": "two", "musical": 1},
+        "tui": {"autoplai": True},
+        "backends": {"clap": 3},
+    }
     with pytest.raises(UserError) as caught:
         settings_from_table(table, source="my.toml")
     message = str(caught.value)
     assert "\n" not in message
-    for part in ("unknown section(s) ['engin']", "[engine]: workers must be int", "[engine]: musical must be bool",
-                 "[tui]: unknown setting(s) ['autoplai']", "[backends] must hold"):
+    for part in (
+        "unknown section(s) ['engin']",
+        "[engine]: workers must be int",
+        "[engine]: musical must be bool",
+        "[tui]: unknown setting(s) ['autoplai']",
+        "[backends] must hold",
+    ):
         assert part in message
 
 
-@pytest.mark.parametrize("section, name, bad, valid", [
-    ("bridge", "query_paths", "everywhere", "library, anywhere"),
-    ("tui", "export_mode", "move", "copy, link"),
-    ("tui", "export_format", "mp3", "keep, wav"),
-])
+@pytest.mark.parametrize(
+    "section, name, bad, valid",
+    [
+        ("bridge", "query_paths", "everywhere", "library, anywhere"),
+        ("tui", "export_mode", "move", "copy, link"),
+        ("tui", "export_format", "mp3", "keep, wav"),
+    ],
+)
 def test_a_setting_with_choices_takes_only_those_and_says_which(section, name, bad, valid):
     with pytest.raises(UserError, match=f"\\[{section}\\]: {name} must be one of {valid}, got '{bad}'"):
         settings_from_table({section: {name: bad}})

@@ -1,5 +1,6 @@
 """The library and the CLI under hostile conditions (odd names, overwrites that keep
 size and mtime, full disks, damaged catalogs and indexes, files that are not files)."""
+
 from __future__ import annotations
 
 import errno
@@ -108,8 +109,10 @@ def test_index_on_a_full_disk_says_so_in_one_line_and_reads_still_work(tmp_path,
     monkeypatch.setattr(soundalike.engine.store.writes, "record_sample", full)
     code, out, err = run(capsys, "--data-dir", str(data), "index", str(drum_folder))
     assert code == 2 and "Traceback" not in err
-    assert err.strip().splitlines() == [f"soundalike: the disk holding {data} is full: free some space and run "
-                                        f"the command again (nothing already indexed is lost)"]
+    assert err.strip().splitlines() == [
+        f"soundalike: the disk holding {data} is full: free some space and run "
+        f"the command again (nothing already indexed is lost)"
+    ]
     monkeypatch.setattr(soundalike.engine.store.lock.os, "pwrite", no_space)  # the lock's owner line cannot be written
     code, out, err = run(capsys, "--data-dir", str(data), "stats")
     assert code == 0 and "12 ok" in out, err
@@ -120,6 +123,7 @@ def test_index_on_a_full_disk_says_so_in_one_line_and_reads_still_work(tmp_path,
 # --- 5: the lock survives its file being deleted ---------------------------------------------
 def test_deleting_the_lock_file_does_not_let_a_second_writer_in(tmp_path):
     from soundalike.engine.store.lock import LibraryLock, LibraryLocked
+
     first = LibraryLock(tmp_path)
     first.acquire("soundalike serve")
     try:
@@ -138,14 +142,24 @@ def test_deleting_the_lock_file_does_not_let_a_second_writer_in(tmp_path):
 def _filled_catalog(settings, count: int = 300) -> list[int]:
     """``count`` samples with vectors and tags straight into the catalog; every 10th a favourite."""
     import soundalike.engine.store.writes as cat
+
     with Library(settings, backends=TEST_BACKENDS) as library:
         root = "/S"
         catalog_of(library).add_root(root)
         rng = np.random.default_rng(0)
         with catalog_of(library).transaction() as tx:
             for number in range(count):
-                sid = cat.record_sample(tx, path=f"{root}/pack/sample_{number:04d}.wav", root=root, size=1000 + number,
-                                        mtime=1.0, content_hash=f"h{number}", status="ok", reason=None, facts=None)
+                sid = cat.record_sample(
+                    tx,
+                    path=f"{root}/pack/sample_{number:04d}.wav",
+                    root=root,
+                    size=1000 + number,
+                    mtime=1.0,
+                    content_hash=f"h{number}",
+                    status="ok",
+                    reason=None,
+                    facts=None,
+                )
                 vector = rng.normal(size=16).astype(np.float32)
                 cat.store_vector(tx, sid, "bands", vector / np.linalg.norm(vector))
                 cat.store_tags(tx, sid, "bands", {"kick": 0.9})
@@ -160,8 +174,10 @@ def _break_one_samples_page(path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-    pages = [r[0] for r in conn.execute("SELECT pageno FROM dbstat WHERE name = 'samples' AND pagetype = 'leaf' "
-                                         "ORDER BY pageno")]
+    pages = [
+        r[0]
+        for r in conn.execute("SELECT pageno FROM dbstat WHERE name = 'samples' AND pagetype = 'leaf' ORDER BY pageno")
+    ]
     conn.close()
     assert len(pages) > 3
     with open(path, "r+b") as handle:  # a leaf in the middle: its page type byte becomes nonsense
@@ -232,24 +248,38 @@ def test_a_library_path_blocked_by_a_file_names_that_file(tmp_path, capsys, drum
 def test_escaped_reading_costs_nothing_until_a_catalog_holds_an_odd_name(tmp_path):
     import soundalike.engine.store.writes as cat
     from soundalike.engine.store.catalog import Catalog
+
     path, odd = tmp_path / "c.sqlite", os.fsdecode(b"/S/\xff.wav")
     first, second = Catalog(path), Catalog(path)
     with first.transaction() as tx:
-        cat.record_sample(tx, path="/S/plain.wav", root="/S", size=1, mtime=1.0, content_hash=None,
-                          status="ok", reason=None, facts=None)
+        cat.record_sample(
+            tx,
+            path="/S/plain.wav",
+            root="/S",
+            size=1,
+            mtime=1.0,
+            content_hash=None,
+            status="ok",
+            reason=None,
+            facts=None,
+        )
     assert first._connection().text_factory is str  # the fast, plain read
     with first.transaction() as tx:
-        cat.record_sample(tx, path=odd, root="/S", size=1, mtime=1.0, content_hash=None, status="ok",
-                          reason=None, facts=None)
+        cat.record_sample(
+            tx, path=odd, root="/S", size=1, mtime=1.0, content_hash=None, status="ok", reason=None, facts=None
+        )
     assert first.sample_by_path(odd).path == odd
     third = Catalog(path)  # another process opening it later
     assert third.sample_by_path(odd).path == odd and [r.path for r in third.samples([1, 2]).values()] == [
-        "/S/plain.wav", odd]
+        "/S/plain.wav",
+        odd,
+    ]
     assert second.sample_by_path(odd) is not None  # opened before: still finds it by name
 
 
 def test_one_file_that_cannot_be_recorded_costs_only_itself(tmp_path, make_settings, drum_folder, monkeypatch):
     import soundalike.engine.store.writes as cat
+
     real = cat.record_sample
 
     def refuse_one(tx, **values):
@@ -281,8 +311,10 @@ def test_two_hundred_flipped_bytes_never_give_a_traceback_and_repair_recovers(tm
     catalog.write_bytes(bytes(raw))
     for argv in (["stats"], ["stats", "--failures"], ["similar", "/S/pack/sample_0001.wav"], ["index"]):
         code, out, err = run(capsys, "--data-dir", str(data), *argv)
-        assert "Traceback" not in err and (code == 0 or (code in (1, 2) and len(err.strip().splitlines()) == 1)), \
-            (argv, err)
+        assert "Traceback" not in err and (code == 0 or (code in (1, 2) and len(err.strip().splitlines()) == 1)), (
+            argv,
+            err,
+        )
     code, out, err = run(capsys, "--data-dir", str(data), "repair")
     assert code == 0, err
     code, out, _ = run(capsys, "--data-dir", str(data), "repair")
@@ -303,6 +335,7 @@ def test_repair_keeps_collections_and_user_tags(make_settings):
     """Collections and the user's own tags are the user's words: a salvage copies them too."""
     from soundalike.engine.store import salvage as catalog_salvage
     from soundalike.engine.store.user_lists import add_to_collection, add_user_tag, collections, user_tags
+
     settings = make_settings()
     _filled_catalog(settings, count=20)
     with Library(settings, backends=TEST_BACKENDS) as library:

@@ -1,6 +1,7 @@
 """The live engine (``serve``) under hostile conditions, on real folders with real
 watchdog events: odd names, duplicate copies deleted mid-drop, failing rounds, a full disk, a
 deleted library folder, overwrites that keep size and mtime, and a new file behind a backlog."""
+
 from __future__ import annotations
 
 import logging
@@ -160,8 +161,7 @@ def test_a_root_going_offline_is_announced_once(serve, drum_folder, tmp_path, ca
     assert printed == []  # the notice is printed by serve (and shown by the TUI): a warning would repeat it
 
 
-def test_a_file_held_open_by_a_pausing_writer_is_indexed_once_complete(serve, drum_folder, tmp_path,
-                                                                     counting_decoder):
+def test_a_file_held_open_by_a_pausing_writer_is_indexed_once_complete(serve, drum_folder, tmp_path, counting_decoder):
     service = serve([drum_folder])
     settle(service)
     counting_decoder.clear()
@@ -171,7 +171,7 @@ def test_a_file_held_open_by_a_pausing_writer_is_indexed_once_complete(serve, dr
         handle.write(data[: len(data) // 2])
         handle.flush()
         time.sleep(1.0)
-        handle.write(data[len(data) // 2:])
+        handle.write(data[len(data) // 2 :])
     settle(service)
     assert counting_decoder.count("clap.wav") == 1
     assert service.library.browse.sample_by_path(target).size == len(data)
@@ -179,10 +179,12 @@ def test_a_file_held_open_by_a_pausing_writer_is_indexed_once_complete(serve, dr
 
 def test_serve_on_a_damaged_catalog_stops_and_points_to_repair(serve, make_settings, drum_folder):
     from tests.engine.test_hostile_library import _break_one_samples_page, _filled_catalog
+
     settings = make_settings()
     _filled_catalog(settings)
     _break_one_samples_page(settings.engine.resolved_data_dir() / "catalog.sqlite")
     from soundalike.engine.errors import UserError
+
     try:  # found at start (a damaged page read while adding the root) or by the indexer's check
         service = serve([drum_folder])
         wait_for(lambda: service.indexer.fatal is not None, timeout=10)

@@ -1,5 +1,6 @@
 """The smaller defects (truncated AIFFs, NaN WAVs, FIFOs, odd names in one-line
 outputs, the debug log, notices printed twice, SIGTERM during index)."""
+
 from __future__ import annotations
 
 import errno
@@ -81,13 +82,17 @@ def test_debug_log_keeps_our_lines_not_every_inotify_event(tmp_path):
     try:
         path = logs.configure(tmp_path / "logs")
         logging.getLogger("watchdog.observers.inotify_buffer").debug("in-event <InotifyEvent: spam>")
-        logging.getLogger("watchdog.observers.inotify").error("InotifyEmitter.queue_events() called when the "
-                                                              "thread is inactive")
+        logging.getLogger("watchdog.observers.inotify").error(
+            "InotifyEmitter.queue_events() called when the thread is inactive"
+        )
         with warnings.catch_warnings(record=True) as shown:
             warnings.simplefilter("default")
             logs.quiet_watchdog()
-            warnings.warn("Callback with id 'x' already exists for watch /s. It will be Overwritten.", RuntimeWarning,
-                          stacklevel=1)
+            warnings.warn(
+                "Callback with id 'x' already exists for watch /s. It will be Overwritten.",
+                RuntimeWarning,
+                stacklevel=1,
+            )
         logging.getLogger("soundalike.engine.live.indexer").debug("one of ours")
         logging.getLogger("soundalike.engine.live.indexer").info("a name: %s", os.fsdecode(b"bad_\xff.wav"))
         for handler in root.handlers:
@@ -129,15 +134,18 @@ def test_a_log_file_that_cannot_be_written_says_so_at_most_once(tmp_path, capsys
 
 def test_sigterm_during_index_keeps_what_was_done_and_says_so(tmp_path, drum_folder):
     data = tmp_path / "lib"
-    script = ("import sys, time; import soundalike.commands.library as c\n"
-              "def slow(library, folders):\n"
-              "    print('scanning', flush=True); time.sleep(30)\n"
-              "c.scan_with_progress = slow\n"
-              "from soundalike.cli import main\n"
-              f"sys.exit(main(['--data-dir', {str(data)!r}, 'index', {str(drum_folder)!r}]))\n")
+    script = (
+        "import sys, time; import soundalike.commands.library as c\n"
+        "def slow(library, folders):\n"
+        "    print('scanning', flush=True); time.sleep(30)\n"
+        "c.scan_with_progress = slow\n"
+        "from soundalike.cli import main\n"
+        f"sys.exit(main(['--data-dir', {str(data)!r}, 'index', {str(drum_folder)!r}]))\n"
+    )
     env = {**os.environ, "SOUNDALIKE_CONFIG": str(tmp_path / "none.toml"), "PYTHONPATH": str(REPO)}
-    child = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         assert child.stdout.readline().strip() == "scanning"
         time.sleep(0.2)
@@ -151,9 +159,28 @@ def test_sigterm_during_index_keeps_what_was_done_and_says_so(tmp_path, drum_fol
 def test_the_terminal_app_shows_an_odd_name_readably():
     from soundalike.engine.store.catalog import SampleRow
     from soundalike.tui.format import display_path
+
     name = os.fsdecode(b"/S/kit/bad_\xff.wav")
-    row = SampleRow(id=1, path=name, root="/S", size=1, mtime=1.0, content_hash=None, status="ok", reason=None,
-                    format=None, sample_rate=None, channels=None, duration=None, peak_db=None, rms_db=None,
-                    silent=None, clipped=None, favourite=False, added=0.0, updated=0.0)
+    row = SampleRow(
+        id=1,
+        path=name,
+        root="/S",
+        size=1,
+        mtime=1.0,
+        content_hash=None,
+        status="ok",
+        reason=None,
+        format=None,
+        sample_rate=None,
+        channels=None,
+        duration=None,
+        peak_db=None,
+        rms_db=None,
+        silent=None,
+        clipped=None,
+        favourite=False,
+        added=0.0,
+        updated=0.0,
+    )
     assert display_path(row, None) == "kit/bad_\\xff.wav"
     assert display_path(row, None).encode("utf-8")

@@ -1,4 +1,5 @@
 """Odd audio is indexed without numpy warnings on the terminal: a float file at 1e30, a clip that peaks at its very end."""
+
 from __future__ import annotations
 
 import warnings

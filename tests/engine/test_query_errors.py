@@ -3,6 +3,7 @@
 The bridge answers a QueryError as the client's fault; anything else, a plain ValueError from numpy
 included, is a bug: logged at ERROR with its traceback and answered as an internal error.
 """
+
 from __future__ import annotations
 
 import logging
@@ -17,18 +18,25 @@ from soundalike.engine.errors import FileError, QueryError, UserError
 from soundalike.engine.weights import parse_weights
 
 
-@pytest.mark.parametrize("text, weights", [
-    (None, None), ("", None), ("  ", None),
-    ("timbre", {"timbre": 1.0}),
-    ("timbre=1, envelope=0.5", {"timbre": 1.0, "envelope": 0.5}),
-    ("pitch=0,timbre=2", {"pitch": 0.0, "timbre": 2.0}),
-])
+@pytest.mark.parametrize(
+    "text, weights",
+    [
+        (None, None),
+        ("", None),
+        ("  ", None),
+        ("timbre", {"timbre": 1.0}),
+        ("timbre=1, envelope=0.5", {"timbre": 1.0, "envelope": 0.5}),
+        ("pitch=0,timbre=2", {"pitch": 0.0, "timbre": 2.0}),
+    ],
+)
 def test_weights_as_typed(text, weights):
     assert parse_weights(text) == weights
 
 
-@pytest.mark.parametrize("text", ["timbre=loud", "timbre=", "=0.5", "timbre,,envelope", "timbre=nan",
-                                  "timbre=inf", "timbre=-1", "timbre,timbre=2"])
+@pytest.mark.parametrize(
+    "text",
+    ["timbre=loud", "timbre=", "=0.5", "timbre,,envelope", "timbre=nan", "timbre=inf", "timbre=-1", "timbre,timbre=2"],
+)
 def test_malformed_weights_are_a_query_error_that_says_what_is_accepted(text):
     with pytest.raises(QueryError, match="aspect"):
         parse_weights(text)
@@ -51,6 +59,7 @@ def test_the_cli_refuses_the_same_weights_in_one_line(tmp_path, capsys, monkeypa
 def raising(error: Exception):
     def handler(request):
         raise error
+
     return {"/soundalike/backends": handler}
 
 
@@ -73,8 +82,10 @@ def test_a_setup_problem_is_answered_with_what_to_do(caplog):
     assert all(r.exc_info is None for r in caplog.records)
 
 
-@pytest.mark.parametrize("error", [ValueError("operands could not be broadcast together"), OSError(5, "I/O error"),
-                                   RuntimeError("faiss assertion")])
+@pytest.mark.parametrize(
+    "error",
+    [ValueError("operands could not be broadcast together"), OSError(5, "I/O error"), RuntimeError("faiss assertion")],
+)
 def test_anything_else_is_a_bug_logged_at_error_with_its_traceback(caplog, error):
     with caplog.at_level(logging.INFO, logger="bridge"):
         replies, counter = dispatch(raising(error), request())

@@ -1,4 +1,5 @@
 """Tag confidence: how a tag is shown when the backend is unsure of it."""
+
 from __future__ import annotations
 
 from soundalike.engine.config import EngineSettings

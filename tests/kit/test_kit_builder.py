@@ -1,4 +1,5 @@
 """Building kits: the right kind per slot by tag, the seed leading its slot, toms by pitch, editing."""
+
 from __future__ import annotations
 
 import random

@@ -1,4 +1,5 @@
 """Exports read back: every referenced file is there, notes follow General MIDI, velocities covered."""
+
 from __future__ import annotations
 
 import json
@@ -105,14 +106,40 @@ def test_cli_kit_json_and_export(kit_library, tmp_path, capsys, monkeypatch):
     library, root = kit_library
     monkeypatch.setenv("SOUNDALIKE_CONFIG", str(tmp_path / "none.toml"))
     data_dir = str(library.data_dir)
-    code = main(["--data-dir", data_dir, "kit", str(root / "Kit 0" / "Kick-Med.wav"), "--json",
-                 "--choose", "snare=2", "--export", str(tmp_path / "cli"), "--format", "sfz"])
+    code = main(
+        [
+            "--data-dir",
+            data_dir,
+            "kit",
+            str(root / "Kit 0" / "Kick-Med.wav"),
+            "--json",
+            "--choose",
+            "snare=2",
+            "--export",
+            str(tmp_path / "cli"),
+            "--format",
+            "sfz",
+        ]
+    )
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and out["export"].endswith("kit.sfz")
     snare = next(s for s in out["slots"] if s["slot"] == "snare")
     assert snare["choice"] == 2 and snare["path"] == snare["alternatives"][1]
-    code = main(["--data-dir", data_dir, "kit", str(root / "Kit 0" / "Kick-Med.wav"), "--json", "--lock", "kick",
-                 "--lock", "snare", "--reroll", "5"])
+    code = main(
+        [
+            "--data-dir",
+            data_dir,
+            "kit",
+            str(root / "Kit 0" / "Kick-Med.wav"),
+            "--json",
+            "--lock",
+            "kick",
+            "--lock",
+            "snare",
+            "--reroll",
+            "5",
+        ]
+    )
     rerolled = {s["slot"]: s for s in json.loads(capsys.readouterr().out)["slots"]}
     assert code == 0 and rerolled["kick"]["choice"] == 1 and rerolled["snare"]["choice"] == 1
     assert rerolled["kick"]["locked"] and any(s["choice"] > 1 for s in rerolled.values())
@@ -120,15 +147,22 @@ def test_cli_kit_json_and_export(kit_library, tmp_path, capsys, monkeypatch):
     assert code == 2 and "alternatives" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(shutil.which("h2cli") is None, reason="Hydrogen's h2cli is not installed (apt-get install hydrogen)")
+@pytest.mark.skipif(
+    shutil.which("h2cli") is None, reason="Hydrogen's h2cli is not installed (apt-get install hydrogen)"
+)
 def test_hydrogen_itself_validates_the_kit(kit, tmp_path):
     """Hydrogen's own checker (h2cli --check, headless) loads the packed kit against its XSD."""
     written = export_kit(kit, tmp_path / "h2", "hydrogen")
     packed = tmp_path / f"{written.parent.name}.h2drumkit"
     with tarfile.open(packed, "w:gz") as tar:
         tar.add(written.parent, arcname=written.parent.name)
-    result = subprocess.run(["h2cli", "--check", str(packed)], capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "HOME": str(tmp_path)})
+    result = subprocess.run(
+        ["h2cli", "--check", str(packed)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
     output = result.stdout + result.stderr
     assert f"{packed}] is valid" in output, output[-2000:]
 

@@ -4,6 +4,7 @@ Over real UDP, a client asks for exports into an allowed folder that someone has
 symlinks (a file and a folder pointing outside) and a hard link to a file outside; every format
 must leave the outside exactly as it was.
 """
+
 from __future__ import annotations
 
 import os
@@ -56,8 +57,9 @@ def trap(tmp_path, kit):
 def client(kit_library, trap):
     library, _ = kit_library
     allowed, _, _ = trap
-    bridge = Bridge(library, None, bridge_settings(query_folders=(str(allowed),)),
-                    state_file=allowed.parent / "bridge-clients.json").start()
+    bridge = Bridge(
+        library, None, bridge_settings(query_folders=(str(allowed),)), state_file=allowed.parent / "bridge-clients.json"
+    ).start()
     with OscClient(*bridge.address, timeout=20.0) as client:
         yield client
     bridge.stop()

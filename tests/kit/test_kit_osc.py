@@ -1,4 +1,5 @@
 """The kit and span addresses over a real UDP socket on loopback, on a library the built-in tags."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,9 @@ from tests.conftest import write
 def client(kit_library, tmp_path_factory):
     library, _ = kit_library
     base = tmp_path_factory.getbasetemp()  # every test's tmp_path: where exports and bounced loops go
-    bridge = Bridge(library, None, bridge_settings(query_folders=(str(base),)),
-                    state_file=base / "bridge-clients.json").start()
+    bridge = Bridge(
+        library, None, bridge_settings(query_folders=(str(base),)), state_file=base / "bridge-clients.json"
+    ).start()
     with OscClient(*bridge.address, timeout=20.0) as client:
         yield client
     bridge.stop()
@@ -62,8 +64,9 @@ def test_kit_export_writes_the_clients_kit_as_checked_sfz(client, kit_library, t
 
 def test_kit_export_errors_are_replies(kit_library, tmp_path):
     library, root = kit_library
-    bridge = Bridge(library, None, bridge_settings(query_folders=(str(tmp_path),)),
-                    state_file=tmp_path / "bridge-clients.json").start()
+    bridge = Bridge(
+        library, None, bridge_settings(query_folders=(str(tmp_path),)), state_file=tmp_path / "bridge-clients.json"
+    ).start()
     with OscClient(*bridge.address, timeout=20.0) as fresh:
         assert "no kit yet" in fresh.request(f"{p.PREFIX}/kit_export", str(tmp_path), "sfz").error
         fresh.request(f"{p.PREFIX}/kit", str(root / "Kit 1" / "Snare-1.wav"))
@@ -81,7 +84,7 @@ def test_similar_span_finds_the_hit_in_a_bounced_loop(client, kit_library, tmp_p
     loop = np.zeros(int(2.0 * rate), np.float32)
     for start, hit in ((0.0, kick), (0.5, snare), (1.0, kick), (1.5, snare)):
         i = int(start * rate)
-        loop[i: i + hit.size] += hit[: loop.size - i]
+        loop[i : i + hit.size] += hit[: loop.size - i]
     bounced = write(tmp_path / "bounce.wav", loop * 0.8, rate)
     response = client.request(f"{p.PREFIX}/similar_span", str(bounced), 0.45, 0.95, 3)
     assert response.error is None and response.paths[0] == str(root / "Kit 1" / "Snare-1.wav")
@@ -93,7 +96,7 @@ def test_similar_span_follows_the_conventions_of_every_query(client, kit_library
     _, root = kit_library
     kick, rate = _read(root / "Kit 0" / "Kick-Hard.wav")
     loop = np.zeros(int(1.0 * rate), np.float32)
-    loop[int(0.2 * rate): int(0.2 * rate) + kick.size] += kick[: loop.size - int(0.2 * rate)]
+    loop[int(0.2 * rate) : int(0.2 * rate) + kick.size] += kick[: loop.size - int(0.2 * rate)]
     bounced = str(write(tmp_path / "bounce.wav", loop * 0.8, rate))
     span = f"{p.PREFIX}/similar_span"
     with OscClient(*client.server, timeout=20.0) as fresh:  # its own settings
@@ -102,13 +105,17 @@ def test_similar_span_follows_the_conventions_of_every_query(client, kit_library
         assert fresh.set("fields", 1).error is None
         [first, *_] = fresh.request(span, bounced, 0.1, 0.9, 2).of(p.RESULT)
         assert len(first) == 3 + 4  # rank path score, then kind bpm key root
-        errors = [fresh.request(span, bounced, -0.5, 0.9, 2).error, fresh.request(span, bounced, 0.9, 0.1, 2).error,
-                  fresh.request(span, bounced, 5.0, 6.0, 2).error]
+        errors = [
+            fresh.request(span, bounced, -0.5, 0.9, 2).error,
+            fresh.request(span, bounced, 0.9, 0.1, 2).error,
+            fresh.request(span, bounced, 5.0, 6.0, 2).error,
+        ]
     assert "from must be 0 s or later" in errors[0]
     assert all(error and "--" not in error for error in errors), errors
 
 
 def _read(path):
     import soundfile as sf
+
     audio, rate = sf.read(path, dtype="float32")
     return audio, rate

@@ -4,6 +4,7 @@ slots it left empty (an empty slot beats a wrong one).
 The backend here is a plumbing tagger: each file is a sine tone, and the tone's pitch decides the tags
 it reports, so every test states exactly how sure each sound's tag is.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -67,8 +68,15 @@ def tagged_library(tmp_path_factory):
     t = np.arange(int(0.4 * RATE)) / RATE
     for name, (tone, _) in SOUNDS.items():
         write(root / "sounds" / name, (0.8 * np.sin(2 * np.pi * tone * t) * np.exp(-t / 0.1)).astype(np.float32), RATE)
-    settings = Settings(engine=EngineSettings(data_dir=str(root / "data"), backends=("tonetags",),
-                                              default_backend="tonetags", workers=1, worker_processes=False))
+    settings = Settings(
+        engine=EngineSettings(
+            data_dir=str(root / "data"),
+            backends=("tonetags",),
+            default_backend="tonetags",
+            workers=1,
+            worker_processes=False,
+        )
+    )
     library = Library(settings, {**BACKENDS, ToneTagger.name: ToneTagger})
     library.scan([str(root / "sounds")])
     yield library, root / "sounds"
@@ -82,8 +90,12 @@ def _picks(kit) -> dict[str, str | None]:
 def test_best_tags_leave_unsure_samples_out(tagged_library):
     library, root = tagged_library
     best = {library.browse.sample(sid).path.rsplit("/", 1)[1]: tag for sid, tag in library.best_tags().items()}
-    assert best == {"kick.wav": "kick", "snare-sure.wav": "snare", "closed-hat.wav": "closed hat",
-                    "zap-other.wav": "other"}
+    assert best == {
+        "kick.wav": "kick",
+        "snare-sure.wav": "snare",
+        "closed-hat.wav": "closed hat",
+        "zap-other.wav": "other",
+    }
     assert len(library.best_tags(min_score=0.0)) == len(SOUNDS)
 
 
@@ -98,8 +110,12 @@ def test_a_slot_takes_only_a_sure_tag_of_its_own_kind(tagged_library):
     assert picks["perc"] is None  # "hand drum?" is not a hand drum
     for choice in kit.slots:  # no alternative is unsure or of another kind either
         for hit in choice.choices:
-            assert hit.path.rsplit("/", 1)[1] not in ("fx-zap.wav", "closed-hat-ringing.wav", "hand-drum-maybe.wav",
-                                                    "zap-other.wav")
+            assert hit.path.rsplit("/", 1)[1] not in (
+                "fx-zap.wav",
+                "closed-hat-ringing.wav",
+                "hand-drum-maybe.wav",
+                "zap-other.wav",
+            )
     assert "open hat" in kit.empty_slots() and "perc" in kit.empty_slots()
     assert "snare" not in kit.empty_slots()
 
@@ -125,9 +141,12 @@ def test_the_kit_reports_its_unfilled_slots_everywhere(tagged_library, capsys):
 
 def test_a_tag_filter_matches_only_sure_tags(tagged_library):
     library, _ = tagged_library
+
     def names(**filters):
-        return sorted(library.browse.sample(sid).path.rsplit("/", 1)[1]
-                      for sid in library.browse.ids_matching(Filters(**filters)))
+        return sorted(
+            library.browse.sample(sid).path.rsplit("/", 1)[1] for sid in library.browse.ids_matching(Filters(**filters))
+        )
+
     assert names(tag="open hat") == []
     assert names(tag="hand drum") == []
     assert names(tag="snare") == ["snare-sure.wav"]

@@ -1,4 +1,5 @@
 """``soundalike map``: positions as JSON (stable between runs), the text map, tag filter, refit."""
+
 from __future__ import annotations
 
 import json
@@ -59,7 +60,8 @@ def test_a_map_fitted_on_a_handful_is_refitted_once_the_library_doubles(kit_libr
     width = part.stop - part.start
     signature = f"{drum_map.embedder.signature()}/overall"
     for fitted_on, expected in ((3, len(library.index("builtin"))), (600, 600)):
-        Projection(signature, np.zeros(width, np.float32), np.eye(width, 2, dtype=np.float32), (0.0, 1.0, 0.0, 1.0),
-                   fitted_on).save(drum_map.path)
+        Projection(
+            signature, np.zeros(width, np.float32), np.eye(width, 2, dtype=np.float32), (0.0, 1.0, 0.0, 1.0), fitted_on
+        ).save(drum_map.path)
         assert DrumMap(library).ensure_projection().fitted_on == expected  # 600: settled, kept as it is
     DrumMap(library).ensure_projection(refit=True)  # leave a real projection for the other tests

@@ -1,5 +1,6 @@
 """Tiny, randomly initialised models saved to temp dirs, loaded back through each backend's real
 ``from_pretrained`` path via ``model_path``. Session-scoped: building them is the slow part."""
+
 from __future__ import annotations
 
 import json
@@ -67,12 +68,24 @@ def build_tiny_clap(folder: Path, seed: int = 0) -> Path:
     torch.manual_seed(seed)
     tokenizer = transformers.RobertaTokenizer.from_pretrained(str(write_tokenizer_files(folder / "tok")))
     text = transformers.ClapTextConfig(
-        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=37, projection_dim=16, max_position_embeddings=80,
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
+        projection_dim=16,
+        max_position_embeddings=80,
     )
     audio = transformers.ClapAudioConfig(
-        num_mel_bins=64, spec_size=256, window_size=8, hidden_size=32, patch_embeds_hidden_size=16,
-        depths=[1, 1], num_attention_heads=[2, 2], projection_dim=16, num_hidden_layers=2,
+        num_mel_bins=64,
+        spec_size=256,
+        window_size=8,
+        hidden_size=32,
+        patch_embeds_hidden_size=16,
+        depths=[1, 1],
+        num_attention_heads=[2, 2],
+        projection_dim=16,
+        num_hidden_layers=2,
     )
     model = transformers.ClapModel(transformers.ClapConfig(text_config=text, audio_config=audio, projection_dim=16))
     spread_weights(model.text_model, std=0.2)
@@ -132,8 +145,13 @@ def tiny_wavlm_path(tmp_path_factory) -> Path:
 def tiny_speaker_path(tmp_path_factory) -> Path:
     torch.manual_seed(4)
     config = transformers.WavLMConfig(
-        **TINY_ENCODER, num_buckets=16, max_bucket_distance=40,
-        tdnn_dim=(16, 16), tdnn_kernel=(3, 1), tdnn_dilation=(1, 1), xvector_output_dim=12,
+        **TINY_ENCODER,
+        num_buckets=16,
+        max_bucket_distance=40,
+        tdnn_dim=(16, 16),
+        tdnn_kernel=(3, 1),
+        tdnn_dilation=(1, 1),
+        xvector_output_dim=12,
     )
     model = transformers.WavLMForXVector(config)
     folder = tmp_path_factory.mktemp("speaker")

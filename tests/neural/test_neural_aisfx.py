@@ -1,4 +1,5 @@
 """aisfx with the real weights shipped in the package, on generated drums."""
+
 from __future__ import annotations
 
 import numpy as np

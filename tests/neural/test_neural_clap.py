@@ -1,4 +1,5 @@
 """CLAP backend on a tiny random CLAP loaded through model_path."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Neural backends inside a real library: several backends at once, text search, stored tags."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -22,6 +23,7 @@ def clap_settings(make_settings, tiny_clap_path):
     def _make(backends):
         settings = make_settings(backends=backends, default="bands")
         return dataclasses.replace(settings, backends={"clap": {"model_path": str(tiny_clap_path), "device": "cpu"}})
+
     return _make
 
 
@@ -71,8 +73,9 @@ def test_search_without_a_text_backend_says_what_to_do(make_settings):
 
 def test_search_command_with_a_local_model(tmp_path, capsys, drum_folder, tiny_clap_path, monkeypatch):
     config = tmp_path / "config.toml"
-    config.write_text(f'[engine]\nbackends = ["builtin", "clap"]\n[backends.clap]\nmodel_path = "{tiny_clap_path}"\n'
-                      'device = "cpu"\n')
+    config.write_text(
+        f'[engine]\nbackends = ["builtin", "clap"]\n[backends.clap]\nmodel_path = "{tiny_clap_path}"\ndevice = "cpu"\n'
+    )
     monkeypatch.setenv("SOUNDALIKE_CONFIG", str(config))
     data = str(tmp_path / "lib")
     assert main(["--data-dir", data, "index", str(drum_folder)]) == 0

@@ -1,4 +1,5 @@
 """wav2vec2, HuBERT, WavLM, speaker x-vectors and MERT on tiny random checkpoints."""
+
 from __future__ import annotations
 
 import numpy as np

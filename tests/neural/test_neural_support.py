@@ -1,4 +1,5 @@
 """Shared plumbing: loading messages, install hints, chunking and pooling, the self-check."""
+
 from __future__ import annotations
 
 import subprocess

@@ -1,4 +1,5 @@
 """The training script scores exactly the vectors users get (``soundalike embed``)."""
+
 from __future__ import annotations
 
 import sys
@@ -21,8 +22,12 @@ from soundalike.engine.tools.evaluation import evaluate  # noqa: E402
 def _clips(n: int) -> list[np.ndarray]:
     rng = np.random.default_rng(0)
     t = np.arange(8000)
-    return [(rng.standard_normal(len(t)) * np.exp(-t / (200 * (i + 1)))
-             + np.sin(2 * np.pi * (60 + 40 * i) * t / 22050)).astype(np.float32) for i in range(n)]
+    return [
+        (
+            rng.standard_normal(len(t)) * np.exp(-t / (200 * (i + 1))) + np.sin(2 * np.pi * (60 + 40 * i) * t / 22050)
+        ).astype(np.float32)
+        for i in range(n)
+    ]
 
 
 def test_training_weights_aspects_as_the_library_ranks_them():

@@ -1,4 +1,5 @@
 """TUI fixtures: a real engine over a temp library, and sounddevice faked at its module boundary."""
+
 from __future__ import annotations
 
 import asyncio
@@ -88,6 +89,7 @@ def make_app(service: EngineService, roots=None, tui=None) -> SoundalikeApp:
 
 def _with_tui(settings, tui):
     import dataclasses
+
     return dataclasses.replace(settings, tui=tui)
 
 

@@ -1,4 +1,5 @@
 """Kit screen, drum map and listen key, driven with Pilot over a real engine on the built-in backend."""
+
 from __future__ import annotations
 
 import sys
@@ -48,8 +49,12 @@ def kit_root(tmp_path_factory):
 @pytest.fixture
 def kit_service(kit_root, tmp_path):
     tui = TuiSettings(kit_folder=str(tmp_path / "kits"), listen_seconds=1.5)
-    settings = Settings(engine=EngineSettings(data_dir=str(tmp_path / "data"), backends=("builtin",),
-                                              default_backend="builtin", workers=1), tui=tui)
+    settings = Settings(
+        engine=EngineSettings(
+            data_dir=str(tmp_path / "data"), backends=("builtin",), default_backend="builtin", workers=1
+        ),
+        tui=tui,
+    )
     with EngineService(settings) as service:
         service.library.scan([str(kit_root)])
         yield service
@@ -62,6 +67,7 @@ def install_sd(monkeypatch, devices) -> None:
 async def open_on(pilot, app, name: str) -> None:
     """Put the browser's cursor on the file called ``name``."""
     from soundalike.tui.widgets.sample_list import SampleList
+
     lst = app.screen.query_one(SampleList)
     await wait_for(pilot, lambda: lst.source.count > 0, what="rows")
     index = next(i for i in range(lst.source.count) if lst.source.row(i).path.endswith(name))
@@ -87,8 +93,11 @@ async def test_kit_screen_builds_cycles_locks_and_exports(kit_service, monkeypat
         assert str(table.get_row_at(1)[5]) == "locked" and str(table.get_row_at(1)[4]).startswith("2/")
         await pilot.press("w")
         folder = tmp_path / "kits" / "kit-Kick-Med"
-        await wait_for(pilot, lambda: (folder / "sfz" / "kit.sfz").exists() and any((folder / "hydrogen").glob("*/drumkit.xml")),
-                       what="export written")
+        await wait_for(
+            pilot,
+            lambda: (folder / "sfz" / "kit.sfz").exists() and any((folder / "hydrogen").glob("*/drumkit.xml")),
+            what="export written",
+        )
         await wait_for(pilot, lambda: any("Kit written" in n.message for n in app._notifications), what="the message")
         message = next(n.message for n in app._notifications if "Kit written" in n.message)
         named = message.split(": ", 1)[1].split(", ")  # every file it names is where it says
@@ -133,6 +142,7 @@ async def test_map_places_every_sample_and_snaps_to_the_nearest(kit_service, mon
 
 async def test_map_keeps_its_projection_when_a_sample_lands(kit_service, monkeypatch, kit_root, tmp_path):
     from soundalike.engine.tools.drum_map import DrumMap
+
     library = kit_service.library
     before = DrumMap(library).points()
     extra = tmp_path / "more"
@@ -149,7 +159,7 @@ async def test_map_keeps_its_projection_when_a_sample_lands(kit_service, monkeyp
 async def test_listen_key_records_and_shows_results(kit_service, monkeypatch, kit_root):
     snare, rate = sf.read(kit_root / "Kit 1" / "Snare-1.wav", dtype="float32")
     audio = np.zeros(int(1.5 * rate), np.float32)
-    audio[int(0.2 * rate): int(0.2 * rate) + snare.size] = snare[: audio.size - int(0.2 * rate)]
+    audio[int(0.2 * rate) : int(0.2 * rate) + snare.size] = snare[: audio.size - int(0.2 * rate)]
     install_sd(monkeypatch, FakeAudioDevices(audio, rate))
     app = make_app(kit_service)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -164,8 +174,11 @@ async def test_listen_without_input_says_so_and_offers_the_file_route(kit_servic
     app = make_app(kit_service)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("R")
-        await wait_for(pilot, lambda: any("similar FILE --from" in str(n.message) for n in app._notifications),
-                       what="the no-input notice")
+        await wait_for(
+            pilot,
+            lambda: any("similar FILE --from" in str(n.message) for n in app._notifications),
+            what="the no-input notice",
+        )
 
 
 async def test_open_map_places_new_files_without_moving_or_playing(kit_service, monkeypatch, tmp_path):

@@ -2,6 +2,7 @@
 
 Update after a deliberate change: pytest tests/tui/test_explore_snapshots.py --snapshot-update
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,8 +26,11 @@ def explore_service(tmp_path, fake_sd):
     with fixed_folder(FIXED_ROOT):
         for kit in range(2):
             write_kit(FIXED_ROOT / f"Kit {kit}", kit)
-        settings = Settings(engine=EngineSettings(data_dir=str(tmp_path / "data"), backends=("builtin",),
-                                                  default_backend="builtin", workers=1))
+        settings = Settings(
+            engine=EngineSettings(
+                data_dir=str(tmp_path / "data"), backends=("builtin",), default_backend="builtin", workers=1
+            )
+        )
         with EngineService(settings) as service:
             service.library.scan([FIXED_ROOT])
             yield service
@@ -52,8 +56,9 @@ def test_drum_map_at_80x24(snap_compare, explore_service):
     async def run_before(pilot):
         await waveform_drawn(pilot)
         await pilot.press("p")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, MapScreen) and pilot.app.screen.points is not None,
-                       what="map")
+        await wait_for(
+            pilot, lambda: isinstance(pilot.app.screen, MapScreen) and pilot.app.screen.points is not None, what="map"
+        )
         await pilot.press("right", "right", "up")
         await wait_for(pilot, lambda: pilot.app.status_state.playing, what="the map auditions the selection")
         await waveform_drawn(pilot)

@@ -1,4 +1,5 @@
 """What a new user tripped on in the app's first hour over a real folder, each driven as they did it."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -49,8 +50,9 @@ async def test_the_results_status_bar_counts_samples_added_while_it_was_away(ind
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: samples(app).source.count == 24, what="24 rows")
         await pilot.press("s")
-        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen) and samples(app).source.count,
-                       what="results")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, ResultsScreen) and samples(app).source.count, what="results"
+        )
         assert "24 samples" in status_line(app)
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, BrowserScreen), what="back to the library")
@@ -89,8 +91,7 @@ async def test_down_leaves_the_search_box_for_the_list(indexed, fake_sd):
         await pilot.press("down")
         assert samples(app).cursor == 1  # the list's own down from there
         await pilot.press("s")
-        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen) and "results" in title(app),
-                       what="results")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen) and "results" in title(app), what="results")
         box = app.screen.query_one("#results-search", Input)
         await pilot.press("slash", *"kick")
         await wait_for(pilot, lambda: box.value == "kick", what="words typed")
@@ -130,7 +131,8 @@ async def test_export_key_converts_when_the_setting_asks(indexed, fake_sd, tmp_p
 
 
 async def test_index_while_the_app_is_open_names_the_app_and_a_missing_folder_first(
-        service, drum_folder, fake_sd, tmp_path):
+    service, drum_folder, fake_sd, tmp_path
+):
     app = make_app(service, roots=[str(drum_folder)])
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: service.library.lock.held, what="the app owns the library")
@@ -151,8 +153,12 @@ def test_a_user_tag_gets_its_own_symbol_and_colour_on_the_map():
 
 
 def test_the_map_legend_wraps_between_entries_instead_of_being_cut():
-    items = [(name, 10 + i, (200, 100, 50)) for i, name in enumerate(
-        ("open hat", "clap", "closed hat", "kick", "rim", "snare", "tom", "cymbal", "shaker", "other", "boomy"))]
+    items = [
+        (name, 10 + i, (200, 100, 50))
+        for i, name in enumerate(
+            ("open hat", "clap", "closed hat", "kick", "rim", "snare", "tom", "cymbal", "shaker", "other", "boomy")
+        )
+    ]
     lines = legend_text(items, 118).plain.splitlines()
     assert len(lines) == 2 and all(cell_len(line) <= 118 for line in lines)
     assert all(f"■ {name} {count}" in "\n".join(lines) for name, count, _ in items)  # no entry split or cut
@@ -170,8 +176,9 @@ async def test_at_80x24_a_folded_row_shows_its_whole_file_name(indexed, fake_sd,
         await pilot.press("slash", *"PearlKick-Med")
         await wait_for(pilot, lambda: samples(app).source.count == 1, what="the one kick")
         await pilot.press("down", "s")
-        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen) and samples(app).source.count,
-                       what="results")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, ResultsScreen) and samples(app).source.count, what="results"
+        )
         await pilot.pause(0.1)
         lines = [samples(app).render_line(y).text for y in range(samples(app).source.count)]
         folded = [line for line in lines if "LudwigKick" in line]
@@ -196,15 +203,18 @@ async def test_a_folded_group_is_shown_and_played_by_its_lead(indexed, fake_sd, 
     """The engine picks a group's lead (the loudest layer, not the softest that scored best); the
     row, the detail and Space all use that lead, whatever its members scored."""
     library = indexed.library
-    soft, hard, snare = (library.browse.sample_by_path(drum_folder / "Kit 0" / name)
-                         for name in ("kick_0.wav", "kick_1.wav", "snare_0.wav"))
+    soft, hard, snare = (
+        library.browse.sample_by_path(drum_folder / "Kit 0" / name)
+        for name in ("kick_0.wav", "kick_1.wav", "snare_0.wav")
+    )
     group = Group(Hit(hard, 0.91), layers=(Hit(soft, 0.99),))
     app = make_app(indexed)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: samples(app).current is not None, what="the library")
         app.show_results("layers", lambda: [group, Group(Hit(snare, 0.95))])
-        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen) and samples(app).source.count == 2,
-                       what="two rows")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, ResultsScreen) and samples(app).source.count == 2, what="two rows"
+        )
         line = samples(app).render_line(0).text
         assert samples(app).current.id == hard.id and "kick_1.wav" in line
         assert "0.990" in line  # the group ranks by its best score, above the snare's 0.95

@@ -1,4 +1,5 @@
 """The main flows, driven with Pilot over a real engine on a temp library."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -104,8 +105,15 @@ async def test_similar_shows_scored_results_and_back_keeps_the_cursor(indexed, f
         assert hits[0].score >= hits[-1].score
         second = hits[1].sample
         await pilot.press("j", "s")  # similar again, from a result: the same screen, new results
-        await wait_for(pilot, lambda: app.screen.hits and "similar to " + os.path.basename(second.path)
-                       == app.screen.title_text and app.screen.hits != hits, what="second results")
+        await wait_for(
+            pilot,
+            lambda: (
+                app.screen.hits
+                and "similar to " + os.path.basename(second.path) == app.screen.title_text
+                and app.screen.hits != hits
+            ),
+            what="second results",
+        )
         assert second.path not in [h.path for h in app.screen.hits]
         await pilot.press("escape")  # back to the first results, then to the library
         assert isinstance(app.screen, ResultsScreen) and app.screen.hits == hits
@@ -123,8 +131,15 @@ def similar_to(sample) -> str:
 
 async def similar(pilot, app, sample):
     await pilot.press("s")
-    await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen) and app.screen.title_text == similar_to(sample)
-                   and "results" in title(app), what=similar_to(sample))
+    await wait_for(
+        pilot,
+        lambda: (
+            isinstance(app.screen, ResultsScreen)
+            and app.screen.title_text == similar_to(sample)
+            and "results" in title(app)
+        ),
+        what=similar_to(sample),
+    )
 
 
 async def test_esc_after_nested_similar_goes_back_one_level_at_a_time(indexed, fake_sd):
@@ -142,8 +157,9 @@ async def test_esc_after_nested_similar_goes_back_one_level_at_a_time(indexed, f
         assert title(app).startswith(f"{similar_to(start)} › {similar_to(second)} — ")  # the trail
         await pilot.press("j", "s")  # a third level
         third = app.screen.outer[-1].source.row(app.screen.outer[-1].cursor)
-        await wait_for(pilot, lambda: app.screen.title_text == similar_to(third) and "results" in title(app),
-                       what="third results")
+        await wait_for(
+            pilot, lambda: app.screen.title_text == similar_to(third) and "results" in title(app), what="third results"
+        )
         assert f"{similar_to(second)} › {similar_to(third)} — 20 results  (Esc: back)" in title(app)
 
         await pilot.press("escape")
@@ -307,8 +323,9 @@ async def test_tag_picker_and_loop_filter(indexed, fake_sd):
         await wait_for(pilot, lambda: samples(app).source.count == 6, what="6 kicks")
         assert samples(app).render_line(0).text.count("kick") >= 2  # name and tag columns
         await pilot.press("x", "o", "o")  # loops: cymbals here are under loop_min_seconds, so none
-        await wait_for(pilot, lambda: app.screen.state.kind == "loop" and samples(app).source.count == 0,
-                       what="no loops")
+        await wait_for(
+            pilot, lambda: app.screen.state.kind == "loop" and samples(app).source.count == 0, what="no loops"
+        )
         assert "no samples here" in detail_text(app)
 
 

@@ -1,5 +1,6 @@
 """Your own words on your sounds, and getting them out: marks, user tags, collections,
 the recently added view, export into a project folder and file URI lists."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -40,8 +41,11 @@ async def test_marked_samples_get_a_user_tag_shown_and_filtered_beside_the_model
         assert "•" in samples(app).render_line(0).text
         await pilot.press("T")
         await answer(pilot, app, "punchy")
-        await wait_for(pilot, lambda: all(indexed.library.browse.tags(sid).get("user", {}) == {"punchy": 1.0}
-                                          for sid in marked), what="the tag written (on a worker)")
+        await wait_for(
+            pilot,
+            lambda: all(indexed.library.browse.tags(sid).get("user", {}) == {"punchy": 1.0} for sid in marked),
+            what="the tag written (on a worker)",
+        )
         await wait_for(pilot, lambda: "punchy" in samples(app).render_line(0).text, what="tag column")
         await pilot.press("M", "t")
         await wait_for(pilot, lambda: isinstance(app.screen, TagPicker), what="tag picker")
@@ -61,8 +65,11 @@ async def test_collections_are_browsed_like_folders(indexed, fake_sd):
         await wait_for(pilot, lambda: samples(app).source.count == 24, what="the library")
         await pilot.press("m", "m", "m", "C")
         await answer(pilot, app, "Keepers [A]")
-        await wait_for(pilot, lambda: user_lists.collections(catalog_of(indexed.library)) == [("Keepers [A]", 3)],
-                       what="the collection written")
+        await wait_for(
+            pilot,
+            lambda: user_lists.collections(catalog_of(indexed.library)) == [("Keepers [A]", 3)],
+            what="the collection written",
+        )
         tree = app.screen.query_one(FolderTree)
         collections = tree._collections
         await wait_for(pilot, lambda: collections.children, what="the collection in the tree")
@@ -128,7 +135,8 @@ async def test_export_into_the_project_folder_and_uri_list(indexed, fake_sd, tmp
 
 
 async def test_export_without_a_project_folder_uses_a_default_and_names_the_config_file(
-        indexed, fake_sd, tmp_path, monkeypatch):
+    indexed, fake_sd, tmp_path, monkeypatch
+):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("SOUNDALIKE_CONFIG", str(tmp_path / "my-config.toml"))
     app = make_app(indexed)
@@ -138,8 +146,11 @@ async def test_export_without_a_project_folder_uses_a_default_and_names_the_conf
         await pilot.press("y")
         copy = tmp_path / "home" / "soundalike-samples" / os.path.basename(first.path)
         await wait_for(pilot, lambda: copy.exists(), what="the copy in the default folder")
-        await wait_for(pilot, lambda: any(f"project_folder in {tmp_path / 'my-config.toml'}" in n.message
-                                          for n in app._notifications), what="where to change it")
+        await wait_for(
+            pilot,
+            lambda: any(f"project_folder in {tmp_path / 'my-config.toml'}" in n.message for n in app._notifications),
+            what="where to change it",
+        )
 
 
 def test_export_never_overwrites_and_links_when_asked(tmp_path):

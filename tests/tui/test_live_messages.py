@@ -1,5 +1,6 @@
 """Engine events reach the app as Textual messages that coalesce: published on
 other threads, a burst of 10,000 becomes a handful of screen updates that still carry every change."""
+
 from __future__ import annotations
 
 import time
@@ -46,9 +47,15 @@ async def test_failures_that_come_too_soon_for_a_toast_are_told_later(indexed, f
     app = make_app(indexed)
     async with app.run_test(size=(100, 30)) as pilot:
         indexed.events.publish(SampleFailed("/s/a.wav", "not decodable audio"))
-        await wait_for(pilot, lambda: any("Couldn't index a.wav" in n.message for n in app._notifications),
-                       what="the first failure told")
+        await wait_for(
+            pilot,
+            lambda: any("Couldn't index a.wav" in n.message for n in app._notifications),
+            what="the first failure told",
+        )
         for name in ("b.wav", "c.wav"):
             indexed.events.publish(SampleFailed(f"/s/{name}", "empty"))
-        await wait_for(pilot, lambda: any(n.message.startswith("2 files couldn't be indexed, e.g. b.wav")
-                                          for n in app._notifications), what="the later two, in one toast")
+        await wait_for(
+            pilot,
+            lambda: any(n.message.startswith("2 files couldn't be indexed, e.g. b.wav") for n in app._notifications),
+            what="the later two, in one toast",
+        )

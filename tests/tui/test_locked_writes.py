@@ -4,6 +4,7 @@ worker, a toast names the owner, the app keeps running, and nothing is lost or h
 The other owner is a second ``LibraryLock`` on the same data folder: flock locks conflict between
 two opens exactly as between two processes (tests/engine/store/test_lock.py).
 """
+
 from __future__ import annotations
 
 import os
@@ -56,18 +57,24 @@ async def test_tag_and_collect_while_serve_owns_the_library_tell_the_owner(index
                 await pilot.press(key)
                 await wait_for(pilot, lambda: isinstance(app.screen, Prompt), what="the prompt")
                 await pilot.press(*answer, "enter")
-                await wait_for(pilot, lambda key=key: sum("soundalike serve" in m for m in toasts(app)) == 1 + (key == "C"),
-                               what=f"the owner named after {key}")
+                await wait_for(
+                    pilot,
+                    lambda key=key: sum("soundalike serve" in m for m in toasts(app)) == 1 + (key == "C"),
+                    what=f"the owner named after {key}",
+                )
         assert library.browse.tags(sample.id).get("user", {}) == {} and app.is_running
         assert "Favs" not in [name for name, _ in library.browse.collections()]
 
 
 async def test_a_write_the_catalog_refuses_is_a_toast_and_the_app_goes_on(indexed, fake_sd):
     from tests.conftest import catalog_of
+
     library = indexed.library
     with catalog_of(library).transaction() as tx:  # by hand: a refusal the catalog does not name itself
-        tx.execute("CREATE TRIGGER no_stars BEFORE UPDATE OF favourite ON samples "
-                   "BEGIN SELECT RAISE(ABORT, 'stars refused'); END")
+        tx.execute(
+            "CREATE TRIGGER no_stars BEFORE UPDATE OF favourite ON samples "
+            "BEGIN SELECT RAISE(ABORT, 'stars refused'); END"
+        )
     app = make_app(indexed)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: samples(app).source.count == 24, what="the library")
@@ -76,6 +83,7 @@ async def test_a_write_the_catalog_refuses_is_a_toast_and_the_app_goes_on(indexe
 
         def refused() -> str | None:
             return next((m for m in toasts(app) if "stars refused" in m), None)
+
         await wait_for(pilot, refused, what="a toast saying the write was refused")
         told = refused() or ""
         assert "could not be read or written" in told and os.path.basename(sample.path) in told

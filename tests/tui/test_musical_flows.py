@@ -1,4 +1,5 @@
 """The library view's musical column, sort and "fits this one" filter, driven with Pilot."""
+
 from __future__ import annotations
 
 import pytest
@@ -36,8 +37,11 @@ async def test_bpm_key_column_sort_and_fits_filter(music_service, fake_sd):
     async with app.run_test(size=(140, 32)) as pilot:
         await wait_for(pilot, lambda: len(rows(app)) == 10, what="10 rows")
         assert "G2" in line_of(app, "hit_43.wav") and "120 Am" in line_of(app, "groove_0.wav")
-        await wait_for(pilot, lambda: "key Am" in str(app.screen.query_one("#facts").render()),
-                       what="the detail pane's musical line")
+        await wait_for(
+            pilot,
+            lambda: "key Am" in str(app.screen.query_one("#facts").render()),
+            what="the detail pane's musical line",
+        )
         assert "loop" in str(app.screen.query_one("#facts").render())
         await pilot.press("O")  # sort by BPM: 90 first, samples without a tempo last
         await wait_for(pilot, lambda: rows(app)[0] == "groove_3.wav", what="slowest loop first")

@@ -1,4 +1,5 @@
 """The TUI's parts without a screen: mixer, event coalescing, filters, text fitting, keys, entry."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -96,12 +97,15 @@ def test_fit_keeps_unicode_within_width():
     assert fmt.duration(0.123) == "0.12s" and fmt.duration(75) == "1:15"
 
 
-@pytest.mark.parametrize("width,expected", [
-    (80, "similar to a.wav › similar to b.wav › similar to c.wav — 20 results"),
-    (60, "… › similar to b.wav › similar to c.wav — 20 results"),
-    (45, "… › similar to c.wav — 20 results"),
-    (10, "… › similar to c.wav — 20 results"),  # cropped on screen, still saying there is a way back
-])
+@pytest.mark.parametrize(
+    "width,expected",
+    [
+        (80, "similar to a.wav › similar to b.wav › similar to c.wav — 20 results"),
+        (60, "… › similar to b.wav › similar to c.wav — 20 results"),
+        (45, "… › similar to c.wav — 20 results"),
+        (10, "… › similar to c.wav — 20 results"),  # cropped on screen, still saying there is a way back
+    ],
+)
 def test_breadcrumb_of_nested_results_fits_by_dropping_the_oldest(width, expected):
     assert breadcrumb(["similar to a.wav", "similar to b.wav"], "similar to c.wav — 20 results", width) == expected
     assert breadcrumb([], "similar to c.wav", 5) == "similar to c.wav"
@@ -117,14 +121,17 @@ def test_every_action_has_a_key_setting_and_every_key_setting_an_action():
     assert settings == {a.name for a in ACTIONS}
 
 
-@pytest.mark.parametrize("argv,expected", [
-    ([], ["tui"]),
-    (["~/Samples"], ["tui", "~/Samples"]),
-    (["--data-dir", "lib", "~/Samples"], ["--data-dir", "lib", "tui", "~/Samples"]),
-    (["index", "~/Samples"], ["index", "~/Samples"]),
-    (["-v", "stats"], ["-v", "stats"]),
-    (["--help"], ["--help"]),
-])
+@pytest.mark.parametrize(
+    "argv,expected",
+    [
+        ([], ["tui"]),
+        (["~/Samples"], ["tui", "~/Samples"]),
+        (["--data-dir", "lib", "~/Samples"], ["--data-dir", "lib", "tui", "~/Samples"]),
+        (["index", "~/Samples"], ["index", "~/Samples"]),
+        (["-v", "stats"], ["-v", "stats"]),
+        (["--help"], ["--help"]),
+    ],
+)
 def test_bare_soundalike_runs_the_app(argv, expected):
     assert default_to_tui(argv, build_parser()) == expected
 
@@ -132,6 +139,7 @@ def test_bare_soundalike_runs_the_app(argv, expected):
 def test_no_folder_and_an_empty_library_opens_the_demo(make_settings, monkeypatch, tmp_path):
     from soundalike.engine.library.facade import Library
     from tests.conftest import TEST_BACKENDS
+
     built = []
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(tui_cmd, "build_demo_library", built.append)
@@ -147,6 +155,7 @@ def test_no_folder_and_an_empty_library_opens_the_demo(make_settings, monkeypatc
 
 def test_tui_command_rejects_a_missing_folder(tmp_path, capsys, monkeypatch):
     from soundalike.cli import main
+
     monkeypatch.setenv("SOUNDALIKE_CONFIG", str(tmp_path / "none.toml"))
     assert main(["--data-dir", str(tmp_path / "lib"), str(tmp_path / "nope")]) == 2
     assert "is not a folder" in capsys.readouterr().err
@@ -157,6 +166,7 @@ def test_docs_list_every_key():
     from pathlib import Path
 
     from soundalike.tui.keys import keys_for, pretty
+
     table = Path(__file__).parents[2].joinpath("docs", "tui.md").read_text().split("## Keys (defaults)")[1]
     table = table.split("\n\n")[1]
     cells = [line.split("|")[1] for line in table.splitlines()[2:]]
@@ -189,9 +199,18 @@ def test_every_key_is_bound_by_the_part_that_runs_it():
     from soundalike.tui.screens.map import MapScreen
     from soundalike.tui.screens.results import ResultsScreen
     from soundalike.tui.widgets.sample_list import SampleList
+
     names, bound, wrong = {a.name for a in ACTIONS}, set(), []
-    for part in (SoundalikeApp, AppScreen, ListingScreen, BrowserScreen, ResultsScreen, KitScreen, MapScreen,
-                 SampleList):
+    for part in (
+        SoundalikeApp,
+        AppScreen,
+        ListingScreen,
+        BrowserScreen,
+        ResultsScreen,
+        KitScreen,
+        MapScreen,
+        SampleList,
+    ):
         declared = BindingsMap(part.__dict__.get("BINDINGS", [])).key_to_bindings.values()
         for binding in (b for bs in declared for b in bs if b.id in names):
             bound.add(binding.id)

@@ -1,5 +1,6 @@
 """Steering results from the results view: filters, words, paging, scope, aspects,
 sorting, columns, and copies folded into one row."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -34,8 +35,11 @@ def paths(app) -> list[str]:
 async def open_results(app, pilot, first_kick: bool = True):
     await wait_for(pilot, lambda: samples(app).source.count >= 24, what="the library")
     await pilot.press("s")
-    await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen) and app.screen.hits
-                   and "results" in title(app), what="results")
+    await wait_for(
+        pilot,
+        lambda: isinstance(app.screen, ResultsScreen) and app.screen.hits and "results" in title(app),
+        what="results",
+    )
 
 
 async def settled(pilot, app, before: str):
@@ -85,8 +89,9 @@ async def test_results_page_past_the_first_page(indexed, fake_sd):
         first = paths(app)
         for expected in (10, 15, 20, 23):
             await pilot.press("G")
-            await wait_for(pilot, lambda expected=expected: len(app.screen.hits) == expected,
-                           what=f"{expected} results")
+            await wait_for(
+                pilot, lambda expected=expected: len(app.screen.hits) == expected, what=f"{expected} results"
+            )
             assert paths(app)[:5] == first
         scores = [hit.score for hit in app.screen.hits]
         assert scores == sorted(scores, reverse=True) and samples(app).cursor >= 19
@@ -116,8 +121,11 @@ async def test_scope_can_limit_results_to_the_browsed_folder(indexed, fake_sd, d
         app.screen.set_filters(dataclasses.replace(app.screen.state, folder=str(drum_folder / "Kit 1")))
         await wait_for(pilot, lambda: samples(app).source.count == 12, what="Kit 1")
         await pilot.press("s")
-        await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen) and app.screen.hits
-                       and "results" in title(app), what="results")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, ResultsScreen) and app.screen.hits and "results" in title(app),
+            what="results",
+        )
         assert any("Kit 0" in path for path in paths(app))  # s still asks the whole library
         await pilot.press("w", "w", "w", "w")
         await wait_for(pilot, lambda: "in Kit 1" in title(app) and "searching" not in title(app), what="browsed")
@@ -186,7 +194,12 @@ async def test_aspects_from_the_results_view(make_settings, drum_folder, fake_sd
             await pilot.press("A")
             await settled(pilot, app, before)
             assert "by low" in title(app)
-            expected = [h.path for h in svc.library.similar(SimilarQuery(app.screen.asked.sample.id, k=20, weights={"low": 1.0}, collapse=False)).hits]
+            expected = [
+                h.path
+                for h in svc.library.similar(
+                    SimilarQuery(app.screen.asked.sample.id, k=20, weights={"low": 1.0}, collapse=False)
+                ).hits
+            ]
             assert paths(app) == expected != overall
             await pilot.press("A", "A")  # high, then overall again
             await wait_for(pilot, lambda: "by " not in title(app) and "searching" not in title(app), what="overall")
@@ -214,6 +227,7 @@ async def test_results_only_keys_say_so_in_the_library(indexed, fake_sd):
 
 def test_aspect_cycle_skips_a_backend_aspect_named_overall():
     from soundalike.tui.results_query import ResultsQuery
+
     query = ResultsQuery("q", sample=None)
     aspects = ("overall", "timbre", "envelope")
     steps = [query := query.cycled("aspect", aspects) for _ in range(3)]

@@ -1,4 +1,5 @@
 """What a producer tripped on in a working session, each driven as they did it."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -85,6 +86,7 @@ async def test_toasts_and_labels_show_square_brackets(indexed, fake_sd, drum_fol
         await wait_for(pilot, lambda: samples(app).source.count == 25, what="25 rows")
         app.notify("install with pip install 'soundalike[neural]' and add clap to [engine] backends")
         from textual.widgets._toast import Toast  # rendered as the toast widget renders it
+
         await wait_for(pilot, lambda: list(app._notifications), what="the notification")
         shown = " ".join(str(Toast(note).render()) for note in app._notifications)
         assert "soundalike[neural]" in shown and "[engine]" in shown
@@ -100,10 +102,17 @@ async def test_toasts_and_labels_show_square_brackets(indexed, fake_sd, drum_fol
 
 
 def test_the_status_bar_fits_120_columns_with_a_long_midi_state():
-    state = StatusState(counts={"ok": 754}, backends=("builtin",), audio="off", autoplay=True,
-                        bridge=BridgeState(osc="listening on 127.0.0.1:9000",
-                                           midi="MIDI unavailable: no ALSA sequencer (/dev/snd/seq is missing: "
-                                                "load snd-seq, or run outside a container); OSC works without it"))
+    state = StatusState(
+        counts={"ok": 754},
+        backends=("builtin",),
+        audio="off",
+        autoplay=True,
+        bridge=BridgeState(
+            osc="listening on 127.0.0.1:9000",
+            midi="MIDI unavailable: no ALSA sequencer (/dev/snd/seq is missing: "
+            "load snd-seq, or run outside a container); OSC works without it",
+        ),
+    )
     line = state.line()
     assert cell_len(line.plain) <= 118 and line.plain.endswith("audio off · autoplay")
     assert "MIDI unavailable" in line.plain and "ALSA" not in line.plain
@@ -113,14 +122,18 @@ def test_the_status_bar_fits_120_columns_with_a_long_midi_state():
 async def test_the_bridge_panel_says_each_state_once_and_drops_its_placeholder(indexed, fake_sd):
     app = make_app(indexed)
     async with app.run_test(size=(120, 36)) as pilot:
-        indexed.events.publish(BridgeState(osc="listening on 127.0.0.1:9000",
-                                           midi="MIDI unavailable: python-rtmidi is not installed "
-                                                "(pip install 'soundalike[midi]')"))
+        indexed.events.publish(
+            BridgeState(
+                osc="listening on 127.0.0.1:9000",
+                midi="MIDI unavailable: python-rtmidi is not installed (pip install 'soundalike[midi]')",
+            )
+        )
         await pilot.press("b")
         panel = app.screen.query_one(BridgePanel)
         await wait_for(pilot, lambda: "rtmidi" in str(panel.border_title), what="state in the title")
         assert "MIDI MIDI" not in str(panel.border_title)
         from textual.content import Content
+
         assert "soundalike[midi]" in Content.from_markup(panel.border_title).plain  # as it is drawn
         indexed.events.publish(BridgeActivity("127.0.0.1:53211", "/soundalike/similar", "kick_0.wav -> 10 results"))
         await wait_for(pilot, lambda: panel.count == 1, what="a request")
@@ -156,6 +169,7 @@ def test_audio_says_the_real_reason():
     assert not player.open()
     assert "Invalid output device" in player.reason and "library not found" not in player.reason
     from soundalike.tui.sound.audio import describe_failure
+
     missing = describe_failure(OSError("PortAudio library not found"), "load")
     assert missing.lower().count("not found") + missing.lower().count("not installed") == 1
     assert "libportaudio2" in missing
@@ -168,6 +182,7 @@ async def test_j_and_k_move_in_the_tag_picker(indexed, fake_sd):
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(app.screen, TagPicker), what="tag picker")
         from textual.widgets import OptionList
+
         options = app.screen.query_one(OptionList)
         assert options.highlighted == 0
         await pilot.press("j", "j", "k")
@@ -190,7 +205,7 @@ async def test_tree_sorts_like_the_list_and_puts_new_folders_in_place(indexed, f
         shown = [str(child.label) for child in root.children]
         listed = []
         for row in reads.list_samples(catalog_of(indexed.library), limit=1000):
-            folder = row.path[len(str(drum_folder)) + 1:].split("/")[0]
+            folder = row.path[len(str(drum_folder)) + 1 :].split("/")[0]
             if folder not in listed:
                 listed.append(folder)
         assert shown == listed == ["Kit 0", "Kit 0b", "Kit 1", "aux"]
@@ -235,6 +250,7 @@ async def test_help_at_80x24_says_it_scrolls(indexed, fake_sd):
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
         from textual.containers import VerticalScroll
+
         scroll = app.screen.query_one(VerticalScroll)
         await wait_for(pilot, lambda: "more below" in str(scroll.border_subtitle), what="scroll hint")
         await pilot.press("end")

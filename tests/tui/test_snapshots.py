@@ -3,6 +3,7 @@
 The library lives at a fixed path so paths on screen are the same on every run.
 Update after a deliberate change: pytest tests/tui/test_snapshots.py --snapshot-update
 """
+
 from __future__ import annotations
 
 import shutil
@@ -43,8 +44,9 @@ async def settled(pilot) -> None:
     """Wait until the first row's waveform is drawn and the folder tree is filled."""
     app = pilot.app
     await wait_for(pilot, lambda: str(app.screen.query_one("#wave").render()).strip(), what="waveform")
-    await wait_for(pilot, lambda: app.screen.query("FolderTree") and app.screen.query_one("FolderTree").root.children,
-                   what="tree")
+    await wait_for(
+        pilot, lambda: app.screen.query("FolderTree") and app.screen.query_one("FolderTree").root.children, what="tree"
+    )
     await pilot.pause(0.1)
 
 
@@ -109,6 +111,7 @@ def test_results_with_folded_copies_and_columns_at_80x24(snap_compare, snapshot_
 def test_user_tag_prompt_at_80x24(snap_compare, snapshot_service):
     """Two marked samples, the prompt for your own tag, with the tags already in use."""
     from soundalike.engine.store import user_lists
+
     rows = catalog_of(snapshot_service.library).query("SELECT id FROM samples ORDER BY path LIMIT 1")
     user_lists.add_user_tag(catalog_of(snapshot_service.library), [rows[0][0]], "dusty")
 

@@ -7,6 +7,7 @@ and what the map shows by answering ``map_scope``. A screen without a sample und
 the defaults. ``app`` is declared for the type checker only (Textual's own property returns it at
 run time), so a screen's ``self.app.clips`` is checked like any attribute.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -33,8 +34,10 @@ if TYPE_CHECKING:
 class AppScreen(Screen):
     # Down in a search box (which has no use for it) goes on to the list below; where a list or a
     # map has the focus, its own down comes first.
-    BINDINGS = [Binding("down", "leave_search", "to the list", show=False),
-                *bindings("play", "similar", "favourite", "copy", "kit", "map", "back")]
+    BINDINGS = [
+        Binding("down", "leave_search", "to the list", show=False),
+        *bindings("play", "similar", "favourite", "copy", "kit", "map", "back"),
+    ]
 
     if TYPE_CHECKING:  # Textual's own way to type a node's app (textual.getters.app)
         app = getters.app(SoundalikeApp)
@@ -65,7 +68,9 @@ class AppScreen(Screen):
         if sample is None:
             return
         if sample.status != "ok":
-            self.app.notify(f"Can't play {Path(sample.path).name}: {sample.status} ({sample.reason})", severity="warning")
+            self.app.notify(
+                f"Can't play {Path(sample.path).name}: {sample.status} ({sample.reason})", severity="warning"
+            )
             return
         if not self.app.player.available:
             self.app.notify(f"Audition is off: {self.app.player.reason}", severity="warning")
@@ -77,12 +82,14 @@ class AppScreen(Screen):
         if sample is None:
             return
         if sample.status != "ok":
-            self.app.notify(f"{Path(sample.path).name} is not indexed ({sample.status}: {sample.reason})",
-                        severity="warning")
+            self.app.notify(
+                f"{Path(sample.path).name} is not indexed ({sample.status}: {sample.reason})", severity="warning"
+            )
             return
         settings, library = self.app.settings.tui, self.app.library
-        query = ResultsQuery(f"similar to {Path(sample.path).name}", sample=sample, k=settings.results,
-                             browsed=self.app.browsed_folder())
+        query = ResultsQuery(
+            f"similar to {Path(sample.path).name}", sample=sample, k=settings.results, browsed=self.app.browsed_folder()
+        )
         self.app.show_results(query.title, lambda: results_query.run(library, query, settings), query)
 
     def action_favourite(self) -> None:
@@ -90,8 +97,11 @@ class AppScreen(Screen):
         if sample is None:
             return
         library, sample_id = self.app.library, sample.id
-        self.app.writes.submit(f"{'unstar' if sample.favourite else 'star'} {Path(sample.path).name}",
-                               lambda: toggle_favourite(library, sample_id), lambda _: self.refresh_sample(sample_id))
+        self.app.writes.submit(
+            f"{'unstar' if sample.favourite else 'star'} {Path(sample.path).name}",
+            lambda: toggle_favourite(library, sample_id),
+            lambda _: self.refresh_sample(sample_id),
+        )
 
     def action_copy_path(self) -> None:
         sample = self.current_sample()

@@ -5,6 +5,7 @@ for a text query, shown as results), the tree's folder can be forgotten, the bri
 The keys that only steer results say so here. The list's marks and the sample under the cursor
 have the keys every listing has (:class:`~soundalike.tui.screens.listing.ListingScreen`).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -46,8 +47,22 @@ RESULTS_ONLY = frozenset({"scope", "aspect", "collapse"})
 
 
 class BrowserScreen(ListingScreen):
-    BINDINGS = bindings("search", "duration", "kind", "favourites_only", "status", "fits", "clear", "sort",
-                        "expand", "collapse", "scope", "aspect", "bridge", "forget")
+    BINDINGS = bindings(
+        "search",
+        "duration",
+        "kind",
+        "favourites_only",
+        "status",
+        "fits",
+        "clear",
+        "sort",
+        "expand",
+        "collapse",
+        "scope",
+        "aspect",
+        "bridge",
+        "forget",
+    )
     DEFAULT_CSS = """
     BrowserScreen #filter-bar { height: 1; background: $boost; padding: 0 1; }
     BrowserScreen #list-header { height: 1; color: $text-muted; text-style: bold; }
@@ -73,8 +88,10 @@ class BrowserScreen(ListingScreen):
             yield FolderTree(id="folders")
             with Vertical():
                 yield Static("", id="filter-bar")
-                yield Input(placeholder="search: name, tag or words like “tight 808 snare” — "
-                                        "Enter for a text query", id="search")
+                yield Input(
+                    placeholder="search: name, tag or words like “tight 808 snare” — Enter for a text query",
+                    id="search",
+                )
                 yield Static("", id="list-header")
                 yield SampleList(source, id="samples")
         yield DetailPane(self.app.clips, id="detail")
@@ -159,8 +176,7 @@ class BrowserScreen(ListingScreen):
 
     def action_cycle(self, what: str) -> None:
         if what in RESULTS_ONLY:
-            self.app.notify(f"That key steers results: press {self._first_key('similar')} on a sample first",
-                            timeout=3)
+            self.app.notify(f"That key steers results: press {self._first_key('similar')} on a sample first", timeout=3)
             return
         self.set_filters(self.state.cycled(what))
 
@@ -168,8 +184,7 @@ class BrowserScreen(ListingScreen):
         self.action_cycle("sort")
 
     def action_toggle_group(self) -> None:
-        self.app.notify(f"That key works in results: press {self._first_key('similar')} on a sample first",
-                        timeout=3)
+        self.app.notify(f"That key works in results: press {self._first_key('similar')} on a sample first", timeout=3)
 
     def _first_key(self, name: str) -> str:
         return pretty(keys_for(self.settings, name)[0])
@@ -210,15 +225,24 @@ class BrowserScreen(ListingScreen):
         node = self.query_one(FolderTree).cursor_node
         place = node.data if node is not None else None
         roots = self.library.browse.roots()
-        root = next((r for r in roots if isinstance(place, str) and place and
-                     (place == r or place.startswith(r.rstrip(os.sep) + os.sep))), None)
+        root = next(
+            (
+                r
+                for r in roots
+                if isinstance(place, str) and place and (place == r or place.startswith(r.rstrip(os.sep) + os.sep))
+            ),
+            None,
+        )
         if root is None:
             self.app.notify("Put the folder tree's cursor on a folder of the library to forget it", timeout=4)
             return
         use = self.library.browse.folder_use(root)
         marks = f"\n\nIt holds {use.describe()}: they go with it." if use.has_user_data else ""
-        question = (f"Forget {root}?\n\nIts {fmt.count(use.samples, 'sample')} leave the library (search, kits, "
-                    f"the map); the files stay on disk, and adding the folder again indexes them anew.{marks}")
+        question = (
+            f"Forget {root}?\n\nIts {fmt.count(use.samples, 'sample')} leave the library (search, kits, "
+            f"the map); the files stay on disk, and adding the folder again indexes them anew.{marks}"
+        )
+
         def answered(yes: bool | None) -> None:
             if yes:
                 self._forget(root)
@@ -312,8 +336,9 @@ class BrowserScreen(ListingScreen):
             self.app.notify("No text model: filtered by name and tag.", title="Search", timeout=3)
             return
         self._told_no_text_search = True
-        self.app.notify(f"{why.rstrip('.')}. Filtering by name and tag instead.",
-                        title="Search", severity="warning", timeout=6)
+        self.app.notify(
+            f"{why.rstrip('.')}. Filtering by name and tag instead.", title="Search", severity="warning", timeout=6
+        )
 
     # --- the list -----------------------------------------------------------------------------
     def on_sample_list_highlighted(self, event: SampleList.Highlighted) -> None:

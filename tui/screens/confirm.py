@@ -1,4 +1,5 @@
 """Ask yes or no before something that cannot be undone from the app (forgetting a folder)."""
+
 from __future__ import annotations
 
 from rich.text import Text
@@ -16,8 +17,10 @@ class Confirm(ModalScreen[bool]):
                          padding: 0 1; }
     Confirm #keys { color: $text-muted; }
     """
-    BINDINGS = [Binding("y", "answer(True)", "yes", id="confirm_yes"),
-                Binding("n,escape", "answer(False)", "no", id="confirm_no")]
+    BINDINGS = [
+        Binding("y", "answer(True)", "yes", id="confirm_yes"),
+        Binding("n,escape", "answer(False)", "no", id="confirm_no"),
+    ]
 
     def __init__(self, title: str, question: str, **kwargs):
         super().__init__(**kwargs)

@@ -1,4 +1,5 @@
 """Help: what the app is for, in three lines, and every key (as configured)."""
+
 from __future__ import annotations
 
 from rich.table import Table
@@ -12,9 +13,11 @@ from textual.widgets import Static
 from soundalike.engine.config import TuiSettings
 from soundalike.tui.keys import help_rows, keys_for, pretty
 
-INTRO = ("Browse your folders on the left (Tab moves between folders and the list), hear each sample "
-         "with {play}, press {similar} on one you like for the most similar sounds across the whole "
-         "library, and {search} to search. Keys can be changed in config.toml [tui].")
+INTRO = (
+    "Browse your folders on the left (Tab moves between folders and the list), hear each sample "
+    "with {play}, press {similar} on one you like for the most similar sounds across the whole "
+    "library, and {search} to search. Keys can be changed in config.toml [tui]."
+)
 
 
 def intro(settings: TuiSettings) -> str:
@@ -68,6 +71,9 @@ class HelpScreen(ModalScreen[None]):
         """Say that there is more below (or above) when the keys do not fit: ↓/PgDn scrolls."""
         scroll = self.query_one(VerticalScroll)
         below, above = scroll.scroll_y < scroll.max_scroll_y, scroll.scroll_y > 0
-        hint = {(True, False): "↓ more below (↓ PgDn scroll)", (True, True): "↑↓ more (↓ PgDn ↑ PgUp scroll)",
-                (False, True): "↑ more above (↑ PgUp scroll)"}.get((below, above), "")
+        hint = {
+            (True, False): "↓ more below (↓ PgDn scroll)",
+            (True, True): "↑↓ more (↓ PgDn ↑ PgUp scroll)",
+            (False, True): "↑ more above (↑ PgUp scroll)",
+        }.get((below, above), "")
         scroll.border_subtitle = hint

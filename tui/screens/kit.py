@@ -4,6 +4,7 @@ Up/down choose a slot (the pick auditions when auto-play is on; Space plays it),
 the slot's alternatives, ``l`` locks it, ``r`` rerolls every unlocked slot, ``w`` writes the kit
 to the ``kit_folder`` of ``[tui]`` as a folder of copies, an SFZ and a Hydrogen drumkit.
 """
+
 from __future__ import annotations
 
 import logging
@@ -40,9 +41,13 @@ class KitScreen(AppScreen):
     KitScreen DetailPane { height: 7; }
     """
     BINDINGS = [
-        Binding("left,h", "cycle(-1)", "previous"), Binding("right,l", "cycle(1)", "next"),
-        Binding("L,x", "lock", "lock"), Binding("r", "reroll", "reroll"), Binding("w", "export", "export"),
-        Binding("j", "row(1)", "next slot", show=False), Binding("k", "row(-1)", "previous slot", show=False),
+        Binding("left,h", "cycle(-1)", "previous"),
+        Binding("right,l", "cycle(1)", "next"),
+        Binding("L,x", "lock", "lock"),
+        Binding("r", "reroll", "reroll"),
+        Binding("w", "export", "export"),
+        Binding("j", "row(1)", "next slot", show=False),
+        Binding("k", "row(-1)", "previous slot", show=False),
     ]
 
     def __init__(self, library, seed: SampleRow, **kwargs):
@@ -79,7 +84,8 @@ class KitScreen(AppScreen):
         empty = kit.empty_slots()
         note = f"; unfilled (nothing surely tagged): {', '.join(empty)}" if empty else ""
         self.query_one("#kit-title", Static).update(
-            f"kit around {Path(self.seed.path).name} — {len(kit.picks())} slots{note}")
+            f"kit around {Path(self.seed.path).name} — {len(kit.picks())} slots{note}"
+        )
         self._fill()
 
     def _fill(self) -> None:
@@ -90,9 +96,14 @@ class KitScreen(AppScreen):
         table.clear()
         for choice in self.kit.slots:
             pick = choice.pick
-            table.add_row(choice.slot.name, str(choice.slot.note), Path(pick.path).name if pick else "—",
-                          f"{pick.score:.2f}" if pick else "", f"{choice.index + 1}/{len(choice.choices)}" if pick else "",
-                          Text("locked", style="bold") if choice.locked else "")
+            table.add_row(
+                choice.slot.name,
+                str(choice.slot.note),
+                Path(pick.path).name if pick else "—",
+                f"{pick.score:.2f}" if pick else "",
+                f"{choice.index + 1}/{len(choice.choices)}" if pick else "",
+                Text("locked", style="bold") if choice.locked else "",
+            )
         table.move_cursor(row=min(row, len(self.kit.slots) - 1))
         self._selected()
 

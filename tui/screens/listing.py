@@ -6,6 +6,7 @@ worker (:mod:`soundalike.tui.writes`). The tag picker and the optional columns a
 both; each screen binds its other filter keys itself (the browser narrows its listing, the
 results ask again).
 """
+
 from __future__ import annotations
 
 import logging
@@ -84,16 +85,20 @@ class ListingScreen(AppScreen):
             return
         known = [tag for tag, _ in self.app.library.browse.user_tags()]
         what = f"{len(chosen)} samples" if len(chosen) > 1 else os.path.basename(chosen[0].path)
-        self.app.push_screen(Prompt(f"your tag for {what}", "a tag; -tag removes it", known),
-                             lambda text: self._apply_user_tag(chosen, text))
+        self.app.push_screen(
+            Prompt(f"your tag for {what}", "a tag; -tag removes it", known),
+            lambda text: self._apply_user_tag(chosen, text),
+        )
 
     def action_collect(self) -> None:
         chosen = self.selection()
         if not chosen:
             return
         known = [name for name, _ in self.app.library.browse.collections()]
-        self.app.push_screen(Prompt(f"add {len(chosen)} to the collection", "collection name (new or existing)",
-                                    known), lambda text: self._apply_collect(chosen, text))
+        self.app.push_screen(
+            Prompt(f"add {len(chosen)} to the collection", "collection name (new or existing)", known),
+            lambda text: self._apply_collect(chosen, text),
+        )
 
     def action_export(self) -> None:
         chosen = self.selection()
@@ -104,13 +109,22 @@ class ListingScreen(AppScreen):
         try:
             report = export_files([row.path for row in chosen], folder, settings.export_mode, settings.export_format)
         except (ValueError, OSError) as e:
-            self.app.notify(f"Can't export into {folder}: {e} ([tui] project_folder in {paths.user_config_file()})",
-                            severity="warning", timeout=8)
+            self.app.notify(
+                f"Can't export into {folder}: {e} ([tui] project_folder in {paths.user_config_file()})",
+                severity="warning",
+                timeout=8,
+            )
             return
-        where = "" if folder != TuiSettings.project_folder else \
-            f" (to change it: [tui] project_folder in {paths.user_config_file()})"
-        self.app.notify(report.summary(folder, settings.export_mode) + where,
-                        severity="warning" if report.failed else "information", timeout=6)
+        where = (
+            ""
+            if folder != TuiSettings.project_folder
+            else f" (to change it: [tui] project_folder in {paths.user_config_file()})"
+        )
+        self.app.notify(
+            report.summary(folder, settings.export_mode) + where,
+            severity="warning" if report.failed else "information",
+            timeout=6,
+        )
 
     def action_copy_uris(self) -> None:
         chosen = self.selection()
@@ -119,8 +133,11 @@ class ListingScreen(AppScreen):
         text = uri_list([row.path for row in chosen])
         self.app.copy_to_clipboard(text)
         how = "" if copy_with_tool(text, "text/uri-list") else " (through the terminal, as text)"
-        self.app.notify(f"Copied {len(chosen)} file URI{'' if len(chosen) == 1 else 's'}{how}: paste into a "
-                        "file manager or a DAW's browser", timeout=4)
+        self.app.notify(
+            f"Copied {len(chosen)} file URI{'' if len(chosen) == 1 else 's'}{how}: paste into a "
+            "file manager or a DAW's browser",
+            timeout=4,
+        )
 
     def _apply_user_tag(self, chosen: list[SampleRow], text: str | None) -> None:
         if not text:
@@ -131,8 +148,11 @@ class ListingScreen(AppScreen):
             return library.tag_samples(ids, text.lstrip("-"), remove=remove)
 
         def done(tag: str) -> None:
-            self.app.notify(f"{'Removed' if remove else 'Tagged'} {tag!r} {'from' if remove else 'on'} "
-                            f"{len(chosen)} sample{'' if len(chosen) == 1 else 's'}", timeout=3)
+            self.app.notify(
+                f"{'Removed' if remove else 'Tagged'} {tag!r} {'from' if remove else 'on'} "
+                f"{len(chosen)} sample{'' if len(chosen) == 1 else 's'}",
+                timeout=3,
+            )
             self._after_change()
 
         self.app.writes.submit(f"{'untag' if remove else 'tag'} {_count(chosen)}", write, done)

@@ -6,6 +6,7 @@ the map to a tag, ``+``/``-`` zoom around the cursor and ``0`` shows the whole m
 moving, zooming and Enter are the map widget's own keys, :class:`~soundalike.tui.widgets.map_view.MapView`).
 New samples appear where they belong as they are indexed (the projection is stored, not refitted).
 """
+
 from __future__ import annotations
 
 import logging
@@ -39,7 +40,7 @@ LEGEND_GAP = "   "
 
 
 def legend_text(items: list[tuple[str, int, tuple[int, int, int]]], width: int) -> Text:
-    """"■ kick 12   ■ snare 9 ..." over as many lines as ``width`` needs; an entry is never split."""
+    """ "■ kick 12   ■ snare 9 ..." over as many lines as ``width`` needs; an entry is never split."""
     text, used = Text(), 0
     for kind, count, rgb in items:
         entry = f"{kind} {count}"
@@ -163,4 +164,3 @@ class MapScreen(AppScreen):
 
     def on_samples_changed(self, message: SamplesChanged) -> None:
         self._stale = True  # new samples land in place; the view and cursor stay
-

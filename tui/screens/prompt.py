@@ -1,4 +1,5 @@
 """Ask for one line (a tag, a collection name), showing the names already in use."""
+
 from __future__ import annotations
 
 from rich.text import Text

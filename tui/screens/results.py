@@ -11,6 +11,7 @@ out the query's own pack or folder, the aspect key weighs timbre / envelope / pi
 orders them, and copies and velocity layers fold into one row (opened with the expand key).
 Moving past the last row reads the next page, so any number of results can be paged through.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -70,15 +71,26 @@ def breadcrumb(outer: list[str], current: str, width: int) -> str:
     """``current`` after the trail of the results Esc goes back to, within ``width`` cells when it
     can be: the oldest give way to "…" first (which stays, to say there is somewhere to go back to)."""
     for kept in range(len(outer), -1, -1):
-        line = " › ".join((["…"] if kept < len(outer) else []) + outer[len(outer) - kept:] + [current])
+        line = " › ".join((["…"] if kept < len(outer) else []) + outer[len(outer) - kept :] + [current])
         if cell_len(line) <= width:
             break
     return line
 
 
 class ResultsScreen(ListingScreen):
-    BINDINGS = bindings("search", "duration", "kind", "favourites_only", "status", "clear", "expand", "collapse",
-                        "scope", "aspect", "sort")
+    BINDINGS = bindings(
+        "search",
+        "duration",
+        "kind",
+        "favourites_only",
+        "status",
+        "clear",
+        "expand",
+        "collapse",
+        "scope",
+        "aspect",
+        "sort",
+    )
     DEFAULT_CSS = """
     ResultsScreen #title { height: 1; background: $boost; padding: 0 1; text-style: bold; }
     ResultsScreen #results-header { height: 1; color: $text-muted; text-style: bold; }
@@ -148,8 +160,9 @@ class ResultsScreen(ListingScreen):
             self.outer.clear()
         elif self._shown is not None and not self._pending:
             lst = self.query_one(SampleList)
-            self.outer.append(ResultsView(self._shown, self._source(), lst.cursor, int(lst.scroll_offset.y),
-                                          self.asked))
+            self.outer.append(
+                ResultsView(self._shown, self._source(), lst.cursor, int(lst.scroll_offset.y), self.asked)
+            )
         self.title_text, self.loader, self.asked = title, loader, query
         self._keep_cursor = None
         self._close_search()
@@ -201,8 +214,13 @@ class ResultsScreen(ListingScreen):
             log.warning("query failed: %s: %s", self.title_text, e, exc_info=True)
             groups, error, self._own = [], str(e), Own()
         old = self.query_one(SampleList).source
-        source = GroupSource(self.library.browse, groups, self.settings.tag_min_score,
-                             sort=getattr(old, "sort", "score"), expanded=frozenset(getattr(old, "expanded", ())))
+        source = GroupSource(
+            self.library.browse,
+            groups,
+            self.settings.tag_min_score,
+            sort=getattr(old, "sort", "score"),
+            expanded=frozenset(getattr(old, "expanded", ())),
+        )
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, source, error, generation)
 
@@ -225,9 +243,13 @@ class ResultsScreen(ListingScreen):
         source = self._source()
         folded = sum(len(g.members) for g in source.groups)
         steer = self.asked.describe() if self.asked else ""
-        parts = [fmt.count(len(source.groups) or count, "result"), steer,
-                 f"sorted by {SORTS[source.sort].label}" if source.sort != "score" else "",
-                 f"{folded} folded" if folded else "", self._own.describe()]
+        parts = [
+            fmt.count(len(source.groups) or count, "result"),
+            steer,
+            f"sorted by {SORTS[source.sort].label}" if source.sort != "score" else "",
+            f"{folded} folded" if folded else "",
+            self._own.describe(),
+        ]
         self._title(f"{title} — {' · '.join(p for p in parts if p)}  (Esc: back)")
 
     def _title(self, text: str, style: str = "") -> None:
@@ -268,8 +290,9 @@ class ResultsScreen(ListingScreen):
         if asked := self._steerable():
             aspects = results_query.aspects_of(self.library) if what == "aspect" else ()
             if what == "aspect" and not aspects:
-                self.app.notify("The default backend has no aspects to weigh (builtin has timbre, "
-                                "envelope, pitch)", timeout=4)
+                self.app.notify(
+                    "The default backend has no aspects to weigh (builtin has timbre, envelope, pitch)", timeout=4
+                )
                 return
             self._fresh(asked.cycled(what, aspects))
 
@@ -350,8 +373,9 @@ class ResultsScreen(ListingScreen):
 
     def _set_words(self, text: str) -> None:
         if self.asked is not None and text.strip() != self.asked.filters.text:
-            self._fresh(dataclasses.replace(self.asked, filters=dataclasses.replace(self.asked.filters,
-                                                                                     text=text.strip())))
+            self._fresh(
+                dataclasses.replace(self.asked, filters=dataclasses.replace(self.asked.filters, text=text.strip()))
+            )
 
     async def action_back(self) -> None:
         """Esc: close the words box, else back to the results these replaced, else to the library."""

@@ -1,4 +1,5 @@
 """Pick a tag to filter by (with how many samples carry it), or none."""
+
 from __future__ import annotations
 
 from rich.text import Text
@@ -16,9 +17,11 @@ class TagPicker(ModalScreen[str | None]):
     TagPicker { align: center middle; }
     TagPicker > OptionList { width: 40; max-height: 80%; border: thick $accent; }
     """
-    BINDINGS = [Binding("escape", "dismiss_none", "cancel", id="tag_cancel"),
-                Binding("j", "move(1)", "down", show=False, id="tag_down"),
-                Binding("k", "move(-1)", "up", show=False, id="tag_up")]
+    BINDINGS = [
+        Binding("escape", "dismiss_none", "cancel", id="tag_cancel"),
+        Binding("j", "move(1)", "down", show=False, id="tag_down"),
+        Binding("k", "move(-1)", "up", show=False, id="tag_up"),
+    ]
 
     def __init__(self, tags: list[tuple[str, int]], current: str | None, **kwargs):
         super().__init__(**kwargs)

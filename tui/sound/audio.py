@@ -3,6 +3,7 @@
 sounddevice is imported lazily. Without PortAudio (``OSError`` on import) or without an output
 device (``PortAudioError``), the player stays unavailable and ``reason`` says why; the app runs on.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -57,8 +58,9 @@ class Player:
         rate = int(info.get("default_samplerate") or _FALLBACK_RATE)
         channels = max(1, min(2, int(info.get("max_output_channels") or 2)))
         mixer = Mixer(rate, channels)
-        stream = sd.OutputStream(samplerate=rate, channels=channels, dtype="float32", device=self.device,
-                                 callback=self._callback_for(mixer))
+        stream = sd.OutputStream(
+            samplerate=rate, channels=channels, dtype="float32", device=self.device, callback=self._callback_for(mixer)
+        )
         stream.start()
         return stream, mixer
 
@@ -66,6 +68,7 @@ class Player:
     def _callback_for(mixer: Mixer):
         def callback(outdata, frames, time_info, status) -> None:
             outdata[:] = mixer.render(frames)
+
         return callback
 
     def play(self, source: str | os.PathLike | np.ndarray, rate: int | None = None) -> None:

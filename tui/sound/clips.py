@@ -2,6 +2,7 @@
 
 Decoding happens on worker threads; the cache is shared between them, so it locks.
 """
+
 from __future__ import annotations
 
 import threading

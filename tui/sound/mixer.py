@@ -3,6 +3,7 @@
 Pure numpy, no audio device: the player's callback asks it for ``frames`` of output. Starting a
 new sound fades the old one out while the new one fades in; stopping fades out.
 """
+
 from __future__ import annotations
 
 import threading
@@ -21,7 +22,7 @@ class _Voice:
         self.step = 1.0 / max(1, fade)
 
     def render(self, frames: int) -> np.ndarray:
-        chunk = self.audio[self.position:self.position + frames]
+        chunk = self.audio[self.position : self.position + frames]
         self.position += len(chunk)
         if self.gain == self.target:
             return chunk if self.gain == 1.0 else chunk * np.float32(self.gain)
@@ -72,7 +73,7 @@ class Mixer:
         with self._lock:
             for voice in self._voices:
                 chunk = voice.render(frames)
-                out[:len(chunk)] += chunk
+                out[: len(chunk)] += chunk
             self._voices = [v for v in self._voices if not v.done]
         np.clip(out, -1.0, 1.0, out=out)
         return np.repeat(out[:, None], self.channels, axis=1)

@@ -3,6 +3,7 @@
 Fed by ``soundalike.bridge.events.BridgeActivity`` (and ``BridgeState``) events that the bridge publishes on
 the engine's event bus; the app passes them here in batches.
 """
+
 from __future__ import annotations
 
 import time
@@ -39,8 +40,7 @@ class BridgePanel(RichLog):
         self._placeholder = True
 
     def on_mount(self) -> None:
-        self.write(Text("No requests yet. When the OSC/MIDI bridge runs, what your DAW asks shows here.",
-                        style="dim"))
+        self.write(Text("No requests yet. When the OSC/MIDI bridge runs, what your DAW asks shows here.", style="dim"))
 
     def _drop_placeholder(self) -> None:
         if self._placeholder:

@@ -5,6 +5,7 @@ is one ``SortKey`` in ``SORTS`` (label, the value a result sorts by). The result
 through ``SORTS`` with its sort key and shows the ``COLUMNS`` named in ``[tui] columns`` (its
 columns key shows or hides them all).
 """
+
 from __future__ import annotations
 
 import os
@@ -24,7 +25,7 @@ class Column:
 
 
 def bit_depth(row: SampleRow) -> str:
-    """"16", "24", "32f" from the stored format ("WAV PCM_24", "FLAC PCM_16", "WAV FLOAT")."""
+    """ "16", "24", "32f" from the stored format ("WAV PCM_24", "FLAC PCM_16", "WAV FLOAT")."""
     subtype = (row.format or "").split(" ")[-1].upper()
     if subtype in ("FLOAT", "DOUBLE"):
         return "32f" if subtype == "FLOAT" else "64f"

@@ -1,4 +1,5 @@
 """The detail pane: waveform, audio facts, tags, status and path of the sample under the cursor."""
+
 from __future__ import annotations
 
 import logging
@@ -23,20 +24,35 @@ log = logging.getLogger(__name__)
 WAVE_HEIGHT = 3
 
 
-def facts_lines(sample: SampleRow, tags: dict[str, dict[str, float]], width: int, musical=None,
-                tag_confidence: float = TAG_CONFIDENCE) -> Text:
+def facts_lines(
+    sample: SampleRow,
+    tags: dict[str, dict[str, float]],
+    width: int,
+    musical=None,
+    tag_confidence: float = TAG_CONFIDENCE,
+) -> Text:
     """Name, path, status, format, levels, musical facts and tags (an unsure one as "tom?"): one line
     each, cut to ``width``."""
     lines: list[tuple[str, str]] = [
         (fmt.fit(("★ " if sample.favourite else "") + readable(os.path.basename(sample.path)), width), "bold"),
-        (fmt.fit(readable(sample.path), width, keep="middle"), "dim")]
+        (fmt.fit(readable(sample.path), width, keep="middle"), "dim"),
+    ]
     if sample.status != "ok":
         style = "bold red" if sample.status == "failed" else "yellow"
         lines.append((fmt.fit(f"{sample.status}: {sample.reason or 'no reason recorded'}", width, "start"), style))
     if sample.format:
         channels = {1: "mono", 2: "stereo"}.get(sample.channels or 0, f"{sample.channels} ch")
-        lines.append((fmt.fit(f"{fmt.duration(sample.duration)} · {sample.format} · {sample.sample_rate} Hz · "
-                              f"{channels} · {fmt.size(sample.size)} · {fmt.levels(sample)}", width, "start"), ""))
+        lines.append(
+            (
+                fmt.fit(
+                    f"{fmt.duration(sample.duration)} · {sample.format} · {sample.sample_rate} Hz · "
+                    f"{channels} · {fmt.size(sample.size)} · {fmt.levels(sample)}",
+                    width,
+                    "start",
+                ),
+                "",
+            )
+        )
     if musical is not None:
         lines.append((fmt.fit(musical_line(musical), width, "start"), ""))
     for source, scores in tags.items():

@@ -4,6 +4,7 @@ Only the folders that hold samples are known (one catalog query); the tree adds 
 node opens, so a library of thousands of folders opens at once. A root that is not on disk is
 labelled offline.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,9 @@ def folder_children(roots: list[str], folders: list[str]) -> dict[str, list[str]
     """parent folder -> child folders, for every folder between a root and a sample's folder."""
     children: dict[str, set[str]] = defaultdict(set)
     for folder in folders:
-        root = max((r for r in roots if folder == r or folder.startswith(r.rstrip(os.sep) + os.sep)),
-                   key=len, default=None)
+        root = max(
+            (r for r in roots if folder == r or folder.startswith(r.rstrip(os.sep) + os.sep)), key=len, default=None
+        )
         while root and folder != root and len(folder) > len(root):
             parent = os.path.dirname(folder)
             children[parent].add(folder)
@@ -49,7 +51,7 @@ def place_of(data: str | None) -> dict:
     if data == RECENT:
         return {"recent": True}
     if data and data.startswith(COLLECTION):
-        return {"collection": data[len(COLLECTION):]}
+        return {"collection": data[len(COLLECTION) :]}
     return {"folder": data or None}
 
 
@@ -59,8 +61,10 @@ class FolderTree(Tree[str]):
     FolderTree:focus { border-right: solid $accent; }
     """
     #: The list's up/down keys move here too (same binding ids, so the configured keys apply).
-    BINDINGS = [Binding("down,j", "cursor_down", "down", show=False, id="down"),
-                Binding("up,k", "cursor_up", "up", show=False, id="up")]
+    BINDINGS = [
+        Binding("down,j", "cursor_down", "down", show=False, id="down"),
+        Binding("up,k", "cursor_up", "up", show=False, id="up"),
+    ]
 
     def __init__(self, **kwargs) -> None:
         super().__init__("all samples", data="", **kwargs)

@@ -1,4 +1,5 @@
 """The bottom line of key hints, from the configured keys or a screen's own (a plain Static: cheap to show)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -5,6 +5,7 @@ A pixel takes the colour of the kind most of its points have, brighter the more 
 (log scale), so 100k overlapping samples still read as regions and densities. Pure numpy: the
 widget draws what this returns, and the benchmark times it without a terminal.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,15 +16,35 @@ from soundalike.engine.tools.drum_map import MapPoints
 
 RGB = tuple[int, int, int]
 PALETTE: dict[str, RGB] = {
-    "kick": (235, 85, 60), "snare": (245, 185, 60), "clap": (240, 120, 200), "closed hat": (90, 205, 245),
-    "open hat": (60, 135, 245), "tom": (165, 115, 235), "cymbal": (120, 230, 180), "crash": (120, 230, 180),
-    "ride": (70, 190, 150), "rim": (215, 215, 120), "shaker": (180, 230, 90), "percussion": (235, 150, 90),
-    "cowbell": (235, 150, 90), "bell": (235, 150, 90), "hand drum": (205, 135, 85), "other": (150, 150, 150),
+    "kick": (235, 85, 60),
+    "snare": (245, 185, 60),
+    "clap": (240, 120, 200),
+    "closed hat": (90, 205, 245),
+    "open hat": (60, 135, 245),
+    "tom": (165, 115, 235),
+    "cymbal": (120, 230, 180),
+    "crash": (120, 230, 180),
+    "ride": (70, 190, 150),
+    "rim": (215, 215, 120),
+    "shaker": (180, 230, 90),
+    "percussion": (235, 150, 90),
+    "cowbell": (235, 150, 90),
+    "bell": (235, 150, 90),
+    "hand drum": (205, 135, 85),
+    "other": (150, 150, 150),
 }
 #: Colours for kinds the palette does not name (a user tag, a clap model's label), one each in turn,
 #: none of them the grey of "other".
-SPARE: tuple[RGB, ...] = ((255, 255, 255), (250, 90, 120), (120, 160, 255), (255, 220, 120), (150, 255, 210),
-                          (200, 140, 255), (255, 160, 60), (100, 220, 90))
+SPARE: tuple[RGB, ...] = (
+    (255, 255, 255),
+    (250, 90, 120),
+    (120, 160, 255),
+    (255, 220, 120),
+    (150, 255, 210),
+    (200, 140, 255),
+    (255, 160, 60),
+    (100, 220, 90),
+)
 MIN_SHADE = 0.35
 
 
@@ -55,8 +76,12 @@ class View:
 
     def zoomed(self, factor: float, cx: float, cy: float) -> View:
         """``factor`` > 1 zooms in around (cx, cy), which stays where it is on screen."""
-        return View(cx - (cx - self.x0) / factor, cx + (self.x1 - cx) / factor,
-                    cy - (cy - self.y0) / factor, cy + (self.y1 - cy) / factor)
+        return View(
+            cx - (cx - self.x0) / factor,
+            cx + (self.x1 - cx) / factor,
+            cy - (cy - self.y0) / factor,
+            cy + (self.y1 - cy) / factor,
+        )
 
     def panned(self, dx: float, dy: float) -> View:
         return View(self.x0 + dx, self.x1 + dx, self.y0 + dy, self.y1 + dy)
@@ -74,8 +99,7 @@ def pixel_of(view: View, x: float | np.ndarray, y: float | np.ndarray, width: in
 
 def map_position(view: View, col: float, row: float, width: int, height: int) -> tuple[float, float]:
     """The map position at the centre of pixel (col, row)."""
-    return (view.x0 + (col + 0.5) / width * (view.x1 - view.x0),
-            view.y1 - (row + 0.5) / height * (view.y1 - view.y0))
+    return (view.x0 + (col + 0.5) / width * (view.x1 - view.x0), view.y1 - (row + 0.5) / height * (view.y1 - view.y0))
 
 
 def cells(points: MapPoints, view: View, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:

@@ -6,6 +6,7 @@ The rasterised map is cached per view and size; moving the cursor only redraws i
 Its keys are its own: arrows (or hjkl) move, ``+``/``-`` zoom around the cursor, ``0`` shows the
 whole map, Enter chooses the selected sample (the map screen finds what sounds like it).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,10 +39,14 @@ class Cursor:
 class MapView(Widget, can_focus=True):
     DEFAULT_CSS = "MapView { height: 1fr; width: 1fr; }"
     BINDINGS = [
-        Binding("up,k", "move(0,-1)", "up", show=False), Binding("down,j", "move(0,1)", "down", show=False),
-        Binding("left,h", "move(-1,0)", "left", show=False), Binding("right,l", "move(1,0)", "right", show=False),
-        Binding("plus,equals_sign", "zoom(2)", "zoom in"), Binding("minus", "zoom(0.5)", "zoom out"),
-        Binding("0", "zoom(0)", "whole map"), Binding("enter", "choose", "similar"),
+        Binding("up,k", "move(0,-1)", "up", show=False),
+        Binding("down,j", "move(0,1)", "down", show=False),
+        Binding("left,h", "move(-1,0)", "left", show=False),
+        Binding("right,l", "move(1,0)", "right", show=False),
+        Binding("plus,equals_sign", "zoom(2)", "zoom in"),
+        Binding("minus", "zoom(0.5)", "zoom out"),
+        Binding("0", "zoom(0)", "whole map"),
+        Binding("enter", "choose", "similar"),
     ]
 
     class Selected(Message):
@@ -137,8 +142,9 @@ class MapView(Widget, can_focus=True):
         rows = []
         for text_row in range(height // 2):
             top, bottom = 2 * text_row, 2 * text_row + 1
-            rows.append([self._cell(rgb[top, c], filled[top, c], rgb[bottom, c], filled[bottom, c])
-                         for c in range(width)])
+            rows.append(
+                [self._cell(rgb[top, c], filled[top, c], rgb[bottom, c], filled[bottom, c]) for c in range(width)]
+            )
         return rows
 
     def _cell(self, top, top_on, bottom, bottom_on) -> Segment:

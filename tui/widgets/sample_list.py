@@ -4,6 +4,7 @@ No row widgets and no table: ``render_line`` asks the source for row ``scroll_y 
 moving through 100k samples costs a page query now and then. The cursor is a row number; after a
 live reload it is put back on the same sample id, at the same line of the screen.
 """
+
 from __future__ import annotations
 
 from typing import Protocol
@@ -58,7 +59,6 @@ def column_widths(width: int, scored: bool = False, extra: tuple[str, ...] = ())
     return name, DURATION_WIDTH, tags, status
 
 
-
 def music_width(width: int) -> int:
     """Cells of the BPM/key column in a list ``width`` cells wide (0: too narrow to show it)."""
     return MUSIC_WIDTH if width >= MUSIC_MIN_WIDTH else 0
@@ -78,8 +78,16 @@ def header_text(width: int, scored: bool = False, extra: tuple[str, ...] = ()) -
     score = fmt.fit("score", SCORE_WIDTH) if scored else ""
     music = fmt.fit("bpm key", music_width(width - (SCORE_WIDTH if scored else 0)))
     columns = "".join(fmt.fit(COLUMNS[c].header, COLUMNS[c].width) for c in extra)
-    return (score + "  " + fmt.fit("name", name) + fmt.fit("length", dur) + music + columns + fmt.fit("tags", tags)
-            + fmt.fit("status", status))
+    return (
+        score
+        + "  "
+        + fmt.fit("name", name)
+        + fmt.fit("length", dur)
+        + music
+        + columns
+        + fmt.fit("tags", tags)
+        + fmt.fit("status", status)
+    )
 
 
 class SampleList(ScrollView, can_focus=True):
@@ -92,8 +100,13 @@ class SampleList(ScrollView, can_focus=True):
     SampleList > .sample-list--favourite { color: $warning; }
     SampleList > .sample-list--marked { background: $secondary 35%; text-style: bold; }
     """
-    COMPONENT_CLASSES = {"sample-list--cursor", "sample-list--failed", "sample-list--gone", "sample-list--favourite",
-                         "sample-list--marked"}
+    COMPONENT_CLASSES = {
+        "sample-list--cursor",
+        "sample-list--failed",
+        "sample-list--gone",
+        "sample-list--favourite",
+        "sample-list--marked",
+    }
     BINDINGS = bindings("down", "up", "page_down", "page_up", "first", "last")
 
     class Highlighted(Message):
@@ -180,8 +193,7 @@ class SampleList(ScrollView, can_focus=True):
         index = source.index_of(keep.id) if keep is not None else None
         self.show_source(source, base_folder, index)
 
-    def show_source(self, source: ListSource, base_folder: str | None, index: int | None,
-                    reset: bool = False) -> None:
+    def show_source(self, source: ListSource, base_folder: str | None, index: int | None, reset: bool = False) -> None:
         """Show a listing read elsewhere; ``index``: where the sample under the cursor now is (None:
         it is not listed, so the cursor keeps its row number, or goes to the top of a new listing).
         ``reset``: a new filter or search, so the cursor goes to the first match, at the top."""
@@ -249,6 +261,15 @@ class SampleList(ScrollView, can_focus=True):
         extra = "".join(fmt.fit(COLUMNS[c].text(row), COLUMNS[c].width) for c in self.extra)
         musical = getattr(self.source, "musical", None)
         music = fmt.fit(music_cell(musical(index) if musical else None), music_width(width))
-        text = (marker + path + note + " " + fmt.fit(fmt.duration(row.duration), dur_w) + music + extra
-                + fmt.fit(", ".join(tags), tags_w, keep="start") + fmt.fit(fmt.status_label(row), status_w))
+        text = (
+            marker
+            + path
+            + note
+            + " "
+            + fmt.fit(fmt.duration(row.duration), dur_w)
+            + music
+            + extra
+            + fmt.fit(", ".join(tags), tags_w, keep="start")
+            + fmt.fit(fmt.status_label(row), status_w)
+        )
         return [*lead, star, Segment(fmt.fit(text, width - 2), style)]

@@ -1,4 +1,5 @@
 """The status bar: library size, indexing progress, backends, bridge and audio state."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -56,8 +57,11 @@ class StatusState:
             if self.counts.get(status):
                 text.append(f" · {self.counts[status]:,} {status}", style="red" if status == "failed" else "yellow")
         if self.progress and self.progress.done < self.progress.total:
-            text.append(f"  indexing {progress_bar(self.progress.done, self.progress.total)} "
-                        f"{self.progress.done:,}/{self.progress.total:,}", style="cyan")
+            text.append(
+                f"  indexing {progress_bar(self.progress.done, self.progress.total)} "
+                f"{self.progress.done:,}/{self.progress.total:,}",
+                style="cyan",
+            )
         text.append(f"  │ {'+'.join(self.backends)}")
         text.append(f" │ OSC {short_state(self.bridge.osc, 'OSC')} · MIDI {short_state(self.bridge.midi, 'MIDI')}")
         audio = f"♪ {self.playing}" if self.playing else f"audio {self.audio}"

@@ -1,4 +1,5 @@
 """A waveform drawn with block characters: the peak envelope of a sound, ``height`` rows tall."""
+
 from __future__ import annotations
 
 import numpy as np

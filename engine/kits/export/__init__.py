@@ -4,6 +4,7 @@ Each format is one module with ``export(kit, folder) -> Path`` (the main file wr
 files are copied next to what refers to them, so an export is self-contained and can be moved.
 Every file is written through :class:`SafeFolder`, never through a link found in the folder.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -18,8 +19,9 @@ Exporter = Callable[[Kit, SafeFolder], Path]
 FORMATS: dict[str, Exporter] = {"folder": folder.export, "sfz": sfz.export, "hydrogen": hydrogen.export}
 
 
-def export_kit(kit: Kit, destination: str | Path, fmt: str = "folder",
-               within: Callable[[str], bool] | None = None) -> Path:
+def export_kit(
+    kit: Kit, destination: str | Path, fmt: str = "folder", within: Callable[[str], bool] | None = None
+) -> Path:
     """Write ``kit`` under ``destination`` in ``fmt``; QueryError for an unknown format, an empty kit, or
     a destination whose real place ``within`` refuses (the bridge's allowed folders)."""
     exporter = FORMATS.get(fmt)

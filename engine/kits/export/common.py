@@ -1,4 +1,5 @@
 """What every kit export shares: safe file names, and velocity layers found next to a pick."""
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,11 @@ from soundalike.engine.kits.builder import Kit
 from soundalike.engine.kits.slots import Slot
 
 #: A velocity word at the end of a file's stem: Kick-Soft.wav, snare_ff.wav, Tom v3.wav.
-_LAYER = re.compile(r"^(?P<base>.*?)[-_ ](?P<word>softest|soft|medium|med|hardest|hard|ppp|pp|p|mp|mf|fff|ff|f"
-                    r"|v\d{1,3}|vel\d{1,3})$", re.IGNORECASE)
+_LAYER = re.compile(
+    r"^(?P<base>.*?)[-_ ](?P<word>softest|soft|medium|med|hardest|hard|ppp|pp|p|mp|mf|fff|ff|f"
+    r"|v\d{1,3}|vel\d{1,3})$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
 """A kit as a folder of copies, numbered by slot (``01-kick-Kick-Med.wav``), plus ``kit.txt``."""
+
 from __future__ import annotations
 
 from pathlib import Path

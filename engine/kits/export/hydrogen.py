@@ -5,6 +5,7 @@ The layout follows Hydrogen 1.2's ``drumkit.xsd`` (element order matters to it: 
 split the velocity range 0..1); ``h2cli --check`` accepts it. Hydrogen, and the trackers and plugins that read its kits (e.g.
 DrumGizmo's importer, LMMS), find the samples by file name next to ``drumkit.xml``.
 """
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -49,13 +50,33 @@ def _write(kit: Kit, target_folder: SafeFolder) -> Path:
 
 def _instrument(parent: ET.Element, index: int, slot, source: str, folder: SafeFolder) -> None:
     inst = ET.SubElement(parent, "instrument")
-    fields = (("id", index), ("name", slot.name.title()), ("volume", 1), ("isMuted", "false"),
-              ("isSoloed", "false"), ("pan", 0), ("pitchOffset", 0), ("randomPitchFactor", 0), ("gain", 1),
-              ("applyVelocity", "true"), ("filterActive", "false"), ("filterCutoff", 1), ("filterResonance", 0),
-              ("Attack", 0), ("Decay", 0), ("Sustain", 1), ("Release", 1000),
-              ("muteGroup", MUTE_GROUPS.get(slot.name, -1)), ("midiOutChannel", -1), ("midiOutNote", slot.note),
-              ("isStopNote", "false"), ("sampleSelectionAlgo", "VELOCITY"), ("isHihat", -1), ("lower_cc", 0),
-              ("higher_cc", 127))
+    fields = (
+        ("id", index),
+        ("name", slot.name.title()),
+        ("volume", 1),
+        ("isMuted", "false"),
+        ("isSoloed", "false"),
+        ("pan", 0),
+        ("pitchOffset", 0),
+        ("randomPitchFactor", 0),
+        ("gain", 1),
+        ("applyVelocity", "true"),
+        ("filterActive", "false"),
+        ("filterCutoff", 1),
+        ("filterResonance", 0),
+        ("Attack", 0),
+        ("Decay", 0),
+        ("Sustain", 1),
+        ("Release", 1000),
+        ("muteGroup", MUTE_GROUPS.get(slot.name, -1)),
+        ("midiOutChannel", -1),
+        ("midiOutNote", slot.note),
+        ("isStopNote", "false"),
+        ("sampleSelectionAlgo", "VELOCITY"),
+        ("isHihat", -1),
+        ("lower_cc", 0),
+        ("higher_cc", 127),
+    )
     for key, value in fields:
         _text(inst, key, str(value))
     component = ET.SubElement(inst, "instrumentComponent")
@@ -67,8 +88,13 @@ def _instrument(parent: ET.Element, index: int, slot, source: str, folder: SafeF
         name = f"{index + 1:02d}-{safe_name(slot.name)}{suffix}-{safe_name(Path(layer.path).name)}"
         folder.copy_from(layer.path, name)
         element = ET.SubElement(component, "layer")
-        for key, value in (("filename", name), ("min", f"{layer.low:.6g}"), ("max", f"{layer.high:.6g}"),
-                           ("gain", "1"), ("pitch", "0")):
+        for key, value in (
+            ("filename", name),
+            ("min", f"{layer.low:.6g}"),
+            ("max", f"{layer.high:.6g}"),
+            ("gain", "1"),
+            ("pitch", "0"),
+        ):
             _text(element, key, value)
 
 

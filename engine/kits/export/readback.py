@@ -2,6 +2,7 @@
 
 Used by the CLI after an export (so a broken export is reported, not shipped) and by the tests.
 """
+
 from __future__ import annotations
 
 import re
@@ -59,9 +60,15 @@ def read_hydrogen(path: Path) -> list[Zone]:
     zones: list[Zone] = []
     for inst in root.iterfind("h:instrumentList/h:instrument", ns):
         note = int(inst.findtext("h:midiOutNote", "-1", ns))
-        zones.extend(Zone(note, Path(path).parent / layer.findtext("h:filename", "", ns),
-                          float(layer.findtext("h:min", "0", ns)), float(layer.findtext("h:max", "1", ns)))
-                     for layer in inst.iterfind(".//h:layer", ns))
+        zones.extend(
+            Zone(
+                note,
+                Path(path).parent / layer.findtext("h:filename", "", ns),
+                float(layer.findtext("h:min", "0", ns)),
+                float(layer.findtext("h:max", "1", ns)),
+            )
+            for layer in inst.iterfind(".//h:layer", ns)
+        )
     return zones
 
 

@@ -15,6 +15,7 @@ Where the folder itself was named by a link (``~/Music`` on another disk), that 
 once, when the folder is opened; ``within`` (the bridge's allowed folders) then judges where it
 really is.
 """
+
 from __future__ import annotations
 
 import contextlib

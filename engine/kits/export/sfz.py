@@ -5,6 +5,7 @@ Each slot is a ``<group>`` on its GM note; where the pick has velocity siblings 
 range, softest lowest. Samples play through (``loop_mode=one_shot``), and the open hat is choked
 by the closed hat (``group``/``off_by``), as on a drum machine.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,8 +30,15 @@ def export(kit: Kit, folder: SafeFolder) -> Path:
 
 
 def _write(kit: Kit, samples: SafeFolder) -> list[str]:
-    lines = [f"// soundalike kit around {Path(kit.seed).name} ({kit.backend}), General MIDI drum notes",
-             "<control>", f"default_path={SAMPLES}/", "", "<global>", "loop_mode=one_shot", "ampeg_release=0.05"]
+    lines = [
+        f"// soundalike kit around {Path(kit.seed).name} ({kit.backend}), General MIDI drum notes",
+        "<control>",
+        f"default_path={SAMPLES}/",
+        "",
+        "<global>",
+        "loop_mode=one_shot",
+        "ampeg_release=0.05",
+    ]
     for number, slot, source in numbered_picks(kit):
         layers = velocity_layers(source)
         lines += ["", f"// {number:02d} {slot.name}", f"<group> key={slot.note} {CHOKE.get(slot.name, '')}".rstrip()]

@@ -1,4 +1,5 @@
 """The built-in embedder on drum sounds synthesised here with numpy."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -92,14 +93,18 @@ def test_deterministic_across_calls_and_instances(embedder):
     np.testing.assert_allclose(first[1], embedder.embed([snare()])[0], atol=1e-6)
 
 
-@pytest.mark.parametrize("clip", [
-    np.zeros(SR, np.float32),
-    np.full(SR // 2, 1e-9, np.float32),
-    np.zeros(0, np.float32),
-    kick()[: int(0.005 * SR)],
-    np.ones(3, np.float32),
-    np.full(SR, 0.999, np.float32),
-], ids=["silence", "near-silence", "empty", "5ms", "3-samples", "dc"])
+@pytest.mark.parametrize(
+    "clip",
+    [
+        np.zeros(SR, np.float32),
+        np.full(SR // 2, 1e-9, np.float32),
+        np.zeros(0, np.float32),
+        kick()[: int(0.005 * SR)],
+        np.ones(3, np.float32),
+        np.full(SR, 0.999, np.float32),
+    ],
+    ids=["silence", "near-silence", "empty", "5ms", "3-samples", "dc"],
+)
 def test_edge_cases_give_finite_unit_vectors(embedder, clip):
     analysis = embedder.analyse([clip])
     assert np.isfinite(analysis.vectors).all()
@@ -178,6 +183,7 @@ def test_find_similar_treats_open_and_closed_hats_as_one_kind(embedder):
 
 def test_signature_changes_with_the_model(embedder, tmp_path):
     from soundalike.engine.embedders.builtin import MODEL_FILE
+
     with np.load(MODEL_FILE) as data:
         arrays = {key: data[key] for key in data.files}
     assert BuiltinEmbedder().signature() == embedder.signature()

@@ -1,4 +1,5 @@
 """The built-in features' FFTs (engine/embedders/fft.py) are scipy.fft's, bit for bit, without its import."""
+
 from __future__ import annotations
 
 import subprocess
@@ -22,16 +23,18 @@ def test_rfft_and_irfft_equal_scipy_bit_for_bit(dtype):
     for n in (512, 2048):  # cut and zero-padded
         spec = fft.rfft(seg, n)
         assert np.array_equal(spec, scipy.fft.rfft(seg, n))
-        power = spec.real ** 2 + spec.imag ** 2
+        power = spec.real**2 + spec.imag**2
         assert np.array_equal(fft.irfft(power, n), scipy.fft.irfft(power, n))
         assert np.array_equal(fft.irfft(spec, n), scipy.fft.irfft(spec, n))
     assert fft.rfft(np.arange(8)).dtype == scipy.fft.rfft(np.arange(8)).dtype == np.complex128
 
 
 def test_features_need_no_scipy_fft_import(tmp_path):
-    code = ("import sys, numpy as np; from soundalike.engine.embedders.builtin import BuiltinEmbedder; "
-            "v = BuiltinEmbedder().embed([np.sin(np.arange(22050, dtype=np.float32) * 0.3)]); "
-            "assert np.isfinite(v).all(); print(sorted(m for m in sys.modules if m.startswith('scipy')))")
+    code = (
+        "import sys, numpy as np; from soundalike.engine.embedders.builtin import BuiltinEmbedder; "
+        "v = BuiltinEmbedder().embed([np.sin(np.arange(22050, dtype=np.float32) * 0.3)]); "
+        "assert np.isfinite(v).all(); print(sorted(m for m in sys.modules if m.startswith('scipy')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['scipy.fft._pocketfft.pypocketfft']"
 

@@ -1,4 +1,5 @@
 """The built-in backend's learned front end: log-mel frames and the numpy conv net, alone and in the model."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,7 +35,7 @@ def reference_forward(arrays: dict[str, np.ndarray], x: np.ndarray) -> np.ndarra
         out = np.zeros((len(h), weight.shape[0]))
         for t in range(len(h)):
             for o in range(weight.shape[0]):
-                out[t, o] = (weight[o] * padded[t: t + 3].T).sum() + bias[o]
+                out[t, o] = (weight[o] * padded[t : t + 3].T).sum() + bias[o]
         out = np.maximum(out, 0.0)
         h = out[: len(out) // 2 * 2].reshape(len(out) // 2, 2, -1).max(axis=1)
     pooled = np.concatenate([h.mean(axis=0), h.max(axis=0)])
@@ -86,8 +87,11 @@ def test_a_model_with_the_net_adds_the_frames_aspect(model_with_frames):
     clips = [demo.render(name, 1)[::2].copy() for name in ("kick", "closed hat")]
     analysis = embedder.analyse(clips)
     assert analysis.vectors.shape == (2, embedder.dim)
-    np.testing.assert_allclose(np.linalg.norm(analysis.vectors[:, embedder.aspects["frames"]], axis=1),
-                               1.0 / np.sqrt(len(embedder.aspects)), rtol=1e-4)
+    np.testing.assert_allclose(
+        np.linalg.norm(analysis.vectors[:, embedder.aspects["frames"]], axis=1),
+        1.0 / np.sqrt(len(embedder.aspects)),
+        rtol=1e-4,
+    )
     assert all(sum(tags.values()) == pytest.approx(1.0, abs=1e-4) for tags in analysis.tags)
 
 

@@ -1,4 +1,5 @@
 """Copies and velocity layers fold into one result, in the engine, the CLI and over OSC."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -72,12 +73,14 @@ def test_a_collapsed_query_still_fills_k_rows(library, copied_kit):
     def run(k):
         asked.append(k)
         return library.similar(SimilarQuery(query, k=k, collapse=False)).hits
+
     groups = grouped(library.browse, run, 6)  # 13 other files: 6 sounds once copies and layers fold
     assert len(groups) == 6 and len({g.lead.path for g in groups}) == 6
     assert sum(1 + len(g.members) for g in groups) == 13
     assert grouped(library.browse, run, 7) and max(asked) >= 13  # asked for more than it could show
-    flat = grouped(library.browse, lambda k: library.similar(SimilarQuery(query, k=k, collapse=False)).hits, 8,
-                   collapse_on=False)
+    flat = grouped(
+        library.browse, lambda k: library.similar(SimilarQuery(query, k=k, collapse=False)).hits, 8, collapse_on=False
+    )
     assert len(flat) == 8 and all(not g.members for g in flat)
 
 
@@ -88,8 +91,7 @@ def test_same_bytes_are_copies_without_vectors(library, copied_kit):
     assert len(kicks) == 2 and len(groups) == 1 and len(groups[0].copies) == 1
 
 
-def test_cli_collapses_by_default_and_no_collapse_lists_each(make_settings, copied_kit, tmp_path, capsys,
-                                                             monkeypatch):
+def test_cli_collapses_by_default_and_no_collapse_lists_each(make_settings, copied_kit, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("SOUNDALIKE_CONFIG", str(tmp_path / "none.toml"))
     data = str(tmp_path / "cli-lib")
     assert main(["--data-dir", data, "index", str(copied_kit)]) == 0

@@ -1,5 +1,6 @@
 """Copies and layers are known at index time: folding reads stored facts, the query's own copies
 and layers are not results, numbered layers fold by sound, and "other folders only" filters."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -63,6 +64,7 @@ def family_of(library, path) -> int:
 def test_folding_reads_no_audio(library, kits, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("audio decoded while folding results")
+
     monkeypatch.setattr(soundalike.engine.pipeline.audio, "_decode_stream", refuse)
     query = str(kits / "Kit A" / "snare.wav")
     by_path = library.similar(SimilarQuery(query, k=20))
@@ -159,8 +161,9 @@ def test_cli_similar_asks_the_running_engine(library, kits, tmp_path, capsys, mo
     settings = dataclasses.replace(BridgeSettings(osc_port=0, midi_enabled=False))
     with Bridge(library, None, settings).start() as bridge, library.lock.hold("soundalike serve"):
         config = tmp_path / "config.toml"
-        config.write_text(f"[engine]\nbackends = [\"bands\"]\ndefault_backend = \"bands\"\n"
-                          f"[bridge]\nosc_port = {bridge.address[1]}\n")
+        config.write_text(
+            f'[engine]\nbackends = ["bands"]\ndefault_backend = "bands"\n[bridge]\nosc_port = {bridge.address[1]}\n'
+        )
         monkeypatch.setenv("SOUNDALIKE_CONFIG", str(config))
         monkeypatch.setattr("soundalike.engine.library.facade.Library", None)  # opening the library here fails
         assert main(["--data-dir", str(library.data_dir), "similar", str(kits / "Kit B" / "Snare-Med.wav")]) == 0
@@ -172,14 +175,18 @@ def test_recording_processed_files_links_them_as_ingest_does(make_settings, tmp_
     from soundalike.engine.pipeline.audio import decode_file
     from soundalike.engine.pipeline.ingest import Ingestor, Job
     from soundalike.engine.pipeline.walk import stat_entry
+
     root = tmp_path / "Loose"
-    paths = [write(root / "a" / "snare.wav", render("snare", seed=3)),
-             write(root / "b" / "snare copy.flac", render("snare", seed=3) * 0.6, format="FLAC")]
+    paths = [
+        write(root / "a" / "snare.wav", render("snare", seed=3)),
+        write(root / "b" / "snare copy.flac", render("snare", seed=3) * 0.6, format="FLAC"),
+    ]
     with Library(make_settings(), backends=TEST_BACKENDS) as library:
         library.add_root(root)
         embedders = {"bands": library.embedder("bands")}
         processed = Ingestor(embedders, library.settings.engine).process(
-            [Job(stat_entry(str(path), str(root)), ("bands",)) for path in paths])
+            [Job(stat_entry(str(path), str(root)), ("bands",)) for path in paths]
+        )
         assert all(item.fingerprint for item in processed) and decode_file(paths[0]).facts.duration > 0
         report = library.record(processed)
         assert report.indexed == 2

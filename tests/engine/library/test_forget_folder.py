@@ -1,5 +1,6 @@
 """Forgetting a library folder: its rows and index entries go, its files stay, the user is asked
 first when it holds their favourites, tags or collection items; the demo never joins the library."""
+
 from __future__ import annotations
 
 import os
@@ -40,8 +41,10 @@ def test_forget_drops_rows_and_index_entries_and_keeps_files(make_settings, two_
         catalog = catalog_of(library)
         for table in ("samples", "vectors", "tags", "musical", "collection_items"):
             column = "path" if table == "samples" else "sample_id"
-            left = catalog.query(f"SELECT count(*) FROM {table} WHERE {column} = ?",
-                                 [str(gone / "Kit 9" / "kick_0.wav") if table == "samples" else row.id])[0][0]
+            left = catalog.query(
+                f"SELECT count(*) FROM {table} WHERE {column} = ?",
+                [str(gone / "Kit 9" / "kick_0.wav") if table == "samples" else row.id],
+            )[0][0]
             assert left == 0, table
         assert len(library.index("bands")) == 24
         hits = library.similar(SimilarQuery(keep / "Kit 0" / "kick_0.wav", k=30, collapse=False)).hits
@@ -70,6 +73,7 @@ def test_cli_forget_asks_first_when_the_folder_holds_the_users_marks(tmp_path, c
 
 def main_settings(data: str):
     from soundalike.engine.config import load_settings
+
     return load_settings().with_data_dir(data)
 
 

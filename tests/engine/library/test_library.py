@@ -1,4 +1,5 @@
 """The library end to end: real files, real SQLite on disk, real FAISS."""
+
 from __future__ import annotations
 
 import os
@@ -59,9 +60,15 @@ def test_library_persists_across_reopen(make_settings, drum_folder):
     settings = make_settings()
     with open_library(settings) as library:
         library.scan([drum_folder])
-        before = [(h.path, round(h.score, 5)) for h in library.similar(SimilarQuery(drum_folder / "Kit 1" / "snare_2.wav", collapse=False)).hits]
+        before = [
+            (h.path, round(h.score, 5))
+            for h in library.similar(SimilarQuery(drum_folder / "Kit 1" / "snare_2.wav", collapse=False)).hits
+        ]
     with open_library(settings) as library:
-        after = [(h.path, round(h.score, 5)) for h in library.similar(SimilarQuery(drum_folder / "Kit 1" / "snare_2.wav", collapse=False)).hits]
+        after = [
+            (h.path, round(h.score, 5))
+            for h in library.similar(SimilarQuery(drum_folder / "Kit 1" / "snare_2.wav", collapse=False)).hits
+        ]
         assert library.stats()["by_status"] == {"ok": 24}
     assert before == after
 
@@ -133,13 +140,17 @@ def test_filters_restrict_results(make_settings, drum_folder):
     with open_library(make_settings()) as library:
         library.scan([drum_folder])
         query = drum_folder / "Kit 0" / "kick_0.wav"
-        only_kit1 = library.similar(SimilarQuery(query, k=50, filters=Filters(under=str(drum_folder / "Kit 1")), collapse=False)).hits
+        only_kit1 = library.similar(
+            SimilarQuery(query, k=50, filters=Filters(under=str(drum_folder / "Kit 1")), collapse=False)
+        ).hits
         assert len(only_kit1) == 12 and all("Kit 1" in h.path for h in only_kit1)
         short = library.similar(SimilarQuery(query, k=50, filters=Filters(max_duration=0.2), collapse=False)).hits
         assert short and all(h.sample.duration <= 0.2 for h in short)
         kick_id = library.browse.sample_by_path(drum_folder / "Kit 1" / "kick_2.wav").id
         library.set_favourite(kick_id)
-        favourites = library.similar(SimilarQuery(query, k=50, filters=Filters(favourites_only=True), collapse=False)).hits
+        favourites = library.similar(
+            SimilarQuery(query, k=50, filters=Filters(favourites_only=True), collapse=False)
+        ).hits
         assert [h.sample.id for h in favourites] == [kick_id]
 
 
@@ -160,13 +171,18 @@ def test_index_is_rebuilt_from_stored_vectors_when_lost_or_corrupt(make_settings
     settings = make_settings()
     with open_library(settings) as library:
         library.scan([drum_folder])
-        expected = [h.path for h in library.similar(SimilarQuery(drum_folder / "Kit 0" / "cymbal_0.wav", collapse=False)).hits]
+        expected = [
+            h.path for h in library.similar(SimilarQuery(drum_folder / "Kit 0" / "cymbal_0.wav", collapse=False)).hits
+        ]
     index_file = settings.engine.resolved_data_dir() / "index" / "bands.faiss"
     for damage in (lambda: index_file.write_bytes(b"garbage"), index_file.unlink):
         damage()
         counting_decoder.clear()
         with open_library(settings) as library:
-            assert [h.path for h in library.similar(SimilarQuery(drum_folder / "Kit 0" / "cymbal_0.wav", collapse=False)).hits] == expected
+            assert [
+                h.path
+                for h in library.similar(SimilarQuery(drum_folder / "Kit 0" / "cymbal_0.wav", collapse=False)).hits
+            ] == expected
         assert counting_decoder == []  # rebuilt without decoding anything
 
 
@@ -206,7 +222,13 @@ def test_concurrent_reads_during_a_scan(make_settings, drum_folder):
         def read():
             try:
                 for _ in range(30):
-                    results.append(len(library.similar(SimilarQuery(drum_folder / "Kit 0" / "kick_0.wav", k=3, collapse=False)).hits))
+                    results.append(
+                        len(
+                            library.similar(
+                                SimilarQuery(drum_folder / "Kit 0" / "kick_0.wav", k=3, collapse=False)
+                            ).hits
+                        )
+                    )
                     library.stats()
             except Exception as e:  # noqa: BLE001 - any error in the reader fails the test below
                 errors.append(e)

@@ -1,5 +1,6 @@
 """The library's browse part and its user-list writes: what the TUI, the bridge and the CLI read
 and write instead of the catalog. A real library of generated drums on a temp folder."""
+
 from __future__ import annotations
 
 import os

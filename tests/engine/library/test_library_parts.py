@@ -1,5 +1,6 @@
 """The library's parts seen through its facade: model changes are an explicit write step, and
 ``index`` plans like ``serve`` (the one planner). Real files, real SQLite, real FAISS."""
+
 from __future__ import annotations
 
 import os
@@ -28,7 +29,9 @@ def test_getting_an_embedder_drops_nothing_and_a_new_model_is_embedded_again_by_
         library.embedder("bands")
         assert library.stats()["vectors"] == {"bands": 24}  # a getter writes nothing
         with pytest.raises(UserError, match="model changed.*soundalike index"):
-            library.similar(SimilarQuery(drum_folder / "Kit 0" / "kick_0.wav", collapse=False))  # old vectors never meet new queries
+            library.similar(
+                SimilarQuery(drum_folder / "Kit 0" / "kick_0.wav", collapse=False)
+            )  # old vectors never meet new queries
         assert library.stats()["vectors"] == {"bands": 24}
         report = library.scan()  # the explicit step: record the model, drop its old vectors, embed again
         assert report.indexed == 24 and len(library.index("bands")) == 24
@@ -37,8 +40,9 @@ def test_getting_an_embedder_drops_nothing_and_a_new_model_is_embedded_again_by_
         assert library.scan().indexed == 0  # recorded: the next scan has nothing to do
 
 
-def test_index_leaves_an_unchanged_failed_file_alone_and_retries_it_once_changed(make_settings, drum_folder,
-                                                                                counting_decoder):
+def test_index_leaves_an_unchanged_failed_file_alone_and_retries_it_once_changed(
+    make_settings, drum_folder, counting_decoder
+):
     broken = drum_folder / "broken.wav"
     broken.write_bytes(b"RIFF not really")
     with Library(make_settings(), backends=TEST_BACKENDS) as library:
@@ -51,8 +55,9 @@ def test_index_leaves_an_unchanged_failed_file_alone_and_retries_it_once_changed
         assert [os.path.basename(p) for p in counting_decoder] == ["broken.wav"] and len(retried.failed) == 1
 
 
-def test_a_file_missing_then_back_is_revived_by_index_without_decoding(make_settings, drum_folder, tmp_path,
-                                                                      counting_decoder):
+def test_a_file_missing_then_back_is_revived_by_index_without_decoding(
+    make_settings, drum_folder, tmp_path, counting_decoder
+):
     kick = drum_folder / "Kit 0" / "kick_0.wav"
     with Library(make_settings(), backends=TEST_BACKENDS) as library:
         library.scan([drum_folder])

@@ -5,6 +5,7 @@ rows written out by hand as ``Known`` tuples, and the two catalog lookups as pla
 same function plans ``index`` (Scanner) and ``serve`` (the live indexer), so each case here is
 the behaviour of both.
 """
+
 from __future__ import annotations
 
 import os
@@ -102,8 +103,10 @@ def test_a_file_over_64_mib_overwritten_in_the_middle_keeping_size_and_mtime_is_
     after = stat_entry(str(big), str(root))
     assert (after.size, after.mtime) == (before.size, before.mtime) and after.ctime != before.ctime
     assert file_hash(after.path, after.size) == row.content_hash  # the head-and-tail hash cannot tell
-    known = {**{e.path: row_for(e, i) for i, e in enumerate(entries(root).values(), 2) if e.path != str(big)},
-             str(big): row}
+    known = {
+        **{e.path: row_for(e, i) for i, e in enumerate(entries(root).values(), 2) if e.path != str(big)},
+        str(big): row,
+    }
     assert jobs_of(planned(root, known)) == {"long take.wav": BACKENDS}
 
 
@@ -126,16 +129,20 @@ def test_files_gone_from_disk_are_reported_gone_but_offline_ones_stay_away(root)
 
 def test_files_back_unchanged_are_revived_from_stored_vectors(root):
     found = entries(root)
-    known = {found["kick.wav"].path: row_for(found["kick.wav"], 1, "offline"),
-             found["snare.wav"].path: row_for(found["snare.wav"], 2, "missing")}
+    known = {
+        found["kick.wav"].path: row_for(found["kick.wav"], 1, "offline"),
+        found["snare.wav"].path: row_for(found["snare.wav"], 2, "missing"),
+    }
     result = planned(root, known)
     assert sorted(result.revive) == [1, 2] and result.jobs == []
 
 
 def test_a_file_back_lacking_a_backend_is_decoded_again_for_all(root):
     found = entries(root)
-    known = {found["kick.wav"].path: row_for(found["kick.wav"], 1, "offline"),
-             found["snare.wav"].path: row_for(found["snare.wav"], 2, "missing")}
+    known = {
+        found["kick.wav"].path: row_for(found["kick.wav"], 1, "offline"),
+        found["snare.wav"].path: row_for(found["snare.wav"], 2, "missing"),
+    }
     result = planned(root, known, held={1: {"bands"}, 2: set(BACKENDS)})
     assert result.revive == [2] and jobs_of(result) == {"kick.wav": BACKENDS}
 
@@ -190,8 +197,12 @@ def test_forced_catches_a_read_permission_taken_away(root, monkeypatch):
 
 
 def test_an_offline_root_takes_its_ok_and_failed_samples_away():
-    known = {"/a.wav": Known(1, 1, 1.0, "ok"), "/b.wav": Known(2, 1, 1.0, "failed"),
-             "/c.wav": Known(3, 1, 1.0, "missing"), "/d.wav": Known(4, 1, 1.0, "offline")}
+    known = {
+        "/a.wav": Known(1, 1, 1.0, "ok"),
+        "/b.wav": Known(2, 1, 1.0, "failed"),
+        "/c.wav": Known(3, 1, 1.0, "missing"),
+        "/d.wav": Known(4, 1, 1.0, "offline"),
+    }
     assert root_away(known) == [1, 2]
 
 

@@ -6,6 +6,7 @@ analysis, real watchdog events (a folder moved into a watched root), real spawne
 spy from the batch tests stands in for the workers' entry point (pickled by name, so the
 spawned children import it) and proves the chunks ran in other processes.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,8 +43,9 @@ def spy(tmp_path, monkeypatch):
 
 def _settings(make_settings, tmp_path, name: str, processes: bool):
     settings = make_settings(backends=("builtin",), default="builtin", worker_processes=processes)
-    return dataclasses.replace(settings, watch=FAST_WATCH,
-                               engine=dataclasses.replace(settings.engine, data_dir=str(tmp_path / name)))
+    return dataclasses.replace(
+        settings, watch=FAST_WATCH, engine=dataclasses.replace(settings.engine, data_dir=str(tmp_path / name))
+    )
 
 
 def _children() -> list[tuple[int, str]]:
@@ -66,8 +68,10 @@ def _workers() -> list[tuple[int, str]]:
 def _recorded(service: EngineService) -> dict:
     """What the library recorded for every file: status, reason, facts, hash, vector, tags, musical."""
     catalog = catalog_of(service.library)
-    rows = catalog.query("SELECT id, path, status, reason, content_hash, format, sample_rate, channels, duration, "
-                         "peak_db, rms_db, clipped FROM samples ORDER BY path")
+    rows = catalog.query(
+        "SELECT id, path, status, reason, content_hash, format, sample_rate, channels, duration, "
+        "peak_db, rms_db, clipped FROM samples ORDER BY path"
+    )
     index = service.library.index("builtin")
     recorded = {}
     for sid, path, *facts in rows:
@@ -126,7 +130,8 @@ def test_live_ingest_on_worker_processes_records_exactly_what_threads_record(mak
 
 
 def test_a_worker_that_dies_mid_batch_costs_no_file_and_the_next_batch_gets_new_workers(
-        make_settings, tmp_path, spy, caplog):
+    make_settings, tmp_path, spy, caplog
+):
     service, root = _serve(_settings(make_settings, tmp_path, "crash", True), tmp_path, "crash")
     try:
         with caplog.at_level(logging.WARNING, logger="soundalike.engine.pipeline.executors"):
@@ -201,7 +206,6 @@ def test_workers_start_under_the_apps_captured_stderr():
     """The app's stderr capture has fileno() -1; multiprocessing's resource tracker passed it to its
     process and the app crashed at start-up ("bad value(s) in fds_to_keep"). A fresh interpreter, so
     the tracker is not already running from another test."""
-    done = subprocess.run([sys.executable, "-c", UNDER_A_CAPTURED_STDERR], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run([sys.executable, "-c", UNDER_A_CAPTURED_STDERR], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "started"

@@ -1,5 +1,6 @@
 """The live engine on real folders with real watchdog events: after every burst of file
 operations, wait for quiescence and check the catalog matches the disk exactly."""
+
 from __future__ import annotations
 
 import json
@@ -28,6 +29,8 @@ from tests.conftest import BandEmbedder, catalog_of, write
 from tests.permissions import ReadLocks
 
 REPO = Path(__file__).resolve().parents[3]
+
+
 class SlowBands(BandEmbedder):
     """The plumbing backend, slowed down so a kill lands in the middle of indexing."""
 
@@ -41,12 +44,19 @@ def mismatches(service: EngineService) -> list[str]:
     library, problems = service.library, []
     online = [r["path"] for r in service.status()["roots"] if r["online"]]
     disk = {e.path: e for root in online for e in walk(root, library.settings.engine.extensions)}
-    rows = {row[0]: row[1:] for row in catalog_of(library).query(
-        "SELECT path, id, size, mtime, status FROM samples WHERE status IN ('ok', 'failed')")}
+    rows = {
+        row[0]: row[1:]
+        for row in catalog_of(library).query(
+            "SELECT path, id, size, mtime, status FROM samples WHERE status IN ('ok', 'failed')"
+        )
+    }
     problems += [f"lost: {p}" for p in disk.keys() - rows.keys()]
     problems += [f"ghost: {p}" for p in rows.keys() - disk.keys()]
-    problems += [f"stale: {p}" for p, (_, size, mtime, status) in rows.items()
-                 if p in disk and status == "ok" and (size, mtime) != (disk[p].size, disk[p].mtime)]
+    problems += [
+        f"stale: {p}"
+        for p, (_, size, mtime, status) in rows.items()
+        if p in disk and status == "ok" and (size, mtime) != (disk[p].size, disk[p].mtime)
+    ]
     ok_ids = {sid for sid, _, _, status in rows.values() if status == "ok"}
     if set(library.index("bands").ids().tolist()) != ok_ids:
         problems.append("index ids differ from the catalog's ok samples")
@@ -82,7 +92,9 @@ def test_start_indexes_watches_and_reports_status(serve, drum_folder):
     assert status["busy"] is False and status["queue"] == 0
     assert status["roots"] == [{"path": str(drum_folder), "online": True, "watching": "inotify"}]
     assert status["lock"]["pid"] == os.getpid()
-    assert len(service.library.similar(SimilarQuery(drum_folder / "Kit 0" / "kick_0.wav", k=3, collapse=False)).hits) == 3
+    assert (
+        len(service.library.similar(SimilarQuery(drum_folder / "Kit 0" / "kick_0.wav", k=3, collapse=False)).hits) == 3
+    )
 
 
 def test_files_copied_in_chunks_are_indexed_once_complete(serve, drum_folder, tmp_path):
@@ -95,7 +107,7 @@ def test_files_copied_in_chunks_are_indexed_once_complete(serve, drum_folder, tm
     target.parent.mkdir()
     with open(target, "wb") as handle:
         for start in range(0, len(data), len(data) // 5 + 1):
-            handle.write(data[start:start + len(data) // 5 + 1])
+            handle.write(data[start : start + len(data) // 5 + 1])
             handle.flush()
             time.sleep(0.03)
     settle(service)
@@ -163,8 +175,7 @@ def test_deletes_folders_temporary_names_and_a_file_replaced_by_a_folder(serve, 
     assert library.browse.sample_by_path(victim).status == "missing"
 
 
-def test_a_vanished_root_goes_offline_and_comes_back_without_decoding(serve, drum_folder, tmp_path,
-                                                                      counting_decoder):
+def test_a_vanished_root_goes_offline_and_comes_back_without_decoding(serve, drum_folder, tmp_path, counting_decoder):
     service = serve([drum_folder])
     settle(service)
     states = []
@@ -255,7 +266,10 @@ def test_queries_from_another_thread_while_files_arrive(serve, drum_folder):
     settle(service)
     for number in range(20):
         write(drum_folder / "Arrivals" / f"hat_{number}.wav", render("closed hat", 300 + number))
-        assert len(service.library.similar(SimilarQuery(drum_folder / "Kit 0" / "kick_0.wav", k=3, collapse=False)).hits) == 3
+        assert (
+            len(service.library.similar(SimilarQuery(drum_folder / "Kit 0" / "kick_0.wav", k=3, collapse=False)).hits)
+            == 3
+        )
     settle(service)
     assert service.library.stats()["by_status"] == {"ok": 44}
 
@@ -290,8 +304,12 @@ def test_sigkill_in_the_middle_of_indexing_then_restart(serve, make_settings, tm
     for number in range(120):
         write(root / f"f{number // 40}" / f"hit_{number}.wav", render(("kick", "snare", "cymbal")[number % 3], number))
     data_dir = make_settings().engine.resolved_data_dir()
-    child = subprocess.Popen([sys.executable, "-c", KILLED_SERVE, str(data_dir), str(root)], cwd=REPO,
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_SERVE, str(data_dir), str(root)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for(lambda: count_rows(data_dir) >= kill_after or child.poll() is not None, timeout=60)
     finally:

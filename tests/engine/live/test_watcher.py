@@ -1,4 +1,5 @@
 """Debouncing, event filtering and the polling fallback, in isolation (no library)."""
+
 from __future__ import annotations
 
 import errno
@@ -74,8 +75,9 @@ def test_vanished_paths_wait_for_their_whole_root_to_be_quiet(tmp_path):
 
 def recording_handler(root: str):
     touched, moves = [], []
-    tracker = SimpleNamespace(touch=lambda path, r: touched.append(os.path.relpath(path, root)),
-                              opened=lambda path, delta: None)
+    tracker = SimpleNamespace(
+        touch=lambda path, r: touched.append(os.path.relpath(path, root)), opened=lambda path, delta: None
+    )
     handler = _Handler(root, EXTENSIONS, tracker, lambda src, dest: moves.append((src, dest)))
     return handler, touched, moves
 
@@ -86,12 +88,20 @@ def event(kind: str, src: str, dest: str = "", is_directory: bool = False):
 
 def test_handler_ignores_temporary_names_sidecars_and_our_own_reads():
     handler, touched, moves = recording_handler("/s")
-    for kind, path, is_dir in [("created", "/s/a.wav.part", False), ("modified", "/s/.hidden.wav", False),
-                               ("created", "/s/kick.wav.asd", False), ("created", "/s/notes.txt", False),
-                               ("opened", "/s/kick.wav", False), ("closed_no_write", "/s/kick.wav", False),
-                               ("modified", "/s/Kit", True), ("created", "/s/.Trash/x.wav", False),
-                               ("created", "/s/kick.wav", False), ("closed", "/s/kick.wav", False),
-                               ("created", "/s/New Kit", True), ("deleted", "/s/old.aif", False)]:
+    for kind, path, is_dir in [
+        ("created", "/s/a.wav.part", False),
+        ("modified", "/s/.hidden.wav", False),
+        ("created", "/s/kick.wav.asd", False),
+        ("created", "/s/notes.txt", False),
+        ("opened", "/s/kick.wav", False),
+        ("closed_no_write", "/s/kick.wav", False),
+        ("modified", "/s/Kit", True),
+        ("created", "/s/.Trash/x.wav", False),
+        ("created", "/s/kick.wav", False),
+        ("closed", "/s/kick.wav", False),
+        ("created", "/s/New Kit", True),
+        ("deleted", "/s/old.aif", False),
+    ]:
         handler.dispatch(event(kind, path, is_directory=is_dir))
     assert touched == ["kick.wav", "kick.wav", "New Kit", "old.aif"]
     assert moves == []

@@ -3,6 +3,7 @@
 Pure and single-threaded: no service, no sleeps. The threaded behaviour is covered by the service
 tests; these pin down the rules those rely on.
 """
+
 from __future__ import annotations
 
 from soundalike.engine.live.work_queue import WorkQueue
@@ -33,8 +34,11 @@ def test_moves_keep_their_order():
     queue = WorkQueue()
     queue.add_move("/lib/a.wav", "/lib/b.wav")
     queue.add_moves([("/lib/b.wav", "/lib/c.wav"), ("/lib/x.wav", "/lib/y.wav")])
-    assert queue.take_changes().moves == [("/lib/a.wav", "/lib/b.wav"), ("/lib/b.wav", "/lib/c.wav"),
-                                          ("/lib/x.wav", "/lib/y.wav")]
+    assert queue.take_changes().moves == [
+        ("/lib/a.wav", "/lib/b.wav"),
+        ("/lib/b.wav", "/lib/c.wav"),
+        ("/lib/x.wav", "/lib/y.wav"),
+    ]
 
 
 def test_a_job_planned_again_replaces_the_older_one_and_goes_to_the_back():

@@ -1,5 +1,6 @@
 """Generated audio with known musical facts: click and drum loops at a tempo, chord loops in a key,
 tones at a note, and the awkward cases (silence, noise, clicks, a decaying cymbal)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,8 +27,9 @@ def click_track(bpm: float, bars: int = 4, rate: int = RATE, accent: bool = True
     return out
 
 
-def chord_loop(tonic_midi: int, minor: bool, bpm: float = 100.0, bars: int = 4, rate: int = RATE,
-               drums: bool = True) -> np.ndarray:
+def chord_loop(
+    tonic_midi: int, minor: bool, bpm: float = 100.0, bars: int = 4, rate: int = RATE, drums: bool = True
+) -> np.ndarray:
     """A loop of held triads (one per bar, I-IV-V-I or i-iv-v-i) over an optional beat."""
     bar = 4 * 60.0 / bpm
     n = int(round(bars * bar * rate))
@@ -71,7 +73,7 @@ def clicks(seconds: float = 3.0, rate: int = RATE) -> np.ndarray:
 
 
 def _harmonic_tone(f0: float, t: np.ndarray) -> np.ndarray:
-    return sum((0.6 ** k) * np.sin(2 * np.pi * f0 * (k + 1) * t) for k in range(5) if f0 * (k + 1) < 5000)
+    return sum((0.6**k) * np.sin(2 * np.pi * f0 * (k + 1) * t) for k in range(5) if f0 * (k + 1) < 5000)
 
 
 def _kick(rate: int) -> np.ndarray:
@@ -88,7 +90,7 @@ def _hat(rate: int, rng: np.random.Generator) -> np.ndarray:
 def _add(out: np.ndarray, part: np.ndarray, at: int) -> None:
     end = min(out.size, at + part.size)
     if at < end:
-        out[at:end] += part[:end - at]
+        out[at:end] += part[: end - at]
 
 
 #: (tonic pitch class, minor, bpm) of the grooves ``music_folder`` writes, groove_0 .. groove_4.

@@ -1,4 +1,5 @@
 """Musical facts from generated audio with known answers, and odd input that must not crash."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -59,12 +60,15 @@ def test_kick_is_a_one_shot_without_a_note():
     assert any("root unknown" in note for note in m.notes)
 
 
-@pytest.mark.parametrize("make, reason", [
-    (lambda: np.zeros(3 * RATE, dtype=np.float32), "silent"),
-    (lambda: np.ones(1, dtype=np.float32), "too short"),
-    (lambda: gen.noise(5.0), "steady sound"),
-    (lambda: gen.clicks(3.0), "without a steady beat"),
-])
+@pytest.mark.parametrize(
+    "make, reason",
+    [
+        (lambda: np.zeros(3 * RATE, dtype=np.float32), "silent"),
+        (lambda: np.ones(1, dtype=np.float32), "too short"),
+        (lambda: gen.noise(5.0), "steady sound"),
+        (lambda: gen.clicks(3.0), "without a steady beat"),
+    ],
+)
 def test_bad_input_is_unknown_with_a_reason(make, reason):
     m = facts(make())
     assert m.kind is None and m.bpm is None and m.key is None and m.root is None
@@ -126,8 +130,14 @@ def test_other_sample_rates_and_stereo_input_do_not_matter():
 
 
 def test_key_parsing_and_compatible_keys():
-    assert [key_name(parse_key(t)) for t in ("Am", "A minor", "F#min", "Bb", "c#m", "Cmaj")] == \
-        ["Am", "Am", "F#m", "A#", "C#m", "C"]
+    assert [key_name(parse_key(t)) for t in ("Am", "A minor", "F#min", "Bb", "c#m", "Cmaj")] == [
+        "Am",
+        "Am",
+        "F#m",
+        "A#",
+        "C#m",
+        "C",
+    ]
     assert parse_key("H") is None and parse_key("kick") is None
     assert {key_name(k) for k in compatible_keys(parse_key("Am"))} == {"Am", "C", "Em", "Dm"}
 
@@ -154,7 +164,7 @@ def _rattle(seconds: float, hits: int) -> np.ndarray:
     for i in range(hits):
         burst = (0.5 * rng.standard_normal(t.size) * np.exp(-t / 0.02)).astype(np.float32)
         start = int(i * seconds / hits * RATE)
-        out[start:start + burst.size] += burst[:out.size - start]
+        out[start : start + burst.size] += burst[: out.size - start]
     return out
 
 
@@ -167,9 +177,14 @@ def test_a_loops_folder_does_not_make_a_short_one_shot_a_loop(seconds, hits):
 
 
 def test_every_verdict_says_why():
-    cases = [(gen.click_track(120), "", "loop:"), (_rattle(0.5, 2), "", "one-shot:"),
-             (gen.tone(45, seconds=6.0, decay=100.0), "", "one-shot:"), (gen.noise(6.0), "", "kind unknown:"),
-             (gen.noise(6.0), "fx/vinyl_loop.wav", "loop:"), (gen.cymbal(), "", "one-shot:")]
+    cases = [
+        (gen.click_track(120), "", "loop:"),
+        (_rattle(0.5, 2), "", "one-shot:"),
+        (gen.tone(45, seconds=6.0, decay=100.0), "", "one-shot:"),
+        (gen.noise(6.0), "", "kind unknown:"),
+        (gen.noise(6.0), "fx/vinyl_loop.wav", "loop:"),
+        (gen.cymbal(), "", "one-shot:"),
+    ]
     for x, name, reason in cases:
         m = facts(x, name)
         assert any(note.startswith(reason) for note in m.notes), (name, m)

@@ -1,5 +1,6 @@
 """An existing library (indexed before musical facts existed) is analysed in the background by the
 live engine, decoding each sample once and embedding nothing again."""
+
 from __future__ import annotations
 
 import os
@@ -23,19 +24,25 @@ def test_serve_fills_in_musical_facts_of_an_existing_library(make_settings, tmp_
         assert len(ids_to_analyse(catalog_of(old))) == 10
     decoded, embedded = [], []
     real_decode = soundalike.engine.pipeline.ingest.decode_file
-    monkeypatch.setattr(soundalike.engine.pipeline.ingest, "decode_file",
-                        lambda path, *a, **k: decoded.append(os.path.basename(path)) or real_decode(path, *a, **k))
+    monkeypatch.setattr(
+        soundalike.engine.pipeline.ingest,
+        "decode_file",
+        lambda path, *a, **k: decoded.append(os.path.basename(path)) or real_decode(path, *a, **k),
+    )
     service = EngineService(settings, backends=TEST_BACKENDS)
     embed = service.library.embedder("bands").embed
-    monkeypatch.setattr(service.library.embedder("bands"), "embed", lambda batch: embedded.append(len(batch))
-                        or embed(batch))
+    monkeypatch.setattr(
+        service.library.embedder("bands"), "embed", lambda batch: embedded.append(len(batch)) or embed(batch)
+    )
     service.start([])
     try:
         deadline = time.monotonic() + 30
         while ids_to_analyse(catalog_of(service.library)):
             assert time.monotonic() < deadline, "musical facts never filled in"
             time.sleep(0.05)
-        facts = service.library.browse.musical([service.library.browse.sample_by_path(root / "Loops" / "groove_0.wav").id])
+        facts = service.library.browse.musical(
+            [service.library.browse.sample_by_path(root / "Loops" / "groove_0.wav").id]
+        )
         assert list(facts.values())[0].key_name == "Am"
         assert sorted(decoded) == sorted(p.name for p in root.rglob("*.wav")) and not embedded
     finally:

@@ -1,5 +1,6 @@
 """Chords of tonal one-shots: from the audio (numpy-synthesised chords, struck and strummed), from
 names like a pack's, the two weighed against each other, and stored through the real library."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -55,16 +56,30 @@ def test_a_single_note_is_no_chord_and_keeps_its_root():
 
 def test_noise_and_drums_get_no_chord():
     from soundalike.engine.tools.demo import render
+
     metal = [render(instrument, seed) for instrument in ("open hat", "cymbal") for seed in (1, 8, 15, 22)]
     for x in (gen.cymbal(), gen.noise(1.0), gen._kick(RATE), *metal):  # no drum tags: the audio alone
         assert facts(x).chord is None
 
 
-@pytest.mark.parametrize("name,expected", [
-    ("Amajor_UP_00", (9, "")), ("Csharp minor_02", (1, "m")), ("Bflat major_DOWN_01", (10, "")), ("Cm7", (0, "m7")),
-    ("F#min", (6, "m")), ("pad_Ebmaj7_03", (3, "maj7")), ("Gm_stab", (7, "m")), ("A minor", (9, "m")),
-    ("D7_chord", (2, "7")), ("E_piano_01", None), ("a_kick", None), ("Piano_A7", None), ("snare_b", None),
-])
+@pytest.mark.parametrize(
+    "name,expected",
+    [
+        ("Amajor_UP_00", (9, "")),
+        ("Csharp minor_02", (1, "m")),
+        ("Bflat major_DOWN_01", (10, "")),
+        ("Cm7", (0, "m7")),
+        ("F#min", (6, "m")),
+        ("pad_Ebmaj7_03", (3, "maj7")),
+        ("Gm_stab", (7, "m")),
+        ("A minor", (9, "m")),
+        ("D7_chord", (2, "7")),
+        ("E_piano_01", None),
+        ("a_kick", None),
+        ("Piano_A7", None),
+        ("snare_b", None),
+    ],
+)
 def test_chord_names_are_read(name, expected):
     assert read_chord(name)[0] == expected
 

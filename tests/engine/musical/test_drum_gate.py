@@ -1,6 +1,7 @@
 """Drums get no root note: the built-in backend's tags spare drum one-shots the pitch
 search at index time, while loops, tonal one-shots and files whose name says anything musical are
 analysed as before."""
+
 from __future__ import annotations
 
 import pytest
@@ -36,8 +37,20 @@ def test_a_drum_one_shot_gets_no_root_and_says_why():
     assert f"root unknown: {DRUM}, drums get none" in facts.notes
 
 
-@pytest.mark.parametrize("name", ["hit_G2.wav", "hit_Gm.wav", "hit_120bpm.wav", "bass_hit.wav", "Loops/take_01.wav", "Bass/hit.wav",
-                                  "hit_loop.wav", "violin_pizzicato01.wav", "synth_acid02.wav"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "hit_G2.wav",
+        "hit_Gm.wav",
+        "hit_120bpm.wav",
+        "bass_hit.wav",
+        "Loops/take_01.wav",
+        "Bass/hit.wav",
+        "hit_loop.wav",
+        "violin_pizzicato01.wav",
+        "synth_acid02.wav",
+    ],
+)
 def test_a_name_that_says_anything_musical_turns_the_gate_off(name):
     facts = analyse(gen.tone(43, seconds=0.7), RATE, 0.7, f"/lib/{name}", "/lib", drum=DRUM)
     assert not gated(facts)
@@ -63,7 +76,9 @@ def indexed(make_settings, tmp_path):
     write(root / "Loops" / "groove.wav", gen.chord_loop(57, True, bpm=120, bars=2))
     with Library(make_settings(backends=("builtin",), default="builtin")) as library:
         library.scan([str(root)])
-        rows = {path.relative_to(root).as_posix(): library.browse.sample_by_path(path).id for path in root.rglob("*.wav")}
+        rows = {
+            path.relative_to(root).as_posix(): library.browse.sample_by_path(path).id for path in root.rglob("*.wav")
+        }
         facts = library.browse.musical(rows.values())
         yield {name: facts[sid] for name, sid in rows.items()}
 
@@ -93,7 +108,9 @@ def test_an_existing_library_is_gated_from_its_stored_tags(make_settings, tmp_pa
         plan = parts.scanner.plan(str(root), str(root), forced=False)
         assert {job.backends for job in plan.jobs} == {()} and all("builtin" in job.tags for job in plan.jobs)
         assert library.scan().indexed == 3  # decode-only jobs: the stored tags tell the drums
-        facts = {path.name: library.browse.musical([library.browse.sample_by_path(path).id]).popitem()[1]
-                 for path in (tom, hit, key)}
+        facts = {
+            path.name: library.browse.musical([library.browse.sample_by_path(path).id]).popitem()[1]
+            for path in (tom, hit, key)
+        }
     assert gated(facts["tom.wav"]) and gated(facts["hit_43.wav"]) and facts["hit_43.wav"].root is None
     assert facts["hit_60.wav"].root_name == "C4" and not gated(facts["hit_60.wav"])

@@ -1,5 +1,6 @@
 """Musical facts through the real library: stored at index time, filled in for old rows, filtered
 and ranked by `similar` and the CLI."""
+
 from __future__ import annotations
 
 import json
@@ -55,14 +56,18 @@ def test_filters_by_kind_tempo_key_and_root(library, music_folder):
     assert names(fast) == ["drums_120.wav", "groove_1.wav", "groove_2.wav", "groove_4.wav"]
     am = library.similar(SimilarQuery(query, k=20, filters=Filters(keys=parse_keys("Am")), collapse=False)).hits
     assert names(am) == ["groove_1.wav"]
-    compatible = library.similar(SimilarQuery(query, k=20, filters=Filters(keys=parse_keys("Am", compatible=True)), collapse=False)).hits
+    compatible = library.similar(
+        SimilarQuery(query, k=20, filters=Filters(keys=parse_keys("Am", compatible=True)), collapse=False)
+    ).hits
     assert names(compatible) == ["groove_1.wav", "groove_2.wav", "groove_3.wav", "groove_4.wav"]
     roots = library.similar(SimilarQuery(query, k=20, filters=Filters(roots=(0,)), collapse=False)).hits
     assert names(roots) == ["hit_36.wav", "hit_48.wav"]
 
 
 def test_similar_musical_puts_what_fits_first(library, music_folder):
-    hits = library.similar(SimilarQuery(music_folder / "Loops" / "groove_0.wav", k=3, musical=True, collapse=False)).hits
+    hits = library.similar(
+        SimilarQuery(music_folder / "Loops" / "groove_0.wav", k=3, musical=True, collapse=False)
+    ).hits
     assert names(hits[:1]) == ["groove_1.wav"]  # same tempo range and key
 
 
@@ -71,8 +76,15 @@ def test_existing_library_is_analysed_by_the_next_scan(library, music_folder):
         tx.execute("DELETE FROM musical")
     missing = ids_to_analyse(catalog_of(library))
     assert len(missing) == 10
-    plan = plan_path(catalog_of(library), str(music_folder), str(music_folder), library.settings.engine.extensions,
-                     ("bands",), False, musical=True)
+    plan = plan_path(
+        catalog_of(library),
+        str(music_folder),
+        str(music_folder),
+        library.settings.engine.extensions,
+        ("bands",),
+        False,
+        musical=True,
+    )
     assert len(plan.jobs) == 10 and all(job.backends == () for job in plan.jobs)  # decode only, no embedding
     report = library.scan()
     assert report.indexed == 10 and not ids_to_analyse(catalog_of(library))
@@ -92,8 +104,23 @@ def test_cli_similar_filters_and_json_fields(tmp_path, capsys, music_folder):
     data = str(tmp_path / "cli-lib")
     assert run(capsys, "--data-dir", data, "index", str(music_folder))[0] == 0
     query = str(music_folder / "Loops" / "groove_0.wav")
-    code, out, _ = run(capsys, "--data-dir", data, "similar", query, "--bpm", "118-124", "--key", "Am",
-                       "--compatible", "--kind", "loop", "-k", "20", "--json")
+    code, out, _ = run(
+        capsys,
+        "--data-dir",
+        data,
+        "similar",
+        query,
+        "--bpm",
+        "118-124",
+        "--key",
+        "Am",
+        "--compatible",
+        "--kind",
+        "loop",
+        "-k",
+        "20",
+        "--json",
+    )
     assert code == 0
     rows = json.loads(out)
     assert sorted(r["path"].rsplit("/", 1)[1] for r in rows) == ["groove_1.wav", "groove_2.wav", "groove_4.wav"]
@@ -105,8 +132,11 @@ def test_cli_similar_filters_and_json_fields(tmp_path, capsys, music_folder):
 def test_cli_bad_filter_values_are_one_clear_line(tmp_path, capsys, music_folder):
     data = str(tmp_path / "cli-lib")
     query = str(music_folder / "Loops" / "groove_0.wav")
-    for option, value, words in (("--bpm", "fast", "bpm takes"), ("--key", "Hm", "key takes"),
-                                 ("--root", "X", "root takes")):
+    for option, value, words in (
+        ("--bpm", "fast", "bpm takes"),
+        ("--key", "Hm", "key takes"),
+        ("--root", "X", "root takes"),
+    ):
         code, _, err = run(capsys, "--data-dir", data, "similar", query, option, value)
         assert code != 0 and words in err and "Traceback" not in err
     code, _, err = run(capsys, "--data-dir", data, "similar", query, "--compatible")
@@ -115,8 +145,9 @@ def test_cli_bad_filter_values_are_one_clear_line(tmp_path, capsys, music_folder
 
 def test_cli_musical_reports_facts_and_reasons(capsys, tmp_path, music_folder):
     quiet = write(tmp_path / "silence.wav", gen.noise(0.5) * 0)
-    code, out, _ = run(capsys, "--data-dir", str(tmp_path / "x"), "musical",
-                       str(music_folder / "Loops" / "groove_3.wav"), "--json")
+    code, out, _ = run(
+        capsys, "--data-dir", str(tmp_path / "x"), "musical", str(music_folder / "Loops" / "groove_3.wav"), "--json"
+    )
     facts = json.loads(out)
     assert code == 0 and facts["kind"] == "loop" and facts["key"] == "C" and abs(facts["bpm"] - 90) < 2
     code, out, _ = run(capsys, "--data-dir", str(tmp_path / "x"), "musical", str(quiet))

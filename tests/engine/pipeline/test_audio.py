@@ -1,4 +1,5 @@
 """Decoding real files, including the bad ones a real sample library holds."""
+
 from __future__ import annotations
 
 import shutil
@@ -20,9 +21,16 @@ def tone(seconds=0.5, rate=44100, freq=440.0, amplitude=0.5, channels=1):
     return np.tile(mono[:, None], (1, channels)) if channels > 1 else mono
 
 
-@pytest.mark.parametrize("ext,fmt,subtype", [("wav", "WAV", "PCM_16"), ("aiff", "AIFF", "PCM_24"),
-                                             ("flac", "FLAC", "PCM_16"), ("ogg", "OGG", "VORBIS"),
-                                             ("mp3", "MP3", "MPEG_LAYER_III")])
+@pytest.mark.parametrize(
+    "ext,fmt,subtype",
+    [
+        ("wav", "WAV", "PCM_16"),
+        ("aiff", "AIFF", "PCM_24"),
+        ("flac", "FLAC", "PCM_16"),
+        ("ogg", "OGG", "VORBIS"),
+        ("mp3", "MP3", "MPEG_LAYER_III"),
+    ],
+)
 def test_decodes_every_supported_format(tmp_path, ext, fmt, subtype):
     path = write(tmp_path / f"tone.{ext}", tone(), 44100, format=fmt, subtype=subtype)
     decoded = decode_file(path)
@@ -52,11 +60,14 @@ def test_multichannel_high_rate_file_is_mixed_to_mono(tmp_path):
     assert prepare(decoded, 22050).size == pytest.approx(0.2 * 22050, abs=60)
 
 
-@pytest.mark.parametrize("content,reason", [
-    (b"", "empty file"),
-    (b"this is a text file, not audio\n" * 20, "not decodable audio"),
-    (bytes(range(256)) * 40, "not decodable audio"),
-])
+@pytest.mark.parametrize(
+    "content,reason",
+    [
+        (b"", "empty file"),
+        (b"this is a text file, not audio\n" * 20, "not decodable audio"),
+        (bytes(range(256)) * 40, "not decodable audio"),
+    ],
+)
 def test_non_audio_raises_decode_error_with_reason(tmp_path, content, reason):
     path = tmp_path / "bad.wav"
     path.write_bytes(content)

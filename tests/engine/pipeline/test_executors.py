@@ -1,4 +1,5 @@
 """The library's ingest runs on the executors it was given, and ingest itself knows no pool."""
+
 from __future__ import annotations
 
 import ast
@@ -34,6 +35,9 @@ def test_a_scan_runs_on_the_executors_the_library_was_given(make_settings, drum_
 def test_ingest_imports_no_pool():
     source = inspect.getsource(soundalike.engine.pipeline.ingest)
     imported = {node.module for node in ast.walk(ast.parse(source)) if isinstance(node, ast.ImportFrom)}
-    assert not {name for name in imported if name and name.rsplit(".", 1)[-1] in
-                ("executors", "workers", "live_pool", "ingest_pool")}
+    assert not {
+        name
+        for name in imported
+        if name and name.rsplit(".", 1)[-1] in ("executors", "workers", "live_pool", "ingest_pool")
+    }
     assert "concurrent" not in {name.split(".")[0] for name in imported if name}

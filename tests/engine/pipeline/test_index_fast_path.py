@@ -5,6 +5,7 @@ vector must equal what the library's ``embed_file`` gives for the whole file (up
 rounding of a batched matrix product, which a batch of one does not share), and the backend's
 input must be the same bit for bit.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,7 +32,7 @@ def _long_takes(folder, rate: int) -> list[str]:
         audio = rng.normal(0, 1e-4, (int(8 * rate), 2)).astype(np.float32)
         for start, gain, sound in hits:
             at = int(start * rate)
-            audio[at:at + len(sound)] += gain * np.stack([sound, 0.7 * sound], axis=1)[:len(audio) - at]
+            audio[at : at + len(sound)] += gain * np.stack([sound, 0.7 * sound], axis=1)[: len(audio) - at]
         paths.append(str(write(folder / f"{name}.wav", audio, rate, subtype="FLOAT")))
     return paths
 
@@ -75,8 +76,9 @@ def test_channel_mean_and_facts_match_the_plain_numpy_formulas(tmp_path):
         magnitude = np.abs(expected)
         assert facts.peak_db == 20 * np.log10(float(magnitude.max()))
         assert facts == describe(expected, facts.format, 44100, channels, facts.duration)
-    loud = write(tmp_path / "loud.wav", np.clip(rng.normal(0, 2, 44100), -1, 1).astype(np.float32), 44100,
-                 subtype="FLOAT")
+    loud = write(
+        tmp_path / "loud.wav", np.clip(rng.normal(0, 2, 44100), -1, 1).astype(np.float32), 44100, subtype="FLOAT"
+    )
     assert decode_file(loud).facts.clipped
     quiet = write(tmp_path / "quiet.wav", rng.normal(0, 0.1, 44100).astype(np.float32), 44100, subtype="FLOAT")
     assert not decode_file(quiet).facts.clipped

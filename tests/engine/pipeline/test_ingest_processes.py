@@ -5,6 +5,7 @@ analysis, a real library on disk, real forked workers. A spy proves the chunks r
 processes; a worker that dies mid-run leaves nothing unindexed; a stop request ends the run
 and leaves no worker behind.
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -60,13 +61,13 @@ def _index(settings, folder: Path, stop: threading.Event | None = None) -> dict:
         catalog = catalog_of(library)
         rows = catalog.query(
             "SELECT id, path, status, reason, content_hash, format, sample_rate, channels, duration, peak_db, "
-            "rms_db, clipped FROM samples ORDER BY path")
+            "rms_db, clipped FROM samples ORDER BY path"
+        )
         index = library.index("builtin")
         recorded = {}
         for sid, path, *facts in rows:
             vector = index.reconstruct(sid) if facts[0] == "ok" else None
-            tags = catalog.query("SELECT source, tag, score FROM tags WHERE sample_id = ? ORDER BY 1, 2",
-                                         (sid,))
+            tags = catalog.query("SELECT source, tag, score FROM tags WHERE sample_id = ? ORDER BY 1, 2", (sid,))
             musical = catalog.query("SELECT * FROM musical WHERE sample_id = ?", (sid,))
             recorded[Path(path).name] = (tuple(facts), vector, tags, [m[1:] for m in musical])
         return recorded
@@ -78,7 +79,9 @@ def spy(tmp_path, monkeypatch):
     folder.mkdir()
     monkeypatch.setenv(SPY_FOLDER, str(folder))
     monkeypatch.setattr(soundalike.engine.pipeline.executors, "PROCESS_MIN_FILES", 1)
-    monkeypatch.setattr(soundalike.engine.pipeline.executors, "only_thread", lambda: True)  # earlier tests may leave threads
+    monkeypatch.setattr(
+        soundalike.engine.pipeline.executors, "only_thread", lambda: True
+    )  # earlier tests may leave threads
     monkeypatch.setattr(soundalike.engine.pipeline.executors, "process_chunk", _spy_chunk)
     monkeypatch.setattr(soundalike.engine.pipeline.executors, "CHUNK_FILES", 4)  # several chunks per worker
     return folder
@@ -86,8 +89,7 @@ def spy(tmp_path, monkeypatch):
 
 def _settings(make_settings, tmp_path, name: str, processes: bool):
     settings = make_settings(backends=("builtin",), default="builtin", worker_processes=processes)
-    return dataclasses.replace(settings, engine=dataclasses.replace(settings.engine,
-                                                                    data_dir=str(tmp_path / name)))
+    return dataclasses.replace(settings, engine=dataclasses.replace(settings.engine, data_dir=str(tmp_path / name)))
 
 
 def test_worker_processes_record_exactly_what_threads_record(make_settings, tmp_path, spy, caplog):
@@ -148,8 +150,11 @@ def test_processes_only_where_forking_is_safe_and_pays(make_settings, tmp_path):
         decide = soundalike.engine.pipeline.executors.wants_processes
         assert decide(ingestor, 2, 64) == soundalike.engine.pipeline.executors.only_thread()
         assert not decide(ingestor, 2, 63) and not decide(ingestor, 1, 1000) and not decide(ingestor, 2, None)
-        assert not decide(Ingestor({"builtin": library.embedder("builtin")},
-                                   dataclasses.replace(settings, worker_processes=False)), 2, 1000)
+        assert not decide(
+            Ingestor({"builtin": library.embedder("builtin")}, dataclasses.replace(settings, worker_processes=False)),
+            2,
+            1000,
+        )
         assert not decide(Ingestor({"bands": BandEmbedder()}, settings), 2, 1000)  # not marked process-safe
         answers = []
         other = threading.Thread(target=lambda: answers.append(decide(ingestor, 2, 1000)))
@@ -171,8 +176,9 @@ class _NoFork(concurrent.futures.ProcessPoolExecutor):
         raise OSError(11, "Resource temporarily unavailable")  # fork() refused (EAGAIN)
 
 
-def test_worker_processes_that_cannot_start_leave_the_work_to_threads(make_settings, tmp_path, spy, monkeypatch,
-                                                                      caplog):
+def test_worker_processes_that_cannot_start_leave_the_work_to_threads(
+    make_settings, tmp_path, spy, monkeypatch, caplog
+):
     folder = _folder(tmp_path / "Samples")
     monkeypatch.setattr(soundalike.engine.pipeline.executors, "ProcessPoolExecutor", _NoFork)
     with caplog.at_level(logging.WARNING, logger="soundalike.engine.pipeline.executors"):

@@ -1,4 +1,5 @@
 """Spans and hits of files, and recording through a fake input stream at the sounddevice boundary."""
+
 from __future__ import annotations
 
 import sys
@@ -22,8 +23,8 @@ def hit(seconds: float = 0.3, freq: float = 200.0) -> np.ndarray:
 
 def two_hits() -> np.ndarray:
     audio = np.zeros(RATE, np.float32)
-    audio[int(0.25 * RATE): int(0.55 * RATE)] += hit()
-    audio[int(0.6 * RATE): int(0.9 * RATE)] += hit(freq=400.0)
+    audio[int(0.25 * RATE) : int(0.55 * RATE)] += hit()
+    audio[int(0.6 * RATE) : int(0.9 * RATE)] += hit(freq=400.0)
     return audio + np.random.default_rng(0).normal(0, 1e-4, RATE).astype(np.float32)
 
 
@@ -62,7 +63,7 @@ def test_record_collects_the_input_stream_and_trims_to_the_hit():
     assert device.streams[0].kwargs["channels"] == 1 and device.closed == 1
     cut = trimmed(clip)
     begin = int(round(cut.start * RATE))
-    assert 0.397 <= cut.start <= 0.4 and np.array_equal(cut.audio, audio[begin: begin + cut.audio.size])
+    assert 0.397 <= cut.start <= 0.4 and np.array_equal(cut.audio, audio[begin : begin + cut.audio.size])
     assert cut.seconds > 0.25  # the whole hit, to its tail
 
 

@@ -5,6 +5,7 @@ A real process indexes real files on forked workers (``index``), or runs the liv
 spawned workers (``serve``); the test kills it with SIGKILL while its workers run, then takes the
 library's lock as the next ``index`` would.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,20 +30,26 @@ from soundalike.engine.config import EngineSettings, Settings
 settings = Settings(engine=EngineSettings(data_dir=sys.argv[1], backends=("builtin",), default_backend="builtin",
                                           workers=2, worker_processes=True))
 """
-INDEX = SETTINGS + """
+INDEX = (
+    SETTINGS
+    + """
 from soundalike.engine.library.facade import Library
 from soundalike.engine.pipeline import ingest
 ingest.CHUNK_FILES = 1  # many small chunks: the workers are busy for the whole run
 with Library(settings) as library:
     library.scan([sys.argv[2]])
 """
-SERVE = SETTINGS + """
+)
+SERVE = (
+    SETTINGS
+    + """
 import time
 from soundalike.engine.live.service import EngineService
 service = EngineService(settings)
 service.start([sys.argv[2]])
 time.sleep(120)
 """
+)
 
 
 def _children(pid: int) -> list[int]:
@@ -70,8 +77,12 @@ def _folder(root: Path, files: int) -> Path:
 
 def _kill_mid_run(script: str, data: Path, folder: Path, workers: int) -> list[int]:
     """Start ``script``, wait for its worker processes, kill -9 it; the workers' pids."""
-    process = subprocess.Popen([sys.executable, "-c", script, str(data), str(folder)], cwd=REPO,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, str(data), str(folder)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 60
     children: list[int] = []
     while time.monotonic() < deadline and process.poll() is None:

@@ -1,4 +1,5 @@
 """The approximate index: built in the background past a size, close to exact, kept in step."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -41,8 +42,9 @@ def test_past_the_size_it_takes_over_close_to_exact_and_follows_changes():
     index.remove([5])  # while it is being built: replayed
     assert index.wait_approximate(60)
     queries = clustered(50, seed=1)
-    recall = np.mean([len({i for i, _ in index.search(q, 10)} & {i for i, _ in exact.search(q, 10)
-                                                                  if i != 5}) / 10 for q in queries])
+    recall = np.mean(
+        [len({i for i, _ in index.search(q, 10)} & {i for i, _ in exact.search(q, 10) if i != 5}) / 10 for q in queries]
+    )
     assert recall >= 0.9
     assert all(i != 5 for q in queries for i, _ in index.search(q, 10))
     fresh = clustered(1, seed=2)[0]

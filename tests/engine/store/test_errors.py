@@ -1,4 +1,5 @@
 """No database error leaves the SQLite store as sqlite3's own: an unexpected one is a StoreError."""
+
 from __future__ import annotations
 
 import sqlite3

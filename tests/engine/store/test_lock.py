@@ -1,4 +1,5 @@
 """One owner per library: a second process is told who owns it and may only read."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def run_python(code: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code, *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=REPO, capture_output=True, text=True, timeout=120)
 
 
 def test_lock_is_reentrant_names_its_owner_and_clears_on_release(tmp_path):
@@ -46,8 +46,11 @@ def test_a_second_holder_is_refused_with_the_owners_name(tmp_path):
 
 
 def test_a_lock_left_by_a_killed_process_is_not_stale(tmp_path):
-    result = run_python("import os, sys; from soundalike.engine.store.lock import LibraryLock; "
-                        "LibraryLock(sys.argv[1]).acquire('soundalike serve'); os._exit(0)", str(tmp_path))
+    result = run_python(
+        "import os, sys; from soundalike.engine.store.lock import LibraryLock; "
+        "LibraryLock(sys.argv[1]).acquire('soundalike serve'); os._exit(0)",
+        str(tmp_path),
+    )
     assert result.returncode == 0, result.stderr
     assert "soundalike serve" in (tmp_path / "soundalike.engine.store.lock").read_text()  # the info is left behind...
     lock = LibraryLock(tmp_path)
@@ -96,8 +99,21 @@ def test_second_process_reads_but_cannot_write_while_serve_runs(make_settings, d
         assert "in use by" in out["favourite"]
         assert index_file.stat().st_mtime_ns == before  # the reader wrote nothing
 
-        cli = subprocess.run([sys.executable, "-m", "soundalike", "--data-dir", str(settings.engine.data_dir),
-                              "index", str(drum_folder)], cwd=REPO, capture_output=True, text=True, timeout=120)
+        cli = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "soundalike",
+                "--data-dir",
+                str(settings.engine.data_dir),
+                "index",
+                str(drum_folder),
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert cli.returncode == 2
         assert f"pid {os.getpid()}" in cli.stderr and len(cli.stderr.strip().splitlines()) == 1
 

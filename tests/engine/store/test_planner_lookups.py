@@ -4,6 +4,7 @@
 with the backend), so a re-index grew with the square of the library; these check the answer and
 that SQLite searches the key rather than scanning it.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,8 +23,17 @@ def catalog(tmp_path):
 
 def add(catalog: Catalog, number: int, backends: tuple[str, ...]) -> int:
     with catalog.transaction() as tx:
-        sid = cat.record_sample(tx, path=f"/S/{number}.wav", root="/S", size=1, mtime=1.0, content_hash=None,
-                                status="ok", reason=None, facts=None)
+        sid = cat.record_sample(
+            tx,
+            path=f"/S/{number}.wav",
+            root="/S",
+            size=1,
+            mtime=1.0,
+            content_hash=None,
+            status="ok",
+            reason=None,
+            facts=None,
+        )
         for backend in backends:
             cat.store_vector(tx, sid, backend, np.ones(4, np.float32) / 2)
     return sid

@@ -1,4 +1,5 @@
 """Word search in the library view: the name and tag indexes agree with a plain substring scan."""
+
 from __future__ import annotations
 
 import random
@@ -13,14 +14,29 @@ from soundalike.engine.store.reads import count_browse, list_browse, position_in
 from soundalike.engine.store.schema import MIGRATIONS, SCHEMA_VERSION
 from soundalike.engine.store.where import where
 
-NAMES = ["Kicks/808 Kick Long.wav", "Kicks/kick_02.wav", "Snares/Snare \"Fat\".wav", "Loops/Drüm Loop 120.wav",
-         "FX/riser.wav", "Hats/hh_01.wav"]
+NAMES = [
+    "Kicks/808 Kick Long.wav",
+    "Kicks/kick_02.wav",
+    'Snares/Snare "Fat".wav',
+    "Loops/Drüm Loop 120.wav",
+    "FX/riser.wav",
+    "Hats/hh_01.wav",
+]
 
 
 def add(catalog: Catalog, root: str, name: str) -> int:
     with catalog.transaction() as tx:
-        return cat.record_sample(tx, path=f"{root}/{name}", root=root, size=1, mtime=1.0, content_hash=None,
-                                 status="ok", reason=None, facts=None)
+        return cat.record_sample(
+            tx,
+            path=f"{root}/{name}",
+            root=root,
+            size=1,
+            mtime=1.0,
+            content_hash=None,
+            status="ok",
+            reason=None,
+            facts=None,
+        )
 
 
 def names(catalog: Catalog, *words: str) -> list[str]:
@@ -38,15 +54,18 @@ def catalog(tmp_path):
     catalog.close()
 
 
-@pytest.mark.parametrize("words,expected", [
-    (("kick",), ["Kicks/808 Kick Long.wav", "Kicks/kick_02.wav"]),
-    (("KICK", "long"), ["Kicks/808 Kick Long.wav"]),
-    (("drüm",), ["Loops/Drüm Loop 120.wav"]),
-    (('"fat"',), ['Snares/Snare "Fat".wav']),
-    (("hh",), ["Hats/hh_01.wav"]),  # shorter than a trigram: scanned instead
-    (("samples",), []),  # the root is not part of the name
-    (("*",), []),
-])
+@pytest.mark.parametrize(
+    "words,expected",
+    [
+        (("kick",), ["Kicks/808 Kick Long.wav", "Kicks/kick_02.wav"]),
+        (("KICK", "long"), ["Kicks/808 Kick Long.wav"]),
+        (("drüm",), ["Loops/Drüm Loop 120.wav"]),
+        (('"fat"',), ['Snares/Snare "Fat".wav']),
+        (("hh",), ["Hats/hh_01.wav"]),  # shorter than a trigram: scanned instead
+        (("samples",), []),  # the root is not part of the name
+        (("*",), []),
+    ],
+)
 def test_word_search(catalog, words, expected):
     assert names(catalog, *words) == expected
 
@@ -63,8 +82,10 @@ def _old_catalog(path, version: int, sample_path: str) -> sqlite3.Connection:
     """A catalog file as schema ``version`` left it, holding one sample (id 1) at ``sample_path``."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.executescript(f"BEGIN; {' '.join(MIGRATIONS[:version])} PRAGMA user_version = {version}; COMMIT;")
-    conn.execute("INSERT INTO samples(path, root, size, mtime, status, added, updated) "
-                 "VALUES (?, '/S', 1, 1, 'ok', 0, 0)", (sample_path,))
+    conn.execute(
+        "INSERT INTO samples(path, root, size, mtime, status, added, updated) VALUES (?, '/S', 1, 1, 'ok', 0, 0)",
+        (sample_path,),
+    )
     return conn
 
 
@@ -73,13 +94,19 @@ def test_migrating_a_version_1_catalog_indexes_existing_names(tmp_path):
     _old_catalog(path, 1, "/S/Kicks/old kick.wav").close()
     catalog = Catalog(path)
     assert catalog.query("PRAGMA user_version")[0][0] == SCHEMA_VERSION
-    assert [r.path for r in list_browse(catalog, Filters(tag_min_score=0.5, words=("old kick",)))] == ["/S/Kicks/old kick.wav"]
+    assert [r.path for r in list_browse(catalog, Filters(tag_min_score=0.5, words=("old kick",)))] == [
+        "/S/Kicks/old kick.wav"
+    ]
     catalog.close()
 
 
 # --- tags: a word matches a tag it is part of, scored at least tag_min_score --------------------
-TAGS = {"FX/riser.wav": {"closed hat": 0.9, "kick": 0.2}, "Kicks/kick_02.wav": {"kick": 0.95},
-        "Loops/Drüm Loop 120.wav": {"percussion": 0.7, "cymbal": 0.5}, "Hats/hh_01.wav": {"closed hat": 0.4}}
+TAGS = {
+    "FX/riser.wav": {"closed hat": 0.9, "kick": 0.2},
+    "Kicks/kick_02.wav": {"kick": 0.95},
+    "Loops/Drüm Loop 120.wav": {"percussion": 0.7, "cymbal": 0.5},
+    "Hats/hh_01.wav": {"closed hat": 0.4},
+}
 
 
 @pytest.fixture
@@ -92,16 +119,19 @@ def tagged(catalog):
     return catalog
 
 
-@pytest.mark.parametrize("words,expected", [
-    (("closed",), ["FX/riser.wav"]),  # hh_01's "closed hat" scores under 0.5
-    (("OS",), ["FX/riser.wav"]),  # two letters: the name half scans, the tag half still uses the index
-    (("hat",), ["FX/riser.wav", "Hats/hh_01.wav"]),  # by tag, and by name
-    (("kick",), ["Kicks/808 Kick Long.wav", "Kicks/kick_02.wav"]),  # riser's kick is scored 0.2
-    (("cussion", "cymbal"), ["Loops/Drüm Loop 120.wav"]),  # a score of exactly the minimum counts
-    (("whoosh",), ["FX/riser.wav"]),  # any source
-    (("hat", "whoosh"), ["FX/riser.wav"]),
-    (("zzz",), []),
-])
+@pytest.mark.parametrize(
+    "words,expected",
+    [
+        (("closed",), ["FX/riser.wav"]),  # hh_01's "closed hat" scores under 0.5
+        (("OS",), ["FX/riser.wav"]),  # two letters: the name half scans, the tag half still uses the index
+        (("hat",), ["FX/riser.wav", "Hats/hh_01.wav"]),  # by tag, and by name
+        (("kick",), ["Kicks/808 Kick Long.wav", "Kicks/kick_02.wav"]),  # riser's kick is scored 0.2
+        (("cussion", "cymbal"), ["Loops/Drüm Loop 120.wav"]),  # a score of exactly the minimum counts
+        (("whoosh",), ["FX/riser.wav"]),  # any source
+        (("hat", "whoosh"), ["FX/riser.wav"]),
+        (("zzz",), []),
+    ],
+)
 def test_words_match_confident_tags(tagged, words, expected):
     assert names(tagged, *words) == expected
 
@@ -115,12 +145,18 @@ def test_word_search_agrees_with_a_plain_scan(tagged):
     for _ in range(200):
         source = rng.choice([every_tag, *rows])
         start = rng.randrange(len(source))
-        word = (source[start:start + rng.randint(1, 5)].split() or ["a"])[0]  # as the search box splits
+        word = (source[start : start + rng.randint(1, 5)].split() or ["a"])[0]  # as the search box splits
         word = word.upper() if rng.random() < 0.3 else word
-        expected = sorted(name for name, row in rows.items()
-                          if word.lower() in "/" + name.lower()  # the name below the root starts at its "/"
-                          or any(word.lower() in tag and score >= 0.5
-                                 for by_source in tagged.tags(row.id).values() for tag, score in by_source.items()))
+        expected = sorted(
+            name
+            for name, row in rows.items()
+            if word.lower() in "/" + name.lower()  # the name below the root starts at its "/"
+            or any(
+                word.lower() in tag and score >= 0.5
+                for by_source in tagged.tags(row.id).values()
+                for tag, score in by_source.items()
+            )
+        )
         assert names(tagged, word) == expected, word
 
 
@@ -128,13 +164,21 @@ def _plan(catalog: Catalog, sql: str, params: list) -> list[str]:
     return [row[3] for row in catalog.query("EXPLAIN QUERY PLAN " + sql, params)]
 
 
-@pytest.mark.parametrize("query", [Filters(words=("hat",), tag_min_score=0.5), Filters(words=("os",), tag_min_score=0.5),
-                                   Filters(words=("kick", "c"), tag="closed hat", tag_min_score=0.5),
-                                   Filters(tag="kick", tag_min_score=0.5)])
+@pytest.mark.parametrize(
+    "query",
+    [
+        Filters(words=("hat",), tag_min_score=0.5),
+        Filters(words=("os",), tag_min_score=0.5),
+        Filters(words=("kick", "c"), tag="closed hat", tag_min_score=0.5),
+        Filters(tag="kick", tag_min_score=0.5),
+    ],
+)
 def test_tags_are_looked_up_by_index_never_scanned(tagged, query):
     where_sql, params = where(query)
-    for sql, args in [(f"SELECT count(*) FROM samples{where_sql}", params),
-                      (f"SELECT id FROM samples{where_sql} ORDER BY path LIMIT ? OFFSET ?", [*params, 200, 0])]:
+    for sql, args in [
+        (f"SELECT count(*) FROM samples{where_sql}", params),
+        (f"SELECT id FROM samples{where_sql} ORDER BY path LIMIT ? OFFSET ?", [*params, 200, 0]),
+    ]:
         plan = _plan(tagged, sql, args)
         assert not [step for step in plan if step.startswith("SCAN tags")], plan
         assert any("tags USING COVERING INDEX tags_tag_score (tag=? AND score>?)" in step for step in plan), plan
@@ -148,9 +192,15 @@ def test_migrating_a_version_2_catalog_indexes_tags_by_score(tmp_path):
     conn.close()
     catalog = Catalog(path)
     assert catalog.query("PRAGMA user_version")[0][0] == SCHEMA_VERSION
-    indexes = {name for (name,) in catalog.query("SELECT name FROM sqlite_master WHERE type = 'index' "
-                                                 "AND tbl_name = 'tags' AND sql IS NOT NULL")}
+    indexes = {
+        name
+        for (name,) in catalog.query(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tags' AND sql IS NOT NULL"
+        )
+    }
     assert indexes == {"tags_tag_score"}  # the index on tag alone, a prefix of the new one, is gone
     assert [r.path for r in list_browse(catalog, Filters(tag_min_score=0.5, words=("hat",)))] == ["/S/FX/old riser.wav"]
-    assert [r.path for r in list_browse(catalog, Filters(tag_min_score=0.5, tag="closed hat"))] == ["/S/FX/old riser.wav"]
+    assert [r.path for r in list_browse(catalog, Filters(tag_min_score=0.5, tag="closed hat"))] == [
+        "/S/FX/old riser.wav"
+    ]
     catalog.close()

@@ -2,6 +2,7 @@
 
 Real FAISS on small exact data; no library, no threads.
 """
+
 from __future__ import annotations
 
 import hashlib

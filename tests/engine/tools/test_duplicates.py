@@ -1,4 +1,5 @@
 """Near-duplicates: copies in other formats, rates, depths, gains and trims group; velocity layers don't."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -59,7 +60,9 @@ def test_velocity_layers_and_other_takes_do_not_match(tmp_path):
         assert not is_duplicate(hard, layer), (velocity, take)
     kick = fingerprint(decode_file(write(tmp_path / "kick hard.wav", kick_layer(0.9))))
     for velocity in (0.7, 0.5):
-        assert not is_duplicate(kick, fingerprint(decode_file(write(tmp_path / f"k{velocity}.wav", kick_layer(velocity)))))
+        assert not is_duplicate(
+            kick, fingerprint(decode_file(write(tmp_path / f"k{velocity}.wav", kick_layer(velocity))))
+        )
 
 
 def test_group_pairs_joins_chains():
@@ -80,4 +83,5 @@ def test_library_duplicates_end_to_end(tmp_path, make_settings):
         library.scan([root])
         groups = find_duplicates(library)
     assert [sorted(r.path.split("/")[-1] for r in g) for g in groups] == [
-        ["48k.wav", "quieter.wav", "snare.wav", "vorbis.ogg"]]
+        ["48k.wav", "quieter.wav", "snare.wav", "vorbis.ogg"]
+    ]

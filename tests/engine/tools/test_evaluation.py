@@ -1,4 +1,5 @@
 """The retrieval metric on hand-checked toy cases, and against the team's own metrics.py."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -71,8 +72,7 @@ def test_labelled_folder_and_tsv(tmp_path):
             (tmp_path / "lib" / label / kit / "a.wav").write_bytes(b"x")
     (tmp_path / "lib" / "README.txt").write_text("ignored")
     files = read_labelled(tmp_path / "lib", (".wav",))
-    assert {(f.label, f.group) for f in files} == {("kick", "808"), ("kick", "909"),
-                                                    ("snare", "808"), ("snare", "909")}
+    assert {(f.label, f.group) for f in files} == {("kick", "808"), ("kick", "909"), ("snare", "808"), ("snare", "909")}
     tsv = tmp_path / "labels.tsv"
     tsv.write_text("lib/kick/808/a.wav\t808\tKick 1\tkick\n\n/abs/x.wav\t909\tsnare\n")
     rows = read_labelled(tsv, (".wav",))

@@ -4,6 +4,7 @@ A second store joins by adding a :class:`StoreKind`: how to open one at a locati
 leave a store of its first schema there (one ok sample at a given path) for the migration tests.
 The tests use only the :class:`~soundalike.engine.store.interface.Store` protocol.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -33,8 +34,10 @@ def _sqlite_leave_old(folder: Path, path: str) -> None:
     conn = sqlite3.connect(folder / "catalog.sqlite", isolation_level=None)
     conn.executescript(f"BEGIN; {MIGRATIONS[0]} PRAGMA user_version = 1; COMMIT;")
     conn.execute("INSERT INTO roots(path, added) VALUES ('/S', 0)")
-    conn.execute("INSERT INTO samples(path, root, size, mtime, status, added, updated) "
-                 "VALUES (?, '/S', 1, 1, 'ok', 0, 0)", (path,))
+    conn.execute(
+        "INSERT INTO samples(path, root, size, mtime, status, added, updated) VALUES (?, '/S', 1, 1, 'ok', 0, 0)",
+        (path,),
+    )
     conn.close()
 
 

@@ -1,4 +1,5 @@
 """A store opens empty where there is none, and brings an old one up to date keeping its samples."""
+
 from __future__ import annotations
 
 import numpy as np

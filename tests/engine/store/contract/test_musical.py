@@ -1,12 +1,23 @@
 """Musical facts: stored, read back, and which samples still need analysing."""
+
 from __future__ import annotations
 
 from soundalike.engine.musical.analysis import Musical
 from soundalike.engine.store.filters import Filters
 from tests.engine.store.contract.helpers import add
 
-LOOP = Musical(kind="loop", kind_confidence=0.9, bpm=120.0, bpm_alternative=60.0, bpm_confidence=0.8,
-               bpm_source="name", key=9, key_confidence=0.7, key_source="audio", notes=("from the name", "x"))
+LOOP = Musical(
+    kind="loop",
+    kind_confidence=0.9,
+    bpm=120.0,
+    bpm_alternative=60.0,
+    bpm_confidence=0.8,
+    bpm_source="name",
+    key=9,
+    key_confidence=0.7,
+    key_source="audio",
+    notes=("from the name", "x"),
+)
 SHOT = Musical(kind="one-shot", root=45, root_confidence=0.6, root_source="audio", chord="Am7")
 
 

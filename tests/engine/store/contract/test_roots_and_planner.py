@@ -1,4 +1,5 @@
 """Roots, and what the planner reads to compare the catalog with the disk."""
+
 from __future__ import annotations
 
 from soundalike.engine.store.filters import Filters
@@ -24,8 +25,13 @@ def test_the_planner_reads_what_is_known_of_files(store):
         tx.set_status([off], "offline")
     known = store.known_files("/S")
     assert set(known) == {"/S/Kicks/a.wav", "/S/Kicks/Sub/b.wav", "/S/Kicksound.wav", "/S/off.wav"}
-    assert (known["/S/Kicks/a.wav"].id, known["/S/Kicks/a.wav"].size, known["/S/Kicks/a.wav"].mtime,
-            known["/S/Kicks/a.wav"].status, known["/S/Kicks/a.wav"].content_hash) == (a, 3, 2.0, "ok", "h")
+    assert (
+        known["/S/Kicks/a.wav"].id,
+        known["/S/Kicks/a.wav"].size,
+        known["/S/Kicks/a.wav"].mtime,
+        known["/S/Kicks/a.wav"].status,
+        known["/S/Kicks/a.wav"].content_hash,
+    ) == (a, 3, 2.0, "ok", "h")
     assert set(store.known_under("/S/Kicks")) == {"/S/Kicks/a.wav", "/S/Kicks/Sub/b.wav"}
     assert set(store.known_under("/S/Kicks/Sub/b.wav")) == {"/S/Kicks/Sub/b.wav"}
     assert store.known_under("/S/Kicks/Sub/b.wav")["/S/Kicks/Sub/b.wav"].id == b
@@ -43,7 +49,9 @@ def test_listings_page_filter_and_place_rows(store):
     assert store.ids_matching(Filters(favourites_only=True)) == [ids["d.wav"]]
     query = Filters(tag_min_score=0.5, words=("d",))
     assert [r.path for r in store.list_browse(query)] == ["/S/d.wav"] and store.count_browse(query) == 1
-    assert sorted(store.matching_ids(Filters(not_under="/S/Sub"))) == sorted(ids[n] for n in ("a.wav", "b.wav", "d.wav"))
+    assert sorted(store.matching_ids(Filters(not_under="/S/Sub"))) == sorted(
+        ids[n] for n in ("a.wav", "b.wav", "d.wav")
+    )
     assert store.position_in_browse(Filters(), "/S/b.wav") == 2
     assert store.folders() == ["/S", "/S/Sub"]
     assert store.random_sample() is not None and store.random_sample(tag="none") is None

@@ -1,4 +1,5 @@
 """Samples: recorded, updated, moved, adopted, marked gone and forgotten, through any store."""
+
 from __future__ import annotations
 
 import time
@@ -83,8 +84,9 @@ def test_identity_is_recorded(store):
 
 def test_a_failed_transaction_writes_nothing(store):
     with pytest.raises(RuntimeError), store.transaction() as tx:
-        tx.record_sample(path="/S/a.wav", root="/S", size=1, mtime=1.0, content_hash=None, status="ok",
-                         reason=None, facts=FACTS)
+        tx.record_sample(
+            path="/S/a.wav", root="/S", size=1, mtime=1.0, content_hash=None, status="ok", reason=None, facts=FACTS
+        )
         raise RuntimeError("stop")
     assert store.sample_by_path("/S/a.wav") is None
     assert store.status_counts() == {}

@@ -1,4 +1,5 @@
 """Copy groups and families: facts stored per sample, labels moved, members found."""
+
 from __future__ import annotations
 
 from tests.engine.store.contract.helpers import add

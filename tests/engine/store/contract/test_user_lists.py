@@ -1,4 +1,5 @@
 """The user's own marks: favourites, user tags and collections."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Vectors, tags and model signatures round trip through any store."""
+
 from __future__ import annotations
 
 import numpy as np
