@@ -68,13 +68,17 @@ MIN_HEAD = 4
 
 def fit_path(path: str, width: int) -> str:
     """A relative path padded or cut to ``width`` cells, keeping its first folder (the pack) and
-    its file name, cutting the folder name only as much as the file name needs:
-    "Pack/…/snare_01.wav", "Long Pack Na…/snare_01.wav", down to MIN_HEAD cells of it; a file
+    its file name, and the file's own folder where there is room ("usr/…/GMRockKit/Ride-1.wav"),
+    cutting the folder name only as much as the file name needs: "Pack/…/snare_01.wav", "Long Pack Na…/snare_01.wav", down to MIN_HEAD cells of it; a file
     name too long for the rest loses a part near its start ("PearlS…Room-Soft.wav")."""
     head, sep, rest = path.partition(os.sep)
     if cell_len(path) <= width or not sep or width < 12:
         return fit(path, width)
     name = os.path.basename(rest)
+    parent = os.path.basename(os.path.dirname(rest))
+    with_parent = head + sep + "…" + sep + parent + sep + name  # the kit folder the file sits in, when it fits
+    if parent and os.path.dirname(rest) != parent and cell_len(with_parent) <= width:
+        return fit(with_parent, width)
     middle = sep + "…" + sep if rest != name else sep
     head_width = max(min(cell_len(head), max(6, width // 4)), width - cell_len(middle) - cell_len(name))
     if head_width + cell_len(middle) + cell_len(name) > width >= MIN_HEAD + cell_len(middle) + cell_len(name):

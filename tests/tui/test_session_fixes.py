@@ -231,6 +231,12 @@ def test_a_cut_path_keeps_its_pack_folder_and_file_name(width):
     assert cut.startswith("Ven") and cut.rstrip().endswith("hard.wav") and "…" in cut
 
 
+def test_a_cut_path_keeps_the_folder_the_file_sits_in_when_it_fits():
+    path = "usr/share/hydrogen/data/drumkits/GMRockKit/24Ride-1.wav"
+    assert fmt.fit_path(path, 40).rstrip() == "usr/…/GMRockKit/24Ride-1.wav"
+    assert fmt.fit_path(path, 20).rstrip().endswith("24Ride-1.wav")  # no room: the file name wins
+
+
 async def test_at_80_columns_the_list_shows_the_pack_folder(indexed, fake_sd, drum_folder):
     deep = drum_folder / "Pack Of Sounds" / "Drums" / "Acoustic Kits" / "Snares" / "Room Mics"
     write(deep / "snare_room_close_42.wav", np.sin(np.arange(8000) / 5.0).astype(np.float32) * 0.5)
