@@ -276,7 +276,7 @@ def test_the_catalog_check_catches_a_reach(source):
     [
         "counts = library.browse.status_counts()\n",
         "from soundalike.engine.library.browse import Filters, SampleRow, readable\n",
-        "from soundalike.engine.library.salvage import catalog_problems\n",
+        "from soundalike.engine.library.repair import catalog_problems\n",
         "from soundalike.engine.store.errors import StoreError\n",
         "catalog = data_dir / 'catalog.sqlite'\n",  # a local name, not the library's attribute
     ],

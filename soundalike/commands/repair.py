@@ -6,7 +6,7 @@ import argparse
 
 from soundalike.engine.config import Settings
 from soundalike.engine.errors import UserError
-from soundalike.engine.library.salvage import catalog_file, catalog_problems, salvage_catalog
+from soundalike.engine.library.repair import catalog_file, catalog_problems, salvage_catalog
 from soundalike.engine.store.lock import LibraryLock
 
 
