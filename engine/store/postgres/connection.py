@@ -1,0 +1,85 @@
+"""A connection to the PostgreSQL catalog that speaks the store's SQL, and its transactions.
+
+The store's dialect-neutral modules (:mod:`..sounds`, :mod:`..musical`, :mod:`..writes`, ...) mark
+parameters with ``?`` as SQLite does; :class:`PgConnection` rewrites them to psycopg's ``%s`` (a
+literal ``%``, the modulo in ``root % 12``, is doubled first), so one statement serves both stores.
+Every database error leaves as the store's own :class:`~soundalike.engine.store.errors.StoreError`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import psycopg
+from psycopg import conninfo
+
+from soundalike.engine.store.errors import StoreError
+
+
+def where_of(url: str) -> str:
+    """The server and database of ``url``, for messages (never its password)."""
+    try:
+        parts = conninfo.conninfo_to_dict(url)
+    except psycopg.Error:
+        return "the PostgreSQL catalog"
+    return f"the PostgreSQL catalog {parts.get('dbname', '?')} on {parts.get('host', 'localhost')}"
+
+
+def store_error(url: str, error: psycopg.Error) -> StoreError:
+    return StoreError(f"{where_of(url)} could not be read or written ({str(error).strip()})")
+
+
+def _marks(sql: str) -> str:
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class PgConnection:
+    """One autocommit psycopg connection; ``BEGIN``/``COMMIT`` come from :class:`PgTransactionScope`."""
+
+    def __init__(self, url: str):
+        self.url = url
+        try:
+            self.raw = psycopg.connect(url, autocommit=True)
+        except psycopg.Error as e:
+            raise store_error(url, e) from e
+
+    def execute(self, sql: str, params: Sequence | dict = ()) -> psycopg.Cursor:
+        try:
+            return self.raw.execute(_marks(sql), list(params) if not isinstance(params, dict) else params)
+        except psycopg.Error as e:
+            raise store_error(self.url, e) from e
+
+    def executemany(self, sql: str, seq: Iterable[Any]) -> psycopg.Cursor:
+        cursor = self.raw.cursor()
+        try:
+            cursor.executemany(_marks(sql), [list(params) for params in seq])
+        except psycopg.Error as e:
+            raise store_error(self.url, e) from e
+        return cursor
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class PgTransactionScope:
+    """``with store.transaction() as tx:`` runs statements in one transaction, rolled back on error."""
+
+    def __init__(self, conn: PgConnection, lock: threading.RLock, make: Any):
+        self.conn, self.lock, self.make = conn, lock, make
+
+    def __enter__(self):
+        self.lock.acquire()
+        try:
+            self.conn.execute("BEGIN")
+        except BaseException:
+            self.lock.release()
+            raise
+        return self.make(self.conn)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self.lock.release()
