@@ -3,6 +3,8 @@
 The store's dialect-neutral modules (:mod:`..sounds`, :mod:`..musical`, :mod:`..writes`, ...) mark
 parameters with ``?`` as SQLite does; :class:`PgConnection` rewrites them to psycopg's ``%s`` (a
 literal ``%``, the modulo in ``root % 12``, is doubled first), so one statement serves both stores.
+Text crosses as in the SQLite store (:mod:`soundalike.engine.store.text`): a file name that is not
+UTF-8 is escaped on the way in and unescaped on the way out, so any ``str`` is stored losslessly.
 Every database error leaves as the store's own :class:`~soundalike.engine.store.errors.StoreError`.
 """
 
@@ -14,8 +16,10 @@ from typing import Any
 
 import psycopg
 from psycopg import conninfo
+from psycopg.adapt import Loader
 
 from soundalike.engine.store.errors import StoreError
+from soundalike.engine.store.text import ESCAPE, to_db, unescape
 
 
 def where_of(url: str) -> str:
@@ -35,6 +39,20 @@ def _marks(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
+def _encoded(params: Sequence | dict) -> list | dict:
+    if isinstance(params, dict):
+        return {key: to_db(v) if isinstance(v, str) else v for key, v in params.items()}
+    return [to_db(v) if isinstance(v, str) else v for v in params]
+
+
+class _StoredText(Loader):
+    """Text read back as the ``str`` that was written (see :func:`~soundalike.engine.store.text.to_db`)."""
+
+    def load(self, data) -> str:
+        text = bytes(data).decode("utf-8")
+        return unescape(text) if ESCAPE in text else text
+
+
 class PgConnection:
     """One autocommit psycopg connection; ``BEGIN``/``COMMIT`` come from :class:`PgTransactionScope`."""
 
@@ -44,17 +62,18 @@ class PgConnection:
             self.raw = psycopg.connect(url, autocommit=True)
         except psycopg.Error as e:
             raise store_error(url, e) from e
+        self.raw.adapters.register_loader("text", _StoredText)
 
     def execute(self, sql: str, params: Sequence | dict = ()) -> psycopg.Cursor:
         try:
-            return self.raw.execute(_marks(sql), list(params) if not isinstance(params, dict) else params)
+            return self.raw.execute(_marks(sql), _encoded(params))
         except psycopg.Error as e:
             raise store_error(self.url, e) from e
 
     def executemany(self, sql: str, seq: Iterable[Any]) -> psycopg.Cursor:
         cursor = self.raw.cursor()
         try:
-            cursor.executemany(_marks(sql), [list(params) for params in seq])
+            cursor.executemany(_marks(sql), [_encoded(params) for params in seq])
         except psycopg.Error as e:
             raise store_error(self.url, e) from e
         return cursor
