@@ -39,8 +39,11 @@ class PgCatalog:
         conn = self._connection()
         try:
             migrate(conn.raw)
-        except psycopg.Error as e:
-            raise store_error(url, e) from e
+        except BaseException as e:
+            self.close()
+            if isinstance(e, psycopg.Error):
+                raise store_error(url, e) from e
+            raise
 
     def _connection(self) -> PgConnection:
         conn = getattr(self._local, "conn", None)

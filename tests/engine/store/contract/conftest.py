@@ -5,13 +5,12 @@ leave a store of its first schema there (one ok sample at a given path) for the 
 The tests use only the :class:`~soundalike.engine.store.interface.Store` protocol.
 
 The PostgreSQL kind opens a database of a real server the tests start (one per pytest-xdist worker,
-see :mod:`.postgres_server`); without Debian's server installed its tests fail saying so, unless
+see :mod:`tests.engine.store.postgres_server`); without Debian's server installed its tests fail saying so, unless
 ``SOUNDALIKE_NO_POSTGRES=1`` skips them.
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ import pytest
 from soundalike.engine.store.interface import Store
 from soundalike.engine.store.schema import MIGRATIONS
 from soundalike.engine.store.sqlite import SqliteStore
-from tests.engine.store.contract.postgres_server import MISSING, NO_POSTGRES, PostgresServer, binaries
+from tests.engine.store.postgres_server import PostgresServer
 
 
 @dataclass(frozen=True)
@@ -71,22 +70,6 @@ def postgres_kind(server: PostgresServer) -> StoreKind:
 
 
 KINDS = ["sqlite", "postgresql"]
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """One PostgreSQL server for this test process, stopped (and its cluster removed) at the end."""
-    if os.environ.get(NO_POSTGRES) == "1":
-        pytest.skip(f"{NO_POSTGRES}=1: the PostgreSQL store is not tested")
-    bin_dir = binaries()
-    if bin_dir is None:
-        pytest.fail(MISSING, pytrace=False)
-    server = PostgresServer(bin_dir)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(params=KINDS)
