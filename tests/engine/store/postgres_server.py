@@ -2,7 +2,7 @@
 
 initdb refuses to run as root, so as root the server runs as the ``postgres`` user (``runuser``) in a
 folder it owns. It listens on a socket in that folder only (no TCP port to collide on), so each
-pytest-xdist worker starts its own. Each store the tests open gets a database of its own.
+pytest-xdist worker starts its own. Each store the tests open gets a schema of its own.
 """
 
 from __future__ import annotations
@@ -65,10 +65,10 @@ class PostgresServer:
     def url(self, database: str) -> str:
         return f"postgresql://postgres@/{database}?host={self.folder}"
 
-    def database_for(self, folder: Path) -> str:
-        """The URL of the database that stands for ``folder`` (one per test's tmp_path), made when new."""
+    def catalog_for(self, folder: Path) -> str:
+        """The URL of the catalog that stands for ``folder`` (one per test's tmp_path): a schema of its
+        own, made when new (far quicker than a database each)."""
         name = "t" + hashlib.sha1(str(folder).encode()).hexdigest()[:20]
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
-            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
-                conn.execute(f"CREATE DATABASE {name} TEMPLATE template0")
-        return self.url(name)
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {name}")
+        return f"{self.url('postgres')}&options=-csearch_path%3D{name}"

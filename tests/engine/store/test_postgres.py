@@ -16,7 +16,7 @@ from tests.engine.store.contract.helpers import add
 
 @pytest.fixture
 def url(postgres_server, tmp_path) -> str:
-    return postgres_server.database_for(tmp_path)
+    return postgres_server.catalog_for(tmp_path)
 
 
 def test_a_postgresql_url_opens_the_postgres_store_and_a_path_the_sqlite_one(url, tmp_path):

@@ -4,9 +4,9 @@ A second store joins by adding a :class:`StoreKind`: how to open one at a locati
 leave a store of its first schema there (one ok sample at a given path) for the migration tests.
 The tests use only the :class:`~soundalike.engine.store.interface.Store` protocol.
 
-The PostgreSQL kind opens a database of a real server the tests start (one per pytest-xdist worker,
-see :mod:`tests.engine.store.postgres_server`); without Debian's server installed its tests fail saying so, unless
-``SOUNDALIKE_NO_POSTGRES=1`` skips them.
+The PostgreSQL kind opens a catalog (a schema of its own) on a real server the tests start, one per
+pytest-xdist worker (:mod:`tests.engine.store.postgres_server`); without Debian's server installed its
+tests fail saying so, unless ``SOUNDALIKE_NO_POSTGRES=1`` skips them.
 """
 
 from __future__ import annotations
@@ -53,10 +53,10 @@ def postgres_kind(server: PostgresServer) -> StoreKind:
     from soundalike.engine.store.postgres.store import PostgresStore
 
     def open_(folder: Path) -> Store:
-        return PostgresStore(server.database_for(folder))
+        return PostgresStore(server.catalog_for(folder))
 
     def leave_old(folder: Path, path: str) -> None:
-        with psycopg.connect(server.database_for(folder), autocommit=True) as conn:
+        with psycopg.connect(server.catalog_for(folder), autocommit=True) as conn:
             conn.execute(PG_MIGRATIONS[0].encode())
             conn.execute("CREATE TABLE schema_version(version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1)")
             conn.execute("INSERT INTO roots(path, added) VALUES ('/S', 0)")
