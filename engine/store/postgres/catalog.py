@@ -17,9 +17,9 @@ import psycopg
 
 from soundalike.engine.store.catalog import HELD_BY_SQL, SAMPLE_COLUMNS, STORED_BACKENDS_SQL, row_from_values
 from soundalike.engine.store.filters import Filters
-from soundalike.engine.store.postgres.connection import PgConnection, PgTransactionScope, store_error
+from soundalike.engine.store.postgres.connection import PgConnection, store_error
 from soundalike.engine.store.postgres.schema import migrate
-from soundalike.engine.store.postgres.transaction import _META, PgTransaction
+from soundalike.engine.store.postgres.transaction import _META, Scope
 from soundalike.engine.store.postgres.where import where
 from soundalike.engine.store.rows import Known, SampleRow
 from soundalike.engine.store.text import subtree_range
@@ -62,8 +62,8 @@ class PgCatalog:
         """The server keeps its own pages sound: nothing to check but that it answers."""
         self.query("SELECT 1")
 
-    def transaction(self) -> PgTransactionScope:
-        return PgTransactionScope(self._connection(), self._write_lock, PgTransaction)
+    def transaction(self) -> Scope:
+        return Scope(self._connection(), self._write_lock)
 
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         """The rows of one statement (``?`` marks); a database error raised as StoreError."""
@@ -195,10 +195,11 @@ class PgCatalog:
     def set_backend_signature(self, backend: str, signature: str) -> bool:
         """Record which model made ``backend``'s vectors; a different one drops the old vectors."""
         with self.transaction() as tx:
-            old = tx.execute("SELECT value FROM meta WHERE key = ? FOR UPDATE", (f"backend:{backend}",)).fetchone()
-            dropped = bool(old and old[0] != signature)
+            row = tx.execute("SELECT value FROM meta WHERE key = ? FOR UPDATE", (f"backend:{backend}",)).fetchone()
+            old = row[0] if row else None
+            dropped = old is not None and old != signature
             if dropped:
-                log.warning("backend %s changed (%s -> %s): its vectors will be made again", backend, old[0], signature)
+                log.warning("backend %s changed (%s -> %s): its vectors will be made again", backend, old, signature)
                 tx.execute("DELETE FROM vectors WHERE backend = ?", (backend,))
             tx.execute(_META, (f"backend:{backend}", signature))
         return dropped

@@ -10,7 +10,6 @@ Every database error leaves as the store's own :class:`~soundalike.engine.store.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -80,25 +79,3 @@ class PgConnection:
 
     def close(self) -> None:
         self.raw.close()
-
-
-class PgTransactionScope:
-    """``with store.transaction() as tx:`` runs statements in one transaction, rolled back on error."""
-
-    def __init__(self, conn: PgConnection, lock: threading.RLock, make: Any):
-        self.conn, self.lock, self.make = conn, lock, make
-
-    def __enter__(self):
-        self.lock.acquire()
-        try:
-            self.conn.execute("BEGIN")
-        except BaseException:
-            self.lock.release()
-            raise
-        return self.make(self.conn)
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
-        finally:
-            self.lock.release()

@@ -130,8 +130,9 @@ class PostgresStore(PgCatalog):
         now = time.time()
         with self.transaction() as tx:
             tx.execute(_COLLECTION, (name, now))
-            (cid,) = tx.execute("SELECT id FROM collections WHERE name = ?", (name,)).fetchone()
-            tx.executemany(_ITEM, [(cid, sid, now) for sid in ids])
+            row = tx.execute("SELECT id FROM collections WHERE name = ?", (name,)).fetchone()
+            assert row is not None  # inserted above, or there already
+            tx.executemany(_ITEM, [(row[0], sid, now) for sid in ids])
         return name
 
     def collections(self) -> list[tuple[str, int]]:

@@ -7,6 +7,7 @@ The writes whose SQL both databases accept are the SQLite store's own functions 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -162,3 +163,25 @@ class PgTransaction:
 
     def labelled(self, family: int, limit: int) -> list[int]:
         return sounds.labelled(self._conn, family, limit)
+
+
+class Scope:
+    """``with store.transaction() as tx:`` runs statements in one transaction, rolled back on error."""
+
+    def __init__(self, conn: PgConnection, lock: threading.RLock):
+        self.conn, self.lock = conn, lock
+
+    def __enter__(self) -> PgTransaction:
+        self.lock.acquire()
+        try:
+            self.conn.execute("BEGIN")
+        except BaseException:
+            self.lock.release()
+            raise
+        return PgTransaction(self.conn)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self.lock.release()
