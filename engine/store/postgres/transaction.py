@@ -94,11 +94,8 @@ class PgTransaction:
             assignments = ", ".join(f"{name} = ?" for name in values)
             self._conn.execute(f"UPDATE samples SET {assignments} WHERE id = ?", [*values.values(), existing[0]])
             return int(existing[0])
-        names = [*values, "added"]
-        row = self._conn.execute(
-            f"INSERT INTO samples({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) RETURNING id",
-            [*values.values(), values["updated"]],
-        ).fetchone()
+        insert = upsert("samples", ("path",), [*values, "added"])  # another machine may record it meanwhile
+        row = self._conn.execute(f"{insert} RETURNING id", [*values.values(), values["updated"]]).fetchone()
         assert row is not None  # an INSERT ... RETURNING that succeeded
         return int(row[0])
 
@@ -129,11 +126,14 @@ class PgTransaction:
         self._conn.execute(_VECTOR, (sample_id, backend, blob))
 
     def bump_vectors_version(self, backend: str) -> int:
-        key = f"vectors:{backend}"
-        row = self._conn.execute("SELECT value FROM meta WHERE key = ? FOR UPDATE", (key,)).fetchone()
-        version = (int(row[0]) if row else 0) + 1
-        self._conn.execute(_META, (key, str(version)))
-        return version
+        """Count vector writes per backend in one statement, so two writers never count the same one."""
+        row = self._conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?, '1') "
+            "ON CONFLICT (key) DO UPDATE SET value = (meta.value::bigint + 1)::text RETURNING value",
+            (f"vectors:{backend}",),
+        ).fetchone()
+        assert row is not None  # an INSERT ... RETURNING that succeeded
+        return int(row[0])
 
     def store_tags(self, sample_id: int, source: str, tags: Mapping[str, float]) -> None:
         writes.store_tags(self._conn, sample_id, source, dict(tags))  # type: ignore[arg-type]

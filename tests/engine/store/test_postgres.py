@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
 import psycopg
 import pytest
 
@@ -38,6 +42,28 @@ def test_two_openers_of_one_database_see_each_others_writes(url):
         assert second.sample(sid).path == "/S/kick.wav"  # type: ignore[union-attr]
         assert first.collections() == [("shared", 1)]
     finally:
+        first.close()
+        second.close()
+
+
+def test_two_writers_recording_one_new_file_share_its_row_and_count_versions_apart(url):
+    first, second = PostgresStore(url), PostgresStore(url)
+    pool = ThreadPoolExecutor(1)
+    try:
+        with first.transaction() as tx:
+            sid = tx.record_sample(
+                path="/S/a.wav", root="/S", size=1, mtime=1.0, content_hash=None, status="ok", reason=None, facts=None
+            )
+            tx.store_vector(sid, "clap", np.ones(4, np.float32))
+            assert tx.bump_vectors_version("clap") == 1
+            racing = pool.submit(add, second, "/S/a.wav", size=2)  # waits for the first to commit
+            time.sleep(0.3)
+        assert racing.result(timeout=10) == sid
+        assert second.sample(sid).size == 2 and second.status_counts() == {"ok": 1}  # type: ignore[union-attr]
+        with second.transaction() as tx:
+            assert tx.bump_vectors_version("clap") == 2
+    finally:
+        pool.shutdown()
         first.close()
         second.close()
 
