@@ -19,7 +19,7 @@ from soundalike.engine.store.catalog import HELD_BY_SQL, SAMPLE_COLUMNS, STORED_
 from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.postgres.connection import PgConnection, store_error
 from soundalike.engine.store.postgres.schema import migrate
-from soundalike.engine.store.postgres.transaction import _META, Scope
+from soundalike.engine.store.postgres.transaction import META, Scope
 from soundalike.engine.store.postgres.where import where
 from soundalike.engine.store.rows import Known, SampleRow
 from soundalike.engine.store.text import subtree_range
@@ -201,7 +201,7 @@ class PgCatalog:
             if dropped:
                 log.warning("backend %s changed (%s -> %s): its vectors will be made again", backend, old, signature)
                 tx.execute("DELETE FROM vectors WHERE backend = ?", (backend,))
-            tx.execute(_META, (f"backend:{backend}", signature))
+            tx.execute(META, (f"backend:{backend}", signature))
         return dropped
 
     # --- tags and statistics -----------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""A connection to the PostgreSQL catalog that speaks the store's SQL, and its transactions.
+"""A connection to the PostgreSQL catalog that speaks the store's SQL.
 
 The store's dialect-neutral modules (:mod:`..sounds`, :mod:`..musical`, :mod:`..writes`, ...) mark
 parameters with ``?`` as SQLite does; :class:`PgConnection` rewrites them to psycopg's ``%s`` (a

@@ -37,7 +37,7 @@ def upsert(table: str, key: Sequence[str], columns: Sequence[str], replace: bool
 
 
 _VECTOR = upsert("vectors", ("backend", "sample_id"), ("sample_id", "backend", "vector"))
-_META = upsert("meta", ("key",), ("key", "value"))
+META = upsert("meta", ("key",), ("key", "value"))
 _SOUND = upsert("sounds", ("sample_id",), ("sample_id", "fingerprint", "layer_name", "copy_group", "family"))
 _MUSICAL = upsert("musical", ("sample_id",), ("sample_id", "version", *MUSICAL_COLUMNS, "notes"))
 
