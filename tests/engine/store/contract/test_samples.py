@@ -98,3 +98,12 @@ def test_favourites_are_kept(store):
     assert store.sample(sid).favourite is True  # type: ignore[union-attr]
     store.set_favourite(sid, False)
     assert store.sample(sid).favourite is False  # type: ignore[union-attr]
+
+
+def test_any_file_name_round_trips(store):
+    odd = "/S/caf\udce9 \uffff.wav"  # a Latin-1 byte that is not UTF-8, and the store's own escape character
+    sid = add(store, odd)
+    assert store.sample(sid).path == odd  # type: ignore[union-attr]
+    assert store.sample_by_path(odd).id == sid  # type: ignore[union-attr]
+    assert set(store.known_files("/S")) == {odd}
+    assert store.failures() == [] and [r.path for r in store.list_samples()] == [odd]

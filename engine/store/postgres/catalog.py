@@ -1,0 +1,230 @@
+"""The PostgreSQL catalog's core: its connections (one per thread), samples, vectors, statistics.
+
+Mirrors :class:`soundalike.engine.store.catalog.Catalog`, statement for statement where both
+databases accept it; :class:`~.store.PostgresStore` adds the rest of the store.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import psycopg
+
+from soundalike.engine.store.catalog import HELD_BY_SQL, SAMPLE_COLUMNS, STORED_BACKENDS_SQL, row_from_values
+from soundalike.engine.store.filters import Filters
+from soundalike.engine.store.postgres.connection import PgConnection, store_error
+from soundalike.engine.store.postgres.schema import migrate
+from soundalike.engine.store.postgres.transaction import META, Scope
+from soundalike.engine.store.postgres.where import where
+from soundalike.engine.store.rows import Known, SampleRow
+from soundalike.engine.store.text import subtree_range
+
+log = logging.getLogger(__name__)
+
+_KNOWN_COLUMNS = "path, id, size, mtime, status, ctime, inode, content_hash"
+_F32 = np.dtype("<f4")
+CHUNK = 500
+
+
+class PgCatalog:
+    def __init__(self, url: str):
+        self.url = url
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        conn = self._connection()
+        try:
+            migrate(conn.raw)
+        except BaseException as e:
+            self.close()
+            if isinstance(e, psycopg.Error):
+                raise store_error(url, e) from e
+            raise
+
+    def _connection(self) -> PgConnection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = PgConnection(self.url)
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def check(self) -> None:
+        """The server keeps its own pages sound: nothing to check but that it answers."""
+        self.query("SELECT 1")
+
+    def transaction(self) -> Scope:
+        return Scope(self._connection(), self._write_lock)
+
+    def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        """The rows of one statement (``?`` marks); a database error raised as StoreError."""
+        return self._connection().execute(sql, params).fetchall()
+
+    # --- roots -------------------------------------------------------------------------------
+    def add_root(self, path: str) -> None:
+        with self.transaction() as tx:
+            tx.execute(
+                "INSERT INTO roots(path, added) VALUES (?, ?) ON CONFLICT (path) DO NOTHING", (path, time.time())
+            )
+
+    def roots(self) -> list[str]:
+        return [row[0] for row in self.query("SELECT path FROM roots ORDER BY path")]
+
+    def set_root_online(self, path: str, online: bool) -> None:
+        with self.transaction() as tx:
+            tx.execute("UPDATE roots SET online = ? WHERE path = ?", (int(online), path))
+
+    # --- samples -----------------------------------------------------------------------------
+    def known_files(self, root: str) -> dict[str, Known]:
+        rows = self.query(f"SELECT {_KNOWN_COLUMNS} FROM samples WHERE root = ?", (root,))
+        return {row[0]: Known(*row[1:]) for row in rows}
+
+    def known_under(self, path: str) -> dict[str, Known]:
+        rows = self.query(
+            f"SELECT {_KNOWN_COLUMNS} FROM samples WHERE path = ? OR (path >= ? AND path < ?)",
+            (path, *subtree_range(path)),
+        )
+        return {row[0]: Known(*row[1:]) for row in rows}
+
+    def live_count(self, root: str) -> int:
+        return self.query("SELECT count(*) FROM samples WHERE root = ? AND status IN ('ok', 'failed')", (root,))[0][0]
+
+    def paths_with_status(self, root: str, status: str, limit: int, offset: int = 0) -> list[str]:
+        rows = self.query(
+            "SELECT path FROM samples WHERE root = ? AND status = ? ORDER BY id LIMIT ? OFFSET ?",
+            (root, status, limit, offset),
+        )
+        return [r[0] for r in rows]
+
+    def sample(self, sample_id: int) -> SampleRow | None:
+        rows = self.query(f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE id = ?", (sample_id,))
+        return row_from_values(rows[0]) if rows else None
+
+    def sample_by_path(self, path: str) -> SampleRow | None:
+        rows = self.query(f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE path = ?", (path,))
+        return row_from_values(rows[0]) if rows else None
+
+    def samples(self, ids: Iterable[int]) -> dict[int, SampleRow]:
+        ids = list(ids)
+        found: dict[int, SampleRow] = {}
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            for row in self.query(f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE id = ANY(?)", (chunk,)):
+                found[row[0]] = row_from_values(row)
+        return found
+
+    def set_favourite(self, sample_id: int, favourite: bool) -> None:
+        with self.transaction() as tx:
+            tx.execute("UPDATE samples SET favourite = ? WHERE id = ?", (int(favourite), sample_id))
+
+    def ids_matching(self, filters: Filters) -> list[int]:
+        where_sql, params = where(dataclasses.replace(filters, status="ok"))
+        return [r[0] for r in self.query(f"SELECT id FROM samples{where_sql}", params)]
+
+    # --- vectors -----------------------------------------------------------------------------
+    def vectors(self, backend: str) -> tuple[np.ndarray, np.ndarray | None]:
+        rows = self.query(
+            "SELECT v.sample_id, v.vector FROM vectors v JOIN samples s ON s.id = v.sample_id "
+            "WHERE v.backend = ? AND s.status = 'ok' ORDER BY v.sample_id",
+            (backend,),
+        )
+        if not rows:
+            return np.zeros(0, dtype=np.int64), None
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=_F32).astype(np.float32).reshape(len(rows), -1)
+        return ids, matrix
+
+    def vector_ids(self, backend: str) -> np.ndarray:
+        rows = self.query(
+            "SELECT v.sample_id FROM vectors v JOIN samples s ON s.id = v.sample_id "
+            "WHERE v.backend = ? AND s.status = 'ok' ORDER BY v.sample_id",
+            (backend,),
+        )
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def vector_dim(self, backend: str) -> int | None:
+        rows = self.query("SELECT length(vector) FROM vectors WHERE backend = ? LIMIT 1", (backend,))
+        return rows[0][0] // 4 if rows else None
+
+    def vectors_of(self, ids: Sequence[int], backend: str) -> tuple[list[int], np.ndarray | None]:
+        found, blobs = [], []
+        for start in range(0, len(ids), CHUNK):
+            chunk = list(ids[start : start + CHUNK])
+            for sid, blob in self.query(
+                "SELECT sample_id, vector FROM vectors WHERE backend = ? AND sample_id = ANY(?)", (backend, chunk)
+            ):
+                found.append(sid)
+                blobs.append(blob)
+        if not found:
+            return [], None
+        return found, np.frombuffer(b"".join(blobs), dtype=_F32).astype(np.float32).reshape(len(found), -1)
+
+    def vector(self, sample_id: int, backend: str) -> np.ndarray | None:
+        rows = self.query("SELECT vector FROM vectors WHERE sample_id = ? AND backend = ?", (sample_id, backend))
+        return np.frombuffer(rows[0][0], dtype=_F32).astype(np.float32) if rows else None
+
+    def backends_of(self, ids: Sequence[int]) -> dict[int, set[str]]:
+        out: dict[int, set[str]] = {}
+        for backend in self.stored_backends():
+            for start in range(0, len(ids), CHUNK):
+                chunk = list(ids[start : start + CHUNK])
+                for (sid,) in self.query(HELD_BY_SQL.format(marks=",".join("?" * len(chunk))), [backend, *chunk]):
+                    out.setdefault(sid, set()).add(backend)
+        return out
+
+    def stored_backends(self) -> list[str]:
+        return [row[0] for row in self.query(STORED_BACKENDS_SQL)]
+
+    def vectors_version(self, backend: str) -> int:
+        rows = self.query("SELECT value FROM meta WHERE key = ?", (f"vectors:{backend}",))
+        return int(rows[0][0]) if rows else 0
+
+    def backend_signature(self, backend: str) -> str | None:
+        rows = self.query("SELECT value FROM meta WHERE key = ?", (f"backend:{backend}",))
+        return rows[0][0] if rows else None
+
+    def set_backend_signature(self, backend: str, signature: str) -> bool:
+        """Record which model made ``backend``'s vectors; a different one drops the old vectors."""
+        with self.transaction() as tx:
+            row = tx.execute("SELECT value FROM meta WHERE key = ? FOR UPDATE", (f"backend:{backend}",)).fetchone()
+            old = row[0] if row else None
+            dropped = old is not None and old != signature
+            if dropped:
+                log.warning("backend %s changed (%s -> %s): its vectors will be made again", backend, old, signature)
+                tx.execute("DELETE FROM vectors WHERE backend = ?", (backend,))
+            tx.execute(META, (f"backend:{backend}", signature))
+        return dropped
+
+    # --- tags and statistics -----------------------------------------------------------------
+    def tags(self, sample_id: int) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        for source, tag, score in self.query(
+            "SELECT source, tag, score FROM tags WHERE sample_id = ? ORDER BY score DESC", (sample_id,)
+        ):
+            out.setdefault(source, {})[tag] = score
+        return out
+
+    def status_counts(self) -> dict[str, int]:
+        return dict(self.query("SELECT status, count(*) FROM samples GROUP BY status"))
+
+    def failures(self, limit: int = 10_000) -> list[tuple[str, str]]:
+        return self.query("SELECT path, reason FROM samples WHERE status = 'failed' ORDER BY path LIMIT ?", (limit,))
+
+    def failure_reasons(self) -> dict[str, int]:
+        return dict(
+            self.query(
+                "SELECT reason, count(*) FROM samples WHERE status = 'failed' GROUP BY reason ORDER BY count(*) DESC"
+            )
+        )
+
+    def vector_counts(self) -> dict[str, int]:
+        return dict(self.query("SELECT backend, count(*) FROM vectors GROUP BY backend"))

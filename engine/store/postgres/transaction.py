@@ -1,0 +1,187 @@
+"""One transaction on the PostgreSQL catalog, its writes as named methods.
+
+The writes whose SQL both databases accept are the SQLite store's own functions (:mod:`..writes`,
+:mod:`..sounds`, :mod:`..roots`); those that insert-or-replace are written here with
+``ON CONFLICT``, and a new sample's id comes back from ``RETURNING``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from soundalike.engine.musical.analysis import VERSION
+from soundalike.engine.store import roots, sounds, writes
+from soundalike.engine.store.musical import _COLUMNS as MUSICAL_COLUMNS
+from soundalike.engine.store.musical import NOTES_SEPARATOR
+from soundalike.engine.store.postgres.connection import PgConnection
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from soundalike.engine.musical.analysis import Musical
+    from soundalike.engine.pipeline.audio import AudioFacts
+
+
+def upsert(table: str, key: Sequence[str], columns: Sequence[str], replace: bool = True) -> str:
+    """INSERT of ``columns`` into ``table``; a row with the same ``key`` has its other columns replaced
+    (``replace``) or is kept as it is."""
+    marks = ", ".join("?" * len(columns))
+    update = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    action = f"DO UPDATE SET {update}" if update and replace else "DO NOTHING"
+    return f"INSERT INTO {table}({', '.join(columns)}) VALUES ({marks}) ON CONFLICT ({', '.join(key)}) {action}"
+
+
+_VECTOR = upsert("vectors", ("backend", "sample_id"), ("sample_id", "backend", "vector"))
+META = upsert("meta", ("key",), ("key", "value"))
+_SOUND = upsert("sounds", ("sample_id",), ("sample_id", "fingerprint", "layer_name", "copy_group", "family"))
+_MUSICAL = upsert("musical", ("sample_id",), ("sample_id", "version", *MUSICAL_COLUMNS, "notes"))
+
+
+class PgTransaction:
+    def __init__(self, conn: PgConnection):
+        self._conn = conn
+
+    # --- the store's own modules ---------------------------------------------------------------
+    def execute(self, sql: str, params: Any = ()) -> psycopg.Cursor:
+        return self._conn.execute(sql, params)
+
+    def executemany(self, sql: str, seq: Iterable[Any]) -> psycopg.Cursor:
+        return self._conn.executemany(sql, seq)
+
+    # --- samples and their files ---------------------------------------------------------------
+    def record_sample(
+        self,
+        *,
+        path: str,
+        root: str,
+        size: int,
+        mtime: float,
+        content_hash: str | None,
+        status: str,
+        reason: str | None,
+        facts: AudioFacts | None,
+        ctime: float | None = None,
+        inode: int | None = None,
+    ) -> int:
+        """Insert or update the row for ``path``; a new path with the content of a missing (or
+        offline) sample takes over that row, as in the SQLite store."""
+        values = {
+            "path": path,
+            "root": root,
+            "size": size,
+            "mtime": mtime,
+            "content_hash": content_hash,
+            "status": status,
+            "reason": reason,
+            "updated": time.time(),
+            "ctime": ctime,
+            "inode": inode,
+            **writes.facts_columns(facts),
+        }
+        existing = self._conn.execute("SELECT id FROM samples WHERE path = ?", (path,)).fetchone()
+        if existing is None and content_hash:
+            existing = self._conn.execute(
+                "SELECT id FROM samples WHERE content_hash = ? AND status IN ('missing', 'offline') "
+                "ORDER BY status = 'missing' DESC, updated DESC LIMIT 1",
+                (content_hash,),
+            ).fetchone()
+        if existing is not None:
+            assignments = ", ".join(f"{name} = ?" for name in values)
+            self._conn.execute(f"UPDATE samples SET {assignments} WHERE id = ?", [*values.values(), existing[0]])
+            return int(existing[0])
+        insert = upsert("samples", ("path",), [*values, "added"])  # another machine may record it meanwhile
+        row = self._conn.execute(f"{insert} RETURNING id", [*values.values(), values["updated"]]).fetchone()
+        assert row is not None  # an INSERT ... RETURNING that succeeded
+        return int(row[0])
+
+    def move_paths(self, src: str, dest: str, root: str) -> tuple[list[tuple[int, str]], list[int]]:
+        return writes.move_paths(self._conn, src, dest, root)  # type: ignore[arg-type]
+
+    def recent_twin(self, sample_id: int, since: float, exclude: Iterable[int] = ()) -> int | None:
+        return writes.recent_twin(self._conn, sample_id, since, exclude)  # type: ignore[arg-type]
+
+    def adopt(self, old_id: int, new_id: int) -> None:
+        writes.adopt(self._conn, old_id, new_id)  # type: ignore[arg-type]
+
+    def set_identity(self, pairs: Iterable[tuple[int, float, int]]) -> None:
+        writes.set_identity(self._conn, pairs)  # type: ignore[arg-type]
+
+    def set_status(self, ids: Iterable[int], status: str, reason: str | None = None) -> None:
+        writes.set_status(self._conn, ids, status, reason)  # type: ignore[arg-type]
+
+    def delete_samples(self, ids: Iterable[int]) -> None:
+        writes.delete_samples(self._conn, ids)  # type: ignore[arg-type]
+
+    def forget_folder(self, root: str) -> list[int]:
+        return roots.forget_folder(self._conn, root)  # type: ignore[arg-type]
+
+    # --- what was made of them -----------------------------------------------------------------
+    def store_vector(self, sample_id: int, backend: str, vector: np.ndarray) -> None:
+        blob = np.ascontiguousarray(vector, dtype="<f4").tobytes()
+        self._conn.execute(_VECTOR, (sample_id, backend, blob))
+
+    def bump_vectors_version(self, backend: str) -> int:
+        """Count vector writes per backend in one statement, so two writers never count the same one."""
+        row = self._conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?, '1') "
+            "ON CONFLICT (key) DO UPDATE SET value = (meta.value::bigint + 1)::text RETURNING value",
+            (f"vectors:{backend}",),
+        ).fetchone()
+        assert row is not None  # an INSERT ... RETURNING that succeeded
+        return int(row[0])
+
+    def store_tags(self, sample_id: int, source: str, tags: Mapping[str, float]) -> None:
+        writes.store_tags(self._conn, sample_id, source, dict(tags))  # type: ignore[arg-type]
+
+    def store_musical(self, sample_id: int, facts: Musical) -> None:
+        values = [getattr(facts, name) for name in MUSICAL_COLUMNS]
+        self._conn.execute(_MUSICAL, [sample_id, VERSION, *values, NOTES_SEPARATOR.join(facts.notes)])
+
+    # --- copy groups and families --------------------------------------------------------------
+    def put_sound(self, sample_id: int, fingerprint: bytes | None, layer_name: str) -> None:
+        self._conn.execute(_SOUND, (sample_id, fingerprint, layer_name, sample_id, sample_id))
+
+    def set_layer_name(self, sample_id: int, layer_name: str) -> None:
+        sounds.set_layer_name(self._conn, sample_id, layer_name)  # type: ignore[arg-type]
+
+    def relabel(self, column: str, old: Iterable[int], new: int) -> None:
+        sounds.relabel(self._conn, column, old, new)  # type: ignore[arg-type]
+
+    def set_labels(self, labels: Iterable[tuple[int, int, int]]) -> None:
+        sounds.set_labels(self._conn, labels)  # type: ignore[arg-type]
+
+    def sound_facts(self, ids: Sequence[int], playable: bool = True) -> dict[int, sounds.SoundFacts]:
+        return sounds.facts(self._conn, ids, playable)
+
+    def sound_labels(self, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        return sounds.labels(self._conn, ids)
+
+    def labelled(self, family: int, limit: int) -> list[int]:
+        return sounds.labelled(self._conn, family, limit)
+
+
+class Scope:
+    """``with store.transaction() as tx:`` runs statements in one transaction, rolled back on error."""
+
+    def __init__(self, conn: PgConnection, lock: threading.RLock):
+        self.conn, self.lock = conn, lock
+
+    def __enter__(self) -> PgTransaction:
+        self.lock.acquire()
+        try:
+            self.conn.execute("BEGIN")
+        except BaseException:
+            self.lock.release()
+            raise
+        return PgTransaction(self.conn)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self.lock.release()
