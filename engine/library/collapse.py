@@ -103,8 +103,9 @@ class Folded(list[Group]):
 
     @property
     def hits(self) -> list[Hit]:
-        """Each group's lead, best first: every hit when folding is off."""
-        return [group.lead for group in self]
+        """Each group's lead, scored as its group ranks (its best member's score), best first: every
+        hit, as found, when folding is off."""
+        return [Hit(group.lead.sample, group.score) for group in self]
 
 
 def collapse(hits: list[Hit], labels: Labels) -> list[Group]:

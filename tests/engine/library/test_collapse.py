@@ -12,10 +12,11 @@ from soundalike.bridge import Bridge
 from soundalike.bridge.osc.client import OscClient
 from soundalike.cli import main
 from soundalike.engine.config import BridgeSettings
-from soundalike.engine.library.collapse import collapse, grouped, layer_key
+from soundalike.engine.library.collapse import Folded, Group, collapse, grouped, layer_key
 from soundalike.engine.library.facade import Library
 from soundalike.engine.library.queries import Hit
 from soundalike.engine.library.query import SimilarQuery
+from soundalike.engine.store.rows import SampleRow
 from soundalike.engine.tools.demo import render
 from tests.conftest import TEST_BACKENDS, write
 
@@ -120,3 +121,38 @@ def test_osc_set_collapse(library, copied_kit):
         assert flat.count == 13 and set(folded.paths) < set(flat.paths)
         refused = client.set("collapse", 7)
         assert refused.error and "collapse takes 1" in refused.error
+
+
+def _row(sample_id: int, name: str) -> SampleRow:
+    return SampleRow(
+        sample_id,
+        f"/lib/{name}",
+        "/lib",
+        1,
+        0.0,
+        None,
+        "ok",
+        None,
+        "WAV",
+        44100,
+        1,
+        0.5,
+        -1.0,
+        -20.0,
+        False,
+        False,
+        False,
+        0.0,
+        0.0,
+    )
+
+
+def test_folded_hits_carry_the_score_their_group_ranks_by():
+    # the loud layer leads its group, but the soft one scored best: the group ranks by 0.97
+    loud, soft, other = (
+        Hit(_row(1, "Snare-Hard.wav"), 0.90),
+        Hit(_row(2, "Snare-Soft.wav"), 0.97),
+        Hit(_row(3, "x.wav"), 0.95),
+    )
+    folded = Folded([Group(loud, layers=(soft,)), Group(other)])
+    assert [(h.sample.id, h.score) for h in folded.hits] == [(1, 0.97), (3, 0.95)]
