@@ -143,7 +143,11 @@ def print_hits(
         print(
             json.dumps(
                 [
-                    {**hit_json(rank, group.lead), **_musical_fields(facts.get(group.lead.sample.id))}
+                    {
+                        **hit_json(rank, group.lead),
+                        "score": round(group.score, 6),
+                        **_musical_fields(facts.get(group.lead.sample.id)),
+                    }
                     | ({"folded": [h.path for h in group.members]} if group.members else {})
                     for rank, group in enumerate(groups, 1)
                 ],
