@@ -66,6 +66,46 @@ class IndexSettings:
 
 
 @dataclass(frozen=True)
+class StoreSettings:
+    """Where the catalog lives: the SQLite file in the data folder, or a studio's shared PostgreSQL
+    catalog (docs/studio.md). Each machine keeps its own data folder (indexes, logs) either way."""
+
+    url: str = ""  # empty: catalog.sqlite in the data folder; "postgresql://…": a shared catalog
+    user: str = ""  # whose favourites, user tags and collections; empty: the database role
+    machine: str = ""  # this machine's name in a shared catalog; empty: the host name
+    roots: tuple[str, ...] = ()  # "NAME=LOCAL PATH": where this machine mounts each named root
+
+    def root_paths(self) -> dict[str, str]:
+        """name -> this machine's path of each named root in ``roots``."""
+        return dict(entry.split("=", 1) for entry in self.roots)
+
+    def problems(self, where: str) -> list[str]:
+        found = []
+        if self.url and not self.url.startswith(POSTGRES_SCHEMES):
+            found.append(
+                f"{where}: url must be empty (the SQLite catalog) or start with postgresql://, got {self.url!r}"
+            )
+        if self.url and _has_password(self.url):
+            found.append(f"{where}: url holds a password; put it in ~/.pgpass or $PGPASSWORD instead (docs/studio.md)")
+        for entry in self.roots:
+            name, _, path = entry.partition("=")
+            if not name.strip() or not path.strip():
+                found.append(f'{where}: roots entries are "NAME=LOCAL PATH", got {entry!r}')
+        return found
+
+
+#: How a catalog given as a URL names a PostgreSQL server.
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def _has_password(url: str) -> bool:
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(url)
+    return bool(parts.password) or "password" in parse_qs(parts.query)
+
+
+@dataclass(frozen=True)
 class WatchSettings:
     """How ``soundalike serve`` follows the sample folders (see config.toml's [watch])."""
 
@@ -185,6 +225,7 @@ class TuiSettings:
 class Settings:
     engine: EngineSettings = field(default_factory=EngineSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
     watch: WatchSettings = field(default_factory=WatchSettings)
     bridge: BridgeSettings = field(default_factory=BridgeSettings)
     tui: TuiSettings = field(default_factory=TuiSettings)
@@ -199,6 +240,7 @@ class Settings:
 _SECTIONS = {
     "engine": EngineSettings,
     "index": IndexSettings,
+    "store": StoreSettings,
     "watch": WatchSettings,
     "bridge": BridgeSettings,
     "tui": TuiSettings,
@@ -208,7 +250,7 @@ _SECTIONS = {
 def load_settings(config_path: str | os.PathLike | None = None) -> Settings:
     """Defaults, overridden by the user config ($SOUNDALIKE_CONFIG or the XDG config file).
 
-    $SOUNDALIKE_DATA_DIR, when set, overrides ``engine.data_dir``.
+    $SOUNDALIKE_DATA_DIR, when set, overrides ``engine.data_dir``; $SOUNDALIKE_STORE_URL ``store.url``.
     """
     if config_path and not Path(config_path).exists():
         raise UserError(f"config file {config_path} does not exist")
@@ -216,7 +258,14 @@ def load_settings(config_path: str | os.PathLike | None = None) -> Settings:
     table = _read_toml(path) if path.exists() else {}
     settings = settings_from_table(table, source=str(path))
     env_dir = os.environ.get("SOUNDALIKE_DATA_DIR")
-    return settings.with_data_dir(env_dir) if env_dir else settings
+    settings = settings.with_data_dir(env_dir) if env_dir else settings
+    env_url = os.environ.get("SOUNDALIKE_STORE_URL")
+    if env_url:
+        settings = dataclasses.replace(settings, store=dataclasses.replace(settings.store, url=env_url))
+        problems = settings.store.problems("$SOUNDALIKE_STORE_URL")
+        if problems:
+            raise UserError("; ".join(problems))
+    return settings
 
 
 def settings_from_table(table: dict[str, Any], source: str = "config") -> Settings:
@@ -230,6 +279,8 @@ def settings_from_table(table: dict[str, Any], source: str = "config") -> Settin
         section, found = _section(cls, table.get(name, {}), f"{source} [{name}]")
         sections[name] = section
         problems.extend(found)
+        if isinstance(section, StoreSettings):
+            problems.extend(section.problems(f"{source} [{name}]"))
     backends = table.get("backends", {})
     if not isinstance(backends, dict) or not all(isinstance(v, dict) for v in backends.values()):
         problems.append(f"{source}: [backends] must hold one table per backend, e.g. [backends.clap]")

@@ -112,6 +112,25 @@ def serve(make_settings):
         service.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One real PostgreSQL server for this test process (tests/engine/store/postgres_server.py),
+    stopped and its cluster removed at the end; skipped only when $SOUNDALIKE_NO_POSTGRES=1."""
+    from tests.engine.store.postgres_server import MISSING, NO_POSTGRES, PostgresServer, binaries
+
+    if os.environ.get(NO_POSTGRES) == "1":
+        pytest.skip(f"{NO_POSTGRES}=1: the PostgreSQL store is not tested")
+    bin_dir = binaries()
+    if bin_dir is None:
+        pytest.fail(MISSING, pytrace=False)
+    server = PostgresServer(bin_dir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def counting_decoder(monkeypatch):
     """The base names of the files ingest decodes, in order (what a test expects to cost no decode)."""

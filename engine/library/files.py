@@ -66,13 +66,18 @@ def write_state(index_path: Path, version: int, checksum: str | None) -> None:
 
 class LibraryFolder:
     """The library folder: made (or refused when its catalog was lost) on open, and remembered by
-    identity, so a folder deleted or replaced while we run is noticed instead of written."""
+    identity, so a folder deleted or replaced while we run is noticed instead of written.
 
-    def __init__(self, data_dir: Path):
+    ``shared_catalog``: the URL of a shared catalog (PostgreSQL), when the catalog is not the
+    folder's own SQLite file; the folder then holds this machine's indexes and logs only."""
+
+    def __init__(self, data_dir: Path, shared_catalog: str = ""):
         self.data_dir = data_dir
         make_library_folder(data_dir)
-        refuse_lost_catalog(data_dir)
-        self.catalog_path = data_dir / "catalog.sqlite"
+        if not shared_catalog:
+            refuse_lost_catalog(data_dir)
+        self.catalog_path: str | Path = shared_catalog or data_dir / "catalog.sqlite"
+        self._local_catalog = data_dir / "catalog.sqlite" if not shared_catalog else None
         self._identity = self._where()
 
     def remember(self) -> None:
@@ -80,7 +85,7 @@ class LibraryFolder:
         self._identity = self._where()
 
     def _where(self) -> tuple:
-        return identity(self.data_dir), identity(self.catalog_path)
+        return identity(self.data_dir), self._local_catalog and identity(self._local_catalog)
 
     def still_there(self) -> bool:
         return self._where() == self._identity

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import psycopg
 
+from soundalike.engine.config import StoreSettings
 from soundalike.engine.store.catalog import HELD_BY_SQL, SAMPLE_COLUMNS, STORED_BACKENDS_SQL, row_from_values
 from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.postgres.connection import PgConnection, store_error
@@ -32,8 +33,9 @@ CHUNK = 500
 
 
 class PgCatalog:
-    def __init__(self, url: str):
+    def __init__(self, url: str, settings: StoreSettings | None = None):
         self.url = url
+        self.settings = settings or StoreSettings()
         self._local = threading.local()
         self._write_lock = threading.RLock()
         conn = self._connection()

@@ -1,0 +1,34 @@
+"""A studio on this machine: one real PostgreSQL catalog, and "machines" that share it, each with a
+data folder of its own (its indexes and logs) and its own path for each named root."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from soundalike.engine.config import Settings, StoreSettings
+
+
+@pytest.fixture
+def studio_url(postgres_server, tmp_path) -> str:
+    """The URL of a fresh shared catalog (a schema of its own on the test process's server)."""
+    return postgres_server.catalog_for(tmp_path / "studio")
+
+
+@pytest.fixture
+def machine_settings(make_settings, studio_url, tmp_path):
+    """Settings of one machine of the studio: ``machine_settings("a", {"samples": "/mnt/a"}, user="ann")``."""
+
+    def _make(name: str, roots: dict[str, str] | None = None, user: str = "", **engine) -> Settings:
+        settings = make_settings(**engine).with_data_dir(tmp_path / f"machine-{name}")
+        store = StoreSettings(
+            url=studio_url,
+            user=user,
+            machine=name,
+            roots=tuple(f"{root}={Path(path)}" for root, path in (roots or {}).items()),
+        )
+        return dataclasses.replace(settings, store=store)
+
+    return _make
