@@ -61,10 +61,19 @@ def _from_pg(text: str) -> str:
     return "".join(out)
 
 
+def _value(value: Any) -> Any:
+    """A parameter as it is sent: text escaped, in a list of text (an array) too."""
+    if isinstance(value, str):
+        return _to_pg(value)
+    if isinstance(value, list) and value and isinstance(value[0], str):
+        return [_to_pg(v) for v in value]
+    return value
+
+
 def _encoded(params: Sequence | dict) -> list | dict:
     if isinstance(params, dict):
-        return {key: _to_pg(v) if isinstance(v, str) else v for key, v in params.items()}
-    return [_to_pg(v) if isinstance(v, str) else v for v in params]
+        return {key: _value(v) for key, v in params.items()}
+    return [_value(v) for v in params]
 
 
 class _StoredText(Loader):
