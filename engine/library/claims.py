@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 #: How many files are claimed at once: about what the decoders take in at a time.
 CLAIM_FILES = 32
+#: The longest wait before files another indexer holds are looked at again.
+POLL_SECONDS = 0.5
 
 
 @dataclass
@@ -57,8 +59,9 @@ class Claims:
 
     @property
     def poll_seconds(self) -> float:
-        """How often files another indexer holds are looked at again."""
-        return min(max(self._seconds / 4, 0.2), 5.0)
+        """How often files another indexer holds are looked at again: few (those it is decoding
+        now), so often, for a run to end soon after the other indexer records its last ones."""
+        return min(max(self._seconds / 4, 0.05), POLL_SECONDS)
 
     def take(self, jobs: list[Job]) -> Claimed:
         return Claimed(self, jobs)
