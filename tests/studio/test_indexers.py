@@ -14,6 +14,7 @@ import pytest
 
 from soundalike.engine.library.facade import Library
 from soundalike.engine.live.service import EngineService
+from soundalike.engine.store.postgres.store import PostgresStore
 from tests.conftest import FAST_WATCH, TEST_BACKENDS, write
 
 
@@ -81,7 +82,7 @@ def test_two_live_engines_on_one_share_decode_each_file_once(indexer_settings, t
             engine.stop()
 
 
-def test_two_index_runs_at_once_decode_each_file_once(indexer_settings, tmp_path, decodes):
+def test_two_index_runs_at_once_decode_each_file_once(indexer_settings, studio_url, tmp_path, decodes):
     files = one_shots(tmp_path / "share", 96)
     libraries = [Library(indexer_settings(name), backends=TEST_BACKENDS) for name in ("a", "b")]
     reports: dict[str, object] = {}
@@ -100,6 +101,9 @@ def test_two_index_runs_at_once_decode_each_file_once(indexer_settings, tmp_path
         assert sorted(decodes) == expected
         assert reports["a"].indexed + reports["b"].indexed == len(files)  # type: ignore[attr-defined]
         assert not reports["a"].elsewhere and not reports["b"].elsewhere  # type: ignore[attr-defined]
+        catalog = PostgresStore(studio_url)
+        assert catalog.claims() == [], "every claim released once its file was recorded"
+        catalog.close()
     finally:
         for library in libraries:
             library.close()
