@@ -10,7 +10,9 @@ fresh data folders and a fresh catalog:
   started together on the same share and catalog; they split the files by claiming them, and the
   wall time runs until both have finished. Afterwards the catalog must hold every file once.
 
-Each indexer gets ``--workers`` decoding workers (default 1, so two indexers use two cores as two
+CPU s is the user and system time of the indexer processes (the PostgreSQL server's own is not
+counted), a figure less swayed than wall time by other load on the machine. Each indexer gets
+``--workers`` decoding workers (default 1, so two indexers use two cores as two
 one-core machines would). The PostgreSQL server is a temporary cluster on this machine, started
 and removed by this script (Debian's ``postgresql`` binaries, as the tests use).
 
@@ -23,6 +25,7 @@ import argparse
 import os
 import platform
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -54,15 +57,18 @@ def indexer(folder: Path, work: Path, name: str, workers: int, url: str) -> subp
 
 
 def run(label: str, folder: Path, work: Path, count: int, workers: int, url: str, files: int) -> dict:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     children = [indexer(folder, work, f"{label.split()[0]}-{i}", workers, url) for i in range(count)]
     outputs = [child.communicate()[0] for child in children]
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime
     for child, output in zip(children, outputs, strict=True):
         if child.returncode != 0:
             raise SystemExit(f"{label}: soundalike index failed ({child.returncode}):\n{output}")
     shares = [int(m.group(1)) if (m := INDEXED.search(output)) else -1 for output in outputs]
-    return {"label": label, "wall": wall, "rate": files / wall, "shares": shares}
+    return {"label": label, "wall": wall, "rate": files / wall, "cpu": cpu, "shares": shares}
 
 
 def catalog_count(url: str) -> tuple[int, int]:
@@ -104,11 +110,11 @@ def main() -> None:
     finally:
         server.stop()
     print(f"\n{args.files} files, {args.workers} worker(s) per indexer, load now {os.getloadavg()[0]:.2f}")
-    print(f"{'catalog':<16} {'indexers':>8} {'wall s':>8} {'files/s':>8}  indexed by each")
+    print(f"{'catalog':<16} {'indexers':>8} {'wall s':>8} {'files/s':>8} {'CPU s':>7}  indexed by each")
     for result in results:
         count = len(result["shares"])
         print(
-            f"{result['label']:<16} {count:>8} {result['wall']:>8.1f} {result['rate']:>8.0f}  "
+            f"{result['label']:<16} {count:>8} {result['wall']:>8.1f} {result['rate']:>8.0f} {result['cpu']:>7.1f}  "
             f"{' + '.join(map(str, result['shares']))}"
         )
 
