@@ -19,7 +19,7 @@ from soundalike.engine.library.facade import Library
 from soundalike.engine.store.postgres.store import PostgresStore
 from tests.studio.test_indexers import one_shots
 
-FILES = 600
+FILES = 400
 
 
 @pytest.fixture

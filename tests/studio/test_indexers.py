@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from soundalike.engine.config import settings_from_table
+from soundalike.engine.errors import UserError
 from soundalike.engine.library.facade import Library
 from soundalike.engine.live.service import EngineService
 from soundalike.engine.store.postgres.store import PostgresStore
@@ -122,3 +124,29 @@ def test_a_reader_neither_scans_nor_watches_the_share(indexer_settings, tmp_path
     finally:
         reader.stop()
     assert os.path.isdir(tmp_path / "share")
+
+
+def test_a_live_engine_takes_over_files_whose_claims_expire(indexer_settings, studio_url, tmp_path, decodes):
+    files = sorted(str(p) for p in one_shots(tmp_path / "share", 12))
+    dead = PostgresStore(studio_url, dataclasses.replace(indexer_settings("dead").store))
+    assert dead.claim(files[:5], 4.0) == files[:5]  # an indexer killed while it decoded these
+    engine = EngineService(indexer_settings("b"), backends=TEST_BACKENDS)
+    try:
+        engine.start([str(tmp_path / "share")])
+        deadline = time.monotonic() + 30
+        while engine.status()["elsewhere"] < 5:
+            assert time.monotonic() < deadline, "the claimed files were not set aside"
+            time.sleep(0.02)
+        assert [claim.machine for claim in dead.claims()] == ["dead"] * 5, "(still held)"
+        assert sorted(decodes) == files[5:], "the claimed files are left alone while their claims last"
+        assert engine.wait_idle(timeout=30)
+        assert recorded(engine.library) == files
+        assert sorted(decodes) == files, "then decoded here, once each"
+    finally:
+        engine.stop()
+        dead.close()
+
+
+def test_claim_seconds_must_be_above_zero():
+    with pytest.raises(UserError, match="claim_seconds must be above 0"):
+        settings_from_table({"store": {"claim_seconds": 0.0}})
