@@ -1,5 +1,6 @@
-"""kill -9 of a real ``soundalike index`` on a shared catalog mid-scan loses nothing: once its claims
-expire, another indexer records every file, each once, and decodes none the killed one recorded."""
+"""kill -9 of a real ``soundalike index`` or ``serve`` on a shared catalog mid-scan loses nothing: once
+its claims expire, another indexer records every file, each once, and decodes none the killed one
+recorded."""
 
 from __future__ import annotations
 
@@ -39,8 +40,8 @@ def decodes(monkeypatch):
     return calls
 
 
-def start_index(url: str, share, folder) -> subprocess.Popen:
-    """``soundalike index`` as machine "doomed" on the shared catalog, its claims lasting 2 s."""
+def start_indexer(command: list[str], url: str, share, folder) -> subprocess.Popen:
+    """``soundalike index`` (or ``serve``) as machine "doomed" on the shared catalog, its claims lasting 2 s."""
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "config.toml"
     config.write_text('[store]\nmachine = "doomed"\nclaim_seconds = 2.0\n[engine]\nworkers = 2\n')
@@ -49,11 +50,12 @@ def start_index(url: str, share, folder) -> subprocess.Popen:
     return subprocess.Popen([*command, "index", str(share)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def test_kill_9_of_an_indexer_mid_scan_loses_nothing(machine_settings, studio_url, tmp_path, decodes):
+@pytest.mark.parametrize("command", [["index"], ["serve", "--no-bridge"]], ids=["index", "serve"])
+def test_kill_9_of_an_indexer_mid_scan_loses_nothing(command, machine_settings, studio_url, tmp_path, decodes):
     share = tmp_path / "share"
     files = sorted(str(p) for p in one_shots(share, FILES))
     watcher = PostgresStore(studio_url, StoreSettings())
-    doomed = start_index(studio_url, share, tmp_path / "doomed")
+    doomed = start_indexer(command, studio_url, share, tmp_path / "doomed")
     try:
         deadline = time.monotonic() + 120
         while sum(watcher.status_counts().values()) < 40:
