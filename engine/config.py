@@ -74,6 +74,8 @@ class StoreSettings:
     user: str = ""  # whose favourites, user tags and collections; empty: the database role
     machine: str = ""  # this machine's name in a shared catalog; empty: the host name
     roots: tuple[str, ...] = ()  # "NAME=LOCAL PATH": where this machine mounts each named root
+    index: bool = True  # this machine indexes the share at start (serve, the app); False: a reader
+    claim_seconds: float = 60.0  # a claim on a file not extended this long expires (its indexer died)
 
     def root_paths(self) -> dict[str, str]:
         """name -> this machine's path of each named root in ``roots``."""
@@ -87,6 +89,8 @@ class StoreSettings:
             )
         if self.url and _has_password(self.url):
             found.append(f"{where}: url holds a password; put it in ~/.pgpass or $PGPASSWORD instead (docs/studio.md)")
+        if self.claim_seconds <= 0:
+            found.append(f"{where}: claim_seconds must be above 0, got {self.claim_seconds}")
         for entry in self.roots:
             name, _, path = entry.partition("=")
             if not name.strip() or not path.strip():

@@ -176,10 +176,6 @@ def plan_path(
     samples without a stored fingerprint (indexed before copies were found at index time).
     """
     known = catalog.known_files(root) if path == root else catalog.known_under(path)
-
-    def stale(ids: Sequence[int]) -> set[int]:  # decoded again without embedding: facts only
-        return (catalog.unanalysed_among(ids) if musical else set()) | catalog.without_facts(ids)
-
     result = plan(
         disk_entries(path, root, extensions),
         known,
@@ -187,12 +183,36 @@ def plan_path(
         backends,
         forced,
         catalog.backends_of,
-        stale,
+        _stale_lookup(catalog, musical),
         bulk=os.path.isdir(path),
     )
     # analyse-only jobs carry the stored tags, so the drum gate decides as it did at first indexing
     result.jobs = with_stored_tags(catalog, result.jobs, {p: row.id for p, row in known.items()})
     return result
+
+
+def _stale_lookup(catalog: Store, musical: bool) -> UnanalysedLookup:
+    def stale(ids: Sequence[int]) -> set[int]:  # decoded again without embedding: facts only
+        return (catalog.unanalysed_among(ids) if musical else set()) | catalog.without_facts(ids)
+
+    return stale
+
+
+def still_to_do(catalog: Store, jobs: Sequence[Job], backends: tuple[str, ...], musical: bool) -> list[Job]:
+    """Of ``jobs`` planned a moment ago, those the catalog as it is now still wants decoded (another
+    indexer sharing it may have recorded some since). Failed files unchanged are not tried again."""
+    by_root: dict[str, list[Job]] = {}
+    for job in jobs:
+        by_root.setdefault(job.entry.root, []).append(job)
+    wanted: set[str] = set()
+    for root, group in by_root.items():
+        known: dict[str, Known] = {}
+        for job in group:
+            known.update(catalog.known_under(job.entry.path))
+        entries = [job.entry for job in group]
+        fresh = plan(entries, known, root, backends, False, catalog.backends_of, _stale_lookup(catalog, musical))
+        wanted |= {job.entry.path for job in fresh.jobs}
+    return [job for job in jobs if job.entry.path in wanted]
 
 
 def disk_entries(path: str, root: str, extensions: tuple[str, ...]) -> list[FileEntry]:

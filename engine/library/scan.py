@@ -66,6 +66,7 @@ class Scanner:
                 jobs += self._scan_root(root, report)
             try:
                 self._writer.ingest(jobs, stop, report, progress, publish=True)
+                self._follow_other_indexers(report, stop, progress)
             except KeyboardInterrupt:
                 report.interrupted = True
                 raise
@@ -75,6 +76,18 @@ class Scanner:
                 self._indexes.save()
                 report.seconds = time.monotonic() - started
             return report
+
+    def _follow_other_indexers(
+        self, report: ScanReport, stop: threading.Event | None, progress: ProgressCallback | None
+    ) -> None:
+        """Files another indexer held (a shared catalog): wait until it records them, or until its
+        claims expire (it was killed) and they are decoded here; the scan ends with every file recorded."""
+        while report.elsewhere and not (stop and stop.is_set()):
+            (stop or threading.Event()).wait(self._writer.claim_poll_seconds)
+            waiting, report.elsewhere = report.elsewhere, []
+            jobs = [job for path, root in waiting for job in self.plan(path, root, forced=False).jobs]
+            if jobs:  # none: every row landed
+                self._writer.ingest(jobs, stop, report, progress, publish=True)
 
     def _scan_root(self, root: str, report: ScanReport) -> list[Job]:
         """Apply a whole root's plan except its decoding; returns the decode jobs."""

@@ -32,6 +32,7 @@ from soundalike.engine.events import (
     SampleUpdated,
 )
 from soundalike.engine.library.backends import LibraryBackends
+from soundalike.engine.library.claims import Claims
 from soundalike.engine.library.families import Families
 from soundalike.engine.library.indexes import LibraryIndexes
 from soundalike.engine.pipeline.executors import Executors
@@ -62,6 +63,7 @@ class ScanReport:
     interrupted: bool = False
     seconds: float = 0.0
     revived: int = 0  # of the unchanged, samples back from missing or offline (their stored vectors)
+    elsewhere: list[tuple[str, str]] = field(default_factory=list)  # (path, root) another indexer held
 
 
 def confident_tags(tags: Mapping[str, float], min_score: float = TAG_MIN_SCORE) -> dict[str, float]:
@@ -91,6 +93,7 @@ class LibraryWriter:
         self._backends, self._events, self._data_dir = backends, events, data_dir
         self._families = families or Families(catalog, lambda: indexes.get(settings.engine.default_backend))
         self._adopted: set[str] = set()  # backends whose model this process recorded
+        self._claims = Claims(catalog, settings)
         self._adopting = threading.Lock()
 
     # --- backends and roots ------------------------------------------------------------------
@@ -167,15 +170,30 @@ class LibraryWriter:
         publish: bool,
     ) -> None:
         done = 0
-        for chunk in self._executors.run(Ingestor(self._backends.enabled(), self.settings.engine), jobs, stop):
-            self._apply(chunk, report)
-            done += len(chunk)
-            if publish:
-                self._events.publish(Progress(done, len(jobs), chunk[-1].entry.path))
-                self._indexes.save(SAVE_EVERY_SECONDS)
-            if progress:
-                progress(done, len(jobs), chunk[-1].entry.path)
+        claimed = self._claims.take(jobs)  # each file claimed just before it is decoded
+        try:
+            for chunk in self._executors.run(Ingestor(self._backends.enabled(), self.settings.engine), claimed, stop):
+                self._apply(chunk, report)
+                self._claims.release([item.entry.path for item in chunk])
+                self._claims.keep()
+                done += len(chunk)
+                if publish:
+                    self._events.publish(Progress(done, len(jobs), chunk[-1].entry.path))
+                    self._indexes.save(SAVE_EVERY_SECONDS)
+                if progress:
+                    progress(done, len(jobs), chunk[-1].entry.path)
+        finally:
+            report.elsewhere += claimed.elsewhere
+            try:
+                self._claims.release_all()  # claimed but not decoded (stopped, or a failure): free for others
+            except Exception as e:  # they expire all the same; the error that stopped the run is the one to see
+                log.info("could not release claims (they expire by themselves): %s", e)
         report.interrupted = bool(stop and stop.is_set())
+
+    @property
+    def claim_poll_seconds(self) -> float:
+        """How often files another indexer holds are looked at again."""
+        return self._claims.poll_seconds
 
     def _apply(self, chunk: list[Processed], report: ScanReport) -> None:
         """Write one chunk (one transaction); if that fails, file by file, so one bad item costs

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -65,6 +66,8 @@ class LiveIndexer:
         self._failed_now: set[str] = set()  # paths that failed in this round
         #: held while a round works (not while it waits): a folder is forgotten between rounds
         self.round = threading.Lock()
+        #: files another indexer holds (a shared catalog): path -> when to look again
+        self.waiting: dict[str, float] = {}
 
     def run(self, stop: threading.Event) -> None:
         warm = False
@@ -110,9 +113,12 @@ class LiveIndexer:
             self.library.events.publish(Notice("info", "there is disk space again: indexing resumed"))
 
     def step(self, stop: threading.Event) -> None:
-        with self.round:
-            self.roots.check_due()
-        if not self.queue.wait(self.settings.watch.root_check_seconds / 2):
+        if self.settings.store.index:  # a reader neither watches nor scans the share
+            with self.round:
+                self.roots.check_due()
+        self._look_again()
+        wait = self.settings.watch.root_check_seconds / 2
+        if not self.queue.wait(min(wait, self.writer.claim_poll_seconds) if self.waiting else wait):
             return
         with self.round:
             self._work(stop)
@@ -242,13 +248,27 @@ class LiveIndexer:
             self.total -= len(jobs) - len(fresh)
         if not fresh:
             return
-        self.writer.ingest(fresh, stop)
+        report = self.writer.ingest(fresh, stop)
+        if report.elsewhere:  # another indexer holds them: look again once its rows may have landed
+            due = time.monotonic() + self.writer.claim_poll_seconds
+            self.waiting.update({path: due for path, _ in report.elsewhere})
+            self.total -= len(report.elsewhere)
         for job in fresh:  # changed while being decoded: look again once it settles
             now = stat_entry(job.entry.path)
             if (now.size, now.mtime) != (job.entry.size, job.entry.mtime):
                 self.recheck(job.entry.path, job.entry.root)
         self.done += len(fresh)
         self.library.events.publish(Progress(self.done, max(self.total, self.done), fresh[-1].entry.path))
+
+    def _look_again(self) -> None:
+        """Plan again the files another indexer held whose time has come (their row landed, or
+        their claim expired and they are decoded here)."""
+        now = time.monotonic()
+        due = [path for path, when in self.waiting.items() if when <= now]
+        for path in due:
+            del self.waiting[path]
+        if due:
+            self.queue.add_paths(due, forced=False)
 
 
 def _refreshed(job: Job) -> Job | None:

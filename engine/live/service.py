@@ -72,7 +72,8 @@ class EngineService:
             )
             for root in roots:
                 self.library.add_root(root)
-            self.roots.check()  # watch every present root and queue its start-up reconciliation
+            if self.settings.store.index:
+                self.roots.check()  # watch every present root and queue its start-up reconciliation
         except BaseException:
             self.watcher.stop()
             self.workers.close()
@@ -82,7 +83,13 @@ class EngineService:
             thread = threading.Thread(target=target, args=(self._stop,), name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
-        log.info("engine started on %s: %s", self.library.data_dir, self.roots.snapshot())
+        if self.settings.store.index:
+            log.info("engine started on %s: %s", self.library.data_dir, self.roots.snapshot())
+        else:
+            log.info(
+                "engine started on %s as a reader ([store] index = false): the share is not watched",
+                self.library.data_dir,
+            )
 
     def forget_folder(self, folder: str) -> int:
         """Stop watching a library folder, drop its pending work, and forget its rows (files stay)."""
@@ -92,7 +99,9 @@ class EngineService:
             return self.library.forget_folder(root)
 
     def idle(self) -> bool:
-        return self.tracker.pending() == 0 and (self.queue.idle() or self.indexer.fatal is not None)
+        """No path settling, nothing queued, and no file left waiting on another indexer."""
+        drained = self.queue.idle() and not self.indexer.waiting
+        return self.tracker.pending() == 0 and (drained or self.indexer.fatal is not None)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until no path is settling and the queue is drained (for a moment); True when idle."""
@@ -118,6 +127,7 @@ class EngineService:
             "queue": len(self.queue) + self.tracker.pending(),
             "settling": self.tracker.pending(),
             "jobs": self.queue.pending_jobs(),
+            "elsewhere": len(self.indexer.waiting),  # files another indexer holds, looked at again soon
             "progress": {"done": self.indexer.done, "total": self.indexer.total},
             "roots": self.roots.snapshot(),
             "lock": owner.as_dict() if owner else None,

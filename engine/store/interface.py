@@ -16,9 +16,10 @@ How a shared store (PostgreSQL, several machines) fits: paths stay ``str`` here,
 machine's mount point to a named root happens inside that store; a store is opened for one user
 (:func:`~.factory.open_store`), so favourites, user tags and collections are that user's while
 tags, musical facts and copy groups are everyone's; ``vectors``/``vectors_version`` are what a
-local FAISS cache loads and checks. Claiming files between several indexers is not here yet: today
-the one-writer :class:`~.lock.LibraryLock` makes claims needless, and the writer would ask the store
-for them before decoding.
+local FAISS cache loads and checks. Several indexers share one catalog by claiming files before
+they decode them (``claim``): a file another indexer holds is left to it, and a claim that is not
+extended (its indexer was killed) expires; the SQLite store, indexed by one process under the
+one-writer :class:`~.lock.LibraryLock`, grants every claim.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from soundalike.engine.musical.analysis import Musical
     from soundalike.engine.pipeline.audio import AudioFacts
     from soundalike.engine.store.filters import Filters
-    from soundalike.engine.store.rows import FolderUse, Known, SampleRow, SoundFacts
+    from soundalike.engine.store.rows import Claim, FolderUse, Known, SampleRow, SoundFacts
 
 
 class SoundReads(Protocol):
@@ -214,6 +215,20 @@ class Store(SoundReads, Protocol):
     def add_to_collection(self, name: str, ids: Iterable[int]) -> str: ...
 
     def collections(self) -> list[tuple[str, int]]: ...
+
+    # claims: which indexer decodes which file
+    def claim(self, paths: Sequence[str], seconds: float) -> list[str]:
+        """Claim ``paths`` for this store's indexer for ``seconds`` (those it holds are extended);
+        returns the paths it now holds, sorted. A path another indexer holds is skipped, never waited for."""
+
+    def extend_claims(self, seconds: float) -> int:
+        """Every claim this store's indexer holds lasts ``seconds`` from now; returns how many it holds."""
+
+    def release_claims(self, paths: Iterable[str]) -> None:
+        """Give up this indexer's claims on ``paths`` (recorded, or no longer to be decoded)."""
+
+    def claims(self) -> list[Claim]:
+        """The claims not yet expired, of every indexer, by path."""
 
     # statistics
     def status_counts(self) -> dict[str, int]: ...

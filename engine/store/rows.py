@@ -78,3 +78,13 @@ class FolderUse:
             (self.collected, "sample in collections", "samples in collections"),
         ]
         return ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in parts if n)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A file an indexer has claimed (to decode it), by which machine and process, for how long more."""
+
+    path: str
+    machine: str
+    pid: int
+    seconds_left: float

@@ -9,13 +9,16 @@ and never a module that knows SQL.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from soundalike.engine.store import musical, reads, roots, sounds, user_lists
 from soundalike.engine.store.catalog import Catalog, SampleRow
+from soundalike.engine.store.claims import LocalClaims
 from soundalike.engine.store.errors import damaged
 from soundalike.engine.store.filters import Filters
+from soundalike.engine.store.rows import Claim
 from soundalike.engine.store.salvage import problems
 
 if TYPE_CHECKING:
@@ -123,3 +126,20 @@ class SqliteStore(Catalog):
 
     def collections(self) -> list[tuple[str, int]]:
         return user_lists.collections(self)
+
+    # --- claims: granted, one process indexes a SQLite catalog ---------------------------------
+    @functools.cached_property
+    def _claims(self) -> LocalClaims:
+        return LocalClaims()
+
+    def claim(self, paths: Sequence[str], seconds: float) -> list[str]:
+        return self._claims.claim(paths, seconds)
+
+    def extend_claims(self, seconds: float) -> int:
+        return self._claims.extend(seconds)
+
+    def release_claims(self, paths: Iterable[str]) -> None:
+        self._claims.release(paths)
+
+    def claims(self) -> list[Claim]:
+        return self._claims.held()

@@ -38,10 +38,42 @@ def _marks(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
+#: What stands for a NUL character in stored text (PostgreSQL text cannot hold one; a copy
+#: group's layer name joins its folder and name with one): outside the escape's surrogate range.
+_NUL = "\u0900"
+
+
+def _to_pg(text: str) -> str:
+    stored = to_db(text)
+    return stored.replace("\0", ESCAPE + _NUL) if "\0" in stored else stored
+
+
+def _from_pg(text: str) -> str:
+    if ESCAPE + _NUL not in text:
+        return unescape(text)
+    out, chars = [], iter(text)
+    for char in chars:
+        if char != ESCAPE:
+            out.append(char)
+            continue
+        following = next(chars, ESCAPE)
+        out.append("\0" if following == _NUL else unescape(char + following))
+    return "".join(out)
+
+
+def _value(value: Any) -> Any:
+    """A parameter as it is sent: text escaped, in a list of text (an array) too."""
+    if isinstance(value, str):
+        return _to_pg(value)
+    if isinstance(value, list) and value and isinstance(value[0], str):
+        return [_to_pg(v) for v in value]
+    return value
+
+
 def _encoded(params: Sequence | dict) -> list | dict:
     if isinstance(params, dict):
-        return {key: to_db(v) if isinstance(v, str) else v for key, v in params.items()}
-    return [to_db(v) if isinstance(v, str) else v for v in params]
+        return {key: _value(v) for key, v in params.items()}
+    return [_value(v) for v in params]
 
 
 class _StoredText(Loader):
@@ -49,7 +81,7 @@ class _StoredText(Loader):
 
     def load(self, data) -> str:
         text = bytes(data).decode("utf-8")
-        return unescape(text) if ESCAPE in text else text
+        return _from_pg(text) if ESCAPE in text else text
 
 
 class PgConnection:

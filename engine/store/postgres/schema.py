@@ -96,6 +96,16 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX sounds_copy_group ON sounds(copy_group);
     CREATE INDEX sounds_family ON sounds(family);
     """,
+    # claims: which indexer decodes which file, until when (seconds on the server's clock)
+    """
+    CREATE TABLE claims(
+        path TEXT COLLATE "C" PRIMARY KEY,
+        holder TEXT NOT NULL,
+        machine TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        until DOUBLE PRECISION NOT NULL);
+    CREATE INDEX claims_holder ON claims(holder);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -9,6 +9,7 @@ others are in :mod:`.reads`. Open one with :func:`~soundalike.engine.store.facto
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
@@ -16,10 +17,11 @@ from typing import TYPE_CHECKING
 from soundalike.engine.store import musical, sounds, user_lists
 from soundalike.engine.store import reads as shared_reads
 from soundalike.engine.store.filters import Filters
+from soundalike.engine.store.postgres import claims as pg_claims
 from soundalike.engine.store.postgres import reads
 from soundalike.engine.store.postgres.catalog import PgCatalog
 from soundalike.engine.store.postgres.transaction import upsert
-from soundalike.engine.store.rows import USER_SOURCE, FolderUse, SampleRow
+from soundalike.engine.store.rows import USER_SOURCE, Claim, FolderUse, SampleRow
 
 if TYPE_CHECKING:
     from soundalike.engine.musical.analysis import Musical
@@ -137,3 +139,20 @@ class PostgresStore(PgCatalog):
 
     def collections(self) -> list[tuple[str, int]]:
         return user_lists.collections(self)  # type: ignore[arg-type]
+
+    # --- claims: which indexer decodes which file ----------------------------------------------
+    @functools.cached_property
+    def _holder(self) -> pg_claims.Holder:
+        return pg_claims.Holder.new(self.settings.machine)
+
+    def claim(self, paths: Sequence[str], seconds: float) -> list[str]:
+        return pg_claims.claim(self, self._holder, paths, seconds)
+
+    def extend_claims(self, seconds: float) -> int:
+        return pg_claims.extend(self, self._holder, seconds)
+
+    def release_claims(self, paths: Iterable[str]) -> None:
+        pg_claims.release(self, self._holder, paths)
+
+    def claims(self) -> list[Claim]:
+        return pg_claims.held(self)

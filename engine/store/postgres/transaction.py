@@ -13,9 +13,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from psycopg.errors import UniqueViolation
 
 from soundalike.engine.musical.analysis import VERSION
 from soundalike.engine.store import roots, sounds, writes
+from soundalike.engine.store.errors import StoreError
 from soundalike.engine.store.musical import _COLUMNS as MUSICAL_COLUMNS
 from soundalike.engine.store.musical import NOTES_SEPARATOR
 from soundalike.engine.store.postgres.connection import PgConnection
@@ -36,6 +38,8 @@ def upsert(table: str, key: Sequence[str], columns: Sequence[str], replace: bool
     return f"INSERT INTO {table}({', '.join(columns)}) VALUES ({marks}) ON CONFLICT ({', '.join(key)}) {action}"
 
 
+#: How often a rename is tried again when rows recorded meanwhile at its new paths collide with it.
+_MOVE_ATTEMPTS = 3
 _VECTOR = upsert("vectors", ("backend", "sample_id"), ("sample_id", "backend", "vector"))
 META = upsert("meta", ("key",), ("key", "value"))
 _SOUND = upsert("sounds", ("sample_id",), ("sample_id", "fingerprint", "layer_name", "copy_group", "family"))
@@ -84,15 +88,18 @@ class PgTransaction:
             **writes.facts_columns(facts),
         }
         existing = self._conn.execute("SELECT id FROM samples WHERE path = ?", (path,)).fetchone()
-        if existing is None and content_hash:
+        changes = dict(values)
+        if existing is not None:  # its path stays as it is now: another machine may have just followed a rename
+            del changes["path"], changes["root"]
+        elif content_hash:
             existing = self._conn.execute(
                 "SELECT id FROM samples WHERE content_hash = ? AND status IN ('missing', 'offline') "
                 "ORDER BY status = 'missing' DESC, updated DESC LIMIT 1",
                 (content_hash,),
             ).fetchone()
         if existing is not None:
-            assignments = ", ".join(f"{name} = ?" for name in values)
-            self._conn.execute(f"UPDATE samples SET {assignments} WHERE id = ?", [*values.values(), existing[0]])
+            assignments = ", ".join(f"{name} = ?" for name in changes)
+            self._conn.execute(f"UPDATE samples SET {assignments} WHERE id = ?", [*changes.values(), existing[0]])
             return int(existing[0])
         insert = upsert("samples", ("path",), [*values, "added"])  # another machine may record it meanwhile
         row = self._conn.execute(f"{insert} RETURNING id", [*values.values(), values["updated"]]).fetchone()
@@ -100,7 +107,20 @@ class PgTransaction:
         return int(row[0])
 
     def move_paths(self, src: str, dest: str, root: str) -> tuple[list[tuple[int, str]], list[int]]:
-        return writes.move_paths(self._conn, src, dest, root)  # type: ignore[arg-type]
+        """As in the SQLite store; when another machine records a file at a new path meanwhile (the
+        rename collides with its row), that row is replaced as any row already there would be."""
+        for attempt in range(_MOVE_ATTEMPTS):
+            self._conn.execute("SAVEPOINT move_paths")
+            try:
+                moved = writes.move_paths(self._conn, src, dest, root)  # type: ignore[arg-type]
+            except StoreError as e:
+                if not isinstance(e.__cause__, UniqueViolation) or attempt == _MOVE_ATTEMPTS - 1:
+                    raise
+                self._conn.execute("ROLLBACK TO SAVEPOINT move_paths")  # its row is committed now: seen next time
+                continue
+            self._conn.execute("RELEASE SAVEPOINT move_paths")
+            return moved
+        raise AssertionError("unreachable")
 
     def recent_twin(self, sample_id: int, since: float, exclude: Iterable[int] = ()) -> int | None:
         return writes.recent_twin(self._conn, sample_id, since, exclude)  # type: ignore[arg-type]
