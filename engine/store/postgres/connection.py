@@ -4,7 +4,9 @@ The store's dialect-neutral modules (:mod:`..sounds`, :mod:`..musical`, :mod:`..
 parameters with ``?`` as SQLite does; :class:`PgConnection` rewrites them to psycopg's ``%s`` (a
 literal ``%``, the modulo in ``root % 12``, is doubled first), so one statement serves both stores.
 Text crosses as in the SQLite store (:mod:`soundalike.engine.store.text`): a file name that is not
-UTF-8 is escaped on the way in and unescaped on the way out, so any ``str`` is stored losslessly.
+UTF-8 is escaped on the way in and unescaped on the way out, so any ``str`` is stored losslessly;
+NUL, which PostgreSQL text cannot hold (a copy group's layer name separates folder and name with it),
+is escaped too.
 Every database error leaves as the store's own :class:`~soundalike.engine.store.errors.StoreError`.
 """
 
@@ -18,7 +20,7 @@ from psycopg import conninfo
 from psycopg.adapt import Loader
 
 from soundalike.engine.store.errors import StoreError
-from soundalike.engine.store.text import ESCAPE, to_db, unescape
+from soundalike.engine.store.text import ESCAPE, to_db, unescape, without_nul
 
 
 def where_of(url: str) -> str:
@@ -38,10 +40,14 @@ def _marks(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
+def _text(value: str) -> str:
+    return without_nul(to_db(value))
+
+
 def _encoded(params: Sequence | dict) -> list | dict:
     if isinstance(params, dict):
-        return {key: to_db(v) if isinstance(v, str) else v for key, v in params.items()}
-    return [to_db(v) if isinstance(v, str) else v for v in params]
+        return {key: _text(v) if isinstance(v, str) else v for key, v in params.items()}
+    return [_text(v) if isinstance(v, str) else v for v in params]
 
 
 class _StoredText(Loader):
