@@ -101,7 +101,8 @@ def with_library(
 
         data_dir = settings.engine.resolved_data_dir()
         check_names({settings.engine.default_backend, *settings.engine.backends}, BACKENDS)  # config first
-        if existing and not (data_dir / "catalog.sqlite").exists() and not (data_dir / "index").is_dir():
+        local = not settings.store.url  # a shared catalog is on its server, not in the data folder
+        if existing and local and not (data_dir / "catalog.sqlite").exists() and not (data_dir / "index").is_dir():
             raise UserError(f"there is no library at {data_dir}: soundalike index ~/Samples (or --data-dir)")
         with Library(settings) as library:
             return command(args, library)

@@ -1,13 +1,16 @@
 """The PostgreSQL catalog's core: its connections (one per thread), samples, vectors, statistics.
 
 Mirrors :class:`soundalike.engine.store.catalog.Catalog`, statement for statement where both
-databases accept it; :class:`~.store.PostgresStore` adds the rest of the store.
+databases accept it; :class:`~.store.PostgresStore` adds the rest of the store. Paths cross in and
+out as this machine's own (:mod:`.paths`: the catalog keeps them relative to named roots); a sample
+under a root this machine does not map is left out of what the store hands out.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import socket
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -19,9 +22,10 @@ from soundalike.engine.config import StoreSettings
 from soundalike.engine.store.catalog import HELD_BY_SQL, SAMPLE_COLUMNS, STORED_BACKENDS_SQL, row_from_values
 from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.postgres.connection import PgConnection, store_error
+from soundalike.engine.store.postgres.paths import PathMap, name_of_stored, root_name
 from soundalike.engine.store.postgres.schema import migrate
 from soundalike.engine.store.postgres.transaction import META, Scope
-from soundalike.engine.store.postgres.where import where
+from soundalike.engine.store.postgres.where import visible, where
 from soundalike.engine.store.rows import Known, SampleRow
 from soundalike.engine.store.text import subtree_range
 
@@ -38,14 +42,50 @@ class PgCatalog:
         self.settings = settings or StoreSettings()
         self._local = threading.local()
         self._write_lock = threading.RLock()
+        self.machine = self.settings.machine or socket.gethostname()
         conn = self._connection()
         try:
             migrate(conn.raw)
+            self.paths = self._path_map()
         except BaseException as e:
             self.close()
             if isinstance(e, psycopg.Error):
                 raise store_error(url, e) from e
             raise
+
+    def _path_map(self) -> PathMap:
+        """The roots this machine registered (in the catalog), then those ``[store] roots`` names."""
+        rows = self._connection().execute("SELECT name, path FROM machine_roots WHERE machine = ?", (self.machine,))
+        named = dict(rows.fetchall())
+        named.update(self.settings.root_paths())
+        return PathMap(named)
+
+    def where(self, filters: Filters) -> tuple[str, list]:
+        """:func:`.where.where` of ``filters`` in stored paths, over the samples this machine can play."""
+        under = self.paths.stored(filters.under) if filters.under else filters.under
+        not_under = self.paths.stored(filters.not_under) if filters.not_under else filters.not_under
+        return where(dataclasses.replace(filters, under=under, not_under=not_under), list(self.paths.named))
+
+    def row(self, values: tuple) -> SampleRow | None:
+        """A sample row with its local path and root; None when its root is not mapped here."""
+        row = row_from_values(values)
+        path, root = self.paths.local(row.path), self.paths.local(row.root)
+        if path is None or root is None:
+            return None
+        return dataclasses.replace(row, path=path, root=root)
+
+    def rows(self, rows: Iterable[tuple]) -> list[SampleRow]:
+        return [row for row in map(self.row, rows) if row is not None]
+
+    def unmapped_roots(self) -> dict[str, int]:
+        """Named roots this machine does not map, and how many samples each holds."""
+        rows = self.query("SELECT root, count(*) FROM samples GROUP BY root")
+        out: dict[str, int] = {}
+        for root, count in rows:
+            name = name_of_stored(root)
+            if name is not None and name not in self.paths.named:
+                out[name] = out.get(name, 0) + int(count)
+        return out
 
     def _connection(self) -> PgConnection:
         conn = getattr(self._local, "conn", None)
@@ -65,7 +105,7 @@ class PgCatalog:
         self.query("SELECT 1")
 
     def transaction(self) -> Scope:
-        return Scope(self._connection(), self._write_lock)
+        return Scope(self._connection(), self._write_lock, self.paths)
 
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         """The rows of one statement (``?`` marks); a database error raised as StoreError."""
@@ -73,55 +113,86 @@ class PgCatalog:
 
     # --- roots -------------------------------------------------------------------------------
     def add_root(self, path: str) -> None:
+        """Add a library folder; one under no named root becomes a named root of its own (its
+        folder's name), which the other machines map to their own path of it."""
         with self.transaction() as tx:
+            if self.paths.name_of(path) is None:
+                self._register_root(tx, path)
             tx.execute(
-                "INSERT INTO roots(path, added) VALUES (?, ?) ON CONFLICT (path) DO NOTHING", (path, time.time())
+                "INSERT INTO roots(path, added) VALUES (?, ?) ON CONFLICT (path) DO NOTHING",
+                (self.paths.stored(path), time.time()),
             )
 
+    def _register_root(self, tx, folder: str) -> None:
+        taken = {row[0] for row in tx.execute("SELECT DISTINCT name FROM machine_roots").fetchall()}
+        taken |= {name_of_stored(row[0]) for row in tx.execute("SELECT path FROM roots").fetchall()}
+        base = name = root_name(folder)
+        number = 1
+        while name in taken:
+            number += 1
+            name = f"{base}-{number}"
+        tx.execute("INSERT INTO machine_roots(machine, name, path) VALUES (?, ?, ?)", (self.machine, name, folder))
+        self.paths.add(name, folder)
+        log.warning(
+            'the folder %s is the shared root "%s" now: on each other machine that plays it, add '
+            '"%s=ITS PATH THERE" to roots under [store] (docs/studio.md)',
+            folder,
+            name,
+            name,
+        )
+
     def roots(self) -> list[str]:
-        return [row[0] for row in self.query("SELECT path FROM roots ORDER BY path")]
+        local = (self.paths.local(row[0]) for row in self.query("SELECT path FROM roots ORDER BY path"))
+        return sorted(path for path in local if path is not None)
 
     def set_root_online(self, path: str, online: bool) -> None:
         with self.transaction() as tx:
-            tx.execute("UPDATE roots SET online = ? WHERE path = ?", (int(online), path))
+            tx.execute("UPDATE roots SET online = ? WHERE path = ?", (int(online), self.paths.stored(path)))
 
     # --- samples -----------------------------------------------------------------------------
+    def _known(self, rows: list[tuple]) -> dict[str, Known]:
+        local = ((self.paths.local(row[0]), row) for row in rows)
+        return {path: Known(*row[1:]) for path, row in local if path is not None}
+
     def known_files(self, root: str) -> dict[str, Known]:
-        rows = self.query(f"SELECT {_KNOWN_COLUMNS} FROM samples WHERE root = ?", (root,))
-        return {row[0]: Known(*row[1:]) for row in rows}
+        rows = self.query(f"SELECT {_KNOWN_COLUMNS} FROM samples WHERE root = ?", (self.paths.stored(root),))
+        return self._known(rows)
 
     def known_under(self, path: str) -> dict[str, Known]:
+        stored = self.paths.stored(path)
         rows = self.query(
             f"SELECT {_KNOWN_COLUMNS} FROM samples WHERE path = ? OR (path >= ? AND path < ?)",
-            (path, *subtree_range(path)),
+            (stored, *subtree_range(stored)),
         )
-        return {row[0]: Known(*row[1:]) for row in rows}
+        return self._known(rows)
 
     def live_count(self, root: str) -> int:
-        return self.query("SELECT count(*) FROM samples WHERE root = ? AND status IN ('ok', 'failed')", (root,))[0][0]
+        return self.query(
+            "SELECT count(*) FROM samples WHERE root = ? AND status IN ('ok', 'failed')", (self.paths.stored(root),)
+        )[0][0]
 
     def paths_with_status(self, root: str, status: str, limit: int, offset: int = 0) -> list[str]:
         rows = self.query(
             "SELECT path FROM samples WHERE root = ? AND status = ? ORDER BY id LIMIT ? OFFSET ?",
-            (root, status, limit, offset),
+            (self.paths.stored(root), status, limit, offset),
         )
-        return [r[0] for r in rows]
+        return [path for path in (self.paths.local(r[0]) for r in rows) if path is not None]
 
     def sample(self, sample_id: int) -> SampleRow | None:
         rows = self.query(f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE id = ?", (sample_id,))
-        return row_from_values(rows[0]) if rows else None
+        return self.row(rows[0]) if rows else None
 
     def sample_by_path(self, path: str) -> SampleRow | None:
-        rows = self.query(f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE path = ?", (path,))
-        return row_from_values(rows[0]) if rows else None
+        rows = self.query(f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE path = ?", (self.paths.stored(path),))
+        return self.row(rows[0]) if rows else None
 
     def samples(self, ids: Iterable[int]) -> dict[int, SampleRow]:
         ids = list(ids)
         found: dict[int, SampleRow] = {}
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
-            for row in self.query(f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE id = ANY(?)", (chunk,)):
-                found[row[0]] = row_from_values(row)
+            for row in self.rows(self.query(f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE id = ANY(?)", (chunk,))):
+                found[row.id] = row
         return found
 
     def set_favourite(self, sample_id: int, favourite: bool) -> None:
@@ -129,15 +200,15 @@ class PgCatalog:
             tx.execute("UPDATE samples SET favourite = ? WHERE id = ?", (int(favourite), sample_id))
 
     def ids_matching(self, filters: Filters) -> list[int]:
-        where_sql, params = where(dataclasses.replace(filters, status="ok"))
+        where_sql, params = self.where(dataclasses.replace(filters, status="ok"))
         return [r[0] for r in self.query(f"SELECT id FROM samples{where_sql}", params)]
 
     # --- vectors -----------------------------------------------------------------------------
     def vectors(self, backend: str) -> tuple[np.ndarray, np.ndarray | None]:
         rows = self.query(
-            "SELECT v.sample_id, v.vector FROM vectors v JOIN samples s ON s.id = v.sample_id "
-            "WHERE v.backend = ? AND s.status = 'ok' ORDER BY v.sample_id",
-            (backend,),
+            "SELECT v.sample_id, v.vector FROM vectors v JOIN samples ON samples.id = v.sample_id "
+            f"WHERE v.backend = ? AND samples.status = 'ok' AND {visible()} ORDER BY v.sample_id",
+            (backend, list(self.paths.named)),
         )
         if not rows:
             return np.zeros(0, dtype=np.int64), None
@@ -147,9 +218,9 @@ class PgCatalog:
 
     def vector_ids(self, backend: str) -> np.ndarray:
         rows = self.query(
-            "SELECT v.sample_id FROM vectors v JOIN samples s ON s.id = v.sample_id "
-            "WHERE v.backend = ? AND s.status = 'ok' ORDER BY v.sample_id",
-            (backend,),
+            "SELECT v.sample_id FROM vectors v JOIN samples ON samples.id = v.sample_id "
+            f"WHERE v.backend = ? AND samples.status = 'ok' AND {visible()} ORDER BY v.sample_id",
+            (backend, list(self.paths.named)),
         )
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
@@ -219,7 +290,9 @@ class PgCatalog:
         return dict(self.query("SELECT status, count(*) FROM samples GROUP BY status"))
 
     def failures(self, limit: int = 10_000) -> list[tuple[str, str]]:
-        return self.query("SELECT path, reason FROM samples WHERE status = 'failed' ORDER BY path LIMIT ?", (limit,))
+        rows = self.query("SELECT path, reason FROM samples WHERE status = 'failed' ORDER BY path LIMIT ?", (limit,))
+        local = ((self.paths.local(path), reason) for path, reason in rows)
+        return [(path, reason) for path, reason in local if path is not None]
 
     def failure_reasons(self) -> dict[str, int]:
         return dict(

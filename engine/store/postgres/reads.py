@@ -3,49 +3,50 @@
 
 from __future__ import annotations
 
-from soundalike.engine.store.catalog import SAMPLE_COLUMNS, row_from_values
+from soundalike.engine.store.catalog import SAMPLE_COLUMNS
 from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.postgres.catalog import PgCatalog
-from soundalike.engine.store.postgres.where import order_of, where
+from soundalike.engine.store.postgres.where import order_of
 from soundalike.engine.store.rows import USER_SOURCE, FolderUse, SampleRow
 
 _QUALIFIED = ", ".join(f"samples.{c.strip()}" for c in SAMPLE_COLUMNS.split(","))
 
 
 def list_samples(catalog: PgCatalog, filters: Filters, offset: int, limit: int) -> list[SampleRow]:
-    where_sql, params = where(filters)
+    where_sql, params = catalog.where(filters)
     sql = f"SELECT {_QUALIFIED} FROM samples{where_sql} ORDER BY path LIMIT ? OFFSET ?"
-    return [row_from_values(r) for r in catalog.query(sql, [*params, limit, offset])]
+    return catalog.rows(catalog.query(sql, [*params, limit, offset]))
 
 
 def random_sample(catalog: PgCatalog, tag: str | None) -> SampleRow | None:
-    where_sql, params = where(Filters(tag=tag, status="ok"))
+    where_sql, params = catalog.where(Filters(tag=tag, status="ok"))
     rows = catalog.query(f"SELECT {_QUALIFIED} FROM samples{where_sql} ORDER BY random() LIMIT 1", params)
-    return row_from_values(rows[0]) if rows else None
+    return catalog.row(rows[0]) if rows else None
 
 
 def list_browse(catalog: PgCatalog, filters: Filters, offset: int, limit: int) -> list[SampleRow]:
-    where_sql, params = where(filters)
+    where_sql, params = catalog.where(filters)
     source, order, _ = order_of(filters)
     sql = f"SELECT {_QUALIFIED} FROM {source}{where_sql} ORDER BY {order} LIMIT ? OFFSET ?"
-    return [row_from_values(r) for r in catalog.query(sql, [*params, limit, offset])]
+    return catalog.rows(catalog.query(sql, [*params, limit, offset]))
 
 
 def count_browse(catalog: PgCatalog, filters: Filters) -> int:
-    where_sql, params = where(filters)
+    where_sql, params = catalog.where(filters)
     return int(catalog.query(f"SELECT count(*) FROM samples{where_sql}", params)[0][0])
 
 
 def matching_ids(catalog: PgCatalog, filters: Filters) -> list[int]:
-    where_sql, params = where(filters)
+    where_sql, params = catalog.where(filters)
     return [row[0] for row in catalog.query(f"SELECT samples.id FROM samples{where_sql}", params)]
 
 
 def position_in_browse(catalog: PgCatalog, filters: Filters, path: str) -> int:
     """How many samples of the listing sort before ``path`` (its row number when it is listed)."""
-    where_sql, params = where(filters)
+    where_sql, params = catalog.where(filters)
     joiner = " AND " if where_sql else " WHERE "
     source, _, (before, columns) = order_of(filters)
+    path = catalog.paths.stored(path)
     if columns == ("path",):
         values = [path]
     else:
@@ -67,6 +68,7 @@ def best_tags(catalog: PgCatalog, min_score: float) -> dict[int, str]:
 
 
 def folder_use(catalog: PgCatalog, root: str) -> FolderUse:
+    root = catalog.paths.stored(root)
     samples, favourites = catalog.query(
         "SELECT count(*), count(*) FILTER (WHERE favourite != 0) FROM samples WHERE root = ?", (root,)
     )[0]

@@ -96,6 +96,26 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX sounds_copy_group ON sounds(copy_group);
     CREATE INDEX sounds_family ON sounds(family);
     """,
+    # 3: each machine's folder of the named roots it registered (paths are kept by named root,
+    # engine/store/postgres/paths.py), and trigram indexes for the word search (pg_trgm, in
+    # Debian's postgresql) over a sample's path below its root and over tags
+    """
+    CREATE TABLE machine_roots(
+        machine TEXT COLLATE "C" NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        path TEXT NOT NULL,
+        PRIMARY KEY (machine, name));
+    CREATE EXTENSION IF NOT EXISTS pg_trgm;
+    DO $$
+    DECLARE trgm TEXT;
+    BEGIN
+        SELECT n.nspname INTO trgm FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+        WHERE e.extname = 'pg_trgm';
+        EXECUTE format('CREATE INDEX samples_words ON samples USING gin '
+                       '(lower(substr(path, length(root) + 1)) %I.gin_trgm_ops)', trgm);
+        EXECUTE format('CREATE INDEX tags_words ON tags USING gin (tag %I.gin_trgm_ops)', trgm);
+    END $$;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -18,7 +18,7 @@ from soundalike.engine.store import reads as shared_reads
 from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.postgres import reads
 from soundalike.engine.store.postgres.catalog import PgCatalog
-from soundalike.engine.store.postgres.transaction import upsert
+from soundalike.engine.store.postgres.transaction import local_layers, upsert
 from soundalike.engine.store.rows import USER_SOURCE, FolderUse, SampleRow
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ class PostgresStore(PgCatalog):
         return reads.folder_use(self, root)
 
     def ids_to_analyse(self, root: str | None = None) -> set[int]:
-        return musical.ids_to_analyse(self, root)
+        return musical.ids_to_analyse(self, self.paths.stored(root) if root else root)
 
     def unanalysed_among(self, ids: Sequence[int]) -> set[int]:
         return musical.unanalysed_among(self, ids)
@@ -62,7 +62,8 @@ class PostgresStore(PgCatalog):
         return reads.position_in_browse(self, filters, path)
 
     def folders(self) -> list[str]:
-        return shared_reads.folders(self)  # type: ignore[arg-type]
+        local = (self.paths.local(folder) for folder in shared_reads.folders(self))  # type: ignore[arg-type]
+        return sorted(folder for folder in local if folder is not None)
 
     def random_sample(self, tag: str | None = None) -> SampleRow | None:
         return reads.random_sample(self, tag)
@@ -85,7 +86,7 @@ class PostgresStore(PgCatalog):
 
     # --- copy groups and families --------------------------------------------------------------
     def sound_facts(self, ids: Sequence[int], playable: bool = True) -> dict[int, sounds.SoundFacts]:
-        return sounds.facts(self, ids, playable)
+        return local_layers(self.paths, sounds.facts(self, ids, playable))
 
     def sound_labels(self, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
         return sounds.labels(self, ids)
@@ -103,7 +104,9 @@ class PostgresStore(PgCatalog):
         return sounds.with_contents(self, hashes, limit)
 
     def with_layer_names(self, names: Iterable[str], limit: int) -> dict[str, list[int]]:
-        return sounds.with_layer_names(self, names, limit)
+        stored = {self.paths.layer(name, to_stored=True): name for name in names}
+        found = sounds.with_layer_names(self, list(stored), limit)
+        return {stored[name]: ids for name, ids in found.items()}
 
     def copy_groups(self) -> list[list[int]]:
         return sounds.copy_groups(self)

@@ -7,6 +7,7 @@ The writes whose SQL both databases accept are the SQLite store's own functions 
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,6 +20,7 @@ from soundalike.engine.store import roots, sounds, writes
 from soundalike.engine.store.musical import _COLUMNS as MUSICAL_COLUMNS
 from soundalike.engine.store.musical import NOTES_SEPARATOR
 from soundalike.engine.store.postgres.connection import PgConnection
+from soundalike.engine.store.postgres.paths import PathMap
 
 if TYPE_CHECKING:
     import psycopg
@@ -43,8 +45,11 @@ _MUSICAL = upsert("musical", ("sample_id",), ("sample_id", "version", *MUSICAL_C
 
 
 class PgTransaction:
-    def __init__(self, conn: PgConnection):
+    """Paths and layer names cross as this machine's own; the catalog keeps them by named root (:mod:`.paths`)."""
+
+    def __init__(self, conn: PgConnection, paths: PathMap):
         self._conn = conn
+        self._paths = paths
 
     # --- the store's own modules ---------------------------------------------------------------
     def execute(self, sql: str, params: Any = ()) -> psycopg.Cursor:
@@ -71,8 +76,8 @@ class PgTransaction:
         """Insert or update the row for ``path``; a new path with the content of a missing (or
         offline) sample takes over that row, as in the SQLite store."""
         values = {
-            "path": path,
-            "root": root,
+            "path": self._paths.stored(path),
+            "root": self._paths.stored(root),
             "size": size,
             "mtime": mtime,
             "content_hash": content_hash,
@@ -83,7 +88,7 @@ class PgTransaction:
             "inode": inode,
             **writes.facts_columns(facts),
         }
-        existing = self._conn.execute("SELECT id FROM samples WHERE path = ?", (path,)).fetchone()
+        existing = self._conn.execute("SELECT id FROM samples WHERE path = ?", (values["path"],)).fetchone()
         if existing is None and content_hash:
             existing = self._conn.execute(
                 "SELECT id FROM samples WHERE content_hash = ? AND status IN ('missing', 'offline') "
@@ -100,7 +105,9 @@ class PgTransaction:
         return int(row[0])
 
     def move_paths(self, src: str, dest: str, root: str) -> tuple[list[tuple[int, str]], list[int]]:
-        return writes.move_paths(self._conn, src, dest, root)  # type: ignore[arg-type]
+        stored = self._paths.stored
+        moved, replaced = writes.move_paths(self._conn, stored(src), stored(dest), stored(root))  # type: ignore[arg-type]
+        return [(sid, self._paths.local(path) or path) for sid, path in moved], replaced
 
     def recent_twin(self, sample_id: int, since: float, exclude: Iterable[int] = ()) -> int | None:
         return writes.recent_twin(self._conn, sample_id, since, exclude)  # type: ignore[arg-type]
@@ -118,7 +125,7 @@ class PgTransaction:
         writes.delete_samples(self._conn, ids)  # type: ignore[arg-type]
 
     def forget_folder(self, root: str) -> list[int]:
-        return roots.forget_folder(self._conn, root)  # type: ignore[arg-type]
+        return roots.forget_folder(self._conn, self._paths.stored(root))  # type: ignore[arg-type]
 
     # --- what was made of them -----------------------------------------------------------------
     def store_vector(self, sample_id: int, backend: str, vector: np.ndarray) -> None:
@@ -144,10 +151,11 @@ class PgTransaction:
 
     # --- copy groups and families --------------------------------------------------------------
     def put_sound(self, sample_id: int, fingerprint: bytes | None, layer_name: str) -> None:
+        layer_name = self._paths.layer(layer_name, to_stored=True)
         self._conn.execute(_SOUND, (sample_id, fingerprint, layer_name, sample_id, sample_id))
 
     def set_layer_name(self, sample_id: int, layer_name: str) -> None:
-        sounds.set_layer_name(self._conn, sample_id, layer_name)  # type: ignore[arg-type]
+        sounds.set_layer_name(self._conn, sample_id, self._paths.layer(layer_name, to_stored=True))  # type: ignore[arg-type]
 
     def relabel(self, column: str, old: Iterable[int], new: int) -> None:
         sounds.relabel(self._conn, column, old, new)  # type: ignore[arg-type]
@@ -156,7 +164,7 @@ class PgTransaction:
         sounds.set_labels(self._conn, labels)  # type: ignore[arg-type]
 
     def sound_facts(self, ids: Sequence[int], playable: bool = True) -> dict[int, sounds.SoundFacts]:
-        return sounds.facts(self._conn, ids, playable)
+        return local_layers(self._paths, sounds.facts(self._conn, ids, playable))
 
     def sound_labels(self, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
         return sounds.labels(self._conn, ids)
@@ -165,11 +173,18 @@ class PgTransaction:
         return sounds.labelled(self._conn, family, limit)
 
 
+def local_layers(paths: PathMap, facts: dict[int, sounds.SoundFacts]) -> dict[int, sounds.SoundFacts]:
+    """``facts`` with each layer name's folder as this machine's path."""
+    return {
+        sid: dataclasses.replace(f, layer_name=paths.layer(f.layer_name, to_stored=False)) for sid, f in facts.items()
+    }
+
+
 class Scope:
     """``with store.transaction() as tx:`` runs statements in one transaction, rolled back on error."""
 
-    def __init__(self, conn: PgConnection, lock: threading.RLock):
-        self.conn, self.lock = conn, lock
+    def __init__(self, conn: PgConnection, lock: threading.RLock, paths: PathMap):
+        self.conn, self.lock, self.paths = conn, lock, paths
 
     def __enter__(self) -> PgTransaction:
         self.lock.acquire()
@@ -178,7 +193,7 @@ class Scope:
         except BaseException:
             self.lock.release()
             raise
-        return PgTransaction(self.conn)
+        return PgTransaction(self.conn, self.paths)
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:

@@ -2,8 +2,8 @@
 clause over ``samples``, with ``?`` marks (:class:`.connection.PgConnection` rewrites them).
 
 The listing orders and the musical and collection clauses are dialect-neutral and shared with the
-SQLite store; what differs is the text search: ``strpos`` where SQLite has ``instr``, and a scan of
-the name below the root where SQLite has its FTS5 trigram table.
+SQLite store; what differs is the text search: ``LIKE '%word%'`` over the name below the root and over tags,
+which PostgreSQL's trigram indexes (pg_trgm, schema 3) answer where SQLite has its FTS5 trigram table.
 """
 
 from __future__ import annotations
@@ -20,10 +20,20 @@ from soundalike.engine.store.where import order_of as order_of
 _BELOW_ROOT = "lower(substr(samples.path, length(samples.root) + 1))"
 
 
-def where(filters: Filters) -> tuple[str, list]:
-    """An SQL ``WHERE`` clause over ``samples`` (empty string when nothing is filtered), and its parameters."""
+def visible() -> str:
+    """Samples this machine can play: under no named root, or under one of the names (one ``?``: a list)."""
+    return "(left(samples.root, 1) = '/' OR split_part(samples.root, ':', 1) = ANY(?))"
+
+
+def where(filters: Filters, named: list[str] | None = None) -> tuple[str, list]:
+    """An SQL ``WHERE`` clause over ``samples`` (empty string when nothing is filtered), and its
+    parameters; ``named``: the named roots this machine maps (their samples and those under no
+    named root are listed; None: every sample)."""
     clauses: list[str] = []
     params: list = []
+    if named is not None:
+        clauses.append(visible())
+        params.append(named)
     if filters.under:
         clauses.append("starts_with(samples.path, ?)")
         params.append(filters.under.rstrip(os.sep) + os.sep)
@@ -34,8 +44,8 @@ def where(filters: Filters) -> tuple[str, list]:
         clauses.append("strpos(lower(samples.path), lower(?)) > 0")
         params.append(filters.path_contains)
     for word in filters.words:
-        clauses.append(f"(strpos({_BELOW_ROOT}, ?) > 0 OR {_tagged('strpos(tag, ?) > 0', filters.tag_min_score)})")
-        params += [word.lower(), word.lower(), *_score(filters.tag_min_score)]
+        clauses.append(f"({_BELOW_ROOT} LIKE ? OR {_tagged('tag LIKE ?', filters.tag_min_score)})")
+        params += [_containing(word.lower()), _containing(word.lower()), *_score(filters.tag_min_score)]
     if filters.tag:
         clauses.append(_tagged("tag = ?", filters.tag_min_score))
         params += [filters.tag, *_score(filters.tag_min_score)]
@@ -64,9 +74,17 @@ def where(filters: Filters) -> tuple[str, list]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
+def _containing(word: str) -> str:
+    """A LIKE pattern for text containing ``word`` (the trigram indexes of schema 3 answer it)."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def _tagged(condition: str, min_score: float) -> str:
     scored = " AND score >= ?" if min_score > 0 else ""
-    return f"samples.id IN (SELECT sample_id FROM tags WHERE {condition}{scored})"
+    # an array (computed once) rather than IN (subquery): the id index then joins the name's
+    # trigram index in one bitmap scan, where a subquery would make the planner scan every sample
+    return f"samples.id = ANY(ARRAY(SELECT sample_id FROM tags WHERE {condition}{scored}))"
 
 
 def _score(min_score: float) -> list[float]:
