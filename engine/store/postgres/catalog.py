@@ -31,6 +31,13 @@ from soundalike.engine.store.text import subtree_range
 
 log = logging.getLogger(__name__)
 
+#: The tags one user sees, as a table (one ``?``: the user): the backends' tags, and the user's
+#: own (source "user", scored 1); another user's tags are theirs alone.
+MY_TAGS = (
+    "(SELECT sample_id, source, tag, score FROM tags "
+    "UNION ALL SELECT sample_id, 'user', tag, 1.0 FROM user_tags WHERE username = ?)"
+)
+
 _KNOWN_COLUMNS = "path, id, size, mtime, status, ctime, inode, content_hash"
 _F32 = np.dtype("<f4")
 CHUNK = 500
@@ -47,6 +54,7 @@ class PgCatalog:
         try:
             migrate(conn.raw)
             self.paths = self._path_map()
+            self.user = self.settings.user or conn.execute("SELECT current_user").fetchone()[0]
         except BaseException as e:
             self.close()
             if isinstance(e, psycopg.Error):
@@ -64,18 +72,31 @@ class PgCatalog:
         """:func:`.where.where` of ``filters`` in stored paths, over the samples this machine can play."""
         under = self.paths.stored(filters.under) if filters.under else filters.under
         not_under = self.paths.stored(filters.not_under) if filters.not_under else filters.not_under
-        return where(dataclasses.replace(filters, under=under, not_under=not_under), list(self.paths.named))
+        return where(dataclasses.replace(filters, under=under, not_under=not_under), list(self.paths.named), self.user)
 
     def row(self, values: tuple) -> SampleRow | None:
-        """A sample row with its local path and root; None when its root is not mapped here."""
-        row = row_from_values(values)
-        path, root = self.paths.local(row.path), self.paths.local(row.root)
-        if path is None or root is None:
-            return None
-        return dataclasses.replace(row, path=path, root=root)
+        """A sample row with its local path and root and the user's favourite mark; None when its
+        root is not mapped here."""
+        found = self.rows([values])
+        return found[0] if found else None
 
     def rows(self, rows: Iterable[tuple]) -> list[SampleRow]:
-        return [row for row in map(self.row, rows) if row is not None]
+        out = []
+        for values in rows:
+            row = row_from_values(values)
+            path, root = self.paths.local(row.path), self.paths.local(row.root)
+            if path is not None and root is not None:
+                out.append(dataclasses.replace(row, path=path, root=root))
+        if not out:
+            return out
+        favourites = {
+            sid
+            for (sid,) in self.query(
+                "SELECT sample_id FROM favourites WHERE username = ? AND sample_id = ANY(?)",
+                (self.user, [row.id for row in out]),
+            )
+        }
+        return [dataclasses.replace(row, favourite=row.id in favourites) for row in out]
 
     def unmapped_roots(self) -> dict[str, int]:
         """Named roots this machine does not map, and how many samples each holds."""
@@ -196,8 +217,16 @@ class PgCatalog:
         return found
 
     def set_favourite(self, sample_id: int, favourite: bool) -> None:
+        """Mark or unmark one of the user's favourites (favourites are each user's own)."""
         with self.transaction() as tx:
-            tx.execute("UPDATE samples SET favourite = ? WHERE id = ?", (int(favourite), sample_id))
+            if favourite:
+                tx.execute(
+                    "INSERT INTO favourites(username, sample_id, added) SELECT ?, id, ? FROM samples WHERE id = ? "
+                    "ON CONFLICT DO NOTHING",
+                    (self.user, time.time(), sample_id),
+                )
+            else:
+                tx.execute("DELETE FROM favourites WHERE username = ? AND sample_id = ?", (self.user, sample_id))
 
     def ids_matching(self, filters: Filters) -> list[int]:
         where_sql, params = self.where(dataclasses.replace(filters, status="ok"))
@@ -281,7 +310,8 @@ class PgCatalog:
     def tags(self, sample_id: int) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
         for source, tag, score in self.query(
-            "SELECT source, tag, score FROM tags WHERE sample_id = ? ORDER BY score DESC", (sample_id,)
+            f"SELECT source, tag, score FROM {MY_TAGS} t WHERE sample_id = ? ORDER BY score DESC",
+            (self.user, sample_id),
         ):
             out.setdefault(source, {})[tag] = score
         return out

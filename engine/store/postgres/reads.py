@@ -1,5 +1,5 @@
 """The PostgreSQL store's reads whose SQL differs from the SQLite store's: the listings (they take
-:mod:`.where`'s clause), each sample's best tag, and what of the user's a folder holds."""
+the catalog's :meth:`~.catalog.PgCatalog.where` clause) and what of the user's a folder holds."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from soundalike.engine.store.catalog import SAMPLE_COLUMNS
 from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.postgres.catalog import PgCatalog
 from soundalike.engine.store.postgres.where import order_of
-from soundalike.engine.store.rows import USER_SOURCE, FolderUse, SampleRow
+from soundalike.engine.store.rows import FolderUse, SampleRow
 
 _QUALIFIED = ", ".join(f"samples.{c.strip()}" for c in SAMPLE_COLUMNS.split(","))
 
@@ -57,29 +57,21 @@ def position_in_browse(catalog: PgCatalog, filters: Filters, path: str) -> int:
     return int(catalog.query(f"SELECT count(*) FROM {source}{where_sql}{joiner}{before}", [*params, *values])[0][0])
 
 
-def best_tags(catalog: PgCatalog, min_score: float) -> dict[int, str]:
-    """Every playable sample's best-scoring tag, from any source, scored at least ``min_score``."""
-    rows = catalog.query(
-        "SELECT DISTINCT ON (t.sample_id) t.sample_id, t.tag FROM tags t JOIN samples s ON s.id = t.sample_id "
-        "WHERE s.status = 'ok' AND t.score >= ? ORDER BY t.sample_id, t.score DESC, t.tag",
-        (min_score,),
-    )
-    return {int(sid): tag for sid, tag in rows}
-
-
 def folder_use(catalog: PgCatalog, root: str) -> FolderUse:
+    """What a folder holds: samples, and the user's own favourites, tagged and collected samples in it."""
     root = catalog.paths.stored(root)
-    samples, favourites = catalog.query(
-        "SELECT count(*), count(*) FILTER (WHERE favourite != 0) FROM samples WHERE root = ?", (root,)
-    )[0]
-    tagged = catalog.query(
-        "SELECT count(DISTINCT t.sample_id) FROM tags t JOIN samples s ON s.id = t.sample_id "
-        "WHERE s.root = ? AND t.source = ?",
-        (root, USER_SOURCE),
-    )[0][0]
+    samples = catalog.query("SELECT count(*) FROM samples WHERE root = ?", (root,))[0][0]
+    favourites, tagged = (
+        catalog.query(
+            f"SELECT count(DISTINCT t.sample_id) FROM {table} t JOIN samples s ON s.id = t.sample_id "
+            "WHERE s.root = ? AND t.username = ?",
+            (root, catalog.user),
+        )[0][0]
+        for table in ("favourites", "user_tags")
+    )
     collected = catalog.query(
-        "SELECT count(DISTINCT c.sample_id) FROM collection_items c JOIN samples s "
-        "ON s.id = c.sample_id WHERE s.root = ?",
-        (root,),
+        "SELECT count(DISTINCT i.sample_id) FROM collection_items i JOIN collections c ON c.id = i.collection_id "
+        "JOIN samples s ON s.id = i.sample_id WHERE s.root = ? AND c.username = ?",
+        (root, catalog.user),
     )[0][0]
     return FolderUse(int(samples), int(favourites), int(tagged), int(collected))

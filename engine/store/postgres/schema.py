@@ -97,7 +97,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX sounds_family ON sounds(family);
     """,
     # 3: each machine's folder of the named roots it registered (paths are kept by named root,
-    # engine/store/postgres/paths.py), and trigram indexes for the word search (pg_trgm, in
+    # engine/store/postgres/paths.py); favourites, user tags and collections per user (the lists
+    # there were the role's that made them); trigram indexes for the word search (pg_trgm, in
     # Debian's postgresql) over a sample's path below its root and over tags
     """
     CREATE TABLE machine_roots(
@@ -105,6 +106,24 @@ MIGRATIONS: tuple[str, ...] = (
         name TEXT COLLATE "C" NOT NULL,
         path TEXT NOT NULL,
         PRIMARY KEY (machine, name));
+    CREATE TABLE favourites(
+        username TEXT COLLATE "C" NOT NULL,
+        sample_id BIGINT NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
+        added DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (username, sample_id));
+    CREATE INDEX favourites_sample ON favourites(sample_id);
+    INSERT INTO favourites SELECT current_user, id, updated FROM samples WHERE favourite != 0;
+    CREATE TABLE user_tags(
+        username TEXT COLLATE "C" NOT NULL,
+        sample_id BIGINT NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
+        tag TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (username, sample_id, tag));
+    CREATE INDEX user_tags_sample ON user_tags(sample_id);
+    INSERT INTO user_tags SELECT current_user, sample_id, tag FROM tags WHERE source = 'user';
+    DELETE FROM tags WHERE source = 'user';
+    ALTER TABLE collections ADD COLUMN username TEXT COLLATE "C" NOT NULL DEFAULT current_user;
+    ALTER TABLE collections DROP CONSTRAINT collections_name_key;
+    ALTER TABLE collections ADD UNIQUE (username, name);
     CREATE EXTENSION IF NOT EXISTS pg_trgm;
     DO $$
     DECLARE trgm TEXT;
@@ -114,6 +133,7 @@ MIGRATIONS: tuple[str, ...] = (
         EXECUTE format('CREATE INDEX samples_words ON samples USING gin '
                        '(lower(substr(path, length(root) + 1)) %I.gin_trgm_ops)', trgm);
         EXECUTE format('CREATE INDEX tags_words ON tags USING gin (tag %I.gin_trgm_ops)', trgm);
+        EXECUTE format('CREATE INDEX user_tags_words ON user_tags USING gin (tag %I.gin_trgm_ops)', trgm);
     END $$;
     """,
 )

@@ -110,7 +110,15 @@ class PgTransaction:
         return [(sid, self._paths.local(path) or path) for sid, path in moved], replaced
 
     def recent_twin(self, sample_id: int, since: float, exclude: Iterable[int] = ()) -> int | None:
-        return writes.recent_twin(self._conn, sample_id, since, exclude)  # type: ignore[arg-type]
+        """As the SQLite store's, where a favourite is anyone's (favourites are per user here)."""
+        rows = self._conn.execute(
+            "SELECT b.id FROM samples a JOIN samples b ON b.content_hash = a.content_hash "
+            "WHERE a.id = ? AND b.id != a.id AND b.status = 'ok' AND b.added >= ? "
+            "AND NOT EXISTS (SELECT 1 FROM favourites f WHERE f.sample_id = b.id) ORDER BY b.added DESC",
+            (sample_id, since),
+        ).fetchall()
+        excluded = set(exclude)
+        return next((sid for (sid,) in rows if sid not in excluded), None)
 
     def adopt(self, old_id: int, new_id: int) -> None:
         writes.adopt(self._conn, old_id, new_id)  # type: ignore[arg-type]

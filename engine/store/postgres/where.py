@@ -13,7 +13,6 @@ import os
 from soundalike.engine.errors import QueryError
 from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.musical import musical_where
-from soundalike.engine.store.user_lists import IN_COLLECTION
 from soundalike.engine.store.where import ORDERS as ORDERS
 from soundalike.engine.store.where import order_of as order_of
 
@@ -25,10 +24,11 @@ def visible() -> str:
     return "(left(samples.root, 1) = '/' OR split_part(samples.root, ':', 1) = ANY(?))"
 
 
-def where(filters: Filters, named: list[str] | None = None) -> tuple[str, list]:
+def where(filters: Filters, named: list[str] | None = None, user: str = "") -> tuple[str, list]:
     """An SQL ``WHERE`` clause over ``samples`` (empty string when nothing is filtered), and its
     parameters; ``named``: the named roots this machine maps (their samples and those under no
-    named root are listed; None: every sample)."""
+    named root are listed; None: every sample); ``user``: whose favourites, user tags and
+    collections the filters mean."""
     clauses: list[str] = []
     params: list = []
     if named is not None:
@@ -44,19 +44,25 @@ def where(filters: Filters, named: list[str] | None = None) -> tuple[str, list]:
         clauses.append("strpos(lower(samples.path), lower(?)) > 0")
         params.append(filters.path_contains)
     for word in filters.words:
-        clauses.append(f"({_BELOW_ROOT} LIKE ? OR {_tagged('tag LIKE ?', filters.tag_min_score)})")
-        params += [_containing(word.lower()), _containing(word.lower()), *_score(filters.tag_min_score)]
+        tagged, tagged_params = _tagged("tag LIKE ?", _containing(word.lower()), filters.tag_min_score, user)
+        clauses.append(f"({_BELOW_ROOT} LIKE ? OR {tagged})")
+        params += [_containing(word.lower()), *tagged_params]
     if filters.tag:
-        clauses.append(_tagged("tag = ?", filters.tag_min_score))
-        params += [filters.tag, *_score(filters.tag_min_score)]
+        tagged, tagged_params = _tagged("tag = ?", filters.tag, filters.tag_min_score, user)
+        clauses.append(tagged)
+        params += tagged_params
     if filters.status:
         clauses.append("samples.status = ?")
         params.append(filters.status)
     if filters.favourites_only:
-        clauses.append("samples.favourite = 1")
+        clauses.append("samples.id IN (SELECT sample_id FROM favourites WHERE username = ?)")
+        params.append(user)
     if filters.collection:
-        clauses.append("samples." + IN_COLLECTION)
-        params.append(filters.collection)
+        clauses.append(
+            "samples.id IN (SELECT i.sample_id FROM collection_items i JOIN collections c ON c.id = i.collection_id "
+            "WHERE c.username = ? AND c.name = ?)"
+        )
+        params += [user, filters.collection]
     if filters.min_duration is not None:
         clauses.append("samples.duration >= ?")
         params.append(filters.min_duration)
@@ -80,15 +86,17 @@ def _containing(word: str) -> str:
     return f"%{escaped}%"
 
 
-def _tagged(condition: str, min_score: float) -> str:
+def _tagged(condition: str, value: str, min_score: float, user: str) -> tuple[str, list]:
+    """Samples with a backend's tag meeting ``condition`` (one ``?``: ``value``) scored at least
+    ``min_score``, or with such a tag of ``user``'s own (scored 1)."""
     scored = " AND score >= ?" if min_score > 0 else ""
     # an array (computed once) rather than IN (subquery): the id index then joins the name's
     # trigram index in one bitmap scan, where a subquery would make the planner scan every sample
-    return f"samples.id = ANY(ARRAY(SELECT sample_id FROM tags WHERE {condition}{scored}))"
-
-
-def _score(min_score: float) -> list[float]:
-    return [min_score] if min_score > 0 else []
+    sql = (
+        f"samples.id = ANY(ARRAY(SELECT sample_id FROM tags WHERE {condition}{scored} "
+        f"UNION SELECT sample_id FROM user_tags WHERE username = ? AND {condition}))"
+    )
+    return sql, [value, *([min_score] if min_score > 0 else []), user, value]
 
 
 def _kind_or_guess(kind: str) -> str:
