@@ -54,7 +54,7 @@ class PgCatalog:
         try:
             migrate(conn.raw)
             self.paths = self._path_map()
-            self.user = self.settings.user or conn.execute("SELECT current_user").fetchone()[0]
+            self.user: str = self.settings.user or conn.execute("SELECT current_user").fetchall()[0][0]
         except BaseException as e:
             self.close()
             if isinstance(e, psycopg.Error):
