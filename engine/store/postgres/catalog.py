@@ -68,12 +68,6 @@ class PgCatalog:
         named.update(self.settings.root_paths())
         return PathMap(named)
 
-    def where(self, filters: Filters) -> tuple[str, list]:
-        """:func:`.where.where` of ``filters`` in stored paths, over the samples this machine can play."""
-        under = self.paths.stored(filters.under) if filters.under else filters.under
-        not_under = self.paths.stored(filters.not_under) if filters.not_under else filters.not_under
-        return where(dataclasses.replace(filters, under=under, not_under=not_under), list(self.paths.named), self.user)
-
     def row(self, values: tuple) -> SampleRow | None:
         """A sample row with its local path and root and the user's favourite mark; None when its
         root is not mapped here."""
@@ -229,7 +223,7 @@ class PgCatalog:
                 tx.execute("DELETE FROM favourites WHERE username = ? AND sample_id = ?", (self.user, sample_id))
 
     def ids_matching(self, filters: Filters) -> list[int]:
-        where_sql, params = self.where(dataclasses.replace(filters, status="ok"))
+        where_sql, params = where(dataclasses.replace(filters, status="ok"), self.paths, self.user)
         return [r[0] for r in self.query(f"SELECT id FROM samples{where_sql}", params)]
 
     # --- vectors -----------------------------------------------------------------------------

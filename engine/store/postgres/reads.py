@@ -1,49 +1,49 @@
 """The PostgreSQL store's reads whose SQL differs from the SQLite store's: the listings (they take
-the catalog's :meth:`~.catalog.PgCatalog.where` clause) and what of the user's a folder holds."""
+the clause of :mod:`.where`) and what of the user's a folder holds."""
 
 from __future__ import annotations
 
 from soundalike.engine.store.catalog import SAMPLE_COLUMNS
 from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.postgres.catalog import PgCatalog
-from soundalike.engine.store.postgres.where import order_of
+from soundalike.engine.store.postgres.where import order_of, where
 from soundalike.engine.store.rows import FolderUse, SampleRow
 
 _QUALIFIED = ", ".join(f"samples.{c.strip()}" for c in SAMPLE_COLUMNS.split(","))
 
 
 def list_samples(catalog: PgCatalog, filters: Filters, offset: int, limit: int) -> list[SampleRow]:
-    where_sql, params = catalog.where(filters)
+    where_sql, params = where(filters, catalog.paths, catalog.user)
     sql = f"SELECT {_QUALIFIED} FROM samples{where_sql} ORDER BY path LIMIT ? OFFSET ?"
     return catalog.rows(catalog.query(sql, [*params, limit, offset]))
 
 
 def random_sample(catalog: PgCatalog, tag: str | None) -> SampleRow | None:
-    where_sql, params = catalog.where(Filters(tag=tag, status="ok"))
+    where_sql, params = where(Filters(tag=tag, status="ok"), catalog.paths, catalog.user)
     rows = catalog.query(f"SELECT {_QUALIFIED} FROM samples{where_sql} ORDER BY random() LIMIT 1", params)
     return catalog.row(rows[0]) if rows else None
 
 
 def list_browse(catalog: PgCatalog, filters: Filters, offset: int, limit: int) -> list[SampleRow]:
-    where_sql, params = catalog.where(filters)
+    where_sql, params = where(filters, catalog.paths, catalog.user)
     source, order, _ = order_of(filters)
     sql = f"SELECT {_QUALIFIED} FROM {source}{where_sql} ORDER BY {order} LIMIT ? OFFSET ?"
     return catalog.rows(catalog.query(sql, [*params, limit, offset]))
 
 
 def count_browse(catalog: PgCatalog, filters: Filters) -> int:
-    where_sql, params = catalog.where(filters)
+    where_sql, params = where(filters, catalog.paths, catalog.user)
     return int(catalog.query(f"SELECT count(*) FROM samples{where_sql}", params)[0][0])
 
 
 def matching_ids(catalog: PgCatalog, filters: Filters) -> list[int]:
-    where_sql, params = catalog.where(filters)
+    where_sql, params = where(filters, catalog.paths, catalog.user)
     return [row[0] for row in catalog.query(f"SELECT samples.id FROM samples{where_sql}", params)]
 
 
 def position_in_browse(catalog: PgCatalog, filters: Filters, path: str) -> int:
     """How many samples of the listing sort before ``path`` (its row number when it is listed)."""
-    where_sql, params = catalog.where(filters)
+    where_sql, params = where(filters, catalog.paths, catalog.user)
     joiner = " AND " if where_sql else " WHERE "
     source, _, (before, columns) = order_of(filters)
     path = catalog.paths.stored(path)

@@ -13,6 +13,7 @@ import os
 from soundalike.engine.errors import QueryError
 from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.musical import musical_where
+from soundalike.engine.store.postgres.paths import PathMap
 from soundalike.engine.store.where import ORDERS as ORDERS
 from soundalike.engine.store.where import order_of as order_of
 
@@ -24,22 +25,23 @@ def visible() -> str:
     return "(left(samples.root, 1) = '/' OR split_part(samples.root, ':', 1) = ANY(?))"
 
 
-def where(filters: Filters, named: list[str] | None = None, user: str = "") -> tuple[str, list]:
+def where(filters: Filters, paths: PathMap | None = None, user: str = "") -> tuple[str, list]:
     """An SQL ``WHERE`` clause over ``samples`` (empty string when nothing is filtered), and its
-    parameters; ``named``: the named roots this machine maps (their samples and those under no
-    named root are listed; None: every sample); ``user``: whose favourites, user tags and
-    collections the filters mean."""
+    parameters; ``paths``: this machine's named roots (folders in ``filters`` are local paths, and
+    only samples this machine can play are listed; None: every sample, paths as stored); ``user``:
+    whose favourites, user tags and collections the filters mean."""
     clauses: list[str] = []
     params: list = []
-    if named is not None:
+    stored = paths.stored if paths is not None else str
+    if paths is not None:
         clauses.append(visible())
-        params.append(named)
+        params.append(list(paths.named))
     if filters.under:
         clauses.append("starts_with(samples.path, ?)")
-        params.append(filters.under.rstrip(os.sep) + os.sep)
+        params.append(stored(filters.under).rstrip(os.sep) + os.sep)
     if filters.not_under:
         clauses.append("NOT starts_with(samples.path, ?)")
-        params.append(filters.not_under.rstrip(os.sep) + os.sep)
+        params.append(stored(filters.not_under).rstrip(os.sep) + os.sep)
     if filters.path_contains:
         clauses.append("strpos(lower(samples.path), lower(?)) > 0")
         params.append(filters.path_contains)

@@ -8,6 +8,7 @@ from soundalike.engine.config import StoreSettings
 from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.postgres.paths import PathMap
 from soundalike.engine.store.postgres.store import PostgresStore
+from soundalike.engine.store.postgres.where import where
 from tests.engine.store.contract.helpers import add
 
 
@@ -81,7 +82,7 @@ def test_word_search_uses_the_trigram_index(url):
     try:
         for i in range(50):
             add(store, f"/S/pack {i}/kick {i}.wav")
-        where_sql, params = store.where(Filters(words=("kick",)))
+        where_sql, params = where(Filters(words=("kick",)), store.paths, store.user)
         conn = store._connection()
         conn.execute("SET enable_seqscan = off")  # a table this small would be scanned otherwise
         plan = "\n".join(row[0] for row in conn.execute(f"EXPLAIN SELECT id FROM samples{where_sql}", params))
