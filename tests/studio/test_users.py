@@ -50,3 +50,17 @@ async def test_two_users_keep_their_own_lists(machine_settings, drum_folder, no_
     with Library(machine_settings("b", roots, user="bob"), backends=TEST_BACKENDS) as bob_again:
         assert bob_again.browse.sample(kick).favourite
         assert bob_again.browse.count(Filters(favourites_only=True)) == 1
+
+
+async def test_the_app_says_which_roots_are_not_on_this_machine(machine_settings, drum_folder, no_audio):
+    with Library(machine_settings("a", {"samples": str(drum_folder)}), backends=TEST_BACKENDS) as a:
+        a.scan([str(drum_folder)])
+    with EngineService(machine_settings("c"), backends=TEST_BACKENDS) as elsewhere:
+        app = make_app(elsewhere)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(
+                pilot,
+                lambda: any("Not on this machine, left out: samples (24)" in n.message for n in app._notifications),
+                what="the notice",
+            )
+            assert app.screen.query_one(SampleList).source.count == 0
