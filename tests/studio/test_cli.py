@@ -51,3 +51,14 @@ def test_one_machine_indexes_and_another_asks_in_its_own_paths(machines, capsys)
     assert "catalog: shared" in out and f"root {shares['b']} (named samples): here" in out
     assert run("b", "repair") != 0
     assert "repair salvages a SQLite catalog" in capsys.readouterr().err
+
+
+def test_a_folder_under_no_named_root_becomes_one_and_the_others_are_told(machines, drum_folder, tmp_path, capsys):
+    run, _ = machines
+    loops = tmp_path / "elsewhere" / "Loops"
+    shutil.copytree(drum_folder / "Kit 0", loops)
+    assert run("a", "index", str(loops)) == 0
+    assert 'is the shared root "Loops" now' in capsys.readouterr().err
+    assert run("b", "stats") == 0
+    err = capsys.readouterr().err
+    assert "12 samples are under roots not mapped on this machine and left out: Loops (12)" in err

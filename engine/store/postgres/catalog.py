@@ -21,8 +21,9 @@ import psycopg
 from soundalike.engine.config import StoreSettings
 from soundalike.engine.store.catalog import HELD_BY_SQL, SAMPLE_COLUMNS, STORED_BACKENDS_SQL, row_from_values
 from soundalike.engine.store.filters import Filters
+from soundalike.engine.store.postgres import named_roots
 from soundalike.engine.store.postgres.connection import PgConnection, store_error
-from soundalike.engine.store.postgres.paths import PathMap, name_of_stored, root_name
+from soundalike.engine.store.postgres.paths import PathMap, name_of_stored
 from soundalike.engine.store.postgres.schema import migrate
 from soundalike.engine.store.postgres.transaction import META, Scope
 from soundalike.engine.store.postgres.where import visible, where
@@ -66,7 +67,11 @@ class PgCatalog:
         rows = self._connection().execute("SELECT name, path FROM machine_roots WHERE machine = ?", (self.machine,))
         named = dict(rows.fetchall())
         named.update(self.settings.root_paths())
-        return PathMap(named)
+        paths = PathMap(named)
+        with Scope(self._connection(), self._write_lock, paths) as tx:
+            for name in paths.named:
+                named_roots.take_in(tx, paths, name)
+        return paths
 
     def row(self, values: tuple) -> SampleRow | None:
         """A sample row with its local path and root and the user's favourite mark; None when its
@@ -132,29 +137,11 @@ class PgCatalog:
         folder's name), which the other machines map to their own path of it."""
         with self.transaction() as tx:
             if self.paths.name_of(path) is None:
-                self._register_root(tx, path)
+                named_roots.register(tx, self.paths, self.machine, path)
             tx.execute(
                 "INSERT INTO roots(path, added) VALUES (?, ?) ON CONFLICT (path) DO NOTHING",
                 (self.paths.stored(path), time.time()),
             )
-
-    def _register_root(self, tx, folder: str) -> None:
-        taken = {row[0] for row in tx.execute("SELECT DISTINCT name FROM machine_roots").fetchall()}
-        taken |= {name_of_stored(row[0]) for row in tx.execute("SELECT path FROM roots").fetchall()}
-        base = name = root_name(folder)
-        number = 1
-        while name in taken:
-            number += 1
-            name = f"{base}-{number}"
-        tx.execute("INSERT INTO machine_roots(machine, name, path) VALUES (?, ?, ?)", (self.machine, name, folder))
-        self.paths.add(name, folder)
-        log.warning(
-            'the folder %s is the shared root "%s" now: on each other machine that plays it, add '
-            '"%s=ITS PATH THERE" to roots under [store] (docs/studio.md)',
-            folder,
-            name,
-            name,
-        )
 
     def roots(self) -> list[str]:
         local = (self.paths.local(row[0]) for row in self.query("SELECT path FROM roots ORDER BY path"))

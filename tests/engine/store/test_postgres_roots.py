@@ -89,3 +89,20 @@ def test_word_search_uses_the_trigram_index(url):
         assert "samples_words" in plan and "tags_words" in plan
     finally:
         store.close()
+
+
+def test_rows_kept_by_absolute_path_are_taken_in_when_their_folder_becomes_a_named_root(url):
+    before = PostgresStore(url)  # a catalog indexed before any root was named
+    sid = add(before, "/Volumes/Samples/Kit/kick.wav", root="/Volumes/Samples")
+    with before.transaction() as tx:
+        tx.put_sound(sid, None, "/Volumes/Samples/Kit\0kick")
+    before.close()
+    a = _machine(url, "a", samples="/Volumes/Samples")
+    b = _machine(url, "b", samples="/mnt/samples")
+    try:
+        assert a.sample_by_path("/Volumes/Samples/Kit/kick.wav").id == sid  # not a new file
+        assert b.sample(sid).path == "/mnt/samples/Kit/kick.wav"
+        assert b.sound_facts([sid])[sid].layer_name == "/mnt/samples/Kit\0kick"
+    finally:
+        a.close()
+        b.close()
