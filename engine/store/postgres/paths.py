@@ -32,7 +32,8 @@ class PathMap:
         self.named = {name: path.rstrip(os.sep) or os.sep for name, path in named.items()}
 
     def add(self, name: str, folder: str) -> None:
-        self.named[name] = folder.rstrip(os.sep) or os.sep
+        # a new dict, not a change to the old one: other threads may be reading it
+        self.named = {**self.named, name: folder.rstrip(os.sep) or os.sep}
 
     def name_of(self, local: str) -> str | None:
         """The named root ``local`` is in (the deepest one), or None."""
