@@ -104,3 +104,15 @@ def test_a_machine_that_does_not_map_the_root_leaves_its_samples_out_and_says_so
     assert 'root samples: not mapped on this machine, its 24 samples are left out; add "samples=LOCAL PATH"' in (
         capsys.readouterr().out
     )
+
+
+def test_mapping_a_root_later_brings_its_samples_into_this_machines_index(machine_settings, share):
+    a_folder, b_folder = (str(path) for path in share)
+    with Library(machine_settings("a", {"samples": a_folder}), backends=TEST_BACKENDS) as a:
+        a.scan([a_folder])
+    with Library(machine_settings("b"), backends=TEST_BACKENDS) as unmapped:
+        assert unmapped.browse.rows() == []
+    with Library(machine_settings("b", {"samples": b_folder}), backends=TEST_BACKENDS) as mapped:
+        kick = os.path.join(b_folder, "Kit 0", "kick_0.wav")
+        hits = mapped.similar(SimilarQuery(to=mapped.browse.sample_by_path(kick).id, k=3)).hits
+        assert len(hits) == 3 and all(_under(hit.path, b_folder) for hit in hits)
