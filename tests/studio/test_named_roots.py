@@ -116,3 +116,15 @@ def test_mapping_a_root_later_brings_its_samples_into_this_machines_index(machin
         kick = os.path.join(b_folder, "Kit 0", "kick_0.wav")
         hits = mapped.similar(SimilarQuery(to=mapped.browse.sample_by_path(kick).id, k=3)).hits
         assert len(hits) == 3 and all(_under(hit.path, b_folder) for hit in hits)
+
+
+def test_a_machine_without_the_share_mounted_leaves_it_as_it_is_for_the_others(machine_settings, share, tmp_path):
+    a_folder, _ = (str(path) for path in share)
+    with Library(machine_settings("a", {"samples": a_folder}), backends=TEST_BACKENDS) as a:
+        a.scan([a_folder])
+    away = str(tmp_path / "not-mounted" / "Samples")
+    with Library(machine_settings("b", {"samples": away}), backends=TEST_BACKENDS) as b:
+        report = b.scan()  # every root of the catalog, as `soundalike index` does
+        assert report.offline_roots == [away]
+    with Library(machine_settings("a", {"samples": a_folder}), backends=TEST_BACKENDS) as a:
+        assert a.browse.status_counts() == {"ok": 24}
