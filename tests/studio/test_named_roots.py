@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 
@@ -14,8 +15,9 @@ from soundalike.engine.config import BridgeSettings
 from soundalike.engine.kits.export import export_kit
 from soundalike.engine.library.facade import Library
 from soundalike.engine.library.query import KitQuery, SimilarQuery
+from soundalike.engine.live.service import EngineService
 from soundalike.engine.store.filters import Filters
-from tests.conftest import TEST_BACKENDS
+from tests.conftest import FAST_WATCH, TEST_BACKENDS
 
 
 @pytest.fixture
@@ -128,3 +130,23 @@ def test_a_machine_without_the_share_mounted_leaves_it_as_it_is_for_the_others(m
         assert report.offline_roots == [away]
     with Library(machine_settings("a", {"samples": a_folder}), backends=TEST_BACKENDS) as a:
         assert a.browse.status_counts() == {"ok": 24}
+
+
+def test_serve_on_the_reader_answers_osc_in_its_own_paths(machine_settings, share, tmp_path):
+    a_folder, b_folder = (str(path) for path in share)
+    with Library(machine_settings("a", {"samples": a_folder}), backends=TEST_BACKENDS) as a:
+        a.scan([a_folder])
+    settings = dataclasses.replace(machine_settings("b", {"samples": b_folder}), watch=FAST_WATCH)
+    with EngineService(settings, backends=TEST_BACKENDS) as service:
+        service.start()  # the catalog's roots, at this machine's paths
+        assert service.wait_idle(30)
+        bridge = Bridge(service, None, BridgeSettings(osc_port=0, midi_enabled=False), state_file=tmp_path / "c.json")
+        bridge.start()
+        try:
+            with OscClient(*bridge.address, timeout=5.0) as client:
+                response = client.similar(os.path.join(b_folder, "Kit 1", "kick_2.wav"), 3)
+            assert response.error is None and len(response.paths) == 3
+            assert all(_under(path, b_folder) for path in response.paths)
+        finally:
+            bridge.stop()
+        assert service.library.browse.status_counts() == {"ok": 24}  # nothing decoded again or lost
