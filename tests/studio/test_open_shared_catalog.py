@@ -34,6 +34,7 @@ def test_two_machines_open_one_catalog(machine_settings, drum_folder):
         ({"url": "mysql://x"}, "postgresql://"),
         ({"url": "postgresql://ann:secret@nas/samples"}, "~/.pgpass"),
         ({"roots": ["samples"]}, "NAME=LOCAL PATH"),
+        ({"roots": ["a:b=/mnt/x"]}, "holds no ':' or '/'"),
     ],
 )
 def test_bad_store_settings_are_refused_in_one_line(store, message):
