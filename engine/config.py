@@ -95,6 +95,8 @@ class StoreSettings:
             name, _, path = entry.partition("=")
             if not name.strip() or not path.strip():
                 found.append(f'{where}: roots entries are "NAME=LOCAL PATH", got {entry!r}')
+            elif ":" in name or "/" in name:
+                found.append(f"{where}: a root's name holds no ':' or '/', got {name!r}")
         return found
 
 

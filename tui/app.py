@@ -91,9 +91,18 @@ class SoundalikeApp(App):
         self.set_keymap(keymap(self.settings.tui))
         self._open_audio()
         self.load_folders()
+        self._say_what_is_not_here()
         self.apply_batch(self.feed.start())  # what the engine said before the app ran
         if self.roots_to_start is not None:
             self._start_engine(self.roots_to_start)
+
+    def _say_what_is_not_here(self) -> None:
+        """A shared catalog's roots this machine has no path for: their samples are left out."""
+        unmapped = self.library.browse.unmapped_roots()
+        if unmapped:
+            names = ", ".join(f"{name} ({count})" for name, count in sorted(unmapped.items()))
+            message = f"Not on this machine, left out: {names}. Map them in [store] roots (soundalike doctor)."
+            self.notify(message, title="Shared library", severity="warning", timeout=15)
 
     def get_default_screen(self) -> BrowserScreen:
         return self.browser

@@ -33,6 +33,11 @@ class LibraryBrowse:
     def __init__(self, catalog: Store):
         self._catalog = catalog
 
+    def unmapped_roots(self) -> dict[str, int]:
+        """Named roots of a shared catalog this machine does not map (name -> samples): not
+        playable here, so left out of listings and results (docs/studio.md)."""
+        return self._catalog.unmapped_roots()
+
     def folder_use(self, root: str) -> FolderUse:
         """What a library folder holds: samples, favourites, samples with user tags, in collections."""
         return self._catalog.folder_use(root)

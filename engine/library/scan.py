@@ -7,6 +7,7 @@ decide every case the same way; the writer applies what it says.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -20,6 +21,8 @@ from soundalike.engine.library.writer import LibraryWriter, ProgressCallback, Sc
 from soundalike.engine.pipeline.ingest import Job
 from soundalike.engine.store.interface import Store
 from soundalike.engine.store.lock import LibraryLock
+
+log = logging.getLogger(__name__)
 
 OFFLINE_REASON = "root folder is not there (unplugged drive?)"
 MISSING_REASON = "file is no longer there"
@@ -106,7 +109,11 @@ class Scanner:
 
     # --- roots -------------------------------------------------------------------------------
     def root_away(self, root: str) -> int:
-        """A root that is not there (unplugged drive): its samples go offline, kept; returns how many."""
+        """A root that is not there (unplugged drive): its samples go offline, kept; returns how many.
+        In a shared catalog they stay as they are: the share is away from this machine only."""
+        if self.settings.store.url:
+            log.warning("%s is not there on this machine: the other machines' view of it is left as it is", root)
+            return 0
         ids = root_away(self._catalog.known_files(root))
         self._writer.set_status(ids, "offline", OFFLINE_REASON)
         return len(ids)

@@ -116,6 +116,10 @@ class Store(SoundReads, Protocol):
 
     def set_root_online(self, path: str, online: bool) -> None: ...
 
+    def unmapped_roots(self) -> dict[str, int]:
+        """Roots of a shared catalog this machine has no path for (name -> samples), which are not
+        playable here and left out of every listing; empty for a store of one machine."""
+
     def known_files(self, root: str) -> dict[str, Known]: ...
 
     def known_under(self, path: str) -> dict[str, Known]: ...

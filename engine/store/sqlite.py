@@ -33,6 +33,9 @@ class SqliteStore(Catalog):
             raise damaged(self.path, found[0])
 
     # --- roots and the planner's state ---------------------------------------------------------
+    def unmapped_roots(self) -> dict[str, int]:
+        return {}  # one machine: every root is this machine's own
+
     def folder_use(self, root: str) -> roots.FolderUse:
         return roots.folder_use(self, root)
 

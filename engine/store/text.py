@@ -7,7 +7,8 @@ through :func:`to_db`, a reversible escape that leaves ordinary text unchanged (
 need no migration), and every text value read back through :func:`from_db`:
 
 * a lone surrogate ``s`` becomes ``ESCAPE + chr(0x100 + ord(s) - 0xD800)``;
-* ``ESCAPE`` itself (U+FFFF, a Unicode noncharacter no real name uses) becomes ``ESCAPE * 2``.
+* ``ESCAPE`` itself (U+FFFF, a Unicode noncharacter no real name uses) becomes ``ESCAPE * 2``;
+* where the database refuses NUL in text (PostgreSQL: :func:`without_nul`), NUL becomes ``ESCAPE + "0"``.
 
 The escape works character by character and never produces ``/``, so a folder's escaped name is a
 prefix of its files' escaped names and the catalog's range queries over folders still work.
@@ -42,6 +43,11 @@ def to_db(text: str) -> str:
     return "".join(out)
 
 
+def without_nul(text: str) -> str:
+    """``text`` (already through :func:`to_db`) with NUL escaped, for a database whose text cannot hold it."""
+    return text.replace("\0", ESCAPE + "0") if "\0" in text else text
+
+
 def from_db(raw: bytes) -> str:
     """The ``text_factory``: stored UTF-8 back to the ``str`` that was written."""
     text = str(raw, "utf-8", "surrogateescape")
@@ -55,7 +61,12 @@ def unescape(text: str) -> str:
             out.append(char)
             continue
         following = next(chars, ESCAPE)
-        out.append(ESCAPE if following == ESCAPE else chr(ord(following) - 0x100 + 0xD800))
+        if following == ESCAPE:
+            out.append(ESCAPE)
+        elif following == "0":
+            out.append("\0")
+        else:
+            out.append(chr(ord(following) - 0x100 + 0xD800))
     return "".join(out)
 
 

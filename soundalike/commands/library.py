@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -101,12 +102,28 @@ def with_library(
 
         data_dir = settings.engine.resolved_data_dir()
         check_names({settings.engine.default_backend, *settings.engine.backends}, BACKENDS)  # config first
-        if existing and not (data_dir / "catalog.sqlite").exists() and not (data_dir / "index").is_dir():
+        local = not settings.store.url  # a shared catalog is on its server, not in the data folder
+        if existing and local and not (data_dir / "catalog.sqlite").exists() and not (data_dir / "index").is_dir():
             raise UserError(f"there is no library at {data_dir}: soundalike index ~/Samples (or --data-dir)")
         with Library(settings) as library:
+            notice = unmapped_notice(library)
+            if notice:
+                print(f"soundalike: {notice}", file=sys.stderr)
             return command(args, library)
 
     return handler
+
+
+def unmapped_notice(library: Library) -> str | None:
+    """One line on the shared catalog's roots this machine has no path for, or None."""
+    unmapped = library.browse.unmapped_roots()
+    if not unmapped:
+        return None
+    names = ", ".join(f"{name} ({count})" for name, count in sorted(unmapped.items()))
+    return (
+        f"{sum(unmapped.values())} samples are under roots not mapped on this machine and left out: {names}; "
+        'map them under [store] roots = ["NAME=LOCAL PATH"] (soundalike doctor)'
+    )
 
 
 def engine_first(

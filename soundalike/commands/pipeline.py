@@ -30,8 +30,10 @@ def add_parsers(commands) -> None:
     embed.add_argument("--raw", action="store_true", help="write the stored vectors (every aspect equal)")
     embed.set_defaults(handler=cmd_embed)
 
-    doctor = commands.add_parser("doctor", help="show what each pipeline step does to a file")
-    doctor.add_argument("file")
+    doctor = commands.add_parser(
+        "doctor", help="show what each pipeline step does to a file; without one, where the catalog and roots are"
+    )
+    doctor.add_argument("file", nargs="?")
     doctor.add_argument("--backend", help="backend (default: the configured default)")
     doctor.set_defaults(handler=cmd_doctor)
 
@@ -68,6 +70,10 @@ def cmd_embed(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    if args.file is None:
+        from soundalike.commands.doctor import catalog_doctor
+
+        return catalog_doctor(settings)
     engine = settings.engine
     backend = args.backend or engine.default_backend
     path = os.path.abspath(args.file)

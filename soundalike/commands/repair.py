@@ -17,6 +17,12 @@ def add_parsers(commands) -> None:
 
 def cmd_repair(args: argparse.Namespace, settings: Settings) -> int:
     data_dir = settings.engine.resolved_data_dir()
+    if settings.store.url:
+        raise UserError(
+            "repair salvages a SQLite catalog; this machine's catalog is the shared PostgreSQL one, which "
+            "the server keeps sound: restore it from a backup if it is damaged (docs/studio.md), and "
+            f"delete {data_dir / 'index'} to have this machine's indexes rebuilt from it"
+        )
     if not data_dir.is_dir():
         raise UserError(f"there is no library at {data_dir}")
     catalog = catalog_file(data_dir)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sys
 import threading
 from collections import deque
 
+from soundalike.commands.library import unmapped_notice
 from soundalike.engine.config import Settings
 from soundalike.engine.errors import UserError
 from soundalike.engine.events import Notice, RootState, SampleAdded, SampleFailed, SampleRemoved
@@ -74,6 +76,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         with EngineService(settings) as service:
             if not args.folders and not service.library.browse.roots():
                 raise UserError("no folders to watch yet: soundalike serve ~/Samples")
+            notice = unmapped_notice(service.library)
+            if notice:
+                print(f"soundalike: {notice}", file=sys.stderr)
             reporter = _Reporter()
             service.events.subscribe(reporter)
             service.start(args.folders)

@@ -54,7 +54,7 @@ def start_indexer(command: list[str], url: str, share, folder) -> subprocess.Pop
 def test_kill_9_of_an_indexer_mid_scan_loses_nothing(command, machine_settings, studio_url, tmp_path, decodes):
     share = tmp_path / "share"
     files = sorted(str(p) for p in one_shots(share, FILES))
-    watcher = PostgresStore(studio_url, StoreSettings())
+    watcher = PostgresStore(studio_url, StoreSettings(roots=(f"share={share}",)))  # sees the doomed's paths
     doomed = start_indexer(command, studio_url, share, tmp_path / "doomed")
     try:
         deadline = time.monotonic() + 120

@@ -129,6 +129,7 @@ def test_a_reader_neither_scans_nor_watches_the_share(indexer_settings, tmp_path
 def test_a_live_engine_takes_over_files_whose_claims_expire(indexer_settings, studio_url, tmp_path, decodes):
     files = sorted(str(p) for p in one_shots(tmp_path / "share", 12))
     dead = PostgresStore(studio_url, dataclasses.replace(indexer_settings("dead").store))
+    dead.add_root(str(tmp_path / "share"))  # the share as its machine registered it
     assert dead.claim(files[:5], 4.0) == files[:5]  # an indexer killed while it decoded these
     engine = EngineService(indexer_settings("b"), backends=TEST_BACKENDS)
     try:

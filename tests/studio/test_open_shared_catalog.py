@@ -18,7 +18,7 @@ def test_two_machines_open_one_catalog(machine_settings, drum_folder):
     writer.scan([str(drum_folder)])
     writer.close()
 
-    reader = Library(machine_settings("b"), backends=TEST_BACKENDS)
+    reader = Library(machine_settings("b", {"Samples": str(drum_folder)}), backends=TEST_BACKENDS)
     try:
         kick = next(row for row in reader.browse.rows() if row.path.endswith("kick_0.wav"))
         folded = reader.similar(SimilarQuery(to=kick.id, k=3))
@@ -34,6 +34,7 @@ def test_two_machines_open_one_catalog(machine_settings, drum_folder):
         ({"url": "mysql://x"}, "postgresql://"),
         ({"url": "postgresql://ann:secret@nas/samples"}, "~/.pgpass"),
         ({"roots": ["samples"]}, "NAME=LOCAL PATH"),
+        ({"roots": ["a:b=/mnt/x"]}, "holds no ':' or '/'"),
     ],
 )
 def test_bad_store_settings_are_refused_in_one_line(store, message):

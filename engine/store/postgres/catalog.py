@@ -1,13 +1,16 @@
 """The PostgreSQL catalog's core: its connections (one per thread), samples, vectors, statistics.
 
 Mirrors :class:`soundalike.engine.store.catalog.Catalog`, statement for statement where both
-databases accept it; :class:`~.store.PostgresStore` adds the rest of the store.
+databases accept it; :class:`~.store.PostgresStore` adds the rest of the store. Paths cross in and
+out as this machine's own (:mod:`.paths`: the catalog keeps them relative to named roots); a sample
+under a root this machine does not map is left out of what the store hands out.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import socket
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -18,14 +21,23 @@ import psycopg
 from soundalike.engine.config import StoreSettings
 from soundalike.engine.store.catalog import HELD_BY_SQL, SAMPLE_COLUMNS, STORED_BACKENDS_SQL, row_from_values
 from soundalike.engine.store.filters import Filters
+from soundalike.engine.store.postgres import named_roots
 from soundalike.engine.store.postgres.connection import PgConnection, store_error
+from soundalike.engine.store.postgres.paths import PathMap, name_of_stored
 from soundalike.engine.store.postgres.schema import migrate
 from soundalike.engine.store.postgres.transaction import META, Scope
-from soundalike.engine.store.postgres.where import where
+from soundalike.engine.store.postgres.where import visible, where
 from soundalike.engine.store.rows import Known, SampleRow
 from soundalike.engine.store.text import subtree_range
 
 log = logging.getLogger(__name__)
+
+#: The tags one user sees, as a table (one ``?``: the user): the backends' tags, and the user's
+#: own (source "user", scored 1); another user's tags are theirs alone.
+MY_TAGS = (
+    "(SELECT sample_id, source, tag, score FROM tags "
+    "UNION ALL SELECT sample_id, 'user', tag, 1.0 FROM user_tags WHERE username = ?)"
+)
 
 _KNOWN_COLUMNS = "path, id, size, mtime, status, ctime, inode, content_hash"
 _F32 = np.dtype("<f4")
@@ -38,14 +50,62 @@ class PgCatalog:
         self.settings = settings or StoreSettings()
         self._local = threading.local()
         self._write_lock = threading.RLock()
+        self.machine = self.settings.machine or socket.gethostname()
         conn = self._connection()
         try:
             migrate(conn.raw)
+            self.paths = self._path_map()
+            self.user: str = self.settings.user or conn.execute("SELECT current_user").fetchall()[0][0]
         except BaseException as e:
             self.close()
             if isinstance(e, psycopg.Error):
                 raise store_error(url, e) from e
             raise
+
+    def _path_map(self) -> PathMap:
+        """The roots this machine registered (in the catalog), then those ``[store] roots`` names."""
+        rows = self._connection().execute("SELECT name, path FROM machine_roots WHERE machine = ?", (self.machine,))
+        named = dict(rows.fetchall())
+        named.update(self.settings.root_paths())
+        paths = PathMap(named)
+        with Scope(self._connection(), self._write_lock, paths) as tx:
+            for name in paths.named:
+                named_roots.take_in(tx, paths, name)
+        return paths
+
+    def row(self, values: tuple) -> SampleRow | None:
+        """A sample row with its local path and root and the user's favourite mark; None when its
+        root is not mapped here."""
+        found = self.rows([values])
+        return found[0] if found else None
+
+    def rows(self, rows: Iterable[tuple]) -> list[SampleRow]:
+        out = []
+        for values in rows:
+            row = row_from_values(values)
+            path, root = self.paths.local(row.path), self.paths.local(row.root)
+            if path is not None and root is not None:
+                out.append(dataclasses.replace(row, path=path, root=root))
+        if not out:
+            return out
+        favourites = {
+            sid
+            for (sid,) in self.query(
+                "SELECT sample_id FROM favourites WHERE username = ? AND sample_id = ANY(?)",
+                (self.user, [row.id for row in out]),
+            )
+        }
+        return [dataclasses.replace(row, favourite=row.id in favourites) for row in out]
+
+    def unmapped_roots(self) -> dict[str, int]:
+        """Named roots this machine does not map, and how many samples each holds."""
+        rows = self.query("SELECT root, count(*) FROM samples GROUP BY root")
+        out: dict[str, int] = {}
+        for root, count in rows:
+            name = name_of_stored(root)
+            if name is not None and name not in self.paths.named:
+                out[name] = out.get(name, 0) + int(count)
+        return out
 
     def _connection(self) -> PgConnection:
         conn = getattr(self._local, "conn", None)
@@ -65,7 +125,7 @@ class PgCatalog:
         self.query("SELECT 1")
 
     def transaction(self) -> Scope:
-        return Scope(self._connection(), self._write_lock)
+        return Scope(self._connection(), self._write_lock, self.paths)
 
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         """The rows of one statement (``?`` marks); a database error raised as StoreError."""
@@ -73,71 +133,92 @@ class PgCatalog:
 
     # --- roots -------------------------------------------------------------------------------
     def add_root(self, path: str) -> None:
+        """Add a library folder; one under no named root becomes a named root of its own (its
+        folder's name), which the other machines map to their own path of it."""
         with self.transaction() as tx:
+            if self.paths.name_of(path) is None:
+                named_roots.register(tx, self.paths, self.machine, path)
             tx.execute(
-                "INSERT INTO roots(path, added) VALUES (?, ?) ON CONFLICT (path) DO NOTHING", (path, time.time())
+                "INSERT INTO roots(path, added) VALUES (?, ?) ON CONFLICT (path) DO NOTHING",
+                (self.paths.stored(path), time.time()),
             )
 
     def roots(self) -> list[str]:
-        return [row[0] for row in self.query("SELECT path FROM roots ORDER BY path")]
+        local = (self.paths.local(row[0]) for row in self.query("SELECT path FROM roots ORDER BY path"))
+        return sorted(path for path in local if path is not None)
 
     def set_root_online(self, path: str, online: bool) -> None:
         with self.transaction() as tx:
-            tx.execute("UPDATE roots SET online = ? WHERE path = ?", (int(online), path))
+            tx.execute("UPDATE roots SET online = ? WHERE path = ?", (int(online), self.paths.stored(path)))
 
     # --- samples -----------------------------------------------------------------------------
+    def _known(self, rows: list[tuple]) -> dict[str, Known]:
+        local = ((self.paths.local(row[0]), row) for row in rows)
+        return {path: Known(*row[1:]) for path, row in local if path is not None}
+
     def known_files(self, root: str) -> dict[str, Known]:
-        rows = self.query(f"SELECT {_KNOWN_COLUMNS} FROM samples WHERE root = ?", (root,))
-        return {row[0]: Known(*row[1:]) for row in rows}
+        rows = self.query(f"SELECT {_KNOWN_COLUMNS} FROM samples WHERE root = ?", (self.paths.stored(root),))
+        return self._known(rows)
 
     def known_under(self, path: str) -> dict[str, Known]:
+        stored = self.paths.stored(path)
         rows = self.query(
             f"SELECT {_KNOWN_COLUMNS} FROM samples WHERE path = ? OR (path >= ? AND path < ?)",
-            (path, *subtree_range(path)),
+            (stored, *subtree_range(stored)),
         )
-        return {row[0]: Known(*row[1:]) for row in rows}
+        return self._known(rows)
 
     def live_count(self, root: str) -> int:
-        return self.query("SELECT count(*) FROM samples WHERE root = ? AND status IN ('ok', 'failed')", (root,))[0][0]
+        return self.query(
+            "SELECT count(*) FROM samples WHERE root = ? AND status IN ('ok', 'failed')", (self.paths.stored(root),)
+        )[0][0]
 
     def paths_with_status(self, root: str, status: str, limit: int, offset: int = 0) -> list[str]:
         rows = self.query(
             "SELECT path FROM samples WHERE root = ? AND status = ? ORDER BY id LIMIT ? OFFSET ?",
-            (root, status, limit, offset),
+            (self.paths.stored(root), status, limit, offset),
         )
-        return [r[0] for r in rows]
+        return [path for path in (self.paths.local(r[0]) for r in rows) if path is not None]
 
     def sample(self, sample_id: int) -> SampleRow | None:
         rows = self.query(f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE id = ?", (sample_id,))
-        return row_from_values(rows[0]) if rows else None
+        return self.row(rows[0]) if rows else None
 
     def sample_by_path(self, path: str) -> SampleRow | None:
-        rows = self.query(f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE path = ?", (path,))
-        return row_from_values(rows[0]) if rows else None
+        rows = self.query(f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE path = ?", (self.paths.stored(path),))
+        return self.row(rows[0]) if rows else None
 
     def samples(self, ids: Iterable[int]) -> dict[int, SampleRow]:
         ids = list(ids)
         found: dict[int, SampleRow] = {}
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
-            for row in self.query(f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE id = ANY(?)", (chunk,)):
-                found[row[0]] = row_from_values(row)
+            for row in self.rows(self.query(f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE id = ANY(?)", (chunk,))):
+                found[row.id] = row
         return found
 
     def set_favourite(self, sample_id: int, favourite: bool) -> None:
+        """Mark or unmark one of the user's favourites (favourites are each user's own)."""
         with self.transaction() as tx:
-            tx.execute("UPDATE samples SET favourite = ? WHERE id = ?", (int(favourite), sample_id))
+            if favourite:
+                tx.execute(
+                    "INSERT INTO favourites(username, sample_id, added) SELECT ?, id, ? FROM samples WHERE id = ? "
+                    "ON CONFLICT DO NOTHING",
+                    (self.user, time.time(), sample_id),
+                )
+            else:
+                tx.execute("DELETE FROM favourites WHERE username = ? AND sample_id = ?", (self.user, sample_id))
 
     def ids_matching(self, filters: Filters) -> list[int]:
-        where_sql, params = where(dataclasses.replace(filters, status="ok"))
+        where_sql, params = where(dataclasses.replace(filters, status="ok"), self.paths, self.user)
         return [r[0] for r in self.query(f"SELECT id FROM samples{where_sql}", params)]
 
     # --- vectors -----------------------------------------------------------------------------
     def vectors(self, backend: str) -> tuple[np.ndarray, np.ndarray | None]:
         rows = self.query(
-            "SELECT v.sample_id, v.vector FROM vectors v JOIN samples s ON s.id = v.sample_id "
-            "WHERE v.backend = ? AND s.status = 'ok' ORDER BY v.sample_id",
-            (backend,),
+            "SELECT v.sample_id, v.vector FROM vectors v JOIN samples ON samples.id = v.sample_id "
+            f"WHERE v.backend = ? AND samples.status = 'ok' AND {visible()} ORDER BY v.sample_id",
+            (backend, list(self.paths.named)),
         )
         if not rows:
             return np.zeros(0, dtype=np.int64), None
@@ -147,9 +228,9 @@ class PgCatalog:
 
     def vector_ids(self, backend: str) -> np.ndarray:
         rows = self.query(
-            "SELECT v.sample_id FROM vectors v JOIN samples s ON s.id = v.sample_id "
-            "WHERE v.backend = ? AND s.status = 'ok' ORDER BY v.sample_id",
-            (backend,),
+            "SELECT v.sample_id FROM vectors v JOIN samples ON samples.id = v.sample_id "
+            f"WHERE v.backend = ? AND samples.status = 'ok' AND {visible()} ORDER BY v.sample_id",
+            (backend, list(self.paths.named)),
         )
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
@@ -210,7 +291,8 @@ class PgCatalog:
     def tags(self, sample_id: int) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
         for source, tag, score in self.query(
-            "SELECT source, tag, score FROM tags WHERE sample_id = ? ORDER BY score DESC", (sample_id,)
+            f"SELECT source, tag, score FROM {MY_TAGS} t WHERE sample_id = ? ORDER BY score DESC",
+            (self.user, sample_id),
         ):
             out.setdefault(source, {})[tag] = score
         return out
@@ -219,7 +301,9 @@ class PgCatalog:
         return dict(self.query("SELECT status, count(*) FROM samples GROUP BY status"))
 
     def failures(self, limit: int = 10_000) -> list[tuple[str, str]]:
-        return self.query("SELECT path, reason FROM samples WHERE status = 'failed' ORDER BY path LIMIT ?", (limit,))
+        rows = self.query("SELECT path, reason FROM samples WHERE status = 'failed' ORDER BY path LIMIT ?", (limit,))
+        local = ((self.paths.local(path), reason) for path, reason in rows)
+        return [(path, reason) for path, reason in local if path is not None]
 
     def failure_reasons(self) -> dict[str, int]:
         return dict(

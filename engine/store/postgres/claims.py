@@ -39,7 +39,9 @@ class Holder:
 
 
 def claim(store: PgCatalog, holder: Holder, paths: Sequence[str], seconds: float) -> list[str]:
-    wanted = sorted(set(paths))
+    """The ``paths`` (this machine's) now held by ``holder``: a claim is on the stored path, so two
+    machines that mount the share at other places claim the same file."""
+    wanted = sorted({store.paths.stored(path) for path in paths})
     if not wanted:
         return []
     with store.transaction() as tx:
@@ -59,7 +61,7 @@ def claim(store: PgCatalog, holder: Holder, paths: Sequence[str], seconds: float
                 f"UPDATE claims SET holder = ?, machine = ?, pid = ?, until = {NOW} + ? WHERE path = ANY(?)",
                 (holder.token, holder.machine, holder.pid, seconds, granted),
             )
-    return granted
+    return [store.paths.local(path) or path for path in granted]
 
 
 def extend(store: PgCatalog, holder: Holder, seconds: float) -> int:
@@ -69,7 +71,7 @@ def extend(store: PgCatalog, holder: Holder, seconds: float) -> int:
 
 
 def release(store: PgCatalog, holder: Holder, paths: Iterable[str]) -> None:
-    gone = sorted(set(paths))
+    gone = sorted({store.paths.stored(path) for path in paths})
     if gone:
         with store.transaction() as tx:
             tx.execute("DELETE FROM claims WHERE holder = ? AND path = ANY(?)", (holder.token, gone))
@@ -79,4 +81,5 @@ def held(store: PgCatalog) -> list[Claim]:
     rows = store.query(
         f"SELECT path, machine, pid, until - {NOW} FROM claims WHERE until > {NOW} ORDER BY path",
     )
-    return [Claim(path, machine, int(pid), float(left)) for path, machine, pid, left in rows]
+    local = store.paths.local
+    return [Claim(local(path) or path, machine, int(pid), float(left)) for path, machine, pid, left in rows]

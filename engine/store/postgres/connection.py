@@ -4,7 +4,9 @@ The store's dialect-neutral modules (:mod:`..sounds`, :mod:`..musical`, :mod:`..
 parameters with ``?`` as SQLite does; :class:`PgConnection` rewrites them to psycopg's ``%s`` (a
 literal ``%``, the modulo in ``root % 12``, is doubled first), so one statement serves both stores.
 Text crosses as in the SQLite store (:mod:`soundalike.engine.store.text`): a file name that is not
-UTF-8 is escaped on the way in and unescaped on the way out, so any ``str`` is stored losslessly.
+UTF-8 is escaped on the way in and unescaped on the way out, so any ``str`` is stored losslessly;
+NUL, which PostgreSQL text cannot hold (a copy group's layer name separates folder and name with it),
+is escaped too.
 Every database error leaves as the store's own :class:`~soundalike.engine.store.errors.StoreError`.
 """
 
@@ -18,7 +20,7 @@ from psycopg import conninfo
 from psycopg.adapt import Loader
 
 from soundalike.engine.store.errors import StoreError
-from soundalike.engine.store.text import ESCAPE, to_db, unescape
+from soundalike.engine.store.text import ESCAPE, to_db, unescape, without_nul
 
 
 def where_of(url: str) -> str:
@@ -38,35 +40,16 @@ def _marks(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
-#: What stands for a NUL character in stored text (PostgreSQL text cannot hold one; a copy
-#: group's layer name joins its folder and name with one): outside the escape's surrogate range.
-_NUL = "\u0900"
-
-
-def _to_pg(text: str) -> str:
-    stored = to_db(text)
-    return stored.replace("\0", ESCAPE + _NUL) if "\0" in stored else stored
-
-
-def _from_pg(text: str) -> str:
-    if ESCAPE + _NUL not in text:
-        return unescape(text)
-    out, chars = [], iter(text)
-    for char in chars:
-        if char != ESCAPE:
-            out.append(char)
-            continue
-        following = next(chars, ESCAPE)
-        out.append("\0" if following == _NUL else unescape(char + following))
-    return "".join(out)
+def _text(value: str) -> str:
+    return without_nul(to_db(value))
 
 
 def _value(value: Any) -> Any:
     """A parameter as it is sent: text escaped, in a list of text (an array) too."""
     if isinstance(value, str):
-        return _to_pg(value)
+        return _text(value)
     if isinstance(value, list) and value and isinstance(value[0], str):
-        return [_to_pg(v) for v in value]
+        return [_text(v) for v in value]
     return value
 
 
@@ -81,7 +64,7 @@ class _StoredText(Loader):
 
     def load(self, data) -> str:
         text = bytes(data).decode("utf-8")
-        return _from_pg(text) if ESCAPE in text else text
+        return unescape(text) if ESCAPE in text else text
 
 
 class PgConnection:

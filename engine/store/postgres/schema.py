@@ -96,7 +96,47 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX sounds_copy_group ON sounds(copy_group);
     CREATE INDEX sounds_family ON sounds(family);
     """,
-    # claims: which indexer decodes which file, until when (seconds on the server's clock)
+    # 3: each machine's folder of the named roots it registered (paths are kept by named root,
+    # engine/store/postgres/paths.py); favourites, user tags and collections per user (the lists
+    # there were the role's that made them); trigram indexes for the word search (pg_trgm, in
+    # Debian's postgresql) over a sample's path below its root and over tags
+    """
+    CREATE TABLE machine_roots(
+        machine TEXT COLLATE "C" NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        path TEXT NOT NULL,
+        PRIMARY KEY (machine, name));
+    CREATE TABLE favourites(
+        username TEXT COLLATE "C" NOT NULL,
+        sample_id BIGINT NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
+        added DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (username, sample_id));
+    CREATE INDEX favourites_sample ON favourites(sample_id);
+    INSERT INTO favourites SELECT current_user, id, updated FROM samples WHERE favourite != 0;
+    CREATE TABLE user_tags(
+        username TEXT COLLATE "C" NOT NULL,
+        sample_id BIGINT NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
+        tag TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (username, sample_id, tag));
+    CREATE INDEX user_tags_sample ON user_tags(sample_id);
+    INSERT INTO user_tags SELECT current_user, sample_id, tag FROM tags WHERE source = 'user';
+    DELETE FROM tags WHERE source = 'user';
+    ALTER TABLE collections ADD COLUMN username TEXT COLLATE "C" NOT NULL DEFAULT current_user;
+    ALTER TABLE collections DROP CONSTRAINT collections_name_key;
+    ALTER TABLE collections ADD UNIQUE (username, name);
+    CREATE EXTENSION IF NOT EXISTS pg_trgm;
+    DO $$
+    DECLARE trgm TEXT;
+    BEGIN
+        SELECT n.nspname INTO trgm FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+        WHERE e.extname = 'pg_trgm';
+        EXECUTE format('CREATE INDEX samples_words ON samples USING gin '
+                       '(lower(substr(path, length(root) + 1)) %I.gin_trgm_ops)', trgm);
+        EXECUTE format('CREATE INDEX tags_words ON tags USING gin (tag %I.gin_trgm_ops)', trgm);
+        EXECUTE format('CREATE INDEX user_tags_words ON user_tags USING gin (tag %I.gin_trgm_ops)', trgm);
+    END $$;
+    """,
+    # 4: claims: which indexer decodes which file, until when (seconds on the server's clock)
     """
     CREATE TABLE claims(
         path TEXT COLLATE "C" PRIMARY KEY,

@@ -10,27 +10,21 @@ others are in :mod:`.reads`. Open one with :func:`~soundalike.engine.store.facto
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from soundalike.engine.store import musical, sounds, user_lists
+from soundalike.engine.store import musical, sounds
 from soundalike.engine.store import reads as shared_reads
 from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.postgres import claims as pg_claims
 from soundalike.engine.store.postgres import reads
+from soundalike.engine.store.postgres import user_lists as own
 from soundalike.engine.store.postgres.catalog import PgCatalog
-from soundalike.engine.store.postgres.transaction import upsert
-from soundalike.engine.store.rows import USER_SOURCE, Claim, FolderUse, SampleRow
+from soundalike.engine.store.postgres.transaction import local_layers
+from soundalike.engine.store.rows import Claim, FolderUse, SampleRow
 
 if TYPE_CHECKING:
     from soundalike.engine.musical.analysis import Musical
-
-_USER_TAG = upsert("tags", ("sample_id", "source", "tag"), ("sample_id", "source", "tag", "score"))
-_COLLECTION = upsert("collections", ("name",), ("name", "created"), replace=False)
-_ITEM = upsert(
-    "collection_items", ("collection_id", "sample_id"), ("collection_id", "sample_id", "added"), replace=False
-)
 
 
 class PostgresStore(PgCatalog):
@@ -39,7 +33,7 @@ class PostgresStore(PgCatalog):
         return reads.folder_use(self, root)
 
     def ids_to_analyse(self, root: str | None = None) -> set[int]:
-        return musical.ids_to_analyse(self, root)
+        return musical.ids_to_analyse(self, self.paths.stored(root) if root else root)
 
     def unanalysed_among(self, ids: Sequence[int]) -> set[int]:
         return musical.unanalysed_among(self, ids)
@@ -64,30 +58,31 @@ class PostgresStore(PgCatalog):
         return reads.position_in_browse(self, filters, path)
 
     def folders(self) -> list[str]:
-        return shared_reads.folders(self)  # type: ignore[arg-type]
+        local = (self.paths.local(folder) for folder in shared_reads.folders(self))  # type: ignore[arg-type]
+        return sorted(folder for folder in local if folder is not None)
 
     def random_sample(self, tag: str | None = None) -> SampleRow | None:
         return reads.random_sample(self, tag)
 
     # --- tags and musical facts ----------------------------------------------------------------
     def all_tags(self) -> list[tuple[str, int]]:
-        return shared_reads.all_tags(self)  # type: ignore[arg-type]
+        return own.all_tags(self)
 
     def top_tags(self, ids: list[int], min_score: float = 0.5, per_sample: int = 3) -> dict[int, list[str]]:
-        return shared_reads.top_tags(self, ids, min_score, per_sample)  # type: ignore[arg-type]
+        return own.top_tags(self, ids, min_score, per_sample)
 
     def scored_tag_counts(self, min_score: float = 0.5) -> list[tuple[str, int]]:
-        return shared_reads.scored_tag_counts(self, min_score)  # type: ignore[arg-type]
+        return own.scored_tag_counts(self, min_score)
 
     def best_tags(self, min_score: float = 0.0) -> dict[int, str]:
-        return reads.best_tags(self, min_score)
+        return own.best_tags(self, min_score)
 
     def musical_of(self, ids: Sequence[int]) -> dict[int, Musical]:
         return musical.musical_of(self, ids)
 
     # --- copy groups and families --------------------------------------------------------------
     def sound_facts(self, ids: Sequence[int], playable: bool = True) -> dict[int, sounds.SoundFacts]:
-        return sounds.facts(self, ids, playable)
+        return local_layers(self.paths, sounds.facts(self, ids, playable))
 
     def sound_labels(self, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
         return sounds.labels(self, ids)
@@ -105,7 +100,9 @@ class PostgresStore(PgCatalog):
         return sounds.with_contents(self, hashes, limit)
 
     def with_layer_names(self, names: Iterable[str], limit: int) -> dict[str, list[int]]:
-        return sounds.with_layer_names(self, names, limit)
+        stored = {self.paths.layer(name, to_stored=True): name for name in names}
+        found = sounds.with_layer_names(self, list(stored), limit)
+        return {stored[name]: ids for name, ids in found.items()}
 
     def copy_groups(self) -> list[list[int]]:
         return sounds.copy_groups(self)
@@ -115,30 +112,20 @@ class PostgresStore(PgCatalog):
 
     # --- the user's own lists ------------------------------------------------------------------
     def add_user_tag(self, ids: Iterable[int], tag: str) -> str:
-        tag = user_lists.clean_name(tag, "tag").lower()
-        with self.transaction() as tx:
-            tx.executemany(_USER_TAG, [(sid, USER_SOURCE, tag, 1.0) for sid in ids])
-        return tag
+        return own.add_user_tag(self, ids, tag)
 
     def remove_user_tag(self, ids: Iterable[int], tag: str) -> str:
-        return user_lists.remove_user_tag(self, ids, tag)  # type: ignore[arg-type]
+        return own.remove_user_tag(self, ids, tag)
 
     def user_tags(self) -> list[tuple[str, int]]:
-        return user_lists.user_tags(self)  # type: ignore[arg-type]
+        return own.user_tags(self)
 
     def add_to_collection(self, name: str, ids: Iterable[int]) -> str:
-        """Add samples to the collection ``name`` (made when new); returns the name as stored."""
-        name = user_lists.clean_name(name, "collection")
-        now = time.time()
-        with self.transaction() as tx:
-            tx.execute(_COLLECTION, (name, now))
-            row = tx.execute("SELECT id FROM collections WHERE name = ?", (name,)).fetchone()
-            assert row is not None  # inserted above, or there already
-            tx.executemany(_ITEM, [(row[0], sid, now) for sid in ids])
-        return name
+        """Add samples to the user's collection ``name`` (made when new); returns the name as stored."""
+        return own.add_to_collection(self, name, ids)
 
     def collections(self) -> list[tuple[str, int]]:
-        return user_lists.collections(self)  # type: ignore[arg-type]
+        return own.collections(self)
 
     # --- claims: which indexer decodes which file ----------------------------------------------
     @functools.cached_property

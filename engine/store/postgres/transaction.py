@@ -7,6 +7,7 @@ The writes whose SQL both databases accept are the SQLite store's own functions 
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,6 +22,7 @@ from soundalike.engine.store.errors import StoreError
 from soundalike.engine.store.musical import _COLUMNS as MUSICAL_COLUMNS
 from soundalike.engine.store.musical import NOTES_SEPARATOR
 from soundalike.engine.store.postgres.connection import PgConnection
+from soundalike.engine.store.postgres.paths import PathMap
 
 if TYPE_CHECKING:
     import psycopg
@@ -47,8 +49,11 @@ _MUSICAL = upsert("musical", ("sample_id",), ("sample_id", "version", *MUSICAL_C
 
 
 class PgTransaction:
-    def __init__(self, conn: PgConnection):
+    """Paths and layer names cross as this machine's own; the catalog keeps them by named root (:mod:`.paths`)."""
+
+    def __init__(self, conn: PgConnection, paths: PathMap):
         self._conn = conn
+        self._paths = paths
 
     # --- the store's own modules ---------------------------------------------------------------
     def execute(self, sql: str, params: Any = ()) -> psycopg.Cursor:
@@ -75,8 +80,8 @@ class PgTransaction:
         """Insert or update the row for ``path``; a new path with the content of a missing (or
         offline) sample takes over that row, as in the SQLite store."""
         values = {
-            "path": path,
-            "root": root,
+            "path": self._paths.stored(path),
+            "root": self._paths.stored(root),
             "size": size,
             "mtime": mtime,
             "content_hash": content_hash,
@@ -87,7 +92,7 @@ class PgTransaction:
             "inode": inode,
             **writes.facts_columns(facts),
         }
-        existing = self._conn.execute("SELECT id FROM samples WHERE path = ?", (path,)).fetchone()
+        existing = self._conn.execute("SELECT id FROM samples WHERE path = ?", (values["path"],)).fetchone()
         changes = dict(values)
         if existing is not None:  # its path stays as it is now: another machine may have just followed a rename
             del changes["path"], changes["root"]
@@ -109,21 +114,30 @@ class PgTransaction:
     def move_paths(self, src: str, dest: str, root: str) -> tuple[list[tuple[int, str]], list[int]]:
         """As in the SQLite store; when another machine records a file at a new path meanwhile (the
         rename collides with its row), that row is replaced as any row already there would be."""
+        stored = self._paths.stored
         for attempt in range(_MOVE_ATTEMPTS):
             self._conn.execute("SAVEPOINT move_paths")
             try:
-                moved = writes.move_paths(self._conn, src, dest, root)  # type: ignore[arg-type]
+                moved, replaced = writes.move_paths(self._conn, stored(src), stored(dest), stored(root))  # type: ignore[arg-type]
             except StoreError as e:
                 if not isinstance(e.__cause__, UniqueViolation) or attempt == _MOVE_ATTEMPTS - 1:
                     raise
                 self._conn.execute("ROLLBACK TO SAVEPOINT move_paths")  # its row is committed now: seen next time
                 continue
             self._conn.execute("RELEASE SAVEPOINT move_paths")
-            return moved
+            return [(sid, self._paths.local(path) or path) for sid, path in moved], replaced
         raise AssertionError("unreachable")
 
     def recent_twin(self, sample_id: int, since: float, exclude: Iterable[int] = ()) -> int | None:
-        return writes.recent_twin(self._conn, sample_id, since, exclude)  # type: ignore[arg-type]
+        """As the SQLite store's, where a favourite is anyone's (favourites are per user here)."""
+        rows = self._conn.execute(
+            "SELECT b.id FROM samples a JOIN samples b ON b.content_hash = a.content_hash "
+            "WHERE a.id = ? AND b.id != a.id AND b.status = 'ok' AND b.added >= ? "
+            "AND NOT EXISTS (SELECT 1 FROM favourites f WHERE f.sample_id = b.id) ORDER BY b.added DESC",
+            (sample_id, since),
+        ).fetchall()
+        excluded = set(exclude)
+        return next((sid for (sid,) in rows if sid not in excluded), None)
 
     def adopt(self, old_id: int, new_id: int) -> None:
         writes.adopt(self._conn, old_id, new_id)  # type: ignore[arg-type]
@@ -138,7 +152,7 @@ class PgTransaction:
         writes.delete_samples(self._conn, ids)  # type: ignore[arg-type]
 
     def forget_folder(self, root: str) -> list[int]:
-        return roots.forget_folder(self._conn, root)  # type: ignore[arg-type]
+        return roots.forget_folder(self._conn, self._paths.stored(root))  # type: ignore[arg-type]
 
     # --- what was made of them -----------------------------------------------------------------
     def store_vector(self, sample_id: int, backend: str, vector: np.ndarray) -> None:
@@ -164,10 +178,11 @@ class PgTransaction:
 
     # --- copy groups and families --------------------------------------------------------------
     def put_sound(self, sample_id: int, fingerprint: bytes | None, layer_name: str) -> None:
+        layer_name = self._paths.layer(layer_name, to_stored=True)
         self._conn.execute(_SOUND, (sample_id, fingerprint, layer_name, sample_id, sample_id))
 
     def set_layer_name(self, sample_id: int, layer_name: str) -> None:
-        sounds.set_layer_name(self._conn, sample_id, layer_name)  # type: ignore[arg-type]
+        sounds.set_layer_name(self._conn, sample_id, self._paths.layer(layer_name, to_stored=True))  # type: ignore[arg-type]
 
     def relabel(self, column: str, old: Iterable[int], new: int) -> None:
         sounds.relabel(self._conn, column, old, new)  # type: ignore[arg-type]
@@ -176,7 +191,7 @@ class PgTransaction:
         sounds.set_labels(self._conn, labels)  # type: ignore[arg-type]
 
     def sound_facts(self, ids: Sequence[int], playable: bool = True) -> dict[int, sounds.SoundFacts]:
-        return sounds.facts(self._conn, ids, playable)
+        return local_layers(self._paths, sounds.facts(self._conn, ids, playable))
 
     def sound_labels(self, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
         return sounds.labels(self._conn, ids)
@@ -185,11 +200,18 @@ class PgTransaction:
         return sounds.labelled(self._conn, family, limit)
 
 
+def local_layers(paths: PathMap, facts: dict[int, sounds.SoundFacts]) -> dict[int, sounds.SoundFacts]:
+    """``facts`` with each layer name's folder as this machine's path."""
+    return {
+        sid: dataclasses.replace(f, layer_name=paths.layer(f.layer_name, to_stored=False)) for sid, f in facts.items()
+    }
+
+
 class Scope:
     """``with store.transaction() as tx:`` runs statements in one transaction, rolled back on error."""
 
-    def __init__(self, conn: PgConnection, lock: threading.RLock):
-        self.conn, self.lock = conn, lock
+    def __init__(self, conn: PgConnection, lock: threading.RLock, paths: PathMap):
+        self.conn, self.lock, self.paths = conn, lock, paths
 
     def __enter__(self) -> PgTransaction:
         self.lock.acquire()
@@ -198,7 +220,7 @@ class Scope:
         except BaseException:
             self.lock.release()
             raise
-        return PgTransaction(self.conn)
+        return PgTransaction(self.conn, self.paths)
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:

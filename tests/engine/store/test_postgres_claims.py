@@ -62,3 +62,18 @@ def test_indexers_claiming_the_same_batches_at_once_split_them(two_stores):
         thread.join(timeout=30)
     assert not set(won["a"]) & set(won["b"]), "no path claimed by both"
     assert sorted(won["a"] + won["b"]) == paths
+
+
+def test_machines_mounting_the_share_at_other_places_claim_the_same_file(postgres_server, tmp_path):
+    url = postgres_server.catalog_for(tmp_path)
+    a = PostgresStore(url, StoreSettings(machine="a", roots=("samples=/Volumes/Samples",)))
+    b = PostgresStore(url, StoreSettings(machine="b", roots=("samples=/mnt/samples",)))
+    try:
+        assert a.claim(["/Volumes/Samples/Kit/kick.wav"], 30.0) == ["/Volumes/Samples/Kit/kick.wav"]
+        assert b.claim(["/mnt/samples/Kit/kick.wav", "/mnt/samples/Kit/snare.wav"], 30.0) == [
+            "/mnt/samples/Kit/snare.wav"
+        ]
+        assert {c.path for c in b.claims()} == {"/mnt/samples/Kit/kick.wav", "/mnt/samples/Kit/snare.wav"}
+    finally:
+        a.close()
+        b.close()

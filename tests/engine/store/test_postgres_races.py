@@ -14,7 +14,7 @@ from soundalike.engine.store.postgres.store import PostgresStore
 @pytest.fixture
 def two_stores(postgres_server, tmp_path):
     url = postgres_server.catalog_for(tmp_path)
-    a, b = PostgresStore(url, StoreSettings(machine="a")), PostgresStore(url, StoreSettings(machine="b"))
+    a, b = (PostgresStore(url, StoreSettings(machine=name, roots=("S=/S",))) for name in "ab")
     a.add_root("/S")
     yield a, b
     a.close()

@@ -29,6 +29,9 @@ class StoreKind:
     name: str
     open: Callable[[Path], Store]
     leave_old: Callable[[Path, str], None]
+    #: Open the store at a location for a named user (whose favourites, user tags and collections
+    #: they are); None for a store of one local user (SQLite).
+    open_as: Callable[[Path, str], Store] | None = None
 
 
 def _sqlite_open(folder: Path) -> Store:
@@ -55,6 +58,11 @@ def postgres_kind(server: PostgresServer) -> StoreKind:
     def open_(folder: Path) -> Store:
         return PostgresStore(server.catalog_for(folder))
 
+    def open_as(folder: Path, user: str) -> Store:
+        from soundalike.engine.config import StoreSettings
+
+        return PostgresStore(server.catalog_for(folder), StoreSettings(user=user))
+
     def leave_old(folder: Path, path: str) -> None:
         with psycopg.connect(server.catalog_for(folder), autocommit=True) as conn:
             conn.execute(PG_MIGRATIONS[0].encode())
@@ -66,7 +74,7 @@ def postgres_kind(server: PostgresServer) -> StoreKind:
                 (path,),
             )
 
-    return StoreKind("postgresql", open_, leave_old)
+    return StoreKind("postgresql", open_, leave_old, open_as)
 
 
 KINDS = ["sqlite", "postgresql"]

@@ -55,3 +55,10 @@ def test_listings_page_filter_and_place_rows(store):
     assert store.position_in_browse(Filters(), "/S/b.wav") == 2
     assert store.folders() == ["/S", "/S/Sub"]
     assert store.random_sample() is not None and store.random_sample(tag="none") is None
+
+
+def test_a_store_of_one_machine_maps_every_root(store):
+    store.add_root("/S")
+    add(store, "/S/kick.wav")
+    assert store.unmapped_roots() == {}
+    assert store.roots() == ["/S"] and store.sample_by_path("/S/kick.wav") is not None

@@ -42,6 +42,16 @@ def test_labels_set_and_layer_names_changed(store):
     assert sorted(store.with_layer_names(["a"], 5)["a"]) == [a, b]
 
 
+def test_layer_names_hold_the_folder_and_name_as_the_library_makes_them(store):
+    """A layer name is folder NUL name (families.layer_name): PostgreSQL text cannot hold NUL itself."""
+    a, b = add(store, "/S/kick 1.wav"), add(store, "/S/kick 2.wav")
+    with store.transaction() as tx:
+        tx.put_sound(a, b"\x00\x01", "/S\0kick")
+        tx.put_sound(b, None, "/S\0kick")
+    assert sorted(store.with_layer_names(["/S\0kick"], 5)["/S\0kick"]) == [a, b]
+    assert store.sound_facts([a])[a].layer_name == "/S\0kick"
+
+
 def test_gone_samples_leave_copy_groups(store):
     a, b = add(store, "/S/a.wav"), add(store, "/S/b.wav")
     with store.transaction() as tx:

@@ -44,3 +44,33 @@ def test_a_folder_tells_what_of_the_user_it_holds_and_is_forgotten(store):
         assert sorted(tx.forget_folder("/S")) == [a, b]
     assert store.roots() == ["/T"] and store.samples([a, b, other]).keys() == {other}
     assert store.collections() == [("set", 0)] and store.user_tags() == []
+
+
+def test_each_users_lists_stay_apart_and_the_shared_facts_do_not(kind, tmp_path):
+    if kind.open_as is None:
+        pytest.skip(f"the {kind.name} store has one local user")
+    ann, bob = kind.open_as(tmp_path, "ann"), kind.open_as(tmp_path, "bob")
+    try:
+        a, b = add(ann, "/S/kick.wav"), add(ann, "/S/snare.wav")
+        with ann.transaction() as tx:
+            tx.store_tags(a, "clap", {"kick": 0.9})
+        ann.set_favourite(a, True)
+        ann.add_user_tag([a, b], "punchy")
+        ann.add_to_collection("Set 1", [a])
+        bob.set_favourite(b, True)
+        bob.add_user_tag([b], "dusty")
+        bob.add_to_collection("Set 1", [b])
+        assert ann.sample(a).favourite and not ann.sample(b).favourite
+        assert bob.sample(b).favourite and not bob.sample(a).favourite
+        assert [r.id for r in ann.list_browse(Filters(favourites_only=True))] == [a]
+        assert ann.user_tags() == [("punchy", 2)] and bob.user_tags() == [("dusty", 1)]
+        assert ann.tags(b) == {"user": {"punchy": 1.0}} and bob.tags(b) == {"user": {"dusty": 1.0}}
+        assert bob.count_browse(Filters(tag="punchy")) == 0 and bob.count_browse(Filters(words=("dusty",))) == 1
+        assert ann.collections() == [("Set 1", 1)] and bob.collections() == [("Set 1", 1)]
+        assert bob.matching_ids(Filters(collection="Set 1")) == [b]
+        assert bob.folder_use("/S").describe() == "1 favourite, 1 sample with your tags, 1 sample in collections"
+        assert bob.tags(a) == {"clap": {"kick": 0.9}}  # the backends' tags are everyone's
+        assert ("kick", 1) in bob.all_tags() and ("punchy", 2) not in bob.all_tags()
+    finally:
+        ann.close()
+        bob.close()
