@@ -20,7 +20,7 @@ from functools import cached_property
 import numpy as np
 
 from soundalike.engine.embedders import fft
-from soundalike.engine.embedders.builtin_features import EPS, HOP, N_FFT, mel_filterbank
+from soundalike.engine.embedders.builtin_features import EPS, HOP, N_FFT, finite, mel_filterbank
 
 FRAME_COUNT = 128
 FRAME_SECONDS = FRAME_COUNT * HOP / 22050
@@ -44,15 +44,20 @@ class MelFrames:
 
     def __call__(self, audio: np.ndarray) -> np.ndarray:
         need = (FRAME_COUNT - 1) * HOP + N_FFT
-        x = np.nan_to_num(np.asarray(audio, dtype=np.float32).reshape(-1)[: need - N_FFT // 2])
+        x = finite(np.asarray(audio, dtype=np.float32).reshape(-1)[: need - N_FFT // 2])
         peak = float(np.abs(x).max()) if x.size else 0.0
         x = x / peak if peak > 1e-6 else np.zeros_like(x)
-        padded = np.zeros(need, dtype=np.float32)
+        # Frames wholly past the end of the clip hold only zeros, so their spectra are exactly 0: only
+        # the frames that reach the clip are transformed. The mel product still takes all FRAME_COUNT
+        # rows, zeros included, as before: BLAS may sum a product of fewer rows in another order.
+        sounding = min(FRAME_COUNT, -(-(N_FFT // 2 + len(x)) // HOP))
+        padded = np.zeros((sounding - 1) * HOP + N_FFT, dtype=np.float32)
         padded[N_FFT // 2 : N_FFT // 2 + len(x)] = x
-        chunks = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][:FRAME_COUNT] * self.window
+        chunks = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP] * self.window
         spec = fft.rfft(chunks, axis=1)
-        power = (spec.real**2 + spec.imag**2).astype(np.float32) @ self.mel
-        db = 10.0 * np.log10(power + EPS)
+        power = np.zeros((FRAME_COUNT, spec.shape[1]), dtype=np.float32)
+        np.add(spec.real**2, spec.imag**2, out=power[:sounding])
+        db = 10.0 * np.log10(power @ self.mel + EPS)
         db = np.maximum(db - db.max(), FLOOR_DB)
         return (db / (-FLOOR_DB / 2) + 1.0).astype(np.float32)
 
