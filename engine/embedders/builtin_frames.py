@@ -102,14 +102,23 @@ class FramesNet:
         h = frames
         for weight, bias, k in self.convs:
             batch, steps, channels = h.shape
-            padded = np.pad(h, ((0, 0), (k // 2, k // 2), (0, 0)))
-            cols = np.lib.stride_tricks.sliding_window_view(padded, steps, axis=1)  # (B, k, C, T)
-            cols = cols.transpose(0, 3, 1, 2).reshape(batch * steps, k * channels)
-            h = np.maximum(cols @ weight + bias, 0.0).reshape(batch, steps, -1)
-            h = h[:, : steps // 2 * 2].reshape(batch, steps // 2, 2, -1).max(axis=2)
+            h = (_columns(h, k) @ weight).reshape(batch, steps, -1)[:, : steps // 2 * 2]
+            # pooled before the bias and ReLU, which commute with it exactly: half the work
+            h = np.maximum(h.reshape(batch, steps // 2, 2, -1).max(axis=2) + bias, 0.0)
         pooled = np.concatenate([h.mean(axis=1), h.max(axis=1)], axis=1)
         embedding = pooled @ self.embed[0] + self.embed[1]
         return embedding, embedding @ self.head[0] + self.head[1]
+
+
+def _columns(h: np.ndarray, k: int) -> np.ndarray:
+    """(B, T, C) -> (B * T, k * C): row t holds steps t - k//2 ... t + k//2, zeros past either end
+    (a convolution of width ``k`` with zero padding as one matrix product)."""
+    batch, steps, channels = h.shape
+    cols = np.zeros((batch, steps, k, channels), dtype=h.dtype)
+    for j in range(k):
+        shift = j - k // 2
+        cols[:, max(0, -shift) : steps - max(0, shift), j] = h[:, max(0, shift) : steps + min(0, shift)]
+    return cols.reshape(batch * steps, k * channels)
 
 
 def frames_batch(clips: Sequence[np.ndarray], frames: MelFrames) -> np.ndarray:
