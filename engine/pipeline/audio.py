@@ -11,7 +11,7 @@ import hashlib
 import io
 import logging
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +50,12 @@ class AudioFacts:
     clipped: bool
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        # dataclasses.asdict's value-by-value deep copy cost ~0.1 ms per file in the catalog writer;
+        # every field here is a plain str, int, float or bool
+        return {name: getattr(self, name) for name in _FACT_FIELDS}
+
+
+_FACT_FIELDS = tuple(f.name for f in fields(AudioFacts))
 
 
 @dataclass(frozen=True)
