@@ -287,8 +287,8 @@ class BuiltinEmbedder(Embedder):
         return cached
 
     def _layout(self) -> dict[str, slice]:
-        # The frames net is not run to learn its width: one clip through it on start-up cost a
-        # ``soundalike index`` ~0.05-0.1 s of CPU, as OpenBLAS's threads woke for its products.
+        # The frames net is not run to learn its width: one clip through it at start-up cost up to
+        # ~40 ms of CPU, as OpenBLAS's threads woke for its products.
         widths = {
             name: part.shape[1]
             for name, part in self.model.aspects(np.zeros((1, len(self.model.mean)), dtype=np.float32)).items()

@@ -58,8 +58,10 @@ def fingerprint(decoded: Decoded) -> Fingerprint:
 
 def _stft_power(signal: np.ndarray, most: int) -> np.ndarray:
     """Power per (frame, bin): periodic-Hann frames of WINDOW every HOP, none padded
-    (scipy.signal.stft's frames with boundary=None, padded=False, up to a constant scale; numpy
-    only, so results can fold copies without the second scipy takes to import), the first ``most``."""
+    (scipy.signal.stft's frames with boundary=None, padded=False, up to a constant scale), the first
+    ``most``. The transform is scipy's compiled FFT loaded without ``import scipy.fft``
+    (:mod:`soundalike.engine.embedders.fft`): twice as fast as numpy's in float32, the same levels to
+    float noise (<= 0.004 dB on the dev kits)."""
     frames = min(most, 1 + (len(signal) - WINDOW) // HOP)
     chunks = np.lib.stride_tricks.sliding_window_view(signal, WINDOW)[::HOP][:frames] * _HANN
     spectrum = fft.rfft(chunks, axis=1)
