@@ -287,13 +287,17 @@ class BuiltinEmbedder(Embedder):
         return cached
 
     def _layout(self) -> dict[str, slice]:
-        probe = self.model.aspects(
-            np.zeros((1, len(self.model.mean)), dtype=np.float32),
-            frames_batch([np.zeros(SAMPLE_RATE // 10, np.float32)], self.frames) if self.frames is not None else None,
-        )
+        # The frames net is not run to learn its width: one clip through it at start-up cost up to
+        # ~40 ms of CPU, as OpenBLAS's threads woke for its products.
+        widths = {
+            name: part.shape[1]
+            for name, part in self.model.aspects(np.zeros((1, len(self.model.mean)), dtype=np.float32)).items()
+        }
+        if self.model.frames is not None:
+            widths["frames"] = self.model.frames.embed[0].shape[1]
         start, layout = 0, {}
-        for name in (name for name in ASPECT_ORDER if name in probe):
-            width = probe[name].shape[1]
+        for name in (name for name in ASPECT_ORDER if name in widths):
+            width = widths[name]
             layout[name] = slice(start, start + width)
             start += width
         return layout

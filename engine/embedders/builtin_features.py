@@ -92,8 +92,13 @@ class FeatureExtractor:
     def freqs(self) -> np.ndarray:
         return np.fft.rfftfreq(N_FFT, 1.0 / self.sample_rate).astype(np.float32)
 
+    @cached_property
+    def dither(self) -> np.ndarray:
+        """The dither of the longest clip looked at; a shorter one adds its first samples."""
+        return dither(max(int(WINDOW_SECONDS * self.sample_rate), N_FFT))
+
     def __call__(self, audio: np.ndarray) -> np.ndarray:
-        x = _prepare(audio, int(WINDOW_SECONDS * self.sample_rate))
+        x = _prepare(audio, int(WINDOW_SECONDS * self.sample_rate), self.dither)
         env, env_peak = _level_curve(x)
         peak = int(round(env_peak * ENV_HOP / HOP))
         frames = _frame_positions(len(x), peak)
@@ -103,10 +108,11 @@ class FeatureExtractor:
         envelope = _envelope(env, env_peak, self.sample_rate)
         pitch = self._pitch(power, rel, x)
         out = np.concatenate([timbre, envelope, pitch]).astype(np.float32)
-        return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
+        return finite(out, infinity=0.0)
 
     def _power(self, x: np.ndarray, frames: np.ndarray) -> np.ndarray:
-        padded = np.pad(x, (N_FFT // 2, N_FFT // 2))
+        padded = np.zeros(len(x) + N_FFT, dtype=np.float32)  # np.pad's zeros either side, without its overhead
+        padded[N_FFT // 2 : N_FFT // 2 + len(x)] = x
         starts = frames * HOP
         chunks = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[starts] * self.window  # no index table
         spec = fft.rfft(chunks, axis=1)
@@ -198,15 +204,33 @@ def _median(values: np.ndarray):
     return np.partition(values, (half - 1, half))[half - 1 : half + 1].mean()
 
 
-def _prepare(audio: np.ndarray, max_len: int) -> np.ndarray:
-    x = np.nan_to_num(np.asarray(audio, dtype=np.float32).reshape(-1)[:max_len])
+def _prepare(audio: np.ndarray, max_len: int, noise: np.ndarray | None = None) -> np.ndarray:
+    """The clip's first ``max_len`` samples, at least N_FFT, peak-normalised, plus the dither
+    (``noise``: :func:`dither` of at least that length, computed once by the caller)."""
+    x = finite(np.asarray(audio, dtype=np.float32).reshape(-1)[:max_len])
     if len(x) < N_FFT:
         x = np.pad(x, (0, N_FFT - len(x)))
     # A whisper of deterministic noise keeps silence and digital zero well defined (no log of 0).
     peak = float(np.abs(x).max())
     x = x / peak if peak > 1e-6 else np.zeros_like(x)
-    dither = np.sin(np.arange(len(x), dtype=np.float32) * 1.7) * 1e-5
-    return (x + dither).astype(np.float32)
+    noise = dither(len(x)) if noise is None or len(noise) < len(x) else noise[: len(x)]
+    return (x + noise).astype(np.float32)
+
+
+def dither(length: int) -> np.ndarray:
+    """The deterministic noise :func:`_prepare` adds; each sample depends on its position only."""
+    noise = np.sin(np.arange(length, dtype=np.float32) * 1.7) * 1e-5
+    noise.flags.writeable = False
+    return noise
+
+
+def finite(x: np.ndarray, infinity: float | None = None) -> np.ndarray:
+    """``np.nan_to_num(x)``'s values: NaN becomes 0, infinities ``infinity`` with their sign (by
+    default the largest float); ``x`` itself when every value is finite, the usual case, at a fifth
+    of the cost."""
+    if np.isfinite(x).all():
+        return x
+    return np.nan_to_num(x, nan=0.0, posinf=infinity, neginf=None if infinity is None else -infinity)
 
 
 def _db(value) -> np.ndarray:

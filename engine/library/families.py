@@ -83,10 +83,19 @@ class Member:
     id: int
     path: str
     content_hash: str | None
-    fingerprint: Fingerprint | None
+    encoded: bytes | None  # the stored fingerprint (engine.pipeline.fingerprint.encode), decoded when asked
     vector: np.ndarray | None
     level: float | None = None  # RMS dBFS
     seconds: float | None = None
+
+    @cached_property
+    def fingerprint(self) -> Fingerprint | None:
+        return decode(self.encoded) if self.encoded else None
+
+    @cached_property
+    def norm(self) -> np.floating:
+        """The vector's length, in its own precision (the cosine multiplies two of them as it always did)."""
+        return np.linalg.norm(self.vector) if self.vector is not None else np.float32(0)
 
     @cached_property
     def folder(self) -> str:
@@ -102,36 +111,31 @@ class Member:
 
 
 def relation(a: Member, b: Member) -> str | None:
-    """'copy', 'layer' or None."""
+    """'copy', 'layer' or None. The cheap tests come first: most candidates are neither, and their
+    fingerprints are then never decoded."""
     if a.content_hash and a.content_hash == b.content_hash:
         return "copy"
     cosine = None
     if a.vector is not None and b.vector is not None:
-        cosine = float(a.vector @ b.vector / max(float(np.linalg.norm(a.vector) * np.linalg.norm(b.vector)), 1e-12))
-    fa, fb = a.fingerprint, b.fingerprint
-    if (
-        fa is not None
-        and fb is not None
-        and cosine is not None
-        and cosine >= COPY_MIN_COSINE
-        and same_length(a, b)
-        and is_duplicate(fa, fb)
-    ):
-        return "copy"
+        cosine = float(a.vector @ b.vector / max(float(a.norm * b.norm), 1e-12))
+    if cosine is not None and cosine >= COPY_MIN_COSINE and same_length(a, b):
+        fa, fb = a.fingerprint, b.fingerprint
+        if fa is not None and fb is not None and is_duplicate(fa, fb):
+            return "copy"
     if a.folder != b.folder:
         return None
     if a.velocity_key is not None and a.velocity_key == b.velocity_key:
         return "layer"
     if (
-        fa is not None
-        and fb is not None
-        and cosine is not None
+        cosine is not None
         and cosine >= LAYER_MIN_COSINE
         and a.level is not None
         and b.level is not None
         and abs(a.level - b.level) >= LAYER_MIN_LEVEL_DB
         and max(a.seconds or 0.0, b.seconds or 0.0) <= LAYER_MAX_SECONDS
         and a.name_key == b.name_key
+        and (fa := a.fingerprint) is not None
+        and (fb := b.fingerprint) is not None
         and distance(fa, fb) <= LAYER_MAX_DB
     ):
         return "layer"
@@ -268,7 +272,7 @@ class Families:
                 sid,
                 rows[sid].path,
                 rows[sid].content_hash,
-                decode(f.fingerprint) if f.fingerprint else None,
+                f.fingerprint,
                 index.reconstruct(sid) if index is not None else None,
                 rows[sid].rms_db,
                 rows[sid].duration,

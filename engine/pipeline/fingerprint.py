@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from soundalike.engine.pipeline.audio import Decoded, resample
+from soundalike.engine.embedders import fft
+from soundalike.engine.pipeline.audio import RESAMPLE_MARGIN_SECONDS, Decoded, resample
 
 RATE = 22050
 SECONDS = 1.0
@@ -36,40 +37,56 @@ class Fingerprint:
 
 
 def fingerprint(decoded: Decoded) -> Fingerprint:
-    mono = _from_onset(decoded.samples)
-    peak = float(np.abs(mono).max()) if mono.size else 0.0
+    mono, peak = _from_onset(decoded.samples)
+    # only the first SECONDS are looked at: resample that plus the margin that keeps soxr's output the same
+    mono = mono[: int(np.ceil((SECONDS + RESAMPLE_MARGIN_SECONDS) * decoded.sample_rate))]
     if peak > 0:  # levels are relative to the loudest cell anyway; this keeps 1e30 floats from overflowing
         mono = mono / np.float32(peak)
-    mono = resample(mono, decoded.sample_rate, RATE)[: int(SECONDS * RATE)]
     length = int(SECONDS * RATE)
+    mono = resample(mono, decoded.sample_rate, RATE)[:length]
     padded = np.zeros(length, dtype=np.float32)
     padded[: mono.size] = mono
     whole_frames = max(1, (mono.size - WINDOW) // HOP + 1)  # frames whose window lies inside the sound
     # frames past those that overlap the sound hold only zeros (the floor): they are not computed
-    freqs, power = _stft_power(padded, whole_frames + -(-WINDOW // HOP))
-    edges = np.searchsorted(freqs, BANDS)
-    bands = np.stack([power[a : max(b, a + 1)].sum(axis=0) for a, b in zip(edges[:-1], edges[1:])], axis=1)
+    power = _stft_power(padded, whole_frames + -(-WINDOW // HOP))
+    bands = np.add.reduceat(power, _BAND_STARTS, axis=1)[:, : len(BANDS) - 1]
     levels = 10 * np.log10(bands + 1e-12)
     levels = np.maximum(levels - levels.max(), FLOOR_DB)
     lossy = any(codec in decoded.facts.format.upper() for codec in LOSSY_CODECS)
     return Fingerprint(levels.astype(np.float32), frames=min(len(levels), whole_frames), lossy=lossy)
 
 
-def _stft_power(signal: np.ndarray, most: int) -> tuple[np.ndarray, np.ndarray]:
-    """(bin frequencies, power per (bin, frame)): periodic-Hann frames of WINDOW every HOP, none padded
-    (scipy.signal.stft's frames with boundary=None, padded=False, up to a constant scale; numpy
-    only, so results can fold copies without the second scipy takes to import), the first ``most``."""
+def _stft_power(signal: np.ndarray, most: int) -> np.ndarray:
+    """Power per (frame, bin): periodic-Hann frames of WINDOW every HOP, none padded
+    (scipy.signal.stft's frames with boundary=None, padded=False, up to a constant scale), the first
+    ``most``. The transform is scipy's compiled FFT loaded without ``import scipy.fft``
+    (:mod:`soundalike.engine.embedders.fft`): twice as fast as numpy's in float32, the same levels to
+    float noise (<= 0.004 dB on the dev kits)."""
     frames = min(most, 1 + (len(signal) - WINDOW) // HOP)
-    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(WINDOW) / WINDOW)).astype(np.float32)
-    index = np.arange(WINDOW)[None, :] + HOP * np.arange(frames)[:, None]
-    spectrum = np.fft.rfft(signal[index] * window, axis=1)
-    return np.fft.rfftfreq(WINDOW, 1 / RATE), (np.abs(spectrum) ** 2).T
+    chunks = np.lib.stride_tricks.sliding_window_view(signal, WINDOW)[::HOP][:frames] * _HANN
+    spectrum = fft.rfft(chunks, axis=1)
+    return spectrum.real**2 + spectrum.imag**2
 
 
-def _from_onset(mono: np.ndarray, relative_db: float = -30.0) -> np.ndarray:
-    """Start exactly at the attack, so a copy with more or less leading silence lines up."""
+def _from_onset(mono: np.ndarray, relative_db: float = -30.0) -> tuple[np.ndarray, float]:
+    """Start exactly at the attack, so a copy with more or less leading silence lines up; and the
+    peak (the loudest sample lies at or after the attack)."""
     magnitude = np.abs(mono)
-    return mono[int(np.argmax(magnitude > magnitude.max() * 10 ** (relative_db / 20))) :]
+    top = magnitude.max() if mono.size else np.float32(0)
+    return mono[int(np.argmax(magnitude > top * 10 ** (relative_db / 20))) :], float(top)
+
+
+def _constants() -> tuple[np.ndarray, np.ndarray]:
+    """The periodic Hann window, and the first bin of each band then the end of the last, as
+    ``np.add.reduceat`` takes them: a band of no bin of its own reads the bin it starts at."""
+    hann = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(WINDOW) / WINDOW)).astype(np.float32)
+    starts = np.searchsorted(np.fft.rfftfreq(WINDOW, 1 / RATE), BANDS)
+    for array in (hann, starts):
+        array.flags.writeable = False
+    return hann, starts
+
+
+_HANN, _BAND_STARTS = _constants()
 
 
 def distance(a: Fingerprint, b: Fingerprint) -> float:

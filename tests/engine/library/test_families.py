@@ -191,3 +191,17 @@ def test_recording_processed_files_links_them_as_ingest_does(make_settings, tmp_
         report = library.record(processed)
         assert report.indexed == 2
         assert family_of(library, paths[0]) == family_of(library, paths[1])
+
+
+def test_a_relation_decodes_fingerprints_only_of_candidates_close_enough_to_need_them():
+    from soundalike.engine.library.families import Member, relation
+
+    unreadable = b"\x05\x00"  # says five frames, holds none: decoding it would raise
+    kick, hat = np.array([1.0, 0.0], np.float32), np.array([0.2, 1.0], np.float32)
+    a = Member(1, "/kit/kick.wav", "a", unreadable, kick, -12.0, 0.5)
+    b = Member(2, "/other/hat.wav", "b", unreadable, hat, -20.0, 0.5)
+    assert relation(a, b) is None
+    same_folder = Member(3, "/kit/hat.wav", "c", unreadable, hat, -20.0, 0.5)
+    assert relation(a, same_folder) is None
+    with pytest.raises(ValueError):
+        relation(a, Member(4, "/other/kick copy.wav", "d", unreadable, kick, -12.0, 0.5))

@@ -143,3 +143,13 @@ def test_trim_keeps_the_attack_and_drops_leading_silence():
 def test_unicode_and_spaces_in_path(tmp_path):
     path = write(tmp_path / "Kïck Drüms 808 — 日本" / "bass drum (long).wav", render("kick", 3))
     assert decode_file(path).facts.duration > 0.3
+
+
+def test_facts_as_a_dict_are_every_field_in_order():
+    import dataclasses
+
+    from soundalike.engine.pipeline.audio import AudioFacts
+
+    facts = AudioFacts("FLAC PCM_24", 48000, 2, 1.25, -1.5, -18.0, False, True)
+    assert facts.as_dict() == dataclasses.asdict(facts)
+    assert list(facts.as_dict()) == [field.name for field in dataclasses.fields(AudioFacts)]
