@@ -1,0 +1,37 @@
+"""The approximate index is saved beside the exact one and searched again on the next open."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from soundalike.engine.config import IndexSettings
+from soundalike.engine.library.facade import Library
+from soundalike.engine.library.query import SimilarQuery
+from tests.conftest import TEST_BACKENDS
+
+SMALL = IndexSettings(approximate_above=10, approximate_lists=4, approximate_probe=4)
+
+
+def test_a_saved_approximate_index_is_searched_at_once_on_the_next_open(make_settings, drum_folder):
+    settings = dataclasses.replace(make_settings(), index=SMALL)
+    query = SimilarQuery(drum_folder / "Kit 0" / "cymbal_0.wav", collapse=False)
+    with Library(settings, TEST_BACKENDS) as library:
+        library.scan([drum_folder])
+        index = library.index("bands")
+        library.similar(query)  # the first query past the size starts the build
+        assert index.wait_approximate(60)
+        expected = [hit.path for hit in library.similar(query).hits]
+    saved = settings.engine.resolved_data_dir() / "index" / "bands.approximate.faiss"
+    assert saved.exists()
+    with Library(settings, TEST_BACKENDS) as library:
+        index = library.index("bands")
+        assert index.approximate_ready and index._builder is None  # read back, not built
+        assert [hit.path for hit in library.similar(query).hits] == expected
+    saved.write_bytes(b"damaged")
+    with Library(settings, TEST_BACKENDS) as library:
+        index = library.index("bands")
+        assert not index.approximate_ready  # damaged: exact answers, and it is built again
+        assert [hit.path for hit in library.similar(query).hits] == expected
+        assert index.wait_approximate(60)
+    with Library(settings, TEST_BACKENDS) as library:
+        assert library.index("bands").approximate_ready  # saved again on close
