@@ -83,7 +83,7 @@ class VectorIndex:
             index._index, index._mapped = loaded, True
             index._members = set(_ids_of(loaded).tolist())
             index.checksum = found
-            if approximate_checksum is not None and approximate is not None:
+            if approximate_checksum is not None and approximate is not None and approximate.approximate_above:
                 index._load_approximate(approximate_checksum)
             return index
         if loaded is not None or len(expected_ids):
@@ -100,11 +100,11 @@ class VectorIndex:
     def _load_approximate(self, checksum: str) -> None:
         """Search the saved approximate index when it is sound and holds what the exact one does."""
         assert self.approximate is not None
-        saved, found = index_files.read(self.approximate_path, checksum)
+        saved, found = index_files.read(self.approximate_path, checksum, mapped=False)  # its lists change
         if saved is None:
             return
         try:
-            approx = Approximate.adopt(index_files.owned(saved), self.approximate.approximate_probe)
+            approx = Approximate.adopt(saved, self.approximate.approximate_probe)
         except (RuntimeError, TypeError) as e:
             log.warning("approximate index %s is not one (%s): building it again", self.approximate_path, e)
             return
@@ -187,7 +187,13 @@ class VectorIndex:
         """Best ``k`` (id, score) pairs for one query, optionally only among ``allowed`` ids."""
         query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
         want = k + (1 if exclude is not None else 0)
-        if allowed is None and self.approximate is not None and len(self) > self.approximate.approximate_above:
+        settings = self.approximate
+        if (
+            allowed is None
+            and settings is not None
+            and settings.approximate_above
+            and len(self) > settings.approximate_above
+        ):
             if self._approx is not None:
                 return self._search_approximate(query, k, want, exclude)
             self._maybe_approximate()  # the first query past the size starts it; exact until it is ready

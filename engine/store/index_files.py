@@ -82,9 +82,9 @@ def matches(path: Path, checksum: str) -> bool:
         return blake2_checksum(handle) == checksum
 
 
-def read(path: Path, checksum: str | None = None):
-    """(index memory-mapped, its checksum), or (None, None) when missing, damaged (its bytes do
-    not match ``checksum``) or unreadable."""
+def read(path: Path, checksum: str | None = None, mapped: bool = True):
+    """(index, its checksum), or (None, None) when missing, damaged (its bytes do not match
+    ``checksum``) or unreadable; ``mapped``: its flat vectors memory-mapped (read-only)."""
     try:
         if checksum is not None and not matches(path, checksum):
             log.warning("index %s does not match its checksum (damaged on disk): rebuilding it", path)
@@ -93,7 +93,8 @@ def read(path: Path, checksum: str | None = None):
     except OSError:
         return None, None
     try:
-        return faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY), found
+        flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if mapped else 0
+        return faiss.read_index(str(path), flags), found
     except RuntimeError as e:
         log.warning("index %s is unreadable (%s): rebuilding it", path, e)
         return None, None
