@@ -306,9 +306,7 @@ def cannot_open(path: Path, error: sqlite3.Error | UnicodeDecodeError) -> UserEr
 
 
 def row_from_values(values: tuple) -> SampleRow:
-    row = SampleRow(*values)
-    if row.silent is not None:
-        row = dataclasses.replace(
-            row, silent=bool(row.silent), clipped=bool(row.clipped), favourite=bool(row.favourite)
-        )
-    return row
+    *head, silent, clipped, favourite, added, updated = values  # the flags are stored as 0/1
+    if silent is not None:
+        silent, clipped, favourite = bool(silent), bool(clipped), bool(favourite)
+    return SampleRow(*head, silent, clipped, favourite, added, updated)
