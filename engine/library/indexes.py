@@ -92,6 +92,9 @@ class LibraryIndexes:
             approximate if checksum is not None and saved_with == checksum else None,
         )
         _write_states(index, version)
+        if approximate and saved_with == index.loaded_from != index.checksum and index.checksum:
+            # the same bytes, their checksum now recorded the fast way: still the approximate one's
+            write_approximate_state(index.approximate_path, index.checksum, approximate)
         return index
 
     def save(self, min_interval: float = 0.0) -> None:

@@ -59,6 +59,7 @@ class VectorIndex:
         self._approx_dirty = False
         self.checksum: str | None = None  # of the bytes last saved or loaded
         self.approximate_checksum: str | None = None  # of the approximate index's, likewise
+        self.loaded_from: str | None = None  # the checksum the saved file was opened against (None: rebuilt)
 
     @classmethod
     def open(
@@ -82,7 +83,7 @@ class VectorIndex:
         if loaded is not None and np.array_equal(np.sort(_ids_of(loaded)), np.sort(expected_ids)):
             index._index, index._mapped = loaded, True
             index._members = set(_ids_of(loaded).tolist())
-            index.checksum = found
+            index.checksum, index.loaded_from = found, checksum
             if approximate_checksum is not None and approximate is not None and approximate.approximate_above:
                 index._load_approximate(approximate_checksum)
             return index
