@@ -64,6 +64,7 @@ class IndexSettings:
     approximate_lists: int = 0  # IVF lists; 0: 4 x sqrt(vectors)
     approximate_probe: int = 48  # lists searched per query: more is slower and closer to exact
     approximate_rerank: int = 4  # candidates per result re-scored with the exact vectors
+    build_approximate: bool = True  # false: search a saved approximate index, never build one
 
 
 @dataclass(frozen=True)

@@ -257,7 +257,7 @@ class VectorIndex:
         NEIGHBOURS_APPROXIMATE_ABOVE for copy candidates (checked when they are asked for, so a
         read-only query never starts one); again each time the index grows REBUILD_GROWTH times."""
         settings = self.approximate
-        if settings is None or not settings.approximate_above:
+        if settings is None or not settings.approximate_above or not settings.build_approximate:
             return
         size = len(self)
         need = (

@@ -182,9 +182,9 @@ def test_ctrl_c_during_index_keeps_a_consistent_library_that_resumes(tmp_path):
     assert 0 < unchanged < 400  # what was indexed before Ctrl-C was kept, the rest was done now
 
 
-def test_a_one_off_similar_searches_exactly_and_starts_no_approximate_build(tmp_path, capsys, drum_folder, monkeypatch):
-    """Past ``approximate_above`` a one-off query reads the saved exact index (memory-mapped) and
-    never starts building the approximate one, which would outlive the process's work."""
+def test_a_one_off_similar_starts_no_approximate_build(tmp_path, capsys, drum_folder, monkeypatch):
+    """Past ``approximate_above`` a one-off query searches what is saved and never starts building
+    the approximate index, which would outlive the process's work; its answer is the exact one's."""
     import threading
 
     data = str(tmp_path / "lib")

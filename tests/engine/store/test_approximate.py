@@ -129,3 +129,24 @@ def test_a_damaged_or_missing_approximate_index_is_built_again_exact_meanwhile(t
         query = clustered(1, seed=5)[0]
         assert again.search(query, 10) == VectorIndex.search(index, query, 10, allowed=np.arange(6000))
         assert again.wait_approximate(60)  # that query started the build in the background
+
+
+def test_without_builds_a_saved_approximate_index_is_searched_and_none_is_started(tmp_path):
+    import dataclasses
+
+    path, index = saved_with_approximate(tmp_path)
+    reading = dataclasses.replace(SETTINGS, build_approximate=False)
+    again = VectorIndex.open(
+        path,
+        32,
+        np.arange(6000),
+        no_rebuild,
+        checksum=index.checksum,
+        approximate=reading,
+        approximate_checksum=index.approximate_checksum,
+    )
+    assert again.approximate_ready
+    alone = VectorIndex.open(path, 32, np.arange(6000), no_rebuild, checksum=index.checksum, approximate=reading)
+    query = clustered(1, seed=6)[0]
+    assert alone.search(query, 10) and alone.neighbours(query[None, :], 3)[1].size
+    assert alone._builder is None and not alone.approximate_ready
