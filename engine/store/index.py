@@ -161,7 +161,7 @@ class VectorIndex:
     def _own(self) -> None:
         """Before the first change (the lock held): a private copy of the memory-mapped vectors."""
         if self._mapped:
-            self._index, self._mapped = index_files.owned(self._index), False
+            self._index, self._mapped = index_files.owned(self._index, self.path), False
 
     def reconstruct(self, sample_id: int) -> np.ndarray | None:
         with self._lock:

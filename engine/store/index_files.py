@@ -100,8 +100,17 @@ def read(path: Path, checksum: str | None = None, mapped: bool = True):
         return None, None
 
 
-def owned(index):
-    """A private, changeable copy of a memory-mapped index (the same index when it is none)."""
+def owned(index, path: Path | None = None):
+    """A private, changeable copy of a memory-mapped index: read again from ``path`` (the file it
+    maps, which only a save replaces, and a save writes these same vectors), else copied in memory
+    (which holds it twice for a moment)."""
+    if path is not None:
+        try:
+            copy = faiss.read_index(str(path))
+            if copy.ntotal == index.ntotal and copy.d == index.d:
+                return copy
+        except (RuntimeError, OSError) as e:
+            log.info("index %s not read again (%s): copying it in memory", path, e)
     return faiss.deserialize_index(faiss.serialize_index(index))
 
 

@@ -128,3 +128,24 @@ def test_a_damaged_or_disagreeing_file_is_rebuilt_from_the_stored_vectors(tmp_pa
     calls = []
     rebuilt = VectorIndex.open(path, 3, expected, lambda: calls.append(1) or stored, checksum=index.checksum)
     assert calls == [1] and sorted(rebuilt.ids().tolist()) == expected.tolist()
+
+
+@pytest.mark.parametrize("file_gone", [False, True])
+def test_an_opened_index_is_mapped_and_copied_before_its_first_change(tmp_path, file_gone):
+    path = tmp_path / "bands.faiss"
+    index = VectorIndex(3, path)
+    index.add(np.array([10, 20, 30]), AXES)
+    index.save()
+    again = VectorIndex.open(path, 3, np.array([10, 20, 30]), lambda: None, checksum=index.checksum)
+    assert again.search(AXES[1], 1)[0][0] == 20
+    if file_gone:  # read again from the file, or (gone) copied in memory
+        path.unlink()
+    again.add(np.array([40]), unit([1, 1, 0]))
+    assert again.remove([10]) == 1 and sorted(again.ids().tolist()) == [20, 30, 40]
+    assert again.search(unit([1, 1, 0])[0], 1)[0][0] == 40 and again.dirty
+    again.save()
+    assert sorted(VectorIndex.open(path, 3, np.array([20, 30, 40]), lambda: None, checksum=again.checksum).ids()) == [
+        20,
+        30,
+        40,
+    ]
