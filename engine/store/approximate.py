@@ -46,6 +46,7 @@ class Approximate:
             quantiser, dim, lists, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
         )
         self._quantiser = quantiser  # FAISS does not own it from Python: keep it alive
+        self._owner: Any = None
         self._searching(probe)
 
     @classmethod
