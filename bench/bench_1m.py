@@ -167,17 +167,12 @@ def in_process(data: Path, count: int, queries: int) -> tuple[list[str], list[st
     picks = [int(i) for i in rng.choice(ids, size=queries, replace=False)]
     for sid in picks[:5]:
         library.similar(SimilarQuery(sid, k=10))  # warm
-    times, folded = [], 0
-    for sid in picks:
+    times, plain, raw, folded = [], [], [], 0
+    for sid in picks:  # folded, plain and FAISS alone in turn, so each meets the same load
         t0 = time.perf_counter()
         result = library.similar(SimilarQuery(sid, k=10))
         times.append(time.perf_counter() - t0)
         folded += sum(len(g.members) for g in result) + len(result.own.copies) + len(result.own.layers)
-    rows.append(
-        f"similar in process, folding on, k=10: {pcts(times)} ({folded / queries:.1f} copies/layers folded per query)"
-    )
-    plain, raw = [], []
-    for sid in picks:  # the same queries without folding, and FAISS alone: what folding adds, under this load
         t0 = time.perf_counter()
         library.similar(SimilarQuery(sid, k=10, collapse=False))
         plain.append(time.perf_counter() - t0)
@@ -185,6 +180,9 @@ def in_process(data: Path, count: int, queries: int) -> tuple[list[str], list[st
         t0 = time.perf_counter()
         index.search(query, 10, exclude=sid)
         raw.append(time.perf_counter() - t0)
+    rows.append(
+        f"similar in process, folding on, k=10: {pcts(times)} ({folded / queries:.1f} copies/layers folded per query)"
+    )
     rows.append(f"  same queries, Library.similar (no folding): {pcts(plain)}; the index search alone: {pcts(raw)}")
     exact_ids, vectors = index.all_vectors()
     flat = faiss.IndexFlatIP(index.dim)

@@ -2,12 +2,16 @@
 
 Past ``[index] approximate_above`` vectors an approximate index (:mod:`soundalike.engine.store.approximate`)
 is built beside it on a thread, without blocking queries or writes, and answers unfiltered
-searches once ready; the exact index stays the source of vectors, ids and what is saved.
+searches once ready; the exact index stays the source of vectors and ids. The approximate index
+is saved beside the exact one (``<backend>.approximate.faiss``) and searched again on the next
+open when its bytes match their checksum and it was saved with the exact index opened; else it is
+built again in the background, exact search answering meanwhile.
 
 The index is a cache of the catalog's vectors. It is saved atomically (write, then rename) with a
 checksum of its bytes kept beside it, and when it is opened its bytes are checked against that
 checksum and its ids against the catalog; on any disagreement (flipped bytes included) it is
-rebuilt from the stored vectors, which costs no decoding or embedding.
+rebuilt from the stored vectors, which costs no decoding or embedding. It is opened memory-mapped
+and copied into memory before its first change (:mod:`soundalike.engine.store.index_files`).
 """
 
 from __future__ import annotations
