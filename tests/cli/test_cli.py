@@ -183,8 +183,8 @@ def test_ctrl_c_during_index_keeps_a_consistent_library_that_resumes(tmp_path):
 
 
 def test_a_one_off_similar_starts_no_approximate_build(tmp_path, capsys, drum_folder, monkeypatch):
-    """Past ``approximate_above`` a one-off query searches what is saved and never starts building
-    the approximate index, which would outlive the process's work; its answer is the exact one's."""
+    """Past ``approximate_above`` a one-off query searches exactly over the saved index and never
+    starts building the approximate one, which would outlive the process's work."""
     import threading
 
     data = str(tmp_path / "lib")
