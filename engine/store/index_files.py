@@ -29,6 +29,9 @@ faiss: Any = faiss_module
 log = logging.getLogger(__name__)
 
 FAST = "f64:"
+#: Read flat vectors memory-mapped (a FAISS without the flag reads them into memory).
+_MMAP = getattr(faiss, "IO_FLAG_MMAP_IFC", 0)
+_MAP_FLAGS = _MMAP | faiss.IO_FLAG_READ_ONLY if _MMAP else 0
 #: Words summed per step (a bounded temporary, whatever the file's size).
 WORDS_PER_STEP = 1 << 20
 
@@ -93,8 +96,7 @@ def read(path: Path, checksum: str | None = None, mapped: bool = True):
     except OSError:
         return None, None
     try:
-        flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if mapped else 0
-        return faiss.read_index(str(path), flags), found
+        return faiss.read_index(str(path), _MAP_FLAGS if mapped else 0), found
     except RuntimeError as e:
         log.warning("index %s is unreadable (%s): rebuilding it", path, e)
         return None, None
