@@ -58,11 +58,13 @@ class IndexSettings:
     default_k: int = 10
     search_threads: int = 1
     # Past this many vectors per backend an approximate index (IVF lists, 8-bit codes, candidates
-    # re-scored exactly) is built in the background and answers unfiltered searches; 0: never.
-    approximate_above: int = 300_000
+    # re-scored exactly) is built in the background, saved beside the exact one, and answers
+    # unfiltered searches; 0: never.
+    approximate_above: int = 20_000
     approximate_lists: int = 0  # IVF lists; 0: 4 x sqrt(vectors)
     approximate_probe: int = 48  # lists searched per query: more is slower and closer to exact
     approximate_rerank: int = 4  # candidates per result re-scored with the exact vectors
+    build_approximate: bool = True  # false: search a saved approximate index, never build one
 
 
 @dataclass(frozen=True)

@@ -73,10 +73,7 @@ class LibraryBrowse:
 
     def family(self, sample_id: int, limit: int = 200) -> dict[int, tuple[int, int]]:
         """The playable members of ``sample_id``'s family (itself included) with their labels."""
-        own = self._catalog.sound_labels([sample_id]).get(sample_id)
-        if own is None:
-            return {}
-        return self._catalog.sound_labels(self._catalog.family_members([own[1]], limit))
+        return self._catalog.family_of(sample_id, limit)
 
     def copy_groups(self) -> list[list[SampleRow]]:
         """Every group of two or more playable copies of one sound (decided at index time), by path."""

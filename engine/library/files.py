@@ -1,5 +1,6 @@
 """The files of a library folder besides the catalog: the folder itself, and the state file kept
-beside each saved index (which catalog vector version it holds, and a checksum of its bytes)."""
+beside each saved index (which catalog vector version it holds, and a checksum of its bytes; for
+an approximate index, the exact index's checksum it was saved with, and its own)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,23 @@ def write_state(index_path: Path, version: int, checksum: str | None) -> None:
     target = _version_file(index_path)
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(f"{version} {checksum}" if checksum else str(version))
+    os.replace(tmp, target)
+
+
+def read_approximate_state(approximate_path: Path) -> tuple[str | None, str | None]:
+    """(checksum of the exact index it was saved with, checksum of its own bytes) recorded beside
+    a saved approximate index: it is searched only beside that exact index."""
+    try:
+        exact, own = _version_file(approximate_path).read_text().split()
+        return exact, own
+    except (OSError, ValueError):
+        return None, None
+
+
+def write_approximate_state(approximate_path: Path, exact_checksum: str, checksum: str) -> None:
+    target = _version_file(approximate_path)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(f"{exact_checksum} {checksum}")
     os.replace(tmp, target)
 
 

@@ -19,9 +19,14 @@ import numpy as np
 
 from soundalike.engine.config import Settings
 from soundalike.engine.errors import UserError
-from soundalike.engine.library.files import read_state, write_state
+from soundalike.engine.library.files import (
+    read_approximate_state,
+    read_state,
+    write_approximate_state,
+    write_state,
+)
 from soundalike.engine.store.errors import disk_full, is_disk_full
-from soundalike.engine.store.index import VectorIndex
+from soundalike.engine.store.index import VectorIndex, approximate_path
 from soundalike.engine.store.interface import Store
 from soundalike.engine.store.lock import LibraryLock
 
@@ -75,6 +80,7 @@ class LibraryIndexes:
         saved_version, checksum = read_state(path)
         if saved_version != version:
             path.unlink(missing_ok=True)  # older than the catalog's vectors: rebuild it
+        saved_with, approximate = read_approximate_state(approximate_path(path))
         index = VectorIndex.open(
             path,
             dim,
@@ -83,8 +89,12 @@ class LibraryIndexes:
             self.settings.index.search_threads,
             checksum,
             self.settings.index,
+            approximate if checksum is not None and saved_with == checksum else None,
         )
-        write_state(path, version, index.checksum)
+        _write_states(index, version)
+        if approximate and saved_with == index.loaded_from != index.checksum and index.checksum:
+            # the same bytes, their checksum now recorded the fast way: still the approximate one's
+            write_approximate_state(index.approximate_path, index.checksum, approximate)
         return index
 
     def save(self, min_interval: float = 0.0) -> None:
@@ -95,8 +105,8 @@ class LibraryIndexes:
         with self._lock, self._lock_file.try_hold() as writable:
             for name, index in list(self._indexes.items()) if writable else ():
                 try:
-                    if index.save_if_dirty() and index.path is not None:
-                        write_state(index.path, self._versions.get(name, 0), index.checksum)
+                    if index.save_if_dirty():
+                        _write_states(index, self._versions.get(name, 0))
                 except OSError as e:
                     if is_disk_full(e):
                         raise disk_full(self._data_dir) from e
@@ -155,3 +165,12 @@ class LibraryIndexes:
                 f"the {backend} backend's model changed since this library was indexed: run "
                 f"`soundalike index` (or `serve`) to embed its samples again"
             )
+
+
+def _write_states(index: VectorIndex, version: int) -> None:
+    """Record beside the saved files what they hold (after the files themselves)."""
+    if index.path is None:
+        return
+    write_state(index.path, version, index.checksum)
+    if index.checksum is not None and index.approximate_checksum is not None:
+        write_approximate_state(index.approximate_path, index.checksum, index.approximate_checksum)

@@ -11,6 +11,8 @@ thread writes; queries may come from any thread.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -29,6 +31,13 @@ from soundalike.engine.pipeline.executors import Executors
 from soundalike.engine.pipeline.live_pool import LiveWorkerPool
 
 log = logging.getLogger(__name__)
+
+#: The engine's own threads (the start-up scan, live indexing, settling) run this much nicer than
+#: the threads that answer queries (on Linux, where a thread has its own priority), so a query does
+#: not wait for the CPU behind a scan of a large library. Measured in one process at 100k samples
+#: on a loaded 2-core machine: a thread walking and stat-ing every file raised folded queries' p50
+#: from ~7 ms to 8.5-14.7 ms; niced, 5.0-6.8 ms.
+BACKGROUND_NICE = 10
 
 _IDLE_SETTLE_SECONDS = 0.1
 
@@ -80,7 +89,7 @@ class EngineService:
             self.lock.release()
             raise
         for name, target in (("engine-settle", self.tracker.run), ("engine-index", self.indexer.run)):
-            thread = threading.Thread(target=target, args=(self._stop,), name=name, daemon=True)
+            thread = threading.Thread(target=_in_background, args=(target, self._stop), name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
         if self.settings.store.index:
@@ -155,3 +164,14 @@ class EngineService:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _in_background(target, stop: threading.Event) -> None:
+    """Run ``target(stop)`` at a lower priority than the threads that answer queries."""
+    if sys.platform.startswith("linux"):  # elsewhere the whole process would be niced
+        try:
+            thread = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + BACKGROUND_NICE))
+        except OSError as e:
+            log.debug("engine thread not niced: %s", e)
+    target(stop)

@@ -46,11 +46,38 @@ class Approximate:
             quantiser, dim, lists, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
         )
         self._quantiser = quantiser  # FAISS does not own it from Python: keep it alive
+        self._owner: Any = None
+        self._searching(probe)
+
+    @classmethod
+    def adopt(cls, index, probe: int) -> Approximate:
+        """One read back from a saved file (``faiss.read_index``: it owns its quantiser)."""
+        self = cls.__new__(cls)
+        self._owner = index  # owns the C++ index: the downcast view below does not
+        self._index = faiss.downcast_index(index)
+        if not isinstance(self._index, faiss.IndexIVFScalarQuantizer):
+            raise TypeError(f"{type(self._index).__name__}, not IVF lists with 8-bit codes")
+        self._quantiser = faiss.downcast_index(self._index.quantizer)
+        self._quantiser.hnsw.efSearch = max(64, 2 * probe)
+        self._searching(probe)
+        return self
+
+    def _searching(self, probe: int) -> None:
+        lists = int(self._index.nlist)
         self._params = faiss.SearchParametersIVF()
         self._params.nprobe = min(probe, lists)
         self._near = faiss.SearchParametersIVF()
         self._near.nprobe = min(NEIGHBOUR_PROBE, lists)
         self.lists = lists
+
+    @property
+    def index(self):
+        """The FAISS index (to save it)."""
+        return self._index
+
+    @property
+    def dim(self) -> int:
+        return int(self._index.d)
 
     def train(self, sample: np.ndarray) -> None:
         self._index.train(np.ascontiguousarray(sample, dtype=np.float32))

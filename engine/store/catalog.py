@@ -305,10 +305,12 @@ def cannot_open(path: Path, error: sqlite3.Error | UnicodeDecodeError) -> UserEr
     )
 
 
+#: Where the flags stored as 0/1 (silent, clipped, favourite) sit among SAMPLE_COLUMNS.
+_FLAGS = [f.name for f in fields(SampleRow)].index("silent")
+
+
 def row_from_values(values: tuple) -> SampleRow:
-    row = SampleRow(*values)
-    if row.silent is not None:
-        row = dataclasses.replace(
-            row, silent=bool(row.silent), clipped=bool(row.clipped), favourite=bool(row.favourite)
-        )
-    return row
+    if values[_FLAGS] is not None:
+        flags = tuple(bool(flag) for flag in values[_FLAGS : _FLAGS + 3])
+        values = (*values[:_FLAGS], *flags, *values[_FLAGS + 3 :])
+    return SampleRow(*values)

@@ -2,29 +2,32 @@
 
 Past ``[index] approximate_above`` vectors an approximate index (:mod:`soundalike.engine.store.approximate`)
 is built beside it on a thread, without blocking queries or writes, and answers unfiltered
-searches once ready; the exact index stays the source of vectors, ids and what is saved.
+searches once ready; the exact index stays the source of vectors and ids. The approximate index
+is saved beside the exact one (``<backend>.approximate.faiss``) and searched again on the next
+open when its bytes match their checksum and it was saved with the exact index opened; else it is
+built again in the background, exact search answering meanwhile.
 
 The index is a cache of the catalog's vectors. It is saved atomically (write, then rename) with a
 checksum of its bytes kept beside it, and when it is opened its bytes are checked against that
 checksum and its ids against the catalog; on any disagreement (flipped bytes included) it is
-rebuilt from the stored vectors, which costs no decoding or embedding.
+rebuilt from the stored vectors, which costs no decoding or embedding. It is opened memory-mapped
+and copied into memory before its first change (:mod:`soundalike.engine.store.index_files`).
 """
 
 from __future__ import annotations
 
-import errno
-import hashlib
 import logging
 import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import faiss as faiss_module
 import numpy as np
 
 from soundalike.engine.config import IndexSettings
+from soundalike.engine.store import index_files
 from soundalike.engine.store.approximate import Approximate, lists_for, train_sample
 
 # faiss's bundled type stubs describe the C++ signatures, not the numpy wrappers the module exposes.
@@ -56,7 +59,11 @@ class VectorIndex:
         self._members: set[int] = set()  # ids held: FAISS's remove_ids scans everything, so only call it when needed
         self._lock = threading.Lock()
         self._dirty = False
+        self._mapped = False  # the vectors are the saved file's, memory-mapped: copied before a change
+        self._approx_dirty = False
         self.checksum: str | None = None  # of the bytes last saved or loaded
+        self.approximate_checksum: str | None = None  # of the approximate index's, likewise
+        self.loaded_from: str | None = None  # the checksum the saved file was opened against (None: rebuilt)
 
     @classmethod
     def open(
@@ -68,15 +75,21 @@ class VectorIndex:
         threads: int = 1,
         checksum: str | None = None,
         approximate: IndexSettings | None = None,
+        approximate_checksum: str | None = None,
     ) -> VectorIndex:
         """Load ``path`` if its bytes match ``checksum`` (when known) and it holds exactly
-        ``expected_ids``; else rebuild via ``vectors_loader()``."""
+        ``expected_ids``; else rebuild via ``vectors_loader()``. The saved approximate index is
+        searched too when its bytes match ``approximate_checksum`` (which the caller gives only when
+        it was saved with this exact index) and it holds as many vectors; otherwise it is built
+        again in the background when needed (exact answers meanwhile)."""
         index = cls(dim, path, threads, approximate)
         loaded, found = _read(path, dim, checksum)
         if loaded is not None and np.array_equal(np.sort(_ids_of(loaded)), np.sort(expected_ids)):
-            index._index = loaded
+            index._index, index._mapped = loaded, True
             index._members = set(_ids_of(loaded).tolist())
-            index.checksum = found
+            index.checksum, index.loaded_from = found, checksum
+            if approximate_checksum is not None and approximate is not None and approximate.approximate_above:
+                index._load_approximate(approximate_checksum)
             return index
         if loaded is not None or len(expected_ids):
             log.info(
@@ -88,6 +101,22 @@ class VectorIndex:
         del matrix
         index.save()
         return index
+
+    def _load_approximate(self, checksum: str) -> None:
+        """Search the saved approximate index when it is sound and holds what the exact one does."""
+        assert self.approximate is not None
+        saved, found = index_files.read(self.approximate_path, checksum, mapped=False)  # its lists change
+        if saved is None:
+            return
+        try:
+            approx = Approximate.adopt(saved, self.approximate.approximate_probe)
+        except (RuntimeError, TypeError) as e:
+            log.warning("approximate index %s is not one (%s): building it again", self.approximate_path, e)
+            return
+        if approx.dim != self.dim or len(approx) != len(self):
+            log.info("approximate index %s is out of step: building it again", self.approximate_path.name)
+            return
+        self._approx, self._approx_size, self.approximate_checksum = approx, len(approx), found
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
@@ -101,6 +130,7 @@ class VectorIndex:
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(ids), self.dim)
         with self._lock:
+            self._own()
             present = [i for i in ids.tolist() if i in self._members]
             if present:
                 self._index.remove_ids(np.array(present, dtype=np.int64))
@@ -111,6 +141,7 @@ class VectorIndex:
                 if present:
                     self._approx.remove(present)
                 self._approx.add(ids, vectors)
+                self._approx_dirty = True
             if self._changes is not None:
                 self._changes.append(("add", ids.copy()))
         self._maybe_approximate()
@@ -120,14 +151,21 @@ class VectorIndex:
             present = [int(i) for i in ids if int(i) in self._members]
             if not present:
                 return 0
+            self._own()
             removed = int(self._index.remove_ids(np.array(present, dtype=np.int64)))
             self._members.difference_update(present)
             self._dirty = self._dirty or removed > 0
             if self._approx is not None:
                 self._approx.remove(present)
+                self._approx_dirty = True
             if self._changes is not None:
                 self._changes.append(("remove", np.array(present, dtype=np.int64)))
             return removed
+
+    def _own(self) -> None:
+        """Before the first change (the lock held): a private copy of the memory-mapped vectors."""
+        if self._mapped:
+            self._index, self._mapped = index_files.owned(self._index, self.path), False
 
     def reconstruct(self, sample_id: int) -> np.ndarray | None:
         with self._lock:
@@ -154,7 +192,13 @@ class VectorIndex:
         """Best ``k`` (id, score) pairs for one query, optionally only among ``allowed`` ids."""
         query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
         want = k + (1 if exclude is not None else 0)
-        if allowed is None and self.approximate is not None and len(self) > self.approximate.approximate_above:
+        settings = self.approximate
+        if (
+            allowed is None
+            and settings is not None
+            and settings.approximate_above
+            and len(self) > settings.approximate_above
+        ):
             if self._approx is not None:
                 return self._search_approximate(query, k, want, exclude)
             self._maybe_approximate()  # the first query past the size starts it; exact until it is ready
@@ -217,7 +261,7 @@ class VectorIndex:
         NEIGHBOURS_APPROXIMATE_ABOVE for copy candidates (checked when they are asked for, so a
         read-only query never starts one); again each time the index grows REBUILD_GROWTH times."""
         settings = self.approximate
-        if settings is None or not settings.approximate_above:
+        if settings is None or not settings.approximate_above or not settings.build_approximate:
             return
         size = len(self)
         need = (
@@ -252,6 +296,7 @@ class VectorIndex:
                     if sum(len(changed) for _, changed in changes) <= REPLAY_LOCKED:
                         self._replay(approx, changes, locked=True)
                         self._approx, self._changes, self._approx_size = approx, None, len(self)
+                        self._approx_dirty = True
                         break
                 self._replay(approx, changes)
             log.info("approximate index ready: %d vectors in %d lists", len(approx), approx.lists)
@@ -300,38 +345,40 @@ class VectorIndex:
             return self._index.search(queries, k)
 
     def save(self) -> None:
-        """Write to a temporary file, fsync, then rename over the old one; sets ``checksum``."""
+        """Write to a temporary file, fsync, then rename over the old one; sets ``checksum``. The
+        approximate index, when there is one and it changed, is saved beside it
+        (:meth:`approximate_path`), with ``approximate_checksum``."""
         if self.path is None:
             return
         with self._lock:
-            tmp = self.path.with_suffix(self.path.suffix + ".tmp")
-            try:
-                faiss.write_index(self._index, str(tmp))
-                with open(tmp, "rb") as handle:
-                    checksum = _checksum(handle)
-                    os.fsync(handle.fileno())
-            except RuntimeError as e:  # FAISS reports a failed write (a full disk) as RuntimeError
-                tmp.unlink(missing_ok=True)
-                code = _errno_of(e)
-                raise OSError(code, os.strerror(code), str(tmp)) from e
-            except OSError:
-                tmp.unlink(missing_ok=True)
-                raise
-            os.replace(tmp, self.path)
-            self.checksum = checksum
-            self._dirty = False
+            if self._dirty or self.checksum is None:
+                self.checksum = index_files.write(self._index, self.path)
+                self._dirty = False
+            if self._approx is not None and self._approx_dirty:
+                self.approximate_checksum = index_files.write(self._approx.index, self.approximate_path)
+                self._approx_dirty = False
+
+    @property
+    def approximate_path(self) -> Path:
+        assert self.path is not None
+        return approximate_path(self.path)
 
     @property
     def dirty(self) -> bool:
-        """Changed since it was last saved or loaded."""
-        return self._dirty
+        """Changed since it was last saved or loaded (the approximate index too)."""
+        return self._dirty or (self._approx is not None and self._approx_dirty)
 
     def save_if_dirty(self) -> bool:
         """Save when changed since the last save or load (and it has a path); True when it wrote."""
-        if self.path is None or not self._dirty:
+        if self.path is None or not self.dirty:
             return False
         self.save()
         return True
+
+
+def approximate_path(path: Path) -> Path:
+    """Where the approximate index is saved: ``<backend>.approximate.faiss`` beside the exact one."""
+    return path.with_name(path.stem + ".approximate" + path.suffix)
 
 
 def _use_threads(threads: int) -> None:
@@ -344,33 +391,10 @@ def _ids_of(index) -> np.ndarray:
     return faiss.vector_to_array(index.id_map).astype(np.int64)
 
 
-def _checksum(handle: BinaryIO, block: int = 1 << 20) -> str:
-    """Of a file's bytes, read a block at a time: an index of 100k vectors is over 100 MB, and
-    holding a copy of it beside the index itself would double the peak memory."""
-    digest = hashlib.blake2b(digest_size=16)
-    while data := handle.read(block):
-        digest.update(data)
-    return digest.hexdigest()
-
-
-def _errno_of(error: RuntimeError) -> int:
-    return errno.ENOSPC if "No space left" in str(error) else errno.EIO
-
-
 def _read(path: Path, dim: int, checksum: str | None = None):
     """(index, checksum of its bytes), or (None, None) when missing, damaged or of another shape."""
-    try:  # the file is read twice (checksum, then FAISS) rather than held twice in memory;
-        with open(path, "rb") as handle:  # only the lock holder writes it, so it cannot change between
-            found = _checksum(handle)
-    except OSError:
-        return None, None
-    if checksum is not None and found != checksum:
-        log.warning("index %s does not match its checksum (damaged on disk): rebuilding it", path)
-        return None, None
-    try:
-        index = faiss.read_index(str(path))
-    except RuntimeError as e:
-        log.warning("index %s is unreadable (%s): rebuilding it", path, e)
+    index, found = index_files.read(path, checksum)
+    if index is None:
         return None, None
     if index.d != dim or not isinstance(index, faiss.IndexIDMap2):
         log.warning("index %s has dimension %d, expected %d: rebuilding it", path, index.d, dim)

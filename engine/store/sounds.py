@@ -103,6 +103,19 @@ def family_sizes(conn, families: Iterable[int]) -> dict[int, int]:
     return sizes
 
 
+def family_of(conn, sample_id: int, limit: int) -> dict[int, tuple[int, int]]:
+    """The playable members of ``sample_id``'s family (itself included when playable; at most
+    ``limit``, by id) -> (copy group, family), in one read."""
+    rows = _rows(
+        conn,
+        "SELECT d.sample_id, d.copy_group, d.family FROM sounds d JOIN samples s ON s.id = d.sample_id "
+        "AND s.status = 'ok' WHERE d.family = (SELECT family FROM sounds WHERE sample_id = ?) "
+        "ORDER BY d.sample_id LIMIT ?",
+        (sample_id, limit),
+    )
+    return {sid: (copy, family) for sid, copy, family in rows}
+
+
 def family_members(conn, families: Iterable[int], limit: int) -> list[int]:
     """Playable members of the families labelled ``families`` (at most ``limit`` each)."""
     out: list[int] = []

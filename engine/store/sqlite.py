@@ -102,6 +102,9 @@ class SqliteStore(Catalog):
     def family_members(self, families: Iterable[int], limit: int) -> list[int]:
         return sounds.family_members(self, families, limit)
 
+    def family_of(self, sample_id: int, limit: int) -> dict[int, tuple[int, int]]:
+        return sounds.family_of(self, sample_id, limit)
+
     def with_contents(self, hashes: Iterable[str], limit: int) -> dict[str, list[int]]:
         return sounds.with_contents(self, hashes, limit)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -65,7 +66,7 @@ def add_parsers(commands) -> None:
     search = commands.add_parser("search", help="sounds matching a description (needs a text backend: clap)")
     search.add_argument("text", help='for example "dusty vinyl snare"')
     add_query_options(search)
-    search.set_defaults(handler=with_library(cmd_search))
+    search.set_defaults(handler=with_library(cmd_search, one_query=True))
 
     tags = commands.add_parser("tags", help="what is this sound: tags from every enabled backend that names sounds")
     tags.add_argument("file")
@@ -90,13 +91,18 @@ def add_parsers(commands) -> None:
 
 
 def with_library(
-    command: Callable[[argparse.Namespace, Library], int], existing: bool = False
+    command: Callable[[argparse.Namespace, Library], int], existing: bool = False, one_query: bool = False
 ) -> Callable[[argparse.Namespace, Settings], int]:
     """Adapt a command that needs an open library to the ``(args, settings)`` handler shape.
     ``existing``: a query, which must not create a library where there is none (a data folder
-    deleted under a running ``serve`` would silently come back empty)."""
+    deleted under a running ``serve`` would silently come back empty). ``one_query``: a one-off
+    query, which searches exactly over the memory-mapped saved index (at 100k samples ~0.1 s
+    quicker than reading the saved approximate index) and never starts building one (minutes of
+    work for a process that ends in a fraction of a second)."""
 
     def handler(args: argparse.Namespace, settings: Settings) -> int:
+        if one_query:
+            settings = dataclasses.replace(settings, index=dataclasses.replace(settings.index, approximate_above=0))
         from soundalike.engine.embedders.registry import BACKENDS, check_names
         from soundalike.engine.library.facade import Library
 
@@ -131,7 +137,7 @@ def engine_first(
 ) -> Callable[[argparse.Namespace, Settings], int]:
     """``similar``: ask the running engine (``serve`` owns the library and answers OSC) when the
     query needs nothing OSC cannot say; otherwise, or when it does not answer, open the library."""
-    local = with_library(command)
+    local = with_library(command, one_query=True)
 
     def handler(args: argparse.Namespace, settings: Settings) -> int:
         if _engine_can_answer(args, settings):

@@ -180,3 +180,25 @@ def test_ctrl_c_during_index_keeps_a_consistent_library_that_resumes(tmp_path):
     assert seen == "400" and "0 failed" in resumed.stdout
     unchanged = int(resumed.stdout.split(" unchanged")[0].rsplit(" ", 1)[1])
     assert 0 < unchanged < 400  # what was indexed before Ctrl-C was kept, the rest was done now
+
+
+def test_a_one_off_similar_starts_no_approximate_build(tmp_path, capsys, drum_folder, monkeypatch):
+    """Past ``approximate_above`` a one-off query searches exactly over the saved index and never
+    starts building the approximate one, which would outlive the process's work."""
+    import threading
+
+    data = str(tmp_path / "lib")
+    config = tmp_path / "small.toml"
+    config.write_text("[index]\napproximate_above = 10\napproximate_lists = 4\n")
+    monkeypatch.setenv("SOUNDALIKE_CONFIG", str(config))
+    query = str(drum_folder / "Kit 0" / "kick_0.wav")
+    assert run(capsys, "--data-dir", data, "index", str(drum_folder))[0] == 0
+    for thread in threading.enumerate():
+        if thread.name == "approximate-index":  # the index run's, for copy candidates
+            thread.join(60)
+    code, out, _ = run(capsys, "--data-dir", data, "similar", query, "-k", "5", "--json", "--no-collapse")
+    assert code == 0 and not [t for t in threading.enumerate() if t.name == "approximate-index"]
+    config.write_text("[index]\napproximate_above = 0\n")
+    assert json.loads(run(capsys, "--data-dir", data, "similar", query, "-k", "5", "--json", "--no-collapse")[1]) == (
+        json.loads(out)
+    )

@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import tomllib
 from dataclasses import fields
@@ -21,7 +22,7 @@ import pytest
 from soundalike.engine.config import WatchSettings
 from soundalike.engine.events import Notice, RootState, SampleAdded
 from soundalike.engine.library.query import SimilarQuery
-from soundalike.engine.live.service import EngineService
+from soundalike.engine.live.service import BACKGROUND_NICE, EngineService
 from soundalike.engine.pipeline.walk import walk
 from soundalike.engine.store.filters import Filters
 from soundalike.engine.tools.demo import render
@@ -348,3 +349,16 @@ def test_a_forgotten_folder_is_no_longer_watched(serve, drum_folder, tmp_path):
     paths = [row[0] for row in catalog_of(service.library).query("SELECT path FROM samples")]
     assert str(drum_folder / "Kit 0" / "late_snare.wav") in paths
     assert not any(path.startswith(str(other)) for path in paths)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own priority is Linux's")
+def test_the_engine_threads_run_nicer_than_the_ones_that_answer_queries(serve, drum_folder):
+    """The start-up scan and live indexing must not take the CPU from queries (OSC, the app)."""
+    service = serve([drum_folder])
+    threads = {t.name: t.native_id for t in threading.enumerate() if t.name in ("engine-index", "engine-settle")}
+    assert sorted(threads) == ["engine-index", "engine-settle"]
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    for native_id in threads.values():
+        assert os.getpriority(os.PRIO_PROCESS, native_id) == min(19, mine + BACKGROUND_NICE)
+    settle(service)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine

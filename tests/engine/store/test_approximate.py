@@ -64,3 +64,89 @@ def test_near_duplicates_are_found_from_a_few_lists():
     copies = vectors[:200] + 0.01 * np.random.default_rng(3).standard_normal((200, 32)).astype(np.float32)
     _, found = index.neighbours(copies / np.linalg.norm(copies, axis=1, keepdims=True), 3)
     assert sum(row in found[row] for row in range(200)) >= 198
+
+
+def saved_with_approximate(tmp_path):
+    path = tmp_path / "bands.faiss"
+    index = VectorIndex(32, path, approximate=SETTINGS)
+    index.add(np.arange(6000), clustered(6000))
+    index.search(clustered(1, seed=3)[0], 10)  # the first query past the size starts the build
+    assert index.wait_approximate(60)
+    index.save()
+    assert index.approximate_path.exists() and index.approximate_checksum and not index.dirty
+    return path, index
+
+
+def no_rebuild():
+    raise AssertionError("rebuilt although the file was sound")
+
+
+def test_a_saved_approximate_index_is_searched_on_open_without_a_build(tmp_path):
+    path, index = saved_with_approximate(tmp_path)
+    again = VectorIndex.open(
+        path,
+        32,
+        np.arange(6000),
+        no_rebuild,
+        checksum=index.checksum,
+        approximate=SETTINGS,
+        approximate_checksum=index.approximate_checksum,
+    )
+    assert again.approximate_ready and again._builder is None
+    query = clustered(1, seed=4)[0]
+    assert again.search(query, 10) == index.search(query, 10)
+    again.add(np.array([7000]), query[None, :])  # the mapped vectors are copied before a change
+    assert again.search(query, 1)[0][0] == 7000 and again.dirty
+    again.save()
+    third = VectorIndex.open(
+        path,
+        32,
+        np.arange(6000).tolist() + [7000],
+        no_rebuild,
+        checksum=again.checksum,
+        approximate=SETTINGS,
+        approximate_checksum=again.approximate_checksum,
+    )
+    assert third.approximate_ready and third.search(query, 1)[0][0] == 7000
+
+
+def test_a_damaged_or_missing_approximate_index_is_built_again_exact_meanwhile(tmp_path):
+    path, index = saved_with_approximate(tmp_path)
+    data = bytearray(index.approximate_path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    index.approximate_path.write_bytes(bytes(data))
+    for checksum in (index.approximate_checksum, None):  # damaged; or not saved with this exact index
+        again = VectorIndex.open(
+            path,
+            32,
+            np.arange(6000),
+            no_rebuild,
+            checksum=index.checksum,
+            approximate=SETTINGS,
+            approximate_checksum=checksum,
+        )
+        assert not again.approximate_ready
+        query = clustered(1, seed=5)[0]
+        assert again.search(query, 10) == VectorIndex.search(index, query, 10, allowed=np.arange(6000))
+        assert again.wait_approximate(60)  # that query started the build in the background
+
+
+def test_without_builds_a_saved_approximate_index_is_searched_and_none_is_started(tmp_path):
+    import dataclasses
+
+    path, index = saved_with_approximate(tmp_path)
+    reading = dataclasses.replace(SETTINGS, build_approximate=False)
+    again = VectorIndex.open(
+        path,
+        32,
+        np.arange(6000),
+        no_rebuild,
+        checksum=index.checksum,
+        approximate=reading,
+        approximate_checksum=index.approximate_checksum,
+    )
+    assert again.approximate_ready
+    alone = VectorIndex.open(path, 32, np.arange(6000), no_rebuild, checksum=index.checksum, approximate=reading)
+    query = clustered(1, seed=6)[0]
+    assert alone.search(query, 10) and alone.neighbours(query[None, :], 3)[1].size
+    assert alone._builder is None and not alone.approximate_ready

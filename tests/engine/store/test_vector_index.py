@@ -10,7 +10,8 @@ import hashlib
 import numpy as np
 import pytest
 
-from soundalike.engine.store.index import VectorIndex, _checksum
+from soundalike.engine.store import index_files
+from soundalike.engine.store.index import VectorIndex
 
 
 def unit(*rows) -> np.ndarray:
@@ -88,23 +89,26 @@ def test_dirty_until_saved_and_a_saved_index_reopens_without_a_rebuild(tmp_path)
     assert again.remove([10]) == 1 and again.dirty
 
 
-def test_the_checksum_covers_every_byte_read_in_blocks(tmp_path):
-    """Read a block at a time (a 100k index is >100 MB), it is still the digest of the
-    whole file, as state files written before recorded it, and a flip in any block changes it."""
+def test_the_checksum_covers_every_byte_and_blake2_state_files_still_check(tmp_path):
+    """Summed a step at a time (a 100k index is >100 MB), it still covers every byte: a flip in any
+    step, or two words swapped, changes it; a BLAKE2 digest (state files written before) still checks."""
     path = tmp_path / "many.faiss"
     index = VectorIndex(3, path)
     index.add(np.arange(5000), unit(*np.random.default_rng(0).standard_normal((5000, 3))))
     index.save()
     data = path.read_bytes()
-    assert len(data) > 3 * 4096
-    assert index.checksum == hashlib.blake2b(data, digest_size=16).hexdigest()
-    with open(path, "rb") as handle:
-        assert _checksum(handle, block=4096) == index.checksum
-    flipped = bytearray(data)
-    flipped[2 * 4096 + 7] ^= 0x01  # in a middle block
-    path.write_bytes(bytes(flipped))
-    with open(path, "rb") as handle:
-        assert _checksum(handle, block=4096) != index.checksum
+    assert len(data) > 3 * 4096 and index.checksum == index_files.checksum_of(path)
+    assert index_files.matches(path, index.checksum)
+    assert index_files.matches(path, hashlib.blake2b(data, digest_size=16).hexdigest())
+    array = np.frombuffer(data, np.uint8)
+    flipped, swapped = array.copy(), array.copy()
+    flipped[2 * 4096 + 7] ^= 0x01  # in a middle step
+    swapped[:8], swapped[8:16] = array[8:16], array[:8]
+    short = array[:-1]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(index_files, "WORDS_PER_STEP", 512)
+        assert index_files.fast_checksum(array) == index.checksum
+        assert len({index_files.fast_checksum(a) for a in (array, flipped, swapped, short)}) == 4
 
 
 @pytest.mark.parametrize("damage", ["flip", "ids"])
@@ -124,3 +128,24 @@ def test_a_damaged_or_disagreeing_file_is_rebuilt_from_the_stored_vectors(tmp_pa
     calls = []
     rebuilt = VectorIndex.open(path, 3, expected, lambda: calls.append(1) or stored, checksum=index.checksum)
     assert calls == [1] and sorted(rebuilt.ids().tolist()) == expected.tolist()
+
+
+@pytest.mark.parametrize("file_gone", [False, True])
+def test_an_opened_index_is_mapped_and_copied_before_its_first_change(tmp_path, file_gone):
+    path = tmp_path / "bands.faiss"
+    index = VectorIndex(3, path)
+    index.add(np.array([10, 20, 30]), AXES)
+    index.save()
+    again = VectorIndex.open(path, 3, np.array([10, 20, 30]), lambda: None, checksum=index.checksum)
+    assert again.search(AXES[1], 1)[0][0] == 20
+    if file_gone:  # read again from the file, or (gone) copied in memory
+        path.unlink()
+    again.add(np.array([40]), unit([1, 1, 0]))
+    assert again.remove([10]) == 1 and sorted(again.ids().tolist()) == [20, 30, 40]
+    assert again.search(unit([1, 1, 0])[0], 1)[0][0] == 40 and again.dirty
+    again.save()
+    assert sorted(VectorIndex.open(path, 3, np.array([20, 30, 40]), lambda: None, checksum=again.checksum).ids()) == [
+        20,
+        30,
+        40,
+    ]

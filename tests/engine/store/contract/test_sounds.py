@@ -22,6 +22,8 @@ def test_sound_facts_start_alone_and_relabel(store):
     assert store.sound_labels([a, b, c]) == {a: (a, a), b: (a, a), c: (c, a)}
     assert store.copy_groups() == [[a, b]]
     assert sorted(store.family_members([a], limit=10)) == [a, b, c]
+    assert store.family_of(c, limit=10) == {a: (a, a), b: (a, a), c: (c, a)} and len(store.family_of(b, 2)) == 2
+    assert store.family_of(12345, limit=10) == {}
     assert store.family_sizes([a, c, 12345]) == {a: 3}
     assert sorted(store.labelled(a, 10)) == [a, b, c]
     assert store.with_contents(["same", "other"], limit=5) == {"same": [a, b]}
