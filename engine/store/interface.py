@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from soundalike.engine.musical.analysis import Musical
     from soundalike.engine.pipeline.audio import AudioFacts
+    from soundalike.engine.store.changes import VectorChanges
     from soundalike.engine.store.filters import Filters
     from soundalike.engine.store.rows import FolderUse, Known, SampleRow, SoundFacts
 
@@ -173,6 +174,11 @@ class Store(SoundReads, Protocol):
     def stored_backends(self) -> list[str]: ...
 
     def vectors_version(self, backend: str) -> int: ...
+
+    def vector_changes(self, backend: str, since: int) -> VectorChanges | None:
+        """What brings a local index holding ``backend``'s vectors at version ``since`` to the
+        current version (vectors to add or replace, ids to remove), or None when the store cannot
+        say (no log, or one trimmed past ``since``): then rebuild it from :meth:`vectors`."""
 
     def backend_signature(self, backend: str) -> str | None: ...
 

@@ -17,7 +17,9 @@ import psycopg
 
 from soundalike.engine.config import StoreSettings
 from soundalike.engine.store.catalog import HELD_BY_SQL, SAMPLE_COLUMNS, STORED_BACKENDS_SQL, row_from_values
+from soundalike.engine.store.changes import VectorChanges
 from soundalike.engine.store.filters import Filters
+from soundalike.engine.store.postgres.changes import changes_since
 from soundalike.engine.store.postgres.connection import PgConnection, store_error
 from soundalike.engine.store.postgres.schema import migrate
 from soundalike.engine.store.postgres.transaction import META, Scope
@@ -187,8 +189,18 @@ class PgCatalog:
         return [row[0] for row in self.query(STORED_BACKENDS_SQL)]
 
     def vectors_version(self, backend: str) -> int:
-        rows = self.query("SELECT value FROM meta WHERE key = ?", (f"vectors:{backend}",))
+        rows = self.query("SELECT version FROM vector_versions WHERE backend = ?", (backend,))
         return int(rows[0][0]) if rows else 0
+
+    def vector_changes(self, backend: str, since: int) -> VectorChanges | None:
+        """The changes to ``backend``'s vectors after version ``since``, read in one snapshot; None
+        when the log no longer reaches back to ``since`` (or ``since`` is not this catalog's)."""
+        conn = self._connection()
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try:
+            return changes_since(conn, backend, since)
+        finally:
+            conn.execute("COMMIT")
 
     def backend_signature(self, backend: str) -> str | None:
         rows = self.query("SELECT value FROM meta WHERE key = ?", (f"backend:{backend}",))
