@@ -7,7 +7,8 @@ through :func:`to_db`, a reversible escape that leaves ordinary text unchanged (
 need no migration), and every text value read back through :func:`from_db`:
 
 * a lone surrogate ``s`` becomes ``ESCAPE + chr(0x100 + ord(s) - 0xD800)``;
-* ``ESCAPE`` itself (U+FFFF, a Unicode noncharacter no real name uses) becomes ``ESCAPE * 2``.
+* ``ESCAPE`` itself (U+FFFF, a Unicode noncharacter no real name uses) becomes ``ESCAPE * 2``;
+* where the database refuses NUL (PostgreSQL), ``\\0`` becomes ``ESCAPE + NUL_MARK``.
 
 The escape works character by character and never produces ``/``, so a folder's escaped name is a
 prefix of its files' escaped names and the catalog's range queries over folders still work.
@@ -19,6 +20,8 @@ import os
 
 ESCAPE = "\uffff"
 _SURROGATES = range(0xD800, 0xE000)
+#: After ESCAPE, a NUL (PostgreSQL text cannot hold one; the layer names the copy facts keep have one).
+NUL_MARK = "\u0900"
 
 
 def to_db(text: str) -> str:
@@ -55,7 +58,12 @@ def unescape(text: str) -> str:
             out.append(char)
             continue
         following = next(chars, ESCAPE)
-        out.append(ESCAPE if following == ESCAPE else chr(ord(following) - 0x100 + 0xD800))
+        if following == ESCAPE:
+            out.append(ESCAPE)
+        elif following == NUL_MARK:
+            out.append("\0")
+        else:
+            out.append(chr(ord(following) - 0x100 + 0xD800))
     return "".join(out)
 
 

@@ -18,7 +18,7 @@ from psycopg import conninfo
 from psycopg.adapt import Loader
 
 from soundalike.engine.store.errors import StoreError
-from soundalike.engine.store.text import ESCAPE, to_db, unescape
+from soundalike.engine.store.text import ESCAPE, NUL_MARK, to_db, unescape
 
 
 def where_of(url: str) -> str:
@@ -38,10 +38,16 @@ def _marks(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
+def _text(value: str) -> str:
+    """``value`` as stored: :func:`to_db`, and NUL escaped (PostgreSQL text cannot hold it)."""
+    text = to_db(value)
+    return text.replace("\0", ESCAPE + NUL_MARK) if "\0" in text else text
+
+
 def _encoded(params: Sequence | dict) -> list | dict:
     if isinstance(params, dict):
-        return {key: to_db(v) if isinstance(v, str) else v for key, v in params.items()}
-    return [to_db(v) if isinstance(v, str) else v for v in params]
+        return {key: _text(v) if isinstance(v, str) else v for key, v in params.items()}
+    return [_text(v) if isinstance(v, str) else v for v in params]
 
 
 class _StoredText(Loader):
