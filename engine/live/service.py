@@ -19,6 +19,7 @@ from soundalike.engine.config import Settings
 from soundalike.engine.embedders.registry import BACKENDS, Registry
 from soundalike.engine.events import EventBus
 from soundalike.engine.library.facade import Library
+from soundalike.engine.library.follow import IndexFollower
 from soundalike.engine.library.parts import LibraryParts
 from soundalike.engine.live.debounce import ChangeTracker
 from soundalike.engine.live.indexer import LiveIndexer
@@ -54,6 +55,8 @@ class EngineService:
         self.indexer = LiveIndexer(
             self.library, parts.writer, parts.scanner, self.queue, self.roots, settings, self.tracker.touch
         )
+        # on a shared catalog: other machines' vector changes reach this machine's indexes as they land
+        self.follower = IndexFollower(parts.catalog, parts.indexes) if settings.store.url else None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._closed = False
@@ -82,6 +85,8 @@ class EngineService:
             thread = threading.Thread(target=target, args=(self._stop,), name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
+        if self.follower is not None:
+            self.follower.start()
         log.info("engine started on %s: %s", self.library.data_dir, self.roots.snapshot())
 
     def forget_folder(self, folder: str) -> int:
@@ -134,6 +139,8 @@ class EngineService:
         self.watcher.stop()
         for thread in self._threads:
             thread.join()
+        if self.follower is not None:
+            self.follower.stop()
         self.workers.close()  # after the indexer: it may be waiting on a worker's chunk
         self.library.close()
         if self.lock.held:

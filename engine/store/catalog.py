@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from soundalike.engine.errors import UserError
-from soundalike.engine.store.connection import ESCAPES_KEY, CatalogConnection
 from soundalike.engine.store.changes import VectorChanges
+from soundalike.engine.store.connection import ESCAPES_KEY, CatalogConnection
 from soundalike.engine.store.errors import store_error
 from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.rows import STATUSES as STATUSES  # the statuses, where the catalog is imported
@@ -235,6 +235,9 @@ class Catalog:
     def vectors_version(self, backend: str) -> int:
         rows = self.query("SELECT value FROM meta WHERE key = ?", (f"vectors:{backend}",))
         return int(rows[0][0]) if rows else 0
+
+    def follow_vectors(self, on_change, on_lost, stop: threading.Event) -> None:
+        """Only this machine writes a SQLite catalog (its own writes reach its indexes): nothing to follow."""
 
     def vector_changes(self, backend: str, since: int) -> VectorChanges | None:
         """No change log here (one machine, whose own index follows its writes): nothing to read when

@@ -23,7 +23,8 @@ for them before decoding.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Protocol
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from soundalike.engine.musical.analysis import Musical
     from soundalike.engine.pipeline.audio import AudioFacts
     from soundalike.engine.store.changes import VectorChanges
+    from soundalike.engine.store.errors import StoreError
     from soundalike.engine.store.filters import Filters
     from soundalike.engine.store.rows import FolderUse, Known, SampleRow, SoundFacts
 
@@ -179,6 +181,17 @@ class Store(SoundReads, Protocol):
         """What brings a local index holding ``backend``'s vectors at version ``since`` to the
         current version (vectors to add or replace, ids to remove), or None when the store cannot
         say (no log, or one trimmed past ``since``): then rebuild it from :meth:`vectors`."""
+
+    def follow_vectors(
+        self,
+        on_change: Callable[[str | None], None],
+        on_lost: Callable[[StoreError], None],
+        stop: threading.Event,
+    ) -> None:
+        """Until ``stop`` is set: ``on_change(backend)`` when another connection (another machine)
+        changed ``backend``'s vectors, ``on_change(None)`` on each (re)connection (catch up on
+        everything), ``on_lost`` while the store is out of reach. A store only this machine writes
+        has nothing to follow and returns at once."""
 
     def backend_signature(self, backend: str) -> str | None: ...
 

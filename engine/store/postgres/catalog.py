@@ -10,7 +10,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import psycopg
@@ -18,9 +18,11 @@ import psycopg
 from soundalike.engine.config import StoreSettings
 from soundalike.engine.store.catalog import HELD_BY_SQL, SAMPLE_COLUMNS, STORED_BACKENDS_SQL, row_from_values
 from soundalike.engine.store.changes import VectorChanges
+from soundalike.engine.store.errors import StoreError
 from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.postgres.changes import changes_since
 from soundalike.engine.store.postgres.connection import PgConnection, store_error
+from soundalike.engine.store.postgres.listen import follow_vectors
 from soundalike.engine.store.postgres.schema import migrate
 from soundalike.engine.store.postgres.transaction import META, Scope
 from soundalike.engine.store.postgres.where import where
@@ -192,15 +194,23 @@ class PgCatalog:
         rows = self.query("SELECT version FROM vector_versions WHERE backend = ?", (backend,))
         return int(rows[0][0]) if rows else 0
 
+    def follow_vectors(
+        self,
+        on_change: Callable[[str | None], None],
+        on_lost: Callable[[StoreError], None],
+        stop: threading.Event,
+    ) -> None:
+        follow_vectors(self.url, on_change, on_lost, stop)
+
     def vector_changes(self, backend: str, since: int) -> VectorChanges | None:
         """The changes to ``backend``'s vectors after version ``since``, read in one snapshot; None
         when the log no longer reaches back to ``since`` (or ``since`` is not this catalog's)."""
         conn = self._connection()
-        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        conn.begin("ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try:
             return changes_since(conn, backend, since)
         finally:
-            conn.execute("COMMIT")
+            conn.end(commit=False)
 
     def backend_signature(self, backend: str) -> str | None:
         rows = self.query("SELECT value FROM meta WHERE key = ?", (f"backend:{backend}",))

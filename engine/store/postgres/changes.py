@@ -34,9 +34,11 @@ def changes_since(conn: PgConnection, backend: str, since: int) -> VectorChanges
         (backend, touched),
     ).fetchall()
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=_F32).astype(np.float32).reshape(len(rows), -1)
+    matrix = None
+    if rows:
+        matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=_F32).astype(np.float32).reshape(len(rows), -1)
     removed = tuple(sorted(set(touched) - set(ids.tolist())))
-    return VectorChanges(version, ids, matrix if len(rows) else None, removed)
+    return VectorChanges(version, ids, matrix, removed)
 
 
 def trim(conn: PgConnection, backend: str, keep: int) -> int:

@@ -10,6 +10,7 @@ Every database error leaves as the store's own :class:`~soundalike.engine.store.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -19,6 +20,8 @@ from psycopg.adapt import Loader
 
 from soundalike.engine.store.errors import StoreError
 from soundalike.engine.store.text import ESCAPE, NUL_MARK, to_db, unescape
+
+log = logging.getLogger(__name__)
 
 
 def where_of(url: str) -> str:
@@ -31,7 +34,8 @@ def where_of(url: str) -> str:
 
 
 def store_error(url: str, error: psycopg.Error) -> StoreError:
-    return StoreError(f"{where_of(url)} could not be read or written ({str(error).strip()})")
+    said = " ".join(str(error).split())  # libpq's messages run over several lines: one line here
+    return StoreError(f"{where_of(url)} could not be read or written ({said})")
 
 
 def _marks(sql: str) -> str:
@@ -59,29 +63,62 @@ class _StoredText(Loader):
 
 
 class PgConnection:
-    """One autocommit psycopg connection; ``BEGIN``/``COMMIT`` come from :class:`PgTransactionScope`."""
+    """One autocommit psycopg connection; ``BEGIN``/``COMMIT`` come from :meth:`begin`/:meth:`end`.
+
+    A connection lost (the server restarted, the network dropped) is made again on the next
+    statement outside a transaction; inside one, the statement fails (the server rolls the
+    transaction back) and the transaction's owner writes it again on a new one."""
 
     def __init__(self, url: str):
         self.url = url
+        self.in_transaction = False
+        self.raw = self._connect()
+
+    def _connect(self) -> psycopg.Connection:
         try:
-            self.raw = psycopg.connect(url, autocommit=True)
+            raw = psycopg.connect(url := self.url, autocommit=True)
         except psycopg.Error as e:
             raise store_error(url, e) from e
-        self.raw.adapters.register_loader("text", _StoredText)
+        raw.adapters.register_loader("text", _StoredText)
+        return raw
+
+    def _usable(self) -> psycopg.Connection:
+        if self.raw.closed and not self.in_transaction:
+            log.info("connection to %s lost: connecting again", where_of(self.url))
+            self.raw = self._connect()
+        return self.raw
 
     def execute(self, sql: str, params: Sequence | dict = ()) -> psycopg.Cursor:
-        try:
-            return self.raw.execute(_marks(sql), _encoded(params))
-        except psycopg.Error as e:
-            raise store_error(self.url, e) from e
+        for attempt in (1, 2):
+            try:
+                return self._usable().execute(_marks(sql), _encoded(params))
+            except psycopg.OperationalError as e:
+                if attempt == 2 or self.in_transaction or not self.raw.closed:
+                    raise store_error(self.url, e) from e
+            except psycopg.Error as e:
+                raise store_error(self.url, e) from e
+        raise AssertionError("unreachable")
 
     def executemany(self, sql: str, seq: Iterable[Any]) -> psycopg.Cursor:
-        cursor = self.raw.cursor()
+        cursor = self._usable().cursor()
         try:
             cursor.executemany(_marks(sql), [_encoded(params) for params in seq])
         except psycopg.Error as e:
             raise store_error(self.url, e) from e
         return cursor
+
+    def begin(self, how: str = "") -> None:
+        """Start a transaction (``how``: e.g. "ISOLATION LEVEL REPEATABLE READ READ ONLY")."""
+        self.execute(f"BEGIN {how}".strip())
+        self.in_transaction = True
+
+    def end(self, commit: bool) -> None:
+        """Commit or roll back; a rollback on a lost connection is the server's own."""
+        try:
+            if commit or not self.raw.closed:
+                self.execute("COMMIT" if commit else "ROLLBACK")
+        finally:
+            self.in_transaction = False
 
     def close(self) -> None:
         self.raw.close()

@@ -179,7 +179,7 @@ class Scope:
     def __enter__(self) -> PgTransaction:
         self.lock.acquire()
         try:
-            self.conn.execute("BEGIN")
+            self.conn.begin()
         except BaseException:
             self.lock.release()
             raise
@@ -187,6 +187,6 @@ class Scope:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
-            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+            self.conn.end(commit=exc_type is None)
         finally:
             self.lock.release()
