@@ -58,6 +58,16 @@ class PgCatalog:
             self._local.conn = conn
         return conn
 
+    def reachable(self) -> bool:
+        """Whether this thread's connection to the server is up (or could be made again just now)."""
+        try:
+            conn = self._connection()
+            if conn.raw.closed:
+                conn.execute("SELECT 1")
+        except StoreError:
+            return False
+        return not conn.raw.closed
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
