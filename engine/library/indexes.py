@@ -26,11 +26,11 @@ import numpy as np
 from soundalike.engine.config import Settings
 from soundalike.engine.errors import UserError
 from soundalike.engine.library.files import read_state, write_state
-from soundalike.engine.store.changes import VectorChanges
 from soundalike.engine.store.errors import StoreError, disk_full, is_disk_full
 from soundalike.engine.store.index import VectorIndex
 from soundalike.engine.store.interface import Store
 from soundalike.engine.store.lock import LibraryLock
+from soundalike.engine.store.rows import VectorChanges
 
 log = logging.getLogger(__name__)
 

@@ -20,12 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from soundalike.engine.errors import UserError
-from soundalike.engine.store.changes import VectorChanges
 from soundalike.engine.store.connection import ESCAPES_KEY, CatalogConnection
 from soundalike.engine.store.errors import store_error
 from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.rows import STATUSES as STATUSES  # the statuses, where the catalog is imported
-from soundalike.engine.store.rows import Known, SampleRow
+from soundalike.engine.store.rows import Known, SampleRow, VectorChanges
 from soundalike.engine.store.rows import SampleStatus as SampleStatus
 from soundalike.engine.store.schema import migrate
 from soundalike.engine.store.text import subtree_range

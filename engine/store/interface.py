@@ -33,10 +33,9 @@ if TYPE_CHECKING:
 
     from soundalike.engine.musical.analysis import Musical
     from soundalike.engine.pipeline.audio import AudioFacts
-    from soundalike.engine.store.changes import VectorChanges
     from soundalike.engine.store.errors import StoreError
     from soundalike.engine.store.filters import Filters
-    from soundalike.engine.store.rows import FolderUse, Known, SampleRow, SoundFacts
+    from soundalike.engine.store.rows import FolderUse, Known, SampleRow, SoundFacts, VectorChanges
 
 
 class SoundReads(Protocol):

@@ -17,7 +17,6 @@ import psycopg
 
 from soundalike.engine.config import StoreSettings
 from soundalike.engine.store.catalog import HELD_BY_SQL, SAMPLE_COLUMNS, STORED_BACKENDS_SQL, row_from_values
-from soundalike.engine.store.changes import VectorChanges
 from soundalike.engine.store.errors import StoreError
 from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.postgres.changes import changes_since
@@ -26,7 +25,7 @@ from soundalike.engine.store.postgres.listen import follow_vectors
 from soundalike.engine.store.postgres.schema import migrate
 from soundalike.engine.store.postgres.transaction import META, Scope
 from soundalike.engine.store.postgres.where import where
-from soundalike.engine.store.rows import Known, SampleRow
+from soundalike.engine.store.rows import Known, SampleRow, VectorChanges
 from soundalike.engine.store.text import subtree_range
 
 log = logging.getLogger(__name__)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from soundalike.engine.store.changes import VectorChanges
 from soundalike.engine.store.postgres.connection import PgConnection
+from soundalike.engine.store.rows import VectorChanges
 
 _F32 = np.dtype("<f4")
 #: The log keeps at least this many changes, and at least as many as the backend has vectors (past
