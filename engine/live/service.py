@@ -5,7 +5,8 @@ The TUI and the bridge run one of these in-process and use ``service.library`` f
 (debounce), the tracker's thread passes settled paths to the work queue, and one indexer thread
 drains the queue into the library (decoding on the ingest workers: spawned worker processes that
 live as long as the service for the built-in backend, threads otherwise). Only the indexer
-thread writes; queries may come from any thread.
+thread writes; queries may come from any thread. On a shared catalog one more thread follows
+other machines' vector changes into this machine's indexes (:mod:`soundalike.engine.library.follow`).
 """
 
 from __future__ import annotations

@@ -16,7 +16,8 @@ How a shared store (PostgreSQL, several machines) fits: paths stay ``str`` here,
 machine's mount point to a named root happens inside that store; a store is opened for one user
 (:func:`~.factory.open_store`), so favourites, user tags and collections are that user's while
 tags, musical facts and copy groups are everyone's; ``vectors``/``vectors_version`` are what a
-local FAISS cache loads and checks. Claiming files between several indexers is not here yet: today
+local FAISS cache loads and checks, ``vector_changes`` what it catches up from (only what changed
+since its version) and ``follow_vectors`` how it hears of other machines' changes as they commit. Claiming files between several indexers is not here yet: today
 the one-writer :class:`~.lock.LibraryLock` makes claims needless, and the writer would ask the store
 for them before decoding.
 """

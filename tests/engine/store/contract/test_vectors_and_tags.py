@@ -115,3 +115,32 @@ def test_vector_changes_bring_an_index_from_its_version_to_the_current_one(store
         tx.set_status([b], "ok")
     again = store.vector_changes("clap", current)
     assert again is not None and again.ids.tolist() == [b] and not again.removed
+
+
+def test_another_connections_vector_changes_are_heard(kind, store, tmp_path):
+    import threading
+    import time
+
+    heard: list[str | None] = []
+    stop = threading.Event()
+    listener = threading.Thread(target=store.follow_vectors, args=(heard.append, lambda error: None, stop))
+    listener.start()
+    other = kind.open(tmp_path)  # another machine on the same catalog
+    try:
+        deadline = time.monotonic() + 5
+        while listener.is_alive() and not heard and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if not listener.is_alive():  # a store only this machine writes: nothing to follow
+            assert heard == []
+            return
+        assert heard == [None], "told on connecting: catch up on whatever was missed"
+        sid = add(other, "/S/a.wav")
+        with other.transaction() as tx:
+            tx.store_vector(sid, "clap", _vector(1))
+        while "clap" not in heard and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert heard[1:] == ["clap"]
+    finally:
+        stop.set()
+        listener.join()
+        other.close()
