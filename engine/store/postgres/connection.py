@@ -24,6 +24,10 @@ from soundalike.engine.store.text import ESCAPE, NUL_MARK, to_db, unescape
 log = logging.getLogger(__name__)
 
 
+#: TCP keepalives, so a connection whose peer vanished (a network gone, not closed) fails in seconds.
+KEEPALIVES: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3}
+
+
 def where_of(url: str) -> str:
     """The server and database of ``url``, for messages (never its password)."""
     try:
@@ -76,7 +80,7 @@ class PgConnection:
 
     def _connect(self) -> psycopg.Connection:
         try:
-            raw = psycopg.connect(url := self.url, autocommit=True)
+            raw = psycopg.connect(url := self.url, autocommit=True, **KEEPALIVES)
         except psycopg.Error as e:
             raise store_error(url, e) from e
         raw.adapters.register_loader("text", _StoredText)

@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 import psycopg
 from psycopg import sql
 
 from soundalike.engine.store.errors import StoreError
-from soundalike.engine.store.postgres.connection import store_error, where_of
+from soundalike.engine.store.postgres.connection import KEEPALIVES, store_error, where_of
 
 log = logging.getLogger(__name__)
 
 #: How long one wait for notices lasts before ``stop`` is looked at again.
 WAIT_SECONDS = 0.25
+#: After this long without a notice, catch up anyway (cheap: one version read per backend).
+QUIET_CHECK_SECONDS = 5.0
 
 
 def follow_vectors(
@@ -38,7 +41,7 @@ def follow_vectors(
     lost = False
     while not stop.is_set():
         try:
-            with psycopg.connect(url, autocommit=True) as conn:
+            with psycopg.connect(url, autocommit=True, **KEEPALIVES) as conn:
                 row = conn.execute("SELECT current_schema()").fetchone()
                 channel = f"{row[0] if row else 'public'}.vectors"
                 conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
@@ -57,9 +60,14 @@ def follow_vectors(
 
 def _listen(conn: psycopg.Connection, on_change: Callable[[str | None], None], stop: threading.Event) -> None:
     last: tuple[str, str] | None = None
+    quiet_since = time.monotonic()
     while not stop.is_set():
         for notice in conn.notifies(timeout=WAIT_SECONDS):
             backend, _, version = notice.payload.rpartition(" ")
             if (backend, version) != last:  # the same version again: caught up already
                 on_change(backend)
-            last = (backend, version)
+            last, quiet_since = (backend, version), time.monotonic()
+        if time.monotonic() - quiet_since > QUIET_CHECK_SECONDS:  # a notice missed costs at most this
+            conn.execute("SELECT 1")  # and a connection gone is noticed
+            on_change(None)
+            quiet_since = time.monotonic()
