@@ -28,10 +28,11 @@ def changes_since(conn: PgConnection, backend: str, since: int) -> VectorChanges
             "SELECT DISTINCT sample_id FROM vector_changes WHERE backend = ? AND version > ?", (backend, since)
         ).fetchall()
     ]
-    rows = conn.execute(
-        "SELECT v.sample_id, v.vector FROM vectors v JOIN samples s ON s.id = v.sample_id "
-        "WHERE v.backend = ? AND s.status = 'ok' AND v.sample_id = ANY(?) ORDER BY v.sample_id",
-        (backend, touched),
+    rows = conn.execute(  # driven by the changed ids: one index probe each, whatever the planner's statistics
+        "SELECT t.id, v.vector FROM unnest(?::bigint[]) AS t(id) "
+        "JOIN vectors v ON v.backend = ? AND v.sample_id = t.id "
+        "JOIN samples s ON s.id = t.id AND s.status = 'ok'",
+        (touched, backend),
     ).fetchall()
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     matrix = None
