@@ -89,6 +89,10 @@ class LibraryIndexes:
                     (log.info if is_disk_full(e) else log.warning)(
                         "cannot write the index %s (%s): using one in memory", path, e.strerror or e
                     )
+        if self._shared:  # another process owns the files: its saved index, caught up, read-only here
+            caught = self._read_only_from_log(path, backend, dim)
+            if caught is not None:
+                return caught
         index = VectorIndex(
             dim, None, self.settings.index.search_threads, self.settings.index
         )  # another process owns the files
@@ -137,6 +141,13 @@ class LibraryIndexes:
                 break
         log.warning("index %s disagrees with the catalog after catching up: rebuilding it", path.name)
         return None
+
+    def _read_only_from_log(self, path: Path, backend: str, dim: int) -> tuple[VectorIndex, int] | None:
+        saved_version, checksum = read_state(path)
+        caught = None if saved_version is None else self._from_log(path, backend, dim, saved_version, checksum)
+        if caught is not None:
+            caught[0].path = None  # never saved from here: the owner saves its own
+        return caught
 
     # --- other machines' changes (a shared catalog) -----------------------------------------
     def catch_up(self, backends: Iterable[str] | None = None) -> int:

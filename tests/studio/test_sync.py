@@ -121,3 +121,27 @@ def test_a_reader_starting_with_its_saved_index_reads_only_what_changed(
         assert kick is not None and reader.similar(SimilarQuery(to=kick.id, k=3)).hits
     finally:
         reader.close()
+
+
+def test_a_reader_beside_the_machines_engine_starts_from_its_saved_index(
+    machine_settings, drum_folder, tmp_path, monkeypatch
+):
+    land = _later_kit(drum_folder, tmp_path)
+    writer = Library(machine_settings("a"), backends=TEST_BACKENDS)
+    writer.scan([str(drum_folder)])
+    engine = EngineService(machine_settings("b"), backends=TEST_BACKENDS)  # owns machine b's folder
+    try:
+        engine.start()
+        assert len(engine.library.index("bands")) == 12
+        engine.library.save_indexes()
+        land()
+        writer.scan([str(drum_folder)])
+        full_reads = _no_full_reads(monkeypatch)
+        cli = Library(machine_settings("b"), backends=TEST_BACKENDS)  # `soundalike similar` on machine b
+        try:
+            assert len(cli.index("bands")) == 24 and full_reads == []
+        finally:
+            cli.close()
+    finally:
+        engine.stop()
+        writer.close()
