@@ -231,8 +231,7 @@ class LibraryIndexes:
         """Add (or replace) vectors; ``version``: the catalog vector version they bring it to. On a
         shared catalog the index catches up from the log instead (other machines write too)."""
         if self._shared:
-            self._get(backend)
-            self.catch_up([backend])
+            self._from_catalog([backend])
             return
         self.get(backend).add(np.asarray(ids, dtype=np.int64), matrix)
         if version is not None:
@@ -243,7 +242,7 @@ class LibraryIndexes:
         if ids:
             backends = set(self._indexes) | set(self.settings.engine.backends)
             if self._shared:
-                self.catch_up([backend for backend in backends if self._get(backend) is not None])
+                self._from_catalog(backends)
                 return
             for backend in backends:
                 self.get(backend).remove(ids)
@@ -251,13 +250,22 @@ class LibraryIndexes:
     def restore(self, ids: Iterable[int]) -> None:
         """Put samples' stored vectors back into every enabled backend's index (no decoding)."""
         if self._shared:
-            self.catch_up([backend for backend in self.settings.engine.backends if self._get(backend) is not None])
+            self._from_catalog(self.settings.engine.backends)
             return
         ids = list(ids)
         for backend in self.settings.engine.backends:
             found, matrix = self._catalog.vectors_of(ids, backend)
             if found and matrix is not None:
                 self.add(backend, found, matrix)
+
+    def _from_catalog(self, backends: Iterable[str]) -> None:
+        """On a shared catalog this machine's own writes reach its indexes through the change log too,
+        in the catalog's order, so its changes and other machines' never cross in an index."""
+        with self._lock:
+            backends = list(backends)
+            for backend in backends:
+                self._get(backend)
+            self.catch_up(backends)
 
     # --- which model made the vectors --------------------------------------------------------
     def adopt(self, backend: str, signature: str) -> None:
