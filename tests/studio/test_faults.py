@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import threading
 
+import numpy as np
 import pytest
 
 from soundalike.engine.library.facade import Library
 from soundalike.engine.library.query import SimilarQuery
 from soundalike.engine.live.service import EngineService
+from soundalike.engine.pipeline.ingest import Processed
+from soundalike.engine.pipeline.walk import FileEntry
 from soundalike.engine.store.errors import StoreError
 from soundalike.engine.store.postgres.transaction import PgTransaction
 from tests.conftest import TEST_BACKENDS
@@ -106,3 +110,31 @@ def test_a_batch_cut_by_a_network_drop_is_written_again_whole(
         reader.stop()
         writer.close()
         relay.close()
+
+
+def _processed(first: int, count: int, dim: int) -> list[Processed]:
+    rng = np.random.default_rng(first)
+    vectors = rng.standard_normal((count, dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return [
+        Processed(
+            FileEntry(f"/share/s{i}.wav", size=1, mtime=1.0, root="/share"), vectors={"bands": vectors[i - first]}
+        )
+        for i in range(first, first + count)
+    ]
+
+
+def test_a_write_while_the_server_restarts_waits_for_it(own_server, machine_settings):
+    writer = Library(_on(machine_settings("a"), own_server.url("postgres")), backends=TEST_BACKENDS)
+    dim = writer.embedder("bands").dim
+    try:
+        assert writer.record(_processed(0, 3, dim)).indexed == 3
+        own_server.stop_only()
+        back = threading.Timer(1.0, own_server.start_again)
+        back.start()
+        report = writer.record(_processed(3, 3, dim))  # waits for the server, then lands whole
+        back.join()
+        assert report.failed == [] and report.indexed == 3
+        assert writer.browse.status_counts() == {"ok": 6} and len(writer.index("bands")) == 6
+    finally:
+        writer.close()

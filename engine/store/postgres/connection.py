@@ -11,6 +11,7 @@ Every database error leaves as the store's own :class:`~soundalike.engine.store.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -24,6 +25,9 @@ from soundalike.engine.store.text import ESCAPE, NUL_MARK, to_db, unescape
 log = logging.getLogger(__name__)
 
 
+#: A write waits this long for a server out of reach (a restart, a network blip) before failing.
+WRITE_WAIT_SECONDS = 10.0
+RETRY_SECONDS = 0.25
 #: TCP keepalives, so a connection whose peer vanished (a network gone, not closed) fails in seconds.
 KEEPALIVES: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3}
 
@@ -111,9 +115,18 @@ class PgConnection:
             raise store_error(self.url, e) from e
         return cursor
 
-    def begin(self, how: str = "") -> None:
-        """Start a transaction (``how``: e.g. "ISOLATION LEVEL REPEATABLE READ READ ONLY")."""
-        self.execute(f"BEGIN {how}".strip())
+    def begin(self, how: str = "", wait: float = 0.0) -> None:
+        """Start a transaction (``how``: e.g. "ISOLATION LEVEL REPEATABLE READ READ ONLY"); while the
+        server is out of reach, try again for up to ``wait`` seconds (a write outlives a restart)."""
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                self.execute(f"BEGIN {how}".strip())
+                break
+            except StoreError:
+                if not self.raw.closed or time.monotonic() >= deadline:
+                    raise
+                time.sleep(RETRY_SECONDS)
         self.in_transaction = True
 
     def end(self, commit: bool) -> None:

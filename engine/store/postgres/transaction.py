@@ -19,7 +19,7 @@ from soundalike.engine.store import roots, sounds, writes
 from soundalike.engine.store.musical import _COLUMNS as MUSICAL_COLUMNS
 from soundalike.engine.store.musical import NOTES_SEPARATOR
 from soundalike.engine.store.postgres import changes
-from soundalike.engine.store.postgres.connection import PgConnection
+from soundalike.engine.store.postgres.connection import WRITE_WAIT_SECONDS, PgConnection
 
 if TYPE_CHECKING:
     import psycopg
@@ -179,7 +179,7 @@ class Scope:
     def __enter__(self) -> PgTransaction:
         self.lock.acquire()
         try:
-            self.conn.begin()
+            self.conn.begin(wait=WRITE_WAIT_SECONDS)
         except BaseException:
             self.lock.release()
             raise
