@@ -47,7 +47,8 @@ class OwnServer(PostgresServer):
 
 class Relay:
     """Forwards TCP connections on 127.0.0.1 (``port``) to ``target``; :meth:`cut` drops every one
-    open at once, as a network would, while new ones still get through."""
+    open at once, as a network would, while new ones still get through (or, with ``silent``, are
+    held unanswered, as by a network that lost its route to the server)."""
 
     def __init__(self, target: int):
         self.target = target
@@ -56,6 +57,7 @@ class Relay:
         self._open: list[socket.socket] = []
         self._lock = threading.Lock()
         self.cuts = 0
+        self.silent = False  # when set, new connections are held and never answered
         threading.Thread(target=self._accept, name="relay", daemon=True).start()
 
     def _accept(self) -> None:
@@ -64,6 +66,10 @@ class Relay:
                 client, _ = self._listener.accept()
             except OSError:
                 return
+            if self.silent:  # a network that lost the server: connections go nowhere, no answer
+                with self._lock:
+                    self._open.append(client)
+                continue
             upstream = socket.create_connection(("127.0.0.1", self.target))
             with self._lock:
                 self._open += [client, upstream]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -138,3 +139,25 @@ def test_a_write_while_the_server_restarts_waits_for_it(own_server, machine_sett
         assert writer.browse.status_counts() == {"ok": 6} and len(writer.index("bands")) == 6
     finally:
         writer.close()
+
+
+def test_searches_stay_quick_while_the_network_answers_nothing(own_server, machine_settings, drum_folder):
+    relay = Relay(own_server.port)
+    writer = Library(_on(machine_settings("a"), own_server.url("postgres")), backends=TEST_BACKENDS)
+    writer.scan([str(drum_folder)])
+    reader = Library(_on(machine_settings("b"), own_server.tcp_url(relay.port)), backends=TEST_BACKENDS)
+    try:
+        kick = reader.browse.sample_by_path(str(drum_folder / "Kit 0" / "kick_0.wav"))
+        assert kick is not None and reader.similar(SimilarQuery(to=kick.id, k=3))
+        relay.silent = True
+        relay.cut()
+        took = []
+        for _ in range(3):
+            start = time.monotonic()
+            assert reader.similar(SimilarQuery(to=kick.id, k=3)), "answered from this machine's index"
+            took.append(time.monotonic() - start)
+        assert took[0] < 8 and max(took[1:]) < 1.0, took  # one wait for the network, not one per search
+    finally:
+        reader.close()
+        writer.close()
+        relay.close()

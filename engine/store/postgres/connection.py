@@ -28,8 +28,19 @@ log = logging.getLogger(__name__)
 #: A write waits this long for a server out of reach (a restart, a network blip) before failing.
 WRITE_WAIT_SECONDS = 10.0
 RETRY_SECONDS = 0.25
-#: TCP keepalives, so a connection whose peer vanished (a network gone, not closed) fails in seconds.
-KEEPALIVES: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3}
+#: TCP keepalives, so a connection whose peer vanished (a network gone, not closed) fails in seconds,
+#: and a connection that cannot be made fails in seconds too.
+KEEPALIVES: dict[str, Any] = {
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+    "connect_timeout": 3,
+}
+#: After an attempt to connect that failed slowly (past SLOW_CONNECT_SECONDS: no answer from the
+#: network), statements fail at once with its error for this long, rather than each waiting again.
+CONNECT_AGAIN_SECONDS = 2.0
+SLOW_CONNECT_SECONDS = 0.5
 
 
 def where_of(url: str) -> str:
@@ -80,6 +91,8 @@ class PgConnection:
     def __init__(self, url: str):
         self.url = url
         self.in_transaction = False
+        self._failure: StoreError | None = None  # the last failed attempt to connect again, and when
+        self._failed_at = 0.0
         self.raw = self._connect()
 
     def _connect(self) -> psycopg.Connection:
@@ -92,8 +105,17 @@ class PgConnection:
 
     def _usable(self) -> psycopg.Connection:
         if self.raw.closed and not self.in_transaction:
+            if self._failure is not None and time.monotonic() - self._failed_at < CONNECT_AGAIN_SECONDS:
+                raise self._failure  # the server was out of reach a moment ago: say so at once
             log.info("connection to %s lost: connecting again", where_of(self.url))
-            self.raw = self._connect()
+            started = time.monotonic()
+            try:
+                self.raw = self._connect()
+            except StoreError as e:
+                if time.monotonic() - started > SLOW_CONNECT_SECONDS:  # a network gone, not a server down
+                    self._failure, self._failed_at = e, time.monotonic()
+                raise
+            self._failure = None
         return self.raw
 
     def execute(self, sql: str, params: Sequence | dict = ()) -> psycopg.Cursor:
