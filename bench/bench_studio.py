@@ -16,7 +16,11 @@ counted), a figure less swayed than wall time by other load on the machine. Each
 one-core machines would). The PostgreSQL server is a temporary cluster on this machine, started
 and removed by this script (Debian's ``postgresql`` binaries, as the tests use).
 
-    .venv/bin/python bench/bench_studio.py [--files 2000] [--workers 1] [--folder /tmp/...]
+Readers (``--rows sync``, :mod:`bench.studio_sync`): landing -> searchable on another machine,
+reader start with and without its saved index, write rate through the library's write path.
+
+    .venv/bin/python bench/bench_studio.py [--rows index,sync] [--files 2000] [--workers 1]
+        [--folder /tmp/...] [--vectors 20000] [--landings 50] [--offline 2000]
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.bench_100k import make_library  # noqa: E402
 from bench.bench_index import bytecode_env  # noqa: E402
+from bench.studio_sync import sync_rows  # noqa: E402
 from tests.engine.store.postgres_server import PostgresServer, binaries  # noqa: E402
 
 INDEXED = re.compile(r"(\d+) indexed")
@@ -87,7 +92,35 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=0.15, help="length of each file")
     parser.add_argument("--workers", type=int, default=1, help="decoding workers per indexer")
     parser.add_argument("--folder", type=Path, default=None, help="where the files go (kept; default /tmp)")
+    parser.add_argument("--rows", default="index,sync", help="index (indexers), sync (readers), or both")
+    parser.add_argument("--vectors", type=int, default=20_000, help="sync: vectors written first")
+    parser.add_argument("--landings", type=int, default=50, help="sync: one-file landings timed")
+    parser.add_argument("--offline", type=int, default=2_000, help="sync: vectors added while a reader is away")
     args = parser.parse_args()
+    rows = set(args.rows.split(","))
+    if "index" in rows:
+        index_rows(args)
+    if "sync" in rows:
+        reader_rows(args)
+
+
+def reader_rows(args: argparse.Namespace) -> None:
+    bin_dir = binaries()
+    if bin_dir is None:
+        raise SystemExit("needs Debian's PostgreSQL server (apt-get install postgresql)")
+    server = PostgresServer(bin_dir)
+    server.start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="soundalike-bench-studio-sync-") as tmp:
+            print(f"\nreaders: load {os.getloadavg()[0]:.2f}\n| measure | PostgreSQL | SQLite |\n|---|---|---|")
+            for row in sync_rows(args.vectors, args.landings, args.offline, Path(tmp), server.url("postgres")):
+                print(row, flush=True)
+            print(f"load after: {os.getloadavg()[0]:.2f}")
+    finally:
+        server.stop()
+
+
+def index_rows(args: argparse.Namespace) -> None:
     folder = args.folder or Path(tempfile.gettempdir()) / f"soundalike-bench-studio-{args.files}"
     make_library(folder, args.files, args.seconds)
     bin_dir = binaries()

@@ -5,7 +5,8 @@ The TUI and the bridge run one of these in-process and use ``service.library`` f
 (debounce), the tracker's thread passes settled paths to the work queue, and one indexer thread
 drains the queue into the library (decoding on the ingest workers: spawned worker processes that
 live as long as the service for the built-in backend, threads otherwise). Only the indexer
-thread writes; queries may come from any thread.
+thread writes; queries may come from any thread. On a shared catalog one more thread follows
+other machines' vector changes into this machine's indexes (:mod:`soundalike.engine.library.follow`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from soundalike.engine.config import Settings
 from soundalike.engine.embedders.registry import BACKENDS, Registry
 from soundalike.engine.events import EventBus
 from soundalike.engine.library.facade import Library
+from soundalike.engine.library.follow import IndexFollower
 from soundalike.engine.library.parts import LibraryParts
 from soundalike.engine.live.debounce import ChangeTracker
 from soundalike.engine.live.indexer import LiveIndexer
@@ -63,6 +65,8 @@ class EngineService:
         self.indexer = LiveIndexer(
             self.library, parts.writer, parts.scanner, self.queue, self.roots, settings, self.tracker.touch
         )
+        # on a shared catalog: other machines' vector changes reach this machine's indexes as they land
+        self.follower = IndexFollower(parts.catalog, parts.indexes) if settings.store.url else None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._closed = False
@@ -92,6 +96,8 @@ class EngineService:
             thread = threading.Thread(target=_in_background, args=(target, self._stop), name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
+        if self.follower is not None:
+            self.follower.start()
         if self.settings.store.index:
             log.info("engine started on %s: %s", self.library.data_dir, self.roots.snapshot())
         else:
@@ -153,6 +159,8 @@ class EngineService:
         self.watcher.stop()
         for thread in self._threads:
             thread.join()
+        if self.follower is not None:
+            self.follower.stop()
         self.workers.close()  # after the indexer: it may be waiting on a worker's chunk
         self.library.close()
         if self.lock.held:

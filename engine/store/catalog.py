@@ -24,7 +24,7 @@ from soundalike.engine.store.connection import ESCAPES_KEY, CatalogConnection
 from soundalike.engine.store.errors import store_error
 from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.rows import STATUSES as STATUSES  # the statuses, where the catalog is imported
-from soundalike.engine.store.rows import Known, SampleRow
+from soundalike.engine.store.rows import Known, SampleRow, VectorChanges
 from soundalike.engine.store.rows import SampleStatus as SampleStatus
 from soundalike.engine.store.schema import migrate
 from soundalike.engine.store.text import subtree_range
@@ -234,6 +234,15 @@ class Catalog:
     def vectors_version(self, backend: str) -> int:
         rows = self.query("SELECT value FROM meta WHERE key = ?", (f"vectors:{backend}",))
         return int(rows[0][0]) if rows else 0
+
+    def follow_vectors(self, on_change, on_lost, stop: threading.Event) -> None:
+        """Only this machine writes a SQLite catalog (its own writes reach its indexes): nothing to follow."""
+
+    def vector_changes(self, backend: str, since: int) -> VectorChanges | None:
+        """No change log here (one machine, whose own index follows its writes): nothing to read when
+        ``since`` is the current version, else None (rebuild from the stored vectors)."""
+        version = self.vectors_version(backend)
+        return VectorChanges(version) if since == version else None
 
     def vector(self, sample_id: int, backend: str) -> np.ndarray | None:
         rows = self.query("SELECT vector FROM vectors WHERE sample_id = ? AND backend = ?", (sample_id, backend))

@@ -118,6 +118,26 @@ class VectorIndex:
             return
         self._approx, self._approx_size, self.approximate_checksum = approx, len(approx), found
 
+    @classmethod
+    def load(
+        cls,
+        path: Path,
+        dim: int,
+        threads: int = 1,
+        checksum: str | None = None,
+        approximate: IndexSettings | None = None,
+    ) -> VectorIndex | None:
+        """The saved index at ``path`` as it is (its bytes checked against ``checksum`` when known),
+        or None when missing, damaged or of another shape: for catching up from a change log."""
+        loaded, found = _read(path, dim, checksum)
+        if loaded is None:
+            return None
+        index = cls(dim, path, threads, approximate)
+        index._index, index._mapped = loaded, True
+        index._members = set(_ids_of(loaded).tolist())
+        index.checksum = found
+        return index
+
     def __len__(self) -> int:
         return int(self._index.ntotal)
 

@@ -16,7 +16,9 @@ How a shared store (PostgreSQL, several machines) fits: paths stay ``str`` here,
 machine's mount point to a named root happens inside that store; a store is opened for one user
 (:func:`~.factory.open_store`), so favourites, user tags and collections are that user's while
 tags, musical facts and copy groups are everyone's; ``vectors``/``vectors_version`` are what a
-local FAISS cache loads and checks. Several indexers share one catalog by claiming files before
+local FAISS cache loads and checks, ``vector_changes`` what it catches up from (only what changed
+since its version) and ``follow_vectors`` how it hears of other machines' changes as they commit.
+Several indexers share one catalog by claiming files before
 they decode them (``claim``): a file another indexer holds is left to it, and a claim that is not
 extended (its indexer was killed) expires; the SQLite store, indexed by one process under the
 one-writer :class:`~.lock.LibraryLock`, grants every claim.
@@ -24,7 +26,8 @@ one-writer :class:`~.lock.LibraryLock`, grants every claim.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Protocol
 
@@ -33,8 +36,9 @@ if TYPE_CHECKING:
 
     from soundalike.engine.musical.analysis import Musical
     from soundalike.engine.pipeline.audio import AudioFacts
+    from soundalike.engine.store.errors import StoreError
     from soundalike.engine.store.filters import Filters
-    from soundalike.engine.store.rows import Claim, FolderUse, Known, SampleRow, SoundFacts
+    from soundalike.engine.store.rows import Claim, FolderUse, Known, SampleRow, SoundFacts, VectorChanges
 
 
 class SoundReads(Protocol):
@@ -178,6 +182,22 @@ class Store(SoundReads, Protocol):
     def stored_backends(self) -> list[str]: ...
 
     def vectors_version(self, backend: str) -> int: ...
+
+    def vector_changes(self, backend: str, since: int) -> VectorChanges | None:
+        """What brings a local index holding ``backend``'s vectors at version ``since`` to the
+        current version (vectors to add or replace, ids to remove), or None when the store cannot
+        say (no log, or one trimmed past ``since``): then rebuild it from :meth:`vectors`."""
+
+    def follow_vectors(
+        self,
+        on_change: Callable[[str | None], None],
+        on_lost: Callable[[StoreError], None],
+        stop: threading.Event,
+    ) -> None:
+        """Until ``stop`` is set: ``on_change(backend)`` when another connection (another machine)
+        changed ``backend``'s vectors, ``on_change(None)`` on each (re)connection (catch up on
+        everything), ``on_lost`` while the store is out of reach. A store only this machine writes
+        has nothing to follow and returns at once."""
 
     def backend_signature(self, backend: str) -> str | None: ...
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, NamedTuple, get_args
+
+import numpy as np
 
 #: The tag source of the tags a producer gives (beside the backends' own sources).
 USER_SOURCE = "user"
@@ -88,3 +90,18 @@ class Claim:
     machine: str
     pid: int
     seconds_left: float
+
+
+@dataclass(frozen=True)
+class VectorChanges:
+    """What brings a local index of a backend's vectors from a version to ``version``
+    (:meth:`~soundalike.engine.store.interface.Store.vector_changes`): vectors to add or replace,
+    ids to take out."""
+
+    version: int
+    ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    matrix: np.ndarray | None = None  # the vectors of ``ids``, a row each
+    removed: tuple[int, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.ids) + len(self.removed)

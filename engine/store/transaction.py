@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 class SqliteTransaction:
     def __init__(self, conn: sqlite3.Connection):
         self._conn = conn
+        self._versions: dict[str, int] = {}  # the vectors version this transaction bumped each backend to
 
     # --- the store's own modules ---------------------------------------------------------------
     def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
@@ -87,9 +88,13 @@ class SqliteTransaction:
     # --- what was made of them -----------------------------------------------------------------
     def store_vector(self, sample_id: int, backend: str, vector: np.ndarray) -> None:
         writes.store_vector(self._conn, sample_id, backend, vector)
+        self.bump_vectors_version(backend)
 
     def bump_vectors_version(self, backend: str) -> int:
-        return writes.bump_vectors_version(self._conn, backend)
+        """The version this transaction brings ``backend``'s vectors to (bumped once per transaction)."""
+        if backend not in self._versions:
+            self._versions[backend] = writes.bump_vectors_version(self._conn, backend)
+        return self._versions[backend]
 
     def store_tags(self, sample_id: int, source: str, tags: Mapping[str, float]) -> None:
         writes.store_tags(self._conn, sample_id, source, dict(tags))

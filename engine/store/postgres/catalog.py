@@ -13,21 +13,24 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import psycopg
 
 from soundalike.engine.config import StoreSettings
 from soundalike.engine.store.catalog import HELD_BY_SQL, SAMPLE_COLUMNS, STORED_BACKENDS_SQL, row_from_values
+from soundalike.engine.store.errors import StoreError
 from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.postgres import named_roots
+from soundalike.engine.store.postgres.changes import changes_since
 from soundalike.engine.store.postgres.connection import PgConnection, store_error
+from soundalike.engine.store.postgres.listen import follow_vectors
 from soundalike.engine.store.postgres.paths import PathMap, name_of_stored
 from soundalike.engine.store.postgres.schema import migrate
 from soundalike.engine.store.postgres.transaction import META, Scope
 from soundalike.engine.store.postgres.where import visible, where
-from soundalike.engine.store.rows import Known, SampleRow
+from soundalike.engine.store.rows import Known, SampleRow, VectorChanges
 from soundalike.engine.store.text import subtree_range
 
 log = logging.getLogger(__name__)
@@ -113,6 +116,16 @@ class PgCatalog:
             conn = PgConnection(self.url)
             self._local.conn = conn
         return conn
+
+    def reachable(self) -> bool:
+        """Whether this thread's connection to the server is up (or could be made again just now)."""
+        try:
+            conn = self._connection()
+            if conn.raw.closed:
+                conn.execute("SELECT 1")
+        except StoreError:
+            return False
+        return not conn.raw.closed
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -268,8 +281,26 @@ class PgCatalog:
         return [row[0] for row in self.query(STORED_BACKENDS_SQL)]
 
     def vectors_version(self, backend: str) -> int:
-        rows = self.query("SELECT value FROM meta WHERE key = ?", (f"vectors:{backend}",))
+        rows = self.query("SELECT version FROM vector_versions WHERE backend = ?", (backend,))
         return int(rows[0][0]) if rows else 0
+
+    def follow_vectors(
+        self,
+        on_change: Callable[[str | None], None],
+        on_lost: Callable[[StoreError], None],
+        stop: threading.Event,
+    ) -> None:
+        follow_vectors(self.url, on_change, on_lost, stop)
+
+    def vector_changes(self, backend: str, since: int) -> VectorChanges | None:
+        """The changes to ``backend``'s vectors after version ``since``, read in one snapshot; None
+        when the log no longer reaches back to ``since`` (or ``since`` is not this catalog's)."""
+        conn = self._connection()
+        conn.begin("ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try:
+            return changes_since(conn, backend, since, list(self.paths.named))
+        finally:
+            conn.end(commit=False)
 
     def backend_signature(self, backend: str) -> str | None:
         rows = self.query("SELECT value FROM meta WHERE key = ?", (f"backend:{backend}",))

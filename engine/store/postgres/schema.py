@@ -146,6 +146,65 @@ MIGRATIONS: tuple[str, ...] = (
         until DOUBLE PRECISION NOT NULL);
     CREATE INDEX claims_holder ON claims(holder);
     """,
+    # 5: vector change log: each backend's vectors version, bumped once per transaction that changes
+    # which of its vectors a local index holds (a vector stored or removed, a sample in or out of
+    # "ok"), and one row per changed sample, so a machine's index at version v reads only what changed
+    # since v; ``logged_from``: the log holds every change after that version (older ones were
+    # trimmed). Each bump notifies ``<schema>.vectors`` with "<backend> <version>" (sent at commit).
+    """
+    CREATE TABLE vector_versions(
+        backend TEXT COLLATE "C" PRIMARY KEY,
+        version BIGINT NOT NULL,
+        logged_from BIGINT NOT NULL,
+        txid BIGINT NOT NULL DEFAULT 0);
+    INSERT INTO vector_versions(backend, version, logged_from)
+        SELECT substr(key, 9), value::bigint, value::bigint FROM meta WHERE key LIKE 'vectors:%';
+    INSERT INTO vector_versions(backend, version, logged_from)
+        SELECT DISTINCT backend, 0, 0 FROM vectors ON CONFLICT (backend) DO NOTHING;
+    DELETE FROM meta WHERE key LIKE 'vectors:%';
+    CREATE TABLE vector_changes(
+        backend TEXT COLLATE "C" NOT NULL,
+        version BIGINT NOT NULL,
+        sample_id BIGINT NOT NULL,
+        added BOOLEAN NOT NULL);
+    CREATE INDEX vector_changes_version ON vector_changes(backend, version);
+    CREATE FUNCTION vector_version(b TEXT) RETURNS BIGINT LANGUAGE plpgsql AS $$
+    DECLARE
+        v BIGINT;
+        tx BIGINT := txid_current();
+    BEGIN
+        INSERT INTO vector_versions(backend, version, logged_from, txid) VALUES (b, 1, 0, tx)
+            ON CONFLICT (backend) DO UPDATE SET version = vector_versions.version + 1, txid = tx
+            WHERE vector_versions.txid <> tx
+            RETURNING version INTO v;
+        IF v IS NULL THEN
+            SELECT version INTO v FROM vector_versions WHERE backend = b;
+        END IF;
+        PERFORM pg_notify(current_schema() || '.vectors', b || ' ' || v);
+        RETURN v;
+    END $$;
+    CREATE FUNCTION log_vector_change() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'DELETE' THEN
+            INSERT INTO vector_changes VALUES (OLD.backend, vector_version(OLD.backend), OLD.sample_id, false);
+            RETURN OLD;
+        END IF;
+        INSERT INTO vector_changes VALUES (NEW.backend, vector_version(NEW.backend), NEW.sample_id, true);
+        RETURN NEW;
+    END $$;
+    CREATE TRIGGER vectors_logged AFTER INSERT OR UPDATE OR DELETE ON vectors
+        FOR EACH ROW EXECUTE FUNCTION log_vector_change();
+    CREATE FUNCTION log_status_change() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO vector_changes
+            SELECT v.backend, vector_version(v.backend), v.sample_id, NEW.status = 'ok'
+            FROM vectors v WHERE v.sample_id = NEW.id;
+        RETURN NEW;
+    END $$;
+    CREATE TRIGGER samples_status_logged AFTER UPDATE OF status ON samples
+        FOR EACH ROW WHEN ((OLD.status = 'ok') IS DISTINCT FROM (NEW.status = 'ok'))
+        EXECUTE FUNCTION log_status_change();
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -10,24 +10,70 @@ others are in :mod:`.reads`. Open one with :func:`~soundalike.engine.store.facto
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from soundalike.engine.config import StoreSettings
 from soundalike.engine.store import musical, sounds
 from soundalike.engine.store import reads as shared_reads
+from soundalike.engine.store.errors import StoreError
 from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.postgres import claims as pg_claims
 from soundalike.engine.store.postgres import reads
 from soundalike.engine.store.postgres import user_lists as own
 from soundalike.engine.store.postgres.catalog import PgCatalog
+from soundalike.engine.store.postgres.memory import ReadMemory
 from soundalike.engine.store.postgres.transaction import local_layers
 from soundalike.engine.store.rows import Claim, FolderUse, SampleRow
 
 if TYPE_CHECKING:
     from soundalike.engine.musical.analysis import Musical
 
+log = logging.getLogger(__name__)
+
 
 class PostgresStore(PgCatalog):
+    """While the server is out of reach, the reads a search makes (rows, labels, the model's
+    signature) are answered from what it answered before (:mod:`.memory`); every other read fails."""
+
+    def __init__(self, url: str, settings: StoreSettings | None = None):
+        self._memory = ReadMemory()
+        super().__init__(url, settings)
+
+    def _out_of_reach(self, error: StoreError) -> None:
+        """Return when ``error`` came of losing the server (then say so once); else raise it."""
+        if self.reachable():
+            raise error
+        if not self._said_out_of_reach:
+            log.warning("%s: searches answer from what this machine read before", error)
+        self._said_out_of_reach = True
+
+    _said_out_of_reach = False
+
+    def samples(self, ids: Iterable[int]) -> dict[int, SampleRow]:
+        ids = list(ids)
+        try:
+            rows = super().samples(ids)
+        except StoreError as e:
+            self._out_of_reach(e)
+            return self._memory.rows(ids)
+        self._memory.keep_rows(rows)
+        self._said_out_of_reach = False
+        return rows
+
+    def backend_signature(self, backend: str) -> str | None:
+        try:
+            signature = super().backend_signature(backend)
+        except StoreError as e:
+            self._out_of_reach(e)
+            try:
+                return self._memory.signature(backend)
+            except KeyError:
+                raise e from None
+        self._memory.keep_signature(backend, signature)
+        return signature
+
     # --- roots and the planner's state ---------------------------------------------------------
     def folder_use(self, root: str) -> FolderUse:
         return reads.folder_use(self, root)
@@ -85,19 +131,41 @@ class PostgresStore(PgCatalog):
         return local_layers(self.paths, sounds.facts(self, ids, playable))
 
     def sound_labels(self, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
-        return sounds.labels(self, ids)
+        try:
+            labels = sounds.labels(self, ids)
+        except StoreError as e:
+            self._out_of_reach(e)
+            return self._memory.labels(ids)
+        self._memory.keep_labels(labels)
+        return labels
 
     def labelled(self, family: int, limit: int) -> list[int]:
-        return sounds.labelled(self, family, limit)
+        try:
+            return sounds.labelled(self, family, limit)
+        except StoreError as e:
+            self._out_of_reach(e)
+            return self._memory.family(family, limit)
 
     def family_sizes(self, families: Iterable[int]) -> dict[int, int]:
         return sounds.family_sizes(self, families)
 
     def family_members(self, families: Iterable[int], limit: int) -> list[int]:
-        return sounds.family_members(self, families, limit)
+        families = set(families)
+        try:
+            return sounds.family_members(self, families, limit)
+        except StoreError as e:
+            self._out_of_reach(e)
+            return [sid for family in families for sid in self._memory.family(family, limit)]
 
     def family_of(self, sample_id: int, limit: int) -> dict[int, tuple[int, int]]:
-        return sounds.family_of(self, sample_id, limit)
+        try:
+            family = sounds.family_of(self, sample_id, limit)
+        except StoreError as e:
+            self._out_of_reach(e)
+            own = self._memory.labels([sample_id]).get(sample_id)
+            return {} if own is None else self._memory.labels(self._memory.family(own[1], limit))
+        self._memory.keep_labels(family)
+        return family
 
     def with_contents(self, hashes: Iterable[str], limit: int) -> dict[str, list[int]]:
         return sounds.with_contents(self, hashes, limit)

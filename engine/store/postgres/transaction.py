@@ -21,7 +21,8 @@ from soundalike.engine.store import roots, sounds, writes
 from soundalike.engine.store.errors import StoreError
 from soundalike.engine.store.musical import _COLUMNS as MUSICAL_COLUMNS
 from soundalike.engine.store.musical import NOTES_SEPARATOR
-from soundalike.engine.store.postgres.connection import PgConnection
+from soundalike.engine.store.postgres import changes
+from soundalike.engine.store.postgres.connection import WRITE_WAIT_SECONDS, PgConnection
 from soundalike.engine.store.postgres.paths import PathMap
 
 if TYPE_CHECKING:
@@ -43,6 +44,8 @@ def upsert(table: str, key: Sequence[str], columns: Sequence[str], replace: bool
 #: How often a rename is tried again when rows recorded meanwhile at its new paths collide with it.
 _MOVE_ATTEMPTS = 3
 _VECTOR = upsert("vectors", ("backend", "sample_id"), ("sample_id", "backend", "vector"))
+#: The change log is trimmed once in this many versions of a backend's vectors.
+TRIM_EVERY = 100
 META = upsert("meta", ("key",), ("key", "value"))
 _SOUND = upsert("sounds", ("sample_id",), ("sample_id", "fingerprint", "layer_name", "copy_group", "family"))
 _MUSICAL = upsert("musical", ("sample_id",), ("sample_id", "version", *MUSICAL_COLUMNS, "notes"))
@@ -160,14 +163,16 @@ class PgTransaction:
         self._conn.execute(_VECTOR, (sample_id, backend, blob))
 
     def bump_vectors_version(self, backend: str) -> int:
-        """Count vector writes per backend in one statement, so two writers never count the same one."""
-        row = self._conn.execute(
-            "INSERT INTO meta(key, value) VALUES (?, '1') "
-            "ON CONFLICT (key) DO UPDATE SET value = (meta.value::bigint + 1)::text RETURNING value",
-            (f"vectors:{backend}",),
-        ).fetchone()
-        assert row is not None  # an INSERT ... RETURNING that succeeded
-        return int(row[0])
+        """The version this transaction brings ``backend``'s vectors to: bumped once per transaction
+        (storing or removing a vector bumps it too, in the log's trigger), in commit order, since the
+        bump holds the backend's row until commit. Now and then the log's oldest changes are trimmed."""
+        row = self._conn.execute("SELECT vector_version(?)", (backend,)).fetchone()
+        assert row is not None  # a function's value
+        version = int(row[0])
+        if version % TRIM_EVERY == 0:
+            count = self._conn.execute("SELECT count(*) FROM vectors WHERE backend = ?", (backend,)).fetchone()
+            changes.trim(self._conn, backend, max(changes.KEEP_AT_LEAST, 2 * int(count[0]) if count else 0))
+        return version
 
     def store_tags(self, sample_id: int, source: str, tags: Mapping[str, float]) -> None:
         writes.store_tags(self._conn, sample_id, source, dict(tags))  # type: ignore[arg-type]
@@ -216,7 +221,7 @@ class Scope:
     def __enter__(self) -> PgTransaction:
         self.lock.acquire()
         try:
-            self.conn.execute("BEGIN")
+            self.conn.begin(wait=WRITE_WAIT_SECONDS)
         except BaseException:
             self.lock.release()
             raise
@@ -224,6 +229,6 @@ class Scope:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
-            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+            self.conn.end(commit=exc_type is None)
         finally:
             self.lock.release()

@@ -64,3 +64,11 @@ def test_gone_samples_leave_copy_groups(store):
     assert store.copy_groups() == []
     assert set(store.sound_facts([a, b])) == {a}
     assert set(store.sound_facts([a, b], playable=False)) == {a, b}
+
+
+def test_layer_names_hold_the_folder_and_name_apart_with_a_nul(store):
+    name = "/S/Kit\0kick"  # the writer's layer names: folder, NUL, name
+    a = add(store, "/S/Kit/kick 1.wav")
+    with store.transaction() as tx:
+        tx.put_sound(a, b"\x00\x01", name)
+    assert store.with_layer_names([name], 5) == {name: [a]}
