@@ -111,7 +111,7 @@ def with_library(
         local = not settings.store.url  # a shared catalog is on its server, not in the data folder
         if existing and local and not (data_dir / "catalog.sqlite").exists() and not (data_dir / "index").is_dir():
             raise UserError(f"there is no library at {data_dir}: soundalike index ~/Samples (or --data-dir)")
-        with Library(settings) as library:
+        with Library(settings, one_query=one_query) as library:
             notice = unmapped_notice(library)
             if notice:
                 print(f"soundalike: {notice}", file=sys.stderr)
