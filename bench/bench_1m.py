@@ -19,7 +19,8 @@ Rows (each size in its own data dir, kept for re-runs with --keep):
 
     .venv/bin/python bench/bench_1m.py [--sizes 100000,1000000] [--folder /tmp/bench1m] [--keep]
         [--skip app,osc]  (also: bench_1m.py write DATA_DIR ROOT COUNT, the child that writes;
-        bench_1m.py index-only COUNT: the vector index alone, approximate vs exact)
+        bench_1m.py index-only COUNT: the vector index alone, approximate vs exact;
+        bench_1m.py one-off DATA_DIR [RUNS]: only the one-off `similar` rows, on a library written before)
 """
 
 from __future__ import annotations
@@ -277,12 +278,18 @@ def osc_times(client, paths: list[str]) -> str:
     return pcts(times)
 
 
+#: Floors measured beside each one-off query, in the same run: the interpreter alone, and the two
+#: native libraries a search cannot do without.
+FLOORS = {"python -c pass": "pass", "python -c 'import numpy, faiss'": "import numpy, faiss"}
+
+
 def cli_wall(data: Path, config: Path, paths: list[str], runs: int = 5) -> str:
     """Median wall time of the whole ``soundalike similar`` process (start-up included), with
-    Python's bytecode cache written as an installed copy has it; and ``python -c pass`` beside it."""
+    Python's bytecode cache written as an installed copy has it; and the FLOORS beside it."""
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     env["SOUNDALIKE_CONFIG"] = str(config)
-    walls, floor = [], []
+    walls: list[float] = []
+    floors: dict[str, list[float]] = {name: [] for name in FLOORS}
     for path in paths[: runs + 1]:
         started = time.perf_counter()
         done = subprocess.run(
@@ -291,13 +298,33 @@ def cli_wall(data: Path, config: Path, paths: list[str], runs: int = 5) -> str:
         walls.append(time.perf_counter() - started)
         if done.returncode:
             raise SystemExit(f"similar {path} failed")
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "pass"], env=env, check=True)
-        floor.append(time.perf_counter() - started)
+        for name, code in FLOORS.items():
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], env=env, check=True)
+            floors[name].append(time.perf_counter() - started)
     walls = walls[1:]  # the first wrote the bytecode cache
+    beside = "; ".join(f"`{name}`: median {statistics.median(times[1:]):.2f} s" for name, times in floors.items())
     return (
-        f"median {statistics.median(walls):.2f} s wall (of {runs}; min {min(walls):.2f} s); "
-        f"`python -c pass` in the same runs: median {statistics.median(floor):.2f} s"
+        f"median {statistics.median(walls):.2f} s wall (of {runs}; min {min(walls):.2f} s); in the same runs {beside}"
+    )
+
+
+def one_off(data: Path, runs: int) -> None:
+    """Only the one-off rows, on a library written before: no engine running (the files of
+    ``runs + 1`` samples of it as queries, all in the catalog)."""
+    from soundalike.engine.config import load_settings
+    from soundalike.engine.library.facade import Library
+
+    config = data.parent / "one-off.toml"
+    config.write_text('[engine]\nbackends = ["builtin"]\n[bridge]\nosc_enabled = false\n')
+    with Library(load_settings(config).with_data_dir(str(data))) as library:
+        ids = library.index("builtin").ids()
+        picks = np.random.default_rng(0).choice(ids, size=runs + 1, replace=False).tolist()
+        paths = [row.path for row in library.browse.samples(picks).values()]
+    print(
+        f"{len(ids):,} samples, load {os.getloadavg()[0]:.1f}: one-off `soundalike similar FILE`, no engine "
+        f"running: {cli_wall(data, config, paths, runs)}; load after {os.getloadavg()[0]:.1f}",
+        flush=True,
     )
 
 
@@ -433,6 +460,9 @@ def index_only(count: int, dim: int = 287, queries: int = 300) -> None:
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "index-only":
         index_only(int(sys.argv[2]))
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "one-off":
+        one_off(Path(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 5)
         return
     if len(sys.argv) > 1 and sys.argv[1] == "write":
         write_child(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]))
