@@ -285,28 +285,36 @@ FLOORS = {"python -c pass": "pass", "python -c 'import numpy, faiss'": "import n
 
 def cli_wall(data: Path, config: Path, paths: list[str], runs: int = 5) -> str:
     """Median wall time of the whole ``soundalike similar`` process (start-up included), with
-    Python's bytecode cache written as an installed copy has it; and the FLOORS beside it."""
+    Python's bytecode cache written as an installed copy has it; and the FLOORS beside it. CPU
+    time (user + system, of the child) beside each: on a loaded machine it varies less than wall."""
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     env["SOUNDALIKE_CONFIG"] = str(config)
-    walls: list[float] = []
-    floors: dict[str, list[float]] = {name: [] for name in FLOORS}
-    for path in paths[: runs + 1]:
-        started = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-m", "soundalike", "--data-dir", str(data), "similar", path], env=env, capture_output=True
-        )
-        walls.append(time.perf_counter() - started)
+    times: dict[str, list[tuple[float, float]]] = {"similar": [], **{name: [] for name in FLOORS}}
+
+    def timed(name: str, argv: list[str]) -> None:
+        before, started = _children_cpu(), time.perf_counter()
+        done = subprocess.run(argv, env=env, capture_output=True)
+        times[name].append((time.perf_counter() - started, _children_cpu() - before))
         if done.returncode:
-            raise SystemExit(f"similar {path} failed")
+            raise SystemExit(f"{argv} failed: {done.stderr.decode(errors='replace')[-300:]}")
+
+    for path in paths[: runs + 1]:
+        timed("similar", [sys.executable, "-m", "soundalike", "--data-dir", str(data), "similar", path])
         for name, code in FLOORS.items():
-            started = time.perf_counter()
-            subprocess.run([sys.executable, "-c", code], env=env, check=True)
-            floors[name].append(time.perf_counter() - started)
-    walls = walls[1:]  # the first wrote the bytecode cache
-    beside = "; ".join(f"`{name}`: median {statistics.median(times[1:]):.2f} s" for name, times in floors.items())
-    return (
-        f"median {statistics.median(walls):.2f} s wall (of {runs}; min {min(walls):.2f} s); in the same runs {beside}"
-    )
+            timed(name, [sys.executable, "-c", code])
+
+    def median(name: str) -> str:
+        kept = times[name][1:]  # the first wrote the bytecode cache
+        wall, cpu = (statistics.median(t[i] for t in kept) for i in (0, 1))
+        return f"median {wall:.2f} s wall (min {min(t[0] for t in kept):.2f} s), {cpu:.2f} s CPU"
+
+    beside = "; ".join(f"`{name}`: {median(name)}" for name in FLOORS)
+    return f"{median('similar')} (of {runs}); in the same runs {beside}"
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def one_off(data: Path, runs: int) -> None:

@@ -156,9 +156,7 @@ def pcts(values: list[float]) -> str:
     return f"p50 {np.percentile(ms, 50):.2f} ms, p99 {np.percentile(ms, 99):.2f} ms"
 
 
-def measure(
-    matrix: np.ndarray, settings: IndexSettings, queries: int, probes: list[int], reranks: list[int]
-) -> list[str]:
+def measure(matrix: np.ndarray, settings: IndexSettings, queries: int, probes: list[int], reranks: list[int]) -> None:
     """Build the approximate index the library builds over ``matrix`` (ids 0..n-1), then, for each
     probe and rerank, recall@10 and top-1 against exact flat search over the same queries."""
     import faiss
@@ -175,17 +173,18 @@ def measure(
     build = time.perf_counter() - started
     picks = np.random.default_rng(1).choice(n, size=min(queries, n), replace=False)
     truth_scores, truth_ids = exact.search(matrix[picks], 11)
-    lines = [
+    print(
         f"{n:,} vectors: approximate index built in {build:.0f} s ({approx.lists} lists); "
-        f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
-    ]
+        f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB",
+        flush=True,
+    )
     faiss.omp_set_num_threads(1)  # as the library searches ([index] search_threads)
     times = []
     for sid in picks[:100]:
         t0 = time.perf_counter()
         exact.search(matrix[sid : sid + 1], 11)
         times.append(time.perf_counter() - t0)
-    lines.append(f"  exact flat search: {pcts(times)}")
+    print(f"  exact flat search: {pcts(times)}", flush=True)
     for probe in probes:
         approx.set_probe(probe)
         for rerank in reranks:
@@ -202,13 +201,12 @@ def measure(
                 tied.append(sum(score >= scores[-1] - TIE for _, score in got) / 10)
                 top1.append(bool(got_ids) and got_ids[0] == ids[0])
                 top1_tied.append(bool(got) and got[0][1] >= scores[0] - TIE)
-            lines.append(
+            print(
                 f"  probe {probe}, rerank {rerank}: recall@10 {np.mean(strict):.4f} (ties counted: "
                 f"{np.mean(tied):.4f}, min {min(tied):.1f}); top-1 {np.mean(top1):.3f} (ties: "
-                f"{np.mean(top1_tied):.3f}); search {pcts(times)}"
+                f"{np.mean(top1_tied):.3f}); search {pcts(times)}",
+                flush=True,
             )
-            print(lines[-1], flush=True)
-    return lines
 
 
 def main() -> None:
@@ -234,8 +232,7 @@ def main() -> None:
         flush=True,
     )
     for size in sizes:
-        for line in measure(np.ascontiguousarray(matrix[:size]), settings, args.queries, probes, reranks):
-            print(line, flush=True)
+        measure(np.ascontiguousarray(matrix[:size]), settings, args.queries, probes, reranks)
 
 
 if __name__ == "__main__":

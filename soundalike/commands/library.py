@@ -97,7 +97,8 @@ def with_library(
     ``existing``: a query, which must not create a library where there is none (a data folder
     deleted under a running ``serve`` would silently come back empty). ``one_query``: a one-off
     query, which searches exactly over the memory-mapped saved index (at 100k samples ~0.1 s
-    quicker than reading the saved approximate index) and never starts building one (minutes of
+    quicker than reading the saved approximate index), opened on trust when its state matches the
+    catalog (no id list or checksum read through it), and never starts building one (minutes of
     work for a process that ends in a fraction of a second)."""
 
     def handler(args: argparse.Namespace, settings: Settings) -> int:
