@@ -105,3 +105,17 @@ def test_a_query_loads_neither_libsndfile_nor_the_kit_builder():
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_sample_gone_since_the_index_was_saved_is_not_a_result(capsys, drum_folder, indexed):
+    """Removals leave the catalog's vector version as it was: an index saved before one (a
+    ``serve`` between saves, a process killed) still opens on trust, and still holds the sample."""
+    saved = {name: (indexed / "index" / name).read_bytes() for name in ("builtin.faiss", "builtin.faiss.version")}
+    gone = drum_folder / "Kit 1" / "kick_1.wav"
+    gone.unlink()
+    assert main(["--data-dir", str(indexed), "index"]) == 0
+    capsys.readouterr()
+    for name, data in saved.items():  # the index as saved before the file went
+        (indexed / "index" / name).write_bytes(data)
+    answer = one_off(capsys, indexed, drum_folder / "Kit 0" / "kick_1.wav")
+    assert str(gone) not in [hit["path"] for hit in answer] and len(answer) == 5
