@@ -4,7 +4,9 @@ Each index is a cache of the catalog's vectors (``index/<backend>.faiss``, with 
 naming the catalog vector version it holds and a checksum, :mod:`soundalike.engine.library.files`). It is
 opened when first asked for: the saved file when it matches the catalog, else rebuilt from the
 stored vectors, which costs no decoding. While another process owns the library, indexes are
-built in memory only and never saved.
+built in memory only and never saved. A process that asks one question (``one_query``) opens the
+saved file on trust when it was saved for the catalog's vectors as they are, without reading
+every id and byte of it; else as above.
 
 On a shared catalog (PostgreSQL, several machines) other machines change the vectors too: a saved
 index older than the catalog catches up from the catalog's change log (only what changed since its
@@ -53,7 +55,13 @@ def apply_changes(index: VectorIndex, changes: VectorChanges) -> None:
 
 class LibraryIndexes:
     def __init__(
-        self, settings: Settings, catalog: Store, lock: LibraryLock, data_dir: Path, dim_of: Callable[[str], int]
+        self,
+        settings: Settings,
+        catalog: Store,
+        lock: LibraryLock,
+        data_dir: Path,
+        dim_of: Callable[[str], int],
+        one_query: bool = False,
     ):
         self.settings = settings
         self._catalog = catalog
@@ -68,6 +76,7 @@ class LibraryIndexes:
         self._followed = False  # a listener catches up on each change (see follow)
         self._checked = 0.0  # when get last asked the catalog for changes
         self._out_of_reach = False
+        self._one_query = one_query
 
     def get(self, backend: str) -> VectorIndex:
         with self._lock:
@@ -78,9 +87,22 @@ class LibraryIndexes:
     def _get(self, backend: str) -> VectorIndex:
         if backend not in self._indexes:
             version = self._catalog.vectors_version(backend)
+            trusted = self._open_unchecked(backend, version) if self._one_query else None
+            if trusted is not None:
+                self._indexes[backend], self._versions[backend] = trusted, version
+                return trusted
             dim = self._catalog.vector_dim(backend) or self._dim_of(backend)
             self._indexes[backend], self._versions[backend] = self._open(backend, dim, version)
         return self._indexes[backend]
+
+    def _open_unchecked(self, backend: str, version: int) -> VectorIndex | None:
+        """The saved index on trust when its state says it holds catalog vector version ``version``."""
+        path = self._data_dir / "index" / f"{backend}.faiss"
+        saved_version, checksum = read_state(path)
+        dim = self._catalog.vector_dim(backend)
+        if saved_version != version or checksum is None or dim is None:
+            return None
+        return VectorIndex.open_unchecked(path, dim, checksum, self.settings.index.search_threads, self.settings.index)
 
     def _open(self, backend: str, dim: int, version: int) -> tuple[VectorIndex, int]:
         """The saved index when it matches the catalog (or catches up with it from its change log);
