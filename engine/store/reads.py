@@ -44,12 +44,16 @@ def all_tags(catalog: Catalog) -> list[tuple[str, int]]:
 
 
 # --- the TUI's library view: word search, loop/one-shot, scored tags, orders ------------------
-def list_browse(catalog: Catalog, filters: Filters, offset: int = 0, limit: int = 200) -> list[SampleRow]:
+def list_browse(
+    catalog: Catalog, filters: Filters, offset: int = 0, limit: int = 200, from_end: bool = False
+) -> list[SampleRow]:
+    """One page of the listing, in its order; ``from_end``: ``offset`` counts back from its last row."""
     where_sql, params = where(filters)
-    source, order, _ = order_of(filters)
+    source, order, _ = order_of(filters, backwards=from_end)
     columns = ", ".join(f"samples.{c.strip()}" for c in SAMPLE_COLUMNS.split(","))
     sql = f"SELECT {columns} FROM {source}{where_sql} ORDER BY {order} LIMIT ? OFFSET ?"
-    return [row_from_values(r) for r in catalog.query(sql, [*params, limit, offset])]
+    rows = [row_from_values(r) for r in catalog.query(sql, [*params, limit, offset])]
+    return rows[::-1] if from_end else rows
 
 
 def count_browse(catalog: Catalog, filters: Filters) -> int:

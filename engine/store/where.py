@@ -116,11 +116,21 @@ ORDERS = {
     "key": (True, f"{_KEY}, path", f"({_KEY}, path) < (?, ?)", (_KEY, "path")),
 }
 _WITH_MUSICAL = " LEFT JOIN musical ON musical.sample_id = samples.id"
+#: Each order backwards: a page near the end of a listing is read from its end (a short walk of the
+#: same index), not past every row before it.
+BACKWARDS = {
+    "path": "path DESC",
+    "added": "added, id",
+    "bpm": f"{_BPM} DESC, path DESC",
+    "key": f"{_KEY} DESC, path DESC",
+}
 
 
-def order_of(filters: Filters) -> tuple[str, str, tuple[str, tuple[str, ...]]]:
-    """(FROM clause, ORDER BY clause, (before-test, its columns)) for a listing's order."""
+def order_of(filters: Filters, backwards: bool = False) -> tuple[str, str, tuple[str, tuple[str, ...]]]:
+    """(FROM clause, ORDER BY clause, (before-test, its columns)) for a listing's order
+    (``backwards``: the ORDER BY clause reversed, last row first)."""
     if filters.order not in ORDERS:
         raise QueryError(f"order takes one of {', '.join(ORDERS)}, got {filters.order!r}")
     musical, order, before, columns = ORDERS[filters.order]
+    order = BACKWARDS[filters.order] if backwards else order
     return ("samples" + _WITH_MUSICAL if musical else "samples"), order, (before, columns)
