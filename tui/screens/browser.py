@@ -130,6 +130,14 @@ class BrowserScreen(ListingScreen):
             self.query_one(BridgePanel).set_state(message.state)
 
     def refresh_sample(self, sample_id: int) -> None:
+        """A star changed: that one row is read again (the listing, its count and the cursor stay);
+        anything else (0: your tags, collections) reads the listing again."""
+        lst = self.query_one(SampleList)
+        if sample_id and isinstance(lst.source, RowSource) and lst.source.update_row(sample_id):
+            lst.refresh()
+            if lst.current is not None and lst.current.id == sample_id:
+                lst.announce()
+            return
         self.requery()
 
     # --- filters ------------------------------------------------------------------------------
@@ -155,11 +163,18 @@ class BrowserScreen(ListingScreen):
 
     @work(thread=True, exclusive=True, group="listing")
     def _read_listing(self, state: FilterState, keep_id: int | None, reset: bool) -> None:
-        source = RowSource(self.library.browse, state.query(self.settings))
+        """The rows on screen first, shown at once; then the count (every match read), which sets
+        the list's length. Uncounted, the list is as long as what has been read."""
+        source = RowSource(self.library.browse, state.query(self.settings), count=False)
         index = source.index_of(keep_id) if keep_id is not None else None
         source.row(index or 0)  # the first page on screen, read here too
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_listing, state, source, index, reset)
+        if get_current_worker().is_cancelled:
+            return
+        self.app.call_from_thread(self._show_listing, state, source, index, reset)
+        if not source.counted:
+            count = self.library.browse.count(source.query)
+            if not get_current_worker().is_cancelled:
+                self.app.call_from_thread(self._counted, source, count)
 
     def _show_listing(self, state: FilterState, source: RowSource, index: int | None, reset: bool) -> None:
         if state != self.state:
@@ -168,8 +183,17 @@ class BrowserScreen(ListingScreen):
         self.query_one(SampleList).show_source(source, state.folder, index, reset=reset)
         self._update_filter_bar()
 
+    def _counted(self, source: RowSource, count: int) -> None:
+        source.set_count(count)
+        lst = self.query_one(SampleList)
+        if lst.source is source:
+            lst.lengthen()
+            self._update_filter_bar()
+
     def _update_filter_bar(self, pending: bool = False) -> None:
-        count = "… samples" if pending else fmt.count(self.query_one(SampleList).source.count, "sample")
+        source = self.query_one(SampleList).source
+        counted = getattr(source, "counted", True)
+        count = "… samples" if pending or not counted else fmt.count(source.count, "sample")
         described = self.state.describe()
         line = f"{self.state.folder_label()} · {count}" + (f" · {described}" if described else "")
         self.query_one("#filter-bar", Static).update(Text(line))  # search text is not markup
