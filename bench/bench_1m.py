@@ -284,7 +284,7 @@ def app_rows(data: Path, count: int) -> list[str]:
     sys.modules["sounddevice"] = fake_sounddevice()
     logging.disable(logging.ERROR)  # the files are empty: auditioning them fails, as it should
     rows = []
-    times = asyncio.run(tui_measure(settings_for(data), 3))
+    times = asyncio.run(tui_measure(settings_for(data), 3, wait_scan=True))
     for label, values in times.items():
         rows.append(f"app: {label.strip()}: median {statistics.median(values) * 1000:.1f} ms")
     try:
