@@ -221,3 +221,26 @@ def test_a_status_listing_reads_its_pages_in_order_from_one_index(catalog, from_
     assert [r.path for r in list_browse(catalog, Filters(status="ok"), 0, 2, from_end=from_end)] == (
         sorted(f"/Samples/{n}" for n in NAMES)[-2:] if from_end else sorted(f"/Samples/{n}" for n in NAMES)[:2]
     )
+
+
+def test_best_tags_are_read_again_once_the_catalog_changes(tmp_path, monkeypatch):
+    from soundalike.engine.store import reads
+    from soundalike.engine.store.sqlite import SqliteStore
+
+    read, reads_made = reads.best_tags, []
+    monkeypatch.setattr(reads, "best_tags", lambda *a: reads_made.append(1) or read(*a))
+    store, other = SqliteStore(tmp_path / "c.sqlite"), SqliteStore(tmp_path / "c.sqlite")
+    ids = [add(store, "/S", f"s{n}.wav") for n in range(3)]
+    with store.transaction() as tx:
+        tx.store_tags(ids[0], "clap", {"kick": 0.9})
+    assert store.best_tags(0.5) == {ids[0]: "kick"}
+    store.best_tags(0.5)[ids[1]] = "mine"  # a copy: the caller may change it
+    assert store.best_tags(0.5) == {ids[0]: "kick"} and len(reads_made) == 1  # kept while nothing changed
+    with store.transaction() as tx:  # written here
+        tx.store_tags(ids[1], "clap", {"snare": 0.8})
+    assert store.best_tags(0.5) == {ids[0]: "kick", ids[1]: "snare"}
+    with other.transaction() as tx:  # written by another connection (another process, another thread)
+        tx.store_tags(ids[2], "clap", {"hat": 0.7})
+    assert store.best_tags(0.5) == {ids[0]: "kick", ids[1]: "snare", ids[2]: "hat"}
+    assert store.best_tags(0.75) == {ids[0]: "kick", ids[1]: "snare"}
+    store.close(), other.close()
