@@ -244,3 +244,22 @@ def test_best_tags_are_read_again_once_the_catalog_changes(tmp_path, monkeypatch
     assert store.best_tags(0.5) == {ids[0]: "kick", ids[1]: "snare", ids[2]: "hat"}
     assert store.best_tags(0.75) == {ids[0]: "kick", ids[1]: "snare"}
     store.close(), other.close()
+
+
+@pytest.mark.parametrize("probe_rows", [2, 5, 40])
+def test_a_word_search_page_found_near_the_end_is_the_page_the_whole_search_gives(tmp_path, monkeypatch, probe_rows):
+    from soundalike.engine.store import reads
+
+    catalog = Catalog(tmp_path / "c.sqlite")
+    rng = random.Random(probe_rows)
+    ids = [add(catalog, "/S", f"{rng.choice(['Kick', 'snare', 'hat'])}_{n:03d}.wav") for n in range(30)]
+    with catalog.transaction() as tx:
+        for sid in ids:
+            cat.store_tags(tx, sid, "builtin", {rng.choice(["kick", "snare", "closed hat"]): rng.choice([0.3, 0.9])})
+    monkeypatch.setattr(reads, "PROBE_ROWS", probe_rows)
+    for words in (("kick",), ("KICK", "_0"), ("hat",), ("zzz",), ("snare", "ki")):
+        filters = Filters(words=words, tag_min_score=0.5)
+        every = [r.id for r in list_browse(catalog, filters, 0, 100_000)]  # too deep to probe: the whole search
+        for offset, from_end in ((0, False), (3, False), (0, True), (2, True)):
+            page = [r.id for r in list_browse(catalog, filters, offset, 4, from_end=from_end)]
+            assert page == (every[::-1][offset : offset + 4][::-1] if from_end else every[offset : offset + 4])
