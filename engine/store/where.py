@@ -55,7 +55,7 @@ def where(filters: Filters, vocabulary: Mapping[str, Sequence[str]] | None = Non
                 else ""
             )
             clauses.append(f"(instr({_BELOW_ROOT}, ?) > 0{tagged})")
-            params += [word.lower(), *(tags and [*tags, *_score(filters.tag_min_score)])]
+            params += [word.lower(), *tags, *(_score(filters.tag_min_score) if tags else [])]
             continue
         clauses.append(f"({_name_contains(word)} OR {_tagged(tag_contains, filters.tag_min_score)})")
         params += [_name_param(word), word.lower(), *_score(filters.tag_min_score)]
