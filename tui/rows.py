@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import OrderedDict
+from collections.abc import Iterable
 
 from soundalike.engine.library.browse import Filters, LibraryBrowse, SampleRow
 from soundalike.engine.library.collapse import Group
@@ -106,18 +107,28 @@ class RowSource:
         found = self.row(index)
         return index if found is not None and found.id == sample_id else None
 
-    def update_row(self, sample_id: int) -> bool:
-        """Read one listed sample again after its star changed, where the cached pages hold it.
-        False: the listing must be read again (it lists favourites only, or the sample moved)."""
-        if self.query.favourites_only:
+    def update_rows(self, ids: Iterable[int]) -> bool:
+        """Read these samples again (a star, a file indexed again) where the cached pages hold them,
+        when the listing cannot change by it: no filter a change could take a sample in or out by,
+        an order by path or by when added, each one cached and still at its path with its status.
+        False: the listing must be read again."""
+        q = self.query
+        if (
+            self.query.order not in ("path", "added")
+            or not dataclasses.replace(q, under=None, not_under=None, path_contains=None, status=None).is_empty()
+        ):
             return False
-        fresh = self.browse.sample(sample_id)
-        for rows, _ in self._pages.values():
-            for n, row in enumerate(rows):
-                if row.id == sample_id:
-                    if fresh is None or (fresh.path, fresh.status) != (row.path, row.status):
-                        return False
-                    rows[n] = fresh
+        ids = set(ids)
+        where = {row.id: (number, n) for number, (rows, _) in self._pages.items() for n, row in enumerate(rows)}
+        if not ids <= where.keys():
+            return False  # a sample not on the cached pages: new, or elsewhere in the listing
+        fresh = self.browse.samples(ids)
+        for sid in ids:
+            number, n = where[sid]
+            row, old = fresh.get(sid), self._pages[number][0][n]
+            if row is None or (row.path, row.status) != (old.path, old.status):
+                return False
+            self._pages[number][0][n] = row
         return True
 
 

@@ -74,6 +74,8 @@ def test_a_star_reads_its_one_row_again(browse):
     source = RowSource(browse, Filters(), page_size=50)
     sid, counts = source.row(7).id, browse.counts
     browse._catalog.set_favourite(sid, True)
-    assert source.update_row(sid) and source.row(7).favourite and browse.counts == counts
+    assert source.update_rows([sid]) and source.row(7).favourite and browse.counts == counts
     favourites = RowSource(browse, Filters(favourites_only=True), page_size=50)
-    assert favourites.row(0).id == sid and not favourites.update_row(sid)  # the listing itself changes
+    assert favourites.row(0).id == sid and not favourites.update_rows([sid])  # the listing itself changes
+    elsewhere = browse.page(Filters(), 120, 1)[0].id
+    assert not source.update_rows([elsewhere])  # not on a cached page (or new): read the listing again

@@ -121,7 +121,19 @@ class BrowserScreen(ListingScreen):
         return np.array(ids, np.int64), self.state.describe() or "filtered samples"
 
     def on_samples_changed(self, message: SamplesChanged) -> None:
-        self.requery()
+        if not self._update_in_place(message.ids):
+            self.requery()
+
+    def _update_in_place(self, ids) -> bool:
+        """Rows on screen changed where they are (a star, a file indexed again): those rows are
+        read again, not the listing (which at a million samples takes longer than a keystroke)."""
+        lst = self.query_one(SampleList)
+        if not ids or not isinstance(lst.source, RowSource) or not lst.source.update_rows(ids):
+            return False
+        lst.refresh()
+        if lst.current is not None and lst.current.id in ids:
+            lst.announce()
+        return True
 
     def on_bridge_news(self, message: BridgeNews) -> None:
         if message.activity:
@@ -132,13 +144,8 @@ class BrowserScreen(ListingScreen):
     def refresh_sample(self, sample_id: int) -> None:
         """A star changed: that one row is read again (the listing, its count and the cursor stay);
         anything else (0: your tags, collections) reads the listing again."""
-        lst = self.query_one(SampleList)
-        if sample_id and isinstance(lst.source, RowSource) and lst.source.update_row(sample_id):
-            lst.refresh()
-            if lst.current is not None and lst.current.id == sample_id:
-                lst.announce()
-            return
-        self.requery()
+        if not (sample_id and self._update_in_place({sample_id})):
+            self.requery()
 
     # --- filters ------------------------------------------------------------------------------
     def filters(self) -> FilterState:
