@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import time
 
 import numpy as np
 from rich.text import Text
@@ -42,6 +43,9 @@ from soundalike.tui.widgets.status_bar import StatusBar
 log = logging.getLogger(__name__)
 
 SEARCH_DEBOUNCE_SECONDS = 0.15
+#: A listing shown is counted (every match read: at a million samples, up to seconds of CPU) only
+#: once it has stayed this long, so that typing a search does not count each prefix.
+COUNT_AFTER_SECONDS = 0.3
 #: Cycles that only the results have.
 RESULTS_ONLY = frozenset({"scope", "aspect", "collapse"})
 
@@ -179,6 +183,9 @@ class BrowserScreen(ListingScreen):
             return
         self.app.call_from_thread(self._show_listing, state, source, index, reset)
         if not source.counted:
+            time.sleep(COUNT_AFTER_SECONDS)  # typing on: a newer listing cancels this one before it counts
+            if get_current_worker().is_cancelled:
+                return
             count = self.library.browse.count(source.query)
             if not get_current_worker().is_cancelled:
                 self.app.call_from_thread(self._counted, source, count)
