@@ -113,6 +113,11 @@ def write_child(data: Path, root: Path, count: int, start: int = 0) -> None:
     with Library(settings_for(data)) as library:
         root.mkdir(parents=True, exist_ok=True)
         library.add_root(root)
+        if start:  # the copy candidates' approximate index first, built with nothing else running
+            index = library.index("builtin")
+            index.neighbours(index.reconstruct(int(index.ids()[0]))[None, :], 2)
+            index.wait_approximate(3600)
+            print(f"approximate index for copy candidates ready after {time.perf_counter() - started:.0f} s", flush=True)
         report = library.record(generated(root, count, library.embedder("builtin").dim, start=start))
         library.save_indexes()
     seconds = time.perf_counter() - started
