@@ -117,7 +117,9 @@ def write_child(data: Path, root: Path, count: int, start: int = 0) -> None:
             index = library.index("builtin")
             index.neighbours(index.reconstruct(int(index.ids()[0]))[None, :], 2)
             index.wait_approximate(3600)
-            print(f"approximate index for copy candidates ready after {time.perf_counter() - started:.0f} s", flush=True)
+            print(
+                f"approximate index for copy candidates ready after {time.perf_counter() - started:.0f} s", flush=True
+            )
         report = library.record(generated(root, count, library.embedder("builtin").dim, start=start))
         library.save_indexes()
     seconds = time.perf_counter() - started
