@@ -97,6 +97,13 @@ class Catalog:
     def transaction(self) -> Immediate:
         return Immediate(self._connection(), self._write_lock, self.path)
 
+    def change_mark(self) -> tuple[int, int, int]:
+        """Equal on two calls from one thread only when nothing was written in between, by this
+        connection (its change count) or any other (SQLite's data version): to keep a whole-catalog
+        read while it is still true."""
+        conn = self._connection()
+        return id(conn), int(conn.execute("PRAGMA data_version").fetchone()[0]), conn.total_changes
+
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         """The rows of one statement; a database error raised as the store's own (StoreError)."""
         conn = self._connection()

@@ -359,6 +359,13 @@ class VectorIndex:
                 for chunk, vectors in self._chunks(changed):
                     approx.add(chunk, vectors)
 
+    def vectors_of(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) of those of ``ids`` held (a few of a large index, without copying it all)."""
+        with self._lock:
+            present = np.array([i for i in np.asarray(ids).tolist() if i in self._members], dtype=np.int64)
+            vectors = self._index.reconstruct_batch(present) if len(present) else np.zeros((0, self.dim), np.float32)
+        return present, vectors
+
     def _vectors_of(self, ids: np.ndarray) -> np.ndarray:
         with self._lock:
             present = np.array([i for i in ids.tolist() if i in self._members], dtype=np.int64)

@@ -52,8 +52,10 @@ class SqliteStore(Catalog):
     def list_samples(self, filters: Filters = Filters(), offset: int = 0, limit: int = 200) -> list[SampleRow]:
         return reads.list_samples(self, filters, offset, limit)
 
-    def list_browse(self, filters: Filters, offset: int = 0, limit: int = 200) -> list[SampleRow]:
-        return reads.list_browse(self, filters, offset, limit)
+    def list_browse(
+        self, filters: Filters, offset: int = 0, limit: int = 200, from_end: bool = False
+    ) -> list[SampleRow]:
+        return reads.list_browse(self, filters, offset, limit, from_end)
 
     def count_browse(self, filters: Filters) -> int:
         return reads.count_browse(self, filters)
@@ -81,7 +83,13 @@ class SqliteStore(Catalog):
         return reads.scored_tag_counts(self, min_score)
 
     def best_tags(self, min_score: float = 0.0) -> dict[int, str]:
-        return reads.best_tags(self, min_score)
+        """Kept until the catalog changes: every sample's row is read (seconds at a million), and a
+        kit asks again for each build."""
+        mark = (self.change_mark(), min_score)
+        kept = getattr(self, "_best_tags", None)
+        if kept is None or kept[0] != mark:
+            kept = self._best_tags = (mark, reads.best_tags(self, min_score))
+        return dict(kept[1])
 
     def musical_of(self, ids: Sequence[int]) -> dict[int, Musical]:
         return musical.musical_of(self, ids)

@@ -5,6 +5,7 @@ and a listing's ``ORDER BY``.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 
 from soundalike.engine.errors import QueryError
 from soundalike.engine.store.filters import Filters
@@ -22,8 +23,13 @@ TAG_VOCABULARY = (
 _BELOW_ROOT = "lower(substr(path, length(root) + 1))"
 
 
-def where(filters: Filters) -> tuple[str, list]:
-    """An SQL ``WHERE`` clause over ``samples`` (empty string when nothing is filtered), and its parameters."""
+def where(filters: Filters, vocabulary: Mapping[str, Sequence[str]] | None = None) -> tuple[str, list]:
+    """An SQL ``WHERE`` clause over ``samples`` (empty string when nothing is filtered), and its parameters.
+
+    ``vocabulary``: each word's matching tags, looked up already (:func:`tags_containing`); the words
+    are then tested on each row read (its name, its tags by its id) instead of through the name and
+    tag indexes, which find every match first: cheaper when only the first rows in an order are
+    wanted and matches are common (``reads.list_browse``)."""
     clauses: list[str] = []
     params: list = []
     if filters.under:
@@ -39,6 +45,18 @@ def where(filters: Filters) -> tuple[str, list]:
         params.append(filters.path_contains)
     for word in filters.words:
         tag_contains = f"IN ({TAG_VOCABULARY} WHERE instr(tag, ?) > 0)"
+        if vocabulary is not None:
+            tags = list(vocabulary.get(word, ()))
+            scored = " AND +score >= ?" if filters.tag_min_score > 0 else ""
+            tagged = (  # "+": by the sample's id (its few tags), not through every sample with that tag
+                f" OR EXISTS (SELECT 1 FROM tags WHERE tags.sample_id = samples.id AND +tag IN "
+                f"({', '.join('?' * len(tags))}){scored})"
+                if tags
+                else ""
+            )
+            clauses.append(f"(instr({_BELOW_ROOT}, ?) > 0{tagged})")
+            params += [word.lower(), *tags, *(_score(filters.tag_min_score) if tags else [])]
+            continue
         clauses.append(f"({_name_contains(word)} OR {_tagged(tag_contains, filters.tag_min_score)})")
         params += [_name_param(word), word.lower(), *_score(filters.tag_min_score)]
     if filters.tag:
@@ -67,6 +85,11 @@ def where(filters: Filters) -> tuple[str, list]:
     clauses += musical
     params += musical_params
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def tags_containing(word: str) -> tuple[str, list]:
+    """SQL selecting every distinct tag that contains ``word``, and its parameters."""
+    return f"{TAG_VOCABULARY} WHERE instr(tag, ?) > 0", [word.lower()]
 
 
 def _tagged(condition: str, min_score: float) -> str:
@@ -116,11 +139,21 @@ ORDERS = {
     "key": (True, f"{_KEY}, path", f"({_KEY}, path) < (?, ?)", (_KEY, "path")),
 }
 _WITH_MUSICAL = " LEFT JOIN musical ON musical.sample_id = samples.id"
+#: Each order backwards: a page near the end of a listing is read from its end (a short walk of the
+#: same index), not past every row before it.
+BACKWARDS = {
+    "path": "path DESC",
+    "added": "added, id",
+    "bpm": f"{_BPM} DESC, path DESC",
+    "key": f"{_KEY} DESC, path DESC",
+}
 
 
-def order_of(filters: Filters) -> tuple[str, str, tuple[str, tuple[str, ...]]]:
-    """(FROM clause, ORDER BY clause, (before-test, its columns)) for a listing's order."""
+def order_of(filters: Filters, backwards: bool = False) -> tuple[str, str, tuple[str, tuple[str, ...]]]:
+    """(FROM clause, ORDER BY clause, (before-test, its columns)) for a listing's order
+    (``backwards``: the ORDER BY clause reversed, last row first)."""
     if filters.order not in ORDERS:
         raise QueryError(f"order takes one of {', '.join(ORDERS)}, got {filters.order!r}")
     musical, order, before, columns = ORDERS[filters.order]
+    order = BACKWARDS[filters.order] if backwards else order
     return ("samples" + _WITH_MUSICAL if musical else "samples"), order, (before, columns)

@@ -24,11 +24,14 @@ def random_sample(catalog: PgCatalog, tag: str | None) -> SampleRow | None:
     return catalog.row(rows[0]) if rows else None
 
 
-def list_browse(catalog: PgCatalog, filters: Filters, offset: int, limit: int) -> list[SampleRow]:
+def list_browse(
+    catalog: PgCatalog, filters: Filters, offset: int, limit: int, from_end: bool = False
+) -> list[SampleRow]:
     where_sql, params = where(filters, catalog.paths, catalog.user)
-    source, order, _ = order_of(filters)
+    source, order, _ = order_of(filters, backwards=from_end)
     sql = f"SELECT {_QUALIFIED} FROM {source}{where_sql} ORDER BY {order} LIMIT ? OFFSET ?"
-    return catalog.rows(catalog.query(sql, [*params, limit, offset]))
+    rows = catalog.rows(catalog.query(sql, [*params, limit, offset]))
+    return rows[::-1] if from_end else rows
 
 
 def count_browse(catalog: PgCatalog, filters: Filters) -> int:
