@@ -20,18 +20,8 @@ from soundalike.engine.pipeline.walk import FileEntry
 from soundalike.engine.store.errors import StoreError
 from soundalike.engine.store.postgres.transaction import PgTransaction
 from tests.conftest import TEST_BACKENDS
-from tests.studio.faults import OwnServer, Relay
+from tests.studio.faults import Relay
 from tests.studio.test_sync import DEADLINE, _find
-
-
-@pytest.fixture
-def own_server(postgres_server):
-    server = OwnServer(postgres_server.bin_dir)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _on(settings, url: str):
@@ -145,7 +135,9 @@ def test_searches_stay_quick_while_the_network_answers_nothing(own_server, machi
     relay = Relay(own_server.port)
     writer = Library(_on(machine_settings("a"), own_server.url("postgres")), backends=TEST_BACKENDS)
     writer.scan([str(drum_folder)])
-    reader = Library(_on(machine_settings("b", {"Samples": drum_folder}), own_server.tcp_url(relay.port)), backends=TEST_BACKENDS)
+    reader = Library(
+        _on(machine_settings("b", {"Samples": drum_folder}), own_server.tcp_url(relay.port)), backends=TEST_BACKENDS
+    )
     try:
         kick = reader.browse.sample_by_path(str(drum_folder / "Kit 0" / "kick_0.wav"))
         assert kick is not None and reader.similar(SimilarQuery(to=kick.id, k=3))

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 class PostgresStore(PgCatalog):
     """While the server is out of reach, the reads a search makes (rows, labels, the model's
-    signature) are answered from what it answered before (:mod:`.memory`); every other read fails."""
+    signature, the library's folders, the query's row by its path) are answered from what it answered before (:mod:`.memory`); every other read fails."""
 
     def __init__(self, url: str, settings: StoreSettings | None = None):
         self._memory = ReadMemory()
@@ -61,6 +61,28 @@ class PostgresStore(PgCatalog):
         self._memory.keep_rows(rows)
         self._said_out_of_reach = False
         return rows
+
+    def sample_by_path(self, path: str) -> SampleRow | None:
+        try:
+            row = super().sample_by_path(path)
+        except StoreError as e:
+            self._out_of_reach(e)
+            return self._memory.row_at(path)
+        if row is not None:
+            self._memory.keep_rows({row.id: row})
+        return row
+
+    def roots(self) -> list[str]:
+        try:
+            roots = super().roots()
+        except StoreError as e:
+            self._out_of_reach(e)
+            try:
+                return self._memory.roots()
+            except KeyError:
+                raise e from None
+        self._memory.keep_roots(roots)
+        return roots
 
     def backend_signature(self, backend: str) -> str | None:
         try:
