@@ -18,6 +18,8 @@ from soundalike.engine.tools.demo import render
 from tests.conftest import write
 
 INSTRUMENTS = ("kick", "snare", "closed hat", "cymbal")
+#: What a machine takes from its config file alone, not from the test's environment.
+OWN_SETTINGS = ("SOUNDALIKE_CONFIG", "SOUNDALIKE_DATA_DIR", "SOUNDALIKE_STORE_URL")
 
 
 def free_udp_port() -> int:
@@ -38,7 +40,11 @@ def one_shot(path: Path, seed: int) -> Path:
 class Machine:
     """One machine of the studio: ``soundalike serve`` with its own config file and data folder."""
 
-    def __init__(self, folder: Path, url: str, name: str, roots: dict[str, Path], *, index: bool, user: str = ""):
+    def __init__(
+        self, folder: Path, url: str, name: str, roots: dict[str, Path], *, index: bool, user: str = "", quick=True
+    ):
+        """``url``: the shared catalog ("" for SQLite); ``quick``: watch settings short enough for tests
+        (else config.toml's, as a studio runs)."""
         self.folder = folder
         self.url = url
         self.name = name
@@ -47,13 +53,15 @@ class Machine:
         folder.mkdir(parents=True, exist_ok=True)
         self.config = folder / "config.toml"
         listed = ", ".join(f'"{root}={path}"' for root, path in roots.items())
+        watch = (
+            "[watch]\ndebounce_seconds = 0.05\npoll_seconds = 0.5\nroot_check_seconds = 0.5\nindex_save_seconds = 0.5\n"
+        )
         self.config.write_text(
             f'[store]\nmachine = "{name}"\nuser = "{user}"\nroots = [{listed}]\nindex = {str(index).lower()}\n'
-            "claim_seconds = 2.0\n"
-            "[engine]\nworkers = 1\n"
-            f"[bridge]\nosc_port = {self.port}\nmidi_enabled = false\n"
-            "[watch]\ndebounce_seconds = 0.05\npoll_seconds = 0.5\nroot_check_seconds = 0.5\n"
-            "index_save_seconds = 0.5\n"
+            + ("claim_seconds = 2.0\n" if quick else "")
+            + "[engine]\nworkers = 1\n"
+            + f"[bridge]\nosc_port = {self.port}\nmidi_enabled = false\n"
+            + (watch if quick else "")
         )
         self.process: subprocess.Popen | None = None
         self.log = folder / "serve.log"
@@ -67,8 +75,8 @@ class Machine:
 
     @property
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in ("SOUNDALIKE_CONFIG", "SOUNDALIKE_DATA_DIR")}
-        return {**env, "SOUNDALIKE_STORE_URL": self.url}
+        env = {k: v for k, v in os.environ.items() if k not in OWN_SETTINGS}
+        return {**env, "SOUNDALIKE_STORE_URL": self.url} if self.url else env
 
     def serve(self, *folders: Path) -> Machine:
         """Start ``soundalike serve`` and wait until its OSC bridge answers a ping."""
@@ -126,8 +134,10 @@ def answered(client: OscClient, path: Path, timeout: float, k: int = 3) -> tuple
 
 def found(client: OscClient, query: Path, wanted: Path, timeout: float, k: int = 100) -> tuple[Response, float]:
     """Ask ``similar`` for ``query`` until ``wanted`` is among the hits, so in the answering machine's
-    own index (a file outside it would be decoded as a query, not found): (the answer, seconds)."""
+    own index (a file outside it would be decoded as a query, not found): (the answer, seconds).
+    Copies and layers are not folded into one result here, so each file is a hit of its own."""
     start = time.monotonic()
+    assert client.set("collapse", 0).error is None
     last: Response | None = None
     while time.monotonic() - start < timeout:
         last = client.similar(str(query), k)
