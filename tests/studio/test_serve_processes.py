@@ -4,12 +4,15 @@ own path for the share (B's is a symlink to A's folder). Asked over OSC by a rea
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
 import pytest
 
 from soundalike.engine.config import StoreSettings
+from soundalike.engine.embedders.registry import BACKENDS
+from soundalike.engine.library.facade import Library
 from soundalike.engine.store.postgres.store import PostgresStore
 from tests.studio.machines import Machine, answered, found, one_shot, wait_for
 
@@ -137,3 +140,34 @@ def test_both_machines_answer_while_the_server_is_down_and_catch_up_after(studio
     late = one_shot(share_a / "Kit 3" / "hit_12.wav", 12)
     with b.client() as to_b:
         found(to_b, share_b / "Kit 0" / "hit_0.wav", share_b / "Kit 3" / late.name, BOUND + 15)
+
+
+def test_two_users_tags_stay_apart_over_the_cli_and_osc(studio_url, shares, tmp_path, machine_settings):
+    share_a, share_b = shares
+    ann = Machine(tmp_path / "machine-a", studio_url, "a", {"samples": share_a}, index=True, user="ann")
+    bob = Machine(tmp_path / "machine-b", studio_url, "b", {"samples": share_b}, index=False, user="bob")
+    assert ann.run("index", str(share_a)).returncode == 0
+    for user, roots, hit in (("ann", {"samples": share_a}, "hit_1.wav"), ("bob", {"samples": share_b}, "hit_2.wav")):
+        settings = machine_settings(user, roots, user=user, backends=("builtin",), default="builtin")
+        with Library(settings, backends=BACKENDS) as library:  # writes as the app makes them
+            own = library.browse.sample_by_path(str(roots["samples"] / "Kit 0" / hit))
+            assert own is not None
+            library.tag_samples([own.id], "boomy")
+            library.set_favourite(own.id)
+
+    def tagged(machine: Machine, share: Path) -> list[str]:
+        done = machine.run("similar", str(share / "Kit 0" / "hit_0.wav"), "--tag", "boomy", "--json")
+        assert done.returncode == 0, done.stderr
+        return [hit["path"] for hit in json.loads(done.stdout)]
+
+    assert tagged(ann, share_a) == [str(share_a / "Kit 0" / "hit_1.wav")]
+    assert tagged(bob, share_b) == [str(share_b / "Kit 0" / "hit_2.wav")]
+    try:
+        bob.serve()
+        with bob.client() as to_bob:
+            assert to_bob.set("tag", "boomy").error is None
+            assert to_bob.similar(str(share_b / "Kit 0" / "hit_0.wav"), 10).paths == [
+                str(share_b / "Kit 0" / "hit_2.wav")
+            ]
+    finally:
+        bob.stop()
