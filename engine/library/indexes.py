@@ -160,10 +160,11 @@ class LibraryIndexes:
         return caught
 
     # --- other machines' changes (a shared catalog) -----------------------------------------
-    def catch_up(self, backends: Iterable[str] | None = None) -> int:
+    def catch_up(self, backends: Iterable[str] | None = None, changed_ids: set[int] | None = None) -> int:
         """Apply the catalog's vector changes since each loaded index's version (all loaded ones,
-        or ``backends``); returns how many samples changed. A StoreError (the catalog out of
-        reach) is raised, the indexes left as they were."""
+        or ``backends``); returns how many samples changed, and adds their ids to ``changed_ids``
+        (an index read again whole adds none). A StoreError (the catalog out of reach) is raised,
+        the indexes left as they were."""
         changed = 0
         with self._lock:
             for backend in list(self._indexes if backends is None else backends):
@@ -183,6 +184,8 @@ class LibraryIndexes:
                 apply_changes(self._indexes[backend], changes)
                 self._versions[backend] = changes.version
                 changed += len(changes)
+                if changed_ids is not None:
+                    changed_ids.update(map(int, changes.ids), changes.removed)
         return changed
 
     def follow(self, followed: bool) -> None:
