@@ -31,7 +31,7 @@ from soundalike.engine.library.files import (
     write_approximate_state,
     write_state,
 )
-from soundalike.engine.store.errors import StoreError, disk_full, is_disk_full
+from soundalike.engine.store.errors import CatalogOutOfReach, StoreError, disk_full, is_disk_full
 from soundalike.engine.store.index import VectorIndex, approximate_path
 from soundalike.engine.store.interface import Store
 from soundalike.engine.store.lock import LibraryLock
@@ -292,8 +292,12 @@ class LibraryIndexes:
 
     def check_model(self, backend: str, signature: str) -> None:
         """UserError when ``backend``'s stored vectors come from another model than the one loaded
-        (a query would compare vectors of two models); nothing is written."""
-        stored = self._catalog.backend_signature(backend)
+        (a query would compare vectors of two models); nothing is written. While a shared catalog is
+        out of reach (and never read) the local index answers unchecked: nothing writes vectors then."""
+        try:
+            stored = self._catalog.backend_signature(backend)
+        except CatalogOutOfReach:
+            return
         if stored is not None and stored != signature:
             raise UserError(
                 f"the {backend} backend's model changed since this library was indexed: run "

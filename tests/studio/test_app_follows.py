@@ -12,6 +12,7 @@ import pytest
 from soundalike.engine.events import SampleRemoved, SampleUpdated
 from soundalike.engine.library.facade import Library
 from soundalike.engine.live.service import EngineService
+from soundalike.tui.screens.results import ResultsScreen
 from soundalike.tui.widgets.sample_list import SampleList
 from tests.conftest import TEST_BACKENDS
 from tests.tui.conftest import FakeSoundDevice, make_app, wait_for
@@ -54,3 +55,38 @@ async def test_the_readers_app_lists_a_file_landing_on_another_machine(
     finally:
         reader.stop()
         writer.close()
+
+
+def _reader(machine_settings, name: str, roots: dict[str, str], url: str | None = None) -> EngineService:
+    settings = machine_settings(name, roots)
+    store = dataclasses.replace(settings.store, index=False, url=url or settings.store.url)
+    return EngineService(dataclasses.replace(settings, store=store), backends=TEST_BACKENDS)
+
+
+async def test_the_readers_app_finds_similar_sounds_while_the_server_is_down(
+    own_server, machine_settings, drum_folder, no_audio
+):
+    url = own_server.url("postgres")
+    roots = {"samples": str(drum_folder)}
+    settings = machine_settings("a", roots)
+    with Library(dataclasses.replace(settings, store=dataclasses.replace(settings.store, url=url)), TEST_BACKENDS) as a:
+        a.scan([str(drum_folder)])
+    reader = _reader(machine_settings, "b", roots, url)
+    try:
+        reader.start()
+        app = make_app(reader)
+        async with app.run_test(size=(120, 36)) as pilot:
+            listing = app.screen.query_one(SampleList)
+            await wait_for(pilot, lambda: listing.source.count == 24, what="the shared library")
+            own_server.stop_only()  # then the app, just started, searches for the first time
+            await pilot.press("s")
+            await wait_for(pilot, lambda: isinstance(app.screen, ResultsScreen), what="the results")
+            results = app.screen.query_one(SampleList)
+            await wait_for(pilot, lambda: results.source.count > 0, what="similar sounds, from b's own index")
+            await pilot.press("down", "down")  # the detail pane, without the catalog's tags
+            await pilot.pause()
+            assert all(
+                row.path.startswith(str(drum_folder)) for row in map(results.source.row, range(results.source.count))
+            )
+    finally:
+        reader.stop()

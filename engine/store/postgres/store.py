@@ -111,10 +111,15 @@ class PostgresStore(PgCatalog):
 
     # --- listings ------------------------------------------------------------------------------
     def list_samples(self, filters: Filters = Filters(), offset: int = 0, limit: int = 200) -> list[SampleRow]:
-        return reads.list_samples(self, filters, offset, limit)
+        return self._kept(reads.list_samples(self, filters, offset, limit))
 
     def list_browse(self, filters: Filters, offset: int = 0, limit: int = 200) -> list[SampleRow]:
-        return reads.list_browse(self, filters, offset, limit)
+        return self._kept(reads.list_browse(self, filters, offset, limit))
+
+    def _kept(self, rows: list[SampleRow]) -> list[SampleRow]:
+        """``rows``, remembered for searches while the server is out of reach (a listing shown is read)."""
+        self._memory.keep_rows({row.id: row for row in rows})
+        return rows
 
     def count_browse(self, filters: Filters) -> int:
         return reads.count_browse(self, filters)
@@ -137,7 +142,12 @@ class PostgresStore(PgCatalog):
         return own.all_tags(self)
 
     def top_tags(self, ids: list[int], min_score: float = 0.5, per_sample: int = 3) -> dict[int, list[str]]:
-        return own.top_tags(self, ids, min_score, per_sample)
+        """Each sample's best tags; while the server is out of reach, none (results are shown without)."""
+        try:
+            return own.top_tags(self, ids, min_score, per_sample)
+        except StoreError as e:
+            self._out_of_reach(e)
+            return {}
 
     def scored_tag_counts(self, min_score: float = 0.5) -> list[tuple[str, int]]:
         return own.scored_tag_counts(self, min_score)
