@@ -18,6 +18,11 @@ from soundalike.engine.tools.demo import render
 from tests.conftest import write
 
 INSTRUMENTS = ("kick", "snare", "closed hat", "cymbal")
+#: Watch settings short enough for tests; small batches, so a kill lands mid-scan.
+QUICK_WATCH = (
+    "[watch]\ndebounce_seconds = 0.05\npoll_seconds = 0.5\nroot_check_seconds = 0.5\n"
+    "index_save_seconds = 0.5\nbatch_files = 16\n"
+)
 #: What a machine takes from its config file alone, not from the test's environment.
 OWN_SETTINGS = ("SOUNDALIKE_CONFIG", "SOUNDALIKE_DATA_DIR", "SOUNDALIKE_STORE_URL")
 
@@ -53,15 +58,12 @@ class Machine:
         folder.mkdir(parents=True, exist_ok=True)
         self.config = folder / "config.toml"
         listed = ", ".join(f'"{root}={path}"' for root, path in roots.items())
-        watch = (
-            "[watch]\ndebounce_seconds = 0.05\npoll_seconds = 0.5\nroot_check_seconds = 0.5\nindex_save_seconds = 0.5\n"
-        )
         self.config.write_text(
             f'[store]\nmachine = "{name}"\nuser = "{user}"\nroots = [{listed}]\nindex = {str(index).lower()}\n'
             + ("claim_seconds = 2.0\n" if quick else "")
             + "[engine]\nworkers = 1\n"
             + f"[bridge]\nosc_port = {self.port}\nmidi_enabled = false\n"
-            + (watch if quick else "")
+            + (QUICK_WATCH if quick else "")
         )
         self.process: subprocess.Popen | None = None
         self.log = folder / "serve.log"

@@ -1,6 +1,8 @@
 """A studio as it runs: two real ``soundalike serve`` processes over one real PostgreSQL server, A
 indexing the share and B reading it, each with its own config file, data folder, OSC port and its
-own path for the share (B's is a symlink to A's folder). Asked over OSC by a real UDP client."""
+own path for the share (B's is a symlink to A's folder). Asked over OSC by a real UDP client and
+through the real CLI: files landing on A answered by B, kill -9 of either, the server stopped,
+started and restarted under both, and two users' tags."""
 
 from __future__ import annotations
 
