@@ -59,9 +59,7 @@ def test_a_file_recorded_on_one_machine_is_searchable_on_another_without_a_rebui
     writer = Library(machine_settings("a"), backends=TEST_BACKENDS)
     writer.scan([str(drum_folder)])
     listening = EngineService(machine_settings("b", {"Samples": drum_folder}), backends=TEST_BACKENDS)
-    polling = Library(
-        machine_settings("c", {"Samples": drum_folder}), backends=TEST_BACKENDS
-    )  # no listener: checks as it searches
+    polling = Library(machine_settings("c", {"Samples": drum_folder}), backends=TEST_BACKENDS)  # no listener: checks as it searches
     try:
         listening.start()
         for reader in (listening.library, polling):
@@ -131,9 +129,7 @@ def test_a_reader_beside_the_machines_engine_starts_from_its_saved_index(
     land = _later_kit(drum_folder, tmp_path)
     writer = Library(machine_settings("a"), backends=TEST_BACKENDS)
     writer.scan([str(drum_folder)])
-    engine = EngineService(
-        machine_settings("b", {"Samples": drum_folder}), backends=TEST_BACKENDS
-    )  # owns machine b's folder
+    engine = EngineService(machine_settings("b", {"Samples": drum_folder}), backends=TEST_BACKENDS)  # owns machine b's folder
     try:
         engine.start()
         assert len(engine.library.index("bands")) == 12
@@ -141,9 +137,7 @@ def test_a_reader_beside_the_machines_engine_starts_from_its_saved_index(
         land()
         writer.scan([str(drum_folder)])
         full_reads = _no_full_reads(monkeypatch)
-        cli = Library(
-            machine_settings("b", {"Samples": drum_folder}), backends=TEST_BACKENDS
-        )  # `soundalike similar` on machine b
+        cli = Library(machine_settings("b", {"Samples": drum_folder}), backends=TEST_BACKENDS)  # `soundalike similar` on machine b
         try:
             assert len(cli.index("bands")) == 24 and full_reads == []
         finally:
