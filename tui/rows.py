@@ -153,7 +153,7 @@ class GroupSource:
         self.browse, self.groups, self.tag_min_score = browse, list(groups), tag_min_score
         self.sort, self.expanded = sort, set(expanded)
         ids = [hit.sample.id for group in self.groups for hit in (group.lead, *group.members)]
-        self._tags = browse.top_tags(ids, tag_min_score)
+        self._tags = browse.top_tags(ids, tag_min_score) if ids else {}
         self._layout()
 
     def _layout(self) -> None:

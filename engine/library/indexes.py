@@ -33,7 +33,7 @@ from soundalike.engine.library.files import (
     write_approximate_state,
     write_state,
 )
-from soundalike.engine.store.errors import StoreError, disk_full, is_disk_full
+from soundalike.engine.store.errors import CatalogOutOfReach, StoreError, disk_full, is_disk_full
 from soundalike.engine.store.index import VectorIndex, approximate_path
 from soundalike.engine.store.interface import Store
 from soundalike.engine.store.lock import LibraryLock
@@ -182,10 +182,11 @@ class LibraryIndexes:
         return caught
 
     # --- other machines' changes (a shared catalog) -----------------------------------------
-    def catch_up(self, backends: Iterable[str] | None = None) -> int:
+    def catch_up(self, backends: Iterable[str] | None = None, changed_ids: set[int] | None = None) -> int:
         """Apply the catalog's vector changes since each loaded index's version (all loaded ones,
-        or ``backends``); returns how many samples changed. A StoreError (the catalog out of
-        reach) is raised, the indexes left as they were."""
+        or ``backends``); returns how many samples changed, and adds their ids to ``changed_ids``
+        (an index read again whole adds none). A StoreError (the catalog out of reach) is raised,
+        the indexes left as they were."""
         changed = 0
         with self._lock:
             for backend in list(self._indexes if backends is None else backends):
@@ -205,6 +206,8 @@ class LibraryIndexes:
                 apply_changes(self._indexes[backend], changes)
                 self._versions[backend] = changes.version
                 changed += len(changes)
+                if changed_ids is not None:
+                    changed_ids.update(map(int, changes.ids), changes.removed)
         return changed
 
     def follow(self, followed: bool) -> None:
@@ -311,8 +314,12 @@ class LibraryIndexes:
 
     def check_model(self, backend: str, signature: str) -> None:
         """UserError when ``backend``'s stored vectors come from another model than the one loaded
-        (a query would compare vectors of two models); nothing is written."""
-        stored = self._catalog.backend_signature(backend)
+        (a query would compare vectors of two models); nothing is written. While a shared catalog is
+        out of reach (and never read) the local index answers unchecked: nothing writes vectors then."""
+        try:
+            stored = self._catalog.backend_signature(backend)
+        except CatalogOutOfReach:
+            return
         if stored is not None and stored != signature:
             raise UserError(
                 f"the {backend} backend's model changed since this library was indexed: run "

@@ -20,23 +20,13 @@ from soundalike.engine.pipeline.walk import FileEntry
 from soundalike.engine.store.errors import StoreError
 from soundalike.engine.store.postgres.transaction import PgTransaction
 from tests.conftest import TEST_BACKENDS
-from tests.studio.faults import OwnServer, Relay
+from tests.studio.faults import Relay
 from tests.studio.test_sync import DEADLINE, _find
 
 
 def mounts(share) -> dict[str, str]:
     """A reader's roots: the share the writer registered (a root named after its folder), here too."""
     return {"Samples": str(share)}
-
-
-@pytest.fixture
-def own_server(postgres_server):
-    server = OwnServer(postgres_server.bin_dir)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _on(settings, url: str):

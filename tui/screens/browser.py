@@ -31,6 +31,7 @@ from soundalike.tui.keys import bindings, keys_for, pretty
 from soundalike.tui.live import BridgeNews, SamplesChanged
 from soundalike.tui.results_query import ResultsQuery
 from soundalike.tui.rows import RowSource
+from soundalike.tui.screens.base import sample_facts
 from soundalike.tui.screens.confirm import Confirm
 from soundalike.tui.screens.listing import ListingScreen
 from soundalike.tui.widgets.bridge_panel import BridgePanel
@@ -381,9 +382,7 @@ class BrowserScreen(ListingScreen):
     # --- the list -----------------------------------------------------------------------------
     def on_sample_list_highlighted(self, event: SampleList.Highlighted) -> None:
         sample = event.sample
-        tags = self.library.browse.tags(sample.id) if sample is not None else {}
-        musical = self.library.browse.musical([sample.id]).get(sample.id) if sample is not None else None
-        self.query_one(DetailPane).show(sample, tags, musical)
+        self.query_one(DetailPane).show(sample, *sample_facts(self.library.browse, sample))
         self.app.cursor_moved(sample)
 
     def action_toggle_bridge(self) -> None:

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 class PostgresStore(PgCatalog):
     """While the server is out of reach, the reads a search makes (rows, labels, the model's
-    signature) are answered from what it answered before (:mod:`.memory`); every other read fails."""
+    signature, the library's folders, the query's row by its path) are answered from what it answered before (:mod:`.memory`); every other read fails."""
 
     def __init__(self, url: str, settings: StoreSettings | None = None):
         self._memory = ReadMemory()
@@ -61,6 +61,28 @@ class PostgresStore(PgCatalog):
         self._memory.keep_rows(rows)
         self._said_out_of_reach = False
         return rows
+
+    def sample_by_path(self, path: str) -> SampleRow | None:
+        try:
+            row = super().sample_by_path(path)
+        except StoreError as e:
+            self._out_of_reach(e)
+            return self._memory.row_at(path)
+        if row is not None:
+            self._memory.keep_rows({row.id: row})
+        return row
+
+    def roots(self) -> list[str]:
+        try:
+            roots = super().roots()
+        except StoreError as e:
+            self._out_of_reach(e)
+            try:
+                return self._memory.roots()
+            except KeyError:
+                raise e from None
+        self._memory.keep_roots(roots)
+        return roots
 
     def backend_signature(self, backend: str) -> str | None:
         try:
@@ -89,12 +111,17 @@ class PostgresStore(PgCatalog):
 
     # --- listings ------------------------------------------------------------------------------
     def list_samples(self, filters: Filters = Filters(), offset: int = 0, limit: int = 200) -> list[SampleRow]:
-        return reads.list_samples(self, filters, offset, limit)
+        return self._kept(reads.list_samples(self, filters, offset, limit))
 
     def list_browse(
         self, filters: Filters, offset: int = 0, limit: int = 200, from_end: bool = False
     ) -> list[SampleRow]:
-        return reads.list_browse(self, filters, offset, limit, from_end)
+        return self._kept(reads.list_browse(self, filters, offset, limit, from_end))
+
+    def _kept(self, rows: list[SampleRow]) -> list[SampleRow]:
+        """``rows``, remembered for searches while the server is out of reach (a listing shown is read)."""
+        self._memory.keep_rows({row.id: row for row in rows})
+        return rows
 
     def count_browse(self, filters: Filters) -> int:
         return reads.count_browse(self, filters)
@@ -117,7 +144,12 @@ class PostgresStore(PgCatalog):
         return own.all_tags(self)
 
     def top_tags(self, ids: list[int], min_score: float = 0.5, per_sample: int = 3) -> dict[int, list[str]]:
-        return own.top_tags(self, ids, min_score, per_sample)
+        """Each sample's best tags; while the server is out of reach, none (results are shown without)."""
+        try:
+            return own.top_tags(self, ids, min_score, per_sample)
+        except StoreError as e:
+            self._out_of_reach(e)
+            return {}
 
     def scored_tag_counts(self, min_score: float = 0.5) -> list[tuple[str, int]]:
         return own.scored_tag_counts(self, min_score)
