@@ -30,6 +30,7 @@ class IndexFollower:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.caught_up = 0  # samples changed by other machines' writes, applied so far
+        self.listening = threading.Event()  # set once connected and caught up: changes come by notice now
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="index-follower", daemon=True)
@@ -62,6 +63,7 @@ class IndexFollower:
             return
         self._indexes.follow(True)
         self.caught_up += changed
+        self.listening.set()
 
     def _publish(self, ids: set[int]) -> None:
         """Tell the bus of the samples other machines changed (a row left out here, under a root
