@@ -31,7 +31,7 @@ from soundalike.engine.store.schema import migrate
 from soundalike.engine.store.shared_catalog import HELD_BY_SQL as HELD_BY_SQL
 from soundalike.engine.store.shared_catalog import SAMPLE_COLUMNS as SAMPLE_COLUMNS
 from soundalike.engine.store.shared_catalog import STORED_BACKENDS_SQL as STORED_BACKENDS_SQL
-from soundalike.engine.store.shared_catalog import SharedCatalog
+from soundalike.engine.store.shared_catalog import AsTheyAre, SharedCatalog
 from soundalike.engine.store.shared_catalog import row_from_values as row_from_values
 from soundalike.engine.store.transaction import Immediate
 from soundalike.engine.store.where import where
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 class Catalog(SharedCatalog):
     dialect = SQLITE
+    paths = AsTheyAre()
 
     def __init__(self, db_path: str | Path):
         self.path = Path(db_path)

@@ -75,7 +75,7 @@ def position_in_browse(catalog: SharedCatalog, filters: Filters, path: str) -> i
     where_sql, params = catalog.filter_sql(filters)
     joiner = " AND " if where_sql else " WHERE "
     source, _, (before, columns) = order_of(filters)
-    path = catalog.stored_path(path)
+    path = catalog.paths.stored(path)
     if columns == ("path",):
         values = [path]
     else:

@@ -2,9 +2,10 @@
 
 :class:`SharedCatalog` is written once for the SQLite catalog (:class:`~.catalog.Catalog`) and the
 PostgreSQL one (:class:`~.postgres.catalog.PgCatalog`). Each of them supplies its connection
-(``query``, ``transaction``), its :class:`~.dialect.Dialect`, and how paths and rows cross: a
-shared catalog keeps paths by named root and hands out only this machine's samples, each with its
-user's favourite mark, where a SQLite catalog keeps paths as they are (the defaults here).
+(``query``, ``transaction``), its :class:`~.dialect.Dialect`, its :class:`Paths` and how rows and
+tags cross: a shared catalog keeps paths by named root and hands out only this machine's samples,
+each with its user's favourite mark and tags, where a SQLite catalog keeps paths as they are
+(:class:`AsTheyAre`, and the defaults here).
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ import logging
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import fields
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from soundalike.engine.store.dialect import Dialect
 from soundalike.engine.store.filters import Filters
-from soundalike.engine.store.rows import Known, SampleRow
+from soundalike.engine.store.rows import Known, SampleRow, SoundFacts
 from soundalike.engine.store.text import subtree_range
 
 log = logging.getLogger(__name__)
@@ -51,8 +52,41 @@ def row_from_values(values: tuple) -> SampleRow:
     return SampleRow(*values)
 
 
+class Paths(Protocol):
+    """How a store's paths cross: this machine's own in and out, as the catalog keeps them inside."""
+
+    def stored(self, local: str) -> str:
+        """How this machine's path ``local`` is kept in the catalog."""
+
+    def local(self, stored: str) -> str | None:
+        """This machine's path of a stored one; None when it has none (the sample is not playable here)."""
+
+    def layer(self, layer_name: str, to_stored: bool) -> str:
+        """A layer name (folder NUL name) with its folder mapped like a path."""
+
+    def local_facts(self, facts: dict[int, SoundFacts]) -> dict[int, SoundFacts]:
+        """Copy and layer facts with each layer name's folder as this machine's path."""
+
+
+class AsTheyAre:
+    """The paths of a store of one machine (SQLite): kept in the catalog as they are."""
+
+    def stored(self, local: str) -> str:
+        return local
+
+    def local(self, stored: str) -> str | None:
+        return stored
+
+    def layer(self, layer_name: str, to_stored: bool) -> str:
+        return layer_name
+
+    def local_facts(self, facts: dict[int, SoundFacts]) -> dict[int, SoundFacts]:
+        return facts
+
+
 class SharedCatalog:
     dialect: Dialect
+    paths: Paths
 
     # --- what each store supplies ---------------------------------------------------------------
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
@@ -65,14 +99,6 @@ class SharedCatalog:
     def filter_sql(self, filters: Filters) -> tuple[str, list]:
         """The ``WHERE`` clause over ``samples`` of ``filters`` (empty when nothing is filtered), and its parameters."""
         raise NotImplementedError
-
-    def stored_path(self, path: str) -> str:
-        """How this machine's ``path`` is kept in the catalog."""
-        return path
-
-    def local_path(self, stored: str) -> str | None:
-        """This machine's path of a stored one; None when it has none (the sample is not playable here)."""
-        return stored
 
     def rows(self, values: Iterable[tuple]) -> list[SampleRow]:
         """Sample rows of ``SAMPLE_COLUMNS`` values, as this machine sees them (unplayable ones left out)."""
@@ -96,25 +122,25 @@ class SharedCatalog:
 
     def set_root_online(self, path: str, online: bool) -> None:
         with self.transaction() as tx:
-            tx.execute("UPDATE roots SET online = ? WHERE path = ?", (int(online), self.stored_path(path)))
+            tx.execute("UPDATE roots SET online = ? WHERE path = ?", (int(online), self.paths.stored(path)))
 
     def _locals(self, stored: Iterable[str]) -> list[str]:
-        return [path for path in map(self.local_path, stored) if path is not None]
+        return [path for path in map(self.paths.local, stored) if path is not None]
 
     # --- samples -----------------------------------------------------------------------------
     def _known(self, rows: list[tuple]) -> dict[str, Known]:
-        local = ((self.local_path(row[0]), row) for row in rows)
+        local = ((self.paths.local(row[0]), row) for row in rows)
         return {path: Known(*row[1:]) for path, row in local if path is not None}
 
     def known_files(self, root: str) -> dict[str, Known]:
         """path -> what is known of it, for every sample under ``root``."""
         return self._known(
-            self.query(f"SELECT {_KNOWN_COLUMNS} FROM samples WHERE root = ?", (self.stored_path(root),))
+            self.query(f"SELECT {_KNOWN_COLUMNS} FROM samples WHERE root = ?", (self.paths.stored(root),))
         )
 
     def known_under(self, path: str) -> dict[str, Known]:
         """Like :meth:`known_files`, for ``path`` itself and everything below it."""
-        stored = self.stored_path(path)
+        stored = self.paths.stored(path)
         rows = self.query(
             f"SELECT {_KNOWN_COLUMNS} FROM samples WHERE path = ? OR (path >= ? AND path < ?)",
             (stored, *subtree_range(stored)),
@@ -124,13 +150,13 @@ class SharedCatalog:
     def live_count(self, root: str) -> int:
         """Samples under ``root`` whose file was there at the last look (ok or failed)."""
         return self.query(
-            "SELECT count(*) FROM samples WHERE root = ? AND status IN ('ok', 'failed')", (self.stored_path(root),)
+            "SELECT count(*) FROM samples WHERE root = ? AND status IN ('ok', 'failed')", (self.paths.stored(root),)
         )[0][0]
 
     def paths_with_status(self, root: str, status: str, limit: int, offset: int = 0) -> list[str]:
         rows = self.query(
             "SELECT path FROM samples WHERE root = ? AND status = ? ORDER BY id LIMIT ? OFFSET ?",
-            (self.stored_path(root), status, limit, offset),
+            (self.paths.stored(root), status, limit, offset),
         )
         return self._locals(r[0] for r in rows)
 
@@ -139,7 +165,7 @@ class SharedCatalog:
         return self.row(rows[0]) if rows else None
 
     def sample_by_path(self, path: str) -> SampleRow | None:
-        rows = self.query(f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE path = ?", (self.stored_path(path),))
+        rows = self.query(f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE path = ?", (self.paths.stored(path),))
         return self.row(rows[0]) if rows else None
 
     def samples(self, ids: Iterable[int]) -> dict[int, SampleRow]:
@@ -253,7 +279,7 @@ class SharedCatalog:
 
     def failures(self, limit: int = 10_000) -> list[tuple[str, str]]:
         rows = self.query("SELECT path, reason FROM samples WHERE status = 'failed' ORDER BY path LIMIT ?", (limit,))
-        local = ((self.local_path(path), reason) for path, reason in rows)
+        local = ((self.paths.local(path), reason) for path, reason in rows)
         return [(path, reason) for path, reason in local if path is not None]
 
     def failure_reasons(self) -> dict[str, int]:

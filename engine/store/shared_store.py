@@ -22,17 +22,9 @@ if TYPE_CHECKING:
 
 
 class SharedStore(SharedCatalog):
-    # --- how layer names cross (a layer name's folder is a path) --------------------------------
-    def stored_layer(self, layer_name: str) -> str:
-        return layer_name
-
-    def local_facts(self, facts: dict[int, SoundFacts]) -> dict[int, SoundFacts]:
-        """``facts`` with each layer name's folder as this machine's path."""
-        return facts
-
     # --- the planner's state -------------------------------------------------------------------
     def ids_to_analyse(self, root: str | None = None) -> set[int]:
-        return musical.ids_to_analyse(self, self.stored_path(root) if root else root)
+        return musical.ids_to_analyse(self, self.paths.stored(root) if root else root)
 
     def unanalysed_among(self, ids: Sequence[int]) -> set[int]:
         return musical.unanalysed_among(self, ids)
@@ -80,7 +72,7 @@ class SharedStore(SharedCatalog):
 
     # --- copy groups and families --------------------------------------------------------------
     def sound_facts(self, ids: Sequence[int], playable: bool = True) -> dict[int, SoundFacts]:
-        return self.local_facts(sounds.facts(self, ids, playable))
+        return self.paths.local_facts(sounds.facts(self, ids, playable))
 
     def sound_labels(self, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
         return sounds.labels(self, ids)
@@ -101,7 +93,7 @@ class SharedStore(SharedCatalog):
         return sounds.with_contents(self, hashes, limit)
 
     def with_layer_names(self, names: Iterable[str], limit: int) -> dict[str, list[int]]:
-        stored = {self.stored_layer(name): name for name in names}
+        stored = {self.paths.layer(name, to_stored=True): name for name in names}
         found = sounds.with_layer_names(self, list(stored), limit)
         return {stored[name]: ids for name, ids in found.items()}
 

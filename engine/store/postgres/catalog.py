@@ -45,6 +45,7 @@ MY_TAGS = (
 
 class PgCatalog(SharedCatalog):
     dialect = POSTGRES
+    paths: PathMap
 
     def __init__(self, url: str, settings: StoreSettings | None = None):
         self.url = url
@@ -75,12 +76,6 @@ class PgCatalog(SharedCatalog):
         return paths
 
     # --- how paths and rows cross (see SharedCatalog) -----------------------------------------
-    def stored_path(self, path: str) -> str:
-        return self.paths.stored(path)
-
-    def local_path(self, stored: str) -> str | None:
-        return self.paths.local(stored)
-
     def rows(self, values: Iterable[tuple]) -> list[SampleRow]:
         """Sample rows with their local path and root and the user's favourite mark; those whose
         root is not mapped here are left out."""

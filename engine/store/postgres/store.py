@@ -20,8 +20,7 @@ from soundalike.engine.store.postgres import claims as pg_claims
 from soundalike.engine.store.postgres import user_lists as own
 from soundalike.engine.store.postgres.catalog import PgCatalog
 from soundalike.engine.store.postgres.memory import ReadMemory
-from soundalike.engine.store.postgres.transaction import local_layers
-from soundalike.engine.store.rows import Claim, FolderUse, SampleRow, SoundFacts
+from soundalike.engine.store.rows import Claim, FolderUse, SampleRow
 from soundalike.engine.store.shared_store import SharedStore
 
 log = logging.getLogger(__name__)
@@ -67,13 +66,6 @@ class PostgresStore(SharedStore, PgCatalog):
                 raise e from None
         self._memory.keep_signature(backend, signature)
         return signature
-
-    # --- how layer names cross ----------------------------------------------------------------
-    def stored_layer(self, layer_name: str) -> str:
-        return self.paths.layer(layer_name, to_stored=True)
-
-    def local_facts(self, facts: dict[int, SoundFacts]) -> dict[int, SoundFacts]:
-        return local_layers(self.paths, facts)
 
     # --- what of the user's a folder holds, and the user's best tags ---------------------------
     def folder_use(self, root: str) -> FolderUse:
