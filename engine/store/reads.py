@@ -40,15 +40,17 @@ def random_sample(catalog: SharedCatalog, tag: str | None = None) -> SampleRow |
 
 def all_tags(catalog: SharedCatalog) -> list[tuple[str, int]]:
     """(tag, number of samples) over every tag source, most common first."""
-    source, params = catalog.tag_source()
-    return [
-        (t, int(n))
-        for t, n in catalog.query(
-            f"SELECT tag, count(DISTINCT sample_id) FROM {source} GROUP BY tag "
-            "ORDER BY count(DISTINCT sample_id) DESC, tag",
-            params,
-        )
-    ]
+    return _tag_counts(catalog, "", [])
+
+
+def _tag_counts(catalog: SharedCatalog, condition: str, params: list) -> list[tuple[str, int]]:
+    source, source_params = catalog.tag_source()
+    rows = catalog.query(
+        f"SELECT tag, count(DISTINCT sample_id) FROM {source}{condition} GROUP BY tag "
+        "ORDER BY count(DISTINCT sample_id) DESC, tag",
+        [*source_params, *params],
+    )
+    return [(tag, int(n)) for tag, n in rows]
 
 
 # --- the TUI's library view: word search, loop/one-shot, scored tags, orders ------------------
@@ -111,15 +113,7 @@ def top_tags(
 
 def scored_tag_counts(catalog: SharedCatalog, min_score: float = 0.5) -> list[tuple[str, int]]:
     """(tag, samples carrying it with at least ``min_score``), most common first."""
-    source, params = catalog.tag_source()
-    return [
-        (t, int(n))
-        for t, n in catalog.query(
-            f"SELECT tag, count(DISTINCT sample_id) FROM {source} WHERE score >= ? GROUP BY tag "
-            "ORDER BY count(DISTINCT sample_id) DESC, tag",
-            (*params, min_score),
-        )
-    ]
+    return _tag_counts(catalog, " WHERE score >= ?", [min_score])
 
 
 def best_tags(catalog: SharedCatalog, min_score: float = 0.0) -> dict[int, str]:

@@ -5,7 +5,7 @@
 methods call the store's own modules (:mod:`.writes`, :mod:`.sounds`, :mod:`.musical`,
 :mod:`.roots`) with the transaction's connection, its :class:`~.dialect.Dialect` and its
 :class:`~.shared_catalog.Paths` (paths and layer names cross as this machine's own). A store adds
-how a sample's row is written, how the vectors' version is bumped and which twin a moved file has.
+how a sample's row is written and how the vectors' version is bumped.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 
 class SharedTransaction:
+    #: That sample ``b`` is no favourite (of anyone's), in this store's schema.
+    NOT_A_FAVOURITE = "b.favourite = 0"
+
     def __init__(self, conn: Any, dialect: Dialect, paths: Paths):
         self._conn = conn
         self.dialect = dialect
@@ -40,9 +43,6 @@ class SharedTransaction:
     def bump_vectors_version(self, backend: str) -> int:
         raise NotImplementedError
 
-    def recent_twin(self, sample_id: int, since: float, exclude: Iterable[int] = ()) -> int | None:
-        raise NotImplementedError
-
     # --- the store's own modules ---------------------------------------------------------------
     def execute(self, sql: str, params: Any = ()) -> Any:
         return self._conn.execute(sql, params)
@@ -55,6 +55,9 @@ class SharedTransaction:
         stored = self.paths.stored
         moved, replaced = writes.move_paths(self._conn, stored(src), stored(dest), stored(root))
         return [(sid, self.paths.local(path) or path) for sid, path in moved], replaced
+
+    def recent_twin(self, sample_id: int, since: float, exclude: Iterable[int] = ()) -> int | None:
+        return writes.recent_twin(self._conn, sample_id, since, exclude, self.NOT_A_FAVOURITE)
 
     def adopt(self, old_id: int, new_id: int) -> None:
         writes.adopt(self._conn, old_id, new_id)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from soundalike.engine.store import writes
@@ -31,9 +30,6 @@ class SqliteTransaction(SharedTransaction):
 
     def record_sample(self, **sample: Any) -> int:
         return writes.record_sample(self._conn, **sample)
-
-    def recent_twin(self, sample_id: int, since: float, exclude: Iterable[int] = ()) -> int | None:
-        return writes.recent_twin(self._conn, sample_id, since, exclude)
 
     def store_vector(self, sample_id: int, backend: str, vector: np.ndarray) -> None:
         super().store_vector(sample_id, backend, vector)

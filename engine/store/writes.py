@@ -109,12 +109,19 @@ def move_paths(tx: sqlite3.Connection, src: str, dest: str, root: str) -> tuple[
     return moved, replaced
 
 
-def recent_twin(tx: sqlite3.Connection, sample_id: int, since: float, exclude: Iterable[int] = ()) -> int | None:
+def recent_twin(
+    tx: sqlite3.Connection,
+    sample_id: int,
+    since: float,
+    exclude: Iterable[int] = (),
+    not_a_favourite: str = "b.favourite = 0",
+) -> int | None:
     """An ok sample added after ``since`` with the same content as ``sample_id`` (its moved copy),
-    other than those in ``exclude``."""
+    other than those in ``exclude``; ``not_a_favourite``: the condition that sample ``b`` is no
+    favourite (a column here; anyone's, in a store of several users)."""
     rows = tx.execute(
         "SELECT b.id FROM samples a JOIN samples b ON b.content_hash = a.content_hash "
-        "WHERE a.id = ? AND b.id != a.id AND b.status = 'ok' AND b.added >= ? AND b.favourite = 0 "
+        f"WHERE a.id = ? AND b.id != a.id AND b.status = 'ok' AND b.added >= ? AND {not_a_favourite} "
         "ORDER BY b.added DESC",
         (sample_id, since),
     ).fetchall()

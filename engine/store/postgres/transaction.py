@@ -9,7 +9,6 @@ a twin that is no user's favourite, and the vectors' version kept with the chang
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
 from typing import Any
 
 from psycopg.errors import UniqueViolation
@@ -30,6 +29,9 @@ TRIM_EVERY = 100
 
 class PgTransaction(SharedTransaction):
     """Paths and layer names cross as this machine's own; the catalog keeps them by named root (:mod:`.paths`)."""
+
+    #: Favourites are each user's own here: a twin is taken only when it is no one's.
+    NOT_A_FAVOURITE = "NOT EXISTS (SELECT 1 FROM favourites f WHERE f.sample_id = b.id)"
 
     def __init__(self, conn: PgConnection, paths: PathMap):
         super().__init__(conn, POSTGRES, paths)
@@ -70,17 +72,6 @@ class PgTransaction(SharedTransaction):
             self._conn.execute("RELEASE SAVEPOINT move_paths")
             return moved
         raise AssertionError("unreachable")
-
-    def recent_twin(self, sample_id: int, since: float, exclude: Iterable[int] = ()) -> int | None:
-        """As the SQLite store's, where a favourite is anyone's (favourites are per user here)."""
-        rows = self._conn.execute(
-            "SELECT b.id FROM samples a JOIN samples b ON b.content_hash = a.content_hash "
-            "WHERE a.id = ? AND b.id != a.id AND b.status = 'ok' AND b.added >= ? "
-            "AND NOT EXISTS (SELECT 1 FROM favourites f WHERE f.sample_id = b.id) ORDER BY b.added DESC",
-            (sample_id, since),
-        ).fetchall()
-        excluded = set(exclude)
-        return next((sid for (sid,) in rows if sid not in excluded), None)
 
     def bump_vectors_version(self, backend: str) -> int:
         """The version this transaction brings ``backend``'s vectors to: bumped once per transaction
