@@ -81,12 +81,6 @@ class Catalog(SharedCatalog):
         for conn in list(self._connections):
             conn.read_escapes()
 
-    def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
-
     def transaction(self) -> Immediate:
         return Immediate(self._connection(), self._write_lock, self.path)
 

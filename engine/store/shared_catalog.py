@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import fields
@@ -87,6 +88,16 @@ class AsTheyAre:
 class SharedCatalog:
     dialect: Dialect
     paths: Paths
+
+    #: This thread's connection (``conn``), made when first used.
+    _local: threading.local
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
 
     # --- what each store supplies ---------------------------------------------------------------
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:

@@ -132,12 +132,6 @@ class PgCatalog(SharedCatalog):
             return False
         return not conn.raw.closed
 
-    def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
-
     def check(self) -> None:
         """The server keeps its own pages sound: nothing to check but that it answers."""
         self.query("SELECT 1")
