@@ -22,6 +22,7 @@ from soundalike.engine.store.connection import ESCAPES_KEY, CatalogConnection
 from soundalike.engine.store.dialect import SQLITE
 from soundalike.engine.store.errors import store_error
 from soundalike.engine.store.filters import Filters
+from soundalike.engine.store.paths import AsTheyAre
 from soundalike.engine.store.rows import STATUSES as STATUSES  # the statuses, where the catalog is imported
 from soundalike.engine.store.rows import Known as Known
 from soundalike.engine.store.rows import SampleRow as SampleRow
@@ -31,7 +32,7 @@ from soundalike.engine.store.schema import migrate
 from soundalike.engine.store.shared_catalog import HELD_BY_SQL as HELD_BY_SQL
 from soundalike.engine.store.shared_catalog import SAMPLE_COLUMNS as SAMPLE_COLUMNS
 from soundalike.engine.store.shared_catalog import STORED_BACKENDS_SQL as STORED_BACKENDS_SQL
-from soundalike.engine.store.shared_catalog import AsTheyAre, SharedCatalog
+from soundalike.engine.store.shared_catalog import SharedCatalog
 from soundalike.engine.store.shared_catalog import row_from_values as row_from_values
 from soundalike.engine.store.transaction import Immediate
 from soundalike.engine.store.where import where

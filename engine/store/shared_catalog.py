@@ -2,10 +2,10 @@
 
 :class:`SharedCatalog` is written once for the SQLite catalog (:class:`~.catalog.Catalog`) and the
 PostgreSQL one (:class:`~.postgres.catalog.PgCatalog`). Each of them supplies its connection
-(``query``, ``transaction``), its :class:`~.dialect.Dialect`, its :class:`Paths` and how rows and
+(``query``, ``transaction``), its :class:`~.dialect.Dialect`, its :class:`~.paths.Paths` and how rows and
 tags cross: a shared catalog keeps paths by named root and hands out only this machine's samples,
 each with its user's favourite mark and tags, where a SQLite catalog keeps paths as they are
-(:class:`AsTheyAre`, and the defaults here).
+(:class:`~.paths.AsTheyAre`, and the defaults here).
 """
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ import threading
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import fields
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from soundalike.engine.store.dialect import Dialect
 from soundalike.engine.store.filters import Filters
-from soundalike.engine.store.rows import Known, SampleRow, SoundFacts
+from soundalike.engine.store.paths import Paths
+from soundalike.engine.store.rows import Known, SampleRow
 from soundalike.engine.store.text import subtree_range
 
 log = logging.getLogger(__name__)
@@ -51,38 +52,6 @@ def row_from_values(values: tuple) -> SampleRow:
         flags = tuple(bool(flag) for flag in values[_FLAGS : _FLAGS + 3])
         values = (*values[:_FLAGS], *flags, *values[_FLAGS + 3 :])
     return SampleRow(*values)
-
-
-class Paths(Protocol):
-    """How a store's paths cross: this machine's own in and out, as the catalog keeps them inside."""
-
-    def stored(self, local: str) -> str:
-        """How this machine's path ``local`` is kept in the catalog."""
-
-    def local(self, stored: str) -> str | None:
-        """This machine's path of a stored one; None when it has none (the sample is not playable here)."""
-
-    def layer(self, layer_name: str, to_stored: bool) -> str:
-        """A layer name (folder NUL name) with its folder mapped like a path."""
-
-    def local_facts(self, facts: dict[int, SoundFacts]) -> dict[int, SoundFacts]:
-        """Copy and layer facts with each layer name's folder as this machine's path."""
-
-
-class AsTheyAre:
-    """The paths of a store of one machine (SQLite): kept in the catalog as they are."""
-
-    def stored(self, local: str) -> str:
-        return local
-
-    def local(self, stored: str) -> str | None:
-        return stored
-
-    def layer(self, layer_name: str, to_stored: bool) -> str:
-        return layer_name
-
-    def local_facts(self, facts: dict[int, SoundFacts]) -> dict[int, SoundFacts]:
-        return facts
 
 
 class SharedCatalog:

@@ -4,7 +4,7 @@
 :class:`~.transaction.SqliteTransaction` and :class:`~.postgres.transaction.PgTransaction`: its
 methods call the store's own modules (:mod:`.writes`, :mod:`.sounds`, :mod:`.musical`,
 :mod:`.roots`) with the transaction's connection, its :class:`~.dialect.Dialect` and its
-:class:`~.shared_catalog.Paths` (paths and layer names cross as this machine's own). A store adds
+:class:`~.paths.Paths` (paths and layer names cross as this machine's own). A store adds
 how a sample's row is written and how the vectors' version is bumped.
 """
 
@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from soundalike.engine.store import musical, roots, sounds, writes
 from soundalike.engine.store.dialect import Dialect
+from soundalike.engine.store.paths import Paths
 from soundalike.engine.store.rows import SoundFacts
-from soundalike.engine.store.shared_catalog import Paths
 
 if TYPE_CHECKING:
     import numpy as np

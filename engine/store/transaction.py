@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from soundalike.engine.store import writes
 from soundalike.engine.store.dialect import SQLITE
 from soundalike.engine.store.errors import store_error
-from soundalike.engine.store.shared_catalog import AsTheyAre
+from soundalike.engine.store.paths import AsTheyAre
 from soundalike.engine.store.shared_transaction import SharedTransaction
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ TAG_VOCABULARY = (
 
 def where(filters: Filters) -> tuple[str, list]:
     """An SQL ``WHERE`` clause over ``samples`` (empty string when nothing is filtered), and its parameters."""
-    return Clauses().where(filters)
+    return Clauses().build(filters)
 
 
 class Clauses:
@@ -36,7 +36,8 @@ class Clauses:
     #: The function giving a substring's position (1-based, 0 when absent).
     find = "instr"
 
-    def where(self, filters: Filters) -> tuple[str, list]:
+    def build(self, filters: Filters) -> tuple[str, list]:
+        """The ``WHERE`` clause of ``filters`` (empty string when nothing is filtered), and its parameters."""
         clauses, params = self.scope()
         t = self.table
 

@@ -3,7 +3,7 @@
 The writes are :class:`~soundalike.engine.store.shared_transaction.SharedTransaction`'s, in the SQL
 both databases accept (insert-or-replace as ``ON CONFLICT``, :mod:`..dialect`); here is what is the
 shared catalog's own: a sample's row (its id from ``RETURNING``), a rename another machine may race,
-a twin that is no user's favourite, and the vectors' version kept with the change log.
+favourites that are each user's own, and the vectors' version kept with the change log.
 """
 
 from __future__ import annotations
@@ -43,14 +43,14 @@ class PgTransaction(SharedTransaction):
         values = writes.sample_values(**sample)
         values["path"], values["root"] = self.paths.stored(values["path"]), self.paths.stored(values["root"])
         existing = self._conn.execute("SELECT id FROM samples WHERE path = ?", (values["path"],)).fetchone()
-        changes = dict(values)
+        update = dict(values)
         if existing is not None:
-            del changes["path"], changes["root"]
+            del update["path"], update["root"]
         elif values["content_hash"]:
             existing = self._conn.execute(writes.MISSING_TWIN_SQL, (values["content_hash"],)).fetchone()
         if existing is not None:
-            assignments = ", ".join(f"{name} = ?" for name in changes)
-            self._conn.execute(f"UPDATE samples SET {assignments} WHERE id = ?", [*changes.values(), existing[0]])
+            assignments = ", ".join(f"{name} = ?" for name in update)
+            self._conn.execute(f"UPDATE samples SET {assignments} WHERE id = ?", [*update.values(), existing[0]])
             return int(existing[0])
         insert = self.dialect.upsert("samples", ("path",), [*values, "added"])
         row = self._conn.execute(f"{insert} RETURNING id", [*values.values(), values["updated"]]).fetchone()

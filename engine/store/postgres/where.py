@@ -28,7 +28,7 @@ def where(filters: Filters, paths: PathMap | None = None, user: str = "") -> tup
     parameters; ``paths``: this machine's named roots (folders in ``filters`` are local paths, and
     only samples this machine can play are listed; None: every sample, paths as stored); ``user``:
     whose favourites, user tags and collections the filters mean."""
-    return PgClauses(paths, user).where(filters)
+    return PgClauses(paths, user).build(filters)
 
 
 class PgClauses(Clauses):
