@@ -64,9 +64,6 @@ class SharedStore(SharedCatalog):
     def scored_tag_counts(self, min_score: float = 0.5) -> list[tuple[str, int]]:
         return reads.scored_tag_counts(self, min_score)
 
-    def best_tags(self, min_score: float = 0.0) -> dict[int, str]:
-        return reads.best_tags(self, min_score)
-
     def musical_of(self, ids: Sequence[int]) -> dict[int, Musical]:
         return musical.musical_of(self, ids)
 

@@ -3,7 +3,7 @@
 :class:`SqliteStore` is the :class:`~soundalike.engine.store.interface.Store` the library opens. Its
 core (connection, samples, vectors, statistics) is :class:`~soundalike.engine.store.catalog.Catalog`;
 the reads both stores make alike are :class:`~.shared_store.SharedStore`'s; the rest, SQLite's own
-(a folder's use, the user's lists, claims), is named here, so the engine calls methods and never a
+(a folder's use, the best tags, the user's lists, claims), is named here, so the engine calls methods and never a
 module that knows SQL.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 
-from soundalike.engine.store import roots, user_lists
+from soundalike.engine.store import reads, roots, user_lists
 from soundalike.engine.store.catalog import Catalog
 from soundalike.engine.store.claims import LocalClaims
 from soundalike.engine.store.errors import damaged
@@ -28,12 +28,15 @@ class SqliteStore(SharedStore, Catalog):
         if found:
             raise damaged(self.path, found[0])
 
-    # --- roots ---------------------------------------------------------------------------------
+    # --- roots, a folder's use and the best tags ----------------------------------------------------
     def unmapped_roots(self) -> dict[str, int]:
         return {}  # one machine: every root is this machine's own
 
     def folder_use(self, root: str) -> roots.FolderUse:
         return roots.folder_use(self, root)
+
+    def best_tags(self, min_score: float = 0.0) -> dict[int, str]:
+        return reads.best_tags(self, min_score)
 
     # --- the user's own lists ------------------------------------------------------------------
     def add_user_tag(self, ids: Iterable[int], tag: str) -> str:
