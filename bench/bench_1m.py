@@ -18,8 +18,9 @@ Rows (each size in its own data dir, kept for re-runs with --keep):
 * catalog and index sizes on disk.
 
     .venv/bin/python bench/bench_1m.py [--sizes 100000,1000000] [--folder /tmp/bench1m] [--keep]
-        [--skip app,osc]  (also: bench_1m.py write DATA_DIR ROOT COUNT, the child that writes;
-        bench_1m.py index-only COUNT: the vector index alone, approximate vs exact)
+        [--skip app,osc]  (also: bench_1m.py write DATA_DIR ROOT COUNT [START], the child that writes;
+        bench_1m.py index-only COUNT: the vector index alone, approximate vs exact;
+        bench_1m.py one-off DATA_DIR [RUNS]: only the one-off `similar` rows, on a library written before)
 """
 
 from __future__ import annotations
@@ -63,8 +64,9 @@ def settings_for(data: Path) -> Settings:
     return Settings(engine=EngineSettings(data_dir=str(data), backends=("builtin",), default_backend="builtin"))
 
 
-def generated(root: Path, count: int, dim: int, seed: int = 0) -> Iterator[Processed]:
-    """``count`` samples as the ingest workers would hand them over (files made empty on disk)."""
+def generated(root: Path, count: int, dim: int, seed: int = 0, start: int = 0) -> Iterator[Processed]:
+    """``count`` samples as the ingest workers would hand them over (files made empty on disk);
+    ``start``: from that sample on (the ones before drawn, not made: a write stopped there goes on)."""
     rng = np.random.default_rng(seed)
     centres = rng.standard_normal((CENTRES, dim)).astype(np.float32)
     made, base = 0, 0
@@ -83,7 +85,8 @@ def generated(root: Path, count: int, dim: int, seed: int = 0) -> Iterator[Proce
                 break
             own = vector + (0.3 * layer + 0.005) * rng.standard_normal(dim).astype(np.float32)
             own_levels = np.minimum(levels + (3.0 * layer + 0.05) * rng.standard_normal(levels.shape), 0)
-            yield processed(path, root, own / np.linalg.norm(own), own_levels.astype(np.float32), rms, tag, made)
+            if made >= start:
+                yield processed(path, root, own / np.linalg.norm(own), own_levels.astype(np.float32), rms, tag, made)
             made += 1
         base += 1
 
@@ -104,17 +107,27 @@ def processed(
     )
 
 
-def write_child(data: Path, root: Path, count: int) -> None:
-    """The child process that writes the library (its peak RSS is the write's)."""
+def write_child(data: Path, root: Path, count: int, start: int = 0) -> None:
+    """The child process that writes the library (its peak RSS is the write's); ``start``: the
+    samples before it are there already (a write stopped there goes on)."""
     started = time.perf_counter()
     with Library(settings_for(data)) as library:
         root.mkdir(parents=True, exist_ok=True)
         library.add_root(root)
-        report = library.record(generated(root, count, library.embedder("builtin").dim))
+        if start:  # the copy candidates' approximate index first, built with nothing else running
+            index = library.index("builtin")
+            index.neighbours(index.reconstruct(int(index.ids()[0]))[None, :], 2)
+            index.wait_approximate(3600)
+            print(
+                f"approximate index for copy candidates ready after {time.perf_counter() - started:.0f} s", flush=True
+            )
+        report = library.record(generated(root, count, library.embedder("builtin").dim, start=start))
         library.save_indexes()
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     line = f"WROTE {report.indexed} {seconds:.1f} {peak:.0f} load {os.getloadavg()[0]:.1f}"
+    if start:
+        line += f" (from sample {start:,} on)"
     (data.parent / "write.txt").write_text(line + "\n")  # kept for a later run that reuses the library
     print(line)
 
@@ -277,27 +290,61 @@ def osc_times(client, paths: list[str]) -> str:
     return pcts(times)
 
 
+#: Floors measured beside each one-off query, in the same run: the interpreter alone, and the two
+#: native libraries a search cannot do without.
+FLOORS = {"python -c pass": "pass", "python -c 'import numpy, faiss'": "import numpy, faiss"}
+
+
 def cli_wall(data: Path, config: Path, paths: list[str], runs: int = 5) -> str:
     """Median wall time of the whole ``soundalike similar`` process (start-up included), with
-    Python's bytecode cache written as an installed copy has it; and ``python -c pass`` beside it."""
+    Python's bytecode cache written as an installed copy has it; and the FLOORS beside it. CPU
+    time (user + system, of the child) beside each: on a loaded machine it varies less than wall."""
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     env["SOUNDALIKE_CONFIG"] = str(config)
-    walls, floor = [], []
-    for path in paths[: runs + 1]:
-        started = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-m", "soundalike", "--data-dir", str(data), "similar", path], env=env, capture_output=True
-        )
-        walls.append(time.perf_counter() - started)
+    times: dict[str, list[tuple[float, float]]] = {"similar": [], **{name: [] for name in FLOORS}}
+
+    def timed(name: str, argv: list[str]) -> None:
+        before, started = _children_cpu(), time.perf_counter()
+        done = subprocess.run(argv, env=env, capture_output=True)
+        times[name].append((time.perf_counter() - started, _children_cpu() - before))
         if done.returncode:
-            raise SystemExit(f"similar {path} failed")
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "pass"], env=env, check=True)
-        floor.append(time.perf_counter() - started)
-    walls = walls[1:]  # the first wrote the bytecode cache
-    return (
-        f"median {statistics.median(walls):.2f} s wall (of {runs}; min {min(walls):.2f} s); "
-        f"`python -c pass` in the same runs: median {statistics.median(floor):.2f} s"
+            raise SystemExit(f"{argv} failed: {done.stderr.decode(errors='replace')[-300:]}")
+
+    for path in paths[: runs + 1]:
+        timed("similar", [sys.executable, "-m", "soundalike", "--data-dir", str(data), "similar", path])
+        for name, code in FLOORS.items():
+            timed(name, [sys.executable, "-c", code])
+
+    def median(name: str) -> str:
+        kept = times[name][1:]  # the first wrote the bytecode cache
+        wall, cpu = (statistics.median(t[i] for t in kept) for i in (0, 1))
+        return f"median {wall:.2f} s wall (min {min(t[0] for t in kept):.2f} s), {cpu:.2f} s CPU"
+
+    beside = "; ".join(f"`{name}`: {median(name)}" for name in FLOORS)
+    return f"{median('similar')} (of {runs}); in the same runs {beside}"
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def one_off(data: Path, runs: int) -> None:
+    """Only the one-off rows, on a library written before: no engine running (the files of
+    ``runs + 1`` samples of it as queries, all in the catalog)."""
+    from soundalike.engine.config import load_settings
+    from soundalike.engine.library.facade import Library
+
+    config = data.parent / "one-off.toml"
+    config.write_text('[engine]\nbackends = ["builtin"]\n[bridge]\nosc_enabled = false\n')
+    with Library(load_settings(config).with_data_dir(str(data))) as library:
+        ids = library.index("builtin").ids()
+        picks = np.random.default_rng(0).choice(ids, size=runs + 1, replace=False).tolist()
+        paths = [row.path for row in library.browse.samples(picks).values()]
+    print(
+        f"{len(ids):,} samples, load {os.getloadavg()[0]:.1f}: one-off `soundalike similar FILE`, no engine "
+        f"running: {cli_wall(data, config, paths, runs)}; load after {os.getloadavg()[0]:.1f}",
+        flush=True,
     )
 
 
@@ -310,7 +357,7 @@ def app_rows(data: Path, count: int) -> list[str]:
     sys.modules["sounddevice"] = fake_sounddevice()
     logging.disable(logging.ERROR)  # the files are empty: auditioning them fails, as it should
     rows = []
-    times = asyncio.run(tui_measure(settings_for(data), 3))
+    times = asyncio.run(tui_measure(settings_for(data), 3, wait_scan=True))
     for label, values in times.items():
         rows.append(f"app: {label.strip()}: median {statistics.median(values) * 1000:.1f} ms")
     try:
@@ -350,7 +397,7 @@ def one_size(count: int, folder: Path, skip: set[str], queries: int) -> None:
     )
     if not (tmp / "write.txt").exists():
         run_child([str(Path(__file__)), "write", str(data), str(root), str(count)])
-    written, seconds, peak, _, load = (tmp / "write.txt").read_text().split("WROTE ")[1].split()
+    written, seconds, peak, _, load = (tmp / "write.txt").read_text().split("WROTE ")[1].split()[:5]
     print(
         f"first write (a child process, files made empty on disk): {int(written):,} samples in {float(seconds):.0f} s, "
         f"{int(written) / float(seconds):.0f} samples/s; peak RSS {peak} MB (load at its end {load})",
@@ -434,8 +481,13 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "index-only":
         index_only(int(sys.argv[2]))
         return
+    if len(sys.argv) > 1 and sys.argv[1] == "one-off":
+        one_off(Path(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 5)
+        return
     if len(sys.argv) > 1 and sys.argv[1] == "write":
-        write_child(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]))
+        write_child(
+            Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]) if len(sys.argv) > 5 else 0
+        )
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100000,1000000")

@@ -59,7 +59,9 @@ def kit_figures(library, seeds, groups, classes, weights, label: str, shuffle: b
                 continue
             picks += 1
             same += groups.get(pick.path) == groups[seed]
-            pool = [row.path for row in library.browse.samples(builder._pool(choice.slot, kinds, set())).values()]
+            pool = [
+                row.path for row in library.browse.samples(builder._pool(choice.slot, kinds, set()).tolist()).values()
+            ]
             right += classes.get(pick.path) in FITS[choice.slot.name]
             chance += sum(groups.get(p) == groups[seed] for p in pool) / len(pool)
     return f"| {label} | {len(seeds)} | {picks} | {same / picks:.1%} | {chance / picks:.1%} | {right / picks:.1%} |"

@@ -43,7 +43,7 @@ async def open_map(app, clock: PaintClock, count: int) -> float:
     await press_key(app, keys_for(app.settings.tui, "map")[0])  # the configured key, not a copy of it
     return await clock.time_until_painted(
         start,
-        lambda: isinstance(app.screen, MapScreen) and app.screen.points is not None and len(app.screen.points) == count,
+        lambda: isinstance(app.screen, MapScreen) and app.screen.points is not None and app.screen.points.of == count,
         timeout=60,
     )
 

@@ -19,8 +19,11 @@ and removed by this script (Debian's ``postgresql`` binaries, as the tests use).
 Readers (``--rows sync``, :mod:`bench.studio_sync`): landing -> searchable on another machine,
 reader start with and without its saved index, write rate through the library's write path.
 
-    .venv/bin/python bench/bench_studio.py [--rows index,sync] [--files 2000] [--workers 1]
-        [--folder /tmp/...] [--vectors 20000] [--landings 50] [--offline 2000]
+Over OSC (``--rows osc``, :mod:`bench.studio_osc`): a file landing in one machine's folder until
+another machine's real ``soundalike serve`` answers an OSC ``similar`` with it, p50/p99.
+
+    .venv/bin/python bench/bench_studio.py [--rows index,sync,osc] [--files 2000] [--workers 1]
+        [--folder /tmp/...] [--vectors 20000] [--landings 50] [--offline 2000] [--osc-landings 20]
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.bench_100k import make_library  # noqa: E402
 from bench.bench_index import bytecode_env  # noqa: E402
+from bench.studio_osc import osc_rows  # noqa: E402
 from bench.studio_sync import sync_rows  # noqa: E402
 from tests.engine.store.postgres_server import PostgresServer, binaries  # noqa: E402
 
@@ -92,19 +96,20 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=0.15, help="length of each file")
     parser.add_argument("--workers", type=int, default=1, help="decoding workers per indexer")
     parser.add_argument("--folder", type=Path, default=None, help="where the files go (kept; default /tmp)")
-    parser.add_argument("--rows", default="index,sync", help="index (indexers), sync (readers), or both")
+    parser.add_argument("--rows", default="index,sync,osc", help="index (indexers), sync (readers), osc (serve)")
     parser.add_argument("--vectors", type=int, default=20_000, help="sync: vectors written first")
     parser.add_argument("--landings", type=int, default=50, help="sync: one-file landings timed")
     parser.add_argument("--offline", type=int, default=2_000, help="sync: vectors added while a reader is away")
+    parser.add_argument("--osc-landings", type=int, default=20, help="osc: one-file landings timed (at most 90)")
     args = parser.parse_args()
     rows = set(args.rows.split(","))
     if "index" in rows:
         index_rows(args)
-    if "sync" in rows:
-        reader_rows(args)
+    if rows & {"sync", "osc"}:
+        reader_rows(args, rows)
 
 
-def reader_rows(args: argparse.Namespace) -> None:
+def reader_rows(args: argparse.Namespace, rows: set[str]) -> None:
     bin_dir = binaries()
     if bin_dir is None:
         raise SystemExit("needs Debian's PostgreSQL server (apt-get install postgresql)")
@@ -113,8 +118,12 @@ def reader_rows(args: argparse.Namespace) -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="soundalike-bench-studio-sync-") as tmp:
             print(f"\nreaders: load {os.getloadavg()[0]:.2f}\n| measure | PostgreSQL | SQLite |\n|---|---|---|")
-            for row in sync_rows(args.vectors, args.landings, args.offline, Path(tmp), server.url("postgres")):
-                print(row, flush=True)
+            if "sync" in rows:
+                for row in sync_rows(args.vectors, args.landings, args.offline, Path(tmp), server.url("postgres")):
+                    print(row, flush=True)
+            if "osc" in rows:
+                for row in osc_rows(args.osc_landings, Path(tmp) / "osc", server.catalog_for(Path(tmp) / "osc")):
+                    print(row, flush=True)
             print(f"load after: {os.getloadavg()[0]:.2f}")
     finally:
         server.stop()

@@ -38,6 +38,7 @@ from soundalike.engine.config import EngineSettings, Settings, StoreSettings  # 
 from soundalike.engine.library.facade import Library  # noqa: E402
 from soundalike.engine.library.follow import IndexFollower  # noqa: E402
 from soundalike.engine.library.parts import LibraryParts  # noqa: E402
+from soundalike.engine.library.query import SimilarQuery  # noqa: E402
 from soundalike.engine.pipeline.ingest import Processed  # noqa: E402
 from soundalike.engine.pipeline.walk import FileEntry  # noqa: E402
 from tests.engine.store.postgres_server import PostgresServer, binaries  # noqa: E402
@@ -106,6 +107,20 @@ def landings(writer: Library, readers: dict[str, Library], count: int, first: in
     return seen
 
 
+def similar_times(library: Library, count: int) -> list[float]:
+    """Seconds per ``similar`` (folding on, k=10) by the ids of ``count`` stored samples, in turn."""
+    ids = library.index(BACKEND).ids()
+    picks = np.random.default_rng(5).choice(ids, size=min(count, len(ids)), replace=False)
+    library.similar(SimilarQuery(to=int(picks[0]), k=10))  # the first one reads the model's facts
+    library.index(BACKEND).wait_approximate(timeout=600)  # past approximate_above: its steady state
+    out = []
+    for sample_id in picks:
+        start = time.perf_counter()
+        library.similar(SimilarQuery(to=int(sample_id), k=10))
+        out.append(time.perf_counter() - start)
+    return out
+
+
 def own_record(library: Library, count: int, first: int, dim: int) -> list[float]:
     out = []
     for number in range(count):
@@ -171,6 +186,12 @@ def sync_rows(vectors: int, landing_count: int, offline: int, folder: Path, url:
     rows.append(
         f"| one-file record on the writer (searchable there on return), p50 / p99 | - | "
         f"{percentile(own, 0.5) * 1000:,.0f} / {percentile(own, 0.99) * 1000:,.0f} ms |"
+    )
+    on_reader, on_sqlite = similar_times(listening, 200), similar_times(sqlite_writer, 200)
+    rows.append(
+        f"| similar on a reader, folding on, k=10 (200 queries by id, approximate index built), p50 / p99 | "
+        f"{percentile(on_reader, 0.5) * 1000:,.1f} / {percentile(on_reader, 0.99) * 1000:,.1f} ms | "
+        f"{percentile(on_sqlite, 0.5) * 1000:,.1f} / {percentile(on_sqlite, 0.99) * 1000:,.1f} ms |"
     )
     for library in (listening, reader, pg_writer, sqlite_writer):
         library.close()

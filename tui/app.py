@@ -156,7 +156,7 @@ class SoundalikeApp(App):
             return
         changes: dict[str, object] = {}
         if batch.library_changed:
-            changes["counts"] = self.library.browse.status_counts()
+            self._count_statuses()
         if batch.progress:
             changes["progress"] = batch.progress
         if batch.bridge_state:
@@ -188,6 +188,13 @@ class SoundalikeApp(App):
         """Toasts show their text as written: a path or a hint such as ``soundalike[neural]`` holds
         square brackets that Rich markup would swallow, so markup is off unless asked for."""
         super().notify(message, markup=markup, **kwargs)
+
+    @work(thread=True, exclusive=True, group="status-counts")
+    def _count_statuses(self) -> None:
+        """The status bar's counts, read on a worker: every sample is counted (at a million, longer
+        than a keystroke, and a star is a library change too)."""
+        counts = self.library.browse.status_counts()
+        self.call_from_thread(self.set_status, counts=counts)
 
     def set_status(self, **changes) -> None:
         if not changes:

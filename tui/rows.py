@@ -1,7 +1,8 @@
 """A paged, cached window onto a library listing: the list widget asks for rows by index.
 
-Only the pages on screen are ever read (200 rows per SQL query), so a 100k-sample library costs
-the same to show as a 100-sample one. ``refresh()`` drops the cache and counts again.
+Only the pages on screen are ever read (200 rows per SQL query; a page in the second half of the
+listing from its end), so a million-sample library costs about what a 100-sample one does to show.
+``refresh()`` drops the cache and counts again.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import OrderedDict
+from collections.abc import Iterable
 
 from soundalike.engine.library.browse import Filters, LibraryBrowse, SampleRow
 from soundalike.engine.library.collapse import Group
@@ -20,26 +22,41 @@ log = logging.getLogger(__name__)
 
 
 class RowSource:
-    def __init__(self, browse: LibraryBrowse, query: Filters, page_size: int = 200, cached_pages: int = 16):
+    """``count``: False leaves the listing uncounted (``counted`` False) until :meth:`recount`: its
+    rows can be read and shown first, and ``count`` is then what has been read so far. Counting a
+    million-sample listing takes longer than a keystroke; reading its first page does not."""
+
+    def __init__(
+        self, browse: LibraryBrowse, query: Filters, page_size: int = 200, cached_pages: int = 16, count: bool = True
+    ):
         self.browse = browse
         self.query = query
         self.page_size = page_size
         self._cached_pages = cached_pages
         self._pages: OrderedDict[int, tuple[list[SampleRow], dict[int, list[str]]]] = OrderedDict()
         self._musical: dict[int, Musical] = {}  # sample id -> facts, for the cached pages
-        self.count = browse.count(query)
+        self.count, self.counted = 0, False
+        if count:
+            self.recount()
+
+    def recount(self) -> None:
+        """Count the listing (it reads every match: on a worker thread, then :meth:`set_count`)."""
+        self.set_count(self.browse.count(self.query))
+
+    def set_count(self, count: int) -> None:
+        self.count, self.counted = count, True
 
     def refresh(self, query: Filters | None = None) -> None:
         if query is not None:
             self.query = query
         self._pages.clear()
         self._musical.clear()
-        self.count = self.browse.count(self.query)
+        self.recount()
 
     def _page(self, number: int) -> tuple[list[SampleRow], dict[int, list[str]]]:
         page = self._pages.get(number)
         if page is None:
-            rows = self.browse.page(self.query, number * self.page_size, self.page_size)
+            rows = self._read(number)
             tags = self.browse.top_tags([r.id for r in rows], self.query.tag_min_score)
             page = self._pages[number] = (rows, tags)
             self._musical.update(self.browse.musical(r.id for r in rows))
@@ -50,8 +67,22 @@ class RowSource:
             self._pages.move_to_end(number)
         return page
 
+    def _read(self, number: int) -> list[SampleRow]:
+        """Page ``number``; in the listing's second half, read from its end (far cheaper than
+        skipping every row before it). Uncounted, what it reads is the least the count can be."""
+        start = number * self.page_size
+        if self.counted and start > self.count // 2:
+            back = self.count - start - self.page_size  # rows after this page
+            return self.browse.page(self.query, max(0, back), self.page_size + min(0, back), from_end=True)
+        rows = self.browse.page(self.query, start, self.page_size)
+        if not self.counted:
+            self.count = max(self.count, start + len(rows))
+            if rows and len(rows) < self.page_size or not rows and number == 0:
+                self.counted = True  # the listing's last page: its count is known without counting
+        return rows
+
     def row(self, index: int) -> SampleRow | None:
-        if not 0 <= index < self.count:
+        if index < 0 or (self.counted and index >= self.count):
             return None
         rows, _ = self._page(index // self.page_size)
         offset = index % self.page_size
@@ -76,6 +107,30 @@ class RowSource:
         found = self.row(index)
         return index if found is not None and found.id == sample_id else None
 
+    def update_rows(self, ids: Iterable[int]) -> bool:
+        """Read these samples again (a star, a file indexed again) where the cached pages hold them,
+        when the listing cannot change by it: no filter a change could take a sample in or out by,
+        an order by path or by when added, each one cached and still at its path with its status.
+        False: the listing must be read again."""
+        q = self.query
+        if (
+            self.query.order not in ("path", "added")
+            or not dataclasses.replace(q, under=None, not_under=None, path_contains=None, status=None).is_empty()
+        ):
+            return False
+        ids = set(ids)
+        where = {row.id: (number, n) for number, (rows, _) in self._pages.items() for n, row in enumerate(rows)}
+        if not ids <= where.keys():
+            return False  # a sample not on the cached pages: new, or elsewhere in the listing
+        fresh = self.browse.samples(ids)
+        for sid in ids:
+            number, n = where[sid]
+            row, old = fresh.get(sid), self._pages[number][0][n]
+            if row is None or (row.path, row.status) != (old.path, old.status):
+                return False
+            self._pages[number][0][n] = row
+        return True
+
 
 def rank_score(group: Group) -> float:
     """Where a group ranks: its best score, which may be a softer layer's than the lead it is shown by."""
@@ -98,7 +153,7 @@ class GroupSource:
         self.browse, self.groups, self.tag_min_score = browse, list(groups), tag_min_score
         self.sort, self.expanded = sort, set(expanded)
         ids = [hit.sample.id for group in self.groups for hit in (group.lead, *group.members)]
-        self._tags = browse.top_tags(ids, tag_min_score)
+        self._tags = browse.top_tags(ids, tag_min_score) if ids else {}
         self._layout()
 
     def _layout(self) -> None:

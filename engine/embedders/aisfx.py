@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -147,6 +146,8 @@ class AisfxEmbedder(Embedder):
 
 def default_checkpoint() -> Path:
     try:
+        from importlib import resources  # here: importlib.resources costs every process ~10 ms to load
+
         return Path(str(resources.files("aisfx") / "models" / "checkpoint.pth"))
     except ModuleNotFoundError as e:
         raise BackendUnavailable(f"backend 'aisfx' needs the aisfx package: {AISFX_HINT}") from e

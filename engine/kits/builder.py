@@ -38,14 +38,15 @@ class Kinds:
     """Each sample's best tag, and the samples of each tag."""
 
     best: dict[int, str]
-    by_tag: dict[str, list[int]]
+    by_tag: dict[str, np.ndarray]  # tag -> ids (int64), in the order ``best`` holds them
 
     @classmethod
     def of(cls, best: dict[int, str]) -> Kinds:
-        by_tag: dict[str, list[int]] = {}
-        for sid, tag in best.items():
-            by_tag.setdefault(tag, []).append(sid)
-        return cls(best, by_tag)
+        """(grouped with numpy: a million samples' tags in a fraction of a second)"""
+        ids = np.fromiter(best.keys(), np.int64, len(best))
+        codes: dict[str, int] = {}
+        which = np.fromiter((codes.setdefault(tag, len(codes)) for tag in best.values()), np.int32, len(best))
+        return cls(best, {tag: ids[which == code] for tag, code in codes.items()})
 
 
 @dataclass
@@ -187,17 +188,19 @@ class KitBuilder:
         return Kinds.of(kinds)
 
     @staticmethod
-    def _pool(slot: Slot, kinds: Kinds, taken: set[int]) -> list[int]:
+    def _pool(slot: Slot, kinds: Kinds, taken: set[int]) -> np.ndarray:
         for tags in (slot.tags, slot.fallback):
-            pool = [sid for tag in tags for sid in kinds.by_tag.get(tag, ()) if sid not in taken]
-            if pool:
+            found = [kinds.by_tag[tag] for tag in tags if tag in kinds.by_tag]
+            pool = np.concatenate(found) if found else np.zeros(0, np.int64)
+            pool = pool[~np.isin(pool, np.fromiter(taken, np.int64, len(taken)))] if taken else pool
+            if len(pool):
                 return pool
-        return []
+        return np.zeros(0, np.int64)
 
-    def _search(self, query: np.ndarray, scale: float, ids: list[int], k: int) -> list[Hit]:
-        if not ids:
+    def _search(self, query: np.ndarray, scale: float, ids: np.ndarray, k: int) -> list[Hit]:
+        if not len(ids):
             return []
-        found = self.library.index(self.backend).search(query, k, allowed=np.array(ids, dtype=np.int64))
+        found = self.library.index(self.backend).search(query, k, allowed=ids)
         rows = self.library.browse.samples(sid for sid, _ in found)
         # a cosine below zero means "nothing alike", not "less than nothing": shown as 0
         return [Hit(rows[sid], min(max(score / scale, 0.0), 1.0)) for sid, score in found if sid in rows]

@@ -43,9 +43,10 @@ class LibraryBrowse:
         return self._catalog.folder_use(root)
 
     # --- listings --------------------------------------------------------------------------------
-    def page(self, filters: Filters, offset: int = 0, limit: int = 200) -> list[SampleRow]:
-        """One page of the library view's listing, in the filters' order."""
-        return self._catalog.list_browse(filters, offset, limit)
+    def page(self, filters: Filters, offset: int = 0, limit: int = 200, from_end: bool = False) -> list[SampleRow]:
+        """One page of the library view's listing, in the filters' order (``from_end``: ``offset``
+        counts back from the listing's end: a page near the end costs what one near the top does)."""
+        return self._catalog.list_browse(filters, offset, limit, from_end)
 
     def count(self, filters: Filters) -> int:
         """How many samples the listing holds."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,7 +23,6 @@ from soundalike.engine.config import Settings
 from soundalike.engine.embedders.base import Embedder
 from soundalike.engine.embedders.registry import BACKENDS, Registry
 from soundalike.engine.events import EventBus
-from soundalike.engine.kits.builder import DEFAULT_ALTERNATIVES, Kit, KitBuilder
 from soundalike.engine.library.collapse import Folded, Group, similar_groups, text_groups
 from soundalike.engine.library.parts import LibraryParts
 from soundalike.engine.library.queries import Hit
@@ -33,6 +33,9 @@ from soundalike.engine.musical.analysis import Musical
 from soundalike.engine.pipeline.executors import Executors
 from soundalike.engine.pipeline.ingest import Processed
 from soundalike.engine.store.index import VectorIndex
+
+if TYPE_CHECKING:  # the kit builder (and libsndfile with it) loads when a kit is built, not for a query
+    from soundalike.engine.kits.builder import Kit
 
 __all__ = ["Folded", "Group", "Hit", "KitQuery", "Library", "ScanReport", "SimilarQuery", "TextQuery"]
 
@@ -45,10 +48,14 @@ class Library:
         events: EventBus | None = None,
         executors: Executors | None = None,
         parts: LibraryParts | None = None,
+        one_query: bool = False,
     ):
         """Open the library in ``settings``' data folder; ``executors``: where ingest runs (see
-        :mod:`soundalike.engine.pipeline.executors`); ``parts``: already opened (the live engine's)."""
-        parts = parts or LibraryParts.open(settings, backends, events, executors)
+        :mod:`soundalike.engine.pipeline.executors`); ``parts``: already opened (the live engine's);
+        ``one_query``: a process that asks one question and changes nothing (a one-off ``similar``):
+        saved indexes are opened on trust when their state matches the catalog (see
+        :mod:`soundalike.engine.library.indexes`)."""
+        parts = parts or LibraryParts.open(settings, backends, events, executors, one_query)
         self.settings = settings
         self.backends = backends
         self.events = parts.events
@@ -135,6 +142,8 @@ class Library:
 
     def kit(self, query: KitQuery) -> Kit:
         """A drum kit built around ``query.seed``: one sound per slot and alternatives for each."""
+        from soundalike.engine.kits.builder import DEFAULT_ALTERNATIVES, KitBuilder
+
         alternatives = query.alternatives if query.alternatives is not None else DEFAULT_ALTERNATIVES
         return KitBuilder(self, query.backend, alternatives, query.weights, query.filters, query.not_under).build(
             query.seed, query.sample_rate

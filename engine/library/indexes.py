@@ -4,7 +4,9 @@ Each index is a cache of the catalog's vectors (``index/<backend>.faiss``, with 
 naming the catalog vector version it holds and a checksum, :mod:`soundalike.engine.library.files`). It is
 opened when first asked for: the saved file when it matches the catalog, else rebuilt from the
 stored vectors, which costs no decoding. While another process owns the library, indexes are
-built in memory only and never saved.
+built in memory only and never saved. A process that asks one question (``one_query``) opens the
+saved file on trust when it was saved for the catalog's vectors as they are, without reading
+every id and byte of it; else as above.
 
 On a shared catalog (PostgreSQL, several machines) other machines change the vectors too: a saved
 index older than the catalog catches up from the catalog's change log (only what changed since its
@@ -31,7 +33,7 @@ from soundalike.engine.library.files import (
     write_approximate_state,
     write_state,
 )
-from soundalike.engine.store.errors import StoreError, disk_full, is_disk_full
+from soundalike.engine.store.errors import CatalogOutOfReach, StoreError, disk_full, is_disk_full
 from soundalike.engine.store.index import VectorIndex, approximate_path
 from soundalike.engine.store.interface import Store
 from soundalike.engine.store.lock import LibraryLock
@@ -53,7 +55,13 @@ def apply_changes(index: VectorIndex, changes: VectorChanges) -> None:
 
 class LibraryIndexes:
     def __init__(
-        self, settings: Settings, catalog: Store, lock: LibraryLock, data_dir: Path, dim_of: Callable[[str], int]
+        self,
+        settings: Settings,
+        catalog: Store,
+        lock: LibraryLock,
+        data_dir: Path,
+        dim_of: Callable[[str], int],
+        one_query: bool = False,
     ):
         self.settings = settings
         self._catalog = catalog
@@ -68,6 +76,7 @@ class LibraryIndexes:
         self._followed = False  # a listener catches up on each change (see follow)
         self._checked = 0.0  # when get last asked the catalog for changes
         self._out_of_reach = False
+        self._one_query = one_query
 
     def get(self, backend: str) -> VectorIndex:
         with self._lock:
@@ -78,9 +87,22 @@ class LibraryIndexes:
     def _get(self, backend: str) -> VectorIndex:
         if backend not in self._indexes:
             version = self._catalog.vectors_version(backend)
+            trusted = self._open_unchecked(backend, version) if self._one_query else None
+            if trusted is not None:
+                self._indexes[backend], self._versions[backend] = trusted, version
+                return trusted
             dim = self._catalog.vector_dim(backend) or self._dim_of(backend)
             self._indexes[backend], self._versions[backend] = self._open(backend, dim, version)
         return self._indexes[backend]
+
+    def _open_unchecked(self, backend: str, version: int) -> VectorIndex | None:
+        """The saved index on trust when its state says it holds catalog vector version ``version``."""
+        path = self._data_dir / "index" / f"{backend}.faiss"
+        saved_version, checksum = read_state(path)
+        dim = self._catalog.vector_dim(backend)
+        if saved_version != version or checksum is None or dim is None:
+            return None
+        return VectorIndex.open_unchecked(path, dim, checksum, self.settings.index.search_threads, self.settings.index)
 
     def _open(self, backend: str, dim: int, version: int) -> tuple[VectorIndex, int]:
         """The saved index when it matches the catalog (or catches up with it from its change log);
@@ -160,10 +182,11 @@ class LibraryIndexes:
         return caught
 
     # --- other machines' changes (a shared catalog) -----------------------------------------
-    def catch_up(self, backends: Iterable[str] | None = None) -> int:
+    def catch_up(self, backends: Iterable[str] | None = None, changed_ids: set[int] | None = None) -> int:
         """Apply the catalog's vector changes since each loaded index's version (all loaded ones,
-        or ``backends``); returns how many samples changed. A StoreError (the catalog out of
-        reach) is raised, the indexes left as they were."""
+        or ``backends``); returns how many samples changed, and adds their ids to ``changed_ids``
+        (an index read again whole adds none). A StoreError (the catalog out of reach) is raised,
+        the indexes left as they were."""
         changed = 0
         with self._lock:
             for backend in list(self._indexes if backends is None else backends):
@@ -183,6 +206,8 @@ class LibraryIndexes:
                 apply_changes(self._indexes[backend], changes)
                 self._versions[backend] = changes.version
                 changed += len(changes)
+                if changed_ids is not None:
+                    changed_ids.update(map(int, changes.ids), changes.removed)
         return changed
 
     def follow(self, followed: bool) -> None:
@@ -289,8 +314,12 @@ class LibraryIndexes:
 
     def check_model(self, backend: str, signature: str) -> None:
         """UserError when ``backend``'s stored vectors come from another model than the one loaded
-        (a query would compare vectors of two models); nothing is written."""
-        stored = self._catalog.backend_signature(backend)
+        (a query would compare vectors of two models); nothing is written. While a shared catalog is
+        out of reach (and never read) the local index answers unchecked: nothing writes vectors then."""
+        try:
+            stored = self._catalog.backend_signature(backend)
+        except CatalogOutOfReach:
+            return
         if stored is not None and stored != signature:
             raise UserError(
                 f"the {backend} backend's model changed since this library was indexed: run "

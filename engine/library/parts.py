@@ -50,9 +50,11 @@ class LibraryParts:
         backends: Registry = BACKENDS,
         events: EventBus | None = None,
         executors: Executors | None = None,
+        one_query: bool = False,
     ) -> LibraryParts:
         """Open the library in ``settings``' data folder. ``executors``: where ingest runs (threads
-        or this process's own forked workers when None; the live engine passes its worker pool)."""
+        or this process's own forked workers when None; the live engine passes its worker pool);
+        ``one_query``: for a process that asks one question (saved indexes opened on trust)."""
         events = events or EventBus()
         data_dir = settings.engine.resolved_data_dir()
         check_names({settings.engine.default_backend, *settings.engine.backends}, backends)
@@ -61,7 +63,7 @@ class LibraryParts:
         folder.remember()
         lock = LibraryLock(data_dir)
         parts = LibraryBackends(settings, backends)
-        indexes = LibraryIndexes(settings, catalog, lock, data_dir, lambda name: parts.get(name).dim)
+        indexes = LibraryIndexes(settings, catalog, lock, data_dir, lambda name: parts.get(name).dim, one_query)
         writer = LibraryWriter(
             settings, catalog, lock, indexes, parts, events, data_dir, executors=executors or Executors()
         )

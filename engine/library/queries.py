@@ -168,7 +168,13 @@ class LibraryQueries:
             )
         hits = self._indexes.get(backend).search(query, k, allowed=allowed, exclude=exclude)
         rows = self._catalog.samples(sid for sid, _ in hits)
-        return [Hit(rows[sid], score) for sid, score in hits if sid in rows]
+        # unfiltered, only playable samples: an index opened on trust may still hold one gone offline
+        # or missing since it was saved (removals do not change the catalog's vector version)
+        return [
+            Hit(rows[sid], score)
+            for sid, score in hits
+            if sid in rows and (allowed is not None or rows[sid].status == "ok")
+        ]
 
     def query_vector(self, to, backend: str, sample_rate: int | None) -> tuple[np.ndarray, int | None]:
         """The vector ``to`` (a sample id, an audio array, a file path) stands for, and its sample id

@@ -8,8 +8,9 @@ the next begins, so a kill at any point loses at most the batch in flight.
 
 One failing item never sinks its round: each move and each planned path is applied on its own,
 and a round that fails anyway is put back on the queue and retried (a path that fails
-``MAX_ATTEMPTS`` times in a row is given up, named in the log). A full disk pauses indexing,
-with one notice, until space is back; a library folder deleted under us stops it.
+``MAX_ATTEMPTS`` times in a row is given up, named in the log). A full disk, or a shared catalog
+whose server is out of reach, pauses indexing, with one notice, until it is back (no file is given
+up for it); a library folder deleted under us stops it.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from soundalike.engine.live.roots import Roots
 from soundalike.engine.live.work_queue import Changes, WorkQueue
 from soundalike.engine.pipeline.ingest import Job
 from soundalike.engine.pipeline.walk import stat_entry
-from soundalike.engine.store.errors import is_disk_full
+from soundalike.engine.store.errors import CatalogOutOfReach, is_disk_full
 from soundalike.engine.store.text import readable
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,9 @@ class LiveIndexer:
                 self._resume()
             except Exception as e:
                 if is_disk_full(e):
-                    self._pause(f"the disk holding {self.library.data_dir} is full")
+                    self._pause(f"the disk holding {self.library.data_dir} is full", "once there is space")
+                elif isinstance(e, CatalogOutOfReach):
+                    self._pause(str(e), "once the catalog is back")
                 elif isinstance(e, UserError):  # fatal (backend unusable, library gone): stop, say why
                     self._stop_for(e)
                     return
@@ -99,9 +102,9 @@ class LiveIndexer:
         self.fatal = str(error)
         self.library.events.publish(Notice("error", f"indexing stopped: {error}"))
 
-    def _pause(self, why: str) -> None:
+    def _pause(self, why: str, until: str) -> None:
         if self.paused is None:
-            message = f"{why}: indexing is paused, and resumes by itself once there is space"
+            message = f"{why}: indexing is paused, and resumes by itself {until}"
             log.info(message)
             self.library.events.publish(Notice("warning", message))
         self.paused = why
@@ -109,8 +112,8 @@ class LiveIndexer:
     def _resume(self) -> None:
         if self.paused is not None:
             self.paused = None
-            log.info("there is disk space again: indexing resumed")
-            self.library.events.publish(Notice("info", "there is disk space again: indexing resumed"))
+            log.info("indexing resumed")
+            self.library.events.publish(Notice("info", "indexing resumed"))
 
     def step(self, stop: threading.Event) -> None:
         if self.settings.store.index:  # a reader neither watches nor scans the share
@@ -162,8 +165,9 @@ class LiveIndexer:
         self.queue.add_jobs([job for job in jobs if job.entry.path in keep], bulk=True)
 
     def _still_worth_it(self, paths: list[str], error: BaseException) -> list[str]:
-        """The paths to try again: all of them after a full disk, else those failed < MAX_ATTEMPTS."""
-        if is_disk_full(error) or isinstance(error, UserError):
+        """The paths to try again: all of them after a full disk or a catalog out of reach, else
+        those failed < MAX_ATTEMPTS."""
+        if is_disk_full(error) or isinstance(error, (UserError, CatalogOutOfReach)):
             return paths
         kept = []
         for path in paths:
@@ -199,8 +203,8 @@ class LiveIndexer:
         try:
             return action(*args)
         except Exception as e:
-            if is_disk_full(e) or isinstance(e, UserError):
-                raise
+            if is_disk_full(e) or isinstance(e, (UserError, CatalogOutOfReach)):
+                raise  # not the path's fault: the round waits and is tried again whole
             log.error("could not apply a change to %s (retried): %s", ", ".join(map(readable, paths)), e)
             log.debug("details", exc_info=True)
             self._failed_now.update(paths)

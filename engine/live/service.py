@@ -66,7 +66,7 @@ class EngineService:
             self.library, parts.writer, parts.scanner, self.queue, self.roots, settings, self.tracker.touch
         )
         # on a shared catalog: other machines' vector changes reach this machine's indexes as they land
-        self.follower = IndexFollower(parts.catalog, parts.indexes) if settings.store.url else None
+        self.follower = IndexFollower(parts.catalog, parts.indexes, self.events) if settings.store.url else None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._closed = False

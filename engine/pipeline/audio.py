@@ -13,12 +13,15 @@ import logging
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import soundfile as sf
 import soxr
 
 from soundalike.engine.errors import DecodeError
+
+if TYPE_CHECKING:  # loaded on the first decode: a query answered from stored vectors never loads libsndfile
+    import soundfile as sf
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +154,8 @@ class _QuietSeeks:
 
 
 def _decode_stream(stream, content_hash: str, max_seconds: float, silence_db: float) -> Decoded:
+    import soundfile as sf
+
     try:
         with sf.SoundFile(_QuietSeeks(stream)) as sound:
             rate, channels, total = sound.samplerate, sound.channels, sound.frames

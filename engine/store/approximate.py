@@ -41,13 +41,12 @@ class Approximate:
 
     def __init__(self, dim: int, lists: int, probe: int):
         quantiser = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        quantiser.hnsw.efSearch = max(64, 2 * probe)  # the lists to probe must come from a wide enough search
         self._index = faiss.IndexIVFScalarQuantizer(
             quantiser, dim, lists, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
         )
         self._quantiser = quantiser  # FAISS does not own it from Python: keep it alive
         self._owner: Any = None
-        self._searching(probe)
+        self.set_probe(probe)
 
     @classmethod
     def adopt(cls, index, probe: int) -> Approximate:
@@ -58,11 +57,12 @@ class Approximate:
         if not isinstance(self._index, faiss.IndexIVFScalarQuantizer):
             raise TypeError(f"{type(self._index).__name__}, not IVF lists with 8-bit codes")
         self._quantiser = faiss.downcast_index(self._index.quantizer)
-        self._quantiser.hnsw.efSearch = max(64, 2 * probe)
-        self._searching(probe)
+        self.set_probe(probe)
         return self
 
-    def _searching(self, probe: int) -> None:
+    def set_probe(self, probe: int) -> None:
+        """Search ``probe`` lists per query (the quantiser searched wide enough to find them)."""
+        self._quantiser.hnsw.efSearch = max(64, 2 * probe)  # the lists to probe must come from a wide enough search
         lists = int(self._index.nlist)
         self._params = faiss.SearchParametersIVF()
         self._params.nprobe = min(probe, lists)

@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from soundalike.engine.errors import UserError
@@ -85,6 +85,13 @@ class Catalog(SharedCatalog):
     def transaction(self) -> Immediate:
         return Immediate(self._connection(), self._write_lock, self.path)
 
+    def change_mark(self) -> tuple[int, int, int]:
+        """Equal on two calls from one thread only when nothing was written in between, by this
+        connection (its change count) or any other (SQLite's data version): to keep a whole-catalog
+        read while it is still true."""
+        conn = self._connection()
+        return id(conn), int(conn.execute("PRAGMA data_version").fetchone()[0]), conn.total_changes
+
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         """The rows of one statement; a database error raised as the store's own (StoreError)."""
         conn = self._connection()
@@ -95,6 +102,11 @@ class Catalog(SharedCatalog):
 
     def filter_sql(self, filters: Filters) -> tuple[str, list]:
         return where(filters)
+
+    words_per_row = True
+
+    def per_row_filter_sql(self, filters: Filters, vocabulary: Mapping[str, Sequence[str]]) -> tuple[str, list]:
+        return where(filters, vocabulary)
 
     # --- roots -------------------------------------------------------------------------------
     def add_root(self, path: str) -> None:

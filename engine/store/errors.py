@@ -22,6 +22,11 @@ class StoreError(SoundalikeError):
     it was writing as failed and goes on; an entry point prints its one line."""
 
 
+class CatalogOutOfReach(StoreError):
+    """A shared catalog's server could not be reached (it is restarting, or the network is down):
+    nothing about the file being written, so work waits for the server instead of giving files up."""
+
+
 class CatalogDamaged(UserError):
     """The catalog's pages are corrupt (or it is not a database): ``soundalike repair`` salvages it."""
 

@@ -102,6 +102,23 @@ class VectorIndex:
         index.save()
         return index
 
+    @classmethod
+    def open_unchecked(
+        cls, path: Path, dim: int, checksum: str, threads: int = 1, approximate: IndexSettings | None = None
+    ) -> VectorIndex | None:
+        """The saved index memory-mapped, its bytes and ids taken on trust (the caller knows it was
+        saved for the catalog's vectors as they are): for one question in a process that changes
+        nothing, which then reads only the pages its search touches. None when it is absent, of
+        another length than ``checksum`` records, or of another shape."""
+        loaded = index_files.read_unchecked(path, checksum)
+        if loaded is None or loaded.d != dim or not isinstance(loaded, faiss.IndexIDMap2):
+            return None
+        index = cls(dim, path, threads, approximate)
+        index._index, index._mapped = loaded, True
+        index._members = set(_ids_of(loaded).tolist())
+        index.checksum = index.loaded_from = checksum
+        return index
+
     def _load_approximate(self, checksum: str) -> None:
         """Search the saved approximate index when it is sound and holds what the exact one does."""
         assert self.approximate is not None
@@ -341,6 +358,13 @@ class VectorIndex:
             else:
                 for chunk, vectors in self._chunks(changed):
                     approx.add(chunk, vectors)
+
+    def vectors_of(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) of those of ``ids`` held (a few of a large index, without copying it all)."""
+        with self._lock:
+            present = np.array([i for i in np.asarray(ids).tolist() if i in self._members], dtype=np.int64)
+            vectors = self._index.reconstruct_batch(present) if len(present) else np.zeros((0, self.dim), np.float32)
+        return present, vectors
 
     def _vectors_of(self, ids: np.ndarray) -> np.ndarray:
         with self._lock:

@@ -154,7 +154,12 @@ class Store(SoundReads, Protocol):
     # listings
     def list_samples(self, filters: Filters = ..., offset: int = 0, limit: int = 200) -> list[SampleRow]: ...
 
-    def list_browse(self, filters: Filters, offset: int = 0, limit: int = 200) -> list[SampleRow]: ...
+    def list_browse(
+        self, filters: Filters, offset: int = 0, limit: int = 200, from_end: bool = False
+    ) -> list[SampleRow]:
+        """One page of the listing in its order; ``from_end``: ``offset`` counts back from its end
+        (the last ``limit`` rows are ``from_end=True, offset=0``), as cheap as a page near the top."""
+        ...
 
     def count_browse(self, filters: Filters) -> int: ...
 

@@ -13,7 +13,7 @@ import os
 from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.rows import SampleRow
 from soundalike.engine.store.shared_catalog import CHUNK, QUALIFIED_COLUMNS, SharedCatalog
-from soundalike.engine.store.where import order_of
+from soundalike.engine.store.where import order_of, tags_containing
 from soundalike.engine.tags import tag_label
 
 
@@ -54,11 +54,54 @@ def _tag_counts(catalog: SharedCatalog, condition: str, params: list) -> list[tu
 
 
 # --- the TUI's library view: word search, loop/one-shot, scored tags, orders ------------------
-def list_browse(catalog: SharedCatalog, filters: Filters, offset: int = 0, limit: int = 200) -> list[SampleRow]:
+#: A word search's first pages are looked for among this many rows at the listing's end first,
+#: testing each row (:meth:`~.shared_catalog.SharedCatalog.per_row_filter_sql`): where matches are
+#: common ("kick" in a drum library) they are there, found in milliseconds, where finding every
+#: match through the name index first took half a second at a million samples. Too few there: the
+#: whole search, as before. Only where the store tests words per row (the SQLite store).
+PROBE_ROWS = 20_000
+PROBE_PAGES = 1_000  # rows into the listing (from either end) that the probe may answer
+
+
+def list_browse(
+    catalog: SharedCatalog, filters: Filters, offset: int = 0, limit: int = 200, from_end: bool = False
+) -> list[SampleRow]:
+    """One page of the listing, in its order; ``from_end``: ``offset`` counts back from its last row."""
+    if catalog.words_per_row and probed(filters) and offset + limit <= PROBE_PAGES:
+        found = _probe(catalog, filters, offset, limit, from_end)
+        if found is not None:
+            return found
     where_sql, params = catalog.filter_sql(filters)
-    source, order, _ = order_of(filters)
+    source, order, _ = order_of(filters, backwards=from_end)
     sql = f"SELECT {QUALIFIED_COLUMNS} FROM {source}{where_sql} ORDER BY {order} LIMIT ? OFFSET ?"
-    return catalog.rows(catalog.query(sql, [*params, limit, offset]))
+    rows = catalog.rows(catalog.query(sql, [*params, limit, offset]))
+    return rows[::-1] if from_end else rows
+
+
+def probed(filters: Filters) -> bool:
+    """Whether a page of this listing is looked for near its end first: words that the name index
+    would answer (three characters or more), all ASCII (so that lower() folds their case as the
+    index does), in path order."""
+    words = filters.words
+    return filters.order == "path" and any(len(w) >= 3 for w in words) and all(w.isascii() for w in words)
+
+
+def _probe(catalog: SharedCatalog, filters: Filters, offset: int, limit: int, from_end: bool) -> list[SampleRow] | None:
+    """The page from the PROBE_ROWS rows at the listing's end, when it is all there (else None)."""
+    order, beyond = ("path DESC", ">") if from_end else ("path", "<")
+    edge = catalog.query(f"SELECT path FROM samples ORDER BY {order} LIMIT 1 OFFSET ?", (PROBE_ROWS,))
+    vocabulary = {}
+    for word in filters.words:
+        sql, params = tags_containing(word)
+        vocabulary[word] = [row[0] for row in catalog.query(sql, params)]
+    where_sql, params = catalog.per_row_filter_sql(filters, vocabulary)
+    bound = (" AND " if where_sql else " WHERE ") + f"path {beyond} ?" if edge else ""
+    sql = f"SELECT {QUALIFIED_COLUMNS} FROM samples{where_sql}{bound} ORDER BY {order} LIMIT ? OFFSET ?"
+    values = catalog.query(sql, [*params, *(edge[0] if edge else ()), limit, offset])
+    if edge and len(values) < limit:
+        return None  # the page reaches past the probed rows
+    rows = catalog.rows(values)
+    return rows[::-1] if from_end else rows
 
 
 def count_browse(catalog: SharedCatalog, filters: Filters) -> int:

@@ -126,6 +126,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX sounds_copy_group ON sounds(copy_group);
     CREATE INDEX sounds_family ON sounds(family);
     """,
+    # 9: a listing narrowed to one status reads its page in path order from one index, not by
+    # sorting every sample of that status (at a million samples, seconds per page)
+    """
+    CREATE INDEX samples_status_path ON samples(status, path);
+    DROP INDEX samples_status;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

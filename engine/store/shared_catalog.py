@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import fields
 from typing import Any
@@ -78,6 +78,15 @@ class SharedCatalog:
 
     def filter_sql(self, filters: Filters) -> tuple[str, list]:
         """The ``WHERE`` clause over ``samples`` of ``filters`` (empty when nothing is filtered), and its parameters."""
+        raise NotImplementedError
+
+    #: Whether :meth:`per_row_filter_sql` can test a search's words on each row read (SQLite's catalog).
+    words_per_row = False
+
+    def per_row_filter_sql(self, filters: Filters, vocabulary: Mapping[str, Sequence[str]]) -> tuple[str, list]:
+        """:meth:`filter_sql` with each word tested on each row read (its name, its tags by its id;
+        ``vocabulary``: each word's matching tags) instead of through the name and tag indexes, which
+        find every match first (where :attr:`words_per_row`)."""
         raise NotImplementedError
 
     def rows(self, values: Iterable[tuple]) -> list[SampleRow]:

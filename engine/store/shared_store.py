@@ -36,8 +36,10 @@ class SharedStore(SharedCatalog):
     def list_samples(self, filters: Filters = Filters(), offset: int = 0, limit: int = 200) -> list[SampleRow]:
         return reads.list_samples(self, filters, offset, limit)
 
-    def list_browse(self, filters: Filters, offset: int = 0, limit: int = 200) -> list[SampleRow]:
-        return reads.list_browse(self, filters, offset, limit)
+    def list_browse(
+        self, filters: Filters, offset: int = 0, limit: int = 200, from_end: bool = False
+    ) -> list[SampleRow]:
+        return reads.list_browse(self, filters, offset, limit, from_end)
 
     def count_browse(self, filters: Filters) -> int:
         return reads.count_browse(self, filters)

@@ -18,6 +18,10 @@ _COLUMNS = "sample_id, fingerprint, layer_name, copy_group, family"
 
 #: Ids per ``IN (...)`` list.
 CHUNK = 500
+#: "A playable sample", written so that SQLite never reads it from the status index: without
+#: statistics it takes ``status = 'ok'`` for a selective test and walks every ok sample to find a
+#: few ids, hashes or names (per chunk written, at a million samples a second each).
+_OK = "(s.status || '') = 'ok'"
 
 
 def _rows(conn, sql: str, params: Sequence = ()) -> list[tuple]:
@@ -60,7 +64,7 @@ def facts(conn, ids: Sequence[int], playable: bool = True) -> dict[int, SoundFac
     """Stored facts of ``ids`` (only samples with status ok when ``playable``)."""
     ids = list(ids)
     found: dict[int, SoundFacts] = {}
-    join = " JOIN samples s ON s.id = d.sample_id AND s.status = 'ok'" if playable else ""
+    join = f" JOIN samples s ON s.id = d.sample_id AND {_OK}" if playable else ""
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         rows = _rows(
@@ -125,7 +129,7 @@ def family_members(conn, families: Iterable[int], limit: int) -> list[int]:
             r[0]
             for r in _rows(
                 conn,
-                "SELECT d.sample_id FROM sounds d JOIN samples s ON s.id = d.sample_id AND s.status = 'ok' "
+                f"SELECT d.sample_id FROM sounds d JOIN samples s ON s.id = d.sample_id AND {_OK} "
                 "WHERE d.family = ? ORDER BY d.sample_id LIMIT ?",
                 (family, limit),
             )
@@ -141,7 +145,10 @@ def labelled(conn, family: int, limit: int) -> list[int]:
 def with_contents(conn, hashes: Iterable[str], limit: int) -> dict[str, list[int]]:
     """content hash -> playable samples with those bytes (at most ``limit`` each)."""
     return _grouped(
-        conn, "SELECT content_hash, id FROM samples WHERE status = 'ok' AND content_hash IN ({})", list(hashes), limit
+        conn,
+        "SELECT content_hash, id FROM samples WHERE (status || '') = 'ok' AND content_hash IN ({}) ORDER BY id",
+        list(hashes),
+        limit,
     )
 
 
@@ -149,8 +156,8 @@ def with_layer_names(conn, names: Iterable[str], limit: int) -> dict[str, list[i
     """layer name -> playable samples that share it (at most ``limit`` each)."""
     return _grouped(
         conn,
-        "SELECT d.layer_name, d.sample_id FROM sounds d JOIN samples s ON s.id = d.sample_id "
-        "AND s.status = 'ok' WHERE d.layer_name IN ({})",
+        f"SELECT d.layer_name, d.sample_id FROM sounds d JOIN samples s ON s.id = d.sample_id AND {_OK} "
+        "WHERE d.layer_name IN ({}) ORDER BY d.sample_id",
         list(names),
         limit,
     )

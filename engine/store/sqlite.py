@@ -36,7 +36,13 @@ class SqliteStore(SharedStore, Catalog):
         return roots.folder_use(self, root)
 
     def best_tags(self, min_score: float = 0.0) -> dict[int, str]:
-        return reads.best_tags(self, min_score)
+        """Kept until the catalog changes: every sample's row is read (seconds at a million), and a
+        kit asks again for each build."""
+        mark = (self.change_mark(), min_score)
+        kept = getattr(self, "_best_tags", None)
+        if kept is None or kept[0] != mark:
+            kept = self._best_tags = (mark, reads.best_tags(self, min_score))
+        return dict(kept[1])
 
     # --- the user's own lists ------------------------------------------------------------------
     def add_user_tag(self, ids: Iterable[int], tag: str) -> str:

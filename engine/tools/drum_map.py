@@ -26,9 +26,15 @@ from pathlib import Path
 
 import numpy as np
 
+from soundalike.engine.tags import UNSURE_MARK
+
 log = logging.getLogger(__name__)
 
 FIT_SAMPLE = 20_000
+#: The most samples one map places: past this, a sample of them chosen by id (the same ones each time,
+#: so a growing library's map does not flicker). A terminal map has a few thousand cells; placing a
+#: million points (reading every vector and every sample's tag) took half a minute.
+MAX_POINTS = 50_000
 MARGIN = 0.05  # of the span, around the 1st..99th percentile box
 OTHER = "other"
 MAP_ASPECT = "overall"
@@ -45,7 +51,7 @@ class Projection:
 
     def project(self, vectors: np.ndarray) -> np.ndarray:
         """(n, 2) float32 positions, the fitted cloud inside 0..1 (new outliers may fall outside)."""
-        xy = (np.asarray(vectors, np.float32) - self.mean) @ self.axes
+        xy = np.asarray(vectors, np.float32) @ self.axes - self.mean @ self.axes  # no centred copy of them all
         x0, x1, y0, y1 = self.bounds
         return ((xy - [x0, y0]) / [max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)]).astype(np.float32)
 
@@ -72,6 +78,16 @@ class Projection:
             if path.exists():
                 log.warning("map projection %s is unreadable (%s): refitting", path, e)
             return None
+
+
+def sample_ids(ids: np.ndarray, count: int) -> np.ndarray:
+    """About ``count`` of ``ids``, chosen by a hash of each id: the same id is chosen again as the
+    library grows by a little, so a map read again keeps its points."""
+    ids = np.asarray(ids, np.int64)
+    if len(ids) <= count:
+        return ids
+    hashed = (ids.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(40)  # 24 well-mixed bits
+    return ids[hashed < np.uint64(int(count / len(ids) * (1 << 24)))]
 
 
 def fit(vectors: np.ndarray, signature: str, seed: int = 0) -> Projection:
@@ -110,6 +126,12 @@ class MapPoints:
     xy: np.ndarray  # (n, 2) float32
     kind: np.ndarray  # (n,) int16
     kinds: tuple[str, ...]
+    total: int = -1  # how many samples these were chosen from (-1: all of them are here)
+
+    @property
+    def of(self) -> int:
+        """How many samples the map stands for (more than it places past its limit)."""
+        return max(self.total, len(self))
 
     def __len__(self) -> int:
         return int(self.ids.size)
@@ -150,7 +172,9 @@ class DrumMap:
             if self.projection is not None and self._outgrown(self.projection):
                 self.projection = None
         if self.projection is None or refit:
-            _, vectors = self.library.index(self.backend).all_vectors()
+            index = self.library.index(self.backend)
+            ids = index.ids()
+            _, vectors = index.vectors_of(sample_ids(ids, FIT_SAMPLE) if len(ids) > FIT_SAMPLE else ids)
             self.projection = fit(self.space(vectors), signature)
             try:
                 self.projection.save(self.path)
@@ -165,16 +189,25 @@ class DrumMap:
             projection.fitted_on, 1
         )
 
-    def points(self, ids: np.ndarray | None = None) -> MapPoints:
-        """Every indexed sample (or only ``ids``) placed on the map, with its best tag as its kind."""
+    def points(self, ids: np.ndarray | None = None, limit: int | None = MAX_POINTS) -> MapPoints:
+        """Every indexed sample (or only ``ids``) placed on the map, with its best tag as its kind;
+        past ``limit`` (None: no limit), a sample of them (:func:`sample_ids`)."""
         projection = self.ensure_projection()
-        all_ids, vectors = self.library.index(self.backend).all_vectors()
-        if ids is not None:
-            keep = np.isin(all_ids, np.asarray(ids, np.int64))
-            all_ids, vectors = all_ids[keep], vectors[keep]
-        xy = projection.project(self.space(vectors)) if len(all_ids) else np.zeros((0, 2), np.float32)
-        kinds, kind = kinds_of(self.library.best_tags(), all_ids)
-        return MapPoints(all_ids, xy, kind, kinds)
+        index = self.library.index(self.backend)
+        wanted = index.ids() if ids is None else np.intersect1d(index.ids(), np.asarray(ids, np.int64))
+        total = len(wanted)
+        if limit is not None and total > limit:
+            wanted = sample_ids(wanted, limit)
+        found, vectors = index.vectors_of(np.sort(wanted))
+        xy = projection.project(self.space(vectors)) if len(found) else np.zeros((0, 2), np.float32)
+        kinds, kind = kinds_of(self._best_tags(found), found)
+        return MapPoints(found, xy, kind, kinds, total)
+
+    def _best_tags(self, ids: np.ndarray) -> dict[int, str]:
+        """Each of ``ids``' best tag when it is sure (read for those ids only, not the whole library)."""
+        threshold = self.library.settings.engine.tag_confidence
+        tags = self.library.browse.top_tags(ids.tolist(), threshold, per_sample=1)
+        return {sid: best[0] for sid, best in tags.items() if best and not best[0].endswith(UNSURE_MARK)}
 
 
 def kinds_of(best: Mapping[int, str], ids: np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:

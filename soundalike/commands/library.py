@@ -97,7 +97,8 @@ def with_library(
     ``existing``: a query, which must not create a library where there is none (a data folder
     deleted under a running ``serve`` would silently come back empty). ``one_query``: a one-off
     query, which searches exactly over the memory-mapped saved index (at 100k samples ~0.1 s
-    quicker than reading the saved approximate index) and never starts building one (minutes of
+    quicker than reading the saved approximate index), opened on trust when its state matches the
+    catalog (no id list or checksum read through it), and never starts building one (minutes of
     work for a process that ends in a fraction of a second)."""
 
     def handler(args: argparse.Namespace, settings: Settings) -> int:
@@ -111,7 +112,7 @@ def with_library(
         local = not settings.store.url  # a shared catalog is on its server, not in the data folder
         if existing and local and not (data_dir / "catalog.sqlite").exists() and not (data_dir / "index").is_dir():
             raise UserError(f"there is no library at {data_dir}: soundalike index ~/Samples (or --data-dir)")
-        with Library(settings) as library:
+        with Library(settings, one_query=one_query) as library:
             notice = unmapped_notice(library)
             if notice:
                 print(f"soundalike: {notice}", file=sys.stderr)

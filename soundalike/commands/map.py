@@ -11,7 +11,7 @@ import numpy as np
 from soundalike.commands.library import with_library
 from soundalike.engine.library.browse import Filters
 from soundalike.engine.library.facade import Library
-from soundalike.engine.tools.drum_map import OTHER, DrumMap
+from soundalike.engine.tools.drum_map import MAX_POINTS, OTHER, DrumMap
 from soundalike.tui.widgets.map_render import View, cells
 
 #: One letter per kind on the text map (capitals for the loud drums); "·" for "other".
@@ -63,7 +63,7 @@ def cmd_map(args: argparse.Namespace, library: Library) -> int:
         under=os.path.abspath(args.under) if args.under else None,
     )
     ids = None if filters.is_empty() else np.array(library.browse.ids_matching(filters), np.int64)
-    points = drum_map.points(ids)
+    points = drum_map.points(ids, limit=None if args.json else MAX_POINTS)
     if args.json:
         rows = library.browse.samples(points.ids.tolist())
         print(

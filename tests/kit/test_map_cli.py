@@ -65,3 +65,24 @@ def test_a_map_fitted_on_a_handful_is_refitted_once_the_library_doubles(kit_libr
         ).save(drum_map.path)
         assert DrumMap(library).ensure_projection().fitted_on == expected  # 600: settled, kept as it is
     DrumMap(library).ensure_projection(refit=True)  # leave a real projection for the other tests
+
+
+def test_a_map_past_its_limit_places_the_same_sample_of_the_library_each_time(kit_library):
+    import numpy as np
+
+    from soundalike.engine.tools.drum_map import DrumMap, sample_ids
+
+    library, _ = kit_library
+    every = DrumMap(library).points()
+    limit = len(every) // 2
+    some = DrumMap(library).points(limit=limit)
+    assert 0 < len(some) < len(every) == some.of and set(some.ids.tolist()) <= set(every.ids.tolist())
+    assert np.array_equal(DrumMap(library).points(limit=limit).ids, some.ids)  # the same ones again
+    where = {int(sid): n for n, sid in enumerate(every.ids)}
+    rows = [where[int(sid)] for sid in some.ids]
+    assert np.allclose(some.xy, every.xy[rows]) and [some.kinds[k] for k in some.kind] == [
+        every.kinds[k] for k in every.kind[rows]
+    ]  # placed and named as on the whole map
+    ids = np.arange(1, 200_001)
+    chosen, grown = sample_ids(ids, 20_000), sample_ids(np.arange(1, 202_001), 20_000)
+    assert abs(len(chosen) - 20_000) < 1_000 and len(np.intersect1d(chosen, grown)) > 0.98 * len(chosen)

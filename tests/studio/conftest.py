@@ -18,6 +18,19 @@ def studio_url(postgres_server, tmp_path) -> str:
 
 
 @pytest.fixture
+def own_server(postgres_server):
+    """A PostgreSQL server of the test's own, to stop, start and restart under the engines using it."""
+    from tests.studio.faults import OwnServer
+
+    server = OwnServer(postgres_server.bin_dir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
 def machine_settings(make_settings, studio_url, tmp_path):
     """Settings of one machine of the studio: ``machine_settings("a", {"samples": "/mnt/a"}, user="ann")``."""
 

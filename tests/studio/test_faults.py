@@ -20,18 +20,13 @@ from soundalike.engine.pipeline.walk import FileEntry
 from soundalike.engine.store.errors import StoreError
 from soundalike.engine.store.postgres.transaction import PgTransaction
 from tests.conftest import TEST_BACKENDS
-from tests.studio.faults import OwnServer, Relay
+from tests.studio.faults import Relay
 from tests.studio.test_sync import DEADLINE, _find
 
 
-@pytest.fixture
-def own_server(postgres_server):
-    server = OwnServer(postgres_server.bin_dir)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def mounts(share) -> dict[str, str]:
+    """A reader's roots: the share the writer registered (a root named after its folder), here too."""
+    return {"Samples": str(share)}
 
 
 def _on(settings, url: str):
@@ -51,7 +46,7 @@ def test_readers_answer_while_the_server_restarts_and_catch_up_after(
     url = own_server.url("postgres")
     writer = Library(_on(machine_settings("a"), url), backends=TEST_BACKENDS)
     writer.scan([str(drum_folder)])
-    reader = EngineService(_on(machine_settings("b", {"Samples": drum_folder}), url), backends=TEST_BACKENDS)
+    reader = EngineService(_on(machine_settings("b", mounts(drum_folder)), url), backends=TEST_BACKENDS)
     try:
         reader.start()
         kick = reader.library.browse.sample_by_path(str(drum_folder / "Kit 0" / "kick_0.wav"))
@@ -85,7 +80,7 @@ def test_a_batch_cut_by_a_network_drop_is_written_again_whole(
     relay = Relay(own_server.port)
     through = own_server.tcp_url(relay.port)
     writer = Library(_on(machine_settings("a"), through), backends=TEST_BACKENDS)
-    reader = EngineService(_on(machine_settings("b", {"Samples": drum_folder}), through), backends=TEST_BACKENDS)
+    reader = EngineService(_on(machine_settings("b", mounts(drum_folder)), through), backends=TEST_BACKENDS)
     stored = PgTransaction.store_vector
     calls = []
 
@@ -145,7 +140,9 @@ def test_searches_stay_quick_while_the_network_answers_nothing(own_server, machi
     relay = Relay(own_server.port)
     writer = Library(_on(machine_settings("a"), own_server.url("postgres")), backends=TEST_BACKENDS)
     writer.scan([str(drum_folder)])
-    reader = Library(_on(machine_settings("b", {"Samples": drum_folder}), own_server.tcp_url(relay.port)), backends=TEST_BACKENDS)
+    reader = Library(
+        _on(machine_settings("b", mounts(drum_folder)), own_server.tcp_url(relay.port)), backends=TEST_BACKENDS
+    )
     try:
         kick = reader.browse.sample_by_path(str(drum_folder / "Kit 0" / "kick_0.wav"))
         assert kick is not None and reader.similar(SimilarQuery(to=kick.id, k=3))

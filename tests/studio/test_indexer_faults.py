@@ -46,8 +46,10 @@ def start_indexer(command: list[str], url: str, share, folder) -> subprocess.Pop
     config = folder / "config.toml"
     config.write_text('[store]\nmachine = "doomed"\nclaim_seconds = 2.0\n[engine]\nworkers = 2\n')
     env = {**os.environ, "SOUNDALIKE_STORE_URL": url}
-    command = [sys.executable, "-m", "soundalike", "--config", str(config), "--data-dir", str(folder / "data")]
-    return subprocess.Popen([*command, "index", str(share)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    soundalike = [sys.executable, "-m", "soundalike", "--config", str(config), "--data-dir", str(folder / "data")]
+    return subprocess.Popen(
+        [*soundalike, *command, str(share)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
 
 
 @pytest.mark.parametrize("command", [["index"], ["serve", "--no-bridge"]], ids=["index", "serve"])

@@ -20,6 +20,11 @@ from tests.conftest import TEST_BACKENDS
 DEADLINE = 2.0
 
 
+def mounts(share) -> dict[str, str]:
+    """A reader's roots: the share the writer registered (a root named after its folder), here too."""
+    return {"Samples": str(share)}
+
+
 def _no_full_reads(monkeypatch) -> list[str]:
     """Reading every stored vector of a backend fails the test from here on."""
     full_reads: list[str] = []
@@ -58,8 +63,10 @@ def test_a_file_recorded_on_one_machine_is_searchable_on_another_without_a_rebui
     land = _later_kit(drum_folder, tmp_path)
     writer = Library(machine_settings("a"), backends=TEST_BACKENDS)
     writer.scan([str(drum_folder)])
-    listening = EngineService(machine_settings("b", {"Samples": drum_folder}), backends=TEST_BACKENDS)
-    polling = Library(machine_settings("c", {"Samples": drum_folder}), backends=TEST_BACKENDS)  # no listener: checks as it searches
+    listening = EngineService(machine_settings("b", mounts(drum_folder)), backends=TEST_BACKENDS)
+    polling = Library(
+        machine_settings("c", mounts(drum_folder)), backends=TEST_BACKENDS
+    )  # no listener: checks as it searches
     try:
         listening.start()
         for reader in (listening.library, polling):
@@ -94,7 +101,7 @@ def test_a_reader_starting_with_its_saved_index_reads_only_what_changed(
     land = _later_kit(drum_folder, tmp_path)
     writer = Library(machine_settings("a"), backends=TEST_BACKENDS)
     writer.scan([str(drum_folder)])
-    reader = Library(machine_settings("b", {"Samples": drum_folder}), backends=TEST_BACKENDS)
+    reader = Library(machine_settings("b", mounts(drum_folder)), backends=TEST_BACKENDS)
     assert len(reader.index("bands")) == 12
     reader.close()  # saved on this machine, at the catalog's version
 
@@ -112,7 +119,7 @@ def test_a_reader_starting_with_its_saved_index_reads_only_what_changed(
 
     monkeypatch.setattr(PostgresStore, "vector_changes", counted)
     full_reads = _no_full_reads(monkeypatch)
-    reader = Library(machine_settings("b", {"Samples": drum_folder}), backends=TEST_BACKENDS)
+    reader = Library(machine_settings("b", mounts(drum_folder)), backends=TEST_BACKENDS)
     try:
         index = reader.index("bands")
         assert len(index) == 23 and full_reads == []
@@ -129,7 +136,9 @@ def test_a_reader_beside_the_machines_engine_starts_from_its_saved_index(
     land = _later_kit(drum_folder, tmp_path)
     writer = Library(machine_settings("a"), backends=TEST_BACKENDS)
     writer.scan([str(drum_folder)])
-    engine = EngineService(machine_settings("b", {"Samples": drum_folder}), backends=TEST_BACKENDS)  # owns machine b's folder
+    engine = EngineService(
+        machine_settings("b", mounts(drum_folder)), backends=TEST_BACKENDS
+    )  # owns machine b's folder
     try:
         engine.start()
         assert len(engine.library.index("bands")) == 12
@@ -137,7 +146,9 @@ def test_a_reader_beside_the_machines_engine_starts_from_its_saved_index(
         land()
         writer.scan([str(drum_folder)])
         full_reads = _no_full_reads(monkeypatch)
-        cli = Library(machine_settings("b", {"Samples": drum_folder}), backends=TEST_BACKENDS)  # `soundalike similar` on machine b
+        cli = Library(
+            machine_settings("b", mounts(drum_folder)), backends=TEST_BACKENDS
+        )  # `soundalike similar` on machine b
         try:
             assert len(cli.index("bands")) == 24 and full_reads == []
         finally:

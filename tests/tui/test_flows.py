@@ -233,7 +233,7 @@ async def test_a_new_file_appears_live_without_moving_the_cursor(service, drum_f
         await in_thread(service.library.scan)
         await wait_for(pilot, lambda: samples(app).source.count == 25, what="the new file")
         assert samples(app).current.id == before.id and samples(app).cursor == 6
-        assert app.status_state.counts.get("ok") == 25
+        await wait_for(pilot, lambda: app.status_state.counts.get("ok") == 25, what="the status bar's counts")
 
 
 async def test_failed_files_are_listed_with_their_reason_and_never_block(service, drum_folder, fake_sd):

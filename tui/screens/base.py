@@ -10,6 +10,7 @@ run time), so a screen's ``self.app.clips`` is checked like any attribute.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,8 @@ import numpy as np
 from textual.binding import Binding
 from textual.screen import Screen
 
-from soundalike.engine.library.browse import SampleRow
+from soundalike.engine.errors import SoundalikeError
+from soundalike.engine.library.browse import LibraryBrowse, SampleRow
 from soundalike.tui import results_query
 from soundalike.tui.clipboard import copy_with_tool
 from soundalike.tui.keys import bindings
@@ -28,7 +30,22 @@ from soundalike.tui.writes import toggle_favourite
 if TYPE_CHECKING:
     from textual import getters
 
+    from soundalike.engine.musical.analysis import Musical
     from soundalike.tui.app import SoundalikeApp
+
+log = logging.getLogger(__name__)
+
+
+def sample_facts(browse: LibraryBrowse, sample: SampleRow | None) -> tuple[dict[str, dict[str, float]], Musical | None]:
+    """The tags and musical facts the detail pane shows for ``sample``; none while they cannot be
+    read (a shared catalog's server out of reach: the list and searches go on meanwhile)."""
+    if sample is None:
+        return {}, None
+    try:
+        return browse.tags(sample.id), browse.musical([sample.id]).get(sample.id)
+    except SoundalikeError as e:
+        log.info("facts of %s not shown: %s", sample.path, e)
+        return {}, None
 
 
 class AppScreen(Screen):

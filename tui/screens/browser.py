@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import time
 
 import numpy as np
 from rich.text import Text
@@ -30,6 +31,7 @@ from soundalike.tui.keys import bindings, keys_for, pretty
 from soundalike.tui.live import BridgeNews, SamplesChanged
 from soundalike.tui.results_query import ResultsQuery
 from soundalike.tui.rows import RowSource
+from soundalike.tui.screens.base import sample_facts
 from soundalike.tui.screens.confirm import Confirm
 from soundalike.tui.screens.listing import ListingScreen
 from soundalike.tui.widgets.bridge_panel import BridgePanel
@@ -42,6 +44,9 @@ from soundalike.tui.widgets.status_bar import StatusBar
 log = logging.getLogger(__name__)
 
 SEARCH_DEBOUNCE_SECONDS = 0.15
+#: A listing shown is counted (every match read: at a million samples, up to seconds of CPU) only
+#: once it has stayed this long, so that typing a search does not count each prefix.
+COUNT_AFTER_SECONDS = 0.3
 #: Cycles that only the results have.
 RESULTS_ONLY = frozenset({"scope", "aspect", "collapse"})
 
@@ -121,7 +126,19 @@ class BrowserScreen(ListingScreen):
         return np.array(ids, np.int64), self.state.describe() or "filtered samples"
 
     def on_samples_changed(self, message: SamplesChanged) -> None:
-        self.requery()
+        if not self._update_in_place(message.ids):
+            self.requery()
+
+    def _update_in_place(self, ids) -> bool:
+        """Rows on screen changed where they are (a star, a file indexed again): those rows are
+        read again, not the listing (which at a million samples takes longer than a keystroke)."""
+        lst = self.query_one(SampleList)
+        if not ids or not isinstance(lst.source, RowSource) or not lst.source.update_rows(ids):
+            return False
+        lst.refresh()
+        if lst.current is not None and lst.current.id in ids:
+            lst.announce()
+        return True
 
     def on_bridge_news(self, message: BridgeNews) -> None:
         if message.activity:
@@ -130,7 +147,10 @@ class BrowserScreen(ListingScreen):
             self.query_one(BridgePanel).set_state(message.state)
 
     def refresh_sample(self, sample_id: int) -> None:
-        self.requery()
+        """A star changed: that one row is read again (the listing, its count and the cursor stay);
+        anything else (0: your tags, collections) reads the listing again."""
+        if not (sample_id and self._update_in_place({sample_id})):
+            self.requery()
 
     # --- filters ------------------------------------------------------------------------------
     def filters(self) -> FilterState:
@@ -155,11 +175,21 @@ class BrowserScreen(ListingScreen):
 
     @work(thread=True, exclusive=True, group="listing")
     def _read_listing(self, state: FilterState, keep_id: int | None, reset: bool) -> None:
-        source = RowSource(self.library.browse, state.query(self.settings))
+        """The rows on screen first, shown at once; then the count (every match read), which sets
+        the list's length. Uncounted, the list is as long as what has been read."""
+        source = RowSource(self.library.browse, state.query(self.settings), count=False)
         index = source.index_of(keep_id) if keep_id is not None else None
         source.row(index or 0)  # the first page on screen, read here too
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_listing, state, source, index, reset)
+        if get_current_worker().is_cancelled:
+            return
+        self.app.call_from_thread(self._show_listing, state, source, index, reset)
+        if not source.counted:
+            time.sleep(COUNT_AFTER_SECONDS)  # typing on: a newer listing cancels this one before it counts
+            if get_current_worker().is_cancelled:
+                return
+            count = self.library.browse.count(source.query)
+            if not get_current_worker().is_cancelled:
+                self.app.call_from_thread(self._counted, source, count)
 
     def _show_listing(self, state: FilterState, source: RowSource, index: int | None, reset: bool) -> None:
         if state != self.state:
@@ -168,8 +198,17 @@ class BrowserScreen(ListingScreen):
         self.query_one(SampleList).show_source(source, state.folder, index, reset=reset)
         self._update_filter_bar()
 
+    def _counted(self, source: RowSource, count: int) -> None:
+        source.set_count(count)
+        lst = self.query_one(SampleList)
+        if lst.source is source:
+            lst.lengthen()
+            self._update_filter_bar()
+
     def _update_filter_bar(self, pending: bool = False) -> None:
-        count = "… samples" if pending else fmt.count(self.query_one(SampleList).source.count, "sample")
+        source = self.query_one(SampleList).source
+        counted = getattr(source, "counted", True)
+        count = "… samples" if pending or not counted else fmt.count(source.count, "sample")
         described = self.state.describe()
         line = f"{self.state.folder_label()} · {count}" + (f" · {described}" if described else "")
         self.query_one("#filter-bar", Static).update(Text(line))  # search text is not markup
@@ -343,9 +382,7 @@ class BrowserScreen(ListingScreen):
     # --- the list -----------------------------------------------------------------------------
     def on_sample_list_highlighted(self, event: SampleList.Highlighted) -> None:
         sample = event.sample
-        tags = self.library.browse.tags(sample.id) if sample is not None else {}
-        musical = self.library.browse.musical([sample.id]).get(sample.id) if sample is not None else None
-        self.query_one(DetailPane).show(sample, tags, musical)
+        self.query_one(DetailPane).show(sample, *sample_facts(self.library.browse, sample))
         self.app.cursor_moved(sample)
 
     def action_toggle_bridge(self) -> None:

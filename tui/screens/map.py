@@ -116,7 +116,8 @@ class MapScreen(AppScreen):
         self.points = points
         self.query_one(MapView).set_points(points, keep_view)
         scope = self.scope_title + (f", tag {self.tag}" if self.tag else "")
-        self.query_one("#map-title", Static).update(f"map of {scope} — {len(points)} samples")
+        shown = f"{len(points):,} samples" + (f" (a sample of {points.of:,})" if points.of > len(points) else "")
+        self.query_one("#map-title", Static).update(f"map of {scope} — {shown}")
         self._legend()
 
     def on_resize(self) -> None:

@@ -38,6 +38,7 @@ from soundalike.tui.keys import bindings
 from soundalike.tui.live import SamplesChanged
 from soundalike.tui.results_query import ResultsQuery
 from soundalike.tui.rows import GroupSource
+from soundalike.tui.screens.base import sample_facts
 from soundalike.tui.screens.listing import ListingScreen
 from soundalike.tui.widgets.columns import SORTS, next_sort
 from soundalike.tui.widgets.detail import DetailPane
@@ -210,19 +211,23 @@ class ResultsScreen(ListingScreen):
         try:
             found = loader()
             groups, error, self._own = as_groups(found), None, found.own if isinstance(found, Folded) else Own()
+            source = self._group_source(groups)  # reads the hits' tags: a catalog out of reach fails here too
         except (SoundalikeError, ValueError) as e:
             log.warning("query failed: %s: %s", self.title_text, e, exc_info=True)
-            groups, error, self._own = [], str(e), Own()
+            error, self._own = str(e), Own()
+            source = self._group_source([])
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, source, error, generation)
+
+    def _group_source(self, groups: list) -> GroupSource:
         old = self.query_one(SampleList).source
-        source = GroupSource(
+        return GroupSource(
             self.library.browse,
             groups,
             self.settings.tag_min_score,
             sort=getattr(old, "sort", "score"),
             expanded=frozenset(getattr(old, "expanded", ())),
         )
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show, source, error, generation)
 
     def _show(self, source: GroupSource, error: str | None, generation: int) -> None:
         if generation != self._generation:
@@ -261,8 +266,7 @@ class ResultsScreen(ListingScreen):
 
     def on_sample_list_highlighted(self, event: SampleList.Highlighted) -> None:
         sample = event.sample
-        musical = self.library.browse.musical([sample.id]).get(sample.id) if sample else None
-        self.query_one(DetailPane).show(sample, self.library.browse.tags(sample.id) if sample else {}, musical)
+        self.query_one(DetailPane).show(sample, *sample_facts(self.library.browse, sample))
         self.app.cursor_moved(sample)
         lst = self.query_one(SampleList)
         if sample is not None and lst.cursor == lst.source.count - 1:

@@ -139,6 +139,11 @@ class SampleList(ScrollView, can_focus=True):
     def _sync_size(self) -> None:
         self.virtual_size = Size(self.scrollable_content_region.width, self.source.count)
 
+    def lengthen(self) -> None:
+        """The source was counted after it was shown: its length is known now."""
+        self._sync_size()
+        self.refresh()
+
     # --- moving -------------------------------------------------------------------------------
     def move_to(self, index: int, announce: bool = True) -> None:
         index = max(0, min(index, self.source.count - 1))
@@ -179,6 +184,10 @@ class SampleList(ScrollView, can_focus=True):
 
     def on_click(self, event: Click) -> None:
         self.move_to(int(self.scroll_offset.y) + event.y)
+
+    def announce(self) -> None:
+        """Tell the screen about the sample under the cursor again (it changed in place)."""
+        self._announce()
 
     def _announce(self) -> None:
         self.post_message(self.Highlighted(self.current, self.source.tags(self.cursor)))

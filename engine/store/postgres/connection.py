@@ -21,7 +21,7 @@ import psycopg
 from psycopg import conninfo
 from psycopg.adapt import Loader
 
-from soundalike.engine.store.errors import StoreError
+from soundalike.engine.store.errors import CatalogOutOfReach, StoreError
 from soundalike.engine.store.text import ESCAPE, to_db, unescape, without_nul
 
 log = logging.getLogger(__name__)
@@ -54,9 +54,10 @@ def where_of(url: str) -> str:
     return f"the PostgreSQL catalog {parts.get('dbname', '?')} on {parts.get('host', 'localhost')}"
 
 
-def store_error(url: str, error: psycopg.Error) -> StoreError:
+def store_error(url: str, error: psycopg.Error, lost: bool = False) -> StoreError:
+    """The store's error for ``error``; ``lost``: the server could not be reached (CatalogOutOfReach)."""
     said = " ".join(str(error).split())  # libpq's messages run over several lines: one line here
-    return StoreError(f"{where_of(url)} could not be read or written ({said})")
+    return (CatalogOutOfReach if lost else StoreError)(f"{where_of(url)} could not be read or written ({said})")
 
 
 def _marks(sql: str) -> str:
@@ -108,7 +109,7 @@ class PgConnection:
         try:
             raw = psycopg.connect(url := self.url, autocommit=True, **KEEPALIVES)
         except psycopg.Error as e:
-            raise store_error(url, e) from e
+            raise store_error(url, e, lost=True) from e
         raw.adapters.register_loader("text", _StoredText)
         return raw
 
@@ -133,7 +134,7 @@ class PgConnection:
                 return self._usable().execute(_marks(sql), _encoded(params))
             except psycopg.OperationalError as e:
                 if attempt == 2 or self.in_transaction or not self.raw.closed:
-                    raise store_error(self.url, e) from e
+                    raise store_error(self.url, e, lost=self.raw.closed) from e
             except psycopg.Error as e:
                 raise store_error(self.url, e) from e
         raise AssertionError("unreachable")
@@ -143,7 +144,7 @@ class PgConnection:
         try:
             cursor.executemany(_marks(sql), [_encoded(params) for params in seq])
         except psycopg.Error as e:
-            raise store_error(self.url, e) from e
+            raise store_error(self.url, e, lost=self.raw.closed) from e
         return cursor
 
     def begin(self, how: str = "", wait: float = 0.0) -> None:

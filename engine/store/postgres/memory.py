@@ -1,7 +1,8 @@
 """What the catalog last answered to the reads a search makes, for while its server is out of reach.
 
 A machine on a shared catalog searches its own FAISS index; a search then reads the hits' rows, their
-copy and family labels and the backend's model signature from the catalog. :class:`ReadMemory` keeps
+copy and family labels and the backend's model signature from the catalog (and, to take a query by
+its path, the library's folders and the query file's own row). :class:`ReadMemory` keeps
 those answers as they come, so while the server restarts or the network is down the machine still
 answers searches over what it has read before (a hit never read is left out). Nothing here is
 written back, and nothing is answered from memory while the server answers.
@@ -24,13 +25,33 @@ class ReadMemory:
         self._rows: dict[int, SampleRow] = {}
         self._labels: dict[int, tuple[int, int]] = {}
         self._signatures: dict[str, str | None] = {}
+        self._paths: dict[str, int] = {}
+        self._roots: list[str] | None = None
         self._lock = threading.Lock()
 
     def keep_rows(self, rows: Mapping[int, SampleRow]) -> None:
         with self._lock:
             if len(self._rows) + len(rows) > self._limit:
                 self._rows.clear()
+                self._paths.clear()
             self._rows.update(rows)
+            self._paths.update((row.path, sid) for sid, row in rows.items())
+
+    def row_at(self, path: str) -> SampleRow | None:
+        with self._lock:
+            sid = self._paths.get(path)
+            return None if sid is None else self._rows.get(sid)
+
+    def keep_roots(self, roots: list[str]) -> None:
+        with self._lock:
+            self._roots = list(roots)
+
+    def roots(self) -> list[str]:
+        """The library's folders as last read; KeyError when they never were."""
+        with self._lock:
+            if self._roots is None:
+                raise KeyError("roots")
+            return list(self._roots)
 
     def rows(self, ids: Iterable[int]) -> dict[int, SampleRow]:
         with self._lock:

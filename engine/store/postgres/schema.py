@@ -205,6 +205,12 @@ MIGRATIONS: tuple[str, ...] = (
         FOR EACH ROW WHEN ((OLD.status = 'ok') IS DISTINCT FROM (NEW.status = 'ok'))
         EXECUTE FUNCTION log_status_change();
     """,
+    # 6: a listing narrowed to one status reads its page in path order from one index (the
+    # SQLite schema's 9)
+    """
+    CREATE INDEX samples_status_path ON samples(status, path);
+    DROP INDEX samples_status;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from soundalike.engine.config import StoreSettings
 from soundalike.engine.store import sounds
 from soundalike.engine.store.errors import StoreError
+from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.postgres import claims as pg_claims
 from soundalike.engine.store.postgres import user_lists as own
 from soundalike.engine.store.postgres.catalog import PgCatalog
@@ -28,7 +29,8 @@ log = logging.getLogger(__name__)
 
 class PostgresStore(SharedStore, PgCatalog):
     """While the server is out of reach, the reads a search makes (rows, labels, the model's
-    signature) are answered from what it answered before (:mod:`.memory`); every other read fails."""
+    signature, the library's folders, the query's row by its path) are answered from what it
+    answered before (:mod:`.memory`); every other read fails."""
 
     def __init__(self, url: str, settings: StoreSettings | None = None):
         self._memory = ReadMemory()
@@ -55,6 +57,28 @@ class PostgresStore(SharedStore, PgCatalog):
         self._said_out_of_reach = False
         return rows
 
+    def sample_by_path(self, path: str) -> SampleRow | None:
+        try:
+            row = super().sample_by_path(path)
+        except StoreError as e:
+            self._out_of_reach(e)
+            return self._memory.row_at(path)
+        if row is not None:
+            self._memory.keep_rows({row.id: row})
+        return row
+
+    def roots(self) -> list[str]:
+        try:
+            roots = super().roots()
+        except StoreError as e:
+            self._out_of_reach(e)
+            try:
+                return self._memory.roots()
+            except KeyError:
+                raise e from None
+        self._memory.keep_roots(roots)
+        return roots
+
     def backend_signature(self, backend: str) -> str | None:
         try:
             signature = super().backend_signature(backend)
@@ -70,6 +94,28 @@ class PostgresStore(SharedStore, PgCatalog):
     # --- what of the user's a folder holds, and the user's best tags ---------------------------
     def folder_use(self, root: str) -> FolderUse:
         return own.folder_use(self, root)
+
+    # --- listings and tags: a listing shown is remembered; tags, none while out of reach -------
+    def list_samples(self, filters: Filters = Filters(), offset: int = 0, limit: int = 200) -> list[SampleRow]:
+        return self._kept(super().list_samples(filters, offset, limit))
+
+    def list_browse(
+        self, filters: Filters, offset: int = 0, limit: int = 200, from_end: bool = False
+    ) -> list[SampleRow]:
+        return self._kept(super().list_browse(filters, offset, limit, from_end))
+
+    def _kept(self, rows: list[SampleRow]) -> list[SampleRow]:
+        """``rows``, remembered for searches while the server is out of reach (a listing shown is read)."""
+        self._memory.keep_rows({row.id: row for row in rows})
+        return rows
+
+    def top_tags(self, ids: list[int], min_score: float = 0.5, per_sample: int = 3) -> dict[int, list[str]]:
+        """Each sample's best tags; while the server is out of reach, none (results are shown without)."""
+        try:
+            return super().top_tags(ids, min_score, per_sample)
+        except StoreError as e:
+            self._out_of_reach(e)
+            return {}
 
     def best_tags(self, min_score: float = 0.0) -> dict[int, str]:
         return own.best_tags(self, min_score)

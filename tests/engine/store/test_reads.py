@@ -204,3 +204,62 @@ def test_migrating_a_version_2_catalog_indexes_tags_by_score(tmp_path):
         "/S/FX/old riser.wav"
     ]
     catalog.close()
+
+
+@pytest.mark.parametrize("from_end", [False, True])
+def test_a_status_listing_reads_its_pages_in_order_from_one_index(catalog, from_end):
+    """Narrowed to one status, a page comes in path order from an index, not by sorting every match
+    (seconds per page at a million samples), from either end of the listing."""
+    backwards = " DESC" if from_end else ""
+    plan = " ".join(
+        str(step[-1])
+        for step in catalog.query(
+            f"EXPLAIN QUERY PLAN SELECT id FROM samples WHERE status = ? ORDER BY path{backwards} LIMIT 200", ("ok",)
+        )
+    )
+    assert "samples_status_path" in plan and "TEMP B-TREE" not in plan
+    assert [r.path for r in list_browse(catalog, Filters(status="ok"), 0, 2, from_end=from_end)] == (
+        sorted(f"/Samples/{n}" for n in NAMES)[-2:] if from_end else sorted(f"/Samples/{n}" for n in NAMES)[:2]
+    )
+
+
+def test_best_tags_are_read_again_once_the_catalog_changes(tmp_path, monkeypatch):
+    from soundalike.engine.store import reads
+    from soundalike.engine.store.sqlite import SqliteStore
+
+    read, reads_made = reads.best_tags, []
+    monkeypatch.setattr(reads, "best_tags", lambda *a: reads_made.append(1) or read(*a))
+    store, other = SqliteStore(tmp_path / "c.sqlite"), SqliteStore(tmp_path / "c.sqlite")
+    ids = [add(store, "/S", f"s{n}.wav") for n in range(3)]
+    with store.transaction() as tx:
+        tx.store_tags(ids[0], "clap", {"kick": 0.9})
+    assert store.best_tags(0.5) == {ids[0]: "kick"}
+    store.best_tags(0.5)[ids[1]] = "mine"  # a copy: the caller may change it
+    assert store.best_tags(0.5) == {ids[0]: "kick"} and len(reads_made) == 1  # kept while nothing changed
+    with store.transaction() as tx:  # written here
+        tx.store_tags(ids[1], "clap", {"snare": 0.8})
+    assert store.best_tags(0.5) == {ids[0]: "kick", ids[1]: "snare"}
+    with other.transaction() as tx:  # written by another connection (another process, another thread)
+        tx.store_tags(ids[2], "clap", {"hat": 0.7})
+    assert store.best_tags(0.5) == {ids[0]: "kick", ids[1]: "snare", ids[2]: "hat"}
+    assert store.best_tags(0.75) == {ids[0]: "kick", ids[1]: "snare"}
+    store.close(), other.close()
+
+
+@pytest.mark.parametrize("probe_rows", [2, 5, 40])
+def test_a_word_search_page_found_near_the_end_is_the_page_the_whole_search_gives(tmp_path, monkeypatch, probe_rows):
+    from soundalike.engine.store import reads
+
+    catalog = Catalog(tmp_path / "c.sqlite")
+    rng = random.Random(probe_rows)
+    ids = [add(catalog, "/S", f"{rng.choice(['Kick', 'snare', 'hat'])}_{n:03d}.wav") for n in range(30)]
+    with catalog.transaction() as tx:
+        for sid in ids:
+            cat.store_tags(tx, sid, "builtin", {rng.choice(["kick", "snare", "closed hat"]): rng.choice([0.3, 0.9])})
+    monkeypatch.setattr(reads, "PROBE_ROWS", probe_rows)
+    for words in (("kick",), ("KICK", "_0"), ("hat",), ("zzz",), ("snare", "ki")):
+        filters = Filters(words=words, tag_min_score=0.5)
+        every = [r.id for r in list_browse(catalog, filters, 0, 100_000)]  # too deep to probe: the whole search
+        for offset, from_end in ((0, False), (3, False), (0, True), (2, True)):
+            page = [r.id for r in list_browse(catalog, filters, offset, 4, from_end=from_end)]
+            assert page == (every[::-1][offset : offset + 4][::-1] if from_end else every[offset : offset + 4])

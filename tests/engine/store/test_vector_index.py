@@ -149,3 +149,18 @@ def test_an_opened_index_is_mapped_and_copied_before_its_first_change(tmp_path, 
         30,
         40,
     ]
+
+
+def test_an_index_opened_on_trust_searches_its_file_and_refuses_one_of_another_length(tmp_path):
+    path = tmp_path / "bands.faiss"
+    index = VectorIndex(3, path)
+    index.add(np.array([10, 20, 30]), AXES)
+    index.save()
+    assert index.checksum is not None
+    trusted = VectorIndex.open_unchecked(path, 3, index.checksum)
+    assert trusted is not None and trusted.search(AXES[2], 1)[0][0] == 30
+    assert VectorIndex.open_unchecked(path, 4, index.checksum) is None  # another width
+    with open(path, "ab") as handle:
+        handle.write(b"\0" * 8)  # a file that is not the one saved
+    assert VectorIndex.open_unchecked(path, 3, index.checksum) is None
+    assert VectorIndex.open_unchecked(path, 3, "0123abcd") is None  # a BLAKE2 state: checked the slow way

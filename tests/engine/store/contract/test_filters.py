@@ -72,3 +72,12 @@ def test_listing_orders_place_rows_alike(store, library):
     assert store.count_browse(Filters(order="key")) == 5
     with pytest.raises(QueryError):
         store.list_browse(Filters(order="size"))
+
+
+@pytest.mark.parametrize("order", ["path", "added", "bpm", "key"])
+def test_a_page_read_from_the_end_is_the_same_rows_in_the_same_order(store, library, order):
+    for filters in (Filters(order=order), Filters(order=order, status="ok")):
+        every = [r.id for r in store.list_browse(filters)]
+        assert [r.id for r in store.list_browse(filters, 0, 2, from_end=True)] == every[-2:]
+        assert [r.id for r in store.list_browse(filters, 1, 2, from_end=True)] == every[-3:-1]
+        assert [r.id for r in store.list_browse(filters, 0, 100, from_end=True)] == every
