@@ -214,6 +214,11 @@ CATALOG_LEVEL = tuple(
         "factory",
         "filters",
         "where",
+        "dialect",
+        "paths",
+        "shared_catalog",
+        "shared_store",
+        "shared_transaction",
     )
 )
 

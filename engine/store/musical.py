@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from soundalike.engine.errors import QueryError
 from soundalike.engine.musical.analysis import VERSION, Musical
 from soundalike.engine.musical.filters import KINDS
+from soundalike.engine.store.dialect import Dialect
 
 _COLUMNS = (
     "kind",
@@ -28,13 +29,12 @@ _COLUMNS = (
 NOTES_SEPARATOR = "; "
 
 
-def store_musical(tx: sqlite3.Connection, sample_id: int, facts: Musical, version: int = VERSION) -> None:
+def store_musical(
+    tx: sqlite3.Connection, sample_id: int, facts: Musical, dialect: Dialect, version: int = VERSION
+) -> None:
     values = [getattr(facts, name) for name in _COLUMNS]
-    marks = ", ".join("?" * (len(_COLUMNS) + 3))
-    tx.execute(
-        f"INSERT OR REPLACE INTO musical(sample_id, version, {', '.join(_COLUMNS)}, notes) VALUES ({marks})",
-        [sample_id, version, *values, NOTES_SEPARATOR.join(facts.notes)],
-    )
+    insert = dialect.upsert("musical", ("sample_id",), ("sample_id", "version", *_COLUMNS, "notes"))
+    tx.execute(insert, [sample_id, version, *values, NOTES_SEPARATOR.join(facts.notes)])
 
 
 def musical_of(catalog, ids: Sequence[int]) -> dict[int, Musical]:

@@ -1,70 +1,80 @@
-"""Read-only catalog queries for browsing: folders, paged and filtered sample lists, random picks.
+"""Read-only catalog queries for browsing: folders, paged and filtered sample lists, random picks, tags.
 
 These back the TUI's library view and the bridge's ``random``; they never load vectors, so a
-page of a million-sample library costs one indexed SQL query.
+page of a million-sample library costs one indexed SQL query. Both stores read through them: the
+filter's clause, the rows handed out and the tags the user sees are the catalog's own
+(:class:`~.shared_catalog.SharedCatalog`).
 """
 
 from __future__ import annotations
 
 import os
 
-from soundalike.engine.store.catalog import SAMPLE_COLUMNS, Catalog, SampleRow, row_from_values
 from soundalike.engine.store.filters import Filters
-from soundalike.engine.store.where import order_of, tags_containing, where
+from soundalike.engine.store.rows import SampleRow
+from soundalike.engine.store.shared_catalog import CHUNK, QUALIFIED_COLUMNS, SharedCatalog
+from soundalike.engine.store.where import order_of, tags_containing
 from soundalike.engine.tags import tag_label
 
 
-def list_samples(catalog: Catalog, filters: Filters = Filters(), offset: int = 0, limit: int = 200) -> list[SampleRow]:
-    where_sql, params = where(filters)
-    sql = f"SELECT {SAMPLE_COLUMNS} FROM samples{where_sql} ORDER BY path LIMIT ? OFFSET ?"
-    return [row_from_values(r) for r in catalog.query(sql, [*params, limit, offset])]
+def list_samples(
+    catalog: SharedCatalog, filters: Filters = Filters(), offset: int = 0, limit: int = 200
+) -> list[SampleRow]:
+    where_sql, params = catalog.filter_sql(filters)
+    sql = f"SELECT {QUALIFIED_COLUMNS} FROM samples{where_sql} ORDER BY path LIMIT ? OFFSET ?"
+    return catalog.rows(catalog.query(sql, [*params, limit, offset]))
 
 
-def folders(catalog: Catalog) -> list[str]:
-    """Every folder that directly holds a sample, sorted."""
+def folders(catalog: SharedCatalog) -> list[str]:
+    """Every folder that directly holds a sample, sorted (as stored)."""
     rows = catalog.query("SELECT DISTINCT rtrim(path, replace(path, ?, '')) FROM samples", (os.sep,))
     return sorted({row[0].rstrip(os.sep) for row in rows if row[0]})
 
 
-def random_sample(catalog: Catalog, tag: str | None = None) -> SampleRow | None:
+def random_sample(catalog: SharedCatalog, tag: str | None = None) -> SampleRow | None:
     """A random playable sample, optionally with ``tag``."""
-    where_sql, params = where(Filters(tag=tag, status="ok"))
-    rows = catalog.query(f"SELECT {SAMPLE_COLUMNS} FROM samples{where_sql} ORDER BY random() LIMIT 1", params)
-    return row_from_values(rows[0]) if rows else None
+    where_sql, params = catalog.filter_sql(Filters(tag=tag, status="ok"))
+    rows = catalog.query(f"SELECT {QUALIFIED_COLUMNS} FROM samples{where_sql} ORDER BY random() LIMIT 1", params)
+    return catalog.row(rows[0]) if rows else None
 
 
-def all_tags(catalog: Catalog) -> list[tuple[str, int]]:
+def all_tags(catalog: SharedCatalog) -> list[tuple[str, int]]:
     """(tag, number of samples) over every tag source, most common first."""
-    return [
-        (t, n)
-        for t, n in catalog.query(
-            "SELECT tag, count(DISTINCT sample_id) FROM tags GROUP BY tag ORDER BY count(DISTINCT sample_id) DESC, tag"
-        )
-    ]
+    return _tag_counts(catalog, "", [])
+
+
+def _tag_counts(catalog: SharedCatalog, condition: str, params: list) -> list[tuple[str, int]]:
+    source, source_params = catalog.tag_source()
+    rows = catalog.query(
+        f"SELECT tag, count(DISTINCT sample_id) FROM {source}{condition} GROUP BY tag "
+        "ORDER BY count(DISTINCT sample_id) DESC, tag",
+        [*source_params, *params],
+    )
+    return [(tag, int(n)) for tag, n in rows]
 
 
 # --- the TUI's library view: word search, loop/one-shot, scored tags, orders ------------------
 #: A word search's first pages are looked for among this many rows at the listing's end first,
-#: testing each row (:func:`where` ``per_row``): where matches are common ("kick" in a drum
-#: library) they are there, found in milliseconds, where finding every match through the name
-#: index first took half a second at a million samples. Too few there: the whole search, as before.
+#: testing each row (:meth:`~.shared_catalog.SharedCatalog.per_row_filter_sql`): where matches are
+#: common ("kick" in a drum library) they are there, found in milliseconds, where finding every
+#: match through the name index first took half a second at a million samples. Too few there: the
+#: whole search, as before. Only where the store tests words per row (the SQLite store).
 PROBE_ROWS = 20_000
 PROBE_PAGES = 1_000  # rows into the listing (from either end) that the probe may answer
 
 
 def list_browse(
-    catalog: Catalog, filters: Filters, offset: int = 0, limit: int = 200, from_end: bool = False
+    catalog: SharedCatalog, filters: Filters, offset: int = 0, limit: int = 200, from_end: bool = False
 ) -> list[SampleRow]:
     """One page of the listing, in its order; ``from_end``: ``offset`` counts back from its last row."""
-    if probed(filters) and offset + limit <= PROBE_PAGES:
+    if catalog.words_per_row and probed(filters) and offset + limit <= PROBE_PAGES:
         found = _probe(catalog, filters, offset, limit, from_end)
         if found is not None:
             return found
-    where_sql, params = where(filters)
+    where_sql, params = catalog.filter_sql(filters)
     source, order, _ = order_of(filters, backwards=from_end)
-    columns = ", ".join(f"samples.{c.strip()}" for c in SAMPLE_COLUMNS.split(","))
-    sql = f"SELECT {columns} FROM {source}{where_sql} ORDER BY {order} LIMIT ? OFFSET ?"
-    rows = [row_from_values(r) for r in catalog.query(sql, [*params, limit, offset])]
+    sql = f"SELECT {QUALIFIED_COLUMNS} FROM {source}{where_sql} ORDER BY {order} LIMIT ? OFFSET ?"
+    rows = catalog.rows(catalog.query(sql, [*params, limit, offset]))
     return rows[::-1] if from_end else rows
 
 
@@ -76,7 +86,7 @@ def probed(filters: Filters) -> bool:
     return filters.order == "path" and any(len(w) >= 3 for w in words) and all(w.isascii() for w in words)
 
 
-def _probe(catalog: Catalog, filters: Filters, offset: int, limit: int, from_end: bool) -> list[SampleRow] | None:
+def _probe(catalog: SharedCatalog, filters: Filters, offset: int, limit: int, from_end: bool) -> list[SampleRow] | None:
     """The page from the PROBE_ROWS rows at the listing's end, when it is all there (else None)."""
     order, beyond = ("path DESC", ">") if from_end else ("path", "<")
     edge = catalog.query(f"SELECT path FROM samples ORDER BY {order} LIMIT 1 OFFSET ?", (PROBE_ROWS,))
@@ -84,33 +94,33 @@ def _probe(catalog: Catalog, filters: Filters, offset: int, limit: int, from_end
     for word in filters.words:
         sql, params = tags_containing(word)
         vocabulary[word] = [row[0] for row in catalog.query(sql, params)]
-    where_sql, params = where(filters, vocabulary)
+    where_sql, params = catalog.per_row_filter_sql(filters, vocabulary)
     bound = (" AND " if where_sql else " WHERE ") + f"path {beyond} ?" if edge else ""
-    columns = ", ".join(f"samples.{c.strip()}" for c in SAMPLE_COLUMNS.split(","))
-    sql = f"SELECT {columns} FROM samples{where_sql}{bound} ORDER BY {order} LIMIT ? OFFSET ?"
+    sql = f"SELECT {QUALIFIED_COLUMNS} FROM samples{where_sql}{bound} ORDER BY {order} LIMIT ? OFFSET ?"
     values = catalog.query(sql, [*params, *(edge[0] if edge else ()), limit, offset])
     if edge and len(values) < limit:
         return None  # the page reaches past the probed rows
-    rows = [row_from_values(r) for r in values]
+    rows = catalog.rows(values)
     return rows[::-1] if from_end else rows
 
 
-def count_browse(catalog: Catalog, filters: Filters) -> int:
-    where_sql, params = where(filters)
+def count_browse(catalog: SharedCatalog, filters: Filters) -> int:
+    where_sql, params = catalog.filter_sql(filters)
     return int(catalog.query(f"SELECT count(*) FROM samples{where_sql}", params)[0][0])
 
 
-def matching_ids(catalog: Catalog, filters: Filters) -> list[int]:
+def matching_ids(catalog: SharedCatalog, filters: Filters) -> list[int]:
     """Ids of every sample the listing holds (to restrict a similarity query to it)."""
-    where_sql, params = where(filters)
-    return [row[0] for row in catalog.query(f"SELECT id FROM samples{where_sql}", params)]
+    where_sql, params = catalog.filter_sql(filters)
+    return [row[0] for row in catalog.query(f"SELECT samples.id FROM samples{where_sql}", params)]
 
 
-def position_in_browse(catalog: Catalog, filters: Filters, path: str) -> int:
+def position_in_browse(catalog: SharedCatalog, filters: Filters, path: str) -> int:
     """How many samples of the listing sort before ``path`` (its row number when it is listed)."""
-    where_sql, params = where(filters)
+    where_sql, params = catalog.filter_sql(filters)
     joiner = " AND " if where_sql else " WHERE "
     source, _, (before, columns) = order_of(filters)
+    path = catalog.paths.stored(path)
     if columns == ("path",):
         values = [path]
     else:
@@ -121,17 +131,19 @@ def position_in_browse(catalog: Catalog, filters: Filters, path: str) -> int:
     return int(catalog.query(f"SELECT count(*) FROM {source}{where_sql}{joiner}{before}", [*params, *values])[0][0])
 
 
-def top_tags(catalog: Catalog, ids: list[int], min_score: float = 0.5, per_sample: int = 3) -> dict[int, list[str]]:
+def top_tags(
+    catalog: SharedCatalog, ids: list[int], min_score: float = 0.5, per_sample: int = 3
+) -> dict[int, list[str]]:
     """sample id -> its best tags (any source) scored at least ``min_score``, best first; a sample with
     none that sure gets its best tag marked unsure ("tom?", soundalike.engine.tags)."""
+    source, source_params = catalog.tag_source()
     out: dict[int, list[str]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
+    for start in range(0, len(ids), CHUNK):
+        among, params = catalog.dialect.in_ids("sample_id", ids[start : start + CHUNK])
         rows = catalog.query(
-            f"SELECT sample_id, tag, max(score) AS s FROM tags WHERE sample_id IN ({marks}) "
-            "GROUP BY sample_id, tag ORDER BY sample_id, s DESC",
-            chunk,
+            f"SELECT sample_id, tag, max(score) AS s FROM {source} WHERE {among} "
+            "GROUP BY sample_id, tag ORDER BY sample_id, s DESC, tag",
+            [*source_params, *params],
         )
         for sid, tag, score in rows:
             tags = out.setdefault(sid, [])
@@ -142,21 +154,15 @@ def top_tags(catalog: Catalog, ids: list[int], min_score: float = 0.5, per_sampl
     return out
 
 
-def scored_tag_counts(catalog: Catalog, min_score: float = 0.5) -> list[tuple[str, int]]:
+def scored_tag_counts(catalog: SharedCatalog, min_score: float = 0.5) -> list[tuple[str, int]]:
     """(tag, samples carrying it with at least ``min_score``), most common first."""
-    return [
-        (t, n)
-        for t, n in catalog.query(
-            "SELECT tag, count(DISTINCT sample_id) FROM tags WHERE score >= ? GROUP BY tag "
-            "ORDER BY count(DISTINCT sample_id) DESC, tag",
-            (min_score,),
-        )
-    ]
+    return _tag_counts(catalog, " WHERE score >= ?", [min_score])
 
 
-def best_tags(catalog: Catalog, min_score: float = 0.0) -> dict[int, str]:
+def best_tags(catalog: SharedCatalog, min_score: float = 0.0) -> dict[int, str]:
     """Every playable sample's best-scoring tag, from any source, scored at least ``min_score``
-    (untagged samples and those whose best tag is less sure are left out)."""
+    (untagged samples and those whose best tag is less sure are left out). SQLite's bare column
+    beside ``MAX`` (the PostgreSQL store's is ``DISTINCT ON``, :mod:`.postgres.user_lists`)."""
     rows = catalog.query(
         "SELECT t.sample_id, t.tag, MAX(t.score) FROM tags t JOIN samples s ON s.id = t.sample_id "
         "WHERE s.status = 'ok' GROUP BY t.sample_id HAVING MAX(t.score) >= ?",

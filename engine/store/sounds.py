@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 
+from soundalike.engine.store.dialect import Dialect
 from soundalike.engine.store.rows import SoundFacts
 
 _COLUMNS = "sample_id, fingerprint, layer_name, copy_group, family"
@@ -30,10 +31,10 @@ def _rows(conn, sql: str, params: Sequence = ()) -> list[tuple]:
     return conn.execute(sql, params).fetchall()
 
 
-def put(tx: sqlite3.Connection, sample_id: int, fingerprint: bytes | None, layer_name: str) -> None:
+def put(tx: sqlite3.Connection, sample_id: int, fingerprint: bytes | None, layer_name: str, dialect: Dialect) -> None:
     """Record (or replace) a sample's facts; it starts alone (its own copy group and family)."""
     tx.execute(
-        f"INSERT OR REPLACE INTO sounds({_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+        dialect.upsert("sounds", ("sample_id",), [c.strip() for c in _COLUMNS.split(",")]),
         (sample_id, fingerprint, layer_name, sample_id, sample_id),
     )
 

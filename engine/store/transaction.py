@@ -1,8 +1,9 @@
 """One IMMEDIATE transaction on the SQLite catalog, its writes as named methods.
 
 ``with catalog.transaction() as tx:`` hands out a :class:`SqliteTransaction`: the engine calls its
-methods (the :class:`~soundalike.engine.store.interface.Transaction` protocol); the store's own
-modules, which write the SQL, use ``execute``/``executemany`` on it as on a connection.
+methods (the :class:`~soundalike.engine.store.interface.Transaction` protocol, written once for both
+stores in :class:`~.shared_transaction.SharedTransaction`); the store's own modules, which write the
+SQL, use ``execute``/``executemany`` on it as on a connection.
 """
 
 from __future__ import annotations
@@ -10,84 +11,28 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from soundalike.engine.store import musical, roots, sounds, writes
+from soundalike.engine.store import writes
+from soundalike.engine.store.dialect import SQLITE
 from soundalike.engine.store.errors import store_error
+from soundalike.engine.store.paths import AsTheyAre
+from soundalike.engine.store.shared_transaction import SharedTransaction
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from soundalike.engine.musical.analysis import Musical
-    from soundalike.engine.pipeline.audio import AudioFacts
 
-
-class SqliteTransaction:
+class SqliteTransaction(SharedTransaction):
     def __init__(self, conn: sqlite3.Connection):
-        self._conn = conn
+        super().__init__(conn, SQLITE, AsTheyAre())
         self._versions: dict[str, int] = {}  # the vectors version this transaction bumped each backend to
 
-    # --- the store's own modules ---------------------------------------------------------------
-    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
-        return self._conn.execute(sql, params)
+    def record_sample(self, **sample: Any) -> int:
+        return writes.record_sample(self._conn, **sample)
 
-    def executemany(self, sql: str, seq: Iterable[Any]) -> sqlite3.Cursor:
-        return self._conn.executemany(sql, seq)
-
-    # --- samples and their files ---------------------------------------------------------------
-    def record_sample(
-        self,
-        *,
-        path: str,
-        root: str,
-        size: int,
-        mtime: float,
-        content_hash: str | None,
-        status: str,
-        reason: str | None,
-        facts: AudioFacts | None,
-        ctime: float | None = None,
-        inode: int | None = None,
-    ) -> int:
-        return writes.record_sample(
-            self._conn,
-            path=path,
-            root=root,
-            size=size,
-            mtime=mtime,
-            content_hash=content_hash,
-            status=status,
-            reason=reason,
-            facts=facts,
-            ctime=ctime,
-            inode=inode,
-        )
-
-    def move_paths(self, src: str, dest: str, root: str) -> tuple[list[tuple[int, str]], list[int]]:
-        return writes.move_paths(self._conn, src, dest, root)
-
-    def recent_twin(self, sample_id: int, since: float, exclude: Iterable[int] = ()) -> int | None:
-        return writes.recent_twin(self._conn, sample_id, since, exclude)
-
-    def adopt(self, old_id: int, new_id: int) -> None:
-        writes.adopt(self._conn, old_id, new_id)
-
-    def set_identity(self, pairs: Iterable[tuple[int, float, int]]) -> None:
-        writes.set_identity(self._conn, pairs)
-
-    def set_status(self, ids: Iterable[int], status: str, reason: str | None = None) -> None:
-        writes.set_status(self._conn, ids, status, reason)
-
-    def delete_samples(self, ids: Iterable[int]) -> None:
-        writes.delete_samples(self._conn, ids)
-
-    def forget_folder(self, root: str) -> list[int]:
-        return roots.forget_folder(self._conn, root)
-
-    # --- what was made of them -----------------------------------------------------------------
     def store_vector(self, sample_id: int, backend: str, vector: np.ndarray) -> None:
-        writes.store_vector(self._conn, sample_id, backend, vector)
+        super().store_vector(sample_id, backend, vector)
         self.bump_vectors_version(backend)
 
     def bump_vectors_version(self, backend: str) -> int:
@@ -95,34 +40,6 @@ class SqliteTransaction:
         if backend not in self._versions:
             self._versions[backend] = writes.bump_vectors_version(self._conn, backend)
         return self._versions[backend]
-
-    def store_tags(self, sample_id: int, source: str, tags: Mapping[str, float]) -> None:
-        writes.store_tags(self._conn, sample_id, source, dict(tags))
-
-    def store_musical(self, sample_id: int, facts: Musical) -> None:
-        musical.store_musical(self._conn, sample_id, facts)
-
-    # --- copy groups and families --------------------------------------------------------------
-    def put_sound(self, sample_id: int, fingerprint: bytes | None, layer_name: str) -> None:
-        sounds.put(self._conn, sample_id, fingerprint, layer_name)
-
-    def set_layer_name(self, sample_id: int, layer_name: str) -> None:
-        sounds.set_layer_name(self._conn, sample_id, layer_name)
-
-    def relabel(self, column: str, old: Iterable[int], new: int) -> None:
-        sounds.relabel(self._conn, column, old, new)
-
-    def set_labels(self, labels: Iterable[tuple[int, int, int]]) -> None:
-        sounds.set_labels(self._conn, labels)
-
-    def sound_facts(self, ids: Sequence[int], playable: bool = True) -> dict[int, sounds.SoundFacts]:
-        return sounds.facts(self._conn, ids, playable)
-
-    def sound_labels(self, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
-        return sounds.labels(self._conn, ids)
-
-    def labelled(self, family: int, limit: int) -> list[int]:
-        return sounds.labelled(self._conn, family, limit)
 
 
 class Immediate:

@@ -20,7 +20,6 @@ TAG_VOCABULARY = (
     "SELECT (SELECT min(tag) FROM tags WHERE tag > vocabulary.tag) FROM vocabulary "
     "WHERE vocabulary.tag IS NOT NULL) SELECT tag FROM vocabulary"
 )
-_BELOW_ROOT = "lower(substr(path, length(root) + 1))"
 
 
 def where(filters: Filters, vocabulary: Mapping[str, Sequence[str]] | None = None) -> tuple[str, list]:
@@ -30,66 +29,132 @@ def where(filters: Filters, vocabulary: Mapping[str, Sequence[str]] | None = Non
     are then tested on each row read (its name, its tags by its id) instead of through the name and
     tag indexes, which find every match first: cheaper when only the first rows in an order are
     wanted and matches are common (``reads.list_browse``)."""
-    clauses: list[str] = []
-    params: list = []
-    if filters.under:
-        prefix = filters.under.rstrip(os.sep) + os.sep
-        clauses.append("substr(path, 1, ?) = ?")
-        params += [len(prefix), prefix]
-    if filters.not_under:
-        prefix = filters.not_under.rstrip(os.sep) + os.sep
-        clauses.append("substr(path, 1, ?) != ?")
-        params += [len(prefix), prefix]
-    if filters.path_contains:
-        clauses.append("instr(lower(path), lower(?)) > 0")
-        params.append(filters.path_contains)
-    for word in filters.words:
-        tag_contains = f"IN ({TAG_VOCABULARY} WHERE instr(tag, ?) > 0)"
-        if vocabulary is not None:
-            tags = list(vocabulary.get(word, ()))
-            scored = " AND +score >= ?" if filters.tag_min_score > 0 else ""
-            tagged = (  # "+": by the sample's id (its few tags), not through every sample with that tag
-                f" OR EXISTS (SELECT 1 FROM tags WHERE tags.sample_id = samples.id AND +tag IN "
-                f"({', '.join('?' * len(tags))}){scored})"
-                if tags
-                else ""
-            )
-            clauses.append(f"(instr({_BELOW_ROOT}, ?) > 0{tagged})")
-            params += [word.lower(), *tags, *(_score(filters.tag_min_score) if tags else [])]
-            continue
-        clauses.append(f"({_name_contains(word)} OR {_tagged(tag_contains, filters.tag_min_score)})")
-        params += [_name_param(word), word.lower(), *_score(filters.tag_min_score)]
-    if filters.tag:
-        clauses.append(_tagged("= ?", filters.tag_min_score))
-        params += [filters.tag, *_score(filters.tag_min_score)]
-    if filters.status:
-        clauses.append("status = ?")
-        params.append(filters.status)
-    if filters.favourites_only:
-        clauses.append("favourite = 1")
-    if filters.collection:
-        clauses.append(IN_COLLECTION)
-        params.append(filters.collection)
-    if filters.min_duration is not None:
-        clauses.append("duration >= ?")
-        params.append(filters.min_duration)
-    if filters.max_duration is not None:
-        clauses.append("duration < ?")
-        params.append(filters.max_duration)
-    if filters.guess_kind and filters.kind:
-        clauses.append(_kind_or_guess(filters.kind))
-        params += [filters.kind, filters.loop_min_seconds]
-    musical, musical_params = musical_where(
-        None if filters.guess_kind else filters.kind, filters.bpm, filters.keys, filters.roots
-    )
-    clauses += musical
-    params += musical_params
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+    return Clauses(vocabulary).build(filters)
 
 
 def tags_containing(word: str) -> tuple[str, list]:
     """SQL selecting every distinct tag that contains ``word``, and its parameters."""
     return f"{TAG_VOCABULARY} WHERE instr(tag, ?) > 0", [word.lower()]
+
+
+class Clauses:
+    """The ``WHERE`` clause of a filter value, in the SQLite catalog's SQL; the PostgreSQL store's
+    (:class:`~.postgres.where.PgClauses`) overrides what differs there: the folder and text tests,
+    and favourites and collections, which are each user's own."""
+
+    #: How ``samples``' columns are named (qualified where a listing may join another table).
+    table = ""
+    #: The function giving a substring's position (1-based, 0 when absent).
+    find = "instr"
+    #: Each word's matching tags, when the words are tested on each row read (:func:`where`).
+    vocabulary: Mapping[str, Sequence[str]] | None = None
+
+    def __init__(self, vocabulary: Mapping[str, Sequence[str]] | None = None):
+        self.vocabulary = vocabulary
+
+    def build(self, filters: Filters) -> tuple[str, list]:
+        """The ``WHERE`` clause of ``filters`` (empty string when nothing is filtered), and its parameters."""
+        clauses, params = self.scope()
+        t = self.table
+
+        def add(clause: str, values: list) -> None:
+            clauses.append(clause)
+            params.extend(values)
+
+        if filters.under:
+            add(*self.under(filters.under, "="))
+        if filters.not_under:
+            add(*self.under(filters.not_under, "!="))
+        if filters.path_contains:
+            add(f"{self.find}(lower({t}path), lower(?)) > 0", [filters.path_contains])
+        for word in filters.words:
+            add(*self.word(word, filters.tag_min_score))
+        if filters.tag:
+            add(*self.tag(filters.tag, filters.tag_min_score))
+        if filters.status:
+            add(f"{t}status = ?", [filters.status])
+        if filters.favourites_only:
+            add(*self.favourites())
+        if filters.collection:
+            add(*self.collection(filters.collection))
+        if filters.min_duration is not None:
+            add(f"{t}duration >= ?", [filters.min_duration])
+        if filters.max_duration is not None:
+            add(f"{t}duration < ?", [filters.max_duration])
+        if filters.guess_kind and filters.kind:
+            add(self.kind_or_guess(filters.kind), [filters.kind, filters.loop_min_seconds])
+        musical, musical_params = musical_where(
+            None if filters.guess_kind else filters.kind, filters.bpm, filters.keys, filters.roots
+        )
+        clauses += [t + clause for clause in musical]
+        params += musical_params
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def below_root(self) -> str:
+        """The path below its root, lower-cased."""
+        return f"lower(substr({self.table}path, length({self.table}root) + 1))"
+
+    def scope(self) -> tuple[list[str], list]:
+        """The clauses every filter starts from (every sample here)."""
+        return [], []
+
+    def under(self, folder: str, test: str) -> tuple[str, list]:
+        """Samples below ``folder`` (``test`` "=") or not below it ("!=")."""
+        prefix = folder.rstrip(os.sep) + os.sep
+        return f"substr(path, 1, ?) {test} ?", [len(prefix), prefix]
+
+    def word(self, word: str, min_score: float) -> tuple[str, list]:
+        """Samples whose name below the root, or a tag, contains ``word``."""
+        if self.vocabulary is not None:
+            return self._word_per_row(word, list(self.vocabulary.get(word, ())), min_score)
+        tag_contains = f"IN ({TAG_VOCABULARY} WHERE instr(tag, ?) > 0)"
+        clause = f"({self._name_contains(word)} OR {_tagged(tag_contains, min_score)})"
+        return clause, [_name_param(word), word.lower(), *_score(min_score)]
+
+    def tag(self, tag: str, min_score: float) -> tuple[str, list]:
+        return _tagged("= ?", min_score), [tag, *_score(min_score)]
+
+    def favourites(self) -> tuple[str, list]:
+        return "favourite = 1", []
+
+    def collection(self, name: str) -> tuple[str, list]:
+        return IN_COLLECTION, [name]
+
+    def kind_or_guess(self, kind: str) -> str:
+        """The analysed kind, or for a sample not analysed yet the guess from its path and duration
+        (two ``?``: the kind, then the shortest loop in seconds)."""
+        if kind not in ("loop", "one-shot"):
+            raise QueryError(f"kind takes one of loop, one-shot, got {kind!r}")
+        t = self.table
+        guess = f"({self.find}({self.below_root()}, 'loop') > 0 OR coalesce({t}duration, 0) >= ?)"
+        return (
+            f"({t}id IN (SELECT sample_id FROM musical WHERE kind = ?) OR ({t}id NOT IN "
+            f"(SELECT sample_id FROM musical) AND {'' if kind == 'loop' else 'NOT '}{guess}))"
+        )
+
+    def _word_per_row(self, word: str, tags: list[str], min_score: float) -> tuple[str, list]:
+        """``word`` tested on each row read: its name, then its own few tags (``tags``: those that contain ``word``)."""
+        scored = " AND +score >= ?" if min_score > 0 else ""
+        tagged = (  # "+": by the sample's id (its few tags), not through every sample with that tag
+            f" OR EXISTS (SELECT 1 FROM tags WHERE tags.sample_id = samples.id AND +tag IN "
+            f"({', '.join('?' * len(tags))}){scored})"
+            if tags
+            else ""
+        )
+        return f"(instr({self.below_root()}, ?) > 0{tagged})", [
+            word.lower(),
+            *tags,
+            *(_score(min_score) if tags else []),
+        ]
+
+    def _name_contains(self, word: str) -> str:
+        """SQL testing that the path below the root contains ``word`` (case-insensitive).
+
+        Words of three or more characters use the trigram index; shorter ones cannot, and scan.
+        """
+        if len(word) >= 3:
+            return "id IN (SELECT rowid FROM names WHERE names MATCH ?)"
+        return f"instr({self.below_root()}, ?) > 0"
 
 
 def _tagged(condition: str, min_score: float) -> str:
@@ -99,27 +164,6 @@ def _tagged(condition: str, min_score: float) -> str:
 
 def _score(min_score: float) -> list[float]:
     return [min_score] if min_score > 0 else []
-
-
-def _kind_or_guess(kind: str) -> str:
-    """The analysed kind, or for a sample not analysed yet the guess from its path and duration."""
-    if kind not in ("loop", "one-shot"):
-        raise QueryError(f"kind takes one of loop, one-shot, got {kind!r}")
-    guess = f"(instr({_BELOW_ROOT}, 'loop') > 0 OR coalesce(duration, 0) >= ?)"
-    return (
-        f"(id IN (SELECT sample_id FROM musical WHERE kind = ?) OR (id NOT IN "
-        f"(SELECT sample_id FROM musical) AND {'' if kind == 'loop' else 'NOT '}{guess}))"
-    )
-
-
-def _name_contains(word: str) -> str:
-    """SQL testing that the path below the root contains ``word`` (case-insensitive).
-
-    Words of three or more characters use the trigram index; shorter ones cannot, and scan.
-    """
-    if len(word) >= 3:
-        return "id IN (SELECT rowid FROM names WHERE names MATCH ?)"
-    return f"instr({_BELOW_ROOT}, ?) > 0"
 
 
 def _name_param(word: str) -> str:

@@ -1,4 +1,5 @@
-"""Writes to the catalog, each inside a transaction the caller holds (``catalog.transaction()``)."""
+"""Writes to the catalog, each inside a transaction the caller holds (``catalog.transaction()``),
+in the SQL both stores accept (:mod:`.dialect` where it differs)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,19 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 from soundalike.engine.pipeline.audio import AudioFacts
+from soundalike.engine.store.dialect import SQLITE, Dialect
 from soundalike.engine.store.text import subtree_range
+
+#: The missing (or offline) sample whose row a new path with its content (one ``?``) takes over.
+MISSING_TWIN_SQL = (
+    "SELECT id FROM samples WHERE content_hash = ? AND status IN ('missing', 'offline') "
+    "ORDER BY status = 'missing' DESC, updated DESC LIMIT 1"
+)
 
 
 def facts_columns(facts: AudioFacts | None) -> dict:
@@ -24,8 +33,7 @@ def facts_columns(facts: AudioFacts | None) -> dict:
     return values
 
 
-def record_sample(
-    tx: sqlite3.Connection,
+def sample_values(
     *,
     path: str,
     root: str,
@@ -37,14 +45,9 @@ def record_sample(
     facts: AudioFacts | None,
     ctime: float | None = None,
     inode: int | None = None,
-) -> int:
-    """Insert or update the row for ``path`` inside a transaction; returns its id.
-
-    A new path whose content matches a sample marked missing takes over that row, so a moved
-    or renamed file keeps its id, favourite, tags and vectors.
-    """
-    now = time.time()
-    values = {
+) -> dict[str, Any]:
+    """The ``samples`` columns of one recorded file (the keywords of ``Transaction.record_sample``)."""
+    return {
         "path": path,
         "root": root,
         "size": size,
@@ -52,25 +55,31 @@ def record_sample(
         "content_hash": content_hash,
         "status": status,
         "reason": reason,
-        "updated": now,
+        "updated": time.time(),
         "ctime": ctime,
         "inode": inode,
         **facts_columns(facts),
     }
-    existing = tx.execute("SELECT id FROM samples WHERE path = ?", (path,)).fetchone()
-    if existing is None and content_hash:  # missing first; offline too (a pack moved off an unplugged drive)
-        existing = tx.execute(
-            "SELECT id FROM samples WHERE content_hash = ? AND status IN ('missing', 'offline') "
-            "ORDER BY status = 'missing' DESC, updated DESC LIMIT 1",
-            (content_hash,),
-        ).fetchone()
+
+
+def record_sample(tx: sqlite3.Connection, **sample: Any) -> int:
+    """Insert or update the row for a file (``sample``: the keywords of :func:`sample_values`)
+    inside a transaction; returns its id.
+
+    A new path whose content matches a sample marked missing takes over that row, so a moved
+    or renamed file keeps its id, favourite, tags and vectors.
+    """
+    values = sample_values(**sample)
+    existing = tx.execute("SELECT id FROM samples WHERE path = ?", (values["path"],)).fetchone()
+    if existing is None and values["content_hash"]:  # missing first; offline too (a pack moved off an unplugged drive)
+        existing = tx.execute(MISSING_TWIN_SQL, (values["content_hash"],)).fetchone()
     if existing is not None:
         assignments = ", ".join(f"{name} = :{name}" for name in values)
         tx.execute(f"UPDATE samples SET {assignments} WHERE id = :id", {**values, "id": existing[0]})
         return existing[0]
     names = ", ".join([*values, "added"])
     marks = ", ".join(f":{name}" for name in [*values, "added"])
-    cursor = tx.execute(f"INSERT INTO samples({names}) VALUES ({marks})", {**values, "added": now})
+    cursor = tx.execute(f"INSERT INTO samples({names}) VALUES ({marks})", {**values, "added": values["updated"]})
     assert cursor.lastrowid is not None  # an INSERT that succeeded
     return cursor.lastrowid
 
@@ -100,12 +109,19 @@ def move_paths(tx: sqlite3.Connection, src: str, dest: str, root: str) -> tuple[
     return moved, replaced
 
 
-def recent_twin(tx: sqlite3.Connection, sample_id: int, since: float, exclude: Iterable[int] = ()) -> int | None:
+def recent_twin(
+    tx: sqlite3.Connection,
+    sample_id: int,
+    since: float,
+    exclude: Iterable[int] = (),
+    not_a_favourite: str = "b.favourite = 0",
+) -> int | None:
     """An ok sample added after ``since`` with the same content as ``sample_id`` (its moved copy),
-    other than those in ``exclude``."""
+    other than those in ``exclude``; ``not_a_favourite``: the condition that sample ``b`` is no
+    favourite (a column here; anyone's, in a store of several users)."""
     rows = tx.execute(
         "SELECT b.id FROM samples a JOIN samples b ON b.content_hash = a.content_hash "
-        "WHERE a.id = ? AND b.id != a.id AND b.status = 'ok' AND b.added >= ? AND b.favourite = 0 "
+        f"WHERE a.id = ? AND b.id != a.id AND b.status = 'ok' AND b.added >= ? AND {not_a_favourite} "
         "ORDER BY b.added DESC",
         (sample_id, since),
     ).fetchall()
@@ -142,11 +158,11 @@ def bump_vectors_version(tx: sqlite3.Connection, backend: str) -> int:
     return version
 
 
-def store_vector(tx: sqlite3.Connection, sample_id: int, backend: str, vector: np.ndarray) -> None:
-    blob = np.ascontiguousarray(vector, dtype=np.float32).tobytes()
-    tx.execute(
-        "INSERT OR REPLACE INTO vectors(sample_id, backend, vector) VALUES (?, ?, ?)", (sample_id, backend, blob)
-    )
+def store_vector(
+    tx: sqlite3.Connection, sample_id: int, backend: str, vector: np.ndarray, dialect: Dialect = SQLITE
+) -> None:
+    insert = dialect.upsert("vectors", ("backend", "sample_id"), ("sample_id", "backend", "vector"))
+    tx.execute(insert, (sample_id, backend, dialect.blob(vector)))
 
 
 def store_tags(tx: sqlite3.Connection, sample_id: int, source: str, tags: dict[str, float]) -> None:

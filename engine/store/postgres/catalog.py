@@ -1,9 +1,10 @@
-"""The PostgreSQL catalog's core: its connections (one per thread), samples, vectors, statistics.
+"""The PostgreSQL catalog's core: its connections (one per thread), named roots, user, change log.
 
-Mirrors :class:`soundalike.engine.store.catalog.Catalog`, statement for statement where both
-databases accept it; :class:`~.store.PostgresStore` adds the rest of the store. Paths cross in and
-out as this machine's own (:mod:`.paths`: the catalog keeps them relative to named roots); a sample
-under a root this machine does not map is left out of what the store hands out.
+What both stores read the same way is :class:`~soundalike.engine.store.shared_catalog.SharedCatalog`;
+:class:`~.store.PostgresStore` adds the rest of the store. Paths cross in and out as this machine's
+own (:mod:`.paths`: the catalog keeps them relative to named roots); a sample under a root this
+machine does not map is left out of what the store hands out, and favourites, user tags and
+collections are the store's user's.
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 
-import numpy as np
 import psycopg
 
 from soundalike.engine.config import StoreSettings
-from soundalike.engine.store.catalog import HELD_BY_SQL, SAMPLE_COLUMNS, STORED_BACKENDS_SQL, row_from_values
+from soundalike.engine.store.dialect import POSTGRES
 from soundalike.engine.store.errors import StoreError
 from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.postgres import named_roots
@@ -28,10 +28,10 @@ from soundalike.engine.store.postgres.connection import PgConnection, store_erro
 from soundalike.engine.store.postgres.listen import follow_vectors
 from soundalike.engine.store.postgres.paths import PathMap, name_of_stored
 from soundalike.engine.store.postgres.schema import migrate
-from soundalike.engine.store.postgres.transaction import META, Scope
+from soundalike.engine.store.postgres.transaction import Scope
 from soundalike.engine.store.postgres.where import visible, where
-from soundalike.engine.store.rows import Known, SampleRow, VectorChanges
-from soundalike.engine.store.text import subtree_range
+from soundalike.engine.store.rows import SampleRow, VectorChanges
+from soundalike.engine.store.shared_catalog import SharedCatalog, row_from_values
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +42,11 @@ MY_TAGS = (
     "UNION ALL SELECT sample_id, 'user', tag, 1.0 FROM user_tags WHERE username = ?)"
 )
 
-_KNOWN_COLUMNS = "path, id, size, mtime, status, ctime, inode, content_hash"
-_F32 = np.dtype("<f4")
-CHUNK = 500
 
+class PgCatalog(SharedCatalog):
+    dialect = POSTGRES
+    paths: PathMap
 
-class PgCatalog:
     def __init__(self, url: str, settings: StoreSettings | None = None):
         self.url = url
         self.settings = settings or StoreSettings()
@@ -76,16 +75,13 @@ class PgCatalog:
                 named_roots.take_in(tx, paths, name)
         return paths
 
-    def row(self, values: tuple) -> SampleRow | None:
-        """A sample row with its local path and root and the user's favourite mark; None when its
-        root is not mapped here."""
-        found = self.rows([values])
-        return found[0] if found else None
-
-    def rows(self, rows: Iterable[tuple]) -> list[SampleRow]:
+    # --- how paths and rows cross (see SharedCatalog) -----------------------------------------
+    def rows(self, values: Iterable[tuple]) -> list[SampleRow]:
+        """Sample rows with their local path and root and the user's favourite mark; those whose
+        root is not mapped here are left out."""
         out = []
-        for values in rows:
-            row = row_from_values(values)
+        for value in values:
+            row = row_from_values(value)
             path, root = self.paths.local(row.path), self.paths.local(row.root)
             if path is not None and root is not None:
                 out.append(dataclasses.replace(row, path=path, root=root))
@@ -99,6 +95,15 @@ class PgCatalog:
             )
         }
         return [dataclasses.replace(row, favourite=row.id in favourites) for row in out]
+
+    def filter_sql(self, filters: Filters) -> tuple[str, list]:
+        return where(filters, self.paths, self.user)
+
+    def visible_sql(self) -> tuple[str, list]:
+        return f" AND {visible()}", [list(self.paths.named)]
+
+    def tag_source(self) -> tuple[str, list]:
+        return f"{MY_TAGS} t", [self.user]
 
     def unmapped_roots(self) -> dict[str, int]:
         """Named roots this machine does not map, and how many samples each holds."""
@@ -127,12 +132,6 @@ class PgCatalog:
             return False
         return not conn.raw.closed
 
-    def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
-
     def check(self) -> None:
         """The server keeps its own pages sound: nothing to check but that it answers."""
         self.query("SELECT 1")
@@ -157,59 +156,9 @@ class PgCatalog:
             )
 
     def roots(self) -> list[str]:
-        local = (self.paths.local(row[0]) for row in self.query("SELECT path FROM roots ORDER BY path"))
-        return sorted(path for path in local if path is not None)
-
-    def set_root_online(self, path: str, online: bool) -> None:
-        with self.transaction() as tx:
-            tx.execute("UPDATE roots SET online = ? WHERE path = ?", (int(online), self.paths.stored(path)))
+        return sorted(super().roots())  # the local paths' order, not the stored ones'
 
     # --- samples -----------------------------------------------------------------------------
-    def _known(self, rows: list[tuple]) -> dict[str, Known]:
-        local = ((self.paths.local(row[0]), row) for row in rows)
-        return {path: Known(*row[1:]) for path, row in local if path is not None}
-
-    def known_files(self, root: str) -> dict[str, Known]:
-        rows = self.query(f"SELECT {_KNOWN_COLUMNS} FROM samples WHERE root = ?", (self.paths.stored(root),))
-        return self._known(rows)
-
-    def known_under(self, path: str) -> dict[str, Known]:
-        stored = self.paths.stored(path)
-        rows = self.query(
-            f"SELECT {_KNOWN_COLUMNS} FROM samples WHERE path = ? OR (path >= ? AND path < ?)",
-            (stored, *subtree_range(stored)),
-        )
-        return self._known(rows)
-
-    def live_count(self, root: str) -> int:
-        return self.query(
-            "SELECT count(*) FROM samples WHERE root = ? AND status IN ('ok', 'failed')", (self.paths.stored(root),)
-        )[0][0]
-
-    def paths_with_status(self, root: str, status: str, limit: int, offset: int = 0) -> list[str]:
-        rows = self.query(
-            "SELECT path FROM samples WHERE root = ? AND status = ? ORDER BY id LIMIT ? OFFSET ?",
-            (self.paths.stored(root), status, limit, offset),
-        )
-        return [path for path in (self.paths.local(r[0]) for r in rows) if path is not None]
-
-    def sample(self, sample_id: int) -> SampleRow | None:
-        rows = self.query(f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE id = ?", (sample_id,))
-        return self.row(rows[0]) if rows else None
-
-    def sample_by_path(self, path: str) -> SampleRow | None:
-        rows = self.query(f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE path = ?", (self.paths.stored(path),))
-        return self.row(rows[0]) if rows else None
-
-    def samples(self, ids: Iterable[int]) -> dict[int, SampleRow]:
-        ids = list(ids)
-        found: dict[int, SampleRow] = {}
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
-            for row in self.rows(self.query(f"SELECT {SAMPLE_COLUMNS} FROM samples WHERE id = ANY(?)", (chunk,))):
-                found[row.id] = row
-        return found
-
     def set_favourite(self, sample_id: int, favourite: bool) -> None:
         """Mark or unmark one of the user's favourites (favourites are each user's own)."""
         with self.transaction() as tx:
@@ -222,64 +171,7 @@ class PgCatalog:
             else:
                 tx.execute("DELETE FROM favourites WHERE username = ? AND sample_id = ?", (self.user, sample_id))
 
-    def ids_matching(self, filters: Filters) -> list[int]:
-        where_sql, params = where(dataclasses.replace(filters, status="ok"), self.paths, self.user)
-        return [r[0] for r in self.query(f"SELECT id FROM samples{where_sql}", params)]
-
     # --- vectors -----------------------------------------------------------------------------
-    def vectors(self, backend: str) -> tuple[np.ndarray, np.ndarray | None]:
-        rows = self.query(
-            "SELECT v.sample_id, v.vector FROM vectors v JOIN samples ON samples.id = v.sample_id "
-            f"WHERE v.backend = ? AND samples.status = 'ok' AND {visible()} ORDER BY v.sample_id",
-            (backend, list(self.paths.named)),
-        )
-        if not rows:
-            return np.zeros(0, dtype=np.int64), None
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=_F32).astype(np.float32).reshape(len(rows), -1)
-        return ids, matrix
-
-    def vector_ids(self, backend: str) -> np.ndarray:
-        rows = self.query(
-            "SELECT v.sample_id FROM vectors v JOIN samples ON samples.id = v.sample_id "
-            f"WHERE v.backend = ? AND samples.status = 'ok' AND {visible()} ORDER BY v.sample_id",
-            (backend, list(self.paths.named)),
-        )
-        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-
-    def vector_dim(self, backend: str) -> int | None:
-        rows = self.query("SELECT length(vector) FROM vectors WHERE backend = ? LIMIT 1", (backend,))
-        return rows[0][0] // 4 if rows else None
-
-    def vectors_of(self, ids: Sequence[int], backend: str) -> tuple[list[int], np.ndarray | None]:
-        found, blobs = [], []
-        for start in range(0, len(ids), CHUNK):
-            chunk = list(ids[start : start + CHUNK])
-            for sid, blob in self.query(
-                "SELECT sample_id, vector FROM vectors WHERE backend = ? AND sample_id = ANY(?)", (backend, chunk)
-            ):
-                found.append(sid)
-                blobs.append(blob)
-        if not found:
-            return [], None
-        return found, np.frombuffer(b"".join(blobs), dtype=_F32).astype(np.float32).reshape(len(found), -1)
-
-    def vector(self, sample_id: int, backend: str) -> np.ndarray | None:
-        rows = self.query("SELECT vector FROM vectors WHERE sample_id = ? AND backend = ?", (sample_id, backend))
-        return np.frombuffer(rows[0][0], dtype=_F32).astype(np.float32) if rows else None
-
-    def backends_of(self, ids: Sequence[int]) -> dict[int, set[str]]:
-        out: dict[int, set[str]] = {}
-        for backend in self.stored_backends():
-            for start in range(0, len(ids), CHUNK):
-                chunk = list(ids[start : start + CHUNK])
-                for (sid,) in self.query(HELD_BY_SQL.format(marks=",".join("?" * len(chunk))), [backend, *chunk]):
-                    out.setdefault(sid, set()).add(backend)
-        return out
-
-    def stored_backends(self) -> list[str]:
-        return [row[0] for row in self.query(STORED_BACKENDS_SQL)]
-
     def vectors_version(self, backend: str) -> int:
         rows = self.query("SELECT version FROM vector_versions WHERE backend = ?", (backend,))
         return int(rows[0][0]) if rows else 0
@@ -301,47 +193,3 @@ class PgCatalog:
             return changes_since(conn, backend, since, list(self.paths.named))
         finally:
             conn.end(commit=False)
-
-    def backend_signature(self, backend: str) -> str | None:
-        rows = self.query("SELECT value FROM meta WHERE key = ?", (f"backend:{backend}",))
-        return rows[0][0] if rows else None
-
-    def set_backend_signature(self, backend: str, signature: str) -> bool:
-        """Record which model made ``backend``'s vectors; a different one drops the old vectors."""
-        with self.transaction() as tx:
-            row = tx.execute("SELECT value FROM meta WHERE key = ? FOR UPDATE", (f"backend:{backend}",)).fetchone()
-            old = row[0] if row else None
-            dropped = old is not None and old != signature
-            if dropped:
-                log.warning("backend %s changed (%s -> %s): its vectors will be made again", backend, old, signature)
-                tx.execute("DELETE FROM vectors WHERE backend = ?", (backend,))
-            tx.execute(META, (f"backend:{backend}", signature))
-        return dropped
-
-    # --- tags and statistics -----------------------------------------------------------------
-    def tags(self, sample_id: int) -> dict[str, dict[str, float]]:
-        out: dict[str, dict[str, float]] = {}
-        for source, tag, score in self.query(
-            f"SELECT source, tag, score FROM {MY_TAGS} t WHERE sample_id = ? ORDER BY score DESC",
-            (self.user, sample_id),
-        ):
-            out.setdefault(source, {})[tag] = score
-        return out
-
-    def status_counts(self) -> dict[str, int]:
-        return dict(self.query("SELECT status, count(*) FROM samples GROUP BY status"))
-
-    def failures(self, limit: int = 10_000) -> list[tuple[str, str]]:
-        rows = self.query("SELECT path, reason FROM samples WHERE status = 'failed' ORDER BY path LIMIT ?", (limit,))
-        local = ((self.paths.local(path), reason) for path, reason in rows)
-        return [(path, reason) for path, reason in local if path is not None]
-
-    def failure_reasons(self) -> dict[str, int]:
-        return dict(
-            self.query(
-                "SELECT reason, count(*) FROM samples WHERE status = 'failed' GROUP BY reason ORDER BY count(*) DESC"
-            )
-        )
-
-    def vector_counts(self) -> dict[str, int]:
-        return dict(self.query("SELECT backend, count(*) FROM vectors GROUP BY backend"))

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from soundalike.engine.store.dialect import POSTGRES
 from soundalike.engine.store.postgres.connection import PgConnection
 from soundalike.engine.store.postgres.where import visible
 from soundalike.engine.store.rows import VectorChanges
 
-_F32 = np.dtype("<f4")
 #: The log keeps at least this many changes, and at least as many as the backend has vectors (past
 #: that, reading every vector again costs about what replaying the log would).
 KEEP_AT_LEAST = 100_000
@@ -39,7 +39,7 @@ def changes_since(conn: PgConnection, backend: str, since: int, named: list[str]
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     matrix = None
     if rows:
-        matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=_F32).astype(np.float32).reshape(len(rows), -1)
+        matrix = POSTGRES.floats(b"".join(r[1] for r in rows)).reshape(len(rows), -1)
     removed = tuple(sorted(set(touched) - set(ids.tolist())))
     return VectorChanges(version, ids, matrix, removed)
 

@@ -14,8 +14,11 @@ a folder's stored form is a prefix of its files' and the range queries over fold
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
+
+from soundalike.engine.store.rows import SoundFacts
 
 _NAMED = re.compile(r"^([^/:]+):(/.*)?$", re.DOTALL)
 
@@ -75,6 +78,13 @@ class PathMap:
             return layer_name
         mapped = self.stored(folder) if to_stored else self.local(folder)
         return f"{mapped if mapped is not None else folder}{sep}{rest}"
+
+    def local_facts(self, facts: dict[int, SoundFacts]) -> dict[int, SoundFacts]:
+        """``facts`` with each layer name's folder as this machine's path."""
+        return {
+            sid: dataclasses.replace(f, layer_name=self.layer(f.layer_name, to_stored=False))
+            for sid, f in facts.items()
+        }
 
 
 def is_named(stored: str) -> bool:

@@ -3,7 +3,7 @@
 Favourites (``favourites``), user tags (``user_tags``) and collections belong to the store's user
 (``[store] user``, else the database role); the backends' tags, musical facts and copy groups are
 everyone's. A tag read sees the backends' tags and this user's own, under the source ``user`` as in
-the SQLite store (:data:`~.catalog.MY_TAGS`).
+the SQLite store (:data:`~.catalog.MY_TAGS`, the table the shared tag reads of :mod:`...reads` read here).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import time
 from collections.abc import Iterable
 
 from soundalike.engine.store.postgres.catalog import MY_TAGS, PgCatalog
+from soundalike.engine.store.rows import FolderUse
 from soundalike.engine.store.user_lists import clean_name
-from soundalike.engine.tags import tag_label
 
 
 def add_user_tag(catalog: PgCatalog, ids: Iterable[int], tag: str) -> str:
@@ -75,46 +75,6 @@ def collections(catalog: PgCatalog) -> list[tuple[str, int]]:
     ]
 
 
-def all_tags(catalog: PgCatalog) -> list[tuple[str, int]]:
-    return [
-        (tag, int(n))
-        for tag, n in catalog.query(
-            f"SELECT tag, count(DISTINCT sample_id) FROM {MY_TAGS} t GROUP BY tag "
-            "ORDER BY count(DISTINCT sample_id) DESC, tag",
-            (catalog.user,),
-        )
-    ]
-
-
-def scored_tag_counts(catalog: PgCatalog, min_score: float) -> list[tuple[str, int]]:
-    return [
-        (tag, int(n))
-        for tag, n in catalog.query(
-            f"SELECT tag, count(DISTINCT sample_id) FROM {MY_TAGS} t WHERE score >= ? GROUP BY tag "
-            "ORDER BY count(DISTINCT sample_id) DESC, tag",
-            (catalog.user, min_score),
-        )
-    ]
-
-
-def top_tags(catalog: PgCatalog, ids: list[int], min_score: float, per_sample: int) -> dict[int, list[str]]:
-    """As the SQLite store's: each sample's best tags, a sample with none that sure its best marked unsure."""
-    out: dict[int, list[str]] = {}
-    for start in range(0, len(ids), 500):
-        rows = catalog.query(
-            f"SELECT sample_id, tag, max(score) AS s FROM {MY_TAGS} t WHERE sample_id = ANY(?) "
-            "GROUP BY sample_id, tag ORDER BY sample_id, s DESC, tag",
-            (catalog.user, ids[start : start + 500]),
-        )
-        for sid, tag, score in rows:
-            tags = out.setdefault(sid, [])
-            if not tags:
-                tags.append(tag_label(tag, score, min_score))
-            elif len(tags) < per_sample and score >= min_score:
-                tags.append(tag)
-    return out
-
-
 def best_tags(catalog: PgCatalog, min_score: float) -> dict[int, str]:
     """Every playable sample's best-scoring tag, from any source, scored at least ``min_score``."""
     rows = catalog.query(
@@ -123,3 +83,23 @@ def best_tags(catalog: PgCatalog, min_score: float) -> dict[int, str]:
         (catalog.user, min_score),
     )
     return {int(sid): tag for sid, tag in rows}
+
+
+def folder_use(catalog: PgCatalog, root: str) -> FolderUse:
+    """What a folder holds: samples, and the user's own favourites, tagged and collected samples in it."""
+    root = catalog.paths.stored(root)
+    samples = catalog.query("SELECT count(*) FROM samples WHERE root = ?", (root,))[0][0]
+    favourites, tagged = (
+        catalog.query(
+            f"SELECT count(DISTINCT t.sample_id) FROM {table} t JOIN samples s ON s.id = t.sample_id "
+            "WHERE s.root = ? AND t.username = ?",
+            (root, catalog.user),
+        )[0][0]
+        for table in ("favourites", "user_tags")
+    )
+    collected = catalog.query(
+        "SELECT count(DISTINCT i.sample_id) FROM collection_items i JOIN collections c ON c.id = i.collection_id "
+        "JOIN samples s ON s.id = i.sample_id WHERE s.root = ? AND c.username = ?",
+        (root, catalog.user),
+    )[0][0]
+    return FolderUse(int(samples), int(favourites), int(tagged), int(collected))
