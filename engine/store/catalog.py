@@ -23,8 +23,8 @@ from soundalike.engine.errors import UserError
 from soundalike.engine.store.connection import ESCAPES_KEY, CatalogConnection
 from soundalike.engine.store.errors import store_error
 from soundalike.engine.store.filters import Filters
+from soundalike.engine.store.rows import BULK, Known, SampleRow, VectorChanges
 from soundalike.engine.store.rows import STATUSES as STATUSES  # the statuses, where the catalog is imported
-from soundalike.engine.store.rows import Known, SampleRow, VectorChanges
 from soundalike.engine.store.rows import SampleStatus as SampleStatus
 from soundalike.engine.store.schema import migrate
 from soundalike.engine.store.text import subtree_range
@@ -228,6 +228,11 @@ class Catalog:
         """
         out: dict[int, set[str]] = {}
         for backend in self.stored_backends():
+            if len(ids) > BULK:  # a whole library: one read of the backend's part of the key
+                held = {row[0] for row in self.query("SELECT sample_id FROM vectors WHERE backend = ?", (backend,))}
+                for sid in held.intersection(ids):
+                    out.setdefault(sid, set()).add(backend)
+                continue
             for start in range(0, len(ids), 500):
                 chunk = list(ids[start : start + 500])
                 for (sid,) in self.query(HELD_BY_SQL.format(marks=",".join("?" * len(chunk))), [backend, *chunk]):
