@@ -25,6 +25,7 @@ class SampleAdded:
 class SampleUpdated:
     sample_id: int
     path: str
+    marks_only: bool = False  # only the user's marks changed (a star): its status is as it was
 
 
 @dataclass(frozen=True)

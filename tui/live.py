@@ -70,6 +70,7 @@ class Batch:
     notices: list[Notice] = field(default_factory=list)
     bridge: list[BridgeActivity] = field(default_factory=list)
     bridge_state: BridgeState | None = None
+    statuses_changed: bool = False  # samples came, went or changed beyond a star: the status counts move
 
     @property
     def library_changed(self) -> bool:
@@ -83,15 +84,19 @@ class Batch:
         if isinstance(event, (SampleAdded, SampleUpdated)):
             self.changed_ids.add(event.sample_id)
             self.added += isinstance(event, SampleAdded)
+            self.statuses_changed |= not (isinstance(event, SampleUpdated) and event.marks_only)
         elif isinstance(event, SampleRemoved):
             self.changed_ids.add(event.sample_id)
             self.removed += 1
+            self.statuses_changed = True
         elif isinstance(event, SampleFailed):
             self.failed.append((event.path, event.reason))
+            self.statuses_changed = True
         elif isinstance(event, Progress):
             self.progress = event
         elif isinstance(event, RootState):
             self.roots[event.root] = event
+            self.statuses_changed = True
         elif isinstance(event, Notice):
             self.notices.append(event)
         elif isinstance(event, BridgeActivity):

@@ -291,7 +291,7 @@ class LibraryWriter:
             self._catalog.set_favourite(sample_id, favourite)
         row = self._catalog.sample(sample_id)
         if row is not None:
-            self._events.publish(SampleUpdated(sample_id, row.path))
+            self._events.publish(SampleUpdated(sample_id, row.path, marks_only=True))
 
     def tag_samples(self, ids: Iterable[int], tag: str, remove: bool = False) -> str:
         """Give (or with ``remove`` take away) a user tag; returns the tag as stored."""

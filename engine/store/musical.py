@@ -10,6 +10,7 @@ from soundalike.engine.errors import QueryError
 from soundalike.engine.musical.analysis import VERSION, Musical
 from soundalike.engine.musical.filters import KINDS
 from soundalike.engine.store.dialect import Dialect
+from soundalike.engine.store.rows import BULK
 
 _COLUMNS = (
     "kind",
@@ -84,6 +85,8 @@ def stored_tags(catalog, ids: Sequence[int]) -> dict[int, dict[str, dict[str, fl
 def unanalysed_among(catalog, ids: Sequence[int]) -> set[int]:
     """Those of ``ids`` without current musical facts (one indexed lookup per 500 ids)."""
     ids = list(ids)
+    if len(ids) > BULK:
+        return set(ids) - {r[0] for r in catalog.query("SELECT sample_id FROM musical WHERE version = ?", [VERSION])}
     current: set[int] = set()
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]

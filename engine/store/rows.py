@@ -38,6 +38,11 @@ class SampleRow:
     updated: float
 
 
+#: More ids than this to look up (a re-index of a whole library): one read of the whole column, not
+#: a lookup per 500 ids (1.7 s for 589k ids).
+BULK = 20_000
+
+
 class Known(NamedTuple):
     """What the catalog knows of a file, to compare with what is on disk."""
 

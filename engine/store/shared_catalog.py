@@ -23,7 +23,7 @@ import numpy as np
 from soundalike.engine.store.dialect import Dialect
 from soundalike.engine.store.filters import Filters
 from soundalike.engine.store.paths import Paths
-from soundalike.engine.store.rows import Known, SampleRow
+from soundalike.engine.store.rows import BULK, Known, SampleRow
 from soundalike.engine.store.text import subtree_range
 
 log = logging.getLogger(__name__)
@@ -223,6 +223,11 @@ class SharedCatalog:
         """
         out: dict[int, set[str]] = {}
         for backend in self.stored_backends():
+            if len(ids) > BULK:  # a whole library: one read of the backend's part of the key
+                held = {row[0] for row in self.query("SELECT sample_id FROM vectors WHERE backend = ?", (backend,))}
+                for sid in held.intersection(ids):
+                    out.setdefault(sid, set()).add(backend)
+                continue
             for start in range(0, len(ids), CHUNK):
                 chunk = list(ids[start : start + CHUNK])
                 for (sid,) in self.query(HELD_BY_SQL.format(marks=",".join("?" * len(chunk))), [backend, *chunk]):

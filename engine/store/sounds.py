@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 
 from soundalike.engine.store.dialect import Dialect
-from soundalike.engine.store.rows import SoundFacts
+from soundalike.engine.store.rows import BULK, SoundFacts
 
 _COLUMNS = "sample_id, fingerprint, layer_name, copy_group, family"
 
@@ -191,6 +191,8 @@ def copy_groups(conn) -> list[list[int]]:
 def without_facts(conn, ids: Sequence[int]) -> set[int]:
     """Those of ``ids`` with no stored facts yet (indexed before copies were kept at index time)."""
     ids = list(ids)
+    if len(ids) > BULK:
+        return set(ids) - {r[0] for r in _rows(conn, "SELECT sample_id FROM sounds")}
     have: set[int] = set()
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]

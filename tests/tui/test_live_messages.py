@@ -59,3 +59,28 @@ async def test_failures_that_come_too_soon_for_a_toast_are_told_later(indexed, f
             lambda: any(n.message.startswith("2 files couldn't be indexed, e.g. b.wav") for n in app._notifications),
             what="the later two, in one toast",
         )
+
+
+async def test_a_star_does_not_recount_every_sample_by_status_and_other_changes_do(indexed, fake_sd, monkeypatch):
+    from soundalike.engine.library.browse import LibraryBrowse
+
+    counted: list[float] = []
+    real = LibraryBrowse.status_counts
+
+    def status_counts(self):
+        counted.append(time.monotonic())
+        return real(self)
+
+    monkeypatch.setattr(LibraryBrowse, "status_counts", status_counts)
+    app = make_app(indexed)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: samples(app).source.count == 24, what="the library")
+        await pilot.pause(2 * app_module.APPLY_SECONDS)
+        counted.clear()
+        first = samples(app).current
+        await pilot.press("f")
+        await wait_for(pilot, lambda: samples(app).current.favourite != first.favourite, what="the star shown")
+        await pilot.pause(3 * app_module.APPLY_SECONDS)  # the star's own event has come and gone
+        assert counted == []
+        indexed.events.publish(SampleUpdated(first.id, first.path))  # indexed again: its status may have moved
+        await wait_for(pilot, lambda: bool(counted), what="the status counts read again")

@@ -10,7 +10,7 @@ import pytest
 from soundalike.engine.store import writes as cat
 from soundalike.engine.store.catalog import Catalog
 from soundalike.engine.store.filters import Filters
-from soundalike.engine.store.reads import count_browse, list_browse, position_in_browse
+from soundalike.engine.store.reads import count_browse, list_browse, list_samples, position_in_browse
 from soundalike.engine.store.schema import MIGRATIONS, SCHEMA_VERSION
 from soundalike.engine.store.where import where
 
@@ -263,3 +263,23 @@ def test_a_word_search_page_found_near_the_end_is_the_page_the_whole_search_give
         for offset, from_end in ((0, False), (3, False), (0, True), (2, True)):
             page = [r.id for r in list_browse(catalog, filters, offset, 4, from_end=from_end)]
             assert page == (every[::-1][offset : offset + 4][::-1] if from_end else every[offset : offset + 4])
+
+
+def test_a_short_word_page_tested_row_by_row_is_the_page_the_whole_search_gives(tmp_path):
+    from soundalike.engine.store.reads import matching_ids, tested_per_row
+
+    catalog = Catalog(tmp_path / "c.sqlite")
+    rng = random.Random(7)
+    ids = [add(catalog, "/S", f"{rng.choice(['Kick', 'snare', 'hat', 'ride'])}_{n:03d}.wav") for n in range(40)]
+    with catalog.transaction() as tx:
+        for sid in ids:
+            cat.store_tags(tx, sid, "builtin", {rng.choice(["kick", "snare", "closed hat"]): rng.choice([0.3, 0.9])})
+    for words in (("k",), ("ki",), ("KI", "_0"), ("zq",), ("h", "1")):
+        filters = Filters(words=words, tag_min_score=0.5)
+        assert tested_per_row(filters)
+        every = [r.id for r in list_samples(catalog, filters, 0, 100_000)]  # through the name and tag indexes
+        assert sorted(every) == sorted(matching_ids(catalog, filters)) and len(every) == count_browse(catalog, filters)
+        for offset in (0, 3, 7):
+            assert [r.id for r in list_browse(catalog, filters, offset, 5)] == every[offset : offset + 5]
+    assert not tested_per_row(Filters(words=("kick",))) and not tested_per_row(Filters(words=("k",), order="bpm"))
+    catalog.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from soundalike.engine.musical.analysis import Musical
 from tests.engine.store.contract.helpers import add
 
 
@@ -72,3 +73,17 @@ def test_layer_names_hold_the_folder_and_name_apart_with_a_nul(store):
     with store.transaction() as tx:
         tx.put_sound(a, b"\x00\x01", name)
     assert store.with_layer_names([name], 5) == {name: [a]}
+
+
+def test_a_whole_library_of_ids_is_looked_up_in_one_read(store, monkeypatch):
+    from soundalike.engine.store import musical, sounds
+
+    a, b, c = (add(store, f"/S/{name}.wav") for name in "abc")
+    with store.transaction() as tx:
+        tx.put_sound(a, None, "a")
+        tx.store_musical(b, Musical(kind="one-shot"))
+    by_id = store.without_facts([a, b, 999]), store.unanalysed_among([a, b, 999])
+    monkeypatch.setattr(sounds, "BULK", 1)
+    monkeypatch.setattr(musical, "BULK", 1)
+    assert (store.without_facts([a, b, 999]), store.unanalysed_among([a, b, 999])) == by_id == ({b, 999}, {a, 999})
+    assert c not in by_id[0]  # only the ids asked about
