@@ -8,6 +8,7 @@ import pytest
 from soundalike.engine.musical.analysis import VERSION, Musical
 from soundalike.engine.store import musical, rows, sounds
 from soundalike.engine.store import writes as cat
+from soundalike.engine.store.dialect import SQLITE
 from soundalike.engine.store.sqlite import SqliteStore
 
 
@@ -34,9 +35,9 @@ def store(tmp_path):
             if n % 3:
                 cat.store_vector(tx, sid, "clap", np.ones(4, np.float32))
             if n % 5:
-                sounds.put(tx, sid, None, f"{n}")
+                sounds.put(tx, sid, None, f"{n}", SQLITE)
             if n % 4:
-                musical.store_musical(tx, sid, Musical(kind="one-shot"), VERSION if n % 8 else VERSION - 1)
+                musical.store_musical(tx, sid, Musical(kind="one-shot"), SQLITE, VERSION if n % 8 else VERSION - 1)
     yield store, ids
     store.close()
 
@@ -52,7 +53,7 @@ def test_whole_library_lookups_agree_with_lookups_by_id(store, monkeypatch):
     assert by_id[0] and by_id[1] and by_id[2]  # something to agree on
     for module in (rows, sounds, musical):
         monkeypatch.setattr(module, "BULK", 5, raising=False)
-    from soundalike.engine.store import catalog
+    from soundalike.engine.store import shared_catalog
 
-    monkeypatch.setattr(catalog, "BULK", 5)
+    monkeypatch.setattr(shared_catalog, "BULK", 5)
     assert answers(store, asked) == by_id
