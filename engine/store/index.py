@@ -7,11 +7,10 @@ is saved beside the exact one (``<backend>.approximate.faiss``) and searched aga
 open when its bytes match their checksum and it was saved with the exact index opened; else it is
 built again in the background, exact search answering meanwhile.
 
-The index is a cache of the catalog's vectors. It is saved atomically (write, then rename) with a
-checksum of its bytes kept beside it, and when it is opened its bytes are checked against that
-checksum and its ids against the catalog; on any disagreement (flipped bytes included) it is
-rebuilt from the stored vectors, which costs no decoding or embedding. It is opened memory-mapped
-and copied into memory before its first change (:mod:`soundalike.engine.store.index_files`).
+The index is a cache of the catalog's vectors, saved atomically (write, then rename) with a
+checksum of its bytes kept beside it; opening it checks both and rebuilds it from the stored vectors
+on any disagreement (:mod:`soundalike.engine.store.index_open`). It is opened memory-mapped and
+copied into memory before its first change (:mod:`soundalike.engine.store.index_files`).
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ import faiss as faiss_module
 import numpy as np
 
 from soundalike.engine.config import IndexSettings
-from soundalike.engine.store import index_files
+from soundalike.engine.store import index_files, index_open
 from soundalike.engine.store.approximate import Approximate, lists_for, train_sample
 
 # faiss's bundled type stubs describe the C++ signatures, not the numpy wrappers the module exposes.
@@ -77,63 +76,19 @@ class VectorIndex:
         approximate: IndexSettings | None = None,
         approximate_checksum: str | None = None,
     ) -> VectorIndex:
-        """Load ``path`` if its bytes match ``checksum`` (when known) and it holds exactly
-        ``expected_ids``; else rebuild via ``vectors_loader()``. The saved approximate index is
-        searched too when its bytes match ``approximate_checksum`` (which the caller gives only when
-        it was saved with this exact index) and it holds as many vectors; otherwise it is built
-        again in the background when needed (exact answers meanwhile)."""
+        """The saved index, checked, or else rebuilt via ``vectors_loader()``
+        (:func:`soundalike.engine.store.index_open.open_checked`)."""
         index = cls(dim, path, threads, approximate)
-        loaded, found = _read(path, dim, checksum)
-        if loaded is not None and np.array_equal(np.sort(_ids_of(loaded)), np.sort(expected_ids)):
-            index._index, index._mapped = loaded, True
-            index._members = set(_ids_of(loaded).tolist())
-            index.checksum, index.loaded_from = found, checksum
-            if approximate_checksum is not None and approximate is not None and approximate.approximate_above:
-                index._load_approximate(approximate_checksum)
-            return index
-        if loaded is not None or len(expected_ids):
-            log.info(
-                "index %s disagrees with the catalog: rebuilding from %d stored vectors", path.name, len(expected_ids)
-            )
-        ids, matrix = vectors_loader()
-        if matrix is not None and len(ids):
-            index.add(ids, matrix)
-        del matrix
-        index.save()
+        index_open.open_checked(index, expected_ids, vectors_loader, checksum, approximate_checksum)
         return index
 
     @classmethod
     def open_unchecked(
         cls, path: Path, dim: int, checksum: str, threads: int = 1, approximate: IndexSettings | None = None
     ) -> VectorIndex | None:
-        """The saved index memory-mapped, its bytes and ids taken on trust (the caller knows it was
-        saved for the catalog's vectors as they are): for one question in a process that changes
-        nothing, which then reads only the pages its search touches. None when it is absent, of
-        another length than ``checksum`` records, or of another shape."""
-        loaded = index_files.read_unchecked(path, checksum)
-        if loaded is None or loaded.d != dim or not isinstance(loaded, faiss.IndexIDMap2):
-            return None
+        """The saved index taken on trust, or None (:func:`soundalike.engine.store.index_open.open_unchecked`)."""
         index = cls(dim, path, threads, approximate)
-        index._index, index._mapped = loaded, True
-        index._members = set(_ids_of(loaded).tolist())
-        index.checksum = index.loaded_from = checksum
-        return index
-
-    def _load_approximate(self, checksum: str) -> None:
-        """Search the saved approximate index when it is sound and holds what the exact one does."""
-        assert self.approximate is not None
-        saved, found = index_files.read(self.approximate_path, checksum, mapped=False)  # its lists change
-        if saved is None:
-            return
-        try:
-            approx = Approximate.adopt(saved, self.approximate.approximate_probe)
-        except (RuntimeError, TypeError) as e:
-            log.warning("approximate index %s is not one (%s): building it again", self.approximate_path, e)
-            return
-        if approx.dim != self.dim or len(approx) != len(self):
-            log.info("approximate index %s is out of step: building it again", self.approximate_path.name)
-            return
-        self._approx, self._approx_size, self.approximate_checksum = approx, len(approx), found
+        return index if index_open.open_unchecked(index, checksum) else None
 
     @classmethod
     def load(
@@ -144,23 +99,26 @@ class VectorIndex:
         checksum: str | None = None,
         approximate: IndexSettings | None = None,
     ) -> VectorIndex | None:
-        """The saved index at ``path`` as it is (its bytes checked against ``checksum`` when known),
-        or None when missing, damaged or of another shape: for catching up from a change log."""
-        loaded, found = _read(path, dim, checksum)
-        if loaded is None:
-            return None
+        """The saved index as it is, or None (:func:`soundalike.engine.store.index_open.load`)."""
         index = cls(dim, path, threads, approximate)
-        index._index, index._mapped = loaded, True
-        index._members = set(_ids_of(loaded).tolist())
-        index.checksum = found
-        return index
+        return index if index_open.load(index, checksum) else None
+
+    def adopt(self, loaded, checksum: str | None, loaded_from: str | None = None) -> None:
+        """Take ``loaded``, a saved index read memory-mapped, as its vectors (when it is opened)."""
+        self._index, self._mapped = loaded, True
+        self._members = set(index_files.ids_of(loaded).tolist())
+        self.checksum, self.loaded_from = checksum, loaded_from
+
+    def adopt_approximate(self, approx: Approximate, checksum: str | None) -> None:
+        """Search ``approx``, the saved approximate index read back, from now on."""
+        self._approx, self._approx_size, self.approximate_checksum = approx, len(approx), checksum
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
     def ids(self) -> np.ndarray:
         with self._lock:
-            return _ids_of(self._index)
+            return index_files.ids_of(self._index)
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         """Add or replace vectors by id (FAISS accepts duplicate ids, so replace = remove + add)."""
@@ -215,7 +173,7 @@ class VectorIndex:
         """(ids, vectors) of everything held, in storage order (one copy, no per-id lookups)."""
         with self._lock:
             n = int(self._index.ntotal)
-            ids = _ids_of(self._index)
+            ids = index_files.ids_of(self._index)
             vectors = (
                 faiss.downcast_index(self._index.index).reconstruct_n(0, n)
                 if n
@@ -321,7 +279,7 @@ class VectorIndex:
         faiss.omp_set_num_threads(os.cpu_count() or 1)
         try:
             with self._lock:
-                ids = _ids_of(self._index)
+                ids = index_files.ids_of(self._index)
                 self._changes = []
             approx = Approximate(self.dim, lists_for(self.approximate, len(ids)), self.approximate.approximate_probe)
             approx.train(self._vectors_of(train_sample(ids, approx.lists)))
@@ -429,18 +387,3 @@ def _use_threads(threads: int) -> None:
     # OpenMP's thread count belongs to the calling thread: set it on every searching thread, or a
     # worker thread searches on all cores (single flat queries get slower, not faster).
     faiss.omp_set_num_threads(threads)
-
-
-def _ids_of(index) -> np.ndarray:
-    return faiss.vector_to_array(index.id_map).astype(np.int64)
-
-
-def _read(path: Path, dim: int, checksum: str | None = None):
-    """(index, checksum of its bytes), or (None, None) when missing, damaged or of another shape."""
-    index, found = index_files.read(path, checksum)
-    if index is None:
-        return None, None
-    if index.d != dim or not isinstance(index, faiss.IndexIDMap2):
-        log.warning("index %s has dimension %d, expected %d: rebuilding it", path, index.d, dim)
-        return None, None
-    return index, found

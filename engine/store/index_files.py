@@ -151,3 +151,8 @@ def write(index, path: Path) -> str:
         raise
     os.replace(tmp, path)
     return checksum
+
+
+def ids_of(index) -> np.ndarray:
+    """The ids an ``IndexIDMap2`` holds, in storage order."""
+    return faiss.vector_to_array(index.id_map).astype(np.int64)
