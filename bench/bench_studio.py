@@ -46,7 +46,7 @@ from bench.bench_100k import make_library  # noqa: E402
 from bench.bench_index import bytecode_env  # noqa: E402
 from bench.studio_osc import osc_rows  # noqa: E402
 from bench.studio_sync import sync_rows  # noqa: E402
-from tests.engine.store.postgres_server import PostgresServer, binaries  # noqa: E402
+from tests.engine.store.postgres_server import running_server  # noqa: E402
 
 INDEXED = re.compile(r"(\d+) indexed")
 
@@ -110,47 +110,31 @@ def main() -> None:
 
 
 def reader_rows(args: argparse.Namespace, rows: set[str]) -> None:
-    bin_dir = binaries()
-    if bin_dir is None:
-        raise SystemExit("needs Debian's PostgreSQL server (apt-get install postgresql)")
-    server = PostgresServer(bin_dir)
-    server.start()
-    try:
-        with tempfile.TemporaryDirectory(prefix="soundalike-bench-studio-sync-") as tmp:
-            print(f"\nreaders: load {os.getloadavg()[0]:.2f}\n| measure | PostgreSQL | SQLite |\n|---|---|---|")
-            if "sync" in rows:
-                for row in sync_rows(args.vectors, args.landings, args.offline, Path(tmp), server.url("postgres")):
-                    print(row, flush=True)
-            if "osc" in rows:
-                for row in osc_rows(args.osc_landings, Path(tmp) / "osc", server.catalog_for(Path(tmp) / "osc")):
-                    print(row, flush=True)
-            print(f"load after: {os.getloadavg()[0]:.2f}")
-    finally:
-        server.stop()
+    with running_server() as server, tempfile.TemporaryDirectory(prefix="soundalike-bench-studio-sync-") as tmp:
+        print(f"\nreaders: load {os.getloadavg()[0]:.2f}\n| measure | PostgreSQL | SQLite |\n|---|---|---|")
+        if "sync" in rows:
+            for row in sync_rows(args.vectors, args.landings, args.offline, Path(tmp), server.url("postgres")):
+                print(row, flush=True)
+        if "osc" in rows:
+            for row in osc_rows(args.osc_landings, Path(tmp) / "osc", server.catalog_for(Path(tmp) / "osc")):
+                print(row, flush=True)
+        print(f"load after: {os.getloadavg()[0]:.2f}")
 
 
 def index_rows(args: argparse.Namespace) -> None:
     folder = args.folder or Path(tempfile.gettempdir()) / f"soundalike-bench-studio-{args.files}"
     make_library(folder, args.files, args.seconds)
-    bin_dir = binaries()
-    if bin_dir is None:
-        raise SystemExit("needs Debian's PostgreSQL server (apt-get install postgresql)")
     print(f"{platform.node()}: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}, {time.strftime('%Y-%m-%d %H:%M')}")
-    server = PostgresServer(bin_dir)
-    server.start()
     results = []
-    try:
-        with tempfile.TemporaryDirectory(prefix="soundalike-bench-studio-") as tmp:
-            work = Path(tmp)
-            results.append(run("sqlite", folder, work / "sqlite", 1, args.workers, "", args.files))
-            for count in (1, 2):
-                url = server.catalog_for(work / f"pg{count}")
-                label = f"postgresql x{count}"
-                results.append(run(label, folder, work / f"pg{count}", count, args.workers, url, args.files))
-                rows, paths = catalog_count(url)
-                print(f"{label}: {rows} ok rows, {paths} distinct paths (of {args.files} files)")
-    finally:
-        server.stop()
+    with running_server() as server, tempfile.TemporaryDirectory(prefix="soundalike-bench-studio-") as tmp:
+        work = Path(tmp)
+        results.append(run("sqlite", folder, work / "sqlite", 1, args.workers, "", args.files))
+        for count in (1, 2):
+            url = server.catalog_for(work / f"pg{count}")
+            label = f"postgresql x{count}"
+            results.append(run(label, folder, work / f"pg{count}", count, args.workers, url, args.files))
+            rows, paths = catalog_count(url)
+            print(f"{label}: {rows} ok rows, {paths} distinct paths (of {args.files} files)")
     print(f"\n{args.files} files, {args.workers} worker(s) per indexer, load now {os.getloadavg()[0]:.2f}")
     print(f"{'catalog':<16} {'indexers':>8} {'wall s':>8} {'files/s':>8} {'CPU s':>7}  indexed by each")
     for result in results:

@@ -26,7 +26,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.engine.store.postgres_server import PostgresServer, binaries  # noqa: E402
+from tests.engine.store.postgres_server import running_server  # noqa: E402
 from tests.studio.machines import Machine, found, one_shot  # noqa: E402
 
 #: Seconds one landing may take before the run gives up on it.
@@ -93,19 +93,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--landings", type=int, default=20, help="one-file landings timed (at most 90)")
     args = parser.parse_args()
-    bin_dir = binaries()
-    if bin_dir is None:
-        raise SystemExit("needs Debian's PostgreSQL server (apt-get install postgresql)")
-    server = PostgresServer(bin_dir)
-    server.start()
-    try:
-        with tempfile.TemporaryDirectory(prefix="soundalike-bench-studio-osc-") as tmp:
-            print(f"load {os.getloadavg()[0]:.2f}\n| measure | PostgreSQL | SQLite |\n|---|---|---|")
-            for row in osc_rows(args.landings, Path(tmp), server.catalog_for(Path(tmp))):
-                print(row, flush=True)
-            print(f"load after: {os.getloadavg()[0]:.2f}")
-    finally:
-        server.stop()
+    with running_server() as server, tempfile.TemporaryDirectory(prefix="soundalike-bench-studio-osc-") as tmp:
+        print(f"load {os.getloadavg()[0]:.2f}\n| measure | PostgreSQL | SQLite |\n|---|---|---|")
+        for row in osc_rows(args.landings, Path(tmp), server.catalog_for(Path(tmp))):
+            print(row, flush=True)
+        print(f"load after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

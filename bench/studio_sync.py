@@ -41,7 +41,7 @@ from soundalike.engine.library.parts import LibraryParts  # noqa: E402
 from soundalike.engine.library.query import SimilarQuery  # noqa: E402
 from soundalike.engine.pipeline.ingest import Processed  # noqa: E402
 from soundalike.engine.pipeline.walk import FileEntry  # noqa: E402
-from tests.engine.store.postgres_server import PostgresServer, binaries  # noqa: E402
+from tests.engine.store.postgres_server import running_server  # noqa: E402
 
 BACKEND = "builtin"
 ROOT = "/studio/Samples"
@@ -204,21 +204,12 @@ def main() -> None:
     parser.add_argument("--landings", type=int, default=50)
     parser.add_argument("--offline", type=int, default=2_000)
     args = parser.parse_args()
-    bin_dir = binaries()
-    if bin_dir is None:
-        raise SystemExit("needs Debian's PostgreSQL server (apt-get install postgresql)")
-    server = PostgresServer(bin_dir)
-    server.start()
-    folder = Path(tempfile.mkdtemp(prefix="soundalike-studio-bench-"))
-    try:
-        print(f"load before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores; PostgreSQL in {bin_dir}")
+    with running_server() as server, tempfile.TemporaryDirectory(prefix="soundalike-studio-bench-") as tmp:
+        print(f"load before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores; PostgreSQL in {server.bin_dir}")
         print("| measure | PostgreSQL | SQLite |\n|---|---|---|")
-        for row in sync_rows(args.vectors, args.landings, args.offline, folder, server.url("postgres")):
+        for row in sync_rows(args.vectors, args.landings, args.offline, Path(tmp), server.url("postgres")):
             print(row, flush=True)
         print(f"load after: {os.getloadavg()[0]:.2f}")
-    finally:
-        server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -72,3 +74,18 @@ class PostgresServer:
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {name}")
         return f"{self.url('postgres')}&options=-csearch_path%3D{name}"
+
+
+@contextmanager
+def running_server() -> Iterator[PostgresServer]:
+    """A temporary server for a benchmark, stopped and removed on the way out; SystemExit naming the
+    package when the binaries are missing."""
+    bin_dir = binaries()
+    if bin_dir is None:
+        raise SystemExit("needs Debian's PostgreSQL server (apt-get install postgresql)")
+    server = PostgresServer(bin_dir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
