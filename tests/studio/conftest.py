@@ -4,11 +4,33 @@ data folder of its own (its indexes and logs) and its own path for each named ro
 from __future__ import annotations
 
 import dataclasses
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from soundalike.engine.config import Settings, StoreSettings
+
+
+def count_decodes(monkeypatch, delay: float = 0.0) -> list[str]:
+    """Every path decoded in this process from now on, by any engine (the built-in test backend
+    decodes on threads); ``delay``: seconds each decode is held, so that indexers overlap."""
+    import soundalike.engine.pipeline.ingest
+
+    calls: list[str] = []
+    lock = threading.Lock()
+    real = soundalike.engine.pipeline.ingest.decode_file
+
+    def decode(path, *args, **kwargs):
+        with lock:
+            calls.append(path)
+        if delay:
+            time.sleep(delay)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(soundalike.engine.pipeline.ingest, "decode_file", decode)
+    return calls
 
 
 @pytest.fixture

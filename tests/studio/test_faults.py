@@ -21,12 +21,7 @@ from soundalike.engine.store.errors import StoreError
 from soundalike.engine.store.postgres.transaction import PgTransaction
 from tests.conftest import TEST_BACKENDS
 from tests.studio.faults import Relay
-from tests.studio.test_sync import DEADLINE, _find
-
-
-def mounts(share) -> dict[str, str]:
-    """A reader's roots: the share the writer registered (a root named after its folder), here too."""
-    return {"Samples": str(share)}
+from tests.studio.test_sync import DEADLINE, _find, mounts
 
 
 def _on(settings, url: str):

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
@@ -18,6 +17,7 @@ from soundalike.engine.config import StoreSettings
 from soundalike.engine.embedders.registry import BACKENDS
 from soundalike.engine.library.facade import Library
 from soundalike.engine.store.postgres.store import PostgresStore
+from tests.studio.conftest import count_decodes
 from tests.studio.test_indexers import one_shots
 
 FILES = 400
@@ -25,19 +25,7 @@ FILES = 400
 
 @pytest.fixture
 def decodes(monkeypatch):
-    import soundalike.engine.pipeline.ingest
-
-    calls: list[str] = []
-    lock = threading.Lock()
-    real = soundalike.engine.pipeline.ingest.decode_file
-
-    def decode(path, *args, **kwargs):
-        with lock:
-            calls.append(path)
-        return real(path, *args, **kwargs)
-
-    monkeypatch.setattr(soundalike.engine.pipeline.ingest, "decode_file", decode)
-    return calls
+    return count_decodes(monkeypatch)
 
 
 def start_indexer(command: list[str], url: str, share, folder) -> subprocess.Popen:

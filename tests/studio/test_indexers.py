@@ -18,6 +18,7 @@ from soundalike.engine.library.facade import Library
 from soundalike.engine.live.service import EngineService
 from soundalike.engine.store.postgres.store import PostgresStore
 from tests.conftest import FAST_WATCH, TEST_BACKENDS, write
+from tests.studio.conftest import count_decodes
 
 
 def one_shots(root: Path, count: int) -> list[Path]:
@@ -32,21 +33,8 @@ def one_shots(root: Path, count: int) -> list[Path]:
 
 @pytest.fixture
 def decodes(monkeypatch):
-    """Every path decoded in this process, by any engine (the built-in test backend decodes on threads)."""
-    import soundalike.engine.pipeline.ingest
-
-    calls: list[str] = []
-    lock = threading.Lock()
-    real = soundalike.engine.pipeline.ingest.decode_file
-
-    def decode(path, *args, **kwargs):
-        with lock:
-            calls.append(path)
-        time.sleep(0.005)  # long enough for the two indexers to overlap
-        return real(path, *args, **kwargs)
-
-    monkeypatch.setattr(soundalike.engine.pipeline.ingest, "decode_file", decode)
-    return calls
+    """Every path decoded in this process, each decode held long enough for two indexers to overlap."""
+    return count_decodes(monkeypatch, delay=0.005)
 
 
 @pytest.fixture
