@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 from soundalike.engine.config import StoreSettings
 from soundalike.engine.store import sounds
@@ -25,6 +26,8 @@ from soundalike.engine.store.rows import Claim, FolderUse, SampleRow
 from soundalike.engine.store.shared_store import SharedStore
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class PostgresStore(SharedStore, PgCatalog):
@@ -46,50 +49,49 @@ class PostgresStore(SharedStore, PgCatalog):
 
     _said_out_of_reach = False
 
+    def _answer(self, read: Callable[[], T], remembered: Callable[[], T], keep: Callable[[T], None] | None = None) -> T:
+        """``read()`` from the server (``keep`` gets what it gave); while the server is out of reach,
+        ``remembered()`` instead, and the server's error when nothing was remembered (KeyError)."""
+        try:
+            value = read()
+        except StoreError as e:
+            self._out_of_reach(e)
+            try:
+                return remembered()
+            except KeyError:
+                raise e from None
+        if keep is not None:
+            keep(value)
+        return value
+
     def samples(self, ids: Iterable[int]) -> dict[int, SampleRow]:
         ids = list(ids)
-        try:
-            rows = super().samples(ids)
-        except StoreError as e:
-            self._out_of_reach(e)
-            return self._memory.rows(ids)
+        return self._answer(
+            lambda: super(PostgresStore, self).samples(ids), lambda: self._memory.rows(ids), self._server_answered
+        )
+
+    def _server_answered(self, rows: dict[int, SampleRow]) -> None:
         self._memory.keep_rows(rows)
         self._said_out_of_reach = False
-        return rows
 
     def sample_by_path(self, path: str) -> SampleRow | None:
-        try:
-            row = super().sample_by_path(path)
-        except StoreError as e:
-            self._out_of_reach(e)
-            return self._memory.row_at(path)
-        if row is not None:
-            self._memory.keep_rows({row.id: row})
-        return row
+        def keep(row: SampleRow | None) -> None:
+            if row is not None:
+                self._memory.keep_rows({row.id: row})
+
+        return self._answer(
+            lambda: super(PostgresStore, self).sample_by_path(path), lambda: self._memory.row_at(path), keep
+        )
 
     def roots(self) -> list[str]:
-        try:
-            roots = super().roots()
-        except StoreError as e:
-            self._out_of_reach(e)
-            try:
-                return self._memory.roots()
-            except KeyError:
-                raise e from None
-        self._memory.keep_roots(roots)
-        return roots
+        return self._answer(lambda: super(PostgresStore, self).roots(), self._memory.roots, self._memory.keep_roots)
 
     def backend_signature(self, backend: str) -> str | None:
-        try:
-            signature = super().backend_signature(backend)
-        except StoreError as e:
-            self._out_of_reach(e)
-            try:
-                return self._memory.signature(backend)
-            except KeyError:
-                raise e from None
-        self._memory.keep_signature(backend, signature)
-        return signature
+        return self._answer(
+            lambda: super(PostgresStore, self).backend_signature(backend),
+            lambda: self._memory.signature(backend),
+            lambda signature: self._memory.keep_signature(backend, signature),
+        )
 
     # --- what of the user's a folder holds, and the user's best tags ---------------------------
     def folder_use(self, root: str) -> FolderUse:
@@ -111,49 +113,37 @@ class PostgresStore(SharedStore, PgCatalog):
 
     def top_tags(self, ids: list[int], min_score: float = 0.5, per_sample: int = 3) -> dict[int, list[str]]:
         """Each sample's best tags; while the server is out of reach, none (results are shown without)."""
-        try:
-            return super().top_tags(ids, min_score, per_sample)
-        except StoreError as e:
-            self._out_of_reach(e)
-            return {}
+        return self._answer(lambda: super(PostgresStore, self).top_tags(ids, min_score, per_sample), dict)
 
     def best_tags(self, min_score: float = 0.0) -> dict[int, str]:
         return own.best_tags(self, min_score)
 
     # --- copy groups and families, answered from memory while the server is out of reach -------
     def sound_labels(self, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
-        try:
-            labels = sounds.labels(self, ids)
-        except StoreError as e:
-            self._out_of_reach(e)
-            return self._memory.labels(ids)
-        self._memory.keep_labels(labels)
-        return labels
+        return self._answer(
+            lambda: sounds.labels(self, ids), lambda: self._memory.labels(ids), self._memory.keep_labels
+        )
 
     def labelled(self, family: int, limit: int) -> list[int]:
-        try:
-            return sounds.labelled(self, family, limit)
-        except StoreError as e:
-            self._out_of_reach(e)
-            return self._memory.family(family, limit)
+        return self._answer(lambda: sounds.labelled(self, family, limit), lambda: self._memory.family(family, limit))
 
     def family_members(self, families: Iterable[int], limit: int) -> list[int]:
         families = set(families)
-        try:
-            return sounds.family_members(self, families, limit)
-        except StoreError as e:
-            self._out_of_reach(e)
-            return [sid for family in families for sid in self._memory.family(family, limit)]
+        return self._answer(
+            lambda: sounds.family_members(self, families, limit),
+            lambda: [sid for family in families for sid in self._memory.family(family, limit)],
+        )
 
     def family_of(self, sample_id: int, limit: int) -> dict[int, tuple[int, int]]:
-        try:
-            family = sounds.family_of(self, sample_id, limit)
-        except StoreError as e:
-            self._out_of_reach(e)
-            own = self._memory.labels([sample_id]).get(sample_id)
-            return {} if own is None else self._memory.labels(self._memory.family(own[1], limit))
-        self._memory.keep_labels(family)
-        return family
+        return self._answer(
+            lambda: sounds.family_of(self, sample_id, limit),
+            lambda: self._remembered_family(sample_id, limit),
+            self._memory.keep_labels,
+        )
+
+    def _remembered_family(self, sample_id: int, limit: int) -> dict[int, tuple[int, int]]:
+        labels = self._memory.labels([sample_id]).get(sample_id)
+        return {} if labels is None else self._memory.labels(self._memory.family(labels[1], limit))
 
     # --- the user's own lists ------------------------------------------------------------------
     def add_user_tag(self, ids: Iterable[int], tag: str) -> str:
